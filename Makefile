@@ -1,0 +1,43 @@
+# Two commands do everything on a fresh clone (only Python >= 3.11 and make needed):
+#   make book   install into .venv if needed, build the book on the default data -> _build/html/index.html
+#   make test   install into .venv if needed, run the test suite
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed-stamp
+ARGS   ?=
+
+.PHONY: book test lab install clean benchmark help
+
+help:
+	@echo "make book   build the book on the default (synthetic) data -> _build/html/index.html"
+	@echo "make test   run the test suite"
+	@echo "make lab    open JupyterLab on book/ to work in the chapters"
+	@echo "make benchmark   print build-speed and scale figures (minutes)"
+	@echo "make clean  remove _build/ and scratch/"
+
+$(STAMP): pyproject.toml requirements-lock.txt
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python >= 3.11 is needed; set PYTHON=python3.11")'
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@echo "installing pinned dependencies into $(VENV) (first run only, about a minute)"
+	@$(PY) -m pip install --quiet --disable-pip-version-check --upgrade "pip>=24"
+	@$(PY) -m pip install --quiet --disable-pip-version-check -c requirements-lock.txt -e '.[test]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+book: $(STAMP)
+	@$(PY) -m analysis build $(ARGS)
+
+test: $(STAMP)
+	@$(PY) -m pytest $(ARGS)
+
+lab: $(STAMP)
+	@$(PY) -m pip install --quiet --disable-pip-version-check -c requirements-lock.txt -e '.[lab]'
+	@cd book && ../$(PY) -m jupyterlab
+
+benchmark: $(STAMP)
+	@$(PY) benchmarks/bench_build.py
+
+clean:
+	rm -rf _build scratch

@@ -1,0 +1,621 @@
+"""Build the book: validate the data, execute the chapters with papermill, render with Jupyter Book.
+
+The flow of one build (:func:`build`):
+
+1. take a lock on the output folder (a second build on the same folder refuses);
+2. validate the data folder (nothing runs on data that breaks the contract);
+3. check the ``-p`` parameters against every chapter's ``parameters`` cell (unknown name or wrong type: refuse);
+4. plan: a chapter is re-executed only when its notebook, the ``analysis`` code, the published values,
+   its parameters or the input data changed (content hashes), unless ``force``;
+5. execute chapters with papermill, in parallel, each in its own process (timeout, Ctrl-C safe),
+   into a staging folder inside the output folder;
+6. render the staged book with Jupyter Book, execution off, warnings as errors;
+7. publish: swap the new ``html/``, ``results/`` and ``executed/`` into place. Until this last step
+   the previous site is untouched; on any failure the staging folder is removed.
+
+The module reports progress through a callback and raises :class:`~analysis.errors.UserError`
+subclasses with one-paragraph messages; it never prints.
+"""
+from __future__ import annotations
+
+import ast
+import hashlib
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import yaml
+
+from . import paths
+from .errors import BuildError, ParameterError, UserError
+from .provenance import hash_files, hash_tree
+
+__all__ = ["Chapter", "CHAPTERS", "BuildResult", "build", "chapter_parameters", "parse_parameters"]
+
+Reporter = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Chapter:
+    """A chapter notebook of the book."""
+
+    name: str
+    notebook: str
+    title: str
+    uses_data: bool = True
+    phase: int = 1  # phase-2 chapters run after all phase-1 chapters (they read their results)
+
+
+CHAPTERS: tuple[Chapter, ...] = (
+    Chapter("safety", "safety.ipynb", "Safety and trial profile"),
+    Chapter("disease_activity", "disease_activity.ipynb", "Disease activity"),
+    Chapter("immune", "immune.ipynb", "Immune function"),
+    Chapter("inflammation", "inflammation.ipynb", "Inflammation"),
+    Chapter("ifng", "ifng.ipynb", "IFN-γ as a predictor of response"),
+    Chapter("audit", "audit.ipynb", "Audit of the published statistics", uses_data=False),
+    Chapter("scorecard", "scorecard.ipynb", "Reproduction scorecard", uses_data=False, phase=2),
+)
+
+#: parameters the build sets itself (``--data``, ``--out``); ``-p`` may not set them
+RESERVED = {"data_dir", "output_dir", "published_dir", "results_dir"}
+#: derive() options a user may set with -p; the build uses them for results/derived/
+DERIVE_OPTIONS = ("das28_variant", "lloq_rule")
+
+
+@dataclass
+class BuildResult:
+    """What a build did."""
+
+    out: Path
+    site: Path
+    executed: list[str] = field(default_factory=list)
+    reused: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    up_to_date: bool = False
+
+
+# --------------------------------------------------------------------------- parameters
+def chapter_parameters(notebook: Path) -> dict[str, object]:
+    """Parameters and default values declared in the notebook's ``parameters`` cell.
+
+    Raises :class:`BuildError` if the notebook has no code cell tagged ``parameters`` or the cell holds
+    anything but ``name = literal`` lines (papermill only warns about both).
+
+    Examples
+    --------
+    >>> import nbformat, tempfile, pathlib
+    >>> nb = nbformat.v4.new_notebook()
+    >>> nb.cells = [nbformat.v4.new_code_cell("alpha = 0.05\\ndata_dir = None", metadata={"tags": ["parameters"]})]
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "x.ipynb"
+    >>> nbformat.write(nb, p)
+    >>> chapter_parameters(p)
+    {'alpha': 0.05, 'data_dir': None}
+    """
+    nb = json.loads(Path(notebook).read_text("utf-8"))
+    cells = [c for c in nb.get("cells", []) if c.get("cell_type") == "code"]
+    tagged = [c for c in cells if "parameters" in c.get("metadata", {}).get("tags", [])]
+    if not tagged:
+        raise BuildError(f"{notebook.name}: no code cell is tagged 'parameters'; papermill could not inject "
+                         "the data folder. Tag the first code cell 'parameters'.")
+    source = "".join(tagged[0]["source"]) if isinstance(tagged[0]["source"], list) else tagged[0]["source"]
+    out: dict[str, object] = {}
+    for node in ast.parse(source).body:
+        if not (isinstance(node, (ast.Assign, ast.AnnAssign))):
+            raise BuildError(f"{notebook.name}: the parameters cell may only assign literal values "
+                             f"(line {node.lineno}).")
+        target = node.targets[0] if isinstance(node, ast.Assign) else node.target
+        try:
+            out[target.id] = ast.literal_eval(node.value)
+        except (ValueError, AttributeError):
+            raise BuildError(f"{notebook.name}: parameter on line {node.lineno} is not a literal value.") from None
+    return out
+
+
+def parse_parameters(pairs: list[str]) -> dict[str, object]:
+    """Parse ``KEY=VALUE`` strings; values are read as YAML scalars (``0.01``, ``true``, ``esr``).
+
+    Examples
+    --------
+    >>> parse_parameters(["alpha=0.01", "das28_variant=crp", "n_boot=500"])
+    {'alpha': 0.01, 'das28_variant': 'crp', 'n_boot': 500}
+    """
+    out: dict[str, object] = {}
+    for pair in pairs or []:
+        key, sep, raw = pair.partition("=")
+        key = key.strip()
+        if not sep or not key.isidentifier():
+            raise ParameterError(f"-p {pair!r}: parameters are written KEY=VALUE, e.g. -p alpha=0.01")
+        try:
+            value = yaml.safe_load(raw) if raw.strip() else ""
+        except yaml.YAMLError:
+            value = raw
+        if isinstance(value, (list, dict)):
+            value = raw
+        out[key] = value
+    return out
+
+
+def _coerce(key: str, value: object, default: object, chapter: str) -> object:
+    if default is None or value is None:
+        return value
+    if isinstance(default, bool):
+        if isinstance(value, bool):
+            return value
+    elif isinstance(default, int):
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+    elif isinstance(default, float):
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+    elif isinstance(default, str):
+        if isinstance(value, str):
+            return value
+        return str(value)
+    else:
+        return value
+    raise ParameterError(f"-p {key}={value!r}: chapter '{chapter}' expects a {type(default).__name__} "
+                         f"(its default is {default!r}), got a {type(value).__name__}.")
+
+
+def check_parameters(user: dict, declared: dict[str, dict]) -> dict[str, dict]:
+    """Per-chapter parameter values: refuse unknown names, reserved names and wrong types.
+
+    Examples
+    --------
+    >>> check_parameters({"alpha": 0.01}, {"safety": {"alpha": 0.05, "data_dir": None}})
+    {'safety': {'alpha': 0.01}}
+    """
+    for key in user:
+        if key in RESERVED:
+            raise ParameterError(f"-p {key}=...: '{key}' is set by the build itself; use --data / --out instead.")
+        if not any(key in params for params in declared.values()):
+            known = sorted({k for p in declared.values() for k in p} - RESERVED)
+            raise ParameterError(f"-p {key}=...: unknown parameter '{key}'. Parameters of the selected chapters: "
+                                 f"{', '.join(known)}.")
+    return {chapter: {k: _coerce(k, v, params[k], chapter) for k, v in user.items() if k in params}
+            for chapter, params in declared.items()}
+
+
+# --------------------------------------------------------------------------- helpers
+def _sha(*parts: object) -> str:
+    h = hashlib.sha256()
+    for part in parts:
+        h.update(json.dumps(part, sort_keys=True, default=str).encode())
+    return h.hexdigest()[:20]
+
+
+def _data_files(data_dir: Path) -> list[Path]:
+    return sorted(p for p in data_dir.iterdir() if p.is_file() and p.suffix.lower() in {".csv", ".xlsx", ".yaml"})
+
+
+class _Lock:
+    """An exclusive lock file in the output folder (stale locks of dead processes are taken over)."""
+
+    def __init__(self, out: Path):
+        self.path = out / ".build.lock"
+        self.fd = None
+
+    def __enter__(self):
+        for _ in range(2):
+            try:
+                self.fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+                os.write(self.fd, f"{os.getpid()} {time.strftime('%Y-%m-%d %H:%M:%S')}\n".encode())
+                return self
+            except FileExistsError:
+                try:
+                    pid_text = self.path.read_text().split()
+                    pid = int(pid_text[0])
+                    os.kill(pid, 0)
+                except (ProcessLookupError, ValueError, IndexError):
+                    self.path.unlink(missing_ok=True)  # stale: its process is gone
+                    continue
+                except PermissionError:
+                    pass
+                raise BuildError(f"Another build is running on {self.path.parent} (process {pid_text[0]}, started "
+                                 f"{' '.join(pid_text[1:])}). Wait for it to finish; if no build is running, "
+                                 f"delete {self.path}.") from None
+        raise BuildError(f"Could not take the build lock {self.path}.")
+
+    def __exit__(self, *exc):
+        if self.fd is not None:
+            os.close(self.fd)
+            self.path.unlink(missing_ok=True)
+
+
+@dataclass
+class _Run:
+    chapter: Chapter
+    proc: subprocess.Popen
+    started: float
+    stderr_path: Path
+
+
+def _kill(proc: subprocess.Popen) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    proc.wait()
+
+
+def _chapter_error(chapter: Chapter, stderr: str, verbose: bool, out: Path) -> BuildError:
+    info = None
+    for line in reversed(stderr.splitlines()):
+        if line.startswith("MSCT-ERROR "):
+            info = json.loads(line[len("MSCT-ERROR "):])
+            break
+    if info is None:
+        detail = stderr.strip().splitlines()[-1] if stderr.strip() else "the kernel stopped without a message"
+        msg = f"Chapter '{chapter.name}' failed: {detail}."
+    else:
+        where = f"in cell {info['cell']}" if info.get("cell") is not None else "before any cell ran"
+        evalue = str(info.get("evalue", "")).strip().splitlines()
+        evalue = " ".join(evalue[:6])
+        msg = f"Chapter '{chapter.name}' ({chapter.notebook}) failed {where}: {info['ename']}: {evalue}"
+        if verbose and info.get("traceback"):
+            msg += "\n\n" + info["traceback"]
+    msg += f"\nThe previous site in {out / 'html'} was left unchanged."
+    if not verbose:
+        msg += " Rerun with --verbose for the full traceback."
+    return BuildError(msg)
+
+
+def _tag_hidden_cells(executed: Path) -> None:
+    """Hide the parameters and papermill's injected-parameters cells on the rendered page (papermill #416)."""
+    nb = json.loads(executed.read_text("utf-8"))
+    for cell in nb["cells"]:
+        tags = cell.setdefault("metadata", {}).setdefault("tags", [])
+        if ("parameters" in tags or "injected-parameters" in tags) and "remove-cell" not in tags:
+            tags.append("remove-cell")
+    executed.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", "utf-8")
+
+
+def _stage_book(book_src: Path, stage: Path, chapters: list[Chapter], announcement: str,
+                no_solutions: bool) -> None:
+    """Copy the book's pages and config into the staging folder (chapters arrive executed)."""
+    root = paths.repo_root()
+    (stage / "book").mkdir(parents=True)
+    for src in book_src.iterdir():
+        if src.suffix == ".ipynb" or src.name.startswith((".", "_build")) or src.name == "__pycache__":
+            continue
+        dst = stage / "book" / src.name
+        if src.is_dir():
+            shutil.copytree(src, dst, ignore=shutil.ignore_patterns("mathjax", ".ipynb_checkpoints"))
+        else:
+            shutil.copy2(src, dst)
+    config = yaml.safe_load((root / "_config.yml").read_text("utf-8"))
+    config.setdefault("html", {})["announcement"] = announcement
+    sphinx_cfg = config.setdefault("sphinx", {}).setdefault("config", {})
+    if no_solutions:
+        sphinx_cfg["hide_solutions"] = True
+    (stage / "_config.yml").write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True), "utf-8")
+    # the table of contents lists only pages that exist in this build
+    toc = yaml.safe_load((root / "_toc.yml").read_text("utf-8"))
+    present = {f"book/{p.stem}" for p in (stage / "book").glob("*.md")}
+    present |= {f"book/{Path(c.notebook).stem}" for c in chapters}
+    _filter_toc(toc, present)
+    (stage / "_toc.yml").write_text(yaml.safe_dump(toc, sort_keys=False, allow_unicode=True), "utf-8")
+    # MathJax served from the site itself (no CDN): copy the packaged MathJax 3 into _assets/
+    import mathjax  # provided by django-static-mathjax
+
+    mj = Path(mathjax.__file__).parent / "static" / "mathjax" / "es5"
+    shutil.copytree(mj, stage / "_assets" / "mathjax")
+    _write_dictionary_page(stage / "book" / "data_dictionary.md")
+
+
+def _write_dictionary_page(path: Path) -> None:
+    """The data-dictionary page, generated from analysis/data_dictionary.yaml (the single source)."""
+    from .dictionary import TABLES, dictionary_table, load_dictionary
+
+    spec = load_dictionary()
+    table = dictionary_table()
+    lines = ["(data-dictionary)=", "# Data dictionary", "",
+             "The data contract of this book, generated from `analysis/data_dictionary.yaml`. A data folder holds "
+             "three tables, each as `.csv` (UTF-8) or `.xlsx`: `patients`, `visits` and `adverse_events`. "
+             "`python -m analysis template DIR` writes empty files with these headers; "
+             "`python -m analysis validate DIR` checks a folder against every rule below.", "",
+             f"Scheduled visit weeks: {', '.join(str(w) for w in spec['design_weeks'])} "
+             f"(week 0 = baseline, before the infusion). Response is judged at week {spec['response_week']}.", "",
+             "Cells below an assay's lower limit of quantification are written `<LLOQ`; above the upper limit, "
+             "`>ULOQ`. Columns whose names look like direct identifiers (names, phone numbers, dates of birth, "
+             "national ids) are refused: use pseudonymous `patient_id`s only.", ""]
+    for name in TABLES:
+        lines += [f"## `{name}`", "", spec["tables"][name]["description"], "",
+                  "| column | type | unit | required | empty allowed | allowed values | description |",
+                  "|---|---|---|---|---|---|---|"]
+        for row in table[table["table"] == name].itertuples():
+            cells = [f"`{row.column}`", row.type, row.unit, row.required, row._6, row.allowed, row.description]
+            lines.append("| " + " | ".join(str(c).replace("|", "\\|") for c in cells) + " |")
+        lines.append("")
+    path.write_text("\n".join(lines), "utf-8")
+
+
+def _filter_toc(node, present: set[str]) -> None:
+    if isinstance(node, dict):
+        for key in ("chapters", "sections"):
+            if key in node:
+                node[key] = [c for c in node[key] if "file" not in c or _strip_ext(c["file"]) in present]
+                for c in node[key]:
+                    _filter_toc(c, present)
+        if "parts" in node:
+            for part in node["parts"]:
+                _filter_toc(part, present)
+            node["parts"] = [p for p in node["parts"] if p.get("chapters")]
+
+
+def _strip_ext(name: str) -> str:
+    return re.sub(r"\.(md|ipynb)$", "", name)
+
+
+def _announcement(cohort_meta: dict | None, data_dir: Path) -> str:
+    if cohort_meta is not None and cohort_meta.get("synthetic") is True:
+        seed = cohort_meta.get("seed", "?")
+        return (f"SYNTHETIC DATA: every number in this build comes from a simulated cohort (folder "
+                f"'{data_dir.name}', seed {seed}), not from the study's patients.")
+    return f"Built on the data folder '{data_dir.name}' (not marked synthetic)."
+
+
+def _run_jupyter_book(stage: Path, verbose: bool, out: Path) -> None:
+    cmd = [sys.executable, "-c", "from jupyter_book.cli.main import main; main()", "build", str(stage),
+           "--path-output", str(stage), "-W", "-n", "--keep-going", "--quiet"]
+    env = dict(os.environ, PYDEVD_DISABLE_FILE_VALIDATION="1")
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, start_new_session=True)
+    if proc.returncode != 0 or not (stage / "_build" / "html" / "index.html").exists():
+        text = proc.stdout + "\n" + proc.stderr
+        problems = [ln.strip() for ln in text.splitlines() if re.search(r"WARNING|ERROR|Error", ln)]
+        shown = "\n".join(problems[:12]) if problems else "\n".join(text.strip().splitlines()[-12:])
+        raise BuildError("The book build (Jupyter Book / Sphinx, warnings are errors) failed after all chapters "
+                         f"ran:\n{shown}\nThe previous site in {out / 'html'} was left unchanged.")
+
+
+def _publish(stage: Path, out: Path) -> None:
+    """Swap the staged html/, results/ and executed/ into ``out`` (rename, then remove the old copies)."""
+    pairs = [(stage / "_build" / "html", out / "html"), (stage / "results", out / "results"),
+             (stage / "executed", out / "executed")]
+    olds = []
+    for new, final in pairs:
+        if final.exists():
+            old = stage / f"old-{final.name}"
+            os.replace(final, old)
+            olds.append(old)
+        os.replace(new, final)
+
+
+# --------------------------------------------------------------------------- the build
+def build(*, data_dir: Path | None = None, out: Path | None = None, chapters: list[str] | None = None,
+          params: list[str] | dict | None = None, jobs: int | None = None, force: bool = False,
+          timeout: float = 1800.0, verbose: bool = False, no_solutions: bool = False,
+          book_dir: Path | None = None, report: Reporter = lambda msg: None) -> BuildResult:
+    """Validate, execute and render the book; publish only when everything succeeded.
+
+    Parameters
+    ----------
+    data_dir : path, optional
+        Data folder (default: the shipped synthetic cohort).
+    out : path, optional
+        Output folder (default ``_build``): site in ``out/html``, results in ``out/results``.
+    chapters : list of str, optional
+        Chapters to (re)execute; others reuse their previous executed copy when there is one.
+    params : list of "KEY=VALUE" or dict
+        Parameters passed to every chapter that declares them.
+    jobs : int, optional
+        Chapters executed at once (default: CPU count).
+    force : bool
+        Ignore the cache and re-execute every selected chapter.
+    timeout : float
+        Seconds one chapter may run before it is stopped.
+    no_solutions : bool
+        Instructor hand-out build: exercises kept, solutions removed.
+    book_dir : path, optional
+        Folder of the chapter notebooks and pages (default ``book/``; tests pass a modified copy).
+    report : callable
+        Receives one progress line at a time.
+    """
+    t0 = time.perf_counter()
+    root = paths.repo_root()
+    data_dir = paths.resolve_dir(data_dir, paths.default_data_dir())
+    out = paths.resolve_dir(out, root / "_build")
+    jobs = max(1, int(jobs or os.cpu_count() or 1))
+    book_src = Path(book_dir).resolve() if book_dir else root / "book"
+    user = params if isinstance(params, dict) else parse_parameters(list(params or []))
+
+    names = [c.name for c in CHAPTERS]
+    for name in chapters or []:
+        if name not in names:
+            raise UserError(f"--chapter {name}: no such chapter. Chapters: {', '.join(names)}.")
+    available = [c for c in CHAPTERS if (book_src / c.notebook).exists()]
+
+    # 1. output folder and lock
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / f".write-test-{os.getpid()}"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as err:
+        raise UserError(f"Cannot write to the output folder {out}: {err.strerror or err}. "
+                        "Choose another folder with --out.") from None
+
+    with _Lock(out):
+        # 2. data
+        cohort_meta = None
+        data_hash = ""
+        if any(c.uses_data for c in available):
+            from .io import load  # validates; raises DataError with every problem listed
+
+            report(f"validating {data_dir}")
+            cohort = load(data_dir)
+            cohort_meta = dict(cohort.meta)
+            data_hash = hash_files(_data_files(data_dir))
+            kind = "synthetic cohort" if cohort.synthetic else "cohort (not marked synthetic)"
+            report(f"data ok: {len(cohort.patients)} patients, {len(cohort.visits)} visits, "
+                   f"{len(cohort.adverse_events)} adverse events ({kind})")
+
+        # 3. parameters
+        declared = {c.name: chapter_parameters(book_src / c.notebook) for c in available}
+        for name, p in declared.items():
+            missing = {"output_dir"} - set(p)
+            if missing:
+                raise BuildError(f"{name}.ipynb: the parameters cell must declare output_dir.")
+        per_chapter = check_parameters(user, declared)
+
+        # 4. plan
+        code_hash = hash_tree(root / "analysis", ("*.py", "*.yaml"))
+        published_hash = hash_tree(paths.published_dir())
+        keys: dict[str, str] = {}
+        for c in available:
+            nb_hash = hash_files([book_src / c.notebook])
+            keys[c.name] = _sha(c.name, nb_hash, code_hash, published_hash, per_chapter[c.name],
+                                data_hash if c.uses_data else "", no_solutions)
+        selected = set(chapters or names)
+        plan: dict[str, str] = {}  # name -> "run" | "reuse" | "skip"
+        for c in available:
+            cached_nb = out / "executed" / c.notebook
+            cached_key = out / "executed" / f"{c.name}.key"
+            has_cache = cached_nb.exists() and (out / "results" / c.name).is_dir() and cached_key.exists()
+            if c.phase == 2:
+                plan[c.name] = "run"  # decided after phase 1
+            elif c.name in selected:
+                plan[c.name] = ("reuse" if (not force and has_cache and cached_key.read_text() == keys[c.name])
+                                else "run")
+            else:
+                plan[c.name] = "reuse" if has_cache else "skip"
+        static_hash = hash_tree(book_src, ("*.md", "*.bib", "*.png", "*.svg", "*.css"))
+        config_hash = hash_files([root / "_config.yml", root / "_toc.yml"])
+        manifest_path = out / "build.json"
+        manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
+        if (not force and all(v == "reuse" for k, v in plan.items() if k != "scorecard")
+                and manifest.get("site_key") == _sha(keys, static_hash, config_hash, data_dir.as_posix())
+                and (out / "html" / "index.html").exists()):
+            result = BuildResult(out=out, site=out / "html" / "index.html", up_to_date=True,
+                                 reused=[c.name for c in available], seconds=time.perf_counter() - t0)
+            report("nothing changed since the last build: every chapter reused, site left as it is")
+            return result
+
+        stage = Path(tempfile.mkdtemp(prefix=".staging-", dir=out))
+        try:
+            result = _build_in_stage(stage, out, data_dir, available, plan, per_chapter, keys, jobs, timeout,
+                                     verbose, report, t0, cohort_meta, no_solutions, book_src, user)
+            report("rendering the book (Jupyter Book, execution off, warnings are errors)")
+            tb = time.perf_counter()
+            _run_jupyter_book(stage, verbose, out)
+            report(f"book rendered in {time.perf_counter() - tb:.1f}s")
+            _publish(stage, out)
+            manifest = {"site_key": _sha(keys, static_hash, config_hash, data_dir.as_posix()),
+                        "data_dir": str(data_dir), "chapters": plan}
+            manifest_path.write_text(json.dumps(manifest, indent=1) + "\n")
+        finally:
+            shutil.rmtree(stage, ignore_errors=True)
+        result.seconds = time.perf_counter() - t0
+        return result
+
+
+def _build_in_stage(stage, out, data_dir, available, plan, per_chapter, keys, jobs, timeout, verbose, report,
+                    t0, cohort_meta, no_solutions, book_src, user) -> BuildResult:
+    result = BuildResult(out=out, site=out / "html" / "index.html")
+    executed_dir = stage / "executed"
+    results_dir = stage / "results"
+    executed_dir.mkdir()
+    results_dir.mkdir()
+    in_book = [c for c in available if plan[c.name] != "skip"]
+    _stage_book(book_src, stage, in_book, _announcement(cohort_meta, data_dir), no_solutions)
+
+    # derived tables every chapter shares, written once by the build
+    if cohort_meta is not None:
+        from .derive import derive, write_derived
+        from .io import load
+
+        options = {k: user[k] for k in DERIVE_OPTIONS if k in user}
+        write_derived(derive(load(data_dir), **options), results_dir / "derived")
+
+    for c in available:
+        if plan[c.name] == "reuse":
+            shutil.copy2(out / "executed" / c.notebook, executed_dir / c.notebook)
+            (executed_dir / f"{c.name}.key").write_text(keys[c.name])
+            shutil.copytree(out / "results" / c.name, results_dir / c.name)
+            report(f"{c.name}: reused (unchanged since the last build)")
+            result.reused.append(c.name)
+        elif plan[c.name] == "skip":
+            report(f"{c.name}: skipped (not selected and never built)")
+            result.skipped.append(c.name)
+
+    for phase in (1, 2):
+        todo = [c for c in available if c.phase == phase and plan[c.name] == "run"]
+        if phase == 2:
+            from .claims import collect
+
+            claims = collect(results_dir)
+            claims.to_csv(results_dir / "claims.csv", index=False, lineterminator="\n")
+            keys_ = {c.name: keys[c.name] for c in todo}
+            for c in todo:
+                keys[c.name] = _sha(keys_[c.name], hash_files([results_dir / "claims.csv"]))
+        _execute(todo, stage, data_dir, per_chapter, jobs, timeout, verbose, report, t0, out, book_src)
+        for c in todo:
+            _tag_hidden_cells(executed_dir / c.notebook)
+            (executed_dir / f"{c.name}.key").write_text(keys[c.name])
+            result.executed.append(c.name)
+    # the executed notebooks are what the book renders
+    for c in available:
+        if plan[c.name] != "skip":
+            shutil.copy2(executed_dir / c.notebook, stage / "book" / c.notebook)
+    return result
+
+
+def _execute(todo, stage, data_dir, per_chapter, jobs, timeout, verbose, report, t0, out, book_src) -> None:
+    pending = list(todo)
+    running: list[_Run] = []
+    env = dict(os.environ, MPLBACKEND="Agg", PYTHONHASHSEED="0", PYDEVD_DISABLE_FILE_VALIDATION="1")
+    failure: BuildError | None = None
+    try:
+        while pending or running:
+            while pending and len(running) < jobs and failure is None:
+                c = pending.pop(0)
+                params = dict(per_chapter[c.name], output_dir=str(stage))
+                declared = chapter_parameters(book_src / c.notebook)
+                if "data_dir" in declared:
+                    params["data_dir"] = str(data_dir)
+                if "results_dir" in declared:
+                    params["results_dir"] = str(stage / "results")
+                err_path = stage / f".{c.name}.stderr"
+                cmd = [sys.executable, "-m", "analysis.runner", str(book_src / c.notebook),
+                       str(stage / "executed" / c.notebook), json.dumps(params), str(stage / "book")]
+                with open(err_path, "w") as err_fh:
+                    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err_fh, env=env,
+                                            cwd=paths.repo_root(), start_new_session=True)
+                running.append(_Run(c, proc, time.perf_counter(), err_path))
+                report(f"[{time.perf_counter() - t0:6.1f}s] {c.name}: started")
+            time.sleep(0.05)
+            for run in list(running):
+                code = run.proc.poll()
+                elapsed = time.perf_counter() - run.started
+                if code is None and elapsed > timeout:
+                    _kill(run.proc)
+                    running.remove(run)
+                    failure = failure or BuildError(
+                        f"Chapter '{run.chapter.name}' was stopped after {timeout:g}s (--timeout). "
+                        f"The previous site in {out / 'html'} was left unchanged.")
+                    report(f"[{time.perf_counter() - t0:6.1f}s] {run.chapter.name}: TIMED OUT after {elapsed:.1f}s")
+                elif code is not None:
+                    running.remove(run)
+                    if code == 0:
+                        report(f"[{time.perf_counter() - t0:6.1f}s] {run.chapter.name}: done in {elapsed:.1f}s")
+                    else:
+                        report(f"[{time.perf_counter() - t0:6.1f}s] {run.chapter.name}: FAILED after {elapsed:.1f}s")
+                        failure = failure or _chapter_error(run.chapter, run.stderr_path.read_text(), verbose, out)
+            if failure is not None and not running:
+                break
+    except BaseException:
+        for run in running:
+            _kill(run.proc)
+        raise
+    if failure is not None:
+        raise failure

@@ -1,0 +1,177 @@
+"""The command line: ``python -m analysis {build,validate,template,simulate}``.
+
+Known errors (bad data, bad parameters, a failing chapter) become one paragraph on stderr and a
+non-zero exit code, with no traceback (``--verbose`` shows it). Progress goes to stdout.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+from .errors import UserError
+
+EXAMPLES = """\
+examples:
+  python -m analysis build                       build the whole book on the shipped synthetic cohort
+  python -m analysis build --data my_cohort/     rerun every chapter on your own data folder
+  python -m analysis build --chapter ifng -p ifng_threshold_pg_ml=5
+  python -m analysis validate my_cohort/         check a data folder against the data contract
+  python -m analysis template my_cohort/         write empty, correctly headed files to fill in
+  python -m analysis simulate --seed 7 --out /tmp/cohort7
+"""
+
+
+def _parser() -> argparse.ArgumentParser:
+    from .build import CHAPTERS
+
+    p = argparse.ArgumentParser(
+        prog="python -m analysis",
+        description="Build, check and feed the executable reproduction of Yang et al. 2018 "
+                    "(MSC transplantation in rheumatoid arthritis; IFN-γ as a predictor of response).",
+        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--verbose", action="store_true", help="show full tracebacks and tool output on errors")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    b = sub.add_parser("build", help="execute the chapters and render the website",
+                       description="Validate the data folder, execute every chapter notebook with papermill "
+                                   "(in parallel, cached by content hash) and render the book with Jupyter Book. "
+                                   "The new site replaces the old one only if everything succeeded.",
+                       formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EXAMPLES)
+    b.add_argument("--data", metavar="DIR", type=Path, default=None,
+                   help="data folder with patients, visits, adverse_events (.csv or .xlsx); "
+                        "default: the shipped synthetic cohort data/synthetic")
+    b.add_argument("--out", metavar="DIR", type=Path, default=None,
+                   help="output folder (default: _build); site in OUT/html, tables in OUT/results/<chapter>/")
+    b.add_argument("--chapter", metavar="NAME", action="append", choices=[c.name for c in CHAPTERS],
+                   help="execute only this chapter (repeatable); the others reuse their last executed copy. "
+                        f"Chapters: {', '.join(c.name for c in CHAPTERS)}")
+    b.add_argument("-p", "--param", metavar="KEY=VALUE", action="append", default=[],
+                   help="set a chapter parameter, e.g. -p alpha=0.01 -p das28_variant=crp (repeatable); "
+                        "unknown names and wrong types are refused")
+    b.add_argument("--jobs", metavar="N", type=int, default=None,
+                   help=f"chapters executed at once (default: CPU count, here {os.cpu_count()})")
+    b.add_argument("--force", action="store_true", help="ignore the cache and re-execute every selected chapter")
+    b.add_argument("--timeout", metavar="SECONDS", type=float, default=1800.0,
+                   help="stop a chapter that runs longer than this (default: 1800)")
+    b.add_argument("--no-solutions", action="store_true",
+                   help="instructor hand-out build: exercises kept, solutions removed")
+    b.add_argument("--verbose", action="store_true", help="show full tracebacks on errors")
+
+    v = sub.add_parser("validate", help="check a data folder against the data contract",
+                       description="Check every table of a data folder against the data dictionary and report "
+                                   "all problems at once (file, spreadsheet row, column, value, rule). "
+                                   "Files are only read, never modified. Exit code 0 = valid, 2 = problems.")
+    v.add_argument("data", metavar="DIR", type=Path, help="the data folder to check")
+
+    t = sub.add_parser("template", help="write empty, correctly headed files for a new cohort",
+                       description="Write patients.csv, visits.csv and adverse_events.csv with the right headers "
+                                   "(and a README describing every column) into DIR, to be filled in.")
+    t.add_argument("out", metavar="DIR", type=Path, help="folder to create (must not contain these files)")
+
+    s = sub.add_parser("simulate", help="write a synthetic cohort calibrated to the paper",
+                       description="Simulate a cohort with the study's design, calibrated to the published "
+                                   "numbers. Same seed and size give byte-identical files.")
+    s.add_argument("--seed", type=int, default=2018, help="random seed (default: 2018, the shipped cohort)")
+    s.add_argument("--patients", type=int, default=105, help="number of patients (default: 105, as the study)")
+    s.add_argument("--ifng-effect", type=float, default=1.0,
+                   help="strength of the IFN-γ/response link: 1 = as calibrated, 0 = IFN-γ unrelated to response")
+    s.add_argument("--out", metavar="DIR", type=Path, required=True, help="folder to write (created if needed)")
+    s.add_argument("--overwrite", action="store_true", help="replace files in a non-empty folder")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; returns the exit code."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    verbose = bool(getattr(args, "verbose", False))
+    if args.command is None:
+        parser.print_help()
+        return 0
+    try:
+        return {"build": _build, "validate": _validate, "template": _template,
+                "simulate": _simulate}[args.command](args)
+    except UserError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return err.exit_code
+    except KeyboardInterrupt:
+        print("\ninterrupted: nothing was published; the previous site is unchanged.", file=sys.stderr)
+        return 130
+    except Exception as err:  # an unexpected failure: short message unless --verbose
+        if verbose:
+            raise
+        print(f"error: unexpected {type(err).__name__}: {err}\n(rerun with --verbose for the traceback; "
+              "please report it)", file=sys.stderr)
+        return 1
+
+
+def _say(msg: str) -> None:
+    print(msg, flush=True)
+
+
+def _build(args) -> int:
+    from .build import build
+
+    t0 = time.perf_counter()
+    result = build(data_dir=args.data, out=args.out, chapters=args.chapter, params=args.param, jobs=args.jobs,
+                   force=args.force, timeout=args.timeout, verbose=args.verbose, no_solutions=args.no_solutions,
+                   report=_say)
+    parts = []
+    if result.executed:
+        parts.append(f"{len(result.executed)} executed")
+    if result.reused:
+        parts.append(f"{len(result.reused)} reused")
+    if result.skipped:
+        parts.append(f"{len(result.skipped)} skipped")
+    _say(f"build finished in {time.perf_counter() - t0:.1f}s ({', '.join(parts) or 'no chapters'}); "
+         f"site: {result.site}")
+    _say(f"results (tables as CSV): {result.out / 'results'}")
+    return 0
+
+
+def _validate(args) -> int:
+    from .validate import format_problems, validate_folder
+
+    problems = validate_folder(args.data)
+    errors = [p for p in problems if p.severity == "error"]
+    if problems:
+        stream = sys.stderr if errors else sys.stdout
+        print(format_problems(problems), file=stream)
+    if errors:
+        return 2
+    _say(f"{args.data}: valid ({len(problems)} warning(s)).")
+    return 0
+
+
+def _template(args) -> int:
+    from .template import write_template
+
+    try:
+        written = write_template(args.out)
+    except (ValueError, OSError) as err:
+        raise UserError(f"template {args.out}: {err}") from None
+    for path in written:
+        _say(f"wrote {path}")
+    _say(f"Fill these in, then run: python -m analysis validate {args.out}")
+    return 0
+
+
+def _simulate(args) -> int:
+    from .simulate import simulate, write_cohort
+
+    if args.patients < 1:
+        raise UserError(f"--patients must be at least 1, got {args.patients}")
+    t0 = time.perf_counter()
+    _say(f"simulating {args.patients} patients (seed {args.seed}, IFN-γ effect {args.ifng_effect:g})")
+    tables = simulate(seed=args.seed, n_patients=args.patients, ifng_effect=args.ifng_effect)
+    meta = {"synthetic": True, "generator": "analysis.simulate", "seed": args.seed,
+            "n_patients": args.patients, "ifng_effect": args.ifng_effect}
+    try:
+        written = write_cohort(tables, args.out, meta=meta, overwrite=args.overwrite)
+    except (ValueError, FileExistsError, OSError) as err:
+        raise UserError(f"simulate --out {args.out}: {err}") from None
+    _say(f"wrote {len(written)} files to {args.out} in {time.perf_counter() - t0:.1f}s")
+    return 0

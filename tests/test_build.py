@@ -1,0 +1,208 @@
+"""The spine: CLI help, notebook rules, parameter checks, the full build, failure without losing the old site."""
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from analysis import build as build_mod
+from analysis.build import CHAPTERS, BuildError, build, chapter_parameters, check_parameters, parse_parameters
+from analysis.errors import ParameterError
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = sorted((ROOT / "book").glob("*.ipynb"))
+
+
+def run_cli(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "analysis", *args], capture_output=True, text=True, cwd=cwd,
+                          timeout=900)
+
+
+def tree_hash(folder: Path) -> str:
+    h = hashlib.sha256()
+    for p in sorted(folder.rglob("*")):
+        if p.is_file():
+            h.update(str(p.relative_to(folder)).encode())
+            h.update(p.read_bytes())
+    return h.hexdigest()
+
+
+# --------------------------------------------------------------------------- CLI
+@pytest.mark.parametrize("command", [[], ["build"], ["validate"], ["template"], ["simulate"]])
+def test_help_explains_every_command(command):
+    res = run_cli(*command, "--help")
+    assert res.returncode == 0, res.stderr
+    assert "usage: python -m analysis" in res.stdout
+    if command == ["build"]:
+        for option in ("--data", "--out", "--chapter", "--param", "--jobs", "--force", "--timeout", "--no-solutions"):
+            assert option in res.stdout
+
+
+def test_unknown_parameter_is_refused_without_traceback(tmp_path):
+    res = run_cli("build", "--out", str(tmp_path / "out"), "-p", "no_such_parameter=1")
+    assert res.returncode == 2
+    assert "unknown parameter 'no_such_parameter'" in res.stderr
+    assert "Traceback" not in res.stderr
+    assert not (tmp_path / "out" / "html").exists()
+
+
+def test_parameter_of_wrong_type_is_refused(tmp_path):
+    res = run_cli("build", "--out", str(tmp_path / "out"), "-p", "alpha=often")
+    assert res.returncode == 2
+    assert "alpha" in res.stderr and "expects a float" in res.stderr
+    assert "Traceback" not in res.stderr
+
+
+# --------------------------------------------------------------------------- notebooks
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebooks_are_stored_without_outputs(path):
+    nb = json.loads(path.read_text("utf-8"))
+    for i, cell in enumerate(nb["cells"]):
+        if cell["cell_type"] == "code":
+            assert not cell.get("outputs"), f"{path.name} cell {i} has outputs"
+            assert cell.get("execution_count") is None, f"{path.name} cell {i} has an execution count"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_first_code_cell_is_the_parameters_cell(path):
+    nb = json.loads(path.read_text("utf-8"))
+    first = next(c for c in nb["cells"] if c["cell_type"] == "code")
+    assert "parameters" in first["metadata"].get("tags", [])
+    assert nb["metadata"]["kernelspec"]["name"] == "python3"
+    params = chapter_parameters(path)
+    assert "output_dir" in params
+
+
+def test_every_chapter_has_its_notebook():
+    for c in CHAPTERS:
+        assert (ROOT / "book" / c.notebook).exists(), c.notebook
+
+
+# --------------------------------------------------------------------------- parameters (hand cases)
+def test_parse_parameters_reads_yaml_scalars():
+    assert parse_parameters(["a=1", "b=0.5", "c=true", "d=esr", "e="]) == {"a": 1, "b": 0.5, "c": True, "d": "esr",
+                                                                          "e": ""}
+    with pytest.raises(ParameterError):
+        parse_parameters(["novalue"])
+
+
+def test_check_parameters_coerces_int_to_float_but_not_float_to_int():
+    declared = {"x": {"alpha": 0.05, "n_boot": 100, "flag": False, "name": "a", "anything": None}}
+    assert check_parameters({"alpha": 1}, declared) == {"x": {"alpha": 1.0}}
+    with pytest.raises(ParameterError):
+        check_parameters({"n_boot": 0.5}, declared)
+    with pytest.raises(ParameterError):
+        check_parameters({"flag": 1}, declared)
+    with pytest.raises(ParameterError):
+        check_parameters({"data_dir": "x"}, declared)
+    assert check_parameters({"anything": [1]}, declared)["x"]["anything"] == [1]
+
+
+# --------------------------------------------------------------------------- a small book for failure tests
+def _tiny_book(folder: Path, *, fail: bool) -> Path:
+    """A book folder with the intro page and one tiny 'safety' chapter that succeeds or raises."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "intro.md").write_text("# A tiny book\n\nOne chapter, for the failure tests.\n")
+    (folder / "references.bib").write_bytes((ROOT / "book" / "references.bib").read_bytes())
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("# Tiny chapter"),
+        nbformat.v4.new_code_cell("data_dir = None\noutput_dir = None\nalpha = 0.05", metadata={"tags": ["parameters"]}),
+        nbformat.v4.new_code_cell("raise RuntimeError('forced failure for the test')" if fail else "print(1 + 1)"),
+    ]
+    nbformat.write(nb, folder / "safety.ipynb")
+    return folder
+
+
+@pytest.mark.slow
+def test_failing_chapter_leaves_previous_site_untouched(tmp_path):
+    out = tmp_path / "out"
+    build(out=out, book_dir=_tiny_book(tmp_path / "ok", fail=False), jobs=1)
+    assert (out / "html" / "index.html").exists()
+    before = tree_hash(out / "html")
+    with pytest.raises(BuildError) as err:
+        build(out=out, book_dir=_tiny_book(tmp_path / "bad", fail=True), jobs=1, force=True)
+    message = str(err.value)
+    assert "Chapter 'safety'" in message and "cell" in message and "forced failure" in message
+    assert "Traceback" not in message
+    assert tree_hash(out / "html") == before
+    assert not list(out.glob(".staging-*")), "the staging folder was not cleaned up"
+    assert not (out / ".build.lock").exists()
+
+
+@pytest.mark.slow
+def test_chapter_timeout_fails_cleanly_through_the_cli(tmp_path):
+    res = run_cli("build", "--out", str(tmp_path / "out"), "--chapter", "safety", "--timeout", "0.5", "--force")
+    assert res.returncode == 1
+    assert "stopped after 0.5s" in res.stderr
+    assert "Traceback" not in res.stderr
+    assert not (tmp_path / "out" / "html").exists()
+    assert not list((tmp_path / "out").glob(".staging-*"))
+
+
+def test_second_build_on_the_same_folder_is_refused(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    lock = out / ".build.lock"
+    lock.write_text(f"{1} 2026-01-01 00:00:00\n")  # pid 1 is always alive
+    with pytest.raises(BuildError, match="Another build is running"):
+        build(out=out)
+    assert lock.exists()
+
+
+def test_stale_lock_of_a_dead_process_is_taken_over(tmp_path):
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    with build_mod._Lock(tmp_path) as lock:
+        pass
+    (tmp_path / ".build.lock").write_text(f"{proc.pid} 2026-01-01 00:00:00\n")
+    with build_mod._Lock(tmp_path):
+        assert (tmp_path / ".build.lock").read_text().split()[0] != str(proc.pid)
+    assert lock is not None
+
+
+def test_read_only_output_folder_gives_one_clear_message(tmp_path):
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    ro.chmod(0o500)
+    try:
+        res = run_cli("build", "--out", str(ro / "out"))
+        if res.returncode == 0:  # running as a user who ignores permissions: nothing to check
+            pytest.skip("permissions are not enforced for this user")
+    finally:
+        ro.chmod(0o700)
+    assert res.returncode == 2
+    assert "Cannot write to the output folder" in res.stderr
+    assert "Traceback" not in res.stderr
+
+
+# --------------------------------------------------------------------------- the whole book
+@pytest.mark.slow
+def test_full_build_renders_every_chapter_with_tables_and_figures(built_book):
+    html = built_book / "html"
+    assert (html / "index.html").exists()
+    for c in CHAPTERS:
+        page = html / "book" / f"{Path(c.notebook).stem}.html"
+        assert page.exists(), page
+        text = page.read_text("utf-8")
+        assert "msct-table" in text, f"{page.name} shows no table"
+        assert "Traceback" not in text
+        assert (built_book / "results" / c.name).is_dir()
+    for c in CHAPTERS:
+        if c.uses_data and c.name != "scorecard":
+            assert "<img" in (html / "book" / f"{Path(c.notebook).stem}.html").read_text("utf-8"), c.name
+    assert (built_book / "results" / "claims.csv").exists()
+    assert (built_book / "results" / "derived" / "visits.csv").exists()
+
+
+@pytest.mark.slow
+def test_rebuild_with_nothing_changed_executes_nothing(built_book, tmp_path):
+    lines: list[str] = []
+    result = build(out=built_book, report=lines.append)
+    assert result.up_to_date and not result.executed
