@@ -1,0 +1,548 @@
+"""The book's plot look and generic plots.
+
+Plot functions only draw: they take tidy DataFrames (computed elsewhere, e.g.
+by :mod:`analysis.stats`), draw on ``ax`` (a new Axes when None) and return the
+Axes — or the Figure for multi-panel plots. They never call ``savefig`` or
+``show`` and never mutate their input. The only arithmetic here is what a plot
+needs to draw (a group mean ± SEM per visit, a least-squares line, a random
+subsample that keeps large cohorts light).
+
+Colours are fixed per label (Okabe–Ito colour-blind-safe palette), so a
+Responder is the same blue in every chapter.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+import warnings
+from contextlib import contextmanager
+
+import matplotlib as mpl
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
+from matplotlib.axes import Axes
+from matplotlib.patches import FancyArrowPatch
+
+__all__ = [
+    "PALETTE",
+    "bar_counts",
+    "before_after",
+    "book_style",
+    "color_for",
+    "flow_diagram",
+    "heatmap",
+    "mean_sem_lines",
+    "palette_for",
+    "roc_plot",
+    "scatter_fit",
+    "set_theme",
+    "spaghetti",
+]
+
+#: Fixed colours (Okabe & Ito 2008, "Color Universal Design").
+PALETTE: dict[str, str] = {
+    "Responder": "#0072B2",      # blue
+    "Non-responder": "#D55E00",  # vermillion
+    "Control": "#7F7F7F",        # grey
+    "MSCT": "#009E73",           # bluish green
+    "control": "#7F7F7F",        # grey (arm)
+    "Before": "#56B4E9",         # sky blue
+    "After": "#E69F00",          # orange
+}
+_SPARE = ["#CC79A7", "#F0E442", "#000000", "#009E73", "#56B4E9", "#E69F00", "#0072B2", "#D55E00"]
+
+#: Sizes chosen for figures shown about 900 px wide.
+_RC: dict = {
+    "figure.figsize": (7.5, 4.5),
+    "figure.dpi": 120,
+    "font.size": 12,
+    "axes.titlesize": 13,
+    "axes.labelsize": 12,
+    "xtick.labelsize": 11,
+    "ytick.labelsize": 11,
+    "legend.fontsize": 11,
+    "legend.frameon": False,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.grid": True,
+    "grid.alpha": 0.3,
+    "lines.linewidth": 2.0,
+    "axes.prop_cycle": mpl.cycler(color=["#0072B2", "#D55E00", "#7F7F7F", "#009E73",
+                                         "#CC79A7", "#E69F00", "#56B4E9", "#F0E442"]),
+}
+
+
+def set_theme() -> None:
+    """Apply the book's look globally (call once at the top of a notebook).
+
+    Examples
+    --------
+    >>> set_theme()
+    >>> plt.rcParams["font.size"]
+    12.0
+    """
+    sns.set_theme(style="whitegrid", rc=_RC)
+
+
+@contextmanager
+def book_style() -> Iterator[None]:
+    """Context manager: the book's look inside the ``with`` block only.
+
+    Examples
+    --------
+    >>> with book_style():
+    ...     plt.rcParams["legend.frameon"]
+    False
+    """
+    with mpl.rc_context(_RC):
+        yield
+
+
+def color_for(label, index: int = 0) -> str:
+    """The fixed colour of ``label``; unknown labels get a spare colour by ``index``.
+
+    Examples
+    --------
+    >>> color_for("Responder")
+    '#0072B2'
+    """
+    return PALETTE.get(str(label), _SPARE[index % len(_SPARE)])
+
+
+def palette_for(levels) -> dict:
+    """A ``{level: colour}`` dict for seaborn's ``palette=``, fixed colours first.
+
+    Examples
+    --------
+    >>> palette_for(["Control", "Responder"])
+    {'Control': '#7F7F7F', 'Responder': '#0072B2'}
+    """
+    out, spare = {}, 0
+    for lev in levels:
+        if str(lev) in PALETTE:
+            out[lev] = PALETTE[str(lev)]
+        else:
+            out[lev] = _SPARE[spare % len(_SPARE)]
+            spare += 1
+    return out
+
+
+def _check(data: pd.DataFrame, **cols) -> None:
+    if not isinstance(data, pd.DataFrame):
+        raise TypeError(f"`data` must be a pandas DataFrame; got {type(data).__name__}.")
+    for arg, col in cols.items():
+        if col is not None and col not in data.columns:
+            raise ValueError(f"`{arg}` names column {col!r}, which is not in `data` "
+                             f"(columns: {list(data.columns)}).")
+
+
+def _ax(ax: Axes | None) -> Axes:
+    return plt.subplots()[1] if ax is None else ax
+
+
+def _levels(data: pd.DataFrame, hue: str | None) -> list:
+    """Hue levels present: categorical order, else known labels in PALETTE order, then sorted."""
+    if hue is None:
+        return [None]
+    s = data[hue]
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        return [c for c in s.cat.categories if (s == c).any()]
+    present = list(pd.unique(s.dropna()))
+    rank = {k: i for i, k in enumerate(PALETTE)}
+    known = sorted((v for v in present if str(v) in rank), key=lambda v: rank[str(v)])
+    rest = sorted((v for v in present if str(v) not in rank), key=str)
+    return known + rest
+
+
+def _subset(data: pd.DataFrame, hue: str | None, level) -> pd.DataFrame:
+    return data if hue is None else data[data[hue] == level]
+
+
+def mean_sem_lines(data: pd.DataFrame, *, x: str, y: str, hue: str | None = None,
+                   ax: Axes | None = None, capsize: float = 3) -> Axes:
+    """Mean ± SEM of ``y`` at each ``x`` (visit), one line per ``hue`` group.
+
+    SEM = sample SD / sqrt(n) of the non-missing values at that visit; a point
+    with a single value has no error bar.
+
+    Returns
+    -------
+    Axes
+        One errorbar container (``ax.containers``) per hue level.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"week": [0, 0, 4, 4] * 2, "y": [1, 3, 2, 4, 5, 7, 4, 6],
+    ...                    "group": ["Responder"] * 4 + ["Control"] * 4})
+    >>> ax = mean_sem_lines(df, x="week", y="y", hue="group")
+    >>> len(ax.containers)
+    2
+    >>> plt.close("all")
+    """
+    _check(data, x=x, y=y, hue=hue)
+    ax = _ax(ax)
+    for i, level in enumerate(_levels(data, hue)):
+        agg = (_subset(data, hue, level).groupby(x, sort=True)[y]
+               .agg(["mean", "sem", "count"]).reset_index())
+        ax.errorbar(agg[x], agg["mean"], yerr=agg["sem"], marker="o", capsize=capsize,
+                    color=color_for(level, i), label=None if level is None else str(level))
+    ax.set_xlabel(x)
+    ax.set_ylabel(f"{y} (mean ± SEM)")
+    if hue is not None:
+        ax.legend(title=hue)
+    return ax
+
+
+def spaghetti(data: pd.DataFrame, *, x: str, y: str, unit: str, hue: str | None = None,
+              ax: Axes | None = None, max_units: int = 200, seed: int = 0,
+              alpha: float = 0.35) -> Axes:
+    """One thin line per patient (``unit``) over ``x``, coloured by ``hue``.
+
+    At most ``max_units`` units per hue level are drawn, chosen at random with
+    a seeded :class:`numpy.random.Generator`; when any level is subsampled the
+    title says so (e.g. "showing 200 of 950 patients per group at most").
+
+    Returns
+    -------
+    Axes
+        One Line2D per drawn unit.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"id": [1, 1, 2, 2, 3, 3], "week": [0, 12] * 3,
+    ...                    "y": [5, 3, 6, 6, 4, 2], "group": ["Responder"] * 4 + ["Control"] * 2})
+    >>> ax = spaghetti(df, x="week", y="y", unit="id", hue="group")
+    >>> len(ax.lines)
+    3
+    >>> ax = spaghetti(df, x="week", y="y", unit="id", hue="group", max_units=1)
+    >>> len(ax.lines), ax.get_title()
+    (2, 'showing 1 of 2 units per group at most (random, seed 0)')
+    >>> plt.close("all")
+    """
+    _check(data, x=x, y=y, unit=unit, hue=hue)
+    if not isinstance(max_units, (int, np.integer)) or max_units < 1:
+        raise ValueError(f"`max_units` must be a positive integer; got {max_units!r}.")
+    ax = _ax(ax)
+    rng = np.random.default_rng(seed)
+    biggest, subsampled = 0, False
+    for i, level in enumerate(_levels(data, hue)):
+        sub = _subset(data, hue, level)
+        units = pd.unique(sub[unit])
+        biggest = max(biggest, len(units))
+        if len(units) > max_units:
+            units = rng.choice(units, size=max_units, replace=False)
+            sub = sub[sub[unit].isin(units)]
+            subsampled = True
+        wide = sub.pivot_table(index=x, columns=unit, values=y, aggfunc="mean").sort_index()
+        if wide.empty:
+            continue
+        color = color_for(level, i)
+        ax.plot(wide.index.to_numpy(), wide.to_numpy(), color=color, alpha=alpha, lw=1,
+                marker=".", ms=3)
+    if hue is not None:
+        handles = [mpl.lines.Line2D([], [], color=color_for(lev, i), label=str(lev))
+                   for i, lev in enumerate(_levels(data, hue))]
+        ax.legend(handles=handles, title=hue)
+    if subsampled:
+        ax.set_title(f"showing {max_units} of {biggest} units per group at most "
+                     f"(random, seed {seed})")
+    ax.set_xlabel(x)
+    ax.set_ylabel(y)
+    return ax
+
+
+def before_after(data: pd.DataFrame, *, x: str, y: str, hue: str | None = None,
+                 unit: str | None = None, ax: Axes | None = None, order=None) -> Axes:
+    """Box plots with the individual dots at each condition (e.g. Before/After).
+
+    Parameters
+    ----------
+    data : DataFrame
+        Long table, one row per unit × condition.
+    x : str
+        Condition column (e.g. ``"Before"``/``"After"`` or visit week).
+    y : str
+        Value column.
+    hue : str, optional
+        Group column; boxes are dodged per group.
+    unit : str, optional
+        Subject column; when given (and ``hue`` is None) grey lines join each
+        subject's values.
+    order : list, optional
+        Order of the ``x`` levels (default: sorted).
+
+    Returns
+    -------
+    Axes
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"id": [1, 2, 3] * 2, "when": ["Before"] * 3 + ["After"] * 3,
+    ...                    "y": [5, 6, 7, 3, 5, 4]})
+    >>> ax = before_after(df, x="when", y="y", unit="id", order=["Before", "After"])
+    >>> len(ax.lines) >= 3
+    True
+    >>> plt.close("all")
+    """
+    _check(data, x=x, y=y, hue=hue, unit=unit)
+    ax = _ax(ax)
+    order = list(order) if order is not None else sorted(data[x].dropna().unique())
+    with warnings.catch_warnings():
+        # seaborn 0.13.2 passes `vert=` to matplotlib ≥ 3.11 (deprecated there, harmless)
+        warnings.simplefilter("ignore", mpl.MatplotlibDeprecationWarning)
+        _before_after(data, x=x, y=y, hue=hue, unit=unit, ax=ax, order=order)
+    return ax
+
+
+def _before_after(data, *, x, y, hue, unit, ax, order) -> None:
+    if hue is None:
+        pal = palette_for(order)
+        sns.boxplot(data=data, x=x, y=y, order=order, hue=x, hue_order=order, palette=pal,
+                    ax=ax, fliersize=0, width=0.5, boxprops={"alpha": 0.5}, legend=False)
+        if unit is not None:
+            wide = data.pivot_table(index=unit, columns=x, values=y, aggfunc="mean")
+            wide = wide.reindex(columns=order)
+            ax.plot(np.arange(len(order)), wide.to_numpy().T, color="0.6", lw=0.8, alpha=0.6,
+                    zorder=1)
+        sns.stripplot(data=data, x=x, y=y, order=order, color="0.2", size=4, ax=ax, zorder=3)
+    else:
+        hue_order = _levels(data, hue)
+        pal = palette_for(hue_order)
+        sns.boxplot(data=data, x=x, y=y, order=order, hue=hue, hue_order=hue_order,
+                    palette=pal, ax=ax, fliersize=0, boxprops={"alpha": 0.5})
+        sns.stripplot(data=data, x=x, y=y, order=order, hue=hue, hue_order=hue_order,
+                      palette=pal, dodge=True, size=4, ax=ax, legend=False)
+
+
+def heatmap(table: pd.DataFrame, *, ax: Axes | None = None, center: float | None = 0,
+            annot: bool = True, fmt: str = ".2f", cmap: str = "vlag", **kwargs) -> Axes:
+    """Annotated heatmap of a wide numeric table (e.g. a correlation matrix).
+
+    Returns
+    -------
+    Axes
+        One QuadMesh in ``ax.collections``; one text per cell when ``annot``.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame([[1.0, 0.5], [0.5, 1.0]], index=["a", "b"], columns=["a", "b"])
+    >>> ax = heatmap(t)
+    >>> len(ax.texts)
+    4
+    >>> plt.close("all")
+    """
+    if not isinstance(table, pd.DataFrame):
+        raise TypeError(f"`table` must be a pandas DataFrame; got {type(table).__name__}.")
+    ax = _ax(ax)
+    with warnings.catch_warnings():
+        # seaborn 0.13.2 calls Colormap.set_bad, pending deprecation in matplotlib ≥ 3.11
+        warnings.simplefilter("ignore", PendingDeprecationWarning)
+        sns.heatmap(table.astype(float), ax=ax, center=center, annot=annot, fmt=fmt, cmap=cmap,
+                    square=False, linewidths=0.5, **kwargs)
+    return ax
+
+
+def scatter_fit(data: pd.DataFrame, *, x: str, y: str, hue: str | None = None,
+                ax: Axes | None = None, max_points: int = 2000, seed: int = 0) -> Axes:
+    """Scatter of ``y`` against ``x`` with a least-squares line per ``hue`` group.
+
+    With more than ``max_points`` rows, a seeded random subsample of
+    ``max_points`` points is drawn (lines are still fitted on all rows) and
+    the title says so. A group with fewer than 2 distinct ``x`` gets no line.
+
+    Returns
+    -------
+    Axes
+        One PathCollection per group and one Line2D per fitted group.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"x": [1, 2, 3, 1, 2, 3], "y": [1, 2, 3, 3, 2, 1],
+    ...                    "group": ["Responder"] * 3 + ["Non-responder"] * 3})
+    >>> ax = scatter_fit(df, x="x", y="y", hue="group")
+    >>> len(ax.lines), len(ax.collections)
+    (2, 2)
+    >>> plt.close("all")
+    """
+    _check(data, x=x, y=y, hue=hue)
+    ax = _ax(ax)
+    cols = [x, y] + ([hue] if hue else [])
+    d = data[cols].dropna()
+    shown = d
+    if len(d) > max_points:
+        shown = d.sample(n=max_points, random_state=np.random.default_rng(seed))
+        ax.set_title(f"showing {max_points} of {len(d)} points (random, seed {seed})")
+    for i, level in enumerate(_levels(d, hue)):
+        color = color_for(level, i)
+        pts = _subset(shown, hue, level)
+        ax.scatter(pts[x], pts[y], s=14, alpha=0.6, color=color,
+                   label=None if level is None else str(level))
+        fit = _subset(d, hue, level)
+        if fit[x].nunique() >= 2:
+            slope, intercept = np.polyfit(fit[x].astype(float), fit[y].astype(float), 1)
+            xs = np.array([fit[x].min(), fit[x].max()], float)
+            ax.plot(xs, intercept + slope * xs, color=color, lw=2)
+    ax.set_xlabel(x)
+    ax.set_ylabel(y)
+    if hue is not None:
+        ax.legend(title=hue)
+    return ax
+
+
+def roc_plot(curve_df: pd.DataFrame, *, ax: Axes | None = None, auc: float | None = None,
+             best: pd.DataFrame | None = None, label: str = "ROC") -> Axes:
+    """ROC curve (``fpr`` → ``tpr``) with the chance diagonal.
+
+    Parameters
+    ----------
+    curve_df : DataFrame
+        From :func:`analysis.stats.roc_curve_auc` (columns ``fpr``, ``tpr``).
+    auc : float, optional
+        Shown in the legend label.
+    best : DataFrame, optional
+        A row with ``fpr``, ``tpr`` (e.g. :func:`analysis.stats.youden_threshold`)
+        marked on the curve.
+
+    Returns
+    -------
+    Axes
+        Two lines (curve, diagonal), plus one marker line when ``best`` is given.
+
+    Examples
+    --------
+    >>> curve = pd.DataFrame({"fpr": [0, 0, 0.5, 1], "tpr": [0, 0.5, 1, 1]})
+    >>> len(roc_plot(curve, auc=0.75).lines)
+    2
+    >>> plt.close("all")
+    """
+    _check(curve_df, fpr="fpr", tpr="tpr")
+    ax = _ax(ax)
+    text = label if auc is None or pd.isna(auc) else f"{label} (AUC = {auc:.2f})"
+    ax.plot(curve_df["fpr"], curve_df["tpr"], drawstyle="steps-post", color=PALETTE["Responder"],
+            label=text)
+    ax.plot([0, 1], [0, 1], ls="--", color="0.6", lw=1, label="chance")
+    if best is not None and len(best):
+        ax.plot(best["fpr"], best["tpr"], "o", color=PALETTE["Non-responder"], ms=8,
+                label="Youden optimum")
+    ax.set(xlim=(-0.02, 1.02), ylim=(-0.02, 1.02), xlabel="1 − specificity",
+           ylabel="sensitivity", aspect="equal")
+    ax.legend(loc="lower right")
+    return ax
+
+
+#: Boxes of the trial flow diagram: key → (default label, x, y) in axes units.
+_FLOW_BOXES: dict[str, tuple[str, float, float]] = {
+    "enrolled": ("Enrolled", 0.5, 0.92),
+    "msct": ("Randomised to MSCT", 0.3, 0.74),
+    "control": ("Randomised to control", 0.78, 0.74),
+    "responders": ("Responders at 12 weeks", 0.14, 0.54),
+    "non_responders": ("Non-responders at 12 weeks", 0.46, 0.54),
+    "lost_msct": ("Lost to follow-up (MSCT)", 0.3, 0.32),
+    "lost_control": ("Lost to follow-up (control)", 0.78, 0.32),
+    "analysed_msct": ("Analysed (MSCT)", 0.3, 0.1),
+    "analysed_control": ("Analysed (control)", 0.78, 0.1),
+}
+_FLOW_ARROWS = [("enrolled", "msct"), ("enrolled", "control"), ("msct", "responders"),
+                ("msct", "non_responders"), ("responders", "lost_msct"),
+                ("non_responders", "lost_msct"), ("control", "lost_control"),
+                ("lost_msct", "analysed_msct"), ("lost_control", "analysed_control")]
+
+
+def flow_diagram(counts: Mapping, *, ax: Axes | None = None,
+                 labels: Mapping | None = None) -> Axes:
+    """The trial flow chart (CONSORT-style) drawn with matplotlib boxes and arrows.
+
+    Parameters
+    ----------
+    counts : dict
+        Counts keyed by ``enrolled``, ``msct``, ``control``, ``responders``,
+        ``non_responders``, ``lost_msct``, ``lost_control``, ``analysed_msct``,
+        ``analysed_control``. Missing keys are shown as "n = –"; unknown keys
+        are an error.
+    labels : dict, optional
+        Replacement box labels, same keys.
+
+    Returns
+    -------
+    Axes
+        Nine text boxes (``ax.texts``) and nine arrows (``ax.patches``), axis hidden.
+
+    Examples
+    --------
+    >>> ax = flow_diagram({"enrolled": 10, "msct": 6, "control": 4})
+    >>> len(ax.texts)
+    9
+    >>> ax.texts[0].get_text()
+    'Enrolled\\nn = 10'
+    >>> plt.close("all")
+    """
+    unknown = set(counts) - set(_FLOW_BOXES)
+    if unknown:
+        raise ValueError(f"`counts` has unknown keys {sorted(unknown)}; allowed: {list(_FLOW_BOXES)}.")
+    labels = dict(labels or {})
+    bad = set(labels) - set(_FLOW_BOXES)
+    if bad:
+        raise ValueError(f"`labels` has unknown keys {sorted(bad)}; allowed: {list(_FLOW_BOXES)}.")
+    if ax is None:
+        ax = plt.subplots(figsize=(8, 6.5))[1]
+    ax.set_axis_off()
+    ax.set(xlim=(0, 1), ylim=(0, 1))
+    texts = {}
+    for key, (default, bx, by) in _FLOW_BOXES.items():
+        n = counts.get(key)
+        n_text = "–" if n is None or pd.isna(n) else f"{int(n)}"
+        texts[key] = ax.text(bx, by, f"{labels.get(key, default)}\nn = {n_text}", ha="center",
+                             va="center", fontsize=10, transform=ax.transAxes,
+                             bbox=dict(boxstyle="round,pad=0.5", fc="white", ec="0.3"))
+    for src, dst in _FLOW_ARROWS:
+        (_, x0, y0), (_, x1, y1) = _FLOW_BOXES[src], _FLOW_BOXES[dst]
+        ax.add_patch(FancyArrowPatch((x0, y0 - 0.055), (x1, y1 + 0.055), arrowstyle="->",
+                                     mutation_scale=12, color="0.3", lw=1.2,
+                                     transform=ax.transAxes))
+    return ax
+
+
+def bar_counts(data: pd.DataFrame, *, x: str, y: str = "n", hue: str | None = None,
+               ax: Axes | None = None, horizontal: bool = False,
+               annotate: bool = True) -> Axes:
+    """Bars of pre-computed counts (adverse events, verdict summaries).
+
+    Parameters
+    ----------
+    data : DataFrame
+        One row per bar: category ``x``, count ``y`` and optional ``hue``.
+    horizontal : bool, default False
+        Horizontal bars (categories on the y axis) for long labels.
+    annotate : bool, default True
+        Write each count on its bar.
+
+    Returns
+    -------
+    Axes
+        One Rectangle patch per row of ``data``.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"event": ["fever", "rash"], "n": [3, 1]})
+    >>> ax = bar_counts(df, x="event")
+    >>> len(ax.patches), len(ax.texts)
+    (2, 2)
+    >>> plt.close("all")
+    """
+    _check(data, x=x, y=y, hue=hue)
+    ax = _ax(ax)
+    hue_order = _levels(data, hue) if hue is not None else None
+    kw = dict(data=data, ax=ax, hue=hue, hue_order=hue_order)
+    if hue is not None:
+        kw["palette"] = palette_for(hue_order)
+    else:
+        kw["color"] = PALETTE["Responder"]
+    if horizontal:
+        sns.barplot(x=y, y=x, orient="h", errorbar=None, **kw)
+    else:
+        sns.barplot(x=x, y=y, errorbar=None, **kw)
+    if annotate:
+        for container in ax.containers:
+            ax.bar_label(container, fmt="%g", padding=2)
+    return ax
