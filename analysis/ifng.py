@@ -1,0 +1,1030 @@
+"""IFN-γ as a predictor of response to MSCT (the paper's Fig. 5) and a reviewer's checks of it.
+
+Every function takes the derived tidy tables (``derived.visits`` / ``derived.patients``) or the
+per-patient IFN-γ profile built by :func:`ifng_profile`, and returns a tidy DataFrame.
+
+The rules, stated once:
+
+* **High IFN-γ**: a value strictly above ``threshold`` (the paper: > 2 pg/mL).
+* **Window**: weeks ``1..window_weeks`` after infusion (the paper: 4); week 0 is "before".
+* **Subgroups of responders** (:func:`classify_subgroup`): *Before* = high at week 0;
+  *After* = not high at week 0 and high at some week of the window; *Never high* = neither;
+  *Not measured* = no IFN-γ value (and no below-LLOQ flag) at week 0 or in the window.
+* **Rise week**: the first visit (0..window) with high IFN-γ.
+* **ΔIFN-γ**: peak IFN-γ over weeks 0..``response_week`` minus the week-0 value;
+  **ΔDAS28**: DAS28 at ``response_week`` minus DAS28 at week 0.
+"""
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+
+from analysis import stats
+
+__all__ = [
+    "MARKERS",
+    "SUBGROUPS",
+    "classify_subgroup",
+    "ifng_profile",
+    "share_above",
+    "compare_peaks",
+    "subgroup_counts",
+    "subgroup_tests",
+    "first_significant",
+    "change_after_rise",
+    "delta_correlation",
+    "diagnostic_summary",
+    "roc_summary",
+    "baseline_logistic",
+    "infections_in_window",
+    "transient_summary",
+    "qualitative_verdicts",
+    "plot_peaks",
+    "plot_trajectories",
+    "plot_delta",
+    "plot_roc",
+]
+
+#: Markers of Fig. 5b–e, with display labels.
+MARKERS: dict[str, str] = {
+    "treg_th17_ratio": "Treg/Th17 ratio",
+    "il_6": "IL-6 (pg/mL)",
+    "tnf_a": "TNF-α (pg/mL)",
+    "il_10": "IL-10 (pg/mL)",
+}
+#: Responder subgroup labels, in display order.
+SUBGROUPS: tuple[str, ...] = ("Before", "After", "Never high", "Not measured")
+_GROUPS = ("Responder", "Non-responder")
+_BELOW = "<LLOQ"
+
+
+# --------------------------------------------------------------------------------------------- checks
+def _check_frame(data, name: str, cols) -> None:
+    if not isinstance(data, pd.DataFrame):
+        raise TypeError(f"`{name}` must be a pandas DataFrame; got {type(data).__name__}.")
+    missing = [c for c in cols if c not in data.columns]
+    if missing:
+        raise ValueError(f"`{name}` lacks columns {missing}; it has {list(data.columns)}.")
+
+
+def _check_threshold(threshold) -> float:
+    if isinstance(threshold, bool) or not isinstance(threshold, (int, float, np.integer, np.floating)) \
+            or not np.isfinite(threshold) or threshold < 0:
+        raise ValueError(f"`threshold` must be a finite number >= 0 (pg/mL); got {threshold!r}.")
+    return float(threshold)
+
+
+def _check_window(window_weeks) -> int:
+    if isinstance(window_weeks, bool) or not isinstance(window_weeks, (int, np.integer)) or window_weeks < 1:
+        raise ValueError(f"`window_weeks` must be an integer >= 1; got {window_weeks!r}.")
+    return int(window_weeks)
+
+
+# --------------------------------------------------------------------------------------------- subgroups
+def classify_subgroup(baseline, peak_after, *, threshold: float = 2.0, measured=None) -> np.ndarray:
+    """The paper's Before/After rule, vectorised.
+
+    Parameters
+    ----------
+    baseline : array-like of float
+        IFN-γ at week 0 (NaN: not measured).
+    peak_after : array-like of float
+        Highest IFN-γ over the window weeks 1..window (NaN: not measured).
+    threshold : float, default 2.0
+        High means strictly above this value (pg/mL).
+    measured : array-like of bool, optional
+        Whether the patient has any IFN-γ result at week 0 or in the window (a below-LLOQ
+        result counts as measured). Default: any of ``baseline``/``peak_after`` is not NaN.
+
+    Returns
+    -------
+    ndarray of str
+        ``"Before"`` (baseline > threshold), ``"After"`` (baseline ≤ threshold or missing, and
+        peak_after > threshold), ``"Never high"``, or ``"Not measured"``.
+
+    Examples
+    --------
+    >>> classify_subgroup([3.0, 2.0, 2.0, 1.0, np.nan], [0.5, 2.5, 2.0, np.nan, np.nan]).tolist()
+    ['Before', 'After', 'Never high', 'Never high', 'Not measured']
+    """
+    thr = _check_threshold(threshold)
+    b = np.asarray(baseline, float)
+    a = np.asarray(peak_after, float)
+    if b.shape != a.shape:
+        raise ValueError(f"`baseline` and `peak_after` must have equal length; got {b.shape} and {a.shape}.")
+    meas = (~np.isnan(b) | ~np.isnan(a)) if measured is None else np.asarray(measured, bool)
+    with np.errstate(invalid="ignore"):
+        before = b > thr
+        after = ~before & (a > thr)
+    return np.select([before, after, ~meas], ["Before", "After", "Not measured"], "Never high").astype(object)
+
+
+def ifng_profile(visits: pd.DataFrame, *, threshold: float = 2.0, window_weeks: int = 4,
+                 response_week: int = 12, value: str = "ifn_g") -> pd.DataFrame:
+    """One row per classified MSCT patient (Responder / Non-responder) with the IFN-γ summaries.
+
+    Parameters
+    ----------
+    visits : DataFrame
+        ``derived.visits``: ``patient_id``, ``week``, ``group``, ``value`` and ``das28``
+        (``{value}_flag`` is used when present: a ``"<LLOQ"`` result counts as measured).
+    threshold : float, default 2.0
+        High IFN-γ: strictly above (pg/mL).
+    window_weeks : int, default 4
+        Post-infusion window, weeks 1..window_weeks.
+    response_week : int, default 12
+        Week of the response evaluation (ΔDAS28, ΔIFN-γ).
+    value : str, default "ifn_g"
+
+    Returns
+    -------
+    DataFrame
+        ``patient_id``, ``group``, ``ifng_baseline`` (week 0), ``ifng_peak_after`` (max over
+        weeks 1..window), ``ifng_peak_window`` (max over weeks 0..window), ``ifng_response_week``,
+        ``ifng_peak_12`` (max over weeks 0..response_week), ``delta_ifng`` (ifng_peak_12 −
+        ifng_baseline), ``das28_change_12`` (DAS28 at response_week − week 0), ``high_before``,
+        ``high_after``, ``high_window``, ``subgroup`` (see :func:`classify_subgroup`; also given
+        for non-responders) and ``rise_week`` (first week 0..window with a high value; NaN if none).
+
+    Notes
+    -----
+    Patients of other groups (Control, Unclassified) are left out. A patient with two rows for
+    the same week keeps the first (as :func:`analysis.derive.derive` does).
+
+    Examples
+    --------
+    >>> v = pd.DataFrame({"patient_id": ["a"] * 3 + ["b"] * 3, "week": [0, 2, 12] * 2,
+    ...                   "group": ["Responder"] * 3 + ["Non-responder"] * 3,
+    ...                   "ifn_g": [1.0, 4.0, 1.0, 1.0, 1.5, 0.25], "das28": [6.0, 5.0, 3.5, 6.0, 5.9, 5.8]})
+    >>> p = ifng_profile(v)
+    >>> p[["patient_id", "subgroup", "rise_week", "delta_ifng"]].values.tolist()
+    [['a', 'After', 2.0, 3.0], ['b', 'Never high', nan, 0.5]]
+    >>> p["das28_change_12"].round(2).tolist()
+    [-2.5, -0.2]
+    """
+    thr = _check_threshold(threshold)
+    win = _check_window(window_weeks)
+    _check_frame(visits, "visits", ["patient_id", "week", "group", value])
+    flag_col = f"{value}_flag"
+    cols = ["patient_id", "week", "group", value] + [c for c in ("das28", flag_col) if c in visits.columns]
+    v = (visits.loc[visits["group"].isin(_GROUPS), cols]
+         .drop_duplicates(["patient_id", "week"], keep="first"))
+    y = pd.to_numeric(v[value], errors="coerce").astype(float)
+    known = y.notna()
+    if flag_col in v.columns:
+        known = known | v[flag_col].eq(_BELOW).fillna(False).astype(bool)
+    v = v.assign(_y=y, _known=known.to_numpy(bool))
+    ids = v.drop_duplicates("patient_id")[["patient_id", "group"]].reset_index(drop=True)
+    wk = v["week"]
+    after = v[(wk >= 1) & (wk <= win)]
+    window = v[(wk >= 0) & (wk <= win)]
+    upto = v[(wk >= 0) & (wk <= response_week)]
+
+    def per(frame, col="_y", how="max"):
+        return ids["patient_id"].map(frame.groupby("patient_id")[col].agg(how))
+
+    base = per(v[wk == 0], "_y", "first")
+    out = ids.assign(
+        ifng_baseline=base.astype(float),
+        ifng_peak_after=per(after).astype(float),
+        ifng_peak_window=per(window).astype(float),
+        ifng_response_week=per(v[wk == response_week], "_y", "first").astype(float),
+        ifng_peak_12=per(upto).astype(float),
+    )
+    out["delta_ifng"] = out["ifng_peak_12"] - out["ifng_baseline"]
+    if "das28" in v.columns:
+        d = v.assign(das28=pd.to_numeric(v["das28"], errors="coerce"))
+        d0 = per(d[d["week"] == 0], "das28", "first")
+        d12 = per(d[d["week"] == response_week], "das28", "first")
+        out["das28_change_12"] = (d12 - d0).astype(float)
+    else:
+        out["das28_change_12"] = np.nan
+    with np.errstate(invalid="ignore"):
+        out["high_before"] = (out["ifng_baseline"] > thr).to_numpy(bool)
+        out["high_after"] = (out["ifng_peak_after"] > thr).to_numpy(bool)
+    out["high_window"] = out["high_before"] | out["high_after"]
+    measured = per(window, "_known", "any").fillna(False).astype(bool)
+    out["subgroup"] = classify_subgroup(out["ifng_baseline"], out["ifng_peak_after"], threshold=thr,
+                                        measured=measured.to_numpy(bool))
+    high_rows = window[window["_y"] > thr]
+    out["rise_week"] = per(high_rows, "week", "min").astype(float)
+    return out
+
+
+# --------------------------------------------------------------------------------------------- Fig. 5a
+def share_above(profile: pd.DataFrame, *, confidence: float = 0.95) -> pd.DataFrame:
+    """Share of each group with high IFN-γ before, after and either (Fig. 5a), with Wilson CIs.
+
+    Parameters
+    ----------
+    profile : DataFrame
+        From :func:`ifng_profile`.
+    confidence : float, default 0.95
+
+    Returns
+    -------
+    DataFrame
+        One row per group × period (``"before (week 0)"``, ``"after (window)"``,
+        ``"before or after"``): ``group``, ``period``, ``n`` (patients with a value),
+        ``n_high``, ``proportion``, ``ci_low``, ``ci_high``, ``mean_peak``, ``sem_peak``,
+        ``median_peak`` (of the period's peak IFN-γ, pg/mL).
+
+    Examples
+    --------
+    >>> prof = pd.DataFrame({"group": ["Responder"] * 2 + ["Non-responder"],
+    ...                      "ifng_baseline": [3.0, 1.0, 1.0], "ifng_peak_after": [1.0, 5.0, 1.0],
+    ...                      "ifng_peak_window": [3.0, 5.0, 1.0], "high_before": [True, False, False],
+    ...                      "high_after": [False, True, False], "high_window": [True, True, False]})
+    >>> share_above(prof)[["group", "period", "n_high", "n"]].values.tolist()[:3]
+    [['Responder', 'before (week 0)', 1, 2], ['Responder', 'after (window)', 1, 2], ['Responder', 'before or after', 2, 2]]
+    """
+    _check_frame(profile, "profile", ["group", "ifng_baseline", "ifng_peak_after", "ifng_peak_window",
+                                      "high_before", "high_after", "high_window"])
+    periods = {"before (week 0)": ("ifng_baseline", "high_before"),
+               "after (window)": ("ifng_peak_after", "high_after"),
+               "before or after": ("ifng_peak_window", "high_window")}
+    rows = []
+    for period, (val, high) in periods.items():
+        d = profile.loc[profile[val].notna(), ["group", val, high]]
+        g = d.groupby("group")
+        agg = pd.DataFrame({"n": g.size(), "n_high": g[high].sum().astype(int),
+                            "mean_peak": g[val].mean(), "sem_peak": g[val].sem(),
+                            "median_peak": g[val].median()}).reindex(list(_GROUPS))
+        agg["n"] = agg["n"].fillna(0).astype(int)
+        agg["n_high"] = agg["n_high"].fillna(0).astype(int)
+        rows.append(agg.reset_index().rename(columns={"index": "group"}).assign(period=period))
+    out = pd.concat(rows, ignore_index=True)
+    props = stats.proportion_table(out["n_high"].to_numpy(), out["n"].to_numpy(), confidence)
+    out = pd.concat([out, props[["proportion", "ci_low", "ci_high"]]], axis=1)
+    out["group"] = pd.Categorical(out["group"], list(_GROUPS))
+    out = out.sort_values(["group", "period"], key=lambda s: s.map(
+        {p: i for i, p in enumerate(periods)}) if s.name == "period" else s, kind="stable")
+    out["group"] = out["group"].astype(str)
+    cols = ["group", "period", "n", "n_high", "proportion", "ci_low", "ci_high", "mean_peak",
+            "sem_peak", "median_peak"]
+    return out[cols].reset_index(drop=True)
+
+
+def compare_peaks(profile: pd.DataFrame, *, alpha: float = 0.05) -> pd.DataFrame:
+    """Responders versus non-responders on peak IFN-γ: Mann–Whitney U per period.
+
+    Parameters
+    ----------
+    profile : DataFrame
+        From :func:`ifng_profile`.
+    alpha : float, default 0.05
+
+    Returns
+    -------
+    DataFrame
+        One row per measure (``ifng_baseline``, ``ifng_peak_after``, ``ifng_peak_window``):
+        ``measure`` first, then the columns of :func:`analysis.stats.compare_independent`
+        (``group_a`` = Responder, ``mean_diff`` = Responder − Non-responder).
+
+    Notes
+    -----
+    Mann–Whitney because cytokine concentrations are skewed and partly censored at the LLOQ;
+    it compares distributions (no normality assumed), two-sided.
+
+    Examples
+    --------
+    >>> prof = pd.DataFrame({"group": ["Responder"] * 3 + ["Non-responder"] * 3,
+    ...                      "ifng_baseline": [3.0, 4, 5, 1, 1.5, 0.25], "ifng_peak_after": [6.0, 4, 5, 1, 2, 1],
+    ...                      "ifng_peak_window": [6.0, 4, 5, 1, 2, 1]})
+    >>> compare_peaks(prof)[["measure", "n_a", "n_b", "mean_diff"]].round(2).values.tolist()[0]
+    ['ifng_baseline', 3, 3, 3.08]
+    """
+    _check_frame(profile, "profile", ["group", "ifng_baseline", "ifng_peak_after", "ifng_peak_window"])
+    parts = []
+    for measure in ("ifng_baseline", "ifng_peak_after", "ifng_peak_window"):
+        res = stats.compare_independent(profile, dv=measure, between="group", groups=list(_GROUPS),
+                                        test="mannwhitney", alpha=alpha)
+        parts.append(res.assign(measure=measure))
+    out = pd.concat(parts, ignore_index=True)
+    return out[["measure"] + [c for c in out.columns if c != "measure"]]
+
+
+def subgroup_counts(profile: pd.DataFrame) -> pd.DataFrame:
+    """Responders per subgroup (Before / After / Never high / Not measured).
+
+    Returns
+    -------
+    DataFrame
+        ``subgroup``, ``n``, ``share`` (of responders), ``median_rise_week``; every label of
+        :data:`SUBGROUPS` appears (n = 0 when absent).
+
+    Examples
+    --------
+    >>> prof = pd.DataFrame({"group": ["Responder"] * 3 + ["Non-responder"],
+    ...                      "subgroup": ["Before", "After", "After", "Before"],
+    ...                      "rise_week": [0.0, 1.0, 3.0, 0.0]})
+    >>> subgroup_counts(prof)[["subgroup", "n", "median_rise_week"]].values.tolist()
+    [['Before', 1, 0.0], ['After', 2, 2.0], ['Never high', 0, nan], ['Not measured', 0, nan]]
+    """
+    _check_frame(profile, "profile", ["group", "subgroup", "rise_week"])
+    r = profile[profile["group"] == "Responder"]
+    g = r.groupby("subgroup")
+    out = pd.DataFrame({"n": g.size(), "median_rise_week": g["rise_week"].median()}).reindex(list(SUBGROUPS))
+    out["n"] = out["n"].fillna(0).astype(int)
+    out["share"] = out["n"] / len(r) if len(r) else np.nan
+    return out.rename_axis("subgroup").reset_index()[["subgroup", "n", "share", "median_rise_week"]]
+
+
+# --------------------------------------------------------------------------------------------- Fig. 5b–e
+def subgroup_tests(visits: pd.DataFrame, profile: pd.DataFrame, *, markers=tuple(MARKERS),
+                   weeks=(0, 1, 2, 3, 4, 12), reference: str = "previous", subgroups=("Before", "After"),
+                   test: str = "t", alpha: float = 0.05) -> pd.DataFrame:
+    """Paired tests of each marker, each visit versus the previous visit (or baseline), per subgroup.
+
+    Parameters
+    ----------
+    visits : DataFrame
+        ``derived.visits`` (``patient_id``, ``week`` and the marker columns).
+    profile : DataFrame
+        From :func:`ifng_profile` (``patient_id``, ``group``, ``subgroup``).
+    markers : sequence of str
+        Visit columns to test (default :data:`MARKERS`).
+    weeks : sequence of int
+        Visits in order; only those present in ``visits`` are used.
+    reference : {"previous", "baseline"}
+        Compare each visit with the one before it (the paper's Fig. 5 stars) or with week 0.
+    subgroups : sequence of str
+        Responder subgroups to test.
+    test : {"t", "wilcoxon"}
+        Paired t test (the paper's choice) or Wilcoxon signed-rank.
+    alpha : float, default 0.05
+
+    Returns
+    -------
+    DataFrame
+        One row per subgroup × marker × visit pair: ``subgroup``, ``marker``, ``reference``,
+        then :func:`analysis.stats.compare_paired`'s columns (``before``, ``after`` = weeks,
+        ``n`` = complete pairs, ``mean_diff`` = after − before, ``p``, ``significant``, ...).
+
+    Notes
+    -----
+    Uncorrected p-values, as in the paper (one star per visit); the number of tests is large,
+    so read single stars with care.
+
+    Examples
+    --------
+    >>> v = pd.DataFrame({"patient_id": list("abc") * 2, "week": [0] * 3 + [1] * 3,
+    ...                   "il_10": [1.0, 2, 3, 2, 4, 5]})
+    >>> prof = pd.DataFrame({"patient_id": list("abc"), "group": ["Responder"] * 3,
+    ...                      "subgroup": ["Before"] * 3})
+    >>> subgroup_tests(v, prof, markers=["il_10"], subgroups=["Before"])[
+    ...     ["subgroup", "before", "after", "n", "mean_diff"]].values.tolist()
+    [['Before', 0, 1, 3, 1.6666666666666667]]
+    """
+    if reference not in ("previous", "baseline"):
+        raise ValueError(f"`reference` must be 'previous' or 'baseline'; got {reference!r}.")
+    markers = list(markers)
+    _check_frame(visits, "visits", ["patient_id", "week"] + markers)
+    _check_frame(profile, "profile", ["patient_id", "group", "subgroup"])
+    present = [w for w in weeks if (visits["week"] == w).any()]
+    pairs = [(present[i - 1] if reference == "previous" else present[0], w)
+             for i, w in enumerate(present) if i > 0]
+    sub = profile.loc[profile["group"] == "Responder", ["patient_id", "subgroup"]]
+    v = visits.loc[visits["week"].isin(present), ["patient_id", "week"] + markers].merge(sub, on="patient_id")
+    v = v.drop_duplicates(["patient_id", "week"], keep="first")
+    parts = []
+    for sg in subgroups:
+        d = v[v["subgroup"] == sg]
+        for m in markers:
+            for b, a in pairs:
+                res = stats.compare_paired(d, dv=m, within="week", subject="patient_id", pair=(b, a),
+                                           test=test, alpha=alpha)
+                parts.append(res.assign(subgroup=sg, marker=m, reference=reference))
+    if not parts:
+        return pd.DataFrame(columns=["subgroup", "marker", "reference", "before", "after", "n", "p"])
+    out = pd.concat(parts, ignore_index=True)
+    front = ["subgroup", "marker", "reference"]
+    return out[front + [c for c in out.columns if c not in front]]
+
+
+def first_significant(tests: pd.DataFrame, profile: pd.DataFrame) -> pd.DataFrame:
+    """Timing rule: the first visit with a significant change, relative to the IFN-γ rise.
+
+    For each subgroup × marker × reference in ``tests`` (from :func:`subgroup_tests`), the first
+    visit (``after`` week) whose test is significant, its direction, and ``lag_weeks`` = that
+    week − the subgroup's rise week (the median over its patients of the first week with high
+    IFN-γ: 0 for Before by definition).
+
+    Returns
+    -------
+    DataFrame
+        ``subgroup``, ``marker``, ``reference``, ``rise_week``, ``first_sig_week`` (NaN if
+        none), ``direction`` ("increase"/"decrease"/""), ``lag_weeks``, ``n_tests``.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"subgroup": ["Before"] * 3, "marker": ["m"] * 3, "reference": ["previous"] * 3,
+    ...                   "after": [1, 2, 3], "significant": [False, True, True], "mean_diff": [0.1, 0.5, 0.2]})
+    >>> prof = pd.DataFrame({"group": ["Responder"], "subgroup": ["Before"], "rise_week": [0.0]})
+    >>> first_significant(t, prof)[["first_sig_week", "direction", "lag_weeks"]].values.tolist()
+    [[2.0, 'increase', 2.0]]
+    """
+    _check_frame(tests, "tests", ["subgroup", "marker", "reference", "after", "significant", "mean_diff"])
+    rise = subgroup_counts(profile).set_index("subgroup")["median_rise_week"]
+    keys = ["subgroup", "marker", "reference"]
+    base = tests[keys].drop_duplicates().reset_index(drop=True)
+    sig = tests[tests["significant"].fillna(False).astype(bool)].sort_values("after", kind="stable")
+    first = sig.drop_duplicates(keys, keep="first")[keys + ["after", "mean_diff"]]
+    out = base.merge(first, on=keys, how="left").rename(columns={"after": "first_sig_week"})
+    out["first_sig_week"] = out["first_sig_week"].astype(float)
+    out["direction"] = np.select([out["mean_diff"] > 0, out["mean_diff"] < 0], ["increase", "decrease"], "")
+    out["rise_week"] = out["subgroup"].map(rise).astype(float)
+    out["lag_weeks"] = out["first_sig_week"] - out["rise_week"]
+    out["n_tests"] = out.set_index(keys).index.map(tests.groupby(keys).size()).astype(int)
+    return out[keys + ["rise_week", "first_sig_week", "direction", "lag_weeks", "n_tests"]]
+
+
+def change_after_rise(visits: pd.DataFrame, profile: pd.DataFrame, *, markers=tuple(MARKERS),
+                      lag_weeks=(2, 3), test: str = "t", alpha: float = 0.05) -> pd.DataFrame:
+    """Each marker from the week of the IFN-γ rise to 2–3 weeks later, per patient (aligned).
+
+    For every responder with a rise week (Before or After), the marker at the rise visit is paired
+    with the marker at the latest visit ``lag_weeks[0]..lag_weeks[1]`` weeks after it (visits are
+    at weeks 0, 1, 2, 3, 4, 12: a rise at week 3 or 4 has no such visit and is left out).
+
+    Returns
+    -------
+    DataFrame
+        One row per marker: ``marker``, ``n`` (patients with both visits), ``mean_rise``,
+        ``mean_later``, ``mean_diff`` (later − rise), ``p``, ``significant``, ``hedges_g``,
+        ``test``, ``note``.
+
+    Examples
+    --------
+    >>> v = pd.DataFrame({"patient_id": list("aabbcc"), "week": [0, 3, 1, 3, 0, 2],
+    ...                   "il_10": [1.0, 2, 2, 3, 1, 3]})
+    >>> prof = pd.DataFrame({"patient_id": list("abc"), "group": ["Responder"] * 3,
+    ...                      "rise_week": [0.0, 1.0, 0.0]})
+    >>> change_after_rise(v, prof, markers=["il_10"])[["n", "mean_diff"]].values.tolist()
+    [[3.0, 1.3333333333333333]]
+    """
+    markers = list(markers)
+    lo, hi = lag_weeks
+    _check_frame(visits, "visits", ["patient_id", "week"] + markers)
+    _check_frame(profile, "profile", ["patient_id", "group", "rise_week"])
+    rise = profile.loc[(profile["group"] == "Responder") & profile["rise_week"].notna(), ["patient_id", "rise_week"]]
+    v = visits[["patient_id", "week"] + markers].merge(rise, on="patient_id")
+    v = v.assign(rel=v["week"] - v["rise_week"]).drop_duplicates(["patient_id", "week"], keep="first")
+    at_rise = v[v["rel"] == 0].assign(when="rise")
+    later = (v[(v["rel"] >= lo) & (v["rel"] <= hi)].sort_values("rel", kind="stable")
+             .drop_duplicates("patient_id", keep="last").assign(when="later"))
+    long = pd.concat([at_rise, later], ignore_index=True)
+    rows = []
+    for m in markers:
+        res = stats.compare_paired(long, dv=m, within="when", subject="patient_id", pair=("rise", "later"),
+                                   test=test, alpha=alpha).iloc[0]
+        rows.append(dict(marker=m, n=float(res["n"]), mean_rise=res["mean_before"], mean_later=res["mean_after"],
+                         mean_diff=res["mean_diff"], p=res["p"], significant=bool(res["significant"]),
+                         hedges_g=res["hedges_g"], test=test, note=res["note"]))
+    return pd.DataFrame(rows, columns=["marker", "n", "mean_rise", "mean_later", "mean_diff", "p",
+                                       "significant", "hedges_g", "test", "note"])
+
+
+# --------------------------------------------------------------------------------------------- Fig. 5f
+def delta_correlation(profile: pd.DataFrame, *, methods=("pearson", "spearman")) -> pd.DataFrame:
+    """ΔDAS28 against ΔIFN-γ: Pearson and Spearman correlation per group and pooled.
+
+    Returns
+    -------
+    DataFrame
+        One row per subset (``Responder``, ``Non-responder``, ``MSCT (both)``) × method:
+        ``subset`` then :func:`analysis.stats.correlation`'s columns (``n``, ``r``, ``ci_low``,
+        ``ci_high``, ``p``, ``note``).
+
+    Examples
+    --------
+    >>> prof = pd.DataFrame({"group": ["Responder"] * 3 + ["Non-responder"] * 3,
+    ...                      "delta_ifng": [1.0, 2, 3, 0, 1, 2], "das28_change_12": [-1.0, -2, -3, 0, 0.5, 0.1]})
+    >>> delta_correlation(prof, methods=["pearson"])[["subset", "n", "r"]].round(3).values.tolist()[0]
+    ['Responder', 3, -1.0]
+    """
+    _check_frame(profile, "profile", ["group", "delta_ifng", "das28_change_12"])
+    subsets = {"Responder": profile[profile["group"] == "Responder"],
+               "Non-responder": profile[profile["group"] == "Non-responder"],
+               "MSCT (both)": profile}
+    parts = [stats.correlation(d, x="delta_ifng", y="das28_change_12", method=m).assign(subset=name)
+             for name, d in subsets.items() for m in methods]
+    out = pd.concat(parts, ignore_index=True)
+    return out[["subset"] + [c for c in out.columns if c != "subset"]]
+
+
+# --------------------------------------------------------------------------------------------- beyond
+def _truth(profile: pd.DataFrame) -> pd.Series:
+    return profile["group"].eq("Responder").astype(int)
+
+
+def diagnostic_summary(profile: pd.DataFrame, *, score: str = "ifng_peak_window", threshold: float = 2.0,
+                       confidence: float = 0.95) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """IFN-γ above ``threshold`` as a test for response: 2 × 2 table and metrics with Wilson CIs.
+
+    Parameters
+    ----------
+    profile : DataFrame
+        From :func:`ifng_profile` (``group``: Responder is the positive class).
+    score : str, default "ifng_peak_window"
+        The IFN-γ summary used (``ifng_baseline`` for a baseline-only test).
+    threshold : float, default 2.0
+        Test positive when the score is strictly above.
+
+    Returns
+    -------
+    table : DataFrame
+        One row: ``score``, ``threshold``, ``TP``, ``FP``, ``FN``, ``TN``, ``n``.
+    metrics : DataFrame
+        :func:`analysis.stats.diagnostic_metrics` with ``score`` and ``threshold`` in front.
+
+    Examples
+    --------
+    >>> prof = pd.DataFrame({"group": ["Responder"] * 3 + ["Non-responder"] * 2,
+    ...                      "ifng_peak_window": [3.0, 2.5, 1.0, 2.1, 0.5]})
+    >>> tab, met = diagnostic_summary(prof)
+    >>> tab[["TP", "FP", "FN", "TN"]].values.tolist()
+    [[2, 1, 1, 1]]
+    >>> met["estimate"].round(3).tolist()
+    [0.667, 0.5, 0.667, 0.5]
+    """
+    thr = _check_threshold(threshold)
+    _check_frame(profile, "profile", ["group", score])
+    s = pd.to_numeric(profile[score], errors="coerce")
+    predicted = (s > thr).astype(float).where(s.notna())
+    truth = _truth(profile)
+    front = {"score": score, "threshold": thr}
+    tab = stats.diagnostic_table(truth, predicted)
+    met = stats.diagnostic_metrics(truth, predicted, confidence)
+    return tab.assign(**front)[["score", "threshold", "TP", "FP", "FN", "TN", "n"]], \
+        met.assign(**front)[["score", "threshold"] + list(met.columns)]
+
+
+def roc_summary(profile: pd.DataFrame, *, scores=("ifng_peak_window", "ifng_baseline"), n_boot: int = 2000,
+                seed: int = 0, paper_threshold: float = 2.0) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """ROC curves and AUCs (seeded bootstrap CI) of continuous IFN-γ summaries, with Youden's optimum.
+
+    Returns
+    -------
+    curves : DataFrame
+        ``score`` then :func:`analysis.stats.roc_curve_auc`'s curve columns.
+    summary : DataFrame
+        One row per score: ``score``, ``n_pos``, ``n_neg``, ``auc``, ``ci_low``, ``ci_high``,
+        ``n_boot``, ``youden_threshold``, ``youden_sensitivity``, ``youden_specificity``,
+        ``youden_j``, ``paper_threshold``, ``paper_j`` (J of "score > paper_threshold"), ``note``.
+
+    Notes
+    -----
+    The ROC curve counts a score ≥ cut-off as positive; the paper's rule is "> 2 pg/mL". The
+    Youden optimum is chosen on the same data it is judged on, so its J is optimistic.
+
+    Examples
+    --------
+    >>> prof = pd.DataFrame({"group": ["Responder", "Responder", "Non-responder", "Non-responder"],
+    ...                      "ifng_peak_window": [3.0, 0.35, 0.1, 0.4], "ifng_baseline": [1.0, 1, 1, 1]})
+    >>> curves, summ = roc_summary(prof, n_boot=0)
+    >>> summ[["score", "auc", "youden_threshold"]].values.tolist()
+    [['ifng_peak_window', 0.75, 3.0], ['ifng_baseline', 0.5, 1.0]]
+    """
+    _check_frame(profile, "profile", ["group"] + list(scores))
+    truth = _truth(profile)
+    curves, rows = [], []
+    for sc in scores:
+        curve, auc = stats.roc_curve_auc(truth, profile[sc], n_boot=n_boot, seed=seed)
+        best = youden_row = stats.youden_threshold(curve).iloc[0]
+        _, met = diagnostic_summary(profile, score=sc, threshold=paper_threshold)
+        est = met.set_index("metric")["estimate"]
+        a = auc.iloc[0]
+        rows.append(dict(score=sc, n_pos=int(a["n_pos"]), n_neg=int(a["n_neg"]), auc=a["auc"],
+                         ci_low=a["ci_low"], ci_high=a["ci_high"], n_boot=int(a["n_boot"]),
+                         youden_threshold=best["threshold"], youden_sensitivity=youden_row["tpr"],
+                         youden_specificity=youden_row["specificity"], youden_j=youden_row["youden"],
+                         paper_threshold=float(paper_threshold),
+                         paper_j=est["sensitivity"] + est["specificity"] - 1, note=a["note"]))
+        curves.append(curve.assign(score=sc))
+    curves = pd.concat(curves, ignore_index=True)
+    return curves[["score"] + [c for c in curves.columns if c != "score"]], pd.DataFrame(rows)
+
+
+def baseline_logistic(profile: pd.DataFrame, patients: pd.DataFrame, *,
+                      covariates=("das28_baseline",), confidence: float = 0.95) -> pd.DataFrame:
+    """Logistic regression of response on baseline IFN-γ (+ covariates): odds ratios with CIs.
+
+    Only what is known before infusion enters, so the window–response overlap (circularity) is
+    avoided.
+
+    Parameters
+    ----------
+    profile : DataFrame
+        From :func:`ifng_profile` (``patient_id``, ``group``, ``ifng_baseline``).
+    patients : DataFrame
+        ``derived.patients`` (``patient_id`` and the covariate columns).
+    covariates : sequence of str
+        Extra baseline predictors (default: baseline DAS28).
+
+    Returns
+    -------
+    DataFrame
+        One row per predictor (``ifng_baseline`` first, then covariates): ``term``,
+        ``odds_ratio`` (per 1 unit), ``ci_low``, ``ci_high``, ``p`` (Wald), ``n``,
+        ``n_responders``, ``note``. Rows are NaN with a note when the model cannot be fitted
+        (one class only, fewer than 10 patients, perfect separation, no convergence).
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(1)
+    >>> x = rng.normal(3, 1, 60)
+    >>> prof = pd.DataFrame({"patient_id": range(60), "ifng_baseline": x,
+    ...                      "group": np.where(x + rng.normal(0, 1, 60) > 3, "Responder", "Non-responder")})
+    >>> pat = pd.DataFrame({"patient_id": range(60), "das28_baseline": rng.normal(6, 1, 60)})
+    >>> res = baseline_logistic(prof, pat)
+    >>> res["term"].tolist(), bool(res.loc[0, "odds_ratio"] > 1)
+    (['ifng_baseline', 'das28_baseline'], True)
+    """
+    import statsmodels.api as sm
+
+    covariates = list(covariates)
+    _check_frame(profile, "profile", ["patient_id", "group", "ifng_baseline"])
+    _check_frame(patients, "patients", ["patient_id"] + covariates)
+    d = profile[["patient_id", "group", "ifng_baseline"]].merge(
+        patients[["patient_id"] + covariates], on="patient_id", how="left")
+    terms = ["ifng_baseline"] + covariates
+    d = d[terms + ["group"]].apply(lambda c: pd.to_numeric(c, errors="coerce") if c.name in terms else c).dropna()
+    y = _truth(d).to_numpy(float)
+    rows = {t: dict(term=t, odds_ratio=np.nan, ci_low=np.nan, ci_high=np.nan, p=np.nan) for t in terms}
+    note = ""
+    if len(d) < 10 or y.min() == y.max():
+        note = f"not fitted: {len(d)} patients, {int(y.sum())} responders (need ≥ 10 and both classes)"
+    else:
+        X = sm.add_constant(d[terms].astype(float), has_constant="add")
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                fit = sm.Logit(y, X).fit(disp=0, maxiter=200)
+            ci = fit.conf_int(alpha=1 - confidence)
+            if not fit.mle_retvals.get("converged", True):
+                note = "the fit did not converge: estimates unreliable"
+            for t in terms:
+                rows[t].update(odds_ratio=float(np.exp(fit.params[t])), ci_low=float(np.exp(ci.loc[t, 0])),
+                               ci_high=float(np.exp(ci.loc[t, 1])), p=float(fit.pvalues[t]))
+        except Exception as exc:  # perfect separation, singular design
+            note = f"not fitted: {type(exc).__name__}"
+    out = pd.DataFrame(list(rows.values()))
+    out["n"] = len(d)
+    out["n_responders"] = int(y.sum())
+    out["note"] = note
+    return out
+
+
+def infections_in_window(adverse_events, profile: pd.DataFrame, *, window_weeks: int = 4) -> pd.DataFrame:
+    """Infections (adverse events whose term contains "infect") among patients with high IFN-γ.
+
+    Returns
+    -------
+    DataFrame
+        One row: ``n_high`` (MSCT patients with high IFN-γ before or in the window),
+        ``n_high_infected`` (of them, with an infection in weeks 0..window), ``n_infections_msct``
+        (all MSCT-classified patients with an infection in weeks 0..window), ``available``
+        (False when there is no adverse-event table).
+
+    Examples
+    --------
+    >>> ae = pd.DataFrame({"patient_id": ["a", "c"], "week": [1, 2], "event": ["Infection (URTI)", "fever"],
+    ...                    "serious": [False, False], "related": [None, None]})
+    >>> prof = pd.DataFrame({"patient_id": ["a", "b"], "high_window": [True, True]})
+    >>> infections_in_window(ae, prof)[["n_high", "n_high_infected"]].values.tolist()
+    [[2, 1]]
+    """
+    win = _check_window(window_weeks)
+    _check_frame(profile, "profile", ["patient_id", "high_window"])
+    high = set(profile.loc[profile["high_window"].astype(bool), "patient_id"])
+    if adverse_events is None or not isinstance(adverse_events, pd.DataFrame) \
+            or not {"patient_id", "week", "event"} <= set(adverse_events.columns):
+        return pd.DataFrame([dict(n_high=len(high), n_high_infected=np.nan, n_infections_msct=np.nan,
+                                  available=False)])
+    ae = adverse_events
+    inf = ae[ae["event"].astype(str).str.contains("infect", case=False)
+             & pd.to_numeric(ae["week"], errors="coerce").between(0, win)]
+    infected = set(inf["patient_id"])
+    return pd.DataFrame([dict(n_high=len(high), n_high_infected=len(high & infected),
+                              n_infections_msct=len(infected & set(profile["patient_id"])), available=True)])
+
+
+def transient_summary(profile: pd.DataFrame, *, threshold: float = 2.0) -> pd.DataFrame:
+    """Is the IFN-γ rise transient? Responders high before/in the window who are still high at week 12.
+
+    Returns
+    -------
+    DataFrame
+        One row: ``n_high`` (responders high at week 0 or in the window, with a week-12 value),
+        ``n_still_high`` (> threshold at the response week), ``proportion``, ``ci_low``, ``ci_high``,
+        ``median_peak``, ``median_week12``.
+
+    Examples
+    --------
+    >>> prof = pd.DataFrame({"group": ["Responder"] * 3, "high_window": [True, True, False],
+    ...                      "ifng_peak_window": [5.0, 4, 1], "ifng_response_week": [1.0, 3, 1]})
+    >>> transient_summary(prof)[["n_high", "n_still_high"]].values.tolist()
+    [[2, 1]]
+    """
+    thr = _check_threshold(threshold)
+    _check_frame(profile, "profile", ["group", "high_window", "ifng_peak_window", "ifng_response_week"])
+    d = profile[(profile["group"] == "Responder") & profile["high_window"].astype(bool)
+                & profile["ifng_response_week"].notna()]
+    k = int((d["ifng_response_week"] > thr).sum())
+    prop = stats.proportion_table(k, len(d)).iloc[0]
+    return pd.DataFrame([dict(n_high=len(d), n_still_high=k, proportion=prop["proportion"],
+                              ci_low=prop["ci_low"], ci_high=prop["ci_high"],
+                              median_peak=d["ifng_peak_window"].median(),
+                              median_week12=d["ifng_response_week"].median())])
+
+
+# --------------------------------------------------------------------------------------------- verdicts
+def _fmt(x, digits: int = 2) -> str:
+    return "n/a" if x is None or pd.isna(x) else f"{x:.{digits}f}"
+
+
+def qualitative_verdicts(*, share: pd.DataFrame, transient: pd.DataFrame, infections: pd.DataFrame,
+                         first_sig: pd.DataFrame, roc: pd.DataFrame, diagnostics: pd.DataFrame,
+                         lag_weeks=(2, 3), min_n: int = 2, subgroup_n=None,
+                         alpha: float = 0.05) -> pd.DataFrame:
+    """Judge the qualitative IFN-γ claims by stated rules.
+
+    Parameters
+    ----------
+    share : DataFrame
+        :func:`share_above`.
+    transient : DataFrame
+        :func:`transient_summary`.
+    infections : DataFrame
+        :func:`infections_in_window`.
+    first_sig : DataFrame
+        :func:`first_significant` for the markers (``reference`` "previous" and "baseline"), with
+        ``das28`` among the markers for the precedence claim.
+    roc : DataFrame
+        :func:`roc_summary`'s summary (row ``ifng_peak_window`` used).
+    diagnostics : DataFrame
+        :func:`diagnostic_summary`'s metrics for the paper's window and threshold.
+    lag_weeks : (int, int)
+        The claimed lag range, inclusive.
+    min_n : int
+        A subgroup needs at least this many patients to be judged.
+    subgroup_n : dict, optional
+        ``{subgroup: n}``; subgroups below ``min_n`` are not judged.
+    alpha : float, default 0.05
+        Significance level of the responder/non-responder comparison.
+
+    Returns
+    -------
+    DataFrame
+        One row per claim id: ``claim_id``, ``testable``, ``holds``, ``reproduced`` (text),
+        ``rule`` (text).
+
+    Examples
+    --------
+    >>> share = pd.DataFrame({"group": ["Responder", "Non-responder"], "period": ["before or after"] * 2,
+    ...                       "n": [10, 10], "n_high": [8, 1], "proportion": [0.8, 0.1]})
+    >>> res = qualitative_verdicts(share=share, transient=None, infections=None, first_sig=None,
+    ...                            roc=None, diagnostics=None)
+    >>> res.set_index("claim_id").loc[["ifng.high_in_responders", "ifng.low_in_nonresponders"], "holds"].tolist()
+    [True, True]
+    """
+    rows = []
+
+    def add(cid, testable, holds, reproduced, rule):
+        rows.append(dict(claim_id=cid, testable=bool(testable), holds=bool(holds), reproduced=reproduced, rule=rule))
+
+    # High in responders (and more often than in non-responders) / low in non-responders.
+    from scipy.stats import fisher_exact
+
+    either = share[share["period"] == "before or after"].set_index("group") if share is not None else None
+    fisher_p = np.nan
+    if either is not None and set(_GROUPS) <= set(either.index) and (either.loc[list(_GROUPS), "n"] > 0).all():
+        r, nr = either.loc["Responder"], either.loc["Non-responder"]
+        table = [[int(r["n_high"]), int(r["n"] - r["n_high"])], [int(nr["n_high"]), int(nr["n"] - nr["n_high"])]]
+        fisher_p = float(fisher_exact(table, alternative="two-sided")[1])
+    for cid, grp, want_high in (("ifng.high_in_responders", "Responder", True),
+                                ("ifng.low_in_nonresponders", "Non-responder", False)):
+        rule = (f"reproduced if {'more' if want_high else 'fewer'} than half of the {grp.lower()}s have IFN-γ "
+                "above the threshold at week 0 or in the window, and the share differs between responders and "
+                f"non-responders (Fisher exact p < {alpha:g})")
+        if either is None or grp not in either.index or either.loc[grp, "n"] == 0 or pd.isna(fisher_p):
+            add(cid, False, False, "", rule + " (a group is empty)")
+            continue
+        r = either.loc[grp]
+        holds = (r["proportion"] > 0.5 if want_high else r["proportion"] < 0.5) and fisher_p < alpha
+        add(cid, True, holds, f"{int(r['n_high'])}/{int(r['n'])} ({_fmt(r['proportion'])}) high; Fisher "
+            f"{stats.format_p(fisher_p)}", rule)
+
+    # Transient.
+    rule = "reproduced if fewer than half of the responders with high IFN-γ are still high at the response week"
+    if transient is None or transient.iloc[0]["n_high"] == 0:
+        add("ifng.transient_increase", False, False, "", rule + " (no high responders with a week-12 value)")
+    else:
+        t = transient.iloc[0]
+        add("ifng.transient_increase", True, t["proportion"] < 0.5,
+            f"{int(t['n_still_high'])}/{int(t['n_high'])} still high (median {_fmt(t['median_peak'])} → "
+            f"{_fmt(t['median_week12'])} pg/mL)", rule)
+
+    # Infection.
+    rule = "reproduced if no patient with high IFN-γ had an infection in weeks 0..window"
+    if infections is None or not bool(infections.iloc[0]["available"]):
+        add("ifng.unrelated_to_infection", False, False, "", rule + " (no adverse-event table)")
+    else:
+        i = infections.iloc[0]
+        add("ifng.unrelated_to_infection", True, i["n_high_infected"] == 0,
+            f"{int(i['n_high_infected'])} of {int(i['n_high'])} high-IFN-γ patients had an infection", rule)
+
+    sizes = dict(subgroup_n or {})
+    judged = [s for s in ("Before", "After") if sizes.get(s, min_n) >= min_n]
+    if first_sig is not None:
+        fs = first_sig.set_index(["subgroup", "marker", "reference"])
+    # Rapid efficacy in Before: first significant ratio change vs baseline earlier than in After.
+    rule = ("reproduced if the Treg/Th17 ratio first differs significantly from baseline (paired t) at an "
+            "earlier week in the Before subgroup than in the After subgroup (or never in After)")
+    try:
+        wb = fs.loc[("Before", "treg_th17_ratio", "baseline"), "first_sig_week"]
+        wa = fs.loc[("After", "treg_th17_ratio", "baseline"), "first_sig_week"]
+        ok = {"Before", "After"} <= set(judged)
+        holds = pd.notna(wb) and (pd.isna(wa) or wb < wa)
+        add("ifng.rapid_efficacy_before", ok, holds, f"first significant week: Before {_fmt(wb, 0)}, "
+            f"After {_fmt(wa, 0)}", rule if ok else rule + " (a subgroup is too small)")
+    except (KeyError, NameError, UnboundLocalError):
+        add("ifng.rapid_efficacy_before", False, False, "", rule + " (no subgroup tests)")
+
+    # Lag 2–3 weeks.
+    lo, hi = lag_weeks
+    rule = (f"reproduced if, in each subgroup (Before, After), the Treg/Th17 ratio, IL-10 and IL-6 first change "
+            f"significantly versus the previous visit {lo}–{hi} weeks after the subgroup's IFN-γ rise "
+            "(median first week above the threshold)")
+    try:
+        parts, holds = [], bool(judged)
+        for sg in judged:
+            for m in ("treg_th17_ratio", "il_10", "il_6"):
+                lag = fs.loc[(sg, m, "previous"), "lag_weeks"]
+                parts.append(f"{sg} {m}: {_fmt(lag, 1)}")
+                holds = holds and pd.notna(lag) and lo <= lag <= hi
+        add("ifng.lag_2_3_weeks", bool(judged), holds, "lag (weeks): " + "; ".join(parts), rule)
+    except (KeyError, NameError, UnboundLocalError):
+        add("ifng.lag_2_3_weeks", False, False, "", rule + " (no subgroup tests)")
+
+    # IFN-γ precedes improvement.
+    rule = ("reproduced if, in each subgroup, the first significant change from baseline of DAS28 (decrease), "
+            "Treg/Th17 and IL-10 (increase) comes after the subgroup's IFN-γ rise week")
+    try:
+        parts, holds = [], bool(judged)
+        for sg in judged:
+            for m, want in (("das28", "decrease"), ("treg_th17_ratio", "increase"), ("il_10", "increase")):
+                r = fs.loc[(sg, m, "baseline")]
+                parts.append(f"{sg} {m}: week {_fmt(r['first_sig_week'], 0)} ({r['direction'] or '–'})")
+                holds = holds and pd.notna(r["first_sig_week"]) and r["first_sig_week"] > r["rise_week"] \
+                    and r["direction"] == want
+        add("ifng.precedes_improvement", bool(judged), holds, "; ".join(parts), rule)
+    except (KeyError, NameError, UnboundLocalError):
+        add("ifng.precedes_improvement", False, False, "", rule + " (no subgroup tests)")
+
+    # Predicts response.
+    rule = ("reproduced if the AUC of peak IFN-γ (week 0..window) has a 95% CI above 0.5 and, at the paper's "
+            "threshold, sensitivity and specificity both exceed 0.5")
+    if roc is None or diagnostics is None or "ifng_peak_window" not in set(roc["score"]) \
+            or pd.isna(roc.set_index("score").loc["ifng_peak_window", "auc"]):
+        add("ifng.predicts_response", False, False, "", rule + " (AUC not computable)")
+    else:
+        r = roc.set_index("score").loc["ifng_peak_window"]
+        est = diagnostics.set_index("metric")["estimate"]
+        holds = r["ci_low"] > 0.5 and est["sensitivity"] > 0.5 and est["specificity"] > 0.5
+        add("ifng.predicts_response", True, holds,
+            f"AUC {_fmt(r['auc'])} (95% CI {_fmt(r['ci_low'])}–{_fmt(r['ci_high'])}); sensitivity "
+            f"{_fmt(est['sensitivity'])}, specificity {_fmt(est['specificity'])}", rule)
+    return pd.DataFrame(rows, columns=["claim_id", "testable", "holds", "reproduced", "rule"])
+
+
+# --------------------------------------------------------------------------------------------- figures
+def plot_peaks(profile: pd.DataFrame, *, threshold: float = 2.0, max_points: int = 400, seed: int = 0):
+    """Fig. 5a: IFN-γ before (week 0) and peak in the window, per patient, by group (log scale).
+
+    Returns a Figure with one Axes; above ``max_points`` patients per group a seeded random
+    subsample is drawn (the title says so).
+
+    Examples
+    --------
+    >>> prof = pd.DataFrame({"group": ["Responder", "Non-responder"], "ifng_baseline": [3.0, 1.0],
+    ...                      "ifng_peak_after": [1.0, 0.5]})
+    >>> fig = plot_peaks(prof)
+    >>> len(fig.axes)
+    1
+    """
+    import matplotlib.pyplot as plt
+    from analysis import figures
+
+    _check_frame(profile, "profile", ["group", "ifng_baseline", "ifng_peak_after"])
+    long = profile.melt(id_vars=["group"], value_vars=["ifng_baseline", "ifng_peak_after"],
+                        var_name="period", value_name="ifng").dropna()
+    long["period"] = long["period"].map({"ifng_baseline": "before (week 0)", "ifng_peak_after": "after (peak)"})
+    rng = np.random.default_rng(seed)
+    fig, ax = plt.subplots(figsize=(7.5, 4.5))
+    sub = False
+    for gi, grp in enumerate(_GROUPS):
+        for pi, period in enumerate(["before (week 0)", "after (peak)"]):
+            y = long.loc[(long["group"] == grp) & (long["period"] == period), "ifng"].to_numpy(float)
+            if y.size > max_points:
+                y, sub = rng.choice(y, max_points, replace=False), True
+            x = pi * 3 + gi + rng.uniform(-0.25, 0.25, y.size)
+            ax.scatter(x, np.clip(y, 0.1, None), s=14, alpha=0.6, color=figures.color_for(grp),
+                       label=grp if pi == 0 else None)
+            if y.size:
+                ax.hlines(np.median(y), pi * 3 + gi - 0.35, pi * 3 + gi + 0.35, color="k", lw=2)
+    ax.axhline(threshold, ls="--", color="0.4", lw=1, label=f"threshold {threshold:g} pg/mL")
+    ax.set_yscale("log")
+    ax.set_xticks([0.5, 3.5], ["before (week 0)", "after (peak, window)"])
+    ax.set_ylabel("IFN-γ (pg/mL, log scale)")
+    ax.legend(loc="upper left")
+    if sub:
+        ax.set_title(f"showing a random {max_points} patients per group (seed {seed}); bars = medians")
+    return fig
+
+
+def plot_trajectories(visits: pd.DataFrame, profile: pd.DataFrame, *, markers=tuple(MARKERS),
+                      weeks=(0, 1, 2, 3, 4, 12), subgroups=("Before", "After")):
+    """Fig. 5b–e: mean ± SEM of each marker over the visits for the Before and After subgroups.
+
+    Examples
+    --------
+    >>> v = pd.DataFrame({"patient_id": list("abab"), "week": [0, 0, 1, 1], "il_10": [1.0, 2, 3, 4]})
+    >>> prof = pd.DataFrame({"patient_id": list("ab"), "group": ["Responder"] * 2, "subgroup": ["Before", "After"]})
+    >>> len(plot_trajectories(v, prof, markers=["il_10"]).axes)
+    1
+    """
+    import matplotlib.pyplot as plt
+    from analysis import figures
+
+    markers = list(markers)
+    sub = profile.loc[(profile["group"] == "Responder") & profile["subgroup"].isin(subgroups),
+                      ["patient_id", "subgroup"]]
+    d = visits.loc[visits["week"].isin(weeks), ["patient_id", "week"] + markers].merge(sub, on="patient_id")
+    d["subgroup"] = pd.Categorical(d["subgroup"], list(subgroups))
+    ncol = min(2, len(markers))
+    nrow = int(np.ceil(len(markers) / ncol))
+    fig, axes = plt.subplots(nrow, ncol, figsize=(5.2 * ncol, 3.8 * nrow), squeeze=False)
+    for ax, m in zip(axes.ravel(), markers):
+        figures.mean_sem_lines(d, x="week", y=m, hue="subgroup", ax=ax)
+        ax.set_ylabel(MARKERS.get(m, m) + " (mean ± SEM)")
+        ax.set_xticks([w for w in weeks if (d["week"] == w).any()])
+    for ax in axes.ravel()[len(markers):]:
+        ax.set_visible(False)
+    fig.tight_layout()
+    return fig
+
+
+def plot_delta(profile: pd.DataFrame, *, max_points: int = 2000, seed: int = 0):
+    """Fig. 5f: ΔDAS28 against ΔIFN-γ with a least-squares line per group.
+
+    Examples
+    --------
+    >>> prof = pd.DataFrame({"group": ["Responder"] * 2, "delta_ifng": [1.0, 2], "das28_change_12": [-1.0, -2]})
+    >>> len(plot_delta(prof).axes)
+    1
+    """
+    import matplotlib.pyplot as plt
+    from analysis import figures
+
+    fig, ax = plt.subplots(figsize=(7.5, 4.5))
+    figures.scatter_fit(profile, x="delta_ifng", y="das28_change_12", hue="group", ax=ax,
+                        max_points=max_points, seed=seed)
+    ax.axhline(0, color="0.6", lw=0.8)
+    ax.set(xlabel="ΔIFN-γ (peak weeks 0–12 − week 0, pg/mL)", ylabel="ΔDAS28 (week 12 − week 0)")
+    return fig
+
+
+def plot_roc(curves: pd.DataFrame, summary: pd.DataFrame):
+    """ROC curves of each IFN-γ summary, with the Youden optimum of each marked.
+
+    Examples
+    --------
+    >>> prof = pd.DataFrame({"group": ["Responder", "Responder", "Non-responder", "Non-responder"],
+    ...                      "ifng_peak_window": [3.0, 0.35, 0.1, 0.4], "ifng_baseline": [1.0, 2, 1, 1]})
+    >>> c, s = roc_summary(prof, n_boot=0)
+    >>> len(plot_roc(c, s).axes)
+    1
+    """
+    import matplotlib.pyplot as plt
+    from analysis import figures
+
+    labels = {"ifng_peak_window": "peak, week 0 to window", "ifng_baseline": "baseline only (week 0)"}
+    fig, ax = plt.subplots(figsize=(5.5, 5.5))
+    for i, row in enumerate(summary.itertuples()):
+        c = curves[curves["score"] == row.score]
+        text = labels.get(row.score, row.score)
+        if pd.notna(row.auc):
+            text += f" (AUC {row.auc:.2f})"
+        color = figures._SPARE[i] if i else figures.PALETTE["Responder"]
+        ax.plot(c["fpr"], c["tpr"], drawstyle="steps-post", color=color, label=text)
+        if pd.notna(row.youden_j):
+            ax.plot(1 - row.youden_specificity, row.youden_sensitivity, "o", color=color, ms=7)
+    ax.plot([0, 1], [0, 1], ls="--", color="0.6", lw=1, label="chance")
+    ax.set(xlim=(-0.02, 1.02), ylim=(-0.02, 1.02), xlabel="1 − specificity", ylabel="sensitivity",
+           aspect="equal")
+    ax.legend(loc="lower right", fontsize=9)
+    return fig

@@ -1,0 +1,207 @@
+"""Tests for analysis.ifng on tiny hand-made frames (expected values worked by hand or by an independent formula)."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis import ifng
+
+
+def _visits(rows):
+    """rows: (patient_id, group, week, ifn_g, das28)."""
+    return pd.DataFrame(rows, columns=["patient_id", "group", "week", "ifn_g", "das28"])
+
+
+# ------------------------------------------------------------------------------------------ subgroup rule
+def test_classify_subgroup_boundaries():
+    # threshold 2: "high" is strictly above; exactly 2.0 is not high (the paper: "> 2 pg/mL").
+    base = [2.01, 2.0, 2.0, 0.25, np.nan, np.nan, 5.0]
+    peak = [0.25, 2.01, 2.0, np.nan, 3.0, np.nan, 9.0]
+    got = ifng.classify_subgroup(base, peak, threshold=2.0).tolist()
+    assert got == ["Before", "After", "Never high", "Never high", "After", "Not measured", "Before"]
+
+
+def test_classify_subgroup_measured_flag_and_threshold():
+    # a patient whose values were all below LLOQ and excluded (NaN) is measured, hence "Never high"
+    got = ifng.classify_subgroup([np.nan], [np.nan], threshold=2.0, measured=[True]).tolist()
+    assert got == ["Never high"]
+    # threshold 5: 3 pg/mL is no longer high
+    assert ifng.classify_subgroup([3.0], [6.0], threshold=5).tolist() == ["After"]
+    with pytest.raises(ValueError, match="`threshold`"):
+        ifng.classify_subgroup([1.0], [1.0], threshold=-1)
+
+
+def test_profile_rule_from_visits():
+    rows = [
+        # a: high at week 0 -> Before, rise week 0
+        ("a", "Responder", 0, 3.0, 6.0), ("a", "Responder", 2, 1.0, 5.0), ("a", "Responder", 12, 0.5, 3.0),
+        # b: low at 0, high at week 3 -> After, rise 3
+        ("b", "Responder", 0, 1.0, 6.0), ("b", "Responder", 3, 4.0, 5.0), ("b", "Responder", 12, 1.0, 3.5),
+        # c: high only at week 12 (outside the 4-week window) -> Never high
+        ("c", "Responder", 0, 1.0, 6.0), ("c", "Responder", 4, 2.0, 5.0), ("c", "Responder", 12, 8.0, 3.0),
+        # d: non-responder, high in window
+        ("d", "Non-responder", 0, 0.5, 6.0), ("d", "Non-responder", 1, 2.5, 6.0), ("d", "Non-responder", 12, 1.0, 6.1),
+        # e: control -> left out
+        ("e", "Control", 0, 9.0, 6.0),
+    ]
+    prof = ifng.ifng_profile(_visits(rows), threshold=2.0, window_weeks=4).set_index("patient_id")
+    assert list(prof.index) == ["a", "b", "c", "d"]
+    assert prof["subgroup"].tolist() == ["Before", "After", "Never high", "After"]
+    assert prof["rise_week"].tolist()[:2] == [0.0, 3.0] and math.isnan(prof.loc["c", "rise_week"])
+    # ΔIFN-γ = max over weeks 0..12 − week 0: c = 8 − 1 = 7; a = 3 − 3 = 0
+    assert prof.loc["c", "delta_ifng"] == 7.0 and prof.loc["a", "delta_ifng"] == 0.0
+    # ΔDAS28 = week 12 − week 0
+    assert prof.loc["b", "das28_change_12"] == pytest.approx(-2.5)
+    # a longer window (12) makes c an After patient
+    wide = ifng.ifng_profile(_visits(rows), window_weeks=12).set_index("patient_id")
+    assert wide.loc["c", "subgroup"] == "After"
+
+
+def test_profile_lloq_flag_counts_as_measured():
+    v = pd.DataFrame({"patient_id": ["a", "a"], "group": ["Responder"] * 2, "week": [0, 1],
+                      "ifn_g": [np.nan, np.nan], "ifn_g_flag": ["<LLOQ", "<LLOQ"]})
+    assert ifng.ifng_profile(v)["subgroup"].tolist() == ["Never high"]
+    v2 = v.assign(ifn_g_flag=[None, None])
+    assert ifng.ifng_profile(v2)["subgroup"].tolist() == ["Not measured"]
+
+
+def test_subgroup_counts_and_share_above():
+    prof = pd.DataFrame({
+        "group": ["Responder"] * 4 + ["Non-responder"] * 2,
+        "subgroup": ["Before", "After", "After", "Never high", "Never high", "After"],
+        "rise_week": [0.0, 1.0, 2.0, np.nan, np.nan, 1.0],
+        "ifng_baseline": [3.0, 1, 1, 1, 1, 1], "ifng_peak_after": [1.0, 3, 4, 1, 1, 3],
+        "ifng_peak_window": [3.0, 3, 4, 1, 1, 3],
+        "high_before": [True, False, False, False, False, False],
+        "high_after": [False, True, True, False, False, True],
+        "high_window": [True, True, True, False, False, True]})
+    counts = ifng.subgroup_counts(prof).set_index("subgroup")
+    assert counts["n"].tolist() == [1, 2, 1, 0]
+    assert counts.loc["After", "median_rise_week"] == 1.5
+    share = ifng.share_above(prof).set_index(["group", "period"])
+    assert share.loc[("Responder", "before or after"), "n_high"] == 3
+    assert share.loc[("Non-responder", "after (window)"), "proportion"] == 0.5
+
+
+# ------------------------------------------------------------------------------------------ diagnostics
+def _wilson_by_hand(k, n, z=1.959963984540054):
+    # Wilson 1927: (p + z²/2n ± z sqrt(p(1-p)/n + z²/4n²)) / (1 + z²/n)
+    p = k / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z / (1 + z * z / n) * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    return centre - half, centre + half
+
+
+def test_diagnostic_metrics_hand_computed():
+    # 6 responders: peaks 5, 4, 3, 2.5, 1, 2.0 (2.0 is NOT > 2) -> TP 4, FN 2
+    # 4 non-responders: 3, 1, 0.5, 0.25 -> FP 1, TN 3
+    prof = pd.DataFrame({"group": ["Responder"] * 6 + ["Non-responder"] * 4,
+                         "ifng_peak_window": [5, 4, 3, 2.5, 1, 2.0, 3, 1, 0.5, 0.25]})
+    tab, met = ifng.diagnostic_summary(prof, threshold=2.0)
+    assert tab[["TP", "FP", "FN", "TN", "n"]].values.tolist() == [[4, 1, 2, 3, 10]]
+    m = met.set_index("metric")
+    assert m.loc["sensitivity", "estimate"] == pytest.approx(4 / 6)
+    assert m.loc["specificity", "estimate"] == pytest.approx(3 / 4)
+    assert m.loc["PPV", "estimate"] == pytest.approx(4 / 5)
+    assert m.loc["NPV", "estimate"] == pytest.approx(3 / 5)
+    for metric, (k, n) in {"sensitivity": (4, 6), "specificity": (3, 4), "PPV": (4, 5), "NPV": (3, 5)}.items():
+        lo, hi = _wilson_by_hand(k, n)
+        assert m.loc[metric, "ci_low"] == pytest.approx(lo, abs=1e-9)
+        assert m.loc[metric, "ci_high"] == pytest.approx(hi, abs=1e-9)
+    # threshold 5: only the 5.0 responder would be > 5? no: 5 is not > 5 -> sensitivity 0
+    _, met5 = ifng.diagnostic_summary(prof, threshold=5)
+    assert met5.set_index("metric").loc["sensitivity", "estimate"] == 0.0
+
+
+def test_wilson_known_value():
+    # Newcombe 1998 (Stat Med 17:857), Table I example: 81/263 -> 0.2553 to 0.3662 (Wilson, method 3)
+    prof = pd.DataFrame({"group": ["Responder"] * 263, "ifng_peak_window": [3.0] * 81 + [1.0] * 182})
+    _, met = ifng.diagnostic_summary(prof)
+    row = met.set_index("metric").loc["sensitivity"]
+    assert (round(row["ci_low"], 4), round(row["ci_high"], 4)) == (0.2553, 0.3662)
+
+
+def test_roc_summary_auc_and_youden_by_hand():
+    # pos = [3, 0.35], neg = [0.1, 0.4]: pairs pos>neg: (3,.1)(3,.4)(.35,.1) = 3 of 4 -> AUC 0.75
+    prof = pd.DataFrame({"group": ["Responder", "Responder", "Non-responder", "Non-responder"],
+                         "ifng_peak_window": [3.0, 0.35, 0.1, 0.4], "ifng_baseline": [1.0, 1, 1, 1]})
+    curves, summ = ifng.roc_summary(prof, n_boot=200, seed=3)
+    s = summ.set_index("score")
+    assert s.loc["ifng_peak_window", "auc"] == 0.75
+    assert s.loc["ifng_baseline", "auc"] == 0.5  # all tied
+    # Youden: cut-off 3 -> sens 1/2, spec 1 -> J 0.5 (ties go to the highest threshold)
+    assert s.loc["ifng_peak_window", "youden_threshold"] == 3.0
+    assert s.loc["ifng_peak_window", "youden_j"] == 0.5
+    # seeded bootstrap: same seed, same CI
+    _, again = ifng.roc_summary(prof, n_boot=200, seed=3)
+    assert again["ci_low"].tolist() == summ["ci_low"].tolist()
+
+
+# ------------------------------------------------------------------------------------------ time course
+def test_subgroup_tests_previous_and_baseline():
+    v = pd.DataFrame({"patient_id": list("abc") * 3, "week": [0] * 3 + [1] * 3 + [2] * 3,
+                      "il_10": [1.0, 2, 3, 2, 4, 5, 2, 4, 6]})
+    prof = pd.DataFrame({"patient_id": list("abc"), "group": ["Responder"] * 3, "subgroup": ["Before"] * 3})
+    prev = ifng.subgroup_tests(v, prof, markers=["il_10"], subgroups=["Before"])
+    assert prev[["before", "after"]].values.tolist() == [[0, 1], [1, 2]]
+    base = ifng.subgroup_tests(v, prof, markers=["il_10"], subgroups=["Before"], reference="baseline")
+    assert base[["before", "after"]].values.tolist() == [[0, 1], [0, 2]]
+    # week 1 vs 0: diffs 1, 2, 2 -> mean 5/3
+    assert prev.loc[0, "mean_diff"] == pytest.approx(5 / 3)
+    with pytest.raises(ValueError, match="`reference`"):
+        ifng.subgroup_tests(v, prof, markers=["il_10"], reference="first")
+
+
+def test_first_significant_lag_uses_median_rise_week():
+    tests = pd.DataFrame({"subgroup": ["After"] * 3, "marker": ["m"] * 3, "reference": ["previous"] * 3,
+                          "after": [1, 2, 4], "significant": [False, False, True], "mean_diff": [0.1, 0.2, -0.5]})
+    prof = pd.DataFrame({"group": ["Responder"] * 3, "subgroup": ["After"] * 3, "rise_week": [1.0, 2.0, 2.0]})
+    fs = ifng.first_significant(tests, prof).iloc[0]
+    assert (fs["rise_week"], fs["first_sig_week"], fs["lag_weeks"], fs["direction"]) == (2.0, 4.0, 2.0, "decrease")
+
+
+def test_change_after_rise_alignment():
+    # a rises at 0: pair (0, 3) [latest of rise+2..rise+3]; b rises at 3: no visit 5-6 -> left out
+    v = pd.DataFrame({"patient_id": ["a"] * 4 + ["b"] * 3, "week": [0, 2, 3, 12, 0, 3, 12],
+                      "il_6": [10.0, 8, 6, 5, 9, 9, 1]})
+    prof = pd.DataFrame({"patient_id": ["a", "b"], "group": ["Responder"] * 2, "rise_week": [0.0, 3.0]})
+    res = ifng.change_after_rise(v, prof, markers=["il_6"]).iloc[0]
+    assert res["n"] == 1 and res["mean_rise"] == 10.0 and res["mean_later"] == 6.0
+
+
+def test_delta_correlation_matches_numpy():
+    prof = pd.DataFrame({"group": ["Responder"] * 4 + ["Non-responder"] * 3,
+                         "delta_ifng": [1.0, 2, 3, 5, 0, 0.5, 1], "das28_change_12": [-1.0, -1.5, -3, -4, 0.2, 0, 0.1]})
+    res = ifng.delta_correlation(prof).set_index(["subset", "method"])
+    r = np.corrcoef(prof["delta_ifng"], prof["das28_change_12"])[0, 1]
+    assert res.loc[("MSCT (both)", "pearson"), "r"] == pytest.approx(r)
+    assert res.loc[("MSCT (both)", "pearson"), "n"] == 7
+
+
+def test_baseline_logistic_degenerate():
+    prof = pd.DataFrame({"patient_id": range(5), "group": ["Responder"] * 5, "ifng_baseline": [1.0] * 5})
+    pat = pd.DataFrame({"patient_id": range(5), "das28_baseline": [6.0] * 5})
+    res = ifng.baseline_logistic(prof, pat)
+    assert res["odds_ratio"].isna().all() and "not fitted" in res.loc[0, "note"]
+
+
+def test_verdicts_flip_without_effect():
+    share = pd.DataFrame({"group": ["Responder", "Non-responder"], "period": ["before or after"] * 2,
+                          "n": [20, 20], "n_high": [12, 11], "proportion": [0.6, 0.55]})
+    roc = pd.DataFrame({"score": ["ifng_peak_window"], "auc": [0.55], "ci_low": [0.4], "ci_high": [0.7]})
+    diag = pd.DataFrame({"metric": ["sensitivity", "specificity"], "estimate": [0.6, 0.45]})
+    res = ifng.qualitative_verdicts(share=share, transient=None, infections=None, first_sig=None,
+                                    roc=roc, diagnostics=diag).set_index("claim_id")
+    # 60% vs 55% high is not a difference (Fisher p ~ 1): both Fig. 5a claims fail; AUC CI covers 0.5
+    assert not res.loc["ifng.high_in_responders", "holds"]
+    assert not res.loc["ifng.low_in_nonresponders", "holds"]
+    assert not res.loc["ifng.predicts_response", "holds"]
+    assert not res.loc["ifng.lag_2_3_weeks", "testable"]
+
+
+def test_infections_missing_table():
+    prof = pd.DataFrame({"patient_id": ["a"], "high_window": [True]})
+    assert not ifng.infections_in_window(None, prof)["available"].item()
