@@ -127,10 +127,11 @@ class Page:
         display(HTML(banner + box))
 
     def table(self, df: pd.DataFrame, name: str, caption: str, *, index: bool = False, show: bool = True,
-              max_rows: int = 40, decimals: int = 3) -> Path:
+              max_rows: int = 40, decimals: int = 3) -> None:
         """Write ``df`` to ``results/<chapter>/<name>.csv`` and show it with a numbered caption.
 
-        Returns the path of the CSV. Large tables are shown truncated, with a pointer to the full CSV.
+        Large tables are shown truncated, with a pointer to the full CSV. Returns nothing (so a notebook
+        cell ending with this call prints no path).
         """
 
         if not isinstance(df, pd.DataFrame):
@@ -139,7 +140,6 @@ class Page:
         df.to_csv(path, index=index, lineterminator="\n", float_format="%.10g")
         if show:
             self._show(df, caption, name, index=index, max_rows=max_rows, decimals=decimals)
-        return path
 
     def _show(self, df, caption, name, *, index, max_rows, decimals):
         """Display ``df`` as an HTML table with a numbered caption (no file written)."""
@@ -157,27 +157,28 @@ class Page:
                f"<span class='msct-csv'>(<code>results/{self.chapter}/{name}.csv</code>)</span></p>")
         display(HTML(f"<div class='msct-table-wrap'>{cap}{body}{note}</div>"))
 
-    def figure(self, fig, name: str) -> Path:
-        """Save ``fig`` to ``results/<chapter>/figures/<name>.png`` and glue it under ``name``.
+    def figure(self, fig, name: str) -> None:
+        """Save ``fig`` to ``results/<chapter>/figures/<name>.png`` and glue that PNG under ``name``.
 
-        Show it in Markdown with a numbered, captioned ``{glue:figure}`` directive.
+        Show it in Markdown with a numbered, captioned ``{glue:figure}`` directive. The PNG itself is glued
+        (not the Figure object), so the page shows the image whatever matplotlib backend ran the notebook.
         """
         import matplotlib.pyplot as plt
+        from IPython.display import Image
 
         fig_dir = self.results_dir / "figures"
         fig_dir.mkdir(exist_ok=True)
         path = fig_dir / f"{name}.png"
         fig.savefig(path, dpi=110, bbox_inches="tight", metadata={"Software": None})
-        self.glue(name, fig)
         plt.close(fig)
-        return path
+        self.glue(name, Image(filename=str(path)))
 
     def glue(self, key: str, value: Any) -> Any:
         """Glue a value for ``{glue:text}`` / ``{glue:figure}`` (numpy scalars become plain Python)."""
         from myst_nb import glue
 
         value = plain(value)
-        if isinstance(value, float) and not math.isfinite(value):
+        if isinstance(value, float) and not math.isfinite(value):  # glue cannot format nan/inf
             value = "n/a"
         glue(key, value, display=False)
         return value
