@@ -139,7 +139,7 @@ def _validate(args) -> int:
     errors = [p for p in problems if p.severity == "error"]
     if problems:
         stream = sys.stderr if errors else sys.stdout
-        print(format_problems(problems), file=stream)
+        print(format_problems(problems, folder=args.data), file=stream)
     if errors:
         return 2
     _say(f"{args.data}: valid ({len(problems)} warning(s)).")

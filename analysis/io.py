@@ -1,0 +1,181 @@
+"""Read a data folder (``patients``, ``visits``, ``adverse_events`` as .csv or .xlsx) into a typed Cohort.
+
+:func:`load` validates first (:func:`analysis.validate.validate_folder`) and refuses data that breaks
+the contract with one :class:`~analysis.errors.DataError` listing every problem. Nothing is ever
+written into the data folder: files are opened read-only.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from analysis.dictionary import TABLES, Column, columns
+from analysis.errors import DataError
+from analysis.validate import _locate, _read, _validate, format_problems, parse_bool, parse_numeric
+
+__all__ = ["Cohort", "find_table", "load", "read_table"]
+
+
+@dataclass(frozen=True, eq=False)
+class Cohort:
+    """A validated, typed cohort.
+
+    Attributes
+    ----------
+    patients, visits, adverse_events : pandas.DataFrame
+        One column per data-dictionary column in contract order (optional columns absent from the
+        file are added empty). ``str``/``category`` columns hold Python strings, ``int`` columns are
+        ``Int64``, ``float`` columns ``float64``, ``bool`` columns ``boolean``. Every column with an
+        ``lloq``/``uloq`` has a companion ``f"{col}_flag"`` column (``"<LLOQ"``, ``">ULOQ"`` or
+        ``<NA>``); censored cells are NaN in the numeric column. Unknown columns are dropped.
+    source : Path
+        The data folder (resolved).
+    files : dict
+        Table name -> file used.
+    meta : dict
+        Contents of ``dataset.yaml`` (``{}`` if absent).
+    """
+
+    patients: pd.DataFrame
+    visits: pd.DataFrame
+    adverse_events: pd.DataFrame
+    source: Path
+    files: dict
+    meta: dict
+
+    @property
+    def synthetic(self) -> bool:
+        """True only when ``dataset.yaml`` says ``synthetic: true``."""
+        return self.meta.get("synthetic") is True
+
+
+def find_table(data_dir, table: str) -> Path:
+    """The file holding ``table`` in ``data_dir``: ``<table>.csv`` or ``<table>.xlsx``.
+
+    Raises
+    ------
+    ValueError
+        If ``table`` is not a table of the data contract.
+    DataError
+        If the folder or the file is missing, or both a .csv and a .xlsx exist.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     _ = (Path(d) / "visits.xlsx").write_bytes(b"")
+    ...     find_table(d, "visits").name
+    'visits.xlsx'
+    """
+    if table not in TABLES:
+        raise ValueError(f"`table` must be one of {list(TABLES)}, got {table!r}")
+    folder = Path(data_dir)
+    if not folder.is_dir():
+        raise DataError(f"Data folder '{folder}' does not exist or is not a folder.")
+    path, problems = _locate(folder, table)
+    if path is None:
+        raise DataError(format_problems(problems, folder=folder), problems)
+    return path
+
+
+def read_table(path, table: str) -> pd.DataFrame:
+    """Read one table file as strings, exactly as the validator sees it.
+
+    Every cell is a ``str`` (``dtype=str``, no NA conversion: empty cells are ``""``), with
+    surrounding spaces removed; a UTF-8 byte-order mark is accepted. The index, named ``row``, is
+    the row number a spreadsheet shows (header = 1). Fully blank rows are skipped. For ``.xlsx`` the
+    sheet named like ``table`` is used, or the only sheet.
+
+    Raises
+    ------
+    ValueError
+        If ``table`` is not a table of the data contract.
+    DataError
+        If the file cannot be read (empty, not UTF-8, wrong delimiter, sheet not found ...).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     p = Path(d) / "patients.csv"
+    ...     _ = p.write_bytes("\\ufeffpatient_id,arm\\nP01, MSCT\\n".encode("utf-8"))
+    ...     df = read_table(p, "patients")
+    >>> df.to_dict("index")
+    {2: {'patient_id': 'P01', 'arm': 'MSCT'}}
+    """
+    if table not in TABLES:
+        raise ValueError(f"`table` must be one of {list(TABLES)}, got {table!r}")
+    path = Path(path)
+    df, problems = _read(path, table)
+    if df is None:
+        raise DataError(format_problems(problems, folder=path.parent), problems)
+    return df.astype(object)
+
+
+def _typed(table: str, raw: pd.DataFrame) -> pd.DataFrame:
+    """Convert validated strings to the dictionary types (see :class:`Cohort`)."""
+    out: dict[str, pd.Series] = {}
+    empty = pd.Series([""] * len(raw), index=raw.index, dtype=object)
+    for c in columns(table):
+        s = raw[c.name] if c.name in raw.columns else empty
+        out[c.name] = _typed_column(c, s)
+        if c.lloq is not None or c.uloq is not None:
+            out[f"{c.name}_flag"] = parse_numeric(s, c)[1]
+    return pd.DataFrame(out, index=raw.index).reset_index(drop=True)
+
+
+def _typed_column(c: Column, s: pd.Series) -> pd.Series:
+    if c.type in ("int", "float"):
+        values = parse_numeric(s, c)[0]
+        return values.round().astype("Int64") if c.type == "int" else values
+    if c.type == "bool":
+        return parse_bool(s)
+    values = np.asarray(s, dtype=object)
+    return pd.Series(np.where(values == "", None, values), index=s.index, dtype=object)
+
+
+def load(data_dir) -> Cohort:
+    """Validate a data folder and read it into a typed :class:`Cohort`.
+
+    Parameters
+    ----------
+    data_dir : str or Path
+        Folder with ``patients``, ``visits``, ``adverse_events`` (.csv or .xlsx) and optionally
+        ``dataset.yaml``.
+
+    Returns
+    -------
+    Cohort
+
+    Raises
+    ------
+    DataError
+        If any error-severity problem is found; the message is the full report
+        (:func:`~analysis.validate.format_problems`) and ``err.problems`` the list. Warnings do not stop
+        loading.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     try:
+    ...         load(d)
+    ...     except DataError as err:
+    ...         print(len(err.problems))
+    3
+    """
+    problems, read, meta = _validate(data_dir)
+    if any(p.severity == "error" for p in problems):
+        raise DataError(format_problems(problems, folder=data_dir), problems)
+    frames = {t: _typed(t, df) for t, (_, df) in read.items()}
+    return Cohort(
+        patients=frames["patients"],
+        visits=frames["visits"],
+        adverse_events=frames["adverse_events"],
+        source=Path(data_dir).resolve(),
+        files={t: path.resolve() for t, (path, _) in read.items()},
+        meta=meta,
+    )

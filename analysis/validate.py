@@ -1,0 +1,748 @@
+"""Check a data folder against the data contract and report every problem at once.
+
+The rules come from ``data_dictionary.yaml`` (through :mod:`analysis.dictionary`): required columns,
+types, ranges, allowed values, grids, assay limits, keys, plus cross-table rules (every visit and
+adverse event belongs to a known patient, every patient has a baseline visit, both arms are present).
+Each problem names the file, the row as a spreadsheet shows it (header = row 1), the column, the
+offending value and the rule broken. Files are only ever opened for reading.
+
+The checks are vectorised (one pandas operation per column and rule), so a million-row visits file
+validates in seconds; at most :data:`MAX_ROWS_PER_RULE` rows are listed per (file, column, rule) and
+the rest are summarised in one line that carries their count.
+"""
+from __future__ import annotations
+
+import codecs
+import difflib
+import io as _io
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from analysis.dictionary import TABLES, Column, columns, load_dictionary
+
+__all__ = ["MAX_ROWS_PER_RULE", "Problem", "format_problems", "validate_folder"]
+
+#: Rows listed one by one per (file, column, rule); further rows are summarised in one problem.
+MAX_ROWS_PER_RULE = 100
+_VALUE_WIDTH = 40
+_SUFFIXES = (".csv", ".xlsx")
+_TRUE = ("true", "1", "yes")
+_FALSE = ("false", "0", "no")
+_NAN_CODES = {"nan", "-nan", "+nan", "na", "n/a", "null", "none", "#n/a", "nd"}
+_DAS28 = ("tjc28", "sjc28", "esr_mm_h", "patient_global_mm")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One broken rule in one place of a data folder.
+
+    Parameters
+    ----------
+    file : str
+        File name, e.g. ``"visits.csv"`` (the folder itself for folder-level problems).
+    row : int or None
+        Row number as a spreadsheet shows it (header = 1, first data row = 2); ``None`` for
+        file- or column-level problems.
+    column : str or None
+        Column name, if the problem belongs to one.
+    value : str or None
+        The offending value as text, truncated to about 40 characters.
+    rule : str
+        The rule broken, in plain words.
+    severity : str
+        ``"error"`` (the data cannot be used) or ``"warning"`` (noted, data still usable).
+    count : int
+        How many cells this line stands for (1, or more for a summary line of repeated problems).
+
+    Examples
+    --------
+    >>> print(Problem("visits.csv", 14, "haq_di", "1.3", "must be a multiple of 0.125 between 0 and 3"))
+    visits.csv, row 14, column 'haq_di', value '1.3': must be a multiple of 0.125 between 0 and 3
+    >>> print(Problem("visits.csv", None, "foo", None, "unknown column, ignored", severity="warning"))
+    visits.csv, column 'foo': unknown column, ignored (warning)
+    """
+
+    file: str
+    row: int | None
+    column: str | None
+    value: str | None
+    rule: str
+    severity: str = "error"
+    count: int = 1
+
+    def __str__(self) -> str:
+        parts = [self.file]
+        if self.row is not None:
+            parts.append(f"row {self.row}")
+        if self.column is not None:
+            parts.append(f"column '{self.column}'")
+        if self.value is not None:
+            parts.append(f"value '{self.value}'")
+        text = f"{', '.join(parts)}: {self.rule}"
+        return text + " (warning)" if self.severity == "warning" else text
+
+
+# ----------------------------------------------------------------------------------------------
+# Report
+# ----------------------------------------------------------------------------------------------
+def format_problems(problems, limit: int = 50, *, folder=None) -> str:
+    """Turn a problem list into one readable report: a header line, then one line per problem.
+
+    Parameters
+    ----------
+    problems : list of Problem
+        As returned by :func:`validate_folder`.
+    limit : int
+        Show at most this many lines; the rest are counted in a final ``... and N more problems`` line.
+    folder : str or Path, optional
+        Data folder named in the header line.
+
+    Returns
+    -------
+    str
+        Errors first, then warnings, each in the order found.
+
+    Examples
+    --------
+    >>> ps = [Problem("patients.csv", 3, "age", "abc", "must be a whole number"),
+    ...       Problem("visits.csv", None, "foo", None, "unknown column, ignored", severity="warning")]
+    >>> print(format_problems(ps, folder="my_cohort"))
+    Data folder 'my_cohort' breaks the data contract: 1 error, 1 warning.
+      - patients.csv, row 3, column 'age', value 'abc': must be a whole number
+      - visits.csv, column 'foo': unknown column, ignored (warning)
+    >>> print(format_problems([], folder="my_cohort"))
+    Data folder 'my_cohort': no problems found.
+    """
+    if not isinstance(limit, int) or limit < 0:
+        raise ValueError(f"`limit` must be a non-negative integer, got {limit!r}")
+    problems = list(problems)
+    where = f"Data folder '{folder}'" if folder is not None else "The data folder"
+    n_err = sum(p.count for p in problems if p.severity == "error")
+    n_warn = sum(p.count for p in problems if p.severity != "error")
+    if not problems:
+        return f"{where}: no problems found."
+    counts = f"{_plural(n_err, 'error')}, {_plural(n_warn, 'warning')}"
+    head = f"{where} breaks the data contract: {counts}." if n_err else f"{where} passes with {_plural(n_warn, 'warning')}."
+    ordered = sorted(problems, key=lambda p: p.severity != "error")  # stable: errors first
+    lines = [head] + [f"  - {p}" for p in ordered[:limit]]
+    rest = ordered[limit:]
+    if rest:
+        groups: dict[str, int] = {}
+        for p in rest:
+            key = f"{p.file}" + (f" '{p.column}'" if p.column else "")
+            groups[key] = groups.get(key, 0) + p.count
+        top = sorted(groups.items(), key=lambda kv: -kv[1])
+        shown = ", ".join(f"{k}: {v:,}" for k, v in top[:5]) + (", ..." if len(top) > 5 else "")
+        lines.append(f"  ... and {sum(p.count for p in rest):,} more problems (same kinds of rules; {shown})")
+    return "\n".join(lines)
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n:,} {word}" + ("" if n == 1 else "s")
+
+
+# ----------------------------------------------------------------------------------------------
+# Locating and reading files (shared with analysis.io)
+# ----------------------------------------------------------------------------------------------
+def _locate(data_dir: Path, table: str) -> tuple[Path | None, list[Problem]]:
+    """The file holding ``table`` in ``data_dir`` (``.csv`` or ``.xlsx``), or None with the problems."""
+    entries = [p for p in data_dir.iterdir() if p.is_file()]
+    found = [p for p in entries if p.stem.lower() == table and p.suffix.lower() in _SUFFIXES]
+    if len(found) == 1:
+        return found[0], []
+    if len(found) > 1:
+        names = " and ".join(sorted(p.name for p in found))
+        return None, [Problem(names, None, None, None,
+                              f"ambiguous: both {names} exist for the table '{table}'; keep only one of them")]
+    others = sorted(p.name for p in entries if p.stem.lower() == table)
+    hint = (f" (found {', '.join(others)}: save it as .csv (UTF-8, comma-separated) or .xlsx)" if others
+            else "")
+    return None, [Problem(f"{table}.csv", None, None, None,
+                          f"missing file: the table '{table}' must be in {table}.csv or {table}.xlsx{hint}")]
+
+
+def _read(path: Path, table: str) -> tuple[pd.DataFrame | None, list[Problem]]:
+    """Read one table as stripped strings, indexed by spreadsheet row number, or None with the problems."""
+    fname = path.name
+    if path.stat().st_size == 0:
+        return None, [Problem(fname, None, None, None,
+                              "the file is empty (0 bytes); it needs at least the header row")]
+    if path.suffix.lower() == ".xlsx":
+        grid, problems = _read_xlsx(path, table)
+    else:
+        grid, problems = _read_csv(path)
+    if grid is None:
+        return None, problems
+    return _grid_to_frame(grid, fname)
+
+
+def _read_csv(path: Path) -> tuple[pd.DataFrame | None, list[Problem]]:
+    fname = path.name
+    with open(path, "rb") as fh:  # read-only, never written
+        data = fh.read()
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return None, [Problem(fname, None, None, None,
+                              "the file is encoded as UTF-16; re-save it as UTF-8 (in Excel: 'CSV UTF-8')")]
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = data.count(b"\n", 0, err.start) + 1
+        byte = data[err.start:err.start + 1].hex()
+        guess = ""
+        try:
+            data.decode("cp1252")
+            guess = " (it looks like Latin-1/Windows-1252)"
+        except UnicodeDecodeError:
+            pass
+        return None, [Problem(fname, line, None, None,
+                              f"the file is not valid UTF-8: byte 0x{byte} on line {line} cannot be decoded{guess}; "
+                              "re-save the file as UTF-8 (in Excel: 'CSV UTF-8 (comma delimited)')")]
+    try:
+        # dtype "category": each distinct string is stored once (a million rows stay small and fast)
+        grid = pd.read_csv(_io.BytesIO(data), header=None, dtype="category", na_filter=False,
+                           skip_blank_lines=False, encoding="utf-8-sig")
+    except pd.errors.EmptyDataError:
+        return None, [Problem(fname, None, None, None, "the file has no header row (it is blank)")]
+    except pd.errors.ParserError as err:
+        m = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(err))
+        if m:
+            want, line, saw = m.groups()
+            return None, [Problem(fname, int(line), None, None,
+                                  f"this line has {saw} fields but the header has {want} (a stray comma? "
+                                  "put text containing commas in double quotes)")]
+        m = re.search(r"EOF inside string starting at row (\d+)", str(err))
+        if m:
+            return None, [Problem(fname, int(m.group(1)) + 1, None, None,
+                                  "a double quote opened on this row is never closed; remove the stray '\"' "
+                                  "or close the quoted text")]
+        return None, [Problem(fname, None, None, None, f"cannot be read as CSV: {err}")]
+    return grid, []
+
+
+def _read_xlsx(path: Path, table: str) -> tuple[pd.DataFrame | None, list[Problem]]:
+    fname = path.name
+    try:
+        with pd.ExcelFile(path, engine="openpyxl") as book:
+            names = list(book.sheet_names)
+            match = [n for n in names if str(n).strip().lower() == table]
+            if match:
+                sheet = match[0]
+            elif len(names) == 1:
+                sheet = names[0]
+            else:
+                listed = ", ".join(f"'{n}'" for n in names)
+                return None, [Problem(fname, None, None, None,
+                                      f"the workbook has {len(names)} sheets ({listed}) and none is named "
+                                      f"'{table}'; name the sheet holding the table '{table}' or keep only that sheet")]
+            grid = book.parse(sheet, header=None, dtype=str, na_filter=False)
+    except Exception as err:  # noqa: BLE001 - any unreadable workbook is a reported problem
+        return None, [Problem(fname, None, None, None,
+                              f"cannot be opened as an Excel .xlsx workbook ({type(err).__name__}: {err})")]
+    if grid.shape[0] == 0:
+        return None, [Problem(fname, None, None, None, f"the sheet '{sheet}' is empty; it needs at least the header row")]
+    return grid, []
+
+
+def _grid_to_frame(grid: pd.DataFrame, fname: str) -> tuple[pd.DataFrame | None, list[Problem]]:
+    """First grid row -> header; the rest -> stripped strings indexed by spreadsheet row number.
+
+    Columns are returned as pandas Categoricals of stripped strings (empty cell = ``""``): every check
+    then runs once per distinct value and is mapped back to the rows through the category codes.
+    """
+    problems: list[Problem] = []
+    header = ["" if pd.isna(h) else str(h).replace("\ufeff", "").strip() for h in grid.iloc[0]]
+    # Wrong delimiter: everything landed in one column.
+    if len(header) == 1:
+        for sep, word in ((";", "semicolon ';'"), ("\t", "tab")):
+            if sep in header[0]:
+                return None, [Problem(fname, 1, None, _short(header[0]),
+                                      f"the header is a single column containing a {word}: the file seems to use "
+                                      f"the {word} as delimiter; save it comma-separated (CSV UTF-8)")]
+    index = pd.RangeIndex(2, 1 + len(grid), name="row")
+    cols = [_stripped_categorical(grid.iloc[1:, i]) for i in range(grid.shape[1])]
+    # Columns without a header: drop if empty, else a problem.
+    keep = []
+    for i, name in enumerate(header):
+        if name == "":
+            if (cols[i] != "").any():
+                problems.append(Problem(fname, 1, None, None,
+                                        f"column number {i + 1} has values but no header; give it a name from the "
+                                        "data dictionary or delete it"))
+            continue
+        keep.append(i)
+    # Duplicate column names: report, keep the first.
+    seen: dict[str, list[int]] = {}
+    for i in keep:
+        seen.setdefault(header[i], []).append(i)
+    for name, idx in seen.items():
+        if len(idx) > 1:
+            where = ", ".join(str(i + 1) for i in idx)
+            problems.append(Problem(fname, None, name, None,
+                                    f"duplicate column name: '{name}' appears {len(idx)} times (column numbers "
+                                    f"{where}); each column must appear once"))
+    body = pd.DataFrame({name: pd.Series(cols[idx[0]], index=index, copy=False) for name, idx in seen.items()},
+                        index=index)
+    # Fully blank rows (e.g. trailing empty lines) are ignored; row numbers stay as in the file.
+    if body.shape[1]:
+        blank = np.ones(len(body), dtype=bool)
+        for name in body.columns:
+            blank &= np.asarray(body[name] == "")
+        if blank.any():
+            body = body[~blank]
+    return body, problems
+
+
+def _stripped_categorical(col: pd.Series) -> pd.Categorical:
+    """A column as a Categorical of stripped strings; missing cells (short rows) become ``""``."""
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        codes, cats = col.cat.codes.to_numpy(), col.cat.categories
+    else:
+        codes, cats = pd.factorize(col, use_na_sentinel=True)
+    texts = [str(c).strip() for c in cats] + [""]  # last: for missing cells (code -1)
+    codes = np.where(codes < 0, len(texts) - 1, codes)
+    new_codes, uniq = pd.factorize(pd.Index(texts, dtype=object))
+    return pd.Categorical.from_codes(new_codes[codes], categories=pd.Index(uniq, dtype=object))
+
+
+def _per_value(s: pd.Series, func: Callable[[pd.Series], pd.Series]) -> pd.Series:
+    """Apply a vectorised ``func`` once per distinct value of a (categorical) Series, mapped back to rows."""
+    if not isinstance(s.dtype, pd.CategoricalDtype):
+        return func(s)
+    res = func(pd.Series(s.cat.categories, dtype=object))
+    return pd.Series(res.to_numpy()[s.cat.codes.to_numpy()], index=s.index).astype(res.dtype)
+
+
+def _short(value) -> str:
+    text = str(value)
+    return text if len(text) <= _VALUE_WIDTH else text[: _VALUE_WIDTH - 1] + "…"
+
+
+def _read_meta(data_dir: Path) -> tuple[dict, list[Problem]]:
+    """``dataset.yaml`` of the folder as a dict (``{}`` if absent), with any problems."""
+    path = data_dir / "dataset.yaml"
+    if not path.is_file():
+        return {}, []
+    try:
+        with open(path, "rb") as fh:
+            text = fh.read().decode("utf-8-sig")
+        meta = yaml.safe_load(text)
+    except UnicodeDecodeError:
+        return {}, [Problem(path.name, None, None, None, "the file is not valid UTF-8; re-save it as UTF-8")]
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        row = mark.line + 1 if mark is not None else None
+        what = getattr(err, "problem", None) or str(err).splitlines()[0]
+        return {}, [Problem(path.name, row, None, None,
+                            f"not valid YAML ({what}); write one 'key: value' per line, e.g. 'synthetic: true'")]
+    if meta is None:
+        return {}, []
+    if not isinstance(meta, dict):
+        return {}, [Problem(path.name, None, None, None,
+                            f"must hold 'key: value' lines (a mapping), got a {type(meta).__name__}")]
+    return meta, []
+
+
+# ----------------------------------------------------------------------------------------------
+# Collecting problems from boolean masks (vectorised)
+# ----------------------------------------------------------------------------------------------
+class _Out:
+    """Problem sink for one file: lists the first rows of each mask, summarises the rest."""
+
+    def __init__(self, fname: str, problems: list[Problem]):
+        self.fname = fname
+        self.problems = problems
+
+    def add(self, row, column, value, rule, severity="error"):
+        self.problems.append(Problem(self.fname, row, column, None if value is None else _short(value),
+                                     rule, severity))
+
+    def mask(self, values: pd.Series, mask, column: str | None, rule: str | Callable[[str, int], str],
+             summary: str | None = None, severity: str = "error"):
+        m = mask if isinstance(mask, np.ndarray) else np.asarray(pd.Series(mask).fillna(False), dtype=bool)
+        n = int(m.sum())
+        if n == 0:
+            return
+        rows = values.index[m]
+        shown = rows[:MAX_ROWS_PER_RULE]
+        for r, v in zip(shown, values.loc[shown]):
+            self.add(int(r), column, v, rule(v, int(r)) if callable(rule) else rule, severity)
+        if n > len(shown):
+            text = summary or (rule if isinstance(rule, str) else "same problem")
+            self.problems.append(Problem(
+                self.fname, None, column, None,
+                f"{text}: also in {n - len(shown):,} more rows (rows {int(rows[len(shown)])} to {int(rows[-1])})",
+                severity, count=n - len(shown)))
+
+
+class _Expand:
+    """Adapter: masks computed on the distinct values of a column are reported on its rows."""
+
+    def __init__(self, out: _Out, s: pd.Series):
+        self.out, self.s, self.codes = out, s, s.cat.codes.to_numpy()
+
+    def mask(self, values, mask, column, rule, summary=None, severity="error"):
+        m = mask if isinstance(mask, np.ndarray) else np.asarray(pd.Series(mask).fillna(False), dtype=bool)
+        if m.any():
+            self.out.mask(self.s, m[self.codes], column, rule, summary, severity)
+
+
+# ----------------------------------------------------------------------------------------------
+# Per-column rules
+# ----------------------------------------------------------------------------------------------
+def _g(x) -> str:
+    return f"{x:g}"
+
+
+def _range_text(c: Column) -> str:
+    if c.min is not None and c.max is not None:
+        return f"between {_g(c.min)} and {_g(c.max)}"
+    if c.min is not None:
+        return f"at least {_g(c.min)}"
+    return f"at most {_g(c.max)}"
+
+
+def _did_you_mean(value: str, allowed: list[str]) -> str:
+    for a in allowed:
+        if value.lower() == a.lower():
+            return f"; did you mean '{a}'? (values are case-sensitive)"
+    close = difflib.get_close_matches(value.lower(), [a.lower() for a in allowed], n=1, cutoff=0.6)
+    if close:
+        a = next(a for a in allowed if a.lower() == close[0])
+        return f"; did you mean '{a}'?"
+    return ""
+
+
+def parse_numeric(s: pd.Series, c: Column) -> tuple[pd.Series, pd.Series]:
+    """Numeric values of a string column and its censoring flags.
+
+    Parameters
+    ----------
+    s : pandas.Series
+        Stripped strings.
+    c : Column
+        The dictionary column (uses ``lloq``/``uloq``).
+
+    Returns
+    -------
+    values : pandas.Series
+        float64; NaN for empty, unparsable and censored cells.
+    flags : pandas.Series
+        ``"<LLOQ"``/``">ULOQ"`` where censored and accepted for this column, else ``<NA>`` (dtype string).
+
+    Examples
+    --------
+    >>> from analysis.dictionary import columns
+    >>> il6 = next(c for c in columns("visits") if c.name == "il_6")
+    >>> v, f = parse_numeric(pd.Series(["1.5", "<LLOQ", ""]), il6)
+    >>> v.tolist()[0], f.tolist()[1]
+    (1.5, '<LLOQ')
+    """
+    below, above = _tokens()
+
+    def numbers(u: pd.Series) -> pd.Series:
+        return pd.to_numeric(u.where(~u.isin([below, above, ""])), errors="coerce").astype(float)
+
+    def flags(u: pd.Series) -> pd.Series:
+        f = pd.Series(pd.NA, index=u.index, dtype="string")
+        if c.lloq is not None:
+            f[u == below] = below
+        if c.uloq is not None:
+            f[u == above] = above
+        return f
+
+    return _per_value(s, numbers), _per_value(s, flags)
+
+
+@lru_cache(maxsize=1)
+def _contract() -> dict:
+    """The parsed data dictionary, read once per process (treat as read-only)."""
+    return load_dictionary()
+
+
+def _tokens() -> tuple[str, str]:
+    tok = _contract().get("censor_tokens", {})
+    return tok.get("below", "<LLOQ"), tok.get("above", ">ULOQ")
+
+
+def parse_bool(s: pd.Series) -> pd.Series:
+    """``true/false/1/0/yes/no`` (any case) as a nullable boolean Series; anything else -> ``<NA>``.
+
+    Examples
+    --------
+    >>> parse_bool(pd.Series(["Yes", "0", "", "maybe"])).tolist()
+    [True, False, <NA>, <NA>]
+    """
+
+    def convert(u: pd.Series) -> pd.Series:
+        low = u.astype(str).str.lower()
+        out = pd.Series(pd.NA, index=u.index, dtype="boolean")
+        out[low.isin(_TRUE)] = True
+        out[low.isin(_FALSE)] = False
+        return out
+
+    return _per_value(s, convert)
+
+
+def _check_column(c: Column, s: pd.Series, out: _Out) -> None:
+    # s holds the distinct values of the column (see _Expand); masks are numpy arrays for speed
+    empty = s.to_numpy(dtype=object) == ""
+    if not c.missing_ok:
+        out.mask(s, empty, c.name, "empty cell: a value is required in this column")
+    nonempty = ~empty
+    if c.type == "category" and c.allowed is not None:
+        allowed = [str(a) for a in c.allowed]
+        listed = ", ".join(f"'{a}'" for a in allowed)
+        out.mask(s, nonempty & ~s.isin(allowed).to_numpy(), c.name,
+                 lambda v, r: f"must be one of {listed}{_did_you_mean(str(v), allowed)}", f"must be one of {listed}")
+    elif c.type == "bool":
+        ok = s.astype(str).str.lower().isin(_TRUE + _FALSE).to_numpy()
+        out.mask(s, nonempty & ~ok, c.name, "must be true or false (also accepted: 1/0, yes/no, any case)")
+    elif c.type in ("int", "float"):
+        _check_numeric(c, s, nonempty, out)
+
+
+def _check_numeric(c: Column, s: pd.Series, nonempty: np.ndarray, out: _Out) -> None:
+    below, above = _tokens()
+    a = s.to_numpy(dtype=object)
+    is_lt, is_gt = a == below, a == above
+    if c.lloq is None:
+        out.mask(s, is_lt, c.name, f"'{below}' is only accepted in columns with a lower limit of quantification "
+                                   f"(lloq in the data dictionary); write a number")
+    if c.uloq is None:
+        out.mask(s, is_gt, c.name, f"'{above}' is only accepted in columns with an upper limit of quantification "
+                                   f"(uloq in the data dictionary); write a number")
+    rest = nonempty & ~is_lt & ~is_gt
+    num = pd.to_numeric(s.where(rest), errors="coerce").to_numpy(dtype=float)
+    kind = "a whole number" if c.type == "int" else "a number"
+    unparsed = rest & np.isnan(num)
+    nan_code = s.astype(str).str.lower().isin(_NAN_CODES).to_numpy() if unparsed.any() else unparsed
+    out.mask(s, unparsed & nan_code, c.name,
+             f"'NaN'/missing-value codes are not accepted; leave the cell empty for a missing value"
+             + ("" if c.missing_ok else " (but this column needs a value)"))
+
+    def not_number(v: str, row: int) -> str:
+        hint = " (use '.' as the decimal separator)" if re.fullmatch(r"-?\d+,\d+", str(v)) else ""
+        return f"must be {kind}{hint}"
+
+    out.mask(s, unparsed & ~nan_code, c.name, not_number, f"must be {kind}")
+    out.mask(s, rest & np.isinf(num), c.name, f"must be a finite number (infinity is not allowed)")
+    ok = rest & np.isfinite(num)
+    if c.type == "int":
+        frac = ok & (num != np.floor(num))
+        out.mask(s, frac, c.name, "must be a whole number (an integer)")
+        ok = ok & ~frac
+    is_week = c.name == "week"
+    negative = ok & (num < 0) & ((c.min is not None and c.min >= 0) or c.allowed is not None)
+    if is_week:
+        out.mask(s, negative, c.name, "negative week: nothing can happen before randomisation "
+                                      "(week 0 is the baseline visit, the day of infusion)")
+    else:
+        out.mask(s, negative, c.name, f"negative values are not allowed (must be {_range_text(c)})")
+    ok = ok & ~negative
+    if c.allowed is not None:
+        allowed = [float(a) for a in c.allowed]
+        listed = ", ".join(_g(a) for a in allowed)
+        what = "scheduled visit week of the design" if is_week else "allowed value"
+        bad = ok & ~np.isin(num, allowed)
+        out.mask(s, bad, c.name, f"not a {what}; allowed: {listed}")
+        ok = ok & ~bad
+    if c.min is not None or c.max is not None:
+        lo = -np.inf if c.min is None else c.min
+        hi = np.inf if c.max is None else c.max
+        bad = ok & ((num < lo) | (num > hi))
+        extra = f", steps of {_g(c.step)}" if c.step else ""
+        out.mask(s, bad, c.name, f"out of range: must be {_range_text(c)}{extra}")
+        ok = ok & ~bad
+    if c.step:
+        ratio = num / c.step
+        off = ok & (np.abs(ratio - np.round(ratio)) > 1e-9)
+        out.mask(s, off, c.name, f"must be a multiple of {_g(c.step)} {_range_text(c)}")
+
+
+# ----------------------------------------------------------------------------------------------
+# Per-table and cross-table rules
+# ----------------------------------------------------------------------------------------------
+def _identifier_pattern(name: str) -> str | None:
+    for pat in _contract().get("identifier_patterns", []):
+        if re.fullmatch(pat, name, flags=re.IGNORECASE):
+            return pat
+    return None
+
+
+def _check_table(table: str, df: pd.DataFrame, out: _Out) -> None:
+    spec = {c.name: c for c in columns(table)}
+    for name in df.columns:
+        if name in spec:
+            continue
+        pat = _identifier_pattern(name)
+        if pat is not None:
+            out.add(None, name, None,
+                    f"refused for privacy: the column name looks like a direct identifier (pattern '{pat}'); "
+                    "delete this column - the book must never receive names, contact details, dates of birth or "
+                    "hospital numbers (use the pseudonymous patient_id only)")
+            continue
+        close = difflib.get_close_matches(name.lower(), list(spec), n=1, cutoff=0.75)
+        hint = f"; did you mean '{close[0]}'?" if close else ""
+        out.add(None, name, None, f"unknown column, ignored (not in the data dictionary){hint}", "warning")
+    for name, c in spec.items():
+        if c.required and name not in df.columns:
+            out.add(None, name, None, f"missing required column '{name}' ({c.description})")
+    if len(df) == 0:
+        if table != "adverse_events":
+            out.add(None, None, None, "the file has a header but no data rows")
+        return
+    for name, c in spec.items():
+        if name in df.columns:
+            s = df[name]
+            _check_column(c, pd.Series(s.cat.categories, dtype=object), _Expand(out, s))
+    _check_keys(table, df, out)
+    if table == "visits" and all(k in df.columns for k in _DAS28):
+        _check_das28(df, out)
+
+
+def _key_frame(table: str, df: pd.DataFrame) -> pd.DataFrame | None:
+    """Key columns in comparable form (week as number), or None if a key column is absent."""
+    key = _contract()["tables"][table].get("key") or []
+    if not key or any(k not in df.columns for k in key):
+        return None
+    parts = {}
+    for k in key:
+        s = df[k]
+        if k == "week":
+            parts[k] = _per_value(s, lambda u: pd.to_numeric(u, errors="coerce").astype(float))
+        else:  # the category code identifies the value; empty -> NaN
+            parts[k] = pd.Series(s.cat.codes.to_numpy(), index=s.index).where(s != "")
+    return pd.DataFrame(parts, index=df.index)
+
+
+def _check_keys(table: str, df: pd.DataFrame, out: _Out) -> None:
+    keys = _key_frame(table, df)
+    if keys is None:
+        return
+    complete = keys.notna().all(axis=1)
+    k = keys[complete]
+    if k.empty:
+        return
+    dup = k.duplicated(keep="first")
+    if not dup.any():
+        return
+    first_row = pd.Series(k.index, index=k.index).groupby([k[c] for c in k.columns]).transform("first")
+    what = "patient" if table == "patients" else "patient and week"
+    out.mask(df.loc[k.index, "patient_id"], dup, "patient_id",
+             lambda v, r: f"duplicate {what}: already on row {int(first_row[r])}", f"duplicate {what}")
+
+
+def _check_das28(df: pd.DataFrame, out: _Out) -> None:
+    present = pd.DataFrame({k: df[k] != "" for k in _DAS28})
+    n = present.sum(axis=1)
+    partial = (n > 0) & (n < len(_DAS28))
+    if not partial.any():
+        return
+    # One rule text per presence pattern (at most 14 patterns), each summarised separately.
+    codes = (present.astype(int) * [1, 2, 4, 8]).sum(axis=1)
+    for code in sorted(codes[partial].unique()):
+        has = [k for i, k in enumerate(_DAS28) if code & (1 << i)]
+        missing = [k for k in _DAS28 if k not in has]
+        rule = f"DAS28 components incomplete: has {', '.join(has)}, missing {', '.join(missing)}"
+        out.mask(df[missing[0]], partial & (codes == code), ", ".join(missing), rule)
+
+
+def _check_cross(frames: dict[str, tuple[str, pd.DataFrame]], problems: list[Problem]) -> None:
+    """Rules between tables: known patients, baseline visits, both arms present."""
+    if "patients" not in frames:
+        return
+    pname, pat = frames["patients"]
+    if "patient_id" not in pat.columns or len(pat) == 0:
+        return
+    ids = pat["patient_id"]
+    known = set(ids[ids != ""].unique())
+    for table in ("visits", "adverse_events"):
+        if table not in frames:
+            continue
+        fname, df = frames[table]
+        if "patient_id" not in df.columns:
+            continue
+        s = df["patient_id"]
+        what = "visit" if table == "visits" else "adverse event"
+        _Out(fname, problems).mask(s, (s != "") & ~s.isin(known), "patient_id",
+                                   lambda v, r: f"{what} for patient '{v}', who is not in {pname}",
+                                   f"{what} for a patient who is not in {pname}")
+    if "visits" in frames:
+        vname, vis = frames["visits"]
+        if {"patient_id", "week"} <= set(vis.columns) and len(vis):
+            week = _per_value(vis["week"], lambda u: pd.to_numeric(u, errors="coerce").astype(float))
+            base = set(vis.loc[week == 0, "patient_id"].unique())
+            _Out(pname, problems).mask(ids, (ids != "") & ~ids.isin(base), "patient_id",
+                                       f"this patient has no baseline visit (week 0) in {vname}")
+    if "arm" in pat.columns:
+        arm = next(c for c in columns("patients") if c.name == "arm")
+        present = set(pat["arm"].unique())
+        for a in arm.allowed or ():
+            if str(a) not in present:
+                listed = " and ".join(str(x) for x in arm.allowed)
+                problems.append(Problem(pname, None, "arm", None,
+                                        f"no patients at all in arm '{a}': both arms ({listed}) are needed"))
+
+
+# ----------------------------------------------------------------------------------------------
+# Entry points
+# ----------------------------------------------------------------------------------------------
+def _validate(data_dir) -> tuple[list[Problem], dict[str, tuple[Path, pd.DataFrame]], dict]:
+    """Validate and also return what was read: ``{table: (path, frame)}`` and the metadata."""
+    problems: list[Problem] = []
+    folder = Path(data_dir)
+    if not folder.exists():
+        return [Problem(str(folder), None, None, None, "the data folder does not exist")], {}, {}
+    if not folder.is_dir():
+        return [Problem(str(folder), None, None, None, "is not a folder (give the folder holding the tables)")], {}, {}
+    read: dict[str, tuple[Path, pd.DataFrame]] = {}
+    for table in TABLES:
+        path, found = _locate(folder, table)
+        problems += found
+        if path is None:
+            continue
+        df, found = _read(path, table)
+        problems += found
+        if df is None:
+            continue
+        read[table] = (path, df)
+        _check_table(table, df, _Out(path.name, problems))
+    _check_cross({t: (p.name, df) for t, (p, df) in read.items()}, problems)
+    meta, found = _read_meta(folder)
+    problems += found
+    return problems, read, meta
+
+
+def validate_folder(data_dir) -> list[Problem]:
+    """Check a data folder against the data contract; return every problem (errors and warnings).
+
+    Never raises for bad data: a missing folder, unreadable file or broken value is a :class:`Problem`.
+    Files are opened read-only.
+
+    Parameters
+    ----------
+    data_dir : str or Path
+        Folder with ``patients``, ``visits`` and ``adverse_events`` as ``.csv`` or ``.xlsx``, and
+        optionally ``dataset.yaml``.
+
+    Returns
+    -------
+    list of Problem
+        Empty when the folder is valid. Rows beyond :data:`MAX_ROWS_PER_RULE` for the same rule are
+        summarised in one problem whose ``count`` says how many cells it stands for.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     print(validate_folder(Path(d) / "nowhere")[0].rule)
+    the data folder does not exist
+    """
+    return _validate(data_dir)[0]

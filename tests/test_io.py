@@ -1,0 +1,162 @@
+"""Reading a data folder into a typed Cohort: csv/xlsx, encodings, sheets, censoring flags, metadata."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis.dictionary import columns
+from analysis.errors import DataError
+from analysis.io import Cohort, find_table, load, read_table
+
+try:
+    from fixtures_bad import folder_hashes, mini_tables, write_folder, write_xlsx
+except ImportError:  # tests/ as a package
+    from tests.fixtures_bad import folder_hashes, mini_tables, write_folder, write_xlsx
+
+
+def test_load_types_and_shapes(tmp_path):
+    folder = write_folder(tmp_path / "d")
+    before = folder_hashes(folder)
+    c = load(folder)
+    assert folder_hashes(folder) == before
+    assert isinstance(c, Cohort)
+    assert (len(c.patients), len(c.visits), len(c.adverse_events)) == (4, 12, 2)
+    assert c.patients["patient_id"].tolist() == ["P01", "P02", "P03", "P04"]
+    assert c.patients["arm"].tolist() == ["MSCT", "MSCT", "control", "control"]
+    assert str(c.patients["age"].dtype) == "Int64"
+    assert c.patients["weight_kg"].dtype == np.float64
+    assert str(c.patients["prior_biologic"].dtype) == "boolean"
+    assert str(c.visits["week"].dtype) == "Int64"
+    assert c.visits["week"].tolist() == [0, 12, 48] * 4
+    assert c.adverse_events["serious"].tolist() == [False, False]  # "false", "no"
+    assert c.adverse_events["related"].isna().tolist() == [False, True]  # empty where missing_ok
+    assert c.source == folder.resolve()
+    assert c.files == {t: (folder / f"{t}.csv").resolve() for t in ("patients", "visits", "adverse_events")}
+    assert c.meta == {} and c.synthetic is False
+
+
+def test_columns_in_contract_order_with_flags(tmp_path):
+    c = load(write_folder(tmp_path / "d"))
+    expected = []
+    for col in columns("visits"):
+        expected.append(col.name)
+        if col.lloq is not None or col.uloq is not None:
+            expected.append(f"{col.name}_flag")
+    assert list(c.visits.columns) == expected
+    assert "il_6_flag" in expected and "anti_ccp_u_ml_flag" in expected and "crp_mg_l_flag" not in expected
+
+
+def test_censored_values_become_nan_and_flag(tmp_path):
+    t = mini_tables()
+    t["visits"]["rows"][0].update(il_6="<LLOQ", anti_ccp_u_ml=">ULOQ", ifn_g="2.5")
+    c = load(write_folder(tmp_path / "d", t))
+    v = c.visits
+    assert np.isnan(v.loc[0, "il_6"]) and v.loc[0, "il_6_flag"] == "<LLOQ"
+    assert np.isnan(v.loc[0, "anti_ccp_u_ml"]) and v.loc[0, "anti_ccp_u_ml_flag"] == ">ULOQ"
+    assert v.loc[0, "ifn_g"] == 2.5 and pd.isna(v.loc[0, "ifn_g_flag"])
+    assert v["il_6_flag"].notna().sum() == 1
+
+
+def test_optional_columns_added_empty_and_unknown_dropped(tmp_path):
+    t = mini_tables()
+    t["patients"]["header"] = [h for h in t["patients"]["header"] if h not in ("height_cm", "prior_biologic")]
+    t["patients"]["header"].append("site")
+    for r in t["patients"]["rows"]:
+        r["site"] = "A"
+    c = load(write_folder(tmp_path / "d", t))  # a warning only
+    assert "site" not in c.patients.columns
+    assert c.patients["height_cm"].isna().all() and c.patients["prior_biologic"].isna().all()
+
+
+def test_metadata(tmp_path):
+    folder = write_folder(tmp_path / "d")
+    (folder / "dataset.yaml").write_text("synthetic: true\nseed: 2018\ngenerator: analysis.simulate\n")
+    c = load(folder)
+    assert c.meta == {"synthetic": True, "seed": 2018, "generator": "analysis.simulate"}
+    assert c.synthetic is True
+    (folder / "dataset.yaml").write_text("synthetic: 'true'\n")  # a string is not True
+    assert load(folder).synthetic is False
+
+
+def test_load_refuses_bad_data_with_every_problem(tmp_path):
+    t = mini_tables()
+    t["patients"]["rows"][0]["age"] = "abc"
+    t["visits"]["rows"][1]["haq_di"] = "1.3"
+    folder = write_folder(tmp_path / "d", t)
+    with pytest.raises(DataError) as info:
+        load(folder)
+    err = info.value
+    assert len(err.problems) == 2
+    assert str(folder) in str(err) and "row 2, column 'age'" in str(err) and "row 3, column 'haq_di'" in str(err)
+
+
+def test_load_missing_folder(tmp_path):
+    with pytest.raises(DataError, match="does not exist"):
+        load(tmp_path / "nope")
+
+
+def test_xlsx_tables_load_like_csv(tmp_path):
+    """One sheet with another name (used), and a workbook with a sheet named like the table among others."""
+    t = mini_tables()
+    csv_cohort = load(write_folder(tmp_path / "csv", t))
+    folder = tmp_path / "xlsx"
+    folder.mkdir()
+    write_xlsx(folder / "patients.xlsx", {"Sheet1": (t["patients"]["header"], t["patients"]["rows"])})
+    write_xlsx(folder / "visits.xlsx", {"Notes": (["note"], [{"note": "read me"}]),
+                                        "Visits": (t["visits"]["header"], t["visits"]["rows"])})
+    ae = [dict(r, serious=False) for r in t["adverse_events"]["rows"]]  # Excel booleans, one empty cell
+    write_xlsx(folder / "adverse_events.xlsx", {"adverse_events": (t["adverse_events"]["header"], ae)})
+    before = folder_hashes(folder)
+    c = load(folder)
+    assert folder_hashes(folder) == before
+    pd.testing.assert_frame_equal(c.patients, csv_cohort.patients)
+    pd.testing.assert_frame_equal(c.visits, csv_cohort.visits)
+    pd.testing.assert_frame_equal(c.adverse_events, csv_cohort.adverse_events)
+    assert c.files["visits"].name == "visits.xlsx"
+
+
+def test_xlsx_several_sheets_none_matching(tmp_path):
+    t = mini_tables()["patients"]
+    p = write_xlsx(tmp_path / "patients.xlsx", {"A": (t["header"], t["rows"]), "B": (["x"], [])})
+    with pytest.raises(DataError, match="'A', 'B'"):
+        read_table(p, "patients")
+
+
+def test_read_table_raw_strings_and_bom(tmp_path):
+    p = tmp_path / "patients.csv"
+    p.write_bytes("\ufeffpatient_id,age,height_cm\nP01, 50 ,\n,,\nP02,NA,1e2\n".encode("utf-8"))
+    df = read_table(p, "patients")
+    assert list(df.columns) == ["patient_id", "age", "height_cm"]
+    assert df.index.tolist() == [2, 4]  # spreadsheet rows; the blank row 3 is skipped
+    assert df.loc[2].tolist() == ["P01", "50", ""]
+    assert df.loc[4].tolist() == ["P02", "NA", "1e2"]  # no NA conversion
+
+
+def test_read_table_latin1_refused(tmp_path):
+    p = tmp_path / "visits.csv"
+    p.write_bytes("patient_id,event\nP01,fièvre\n".encode("latin-1"))
+    with pytest.raises(DataError, match="not valid UTF-8.*re-save the file as UTF-8") as info:
+        read_table(p, "visits")
+    assert info.value.problems[0].row == 2
+
+
+def test_read_table_utf8_non_ascii_ok(tmp_path):
+    p = tmp_path / "adverse_events.csv"
+    p.write_text("patient_id,event\nP01,fièvre µ\n", encoding="utf-8")
+    assert read_table(p, "adverse_events").loc[2, "event"] == "fièvre µ"
+
+
+def test_find_table(tmp_path):
+    write_folder(tmp_path)
+    assert find_table(tmp_path, "visits") == tmp_path / "visits.csv"
+    (tmp_path / "visits.xlsx").write_bytes(b"")
+    with pytest.raises(DataError, match="ambiguous"):
+        find_table(tmp_path, "visits")
+    (tmp_path / "patients.csv").unlink()
+    with pytest.raises(DataError, match="missing file"):
+        find_table(tmp_path, "patients")
+    with pytest.raises(ValueError, match="`table`"):
+        find_table(tmp_path, "labs")
+    with pytest.raises(DataError, match="does not exist"):
+        find_table(tmp_path / "nope", "visits")

@@ -1,0 +1,179 @@
+"""The validator against the bad-input battery (tests/fixtures_bad.py): one broken folder per case."""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis.validate import MAX_ROWS_PER_RULE, Problem, format_problems, validate_folder
+
+try:
+    from fixtures_bad import ANY, CASES, Expect, folder_hashes, mini_tables, write_csv, write_folder
+except ImportError:  # tests/ as a package
+    from tests.fixtures_bad import ANY, CASES, Expect, folder_hashes, mini_tables, write_csv, write_folder
+
+
+def _matches(p: Problem, e: Expect) -> bool:
+    return ((e.file is ANY or p.file == e.file)
+            and (e.row is ANY or p.row == e.row)
+            and (e.column is ANY or p.column == e.column)
+            and e.rule.lower() in p.rule.lower()
+            and p.severity == e.severity)
+
+
+def test_battery_is_large_enough():
+    assert len({c.id for c in CASES}) == len(CASES) >= 40
+
+
+def test_valid_mini_cohort_has_no_problems(tmp_path):
+    folder = write_folder(tmp_path / "data")
+    assert validate_folder(folder) == []
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_bad_input(case, tmp_path):
+    folder = case.build(tmp_path)
+    before = folder_hashes(folder)
+    problems = validate_folder(folder)
+    assert folder_hashes(folder) == before, "validation must not modify the input files"
+    listing = "\n".join(str(p) for p in problems)
+    for e in case.expect:
+        assert any(_matches(p, e) for p in problems), f"expected {e} in:\n{listing}"
+    errors = [p for p in problems if p.severity == "error"]
+    if case.no_errors:
+        assert errors == [], listing
+    else:
+        assert errors, "a broken folder must give at least one error"
+
+
+def test_identifier_values_never_echoed(tmp_path):
+    t = mini_tables()
+    t["patients"]["header"].append("name")
+    for r in t["patients"]["rows"]:
+        r["name"] = "Zhang Wei"
+    problems = validate_folder(write_folder(tmp_path / "d", t))
+    assert "Zhang Wei" not in format_problems(problems, limit=1000)
+
+
+def test_all_problems_at_once(tmp_path):
+    t = mini_tables()
+    t["patients"]["rows"][0]["age"] = "abc"
+    t["visits"]["rows"][3]["haq_di"] = "1.3"
+    t["adverse_events"]["rows"][0]["serious"] = "maybe"
+    t["visits"]["header"].append("extra")
+    problems = validate_folder(write_folder(tmp_path / "d", t))
+    assert {(p.file, p.column, p.severity) for p in problems} == {
+        ("patients.csv", "age", "error"), ("visits.csv", "haq_di", "error"),
+        ("adverse_events.csv", "serious", "error"), ("visits.csv", "extra", "warning")}
+
+
+def test_one_problem_per_bad_cell(tmp_path):
+    # "2.5" in an int column with a range: reported once (type), not also as out of range.
+    t = mini_tables()
+    t["visits"]["rows"][0]["tjc28"] = "2.5"
+    problems = validate_folder(write_folder(tmp_path / "d", t))
+    assert len(problems) == 1
+
+
+def test_accepted_variants(tmp_path):
+    """BOM, spaces around values, bool spellings, censor tokens where allowed, empty optional cells."""
+    t = mini_tables()
+    a = t["adverse_events"]["rows"]
+    a[0].update(serious="No", related="YES")
+    a[1].update(serious="0", related="")
+    v = t["visits"]["rows"]
+    v[0].update(il_6="<LLOQ", ifn_g="<LLOQ", anti_ccp_u_ml=">ULOQ", haq_di="2.875", crp_mg_l="")
+    v[1].update(tjc28="", sjc28="", esr_mm_h="", patient_global_mm="")  # all DAS28 components missing: fine
+    v[2].update(tjc28="12.0", week=" 48 ")
+    t["patients"]["rows"][0].update(height_cm="", prior_biologic="")
+    folder = write_folder(tmp_path / "d", t)
+    p = folder / "visits.csv"
+    p.write_bytes(b"\xef\xbb\xbf" + p.read_bytes())
+    (folder / "notes.txt").write_text("ignored\n")
+    assert validate_folder(folder) == []
+
+
+def test_blank_lines_are_skipped_and_rows_keep_their_number(tmp_path):
+    t = mini_tables()
+    t["patients"]["rows"][2]["age"] = "abc"  # row 4
+    folder = write_folder(tmp_path / "d", t)
+    p = folder / "patients.csv"
+    lines = p.read_text().split("\n")
+    lines.insert(2, "")  # blank line becomes row 3; the bad row moves to row 5
+    p.write_text("\n".join(lines) + "\n\n")
+    (prob,) = validate_folder(folder)
+    assert (prob.row, prob.column, prob.value) == (5, "age", "abc")
+
+
+def test_long_value_truncated(tmp_path):
+    t = mini_tables()
+    t["patients"]["rows"][0]["sex"] = "x" * 200
+    (prob,) = validate_folder(write_folder(tmp_path / "d", t))
+    assert len(prob.value) <= 40
+
+
+def test_cap_keeps_problem_list_small_and_counts_everything(tmp_path):
+    t = mini_tables()
+    base_p, base_v = t["patients"]["rows"][0], t["visits"]["rows"][0]
+    for k in range(1000):
+        t["patients"]["rows"].append({**base_p, "patient_id": f"X{k}"})
+        t["visits"]["rows"].append({**base_v, "patient_id": f"X{k}", "haq_di": "9"})
+    problems = validate_folder(write_folder(tmp_path / "d", t))
+    assert len(problems) == MAX_ROWS_PER_RULE + 1
+    assert sum(p.count for p in problems) == 1000
+    text = format_problems(problems, limit=50)
+    assert len(text.splitlines()) == 1 + 50 + 1
+    assert "1,000 errors" in text.splitlines()[0]
+    assert "... and 950 more problems" in text
+
+
+def test_problem_str_and_report():
+    p = Problem("visits.csv", 14, "haq_di", "1.3", "must be a multiple of 0.125 between 0 and 3")
+    assert str(p) == "visits.csv, row 14, column 'haq_di', value '1.3': must be a multiple of 0.125 between 0 and 3"
+    assert str(Problem("x", None, None, None, "r")) == "x: r"
+    w = Problem("v.csv", None, "c", None, "unknown column", severity="warning")
+    report = format_problems([w, p], folder="F")
+    lines = report.splitlines()
+    assert lines[0] == "Data folder 'F' breaks the data contract: 1 error, 1 warning."
+    assert lines[1].endswith("between 0 and 3") and lines[2].endswith("(warning)")  # errors first
+    assert "passes with 1 warning" in format_problems([w])
+    with pytest.raises(ValueError, match="`limit`"):
+        format_problems([p], limit=-1)
+
+
+@pytest.mark.slow
+def test_million_visit_rows_validate_fast(tmp_path):
+    """1,000,000 visit rows (125,000 patients x 8 weeks), 100 bad HAQ values, validated in well under a minute."""
+    n_pat, weeks = 125_000, [0, 1, 2, 3, 4, 12, 24, 48]
+    rng = np.random.default_rng(1)
+    t = mini_tables()
+    folder = tmp_path / "big"
+    folder.mkdir()
+    prow = t["patients"]["rows"][0]
+    rest = ",".join(prow[c] for c in t["patients"]["header"][2:])
+    lines = [",".join(t["patients"]["header"])]
+    lines += [f"P{i:06d},{'MSCT' if i % 2 else 'control'},{rest}" for i in range(n_pat)]
+    (folder / "patients.csv").write_text("\n".join(lines) + "\n")
+    header = t["visits"]["header"]
+    vrow = t["visits"]["rows"][0]
+    i_crp, i_haq = header.index("crp_mg_l"), header.index("haq_di")
+    assert 2 < i_crp < i_haq
+    mid1 = ",".join(vrow[c] for c in header[2:i_crp])
+    mid2 = ",".join(vrow[c] for c in header[i_crp + 1:i_haq])
+    tail = ",".join(vrow[c] for c in header[i_haq + 1:])
+    n = n_pat * len(weeks)
+    crp = np.round(rng.uniform(0, 100, n), 2).astype(str)
+    haq = (rng.integers(0, 25, n) * 0.125).astype(str)
+    haq[::10_000] = "1.3"  # 100 off-grid values
+    lines = [",".join(header)]
+    lines += [f"P{k // 8:06d},{weeks[k % 8]},{mid1},{crp[k]},{mid2},{haq[k]},{tail}" for k in range(n)]
+    (folder / "visits.csv").write_text("\n".join(lines) + "\n")
+    del lines
+    write_csv(folder / "adverse_events.csv", t["adverse_events"]["header"], [])
+    t0 = time.perf_counter()
+    problems = validate_folder(folder)
+    elapsed = time.perf_counter() - t0
+    assert [(p.row, p.column) for p in problems] == [(2 + k * 10_000, "haq_di") for k in range(100)]
+    assert elapsed < 60, f"validation took {elapsed:.1f} s"
