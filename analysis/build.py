@@ -299,6 +299,7 @@ def _stage_book(book_src: Path, stage: Path, chapters: list[Chapter], announceme
     if no_solutions:
         sphinx_cfg["hide_solutions"] = True
     (stage / "_config.yml").write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True), "utf-8")
+    _write_dictionary_page(stage / "book" / "data_dictionary.md")
     # the table of contents lists only pages that exist in this build
     toc = yaml.safe_load((root / "_toc.yml").read_text("utf-8"))
     present = {f"book/{p.stem}" for p in (stage / "book").glob("*.md")}
@@ -310,7 +311,6 @@ def _stage_book(book_src: Path, stage: Path, chapters: list[Chapter], announceme
 
     mj = Path(mathjax.__file__).parent / "static" / "mathjax" / "es5"
     shutil.copytree(mj, stage / "_assets" / "mathjax")
-    _write_dictionary_page(stage / "book" / "data_dictionary.md")
 
 
 def _write_dictionary_page(path: Path) -> None:

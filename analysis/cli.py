@@ -166,7 +166,10 @@ def _simulate(args) -> int:
         raise UserError(f"--patients must be at least 1, got {args.patients}")
     t0 = time.perf_counter()
     _say(f"simulating {args.patients} patients (seed {args.seed}, IFN-γ effect {args.ifng_effect:g})")
-    tables = simulate(seed=args.seed, n_patients=args.patients, ifng_effect=args.ifng_effect)
+    try:
+        tables = simulate(seed=args.seed, n_patients=args.patients, ifng_effect=args.ifng_effect)
+    except ValueError as err:
+        raise UserError(f"simulate: {err}") from None
     meta = {"synthetic": True, "generator": "analysis.simulate", "seed": args.seed,
             "n_patients": args.patients, "ifng_effect": args.ifng_effect}
     try:

@@ -1,0 +1,335 @@
+"""Tests of analysis.activity on hand-made frames (expected values worked by hand or from scipy)."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats as sps
+
+from analysis import activity
+
+
+# ------------------------------------------------------------------------------------ fixtures
+def _relapse_frame(das28_24, esr_24=20.0, crp_24=5.0, das28_48=None):
+    """One responder: week 12 DAS28 3.0, ESR 10, CRP 2; week 24 as given."""
+    rows = [dict(patient_id="p", week=12, group="Responder", das28=3.0, esr_mm_h=10.0, crp_mg_l=2.0),
+            dict(patient_id="p", week=24, group="Responder", das28=das28_24, esr_mm_h=esr_24, crp_mg_l=crp_24)]
+    if das28_48 is not None:
+        rows.append(dict(patient_id="p", week=48, group="Responder", das28=das28_48, esr_mm_h=30.0, crp_mg_l=9.0))
+    return pd.DataFrame(rows)
+
+
+def _three_groups(week=12):
+    # Responder 1,2,3 ; Non-responder 2,3,4 ; Control 6,7,8 (means 2, 3, 7)
+    return pd.DataFrame({"patient_id": range(9), "week": week,
+                         "group": ["Responder"] * 3 + ["Non-responder"] * 3 + ["Control"] * 3,
+                         "das28": [1.0, 2, 3, 2, 3, 4, 6, 7, 8]})
+
+
+# ------------------------------------------------------------------------------------ relapse rule
+@pytest.mark.parametrize("das28_24, expected", [
+    (3.6, False),     # rise exactly 0.6 (3.6 − 3.0 = 0.6000000000000001 in binary): not "more than 0.6"
+    (3.61, True),     # rise 0.61 > 0.6
+    (3.0, False),     # no rise
+])
+def test_relapse_das28_boundary(das28_24, expected):
+    res = activity.relapse_checks(_relapse_frame(das28_24))
+    assert res["relapse"].tolist() == [expected]
+
+
+def test_relapse_needs_both_labs_up():
+    # ESR unchanged (10 → 10): not strictly higher → no relapse although DAS28 rose by 1.0
+    assert not activity.relapse_checks(_relapse_frame(4.0, esr_24=10.0))["relapse"].iloc[0]
+    # CRP down → no relapse
+    assert not activity.relapse_checks(_relapse_frame(4.0, crp_24=1.0))["relapse"].iloc[0]
+    # without the lab requirement the DAS28 rise alone decides
+    assert activity.relapse_checks(_relapse_frame(4.0, crp_24=1.0), require_labs=False)["relapse"].iloc[0]
+
+
+def test_relapse_missing_lab_is_not_evaluable():
+    res = activity.relapse_checks(_relapse_frame(4.0, esr_24=np.nan))
+    assert res[["evaluable", "relapse"]].values.tolist() == [[False, False]]
+    res = activity.relapse_checks(_relapse_frame(4.0, esr_24=np.nan), require_labs=False)
+    assert res[["evaluable", "relapse"]].values.tolist() == [[True, True]]
+
+
+def test_relapse_threshold_is_a_parameter():
+    v = _relapse_frame(4.0)  # rise 1.0
+    assert activity.relapse_checks(v, das28_rise=0.6)["relapse"].iloc[0]
+    assert not activity.relapse_checks(v, das28_rise=1.2)["relapse"].iloc[0]
+    with pytest.raises(ValueError, match="`das28_rise`"):
+        activity.relapse_checks(v, das28_rise=-1)
+
+
+def test_relapse_first_week_and_summary():
+    # patient p: no relapse at 24 (rise 0.3), relapse at 48 (rise 2.0, labs up)
+    v = _relapse_frame(3.3, das28_48=5.0)
+    # patient q: relapse at 24 and 48
+    q = _relapse_frame(4.5, das28_48=5.0).assign(patient_id="q")
+    # a non-responder who would relapse is not counted
+    r = _relapse_frame(5.0).assign(patient_id="r", group="Non-responder")
+    checks = activity.relapse_checks(pd.concat([v, q, r], ignore_index=True))
+    assert set(checks["patient_id"]) == {"p", "q"}
+    first = checks.drop_duplicates("patient_id").set_index("patient_id")["first_relapse_week"]
+    assert first.to_dict() == {"p": 48.0, "q": 24.0}
+    summ = activity.relapse_summary(checks, relapse_week=24).set_index("week")
+    # week 24: 2 evaluable, 1 first relapse (q); week 48: p first relapses there, q relapses again
+    assert summ.loc[24, ["evaluable", "first_relapses", "relapsed"]].tolist() == [2, 1, 1]
+    assert summ.loc[48, ["evaluable", "first_relapses", "relapsed"]].tolist() == [2, 1, 2]
+    assert summ.loc[24, "proportion"] == pytest.approx(0.5)
+    assert bool(summ.loc[24, "claim_week"]) and not bool(summ.loc[48, "claim_week"])
+
+
+def test_relapse_no_responders_gives_empty_table():
+    v = _relapse_frame(5.0).assign(group="Control")
+    checks = activity.relapse_checks(v)
+    assert checks.empty
+    assert activity.relapse_summary(checks).empty
+
+
+# ------------------------------------------------------------------------------------ test selection rule
+def test_select_tests_skew_rule():
+    # crp: one group with values 1,1,1,1,2,60 — bias-corrected skewness ≈ 2.45 > 1 → rank tests
+    # das28: symmetric values → parametric
+    v = pd.DataFrame({"week": 0, "group": ["Responder"] * 6 + ["Control"] * 6,
+                      "das28": [4.0, 5, 6, 5, 4.5, 5.5] * 2,
+                      "crp_mg_l": [1.0, 1, 1, 1, 2, 60] + [3.0, 4, 5, 4, 3.5, 4.5]})
+    res = activity.select_tests(v).set_index("outcome")
+    assert res.loc["das28", "family"] == "parametric"
+    assert res.loc["crp_mg_l", "family"] == "rank"
+    assert res.loc["crp_mg_l", "flagged_groups"] == "Responder"
+    # independent check of the skewness that triggered the rule (scipy, bias-corrected)
+    assert res.loc["crp_mg_l", "max_abs_skew"] == pytest.approx(
+        abs(sps.skew([1.0, 1, 1, 1, 2, 60], bias=False)))
+    assert res.loc["crp_mg_l", "max_abs_skew"] > 1
+
+
+def test_select_tests_uses_baseline_only_and_fixed_rules():
+    # skewed at week 12 but symmetric at week 0 → parametric
+    v = pd.DataFrame({"week": [0] * 6 + [12] * 6, "group": "Responder",
+                      "crp_mg_l": [4.0, 5, 6, 5, 4.5, 5.5, 1, 1, 1, 1, 2, 60]})
+    assert activity.select_tests(v)["family"].item() == "parametric"
+    assert activity.select_tests(v, rule="rank")["family"].item() == "rank"
+    assert activity.select_tests(v, rule="parametric")["family"].item() == "parametric"
+    with pytest.raises(ValueError, match="`rule`"):
+        activity.select_tests(v, rule="median")
+
+
+def test_tiny_groups_count_as_normal():
+    # fewer than 3 values cannot be tested → parametric (stats.choose_test's stated convention)
+    v = pd.DataFrame({"week": 0, "group": "Responder", "esr_mm_h": [1.0, 100.0]})
+    assert activity.select_tests(v)["family"].item() == "parametric"
+
+
+# ------------------------------------------------------------------------------------ Bonferroni step
+def test_bonferroni_parametric_equals_three_times_t_test():
+    omni, pair = activity.between_group_tests(_three_groups())
+    # hand: F = 21 with df (2, 6) (MS_between = 21, MS_within = 1)
+    assert omni["statistic"].item() == pytest.approx(21.0)
+    assert omni[["df1", "df2"]].values.tolist() == [[2, 6]]
+    data = {"Responder": [1, 2, 3], "Non-responder": [2, 3, 4], "Control": [6, 7, 8]}
+    for row in pair.itertuples():
+        p = sps.ttest_ind(data[row.a], data[row.b]).pvalue   # Student t, equal variances
+        assert row.p_unc == pytest.approx(p)
+        assert row.p_bonf == pytest.approx(min(1.0, 3 * p))  # 3 pairs
+    # Responder vs Non-responder: t = −1.2247 (hand: diff −1, SE sqrt(2/3)), p ≈ 0.288 → × 3 ≈ 0.864
+    assert pair.iloc[0]["statistic"] == pytest.approx(-1 / np.sqrt(2 / 3))
+    assert pair["significant"].tolist() == [False, True, True]
+
+
+def test_bonferroni_is_capped_at_one():
+    # identical Responder and Non-responder values: t = 0, p = 1 → 3 × 1 capped at 1
+    v = _three_groups().assign(das28=[1.0, 2, 3, 1, 2, 3, 6, 7, 8])
+    _, pair = activity.between_group_tests(v)
+    assert pair.iloc[0]["p_unc"] == pytest.approx(1.0)
+    assert pair.iloc[0]["p_bonf"] == 1.0
+    # a p of 0.2 among 3 pairs becomes 0.6 (hand), checked on the rank path's arithmetic too
+    rank_v = _three_groups()
+    _, rank_pair = activity.between_group_tests(rank_v, tests="rank")
+    assert (rank_pair["p_bonf"] == np.minimum(1.0, 3 * rank_pair["p_unc"])).all()
+
+
+def test_bonferroni_rank_family_equals_three_times_mann_whitney():
+    rng = np.random.default_rng(3)
+    v = pd.DataFrame({"patient_id": range(30), "week": 12,
+                      "group": ["Responder"] * 10 + ["Non-responder"] * 10 + ["Control"] * 10,
+                      "esr_mm_h": np.r_[rng.lognormal(2, 1, 10), rng.lognormal(3, 1, 10), rng.lognormal(3.2, 1, 10)]})
+    omni, pair = activity.between_group_tests(v, outcomes=["esr_mm_h"], tests="rank")
+    samples = {g: s["esr_mm_h"].to_numpy() for g, s in v.groupby("group")}
+    assert omni["test"].item() == "Kruskal–Wallis"
+    assert omni["p"].item() == pytest.approx(sps.kruskal(*samples.values()).pvalue)
+    for row in pair.itertuples():
+        res = sps.mannwhitneyu(samples[row.a], samples[row.b], alternative="two-sided")
+        assert row.p_bonf == pytest.approx(min(1.0, 3 * res.pvalue))
+        assert row.statistic == pytest.approx(res.statistic)  # U of group a
+
+
+def test_between_groups_with_one_group_is_a_note_not_a_crash():
+    v = _three_groups().query("group == 'Control'")
+    omni, pair = activity.between_group_tests(v)
+    assert pair.empty
+    assert "fewer than 2 groups" in omni["note"].item()
+
+
+def test_paper_marks_need_both_comparisons():
+    within = activity.within_group_tests(pd.concat([_three_groups(0).assign(das28=[5.0, 6, 7, 5, 6, 7, 6, 7, 8]),
+                                                    _three_groups(12)]), groups=["Responder"])
+    _, pair = activity.between_group_tests(_three_groups(12))
+    marks = activity.paper_marks(within, pair)
+    # responders vs non-responders not significant after Bonferroni → no "&"
+    assert marks["amp"].tolist() == [""]
+    assert marks["diff_vs_others"].item() == pytest.approx(-1.0)
+
+
+# ------------------------------------------------------------------------------------ within groups
+def test_within_group_paired_t_matches_scipy():
+    before, after = np.array([6.0, 5.0, 7.0, 6.5]), np.array([4.0, 4.0, 4.5, 3.0])
+    v = pd.DataFrame({"patient_id": list("abcd") * 2, "week": [0] * 4 + [12] * 4, "group": "Responder",
+                      "das28": np.r_[before, after]})
+    r = activity.within_group_tests(v, groups=["Responder"]).iloc[0]
+    ref = sps.ttest_rel(after, before)
+    assert r["statistic"] == pytest.approx(ref.statistic)
+    assert r["p"] == pytest.approx(ref.pvalue)
+    d = after - before
+    half = sps.t.ppf(0.975, 3) * d.std(ddof=1) / 2
+    assert (r["ci_low"], r["ci_high"]) == pytest.approx((d.mean() - half, d.mean() + half))
+
+
+def test_within_group_wilcoxon_and_degenerate_groups():
+    before, after = np.arange(8.0) + 10, np.arange(8.0) * 1.5
+    v = pd.DataFrame({"patient_id": list(range(8)) * 2, "week": [0] * 8 + [12] * 8, "group": "Responder",
+                      "crp_mg_l": np.r_[before, after]})
+    res = activity.within_group_tests(v, outcomes=["crp_mg_l"], tests="rank")
+    resp = res.loc[res["group"] == "Responder"].iloc[0]
+    assert resp["test"] == "Wilcoxon"
+    assert resp["p"] == pytest.approx(sps.wilcoxon(after - before).pvalue)
+    # groups without patients give NaN rows with a note, not an error
+    empty = res.loc[res["group"] == "Control"].iloc[0]
+    assert empty["n"] == 0 and np.isnan(empty["p"]) and "fewer than 2" in empty["note"]
+
+
+def test_within_bonferroni_over_visits():
+    rng = np.random.default_rng(0)
+    base = rng.normal(6, 1, 10)
+    v = pd.DataFrame({"patient_id": list(range(10)) * 3, "week": [0] * 10 + [4] * 10 + [12] * 10,
+                      "group": "Responder",
+                      "das28": np.r_[base, base - 0.3 + rng.normal(0, 1, 10), base - 2 + rng.normal(0, 1, 10)]})
+    r = activity.within_group_tests(v, groups=["Responder"])
+    assert r["p_bonf"].tolist() == pytest.approx(np.minimum(1, 2 * r["p"]).tolist())
+
+
+# ------------------------------------------------------------------------------------ missing data
+def _gappy():
+    # a: complete; b: missing week 12 (lost); c: missing haq at week 4 only
+    return pd.DataFrame({
+        "patient_id": ["a", "a", "a", "b", "b", "c", "c", "c"], "week": [0, 4, 12, 0, 4, 0, 4, 12],
+        "group": "Control", "arm": "control",
+        "das28": [5.0, 4.0, 3.0, 6.0, 5.5, 5.0, 5.0, 5.0],
+        "haq_di": [1.0, 1.0, 1.0, 2.0, 2.0, 1.5, np.nan, 1.5]})
+
+
+def test_complete_case_keeps_only_full_patients():
+    out = activity.handle_missing(_gappy())
+    assert sorted(out["patient_id"].unique()) == ["a"]
+    # a lab nobody measured at a visit does not make everyone incomplete
+    g = _gappy().assign(haq_di=lambda d: d["haq_di"].where(d["week"] != 4))
+    assert sorted(activity.handle_missing(g)["patient_id"].unique()) == ["a", "c"]
+
+
+def test_locf_carries_forward_only():
+    out = activity.handle_missing(_gappy(), missing="locf").set_index(["patient_id", "week"])
+    assert out.loc[("b", 12), "das28"] == 5.5 and out.loc[("b", 12), "imputed"]
+    assert out.loc[("c", 4), "haq_di"] == 1.5 and out.loc[("c", 4), "imputed"]
+    assert not out.loc[("a", 12), "imputed"]
+    # nothing is filled backwards: a patient whose first visit is week 4 has no week-0 value
+    late = pd.DataFrame({"patient_id": ["z", "z"], "week": [4, 12], "group": "Control", "arm": "control",
+                         "das28": [4.0, 3.0], "haq_di": [1.0, 1.0]})
+    out = activity.handle_missing(pd.concat([_gappy(), late]), missing="locf").set_index(["patient_id", "week"])
+    assert np.isnan(out.loc[("z", 0), "das28"])
+    with pytest.raises(ValueError, match="`missing`"):
+        activity.handle_missing(_gappy(), missing="mean")
+
+
+def test_missing_data_comparison_changes_n():
+    res = activity.missing_data_comparison(_gappy(), week=12, groups=["Control"]).set_index("missing")
+    assert res.loc["complete_case", "n"] == 1
+    assert res.loc["available_case", "n"] == 2
+    assert res.loc["locf", "n"] == 3 and res.loc["locf", "n_imputed"] == 1
+    # locf mean at week 12 by hand: (3.0 + 5.5 + 5.0) / 3
+    assert res.loc["locf", "mean"] == pytest.approx(13.5 / 3)
+
+
+# ------------------------------------------------------------------------------------ prednisone
+def test_prednisone_stepwise_rule():
+    v = pd.DataFrame({
+        "patient_id": ["a"] * 4 + ["b"] * 4 + ["c"] * 4 + ["d"] * 2 + ["e"] * 4,
+        "week": [0, 4, 12, 48] * 3 + [0, 12] + [0, 4, 12, 48],
+        "group": "Responder",
+        # a: 10 → 7.5 → 5 → 5 (stepwise); b: 10 → 5 → 10 → 5 (rises once); c: 10 throughout;
+        # d: lost after week 12, 10 → 5 (last visit used); e: 10 → 10 → 10 → 7.5 (one step)
+        "prednisone_mg_day": [10, 7.5, 5, 5, 10, 5, 10, 5, 10, 10, 10, 10, 10, 5, 10, 10, 10, 7.5]})
+    res = activity.prednisone_steps(v).set_index("patient_id")
+    assert res["reduced_stepwise"].to_dict() == {"a": True, "b": False, "c": False, "d": True, "e": True}
+    assert res.loc["a", "n_decreases"] == 2 and res.loc["b", "n_increases"] == 1
+    assert res.loc["d", "last_week"] == 12
+    # a stricter rule: at least two steps
+    assert activity.prednisone_steps(v, min_steps=2)["reduced_stepwise"].sum() == 1
+    with pytest.raises(ValueError, match="`min_steps`"):
+        activity.prednisone_steps(v, min_steps=0)
+
+
+# ------------------------------------------------------------------------------------ EULAR and rates
+def test_eular_table_and_wilson_rate():
+    p = pd.DataFrame({"arm": ["MSCT"] * 52 + ["control"] * 4,
+                      "eular": ["good"] * 10 + ["moderate"] * 18 + ["none"] * 24 + ["none", "none", "moderate", None]})
+    tab = activity.eular_table(p).set_index("arm")
+    assert tab.loc["MSCT", ["good", "moderate", "none", "not_assessable", "total"]].tolist() == [10, 18, 24, 0, 52]
+    assert tab.loc["control", "not_assessable"] == 1
+    rate = activity.response_rate(p).set_index("arm")
+    assert rate.loc["MSCT", ["responders", "assessed"]].tolist() == [28, 52]
+    # Wilson interval by its formula (Wilson 1927): centre ± half, z = 1.959964
+    z, n, ph = 1.959963984540054, 52, 28 / 52
+    centre = (ph + z**2 / (2 * n)) / (1 + z**2 / n)
+    half = z / (1 + z**2 / n) * np.sqrt(ph * (1 - ph) / n + z**2 / (4 * n**2))
+    assert (rate.loc["MSCT", "ci_low"], rate.loc["MSCT", "ci_high"]) == pytest.approx((centre - half, centre + half))
+    assert rate.loc["control", ["responders", "assessed"]].tolist() == [1, 3]
+
+
+def test_lasting_response_uses_eular_cutoffs():
+    p = pd.DataFrame({"patient_id": list("abc"), "group": "Responder", "das28_baseline": [6.0, 6.0, 6.0]})
+    # improvements 3.0 (good), 0.6 (exactly: none), missing
+    v = pd.DataFrame({"patient_id": ["a", "b"], "week": 48, "das28": [3.0, 5.4]})
+    res = activity.lasting_response(p, v)
+    assert res["still_responding"].tolist() == [True, False, False]
+    assert res["eular_at_week"].tolist()[:2] == ["good", "none"]
+
+
+# ------------------------------------------------------------------------------------ summaries, figure, scale
+def test_trajectory_summary_sem():
+    v = pd.DataFrame({"patient_id": list("abc"), "week": 0, "group": "Control", "das28": [4.0, 5.0, 6.0]})
+    r = activity.trajectory_summary(v).iloc[0]
+    assert r["sem"] == pytest.approx(1.0 / np.sqrt(3))  # sd = 1
+
+
+def test_trajectory_figure_kinds():
+    import matplotlib.pyplot as plt
+
+    v = pd.concat([_three_groups(0), _three_groups(12)])
+    for kind in ("mean_sem", "spaghetti"):
+        fig = activity.trajectory_figure(v, outcomes=["das28"], kind=kind)
+        assert len(fig.axes) == 1
+        plt.close(fig)
+    with pytest.raises(ValueError, match="`kind`"):
+        activity.trajectory_figure(v, kind="violin")
+
+
+def test_large_cohort_rank_tests_are_fast():
+    # 60,000 patients: rank tests through scipy stay O(n log n) in memory
+    rng = np.random.default_rng(1)
+    n = 20_000
+    v = pd.DataFrame({"patient_id": np.tile(np.arange(3 * n), 2), "week": np.repeat([0, 12], 3 * n),
+                      "group": np.tile(np.repeat(list(activity.GROUPS), n), 2),
+                      "crp_mg_l": rng.lognormal(1, 1, 6 * n)})
+    within = activity.within_group_tests(v, outcomes=["crp_mg_l"], tests="rank")
+    omni, pair = activity.between_group_tests(v, outcomes=["crp_mg_l"], tests="rank")
+    assert within["n"].tolist() == [n] * 3 and len(pair) == 6

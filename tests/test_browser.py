@@ -1,0 +1,215 @@
+"""The built site in a real browser (headless Chromium through playwright), served from 127.0.0.1 only.
+
+The book is built once per session by the ``built_book`` fixture of ``tests/conftest.py`` (or reused from the
+folder named by ``MSCT_BUILT_SITE``) and served with ``http.server`` on a free local port. For every page:
+HTTP 200, no traceback or error output, every image loads, no request leaves the local server, no console
+error, no horizontal scrolling at laptop width. Then: Sphinx search finds the glossary, the sidebar reaches
+every chapter from the landing page, math renders from the local MathJax, and a screenshot of each chapter
+page is saved under ``OUT/screenshots/``.
+
+Chromium is Debian's ``/usr/bin/chromium`` (``apt-get install -y chromium``); nothing is downloaded. Without it
+the tests are skipped with that reason.
+"""
+from __future__ import annotations
+
+import functools
+import http.server
+import threading
+from pathlib import Path
+from types import SimpleNamespace
+from urllib.parse import urljoin, urlsplit
+
+import pytest
+
+from analysis.build import CHAPTERS
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run", "--disable-quic"]
+VIEWPORT = {"width": 1366, "height": 900}  # a common laptop screen
+
+try:
+    import playwright.sync_api  # noqa: F401
+
+    _HAVE_PLAYWRIGHT = True
+except ImportError:  # pragma: no cover
+    _HAVE_PLAYWRIGHT = False
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists(),
+                       reason="Chromium is not installed at /usr/bin/chromium (apt-get install -y chromium)"),
+    pytest.mark.skipif(not _HAVE_PLAYWRIGHT, reason="the Python package playwright is not installed"),
+]
+
+#: pages every build has; chapters are added when their notebook exists
+STATIC_PAGES = ("intro", "glossary", "references", "instructor_guide", "data_dictionary")
+
+
+def chapter_names() -> list[str]:
+    return [c.name for c in CHAPTERS if (ROOT / "book" / c.notebook).exists()]
+
+
+def expected_pages() -> list[str]:
+    """Site-relative paths of every page the tests open (decided from the sources, before the build)."""
+    return ["index.html"] + [f"book/{name}.html" for name in chapter_names() + list(STATIC_PAGES)]
+
+
+# ------------------------------------------------------------------------------------------------ fixtures
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):  # keep the test output clean
+        pass
+
+
+@pytest.fixture(scope="session")
+def site(built_book):
+    """Serve ``OUT/html`` on 127.0.0.1 (free port) in a thread for the whole session."""
+    html = built_book / "html"
+    handler = functools.partial(_QuietHandler, directory=str(html))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    host, port = server.server_address[:2]
+    try:
+        yield SimpleNamespace(out=built_book, html=html, base=f"http://{host}:{port}/", netloc=f"{host}:{port}")
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+class Visit:
+    """One browser tab that records every request, console error and page error."""
+
+    def __init__(self, browser, site):
+        self.site = site
+        self.context = browser.new_context(viewport=VIEWPORT, service_workers="block")
+        self.page = self.context.new_page()
+        self.requests: list[str] = []
+        self.errors: list[str] = []
+        self.page.on("request", lambda r: self.requests.append(r.url))
+        self.page.on("console", lambda m: self.errors.append(f"console: {m.text}") if m.type == "error" else None)
+        self.page.on("pageerror", lambda e: self.errors.append(f"page error: {e}"))
+        self.page.on("response", lambda r: self.errors.append(f"HTTP {r.status}: {r.url}") if r.status >= 400 else None)
+
+    def foreign(self) -> list[str]:
+        """Requests to anything but the local server (data: and blob: URLs stay in the page)."""
+        return [u for u in self.requests
+                if urlsplit(u).scheme not in {"data", "blob", "about"} and urlsplit(u).netloc != self.site.netloc]
+
+    def close(self):
+        self.context.close()
+
+
+@pytest.fixture
+def visit(browser, site):
+    v = Visit(browser, site)
+    yield v
+    v.close()
+
+
+# ------------------------------------------------------------------------------------------------ JavaScript
+_LOAD_IMAGES = """async () => {
+  const imgs = Array.from(document.images);
+  imgs.forEach(i => { i.loading = "eager"; });
+  await Promise.all(imgs.map(i => i.complete ? null : new Promise(r => { i.onload = i.onerror = r; })));
+  return imgs.filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.getAttribute("src"));
+}"""
+
+_ERROR_OUTPUT = """() => {
+  const bad = document.querySelectorAll(".output.stderr, .output.traceback, .output_error, .output.error");
+  const text = document.body.innerText;
+  return {elements: bad.length, traceback: text.includes("Traceback (most recent call last)")};
+}"""
+
+
+# ------------------------------------------------------------------------------------------------ tests
+def test_every_built_page_is_checked(site):
+    """No page of the site escapes the per-page test below."""
+    built = {p.relative_to(site.html).as_posix() for p in site.html.rglob("*.html")
+             if "_static" not in p.parts and p.name not in {"search.html", "genindex.html"}}
+    assert built == set(expected_pages()), (f"pages built but not checked: {sorted(built - set(expected_pages()))}; "
+                                            f"checked but not built: {sorted(set(expected_pages()) - built)}")
+
+
+@pytest.mark.parametrize("rel", expected_pages())
+def test_page_loads_cleanly_offline(site, visit, rel):
+    response = visit.page.goto(urljoin(site.base, rel), wait_until="load")
+    assert response is not None and response.status == 200, f"{rel}: HTTP {response and response.status}"
+    visit.page.wait_for_load_state("networkidle")
+    broken = visit.page.evaluate(_LOAD_IMAGES)
+    assert not broken, f"{rel}: images that did not load: {broken}"
+    shown = visit.page.evaluate(_ERROR_OUTPUT)
+    assert shown["elements"] == 0 and not shown["traceback"], f"{rel}: error output rendered: {shown}"
+    visit.page.wait_for_load_state("networkidle")
+    assert not visit.foreign(), f"{rel}: requests left the machine: {visit.foreign()}"
+    assert not visit.errors, f"{rel}: console errors: {visit.errors}"
+    overflow = visit.page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 1, f"{rel}: page scrolls sideways by {overflow}px at {VIEWPORT['width']}px width"
+    name = Path(rel).stem
+    if name in chapter_names():
+        shots = site.out / "screenshots"
+        shots.mkdir(exist_ok=True)
+        visit.page.screenshot(path=str(shots / f"{name}.png"), full_page=True)
+        assert (shots / f"{name}.png").stat().st_size > 0
+
+
+def test_figures_are_legible_at_laptop_width(site, visit):
+    """Figures of the chapters are shown at least 500 px wide (or their natural size) and fit the page."""
+    for name in chapter_names():
+        visit.page.goto(urljoin(site.base, f"book/{name}.html"), wait_until="load")
+        visit.page.evaluate(_LOAD_IMAGES)
+        sizes = visit.page.evaluate("""() => Array.from(document.querySelectorAll("article figure img")).map(i => ({
+            src: i.getAttribute("src"), shown: i.getBoundingClientRect().width, natural: i.naturalWidth,
+            right: i.getBoundingClientRect().right, article: i.closest("article").getBoundingClientRect().right}))""")
+        for s in sizes:
+            assert s["shown"] >= min(500, s["natural"]) - 1, f"{name}: figure {s['src']} shown only {s['shown']}px wide"
+            assert s["right"] <= s["article"] + 1, f"{name}: figure {s['src']} overflows the text column"
+
+
+def test_math_renders_from_local_mathjax(site, visit):
+    visit.page.goto(urljoin(site.base, "book/glossary.html"), wait_until="load")
+    visit.page.wait_for_selector("mjx-container", timeout=20_000)
+    assert visit.page.locator("mjx-container").count() > 0
+    assert any("/_static/mathjax/" in u for u in visit.requests), "MathJax was not loaded from the site"
+    assert not visit.foreign(), f"requests left the machine: {visit.foreign()}"
+
+
+def test_search_finds_the_glossary(site, visit):
+    visit.page.goto(urljoin(site.base, "search.html?q=DAS28"), wait_until="load")
+    visit.page.wait_for_selector("#search-results ul.search li", timeout=20_000)
+    hits = visit.page.eval_on_selector_all("#search-results ul.search li a", "els => els.map(e => e.href)")
+    assert any(h.split("#")[0].endswith("book/glossary.html") for h in hits), f"search for DAS28 gave {hits}"
+    assert not visit.foreign(), f"requests left the machine: {visit.foreign()}"
+
+
+def test_sidebar_reaches_every_chapter_from_the_landing_page(site, visit):
+    """Follow the sidebar links, starting at the landing page, until no new page appears."""
+    visit.page.goto(urljoin(site.base, "index.html"), wait_until="load")
+    visit.page.wait_for_url("**/book/intro.html", timeout=10_000)  # index.html redirects to the landing page
+    seen: set[str] = set()
+    todo = [visit.page.url.split("#")[0]]
+    while todo:
+        url = todo.pop()
+        if url in seen:
+            continue
+        seen.add(url)
+        response = visit.page.goto(url, wait_until="load")
+        assert response is not None and response.status == 200, f"{url}: HTTP {response and response.status}"
+        links = visit.page.eval_on_selector_all("nav.bd-docs-nav a.reference.internal", "els => els.map(e => e.href)")
+        todo += [h.split("#")[0] for h in links if urlsplit(h).netloc == site.netloc]
+    reached = {urlsplit(u).path.lstrip("/") for u in seen}
+    missing = [f"book/{n}.html" for n in chapter_names() + list(STATIC_PAGES) if f"book/{n}.html" not in reached]
+    assert not missing, f"not reachable through the sidebar: {missing}"
