@@ -39,7 +39,8 @@ from . import paths
 from .errors import BuildError, ParameterError, UserError
 from .provenance import hash_files, hash_tree
 
-__all__ = ["Chapter", "CHAPTERS", "BuildResult", "build", "chapter_parameters", "parse_parameters"]
+__all__ = ["Chapter", "CHAPTERS", "BuildResult", "build", "chapter_parameters", "parse_parameters", "glued_keys",
+           "mark_not_available"]
 
 Reporter = Callable[[str], None]
 
@@ -82,6 +83,8 @@ class BuildResult:
     skipped: list[str] = field(default_factory=list)
     seconds: float = 0.0
     up_to_date: bool = False
+    #: chapter -> glue keys its pages reference but that these data did not produce (shown as "not available")
+    not_available: dict[str, list[str]] = field(default_factory=dict)
 
 
 # --------------------------------------------------------------------------- parameters
@@ -240,12 +243,58 @@ class _Run:
     stderr_path: Path
 
 
-def _kill(proc: subprocess.Popen) -> None:
+def _descendants(pid: int) -> list[int]:
+    """Process ids of every descendant of ``pid`` (empty when psutil is missing or the process is gone)."""
     try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
+        import psutil
+
+        return [child.pid for child in psutil.Process(pid).children(recursive=True)]
+    except Exception:  # psutil missing, or the process already exited
+        return []
+
+
+def _kill(proc: subprocess.Popen) -> None:
+    """Stop a chapter runner, its process group and every descendant.
+
+    The runner is started in its own session, so killing its group stops papermill; the Jupyter kernel
+    papermill launches lives in a session of its own (jupyter_client starts it with ``start_new_session``),
+    so it is killed by pid and process group as well, leaving no orphan kernel behind.
+    """
+    children = _descendants(proc.pid)
+    for pid in [proc.pid, *children]:
+        for kill in (os.killpg, os.kill):
+            try:
+                kill(pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError, OSError):
+                pass
     proc.wait()
+
+
+class _DeferInterrupts:
+    """Hold Ctrl-C / SIGTERM while the new site is swapped into place (publishing is all or nothing).
+
+    A signal received meanwhile is remembered in ``received``; the swap completes. Only effective in the
+    main thread (elsewhere signal handlers cannot be changed and this does nothing).
+    """
+
+    SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+    def __init__(self):
+        self.received: list[int] = []
+        self.previous: dict[int, object] = {}
+
+    def __enter__(self):
+        import threading
+
+        if threading.current_thread() is threading.main_thread():
+            for sig in self.SIGNALS:
+                self.previous[sig] = signal.signal(sig, lambda signum, frame: self.received.append(signum))
+        return self
+
+    def __exit__(self, *exc):
+        for sig, handler in self.previous.items():
+            signal.signal(sig, handler if handler is not None else signal.SIG_DFL)
+        return False
 
 
 def _chapter_error(chapter: Chapter, stderr: str, verbose: bool, out: Path) -> BuildError:
@@ -270,14 +319,86 @@ def _chapter_error(chapter: Chapter, stderr: str, verbose: bool, out: Path) -> B
     return BuildError(msg)
 
 
-def _tag_hidden_cells(executed: Path) -> None:
-    """Hide the parameters and papermill's injected-parameters cells on the rendered page (papermill #416)."""
+_FENCE = re.compile(r"^(?P<fence>`{3,}|:{3,})\{glue(?::[a-z]+)?\}[ \t]+(?P<key>[^\s`]+)[^\n]*\n(?P<body>.*?)^(?P=fence)[ \t]*$",
+                    re.S | re.M)
+_ROLE = re.compile(r"\{glue(?::[a-z]+)?\}`(?P<key>[^`:]+)(?::[^`]*)?`")
+_NAME = re.compile(r"^:name:[ \t]*(\S+)", re.M)
+
+
+def glued_keys(nb: dict) -> set[str]:
+    """Names glued by the outputs of an executed notebook (myst-nb stores them in ``metadata.scrapbook``).
+
+    Examples
+    --------
+    >>> glued_keys({"cells": [{"cell_type": "code", "outputs": [{"metadata": {"scrapbook": {"name": "n"}}}]}]})
+    {'n'}
+    """
+    return {out.get("metadata", {}).get("scrapbook", {}).get("name")
+            for cell in nb.get("cells", []) if cell.get("cell_type") == "code"
+            for out in cell.get("outputs", [])} - {None}
+
+
+def mark_not_available(nb: dict) -> tuple[dict, list[str]]:
+    """Replace Markdown references to values the notebook did not glue by a visible "not available" note.
+
+    A chapter skips a figure or number its data cannot give (no responders, say) and says so in a note; the
+    page's ``{glue:figure}`` block and ``{glue:text}`` roles for it would make the render fail (Sphinx warnings
+    are errors). They become a note block and *n/a*; ``{numref}``/``{ref}`` links to a removed figure become
+    plain text. Returns the new notebook and the sorted missing keys (the input is not modified).
+
+    Examples
+    --------
+    >>> nb = {"cells": [{"cell_type": "markdown", "source": "{glue:text}`n_x` of {glue:text}`n:.0f`"},
+    ...                 {"cell_type": "code", "outputs": [{"metadata": {"scrapbook": {"name": "n"}}}]}]}
+    >>> new, missing = mark_not_available(nb)
+    >>> new["cells"][0]["source"], missing
+    ('*n/a* of {glue:text}`n:.0f`', ['n_x'])
+    """
+    have = glued_keys(nb)
+    missing: set[str] = set()
+    labels: set[str] = set()
+
+    def block(m: re.Match) -> str:
+        key = m.group("key")
+        if key in have:
+            return m.group(0)
+        missing.add(key)
+        labels.update(_NAME.findall(m.group("body")))
+        return (f"```{{note}}\nNot available with these data: '{key}' was not produced (the chapter explains "
+                f"why in a note above).\n```")
+
+    def role(m: re.Match) -> str:
+        if m.group("key") in have:
+            return m.group(0)
+        missing.add(m.group("key"))
+        return "*n/a*"
+
+    cells = []
+    for cell in nb.get("cells", []):
+        cell = dict(cell)
+        if cell.get("cell_type") == "markdown":
+            src = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+            new = _ROLE.sub(role, _FENCE.sub(block, src))
+            cell["source"] = new
+        cells.append(cell)
+    if labels:
+        ref = re.compile(r"\{(?:numref|ref)\}`(?:[^`<]*<)?(" + "|".join(map(re.escape, labels)) + r")>?`")
+        for cell in cells:
+            if cell.get("cell_type") == "markdown":
+                cell["source"] = ref.sub("(figure not available with these data)", cell["source"])
+    return dict(nb, cells=cells), sorted(missing)
+
+
+def _tag_hidden_cells(executed: Path) -> list[str]:
+    """Hide the parameters cells (papermill #416) and mark unglued references; returns the missing glue keys."""
     nb = json.loads(executed.read_text("utf-8"))
     for cell in nb["cells"]:
         tags = cell.setdefault("metadata", {}).setdefault("tags", [])
         if ("parameters" in tags or "injected-parameters" in tags) and "remove-cell" not in tags:
             tags.append("remove-cell")
+    nb, missing = mark_not_available(nb)
     executed.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", "utf-8")
+    return missing
 
 
 def _stage_book(book_src: Path, stage: Path, chapters: list[Chapter], announcement: str,
@@ -369,9 +490,17 @@ def _run_jupyter_book(stage: Path, verbose: bool, out: Path) -> None:
     cmd = [sys.executable, "-c", "from jupyter_book.cli.main import main; main()", "build", str(stage),
            "--path-output", str(stage), "-W", "-n", "--keep-going", "--quiet"]
     env = dict(os.environ, PYDEVD_DISABLE_FILE_VALIDATION="1")
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, start_new_session=True)
+    log = stage / ".jupyter-book.log"
+    with open(log, "w") as fh:
+        proc = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT, text=True, env=env,
+                                start_new_session=True)
+        try:
+            proc.wait()
+        except BaseException:  # Ctrl-C / SIGTERM: stop Sphinx and anything it started
+            _kill(proc)
+            raise
     if proc.returncode != 0 or not (stage / "_build" / "html" / "index.html").exists():
-        text = proc.stdout + "\n" + proc.stderr
+        text = re.sub(r"\x1b\[[0-9;]*[A-Za-z]", "", log.read_text("utf-8", errors="replace"))  # no colour codes
         problems = [ln.strip() for ln in text.splitlines() if re.search(r"WARNING|ERROR|Error", ln)]
         shown = "\n".join(problems[:12]) if problems else "\n".join(text.strip().splitlines()[-12:])
         raise BuildError("The book build (Jupyter Book / Sphinx, warnings are errors) failed after all chapters "
@@ -474,8 +603,9 @@ def build(*, data_dir: Path | None = None, out: Path | None = None, chapters: li
         keys: dict[str, str] = {}
         for c in available:
             nb_hash = hash_files([book_src / c.notebook])
+            # (--no-solutions only changes the rendering, so it is not part of a chapter's key)
             keys[c.name] = _sha(c.name, nb_hash, code_hash, published_hash, per_chapter[c.name],
-                                data_hash if c.uses_data else "", no_solutions)
+                                data_hash if c.uses_data else "")
         selected = set(chapters or names)
         plan: dict[str, str] = {}  # name -> "run" | "reuse" | "skip"
         for c in available:
@@ -493,14 +623,21 @@ def build(*, data_dir: Path | None = None, out: Path | None = None, chapters: li
         config_hash = hash_files([root / "_config.yml", root / "_toc.yml"])
         manifest_path = out / "build.json"
         manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
+        # phase-2 chapters (the scorecard) depend only on phase-1 results, so the phase-1 keys identify the site;
+        # computed now, because the build extends the phase-2 keys with the hash of the collected claims
+        site_key = _sha({c.name: keys[c.name] for c in available if c.phase == 1}, static_hash, config_hash,
+                        data_dir.as_posix(), no_solutions)
         if (not force and all(v == "reuse" for k, v in plan.items() if k != "scorecard")
-                and manifest.get("site_key") == _sha(keys, static_hash, config_hash, data_dir.as_posix())
+                and manifest.get("site_key") == site_key
                 and (out / "html" / "index.html").exists()):
             result = BuildResult(out=out, site=out / "html" / "index.html", up_to_date=True,
                                  reused=[c.name for c in available], seconds=time.perf_counter() - t0)
             report("nothing changed since the last build: every chapter reused, site left as it is")
             return result
 
+        # staging folders of builds that were killed outright (SIGKILL, power loss): nobody uses them (we hold the lock)
+        for old in out.glob(".staging-*"):
+            shutil.rmtree(old, ignore_errors=True)
         stage = Path(tempfile.mkdtemp(prefix=".staging-", dir=out))
         try:
             result = _build_in_stage(stage, out, data_dir, available, plan, per_chapter, keys, jobs, timeout,
@@ -509,10 +646,13 @@ def build(*, data_dir: Path | None = None, out: Path | None = None, chapters: li
             tb = time.perf_counter()
             _run_jupyter_book(stage, verbose, out)
             report(f"book rendered in {time.perf_counter() - tb:.1f}s")
-            _publish(stage, out)
-            manifest = {"site_key": _sha(keys, static_hash, config_hash, data_dir.as_posix()),
-                        "data_dir": str(data_dir), "chapters": plan}
-            manifest_path.write_text(json.dumps(manifest, indent=1) + "\n")
+            with _DeferInterrupts() as deferred:
+                _publish(stage, out)
+                manifest = {"site_key": site_key,
+                            "data_dir": str(data_dir), "chapters": plan}
+                manifest_path.write_text(json.dumps(manifest, indent=1) + "\n")
+            if deferred.received:
+                report("interrupt received while publishing: the new site was published completely first")
         finally:
             shutil.rmtree(stage, ignore_errors=True)
         result.seconds = time.perf_counter() - t0
@@ -560,12 +700,22 @@ def _build_in_stage(stage, out, data_dir, available, plan, per_chapter, keys, jo
                 keys[c.name] = _sha(keys_[c.name], hash_files([results_dir / "claims.csv"]))
         _execute(todo, stage, data_dir, per_chapter, jobs, timeout, verbose, report, t0, out, book_src)
         for c in todo:
-            _tag_hidden_cells(executed_dir / c.notebook)
+            missing = _tag_hidden_cells(executed_dir / c.notebook)
+            if missing:
+                result.not_available[c.name] = missing
+                report(f"{c.name}: not available with these data (shown as notes): {', '.join(missing)}")
             (executed_dir / f"{c.name}.key").write_text(keys[c.name])
             result.executed.append(c.name)
     # the executed notebooks are what the book renders
     for c in available:
-        if plan[c.name] != "skip":
+        if plan[c.name] == "skip":
+            continue
+        if no_solutions:  # the hand-out: exercises without solutions (the executed copies keep them)
+            from .solutions import strip_solutions
+
+            nb = strip_solutions(json.loads((executed_dir / c.notebook).read_text("utf-8")))
+            (stage / "book" / c.notebook).write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", "utf-8")
+        else:
             shutil.copy2(executed_dir / c.notebook, stage / "book" / c.notebook)
     return result
 

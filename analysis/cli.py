@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -59,6 +61,7 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--no-solutions", action="store_true",
                    help="instructor hand-out build: exercises kept, solutions removed")
     b.add_argument("--verbose", action="store_true", help="show full tracebacks on errors")
+    b.add_argument("--book-dir", type=Path, default=None, help=argparse.SUPPRESS)  # tests: a tiny book
 
     v = sub.add_parser("validate", help="check a data folder against the data contract",
                        description="Check every table of a data folder against the data dictionary and report "
@@ -91,6 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 0
+    previous = _terminate_as_interrupt()
     try:
         return {"build": _build, "validate": _validate, "template": _template,
                 "simulate": _simulate}[args.command](args)
@@ -106,6 +110,23 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: unexpected {type(err).__name__}: {err}\n(rerun with --verbose for the traceback; "
               "please report it)", file=sys.stderr)
         return 1
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _raise_interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
+def _terminate_as_interrupt():
+    """Make SIGTERM behave like Ctrl-C (clean up, publish nothing); returns the previous handler.
+
+    Only in the main thread (signal handlers cannot be set elsewhere); returns None when not installed.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    return signal.signal(signal.SIGTERM, _raise_interrupt)
 
 
 def _say(msg: str) -> None:
@@ -118,7 +139,7 @@ def _build(args) -> int:
     t0 = time.perf_counter()
     result = build(data_dir=args.data, out=args.out, chapters=args.chapter, params=args.param, jobs=args.jobs,
                    force=args.force, timeout=args.timeout, verbose=args.verbose, no_solutions=args.no_solutions,
-                   report=_say)
+                   book_dir=args.book_dir, report=_say)
     parts = []
     if result.executed:
         parts.append(f"{len(result.executed)} executed")

@@ -49,6 +49,10 @@ PALETTE: dict[str, str] = {
     "control": "#7F7F7F",        # grey (arm)
     "Before": "#56B4E9",         # sky blue
     "After": "#E69F00",          # orange
+    # verdicts of the scorecard
+    "reproduced": "#009E73",                    # bluish green
+    "not reproduced": "#D55E00",                # vermillion
+    "not testable with these data": "#7F7F7F",  # grey
 }
 _SPARE = ["#CC79A7", "#F0E442", "#000000", "#009E73", "#56B4E9", "#E69F00", "#0072B2", "#D55E00"]
 
@@ -253,7 +257,8 @@ def spaghetti(data: pd.DataFrame, *, x: str, y: str, unit: str, hue: str | None 
 
 
 def before_after(data: pd.DataFrame, *, x: str, y: str, hue: str | None = None,
-                 unit: str | None = None, ax: Axes | None = None, order=None) -> Axes:
+                 unit: str | None = None, ax: Axes | None = None, order=None,
+                 max_points: int = 300, seed: int = 0) -> Axes:
     """Box plots with the individual dots at each condition (e.g. Before/After).
 
     Parameters
@@ -271,6 +276,12 @@ def before_after(data: pd.DataFrame, *, x: str, y: str, hue: str | None = None,
         subject's values.
     order : list, optional
         Order of the ``x`` levels (default: sorted).
+    max_points : int, default 300
+        Large cohorts: the boxes always summarise every row, but dots (and subject lines) are drawn
+        for at most ``max_points`` randomly chosen subjects (``unit``) or rows per box, so a page
+        stays light; the axes then say so in a note under the plot.
+    seed : int, default 0
+        Seed of that random choice.
 
     Returns
     -------
@@ -286,32 +297,71 @@ def before_after(data: pd.DataFrame, *, x: str, y: str, hue: str | None = None,
     >>> plt.close("all")
     """
     _check(data, x=x, y=y, hue=hue, unit=unit)
+    if isinstance(max_points, bool) or not isinstance(max_points, (int, np.integer)) or max_points < 1:
+        raise ValueError(f"`max_points` must be a positive integer; got {max_points!r}.")
     ax = _ax(ax)
     order = list(order) if order is not None else sorted(data[x].dropna().unique())
+    dots, note = _thin(data, x=x, hue=hue, unit=unit, max_points=max_points, seed=seed)
     with warnings.catch_warnings():
         # seaborn 0.13.2 passes `vert=` to matplotlib ≥ 3.11 (deprecated there, harmless)
         warnings.simplefilter("ignore", mpl.MatplotlibDeprecationWarning)
-        _before_after(data, x=x, y=y, hue=hue, unit=unit, ax=ax, order=order)
+        _before_after(data, dots, x=x, y=y, hue=hue, unit=unit, ax=ax, order=order)
+    if note:
+        ax.annotate(note, xy=(0.5, 0), xycoords="axes fraction", xytext=(0, -28), textcoords="offset points",
+                    ha="center", va="top", fontsize="small", color="0.3")
     return ax
 
 
-def _before_after(data, *, x, y, hue, unit, ax, order) -> None:
+def _thin(data: pd.DataFrame, *, x, hue, unit, max_points: int, seed: int) -> tuple[pd.DataFrame, str]:
+    """Rows whose dots are drawn, and the sentence saying how they were chosen ("" when all are drawn).
+
+    With ``unit``: at most ``max_points`` subjects per ``hue`` level, chosen at random, with all their rows
+    (so before/after lines stay whole). Without: at most ``max_points`` random rows per box.
+    """
+    boxes = [k for k in (hue, x) if k is not None]
+    if unit is not None:
+        per_box = data.groupby(boxes, observed=True)[unit].nunique() if boxes else pd.Series([data[unit].nunique()])
+    else:
+        per_box = data.groupby(boxes, observed=True).size() if boxes else pd.Series([len(data)])
+    biggest = int(per_box.max()) if len(per_box) else 0
+    if biggest <= max_points:
+        return data, ""
+    rng = np.random.default_rng(seed)
+    if unit is not None:
+        ids = pd.unique(data[unit])
+        rank = pd.Series(rng.permutation(len(ids)), index=ids)
+        levels = [hue] if hue is not None else []
+        firsts = data[levels + [unit]].drop_duplicates()
+        firsts = firsts.assign(_rank=firsts[unit].map(rank)).sort_values("_rank", kind="stable")
+        nth = firsts.groupby(levels, observed=True).cumcount() if levels else pd.Series(np.arange(len(firsts)))
+        dots = data[data[unit].isin(firsts.loc[nth.to_numpy() < max_points, unit])]
+        what = "subjects"
+    else:
+        shuffled = data.iloc[rng.permutation(len(data))]
+        nth = shuffled.groupby(boxes, observed=True).cumcount() if boxes else pd.Series(np.arange(len(data)))
+        dots = shuffled[nth.to_numpy() < max_points].sort_index()
+        what = "values"
+    return dots, (f"boxes summarise all {what} (up to {biggest:,} per box); dots show a random "
+                  f"{max_points} per box (seed {seed})")
+
+
+def _before_after(data, dots, *, x, y, hue, unit, ax, order) -> None:
     if hue is None:
         pal = palette_for(order)
         sns.boxplot(data=data, x=x, y=y, order=order, hue=x, hue_order=order, palette=pal,
                     ax=ax, fliersize=0, width=0.5, boxprops={"alpha": 0.5}, legend=False)
         if unit is not None:
-            wide = data.pivot_table(index=unit, columns=x, values=y, aggfunc="mean")
+            wide = dots.pivot_table(index=unit, columns=x, values=y, aggfunc="mean")
             wide = wide.reindex(columns=order)
             ax.plot(np.arange(len(order)), wide.to_numpy().T, color="0.6", lw=0.8, alpha=0.6,
                     zorder=1)
-        sns.stripplot(data=data, x=x, y=y, order=order, color="0.2", size=4, ax=ax, zorder=3)
+        sns.stripplot(data=dots, x=x, y=y, order=order, color="0.2", size=4, ax=ax, zorder=3)
     else:
         hue_order = _levels(data, hue)
         pal = palette_for(hue_order)
         sns.boxplot(data=data, x=x, y=y, order=order, hue=hue, hue_order=hue_order,
                     palette=pal, ax=ax, fliersize=0, boxprops={"alpha": 0.5})
-        sns.stripplot(data=data, x=x, y=y, order=order, hue=hue, hue_order=hue_order,
+        sns.stripplot(data=dots, x=x, y=y, order=order, hue=hue, hue_order=hue_order,
                       palette=pal, dodge=True, size=4, ax=ax, legend=False)
 
 

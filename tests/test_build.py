@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -109,6 +110,8 @@ def _tiny_book(folder: Path, *, fail: bool) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "intro.md").write_text("# A tiny book\n\nOne chapter, for the failure tests.\n")
     (folder / "references.bib").write_bytes((ROOT / "book" / "references.bib").read_bytes())
+    if (ROOT / "book" / "_static").is_dir() and not (folder / "_static").exists():  # _config.yml points into it
+        shutil.copytree(ROOT / "book" / "_static", folder / "_static")
     nb = nbformat.v4.new_notebook()
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nb.cells = [
@@ -206,3 +209,31 @@ def test_rebuild_with_nothing_changed_executes_nothing(built_book, tmp_path):
     lines: list[str] = []
     result = build(out=built_book, report=lines.append)
     assert result.up_to_date and not result.executed
+
+
+@pytest.mark.slow
+def test_default_data_leave_no_reference_unresolved(built_book):
+    """On the shipped cohort every glued figure and number exists: no "not available" placeholder is needed.
+
+    (The placeholder exists for degenerate data -- tests/test_degenerate.py; here it would hide a typo in a key.)
+    """
+    for c in CHAPTERS:
+        text = (built_book / "html" / "book" / f"{Path(c.notebook).stem}.html").read_text("utf-8")
+        assert "Not available with these data:" not in text, c.name
+
+
+@pytest.mark.parametrize("source, missing", [
+    ("```{glue:figure} fig_a\n:name: fig-x\n\nCaption\n```\n\nSee {numref}`fig-x`.", ["fig_a"]),
+    ("{glue:text}`n_a:.1f` and {glue}`n_b`", ["n_a", "n_b"]),
+    ("{glue:text}`present`", []),
+])
+def test_references_to_values_a_chapter_did_not_glue_become_notes(source, missing):
+    nb = {"cells": [{"cell_type": "markdown", "source": source},
+                    {"cell_type": "code", "outputs": [{"metadata": {"scrapbook": {"name": "present"}}}]}]}
+    new, found = build_mod.mark_not_available(nb)
+    assert found == missing
+    text = new["cells"][0]["source"]
+    assert "{glue:figure}" not in text and "`n_a" not in text and "{numref}" not in text
+    if missing:
+        assert "Not available with these data" in text or "*n/a*" in text
+    assert nb["cells"][0]["source"] == source, "the input notebook was modified"

@@ -89,3 +89,50 @@ def test_simulate_refuses_a_non_empty_folder(tmp_path, capsys):
     assert code == 2
     assert (tmp_path / "x.txt").read_text() == "keep me"
     assert "Traceback" not in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------- reproducibility and privacy
+def _result_csvs(out: Path) -> dict[str, str]:
+    """sha256 of every CSV under out/results, by path relative to results/."""
+    root = out / "results"
+    return {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(root.rglob("*.csv"))}
+
+
+@pytest.mark.slow
+def test_same_data_parameters_and_seed_give_byte_identical_results(built_book, tmp_path):
+    """Two builds of the same data with the same parameters (seeds included) write the same CSV bytes."""
+    from analysis.build import build
+
+    second = tmp_path / "second"
+    build(out=second, force=True)
+    first_hashes, second_hashes = _result_csvs(built_book), _result_csvs(second)
+    assert len(first_hashes) > 20, "too few result tables to be a meaningful comparison"
+    assert sorted(first_hashes) == sorted(second_hashes), set(first_hashes) ^ set(second_hashes)
+    differ = [name for name in first_hashes if first_hashes[name] != second_hashes[name]]
+    assert not differ, f"result tables differ between two identical builds: {differ}"
+
+
+@pytest.mark.slow
+def test_results_hold_no_identifier_but_the_pseudonymous_patient_id(built_book, synthetic_dir):
+    import re
+
+    import pandas as pd
+
+    from analysis.dictionary import load_dictionary
+
+    patterns = load_dictionary()["identifier_patterns"]
+    ids = set(pd.read_csv(synthetic_dir / "patients.csv", dtype=str)["patient_id"])
+    problems = []
+    for path in sorted((built_book / "results").rglob("*.csv")):
+        df = pd.read_csv(path, dtype=str, keep_default_na=False)
+        where = path.relative_to(built_book / "results")
+        for col in df.columns:
+            if any(re.fullmatch(p, str(col), flags=re.IGNORECASE) for p in patterns):
+                problems.append(f"{where}: column '{col}' is named like a direct identifier")
+            if col != "patient_id" and re.search(r"patient|subject|person", str(col), re.IGNORECASE) \
+                    and re.search(r"(^|_)(id|no|number|code)$", str(col), re.IGNORECASE):
+                problems.append(f"{where}: column '{col}' is an identifier other than patient_id")
+            if col != "patient_id" and df[col].isin(ids).any():
+                problems.append(f"{where}: column '{col}' holds patient ids but is not named patient_id")
+    assert not problems, "\n".join(problems)
