@@ -641,7 +641,7 @@ def build(*, data_dir: Path | None = None, out: Path | None = None, chapters: li
         stage = Path(tempfile.mkdtemp(prefix=".staging-", dir=out))
         try:
             result = _build_in_stage(stage, out, data_dir, available, plan, per_chapter, keys, jobs, timeout,
-                                     verbose, report, t0, cohort_meta, no_solutions, book_src, user)
+                                     verbose, report, t0, cohort_meta, no_solutions, book_src, user, force=force)
             report("rendering the book (Jupyter Book, execution off, warnings are errors)")
             tb = time.perf_counter()
             _run_jupyter_book(stage, verbose, out)
@@ -660,7 +660,7 @@ def build(*, data_dir: Path | None = None, out: Path | None = None, chapters: li
 
 
 def _build_in_stage(stage, out, data_dir, available, plan, per_chapter, keys, jobs, timeout, verbose, report,
-                    t0, cohort_meta, no_solutions, book_src, user) -> BuildResult:
+                    t0, cohort_meta, no_solutions, book_src, user, force=False) -> BuildResult:
     result = BuildResult(out=out, site=out / "html" / "index.html")
     executed_dir = stage / "executed"
     results_dir = stage / "results"
@@ -698,6 +698,17 @@ def _build_in_stage(stage, out, data_dir, available, plan, per_chapter, keys, jo
             keys_ = {c.name: keys[c.name] for c in todo}
             for c in todo:
                 keys[c.name] = _sha(keys_[c.name], hash_files([results_dir / "claims.csv"]))
+            # reuse a phase-2 chapter whose inputs (the collected claims) are unchanged
+            for c in list(todo):
+                cached_key = out / "executed" / f"{c.name}.key"
+                if (not force and cached_key.exists() and cached_key.read_text() == keys[c.name]
+                        and (out / "executed" / c.notebook).exists() and (out / "results" / c.name).is_dir()):
+                    todo.remove(c)
+                    shutil.copy2(out / "executed" / c.notebook, executed_dir / c.notebook)
+                    (executed_dir / f"{c.name}.key").write_text(keys[c.name])
+                    shutil.copytree(out / "results" / c.name, results_dir / c.name)
+                    report(f"{c.name}: reused (the claims it reads are unchanged)")
+                    result.reused.append(c.name)
         _execute(todo, stage, data_dir, per_chapter, jobs, timeout, verbose, report, t0, out, book_src)
         for c in todo:
             missing = _tag_hidden_cells(executed_dir / c.notebook)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import html
 import math
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,10 @@ from . import paths
 from .provenance import provenance
 
 __all__ = ["Page", "plain"]
+
+# glue (myst_nb) imports nbformat -> jsonschema, which imports the optional IRI checker rfc3987_syntax and
+# compiles ~40 grammars: about 1 s per chapter kernel, for a check no notebook needs. Mark it absent.
+sys.modules.setdefault("rfc3987_syntax", None)
 
 
 def plain(value: Any) -> Any:

@@ -16,6 +16,9 @@ _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 def main(argv: list[str]) -> int:
     src, dst, params_json, cwd = argv
+    # jsonschema (under nbformat) imports the optional IRI checker rfc3987_syntax, which compiles ~40 grammars:
+    # about 1 s per process, for a check notebooks never need. Mark it absent so the import is skipped.
+    sys.modules.setdefault("rfc3987_syntax", None)
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
 
