@@ -3,17 +3,16 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-import nbformat
 import pytest
 
 from analysis import build as build_mod
 from analysis.build import CHAPTERS, BuildError, build, chapter_parameters, check_parameters, parse_parameters
 from analysis.errors import ParameterError
+from tinybook import PARAMETERS, tiny_book
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "book").glob("*.ipynb"))
@@ -107,20 +106,8 @@ def test_check_parameters_coerces_int_to_float_but_not_float_to_int():
 # --------------------------------------------------------------------------- a small book for failure tests
 def _tiny_book(folder: Path, *, fail: bool) -> Path:
     """A book folder with the intro page and one tiny 'safety' chapter that succeeds or raises."""
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "intro.md").write_text("# A tiny book\n\nOne chapter, for the failure tests.\n")
-    (folder / "references.bib").write_bytes((ROOT / "book" / "references.bib").read_bytes())
-    if (ROOT / "book" / "_static").is_dir() and not (folder / "_static").exists():  # _config.yml points into it
-        shutil.copytree(ROOT / "book" / "_static", folder / "_static")
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nb.cells = [
-        nbformat.v4.new_markdown_cell("# Tiny chapter"),
-        nbformat.v4.new_code_cell("data_dir = None\noutput_dir = None\nalpha = 0.05", metadata={"tags": ["parameters"]}),
-        nbformat.v4.new_code_cell("raise RuntimeError('forced failure for the test')" if fail else "print(1 + 1)"),
-    ]
-    nbformat.write(nb, folder / "safety.ipynb")
-    return folder
+    code = "raise RuntimeError('forced failure for the test')" if fail else "print(1 + 1)"
+    return tiny_book(folder, chapters={"safety": (PARAMETERS, code)}, intro="One chapter, for the failure tests.")
 
 
 @pytest.mark.slow

@@ -12,10 +12,10 @@ import csv
 import shutil
 from pathlib import Path
 
-import nbformat
 import pytest
 
 from analysis.build import build
+from tinybook import tiny_book
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -29,27 +29,12 @@ _WRITE = ("from pathlib import Path\n"
           "(results / 'value.csv').write_text('value\\n' + str(globals().get('x', 1) * 2) + '\\n')")
 
 
-def _chapter(path: Path, params: str, body: str) -> None:
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nb.cells = [
-        nbformat.v4.new_markdown_cell(f"# {path.stem.title()} (tiny)"),
-        nbformat.v4.new_code_cell(params, metadata={"tags": ["parameters"]}),
-        nbformat.v4.new_code_cell(body),
-    ]
-    nbformat.write(nb, path)
-
-
 def _tiny_book(folder: Path) -> Path:
     """Intro page plus two tiny data chapters; only ``immune`` declares ``x``."""
-    folder.mkdir(parents=True)
-    (folder / "intro.md").write_text("# A tiny book\n\nTwo chapters, for the cache tests.\n")
-    (folder / "references.bib").write_bytes((ROOT / "book" / "references.bib").read_bytes())
-    if (ROOT / "book" / "_static").is_dir():  # _config.yml points into it
-        shutil.copytree(ROOT / "book" / "_static", folder / "_static")
-    _chapter(folder / "safety.ipynb", "data_dir = None\noutput_dir = None\nalpha = 0.05", _WRITE.format("safety"))
-    _chapter(folder / "immune.ipynb", "data_dir = None\noutput_dir = None\nx = 1", _WRITE.format("immune"))
-    return folder
+    return tiny_book(folder, intro="Two chapters, for the cache tests.", chapters={
+        "safety": ("data_dir = None\noutput_dir = None\nalpha = 0.05", _WRITE.format("safety")),
+        "immune": ("data_dir = None\noutput_dir = None\nx = 1", _WRITE.format("immune")),
+    })
 
 
 @pytest.fixture(scope="module")

@@ -10,37 +10,24 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-import nbformat
 import pytest
 
 from analysis.build import BuildError, build
+from tinybook import PARAMETERS
+from tinybook import tiny_book as _tiny_book
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def tiny_book(folder: Path, *, code: str = "print(1 + 1)", intro: str = "One chapter, for the fault tests.") -> Path:
     """A book folder with an intro page and one 'safety' chapter running ``code``."""
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "intro.md").write_text(f"# A tiny book\n\n{intro}\n", "utf-8")
-    (folder / "references.bib").write_bytes((ROOT / "book" / "references.bib").read_bytes())
-    if (ROOT / "book" / "_static").is_dir() and not (folder / "_static").exists():  # _config.yml points into it
-        shutil.copytree(ROOT / "book" / "_static", folder / "_static")
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nb.cells = [
-        nbformat.v4.new_markdown_cell("# Tiny chapter"),
-        nbformat.v4.new_code_cell("data_dir = None\noutput_dir = None\nalpha = 0.05", metadata={"tags": ["parameters"]}),
-        nbformat.v4.new_code_cell(code),
-    ]
-    nbformat.write(nb, folder / "safety.ipynb")
-    return folder
+    return _tiny_book(folder, chapters={"safety": (PARAMETERS, code)}, intro=intro)
 
 
 def tree_hash(folder: Path) -> str:
