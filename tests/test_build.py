@@ -157,6 +157,26 @@ def test_stale_lock_of_a_dead_process_is_taken_over(tmp_path):
     assert lock is not None
 
 
+def test_unwritable_output_folder_message_even_as_root(tmp_path, monkeypatch, capsys):
+    """Root ignores permission bits, so simulate the refusal the way the OS reports it (EACCES)."""
+    from pathlib import Path as _Path
+
+    from analysis.cli import main
+
+    real = _Path.write_text
+
+    def refuse(self, *args, **kwargs):
+        if self.name.startswith(".write-test-"):
+            raise PermissionError(13, "Permission denied", str(self))
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(_Path, "write_text", refuse)
+    assert main(["build", "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert "Cannot write to the output folder" in err and "Permission denied" in err
+    assert "Traceback" not in err
+
+
 def test_read_only_output_folder_gives_one_clear_message(tmp_path):
     ro = tmp_path / "ro"
     ro.mkdir()

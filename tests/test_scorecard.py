@@ -1,0 +1,37 @@
+"""The scorecard covers every published claim exactly once, and every chapter evaluates all of its claims."""
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from analysis.claims import VERDICTS, load_published
+
+pytestmark = pytest.mark.slow  # needs the session's full build
+
+
+@pytest.fixture(scope="module")
+def claims(built_book) -> pd.DataFrame:
+    return pd.read_csv(built_book / "results" / "claims.csv", dtype=str, keep_default_na=False)
+
+
+def test_every_published_claim_appears_exactly_once(claims):
+    published = load_published()
+    assert claims["claim_id"].is_unique
+    assert sorted(claims["claim_id"]) == sorted(published["claim_id"])
+
+
+def test_no_claim_is_left_unevaluated(claims):
+    unevaluated = claims.loc[claims["rule"] == "not evaluated by the chapter", "claim_id"].tolist()
+    assert unevaluated == [], f"claims no chapter evaluated: {unevaluated}"
+
+
+def test_every_verdict_is_known_and_every_rule_stated(claims):
+    assert set(claims["verdict"]) <= set(VERDICTS)
+    assert (claims["rule"].str.len() > 0).all()
+
+
+def test_published_values_come_from_the_registry(claims):
+    published = load_published().set_index("claim_id")
+    merged = claims.set_index("claim_id").join(published[["published", "location"]], rsuffix="_registry")
+    assert (merged["published"] == merged["published_registry"].astype(str)).all()
+    assert (merged["location"] == merged["location_registry"].astype(str)).all()
