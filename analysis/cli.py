@@ -112,7 +112,8 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     finally:
         if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
+            signal.signal(signal.SIGTERM, previous[0])
+            signal.signal(signal.SIGINT, previous[1])
 
 
 def _raise_interrupt(signum, frame):
@@ -120,13 +121,15 @@ def _raise_interrupt(signum, frame):
 
 
 def _terminate_as_interrupt():
-    """Make SIGTERM behave like Ctrl-C (clean up, publish nothing); returns the previous handler.
+    """Make SIGTERM and SIGINT (Ctrl-C) interrupt the command cleanly; returns the previous handlers.
 
-    Only in the main thread (signal handlers cannot be set elsewhere); returns None when not installed.
+    SIGINT is set explicitly too: a process started in the background by a non-interactive shell inherits
+    SIGINT as *ignored*, and Python then never raises KeyboardInterrupt. Only in the main thread (signal
+    handlers cannot be set elsewhere); returns None when not installed.
     """
     if threading.current_thread() is not threading.main_thread():
         return None
-    return signal.signal(signal.SIGTERM, _raise_interrupt)
+    return (signal.signal(signal.SIGTERM, _raise_interrupt), signal.signal(signal.SIGINT, signal.default_int_handler))
 
 
 def _say(msg: str) -> None:
