@@ -32,9 +32,17 @@ book: $(STAMP)
 test: $(STAMP)
 	@$(PY) -m pytest $(ARGS)
 
-lab: $(STAMP)
+LAB_STAMP := $(VENV)/.installed-lab-stamp
+# JupyterLab refuses to run as root unless told; allow it only when we are root (containers, CI)
+LAB_ARGS ?= $(if $(filter 0,$(shell id -u)),--allow-root,)
+
+$(LAB_STAMP): $(STAMP)
 	@$(PY) -m pip install --quiet --disable-pip-version-check -c requirements-lock.txt -e '.[lab]'
-	@cd book && ../$(PY) -m jupyterlab
+	@touch $(LAB_STAMP)
+
+lab: $(LAB_STAMP)
+	@echo "opening JupyterLab in book/ (Ctrl-C to stop); chapters read data/synthetic and write to scratch/"
+	@cd book && ../$(PY) -m jupyterlab $(LAB_ARGS)
 
 benchmark: $(STAMP)
 	@$(PY) benchmarks/bench_build.py
