@@ -28,6 +28,7 @@ import pandas as pd
 from scipy import stats as sps
 
 from analysis import scores, stats
+from ._checks import check_frame as _check_frame, check_choice as _check_choice
 
 __all__ = [
     "GROUPS",
@@ -66,17 +67,6 @@ _DECIMALS = 9  # boundaries compared after rounding, as in analysis.scores
 
 
 # --------------------------------------------------------------------------------------- helpers
-def _check_frame(data, name: str, cols: Sequence[str]) -> None:
-    if not isinstance(data, pd.DataFrame):
-        raise TypeError(f"`{name}` must be a pandas DataFrame; got {type(data).__name__}.")
-    missing = [c for c in cols if c not in data.columns]
-    if missing:
-        raise ValueError(f"`{name}` lacks the columns {missing} (has: {list(data.columns)}).")
-
-
-def _check_choice(name: str, value, allowed: Sequence) -> None:
-    if value not in allowed:
-        raise ValueError(f"`{name}` must be one of {list(allowed)}; got {value!r}.")
 
 
 def _outcomes(visits: pd.DataFrame, outcomes) -> list[str]:

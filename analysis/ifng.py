@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from analysis import stats
+from ._checks import check_frame as _check_frame
 
 __all__ = [
     "MARKERS",
@@ -61,12 +62,6 @@ _BELOW = "<LLOQ"
 
 
 # --------------------------------------------------------------------------------------------- checks
-def _check_frame(data, name: str, cols) -> None:
-    if not isinstance(data, pd.DataFrame):
-        raise TypeError(f"`{name}` must be a pandas DataFrame; got {type(data).__name__}.")
-    missing = [c for c in cols if c not in data.columns]
-    if missing:
-        raise ValueError(f"`{name}` lacks columns {missing}; it has {list(data.columns)}.")
 
 
 def _check_threshold(threshold) -> float:

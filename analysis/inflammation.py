@@ -32,6 +32,7 @@ import pandas as pd
 from scipy import stats as sps
 
 from analysis import stats
+from ._checks import check_frame as _check_frame, check_choice as _check_choice, check_alpha as _check_alpha
 
 __all__ = [
     "CYTOKINES",
@@ -72,22 +73,6 @@ _TEST_COLS = ["family", "cytokine", "label", "comparison", "week", "n", "estimat
 
 
 # ------------------------------------------------------------------------------------------ checks
-def _check_frame(data, name: str, cols: Sequence[str]) -> None:
-    if not isinstance(data, pd.DataFrame):
-        raise TypeError(f"`{name}` must be a pandas DataFrame; got {type(data).__name__}.")
-    missing = [c for c in cols if c not in data.columns]
-    if missing:
-        raise ValueError(f"`{name}` lacks columns {missing} (columns: {list(data.columns)}).")
-
-
-def _check_choice(name: str, value, allowed: Sequence) -> None:
-    if value not in allowed:
-        raise ValueError(f"`{name}` must be one of {list(allowed)}; got {value!r}.")
-
-
-def _check_alpha(alpha) -> None:
-    if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or not 0 < alpha < 1:
-        raise ValueError(f"`alpha` must be a number strictly between 0 and 1; got {alpha!r}.")
 
 
 def _cytokines(visits: pd.DataFrame, cytokines) -> list[str]:

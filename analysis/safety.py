@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from . import dictionary, stats
+from ._checks import check_frame as _check_frame, check_choice as _check_choice, check_alpha as _check_alpha
 
 __all__ = [
     "EVENT_CATEGORIES",
@@ -64,22 +65,6 @@ _BASELINE_LABELS = {"das28_baseline": ("DAS28 at week 0", "")}
 
 
 # --------------------------------------------------------------------------------------------- checks
-def _check_frame(data, name: str, needed) -> None:
-    if not isinstance(data, pd.DataFrame):
-        raise TypeError(f"`{name}` must be a pandas DataFrame; got {type(data).__name__}.")
-    missing = [c for c in needed if c not in data.columns]
-    if missing:
-        raise ValueError(f"`{name}` lacks column(s) {missing}; it has {list(data.columns)}.")
-
-
-def _check_choice(name: str, value, allowed) -> None:
-    if value not in allowed:
-        raise ValueError(f"`{name}` must be one of {list(allowed)}; got {value!r}.")
-
-
-def _check_alpha(alpha) -> None:
-    if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or not 0 < alpha < 1:
-        raise ValueError(f"`alpha` must be a number strictly between 0 and 1; got {alpha!r}.")
 
 
 # --------------------------------------------------------------------------------------------- trial flow

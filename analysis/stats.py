@@ -21,6 +21,8 @@ import pandas as pd
 import pingouin as pg
 from scipy import stats as sps
 
+from ._checks import check_choice as _check_choice, check_alpha as _check_alpha
+
 __all__ = [
     "adjust_pvalues",
     "anova_bonferroni",
@@ -117,11 +119,6 @@ def _ttest(x: np.ndarray, y: np.ndarray, *, paired: bool = False, welch: bool = 
     return float(res.statistic), float(res.pvalue), float(dof)
 
 
-def _check_choice(name: str, value, allowed: Sequence) -> None:
-    if value not in allowed:
-        raise ValueError(f"`{name}` must be one of {list(allowed)}; got {value!r}.")
-
-
 def _check_columns(data: pd.DataFrame, **cols) -> None:
     if not isinstance(data, pd.DataFrame):
         raise TypeError(f"`data` must be a pandas DataFrame; got {type(data).__name__}.")
@@ -133,11 +130,6 @@ def _check_columns(data: pd.DataFrame, **cols) -> None:
                     f"`{arg}` names column {c!r}, which is not in `data` "
                     f"(columns: {list(data.columns)})."
                 )
-
-
-def _check_alpha(alpha: float) -> None:
-    if not (isinstance(alpha, (int, float)) and 0 < alpha < 1):
-        raise ValueError(f"`alpha` must be a number strictly between 0 and 1; got {alpha!r}.")
 
 
 def _values(x) -> np.ndarray:

@@ -1,7 +1,6 @@
 """The spine: CLI help, notebook rules, parameter checks, the full build, failure without losing the old site."""
 from __future__ import annotations
 
-import hashlib
 import json
 import subprocess
 import sys
@@ -12,7 +11,7 @@ import pytest
 from analysis import build as build_mod
 from analysis.build import CHAPTERS, BuildError, build, chapter_parameters, check_parameters, parse_parameters
 from analysis.errors import ParameterError
-from tinybook import PARAMETERS, tiny_book
+from tinybook import PARAMETERS, tiny_book, tree_hash
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "book").glob("*.ipynb"))
@@ -22,14 +21,6 @@ def run_cli(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "analysis", *args], capture_output=True, text=True, cwd=cwd,
                           timeout=900)
 
-
-def tree_hash(folder: Path) -> str:
-    h = hashlib.sha256()
-    for p in sorted(folder.rglob("*")):
-        if p.is_file():
-            h.update(str(p.relative_to(folder)).encode())
-            h.update(p.read_bytes())
-    return h.hexdigest()
 
 
 # --------------------------------------------------------------------------- CLI

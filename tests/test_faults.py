@@ -8,7 +8,6 @@ process (runner or Jupyter kernel) survives, and the next build succeeds.
 """
 from __future__ import annotations
 
-import hashlib
 import os
 import signal
 import subprocess
@@ -19,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from analysis.build import BuildError, build
-from tinybook import PARAMETERS
+from tinybook import PARAMETERS, tree_hash
 from tinybook import tiny_book as _tiny_book
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -29,14 +28,6 @@ def tiny_book(folder: Path, *, code: str = "print(1 + 1)", intro: str = "One cha
     """A book folder with an intro page and one 'safety' chapter running ``code``."""
     return _tiny_book(folder, chapters={"safety": (PARAMETERS, code)}, intro=intro)
 
-
-def tree_hash(folder: Path) -> str:
-    h = hashlib.sha256()
-    for p in sorted(folder.rglob("*")):
-        if p.is_file():
-            h.update(str(p.relative_to(folder)).encode())
-            h.update(p.read_bytes())
-    return h.hexdigest()
 
 
 def previous_site(out: Path) -> str:

@@ -4,6 +4,7 @@ Real chapters take tens of seconds; these take a second, so the tests can build 
 """
 from __future__ import annotations
 
+import hashlib
 import shutil
 from pathlib import Path
 
@@ -38,3 +39,13 @@ def tiny_book(folder: Path, *, chapters: dict[str, tuple[str, str]] | None = Non
     for name, (params, code) in (chapters or {"safety": (PARAMETERS, "print(1 + 1)")}).items():
         chapter(folder / f"{name}.ipynb", params=params, code=code)
     return folder
+
+
+def tree_hash(folder: Path) -> str:
+    """SHA-256 over the relative names and bytes of every file under ``folder`` (to prove it untouched)."""
+    h = hashlib.sha256()
+    for p in sorted(folder.rglob("*")):
+        if p.is_file():
+            h.update(str(p.relative_to(folder)).encode())
+            h.update(p.read_bytes())
+    return h.hexdigest()
