@@ -28,7 +28,10 @@ __all__ = [
     "ClaimLog",
     "collect",
     "load_published",
+    "read_claims",
+    "scorecard_facts",
     "summary",
+    "verdicts_long",
 ]
 
 VERDICTS: tuple[str, ...] = ("reproduced", "not reproduced", "not testable with these data")
@@ -510,3 +513,58 @@ def summary(claims: pd.DataFrame) -> pd.DataFrame:
     counts["total"] = counts.sum(axis=1)
     counts.columns.name = None
     return counts.rename_axis("chapter").reset_index()
+
+
+def read_claims(results_dir: str | Path) -> pd.DataFrame:
+    """The book's claims table: ``results_dir/claims.csv`` as the build wrote it, else collected afresh.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> read_claims(tempfile.mkdtemp()).empty
+    True
+    """
+    results_dir = Path(results_dir)
+    path = results_dir / "claims.csv"
+    if path.is_file():
+        return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+    return collect(results_dir)
+
+
+def scorecard_facts(counts: pd.DataFrame) -> dict:
+    """The numbers the scorecard states in prose, from a :func:`summary` table (plain Python values).
+
+    ``pct_reproduced`` is the share of *testable* claims (reproduced or not) that were reproduced.
+
+    Examples
+    --------
+    >>> claims = pd.DataFrame({"chapter": ["safety", "safety", "ifng"],
+    ...                        "verdict": ["reproduced", "not testable with these data", "not reproduced"]})
+    >>> scorecard_facts(summary(claims))
+    {'n_claims': 3, 'n_chapters': 2, 'n_reproduced': 1, 'n_not_reproduced': 1, 'n_not_testable': 1, 'n_testable': 2, 'pct_reproduced': '50 %'}
+    """
+    total = counts.set_index("chapter").loc["Total"]
+    n_testable = int(total["reproduced"] + total["not reproduced"])
+    return {
+        "n_claims": int(total["total"]),
+        "n_chapters": int((counts["chapter"] != "Total").sum()),
+        "n_reproduced": int(total["reproduced"]),
+        "n_not_reproduced": int(total["not reproduced"]),
+        "n_not_testable": int(total["not testable with these data"]),
+        "n_testable": n_testable,
+        "pct_reproduced": f"{100 * int(total['reproduced']) / n_testable:.0f} %" if n_testable else "–",
+    }
+
+
+def verdicts_long(counts: pd.DataFrame) -> pd.DataFrame:
+    """A :func:`summary` table in long form (``chapter, verdict, n``), without the total, for a bar chart.
+
+    Examples
+    --------
+    >>> claims = pd.DataFrame({"chapter": ["safety"], "verdict": ["reproduced"]})
+    >>> verdicts_long(summary(claims))["n"].tolist()
+    [1, 0, 0]
+    """
+    long = counts[counts["chapter"] != "Total"].melt(id_vars="chapter", value_vars=list(VERDICTS),
+                                                       var_name="verdict", value_name="n")
+    return long.assign(verdict=pd.Categorical(long["verdict"], categories=list(VERDICTS)))
