@@ -178,15 +178,17 @@ class Page:
         plt.close(fig)
         self.glue(name, Image(filename=str(path)))
 
-    def glue(self, key: str, value: Any) -> Any:
-        """Glue a value for ``{glue:text}`` / ``{glue:figure}`` (numpy scalars become plain Python)."""
+    def glue(self, key: str, value: Any) -> None:
+        """Glue a value for ``{glue:text}`` / ``{glue:figure}`` (numpy scalars become plain Python).
+
+        Returns nothing, so a cell ending with a glue call shows no stray output.
+        """
         from myst_nb import glue
 
         value = plain(value)
         if isinstance(value, float) and not math.isfinite(value):  # glue cannot format nan/inf
             value = "n/a"
         glue(key, value, display=False)
-        return value
 
     def note(self, text: str, kind: str = "note"):
         """Show a short computed note (e.g. 'no responders in these data: this section is skipped')."""
