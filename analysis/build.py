@@ -576,7 +576,7 @@ def build(*, data_dir: Path | None = None, out: Path | None = None, chapters: li
 
     with _Lock(out):
         # 2. data
-        cohort_meta = None
+        cohort = cohort_meta = None
         data_hash = ""
         if any(c.uses_data for c in available):
             from .io import load  # validates; raises DataError with every problem listed
@@ -641,7 +641,8 @@ def build(*, data_dir: Path | None = None, out: Path | None = None, chapters: li
         stage = Path(tempfile.mkdtemp(prefix=".staging-", dir=out))
         try:
             result = _build_in_stage(stage, out, data_dir, available, plan, per_chapter, keys, jobs, timeout,
-                                     verbose, report, t0, cohort_meta, no_solutions, book_src, user, force=force)
+                                     verbose, report, t0, cohort_meta, no_solutions, book_src, user, force=force,
+                                     cohort=cohort)
             report("rendering the book (Jupyter Book, execution off, warnings are errors)")
             tb = time.perf_counter()
             _run_jupyter_book(stage, verbose, out)
@@ -660,7 +661,7 @@ def build(*, data_dir: Path | None = None, out: Path | None = None, chapters: li
 
 
 def _build_in_stage(stage, out, data_dir, available, plan, per_chapter, keys, jobs, timeout, verbose, report,
-                    t0, cohort_meta, no_solutions, book_src, user, force=False) -> BuildResult:
+                    t0, cohort_meta, no_solutions, book_src, user, force=False, cohort=None) -> BuildResult:
     result = BuildResult(out=out, site=out / "html" / "index.html")
     executed_dir = stage / "executed"
     results_dir = stage / "results"
@@ -670,12 +671,11 @@ def _build_in_stage(stage, out, data_dir, available, plan, per_chapter, keys, jo
     _stage_book(book_src, stage, in_book, _announcement(cohort_meta, data_dir), no_solutions)
 
     # derived tables every chapter shares, written once by the build
-    if cohort_meta is not None:
+    if cohort is not None:
         from .derive import derive, write_derived
-        from .io import load
 
         options = {k: user[k] for k in DERIVE_OPTIONS if k in user}
-        write_derived(derive(load(data_dir), **options), results_dir / "derived")
+        write_derived(derive(cohort, **options), results_dir / "derived")
 
     for c in available:
         if plan[c.name] == "reuse":
