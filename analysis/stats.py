@@ -119,6 +119,19 @@ def _ttest(x: np.ndarray, y: np.ndarray, *, paired: bool = False, welch: bool = 
     return float(res.statistic), float(res.pvalue), float(dof)
 
 
+def _two_labels(data: pd.DataFrame, column: str, given, name: str, shape: str) -> tuple:
+    """The two labels to compare: ``given``, or the two labels present in ``column`` when it is None."""
+    if given is None:
+        present = sorted(data[column].dropna().unique().tolist())
+        if len(present) != 2:
+            raise ValueError(f"`{name}` must be given when `{column}` does not hold exactly two "
+                             f"labels; found {present}.")
+        given = tuple(present)
+    if len(given) != 2:
+        raise ValueError(f"`{name}` must be {shape}; got {given!r}.")
+    return tuple(given)
+
+
 def _check_columns(data: pd.DataFrame, **cols) -> None:
     if not isinstance(data, pd.DataFrame):
         raise TypeError(f"`data` must be a pandas DataFrame; got {type(data).__name__}.")
@@ -535,14 +548,7 @@ def compare_independent(data: pd.DataFrame, *, dv: str, between: str, groups=Non
     _check_columns(data, dv=dv, between=between)
     _check_choice("test", test, _TESTS_INDEPENDENT)
     _check_alpha(alpha)
-    if groups is None:
-        present = sorted(data[between].dropna().unique().tolist())
-        if len(present) != 2:
-            raise ValueError(f"`groups` must be given when `{between}` does not hold exactly two "
-                             f"labels; found {present}.")
-        groups = tuple(present)
-    if len(groups) != 2:
-        raise ValueError(f"`groups` must be a pair (a, b); got {groups!r}.")
+    groups = _two_labels(data, between, groups, "groups", "a pair (a, b)")
     a = _values(data.loc[data[between] == groups[0], dv])
     b = _values(data.loc[data[between] == groups[1], dv])
     row = dict(group_a=groups[0], group_b=groups[1], n_a=a.size, n_b=b.size,
@@ -626,14 +632,7 @@ def compare_paired(data: pd.DataFrame, *, dv: str, within: str, subject: str, pa
     _check_columns(data, dv=dv, within=within, subject=subject)
     _check_choice("test", test, _TESTS_PAIRED)
     _check_alpha(alpha)
-    if pair is None:
-        present = sorted(data[within].dropna().unique().tolist())
-        if len(present) != 2:
-            raise ValueError(f"`pair` must be given when `{within}` does not hold exactly two "
-                             f"labels; found {present}.")
-        pair = tuple(present)
-    if len(pair) != 2:
-        raise ValueError(f"`pair` must be (before, after); got {pair!r}.")
+    pair = _two_labels(data, within, pair, "pair", "(before, after)")
     sub = data.loc[data[within].isin(pair), [subject, within, dv]]
     dup = sub.duplicated([subject, within])
     if dup.any():
