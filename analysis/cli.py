@@ -60,6 +60,9 @@ def _parser() -> argparse.ArgumentParser:
                    help="stop a chapter that runs longer than this (default: 1800)")
     b.add_argument("--no-solutions", action="store_true",
                    help="instructor hand-out build: exercises kept, solutions removed")
+    b.add_argument("--no-warm-kernels", action="store_true",
+                   help="start every chapter's Jupyter kernel from scratch instead of forking it from one "
+                        "process that has already imported pandas, SciPy, ... (slower; Linux forks by default)")
     b.add_argument("--verbose", action="store_true", help="show full tracebacks on errors")
     b.add_argument("--book-dir", type=Path, default=None, help=argparse.SUPPRESS)  # tests: a tiny book
 
@@ -142,7 +145,7 @@ def _build(args) -> int:
     t0 = time.perf_counter()
     result = build(data_dir=args.data, out=args.out, chapters=args.chapter, params=args.param, jobs=args.jobs,
                    force=args.force, timeout=args.timeout, verbose=args.verbose, no_solutions=args.no_solutions,
-                   book_dir=args.book_dir, report=_say)
+                   book_dir=args.book_dir, warm_kernels=not args.no_warm_kernels, report=_say)
     parts = []
     if result.executed:
         parts.append(f"{len(result.executed)} executed")

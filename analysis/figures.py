@@ -345,7 +345,37 @@ def _thin(data: pd.DataFrame, *, x, hue, unit, max_points: int, seed: int) -> tu
                   f"{max_points} per box (seed {seed})")
 
 
+@contextmanager
+def _jitter_seed(seed: int = 0) -> Iterator[None]:
+    """Seed numpy's global generator for seaborn's strip-plot jitter, then restore the caller's state.
+
+    seaborn 0.13 draws the jitter from ``np.random`` with no way to pass a seed; without this the
+    figure's pixels would change from build to build.
+
+    Examples
+    --------
+    >>> np.random.seed(1); before = np.random.get_state()[1][:3].tolist()
+    >>> with _jitter_seed():
+    ...     a = np.random.uniform()
+    >>> with _jitter_seed():
+    ...     b = np.random.uniform()
+    >>> a == b, np.random.get_state()[1][:3].tolist() == before
+    (True, True)
+    """
+    state = np.random.get_state()
+    np.random.seed(seed)
+    try:
+        yield
+    finally:
+        np.random.set_state(state)
+
+
 def _before_after(data, dots, *, x, y, hue, unit, ax, order) -> None:
+    with _jitter_seed():
+        _before_after_draw(data, dots, x=x, y=y, hue=hue, unit=unit, ax=ax, order=order)
+
+
+def _before_after_draw(data, dots, *, x, y, hue, unit, ax, order) -> None:
     if hue is None:
         pal = palette_for(order)
         sns.boxplot(data=data, x=x, y=y, order=order, hue=x, hue_order=order, palette=pal,

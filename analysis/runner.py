@@ -8,6 +8,7 @@ time it out, interrupt it and run chapters in parallel without sharing state.
 from __future__ import annotations
 
 import json
+import os
 import re
 import sys
 
@@ -22,10 +23,14 @@ def main(argv: list[str]) -> int:
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
 
+    from .zygote import SOCKET_ENV, _kernel_manager_class
+
     params = json.loads(params_json)
+    # with a zygote (set up by the build), the kernel is forked from a process that has imported the stack
+    extra = {"kernel_manager_class": _kernel_manager_class()} if os.environ.get(SOCKET_ENV) else {}
     try:
         pm.execute_notebook(src, dst, parameters=params, kernel_name="python3", progress_bar=False,
-                            log_output=False, cwd=cwd, request_save_on_cell_execute=False)
+                            log_output=False, cwd=cwd, request_save_on_cell_execute=False, **extra)
     except PapermillExecutionError as err:
         info = {"cell": err.cell_index, "exec_count": err.exec_count, "ename": err.ename,
                 "evalue": _ANSI.sub("", str(err.evalue)),

@@ -71,7 +71,8 @@ def wait_for_kernel(pid: int, timeout: float = 60) -> list[int]:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         kids = psutil.Process(pid).children(recursive=True)
-        if any("ipykernel" in " ".join(k.cmdline()) for k in kids if k.is_running()):
+        # a kernel started by jupyter_client runs ipykernel; one forked by the zygote is named msct-kernel
+        if any("ipykernel" in " ".join(k.cmdline()) or k.name() == "msct-kernel" for k in kids if k.is_running()):
             return [k.pid for k in kids]
         time.sleep(0.2)
     raise AssertionError("no Jupyter kernel was started")

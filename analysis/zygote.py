@@ -1,0 +1,508 @@
+"""Pre-warmed Jupyter kernels: fork each chapter's kernel from a process that has already imported the stack.
+
+Every chapter kernel would otherwise spend about 1.3 s of CPU importing pandas, SciPy, matplotlib, seaborn,
+pingouin and :mod:`analysis` before running its first cell. The build starts one *zygote* process
+(``python -m analysis.zygote SOCKET``) that imports all of that once and then waits. When papermill (in
+:mod:`analysis.runner`) starts a chapter's kernel, :class:`ForkKernelManager` asks the zygote for one; the
+zygote forks, and the child becomes an ordinary IPython kernel (``ipykernel``), started with the same
+command line, working directory and environment papermill asked for, talking to papermill over the same
+ZeroMQ connection file. Each kernel is still a fresh process with its own memory: nothing a chapter does
+can reach another one.
+
+Design notes
+
+- Only the importing is shared. The zygote never creates a ZeroMQ context, starts a thread or opens a
+  file before forking, so the child starts from a clean state (the usual rules for ``fork``).
+- Linux only (``fork`` after importing these libraries is not safe on macOS); elsewhere, or when the
+  zygote cannot be reached, :class:`ForkKernelManager` launches the kernel the normal way.
+- Nothing is left behind. A forked kernel watches the papermill process that asked for it and stops when
+  that process is gone (timeout, Ctrl-C, ``kill -9``); the zygote stops when its standard input closes,
+  which happens when the build that started it ends, however it ends.
+
+Protocol: one JSON line per connection on a Unix socket, ``{"argv", "cwd", "env", "watch_pid"}``,
+answered by ``{"pid": PID}`` or ``{"error": MESSAGE}``.
+"""
+from __future__ import annotations
+
+import json
+import os
+import select
+import signal
+import socket
+import sys
+import threading
+import time
+from pathlib import Path
+
+#: Imported once by the zygote, before any fork (what every chapter notebook imports first).
+WARM_MODULES = (
+    "numpy", "pandas", "scipy.stats", "scipy.optimize", "matplotlib", "matplotlib.pyplot", "seaborn",
+    "pingouin", "yaml", "IPython", "ipykernel.kernelapp", "ipykernel.ipkernel", "myst_nb",
+    "analysis.report", "analysis.figures", "analysis.stats", "analysis.derive", "analysis.io",
+    "analysis.claims", "analysis.safety", "analysis.activity", "analysis.immune", "analysis.inflammation",
+    "analysis.ifng", "analysis.audit", "analysis.simulate", "papermill", "nbclient", "jupyter_client",
+    "analysis.runner",
+)
+
+#: Environment variable through which the build tells :mod:`analysis.runner` where the zygote listens.
+SOCKET_ENV = "MSCT_ZYGOTE_SOCKET"
+
+
+def supported() -> bool:
+    """Whether kernels can be forked here (Linux, with ``fork``)."""
+    return sys.platform.startswith("linux") and hasattr(os, "fork")
+
+
+def _address(path: str) -> str:
+    """Socket address: ``@name`` is a Linux abstract socket (no file to clean up, no path-length limit)."""
+    return "\0" + path[1:] if path.startswith("@") else path
+
+
+def _alive(pid: int) -> bool:
+    """True while ``pid`` runs (a zombie, exited but not yet reaped, counts as gone)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state not in ("Z", "X")
+
+
+# --------------------------------------------------------------------------- the zygote (server) side
+def _redirect(fd: int, path: str | None, mode: int) -> None:
+    target = os.open(path or os.devnull, mode, 0o644)
+    os.dup2(target, fd)
+    os.close(target)
+
+
+def _set_name(name: str) -> None:
+    """Name this process (``ps -o comm``, psutil's ``name()``): forked processes share the zygote's command line."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None).prctl(15, name.encode()[:15], 0, 0, 0)  # PR_SET_NAME
+    except Exception:  # noqa: BLE001 - cosmetic only
+        pass
+
+
+def _start_child(request: dict) -> None:
+    """In a forked child: the process setting a freshly started one would have."""
+    _set_name(f"msct-{request['kind']}")  # msct-kernel, msct-runner
+    os.setsid()  # like Popen(start_new_session=True): a session and process group of its own
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # the zygote ignores Ctrl-C; children must not
+    _redirect(0, None, os.O_RDONLY)
+    _redirect(1, None, os.O_WRONLY)  # as the build starts runners (and they start kernels): stdout unused
+    if request.get("stderr"):
+        mode = os.O_APPEND if request.get("append") else os.O_TRUNC
+        _redirect(2, request["stderr"], os.O_WRONLY | os.O_CREAT | mode)
+    os.chdir(request["cwd"])
+    os.environ.clear()
+    os.environ.update(request["env"])
+    if "numpy" in sys.modules:  # a fresh process draws a fresh seed (Python's random reseeds itself)
+        sys.modules["numpy"].random.seed()
+    watch = int(request["watch_pid"])
+
+    def watchdog() -> None:  # whoever asked for this process went away: so does it, with its group
+        while _alive(watch):
+            time.sleep(0.5)
+        os.killpg(0, signal.SIGKILL)
+
+    threading.Thread(target=watchdog, name="msct-watchdog", daemon=True).start()
+
+
+def _become(request: dict) -> None:
+    """In the forked child: become the kernel or the chapter runner ``request`` describes (never returns)."""
+    code = 1
+    try:
+        _start_child(request)
+        if request["kind"] == "kernel":
+            sys.argv = ["ipykernel_launcher", *request["argv"][3:]]
+            if sys.path and sys.path[0] in ("", os.getcwd()):
+                del sys.path[0]  # as ipykernel_launcher does; IPython puts the working directory back
+            from ipykernel import kernelapp
+
+            kernelapp.launch_new_instance()
+            code = 0
+        else:
+            from . import runner
+
+            sys.argv = ["analysis.runner", *request["argv"]]
+            code = runner.main(request["argv"])
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    except BaseException:  # noqa: BLE001 - report and leave: a child must never go back to the zygote's loop
+        import traceback
+
+        traceback.print_exc()
+    finally:
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        finally:
+            os._exit(code)
+
+
+class _KernelShellStub:
+    """What pandas looks at during its import to tell a Jupyter kernel from a terminal (``ip.kernel``)."""
+
+    kernel = True
+
+
+def _warm_imports() -> None:
+    """Import :data:`WARM_MODULES` as a Jupyter kernel would.
+
+    A library that inspects its surroundings while being imported must see what it would see in the
+    kernel: pandas picks ``display.max_columns`` (20 in a kernel, 0 = "fit the terminal" elsewhere) by
+    calling ``get_ipython()`` at import, so a stub answering "kernel" is in place while pandas loads.
+    matplotlib resolves its backend lazily, at the first figure, which happens in the kernel.
+    """
+    import builtins
+    import importlib
+
+    builtins.get_ipython = _KernelShellStub  # calling the class returns an object with .kernel
+    try:
+        importlib.import_module("pandas")
+    finally:
+        del builtins.get_ipython
+    for name in WARM_MODULES:
+        importlib.import_module(name)
+
+
+def _check(request: dict) -> None:
+    kind, argv = request.get("kind"), request.get("argv")
+    if kind == "kernel" and (not isinstance(argv, list) or argv[1:3] != ["-m", "ipykernel_launcher"]):
+        raise ValueError(f"not an IPython kernel command: {argv}")
+    if kind not in ("kernel", "runner") or not all(k in request for k in ("cwd", "env", "watch_pid")):
+        raise ValueError(f"not a request this zygote understands: {sorted(request)}")
+
+
+def serve(path: str) -> int:
+    """Listen on ``path``, import :data:`WARM_MODULES`, then fork one child per request until stdin closes.
+
+    The socket listens before the imports start, so a request can be sent at once (it waits in the
+    queue until the imports are done). A runner's connection stays open until the runner exits, and
+    then receives ``{"exit": CODE}`` (negative: killed by that signal).
+    """
+    os.environ.setdefault("MPLBACKEND", "Agg")
+    sys.modules.setdefault("rfc3987_syntax", None)  # see analysis.runner: an unused 1 s import
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(_address(path))
+    server.listen(64)
+    sys.stdout.write("listening\n")
+    sys.stdout.flush()
+    _redirect(1, None, os.O_WRONLY)  # nothing else goes to the build's pipe
+    _warm_imports()
+    stdin = sys.stdin.fileno()
+    waiting: dict[int, socket.socket] = {}  # runner pid -> its requester's connection
+    try:
+        while True:
+            ready, _, _ = select.select([server, stdin], [], [], 0.1)
+            while True:  # reap children; tell a runner's requester how it ended
+                try:
+                    pid, status = os.waitpid(-1, os.WNOHANG)
+                except ChildProcessError:
+                    break
+                if pid == 0:
+                    break
+                conn = waiting.pop(pid, None)
+                if conn is not None:
+                    try:
+                        conn.sendall((json.dumps({"exit": os.waitstatus_to_exitcode(status)}) + "\n").encode())
+                    except OSError:
+                        pass
+                    conn.close()
+            if stdin in ready and not os.read(stdin, 4096):
+                return 0  # the build ended
+            if server in ready:
+                conn, _ = server.accept()
+                try:
+                    request = json.loads(conn.makefile("r", encoding="utf-8").readline())
+                    _check(request)
+                except (ValueError, KeyError, TypeError, AttributeError) as err:
+                    conn.sendall((json.dumps({"error": str(err)}) + "\n").encode())
+                    conn.close()
+                    continue
+                pid = os.fork()
+                if pid == 0:
+                    server.close()
+                    conn.close()
+                    for other in waiting.values():
+                        other.close()
+                    _become(request)
+                conn.sendall((json.dumps({"pid": pid}) + "\n").encode())
+                if request["kind"] == "runner":
+                    waiting[pid] = conn
+                else:
+                    conn.close()
+    finally:
+        server.close()
+
+
+def _ask(path: str, request: dict, timeout: float = 60.0) -> tuple[int, socket.socket]:
+    """Send ``request`` to the zygote; returns the child's pid and the open connection."""
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        sock.settimeout(timeout)
+        sock.connect(_address(path))
+        sock.sendall((json.dumps(dict(request, watch_pid=os.getpid())) + "\n").encode())
+        line = b""
+        while not line.endswith(b"\n"):
+            chunk = sock.recv(4096)
+            if not chunk:
+                break
+            line += chunk
+        answer = json.loads(line or b"{}")
+        if "pid" not in answer:
+            raise OSError(answer.get("error", "the zygote gave no answer"))
+    except BaseException:
+        sock.close()
+        raise
+    return int(answer["pid"]), sock
+
+
+def _own_stderr() -> str | None:
+    """The file this process's standard error goes to, if it is a regular file (a launched kernel shares it)."""
+    try:
+        target = os.readlink("/proc/self/fd/2")
+    except OSError:
+        return None
+    return target if os.path.isfile(target) else None
+
+
+def request_kernel(path: str, argv: list[str], cwd: str, env: dict[str, str], *, stderr: str | None = None,
+                   timeout: float = 60.0) -> int:
+    """Ask the zygote listening on ``path`` for a kernel; returns its pid (raises ``OSError`` on failure).
+
+    The kernel's standard error is appended to ``stderr`` (a file) when given.
+    """
+    request = {"kind": "kernel", "argv": list(argv), "cwd": str(cwd), "env": dict(env), "stderr": stderr,
+               "append": True}
+    pid, sock = _ask(path, request, timeout)
+    sock.close()
+    return pid
+
+
+class ForkedRunner:
+    """A chapter runner forked by the zygote, with the part of :class:`subprocess.Popen` the build uses.
+
+    Its exit code arrives on the connection that asked for it (the zygote is its parent and reaps it).
+    """
+
+    def __init__(self, pid: int, sock: socket.socket):
+        self.pid = pid
+        self.returncode: int | None = None
+        self._sock = sock
+        self._buffer = b""
+        sock.setblocking(False)
+
+    def _read(self, timeout: float) -> None:
+        ready, _, _ = select.select([self._sock], [], [], timeout)
+        if not ready:
+            return
+        try:
+            chunk = self._sock.recv(4096)
+        except BlockingIOError:
+            return
+        except OSError:
+            chunk = b""
+        self._buffer += chunk
+        if b"\n" in self._buffer:
+            self.returncode = int(json.loads(self._buffer.split(b"\n", 1)[0]).get("exit", 1))
+        elif not chunk:  # the zygote went away before telling
+            self.returncode = -signal.SIGKILL
+        if self.returncode is not None:
+            self._sock.close()
+
+    def poll(self) -> int | None:
+        if self.returncode is None:
+            self._read(0)
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self.returncode is None:
+            if deadline is not None and time.monotonic() > deadline:
+                import subprocess
+
+                raise subprocess.TimeoutExpired(f"runner {self.pid}", timeout)
+            self._read(0.1)
+        return self.returncode
+
+    def send_signal(self, signum: int) -> None:
+        try:
+            os.kill(self.pid, signum)
+        except ProcessLookupError:
+            pass
+
+    def kill(self) -> None:
+        self.send_signal(signal.SIGKILL)
+
+
+# --------------------------------------------------------------------------- the papermill (client) side
+class _ForkedProcess:
+    """The little of :class:`subprocess.Popen` jupyter_client's local provisioner uses, for a forked kernel.
+
+    The kernel is the zygote's child, not ours, so it is watched through ``/proc`` instead of ``waitpid``.
+    """
+
+    def __init__(self, pid: int):
+        self.pid = pid
+        self.returncode: int | None = None
+        self.stdin = self.stdout = self.stderr = None
+
+    def poll(self) -> int | None:
+        if self.returncode is None and not _alive(self.pid):
+            self.returncode = 0
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self.poll() is None:
+            if deadline is not None and time.monotonic() > deadline:
+                import subprocess
+
+                raise subprocess.TimeoutExpired(str(self.pid), timeout)
+            time.sleep(0.05)
+        return self.returncode
+
+    def send_signal(self, signum: int) -> None:
+        try:
+            os.kill(self.pid, signum)
+        except ProcessLookupError:
+            pass
+
+    def terminate(self) -> None:
+        self.send_signal(signal.SIGTERM)
+
+    def kill(self) -> None:
+        self.send_signal(signal.SIGKILL)
+
+
+def _kernel_manager_class():
+    from jupyter_client.manager import AsyncKernelManager
+
+    class ForkKernelManager(AsyncKernelManager):
+        """A kernel manager that forks the kernel from the zygote named by ``$MSCT_ZYGOTE_SOCKET``.
+
+        Falls back to launching the kernel normally when the variable is unset, the platform cannot fork,
+        the command is not a plain IPython kernel, or the zygote does not answer.
+        """
+
+        async def _async_launch_kernel(self, kernel_cmd, **kw):
+            path = os.environ.get(SOCKET_ENV)
+            if path and supported() and kernel_cmd[1:3] == ["-m", "ipykernel_launcher"]:
+                try:
+                    env = kw.get("env") or dict(os.environ)
+                    pid = request_kernel(path, kernel_cmd, kw.get("cwd") or os.getcwd(), env, stderr=_own_stderr())
+                except (OSError, ValueError):
+                    pid = None
+                if pid is not None:
+                    prov = self.provisioner
+                    prov.process = _ForkedProcess(pid)
+                    prov.pid = pid
+                    prov.pgid = pid  # the child called setsid(): it leads its own process group
+                    prov.cwd = kw.get("cwd") or os.getcwd()
+                    self._reconcile_connection_info(prov.connection_info)
+                    return
+            await super()._async_launch_kernel(kernel_cmd, **kw)
+
+    return ForkKernelManager
+
+
+class Zygote:
+    """Start a zygote for the duration of a ``with`` block; ``env`` tells papermill runners where it is.
+
+    ``env`` is the environment to give chapter runners: a copy of the one passed in, plus
+    :data:`SOCKET_ENV` when the zygote is listening (unchanged when forking is not supported here, so
+    every kernel is then launched the normal way).
+
+    Examples
+    --------
+    >>> with Zygote({"PATH": "/usr/bin"}, enabled=False) as z:
+    ...     SOCKET_ENV in z.env
+    False
+    """
+
+    def __init__(self, env: dict[str, str], *, enabled: bool = True, quiet: bool = True):
+        self.env = dict(env)
+        self.enabled = enabled and supported()
+        self.quiet = quiet
+        self.proc = None
+
+    def __enter__(self) -> "Zygote":
+        if not self.enabled:
+            return self
+        import subprocess
+        import uuid
+
+        address = f"@msct-zygote-{os.getpid()}-{uuid.uuid4().hex[:12]}"
+        self.proc = subprocess.Popen([sys.executable, "-m", "analysis.zygote", address], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL if self.quiet else None,
+                                     env=self.env, text=True, start_new_session=True)
+        if self.proc.stdout.readline().strip() == "listening":
+            self.env[SOCKET_ENV] = address
+        else:
+            self.close()
+        return self
+
+    def start_runner(self, args: list[str], *, cwd: Path, stderr: Path) -> ForkedRunner | None:
+        """Fork ``python -m analysis.runner ARGS`` from the zygote (``None`` when there is no zygote).
+
+        The runner gets :attr:`env`, works in ``cwd``, writes its error report to ``stderr`` and leads a
+        session of its own, as a runner started with :class:`subprocess.Popen` would.
+        """
+        address = self.env.get(SOCKET_ENV)
+        if not address:
+            return None
+        try:
+            pid, sock = _ask(address, {"kind": "runner", "argv": [str(a) for a in args], "cwd": str(cwd),
+                                       "env": self.env, "stderr": str(stderr)})
+        except (OSError, ValueError):
+            return None
+        return ForkedRunner(pid, sock)
+
+    def __exit__(self, *exc) -> bool:
+        self.close()
+        return False
+
+    def close(self) -> None:
+        """Stop the zygote and anything it forked that is still running (safe to call twice)."""
+        self.env.pop(SOCKET_ENV, None)
+        if self.proc is None:
+            return
+        # Nothing in the zygote is worth a graceful exit (it may still be importing): freeze it so it forks
+        # no more, find what it forked that still runs (normally nothing: runners and kernels have exited),
+        # and kill them all. psutil guards against pids reused meanwhile.
+        try:
+            self.proc.send_signal(signal.SIGSTOP)
+        except OSError:
+            pass
+        try:
+            import psutil
+
+            family = psutil.Process(self.proc.pid).children(recursive=True)
+        except Exception:  # noqa: BLE001 - psutil missing or the zygote already exited
+            family = []
+        self.proc.kill()
+        for child in family:
+            try:
+                child.kill()
+            except Exception:  # noqa: BLE001 - already gone
+                pass
+        self.proc.wait()
+        self.proc.stdin.close()
+        self.proc.stdout.close()
+        self.proc = None
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 1 or args[0] in ("-h", "--help"):
+        sys.stdout.write(__doc__.split("\n\n")[0] + "\n\nUsage: python -m analysis.zygote SOCKET_PATH\n"
+                         "(started and stopped by `python -m analysis build`; not meant to be run by hand)\n")
+        return 0 if args and args[0] in ("-h", "--help") else 2
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the build's to handle; it stops us
+    return serve(args[0])
+
+
+if __name__ == "__main__":
+    sys.exit(main())
