@@ -198,10 +198,6 @@ def _sha(*parts: object) -> str:
     return h.hexdigest()[:20]
 
 
-def _data_files(data_dir: Path) -> list[Path]:
-    return sorted(p for p in data_dir.iterdir() if p.is_file() and p.suffix.lower() in {".csv", ".xlsx", ".yaml"})
-
-
 class _Lock:
     """An exclusive lock file in the output folder (stale locks of dead processes are taken over)."""
 
@@ -589,12 +585,12 @@ def build(*, data_dir: Path | None = None, out: Path | None = None, chapters: li
         cohort = cohort_meta = None
         data_hash = ""
         if any(c.uses_data for c in available):
-            from .io import load  # validates; raises DataError with every problem listed
+            from .io import data_files, load  # load validates; raises DataError with every problem listed
 
             report(f"validating {data_dir}")
             cohort = load(data_dir)
             cohort_meta = dict(cohort.meta)
-            data_hash = hash_files(_data_files(data_dir))
+            data_hash = hash_files(data_files(data_dir))
             kind = "synthetic cohort" if cohort.synthetic else "cohort (not marked synthetic)"
             report(f"data ok: {len(cohort.patients)} patients, {len(cohort.visits)} visits, "
                    f"{len(cohort.adverse_events)} adverse events ({kind})")
@@ -681,9 +677,13 @@ def _build_in_stage(stage, out, data_dir, available, plan, per_chapter, keys, jo
     in_book = [c for c in available if plan[c.name] != "skip"]
     _stage_book(book_src, stage, in_book, _announcement(cohort_meta, data_dir), no_solutions)
 
-    # derived tables every chapter shares, written once by the build
+    # derived tables every chapter shares, written once by the build; the validated cohort, which every
+    # chapter's page.load() reuses instead of validating the folder again
     if cohort is not None:
         from .derive import derive, write_derived
+        from .io import keep_validated
+
+        keep_validated(cohort, stage)
 
         options = {k: user[k] for k in DERIVE_OPTIONS if k in user}
         write_derived(derive(cohort, **options), results_dir / "derived")

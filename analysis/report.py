@@ -86,10 +86,14 @@ class Page:
 
     # ---------------------------------------------------------------- data
     def load(self):
-        """Read and validate the data folder (:func:`analysis.io.load`); the cohort is kept for the header."""
-        from .io import load
+        """Read and validate the data folder (:func:`analysis.io.load`); the cohort is kept for the header.
 
-        self._cohort = load(self.data_dir)
+        In a build, the build has validated the folder already and left the result in ``output_dir``
+        (:func:`analysis.io.keep_validated`); that copy is used when it was made from exactly these files.
+        """
+        from .io import load, load_validated
+
+        self._cohort = load_validated(self.data_dir, self.output_dir) or load(self.data_dir)
         return self._cohort
 
     @property

@@ -235,3 +235,19 @@ def test_references_to_values_a_chapter_did_not_glue_become_notes(source, missin
     if missing:
         assert "Not available with these data" in text or "*n/a*" in text
     assert nb["cells"][0]["source"] == source, "the input notebook was modified"
+
+
+@pytest.mark.slow
+def test_chapters_reuse_the_cohort_the_build_validated(tmp_path):
+    """The build validates the data folder once; each chapter's page.load() reuses that cohort."""
+    code = ("from analysis.io import load_validated\nfrom analysis.report import Page\n"
+            "page = Page('safety', data_dir=data_dir, output_dir=output_dir)\n"
+            "print('reused' if load_validated(page.data_dir, page.output_dir) is not None else 'validated again')\n"
+            "print(len(page.load().patients))")
+    book = tiny_book(tmp_path / "book", chapters={"safety": (PARAMETERS, code)})
+    out = tmp_path / "out"
+    build(out=out, book_dir=book, jobs=1)
+    nb = json.loads((out / "executed" / "safety.ipynb").read_text("utf-8"))
+    printed = "".join("".join(o.get("text", "")) for c in nb["cells"] for o in c.get("outputs", []))
+    assert printed.split() == ["reused", "105"]
+    assert not list(out.rglob(".validated-cohort.pickle*")), "the kept cohort is build-internal"

@@ -160,3 +160,34 @@ def test_find_table(tmp_path):
         find_table(tmp_path, "labs")
     with pytest.raises(DataError, match="does not exist"):
         find_table(tmp_path / "nope", "visits")
+
+
+# --------------------------------------------------------------------------- validated once per build
+def test_a_kept_cohort_is_the_cohort_load_returns(tmp_path):
+    from analysis.io import keep_validated, load_validated
+
+    folder = write_folder(tmp_path / "d")
+    fresh = load(folder)
+    keep_validated(fresh, tmp_path / "d")  # any folder will do; the build uses its staging folder
+    kept = load_validated(folder, tmp_path / "d")
+    assert kept is not None
+    for table in ("patients", "visits", "adverse_events"):
+        pd.testing.assert_frame_equal(getattr(kept, table), getattr(fresh, table))
+    assert (kept.source, kept.files, kept.meta) == (fresh.source, fresh.files, fresh.meta)
+
+
+def test_a_kept_cohort_is_ignored_for_other_or_changed_data(tmp_path):
+    import shutil
+
+    from analysis.io import VALIDATED_NAME, keep_validated, load_validated
+
+    folder = write_folder(tmp_path / "d")
+    keep_validated(load(folder), tmp_path)
+    twin = tmp_path / "twin"
+    shutil.copytree(folder, twin)
+    assert load_validated(twin, tmp_path) is None  # same bytes, another folder
+    assert load_validated(folder, tmp_path / "nowhere") is None  # nothing kept there
+    (folder / "dataset.yaml").write_text("synthetic: false\n")  # a file added after validation
+    assert load_validated(folder, tmp_path) is None
+    (tmp_path / VALIDATED_NAME).write_bytes(b"not a pickle")
+    assert load_validated(folder, tmp_path) is None  # unreadable: the caller validates again
