@@ -3,7 +3,9 @@
 Usage: ``python -m analysis.runner INPUT OUTPUT PARAMS_JSON CWD``. On failure, the last line on
 stderr is ``MSCT-ERROR {json}`` with the cell index, execution count, exception name and value,
 and the traceback; the exit code is 3. Running each chapter in its own process lets the build
-time it out, interrupt it and run chapters in parallel without sharing state.
+time it out, interrupt it and run chapters in parallel without sharing state. On Linux the build forks
+this process (and the kernel papermill starts) from a warm :mod:`analysis.zygote` instead of starting it
+from scratch; :func:`main` is the same either way.
 """
 from __future__ import annotations
 

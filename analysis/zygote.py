@@ -1,26 +1,41 @@
-"""Pre-warmed Jupyter kernels: fork each chapter's kernel from a process that has already imported the stack.
+"""Warm processes: fork each chapter's papermill runner and Jupyter kernel from one that has imported the stack.
 
-Every chapter kernel would otherwise spend about 1.3 s of CPU importing pandas, SciPy, matplotlib, seaborn,
-pingouin and :mod:`analysis` before running its first cell. The build starts one *zygote* process
-(``python -m analysis.zygote SOCKET``) that imports all of that once and then waits. When papermill (in
-:mod:`analysis.runner`) starts a chapter's kernel, :class:`ForkKernelManager` asks the zygote for one; the
-zygote forks, and the child becomes an ordinary IPython kernel (``ipykernel``), started with the same
-command line, working directory and environment papermill asked for, talking to papermill over the same
-ZeroMQ connection file. Each kernel is still a fresh process with its own memory: nothing a chapter does
-can reach another one.
+Each chapter runs in processes of its own (a papermill runner, :mod:`analysis.runner`, and the Jupyter kernel
+it starts), so a timeout or Ctrl-C can stop one chapter without touching the others. Started from scratch,
+each of those processes spends most of its first two seconds importing papermill, pandas, SciPy,
+matplotlib, seaborn and pingouin. The build therefore starts one *zygote* (``python -m analysis.zygote
+ADDRESS``, :class:`Zygote`) that imports all of that once (:data:`WARM_MODULES`) and then waits:
+
+- the build asks it for a chapter runner (:meth:`Zygote.start_runner`): the zygote forks, and the child runs
+  :func:`analysis.runner.main` with the arguments, working directory, environment and error file the
+  build gives, in a session of its own, exactly as ``subprocess.Popen(..., start_new_session=True)``
+  would; its exit code is sent back to the build (:class:`ForkedRunner`);
+- papermill, in that runner, asks it for a kernel through the kernel manager returned by
+  :func:`_kernel_manager_class`: the zygote forks, and the child becomes an ordinary IPython kernel
+  (``ipykernel``), with the command line, working directory and environment papermill asked for,
+  talking to papermill over the usual ZeroMQ connection file.
+
+Every forked process is still a process of its own, with its own memory: nothing a chapter does can reach
+another one. Only the importing is shared.
 
 Design notes
 
-- Only the importing is shared. The zygote never creates a ZeroMQ context, starts a thread or opens a
-  file before forking, so the child starts from a clean state (the usual rules for ``fork``).
-- Linux only (``fork`` after importing these libraries is not safe on macOS); elsewhere, or when the
-  zygote cannot be reached, :class:`ForkKernelManager` launches the kernel the normal way.
-- Nothing is left behind. A forked kernel watches the papermill process that asked for it and stops when
-  that process is gone (timeout, Ctrl-C, ``kill -9``); the zygote stops when its standard input closes,
-  which happens when the build that started it ends, however it ends.
+- The zygote creates no ZeroMQ context, asyncio loop or Python thread before forking, so a child starts
+  from a clean state (numpy's BLAS threads are re-created after ``fork`` by the library itself). What an
+  import decides by looking at its surroundings is decided as in a kernel (:func:`_warm_imports`), and
+  each child draws a fresh numpy seed, as a new process would. ``tests/test_zygote.py`` compares a forked
+  kernel with a fresh one.
+- Linux only (``fork`` after importing these libraries is not safe on macOS); elsewhere, with
+  ``--no-warm-kernels``, or whenever the zygote cannot be reached, runners and kernels are started the
+  ordinary way, with the same results.
+- Nothing is left behind. A forked process watches the process that asked for it (a runner: the build; a
+  kernel: its runner) and stops, with its process group, when that process is gone (timeout, Ctrl-C,
+  ``kill -9``). The build stops the zygote and anything it forked when the chapters are done
+  (:meth:`Zygote.close`); if the build itself is killed, the zygote sees its standard input close.
 
-Protocol: one JSON line per connection on a Unix socket, ``{"argv", "cwd", "env", "watch_pid"}``,
-answered by ``{"pid": PID}`` or ``{"error": MESSAGE}``.
+Protocol: one JSON line per connection on a Unix socket (a Linux abstract address),
+``{"kind": "runner" | "kernel", "argv", "cwd", "env", "watch_pid", "stderr"}``, answered by ``{"pid": PID}``
+or ``{"error": MESSAGE}``; a runner's connection then stays open and receives ``{"exit": CODE}``.
 """
 from __future__ import annotations
 
