@@ -33,7 +33,7 @@ print(json.dumps({
     "max_columns": pd.get_option("display.max_columns"),
     "backend": matplotlib.get_backend(),
     "hash_seed": os.environ.get("PYTHONHASHSEED"),
-    "ppid_is_runner": os.getppid() != 1,
+    "has_parent": os.getppid() != 1,
     "draw": float(np.random.random()),
     "value": value,
 }))
@@ -87,7 +87,7 @@ def test_a_forked_kernel_sees_what_a_fresh_kernel_sees(tmp_path):
     fresh = stdout_of(tmp_path / "fresh.ipynb")
     forked = [stdout_of(tmp_path / f"forked{i}.ipynb") for i in range(2)]
     for f in forked:
-        for key in ("cwd", "probe_env", "max_columns", "backend", "hash_seed", "ppid_is_runner", "value"):
+        for key in ("cwd", "probe_env", "max_columns", "backend", "hash_seed", "has_parent", "value"):
             assert f[key] == fresh[key], key
     assert fresh["max_columns"] == 20  # what pandas picks inside a Jupyter kernel (0 in a terminal)
     assert fresh["value"] == 7  # papermill's parameters reached the kernel
