@@ -36,6 +36,7 @@ from typing import Callable
 import yaml
 
 from . import paths
+from .chapters import CHAPTERS, Chapter
 from .errors import BuildError, ParameterError, UserError
 from .provenance import hash_files, hash_tree
 from .zygote import ForkedRunner, Zygote
@@ -45,27 +46,6 @@ __all__ = ["Chapter", "CHAPTERS", "BuildResult", "build", "chapter_parameters", 
 
 Reporter = Callable[[str], None]
 
-
-@dataclass(frozen=True)
-class Chapter:
-    """A chapter notebook of the book."""
-
-    name: str
-    notebook: str
-    title: str
-    uses_data: bool = True
-    phase: int = 1  # phase-2 chapters run after all phase-1 chapters (they read their results)
-
-
-CHAPTERS: tuple[Chapter, ...] = (
-    Chapter("safety", "safety.ipynb", "Safety and trial profile"),
-    Chapter("disease_activity", "disease_activity.ipynb", "Disease activity"),
-    Chapter("immune", "immune.ipynb", "Immune function"),
-    Chapter("inflammation", "inflammation.ipynb", "Inflammation"),
-    Chapter("ifng", "ifng.ipynb", "IFN-γ as a predictor of response"),
-    Chapter("audit", "audit.ipynb", "Audit of the published statistics", uses_data=False),
-    Chapter("scorecard", "scorecard.ipynb", "Reproduction scorecard", uses_data=False, phase=2),
-)
 
 #: parameters the build sets itself (``--data``, ``--out``); ``-p`` may not set them
 RESERVED = {"data_dir", "output_dir", "published_dir", "results_dir"}

@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from .chapters import CLAIM_CHAPTERS
+
 __all__ = [
     "CHAPTERS",
     "COLUMNS",
@@ -37,7 +39,8 @@ __all__ = [
 VERDICTS: tuple[str, ...] = ("reproduced", "not reproduced", "not testable with these data")
 REPRODUCED, NOT_REPRODUCED, NOT_TESTABLE = VERDICTS
 
-CHAPTERS: tuple[str, ...] = ("safety", "disease_activity", "immune", "inflammation", "ifng", "audit")
+#: chapters with a claims file, in reading order (from the book's one chapter registry)
+CHAPTERS: tuple[str, ...] = CLAIM_CHAPTERS
 COLUMNS: tuple[str, ...] = (
     "claim_id", "chapter", "claim", "location", "published", "kind", "expected", "tolerance",
 )

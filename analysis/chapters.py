@@ -1,0 +1,39 @@
+"""The book's chapters, in reading order: the one registry the build, the claims and the scorecard share.
+
+Examples
+--------
+>>> [c.name for c in CHAPTERS if c.phase == 2]
+['scorecard']
+>>> CLAIM_CHAPTERS[-1]
+'audit'
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["Chapter", "CHAPTERS", "CLAIM_CHAPTERS"]
+
+
+@dataclass(frozen=True)
+class Chapter:
+    """A chapter notebook of the book (``book/<notebook>``)."""
+
+    name: str
+    notebook: str
+    title: str
+    uses_data: bool = True
+    phase: int = 1  # phase-2 chapters run after all phase-1 chapters (they read their results)
+
+
+CHAPTERS: tuple[Chapter, ...] = (
+    Chapter("safety", "safety.ipynb", "Safety and trial profile"),
+    Chapter("disease_activity", "disease_activity.ipynb", "Disease activity"),
+    Chapter("immune", "immune.ipynb", "Immune function"),
+    Chapter("inflammation", "inflammation.ipynb", "Inflammation"),
+    Chapter("ifng", "ifng.ipynb", "IFN-γ as a predictor of response"),
+    Chapter("audit", "audit.ipynb", "Audit of the published statistics", uses_data=False),
+    Chapter("scorecard", "scorecard.ipynb", "Reproduction scorecard", uses_data=False, phase=2),
+)
+
+#: chapters that judge claims of the paper (``data/published/claims/<name>.csv``): every phase-1 chapter
+CLAIM_CHAPTERS: tuple[str, ...] = tuple(c.name for c in CHAPTERS if c.phase == 1)
