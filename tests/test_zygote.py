@@ -195,3 +195,26 @@ def test_warm_and_fresh_kernels_build_the_same_book(tmp_path):
         outputs.append([o for c in nb.cells for o in c.get("outputs", [])])
     assert outputs[0] == outputs[1]
     assert "..." in outputs[0][0]["text"]  # 26 columns > pandas' 20 in a kernel: the repr elides columns
+
+
+def test_the_warm_imports_leave_a_process_that_is_safe_to_fork():
+    """Whatever is added to WARM_MODULES must not start Python threads or an event loop at import time
+    (a forked child would inherit a lock held by a thread that does not exist in it)."""
+    import subprocess
+
+    code = ("import asyncio, sys, threading\n"
+            "from analysis import zygote\n"
+            "zygote._warm_imports()\n"
+            "import pandas as pd\n"
+            "assert threading.active_count() == 1, threading.enumerate()\n"
+            "try:\n"
+            "    asyncio.get_running_loop()\n"
+            "    raise SystemExit('an event loop is running')\n"
+            "except RuntimeError:\n"
+            "    pass\n"
+            "assert 'get_ipython' not in dir(__builtins__)\n"
+            "print(pd.get_option('display.max_columns'))\n")
+    env = dict(os.environ, MPLBACKEND="Agg")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "20"  # as inside a Jupyter kernel
