@@ -39,7 +39,7 @@ from . import paths
 from .chapters import CHAPTERS, Chapter
 from .errors import BuildError, ParameterError, UserError
 from .provenance import hash_files, hash_tree
-from .zygote import ForkedRunner, Zygote
+from .zygote import SOCKET_ENV, ForkedRunner, Zygote
 
 __all__ = ["Chapter", "CHAPTERS", "BuildResult", "build", "chapter_parameters", "parse_parameters", "glued_keys",
            "mark_not_available"]
@@ -731,6 +731,9 @@ def _execute(todo, stage, data_dir, per_chapter, jobs, timeout, verbose, report,
     so a timeout or Ctrl-C stops it (and its kernel) without touching the other chapters.
     """
     pending = list(todo)
+    how = ("runners and kernels forked from the warm process" if SOCKET_ENV in zygote.env
+           else "each in a new process")
+    report(f"[{time.perf_counter() - t0:6.1f}s] executing {len(todo)} chapter(s), up to {jobs} at a time ({how})")
     running: list[_Run] = []
     failure: BuildError | None = None
     try:
