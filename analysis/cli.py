@@ -136,7 +136,13 @@ def _terminate_as_interrupt():
 
 
 def _say(msg: str) -> None:
-    print(msg, flush=True)
+    """Print a progress line; if nobody reads them any more (``... | head``), carry on without them."""
+    try:
+        print(msg, flush=True)
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # the build goes on; its exit code still tells how it ended
+        os.close(devnull)
 
 
 def _build(args) -> int:

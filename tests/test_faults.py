@@ -181,3 +181,23 @@ def test_stale_staging_folders_of_a_killed_build_are_removed_by_the_next_build(t
     with pytest.raises(BuildError, match="stop here"):
         build(out=out, book_dir=tiny_book(tmp_path / "book"), force=True)
     assert_clean(out)
+
+
+# --------------------------------------------------------------------------- nobody reads the progress lines
+@pytest.mark.slow
+def test_build_piped_into_head_finishes_and_publishes(tmp_path):
+    """`python -m analysis build | head -1`: the reader goes away; the build carries on and publishes."""
+    out = tmp_path / "out"
+    book = tiny_book(tmp_path / "book")
+    proc = start_cli("build", "--out", str(out), "--book-dir", str(book), "--jobs", "1")
+    try:
+        assert proc.stdout.readline()  # the first progress line
+        proc.stdout.close()  # what head does after its lines
+        _, stderr = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, stderr
+    assert "BrokenPipe" not in stderr and "Traceback" not in stderr
+    assert (out / "html" / "index.html").exists()
+    assert_clean(out)
