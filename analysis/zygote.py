@@ -190,6 +190,24 @@ def _check(request: dict) -> None:
         raise ValueError(f"not a request this zygote understands: {sorted(request)}")
 
 
+def _send(conn: socket.socket, message: dict) -> bool:
+    """Send one JSON line; False when the other side has gone (the zygote must never die of it)."""
+    try:
+        conn.sendall((json.dumps(message) + "\n").encode())
+    except OSError:
+        return False
+    return True
+
+
+def _requester_gone(conn: socket.socket) -> bool:
+    """True when the process that sent a request has closed its end (it sends nothing after the request)."""
+    try:
+        ready, _, _ = select.select([conn], [], [], 0)
+        return bool(ready) and conn.recv(1, socket.MSG_PEEK) == b""
+    except OSError:
+        return True
+
+
 def serve(path: str) -> int:
     """Listen on ``path``, import :data:`WARM_MODULES`, then fork one child per request until stdin closes.
 
@@ -220,10 +238,7 @@ def serve(path: str) -> int:
                     break
                 conn = waiting.pop(pid, None)
                 if conn is not None:
-                    try:
-                        conn.sendall((json.dumps({"exit": os.waitstatus_to_exitcode(status)}) + "\n").encode())
-                    except OSError:
-                        pass
+                    _send(conn, {"exit": os.waitstatus_to_exitcode(status)})
                     conn.close()
             if stdin in ready and not os.read(stdin, 4096):
                 return 0  # the build ended
@@ -233,7 +248,10 @@ def serve(path: str) -> int:
                     request = json.loads(conn.makefile("r", encoding="utf-8").readline())
                     _check(request)
                 except (ValueError, KeyError, TypeError, AttributeError) as err:
-                    conn.sendall((json.dumps({"error": str(err)}) + "\n").encode())
+                    _send(conn, {"error": str(err)})
+                    conn.close()
+                    continue
+                if _requester_gone(conn):  # it gave up waiting (or died): fork nothing it cannot track
                     conn.close()
                     continue
                 pid = os.fork()
@@ -243,7 +261,9 @@ def serve(path: str) -> int:
                     for other in waiting.values():
                         other.close()
                     _become(request)
-                conn.sendall((json.dumps({"pid": pid}) + "\n").encode())
+                if not _send(conn, {"pid": pid}):  # gone in between: the child's watchdog ends it, too
+                    conn.close()
+                    continue
                 if request["kind"] == "runner":
                     waiting[pid] = conn
                 else:

@@ -218,3 +218,23 @@ def test_the_warm_imports_leave_a_process_that_is_safe_to_fork():
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "20"  # as inside a Jupyter kernel
+
+
+def test_a_request_whose_sender_gave_up_forks_nothing(tmp_path):
+    """A requester that stops waiting (timeout, Ctrl-C) must not get a runner nobody tracks."""
+    import socket
+
+    psutil = pytest.importorskip("psutil")
+    with zg.Zygote(env_for_runner()) as z:
+        address = z.env[zg.SOCKET_ENV]
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.connect(zg._address(address))  # the zygote is still importing: the request waits in the queue
+        request = {"kind": "runner", "argv": ["missing.ipynb", str(tmp_path / "o.ipynb"), "{}", str(tmp_path)],
+                   "cwd": str(tmp_path), "env": env_for_runner(), "watch_pid": os.getpid(),
+                   "stderr": str(tmp_path / "err")}
+        sock.sendall((json.dumps(request) + "\n").encode())
+        sock.close()  # ... and gives up
+        with pytest.raises(OSError, match="not a request"):  # answered after the abandoned one: still alive
+            zg._ask(address, {"kind": "nothing"})
+        assert psutil.Process(z.proc.pid).children() == []
+        assert not (tmp_path / "err").exists()
