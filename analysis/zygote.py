@@ -316,20 +316,63 @@ def request_kernel(path: str, argv: list[str], cwd: str, env: dict[str, str], *,
     return pid
 
 
-class ForkedRunner:
-    """A chapter runner forked by the zygote, with the part of :class:`subprocess.Popen` the build uses.
+class _Forked:
+    """The part of :class:`subprocess.Popen` the build and jupyter_client use, for a process the zygote forked.
+
+    The process is the zygote's child, not ours, so ``waitpid`` cannot tell when it ends; subclasses say
+    how to find out in :meth:`_check`, which may block up to ``timeout`` seconds.
+    """
+
+    stdin = stdout = stderr = None
+
+    def __init__(self, pid: int):
+        self.pid = pid
+        self.returncode: int | None = None
+
+    def _check(self, timeout: float) -> None:
+        raise NotImplementedError
+
+    def poll(self) -> int | None:
+        if self.returncode is None:
+            self._check(0)
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self.returncode is None:
+            if deadline is not None and time.monotonic() > deadline:
+                import subprocess
+
+                raise subprocess.TimeoutExpired(f"forked process {self.pid}", timeout)
+            self._check(0.05)
+        return self.returncode
+
+    def send_signal(self, signum: int) -> None:
+        try:
+            os.kill(self.pid, signum)
+        except ProcessLookupError:
+            pass
+
+    def terminate(self) -> None:
+        self.send_signal(signal.SIGTERM)
+
+    def kill(self) -> None:
+        self.send_signal(signal.SIGKILL)
+
+
+class ForkedRunner(_Forked):
+    """A chapter runner forked by the zygote (see :meth:`Zygote.start_runner`).
 
     Its exit code arrives on the connection that asked for it (the zygote is its parent and reaps it).
     """
 
     def __init__(self, pid: int, sock: socket.socket):
-        self.pid = pid
-        self.returncode: int | None = None
+        super().__init__(pid)
         self._sock = sock
         self._buffer = b""
         sock.setblocking(False)
 
-    def _read(self, timeout: float) -> None:
+    def _check(self, timeout: float) -> None:
         ready, _, _ = select.select([self._sock], [], [], timeout)
         if not ready:
             return
@@ -347,69 +390,16 @@ class ForkedRunner:
         if self.returncode is not None:
             self._sock.close()
 
-    def poll(self) -> int | None:
-        if self.returncode is None:
-            self._read(0)
-        return self.returncode
-
-    def wait(self, timeout: float | None = None) -> int:
-        deadline = None if timeout is None else time.monotonic() + timeout
-        while self.returncode is None:
-            if deadline is not None and time.monotonic() > deadline:
-                import subprocess
-
-                raise subprocess.TimeoutExpired(f"runner {self.pid}", timeout)
-            self._read(0.1)
-        return self.returncode
-
-    def send_signal(self, signum: int) -> None:
-        try:
-            os.kill(self.pid, signum)
-        except ProcessLookupError:
-            pass
-
-    def kill(self) -> None:
-        self.send_signal(signal.SIGKILL)
-
 
 # --------------------------------------------------------------------------- the papermill (client) side
-class _ForkedProcess:
-    """The little of :class:`subprocess.Popen` jupyter_client's local provisioner uses, for a forked kernel.
+class _ForkedKernel(_Forked):
+    """A kernel forked by the zygote, for jupyter_client's local provisioner; watched through ``/proc``."""
 
-    The kernel is the zygote's child, not ours, so it is watched through ``/proc`` instead of ``waitpid``.
-    """
-
-    def __init__(self, pid: int):
-        self.pid = pid
-        self.returncode: int | None = None
-        self.stdin = self.stdout = self.stderr = None
-
-    def poll(self) -> int | None:
-        if self.returncode is None and not _alive(self.pid):
+    def _check(self, timeout: float) -> None:
+        if not _alive(self.pid):
             self.returncode = 0
-        return self.returncode
-
-    def wait(self, timeout: float | None = None) -> int:
-        deadline = None if timeout is None else time.monotonic() + timeout
-        while self.poll() is None:
-            if deadline is not None and time.monotonic() > deadline:
-                import subprocess
-
-                raise subprocess.TimeoutExpired(str(self.pid), timeout)
-            time.sleep(0.05)
-        return self.returncode
-
-    def send_signal(self, signum: int) -> None:
-        try:
-            os.kill(self.pid, signum)
-        except ProcessLookupError:
-            pass
-
-    def terminate(self) -> None:
-        self.send_signal(signal.SIGTERM)
-
-    def kill(self) -> None:
-        self.send_signal(signal.SIGKILL)
+        elif timeout:
+            time.sleep(timeout)
 
 
 def _kernel_manager_class():
@@ -432,7 +422,7 @@ def _kernel_manager_class():
                     pid = None
                 if pid is not None:
                     prov = self.provisioner
-                    prov.process = _ForkedProcess(pid)
+                    prov.process = _ForkedKernel(pid)
                     prov.pid = pid
                     prov.pgid = pid  # the child called setsid(): it leads its own process group
                     prov.cwd = kw.get("cwd") or os.getcwd()
