@@ -8,7 +8,9 @@ The flow of one build (:func:`build`):
 4. plan: a chapter is re-executed only when its notebook, the ``analysis`` code, the published values,
    its parameters or the input data changed (content hashes), unless ``force``;
 5. execute chapters with papermill, in parallel, each in its own process (timeout, Ctrl-C safe),
-   into a staging folder inside the output folder;
+   into a staging folder inside the output folder; on Linux those processes and their kernels are
+   forked from one that imported the scientific stack once (:mod:`analysis.zygote`), and each chapter
+   reuses the cohort validated in step 2 (:func:`analysis.io.keep_validated`);
 6. render the staged book with Jupyter Book, execution off, warnings as errors;
 7. publish: swap the new ``html/``, ``results/`` and ``executed/`` into place. Until this last step
    the previous site is untouched; on any failure the staging folder is removed.
@@ -528,8 +530,9 @@ def build(*, data_dir: Path | None = None, out: Path | None = None, chapters: li
     book_dir : path, optional
         Folder of the chapter notebooks and pages (default ``book/``; tests pass a modified copy).
     warm_kernels : bool
-        Fork each chapter's kernel from a process that has already imported the scientific stack
-        (:mod:`analysis.zygote`; Linux only, ignored elsewhere). ``False`` starts every kernel from scratch.
+        Fork each chapter's papermill runner and kernel from a process that has already imported the
+        scientific stack (:mod:`analysis.zygote`; Linux only, ignored elsewhere). ``False`` starts them
+        from scratch (slower, same results).
     report : callable
         Receives one progress line at a time.
     """
