@@ -61,8 +61,9 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--no-solutions", action="store_true",
                    help="instructor hand-out build: exercises kept, solutions removed")
     b.add_argument("--no-warm-kernels", action="store_true",
-                   help="start every chapter's Jupyter kernel from scratch instead of forking it from one "
-                        "process that has already imported pandas, SciPy, ... (slower; Linux forks by default)")
+                   help="start every chapter's papermill runner and Jupyter kernel from scratch instead of "
+                        "forking them from one process that has already imported papermill, pandas, SciPy, ... "
+                        "(slower, same results; forking is Linux-only)")
     b.add_argument("--verbose", action="store_true", help="show full tracebacks on errors")
     b.add_argument("--book-dir", type=Path, default=None, help=argparse.SUPPRESS)  # tests: a tiny book
 
