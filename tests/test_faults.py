@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from analysis.build import BuildError, build
-from tinybook import PARAMETERS, tree_hash
+from tinybook import PARAMETERS, alive, tree_hash
 from tinybook import tiny_book as _tiny_book
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -76,18 +76,6 @@ def wait_for_kernel(pid: int, timeout: float = 60) -> list[int]:
             return [k.pid for k in kids]
         time.sleep(0.2)
     raise AssertionError("no Jupyter kernel was started")
-
-
-def alive(pids: list[int]) -> list[int]:
-    psutil = pytest.importorskip("psutil")
-    out = []
-    for pid in pids:
-        try:
-            if psutil.Process(pid).status() != psutil.STATUS_ZOMBIE:
-                out.append(pid)
-        except psutil.NoSuchProcess:
-            pass
-    return out
 
 
 # --------------------------------------------------------------------------- the book render fails last

@@ -19,7 +19,7 @@ import pytest
 
 from analysis import zygote as zg
 from analysis.build import build
-from tinybook import PARAMETERS, tiny_book
+from tinybook import PARAMETERS, alive, tiny_book
 
 pytestmark = pytest.mark.skipif(not zg.supported(), reason="warm kernels are forked: Linux only")
 ROOT = Path(__file__).resolve().parents[1]
@@ -107,19 +107,11 @@ def test_a_failing_chapter_reports_its_error_and_exit_code(tmp_path):
 
 
 def _wait_gone(pids: list[int], seconds: float = 10) -> list[int]:
-    psutil = pytest.importorskip("psutil")
+    """Wait up to ``seconds`` for ``pids`` to end; returns those still running."""
     deadline = time.monotonic() + seconds
-    while True:
-        left = []
-        for pid in pids:
-            try:
-                if psutil.Process(pid).status() != psutil.STATUS_ZOMBIE:
-                    left.append(pid)
-            except psutil.NoSuchProcess:
-                pass
-        if not left or time.monotonic() > deadline:
-            return left
+    while alive(pids) and time.monotonic() < deadline:
         time.sleep(0.1)
+    return alive(pids)
 
 
 def _running_chapter(tmp_path: Path, z: zg.Zygote):

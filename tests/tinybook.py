@@ -49,3 +49,18 @@ def tree_hash(folder: Path) -> str:
             h.update(str(p.relative_to(folder)).encode())
             h.update(p.read_bytes())
     return h.hexdigest()
+
+
+def alive(pids: list[int]) -> list[int]:
+    """The processes of ``pids`` still running (exited-but-unreaped zombies count as gone)."""
+    import pytest
+
+    psutil = pytest.importorskip("psutil")
+    out = []
+    for pid in pids:
+        try:
+            if psutil.Process(pid).status() != psutil.STATUS_ZOMBIE:
+                out.append(pid)
+        except psutil.NoSuchProcess:
+            pass
+    return out
