@@ -568,12 +568,12 @@ def build(*, data_dir: Path | None = None, out: Path | None = None, chapters: li
         cohort = cohort_meta = None
         data_hash = ""
         if any(c.uses_data for c in available):
-            from .io import data_files, load  # load validates; raises DataError with every problem listed
+            from .io import fingerprint, load  # load validates; raises DataError with every problem listed
 
             report(f"validating {data_dir}")
             cohort = load(data_dir)
             cohort_meta = dict(cohort.meta)
-            data_hash = hash_files(data_files(data_dir))
+            data_hash = fingerprint(data_dir)  # also marks the validated cohort kept for the chapters
             kind = "synthetic cohort" if cohort.synthetic else "cohort (not marked synthetic)"
             report(f"data ok: {len(cohort.patients)} patients, {len(cohort.visits)} visits, "
                    f"{len(cohort.adverse_events)} adverse events ({kind})")
@@ -631,7 +631,7 @@ def build(*, data_dir: Path | None = None, out: Path | None = None, chapters: li
         try:
             result = _build_in_stage(stage, out, data_dir, available, plan, per_chapter, keys, jobs, timeout,
                                      verbose, report, t0, cohort_meta, no_solutions, book_src, user, force,
-                                     cohort, zygote)
+                                     cohort, data_hash, zygote)
             zygote.close()  # every chapter has run: the render gets the machine to itself
             report("rendering the book (Jupyter Book, execution off, warnings are errors)")
             tb = time.perf_counter()
@@ -651,7 +651,8 @@ def build(*, data_dir: Path | None = None, out: Path | None = None, chapters: li
 
 
 def _build_in_stage(stage, out, data_dir, available, plan, per_chapter, keys, jobs, timeout, verbose, report,
-                    t0, cohort_meta, no_solutions, book_src, user, force, cohort, zygote) -> BuildResult:
+                    t0, cohort_meta, no_solutions, book_src, user, force, cohort, data_hash,
+                    zygote) -> BuildResult:
     result = BuildResult(out=out, site=out / "html" / "index.html")
     executed_dir = stage / "executed"
     results_dir = stage / "results"
@@ -666,7 +667,7 @@ def _build_in_stage(stage, out, data_dir, available, plan, per_chapter, keys, jo
         from .derive import derive, write_derived
         from .io import keep_validated
 
-        keep_validated(cohort, stage)
+        keep_validated(cohort, stage, data_fingerprint=data_hash)
 
         options = {k: user[k] for k in DERIVE_OPTIONS if k in user}
         write_derived(derive(cohort, **options), results_dir / "derived")

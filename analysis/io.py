@@ -202,13 +202,24 @@ def data_files(data_dir) -> list[Path]:
                   if p.is_file() and p.suffix.lower() in {".csv", ".xlsx", ".yaml"})
 
 
-def _fingerprint(data_dir) -> str:
+def fingerprint(data_dir) -> str:
+    """SHA-256 over the names and bytes of :func:`data_files` (what a build's cache key and a kept cohort use).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> d = Path(tempfile.mkdtemp())
+    >>> _ = (d / "visits.csv").write_text("patient_id\\n")
+    >>> a = fingerprint(d); _ = (d / "visits.csv").write_text("patient_id\\nP1\\n")
+    >>> len(a), a == fingerprint(d)
+    (64, False)
+    """
     from analysis.provenance import hash_files
 
     return hash_files(data_files(data_dir), length=64)
 
 
-def keep_validated(cohort: Cohort, folder) -> Path:
+def keep_validated(cohort: Cohort, folder, *, data_fingerprint: str | None = None) -> Path:
     """Save a cohort :func:`load` has validated, for the chapters of one build to reuse.
 
     Every chapter notebook loads the data itself (so it also runs on its own, e.g. in JupyterLab).
@@ -218,7 +229,8 @@ def keep_validated(cohort: Cohort, folder) -> Path:
     it is only used for exactly the data it was made from.
 
     Returns the file written: ``folder / VALIDATED_NAME`` (a pickle; the build removes it with its
-    staging folder).
+    staging folder). ``data_fingerprint`` is :func:`fingerprint` of the cohort's folder when the caller
+    has computed it already (the build has, for its cache key).
 
     Examples
     --------
@@ -236,7 +248,8 @@ def keep_validated(cohort: Cohort, folder) -> Path:
     import pickle
 
     path = Path(folder) / VALIDATED_NAME
-    payload = {"source": str(cohort.source), "fingerprint": _fingerprint(cohort.source), "cohort": cohort}
+    payload = {"source": str(cohort.source), "fingerprint": data_fingerprint or fingerprint(cohort.source),
+               "cohort": cohort}
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_bytes(pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL))
     tmp.replace(path)
@@ -257,7 +270,7 @@ def load_validated(data_dir, folder) -> Cohort | None:
     try:
         payload = pickle.loads(path.read_bytes())
         same = (payload["source"] == str(Path(data_dir).resolve())
-                and payload["fingerprint"] == _fingerprint(data_dir))
+                and payload["fingerprint"] == fingerprint(data_dir))
     except Exception:  # noqa: BLE001 - unreadable or from another version: validate again
         return None
     return payload["cohort"] if same else None
