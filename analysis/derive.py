@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from analysis import dictionary, scores
+from analysis.design import Design, design_from_meta
 
 __all__ = ["Derived", "derive", "apply_limits", "write_derived", "LLOQ_RULES", "DAS28_VARIANTS"]
 
@@ -43,11 +44,15 @@ class Derived:
         ``das28``, ``das28_change``, ``treg_th17_ratio``, ``ratio_undefined``.
     params : dict
         The options used.
+    design : Design
+        The trial's schedule (visit weeks, response and final week, the paper's landmarks); every
+        chapter takes its weeks from here.
     """
 
     patients: pd.DataFrame
     visits: pd.DataFrame
     params: dict = field(default_factory=dict)
+    design: Design = field(default_factory=Design)
 
 
 def _limit_columns() -> list[dictionary.Column]:
@@ -120,8 +125,9 @@ def derive(
     *,
     das28_variant: str = "esr",
     lloq_rule: str = "half",
-    response_week: int = 12,
-    final_week: int = 48,
+    response_week: int | None = None,
+    final_week: int | None = None,
+    design: Design | None = None,
 ) -> Derived:
     """Build the analysis-ready patient and visit tables.
 
@@ -133,10 +139,14 @@ def derive(
         DAS28-ESR (Prevoo 1995) or DAS28-CRP (DAS28 website) in the ``das28`` column.
     lloq_rule : {"half", "lloq", "exclude"}
         Substitution for values below the LLOQ, see `apply_limits`.
-    response_week : int
-        Visit at which the EULAR response is judged against week 0 (the paper: 12).
-    final_week : int
-        Last scheduled visit; a patient without a visit row at this week is lost to follow-up.
+    response_week : int, optional
+        Visit at which the EULAR response is judged against week 0; default: the design's (the paper: 12).
+    final_week : int, optional
+        Last scheduled visit; a patient without a visit row at this week is lost to follow-up;
+        default: the design's (the paper: 48).
+    design : Design, optional
+        The trial's schedule; default: the cohort's (``cohort.design``, from its ``dataset.yaml``), else
+        the paper's. ``response_week`` / ``final_week`` given here override it for this call.
 
     Returns
     -------
@@ -172,8 +182,14 @@ def derive(
     if das28_variant not in DAS28_VARIANTS:
         raise ValueError(f"`das28_variant` must be one of {list(DAS28_VARIANTS)}, got {das28_variant!r}")
     for name, val in (("response_week", response_week), ("final_week", final_week)):
-        if isinstance(val, bool) or not isinstance(val, (int, np.integer)):
+        if val is not None and (isinstance(val, bool) or not isinstance(val, (int, np.integer))):
             raise TypeError(f"`{name}` must be an int (a visit week), got {val!r}")
+    if design is None:
+        design = getattr(cohort, "design", None) or design_from_meta(getattr(cohort, "meta", None))
+    if response_week is not None or final_week is not None:
+        design = design.replace(response_week=int(response_week if response_week is not None else design.response_week),
+                                final_week=int(final_week if final_week is not None else design.final_week))
+    response_week, final_week = design.response_week, design.final_week
     params = {
         "das28_variant": das28_variant,
         "lloq_rule": lloq_rule,
@@ -215,7 +231,7 @@ def derive(
     visits["group"] = visits["patient_id"].map(lookup["group"])
     if "arm" not in cohort.visits.columns:
         visits["arm"] = visits["patient_id"].map(lookup["arm"])
-    return Derived(patients=patients, visits=visits, params=params)
+    return Derived(patients=patients, visits=visits, params=params, design=design)
 
 
 def _das28(visits: pd.DataFrame, variant: str) -> pd.Series:

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from analysis.design import Design, design_from_meta
 from analysis.dictionary import TABLES, Column, columns
 from analysis.errors import DataError
 from analysis.validate import _locate, _read, _validate, format_problems, parse_bool, parse_numeric
@@ -45,6 +46,11 @@ class Cohort:
     source: Path
     files: dict
     meta: dict
+
+    @property
+    def design(self) -> Design:
+        """The trial's schedule from ``dataset.yaml``'s ``design:`` block (the paper's when absent)."""
+        return design_from_meta(self.meta)
 
     @property
     def synthetic(self) -> bool:
