@@ -1,8 +1,14 @@
-"""Read a data folder (``patients``, ``visits``, ``adverse_events`` as .csv or .xlsx) into a typed Cohort.
+"""Read a data folder (``patients``, ``visits``, ``adverse_events``) into a typed Cohort.
 
-:func:`load` validates first (:func:`analysis.validate.validate_folder`) and refuses data that breaks
-the contract with one :class:`~analysis.errors.DataError` listing every problem. Nothing is ever
-written into the data folder: files are opened read-only.
+Each table is one file: ``.csv`` (UTF-8), ``.xlsx``, SPSS ``.sav``, Stata ``.dta`` or SAS ``.sas7bdat`` /
+``.xpt``. :func:`load` validates first (:func:`analysis.validate.validate_folder`) and refuses data that
+breaks the contract with one :class:`~analysis.errors.DataError` listing every problem. The folder's
+``dataset.yaml`` (:mod:`analysis.dataset`) renames columns, converts units and maps arm labels on reading,
+so the Cohort holds the data dictionary's names, units and labels. Nothing is ever written into the data
+folder: files are opened read-only.
+
+Which measures a folder has: :func:`measured` (or :meth:`Cohort.available_columns`) lists the columns
+that hold at least one value; :func:`not_measured` says which of the columns a section needs are not.
 """
 from __future__ import annotations
 
@@ -12,12 +18,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from analysis.dataset import DatasetSpec, dataset_spec
 from analysis.design import Design, design_from_meta
 from analysis.dictionary import TABLES, Column, columns
 from analysis.errors import DataError
+from analysis.readers import STAT_FORMATS
 from analysis.validate import _locate, _read, _validate, format_problems, parse_bool, parse_numeric
 
-__all__ = ["Cohort", "find_table", "load", "read_table"]
+__all__ = ["Cohort", "das28_lab", "find_table", "load", "measured", "not_measured", "read_table"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -57,16 +65,105 @@ class Cohort:
         """True only when ``dataset.yaml`` says ``synthetic: true``."""
         return self.meta.get("synthetic") is True
 
+    @property
+    def spec(self) -> DatasetSpec:
+        """What ``dataset.yaml`` declared (design, renamed columns, units, arm labels); see :mod:`analysis.dataset`."""
+        return dataset_spec(self.meta)
+
+    def available_columns(self, table: str = "visits") -> tuple[str, ...]:
+        """The dictionary columns of ``table`` this cohort measured (see :func:`measured`)."""
+        return measured(self, table)
+
+
+def measured(cohort: Cohort, table: str = "visits") -> tuple[str, ...]:
+    """The columns of ``table`` that hold at least one value, in contract order.
+
+    A column counts as measured when at least one cell has a value or a censoring token (an IFN-γ column
+    that is ``<LLOQ`` throughout was measured). Columns the folder lacks and columns left entirely empty
+    are not measured (the loader adds absent optional columns empty, so both look alike in the Cohort).
+
+    Parameters
+    ----------
+    cohort : Cohort
+        A loaded cohort.
+    table : {"visits", "patients", "adverse_events"}
+        The table to look at.
+
+    Returns
+    -------
+    tuple of str
+        Dictionary column names (never the ``_flag`` companions).
+
+    Examples
+    --------
+    >>> from analysis.paths import default_data_dir
+    >>> c = load(default_data_dir())
+    >>> "ifn_g" in measured(c), measured(c, "patients")[:3]
+    (True, ('patient_id', 'arm', 'age'))
+    """
+    if table not in TABLES:
+        raise ValueError(f"`table` must be one of {list(TABLES)}, got {table!r}")
+    if not isinstance(cohort, Cohort):
+        raise TypeError(f"`cohort` must be an analysis.io.Cohort, got {type(cohort).__name__}")
+    df = getattr(cohort, table)
+    out = []
+    for c in columns(table):
+        has = df[c.name].notna().any() if c.name in df.columns else False
+        flag = f"{c.name}_flag"
+        if not has and flag in df.columns:
+            has = df[flag].notna().any()
+        if has:
+            out.append(c.name)
+    return tuple(out)
+
+
+def not_measured(cohort: Cohort, needed, table: str = "visits") -> list[str]:
+    """The columns among ``needed`` that ``cohort`` did not measure (in the order given).
+
+    For a section's note: "Not available with these data: no values for ifn_g, il_6".
+
+    Examples
+    --------
+    >>> from analysis.paths import default_data_dir
+    >>> c = load(default_data_dir())
+    >>> not_measured(c, ["ifn_g", "tjc28"])
+    []
+    """
+    if isinstance(needed, str):
+        raise TypeError(f"`needed` must be a list of column names, got the string {needed!r}")
+    have = set(measured(cohort, table))
+    known = {c.name for c in columns(table)}
+    unknown = [n for n in needed if n not in known]
+    if unknown:
+        raise ValueError(f"`needed` names columns that are not in the {table} table of the data dictionary: {unknown}")
+    return [n for n in needed if n not in have]
+
+
+def das28_lab(cohort: Cohort) -> str:
+    """The DAS28 variant this cohort supports: ``"esr"`` when ESR was measured, else ``"crp"``.
+
+    The validator requires ``esr_mm_h`` or ``crp_mg_l``; this is the ``das28_variant`` to pass to
+    :func:`analysis.derive.derive` when the folder has no ESR.
+
+    Examples
+    --------
+    >>> from analysis.paths import default_data_dir
+    >>> das28_lab(load(default_data_dir()))
+    'esr'
+    """
+    return "esr" if "esr_mm_h" in measured(cohort) else "crp"
+
 
 def find_table(data_dir, table: str) -> Path:
-    """The file holding ``table`` in ``data_dir``: ``<table>.csv`` or ``<table>.xlsx``.
+    """The file holding ``table`` in ``data_dir``: ``<table>`` with one of the suffixes ``.csv``, ``.xlsx``,
+    ``.sav``, ``.zsav``, ``.dta``, ``.sas7bdat``, ``.xpt``.
 
     Raises
     ------
     ValueError
         If ``table`` is not a table of the data contract.
     DataError
-        If the folder or the file is missing, or both a .csv and a .xlsx exist.
+        If the folder or the file is missing, or two files hold the table (e.g. a .csv and a .sav).
 
     Examples
     --------
@@ -88,12 +185,13 @@ def find_table(data_dir, table: str) -> Path:
 
 
 def read_table(path, table: str) -> pd.DataFrame:
-    """Read one table file as strings, exactly as the validator sees it.
+    """Read one table file as strings, exactly as the validator sees it (before ``dataset.yaml`` is applied).
 
     Every cell is a ``str`` (``dtype=str``, no NA conversion: empty cells are ``""``), with
     surrounding spaces removed; a UTF-8 byte-order mark is accepted. The index, named ``row``, is
     the row number a spreadsheet shows (header = 1). Fully blank rows are skipped. For ``.xlsx`` the
-    sheet named like ``table`` is used, or the only sheet.
+    sheet named like ``table`` is used, or the only sheet. SPSS, Stata and SAS files are read with
+    value labels applied (:mod:`analysis.readers`).
 
     Raises
     ------
@@ -149,8 +247,8 @@ def load(data_dir) -> Cohort:
     Parameters
     ----------
     data_dir : str or Path
-        Folder with ``patients``, ``visits``, ``adverse_events`` (.csv or .xlsx) and optionally
-        ``dataset.yaml``.
+        Folder with ``patients``, ``visits``, ``adverse_events`` (.csv, .xlsx, .sav, .dta, .sas7bdat or
+        .xpt) and optionally ``dataset.yaml`` (design, column names, units, arm labels).
 
     Returns
     -------
@@ -193,7 +291,7 @@ VALIDATED_NAME = ".validated-cohort.pickle"
 
 
 def data_files(data_dir) -> list[Path]:
-    """The files of a data folder that can change what :func:`load` returns (tables and ``dataset.yaml``).
+    """The files of a data folder that can change what :func:`load` returns (tables, SAS catalogs, ``dataset.yaml``).
 
     Examples
     --------
@@ -205,7 +303,10 @@ def data_files(data_dir) -> list[Path]:
     ['dataset.yaml', 'visits.csv']
     """
     return sorted(p for p in Path(data_dir).iterdir()
-                  if p.is_file() and p.suffix.lower() in {".csv", ".xlsx", ".yaml"})
+                  if p.is_file() and p.suffix.lower() in _DATA_SUFFIXES)
+
+
+_DATA_SUFFIXES = {".csv", ".xlsx", ".yaml", ".sas7bcat", *STAT_FORMATS}
 
 
 def fingerprint(data_dir) -> str:

@@ -6,6 +6,16 @@ adverse event belongs to a known patient, every patient has a baseline visit, bo
 Each problem names the file, the row as a spreadsheet shows it (header = row 1), the column, the
 offending value and the rule broken. Files are only ever opened for reading.
 
+The folder's ``dataset.yaml`` (:mod:`analysis.dataset`) is read first. Its ``columns:``, ``units:`` and
+``arms:`` are applied to every table as it is read (names, units and arm labels become the dictionary's)
+and its ``design:`` sets the visit weeks and the last adverse-event week, so the checks and everything
+after them see one contract. A problem in a renamed column names both names (``'CRP (crp_mg_l)'``); a
+problem in a converted column shows the value as recorded and as converted. A broken ``dataset.yaml``
+is the only problem reported until it is fixed.
+
+Tables may be ``.csv`` (UTF-8), ``.xlsx``, SPSS ``.sav``/``.zsav``, Stata ``.dta`` or SAS ``.sas7bdat``/``.xpt``
+(:mod:`analysis.readers`); one file per table.
+
 The checks are vectorised (one pandas operation per column and rule), so a million-row visits file
 validates in seconds; at most :data:`MAX_ROWS_PER_RULE` rows are listed per (file, column, rule) and
 the rest are summarised in one line that carries their count.
@@ -25,18 +35,24 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from analysis.dictionary import TABLES, Column, columns, load_dictionary
+from analysis import units as _units
+from analysis.dataset import DatasetError, DatasetSpec, dataset_spec
+from analysis.design import Design
+from analysis.dictionary import TABLES, Column, columns, load_dictionary, required_one_of
+from analysis.readers import STAT_FORMATS, read_stat_file
 
 __all__ = ["MAX_ROWS_PER_RULE", "Problem", "format_problems", "validate_folder"]
 
 #: Rows listed one by one per (file, column, rule); further rows are summarised in one problem.
 MAX_ROWS_PER_RULE = 100
 _VALUE_WIDTH = 40
-_SUFFIXES = (".csv", ".xlsx")
+_SUFFIXES = (".csv", ".xlsx", *STAT_FORMATS)
+_FORMATS_TEXT = ".csv (UTF-8), .xlsx, .sav, .dta, .sas7bdat or .xpt"
 _TRUE = ("true", "1", "yes")
 _FALSE = ("false", "0", "no")
 _NAN_CODES = {"nan", "-nan", "+nan", "na", "n/a", "null", "none", "#n/a", "nd"}
 _DAS28 = ("tjc28", "sjc28", "esr_mm_h", "patient_global_mm")
+_DAS28_LABS = ("esr_mm_h", "crp_mg_l")  # the DAS28's laboratory term: ESR if the folder has it, else CRP
 
 
 @dataclass(frozen=True)
@@ -162,10 +178,10 @@ def _locate(data_dir: Path, table: str) -> tuple[Path | None, list[Problem]]:
         return None, [Problem(names, None, None, None,
                               f"ambiguous: both {names} exist for the table '{table}'; keep only one of them")]
     others = sorted(p.name for p in entries if p.stem.lower() == table)
-    hint = (f" (found {', '.join(others)}: save it as .csv (UTF-8, comma-separated) or .xlsx)" if others
-            else "")
+    hint = (f" (found {', '.join(others)}: save it as {_FORMATS_TEXT})" if others else "")
     return None, [Problem(f"{table}.csv", None, None, None,
-                          f"missing file: the table '{table}' must be in {table}.csv or {table}.xlsx{hint}")]
+                          f"missing file: the table '{table}' must be in {table}.csv, {table}.xlsx, {table}.sav, "
+                          f"{table}.dta, {table}.sas7bdat or {table}.xpt{hint}")]
 
 
 def _read(path: Path, table: str) -> tuple[pd.DataFrame | None, list[Problem]]:
@@ -176,6 +192,8 @@ def _read(path: Path, table: str) -> tuple[pd.DataFrame | None, list[Problem]]:
                               "the file is empty (0 bytes); it needs at least the header row")]
     if path.suffix.lower() == ".xlsx":
         grid, problems = _read_xlsx(path, table)
+    elif path.suffix.lower() in STAT_FORMATS:
+        grid, problems = read_stat_file(path)
     else:
         grid, problems = _read_csv(path)
     if grid is None:
@@ -499,8 +517,11 @@ def _check_column(c: Column, s: pd.Series, out: _Out) -> None:
     if c.type == "category" and c.allowed is not None:
         allowed = [str(a) for a in c.allowed]
         listed = ", ".join(f"'{a}'" for a in allowed)
+        more = (" (other labels: map them to these under arms: in dataset.yaml, e.g. 'placebo: control')"
+                if c.table == "patients" and c.name == "arm" else "")
         out.mask(s, nonempty & ~s.isin(allowed).to_numpy(), c.name,
-                 lambda v, r: f"must be one of {listed}{_did_you_mean(str(v), allowed)}", f"must be one of {listed}")
+                 lambda v, r: f"must be one of {listed}{_did_you_mean(str(v), allowed)}{more}",
+                 f"must be one of {listed}{more}")
     elif c.type == "bool":
         ok = s.astype(str).str.lower().isin(_TRUE + _FALSE).to_numpy()
         out.mask(s, nonempty & ~ok, c.name, "must be true or false (also accepted: 1/0, yes/no, any case)")
@@ -546,18 +567,23 @@ def _check_numeric(c: Column, s: pd.Series, nonempty: np.ndarray, out: _Out) -> 
     else:
         out.mask(s, negative, c.name, f"negative values are not allowed (must be {_range_text(c)})")
     ok = ok & ~negative
+    from_design = c.extra.get("design", {})
     if c.allowed is not None:
         allowed = [float(a) for a in c.allowed]
         listed = ", ".join(_g(a) for a in allowed)
         what = "scheduled visit week of the design" if is_week else "allowed value"
+        how = (" (another schedule? declare it in dataset.yaml under design: visit_weeks)"
+               if from_design.get("allowed") == "visit_weeks" else "")
         bad = ok & ~np.isin(num, allowed)
-        out.mask(s, bad, c.name, f"not a {what}; allowed: {listed}")
+        out.mask(s, bad, c.name, f"not a {what}; allowed: {listed}{how}")
         ok = ok & ~bad
     if c.min is not None or c.max is not None:
         lo = -np.inf if c.min is None else c.min
         hi = np.inf if c.max is None else c.max
         bad = ok & ((num < lo) | (num > hi))
         extra = f", steps of {_g(c.step)}" if c.step else ""
+        if from_design.get("max") == "final_week":
+            extra += " (up to the design's final week; declare another under design: final_week in dataset.yaml)"
         out.mask(s, bad, c.name, f"out of range: must be {_range_text(c)}{extra}")
         ok = ok & ~bad
     if c.step:
@@ -576,8 +602,9 @@ def _identifier_pattern(name: str) -> str | None:
     return None
 
 
-def _check_table(table: str, df: pd.DataFrame, out: _Out) -> None:
-    spec = {c.name: c for c in columns(table)}
+def _check_table(table: str, df: pd.DataFrame, out: _Out, dspec: DatasetSpec | None = None) -> None:
+    dspec = dspec or DatasetSpec()
+    spec = {c.name: c for c in columns(table, dspec.design)}
     for name in df.columns:
         if name in spec:
             continue
@@ -594,6 +621,12 @@ def _check_table(table: str, df: pd.DataFrame, out: _Out) -> None:
     for name, c in spec.items():
         if c.required and name not in df.columns:
             out.add(None, name, None, f"missing required column '{name}' ({c.description})")
+    for group in required_one_of(table):
+        if not any(name in df.columns for name in group):
+            listed = " or ".join(f"'{n}'" for n in group)
+            out.add(None, ", ".join(group), None,
+                    f"missing required column: {listed} (at least one is needed"
+                    + (", for the DAS28)" if set(group) == set(_DAS28_LABS) else ")"))
     if len(df) == 0:
         if table != "adverse_events":
             out.add(None, None, None, "the file has a header but no data rows")
@@ -603,8 +636,30 @@ def _check_table(table: str, df: pd.DataFrame, out: _Out) -> None:
             s = df[name]
             _check_column(c, pd.Series(s.cat.categories, dtype=object), _Expand(out, s))
     _check_keys(table, df, out)
-    if table == "visits" and all(k in df.columns for k in _DAS28):
-        _check_das28(df, out)
+    if table == "visits":
+        components = _das28_components(df)
+        if all(k in df.columns for k in components):
+            _check_das28(df, out, components)
+    _check_units(table, df, out, dspec)
+
+
+def _das28_components(df: pd.DataFrame) -> tuple[str, ...]:
+    """The DAS28's columns for this visits table: ESR when it has any ESR value, else CRP."""
+    lab = next((k for k in _DAS28_LABS if k in df.columns and (df[k] != "").any()),
+               next((k for k in _DAS28_LABS if k in df.columns), _DAS28_LABS[0]))
+    return ("tjc28", "sjc28", lab, "patient_global_mm")
+
+
+def _check_units(table: str, df: pd.DataFrame, out: _Out, dspec: DatasetSpec) -> None:
+    """Warn where a column without a declared unit looks recorded in another unit (:func:`analysis.units.unit_hint`)."""
+    for name in df.columns:
+        if name in dspec.units or name not in _units.PLAUSIBLE_MEDIAN:
+            continue
+        s = df[name]
+        nums = _per_value(s, lambda u: pd.to_numeric(u, errors="coerce").astype(float)).to_numpy()
+        hint = _units.unit_hint(name, nums)
+        if hint is not None:
+            out.add(None, name, None, hint, "warning")
 
 
 def _key_frame(table: str, df: pd.DataFrame) -> pd.DataFrame | None:
@@ -639,23 +694,35 @@ def _check_keys(table: str, df: pd.DataFrame, out: _Out) -> None:
              lambda v, r: f"duplicate {what}: already on row {int(first_row[r])}", f"duplicate {what}")
 
 
-def _check_das28(df: pd.DataFrame, out: _Out) -> None:
-    present = pd.DataFrame({k: df[k] != "" for k in _DAS28})
+def _check_das28(df: pd.DataFrame, out: _Out, components: tuple[str, ...] = _DAS28) -> None:
+    present = pd.DataFrame({k: df[k] != "" for k in components})
     n = present.sum(axis=1)
-    partial = (n > 0) & (n < len(_DAS28))
+    partial = (n > 0) & (n < len(components))
     if not partial.any():
         return
     # One rule text per presence pattern (at most 14 patterns), each summarised separately.
     codes = (present.astype(int) * [1, 2, 4, 8]).sum(axis=1)
     for code in sorted(codes[partial].unique()):
-        has = [k for i, k in enumerate(_DAS28) if code & (1 << i)]
-        missing = [k for k in _DAS28 if k not in has]
+        has = [k for i, k in enumerate(components) if code & (1 << i)]
+        missing = [k for k in components if k not in has]
         rule = f"DAS28 components incomplete: has {', '.join(has)}, missing {', '.join(missing)}"
         out.mask(df[missing[0]], partial & (codes == code), ", ".join(missing), rule)
 
 
-def _check_cross(frames: dict[str, tuple[str, pd.DataFrame]], problems: list[Problem]) -> None:
-    """Rules between tables: known patients, baseline visits, both arms present."""
+def _check_cross(frames: dict[str, tuple[str, pd.DataFrame]], problems: list[Problem],
+                 design: Design | None = None) -> None:
+    """Rules between tables: known patients, baseline visits, both arms present, the design's key visits."""
+    design = design or Design()
+    if "visits" in frames:
+        vname, vis = frames["visits"]
+        if "week" in vis.columns and len(vis):
+            weeks = set(_per_value(vis["week"], lambda u: pd.to_numeric(u, errors="coerce").astype(float)).dropna())
+            for week, what in ((design.response_week, "response week (response_week)"),
+                               (design.final_week, "final week (final_week)")):
+                if float(week) not in weeks:
+                    problems.append(Problem(vname, None, "week", None,
+                                            f"no visit at all at week {week}, the design's {what}: analyses at "
+                                            "that week will have no data", "warning"))
     if "patients" not in frames:
         return
     pname, pat = frames["patients"]
@@ -695,14 +762,26 @@ def _check_cross(frames: dict[str, tuple[str, pd.DataFrame]], problems: list[Pro
 # Entry points
 # ----------------------------------------------------------------------------------------------
 def _validate(data_dir) -> tuple[list[Problem], dict[str, tuple[Path, pd.DataFrame]], dict]:
-    """Validate and also return what was read: ``{table: (path, frame)}`` and the metadata."""
+    """Validate and also return what was read: ``{table: (path, frame)}`` and the metadata.
+
+    The frames are the tables as the rest of the book sees them: columns renamed, units converted and
+    arm labels mapped as ``dataset.yaml`` says.
+    """
     problems: list[Problem] = []
     folder = Path(data_dir)
     if not folder.exists():
         return [Problem(str(folder), None, None, None, "the data folder does not exist")], {}, {}
     if not folder.is_dir():
         return [Problem(str(folder), None, None, None, "is not a folder (give the folder holding the tables)")], {}, {}
+    meta, found = _read_meta(folder)
+    if found:  # unreadable dataset.yaml: nothing else can be judged (design, names, units) until it is fixed
+        return found, {}, meta
+    try:
+        dspec = dataset_spec(meta)
+    except DatasetError as err:
+        return [Problem("dataset.yaml", _meta_line(folder, err.key), None, None, f"{err.key}: {err.rule}")], {}, meta
     read: dict[str, tuple[Path, pd.DataFrame]] = {}
+    seen_names: set[str] = set()
     for table in TABLES:
         path, found = _locate(folder, table)
         problems += found
@@ -712,12 +791,132 @@ def _validate(data_dir) -> tuple[list[Problem], dict[str, tuple[Path, pd.DataFra
         problems += found
         if df is None:
             continue
+        seen_names |= set(df.columns)
+        mine: list[Problem] = []
+        original = df
+        df, renamed, converted = _apply_spec(table, df, dspec, _Out(path.name, mine))
         read[table] = (path, df)
-        _check_table(table, df, _Out(path.name, problems))
-    _check_cross({t: (p.name, df) for t, (p, df) in read.items()}, problems)
-    meta, found = _read_meta(folder)
-    problems += found
+        _check_table(table, df, _Out(path.name, mine), dspec)
+        problems += _annotate(mine, renamed, converted, original)
+    _check_cross({t: (p.name, df) for t, (p, df) in read.items()}, problems, dspec.design)
+    for user in dspec.columns:
+        if user not in seen_names and user.lower() not in {n.lower() for n in seen_names}:
+            problems.append(Problem("dataset.yaml", _meta_line(folder, f"columns.{user}"), None, None,
+                                    f"columns.{user}: no table has a column '{user}'; this line is ignored",
+                                    "warning"))
     return problems, read, meta
+
+
+def _meta_line(folder: Path, key: str) -> int | None:
+    """Line of ``key`` (dotted: ``units.crp_mg_l``) in the folder's dataset.yaml, if it can be found."""
+    try:
+        node = yaml.compose((folder / "dataset.yaml").read_text("utf-8-sig"))
+    except Exception:  # noqa: BLE001 - the line number is a courtesy
+        return None
+    line = None
+    for part in key.split("."):
+        if not isinstance(node, yaml.MappingNode):
+            break
+        match = next(((k, v) for k, v in node.value if str(k.value).strip() == part), None)
+        if match is None:
+            break
+        line, node = match[0].start_mark.line + 1, match[1]
+    return line
+
+
+# ----------------------------------------------------------------------------------------------
+# dataset.yaml applied while reading: names, arm labels, units
+# ----------------------------------------------------------------------------------------------
+def _apply_spec(table: str, df: pd.DataFrame, dspec: DatasetSpec,
+                out: _Out) -> tuple[pd.DataFrame, dict[str, str], dict[str, str]]:
+    """Rename columns, map arm labels and convert units as ``dataset.yaml`` says.
+
+    Returns the new frame, ``{dictionary name: file name}`` of renamed columns and ``{dictionary name:
+    unit}`` of converted columns. Collisions (two file columns for one dictionary name) are problems;
+    the file's own column wins.
+    """
+    renamed: dict[str, str] = {}
+    converted: dict[str, str] = {}
+    if dspec.columns:
+        rename = dspec.rename_for(list(df.columns))
+        keep: dict[str, str] = {}
+        for name in df.columns:
+            target = rename.get(name, name)
+            if target != name and target in df.columns:
+                out.add(None, name, None, f"dataset.yaml renames '{name}' to '{target}' (columns:), but the file "
+                                          f"also has a column '{target}'; keep only one of them")
+                continue
+            if target in keep.values():
+                first = next(k for k, v in keep.items() if v == target)
+                out.add(None, name, None, f"dataset.yaml renames both '{first}' and '{name}' to '{target}' "
+                                          "(columns:); keep only one of them")
+                continue
+            keep[name] = target
+        df = df[list(keep)].rename(columns=keep)
+        renamed = {t: n for n, t in keep.items() if t != n}
+    if table == "patients" and dspec.arms and "arm" in df.columns:
+        df = df.assign(arm=_map_categories(df["arm"], _arm_mapper(dspec.arms)))
+    for name, unit in dspec.units.items():
+        f = dspec.unit_factor(name)
+        if name in df.columns and f != 1.0:
+            df = df.assign(**{name: _map_categories(df[name], _scaler(f))})
+            converted[name] = unit
+    return df, renamed, converted
+
+
+def _map_categories(s: pd.Series, func: Callable[[pd.Series], pd.Series]) -> pd.Series:
+    """Apply ``func`` to the distinct texts of a categorical column; equal results share one category."""
+    cats = pd.Series(s.cat.categories, dtype=object)
+    new = func(cats)
+    codes, uniq = pd.factorize(pd.Index(new.to_numpy(), dtype=object))
+    cat = pd.Categorical.from_codes(codes[s.cat.codes.to_numpy()], categories=pd.Index(uniq, dtype=object))
+    return pd.Series(cat, index=s.index)
+
+
+def _arm_mapper(arms: dict[str, str]) -> Callable[[pd.Series], pd.Series]:
+    lower = {k.lower(): v for k, v in arms.items()}
+
+    def apply(cats: pd.Series) -> pd.Series:
+        return cats.map(lambda v: arms.get(v, lower.get(str(v).lower(), v)))
+
+    return apply
+
+
+def _scaler(f: float) -> Callable[[pd.Series], pd.Series]:
+    """Multiply numeric texts by ``f`` (12 significant digits, as :func:`analysis.units.convert`); others unchanged."""
+
+    def apply(cats: pd.Series) -> pd.Series:
+        below, above = _tokens()
+        num = pd.to_numeric(cats.where(~cats.isin([below, above, ""])), errors="coerce").astype(float)
+        ok = np.isfinite(num.to_numpy())
+        out = cats.copy()
+        out[ok] = [f"{x:.12g}" for x in num[ok].to_numpy() * f]
+        return out
+
+    return apply
+
+
+def _annotate(problems: list[Problem], renamed: dict[str, str], converted: dict[str, str],
+              original: pd.DataFrame) -> list[Problem]:
+    """Problems of one file, naming the user's column beside the dictionary's and the value as recorded."""
+    if not renamed and not converted:
+        return problems
+    out = []
+    for p in problems:
+        column, value, rule = p.column, p.value, p.rule
+        if p.column in converted and p.row is not None:
+            unit = converted[p.column]
+            src = renamed.get(p.column, p.column)
+            raw = original[src].get(p.row, None) if src in original.columns else None
+            own = _units.dictionary_unit(p.column) or ""
+            if raw is not None:
+                value = _short(f"{raw} {unit} = {p.value} {own}")
+        elif p.column in converted:
+            rule = f"{rule} (after converting {converted[p.column]} to {_units.dictionary_unit(p.column)})"
+        if p.column in renamed:
+            column = f"{renamed[p.column]} ({p.column})"
+        out.append(Problem(p.file, p.row, column, value, rule, p.severity, p.count))
+    return out
 
 
 def validate_folder(data_dir) -> list[Problem]:

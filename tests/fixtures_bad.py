@@ -328,8 +328,8 @@ CASES: list[Case] = [
     # columns
     Case("missing_required_column", _tables(_drop_col("patients", "age")),
          [Expect(P, None, "age", "missing required column")]),
-    Case("missing_required_column_visits", _tables(_drop_col("visits", "ifn_g")),
-         [Expect(V, None, "ifn_g", "missing required column")]),
+    Case("missing_required_column_visits", _tables(_drop_col("visits", "tjc28")),
+         [Expect(V, None, "tjc28", "missing required column")]),
     Case("unknown_column_is_warning", _tables(_add_col("visits", "comment", "ok")),
          [Expect(V, None, "comment", "unknown column", "warning")], no_errors=True),
     Case("identifier_name", _tables(_add_col("patients", "Name", "Wang Li")),
