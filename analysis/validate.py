@@ -779,7 +779,8 @@ def _validate(data_dir) -> tuple[list[Problem], dict[str, tuple[Path, pd.DataFra
     try:
         dspec = dataset_spec(meta)
     except DatasetError as err:
-        return [Problem("dataset.yaml", _meta_line(folder, err.key), None, None, f"{err.key}: {err.rule}")], {}, meta
+        return [Problem("dataset.yaml", None, None, None, _where(folder, err.key) + f"{err.key}: {err.rule}")], {}, meta
+    problems += _meta_key_warnings(folder, meta)
     read: dict[str, tuple[Path, pd.DataFrame]] = {}
     seen_names: set[str] = set()
     for table in TABLES:
@@ -801,10 +802,38 @@ def _validate(data_dir) -> tuple[list[Problem], dict[str, tuple[Path, pd.DataFra
     _check_cross({t: (p.name, df) for t, (p, df) in read.items()}, problems, dspec.design)
     for user in dspec.columns:
         if user not in seen_names and user.lower() not in {n.lower() for n in seen_names}:
-            problems.append(Problem("dataset.yaml", _meta_line(folder, f"columns.{user}"), None, None,
-                                    f"columns.{user}: no table has a column '{user}'; this line is ignored",
+            problems.append(Problem("dataset.yaml", None, None, None,
+                                    _where(folder, f"columns.{user}")
+                                    + f"columns.{user}: no table has a column '{user}'; this line is ignored",
                                     "warning"))
     return problems, read, meta
+
+
+def _where(folder: Path, key: str) -> str:
+    line = _meta_line(folder, key)
+    return "" if line is None else f"line {line}, "
+
+
+def _meta_key_warnings(folder: Path, meta: dict) -> list[Problem]:
+    """Top-level keys of dataset.yaml that look like a misspelt design/columns/units/arms key (ignored otherwise)."""
+    from analysis.dataset import SPEC_KEYS
+    from analysis.design import DESIGN_KEYS
+
+    out = []
+    for key in meta:
+        if not isinstance(key, str) or key in SPEC_KEYS:
+            continue
+        if key in DESIGN_KEYS or difflib.get_close_matches(key, DESIGN_KEYS, n=1, cutoff=0.8):
+            close = key if key in DESIGN_KEYS else difflib.get_close_matches(key, DESIGN_KEYS, n=1, cutoff=0.8)[0]
+            hint = f"write it under design: ({close}: ...)"
+        elif difflib.get_close_matches(key, SPEC_KEYS, n=1, cutoff=0.75):
+            hint = f"did you mean '{difflib.get_close_matches(key, SPEC_KEYS, n=1, cutoff=0.75)[0]}:'?"
+        else:
+            continue
+        out.append(Problem("dataset.yaml", None, None, None,
+                           _where(folder, key) + f"{key}: not a key the book reads at the top level, ignored; {hint}",
+                           "warning"))
+    return out
 
 
 def _meta_line(folder: Path, key: str) -> int | None:
