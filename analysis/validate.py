@@ -465,7 +465,8 @@ def parse_numeric(s: pd.Series, c: Column) -> tuple[pd.Series, pd.Series]:
     below, above = _tokens()
 
     def numbers(u: pd.Series) -> pd.Series:
-        return pd.to_numeric(u.where(~u.isin([below, above, ""])), errors="coerce").astype(float)
+        num = pd.to_numeric(u.where(~u.isin([below, above, ""])), errors="coerce").astype(float)
+        return _correctly_rounded(u, num)
 
     def flags(u: pd.Series) -> pd.Series:
         f = pd.Series(pd.NA, index=u.index, dtype="string")
@@ -476,6 +477,25 @@ def parse_numeric(s: pd.Series, c: Column) -> tuple[pd.Series, pd.Series]:
         return f
 
     return _per_value(s, numbers), _per_value(s, flags)
+
+
+def _correctly_rounded(texts: pd.Series, num: pd.Series) -> pd.Series:
+    """``num`` (pandas' fast parse of ``texts``) with each parsed value replaced by Python's correctly rounded one.
+
+    pandas' parser may be one unit in the last place off for texts with 17 significant digits (a double
+    written in full by SPSS, Stata or SAS); Python's ``float`` returns the nearest double. Only the cells
+    pandas parsed are touched, so what counts as a number is unchanged.
+    """
+    ok = np.isfinite(num.to_numpy())
+    if not ok.any():
+        return num
+    out = num.to_numpy().copy()
+    for i, t in zip(np.flatnonzero(ok), texts.to_numpy(dtype=object)[ok]):
+        try:
+            out[i] = float(t)
+        except (TypeError, ValueError):
+            pass
+    return pd.Series(out, index=num.index, dtype=float)
 
 
 @lru_cache(maxsize=1)
