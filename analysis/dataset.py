@@ -179,7 +179,8 @@ def _columns_block(block: Any) -> dict[str, str]:
         if not isinstance(target, str):
             raise DatasetError(f"columns.{user}", f"must be the data dictionary's name for this column, got {target!r}")
         if target not in known:
-            close = difflib.get_close_matches(target.lower(), known, n=1, cutoff=0.6)
+            close = ([n for n in known if n.startswith(target.lower())]
+                     or difflib.get_close_matches(target.lower(), known, n=1, cutoff=0.6))
             hint = f"; did you mean '{close[0]}'?" if close else " (see the data-dictionary page for the names)"
             raise DatasetError(f"columns.{user}", f"'{target}' is not a column of the data dictionary{hint}")
         out[user] = target

@@ -6,23 +6,16 @@ in :data:`CONVERSIONS`, so everything after the reader (validator, loader, chapt
 dictionary's unit. The factors are written as arithmetic on stated constants (10 dL per L, molar
 masses), so each one can be checked by hand:
 
-==================================  =================  =====================  =======================================
-dictionary column (unit)            recorded in        factor                 because
-==================================  =================  =====================  =======================================
-``crp_mg_l`` (mg/L)                 mg/dL              10                     1 L = 10 dL
-``hemoglobin_g_l``, ``albumin_g_l``,
-``total_protein_g_l``,
-``globulin_g_l`` (g/L)              g/dL               10                     1 L = 10 dL
-``creatinine_umol_l`` (µmol/L)      mg/dL              10 000 / 113.12        creatinine 113.12 g/mol
-``glucose_mmol_l`` (mmol/L)         mg/dL              10 / 180.16            glucose 180.16 g/mol
-``cholesterol_mmol_l`` (mmol/L)     mg/dL              10 / 386.65            cholesterol 386.65 g/mol
-``triglyceride_mmol_l`` (mmol/L)    mg/dL              10 / 885.7             triolein 885.7 g/mol (the lab convention)
-``urea_mmol_l`` (mmol/L)            mg/dL urea         10 / 60.06             urea 60.06 g/mol
-``urea_mmol_l`` (mmol/L)            mg/dL BUN          10 / 28.014            2 N per urea, 2 x 14.007 g/mol
-``platelets_10e9_l``, ``wbc_10e9_l``
-(10^9/L)                            /µL                1/1000                 1 L = 10^6 µL, so n/µL = n x 10^6/L
-``platelets_10e9_l``, ``wbc_10e9_l`` 10^3/µL           1                      10^3/µL = 10^9/L
-==================================  =================  =====================  =======================================
+* ``crp_mg_l`` (mg/L) from mg/dL: x 10 (1 L = 10 dL);
+* ``hemoglobin_g_l``, ``albumin_g_l``, ``total_protein_g_l``, ``globulin_g_l`` (g/L) from g/dL: x 10;
+* ``creatinine_umol_l`` (µmol/L) from mg/dL: x 10 000 / 113.12 = 88.40 (creatinine 113.12 g/mol);
+* ``glucose_mmol_l`` (mmol/L) from mg/dL: x 10 / 180.16 (glucose 180.16 g/mol);
+* ``cholesterol_mmol_l`` (mmol/L) from mg/dL: x 10 / 386.65 (cholesterol 386.65 g/mol);
+* ``triglyceride_mmol_l`` (mmol/L) from mg/dL: x 10 / 885.7 (as triolein, the laboratory convention);
+* ``urea_mmol_l`` (mmol/L) from mg/dL urea: x 10 / 60.06 (urea 60.06 g/mol), or from mg/dL BUN (blood
+  urea nitrogen): x 10 / 28.014 (two nitrogen atoms of 14.007 g/mol per urea molecule);
+* ``platelets_10e9_l``, ``wbc_10e9_l`` (10^9/L) from /µL (cells per µL): x 1/1000 (1 L = 10^6 µL), and
+  from 10^3/µL: x 1.
 
 Units are compared after :func:`normalise_unit` (case, spaces, ``µ``/``μ``/``u`` and ``mcl`` for ``µL``,
 ``mm3`` for ``µL``). Plain ``mg/dL`` for urea is refused as ambiguous (most US laboratories report blood
@@ -31,7 +24,9 @@ urea nitrogen); write ``mg/dL BUN`` or ``mg/dL urea``.
 Where no unit is declared, :func:`unit_hint` applies one stated rule to warn about values that look like
 they were recorded in another unit: *the column's median lies outside the plausible range of medians
 in the dictionary's unit* (:data:`PLAUSIBLE_MEDIAN`), *and converted from an alternative unit it would lie
-inside it*. It needs at least :data:`MIN_VALUES_FOR_HINT` values and only ever warns.
+inside it*. It needs at least :data:`MIN_VALUES_FOR_HINT` values and only ever warns. For CRP the
+plausible medians are 3 to 200 mg/L (an RA cohort whose median CRP is below 3 mg/L over all its visits is
+unusual), so a median between 0.3 and 3 warns that the values look like mg/dL.
 
 Examples
 --------
@@ -211,7 +206,7 @@ def factor(column: str, unit: str) -> float:
 def convert(values: Iterable[float], column: str, unit: str) -> list[float]:
     """Values of ``column`` recorded in ``unit``, in the dictionary's unit (rounded to 12 significant digits).
 
-    The rounding removes binary noise (1.2 x 10 is 12.000000000000002 in floating point) and changes no
+    The rounding removes binary noise (0.14 x 10 is 1.4000000000000001 in floating point) and changes no
     value by more than one part in 10^12. NaN stays NaN.
 
     Examples

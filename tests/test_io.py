@@ -191,3 +191,70 @@ def test_a_kept_cohort_is_ignored_for_other_or_changed_data(tmp_path):
     assert load_validated(folder, tmp_path) is None
     (tmp_path / VALIDATED_NAME).write_bytes(b"not a pickle")
     assert load_validated(folder, tmp_path) is None  # unreadable: the caller validates again
+
+
+# --------------------------------------------------------------------------- dataset.yaml applied on reading
+def test_mapped_columns_units_and_arms_load_as_the_dictionary_says(tmp_path):
+    """A folder with its own names, CRP in mg/dL and its own arm labels loads like the plain one."""
+    t = mini_tables()
+    plain = load(write_folder(tmp_path / "plain", t))
+    own = mini_tables()
+    for table in ("patients", "visits", "adverse_events"):
+        own[table]["header"] = ["SUBJID" if h == "patient_id" else h for h in own[table]["header"]]
+        for r in own[table]["rows"]:
+            r["SUBJID"] = r.pop("patient_id")
+    own["visits"]["header"] = ["CRP" if h == "crp_mg_l" else h for h in own["visits"]["header"]]
+    for r in own["visits"]["rows"]:
+        r["CRP"] = f"{float(r.pop('crp_mg_l')) / 10:.12g}"  # the same values in mg/dL
+    for r in own["patients"]["rows"]:
+        r["arm"] = {"MSCT": "UC-MSC", "control": "placebo"}[r["arm"]]
+    folder = write_folder(tmp_path / "own", own)
+    (folder / "dataset.yaml").write_text(
+        "columns:\n  SUBJID: patient_id\n  CRP: crp_mg_l\nunits:\n  crp_mg_l: mg/dL\n"
+        "arms:\n  UC-MSC: MSCT\n  placebo: control\n")
+    c = load(folder)
+    for table in ("patients", "visits", "adverse_events"):
+        pd.testing.assert_frame_equal(getattr(c, table), getattr(plain, table))
+    assert c.spec.units == {"crp_mg_l": "mg/dL"} and c.spec.arms["placebo"] == "control"
+
+
+def test_measured_lists_columns_with_at_least_one_value(tmp_path):
+    from analysis.io import das28_lab, measured, not_measured
+
+    t = mini_tables()
+    t["visits"]["header"] = [h for h in t["visits"]["header"] if h not in ("ifn_g", "esr_mm_h", "treg_pct")]
+    for r in t["visits"]["rows"]:
+        r["il_6"] = ""  # present, entirely empty
+        r["il_8"] = "<LLOQ"  # measured: every value below the limit
+    c = load(write_folder(tmp_path / "d", t))
+    m = measured(c)
+    assert "ifn_g" not in m and "il_6" not in m and "treg_pct" not in m and "esr_mm_h" not in m
+    assert "il_8" in m and "crp_mg_l" in m and m == c.available_columns("visits")
+    assert c.visits["ifn_g"].isna().all() and "ifn_g_flag" in c.visits.columns  # absent: added empty, as before
+    assert not_measured(c, ["tjc28", "ifn_g", "il_6", "il_8"]) == ["ifn_g", "il_6"]
+    assert das28_lab(c) == "crp"
+    assert "height_cm" in measured(c, "patients")
+    with pytest.raises(ValueError, match="`needed`"):
+        not_measured(c, ["no_such_column"])
+    with pytest.raises(TypeError, match="`needed`"):
+        not_measured(c, "ifn_g")
+    with pytest.raises(ValueError, match="`table`"):
+        measured(c, "labs")
+
+
+def test_the_worked_example_of_another_trial_loads():
+    from analysis.io import measured
+    from analysis.paths import default_data_dir
+
+    folder = default_data_dir().parent / "examples" / "other_trial"
+    c = load(folder)
+    d = c.design
+    assert (d.visit_weeks, d.response_week, d.final_week) == ((0, 2, 4, 8, 12, 24), 12, 24)
+    assert sorted(c.visits["week"].unique()) == [0, 2, 4, 8, 12, 24]
+    assert set(c.patients["arm"]) == {"MSCT", "control"}
+    assert c.adverse_events["week"].max() <= 24
+    assert set(measured(c)) == {"patient_id", "week", "tjc28", "sjc28", "esr_mm_h", "crp_mg_l", "patient_global_mm",
+                                "haq_di", "prednisone_mg_day", "il_6", "tnf_a", "ifn_g"}
+    raw = read_table(folder / "visits.csv", "visits")  # CRP recorded in mg/dL, loaded in mg/L
+    crp = pd.to_numeric(raw["CRP"]).to_numpy()
+    assert np.allclose(c.visits["crp_mg_l"].to_numpy(), crp * 10, rtol=1e-12)

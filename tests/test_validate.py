@@ -177,3 +177,161 @@ def test_million_visit_rows_validate_fast(tmp_path):
     elapsed = time.perf_counter() - t0
     assert [(p.row, p.column) for p in problems] == [(2 + k * 10_000, "haq_di") for k in range(100)]
     assert elapsed < 60, f"validation took {elapsed:.1f} s"
+
+
+# ----------------------------------------------------------------------------------------------
+# dataset.yaml: design, columns, units, arms (applied before the checks)
+# ----------------------------------------------------------------------------------------------
+def _rename(t: dict, table: str, old: str, new: str) -> None:
+    t[table]["header"] = [new if h == old else h for h in t[table]["header"]]
+    for r in t[table]["rows"]:
+        r[new] = r.pop(old)
+
+
+def _with_yaml(tmp_path, text: str, t: dict | None = None):
+    folder = write_folder(tmp_path / "d", t)
+    (folder / "dataset.yaml").write_text(text)
+    return folder
+
+
+@pytest.mark.parametrize("text, key, rule", [
+    ("design:\n  visit_weeks: [2, 4]\n", "design.visit_weeks", "must start with 0"),
+    ("design:\n  response_week: 5\n", "design.response_week", "is not one of the visit_weeks"),
+    ("design:\n  visit_weeks: [0, 12, 24]\n  final_week: 48\n", "design.final_week", "48 is not one of the visit_weeks"),
+    ("design:\n  visit_week: [0, 12]\n", "design.visit_week", "unknown key"),
+    ("design: [0, 12]\n", "design", "must be a mapping"),
+    ("columns:\n  CRP: crp\n", "columns.CRP", "'crp' is not a column of the data dictionary; did you mean 'crp_mg_l'"),
+    ("columns: CRP\n", "columns", "must be a mapping"),
+    ("units:\n  crp_mg_l: mg/mL\n", "units.crp_mg_l", "known units: 'mg/L', 'mg/dL'"),
+    ("units:\n  tjc28: dozens\n", "units.tjc28", "no unit conversions are known for tjc28"),
+    ("columns:\n  CRP: crp_mg_l\nunits:\n  CRP: mg/dL\n", "units.CRP", "write the dictionary's name 'crp_mg_l'"),
+    ("arms:\n  UC-MSC: MSC\n", "arms.UC-MSC", "one of 'MSCT', 'control'"),
+])
+def test_broken_dataset_yaml_is_one_problem_naming_key_and_rule(tmp_path, text, key, rule):
+    problems = validate_folder(_with_yaml(tmp_path, text))
+    assert len(problems) == 1, problems
+    (p,) = problems
+    assert p.file == "dataset.yaml" and p.severity == "error"
+    assert f"{key}: " in p.rule and rule in p.rule
+    assert p.rule.startswith("line ")  # where in the file
+
+
+def test_cli_exit_code_2_for_a_broken_dataset_yaml(tmp_path, capsys):
+    from analysis.cli import main
+
+    folder = _with_yaml(tmp_path, "units:\n  crp_mg_l: mg/mL\n")
+    assert main(["validate", str(folder)]) == 2
+    err = capsys.readouterr().err
+    assert "units.crp_mg_l" in err and "Traceback" not in err
+
+
+def test_visit_weeks_come_from_the_design(tmp_path):
+    t = mini_tables()  # visits at weeks 0, 12, 48
+    design = "design:\n  visit_weeks: [0, 6, 12]\n  response_week: 6\n"
+    problems = validate_folder(_with_yaml(tmp_path, design, t))
+    bad = [p for p in problems if p.column == "week" and p.severity == "error"]
+    assert [p.value for p in bad] == ["48"] * 4
+    assert "allowed: 0, 6, 12" in bad[0].rule
+    warn = [p.rule for p in problems if p.severity == "warning"]
+    assert any("no visit at all at week 6, the design's response week" in w for w in warn)
+    # week 48 is the paper's: no dataset.yaml, no problem; and the refusal of week 13 says how to declare one
+    t["visits"]["rows"][1]["week"] = "13"
+    (p,) = validate_folder(write_folder(tmp_path / "paper", t))
+    assert "declare it in dataset.yaml under design: visit_weeks" in p.rule
+
+
+def test_adverse_event_weeks_up_to_the_final_week(tmp_path):
+    t = mini_tables()
+    design = "design:\n  visit_weeks: [0, 12, 24, 48]\n  final_week: 24\n"
+    for r in t["adverse_events"]["rows"]:
+        r["week"] = "30"
+    problems = [p for p in validate_folder(_with_yaml(tmp_path, design, t)) if p.file == "adverse_events.csv"]
+    assert [(p.row, p.column) for p in problems] == [(2, "week"), (3, "week")]
+    assert "between 0 and 24" in problems[0].rule and "final week" in problems[0].rule
+
+
+def test_renamed_columns_in_any_table(tmp_path):
+    t = mini_tables()
+    for table in ("patients", "visits", "adverse_events"):
+        _rename(t, table, "patient_id", "SUBJID")
+    _rename(t, "visits", "crp_mg_l", "CRP")
+    t["visits"]["rows"][0]["CRP"] = "900"
+    folder = _with_yaml(tmp_path, "columns:\n  SUBJID: patient_id\n  CRP: crp_mg_l\n  NOPE: ifn_g\n", t)
+    problems = validate_folder(folder)
+    err = [p for p in problems if p.severity == "error"]
+    assert [(p.column, p.value) for p in err] == [("CRP (crp_mg_l)", "900")]  # the user's name and ours
+    warn = [p for p in problems if p.severity == "warning"]
+    assert len(warn) == 1 and "columns.NOPE: no table has a column 'NOPE'" in warn[0].rule
+
+
+def test_renaming_onto_an_existing_column_is_refused(tmp_path):
+    t = mini_tables()
+    t["visits"]["header"].append("CRP")
+    for r in t["visits"]["rows"]:
+        r["CRP"] = "1.0"
+    problems = validate_folder(_with_yaml(tmp_path, "columns:\n  CRP: crp_mg_l\n", t))
+    (p,) = problems
+    assert p.column == "CRP" and "also has a column 'crp_mg_l'" in p.rule
+
+
+def test_units_converted_before_the_range_check(tmp_path):
+    t = mini_tables()
+    for i, r in enumerate(t["visits"]["rows"]):
+        r["crp_mg_l"] = f"{1 + i / 10:g}"  # mg/dL
+    t["visits"]["rows"][1]["crp_mg_l"] = "60"  # 600 mg/L: out of range only after conversion
+    problems = validate_folder(_with_yaml(tmp_path, "units:\n  crp_mg_l: mg/dL\n", t))
+    (p,) = problems
+    assert (p.row, p.column) == (3, "crp_mg_l") and "between 0 and 500" in p.rule
+    assert p.value == "60 mg/dL = 600 mg/L"
+
+
+def test_undeclared_unit_that_looks_wrong_is_a_warning(tmp_path):
+    t = mini_tables()
+    for i, r in enumerate(t["visits"]["rows"]):
+        r["crp_mg_l"] = f"{0.5 + i / 10:g}"  # median 1.05: looks like mg/dL
+    problems = validate_folder(write_folder(tmp_path / "d", t))
+    (p,) = problems
+    assert p.severity == "warning" and p.column == "crp_mg_l" and "crp_mg_l: mg/dL" in p.rule
+
+
+def test_arm_labels_mapped(tmp_path):
+    t = mini_tables()
+    for r in t["patients"]["rows"]:
+        r["arm"] = {"MSCT": "UC-MSC", "control": "placebo"}[r["arm"]]
+    unmapped = validate_folder(write_folder(tmp_path / "raw", t))
+    assert {p.column for p in unmapped if p.severity == "error"} == {"arm"}
+    assert any("arms: in dataset.yaml" in p.rule for p in unmapped)
+    folder = _with_yaml(tmp_path, "arms:\n  UC-MSC: MSCT\n  placebo: control\n", t)
+    assert validate_folder(folder) == []
+
+
+def test_misspelt_top_level_key_is_a_warning(tmp_path):
+    problems = validate_folder(_with_yaml(tmp_path, "unit:\n  crp_mg_l: mg/dL\nresponse_week: 12\nsource: x\n"))
+    rules = [p.rule for p in problems]
+    assert all(p.severity == "warning" for p in problems) and len(rules) == 2
+    assert "did you mean 'units:'" in rules[0] and "write it under design:" in rules[1]
+
+
+def test_measures_are_optional_only_the_das28_is_required(tmp_path):
+    from analysis.dictionary import columns
+
+    t = mini_tables()
+    keep = {"patient_id", "week", "tjc28", "sjc28", "crp_mg_l", "patient_global_mm", "il_6"}
+    t["visits"]["header"] = [h for h in t["visits"]["header"] if h in keep]
+    for r in t["visits"]["rows"]:
+        r["il_6"] = ""  # present but entirely empty
+    assert validate_folder(write_folder(tmp_path / "crp_only", t)) == []  # the DAS28 takes CRP
+    t["visits"]["header"].remove("crp_mg_l")
+    problems = validate_folder(write_folder(tmp_path / "no_lab", t))
+    (p,) = problems
+    assert "'esr_mm_h' or 'crp_mg_l'" in p.rule and "DAS28" in p.rule
+    optional = [c.name for c in columns("visits") if not c.required]
+    assert "ifn_g" in optional and "tjc28" not in optional
+
+
+def test_das28_check_uses_crp_when_the_folder_has_no_esr(tmp_path):
+    t = mini_tables()
+    t["visits"]["header"].remove("esr_mm_h")
+    t["visits"]["rows"][0]["crp_mg_l"] = ""  # tjc28, sjc28, patient_global but no CRP: incomplete DAS28-CRP
+    (p,) = validate_folder(write_folder(tmp_path / "d", t))
+    assert p.row == 2 and "missing crp_mg_l" in p.rule
