@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import pandera.pandas as pa
 
-from .dictionary import TABLES, Column, columns, design_weeks
+from .design import Design
+from .dictionary import TABLES, Column, columns
 
 __all__ = ["schema", "schemas"]
 
@@ -31,11 +32,13 @@ def _checks(col: Column) -> list:
     return checks
 
 
-def schema(table: str) -> pa.DataFrameSchema:
+def schema(table: str, design: Design | None = None) -> pa.DataFrameSchema:
     """The pandera schema of one loaded table (``patients``, ``visits`` or ``adverse_events``).
 
     Required columns must exist; empty cells are allowed where the dictionary says ``missing_ok``; ranges,
     allowed values and grids (HAQ-DI steps of 0.125) are checked; key columns must be unique together.
+    The visit weeks and the last adverse-event week are ``design``'s (a cohort's ``cohort.design``; the
+    paper's by default).
 
     Examples
     --------
@@ -49,22 +52,20 @@ def schema(table: str) -> pa.DataFrameSchema:
     if table not in TABLES:
         raise ValueError(f"`table` must be one of {list(TABLES)}, got {table!r}")
     cols = {}
-    for col in columns(table):
+    for col in columns(table, design):
         checks = _checks(col)
-        if table == "visits" and col.name == "week":
-            checks = [pa.Check.isin(list(design_weeks()))]
         cols[col.name] = pa.Column(_DTYPES[col.type], checks=checks, nullable=col.missing_ok,
                                    required=col.required, coerce=False)
     key = {"patients": ["patient_id"], "visits": ["patient_id", "week"]}.get(table)
     return pa.DataFrameSchema(cols, unique=key, strict=False, name=table)
 
 
-def schemas() -> dict[str, pa.DataFrameSchema]:
-    """All three schemas, by table name.
+def schemas(design: Design | None = None) -> dict[str, pa.DataFrameSchema]:
+    """All three schemas, by table name (for ``design``, the paper's by default).
 
     Examples
     --------
     >>> sorted(schemas())
     ['adverse_events', 'patients', 'visits']
     """
-    return {t: schema(t) for t in TABLES}
+    return {t: schema(t, design) for t in TABLES}

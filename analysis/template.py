@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import csv
+import textwrap
 from pathlib import Path
 
 from analysis.dictionary import TABLES, columns, dictionary_table, load_dictionary
+from analysis.units import CONVERSIONS, known_units
 
 __all__ = ["write_template", "template_readme"]
 
@@ -28,31 +30,60 @@ def template_readme() -> str:
         "Fill in one row per patient (patients.csv), one row per patient and scheduled week (visits.csv)",
         "and one row per adverse event (adverse_events.csv; leave it with the header only if there were none).",
         "Keep the header row exactly as written. Save as CSV UTF-8 (comma-separated) or .xlsx",
-        "(one sheet, or a sheet named like the table). Then check the folder with:",
+        "(one sheet, or a sheet named like the table); SPSS (.sav), Stata (.dta) and SAS (.sas7bdat, .xpt)",
+        "files named like the tables (patients.sav, ...) are read too. One file per table.",
+        "Then check the folder with:",
         "",
         "    python -m analysis validate <this folder>",
         "",
         "Rules",
         "-----",
-        f"- Scheduled visit weeks: {', '.join(str(w) for w in d['design_weeks'])} (week 0 = baseline, before infusion).",
+        f"- Scheduled visit weeks: {', '.join(str(w) for w in d['design_weeks'])} (week 0 = baseline, before infusion),",
+        f"  response judged at week {d['response_week']}, last visit week {d['final_week']}: the paper's design. Another",
+        "  schedule goes into dataset.yaml (see below).",
+        "- Optional columns may be left out or left empty: a chapter section that needs them says so.",
+        "  visits.csv needs only patient_id, week and the DAS28 (tjc28, sjc28, patient_global_mm and",
+        "  esr_mm_h or crp_mg_l).",
         "- Leave a cell empty when a value is missing (do not write NA, NaN or -).",
         f"- Assay results below/above the limit of quantification: write {tok.get('below', '<LLOQ')} or "
         f"{tok.get('above', '>ULOQ')} (only in the columns that say so).",
         "- true/false columns accept true/false, 1/0 or yes/no.",
         "- Never add names, dates of birth, phone numbers, addresses or hospital numbers: such columns are refused.",
-        "- Optionally add dataset.yaml with metadata, e.g. 'synthetic: false' and 'source: ...'.",
+        "- Optionally add dataset.yaml with metadata, e.g. 'synthetic: false' and 'source: ...', and, to use",
+        "  your own files unchanged: the design, your column names, units and arm labels, e.g.",
+        "",
+        "      design:",
+        "        visit_weeks: [0, 2, 4, 8, 12, 24]",
+        "        response_week: 12",
+        "        final_week: 24",
+        "      columns:            # your name -> the dictionary's name (any table)",
+        "        CRP: crp_mg_l",
+        "      units:              # the unit your column is recorded in",
+        "        crp_mg_l: mg/dL",
+        "      arms:               # your labels -> MSCT / control",
+        "        UC-MSC: MSCT",
+        "        placebo: control",
+        "",
+        *textwrap.wrap("Units with known conversions (besides the dictionary's own): "
+                       + "; ".join(f"{c} in {', '.join(known_units(c)[1:])}" for c in _converted()) + ".",
+                       width=100, initial_indent="  ", subsequent_indent="  "),
         "",
     ]
     for name in TABLES:
         lines += [f"{name}.csv", "-" * (len(name) + 4)]
         for _, r in table[table["table"] == name].iterrows():
             unit = f" [{r['unit']}]" if r["unit"] else ""
-            need = "required" if r["required"] == "yes" else "optional"
+            need = ("optional" if r["required"] == "optional" else
+                    "required" if r["required"] == "yes" else r["required"].replace("`", "").replace("yes", "required"))
             empty = "may be empty" if r["empty allowed"] == "yes" else "must not be empty"
             allowed = f"; allowed: {r['allowed']}" if r["allowed"] else ""
             lines.append(f"- {r['column']} ({r['type']}{unit}; {need}, {empty}{allowed}): {r['description']}")
         lines.append("")
     return "\n".join(lines)
+
+
+def _converted() -> list[str]:
+    return list(dict.fromkeys(c.column for c in CONVERSIONS))
 
 
 def write_template(out_dir) -> list[Path]:

@@ -61,3 +61,12 @@ def test_week_outside_the_design_is_refused(cohort):
 
 def test_every_table_has_a_schema():
     assert sorted(schemas()) == ["adverse_events", "patients", "visits"]
+
+
+def test_the_other_trials_cohort_satisfies_its_designs_schema():
+    from pathlib import Path
+
+    c = load(Path(__file__).resolve().parents[1] / "data" / "examples" / "other_trial")
+    for table in ("patients", "visits", "adverse_events"):
+        schema(table, c.design).validate(getattr(c, table))
+    _fails("visits", c.visits)  # week 8 is not a visit of the paper's design
