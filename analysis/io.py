@@ -190,8 +190,9 @@ def read_table(path, table: str) -> pd.DataFrame:
     Every cell is a ``str`` (``dtype=str``, no NA conversion: empty cells are ``""``), with
     surrounding spaces removed; a UTF-8 byte-order mark is accepted. The index, named ``row``, is
     the row number a spreadsheet shows (header = 1). Fully blank rows are skipped. For ``.xlsx`` the
-    sheet named like ``table`` is used, or the only sheet. SPSS, Stata and SAS files are read with
-    value labels applied (:mod:`analysis.readers`).
+    sheet named like ``table`` is used, or the only sheet. SPSS, Stata and SAS files give their stored
+    codes, with the value labels in ``df.attrs["value_labels"]`` (:mod:`analysis.readers`; :func:`load`
+    applies them).
 
     Raises
     ------

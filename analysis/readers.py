@@ -7,9 +7,12 @@ rules then apply to every format.
 
 How cells become text:
 
-* value labels are applied (an SPSS ``arm`` coded 1/2 with labels ``UC-MSC``/``placebo`` reads as the
-  labels; map them with ``arms:`` in ``dataset.yaml``); a SAS ``.sas7bdat`` file takes its labels from a
-  catalog file of the same name (``visits.sas7bcat``) when there is one;
+* cells hold the stored codes, and the value labels travel beside the grid (``grid.attrs["value_labels"]``,
+  ``{column: {code text: label}}``); the validator replaces codes by labels in every column except the
+  numeric columns of the data dictionary (an SPSS ``arm`` coded 1/2 with labels ``UC-MSC``/``placebo``
+  reads as the labels, to be mapped with ``arms:`` in ``dataset.yaml``; a ``week`` coded 12 with the label
+  "Week 12" stays 12). A SAS ``.sas7bdat`` file takes its labels from a catalog file of the same name
+  (``visits.sas7bcat``) when there is one;
 * missing values (system- and user-defined) become empty cells;
 * whole numbers are written without decimals (``12.0`` -> ``12``), other numbers with the shortest text
   that reads back as the same double (``repr``), so a number survives the trip unchanged;
@@ -28,7 +31,9 @@ Examples
 >>> pyreadstat.write_sav(df, d / "patients.sav", variable_value_labels={"arm": {1.0: "MSCT", 2.0: "control"}})
 >>> grid, problems = read_stat_file(d / "patients.sav")
 >>> grid.values.tolist(), problems
-([['patient_id', 'arm', 'age'], ['P1', 'MSCT', '50'], ['P2', 'control', '']], [])
+([['patient_id', 'arm', 'age'], ['P1', '1', '50'], ['P2', '2', '']], [])
+>>> grid.attrs["value_labels"]
+{'arm': {'1': 'MSCT', '2': 'control'}}
 """
 from __future__ import annotations
 
@@ -116,16 +121,14 @@ def read_stat_file(path) -> tuple[pd.DataFrame | None, list]:
     try:
         import pyreadstat
 
-        if suffix == ".sas7bdat":  # labels live in a catalog file; given one, pyreadstat applies them
+        if suffix == ".sas7bdat":  # labels live in a catalog file of the same name
             catalog = _catalog(path)
-            kwargs = {"formats_as_category": False}
-            if catalog is not None:
-                kwargs["catalog_file"] = str(catalog)
+            kwargs = {} if catalog is None else {"catalog_file": str(catalog)}
         elif suffix == ".xpt":  # transport files carry no value labels
             kwargs = {}
-        else:  # user-defined missing values (e.g. 999) become missing, labels replace codes
-            kwargs = {"apply_value_formats": True, "formats_as_category": False, "user_missing": False}
-        df, _meta = getattr(pyreadstat, reader)(str(path), **kwargs)
+        else:  # user-defined missing values (e.g. 999) become missing
+            kwargs = {"user_missing": False}
+        df, meta = getattr(pyreadstat, reader)(str(path), **kwargs)
     except Exception as err:  # noqa: BLE001 - any unreadable file is a reported problem
         text = str(err).strip() or type(err).__name__
         return None, [Problem(path.name, None, None, None,
@@ -134,7 +137,11 @@ def read_stat_file(path) -> tuple[pd.DataFrame | None, list]:
     header = [str(c) for c in df.columns]
     cells = {i: np.concatenate([np.array([header[i]], dtype=object), _column_text(df.iloc[:, i]).to_numpy()])
              for i in range(df.shape[1])}
-    return pd.DataFrame(cells, index=range(len(df) + 1)), []
+    grid = pd.DataFrame(cells, index=range(len(df) + 1))
+    labels = getattr(meta, "variable_value_labels", None) or {}
+    grid.attrs["value_labels"] = {str(col): {cell_text(k): str(v) for k, v in sets.items()}
+                                  for col, sets in labels.items() if sets}
+    return grid, []
 
 
 def _catalog(path: Path) -> Path | None:

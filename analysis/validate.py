@@ -198,7 +198,11 @@ def _read(path: Path, table: str) -> tuple[pd.DataFrame | None, list[Problem]]:
         grid, problems = _read_csv(path)
     if grid is None:
         return None, problems
-    return _grid_to_frame(grid, fname)
+    labels = grid.attrs.get("value_labels") or {}
+    body, problems = _grid_to_frame(grid, fname)
+    if body is not None and labels:
+        body.attrs["value_labels"] = {k: v for k, v in labels.items() if k in body.columns}
+    return body, problems
 
 
 def _read_csv(path: Path) -> tuple[pd.DataFrame | None, list[Problem]]:
@@ -814,7 +818,7 @@ def _validate(data_dir) -> tuple[list[Problem], dict[str, tuple[Path, pd.DataFra
             continue
         seen_names |= set(df.columns)
         mine: list[Problem] = []
-        original = df
+        original = df = _apply_value_labels(table, df, dspec)
         df, renamed, converted = _apply_spec(table, df, dspec, _Out(path.name, mine))
         read[table] = (path, df)
         _check_table(table, df, _Out(path.name, mine), dspec)
@@ -876,6 +880,28 @@ def _meta_line(folder: Path, key: str) -> int | None:
 # ----------------------------------------------------------------------------------------------
 # dataset.yaml applied while reading: names, arm labels, units
 # ----------------------------------------------------------------------------------------------
+def _apply_value_labels(table: str, df: pd.DataFrame, dspec: DatasetSpec) -> pd.DataFrame:
+    """Codes -> labels (SPSS/Stata/SAS value labels), except in the dictionary's numeric columns.
+
+    A numeric column keeps its codes (a ``week`` coded 12 with the label "Week 12" stays 12); every
+    other column (``arm``, ``sex``, booleans, unknown columns) shows its labels, as the statistical
+    package does. The column's dictionary name is the one ``columns:`` gives it.
+    """
+    labels = df.attrs.pop("value_labels", None) if df.attrs else None
+    if not labels:
+        return df
+    types = {c.name: c.type for c in columns(table)}
+    rename = dspec.rename_for(list(labels))
+    changed = {}
+    for name, sets in labels.items():
+        if types.get(rename.get(name, name)) in ("int", "float"):
+            continue
+        changed[name] = _map_categories(df[name], lambda cats, sets=sets: cats.map(lambda v: sets.get(v, v)))
+    out = df.assign(**changed) if changed else df
+    out.attrs = {}
+    return out
+
+
 def _apply_spec(table: str, df: pd.DataFrame, dspec: DatasetSpec,
                 out: _Out) -> tuple[pd.DataFrame, dict[str, str], dict[str, str]]:
     """Rename columns, map arm labels and convert units as ``dataset.yaml`` says.

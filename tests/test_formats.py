@@ -94,7 +94,8 @@ def test_spss_value_labels_are_applied_and_arms_mapped(tmp_path):
     _write("sav", tmp_path, "patients", p,
            variable_value_labels={"arm": {1.0: "UC-MSC", 2.0: "placebo"}, "sex": {1.0: "F", 2.0: "M"}})
     grid, problems = read_stat_file(tmp_path / "patients.sav")
-    assert problems == [] and set(grid.iloc[1:, 1]) == {"UC-MSC", "placebo"}
+    assert problems == [] and set(grid.iloc[1:, 1]) == {"1", "2"}  # the codes, with their labels beside them
+    assert grid.attrs["value_labels"]["arm"] == {"1": "UC-MSC", "2": "placebo"}
     refused = validate_folder(tmp_path)
     assert any(p.column == "arm" and "arms:" in p.rule for p in refused)  # the hint names the key
     (tmp_path / "dataset.yaml").write_text("arms:\n  UC-MSC: MSCT\n  placebo: control\n")
@@ -102,6 +103,24 @@ def test_spss_value_labels_are_applied_and_arms_mapped(tmp_path):
     ref = load(default_data_dir())
     assert c.patients["arm"].tolist() == ref.patients["arm"].tolist()
     assert c.patients["sex"].tolist() == ref.patients["sex"].tolist()
+
+
+def test_labels_of_numeric_dictionary_columns_keep_the_codes(tmp_path):
+    """A week coded 12 with the label 'Week 12' stays 12; a boolean 0/1 labelled No/Yes reads as No/Yes."""
+    for t in ("patients", "visits"):
+        _write("dta", tmp_path, t, _typed_copy(t))
+    v = _typed_copy("visits").rename(columns={"week": "VISIT"})
+    weeks = {float(w): f"Week {w}" for w in (0, 1, 2, 3, 4, 12, 24, 48)}
+    _write("sav", tmp_path, "visits", v, variable_value_labels={"VISIT": weeks})
+    (tmp_path / "visits.dta").unlink()
+    ae = _typed_copy("adverse_events")
+    ae["serious"] = np.where(ae["serious"] == "true", 1.0, 0.0)
+    _write("sav", tmp_path, "adverse_events", ae, variable_value_labels={"serious": {0.0: "No", 1.0: "Yes"}})
+    (tmp_path / "dataset.yaml").write_text("columns:\n  VISIT: week\n")
+    c = load(tmp_path)
+    ref = load(default_data_dir())
+    assert c.visits["week"].tolist() == ref.visits["week"].tolist()
+    assert c.adverse_events["serious"].tolist() == ref.adverse_events["serious"].tolist()
 
 
 def test_user_defined_missing_values_become_empty(tmp_path):
