@@ -199,7 +199,8 @@ def _units_block(block: Any, columns_block: Any) -> dict[str, str]:
                     "after columns: has renamed yours)") if isinstance(renamed.get(col), str) else ""
             raise DatasetError(f"units.{col}", f"'{col}' is not a column of the data dictionary{hint}")
         if not isinstance(unit, str) or not unit.strip():
-            raise DatasetError(f"units.{col}", f"must be the unit the values are recorded in, such as 'mg/dL', got {unit!r}")
+            raise DatasetError(f"units.{col}",
+                               f"must be the unit the values are recorded in, such as 'mg/dL', got {unit!r}")
         if not _units.known_units(col):
             own = next(c.unit for t in TABLES for c in columns(t) if c.name == col)
             if _units.normalise_unit(unit) == _units.normalise_unit(own or ""):
