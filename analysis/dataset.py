@@ -71,7 +71,9 @@ class DatasetSpec:
     columns : dict
         User column name -> dictionary column name (``{}`` when absent).
     units : dict
-        Dictionary column -> the unit its values are recorded in, as written (``{}`` when absent).
+        Dictionary column -> the unit its values are recorded in, as written (``{}`` when absent). In
+        ``dataset.yaml`` a line may name the column by the dictionary's name or by a name of yours that
+        ``columns:`` maps.
     arms : dict
         User arm label -> ``"MSCT"`` or ``"control"`` (``{}`` when absent).
     """
@@ -194,24 +196,28 @@ def _units_block(block: Any, columns_block: Any) -> dict[str, str]:
     out: dict[str, str] = {}
     for col, unit in block.items():
         col = str(col).strip()
+        key = col
+        if col not in names and isinstance(renamed.get(col), str) and renamed[col] in names:
+            col = renamed[col]  # your own name, renamed under columns: -> the dictionary's name
         if col not in names:
-            hint = (f"; write the dictionary's name '{renamed[col]}' (units: uses the dictionary's names, "
-                    "after columns: has renamed yours)") if isinstance(renamed.get(col), str) else ""
-            raise DatasetError(f"units.{col}", f"'{col}' is not a column of the data dictionary{hint}")
+            raise DatasetError(f"units.{col}", f"'{col}' is not a column of the data dictionary (write the "
+                                               "dictionary's name, e.g. crp_mg_l, or a name you map under columns:)")
+        if col in out and key != col:
+            raise DatasetError(f"units.{key}", f"gives a second unit for {col}; keep one line per column")
         if not isinstance(unit, str) or not unit.strip():
-            raise DatasetError(f"units.{col}",
+            raise DatasetError(f"units.{key}",
                                f"must be the unit the values are recorded in, such as 'mg/dL', got {unit!r}")
         if not _units.known_units(col):
             own = next(c.unit for t in TABLES for c in columns(t) if c.name == col)
             if _units.normalise_unit(unit) == _units.normalise_unit(own or ""):
                 continue  # the dictionary's own unit: nothing to convert
-            raise DatasetError(f"units.{col}", f"no unit conversions are known for {col}; its values must be in "
+            raise DatasetError(f"units.{key}", f"no unit conversions are known for {col}; its values must be in "
                                                f"{own or 'the dictionary unit'}. Columns with known conversions: "
                                                + ", ".join(sorted({c.column for c in _units.CONVERSIONS})))
         try:
             _units.factor(col, unit)
         except _units.UnitError as err:
-            raise DatasetError(f"units.{col}", str(err)) from None
+            raise DatasetError(f"units.{key}", str(err)) from None
         out[col] = unit.strip()
     return out
 

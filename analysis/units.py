@@ -130,11 +130,15 @@ def normalise_unit(text: str) -> str:
     --------
     >>> normalise_unit(" mg/dL "), normalise_unit("µmol/L"), normalise_unit("cells/mcL"), normalise_unit("10^9 / L")
     ('mg/dl', 'umol/l', '/ul', '10^9/l')
+    >>> normalise_unit("g/100 mL"), normalise_unit("10³/µL"), normalise_unit("x10*9/L")
+    ('g/dl', '10^3/ul', '10^9/l')
     """
     if not isinstance(text, str):
         raise TypeError(f"`text` must be a str, got {text!r}")
     t = text.strip().lower().replace("μ", "u").replace("µ", "u").replace("mcl", "ul").replace("×", "x")
     t = "".join(t.split())
+    t = t.replace("10³", "10^3").replace("10⁹", "10^9").replace("³", "3").replace("10*", "10^")
+    t = t.replace("/100ml", "/dl").replace("mg%", "mg/dl")
     for canonical, spellings in _ALIASES.items():
         if t in spellings:
             return canonical

@@ -216,6 +216,10 @@ def test_mapped_columns_units_and_arms_load_as_the_dictionary_says(tmp_path):
     for table in ("patients", "visits", "adverse_events"):
         pd.testing.assert_frame_equal(getattr(c, table), getattr(plain, table))
     assert c.spec.units == {"crp_mg_l": "mg/dL"} and c.spec.arms["placebo"] == "control"
+    # units: may also name the column as the file does, when columns: maps that name
+    text = (folder / "dataset.yaml").read_text().replace("  crp_mg_l: mg/dL", "  CRP: mg/100 mL")
+    (folder / "dataset.yaml").write_text(text)
+    pd.testing.assert_frame_equal(load(folder).visits, plain.visits)
 
 
 def test_measured_lists_columns_with_at_least_one_value(tmp_path):

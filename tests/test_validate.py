@@ -204,7 +204,8 @@ def _with_yaml(tmp_path, text: str, t: dict | None = None):
     ("columns: CRP\n", "columns", "must be a mapping"),
     ("units:\n  crp_mg_l: mg/mL\n", "units.crp_mg_l", "known units: 'mg/L', 'mg/dL'"),
     ("units:\n  tjc28: dozens\n", "units.tjc28", "no unit conversions are known for tjc28"),
-    ("columns:\n  CRP: crp_mg_l\nunits:\n  CRP: mg/dL\n", "units.CRP", "write the dictionary's name 'crp_mg_l'"),
+    ("units:\n  CRP: mg/dL\n", "units.CRP", "not a column of the data dictionary (write the dictionary's name"),
+    ("columns:\n  CRP: crp_mg_l\nunits:\n  crp_mg_l: mg/dL\n  CRP: mg/dL\n", "units.CRP", "a second unit"),
     ("arms:\n  UC-MSC: MSC\n", "arms.UC-MSC", "one of 'MSCT', 'control'"),
 ])
 def test_broken_dataset_yaml_is_one_problem_naming_key_and_rule(tmp_path, text, key, rule):
