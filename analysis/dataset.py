@@ -202,7 +202,7 @@ def _units_block(block: Any, columns_block: Any) -> dict[str, str]:
         if col not in names:
             raise DatasetError(f"units.{col}", f"'{col}' is not a column of the data dictionary (write the "
                                                "dictionary's name, e.g. crp_mg_l, or a name you map under columns:)")
-        if col in out and key != col:
+        if col in out:
             raise DatasetError(f"units.{key}", f"gives a second unit for {col}; keep one line per column")
         if not isinstance(unit, str) or not unit.strip():
             raise DatasetError(f"units.{key}",
