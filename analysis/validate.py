@@ -640,7 +640,9 @@ def _check_table(table: str, df: pd.DataFrame, out: _Out, dspec: DatasetSpec | N
                     "hospital numbers (use the pseudonymous patient_id only)")
             continue
         close = difflib.get_close_matches(name.lower(), list(spec), n=1, cutoff=0.75)
-        hint = f"; did you mean '{close[0]}'?" if close else ""
+        hint = (f"; did you mean '{close[0]}'?" if close else
+                "; if it is one of the dictionary's columns under another name, map it under columns: in "
+                "dataset.yaml")
         out.add(None, name, None, f"unknown column, ignored (not in the data dictionary){hint}", "warning")
     for name, c in spec.items():
         if c.required and name not in df.columns:
