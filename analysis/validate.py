@@ -168,7 +168,7 @@ def _plural(n: int, word: str) -> str:
 # Locating and reading files (shared with analysis.io)
 # ----------------------------------------------------------------------------------------------
 def _locate(data_dir: Path, table: str) -> tuple[Path | None, list[Problem]]:
-    """The file holding ``table`` in ``data_dir`` (``.csv`` or ``.xlsx``), or None with the problems."""
+    """The file holding ``table`` in ``data_dir`` (any suffix of ``_SUFFIXES``), or None with the problems."""
     entries = [p for p in data_dir.iterdir() if p.is_file()]
     found = [p for p in entries if p.stem.lower() == table and p.suffix.lower() in _SUFFIXES]
     if len(found) == 1:
@@ -1005,8 +1005,9 @@ def validate_folder(data_dir) -> list[Problem]:
     Parameters
     ----------
     data_dir : str or Path
-        Folder with ``patients``, ``visits`` and ``adverse_events`` as ``.csv`` or ``.xlsx``, and
-        optionally ``dataset.yaml``.
+        Folder with ``patients``, ``visits`` and ``adverse_events`` as ``.csv``, ``.xlsx``, ``.sav``,
+        ``.dta``, ``.sas7bdat`` or ``.xpt``, and optionally ``dataset.yaml`` (design, column names, units,
+        arm labels: :mod:`analysis.dataset`).
 
     Returns
     -------
