@@ -59,6 +59,8 @@ __all__ = [
     "load_margins",
     "load_published",
     "mean_ci",
+    "paired_changes",
+    "values_at",
     "paper_text",
     "quote_in_paper",
     "read_claims",
@@ -392,6 +394,50 @@ def _is_nan(x) -> bool:
         return False
 
 
+# --------------------------------------------------------------------------------------------- data helpers
+def values_at(visits: pd.DataFrame, column: str, *, week: int, group: str | None = None) -> np.ndarray:
+    """Finite values of ``column`` at ``week`` (optionally in one ``group``).
+
+    Examples
+    --------
+    >>> v = pd.DataFrame({"week": [0, 4, 4], "group": ["R", "R", "C"], "x": [1.0, 2.0, 3.0]})
+    >>> values_at(v, "x", week=4, group="R").tolist()
+    [2.0]
+    """
+    if column not in visits.columns:
+        return np.array([], dtype=float)
+    sel = visits["week"].eq(week)
+    if group is not None:
+        sel &= visits["group"].eq(group)
+    x = pd.to_numeric(visits.loc[sel, column], errors="coerce").to_numpy(float)
+    return x[np.isfinite(x)]
+
+
+def paired_changes(visits: pd.DataFrame, column: str, *, after: int, before: int = 0, group: str | None = None,
+                   patients=None) -> np.ndarray:
+    """Per-patient ``column`` at ``after`` minus at ``before`` (patients with both), optionally in one group.
+
+    Examples
+    --------
+    >>> v = pd.DataFrame({"patient_id": ["a", "a", "b", "b", "c"], "week": [0, 4, 0, 4, 0],
+    ...                   "group": ["R"] * 5, "x": [1.0, 3.0, 2.0, 2.5, 1.0]})
+    >>> paired_changes(v, "x", after=4).tolist()
+    [2.0, 0.5]
+    """
+    if column not in visits.columns:
+        return np.array([], dtype=float)
+    v = visits if group is None else visits.loc[visits["group"].eq(group)]
+    if patients is not None:
+        v = v.loc[v["patient_id"].isin(list(patients))]
+    wide = (v.loc[v["week"].isin([before, after])]
+            .assign(_y=lambda d: pd.to_numeric(d[column], errors="coerce"))
+            .pivot_table(index="patient_id", columns="week", values="_y", aggfunc="first"))
+    if before not in wide.columns or after not in wide.columns:
+        return np.array([], dtype=float)
+    d = (wide[after] - wide[before]).to_numpy(float)
+    return d[np.isfinite(d)]
+
+
 # --------------------------------------------------------------------------------------------- log
 class ClaimLog:
     """Judge the published claims of one chapter and write ``results/<chapter>/claims.csv``.
@@ -417,7 +463,7 @@ class ClaimLog:
     >>> log = ClaimLog("disease_activity")
     >>> log.check_count("activity.responders_n", 28)
     'reproduced'
-    >>> log.check_wilson("activity.response_rate", 20, 52)
+    >>> log.check_wilson("activity.response_rate", 24, 52)
     'reproduced'
     >>> log.check_ci("activity.das28_decrease_responders_12w", estimate=-2.0, low=-2.5, high=-1.5)
     'reproduced'
@@ -836,6 +882,216 @@ class ClaimLog:
         """
         return self.not_testable(claim_id, f"the paper's week {paper_week} has no corresponding visit in this "
                                            f"design (visits {design.describe_weeks()})")
+
+    # ---- several intervals for one claim
+    def check_versus_others(self, claim_id: str, visits: pd.DataFrame, column: str, *, weeks,
+                            reference: str = "Responder", others=("Non-responder", "Control"),
+                            expected: str | None = None) -> str:
+        """Judge "the reference group differs from every other group" at visits the paper does not name.
+
+        Every (visit, other group) difference ``mean(reference) − mean(other)`` gets a Welch interval at
+        1 − alpha/m, m = visits × other groups (Bonferroni). Reproduced when at some visit the intervals
+        against all other groups lie on the claimed side of 0; not reproduced when no visit does and some
+        interval lies on the other side; inconclusive otherwise.
+
+        Examples
+        --------
+        >>> v = pd.DataFrame({"group": ["Responder"] * 4 + ["Control"] * 4, "week": [4] * 8,
+        ...                   "x": [1.0, 1.2, 0.9, 1.1, 3.0, 3.2, 2.9, 3.1]})
+        >>> ClaimLog("disease_activity").check_versus_others(
+        ...     "activity.crp_responders_better_12w", v, "x", weeks=[4], others=("Control",))
+        'reproduced'
+        """
+        claim = self._claim(claim_id, ("direction", "significant"))
+        side = self._expected_side(claim, expected)
+        weeks = [int(w) for w in weeks]
+        m = max(1, len(weeks) * len(others))
+        conf = 1 - self.alpha / m
+        rule = (f"reproduced if at some visit the {100 * conf:.4g} % Welch CIs of {reference} − each of "
+                f"{', '.join(others)} all lie {'above' if side == 'increase' else 'below'} 0 (visits {', '.join(map(str, weeks))}; "
+                f"Bonferroni over {m} intervals); not reproduced if none does and some CI lies on the other side; "
+                "inconclusive otherwise")
+        good, bad, best, any_ci = [], False, None, False
+        for w in weeks:
+            ref = values_at(visits, column, week=w, group=reference)
+            cis = [welch_ci(ref, values_at(visits, column, week=w, group=o), conf) for o in others]
+            if any(_is_nan(c[1]) for c in cis):
+                continue
+            any_ci = True
+            on_side = [(c[1] > 0) if side == "increase" else (c[2] < 0) for c in cis]
+            wrong = [(c[2] < 0) if side == "increase" else (c[1] > 0) for c in cis]
+            bad = bad or any(wrong)
+            worst = min(cis, key=lambda c: c[0] if side == "increase" else -c[0])
+            if all(on_side):
+                good.append(w)
+            if best is None or (all(on_side) and not best[2]) or (all(on_side) == best[2] and
+                    (worst[0] > best[1][0] if side == "increase" else worst[0] < best[1][0])):
+                best = (w, worst, all(on_side))
+        if not any_ci:
+            return self._record(claim, f"no visit with {reference} and every comparison group", NOT_TESTABLE, rule)
+        w, c, _ = best
+        text = (f"{'on the claimed side at week(s) ' + ', '.join(map(str, good)) if good else 'no visit on the claimed side'}; "
+                f"least favourable comparison at week {w}: {_fmt_num(c[0])}, {_fmt_ci(c[1], c[2], conf)}")
+        verdict = REPRODUCED if good else NOT_REPRODUCED if bad else INCONCLUSIVE
+        return self._record(claim, text, verdict, rule)
+
+    def check_changes(self, claim_id: str, items, *, expected: str | None = None, what: str = "") -> str:
+        """Judge one claim over several within-patient changes (visits, steps or subgroups), Bonferroni.
+
+        ``items`` is a list of ``(label, changes)``. Each mean change gets a t interval at 1 − alpha/m.
+        Reproduced when some interval lies on the claimed side of 0 and none on the other; not
+        reproduced when some lies on the other side and none on the claimed one; otherwise inconclusive.
+
+        Examples
+        --------
+        >>> log = ClaimLog("ifng")
+        >>> log.check_changes("ifng.ratio_rise_after_ifng", [("a", [0.3, 0.4, 0.5, 0.35]), ("b", [0.1, -0.1, 0.0])])
+        'reproduced'
+        """
+        claim = self._claim(claim_id, ("direction", "significant"))
+        side = self._expected_side(claim, expected)
+        items = [(str(lab), v) for lab, v in items]
+        m = max(1, len(items))
+        conf = 1 - self.alpha / m
+        rule = (f"reproduced if some {100 * conf:.4g} % CI of the mean change lies {'above' if side == 'increase' else 'below'} "
+                f"0 and none on the other side (Bonferroni over {m} interval(s){': ' + what if what else ''}); "
+                "not reproduced if the reverse; inconclusive otherwise")
+        parts, on, off = [], 0, 0
+        for lab, v in items:
+            est, lo, hi, n = mean_ci(v, conf)
+            if _is_nan(lo):
+                parts.append(f"{lab}: n = {n}")
+                continue
+            parts.append(f"{lab}: {_fmt_num(est)} [{_fmt_num(lo)}, {_fmt_num(hi)}], n = {n}")
+            up, down = lo > 0, hi < 0
+            on += (up if side == "increase" else down)
+            off += (down if side == "increase" else up)
+        if not any("[" in p for p in parts):
+            return self._record(claim, "; ".join(parts) or "no changes", NOT_TESTABLE, rule + " (fewer than 2 patients)")
+        verdict = REPRODUCED if on and not off else NOT_REPRODUCED if off and not on else INCONCLUSIVE
+        return self._record(claim, "; ".join(parts), verdict, rule)
+
+    def check_equivalence_all(self, claim_id: str, items, *, margin: float, margin_source: str) -> str:
+        """Judge "no change at any visit" by equivalence at every visit (intersection–union test).
+
+        ``items`` is a list of ``(label, changes)``. Reproduced when every visit's (1 − 2·alpha) interval lies
+        inside ±margin (each TOST at alpha; the intersection–union test needs no multiplicity correction);
+        not reproduced when some visit's (1 − alpha/m) interval lies wholly beyond the margin (Bonferroni);
+        otherwise inconclusive.
+
+        Examples
+        --------
+        >>> log = ClaimLog("inflammation")
+        >>> log.check_equivalence_all("inflammation.il8_no_change", [("w4", [0.01, -0.02, 0.0, 0.01])],
+        ...                           margin=0.5, margin_source="hand")
+        'reproduced'
+        """
+        claim = self._claim(claim_id, ("not_significant",))
+        m = max(1, len(items))
+        rule = (f"TOST at every visit: reproduced if each {100 * (1 - 2 * self.alpha):.4g} % CI lies within "
+                f"±{_fmt_num(margin)} (margin {margin_source}; intersection–union, no correction needed); "
+                f"not reproduced if some {100 * (1 - self.alpha / m):.4g} % CI (Bonferroni over {m}) lies wholly "
+                "beyond the margin; inconclusive otherwise")
+        if _is_nan(margin) or margin <= 0 or not items:
+            return self._record(claim, "margin or visits missing", NOT_TESTABLE, rule)
+        ok, bad, worst, parts = True, False, None, []
+        for lab, v in items:
+            est, lo, hi, n = mean_ci(v, 1 - 2 * self.alpha)
+            _, wlo, whi, _ = mean_ci(v, 1 - self.alpha / m)
+            if _is_nan(lo):
+                return self._record(claim, f"{lab}: fewer than 2 patients", NOT_TESTABLE, rule)
+            ok = ok and lo > -margin and hi < margin
+            bad = bad or wlo > margin or whi < -margin
+            width = max(abs(lo), abs(hi))
+            if worst is None or width > worst[0]:
+                worst = (width, lab, est, lo, hi)
+        _, lab, est, lo, hi = worst
+        text = (f"widest at {lab}: {_fmt_num(est)}, {_fmt_ci(lo, hi, 1 - 2 * self.alpha)}; margin ±{_fmt_num(margin)}; "
+                f"{m} visit(s)")
+        verdict = REPRODUCED if ok else NOT_REPRODUCED if bad else INCONCLUSIVE
+        return self._record(claim, text, verdict, rule)
+
+    def check_correlations(self, claim_id: str, items, *, expected: str | None = None, strength: float = 0.0,
+                           method: str = "pearson") -> str:
+        """Judge a claimed association within each group (never pooled across groups one variable defines).
+
+        ``items`` is a list of ``(label, x, y)``. Each correlation gets a Fisher-z interval at 1 − alpha/m.
+        ``expected`` "decrease" means a negative association. Reproduced when in every group the interval
+        excludes 0 on the claimed side and the estimate reaches ``strength`` (|r| ≥ strength); not
+        reproduced when in some group the interval excludes the claimed strength (or lies on the other
+        side of 0); otherwise inconclusive.
+
+        Examples
+        --------
+        >>> x = list(range(10)); y = [-v + (v % 2) * 0.1 for v in x]
+        >>> ClaimLog("ifng").check_correlations("ifng.delta_das28_related", [("all", x, y)], strength=0.5)
+        'reproduced'
+        """
+        claim = self._claim(claim_id, ("direction", "significant", "qualitative"))
+        side = expected or claim["expected"]
+        if side not in ("increase", "decrease"):
+            side = "increase"
+        sign = 1.0 if side == "increase" else -1.0
+        m = max(1, len(items))
+        conf = 1 - self.alpha / m
+        z = float(_st.norm.ppf(0.5 + conf / 2))
+        rule = (f"{method.title()} r within each group; reproduced if every {100 * conf:.4g} % Fisher-z CI lies "
+                f"{'above' if sign > 0 else 'below'} 0 and r {'≥' if sign > 0 else '≤'} {sign * strength:g}; "
+                f"not reproduced if some CI excludes that strength; inconclusive otherwise (Bonferroni over {m})")
+        parts, good, bad, any_ok = [], True, False, False
+        for lab, x, y in items:
+            d = pd.DataFrame({"x": pd.to_numeric(pd.Series(list(x)), errors="coerce"),
+                              "y": pd.to_numeric(pd.Series(list(y)), errors="coerce")}).dropna()
+            n = len(d)
+            if n < 4 or d["x"].std() == 0 or d["y"].std() == 0:
+                parts.append(f"{lab}: n = {n}")
+                good = False
+                continue
+            r = float(d["x"].corr(d["y"], method=method))
+            r = max(min(r, 0.999999), -0.999999)
+            half = z / math.sqrt(n - 3)
+            lo, hi = math.tanh(math.atanh(r) - half), math.tanh(math.atanh(r) + half)
+            any_ok = True
+            parts.append(f"{lab}: r = {r:.2f} [{lo:.2f}, {hi:.2f}], n = {n}")
+            s_lo, s_hi = (lo, hi) if sign > 0 else (-hi, -lo)  # on the claimed scale
+            good = good and s_lo > 0 and sign * r >= strength
+            bad = bad or s_hi < strength or s_hi < 0
+        if not any_ok:
+            return self._record(claim, "; ".join(parts), NOT_TESTABLE, rule + " (fewer than 4 patients in a group)")
+        verdict = REPRODUCED if good else NOT_REPRODUCED if bad else INCONCLUSIVE
+        return self._record(claim, "; ".join(parts), verdict, rule)
+
+    def check_share(self, claim_id: str, successes: int, total: int, *, above: float | None = None,
+                    below: float | None = None, what: str = "") -> str:
+        """Judge "most / few" by the (1 − alpha) Wilson interval of a share against a stated bound.
+
+        With ``above=b``: reproduced if the interval lies above ``b``, not reproduced if below, else
+        inconclusive; ``below=b`` the mirror.
+
+        Examples
+        --------
+        >>> ClaimLog("ifng").check_share("ifng.high_in_responders", 25, 28, above=0.5)
+        'reproduced'
+        >>> ClaimLog("ifng").check_share("ifng.low_in_nonresponders", 3, 24, below=0.25)
+        'inconclusive'
+        """
+        claim = self._claim(claim_id)
+        if (above is None) == (below is None):
+            raise ValueError("give exactly one of `above` and `below`")
+        conf = 1 - self.alpha
+        bound = above if above is not None else below
+        rule = (f"reproduced if the {100 * conf:.4g} % Wilson CI of the share{' ' + what if what else ''} lies "
+                f"{'above' if above is not None else 'below'} {bound:g}; not reproduced if wholly on the other side; "
+                "inconclusive otherwise")
+        if total <= 0:
+            return self._record(claim, "no patients", NOT_TESTABLE, rule)
+        lo, hi = _wilson(int(successes), int(total), conf)
+        text = f"{successes}/{total} ({successes / total:.2f}), Wilson CI {lo:.2f}–{hi:.2f}"
+        if above is not None:
+            verdict = REPRODUCED if lo > above else NOT_REPRODUCED if hi < above else INCONCLUSIVE
+        else:
+            verdict = REPRODUCED if hi < below else NOT_REPRODUCED if lo > below else INCONCLUSIVE
+        return self._record(claim, text, verdict, rule)
 
     def judged(self, claim_id: str) -> bool:
         """True when ``claim_id`` already has a verdict in this log."""
