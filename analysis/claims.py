@@ -623,7 +623,7 @@ class ClaimLog:
         >>> log.check_ci("immune.anticcp_decrease_responders", estimate=-3.0, low=-6.0, high=0.0)
         'inconclusive'
         """
-        claim = self._claim(claim_id, ("direction", "significant"))
+        claim = self._claim(claim_id, ("direction", "significant", "qualitative"))
         side = self._expected_side(claim, expected)
         if isinstance(tests, bool) or int(tests) < 1:
             raise ValueError(f"`tests` is {tests!r}; a whole number >= 1 is required")
@@ -693,7 +693,7 @@ class ClaimLog:
         >>> log.check_direction("activity.das28_decrease_responders_12w", estimate=-2.1, p=0.3)
         'inconclusive'
         """
-        claim = self._claim(claim_id, ("direction", "significant"))
+        claim = self._claim(claim_id, ("direction", "significant", "qualitative"))
         if low is not None and high is not None:
             return self.check_ci(claim_id, estimate=estimate, low=low, high=high, detail=detail)
         if p is None:
@@ -902,7 +902,7 @@ class ClaimLog:
         ...     "activity.crp_responders_better_12w", v, "x", weeks=[4], others=("Control",))
         'reproduced'
         """
-        claim = self._claim(claim_id, ("direction", "significant"))
+        claim = self._claim(claim_id, ("direction", "significant", "qualitative"))
         side = self._expected_side(claim, expected)
         weeks = [int(w) for w in weeks]
         m = max(1, len(weeks) * len(others))
@@ -924,14 +924,16 @@ class ClaimLog:
             worst = min(cis, key=lambda c: c[0] if side == "increase" else -c[0])
             if all(on_side):
                 good.append(w)
-            if best is None or (all(on_side) and not best[2]) or (all(on_side) == best[2] and
-                    (worst[0] > best[1][0] if side == "increase" else worst[0] < best[1][0])):
-                best = (w, worst, all(on_side))
+                if best is None or not best[2]:
+                    best = (w, worst, True)
+            elif best is None or (not best[2] and (worst[0] > best[1][0] if side == "increase" else worst[0] < best[1][0])):
+                best = (w, worst, False)
         if not any_ci:
             return self._record(claim, f"no visit with {reference} and every comparison group", NOT_TESTABLE, rule)
         w, c, _ = best
         text = (f"{'on the claimed side at week(s) ' + ', '.join(map(str, good)) if good else 'no visit on the claimed side'}; "
-                f"least favourable comparison at week {w}: {_fmt_num(c[0])}, {_fmt_ci(c[1], c[2], conf)}")
+                f"{'first such' if good else 'most favourable'} week {w}, smaller of the differences: {_fmt_num(c[0])}, "
+                f"{_fmt_ci(c[1], c[2], conf)}")
         verdict = REPRODUCED if good else NOT_REPRODUCED if bad else INCONCLUSIVE
         return self._record(claim, text, verdict, rule)
 
@@ -948,7 +950,7 @@ class ClaimLog:
         >>> log.check_changes("ifng.ratio_rise_after_ifng", [("a", [0.3, 0.4, 0.5, 0.35]), ("b", [0.1, -0.1, 0.0])])
         'reproduced'
         """
-        claim = self._claim(claim_id, ("direction", "significant"))
+        claim = self._claim(claim_id, ("direction", "significant", "qualitative"))
         side = self._expected_side(claim, expected)
         items = [(str(lab), v) for lab, v in items]
         m = max(1, len(items))
@@ -974,7 +976,8 @@ class ClaimLog:
     def check_equivalence_all(self, claim_id: str, items, *, margin: float, margin_source: str) -> str:
         """Judge "no change at any visit" by equivalence at every visit (intersection–union test).
 
-        ``items`` is a list of ``(label, changes)``. Reproduced when every visit's (1 − 2·alpha) interval lies
+        ``items`` is a list of ``(label, changes)``, or ``(label, a, b[, margin])`` for a difference of two
+        groups (Welch) with its own margin. Reproduced when every visit's (1 − 2·alpha) interval lies
         inside ±margin (each TOST at alpha; the intersection–union test needs no multiplicity correction);
         not reproduced when some visit's (1 − alpha/m) interval lies wholly beyond the margin (Bonferroni);
         otherwise inconclusive.
@@ -989,25 +992,33 @@ class ClaimLog:
         claim = self._claim(claim_id, ("not_significant",))
         m = max(1, len(items))
         rule = (f"TOST at every visit: reproduced if each {100 * (1 - 2 * self.alpha):.4g} % CI lies within "
-                f"±{_fmt_num(margin)} (margin {margin_source}; intersection–union, no correction needed); "
+                f"±{'margin' if _is_nan(margin) else _fmt_num(margin)} (margin {margin_source}; intersection–union, no correction needed); "
                 f"not reproduced if some {100 * (1 - self.alpha / m):.4g} % CI (Bonferroni over {m}) lies wholly "
                 "beyond the margin; inconclusive otherwise")
-        if _is_nan(margin) or margin <= 0 or not items:
+        own = all(len(item) > 3 for item in items)
+        if not items or (not own and (_is_nan(margin) or margin <= 0)):
             return self._record(claim, "margin or visits missing", NOT_TESTABLE, rule)
-        ok, bad, worst, parts = True, False, None, []
-        for lab, v in items:
-            est, lo, hi, n = mean_ci(v, 1 - 2 * self.alpha)
-            _, wlo, whi, _ = mean_ci(v, 1 - self.alpha / m)
-            if _is_nan(lo):
-                return self._record(claim, f"{lab}: fewer than 2 patients", NOT_TESTABLE, rule)
-            ok = ok and lo > -margin and hi < margin
-            bad = bad or wlo > margin or whi < -margin
-            width = max(abs(lo), abs(hi))
-            if worst is None or width > worst[0]:
-                worst = (width, lab, est, lo, hi)
-        _, lab, est, lo, hi = worst
-        text = (f"widest at {lab}: {_fmt_num(est)}, {_fmt_ci(lo, hi, 1 - 2 * self.alpha)}; margin ±{_fmt_num(margin)}; "
-                f"{m} visit(s)")
+        ok, bad, worst = True, False, None
+        for item in items:
+            lab, v = item[0], item[1]
+            other = item[2] if len(item) > 2 else None
+            mg = float(item[3]) if len(item) > 3 else float(margin)
+            if other is None:
+                est, lo, hi, _ = mean_ci(v, 1 - 2 * self.alpha)
+                _, wlo, whi, _ = mean_ci(v, 1 - self.alpha / m)
+            else:
+                est, lo, hi, _, _ = welch_ci(v, other, 1 - 2 * self.alpha)
+                _, wlo, whi, _, _ = welch_ci(v, other, 1 - self.alpha / m)
+            if _is_nan(lo) or _is_nan(mg) or mg <= 0:
+                return self._record(claim, f"{lab}: fewer than 2 values or no margin", NOT_TESTABLE, rule)
+            ok = ok and lo > -mg and hi < mg
+            bad = bad or wlo > mg or whi < -mg
+            used = max(abs(lo), abs(hi)) / mg
+            if worst is None or used > worst[0]:
+                worst = (used, lab, est, lo, hi, mg)
+        _, lab, est, lo, hi, mg = worst
+        text = (f"closest to its margin: {lab}: {_fmt_num(est)}, {_fmt_ci(lo, hi, 1 - 2 * self.alpha)}, margin "
+                f"±{_fmt_num(mg)}; {m} comparison(s)")
         verdict = REPRODUCED if ok else NOT_REPRODUCED if bad else INCONCLUSIVE
         return self._record(claim, text, verdict, rule)
 
