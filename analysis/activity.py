@@ -1102,9 +1102,10 @@ def judge_claims(log, derived, *, design=None, visits: pd.DataFrame | None = Non
     --------
     >>> from analysis.claims import ClaimLog
     >>> from analysis.derive import derive
-    >>> from analysis.simulate import simulate
+    >>> from analysis.io import load
+    >>> from analysis.paths import default_data_dir
     >>> log = ClaimLog("disease_activity")
-    >>> t = judge_claims(log, derive(simulate(seed=1)))
+    >>> t = judge_claims(log, derive(load(default_data_dir())))
     >>> t.set_index("claim_id").loc["activity.das28_decrease_responders_12w", "verdict"], len(log.missing())
     ('holds by construction', 0)
     """

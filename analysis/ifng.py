@@ -1102,8 +1102,9 @@ def judge_claims(log, derived, *, profile: pd.DataFrame, design=None, threshold:
     --------
     >>> from analysis.claims import ClaimLog
     >>> from analysis.derive import derive
-    >>> from analysis.simulate import simulate
-    >>> d = derive(simulate(seed=1))
+    >>> from analysis.io import load
+    >>> from analysis.paths import default_data_dir
+    >>> d = derive(load(default_data_dir()))
     >>> prof = ifng_profile(d.visits)
     >>> log = ClaimLog("ifng")
     >>> t = judge_claims(log, d, profile=prof)

@@ -903,9 +903,10 @@ def judge_claims(log, derived, *, design=None, visits: pd.DataFrame | None = Non
     --------
     >>> from analysis.claims import ClaimLog
     >>> from analysis.derive import derive
-    >>> from analysis.simulate import simulate
+    >>> from analysis.io import load
+    >>> from analysis.paths import default_data_dir
     >>> log = ClaimLog("immune")
-    >>> t = judge_claims(log, derive(simulate(seed=1)))
+    >>> t = judge_claims(log, derive(load(default_data_dir())))
     >>> len(log.missing()), t.set_index("claim_id").loc["immune.msc_regulate_homeostasis", "basis"]
     (0, 'interpretation')
     """

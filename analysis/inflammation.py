@@ -833,9 +833,10 @@ def judge_claims(log, derived, *, design=None, visits: pd.DataFrame | None = Non
     --------
     >>> from analysis.claims import ClaimLog
     >>> from analysis.derive import derive
-    >>> from analysis.simulate import simulate
+    >>> from analysis.io import load
+    >>> from analysis.paths import default_data_dir
     >>> log = ClaimLog("inflammation")
-    >>> t = judge_claims(log, derive(simulate(seed=1)))
+    >>> t = judge_claims(log, derive(load(default_data_dir())))
     >>> len(log.missing()), t.set_index("claim_id").loc["inflammation.major_mechanisms", "verdict"]
     (0, 'not testable with these data')
     """

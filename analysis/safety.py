@@ -957,10 +957,11 @@ def judge_claims(log, derived, *, design=None, adverse_events: pd.DataFrame | No
     --------
     >>> from analysis.claims import ClaimLog
     >>> from analysis.derive import derive
-    >>> from analysis.simulate import simulate
-    >>> t = simulate(seed=1)
+    >>> from analysis.io import load
+    >>> from analysis.paths import default_data_dir
+    >>> t = load(default_data_dir())
     >>> log = ClaimLog("safety")
-    >>> out = judge_claims(log, derive(t), adverse_events=t["adverse_events"])
+    >>> out = judge_claims(log, derive(t), adverse_events=t.adverse_events)
     >>> out.set_index("claim_id").loc["safety.labs_indicate_immune_improvement", "basis"], len(log.missing())
     ('interpretation', 0)
     """
