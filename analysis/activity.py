@@ -1199,9 +1199,12 @@ def judge_claims(log, derived, *, design=None, visits: pd.DataFrame | None = Non
             log.not_in_design(cid, 12, design)
     else:
         d = paired_changes(visits, "das28", after=resp_w, group="Responder")
-        log.by_construction("activity.das28_decrease_responders_12w",
-                            "a responder is a patient whose DAS28 fell by more than 0.6 by the response week (EULAR)",
-                            f"mean change {np.mean(d):.2f} at week {resp_w} (n = {len(d)})" if len(d) else "")
+        if len(d):
+            log.by_construction("activity.das28_decrease_responders_12w",
+                                "a responder is a patient whose DAS28 fell by more than 0.6 by the response week (EULAR)",
+                                f"mean change {np.mean(d):.2f} at week {resp_w} (n = {len(d)})")
+        else:
+            log.not_testable("activity.das28_decrease_responders_12w", "no responder in these data")
         for col, cid in (("haq_di", "activity.haq_decrease_responders_12w"),
                          ("esr_mm_h", "activity.esr_decrease_responders_12w"),
                          ("crp_mg_l", "activity.crp_decrease_responders_12w")):
@@ -1209,17 +1212,24 @@ def judge_claims(log, derived, *, design=None, visits: pd.DataFrame | None = Non
                 log.check_change(cid, paired_changes(visits, col, after=resp_w, group="Responder"),
                                  detail=f"week 0 to {resp_w} (the paper's week 12), responders")
         d = paired_changes(visits, "das28", after=resp_w, group="Non-responder")
-        log.by_construction("activity.no_improvement_nonresponders",
-                            "a non-responder is a patient whose DAS28 did not fall enough by the response week (EULAR)",
-                            f"mean change {np.mean(d):.2f} at week {resp_w} (n = {len(d)})" if len(d) else "")
+        if len(d):
+            log.by_construction("activity.no_improvement_nonresponders",
+                                "a non-responder is a patient whose DAS28 did not fall enough by the response week (EULAR)",
+                                f"mean change {np.mean(d):.2f} at week {resp_w} (n = {len(d)})")
+        else:
+            log.not_testable("activity.no_improvement_nonresponders", "no non-responder in these data")
         margin, src = equivalence_margin("das28")
         log.check_equivalence("activity.no_improvement_controls",
                               paired_changes(visits, "das28", after=resp_w, group="Control"),
                               margin=margin, margin_source=src, one_sided="no_decrease",
                               detail=f"DAS28 week 0 to {resp_w} (the paper's week 12), controls")
-        log.by_construction("activity.responders_better_than_others_12w",
-                            "responders are selected for a DAS28 that fell to a low level by the response week; "
-                            "a lower DAS28 than the other groups follows largely from that selection")
+        if n_resp and (n_non or int((group == "Control").sum())):
+            log.by_construction("activity.responders_better_than_others_12w",
+                                "responders are selected for a DAS28 that fell to a low level by the response week; "
+                                "a lower DAS28 than the other groups follows largely from that selection")
+        else:
+            log.not_testable("activity.responders_better_than_others_12w", "the responder group or both other groups "
+                                                                          "are empty in these data")
         early = [w for w in design.post_weeks if w < resp_w]
         if early:
             log.check_changes("activity.rapid_improvement",
