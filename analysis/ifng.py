@@ -1089,7 +1089,8 @@ def judge_claims(log, derived, *, profile: pd.DataFrame, design=None, threshold:
 
     Notes
     -----
-    "Generally high" in responders: the Wilson interval of the share above the threshold lies above 1/2;
+    "Rapid efficacy" in the Before subgroup: its Treg/Th17 ratio rises from baseline at some visit of the
+    early window (intervals, Bonferroni over those visits). "Generally high" in responders: the Wilson interval of the share above the threshold lies above 1/2;
     "remained low" in non-responders: below 1/4. Peak difference: Welch interval. Fig. 5b–e: in the Before
     and After subgroups, each patient's change from the previous visit to the visits 2 and 3 weeks after
     the patient's rise, Bonferroni over the four intervals. ΔDAS28–ΔIFN-γ: within the response and
@@ -1144,6 +1145,18 @@ def judge_claims(log, derived, *, profile: pd.DataFrame, design=None, threshold:
         log.check_changes(cid, _steps_after_rise(visits, resp, marker, design.visit_weeks), expected=side,
                           what="Before and After subgroups × 2 and 3 weeks after each patient's rise, versus the "
                                "previous visit")
+    # rapid efficacy in the Before subgroup: the ratio's change from baseline at the early visits (Bonferroni)
+    cid = "ifng.rapid_efficacy_before"
+    early = [w for w in design.early_weeks if w > 0]
+    before_ids = resp.loc[resp["subgroup"].eq("Before"), "patient_id"]
+    if not early:
+        log.not_in_design(cid, 4, design)
+    elif not log.missing_columns(cid, visits, ["treg_th17_ratio"]):
+        from .claims import paired_changes
+
+        log.check_changes(cid, [(f"week {w}", paired_changes(visits, "treg_th17_ratio", after=w, patients=before_ids))
+                                for w in early], expected="increase",
+                          what=f"Before subgroup's Treg/Th17 ratio change from baseline at weeks {', '.join(map(str, early))}")
     # ΔDAS28 vs ΔIFN-γ, within groups
     if resp_w is None:
         log.not_in_design("ifng.delta_das28_related", 12, design)

@@ -425,7 +425,7 @@ CHANGE_CLAIMS = {  # chapter -> claims of a change in a marker over time
                "immune.ratio_reversed_responders"],
     "inflammation": ["inflammation.il6_decrease_responders", "inflammation.tnfa_decrease_responders",
                      "inflammation.il10_increase_week4"],
-    "ifng": ["ifng.ratio_rise_after_ifng", "ifng.il10_rise_after_ifng", "ifng.il6_fall_after_ifng",
+    "ifng": ["ifng.rapid_efficacy_before", "ifng.ratio_rise_after_ifng", "ifng.il10_rise_after_ifng", "ifng.il6_fall_after_ifng",
              "ifng.tnfa_fall_after_ifng"],
 }
 MARKERS = ["anti_ccp_u_ml", "rf_iu_ml", "treg_pct", "th17_pct", "il_1b", "il_2r", "il_6", "il_8", "il_10",
