@@ -20,7 +20,9 @@ The rules (one per kind of claim; a null effect passes a rule of change no more 
   the (1 − alpha) Wilson interval of the reproduced proportion. **Exact counts** stay exact.
 * **holds by construction** (:meth:`ClaimLog.by_construction`): follows from how groups are defined;
   the reason is stated and the claim is never counted as reproduced.
-* **not testable with these data** (:meth:`ClaimLog.not_testable`, :meth:`ClaimLog.missing_columns`). :meth:`ClaimLog.write` writes ``results/<chapter>/claims.csv`` with
+* **not testable with these data** (:meth:`ClaimLog.not_testable`, :meth:`ClaimLog.missing_columns`).
+
+:meth:`ClaimLog.write` writes ``results/<chapter>/claims.csv`` with
 every claim of the chapter exactly once, and :func:`collect` / :func:`summary` build the scorecard.
 
 Registry columns
@@ -1107,6 +1109,45 @@ class ClaimLog:
     def judged(self, claim_id: str) -> bool:
         """True when ``claim_id`` already has a verdict in this log."""
         return claim_id in self._rows
+
+    def verdict(self, claim_id: str) -> str:
+        """The verdict recorded for ``claim_id`` ("" when not judged yet).
+
+        Examples
+        --------
+        >>> log = ClaimLog("safety")
+        >>> log.verdict("safety.no_gvhd"), log.check_count("safety.no_gvhd", 0), log.verdict("safety.no_gvhd")
+        ('', 'reproduced', 'reproduced')
+        """
+        return self._rows.get(claim_id, {}).get("verdict", "")
+
+    def has_claim(self, claim_id: str) -> bool:
+        """True when ``claim_id`` is a claim of this chapter in the registry."""
+        return claim_id in self._claims.index
+
+    def kind(self, claim_id: str) -> str:
+        """The registry's ``kind`` of ``claim_id`` (``KeyError`` for a claim of another chapter)."""
+        return str(self._claim(claim_id)["kind"])
+
+    def annotate(self, claim_id: str, *, note: str = "", rule_prefix: str = "") -> None:
+        """Add context to a judged claim without changing its verdict: ``note`` after the reproduced text,
+        ``rule_prefix`` before the rule (e.g. "testable part of an interpretation").
+
+        Examples
+        --------
+        >>> log = ClaimLog("safety")
+        >>> _ = log.check_count("safety.no_gvhd", 0)
+        >>> log.annotate("safety.no_gvhd", note="MSCT arm")
+        >>> log.table().loc[0, "reproduced"]
+        '0; MSCT arm'
+        """
+        if claim_id not in self._rows:
+            raise KeyError(f"`claim_id` {claim_id!r} has no verdict yet; judge it before annotating")
+        row = self._rows[claim_id]
+        if note:
+            row["reproduced"] = f"{row['reproduced']}; {note}" if row["reproduced"] else note
+        if rule_prefix:
+            row["rule"] = f"{rule_prefix}: {row['rule']}"
 
     # ---- output
     def table(self) -> pd.DataFrame:

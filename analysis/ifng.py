@@ -1090,7 +1090,8 @@ def judge_claims(log, derived, *, profile: pd.DataFrame, design=None, threshold:
     Notes
     -----
     "Rapid efficacy" in the Before subgroup: its Treg/Th17 ratio rises from baseline at some visit of the
-    early window (intervals, Bonferroni over those visits). "Generally high" in responders: the Wilson interval of the share above the threshold lies above 1/2;
+    early window (intervals, Bonferroni over those visits). "Generally high" in responders: the Wilson
+    interval of the share above the threshold lies above 1/2;
     "remained low" in non-responders: below 1/4. Peak difference: Welch interval. Fig. 5b–e: in the Before
     and After subgroups, each patient's change from the previous visit to the visits 2 and 3 weeks after
     the patient's rise, Bonferroni over the four intervals. ΔDAS28–ΔIFN-γ: within the response and
@@ -1167,8 +1168,8 @@ def judge_claims(log, derived, *, profile: pd.DataFrame, design=None, threshold:
         pooled = profile[["das28_change_12", "delta_ifng"]].dropna()
         if len(pooled) > 3:
             r = float(pooled["das28_change_12"].corr(pooled["delta_ifng"]))
-            log._rows["ifng.delta_das28_related"]["reproduced"] += (
-                f"; pooled r = {r:.2f} across groups that ΔDAS28 defines (not counted)")
+            log.annotate("ifng.delta_das28_related",
+                         note=f"pooled r = {r:.2f} across groups that ΔDAS28 defines (not counted)")
     # prediction
     rule = ("reproduced if the 95% bootstrap CI of the AUC of baseline IFN-γ (measured before the response window) "
             "lies above 0.5; not reproduced if it lies below or at 0.5 entirely; inconclusive otherwise. The week "
@@ -1185,10 +1186,11 @@ def judge_claims(log, derived, *, profile: pd.DataFrame, design=None, threshold:
         holds = None if pd.isna(lo) else True if lo > 0.5 else False if hi <= 0.5 else None
         log.check_true("ifng.predicts_response", holds, text, rule=rule)
     # chapter's qualitative rules
-    handled = set(log._rows)
+    handled = {cid for cid in (getattr(row, "claim_id", None) for row in
+                                (qualitative.itertuples() if qualitative is not None else [])) if log.judged(cid)}
     if qualitative is not None:
         for row in qualitative.itertuples():
-            if row.claim_id in handled or row.claim_id not in log._claims.index:
+            if row.claim_id in handled or not log.has_claim(row.claim_id):
                 continue
             if row.testable:
                 log.check_true(row.claim_id, row.holds, row.reproduced, rule=row.rule)
@@ -1199,7 +1201,7 @@ def judge_claims(log, derived, *, profile: pd.DataFrame, design=None, threshold:
         if not log.judged(cid):
             log.not_testable(cid, "the chapter's qualitative rules were not supplied")
     log.not_testable("ifng.ido_in_vitro", "an in vitro experiment on MSCs; no such data in the cohort")
-    prec = log._rows.get("ifng.precedes_improvement", {}).get("verdict", "")
+    prec = log.verdict("ifng.precedes_improvement")
     log.not_testable("ifng.inflammation_before_effect",
                      "an interpretation of the order of events; the order itself is ifng.precedes_improvement "
                      f"({prec or 'not judged'})")

@@ -921,8 +921,7 @@ def judge_claims(log, derived, *, design=None, visits: pd.DataFrame | None = Non
         ch = _per_patient_change(visits, cols, after=week, group="Responder")
         log.check_correlations(cid, [(f"Δratio vs Δ{c}", ch["treg_th17_ratio"], ch[c]) for c in cols[1:]],
                                expected="decrease")
-        log._rows[cid]["rule"] = ("testable part of an interpretation, within responders (week 0 to "
-                                  f"{week}): " + log._rows[cid]["rule"])
+        log.annotate(cid, rule_prefix=f"testable part of an interpretation, within responders (week 0 to {week})")
     log.not_testable("inflammation.major_mechanisms",
                      "an interpretation: mechanisms need experiments that isolate them; the data hold none")
     return log.table()

@@ -980,7 +980,7 @@ def judge_claims(log, derived, *, design=None, adverse_events: pd.DataFrame | No
     for r in labs.itertuples():
         for grp, suffix in (("Responder", "responder"), ("Non-responder", "nonresponder")):
             cid = f"safety.t1_{_short_lab(r.lab)}_{suffix}"
-            if cid not in log._claims.index:
+            if not log.has_claim(cid):
                 continue
             if after is None:
                 log.not_in_design(cid, 48, design)
@@ -989,7 +989,7 @@ def judge_claims(log, derived, *, design=None, adverse_events: pd.DataFrame | No
                 continue
             ch = paired_changes(visits, r.lab, after=after, group=grp)
             where = f"week 0 to {after} (the paper's 48 weeks), {grp.lower()}s"
-            kind = log._claims.loc[cid, "kind"]
+            kind = log.kind(cid)
             if kind == "significant":
                 log.check_change(cid, ch, detail=where)
             else:
