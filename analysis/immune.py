@@ -29,6 +29,7 @@ __all__ = [
     "GROUPS",
     "ULOQ_RULES",
     "anova_per_visit",
+    "judge_claims",
     "apply_uloq_rule",
     "baseline_ratio_check",
     "censoring_counts",
@@ -862,3 +863,106 @@ def marker_figure(visits: pd.DataFrame, *, dvs, groups=GROUPS, ncols: int = 2):
             ax.set_visible(False)
         fig.tight_layout()
     return fig
+
+
+# --------------------------------------------------------------------------------------------- claims
+def judge_claims(log, derived, *, design=None, visits: pd.DataFrame | None = None, after_week: int | None = None,
+                 detail: str = "") -> pd.DataFrame:
+    """Judge every claim of the immune chapter on a :class:`analysis.claims.ClaimLog`.
+
+    Parameters
+    ----------
+    log : ClaimLog
+        The chapter's log (``page.claims``).
+    derived : Derived
+        ``derive(cohort)``.
+    design : Design, optional
+        Default ``derived.design``.
+    visits : DataFrame, optional
+        Visits after the chapter's ULOQ rule (default ``derived.visits``).
+    after_week : int, optional
+        The "after MSCT" visit (the paper names none); default the design's response week
+        (``design.paper_week(12)``).
+    detail : str
+        Appended to the before/after rows (e.g. the ULOQ rule).
+
+    Returns
+    -------
+    DataFrame
+        ``log.table()`` after judging.
+
+    Notes
+    -----
+    Decreases and increases: (1 − alpha) interval of the responders' mean paired change. "Not
+    statistically significant": equivalence within half the responders' baseline SD (TOST), never p ≥
+    alpha. Comparisons with the no-response and control groups (Fig. 3c, the & marks of Fig. 3d) name no
+    visit: every visit after baseline is judged, Bonferroni. "Low ratio in all patients": every patient's
+    baseline ratio below the responders' mean at the after visit (the paper gives no reference value).
+
+    Examples
+    --------
+    >>> from analysis.claims import ClaimLog
+    >>> from analysis.derive import derive
+    >>> from analysis.io import load
+    >>> from analysis.paths import default_data_dir
+    >>> log = ClaimLog("immune")
+    >>> t = judge_claims(log, derive(load(default_data_dir())))
+    >>> len(log.missing()), t.set_index("claim_id").loc["immune.msc_regulate_homeostasis", "basis"]
+    (0, 'interpretation')
+    """
+    from .claims import INCONCLUSIVE, NOT_REPRODUCED, REPRODUCED, equivalence_margin, paired_changes, values_at
+    from .design import Design
+
+    design = design or getattr(derived, "design", None) or Design()
+    visits = derived.visits if visits is None else visits
+    after = design.paper_week(12) if after_week is None else int(after_week)
+    where = f"responders, week 0 to {after}" + (f", {detail}" if detail else "")
+    verdicts = {}
+    for col, dec, ns in (("anti_ccp_u_ml", "immune.anticcp_decrease_responders", "immune.anticcp_not_significant"),
+                         ("rf_iu_ml", "immune.rf_decrease_responders", "immune.rf_not_significant")):
+        if after is None or after not in design.visit_weeks:
+            verdicts[dec] = log.not_in_design(dec, 12, design)
+            log.not_in_design(ns, 12, design)
+            continue
+        if log.missing_columns(dec, visits, [col]):
+            log.missing_columns(ns, visits, [col])
+            verdicts[dec] = None
+            continue
+        ch = paired_changes(visits, col, after=after, group="Responder")
+        verdicts[dec] = log.check_change(dec, ch, detail=where)
+        margin, src = equivalence_margin(col, values_at(visits, col, week=0, group="Responder"))
+        log.check_equivalence(ns, ch, margin=margin, margin_source=src, detail=where)
+    both = [verdicts.get("immune.anticcp_decrease_responders"), verdicts.get("immune.rf_decrease_responders")]
+    if all(v in (REPRODUCED, NOT_REPRODUCED, INCONCLUSIVE) for v in both):
+        holds = True if all(v == REPRODUCED for v in both) else False if NOT_REPRODUCED in both else None
+        log.check_true("immune.autoantibody_profile_improved", holds, f"anti-CCP: {both[0]}; RF: {both[1]}",
+                       rule="reproduced if both the anti-CCP and the RF decrease are reproduced; not reproduced if "
+                            "either is contradicted; inconclusive otherwise")
+    else:
+        log.not_testable("immune.autoantibody_profile_improved", "anti-CCP or RF cannot be judged with these data")
+    for col, cid, side in (("treg_pct", "immune.treg_higher_responders", "increase"),
+                           ("th17_pct", "immune.th17_lower_responders", "decrease"),
+                           ("treg_th17_ratio", "immune.ratio_vs_others_responders", "increase")):
+        if not log.missing_columns(cid, visits, [col]):
+            log.check_versus_others(cid, visits, col, weeks=design.post_weeks, expected=side)
+    cid = "immune.ratio_low_baseline_all"
+    if after is None:
+        log.not_in_design(cid, 12, design)
+        log.not_in_design("immune.ratio_reversed_responders", 12, design)
+    elif not log.missing_columns(cid, visits, ["treg_th17_ratio"]):
+        base = values_at(visits, "treg_th17_ratio", week=0)
+        ref = values_at(visits, "treg_th17_ratio", week=after, group="Responder")
+        if len(base) and len(ref):
+            k = int((base < ref.mean()).sum())
+            log.check_true(cid, k == len(base), f"{k} of {len(base)} patients below {ref.mean():.2f} at baseline",
+                           rule=f"reproduced if every patient's baseline ratio lies below the responders' mean at week "
+                                f"{after} (the level reached; the paper gives no reference value)")
+        else:
+            log.not_testable(cid, f"no baseline ratios or no responder ratios at week {after}")
+        log.check_change("immune.ratio_reversed_responders",
+                         paired_changes(visits, "treg_th17_ratio", after=after, group="Responder"), detail=where)
+    else:
+        log.missing_columns("immune.ratio_reversed_responders", visits, ["treg_th17_ratio"])
+    log.not_testable("immune.msc_regulate_homeostasis",
+                     "an interpretation: a role of MSCs in immune homeostasis needs experiments the data do not hold")
+    return log.table()

@@ -39,6 +39,7 @@ __all__ = [
     "lab_change_row",
     "lab_long",
     "lab_view",
+    "judge_claims",
     "lab_worsening",
     "table1_claims",
     "published_table1",
@@ -881,3 +882,169 @@ def ae_count(summary: pd.DataFrame, measure: str, *, arm: str | None = None, wha
     if arm is not None:
         sel &= summary["arm"].eq(arm)
     return int(summary.loc[sel, what].sum())
+
+
+# --------------------------------------------------------------------------------------------- claims
+def _lab_worsening_verdict(visits: pd.DataFrame, *, after: int, alpha: float, groups=("Responder", "Non-responder")):
+    """Whether any safety lab worsened beyond its margin in the MSCT groups: (holds or None, text).
+
+    For each lab and group, "worse" is the direction away from the middle of the normal range as seen
+    from the group's baseline mean. Holds (``True``) when every lab's (1 − 2·alpha) bound in that direction
+    stays within half a baseline SD (one-sided tests; intersection–union); ``False`` when some (1 − alpha/m)
+    interval lies wholly beyond it (Bonferroni over the m lab × group pairs); otherwise ``None``.
+    """
+    from .claims import equivalence_margin, mean_ci, paired_changes, values_at
+
+    labs = safety_labs()
+    pairs = [(r, g) for r in labs.itertuples() for g in groups if r.lab in visits.columns]
+    m = max(1, len(pairs))
+    ok, bad, worst, n = True, [], None, 0
+    for r, g in pairs:
+        base = values_at(visits, r.lab, week=0, group=g)
+        ch = paired_changes(visits, r.lab, after=after, group=g)
+        margin, _ = equivalence_margin(r.lab, base)
+        _, lo, hi, k = mean_ci(ch, 1 - 2 * alpha)
+        _, wlo, whi, _ = mean_ci(ch, 1 - alpha / m)
+        if k < 2 or not np.isfinite(margin) or margin <= 0 or not np.isfinite(lo):
+            continue
+        n += 1
+        up_is_worse = base.mean() >= (r.normal_low + r.normal_high) / 2
+        bound, far = (hi, wlo) if up_is_worse else (-lo, -whi)
+        ok = ok and bound < margin
+        if far > margin:
+            bad.append(f"{r.label} ({g})")
+        share = bound / margin
+        if worst is None or share > worst[0]:
+            worst = (share, f"{r.label} ({g})")
+    if not n:
+        return None, "no MSCT group has labs at both visits", False
+    text = (f"{n} lab × group changes; closest to its margin in the worsening direction: {worst[1]} "
+            f"({100 * worst[0]:.0f} % of the margin)" + (f"; worse beyond the margin: {', '.join(bad)}" if bad else ""))
+    return (True if ok else False if bad else None), text, True
+
+
+def judge_claims(log, derived, *, design=None, adverse_events: pd.DataFrame | None = None,
+                 ae_summary: pd.DataFrame | None = None, flow: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Judge every claim of the safety chapter on a :class:`analysis.claims.ClaimLog`.
+
+    Parameters
+    ----------
+    log : ClaimLog
+        The chapter's log (``page.claims``); its ``alpha`` is used.
+    derived : Derived
+        ``derive(cohort)``.
+    design : Design, optional
+        Default ``derived.design``; Table 1 compares week 0 with ``design.paper_week(48)``.
+    adverse_events : DataFrame, optional
+        The cohort's adverse events (used when ``ae_summary`` is not given).
+    ae_summary, flow : DataFrame, optional
+        :func:`adverse_event_summary` and :func:`trial_flow` outputs (computed when omitted).
+
+    Returns
+    -------
+    DataFrame
+        ``log.table()`` after judging.
+
+    Notes
+    -----
+    Table 1: a starred change is judged by the (1 − alpha) interval of the mean paired change; an
+    unstarred row ("not significant") by equivalence (TOST) within half the group's baseline SD, never by
+    p ≥ alpha. "No significant abnormalities" is judged on the laboratory tests only (chest radiography,
+    urine analysis and ECG are not in the data): no lab may worsen, away from its normal range, by more
+    than half a baseline SD (one-sided tests).
+
+    Examples
+    --------
+    >>> from analysis.claims import ClaimLog
+    >>> from analysis.derive import derive
+    >>> from analysis.io import load
+    >>> from analysis.paths import default_data_dir
+    >>> t = load(default_data_dir())
+    >>> log = ClaimLog("safety")
+    >>> out = judge_claims(log, derive(t), adverse_events=t.adverse_events)
+    >>> out.set_index("claim_id").loc["safety.labs_indicate_immune_improvement", "basis"], len(log.missing())
+    ('interpretation', 0)
+    """
+    from .claims import equivalence_margin, paired_changes, values_at
+    from .design import Design
+
+    design = design or getattr(derived, "design", None) or Design()
+    visits, patients = derived.visits, derived.patients
+    after = design.paper_week(48)
+    if flow is None:
+        flow = trial_flow(patients)
+    if ae_summary is None and adverse_events is not None:
+        ae_summary = adverse_event_summary(adverse_events, patients, infusion_weeks=(0,))
+
+    labs = safety_labs()
+    for r in labs.itertuples():
+        for grp, suffix in (("Responder", "responder"), ("Non-responder", "nonresponder")):
+            cid = f"safety.t1_{_short_lab(r.lab)}_{suffix}"
+            if not log.has_claim(cid):
+                continue
+            if after is None:
+                log.not_in_design(cid, 48, design)
+                continue
+            if log.missing_columns(cid, visits, [r.lab]):
+                continue
+            ch = paired_changes(visits, r.lab, after=after, group=grp)
+            where = f"week 0 to {after} (the paper's 48 weeks), {grp.lower()}s"
+            kind = log.kind(cid)
+            if kind == "significant":
+                log.check_change(cid, ch, detail=where)
+            else:
+                margin, src = equivalence_margin(r.lab, values_at(visits, r.lab, week=0, group=grp))
+                log.check_equivalence(cid, ch, margin=margin, margin_source=src, detail=where)
+
+    has_msct = bool((patients["arm"] == "MSCT").any())
+    if has_msct and ae_summary is not None:
+        log.check_count("safety.no_serious_ae", ae_count(ae_summary, "serious adverse event", arm="MSCT", what="n_events"))
+        log.check_count("safety.fever_chills_n", ae_count(ae_summary, "fever/chills after infusion", arm="MSCT"))
+        log.check_count("safety.no_gvhd", ae_count(ae_summary, "GVHD", arm="MSCT"))
+    else:
+        for cid in ("safety.no_serious_ae", "safety.fever_chills_n", "safety.no_gvhd"):
+            log.not_testable(cid, "no MSCT patient or no adverse-event table in these data")
+    if has_msct:
+        log.check_count("safety.table1_n_nonresponder",
+                        int(flow.query("stage == 'analysed' and group == 'Non-responder'")["n"].sum()))
+        log.check_count("safety.table1_n_responder",
+                        int(flow.query("stage == 'analysed' and group == 'Responder'")["n"].sum()))
+    else:
+        for cid in ("safety.table1_n_nonresponder", "safety.table1_n_responder"):
+            log.not_testable(cid, "no patient was randomised to MSCT in these data")
+    if ae_summary is not None:
+        log.check_count("safety.no_serious_infections", ae_count(ae_summary, "serious infection"))
+        log.check_count("safety.no_infectious_complications", ae_count(ae_summary, "infection"))
+    else:
+        for cid in ("safety.no_serious_infections", "safety.no_infectious_complications"):
+            log.not_testable(cid, "no adverse-event table in these data")
+    for cid in ("safety.fever_max_39c", "safety.fever_resolved_3h"):
+        log.not_testable(cid, "the data record neither temperature nor duration of a reaction")
+
+    rule = ("judged on the laboratory tests only (chest radiography, urine analysis and ECG are not in the data): "
+            "reproduced if no lab worsens, away from its normal range, by half a baseline SD or more (each "
+            f"{100 * (1 - 2 * log.alpha):.4g} % bound within the margin; intersection–union); not reproduced if some "
+            "Bonferroni interval lies wholly beyond it; inconclusive otherwise")
+    if after is None:
+        log.not_in_design("safety.no_routine_abnormalities", 48, design)
+        holds, text, tested = None, "", False
+    else:
+        holds, text, tested = _lab_worsening_verdict(visits, after=after, alpha=log.alpha)
+        if tested:
+            log.check_true("safety.no_routine_abnormalities", holds, text, rule=rule)
+        else:
+            log.not_testable("safety.no_routine_abnormalities", text)
+    log.not_testable("safety.labs_indicate_immune_improvement",
+                     "an interpretation: the data cannot show that these lab changes reflect immune function")
+    if has_msct and ae_summary is not None and tested:
+        n_sae = ae_count(ae_summary, "serious adverse event", arm="MSCT", what="n_events")
+        ok = None if holds is None else (n_sae == 0 and holds)
+        if n_sae:
+            ok = False
+        log.check_true("safety.msct_safe_feasible", ok,
+                       f"{n_sae} serious adverse event(s) in MSCT; labs: {text}",
+                       rule="reproduced if the MSCT arm has no serious adverse event and no lab worsened beyond its "
+                            "margin (as safety.no_routine_abnormalities); inconclusive when the labs cannot tell")
+    else:
+        log.not_testable("safety.msct_safe_feasible", "needs MSCT patients, adverse events and labs at both visits")
+    return log.table()

@@ -109,7 +109,8 @@ def test_consistency_checks_on_hand_registry():
             "activity.lost_responders": 0, "activity.relapse_n": 1, "activity.response_rate": 0.6,
             "activity.nonresponse_rate": 0.4, "activity.relapse_pct": 0.2, "ifng.before_subgroup_n": 2,
             "ifng.after_subgroup_n": 4, "activity.prednisone_reduced_n": 7,
-            "safety.table1_n_nonresponder": 3, "safety.table1_n_responder": 6}
+            "safety.table1_n_nonresponder": 3, "safety.table1_n_responder": 6, "activity.lost_controls": 2,
+            "activity.improved_with_less_drug_n": 6}
     reg = pd.DataFrame({"claim_id": list(vals), "expected": [str(v) for v in vals.values()]})
     out = A.consistency_checks(reg).set_index("check_id")
     assert out.loc["audit.response_rate_rounding", "consistent"]        # 6/10 = 60 %
@@ -120,6 +121,10 @@ def test_consistency_checks_on_hand_registry():
     assert out.loc["audit.table1_nonresponder_n", "consistent"]         # 4 - 1 = 3
     assert out.loc["audit.ifng_subgroups_sum", "consistent"]
     assert not out.loc["audit.prednisone_within_responders", "consistent"]  # 7 > 6
+    # by hand: 1 + 2 = 3 lost, so "all returned" contradicts the lost; 6 with less drug <= 7 with less prednisone
+    assert not out.loc["audit.all_returned_vs_lost", "consistent"]
+    assert out.loc["audit.all_returned_vs_lost", "computed_value"] == 3
+    assert out.loc["audit.dosage_28_vs_prednisone_23", "consistent"]
     with pytest.raises(ValueError, match="activity.responders_n"):
         A.consistency_checks(reg[reg.claim_id != "activity.responders_n"])
 
@@ -136,3 +141,17 @@ def test_implied_sd_and_grim_table1():
 def test_load_table1_shipped():
     t1 = A.load_table1()
     assert len(t1) == 22 and t1["after_flag_significant"].dtype == bool
+
+
+def test_shipped_registry_gives_the_two_text_inconsistencies():
+    from analysis.claims import ClaimLog, load_published
+
+    checks = A.consistency_checks(load_published())
+    log = ClaimLog("audit")
+    verdicts = A.judge_consistency(checks, log).set_index("check_id")["verdict"]
+    # the paper's own numbers: 2 + 5 lost although "all returned"; 28 with less drug against 23 with less prednisone
+    assert verdicts["audit.all_returned_vs_lost"] == "not reproduced"
+    assert verdicts["audit.dosage_28_vs_prednisone_23"] == "not reproduced"
+    rules = log.table().set_index("claim_id")["rule"]
+    assert rules["audit.all_returned_vs_lost"].startswith("the paper's own numbers")
+    assert "arithmetic" in rules["audit.relapse_pct_rounding"]

@@ -1,11 +1,15 @@
-"""Tests for analysis.claims: registry validity and verdict rules on hand-made boundary cases."""
+"""Tests for analysis.claims: the registry (its fidelity to the paper) and the verdict rules on hand-worked cases,
+then the rules on the default cohort and on cohorts without any effect."""
 from __future__ import annotations
 
+import math
+import re
 import shutil
-from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats as sps
 
 from analysis import claims as C
 from analysis.claims import ClaimLog, VERDICTS, collect, load_published, summary
@@ -17,7 +21,8 @@ def _registry(rows):
     """A tiny hand-made registry: rows are (claim_id, chapter, kind, expected, tolerance)."""
     return pd.DataFrame(
         [{"claim_id": cid, "chapter": ch, "claim": f"claim {cid}", "location": "Nowhere", "published": "x",
-          "kind": kind, "expected": exp, "tolerance": tol} for cid, ch, kind, exp, tol in rows],
+          "kind": kind, "expected": exp, "tolerance": tol, "basis": "empirical", "basis_reason": "hand",
+          "quote": "x"} for cid, ch, kind, exp, tol in rows],
         columns=COLS,
     )
 
@@ -26,13 +31,12 @@ def _registry(rows):
 def reg():
     return _registry([
         ("t.count", "safety", "count", "3", ""),
-        ("t.prop", "safety", "proportion", "0.5", "0.1"),
-        ("t.up_sig", "safety", "significant", "increase", ""),
+        ("t.prop", "safety", "proportion", "0.5", ""),
+        ("t.round", "safety", "proportion", "0.5", "0.1"),
+        ("t.up", "safety", "significant", "increase", ""),
         ("t.down", "safety", "direction", "decrease", ""),
         ("t.nochange", "safety", "not_significant", "no_change", ""),
-        ("t.sig", "safety", "significant", "p<alpha", ""),
-        ("t.ns", "safety", "not_significant", "p>=alpha", ""),
-        ("t.down_ns", "safety", "not_significant", "decrease", ""),
+        ("t.noimp", "safety", "not_significant", "no_improvement", ""),
         ("t.qual", "safety", "qualitative", "holds", ""),
         ("o.other", "immune", "count", "1", ""),
     ])
@@ -44,6 +48,7 @@ def test_registry_loads_and_ids_unique():
     assert reg["claim_id"].is_unique
     assert list(reg.columns) == COLS
     assert set(reg["chapter"]) == set(C.CHAPTERS)
+    assert set(reg["basis"]) == set(C.BASES)
 
 
 def test_every_registry_row_valid():
@@ -53,39 +58,99 @@ def test_every_registry_row_valid():
         assert row["claim_id"].split(".")[0] in {"safety", "activity", "immune", "inflammation", "ifng", "audit"}
 
 
-def test_registry_covers_required_claims():
+def test_registry_covers_required_and_new_claims():
     ids = set(load_published()["claim_id"])
     for cid in ["safety.no_serious_ae", "activity.responders_n", "ifng.before_subgroup_n",
-                "ifng.after_subgroup_n", "activity.relapse_n", "audit.relapse_pct_rounding"]:
-        assert cid in ids
+                "ifng.after_subgroup_n", "activity.relapse_n", "audit.relapse_pct_rounding",
+                # issue 24: missing claims and the two audit findings
+                "activity.enrolment_period", "activity.followup_visits", "activity.improved_with_less_drug_n",
+                "inflammation.il6_vs_others_fig4", "inflammation.tnfa_vs_others_fig4",
+                "inflammation.il10_vs_others_fig4", "immune.msc_regulate_homeostasis",
+                "inflammation.improvement_via_ratio", "inflammation.major_mechanisms",
+                "ifng.inflammation_before_effect", "audit.all_returned_vs_lost", "audit.dosage_28_vs_prednisone_23"]:
+        assert cid in ids, cid
+
+
+def test_every_quote_appears_verbatim_in_the_paper():
+    """A row cannot drift from its source: its quoted wording is found in the paper's text."""
+    reg = load_published()
+    text = C.paper_text()
+    missing = [(cid, q) for cid, q in zip(reg["claim_id"], reg["quote"]) if not C.quote_in_paper(q, text)]
+    assert missing == []
+
+
+def test_every_location_names_a_place_the_paper_has():
+    reg = load_published()
+    raw = C.paper_text(normalise=False)
+    sections = ("Abstract", "Methods", "Results", "Discussion", "Conclusions", "Fig.", "Table", "Additional file")
+    for cid, loc in zip(reg["claim_id"], reg["location"]):
+        assert any(s in loc for s in sections), (cid, loc)
+        for fig in re.findall(r"Fig\. (\d)", loc):
+            assert f"Fig. {fig}" in raw, (cid, loc)
+
+
+def test_quote_matching_by_hand():
+    text = C._normalise("the inflamma-\ntory  micro-\nenvironment of Treg/\nTh17 cells")
+    assert C.quote_in_paper("inflammatory microenvironment", text)
+    assert C.quote_in_paper("Treg/Th17 cells", text)
+    assert C.quote_in_paper("the inflammatory … Th17", text)
+    assert not C.quote_in_paper("Th17 … inflammatory", text)  # parts must come in order
+
+
+def test_paper_text_ships_with_its_licence():
+    readme = (C._DEFAULT_DIR / "README.md").read_text(encoding="utf-8")
+    assert "paper.txt" in readme and "CC BY 4.0" in readme
+
+
+def test_issue_24_rows_say_no_more_than_the_paper():
+    reg = load_published().set_index("claim_id")
+    # the paper states no test between the groups for Fig. 5a, and only a decrease for ESR and CRP
+    for cid in ("ifng.peak_higher_responders", "activity.esr_decrease_responders_12w",
+                "activity.crp_decrease_responders_12w"):
+        assert reg.loc[cid, "kind"] == "direction", cid
+        assert "P <" not in reg.loc[cid, "published"], cid
+    # & marks: the visit is not stated
+    for cid in ("activity.haq_responders_better_12w", "activity.esr_responders_better_12w",
+                "activity.crp_responders_better_12w", "immune.ratio_vs_others_responders"):
+        assert "visit is not stated" in reg.loc[cid, "claim"] or "visit not stated" in reg.loc[cid, "claim"], cid
+    assert "Fig. 2a" in reg.loc["activity.responders_better_than_others_12w", "location"]
+    assert "Discussion" in reg.loc["ifng.delta_das28_related", "location"]
+    assert " and 4 weeks after" in reg.loc["ifng.high_in_responders", "claim"]
+    assert "ANOVA + Bonferroni" not in " ".join(reg["location"])
+    for cid in ("immune.msc_regulate_homeostasis", "inflammation.major_mechanisms",
+                "inflammation.improvement_via_ratio", "ifng.inflammation_before_effect"):
+        assert reg.loc[cid, "basis"] == "interpretation", cid
+
+
+def test_one_rule_per_number():
+    """Data proportions are judged by Wilson intervals (no tolerance); only the audit's arithmetic has one."""
+    reg = load_published()
+    prop = reg[reg["kind"] == "proportion"]
+    assert (prop.loc[prop["chapter"] != "audit", "tolerance"] == "").all()
+    audit = prop[prop["chapter"] == "audit"]
+    assert (audit["tolerance"] != "").all()
+    assert audit["basis_reason"].str.contains("arithmetic").all()
 
 
 def _copy_registry(tmp_path):
-    src = C._DEFAULT_DIR / "claims"
-    dst = tmp_path / "claims"
-    shutil.copytree(src, dst)
-    return dst
+    shutil.copytree(C._DEFAULT_DIR / "claims", tmp_path / "claims")
+    return tmp_path / "claims"
 
 
-def test_bad_kind_names_file_and_row(tmp_path):
+@pytest.mark.parametrize("column, value, match", [
+    ("kind", "vibes", "`kind`"), ("basis", "hunch", "`basis`"), ("quote", "", "`quote`"),
+    ("basis_reason", "", "`basis_reason`"),
+])
+def test_bad_cell_names_file_and_row(tmp_path, column, value, match):
     dst = _copy_registry(tmp_path)
     df = pd.read_csv(dst / "immune.csv", dtype=str, keep_default_na=False)
-    df.loc[1, "kind"] = "vibes"
+    df.loc[1, column] = value
     df.to_csv(dst / "immune.csv", index=False)
-    with pytest.raises(ValueError, match=r"immune\.csv, row 3 .*`kind`"):
+    with pytest.raises(ValueError, match=rf"immune\.csv, row 3 .*{re.escape(match)}"):
         load_published(tmp_path)
 
 
-def test_duplicate_id_raises(tmp_path):
-    dst = _copy_registry(tmp_path)
-    df = pd.read_csv(dst / "immune.csv", dtype=str, keep_default_na=False)
-    df.loc[1, "claim_id"] = df.loc[0, "claim_id"]
-    df.to_csv(dst / "immune.csv", index=False)
-    with pytest.raises(ValueError, match="not unique"):
-        load_published(tmp_path)
-
-
-def test_wrong_chapter_and_tolerance_raise(tmp_path):
+def test_duplicate_id_and_wrong_chapter_raise(tmp_path):
     dst = _copy_registry(tmp_path)
     df = pd.read_csv(dst / "immune.csv", dtype=str, keep_default_na=False)
     df.loc[0, "chapter"] = "safety"
@@ -97,15 +162,24 @@ def test_wrong_chapter_and_tolerance_raise(tmp_path):
     df.to_csv(dst / "immune.csv", index=False)
     with pytest.raises(ValueError, match="tolerance"):
         load_published(tmp_path)
-
-
-def test_empty_dir_raises(tmp_path):
-    with pytest.raises(ValueError, match="published_dir"):
+    df.loc[0, "tolerance"] = ""
+    df.loc[1, "claim_id"] = df.loc[0, "claim_id"]
+    df.to_csv(dst / "immune.csv", index=False)
+    with pytest.raises(ValueError, match="not unique"):
         load_published(tmp_path)
 
 
-# ----------------------------------------------------------------------------- verdict rules
-def test_count(reg):
+def test_margins_are_data_with_sources():
+    m = C.load_margins().set_index("measure")
+    assert float(m.loc["das28", "margin"]) == 0.6 and "EULAR" in m.loc["das28", "source"]
+    assert float(m.loc["haq_di", "margin"]) == 0.22
+    assert (m["source"].str.len() > 20).all()
+    # half the baseline SD, by hand: SD of [2, 4, 6] = 2
+    assert C.equivalence_margin("il_6", [2.0, 4.0, 6.0])[0] == pytest.approx(1.0)
+
+
+# ----------------------------------------------------------------------------- rules: counts and proportions
+def test_count_is_exact(reg):
     log = ClaimLog("safety", reg)
     assert log.check_count("t.count", 3) == "reproduced"
     assert log.check_count("t.count", 4) == "not reproduced"
@@ -113,101 +187,371 @@ def test_count(reg):
     assert len(log.table()) == 1
 
 
-def test_proportion_boundary(reg):
+def _wilson_by_hand(k, n, conf):
+    z = sps.norm.ppf(0.5 + conf / 2)
+    p = k / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z / (1 + z * z / n) * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    return centre - half, centre + half
+
+
+@pytest.mark.parametrize("k, n", [(2, 28), (28, 52), (0, 10), (7, 9)])
+def test_wilson_boundaries(k, n):
+    lo, hi = _wilson_by_hand(k, n, 0.95)
+    lo, hi = max(lo, 0.0), min(hi, 1.0)
+    from statsmodels.stats.proportion import proportion_confint
+
+    assert (lo, hi) == pytest.approx(proportion_confint(k, n, alpha=0.05, method="wilson"), abs=1e-12)
+    for value, verdict in ((hi - 1e-6, "reproduced"), (hi + 1e-4, "not reproduced"),
+                           (lo + 1e-6, "reproduced"), (lo - 1e-4, "not reproduced")):
+        if not 0 <= value <= 1:
+            continue
+        r = _registry([("t.prop", "safety", "proportion", repr(float(value)), "")])
+        assert ClaimLog("safety", r).check_wilson("t.prop", k, n) == verdict, (k, n, value)
+
+
+def test_rounding_rule_is_only_arithmetic(reg):
     log = ClaimLog("safety", reg)
-    # 6/10 = 0.6 is exactly 0.1 away from 0.5 (by hand): at the tolerance counts as reproduced
-    assert log.check_proportion("t.prop", 6, 10) == "reproduced"
-    assert log.check_proportion("t.prop", 4, 10) == "reproduced"
-    assert log.check_proportion("t.prop", 61, 100) == "not reproduced"
-    assert log.table().loc[0, "reproduced"] == "0.61 (61/100)"
+    assert log.check_proportion("t.round", 6, 10) == "reproduced"  # |0.6 − 0.5| = 0.1 at the tolerance
+    assert log.check_proportion("t.round", 61, 100) == "not reproduced"
+    assert "arithmetic" in log.table().loc[0, "rule"]
+    with pytest.raises(ValueError, match="check_wilson"):
+        log.check_proportion("t.prop", 6, 10)  # a data proportion has no tolerance
     with pytest.raises(ValueError, match="successes"):
-        log.check_proportion("t.prop", 11, 10)
+        log.check_wilson("t.prop", 11, 10)
 
 
-def test_significance_boundary(reg):
-    log = ClaimLog("safety", reg, alpha=0.05)
-    assert log.check_significance("t.sig", p=0.05) == "not reproduced"  # p == alpha is not significant
-    assert log.check_significance("t.sig", p=0.0499) == "reproduced"
-    assert log.check_significance("t.ns", p=0.05) == "reproduced"
-    assert log.check_significance("t.ns", p=0.0499) == "not reproduced"
-    # with an estimate, the expected direction must hold too
-    assert log.check_significance("t.up_sig", p=0.01, estimate=-1.0) == "not reproduced"
-    assert log.check_significance("t.up_sig", p=0.01, estimate=1.0) == "reproduced"
+# ----------------------------------------------------------------------------- rules: direction by CI
+@pytest.mark.parametrize("low, high, verdict", [
+    (0.1, 2.0, "reproduced"), (-1.0, 1.0, "inconclusive"), (0.0, 1.0, "inconclusive"),
+    (-2.0, -0.1, "not reproduced"), (float("nan"), 1.0, "not testable with these data"),
+])
+def test_ci_direction(reg, low, high, verdict):
+    assert ClaimLog("safety", reg).check_ci("t.up", estimate=0.5, low=low, high=high) == verdict
+    # the mirror image for a claimed decrease
+    if not math.isnan(low):
+        assert ClaimLog("safety", reg).check_ci("t.down", estimate=-0.5, low=-high, high=-low) == verdict
 
 
-def test_direction_rules(reg):
-    log = ClaimLog("safety", reg, alpha=0.05)
-    assert log.check_direction("t.up_sig", estimate=2.0, p=0.01) == "reproduced"
-    assert log.check_direction("t.up_sig", estimate=2.0, p=0.05) == "not reproduced"
-    assert log.check_direction("t.up_sig", estimate=-2.0, p=0.01) == "not reproduced"
-    with pytest.raises(ValueError, match="`p`"):
-        log.check_direction("t.up_sig", estimate=2.0)
-    assert log.check_direction("t.down", estimate=-0.1) == "reproduced"  # sign only
-    assert log.check_direction("t.down", estimate=-0.1, p=0.9) == "reproduced"
-    assert log.check_direction("t.down", estimate=0.0) == "not reproduced"
-    assert log.check_direction("t.nochange", estimate=5.0, p=0.05) == "reproduced"
-    assert log.check_direction("t.nochange", estimate=5.0, p=0.01) == "not reproduced"
-    assert log.check_direction("t.down_ns", estimate=-1.0, p=0.3) == "reproduced"
-    assert log.check_direction("t.down_ns", estimate=-1.0, p=0.01) == "not reproduced"
-    assert log.check_direction("t.down", estimate=float("nan")) == "not testable with these data"
-    row = log.table().set_index("claim_id").loc["t.up_sig"]
-    assert row["rule"] == "reproduced if p < 0.05 and the change is an increase"
-    assert row["reproduced"] == "decrease (-2), p = 0.010"
-
-
-def test_kind_mismatch_raises(reg):
+def test_change_interval_by_hand(reg):
+    # [1, 2, 3]: mean 2, SD 1, SE 1/√3, t(0.975, 2) = 4.3027 → 2 ± 2.484 contains 0
     log = ClaimLog("safety", reg)
-    with pytest.raises(ValueError, match="kind"):
-        log.check_count("t.prop", 1)
-    with pytest.raises(ValueError, match="kind"):
-        log.check_significance("t.down", p=0.1)
+    assert log.check_change("t.up", [1.0, 2.0, 3.0]) == "inconclusive"
+    assert "-0.484 to 4.48" in log.table().loc[0, "reproduced"]
+    # [1, 2, 3, 4, 5] + 1: mean 4, SE √2.5/√5, t(0.975, 4) = 2.776 → 4 ± 1.963 excludes 0
+    assert log.check_change("t.up", [2.0, 3.0, 4.0, 5.0, 6.0]) == "reproduced"
+    assert log.check_change("t.down", [2.0, 3.0, 4.0, 5.0, 6.0]) == "not reproduced"
 
 
-def test_other_chapter_claim_raises(reg):
+def test_multiplicity_is_stated_and_widens(reg):
+    log = ClaimLog("safety", reg)
+    x = [0.2, 0.9, 0.5, 0.7, 0.3, 0.6]  # mean 0.533, SD 0.266, SE 0.1085
+    assert log.check_change("t.up", x) == "reproduced"                    # t(0.975, 5) = 2.571: low 0.254
+    assert log.check_change("t.up", x, tests=200) == "inconclusive"       # t(1 − 0.000125, 5) ≈ 8.6: low < 0
+    assert "Bonferroni" in log.table().loc[0, "rule"] and "200" in log.table().loc[0, "rule"]
+
+
+def test_direction_by_p_inverts_the_interval(reg):
+    log = ClaimLog("safety", reg, alpha=0.05)
+    assert log.check_direction("t.up", estimate=2.0, p=0.01) == "reproduced"
+    assert log.check_direction("t.up", estimate=2.0, p=0.05) == "inconclusive"  # p == alpha: CI touches 0
+    assert log.check_direction("t.up", estimate=-2.0, p=0.01) == "not reproduced"
+    assert log.check_direction("t.down", estimate=-0.1, p=0.9) == "inconclusive"  # a sign alone is not enough
+    with pytest.raises(ValueError, match="`p`"):
+        log.check_direction("t.up", estimate=2.0)
+
+
+def test_not_significant_is_never_reproduced_by_p(reg):
+    log = ClaimLog("safety", reg)
+    assert log.check_significance("t.nochange", p=0.9) == "inconclusive"
+    assert "absence of evidence" in log.table().loc[0, "rule"]
+
+
+# ----------------------------------------------------------------------------- rules: equivalence
+def test_tost_at_the_margin(reg):
+    # [−2, −1, 0, 1, 2]: mean 0, SD 1.5811, SE 0.7071, t(0.95, 4) = 2.1318 → 90 % CI ±1.5075
+    x = [-2.0, -1.0, 0.0, 1.0, 2.0]
+    half = sps.t.ppf(0.95, 4) * np.std(x, ddof=1) / math.sqrt(5)
+    assert half == pytest.approx(1.5075, abs=1e-4)
+    log = ClaimLog("safety", reg)
+    assert log.check_equivalence("t.nochange", x, margin=half + 1e-6, margin_source="hand") == "reproduced"
+    assert log.check_equivalence("t.nochange", x, margin=half, margin_source="hand") == "inconclusive"
+    # wholly beyond: (1 − alpha) CI of [10, 11, 12] is 11 ± 2.48, above a margin of 5
+    assert log.check_equivalence("t.nochange", [10.0, 11.0, 12.0], margin=5, margin_source="hand") == "not reproduced"
+    assert log.check_equivalence("t.nochange", [10.0, 11.0, 12.0], margin=9, margin_source="hand") == "inconclusive"
+    assert "TOST" in log.table().loc[0, "rule"]
+
+
+def test_one_sided_no_improvement(reg):
+    log = ClaimLog("safety", reg)
+    x = [-0.1, 0.2, 0.0, 0.3, -0.2, 0.1]  # a score where lower is better: no fall beyond 0.6
+    assert log.check_equivalence("t.noimp", x, margin=0.6, margin_source="EULAR") == "reproduced"
+    assert log.check_equivalence("t.noimp", [v - 3 for v in x], margin=0.6, margin_source="EULAR") == "not reproduced"
+    # a large rise is not an improvement: the one-sided rule still holds
+    assert log.check_equivalence("t.noimp", [v + 3 for v in x], margin=0.6, margin_source="EULAR") == "reproduced"
+
+
+def test_equivalence_at_every_visit_is_intersection_union(reg):
+    log = ClaimLog("safety", reg)
+    flat = [0.01, -0.02, 0.0, 0.01, -0.01]
+    assert log.check_equivalence_all("t.nochange", [("w1", flat), ("w2", flat)], margin=0.1,
+                                     margin_source="hand") == "reproduced"
+    assert log.check_equivalence_all("t.nochange", [("w1", flat), ("w2", [1.0, 1.1, 0.9, 1.0])], margin=0.1,
+                                     margin_source="hand") == "not reproduced"
+    assert log.check_equivalence_all("t.nochange", [("w1", flat), ("w2", [-0.3, 0.3, 0.0, 0.1])], margin=0.1,
+                                     margin_source="hand") == "inconclusive"
+    # two groups with their own margin (Welch)
+    assert log.check_equivalence_all("t.nochange", [("a−b", [1.0, 1.1, 0.9, 1.0], [1.0, 1.05, 0.95, 1.0], 0.5)],
+                                     margin=float("nan"), margin_source="per measure") == "reproduced"
+
+
+# ----------------------------------------------------------------------------- rules: groups, correlations, shares
+def test_versus_others_needs_every_group_at_one_visit(reg):
+    v = pd.DataFrame({
+        "group": ["R"] * 4 + ["A"] * 4 + ["B"] * 4 + ["R"] * 4 + ["A"] * 4 + ["B"] * 4,
+        "week": [4] * 12 + [12] * 12,
+        "x": [5.0, 5.2, 4.9, 5.1, 1.0, 1.1, 0.9, 1.0, 5.0, 5.1, 4.9, 5.0,   # week 4: above A only
+              5.0, 5.2, 4.9, 5.1, 1.0, 1.1, 0.9, 1.0, 1.0, 1.2, 0.8, 1.1],  # week 12: above both
+    })
+    log = ClaimLog("safety", reg)
+    assert log.check_versus_others("t.up", v, "x", weeks=[4, 12], reference="R", others=("A", "B")) == "reproduced"
+    assert "week(s) 12" in log.table().loc[0, "reproduced"]
+    assert log.check_versus_others("t.up", v[v.week == 4], "x", weeks=[4], reference="R",
+                                   others=("A", "B")) == "inconclusive"
+    assert log.check_versus_others("t.down", v, "x", weeks=[4, 12], reference="R",
+                                   others=("A", "B")) == "not reproduced"
+
+
+def test_correlations_within_groups():
+    r = _registry([("t.corr", "ifng", "direction", "decrease", "")])
+    x = np.arange(20.0)
+    noise = np.resize([0.3, -0.3, 0.1, -0.1], 20)
+    log = ClaimLog("ifng", r)
+    assert log.check_correlations("t.corr", [("g1", x, -x + noise), ("g2", x, -2 * x + noise)],
+                                  strength=0.5) == "reproduced"
+    # one group with no relation at all: its CI excludes r ≤ −0.5? not with n = 20 → inconclusive or not reproduced
+    flat = np.resize([1.0, -1.0, 0.5, -0.5, 0.0], 20)
+    v = log.check_correlations("t.corr", [("g1", x, -x + noise), ("g2", x, flat)], strength=0.5)
+    assert v in ("not reproduced", "inconclusive")
+    assert log.check_correlations("t.corr", [("g1", x, x + noise)], strength=0.5) == "not reproduced"
+
+
+def test_share_against_a_bound(reg):
+    log = ClaimLog("safety", reg)
+    lo, hi = _wilson_by_hand(20, 28, 0.95)  # 0.53–0.85
+    assert lo > 0.5
+    assert log.check_share("t.qual", 20, 28, above=0.5) == "reproduced"
+    assert log.check_share("t.qual", 15, 28, above=0.5) == "inconclusive"
+    assert log.check_share("t.qual", 5, 28, above=0.5) == "not reproduced"
+    with pytest.raises(ValueError):
+        log.check_share("t.qual", 5, 28)
+
+
+# ----------------------------------------------------------------------------- construction, not testable
+def test_construction_is_labelled_and_not_counted(reg):
+    log = ClaimLog("safety", reg)
+    assert log.by_construction("t.down", "the group is defined by this fall") == "holds by construction"
+    row = log.table().set_index("claim_id").loc["t.down"]
+    assert row["rule"].startswith("holds by construction: the group is defined")
+    with pytest.raises(ValueError, match="reason"):
+        log.by_construction("t.down", " ")
+    log.check_count("t.count", 3)
+    facts = C.scorecard_facts(log.full_table())
+    assert facts["n_by_construction"] == 1 and facts["n_evidence"] == 1 and facts["pct_reproduced"] == "100 %"
+
+
+def test_missing_columns_and_design(reg):
+    from analysis.design import Design
+
+    log = ClaimLog("safety", reg)
+    assert log.missing_columns("t.up", pd.DataFrame({"a": [1.0], "b": [np.nan]}), ["a", "b", "c"]) == ["b", "c"]
+    assert log.table().loc[0, "verdict"] == "not testable with these data"
+    assert "b, c" in log.table().loc[0, "rule"]
+    d = Design.from_mapping({"visit_weeks": [0, 12, 24], "final_week": 24, "early_window_weeks": 2})
+    log.not_in_design("t.down", 4, d)
+    assert "week 4" in log.table().set_index("claim_id").loc["t.down", "rule"]
+
+
+def test_other_chapter_and_bad_arguments(reg):
     log = ClaimLog("safety", reg)
     with pytest.raises(KeyError, match="o.other"):
         log.check_count("o.other", 1)
-    with pytest.raises(KeyError):
-        log.not_testable("nope", "x")
-
-
-def test_bad_arguments(reg):
+    with pytest.raises(ValueError, match="kind"):
+        log.check_count("t.prop", 1)
     with pytest.raises(ValueError, match="`chapter`"):
         ClaimLog("nonsense", reg)
     with pytest.raises(ValueError, match="`alpha`"):
-        ClaimLog("safety", reg, alpha=1.5)
+        ClaimLog("safety", reg, alpha=0.7)
 
 
+# ----------------------------------------------------------------------------- output and scorecard
 def test_write_includes_every_claim_once(reg, tmp_path):
     log = ClaimLog("safety", reg)
     log.check_count("t.count", 3)
-    log.check_true("t.qual", False, "did not hold")
-    log.not_testable("t.sig", "no such data")
+    log.check_true("t.qual", None, "cannot tell")
     assert "t.count" not in log.missing() and "t.prop" in log.missing()
-    path = log.write(tmp_path)
-    out = pd.read_csv(path, dtype=str, keep_default_na=False)
+    out = pd.read_csv(log.write(tmp_path), dtype=str, keep_default_na=False)
     assert list(out.columns) == list(C.TABLE_COLUMNS)
     assert sorted(out["claim_id"]) == sorted(reg.loc[reg.chapter == "safety", "claim_id"])
-    assert out["claim_id"].is_unique
     assert set(out["verdict"]) <= set(VERDICTS)
-    unevaluated = out[out["claim_id"].isin(log.missing())]
-    assert (unevaluated["rule"] == "not evaluated by the chapter").all()
-    assert (unevaluated["verdict"] == "not testable with these data").all()
+    assert (out["basis"] == "empirical").all()
+    assert out.set_index("claim_id").loc["t.qual", "verdict"] == "inconclusive"
 
 
-def test_collect_and_summary(reg, tmp_path):
+def test_collect_summary_and_facts(reg, tmp_path):
     s = ClaimLog("safety", reg)
     s.check_count("t.count", 3)
+    s.check_ci("t.up", estimate=1.0, low=-1.0, high=2.0)
+    s.by_construction("t.down", "defined so")
     s.write(tmp_path)
     o = ClaimLog("immune", reg)
     o.check_count("o.other", 2)
     o.write(tmp_path)
     allc = collect(tmp_path / "results")
-    assert allc["chapter"].tolist()[0] == "safety" and allc["chapter"].tolist()[-1] == "immune"
     assert len(allc) == len(reg)
     summ = summary(allc).set_index("chapter")
-    # by hand: safety 1 reproduced, 8 untested; immune 1 not reproduced
-    assert summ.loc["safety", "reproduced"] == 1
-    assert summ.loc["immune", "not reproduced"] == 1
-    assert summ.loc["Total", "total"] == len(reg)
-    assert summ.loc["Total", "not testable with these data"] == 8
+    assert summ.loc["safety", "reproduced"] == 1 and summ.loc["safety", "inconclusive"] == 1
+    assert summ.loc["safety", "holds by construction"] == 1 and summ.loc["immune", "not reproduced"] == 1
+    assert summ.loc["Total", "not testable with these data"] == len(reg) - 4
+    assert summary(allc, by="basis").set_index("chapter").loc["Total", "empirical"] == len(reg)
+    f = C.scorecard_facts(allc)
+    # by hand: evidence = reproduced 1 + inconclusive 1 + not reproduced 1 = 3; 1 of 3 reproduced
+    assert (f["n_evidence"], f["n_evidence_reproduced"], f["pct_reproduced"]) == (3, 1, "33 %")
+
+
+# ----------------------------------------------------------------------------- the chapters' judges
+CHANGE_CLAIMS = {  # chapter -> claims of a change in a marker over time
+    "immune": ["immune.anticcp_decrease_responders", "immune.rf_decrease_responders",
+               "immune.ratio_reversed_responders"],
+    "inflammation": ["inflammation.il6_decrease_responders", "inflammation.tnfa_decrease_responders",
+                     "inflammation.il10_increase_week4"],
+    "ifng": ["ifng.rapid_efficacy_before", "ifng.ratio_rise_after_ifng", "ifng.il10_rise_after_ifng", "ifng.il6_fall_after_ifng",
+             "ifng.tnfa_fall_after_ifng"],
+}
+MARKERS = ["anti_ccp_u_ml", "rf_iu_ml", "treg_pct", "th17_pct", "il_1b", "il_2r", "il_6", "il_8", "il_10",
+           "tnf_a", "ifn_g"]
+
+
+def _judge_all(derived, cohort=None):
+    """Every chapter's judge on one derived cohort: {chapter: table}."""
+    from analysis import activity, ifng, immune, inflammation, safety
+
+    out = {}
+    out["immune"] = immune.judge_claims(ClaimLog("immune"), derived)
+    out["inflammation"] = inflammation.judge_claims(ClaimLog("inflammation"), derived)
+    prof = ifng.ifng_profile(derived.visits, window_weeks=derived.design.early_window_weeks)
+    _, roc = ifng.roc_summary(prof, n_boot=200, seed=0)
+    out["ifng"] = ifng.judge_claims(ClaimLog("ifng"), derived, profile=prof, roc=roc)
+    out["disease_activity"] = activity.judge_claims(
+        ClaimLog("disease_activity"), derived, relapse=activity.relapse_checks(derived.visits),
+        prednisone=activity.prednisone_steps(derived.visits),
+        lasting=activity.lasting_response(derived.patients, derived.visits))
+    if cohort is not None:
+        out["safety"] = safety.judge_claims(ClaimLog("safety"), derived, adverse_events=cohort.adverse_events)
+    return {k: v.set_index("claim_id") for k, v in out.items()}
+
+
+@pytest.fixture(scope="module")
+def default_verdicts():
+    from analysis.derive import derive
+    from analysis.io import load
+    from analysis.paths import default_data_dir
+
+    cohort = load(default_data_dir())
+    return _judge_all(derive(cohort), cohort)
+
+
+def test_default_cohort_reproduces_simulated_effects(default_verdicts):
+    v = {cid: t.loc[cid, "verdict"] for t in default_verdicts.values() for cid in t.index}
+    for cid in ["activity.haq_decrease_responders_12w", "activity.esr_decrease_responders_12w",
+                "activity.crp_decrease_responders_12w", "inflammation.il6_decrease_responders",
+                "inflammation.tnfa_decrease_responders", "inflammation.il10_increase_week4",
+                "immune.ratio_reversed_responders", "immune.ratio_vs_others_responders",
+                "safety.t1_albumin_responder", "safety.t1_hemoglobin_responder", "safety.t1_platelets_responder",
+                "ifng.peak_higher_responders", "ifng.ratio_rise_after_ifng"]:
+        assert v[cid] == "reproduced", (cid, v[cid])
+    for cid in ["activity.das28_decrease_responders_12w", "activity.no_improvement_nonresponders",
+                "activity.responders_better_than_others_12w"]:
+        assert v[cid] == "holds by construction", cid
+    # the circular predictor is not counted: the claim is judged on baseline IFN-γ
+    assert "circular" in default_verdicts["ifng"].loc["ifng.predicts_response", "reproduced"]
+    assert default_verdicts["ifng"].loc["ifng.predicts_response", "verdict"] != "reproduced"
+
+
+def test_default_cohort_every_claim_once_and_basis_carried(default_verdicts):
+    reg = load_published().set_index("claim_id")
+    for chapter, table in default_verdicts.items():
+        assert sorted(table.index) == sorted(reg.index[reg["chapter"] == chapter])
+        assert (table["basis"] == reg.loc[table.index, "basis"]).all()
+        interp = table[table["basis"] == "interpretation"]
+        assert not interp["verdict"].eq("reproduced").any() or chapter == "inflammation"
+
+
+def _time_shuffled(derived, seed):
+    """Each patient's marker values permuted across that patient's own visits: no marker changes over time."""
+    from dataclasses import replace
+
+    rng = np.random.default_rng(seed)
+    v = derived.visits.sort_values(["patient_id", "week"]).reset_index(drop=True).copy()
+    for col in MARKERS:
+        vals = v[col].to_numpy(copy=True)
+        for idx in v.groupby("patient_id").indices.values():
+            vals[idx] = vals[rng.permutation(idx)]
+        v[col] = vals
+    v["treg_th17_ratio"] = v["treg_pct"] / v["th17_pct"]
+    return replace(derived, visits=v)
+
+
+def test_time_shuffled_null_passes_change_claims_no_more_often_than_alpha(default_verdicts):
+    """On cohorts where no marker changes over time, claims of change are reproduced at most as often as alpha allows."""
+    from analysis.derive import derive
+    from analysis.io import load
+    from analysis.paths import default_data_dir
+
+    derived = derive(load(default_data_dir()))
+    hits, trials = 0, 0
+    for seed in range(4):
+        null = _time_shuffled(derived, seed)
+        tables = _judge_all(null)
+        for chapter, ids in CHANGE_CLAIMS.items():
+            verdicts = tables[chapter].loc[ids, "verdict"]
+            hits += int(verdicts.eq("reproduced").sum())
+            trials += len(ids)
+    # each rule errs with probability ≤ alpha (one side: alpha/2); allow the binomial's 99.9 % quantile
+    assert hits <= sps.binom.ppf(0.999, trials, 0.05), (hits, trials)
+
+
+def test_no_ifng_effect_fails_the_prediction_claims():
+    from analysis import ifng
+    from analysis.derive import derive
+    from analysis.io import load
+    from analysis.simulate import generate
+
+    import tempfile
+    from pathlib import Path
+
+    tmp = Path(tempfile.mkdtemp())
+    generate(tmp / "c", seed=11, ifng_effect=0.0)
+    d = derive(load(tmp / "c"))
+    prof = ifng.ifng_profile(d.visits)
+    _, roc = ifng.roc_summary(prof, n_boot=200, seed=0)
+    t = ifng.judge_claims(ClaimLog("ifng"), d, profile=prof, roc=roc).set_index("claim_id")
+    assert t.loc["ifng.predicts_response", "verdict"] != "reproduced"
+    assert t.loc["ifng.delta_das28_related", "verdict"] != "reproduced"
+    shutil.rmtree(tmp, ignore_errors=True)
+
+
+def test_design_without_week_4_makes_week_4_claims_not_testable():
+    from analysis import inflammation
+    from analysis.derive import derive
+    from analysis.design import Design
+    from analysis.io import load
+    from analysis.paths import default_data_dir
+
+    d = derive(load(default_data_dir()))
+    design = Design.from_mapping({"visit_weeks": [0, 1, 2, 3, 12, 24, 48], "early_window_weeks": 4})
+    visits = d.visits[d.visits["week"].isin(design.visit_weeks)]
+    t = inflammation.judge_claims(ClaimLog("inflammation"), d, design=design, visits=visits).set_index("claim_id")
+    assert t.loc["inflammation.il10_increase_week4", "verdict"] == "not testable with these data"
+    assert "week 4" in t.loc["inflammation.il10_increase_week4", "rule"]
+    assert "week 0 to 12 (the paper's week 12)" in t.loc["inflammation.il6_decrease_responders", "reproduced"]

@@ -35,3 +35,31 @@ def test_published_values_come_from_the_registry(claims):
     merged = claims.set_index("claim_id").join(published[["published", "location"]], rsuffix="_registry")
     assert (merged["published"] == merged["published_registry"].astype(str)).all()
     assert (merged["location"] == merged["location_registry"].astype(str)).all()
+
+
+def test_every_claim_carries_its_basis(claims):
+    published = load_published().set_index("claim_id")
+    assert (claims.set_index("claim_id")["basis"] == published.loc[claims["claim_id"], "basis"].values).all()
+
+
+def test_construction_claims_are_labelled_and_not_counted(claims):
+    from analysis.claims import evidence_claims, scorecard_facts
+
+    construction = claims[claims["basis"] == "by construction"]
+    assert len(construction) >= 3
+    assert construction["verdict"].isin(["holds by construction", "not testable with these data"]).all()
+    assert construction["rule"].str.contains("construction|not testable").all()
+    evidence = evidence_claims(claims)
+    assert not evidence["verdict"].eq("holds by construction").any()
+    assert not evidence["chapter"].eq("audit").any()
+    facts = scorecard_facts(claims)
+    assert facts["n_evidence"] == len(evidence)
+
+
+def test_no_number_gets_two_verdicts_from_one_question(claims):
+    """The relapse share: the data's question (Wilson) and the paper's arithmetic (rounding) are told apart."""
+    rows = claims.set_index("claim_id")
+    assert "Wilson" in rows.loc["activity.relapse_pct", "rule"]
+    assert "arithmetic" in rows.loc["audit.relapse_pct_rounding", "rule"]
+    data_props = claims[claims["rule"].str.contains("Wilson interval of the reproduced proportion")]
+    assert not data_props["chapter"].eq("audit").any()
