@@ -41,6 +41,7 @@ from ._checks import check_choice as _check_choice, check_frame as _check_frame
 __all__ = [
     "CLAIM_COLUMNS",
     "GROUPS",
+    "LABELS",
     "Look",
     "activity_section",
     "ae_rates",
@@ -57,6 +58,7 @@ __all__ = [
     "figure_marginal_means",
     "figure_markers",
     "figure_prediction",
+    "glue_values",
     "ifng_section",
     "immune_section",
     "inflammation_section",
@@ -80,6 +82,12 @@ __all__ = [
 GROUPS: tuple[str, ...] = ("Responder", "Non-responder", "Control")
 #: Weeks per year for person-time (365.25 days / 7).
 WEEKS_PER_YEAR = 365.25 / 7
+#: Display labels of the outcomes and markers modelled here.
+LABELS: dict[str, str] = {
+    "das28": "DAS28", "haq_di": "HAQ-DI", "treg_th17_ratio": "Treg/Th17 ratio", "treg_pct": "Treg (%)",
+    "th17_pct": "Th17 (%)", "anti_ccp_u_ml": "anti-CCP", "rf_iu_ml": "RF", "il_6": "IL-6", "tnf_a": "TNF-α",
+    "il_10": "IL-10", "il_1b": "IL-1β", "il_2r": "IL-2R", "il_8": "IL-8", "ifn_g": "IFN-γ",
+}
 _BELOW, _ABOVE = "<LLOQ", ">ULOQ"
 _RANDOM = ("auto", "slope", "intercept")
 _TRANSFORMS = ("none", "log", "rank")
@@ -656,7 +664,8 @@ def _km_at(km: pd.DataFrame, t: float) -> pd.Series | None:
 
 
 # =========================================================================== disease activity section
-def activity_section(derived, *, outcomes: Sequence[str] = ("das28", "haq_di"), checks: pd.DataFrame | None = None,
+def activity_section(derived, *, outcomes: Sequence[str] = ("das28", "haq_di"), relapse_das28_rise: float = 0.6,
+                     relapse_require_labs: bool = True, checks: pd.DataFrame | None = None,
                      pairwise: pd.DataFrame | None = None, random: str = "auto", confidence: float = 0.95) -> Look:
     """The disease-activity second look: mixed models for DAS28 and HAQ, and time to relapse.
 
@@ -665,9 +674,11 @@ def activity_section(derived, *, outcomes: Sequence[str] = ("das28", "haq_di"), 
     derived : Derived
         :func:`analysis.derive.derive` output (its ``design`` gives the weeks).
     outcomes : sequence of str
+    relapse_das28_rise, relapse_require_labs
+        The chapter's relapse rule (:func:`analysis.activity.relapse_checks`), applied to every observed visit
+        after the design's response week.
     checks : DataFrame, optional
-        :func:`analysis.activity.relapse_checks` output with the chapter's rule (computed with the defaults
-        and the design's response week when omitted).
+        Relapse checks computed elsewhere (overrides the two rule parameters).
     pairwise : DataFrame, optional
         The chapter's per-visit pairwise tests, set beside the model's contrasts.
 
@@ -694,18 +705,26 @@ def activity_section(derived, *, outcomes: Sequence[str] = ("das28", "haq_di"), 
               "beside_per_visit": beside_per_visit(mm["contrasts"], pairwise)}
     facts: dict = {"mixed_reason": mm.reason, "weeks": design.describe_weeks(),
                    "response_week": design.response_week, "relapse_week": design.relapse_week}
+    # the model's Responder − Control contrast at each visit against the per-visit tests
+    between = tables["beside_per_visit"]
+    rc = between.loc[(between["outcome"] == outcomes[0]) & (between["contrast"] == "Responder − Control")] \
+        if len(between) else between
+    facts["n_visits"] = int(len(rc))
+    facts["n_visits_model_sig"] = int((rc["p_model"] < 0.05).sum()) if len(rc) else 0
+    facts["n_visits_per_visit_sig"] = (int((rc["p_per_visit_bonf"] < 0.05).sum())
+                                       if len(rc) and "p_per_visit_bonf" in rc.columns else None)
     test = mm["test"].set_index("outcome")
     for dv in outcomes:
         row = test.loc[dv] if dv in test.index else None
         facts[f"p_{dv}"] = float(row["p_lr"]) if row is not None and np.isfinite(row["p_lr"]) else np.nan
         facts[f"random_{dv}"] = row["random"] if row is not None and isinstance(row["random"], str) else "n/a"
-    # per-visit tests beside: how many of the model's visits had a significant per-visit test
     # time to relapse
     need = ["patient_id", "week", "group", "das28", "esr_mm_h", "crp_mg_l"]
     km_reason = ""
     if checks is None:
         if all(c in visits.columns for c in need):
-            checks = activity.relapse_checks(visits, reference_week=design.response_week)
+            checks = activity.relapse_checks(visits, reference_week=design.response_week,
+                                             das28_rise=relapse_das28_rise, require_labs=relapse_require_labs)
         else:
             checks = pd.DataFrame(columns=["patient_id", "week", "evaluable", "relapse"])
             km_reason = f"the visits lack {[c for c in need if c not in visits.columns]}"
@@ -1520,10 +1539,34 @@ def safety_section(derived, adverse_events: pd.DataFrame | None, *, lab_tests: p
 
 
 # =========================================================================== figures
+def _styled(fn):
+    """Draw ``fn``'s figure in the book's look without changing the global settings."""
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        with _look():
+            return fn(*args, **kwargs)
+
+    return wrapper
+
+
 def _theme():
     from . import figures
 
     return figures
+
+
+def _look():
+    """The book's plot look (:func:`analysis.figures.set_theme`'s style) for one figure only."""
+    import contextlib
+
+    import seaborn as sns
+
+    stack = contextlib.ExitStack()
+    stack.enter_context(sns.axes_style("whitegrid"))
+    stack.enter_context(_theme().book_style())
+    return stack
 
 
 def _placeholder(ax, text: str) -> None:
@@ -1531,6 +1574,7 @@ def _placeholder(ax, text: str) -> None:
     ax.set_axis_off()
 
 
+@_styled
 def figure_marginal_means(means: pd.DataFrame, *, outcomes: Sequence[str], labels: Mapping[str, str] | None = None,
                           scale: str = "none"):
     """Model-based mean ± CI per group over the weeks, one panel per outcome (returns the Figure).
@@ -1567,6 +1611,7 @@ def figure_marginal_means(means: pd.DataFrame, *, outcomes: Sequence[str], label
     return fig
 
 
+@_styled
 def figure_km(km: pd.DataFrame, *, reference_week: int, relapse_week: int | None = None):
     """Kaplan–Meier curve of relapse-free responders with its CI band (returns the Figure).
 
@@ -1597,6 +1642,7 @@ def figure_km(km: pd.DataFrame, *, reference_week: int, relapse_week: int | None
     return fig
 
 
+@_styled
 def figure_markers(test: pd.DataFrame, *, labels: Mapping[str, str] | None = None, alpha: float = 0.05):
     """−log10 p of the group × week test per marker and scale, raw and Holm-adjusted (returns the Figure).
 
@@ -1637,6 +1683,7 @@ def figure_markers(test: pd.DataFrame, *, labels: Mapping[str, str] | None = Non
     return fig
 
 
+@_styled
 def figure_prediction(look: Look):
     """Calibration of the baseline model (left) and the AUCs of the four models (right; returns the Figure).
 
@@ -1683,6 +1730,7 @@ def figure_prediction(look: Look):
     return fig
 
 
+@_styled
 def figure_ae_rates(rates: pd.DataFrame):
     """Adverse-event rate per patient-year by arm with exact CIs, one row per measure (returns the Figure).
 
@@ -1715,6 +1763,7 @@ def figure_ae_rates(rates: pd.DataFrame):
     return fig
 
 
+@_styled
 def figure_ancova(table: pd.DataFrame):
     """Adjusted difference (MSCT − control) per lab in units of ... its CI, standardised by the CI half-width.
 
@@ -1890,4 +1939,103 @@ def judge(log, look: Look, *, chapter: str, claims: pd.DataFrame | None = None) 
         basis = mine.set_index("claim_id")
         out["basis"] = out["claim_id"].map(basis["basis"])
         out["basis_reason"] = out["claim_id"].map(basis["basis_reason"])
+    return out
+
+
+# =========================================================================== what the page says
+def _reading(p, alpha: float) -> str:
+    """How a test bears on a claim of a difference: supports / does not support / cannot address."""
+    if p is None or not np.isfinite(p):
+        return "cannot address"
+    return "supports" if p < alpha else "does not support"
+
+
+def glue_values(look: Look, *, chapter: str, alpha: float = 0.05) -> dict:
+    """The numbers and words a chapter's second-look prose glues (``sl_*`` keys; plain str/int values).
+
+    Every value has a fallback ("n/a", "cannot address"), so the prose reads correctly whatever the data show.
+
+    Parameters
+    ----------
+    look : Look
+        The chapter's section (:func:`activity_section` etc.).
+    chapter : str
+    alpha : float
+
+    Returns
+    -------
+    dict
+        Keys starting with ``sl_``.
+
+    Examples
+    --------
+    >>> glue_values(Look({}, "", {"p_das28": 0.001, "p_haq_di": 0.2}), chapter="disease_activity")["sl_das28_reading"]
+    'supports'
+    >>> glue_values(Look({}, "no data", {}), chapter="ifng")["sl_reading"]
+    'cannot address'
+    """
+    f = look.facts
+    out: dict = {}
+    if chapter == "disease_activity":
+        out.update(sl_p_das28=_fmt_p(f.get("p_das28")), sl_p_haq=_fmt_p(f.get("p_haq_di")),
+                   sl_random_das28=str(f.get("random_das28", "n/a")), sl_random_haq=str(f.get("random_haq_di", "n/a")),
+                   sl_das28_reading=_reading(f.get("p_das28"), alpha), sl_haq_reading=_reading(f.get("p_haq_di"), alpha),
+                   sl_n_visits=int(f.get("n_visits", 0)), sl_n_visits_model_sig=int(f.get("n_visits_model_sig", 0)),
+                   sl_n_visits_per_visit_sig=("n/a" if f.get("n_visits_per_visit_sig") is None
+                                              else int(f["n_visits_per_visit_sig"])),
+                   sl_weeks=str(f.get("weeks", "n/a")),
+                   sl_relapse_week=str(f.get("relapse_week") if f.get("relapse_week") is not None else "n/a"),
+                   sl_response_week=str(f.get("response_week", "n/a")),
+                   sl_cum_relapse=_fmt(f.get("cum_relapse")),
+                   sl_cum_relapse_ci=f"{_fmt(f.get('cum_relapse_low'))}–{_fmt(f.get('cum_relapse_high'))}",
+                   sl_n_followed=int(f.get("n_followed", 0)), sl_n_relapsed=int(f.get("n_relapsed", 0)))
+    elif chapter in ("immune", "inflammation"):
+        first = "treg_th17_ratio" if chapter == "immune" else "il_6"
+        out.update(sl_n_markers=int(f.get("n_markers", 0)),
+                   sl_n_fitted_rank=int(f.get("n_fitted_rank", 0)), sl_n_fitted_log=int(f.get("n_fitted_log", 0)),
+                   sl_n_sig_raw_rank=int(f.get("n_sig_raw_rank", 0)), sl_n_sig_raw_log=int(f.get("n_sig_raw_log", 0)),
+                   sl_n_sig_holm_rank=int(f.get("n_sig_holm_rank", 0)),
+                   sl_n_sig_holm_log=int(f.get("n_sig_holm_log", 0)),
+                   sl_weeks=str(f.get("weeks", "n/a")))
+        markers = ("treg_th17_ratio",) if chapter == "immune" else ("il_6", "tnf_a", "il_10")
+        for m in markers:
+            key = m.replace("_", "")
+            out[f"sl_p_{key}"] = _fmt_p(f.get(f"p_holm_{m}_rank"))
+            out[f"sl_p_{key}_log"] = _fmt_p(f.get(f"p_holm_{m}_log"))
+            out[f"sl_{key}_reading"] = _reading(f.get(f"p_holm_{m}_rank"), alpha)
+        out["sl_reading"] = out[f"sl_{first.replace('_', '')}_reading"]
+    elif chapter == "ifng":
+        cv, p = f.get("cv_auc_full", np.nan), f.get("p_lr_ifng", np.nan)
+        if cv is None or not np.isfinite(cv) or p is None or not np.isfinite(p):
+            reading = "cannot address"
+        elif cv >= 0.7 and p < alpha:
+            reading = "supports"
+        elif cv >= 0.7 or p < alpha:
+            reading = "only partly supports"
+        else:
+            reading = "does not support"
+        out.update(sl_cv_auc_full=_fmt(cv), sl_cv_auc_clinical=_fmt(f.get("cv_auc_clinical")),
+                   sl_cv_auc_ifng=_fmt(f.get("cv_auc_ifng")), sl_cv_auc_peak=_fmt(f.get("cv_auc_peak")),
+                   sl_apparent_auc_full=_fmt(f.get("apparent_auc_full")),
+                   sl_apparent_auc_peak=_fmt(f.get("apparent_auc_peak")), sl_p_lr=_fmt_p(p),
+                   sl_covariates=str(f.get("covariates", "n/a")), sl_window=str(f.get("window", "n/a")),
+                   sl_response_week=str(f.get("response_week", "n/a")), sl_n=int(f.get("n", 0)), sl_reading=reading)
+    elif chapter == "safety":
+        lo = f.get("rr_any_low", np.nan)
+        ae_reading = ("cannot address" if lo is None or not np.isfinite(lo) else
+                      "the data do not show a higher rate with MSCT, but they cannot exclude one as large as the "
+                      "upper limit" if lo <= 1 else "the data show a higher rate with MSCT")
+        n_labs = int(f.get("n_labs", 0))
+        out.update(sl_events_msct=int(f.get("events_msct", 0)), sl_events_control=int(f.get("events_control", 0)),
+                   sl_py_msct=_fmt(f.get("py_msct"), 1), sl_py_control=_fmt(f.get("py_control"), 1),
+                   sl_rr=_fmt(f.get("rr_any")), sl_rr_ci=f"{_fmt(lo)}–{_fmt(f.get('rr_any_high'))}",
+                   sl_ae_reading=ae_reading, sl_n_labs=n_labs, sl_n_labs_sig_holm=int(f.get("n_labs_sig_holm", 0)),
+                   sl_n_labs_sig_raw=int(f.get("n_labs_sig_raw", 0)),
+                   sl_labs_sig_holm=str(f.get("labs_sig_holm", "none")),
+                   sl_final_week=str(f.get("final_week", "n/a")),
+                   sl_labs_reading=("cannot address" if n_labs == 0 else
+                                    "supports" if f.get("n_labs_sig_holm", 0) == 0 else "weakens"))
+    else:
+        raise ValueError(f"`chapter` must be one of ['safety', 'disease_activity', 'immune', 'inflammation', "
+                         f"'ifng']; got {chapter!r}.")
     return out
