@@ -666,7 +666,8 @@ def _km_at(km: pd.DataFrame, t: float) -> pd.Series | None:
 # =========================================================================== disease activity section
 def activity_section(derived, *, outcomes: Sequence[str] = ("das28", "haq_di"), relapse_das28_rise: float = 0.6,
                      relapse_require_labs: bool = True, checks: pd.DataFrame | None = None,
-                     pairwise: pd.DataFrame | None = None, random: str = "auto", confidence: float = 0.95) -> Look:
+                     pairwise: pd.DataFrame | None = None, random: str = "auto", confidence: float = 0.95,
+                     alpha: float = 0.05) -> Look:
     """The disease-activity second look: mixed models for DAS28 and HAQ, and time to relapse.
 
     Parameters
@@ -681,6 +682,10 @@ def activity_section(derived, *, outcomes: Sequence[str] = ("das28", "haq_di"), 
         Relapse checks computed elsewhere (overrides the two rule parameters).
     pairwise : DataFrame, optional
         The chapter's per-visit pairwise tests, set beside the model's contrasts.
+    random : {"auto", "slope", "intercept"}
+        Random effects (see :func:`mixed_model`).
+    confidence, alpha : float
+        Confidence level of the intervals; significance level of the counts in ``facts``.
 
     Returns
     -------
@@ -710,8 +715,8 @@ def activity_section(derived, *, outcomes: Sequence[str] = ("das28", "haq_di"), 
     rc = between.loc[(between["outcome"] == outcomes[0]) & (between["contrast"] == "Responder − Control")] \
         if len(between) else between
     facts["n_visits"] = int(len(rc))
-    facts["n_visits_model_sig"] = int((rc["p_model"] < 0.05).sum()) if len(rc) else 0
-    facts["n_visits_per_visit_sig"] = (int((rc["p_per_visit_bonf"] < 0.05).sum())
+    facts["n_visits_model_sig"] = int((rc["p_model"] < alpha).sum()) if len(rc) else 0
+    facts["n_visits_per_visit_sig"] = (int((rc["p_per_visit_bonf"] < alpha).sum())
                                        if len(rc) and "p_per_visit_bonf" in rc.columns else None)
     test = mm["test"].set_index("outcome")
     for dv in outcomes:
@@ -794,7 +799,8 @@ def marker_models(visits: pd.DataFrame, *, markers: Sequence[str], weeks: Sequen
     return Look({**look.tables, "test": test}, look.reason)
 
 
-def _marker_section(derived, *, markers: Sequence[str], scales, random, confidence, claim_markers) -> Look:
+def _marker_section(derived, *, markers: Sequence[str], scales, random, confidence, claim_markers,
+                    alpha: float = 0.05) -> Look:
     visits = derived.visits.copy()
     if "treg_th17_ratio" in markers and "treg_th17_ratio" in visits.columns and "ratio_undefined" in visits.columns:
         visits["treg_th17_ratio"] = visits["treg_th17_ratio"].mask(visits["ratio_undefined"].astype(bool))
@@ -804,8 +810,8 @@ def _marker_section(derived, *, markers: Sequence[str], scales, random, confiden
     facts: dict = {"weeks": derived.design.describe_weeks(), "n_markers": len(markers)}
     for scale in scales:
         part = test.loc[test["scale"] == scale]
-        facts[f"n_sig_raw_{scale}"] = int((part["p_lr"] < 0.05).sum())
-        facts[f"n_sig_holm_{scale}"] = int((part["p_holm"] < 0.05).sum())
+        facts[f"n_sig_raw_{scale}"] = int((part["p_lr"] < alpha).sum())
+        facts[f"n_sig_holm_{scale}"] = int((part["p_holm"] < alpha).sum())
         facts[f"n_fitted_{scale}"] = int(part["p_lr"].notna().sum())
     for m in claim_markers:
         for scale in scales:
@@ -818,7 +824,7 @@ def _marker_section(derived, *, markers: Sequence[str], scales, random, confiden
 def immune_section(derived, *, markers: Sequence[str] = ("treg_th17_ratio", "treg_pct", "th17_pct",
                                                          "anti_ccp_u_ml", "rf_iu_ml"),
                    scales: Sequence[str] = ("log", "rank"), random: str = "intercept",
-                   confidence: float = 0.95) -> Look:
+                   confidence: float = 0.95, alpha: float = 0.05) -> Look:
     """The immune second look: mixed models for the Treg/Th17 ratio and the immune markers.
 
     The ratio is undefined where Th17 is 0 (``ratio_undefined``); those visits are left out. Anti-CCP above
@@ -837,12 +843,12 @@ def immune_section(derived, *, markers: Sequence[str] = ("treg_th17_ratio", "tre
     ['log', 'rank']
     """
     return _marker_section(derived, markers=markers, scales=scales, random=random, confidence=confidence,
-                           claim_markers=("treg_th17_ratio",))
+                           claim_markers=("treg_th17_ratio",), alpha=alpha)
 
 
 def inflammation_section(derived, *, markers: Sequence[str] = ("il_6", "tnf_a", "il_10", "il_1b", "il_2r", "il_8"),
                          scales: Sequence[str] = ("log", "rank"), random: str = "intercept",
-                         confidence: float = 0.95) -> Look:
+                         confidence: float = 0.95, alpha: float = 0.05) -> Look:
     """The inflammation second look: mixed models for the six cytokines, log scale and ranks, Holm/BH.
 
     Returns
@@ -858,7 +864,7 @@ def inflammation_section(derived, *, markers: Sequence[str] = ("il_6", "tnf_a", 
     True
     """
     return _marker_section(derived, markers=markers, scales=scales, random=random, confidence=confidence,
-                           claim_markers=("il_6", "tnf_a", "il_10"))
+                           claim_markers=("il_6", "tnf_a", "il_10"), alpha=alpha)
 
 
 # =========================================================================== IFN-γ: prediction
@@ -991,7 +997,8 @@ def cv_auc(data: pd.DataFrame, *, outcome: str, predictors: Sequence[str], k: in
     if minority < 2:
         return (pd.DataFrame([dict(n=n, n_events=n_events, k=k, repeats=repeats,
                                    note=f"not fitted: {n_events} responders and {n - n_events} non-responders "
-                                        "(need at least 2 of each)")], columns=cols),
+                                        f"with every predictor known ({len(data) - n} left out for a missing "
+                                        "value; need at least 2 of each)")], columns=cols),
                 pd.DataFrame(columns=["repeat", "row", "y", "p"]))
     k_used = int(min(k, minority))
     folds = stratified_folds(y, k=k_used, repeats=repeats, seed=seed)
@@ -1502,6 +1509,7 @@ def safety_section(derived, adverse_events: pd.DataFrame | None, *, lab_tests: p
     -------
     Look
         Tables ``ae_rates``, ``ae_ratios``, ``ancova``, ``beside_t_tests``; facts for the page and :func:`judge`.
+        ``reason`` names the part(s) that could not be computed (the other part is still in the tables).
 
     Examples
     --------
@@ -1535,7 +1543,7 @@ def safety_section(derived, adverse_events: pd.DataFrame | None, *, lab_tests: p
     facts["ae_reason"] = reasons[0] if reasons and reasons[0].startswith("no follow-up") else ""
     facts["ancova_reason"] = reasons[-1] if reasons and reasons[-1].startswith("no lab") else ""
     return Look({"ae_rates": rates, "ae_ratios": ratios, "ancova": anc, "beside_t_tests": beside_t_tests(anc, lab_tests)},
-                "; ".join(reasons) if len(reasons) == 2 else "", facts)
+                "; ".join(reasons), facts)
 
 
 # =========================================================================== figures
@@ -1676,8 +1684,10 @@ def figure_markers(test: pd.DataFrame, *, labels: Mapping[str, str] | None = Non
             ax.scatter(-np.log10(part["p_holm"].clip(lower=1e-300)), y, marker=mk, color=col,
                        label=f"{sc} scale, Holm")
     ax.axvline(-np.log10(alpha), color="0.4", linestyle="--", linewidth=1)
+    ax.set_xscale("symlog", linthresh=2)  # p-values from 1 to 1e-100 on one readable axis
+    ax.set_xlim(left=0)
     ax.set_yticks(range(len(markers)), [labels.get(m, m) for m in markers])
-    ax.set(xlabel=f"−log10 p of group × week (dashed: p = {alpha:g})", ylabel="")
+    ax.set(xlabel=f"−log10 p of group × week (symmetric log axis; dashed: p = {alpha:g})", ylabel="")
     ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5))
     fig.tight_layout()
     return fig
@@ -1764,11 +1774,11 @@ def figure_ae_rates(rates: pd.DataFrame):
 
 
 @_styled
-def figure_ancova(table: pd.DataFrame):
-    """Adjusted difference (MSCT − control) per lab in units of ... its CI, standardised by the CI half-width.
+def figure_ancova(table: pd.DataFrame, *, alpha: float = 0.05):
+    """Adjusted difference (MSCT − control) per lab divided by its standard error, with ±1.96 bars.
 
-    Each lab is drawn as the estimate divided by its standard error with ±1.96 bars, so labs of different
-    units share one axis (returns the Figure).
+    Labs of different units share one axis this way; a bar crossing 0 is a 95% CI containing no difference;
+    red marks Holm p < ``alpha`` (returns the Figure).
 
     Examples
     --------
@@ -1786,10 +1796,10 @@ def figure_ancova(table: pd.DataFrame):
         return fig
     zval = (t["estimate"] / t["se"]).to_numpy(float)
     y = np.arange(len(t))[::-1]
-    sig = t["p_holm"].to_numpy(float) < 0.05 if "p_holm" in t.columns else np.zeros(len(t), bool)
+    sig = t["p_holm"].to_numpy(float) < alpha if "p_holm" in t.columns else np.zeros(len(t), bool)
     ax.errorbar(zval, y, xerr=1.96, fmt="none", ecolor="0.6", capsize=2)
-    ax.scatter(zval[~sig], y[~sig], color="#0072B2", zorder=3, label="Holm p ≥ 0.05")
-    ax.scatter(zval[sig], y[sig], color="#D55E00", zorder=3, label="Holm p < 0.05")
+    ax.scatter(zval[~sig], y[~sig], color="#0072B2", zorder=3, label=f"Holm p ≥ {alpha:g}")
+    ax.scatter(zval[sig], y[sig], color="#D55E00", zorder=3, label=f"Holm p < {alpha:g}")
     ax.axvline(0, color="0.4", linewidth=1)
     ax.set_yticks(y, (t["label"] + ("" if t["contrast"].nunique() == 1 else " " + t["contrast"])).tolist())
     ax.set(xlabel=f"adjusted difference {t['contrast'].iloc[0]} / its SE (bars: ±1.96)")
@@ -1802,6 +1812,9 @@ def figure_ancova(table: pd.DataFrame):
 def load_claims(path: str | Path | None = None) -> pd.DataFrame:
     """The second-look claims (``data/published/second_look_claims.csv``), columns :data:`CLAIM_COLUMNS`.
 
+    Once the rows are folded into the chapters' registry files (``tools/second_look_cells.py --fold-claims``)
+    and this file is gone, the ``*.second_look_*`` claims of the registry are returned instead.
+
     Examples
     --------
     >>> c = load_claims()
@@ -1809,6 +1822,17 @@ def load_claims(path: str | Path | None = None) -> pd.DataFrame:
     (True, True)
     """
     path = Path(path) if path is not None else _CLAIMS_FILE
+    if not path.is_file():
+        # folded into the chapters' registry files: take them from there
+        from .claims import load_published
+
+        registry = load_published()
+        frame = registry.loc[registry["claim_id"].str.contains(".second_look_", regex=False)].copy()
+        if "basis" not in frame.columns:
+            frame["basis"] = "empirical"
+        if "basis_reason" not in frame.columns:
+            frame["basis_reason"] = ""
+        return frame[list(CLAIM_COLUMNS)].reset_index(drop=True)
     frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
     if tuple(frame.columns) != CLAIM_COLUMNS:
         raise ValueError(f"{path}: columns are {list(frame.columns)}; expected {list(CLAIM_COLUMNS)}")

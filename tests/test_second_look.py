@@ -300,6 +300,8 @@ def test_judge_records_into_the_page_log_once_the_claims_are_folded_in():
 def test_claims_file_rows_are_valid_registry_rows():
     from analysis.claims import _row_problem
 
+    if not sl._CLAIMS_FILE.is_file():
+        pytest.skip("the second-look claims are folded into the chapters' registry files")
     claims = sl.load_claims()
     assert claims["claim_id"].is_unique
     assert set(claims["chapter"]) == {"safety", "disease_activity", "immune", "inflammation", "ifng"}

@@ -4,6 +4,10 @@ Run from the repository root: ``.venv/bin/python tools/second_look_cells.py``. I
 starts with ``second-look-`` are removed first, then the section is inserted right before the chapter's claims
 heading and the exercise after the last exercise; exercise labels continue the chapter's numbering, and the
 instructor guide's rows for them are rewritten. Outputs stay empty; the other cells are not touched.
+
+``--fold-claims`` instead moves the rows of ``data/published/second_look_claims.csv`` into the chapters' registry
+files ``data/published/claims/<chapter>.csv`` (for the lead, once the registry has the ``basis`` columns) and
+deletes that file; :func:`analysis.second_look.judge` then records the claims in the page's claim log.
 """
 from __future__ import annotations
 
@@ -58,7 +62,7 @@ at each visit is set beside the paper-style per-visit test. The weeks are the de
 from analysis import second_look
 
 second = second_look.activity_section(derived, relapse_das28_rise=relapse_das28_rise,
-                                      relapse_require_labs=relapse_require_labs, pairwise=pairwise)
+                                      relapse_require_labs=relapse_require_labs, pairwise=pairwise, alpha=alpha)
 page.table(second["mixed_tests"], "second_look_mixed_tests",
            "Group × week in a linear mixed model per outcome: likelihood-ratio and Wald tests, random effects used")
 page.table(second["marginal_means"], "second_look_marginal_means",
@@ -102,16 +106,16 @@ for key, value in second_look.glue_values(second, chapter="disease_activity", al
 **Beside the paper.** The per-visit tests ask the same question at every visit, each on the patients seen
 there, and their stars multiply with the visits. The model answers once, for all visits: group × week for
 DAS28 {glue:text}`sl_p_das28` (random effects: {glue:text}`sl_random_das28`), for HAQ {glue:text}`sl_p_haq`
-(random effects: {glue:text}`sl_random_haq`). Visit by visit, the model's responder − control contrast has
-p < 0.05 at {glue:text}`sl_n_visits_model_sig` of {glue:text}`sl_n_visits` visits, the Bonferroni-corrected
-per-visit test at {glue:text}`sl_n_visits_per_visit_sig`.
+(random effects: {glue:text}`sl_random_haq`). For DAS28 visit by visit, the model's responder − control
+contrast is significant at {glue:text}`sl_n_visits_model_sig` of {glue:text}`sl_n_visits` visits, the
+Bonferroni-corrected per-visit test at {glue:text}`sl_n_visits_per_visit_sig` (level `alpha`).
 
 **What changes.** One test over all visits {glue:text}`sl_das28_reading` the paper's conclusion that the
-response group's DAS28 evolved differently from the other groups', without seven tests per outcome and without
-dropping patients who missed a visit. The caution of the per-visit tests still applies: responders were
+response group's DAS28 evolved differently from the other groups', without one test per visit and outcome and
+without dropping patients who missed a visit. The caution of the per-visit tests still applies: responders were
 selected by their DAS28 fall at the response week, so a group × week difference in DAS28 is partly built in;
 HAQ was not used for the selection, and its test {glue:text}`sl_haq_reading` the paper's conclusion. The
-Kaplan–Meier curve replaces "relapse at week 24" by a curve: by week {glue:text}`sl_relapse_week` an estimated
+Kaplan–Meier curve replaces the paper's relapse count at one visit by a curve: by week {glue:text}`sl_relapse_week` an estimated
 {glue:text}`sl_cum_relapse` of responders had relapsed (95% CI {glue:text}`sl_cum_relapse_ci`;
 {glue:text}`sl_n_relapsed` relapses among {glue:text}`sl_n_followed` responders followed), and the width of
 that interval shows how loosely a handful of relapses pins a percentage down. Neither method can say why
@@ -162,7 +166,7 @@ separately for each scale.
     code("""
 from analysis import second_look
 
-second = second_look.immune_section(derived)
+second = second_look.immune_section(derived, alpha=alpha)
 page.table(second["test"], "second_look_mixed_tests",
            "Group × week per immune marker (linear mixed model, random intercept), log scale and ranks, "
            "with Holm and BH over the markers")
@@ -186,7 +190,7 @@ for key, value in second_look.glue_values(second, chapter="immune", alpha=alpha)
     md("""
 **Beside the paper.** The paper's stars come from one test per visit and marker, uncorrected. The model asks
 one question per marker, and the correction runs over the five markers only: on ranks,
-{glue:text}`sl_n_sig_holm_rank` of {glue:text}`sl_n_fitted_rank` markers keep p < 0.05 after Holm
+{glue:text}`sl_n_sig_holm_rank` of {glue:text}`sl_n_fitted_rank` markers keep p < `alpha` after Holm
 ({glue:text}`sl_n_sig_raw_rank` before); on the log scale {glue:text}`sl_n_sig_holm_log` of
 {glue:text}`sl_n_fitted_log`.
 
@@ -243,7 +247,7 @@ six tests: the p-values are adjusted over the family (Holm, and Benjamini–Hoch
     code("""
 from analysis import second_look
 
-second = second_look.inflammation_section(derived)
+second = second_look.inflammation_section(derived, alpha=alpha)
 page.table(second["test"], "second_look_mixed_tests",
            "Group × week per cytokine (linear mixed model, random intercept), log scale and ranks (<LLOQ tied "
            "lowest), with Holm and BH over the cytokines")
@@ -268,7 +272,7 @@ for key, value in second_look.glue_values(second, chapter="inflammation", alpha=
     md("""
 **Beside the paper.** One question per cytokine instead of one per visit, and a correction over six tests
 instead of none: on ranks {glue:text}`sl_n_sig_holm_rank` of {glue:text}`sl_n_fitted_rank` cytokines keep
-p < 0.05 after Holm ({glue:text}`sl_n_sig_raw_rank` before); on the log scale {glue:text}`sl_n_sig_holm_log` of
+p < `alpha` after Holm ({glue:text}`sl_n_sig_raw_rank` before); on the log scale {glue:text}`sl_n_sig_holm_log` of
 {glue:text}`sl_n_fitted_log`. When the two scales agree, the handling of censored values does not drive the
 result.
 
@@ -421,7 +425,7 @@ page.table(second["ancova"], "second_look_ancova_full", "ANCOVA of the labs, ful
 if second.reason:
     page.note(second_look.unavailable(second.reason))
 page.figure(second_look.figure_ae_rates(second["ae_rates"]), "second_look_ae_rates")
-page.figure(second_look.figure_ancova(second["ancova"]), "second_look_ancova")
+page.figure(second_look.figure_ancova(second["ancova"], alpha=alpha), "second_look_ancova")
 """),
     code("""
 for key, value in second_look.glue_values(second, chapter="safety", alpha=alpha).items():
@@ -431,7 +435,7 @@ for key, value in second_look.glue_values(second, chapter="safety", alpha=alpha)
         "Adverse events per patient-year by arm and kind, with exact Poisson 95% CIs.", "80%"),
     fig("second_look_ancova", "safety",
         "Each lab's adjusted difference MSCT − control at the last visit divided by its standard error "
-        "(bars: ±1.96, the 95% CI on this scale); red: Holm p < 0.05.", "80%"),
+        "(bars: ±1.96, the 95% CI on this scale); red: Holm p below the page's alpha.", "80%"),
     md("""
 **Beside the paper.** MSCT had {glue:text}`sl_events_msct` adverse events in {glue:text}`sl_py_msct`
 patient-years, control {glue:text}`sl_events_control` in {glue:text}`sl_py_control`: a rate ratio of
@@ -553,7 +557,30 @@ def update_guide(labels: dict) -> None:
     GUIDE.write_text("\n".join(lines) + "\n", "utf-8")
 
 
+def fold_claims() -> None:
+    """Append data/published/second_look_claims.csv to the chapters' registry files, then delete it.
+
+    Each row gets the columns of its chapter's file (``basis`` / ``basis_reason`` kept when the file has them).
+    Rows whose claim_id is already in the file are skipped.
+    """
+    import pandas as pd
+
+    src = ROOT / "data" / "published" / "second_look_claims.csv"
+    rows = pd.read_csv(src, dtype=str, keep_default_na=False)
+    for chapter, part in rows.groupby("chapter"):
+        dst = ROOT / "data" / "published" / "claims" / f"{chapter}.csv"
+        reg = pd.read_csv(dst, dtype=str, keep_default_na=False)
+        part = part.loc[~part["claim_id"].isin(reg["claim_id"])]
+        out = pd.concat([reg, part.reindex(columns=reg.columns, fill_value="")], ignore_index=True)
+        out.to_csv(dst, index=False, lineterminator="\n")
+    src.unlink()
+
+
 def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if "--fold-claims" in argv:
+        fold_claims()
+        return 0
     labels = {ch: refresh(ch) for ch in CHAPTERS}
     update_guide(labels)
     return 0
