@@ -91,7 +91,6 @@ LABELS: dict[str, str] = {
 _BELOW, _ABOVE = "<LLOQ", ">ULOQ"
 _RANDOM = ("auto", "slope", "intercept")
 _TRANSFORMS = ("none", "log", "rank")
-_CLAIMS_FILE = Path(__file__).resolve().parents[1] / "data" / "published" / "second_look_claims.csv"
 #: Columns of the second-look claims file: the registry's columns plus ``basis`` and ``basis_reason``.
 CLAIM_COLUMNS: tuple[str, ...] = ("claim_id", "chapter", "claim", "location", "published", "kind", "expected",
                                   "tolerance", "basis", "basis_reason")
@@ -1809,11 +1808,8 @@ def figure_ancova(table: pd.DataFrame, *, alpha: float = 0.05):
 
 
 # =========================================================================== claims
-def load_claims(path: str | Path | None = None) -> pd.DataFrame:
-    """The second-look claims (``data/published/second_look_claims.csv``), columns :data:`CLAIM_COLUMNS`.
-
-    Once the rows are folded into the chapters' registry files (``tools/second_look_cells.py --fold-claims``)
-    and this file is gone, the ``*.second_look_*`` claims of the registry are returned instead.
+def load_claims() -> pd.DataFrame:
+    """The second-look claims: the ``*.second_look_*`` rows of the chapters' registry files.
 
     Examples
     --------
@@ -1821,35 +1817,18 @@ def load_claims(path: str | Path | None = None) -> pd.DataFrame:
     >>> set(c["basis"]) == {"empirical"}, c["claim_id"].is_unique
     (True, True)
     """
-    path = Path(path) if path is not None else _CLAIMS_FILE
-    if not path.is_file():
-        # folded into the chapters' registry files: take them from there
-        from .claims import load_published
+    from .claims import load_published
 
-        registry = load_published()
-        frame = registry.loc[registry["claim_id"].str.contains(".second_look_", regex=False)].copy()
-        if "basis" not in frame.columns:
-            frame["basis"] = "empirical"
-        if "basis_reason" not in frame.columns:
-            frame["basis_reason"] = ""
-        return frame[list(CLAIM_COLUMNS)].reset_index(drop=True)
-    frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
-    if tuple(frame.columns) != CLAIM_COLUMNS:
-        raise ValueError(f"{path}: columns are {list(frame.columns)}; expected {list(CLAIM_COLUMNS)}")
-    return frame
-
-
-def _registry_ids(log) -> set:
-    """Claim ids of the log's chapter in its registry (judged or not)."""
-    return set(log.missing()) | set(log.table()["claim_id"])
+    registry = load_published()
+    return registry.loc[registry["claim_id"].str.contains(".second_look_", regex=False)].reset_index(drop=True)
 
 
 def judge(log, look: Look, *, chapter: str, claims: pd.DataFrame | None = None) -> pd.DataFrame:
     """Judge this chapter's second-look claims from a section's facts.
 
-    When the claims are in the chapter's registry (``data/published/claims/<chapter>.csv``) they are recorded
-    in ``log`` (the page's claim log, so they enter ``claims.csv`` and the scorecard); otherwise in a separate
-    log built from ``data/published/second_look_claims.csv``. Either way the judged rows are returned.
+    The claims live in the chapter's registry (``data/published/claims/<chapter>.csv``, ids ``*.second_look_*``)
+    and are recorded in ``log`` (the page's claim log, so they enter ``claims.csv`` and the scorecard); the
+    judged rows are also returned.
 
     Parameters
     ----------
@@ -1860,7 +1839,7 @@ def judge(log, look: Look, *, chapter: str, claims: pd.DataFrame | None = None) 
     chapter : str
         One of safety, disease_activity, immune, inflammation, ifng.
     claims : DataFrame, optional
-        The second-look claims (default :func:`load_claims`).
+        Unused (kept for callers of the first version); the log's registry is the source.
 
     Returns
     -------
@@ -1875,24 +1854,23 @@ def judge(log, look: Look, *, chapter: str, claims: pd.DataFrame | None = None) 
     >>> judge(ClaimLog("immune"), look, chapter="immune")["verdict"].tolist()
     ['reproduced']
     """
-    from .claims import COLUMNS, ClaimLog
-
-    claims = load_claims() if claims is None else claims
-    mine = claims.loc[claims["chapter"] == chapter]
-    known = _registry_ids(log)
-    own = ClaimLog(chapter, mine[list(COLUMNS)], alpha=log.alpha) if len(mine) else None
+    mine = log._claims.loc[log._claims["claim_id"].str.contains(".second_look_", regex=False)]
     f = look.facts
     alpha = log.alpha
 
     def target(cid):
-        return log if cid in known else own
+        return log
 
     def sig(cid, p, detail):
         t = target(cid)
         if p is None or not np.isfinite(p):
             t.not_testable(cid, unavailable(look.reason or detail or "the model could not be fitted"))
         else:
-            t.check_significance(cid, p=float(p), detail=detail)
+            # a test of "the courses differ" has no direction: p < alpha supports it (a null effect passes
+            # with probability alpha); p >= alpha is absence of evidence, hence inconclusive, never "not reproduced"
+            t.check_true(cid, True if float(p) < alpha else None, f"{_fmt_p(float(p))}; {detail}",
+                         rule=f"reproduced if p < {alpha:g}; inconclusive otherwise (p ≥ alpha is no evidence "
+                              "that the courses are alike)")
 
     def true(cid, holds, text, rule, testable=True, why=""):
         t = target(cid)
@@ -1938,17 +1916,21 @@ def judge(log, look: Look, *, chapter: str, claims: pd.DataFrame | None = None) 
     elif chapter == "safety":
         lo = f.get("rr_any_low", np.nan)
         ok = lo is not None and np.isfinite(lo)
-        true("safety.second_look_ae_rate", ok and lo <= 1,
+        hi = f.get("rr_any_high", np.nan)
+        verdict_ae = None if not ok else (False if lo > 1 else (True if np.isfinite(hi) and hi < 2 else None))
+        true("safety.second_look_ae_rate", verdict_ae,
              f"rate ratio MSCT/control {_fmt(f.get('rr_any'))} (exact 95% CI {_fmt(lo)}–{_fmt(f.get('rr_any_high'))}; "
              f"{f.get('events_msct', 0)} vs {f.get('events_control', 0)} events)",
-             "reproduced if the exact 95% CI of the adverse-event rate ratio MSCT/control reaches down to 1 or "
-             "below (no evidence of a higher rate with MSCT)", testable=ok,
+             "reproduced if the exact 95% CI of the adverse-event rate ratio MSCT/control lies below 2 (a stated "
+             "margin: no more than a doubled rate with MSCT); not reproduced if it lies above 1; inconclusive "
+             "otherwise", testable=ok,
              why=f.get("ae_reason") or "no adverse events or no follow-up in an arm")
         n = f.get("n_labs", 0)
-        true("safety.second_look_labs_ancova", f.get("n_labs_sig_holm", 0) == 0,
+        true("safety.second_look_labs_ancova", None if f.get("n_labs_sig_holm", 0) == 0 else False,
              f"{f.get('n_labs_sig_holm', 0)} of {n} labs differ between arms at week {f.get('final_week')} after "
              f"adjustment for week 0 (Holm p < {alpha:g}): {f.get('labs_sig_holm', 'none')}",
-             f"reproduced if no lab differs between arms by ANCOVA with Holm-adjusted p < {alpha:g}",
+             f"not reproduced if a lab differs between arms by ANCOVA with Holm-adjusted p < {alpha:g}; otherwise "
+             "inconclusive (no difference found is not shown equivalence)",
              testable=n > 0, why=f.get("ancova_reason") or "no lab could be analysed")
     else:
         raise ValueError(f"`chapter` must be one of ['safety', 'disease_activity', 'immune', 'inflammation', "

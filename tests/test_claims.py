@@ -480,6 +480,7 @@ def test_default_cohort_reproduces_simulated_effects(default_verdicts):
 
 def test_default_cohort_every_claim_once_and_basis_carried(default_verdicts):
     reg = load_published().set_index("claim_id")
+    reg = reg.loc[~reg.index.str.contains(".second_look_", regex=False)]  # judged by analysis.second_look.judge
     for chapter, table in default_verdicts.items():
         assert sorted(table.index) == sorted(reg.index[reg["chapter"] == chapter])
         assert (table["basis"] == reg.loc[table.index, "basis"]).all()
