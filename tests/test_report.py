@@ -42,7 +42,8 @@ def test_plain_and_cell_formatting():
     assert plain(pd.NA) is None
     assert _fmt_cell(0.12345, 3) == "0.123"
     assert _fmt_cell(2.5, 3) == "2.5"          # trailing zeros dropped
-    assert _fmt_cell(0.0001, 3) == "< 0.001"   # tiny values (p-values) shown as a bound
+    assert _fmt_cell(0.0001, 3, "p") == "< 0.001"   # tiny p-values shown as a bound
+    assert _fmt_cell(-0.0004, 3) == "-0.0004"       # other tiny values keep their sign and digits
     assert _fmt_cell(float("nan"), 3) == "–"
     assert _fmt_cell("text", 3) == "text"
 
