@@ -84,6 +84,7 @@ class Page:
         self._cohort = None
         self._claims = None
         self._n_tables = 0
+        _register_dataframe_display()
 
     # ---------------------------------------------------------------- data
     def load(self):
@@ -134,7 +135,29 @@ class Page:
         rows = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(str(v))}</td></tr>" for k, v in prov.items())
         box = ("<details class='msct-provenance' open><summary>Provenance and parameters used for this run</summary>"
                f"<table class='msct-kv'>{rows}</table></details>")
-        display(HTML(banner + box))
+        display(HTML(banner + box + self.downloads_html()))
+
+    def downloads_html(self) -> str:
+        """Links to this chapter's results as a zip (and, on the scorecard, to ``claims.csv``).
+
+        The build writes those files next to the site (:func:`analysis.build.write_downloads`); a notebook
+        run by hand (output folder without ``executed/``) has no site, so no links.
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> Page("demo", output_dir=tempfile.mkdtemp()).downloads_html()
+        ''
+        """
+        if not (self.output_dir / "executed").is_dir():
+            return ""
+        links = [f"<a class='reference download' href='../downloads/{self.chapter}-results.zip' download>"
+                 f"<code>{self.chapter}-results.zip</code></a> (this chapter's result tables as CSV and its "
+                 "figures as PNG)"]
+        if self.chapter == "scorecard":
+            links.append("<a class='reference download' href='../downloads/claims.csv' download>"
+                         "<code>claims.csv</code></a> (every claim of the paper with its verdict)")
+        return "<p class='msct-downloads'>Download: " + "; ".join(links) + ".</p>"
 
     def table(self, df: pd.DataFrame, name: str, caption: str, *, index: bool = False, show: bool = True,
               max_rows: int = 40, decimals: int = 3) -> None:
@@ -360,10 +383,34 @@ def _plan_columns(df: pd.DataFrame, max_columns: int) -> tuple[list[tuple], list
         if c in ci_of:
             shown.append((f"{c} [CI]", "ci", (c, *ci_of[c])))
         elif c in pair_of:
-            shown.append((f"{c[: -len('_published')]}: paper / here", "pair", (c, pair_of[c])))
+            shown.append((f"{c[: -len('_published')]} (paper / here)", "pair", (c, pair_of[c])))
         else:
             shown.append((c, "value", (c,)))
     return shown, details
+
+
+def _register_dataframe_display() -> None:
+    """In a notebook, show a DataFrame a cell ends with in the same compact design as :meth:`Page.table`.
+
+    Does nothing outside IPython. The data are not changed (display only).
+    """
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover
+        return
+    shell = get_ipython()
+    if shell is None:
+        return
+
+    def as_html(df: pd.DataFrame) -> str:
+        shown = df.head(40)
+        # the index is shown when it says something (named, or labels rather than row numbers)
+        index = any(n is not None for n in df.index.names) or not pd.api.types.is_integer_dtype(df.index)
+        body, wide = table_html(shown, index=index)
+        note = f"<p class='msct-note'>First 40 of {len(df)} rows.</p>" if len(df) > 40 else ""
+        return f"<div class='msct-table-wrap{' full-width' if wide else ''}'>{body}{note}</div>"
+
+    shell.display_formatter.formatters["text/html"].for_type(pd.DataFrame, as_html)
 
 
 def table_html(df: pd.DataFrame, *, index: bool = False, decimals: int = 3,
@@ -401,9 +448,9 @@ def table_html(df: pd.DataFrame, *, index: bool = False, decimals: int = 3,
             if not (_is_missing(lo) and _is_missing(hi)):
                 text += f" [{_fmt_cell(lo, decimals)}, {_fmt_cell(hi, decimals)}]"
             return html.escape(text), "msct-num"
-        if kind == "pair":
-            a, b = (row[n] for n in names)
-            return html.escape(f"{_fmt_cell(a, decimals, names[0])} / {_fmt_cell(b, decimals, names[1])}"), "msct-num"
+        if kind == "pair":  # published above reproduced
+            a, b = (html.escape(_fmt_cell(row[n], decimals, n)) for n in names)
+            return f"{a}<br>{b}", "msct-num"
         name = names[0]
         v = row[name]
         text = html.escape(_fmt_cell(v, decimals, name))
@@ -429,7 +476,7 @@ def table_html(df: pd.DataFrame, *, index: bool = False, decimals: int = 3,
         if details:
             items = "".join(f"<dt>{_header(c)}</dt><dd>{html.escape(_fmt_cell(row[c], decimals, c))}</dd>"
                             for c in details if not _is_missing(row[c]) and str(row[c]) != "")
-            tds.append(f"<td class='msct-more'><details><summary>details</summary><dl>{items}</dl></details></td>"
+            tds.append(f"<td class='msct-more'><details><summary>show</summary><dl>{items}</dl></details></td>"
                        if items else "<td class='msct-more'>–</td>")
         rows.append("<tr>" + "".join(tds) + "</tr>")
     body = (f"<table class='msct-table'><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>")
