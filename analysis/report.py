@@ -163,8 +163,10 @@ class Page:
               max_rows: int = 40, decimals: int = 3) -> None:
         """Write ``df`` to ``results/<chapter>/<name>.csv`` and show it with a numbered caption.
 
-        Large tables are shown truncated, with a pointer to the full CSV. Returns nothing (so a notebook
-        cell ending with this call prints no path).
+        The CSV has every column at full precision; the page shows a compact table designed for reading
+        (:func:`table_html`: sensible digits, intervals beside their estimates, long or secondary columns in
+        a per-row "show" cell, wide tables spanning the page's margin). Large tables are shown truncated, with
+        a pointer to the full CSV. Returns nothing (so a notebook cell ending with this call prints no path).
         """
 
         if not isinstance(df, pd.DataFrame):
