@@ -234,7 +234,8 @@ class Page:
         path = self.claims.write(self.output_dir)
         full = pd.read_csv(path, keep_default_na=False)
         if show:
-            self._show(full, "Claims of the paper covered by this chapter, with their verdicts on these data",
+            self._show(full[["claim_id", "claim", "location", "published", "reproduced", "verdict", "rule"]],
+                       "Claims of the paper covered by this chapter, with their verdicts on these data",
                        "claims", index=False, max_rows=200, decimals=3)
         return full
 
