@@ -6,14 +6,16 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 ARGS   ?=
+OUT    ?= _build
 
-.PHONY: book test lab install clean benchmark help
+.PHONY: book test lab install clean benchmark screenshots help
 
 help:
 	@echo "make book   build the book on the default (synthetic) data -> _build/html/index.html"
 	@echo "make test   run the test suite"
 	@echo "make lab    open JupyterLab on book/ to work in the chapters"
 	@echo "make benchmark   print build-speed and scale figures (minutes)"
+	@echo "make screenshots build the book if needed, then screenshot every page at 1280 and 390 px -> OUT/screenshots/"
 	@echo "make clean  remove _build/ and scratch/"
 
 $(STAMP): pyproject.toml requirements-lock.txt
@@ -46,6 +48,11 @@ lab: $(LAB_STAMP)
 
 benchmark: $(STAMP)
 	@$(PY) benchmarks/bench_build.py
+
+# needs Debian's chromium (apt-get install -y chromium); the build is incremental (quick when nothing changed)
+screenshots: $(STAMP)
+	@$(PY) -m analysis build --out $(OUT) $(ARGS)
+	@$(PY) tools/screenshots.py $(OUT)
 
 clean:
 	rm -rf _build scratch

@@ -44,7 +44,7 @@ from .provenance import hash_files, hash_tree
 from .zygote import SOCKET_ENV, ForkedRunner, Zygote
 
 __all__ = ["Chapter", "CHAPTERS", "BuildResult", "build", "chapter_parameters", "parse_parameters", "glued_keys",
-           "mark_not_available"]
+           "mark_not_available", "write_downloads"]
 
 Reporter = Callable[[str], None]
 
@@ -723,7 +723,56 @@ def _build_in_stage(stage, out, data_dir, available, plan, per_chapter, keys, jo
             (stage / "book" / c.notebook).write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", "utf-8")
         else:
             shutil.copy2(executed_dir / c.notebook, stage / "book" / c.notebook)
+    write_downloads(results_dir, stage / DOWNLOADS_EXTRA, [c for c in available if plan[c.name] != "skip"])
     return result
+
+
+#: folder of the staging area copied verbatim into the site (``html_extra_path`` in _config.yml): it holds
+#: ``downloads/`` (each chapter's results as a zip, the collected claims.csv), linked from the pages
+DOWNLOADS_EXTRA = "_site_extra"
+#: every zip entry gets this time stamp, so the same results give byte-identical zips
+_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+
+
+def write_downloads(results_dir: Path, extra_dir: Path, chapters: list[Chapter]) -> list[Path]:
+    """Write ``downloads/<chapter>-results.zip`` (the chapter's result CSVs and figures) and ``downloads/claims.csv``.
+
+    Runs in the staging folder after the chapters and before the render, so the site's links resolve when
+    Sphinx copies ``extra_dir`` into the site. Zips are deterministic (sorted entries, fixed time stamps).
+    Returns the files written.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> tmp = Path(tempfile.mkdtemp())
+    >>> (tmp / "results" / "safety" / "figures").mkdir(parents=True)
+    >>> _ = (tmp / "results" / "safety" / "claims.csv").write_text("claim_id\\n")
+    >>> [p.name for p in write_downloads(tmp / "results", tmp / "extra", [CHAPTERS[0]])]
+    ['safety-results.zip']
+    """
+    import zipfile
+
+    out = Path(extra_dir) / "downloads"
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for c in chapters:
+        folder = Path(results_dir) / c.name
+        if not folder.is_dir():
+            continue
+        files = sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix in {".csv", ".png", ".svg"})
+        target = out / f"{c.name}-results.zip"
+        with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+            for path in files:
+                info = zipfile.ZipInfo(f"{c.name}/{path.relative_to(folder).as_posix()}", date_time=_ZIP_TIME)
+                info.external_attr = 0o644 << 16
+                info.compress_type = zipfile.ZIP_DEFLATED
+                zf.writestr(info, path.read_bytes())
+        written.append(target)
+    claims = Path(results_dir) / "claims.csv"
+    if claims.is_file():
+        shutil.copy2(claims, out / "claims.csv")
+        written.append(out / "claims.csv")
+    return written
 
 
 def _execute(todo, stage, data_dir, per_chapter, jobs, timeout, verbose, report, t0, out, book_src,

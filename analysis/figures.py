@@ -511,27 +511,74 @@ def roc_plot(curve_df: pd.DataFrame, *, ax: Axes | None = None, auc: float | Non
     return ax
 
 
-#: Boxes of the trial flow diagram: key → (default label, x, y) in axes units.
-_FLOW_BOXES: dict[str, tuple[str, float, float]] = {
-    "enrolled": ("Enrolled", 0.5, 0.92),
-    "msct": ("Randomised to MSCT", 0.3, 0.74),
-    "control": ("Randomised to control", 0.78, 0.74),
-    "responders": ("Responders at 12 weeks", 0.14, 0.54),
-    "non_responders": ("Non-responders at 12 weeks", 0.46, 0.54),
-    "lost_msct": ("Lost to follow-up (MSCT)", 0.3, 0.32),
-    "lost_control": ("Lost to follow-up (control)", 0.78, 0.32),
-    "analysed_msct": ("Analysed (MSCT)", 0.3, 0.1),
-    "analysed_control": ("Analysed (control)", 0.78, 0.1),
+#: Boxes of the trial flow diagram: key -> (default label, row, column). Rows run top to bottom; columns are
+#: "all" (centred over the whole chart), "msct" (centred over the two MSCT sub-columns), "resp", "nonresp"
+#: (the two MSCT sub-columns) and "control".
+_FLOW_BOXES: dict[str, tuple[str, int, str]] = {
+    "enrolled": ("Enrolled", 0, "all"),
+    "msct": ("Randomised to MSCT", 1, "msct"),
+    "control": ("Randomised to control", 1, "control"),
+    "responders": ("Responders at 12 weeks", 2, "resp"),
+    "non_responders": ("Non-responders at 12 weeks", 2, "nonresp"),
+    "lost_msct": ("Lost to follow-up (MSCT)", 3, "msct"),
+    "lost_control": ("Lost to follow-up (control)", 3, "control"),
+    "analysed_msct": ("Analysed (MSCT)", 4, "msct"),
+    "analysed_control": ("Analysed (control)", 4, "control"),
 }
 _FLOW_ARROWS = [("enrolled", "msct"), ("enrolled", "control"), ("msct", "responders"),
                 ("msct", "non_responders"), ("responders", "lost_msct"),
                 ("non_responders", "lost_msct"), ("control", "lost_control"),
                 ("lost_msct", "analysed_msct"), ("lost_control", "analysed_control")]
+#: layout constants, in points: box padding, gap between columns, gap between rows (room for the arrows)
+_FLOW_PAD, _FLOW_COL_GAP, _FLOW_ROW_GAP, _FLOW_MARGIN = 6.0, 24.0, 30.0, 4.0
+
+
+def _flow_layout(sizes: dict[str, tuple[float, float]]) -> tuple[dict[str, tuple[float, float]], float, float]:
+    """Centres of the flow boxes from their sizes (points), and the chart's width and height (points).
+
+    Columns are as wide as their widest box; the MSCT boxes span the two MSCT sub-columns (which widen
+    when an MSCT box is wider than both together); rows are as tall as their tallest box, with a fixed gap
+    for the arrows. So no two boxes overlap whatever the text, and every arrow runs in a gap between rows
+    (the control column has no box in the responder row, so its long arrow passes an empty cell).
+    """
+    def width(cols):
+        return max([sizes[k][0] for k, (_, _, c) in _FLOW_BOXES.items() if c in cols] + [0.0])
+
+    w_resp, w_non, w_msct, w_ctrl = width({"resp"}), width({"nonresp"}), width({"msct"}), width({"control"})
+    extra = max(0.0, w_msct - (w_resp + _FLOW_COL_GAP + w_non))
+    w_resp, w_non = w_resp + extra / 2, w_non + extra / 2
+    x_resp = _FLOW_MARGIN + w_resp / 2
+    x_non = _FLOW_MARGIN + w_resp + _FLOW_COL_GAP + w_non / 2
+    msct_right = _FLOW_MARGIN + w_resp + _FLOW_COL_GAP + w_non
+    x_msct = (_FLOW_MARGIN + msct_right) / 2
+    x_ctrl = msct_right + 1.5 * _FLOW_COL_GAP + w_ctrl / 2
+    total_w = x_ctrl + w_ctrl / 2 + _FLOW_MARGIN
+    w_all = width({"all"})
+    if w_all + 2 * _FLOW_MARGIN > total_w:  # a very wide top box: centre everything under it
+        shift = (w_all + 2 * _FLOW_MARGIN - total_w) / 2
+        x_resp, x_non, x_msct, x_ctrl = (x + shift for x in (x_resp, x_non, x_msct, x_ctrl))
+        total_w = w_all + 2 * _FLOW_MARGIN
+    xs = {"all": total_w / 2, "msct": x_msct, "resp": x_resp, "nonresp": x_non, "control": x_ctrl}
+    n_rows = 1 + max(r for _, r, _ in _FLOW_BOXES.values())
+    heights = [max([sizes[k][1] for k, (_, r, _) in _FLOW_BOXES.items() if r == row] + [0.0])
+               for row in range(n_rows)]
+    total_h = sum(heights) + _FLOW_ROW_GAP * (n_rows - 1) + 2 * _FLOW_MARGIN
+    ys, top = [], total_h - _FLOW_MARGIN
+    for h in heights:
+        ys.append(top - h / 2)
+        top -= h + _FLOW_ROW_GAP
+    centres = {k: (xs[c], ys[r]) for k, (_, r, c) in _FLOW_BOXES.items()}
+    return centres, total_w, total_h
 
 
 def flow_diagram(counts: Mapping, *, ax: Axes | None = None,
-                 labels: Mapping | None = None) -> Axes:
-    """The trial flow chart (CONSORT-style) drawn with matplotlib boxes and arrows.
+                 labels: Mapping | None = None, fontsize: float = 10.0) -> Axes:
+    """The trial flow chart (CONSORT-style) drawn with matplotlib boxes and arrows, laid out from its text.
+
+    Box sizes are measured from the rendered labels, and the columns and rows are sized to fit them
+    (:func:`_flow_layout`): boxes never overlap and arrows never cross a box, for any counts (large cohorts,
+    empty groups) and labels. Without ``ax`` the figure is sized to the chart; with ``ax`` the text is
+    shrunk, if needed, to fit that Axes.
 
     Parameters
     ----------
@@ -542,6 +589,8 @@ def flow_diagram(counts: Mapping, *, ax: Axes | None = None,
         are an error.
     labels : dict, optional
         Replacement box labels, same keys.
+    fontsize : float
+        Text size in points (before any shrinking to fit ``ax``).
 
     Returns
     -------
@@ -564,22 +613,64 @@ def flow_diagram(counts: Mapping, *, ax: Axes | None = None,
     bad = set(labels) - set(_FLOW_BOXES)
     if bad:
         raise ValueError(f"`labels` has unknown keys {sorted(bad)}; allowed: {list(_FLOW_BOXES)}.")
-    if ax is None:
+    if not (isinstance(fontsize, (int, float)) and fontsize > 0):
+        raise ValueError(f"`fontsize` must be a positive number of points, got {fontsize!r}.")
+    own_figure = ax is None
+    if own_figure:
         ax = plt.subplots(figsize=(8, 6.5))[1]
+        ax.set_position([0, 0, 1, 1])
+    fig = ax.figure
     ax.set_axis_off()
-    ax.set(xlim=(0, 1), ylim=(0, 1))
     texts = {}
-    for key, (default, bx, by) in _FLOW_BOXES.items():
+    for key, (default, _, _) in _FLOW_BOXES.items():
         n = counts.get(key)
         n_text = "–" if n is None or pd.isna(n) else f"{int(n)}"
-        texts[key] = ax.text(bx, by, f"{labels.get(key, default)}\nn = {n_text}", ha="center",
-                             va="center", fontsize=10, transform=ax.transAxes,
-                             bbox=dict(boxstyle="round,pad=0.5", fc="white", ec="0.3"))
+        texts[key] = ax.text(0, 0, f"{labels.get(key, default)}\nn = {n_text}", ha="center", va="center",
+                             fontsize=fontsize, multialignment="center",
+                             bbox=dict(boxstyle=f"round,pad={_FLOW_PAD / fontsize:.3f}", fc="white", ec="0.3"))
+
+    def measure() -> dict[str, tuple[float, float]]:
+        renderer = fig.canvas.get_renderer()
+        scale = 72.0 / fig.dpi  # pixels -> points
+        out = {}
+        for key, text in texts.items():
+            ext = text.get_window_extent(renderer)
+            pad = 2 * _FLOW_PAD * text.get_fontsize() / fontsize
+            out[key] = (ext.width * scale + pad, ext.height * scale + pad)
+        return out
+
+    centres, total_w, total_h = _flow_layout(measure())
+    if own_figure:
+        fig.set_size_inches(total_w / 72.0, total_h / 72.0)
+    else:  # fit the chart into the given Axes: shrink the text if the Axes is too small
+        box = ax.get_window_extent(fig.canvas.get_renderer())
+        avail_w, avail_h = box.width * 72.0 / fig.dpi, box.height * 72.0 / fig.dpi
+        size = fontsize
+        for _ in range(6):  # text does not scale exactly with its size (hinting): shrink until it fits
+            shrink = min(avail_w / total_w, avail_h / total_h)
+            if shrink >= 1.0:
+                break
+            size *= shrink * 0.97
+            for text in texts.values():
+                text.set_fontsize(size)
+            centres, total_w, total_h = _flow_layout(measure())
+        # equal scale in x and y, the chart centred in the Axes
+        sx, sy = avail_w / total_w, avail_h / total_h
+        s = min(sx, sy)
+        dx, dy = (avail_w / s - total_w) / 2, (avail_h / s - total_h) / 2
+        ax.set(xlim=(-dx, total_w + dx), ylim=(-dy, total_h + dy))
+    if own_figure:
+        ax.set(xlim=(0, total_w), ylim=(0, total_h))
+    for key, text in texts.items():
+        text.set_position(centres[key])
+    sizes = measure()
+    gap = 3.0  # points between an arrow's end and its box
     for src, dst in _FLOW_ARROWS:
-        (_, x0, y0), (_, x1, y1) = _FLOW_BOXES[src], _FLOW_BOXES[dst]
-        ax.add_patch(FancyArrowPatch((x0, y0 - 0.055), (x1, y1 + 0.055), arrowstyle="->",
-                                     mutation_scale=12, color="0.3", lw=1.2,
-                                     transform=ax.transAxes))
+        (x0, y0), (x1, y1) = centres[src], centres[dst]
+        start = (x0, y0 - sizes[src][1] / 2 - gap)
+        end = (x1, y1 + sizes[dst][1] / 2 + gap)
+        ax.add_patch(FancyArrowPatch(start, end, arrowstyle="->", mutation_scale=12, color="0.3", lw=1.2,
+                                     shrinkA=0, shrinkB=0))
     return ax
 
 

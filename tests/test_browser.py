@@ -4,8 +4,15 @@ The book is built once per session by the ``built_book`` fixture of ``tests/conf
 folder named by ``MSCT_BUILT_SITE``) and served with ``http.server`` on a free local port. For every page:
 HTTP 200, no traceback or error output, every image loads, no request leaves the local server, no console
 error, no horizontal scrolling at laptop width. Then: Sphinx search finds the glossary, the sidebar reaches
-every chapter from the landing page, math renders from the local MathJax, and a screenshot of each chapter
-page is saved under ``OUT/screenshots/``.
+every chapter from the landing page, math renders from the local MathJax.
+
+The layout (issue 22), every page at a desktop (1280×900) and a phone (390×844) screen: nothing covers the
+book's title in the sidebar (``document.elementFromPoint`` at the title's corners and centre returns the title
+or a descendant; on the phone after opening the navigation drawer), at most one search field is visible,
+code cells do not hide code sideways; at 1280 px no table needs sideways scrolling (no scroll box around
+it is wider inside than outside); at 390 px the page never scrolls sideways and every table stays within the
+screen (it scrolls inside its own box). A screenshot of each page at each width is saved under
+``OUT/screenshots/<page>-<width>.png`` (``make screenshots`` writes the full set without running the tests).
 
 Chromium is Debian's ``/usr/bin/chromium`` (``apt-get install -y chromium``); nothing is downloaded. Without it
 the tests are skipped with that reason.
@@ -158,12 +165,6 @@ def test_page_loads_cleanly_offline(site, visit, rel):
     assert not visit.errors, f"{rel}: console errors: {visit.errors}"
     overflow = visit.page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 1, f"{rel}: page scrolls sideways by {overflow}px at {VIEWPORT['width']}px width"
-    name = Path(rel).stem
-    if name in chapter_names():
-        shots = site.out / "screenshots"
-        shots.mkdir(exist_ok=True)
-        visit.page.screenshot(path=str(shots / f"{name}.png"), full_page=True)
-        assert (shots / f"{name}.png").stat().st_size > 0
 
 
 def test_figures_are_legible_at_laptop_width(site, visit):
@@ -213,3 +214,128 @@ def test_sidebar_reaches_every_chapter_from_the_landing_page(site, visit):
     reached = {urlsplit(u).path.lstrip("/") for u in seen}
     missing = [f"book/{n}.html" for n in chapter_names() + list(STATIC_PAGES) if f"book/{n}.html" not in reached]
     assert not missing, f"not reachable through the sidebar: {missing}"
+
+
+# ------------------------------------------------------------------------------------------------ layout (issue 22)
+#: (width, height) of the screens the layout is checked on: a desktop and a phone
+SCREENS = {"desktop": (1280, 900), "phone": (390, 844)}
+
+_LAYOUT = """() => {
+  const visible = e => {
+    const r = e.getBoundingClientRect();
+    if (r.width < 1 || r.height < 1 || r.right <= 0 || r.left >= innerWidth) return false;  // empty or off-canvas
+    for (let a = e; a; a = a.parentElement) {
+      const s = getComputedStyle(a);
+      if (s.display === "none" || s.visibility === "hidden" || s.opacity === "0") return false;
+    }
+    return true;
+  };
+  const describe = e => e ? e.tagName.toLowerCase() + (e.className && e.className.toString ? "." +
+      e.className.toString().trim().split(/\\s+/).slice(0, 3).join(".") : "") : "nothing";
+  const out = {};
+  // the book's title in the sidebar: whatever is at its corners and centre must be the title itself
+  const title = Array.from(document.querySelectorAll(".navbar-brand")).find(visible);
+  if (title) {
+    const r = title.getBoundingClientRect();
+    out.title = {top: r.top, bottom: r.bottom, text: title.innerText.trim().split("\\n")[0]};
+    const pts = [[r.left + 3, r.top + 3], [r.right - 3, r.top + 3], [r.left + r.width / 2, r.top + r.height / 2],
+                 [r.left + 3, r.bottom - 3], [r.right - 3, r.bottom - 3]];
+    out.covered = pts.map(([x, y]) => {
+      const e = document.elementFromPoint(x, y);
+      return e && (e === title || title.contains(e)) ? null : `(${Math.round(x)}, ${Math.round(y)}): ${describe(e)}`;
+    }).filter(Boolean);
+  }
+  // search fields (a field or a search button; nested matches count once)
+  const found = Array.from(document.querySelectorAll(
+      "input[type=search], input[name=q], .search-button-field, button.search-button, form.bd-search, #searchbox"))
+    .filter(visible);
+  out.search = found.filter(e => !found.some(o => o !== e && o.contains(e))).map(describe);
+  // tables: every scroll box from the table up to the article must fit its content
+  const article = document.querySelector("article.bd-article") || document.body;
+  out.tables = [];
+  article.querySelectorAll("table").forEach(t => {
+    const wrap = t.closest(".msct-table-wrap");
+    const cap = wrap && wrap.querySelector(".msct-caption");
+    const name = (cap ? cap.innerText : t.innerText).trim().slice(0, 70);
+    let box = null;
+    for (let a = t.parentElement; a && a !== article.parentElement; a = a.parentElement) {
+      const s = getComputedStyle(a);
+      if (s.overflowX !== "visible") {
+        box = box || a;
+        if (a.scrollWidth > a.clientWidth + 1)
+          out.tables.push({table: name, box: describe(a), inside: a.scrollWidth, outside: a.clientWidth});
+      }
+    }
+    const r = (box || t).getBoundingClientRect();
+    if (r.right > innerWidth + 1 || r.left < -1)
+      out.tables.push({table: name, box: describe(box || t), leaves_screen: [Math.round(r.left), Math.round(r.right)]});
+  });
+  // code: no cell hides code sideways
+  out.code = Array.from(article.querySelectorAll("pre")).filter(p => p.scrollWidth > p.clientWidth + 1)
+    .map(p => p.innerText.trim().split("\\n")[0].slice(0, 60));
+  out.page_overflow = document.documentElement.scrollWidth - innerWidth;
+  return out;
+}"""
+
+
+#: unfold collapsed solutions and boxes (not the per-row "details" cells of result tables: one is read at a time)
+_EXPAND = """() => {
+  document.querySelectorAll(".toggle-hidden").forEach(e => e.classList.remove("toggle-hidden"));
+  document.querySelectorAll("details:not([open])").forEach(d => { if (!d.closest("td")) d.open = true; });
+}"""
+
+
+@pytest.fixture(params=list(SCREENS), scope="module")
+def screen(request, browser):
+    """One browser tab per screen size, reused for every page."""
+    width, height = SCREENS[request.param]
+    context = browser.new_context(viewport={"width": width, "height": height}, service_workers="block")
+    page = context.new_page()
+    page.screen_name, page.screen_width = request.param, width
+    yield page
+    context.close()
+
+
+def _open_drawer(page) -> bool:
+    """On a narrow screen, open the navigation drawer (where the title is); True when it opened."""
+    toggle = page.locator(".bd-header-article button.primary-toggle, button.primary-toggle").first
+    if not toggle.count() or not toggle.is_visible():
+        return False
+    toggle.click()
+    page.wait_for_timeout(600)  # the drawer slides in
+    return True
+
+
+@pytest.mark.parametrize("rel", expected_pages())
+def test_layout_on_desktop_and_phone(site, screen, rel):
+    page, width = screen, screen.screen_width
+    page.goto(urljoin(site.base, rel), wait_until="load")
+    page.wait_for_load_state("networkidle")
+    page.evaluate(_LOAD_IMAGES)
+    where = f"{rel} at {width}px"
+    shots = site.out / "screenshots"
+    shots.mkdir(exist_ok=True)
+    name = Path(rel).with_suffix("").as_posix().replace("/", "_").removeprefix("book_")
+    page.screenshot(path=str(shots / f"{name}-{width}.png"), full_page=name in chapter_names())
+    page.evaluate(_EXPAND)  # what a reader can unfold is checked too (solutions, provenance, ...)
+    result = page.evaluate(_LAYOUT)
+
+    assert len(result["search"]) <= 1, f"{where}: {len(result['search'])} search fields visible: {result['search']}"
+    assert not result["code"], f"{where}: code cut off or scrolled sideways in {len(result['code'])} cells: " \
+                               f"{result['code'][:3]}"
+    if screen.screen_name == "desktop":
+        assert result.get("title"), f"{where}: the book's title is not visible in the sidebar"
+        assert result["title"]["top"] >= 0 and result["title"]["bottom"] <= 900, \
+            f"{where}: the book's title is not wholly on screen: {result['title']}"
+        assert not result["covered"], f"{where}: the title {result['title']['text']!r} is covered at {result['covered']}"
+        assert not result["tables"], f"{where}: {len(result['tables'])} tables need sideways scrolling: " \
+                                     f"{result['tables'][:4]}"
+    else:
+        assert result["page_overflow"] <= 1, f"{where}: the page scrolls sideways by {result['page_overflow']}px"
+        leaving = [t for t in result["tables"] if "leaves_screen" in t]
+        assert not leaving, f"{where}: tables that leave the screen instead of scrolling in their box: {leaving[:4]}"
+        if _open_drawer(page):
+            opened = page.evaluate(_LAYOUT)
+            assert opened.get("title"), f"{where}: the navigation drawer shows no title"
+            assert not opened["covered"], f"{where}: in the drawer, the title is covered at {opened['covered']}"
+            assert len(opened["search"]) <= 1, f"{where}: with the drawer open, search fields: {opened['search']}"

@@ -42,7 +42,8 @@ def test_plain_and_cell_formatting():
     assert plain(pd.NA) is None
     assert _fmt_cell(0.12345, 3) == "0.123"
     assert _fmt_cell(2.5, 3) == "2.5"          # trailing zeros dropped
-    assert _fmt_cell(0.0001, 3) == "< 0.001"   # tiny values (p-values) shown as a bound
+    assert _fmt_cell(0.0001, 3, "p") == "< 0.001"   # tiny p-values shown as a bound
+    assert _fmt_cell(-0.0004, 3) == "-0.0004"       # other tiny values keep their sign and digits
     assert _fmt_cell(float("nan"), 3) == "–"
     assert _fmt_cell("text", 3) == "text"
 
@@ -62,3 +63,49 @@ def test_provenance_names_folder_synthetic_flag_and_parameters(tmp_path):
     assert p["data folder"] == "cohort"
     assert p["synthetic"].startswith("no")
     assert p["parameters"] == "alpha = 0.01"
+
+
+# ------------------------------------------------------------------------------------------------ table display
+def _headers(body: str) -> list[str]:
+    import re
+
+    head = body.split("</thead>")[0]
+    return [re.sub(r"<[^>]+>", "", h) for h in re.findall(r"<th[^>]*>(.*?)</th>", head)]
+
+
+def test_claims_table_shows_claim_published_reproduced_verdict_first_and_the_rest_on_demand():
+    from analysis.report import table_html
+
+    claims = pd.DataFrame({
+        "chapter": ["safety"] * 3, "claim_id": ["a", "b", "c"], "claim": ["x rose", "y fell", "z holds"],
+        "location": ["Table 1"] * 3, "published": ["*", "*", "n = 3"], "reproduced": ["p = 0.01", "p = 0.2", "3"],
+        "verdict": ["reproduced", "inconclusive", "holds by construction"], "rule": ["p < alpha"] * 3,
+        "basis": ["empirical", "empirical", "by construction"], "basis_reason": ["tested", "tested", "simulated so"],
+        "a_future_column": [1, 2, 3]})
+    body, wide = table_html(claims)
+    assert _headers(body) == ["claim", "published", "reproduced", "verdict", "more"]
+    for hidden in ("p &lt; alpha", "by construction", "simulated so", "Table 1", "a future column"):
+        assert hidden in body.split("<tbody>")[1], f"{hidden!r} is not in the row details"
+    assert "msct-verdict--holds-by-construction" in body and "msct-verdict--inconclusive" in body
+    assert wide
+
+
+def test_table_display_merges_intervals_and_pairs_and_folds_long_text():
+    from analysis.report import table_html
+
+    df = pd.DataFrame({"measure": ["ALB"], "n_published": [28], "n_reproduced": [27], "hedges_g": [0.4567],
+                       "g_ci_low": [0.1], "g_ci_high": [0.81234], "p": [0.00002], "note": ["n" * 60]})
+    body, _ = table_html(df)
+    assert _headers(body) == ["measure", "n (paper / here)", "hedges g [CI]", "p", "more"]
+    assert "0.457 [0.1, 0.812]" in body and "28<br>27" in body and "&lt; 0.001" in body
+    assert "n" * 60 in body.split("<details>")[1]
+
+
+def test_table_display_keeps_at_most_max_columns_side_by_side():
+    from analysis.report import table_html
+
+    df = pd.DataFrame({f"c{i}": [float(i)] for i in range(20)} | {"p": [0.5], "test": ["t"], "dof": [3.0]})
+    body, wide = table_html(df, max_columns=6)
+    shown = _headers(body)
+    assert len(shown) == 7 and shown[-1] == "more" and "p" in shown  # key results stay, qualifiers fold first
+    assert wide

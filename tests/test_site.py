@@ -225,3 +225,61 @@ def test_landing_page_explains_how_to_rerun(html):
     assert any(a.get("href", "").endswith("scorecard.html") for a in page.select("article a")), \
         "landing page does not link the scorecard"
     assert any(DOI in (a.get("href") or "") for a in page.select("article a"))
+
+
+# ------------------------------------------------------------------------------------------------ layout and downloads
+def test_one_search_field_and_the_books_stylesheet_in_the_config():
+    config = yaml.safe_load((ROOT / "_config.yml").read_text("utf-8"))["sphinx"]["config"]
+    assert config["html_theme_options"]["navbar_persistent"] == [], "the header's second search field is back"
+    assert "msct.css" in config["html_css_files"]
+    assert all((ROOT / p).is_dir() for p in config["html_static_path"] if not p.startswith("_assets"))
+
+
+def test_every_page_loads_the_books_stylesheet(html):
+    assert (html / "_static" / "msct.css").is_file()
+    for path in html_pages(html):
+        hrefs = [ln.get("href", "") for ln in soup(path).find_all("link") if "stylesheet" in (ln.get("rel") or [])]
+        assert any("msct.css" in h for h in hrefs), f"{path.relative_to(html)} does not load msct.css"
+
+
+@pytest.mark.parametrize("chapter", [c for c in CHAPTERS], ids=[c.name for c in CHAPTERS])
+def test_chapter_links_a_zip_of_its_results(html, built_book, chapter):
+    import zipfile
+
+    if not (ROOT / "book" / chapter.notebook).exists():
+        pytest.skip(f"book/{chapter.notebook} is not written yet")
+    page = html / "book" / f"{chapter.name}.html"
+    links = [a["href"] for a in article(soup(page)).select("a[href]") if a["href"].endswith("-results.zip")]
+    assert links == [f"../downloads/{chapter.name}-results.zip"], f"{chapter.name}: zip links {links}"
+    target = (page.parent / links[0]).resolve()
+    assert target.is_file(), f"{chapter.name}: the linked zip {target} is missing"
+    results = built_book / "results" / chapter.name
+    expected = {f"{chapter.name}/{p.relative_to(results).as_posix()}" for p in results.rglob("*")
+                if p.suffix in {".csv", ".png"}}
+    with zipfile.ZipFile(target) as zf:
+        names = set(zf.namelist())
+        assert names == expected, f"{chapter.name}: zip has {sorted(names ^ expected)} in excess or missing"
+        assert zf.testzip() is None
+        for name in [n for n in names if n.endswith(".csv")][:3]:
+            assert zf.read(name) == (results / name.split("/", 1)[1]).read_bytes()
+
+
+def test_scorecard_links_the_claims_csv(html, built_book):
+    if not (ROOT / "book" / "scorecard.ipynb").exists():
+        pytest.skip("no scorecard in this book")
+    page = html / "book" / "scorecard.html"
+    links = [a["href"] for a in article(soup(page)).select("a[href]") if a["href"].endswith("claims.csv")]
+    assert "../downloads/claims.csv" in links
+    assert (html / "downloads" / "claims.csv").read_bytes() == (built_book / "results" / "claims.csv").read_bytes()
+
+
+@pytest.mark.parametrize("chapter", [c for c in CHAPTERS], ids=[c.name for c in CHAPTERS])
+def test_claims_tables_lead_with_claim_published_reproduced_verdict(html, chapter):
+    if not (ROOT / "book" / chapter.notebook).exists():
+        pytest.skip(f"book/{chapter.notebook} is not written yet")
+    page = article(soup(html / "book" / f"{chapter.name}.html"))
+    heads = [[th.get_text(strip=True) for th in t.select("thead th")] for t in page.select("table.msct-table")]
+    claims = [h for h in heads if "verdict" in h and "claim" in h]
+    assert claims, f"{chapter.name}: no claims table"
+    for h in claims:
+        assert h[:4] == ["claim", "published", "reproduced", "verdict"], f"{chapter.name}: claims table columns {h}"
