@@ -1143,7 +1143,8 @@ def judge_claims(log, derived, *, design=None, visits: pd.DataFrame | None = Non
                          f"1, 2, 3, 4, 12, 24, 48 (visits {design.describe_weeks()})")
     else:
         seen = visits.groupby("patient_id")["week"].agg(lambda s: set(s.astype(int)))
-        all_seen = int(seen.map(lambda s: set(sched) <= s).reindex(patients["patient_id"]).fillna(False).sum())
+        attended = seen.map(lambda s: set(sched) <= s).astype(bool)
+        all_seen = int(patients["patient_id"].map(attended).eq(True).sum())
         log.check_true("activity.followup_visits", all_seen == len(patients),
                        f"{all_seen} of {len(patients)} patients attended every visit (weeks {', '.join(map(str, sched))})",
                        rule="reproduced if every randomised patient has every scheduled visit of the paper's list")
