@@ -164,19 +164,27 @@ _NORMALISERS = [
 ]
 
 
+def _distinct(s: pd.Series) -> list[str]:
+    """The distinct values present in a column (a categorical's used categories), as strings."""
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        used = np.unique(s.cat.codes.to_numpy())
+        return [str(x) for x in s.cat.categories[used[used >= 0]]]
+    return [str(x) for x in pd.unique(s.astype(object))]
+
+
 def _id_mismatch(problems: list, read: dict):
     from analysis.validate import Problem
 
     pname, pat = _frame(read, "patients")
     if pat is None or "patient_id" not in pat.columns:
         return [], problems
-    known = {str(x) for x in pd.unique(pat["patient_id"].astype(object)) if str(x) != ""}
+    known = {x for x in _distinct(pat["patient_id"]) if x != ""}
     lead = []
     for table in ("visits", "adverse_events"):
         fname, df = _frame(read, table)
         if df is None or "patient_id" not in df.columns:
             continue
-        ids = {str(x) for x in pd.unique(df["patient_id"].astype(object)) if str(x) != ""}
+        ids = {x for x in _distinct(df["patient_id"]) if x != ""}
         unknown = sorted(ids - known)
         if not unknown:
             continue

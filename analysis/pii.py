@@ -18,6 +18,7 @@ Unknown columns are never loaded (:class:`analysis.io.Cohort` keeps the dictiona
 from __future__ import annotations
 
 import re
+import warnings
 from datetime import date
 
 import numpy as np
@@ -168,13 +169,24 @@ def _birth_date(value: str) -> bool:
     return False
 
 
+def _where(s: pd.Series, pattern: str, test) -> pd.Series:
+    """``test`` (a Python function) applied only to the values the regular expression ``pattern`` finds."""
+    out = pd.Series(False, index=s.index)
+    with warnings.catch_warnings():  # the pattern's groups are used by ``test``, not here
+        warnings.simplefilter("ignore", UserWarning)
+        cand = s.str.contains(pattern, regex=True).to_numpy(dtype=bool)
+    if cand.any():
+        out[cand] = s[cand].map(test).astype(bool).to_numpy()
+    return out
+
+
 #: (rule name, vectorised test on a Series of distinct strings)
 _VALUE_RULES = [
     ("an e-mail address", lambda s: s.str.contains(_EMAIL, regex=True)),
-    ("a national identity number", lambda s: s.map(_has_cn_id).astype(bool) | s.str.contains(_OTHER_ID, regex=True)),
+    ("a national identity number", lambda s: _where(s, _CN_ID18, _has_cn_id) | s.str.contains(_OTHER_ID, regex=True)),
     ("a phone number", lambda s: s.str.contains(_PHONE, regex=True)),
     ("a date of birth (a full date before "
-     f"{date.today().year - 15}, or a date next to a word such as 'born')", lambda s: s.map(_birth_date).astype(bool)),
+     f"{date.today().year - 15}, or a date next to a word such as 'born')", lambda s: _where(s, _DATE, _birth_date)),
 ]
 
 
@@ -211,7 +223,9 @@ def safe_columns(meta: dict) -> set[str]:
     return {str(x).strip().lower() for x in raw}
 
 
-_FIX = ("delete it before sharing the data (the book needs only the pseudonymous patient_id); if it holds no "
+_FIX_VALUE = ("remove the personal data from these cells (the book needs only the pseudonymous patient_id); if "
+              "this is not personal data, declare the column in dataset.yaml: safe_columns: [{col}]")
+_FIX = ("delete the column before sharing the data (the book needs only the pseudonymous patient_id); if it holds no "
         "personal data, declare the column in dataset.yaml: safe_columns: [{col}]")
 
 
@@ -276,6 +290,6 @@ def check(problems: list, read: dict, meta: dict) -> list:
                 more = f"; {n - 1:,} more cell{'s' if n > 2 else ''} in this column" if n > 1 else ""
                 out.insert(0, Problem(fname, first, col, None,
                                       f"refused for privacy: this cell holds what looks like {rule}{more}; "
-                                      + _FIX.format(col=col), count=n))
+                                      + _FIX_VALUE.format(col=col), count=n))
                 break  # one rule per column is enough to refuse it
     return out

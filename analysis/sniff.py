@@ -38,7 +38,9 @@ from analysis.validate import Problem
 __all__ = ["CHUNK_ROWS", "CsvOptions", "check_file", "csv_options", "folder_problems", "missing_file", "read_csv"]
 
 #: Rows parsed at a time by :func:`read_csv` (bounds the memory a file of unique junk can take).
-CHUNK_ROWS = 50_000
+CHUNK_ROWS = 20_000
+#: Rows of the first chunk (small: a file of junk is recognised after reading only these).
+FIRST_CHUNK_ROWS = 5_000
 #: A chunk in which more than this share of the checked cells break their rule stops the reading.
 JUNK_SHARE = 0.5
 #: Fewer rows than this are never judged as junk (small files are simply validated in full).
@@ -452,7 +454,7 @@ def _dialect(path: Path, fname: str, head: bytes) -> list[Problem]:
         return []
     header = lines[0]
     body = lines[1:50]
-    declared = opts.separator
+    declared = _file_separator(header, opts)
     if header.count(declared) > 0 or "\"" in header and declared in text:
         if declared != "," and opts.decimal == ".":
             hits = sum(len(_DECIMAL_COMMA.findall(ln)) for ln in body)
@@ -475,6 +477,13 @@ def _dialect(path: Path, fname: str, head: bytes) -> list[Problem]:
     return [Problem(fname, 1, None, None,
                     f"the header is {fields} fields separated by the {word}, not by commas: the file uses the {word} "
                     f"as delimiter; save it comma-separated (CSV UTF-8), or declare it in dataset.yaml ({decl})")]
+
+
+def _file_separator(header: str, opts: CsvOptions) -> str:
+    """The declared separator, or ',' for a file of the folder whose header has commas but not the declared mark."""
+    if opts.separator != "," and opts.separator not in header and "," in header:
+        return ","
+    return opts.separator
 
 
 # ----------------------------------------------------------------------------------------------
@@ -503,51 +512,94 @@ def read_csv(path) -> tuple[pd.DataFrame | None, list[Problem]]:
     path = Path(path)
     fname = path.name
     opts, _ = csv_options(path.parent)
+    with open(path, "rb") as fh:
+        first = fh.readline(_HEAD).decode("utf-8-sig", errors="replace")
+    sep = _file_separator(first, opts)
+    decimal = opts.decimal if sep == opts.separator else "."
     table = path.stem.lower()
-    parts: list[pd.DataFrame] = []
+    acc = _Accumulator()
     header: pd.DataFrame | None = None
     rows_read = 0
     try:
         reader = pd.read_csv(path, header=None, dtype="category", na_filter=False, skip_blank_lines=False,
-                             encoding="utf-8-sig", sep=opts.separator, chunksize=CHUNK_ROWS)
+                             encoding="utf-8-sig", sep=sep, chunksize=CHUNK_ROWS)
         with reader:
-            for chunk in reader:
+            want = FIRST_CHUNK_ROWS
+            while True:
+                try:
+                    chunk = reader.get_chunk(want)
+                except StopIteration:
+                    break
+                want = CHUNK_ROWS
                 chunk.index = pd.RangeIndex(rows_read, rows_read + len(chunk))
                 rows_read += len(chunk)
-                if opts.decimal == ",":
+                if decimal == ",":
                     chunk = _decimal_comma(chunk, table)
                 if header is None:
                     header = chunk.iloc[:1]
-                junk = _junk(header, chunk if parts else chunk.iloc[1:], table, fname) if table in TABLES else None
+                junk = _junk(header, chunk if acc.n else chunk.iloc[1:], table, fname) if table in TABLES else None
                 if junk is not None:
                     size = path.stat().st_size
                     junk[0] = Problem(fname, None, None, None,
                                       f"{junk[0].rule}; reading stopped after row {rows_read:,} of this {_mb(size)}")
                     return None, junk
-                parts.append(chunk)
+                acc.add(chunk)
     except pd.errors.EmptyDataError:
         return None, [Problem(fname, None, None, None, "the file has no header row (it is blank)")]
     except pd.errors.ParserError as err:
         return None, [_parser_problem(fname, err, rows_read)]
     except (UnicodeDecodeError, OSError) as err:  # the byte scan catches these first; kept as a safety net
         return None, [Problem(fname, None, None, None, f"cannot be read as CSV ({type(err).__name__}: {err})")]
-    if not parts:
+    if not acc.n:
         return None, [Problem(fname, None, None, None, "the file has no header row (it is blank)")]
-    if len(parts) == 1:
-        return parts[0], []
-    grid = pd.DataFrame({i: _union([p[i] for p in parts]) for i in parts[0].columns})
-    return grid, []
+    return acc.frame(), []
 
 
 def _mb(size: int) -> str:
     return f"{size / 1e6:,.0f} MB file" if size >= 1e6 else f"{size:,}-byte file"
 
 
-def _union(cols: list[pd.Series]) -> pd.Series:
-    cats = [c if isinstance(c.dtype, pd.CategoricalDtype) else c.astype(object).astype("category") for c in cols]
-    cats = [c.cat.set_categories(c.cat.categories.astype(object)) for c in cats]
-    merged = pd.api.types.union_categoricals(cats, ignore_order=True)
-    return pd.Series(merged, index=pd.RangeIndex(len(merged)))
+class _Accumulator:
+    """Chunks of categorical columns merged into one categorical per column, each distinct string stored once.
+
+    A chunk's codes are mapped onto the categories seen so far (new ones appended) and kept as small integers;
+    memory is about 2-4 bytes per cell plus one copy of each distinct value.
+    """
+
+    def __init__(self):
+        self.n = 0
+        self.cats: dict = {}
+        self.codes: dict = {}
+
+    def add(self, chunk: pd.DataFrame) -> None:
+        for i in chunk.columns:
+            col = chunk[i]
+            if not isinstance(col.dtype, pd.CategoricalDtype):
+                col = col.astype(object).astype("category")
+            cats = pd.Index(col.cat.categories, dtype=object)
+            codes = col.cat.codes.to_numpy()
+            known = self.cats.get(i)
+            if known is None:
+                known = pd.Index([], dtype=object)
+            where = known.get_indexer(cats)
+            new = where < 0
+            if new.any():
+                where[new] = np.arange(len(known), len(known) + int(new.sum()))
+                known = known.append(cats[new])
+            self.cats[i] = known
+            dtype = np.int16 if len(known) < 2 ** 15 else np.int32
+            mapped = np.where(codes < 0, -1, where[np.maximum(codes, 0)] if len(where) else -1).astype(dtype)
+            self.codes.setdefault(i, []).append(mapped)
+        self.n += len(chunk)
+
+    def frame(self) -> pd.DataFrame:
+        out = {}
+        for i in list(self.codes):
+            pieces = self.codes.pop(i)
+            codes = pieces[0] if len(pieces) == 1 else np.concatenate(pieces)
+            del pieces
+            out[i] = pd.Series(pd.Categorical.from_codes(codes, categories=self.cats.pop(i)), copy=False)
+        return pd.DataFrame(out)
 
 
 def _parser_problem(fname: str, err: Exception, rows_before: int) -> Problem:
@@ -610,8 +662,8 @@ def _junk(header: pd.DataFrame, body: pd.DataFrame, table: str, fname: str) -> l
     if len(body) < JUNK_MIN_ROWS:
         return None
     step = max(1, len(body) // _SAMPLE_ROWS)
-    sample = body.iloc[::step]
-    grid = pd.concat([header, sample])
+    sample = body.iloc[::step].astype(object)  # object first: the chunk's categories can be huge (unique junk)
+    grid = pd.concat([header.astype(object), sample])
     df, _ = v._grid_to_frame(grid.reset_index(drop=True), fname)
     if df is None or len(df) == 0:
         return None
@@ -631,7 +683,9 @@ def _junk(header: pd.DataFrame, body: pd.DataFrame, table: str, fname: str) -> l
         return None
     # The real problems of the whole chunk, as the validator lists them (capped per rule).
     first_row = int(body.index[0]) + 1  # grid row 0 = spreadsheet row 1
-    full = pd.concat([header, body])
+    last_row = int(body.index[-1]) + 1
+    body = body.iloc[:_SAMPLE_ROWS]  # listed problems come from the chunk's first rows (each rule lists 100 at most)
+    full = pd.concat([header.astype(object), body.astype(object)])
     frame, _ = v._grid_to_frame(full.reset_index(drop=True), fname)
     problems: list[Problem] = []
     if frame is not None:
@@ -640,7 +694,7 @@ def _junk(header: pd.DataFrame, body: pd.DataFrame, table: str, fname: str) -> l
         v._check_table(table, frame, v._Out(fname, problems))
     listed = ", ".join(f"'{n}'" for n in broken[:6]) + (", ..." if len(broken) > 6 else "")
     lead = Problem(fname, None, None, None,
-                   f"{fname} does not hold valid '{table}' data: in rows {first_row:,} to {int(body.index[-1]) + 1:,}, "
+                   f"{fname} does not hold valid '{table}' data: in rows {first_row:,} to {last_row:,}, "
                    f"{share:.0%} of the checked cells break their column's rule ({len(broken)} of {len(spec)} columns "
                    f"mostly wrong: {listed}); check that this is the right file and that its columns are in place")
     return [lead] + problems
