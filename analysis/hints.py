@@ -138,9 +138,9 @@ def _week_dates(problems: list, read: dict):
             first = int(df.index[np.argmax(rows)])
             example = str(s.loc[first]) if first in s.index else ""
             lead.append(Problem(fname, first, "week", example,
-                                f"the week column holds {what} ({int(rows.sum()):,} of {n_rows:,} rows): write weeks "
-                                "since the infusion instead (0 for the baseline visit on the day of infusion, then "
-                                "the scheduled visit week, e.g. 12)"))
+                                f"the week column holds {what}: write weeks since the infusion (0 for the baseline "
+                                f"visit on the day of infusion, then the scheduled visit week, e.g. 12); "
+                                f"{int(rows.sum()):,} of {n_rows:,} rows hold {what}"))
             problems = [p for p in problems if not (p.file == fname and p.column == "week")
                         and not (table == "visits" and _NO_BASELINE in p.rule)]
             break
@@ -199,8 +199,8 @@ def _id_mismatch(problems: list, read: dict):
             left = len(unknown) - len(matched)
             other = f"; {left:,} other id{'s are' if left > 1 else ' is'} not in {pname} at all" if left else ""
             lead.append(Problem(fname, None, "patient_id", None,
-                                f"ids in {fname} match {pname} {how} ('{u}' against '{k}'; {len(matched):,} of "
-                                f"{len(unknown):,} unmatched ids){other}: " + fix.format(p=pname)))
+                                f"ids in {fname} match {pname} {how} ('{u}' against '{k}'): " + fix.format(p=pname)
+                                + f" ({len(matched):,} of {len(unknown):,} unmatched ids{other})"))
             problems = [p for p in problems if not (p.file == fname and p.column == "patient_id"
                                                     and any(t in p.rule for t in _NOT_IN))
                         and not (p.file == pname and _NO_BASELINE in p.rule and table == "visits")]

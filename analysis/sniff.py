@@ -471,8 +471,8 @@ def _dialect(path: Path, fname: str, head: bytes) -> list[Problem]:
     fields = counts[sep] + 1
     if sep == ";" and any(_DECIMAL_COMMA.search(ln) for ln in body):
         return [Problem(fname, 1, None, None,
-                        f"{fname} uses ';' (semicolon) as separator and ',' as decimal mark (a European Excel "
-                        f"export): {_SAVE}, or declare both in dataset.yaml (separator: \";\" and decimal: \",\")")]
+                        f"{fname} uses ';' as separator and ',' as decimal mark (a European Excel export): "
+                        f"{_SAVE}, or declare both in dataset.yaml (separator: \";\" and decimal: \",\")")]
     decl = {";": "separator: \";\"", "\t": "separator: \"\\t\"", "|": "separator: \"|\"", ",": "separator: \",\""}[sep]
     return [Problem(fname, 1, None, None,
                     f"the header is {fields} fields separated by the {word}, not by commas: the file uses the {word} "
