@@ -189,7 +189,7 @@ def missing_file(folder, table: str) -> Problem | None:
     >>> d = Path(tempfile.mkdtemp())
     >>> _ = (d / "visits.csv.txt").write_text("patient_id\\n")
     >>> print(missing_file(d, "visits").rule)  # doctest: +ELLIPSIS
-    missing file visits.csv: found visits.csv.txt ... rename it to visits.csv
+    missing file visits.csv: found visits.csv.txt; ... rename it to visits.csv
     >>> (d / "patients.csv").mkdir()
     >>> print(missing_file(d, "patients").rule)  # doctest: +ELLIPSIS
     patients.csv is a folder, not a file...

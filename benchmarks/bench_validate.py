@@ -110,7 +110,7 @@ def write_folder(folder: Path, mb: float, kind: str, seed: int = 1) -> Path:
             written += len(block)
             row += block.count(b"\n")
     if kind != "junk":
-        (folder / "patients.csv").write_bytes(patients_csv(row // len(design_weeks()) + 1))
+        (folder / "patients.csv").write_bytes(patients_csv(-(-row // len(design_weeks()))))
         (folder / "adverse_events.csv").write_text(",".join(c.name for c in columns("adverse_events")) + "\n")
     return folder
 
