@@ -41,6 +41,8 @@ __all__ = ["CHUNK_ROWS", "CsvOptions", "check_file", "csv_options", "folder_prob
 CHUNK_ROWS = 20_000
 #: Rows of the first chunk (small: a file of junk is recognised after reading only these).
 FIRST_CHUNK_ROWS = 5_000
+#: Workbooks larger than this are sampled for junk (first rows, streamed) before they are read whole.
+XLSX_SAMPLE_BYTES = 2_000_000
 #: A chunk in which more than this share of the checked cells break their rule stops the reading.
 JUNK_SHARE = 0.5
 #: Fewer rows than this are never judged as junk (small files are simply validated in full).
@@ -337,7 +339,7 @@ def check_file(path, table: str) -> list[Problem]:
     kind, detail = _kind(path, head)
     if path.suffix.lower() == ".xlsx":
         if kind == "xlsx":
-            return []
+            return _xlsx_junk(path, table) if table in TABLES and path.stat().st_size > XLSX_SAMPLE_BYTES else []
         if kind is None:
             if _looks_like_text(head):
                 return [Problem(fname, None, None, None,
@@ -357,6 +359,39 @@ def check_file(path, table: str) -> list[Problem]:
     if found:
         return found
     return _dialect(path, fname, head)
+
+
+def _xlsx_junk(path: Path, table: str) -> list[Problem]:
+    """A large workbook whose first rows are junk is refused before it is parsed whole (openpyxl, read-only)."""
+    import openpyxl
+
+    try:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True, keep_links=False)
+    except Exception:  # noqa: BLE001 - the workbook reader reports what is wrong with it
+        return []
+    try:
+        names = book.sheetnames
+        match = [n for n in names if str(n).strip().lower() == table]
+        if not match and len(names) != 1:
+            return []
+        rows = []
+        for values in book[(match or names)[0]].iter_rows(values_only=True):
+            rows.append(["" if v is None else str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)
+                         for v in values])
+            if len(rows) > FIRST_CHUNK_ROWS:
+                break
+    finally:
+        book.close()
+    if len(rows) < 2:
+        return []
+    width = max(len(r) for r in rows)
+    grid = pd.DataFrame([r + [""] * (width - len(r)) for r in rows], dtype=object)
+    junk = _junk(grid.iloc[:1], grid.iloc[1:], table, path.name)
+    if junk is None:
+        return []
+    junk[0] = Problem(path.name, None, None, None,
+                      f"{junk[0].rule}; the rest of this {_mb(path.stat().st_size)} workbook was not read")
+    return junk
 
 
 def _looks_like_text(head: bytes) -> bool:

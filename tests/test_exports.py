@@ -206,3 +206,24 @@ def test_cli_validate_and_build_name_the_cause(case_id, tmp_path, capsys):
     err = capsys.readouterr().err
     assert case.expect[0].rule.lower() in err.lower() and "Traceback" not in err
     assert folder_hashes(folder) == before
+
+
+def test_large_junk_workbook_is_refused_from_its_first_rows(tmp_path, monkeypatch):
+    import openpyxl
+
+    import analysis.sniff as sniff
+
+    folder = write_folder(tmp_path / "d")
+    (folder / "visits.csv").unlink()
+    header = mini_tables()["visits"]["header"]
+    wb = openpyxl.Workbook(write_only=True)
+    ws = wb.create_sheet("visits")
+    ws.append(header)
+    for r in range(1_200):
+        ws.append([f"j{r}x{c}" for c in range(len(header))])
+    wb.save(folder / "visits.xlsx")
+    monkeypatch.setattr(sniff, "XLSX_SAMPLE_BYTES", 0)
+    monkeypatch.setattr(sniff, "FIRST_CHUNK_ROWS", 1_100)
+    problems = validate_folder(folder)
+    assert problems[0].file == "visits.xlsx"
+    assert "does not hold valid 'visits' data" in problems[0].rule and "was not read" in problems[0].rule
