@@ -246,6 +246,7 @@ _MAGIC = [
     (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "ole"), (b"BZh", "bzip2"), (b"\xfd7zXZ\x00", "xz"),
     (b"7z\xbc\xaf\x27\x1c", "7z"), (b"Rar!", "rar"), (b"\x89PNG", "png"), (b"\xff\xd8\xff", "jpeg"),
     (b"SQLite format 3\x00", "sqlite"), (b"{\\rtf", "rtf"), (b"$FL2", "spss"), (b"$FL3", "spss"),
+    (b"<stata_dta>", "stata"),
 ]
 _WHAT = {
     "gzip": "a gzip-compressed file: decompress it first (e.g. 'gunzip', 7-Zip) and save the result as {csv}",
@@ -258,7 +259,8 @@ _WHAT = {
     "jpeg": "a JPEG image, not a table: export the table itself as {csv}",
     "sqlite": "an SQLite database, not a table: export the table as {csv}",
     "rtf": "a Rich Text (RTF) document, not a table: save the table as {csv}",
-    "spss": "an SPSS .sav file with a {ext} name: export it as {csv}",
+    "spss": "an SPSS data file with a {ext} name: rename it to {table}.sav",
+    "stata": "a Stata data file with a {ext} name: rename it to {table}.dta",
     "ole": "an old Excel 97-2003 workbook (.xls) or a password-protected workbook: open it in Excel, remove any "
            "password and save it as {xlsx} (Excel Workbook) or {csv}",
     "ods": "an OpenDocument spreadsheet (LibreOffice .ods): save it as {xlsx} or {csv}",
@@ -333,9 +335,9 @@ def check_file(path, table: str) -> list[Problem]:
         return [Problem(fname, None, None, None,
                         f"{fname} cannot be read ({_reason(err)}); give yourself read access to it (e.g. "
                         f"chmod u+r {fname}) or copy it to a folder of your own")]
-    if not head:
-        return []
-    names = {"csv": f"{table}.csv", "xlsx": f"{table}.xlsx", "ext": path.suffix or "no-extension"}
+    if not head or path.suffix.lower() not in (".csv", ".xlsx", ".txt", ""):
+        return []  # other formats (SPSS, Stata, SAS) have readers of their own
+    names = {"csv": f"{table}.csv", "xlsx": f"{table}.xlsx", "ext": path.suffix or "no-extension", "table": table}
     kind, detail = _kind(path, head)
     if path.suffix.lower() == ".xlsx":
         if kind == "xlsx":
