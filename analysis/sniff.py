@@ -41,6 +41,8 @@ __all__ = ["CHUNK_ROWS", "CsvOptions", "check_file", "csv_options", "folder_prob
 CHUNK_ROWS = 20_000
 #: Rows of the first chunk (small: a file of junk is recognised after reading only these).
 FIRST_CHUNK_ROWS = 5_000
+#: A line longer than this (bytes) is not a table's row.
+MAX_LINE_BYTES = 1_000_000
 #: Workbooks larger than this are sampled for junk (first rows, streamed) before they are read whole.
 XLSX_SAMPLE_BYTES = 2_000_000
 #: A chunk in which more than this share of the checked cells break their rule stops the reading.
@@ -408,6 +410,7 @@ def _looks_like_text(head: bytes) -> bool:
 def _scan_bytes(path: Path, fname: str) -> list[Problem]:
     """NUL bytes and invalid UTF-8, found in one pass over the file in 1 MiB blocks."""
     nul_count, first_nul_line, bad = 0, None, None
+    longest, longest_line, run = 0, 0, 0  # the longest line (a table's lines are short; junk may have none)
     lines_before = 0
     carry = b""
     offset = 0
@@ -437,6 +440,19 @@ def _scan_bytes(path: Path, fname: str) -> list[Problem]:
                     line = lines_before - carry.count(b"\n") + data.count(b"\n", 0, err.start) + 1
                     bad = (start, line, data[err.start:err.start + 2])
                 carry = data[cut:]
+            arr = np.frombuffer(block, dtype=np.uint8)
+            ends = np.flatnonzero((arr == 10) | (arr == 13))  # line ends: b"\n" and b"\r"
+            if len(ends) == 0:
+                run += len(block)
+            else:
+                gaps = np.diff(ends, prepend=-1) - 1
+                gaps[0] += run
+                k = int(np.argmax(gaps))
+                run = len(block) - int(ends[-1]) - 1
+                if gaps[k] > longest:
+                    longest, longest_line = int(gaps[k]), lines_before + block.count(b"\n", 0, int(ends[k])) + 1
+            if run > longest:
+                longest, longest_line = run, lines_before + block.count(b"\n") + 1
             offset += len(block)
             lines_before += block.count(b"\n")
     if carry and bad is None:
@@ -444,6 +460,10 @@ def _scan_bytes(path: Path, fname: str) -> list[Problem]:
             carry.decode("utf-8")
         except UnicodeDecodeError as err:
             bad = (offset - len(carry) + err.start, lines_before - carry.count(b"\n") + 1, carry[err.start:err.start + 2])
+    if longest > MAX_LINE_BYTES:
+        return [Problem(fname, longest_line, None, None,
+                        f"line {longest_line} is {longest / 1e6:,.1f} MB long: this is not a table (or its line ends "
+                        "were lost); export the table again as 'CSV UTF-8 (comma delimited)'")]
     if nul_count:
         with open(path, "rb") as fh:
             head = fh.read(4096)

@@ -629,6 +629,8 @@ CASES += [
     Case("nul_bytes", _files(_rewrite(V, _nul)), [Expect(V, 2, None, "NUL byte")], lead=True, max_errors=1),
     Case("utf16_without_bom", _files(_rewrite(P, _utf16_no_bom)), [Expect(P, None, None, "UTF-16")], max_errors=1),
     Case("gbk_encoding", _gbk, [Expect(A, 3, None, "GBK")]),
+    Case("endless_line", _files(_rewrite(V, lambda b: b.split(b"\n")[0] + b"\n" + b"x1," * 400_000)),
+         [Expect(V, 2, None, "MB long: this is not a table")], lead=True, max_errors=1),
     Case("junk_with_right_header", _files(_junk()), [Expect(V, None, None, "does not hold valid 'visits' data")],
          lead=True),
     # cross-table diagnoses
