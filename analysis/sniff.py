@@ -511,6 +511,24 @@ def _dialect(path: Path, fname: str, head: bytes) -> list[Problem]:
         return []
     header = lines[0]
     body = lines[1:50]
+    m = re.fullmatch(r"\s*\"?sep=(.?)\"?[,;\t]*\s*", header, flags=re.IGNORECASE)
+    if m:
+        sep = m.group(1) or ","
+        return [Problem(fname, 1, None, None,
+                        f"line 1 is Excel's separator hint 'sep={sep}', not the header: delete that line"
+                        + ("" if sep == "," else f" and save the file comma-separated (or declare separator: \"{sep}\" "
+                                                 "in dataset.yaml)"))]
+    known = _known_names(fname)
+    if known:
+        def hits(line: str) -> int:
+            return len({f.strip().strip('"').strip().lower() for f in re.split(r"[,;\t|]", line)} & known)
+
+        if hits(header) < 2:
+            later = next((k for k, ln in enumerate(lines[1:30], start=2) if hits(ln) >= 3), None)
+            if later is not None:
+                return [Problem(fname, 1, None, None,
+                                f"the column names are on line {later}, not on line 1: delete the {later - 1} line"
+                                f"{'s' if later > 2 else ''} above them (a title or notes)")]
     declared = _file_separator(header, opts)
     if header.count(declared) > 0 or "\"" in header and declared in text:
         if declared != "," and opts.decimal == ".":
@@ -534,6 +552,12 @@ def _dialect(path: Path, fname: str, head: bytes) -> list[Problem]:
     return [Problem(fname, 1, None, None,
                     f"the header is {fields} fields separated by the {word}, not by commas: the file uses the {word} "
                     f"as delimiter; save it comma-separated (CSV UTF-8), or declare it in dataset.yaml ({decl})")]
+
+
+def _known_names(fname: str) -> set[str]:
+    """The data dictionary's column names of the table a file name stands for (empty if none)."""
+    table = fname.rsplit(".", 1)[0].lower()
+    return {c.name for c in columns(table)} if table in TABLES else set()
 
 
 def _file_separator(header: str, opts: CsvOptions) -> str:
