@@ -177,6 +177,10 @@ def _locate(data_dir: Path, table: str) -> tuple[Path | None, list[Problem]]:
         names = " and ".join(sorted(p.name for p in found))
         return None, [Problem(names, None, None, None,
                               f"ambiguous: both {names} exist for the table '{table}'; keep only one of them")]
+    from analysis.sniff import missing_file  # exports (issue 20): a folder/link/visits.csv.txt named like the table
+    diagnosis = missing_file(data_dir, table)
+    if diagnosis is not None:
+        return None, [diagnosis]
     others = sorted(p.name for p in entries if p.stem.lower() == table)
     hint = (f" (found {', '.join(others)}: save it as {_FORMATS_TEXT})" if others else "")
     return None, [Problem(f"{table}.csv", None, None, None,
@@ -190,6 +194,10 @@ def _read(path: Path, table: str) -> tuple[pd.DataFrame | None, list[Problem]]:
     if path.stat().st_size == 0:
         return None, [Problem(fname, None, None, None,
                               "the file is empty (0 bytes); it needs at least the header row")]
+    from analysis.sniff import check_file  # exports (issue 20): what the bytes really are, before parsing
+    early = check_file(path, table)
+    if early:
+        return None, early
     if path.suffix.lower() == ".xlsx":
         grid, problems = _read_xlsx(path, table)
     elif path.suffix.lower() in STAT_FORMATS:
@@ -206,46 +214,9 @@ def _read(path: Path, table: str) -> tuple[pd.DataFrame | None, list[Problem]]:
 
 
 def _read_csv(path: Path) -> tuple[pd.DataFrame | None, list[Problem]]:
-    fname = path.name
-    with open(path, "rb") as fh:  # read-only, never written
-        data = fh.read()
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return None, [Problem(fname, None, None, None,
-                              "the file is encoded as UTF-16; re-save it as UTF-8 (in Excel: 'CSV UTF-8')")]
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError as err:
-        line = data.count(b"\n", 0, err.start) + 1
-        byte = data[err.start:err.start + 1].hex()
-        guess = ""
-        try:
-            data.decode("cp1252")
-            guess = " (it looks like Latin-1/Windows-1252)"
-        except UnicodeDecodeError:
-            pass
-        return None, [Problem(fname, line, None, None,
-                              f"the file is not valid UTF-8: byte 0x{byte} on line {line} cannot be decoded{guess}; "
-                              "re-save the file as UTF-8 (in Excel: 'CSV UTF-8 (comma delimited)')")]
-    try:
-        # dtype "category": each distinct string is stored once (a million rows stay small and fast)
-        grid = pd.read_csv(_io.BytesIO(data), header=None, dtype="category", na_filter=False,
-                           skip_blank_lines=False, encoding="utf-8-sig")
-    except pd.errors.EmptyDataError:
-        return None, [Problem(fname, None, None, None, "the file has no header row (it is blank)")]
-    except pd.errors.ParserError as err:
-        m = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(err))
-        if m:
-            want, line, saw = m.groups()
-            return None, [Problem(fname, int(line), None, None,
-                                  f"this line has {saw} fields but the header has {want} (a stray comma? "
-                                  "put text containing commas in double quotes)")]
-        m = re.search(r"EOF inside string starting at row (\d+)", str(err))
-        if m:
-            return None, [Problem(fname, int(m.group(1)) + 1, None, None,
-                                  "a double quote opened on this row is never closed; remove the stray '\"' "
-                                  "or close the quoted text")]
-        return None, [Problem(fname, None, None, None, f"cannot be read as CSV: {err}")]
-    return grid, []
+    from analysis.sniff import read_csv  # exports (issue 20): chunked (bounded memory), separator/decimal, junk
+
+    return read_csv(path)
 
 
 def _read_xlsx(path: Path, table: str) -> tuple[pd.DataFrame | None, list[Problem]]:
@@ -799,6 +770,10 @@ def _validate(data_dir) -> tuple[list[Problem], dict[str, tuple[Path, pd.DataFra
         return [Problem(str(folder), None, None, None, "the data folder does not exist")], {}, {}
     if not folder.is_dir():
         return [Problem(str(folder), None, None, None, "is not a folder (give the folder holding the tables)")], {}, {}
+    from analysis.sniff import folder_problems  # exports (issue 20): unreadable folder/dataset.yaml, CSV dialect
+    fatal = folder_problems(folder)
+    if fatal:
+        return fatal, {}, {}
     meta, found = _read_meta(folder)
     if found:  # unreadable dataset.yaml: nothing else can be judged (design, names, units) until it is fixed
         return found, {}, meta
@@ -832,6 +807,8 @@ def _validate(data_dir) -> tuple[list[Problem], dict[str, tuple[Path, pd.DataFra
                                     _where(folder, f"columns.{user}")
                                     + f"columns.{user}: no table has a column '{user}'; this line is ignored",
                                     "warning"))
+    from analysis.hints import diagnose  # exports (issue 20): one leading diagnosis, knock-on errors dropped; PII
+    problems = diagnose(problems, read, meta)
     return problems, read, meta
 
 
