@@ -1219,3 +1219,48 @@ def judge_claims(log, *, patients: pd.DataFrame, within: pd.DataFrame, pairwise:
         log.not_testable("activity.prednisone_reduced_n", "no responder has a baseline prednisone dose")
     log.not_testable("activity.drug_plans_unchanged_before", "the data hold no medication history before enrolment")
     return log.table()
+
+
+# --------------------------------------------------------------------------------------------- headless
+def evaluate(cohort, params: dict | None = None) -> pd.DataFrame:
+    """The chapter's claims on ``cohort``: the notebook's steps and verdicts, without figures.
+
+    Parameters
+    ----------
+    cohort : Cohort
+        A loaded cohort (:func:`analysis.io.load` or :func:`analysis.evaluate.cohort_from_tables`).
+    params : dict, optional
+        Chapter parameters overriding the notebook's defaults (``alpha``, ``das28_variant``, ``missing``,
+        ``test_rule``, ``relapse_*``, ``prednisone_min_steps``, ``rapid_week``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The claims table (:data:`analysis.claims.TABLE_COLUMNS`), every claim of the chapter once.
+
+    Examples
+    --------
+    >>> from analysis.evaluate import cohort_from_tables
+    >>> from analysis.simulate import simulate
+    >>> t = evaluate(cohort_from_tables(simulate(n_patients=60, seed=3)))
+    >>> t["claim_id"].is_unique
+    True
+    """
+    from . import evaluate as ev
+
+    p = ev.chapter_params("disease_activity", params)
+    alpha = p["alpha"]
+    derived = ev.derived(cohort, das28_variant=p["das28_variant"])
+    analysed = handle_missing(derived.visits, missing=p["missing"])
+    baseline = baseline_comparison(derived.patients, alpha=alpha)
+    tests = select_tests(analysed, rule=p["test_rule"], alpha=alpha)
+    within = within_group_tests(analysed, tests=tests, alpha=alpha)
+    _, pairwise = between_group_tests(analysed, tests=tests, alpha=alpha)
+    lasting = lasting_response(derived.patients, derived.visits)
+    relapse = relapse_checks(analysed, das28_rise=p["relapse_das28_rise"], require_labs=p["relapse_require_labs"])
+    pred = prednisone_steps(analysed, min_steps=p["prednisone_min_steps"])
+    claims = ev.claim_log("disease_activity", alpha)
+    judge_claims(claims, patients=derived.patients, within=within, pairwise=pairwise, baseline=baseline,
+                 relapse=relapse, relapse_week=p["relapse_week"], prednisone=pred, lasting=lasting,
+                 response_week=12, rapid_week=p["rapid_week"])
+    return claims.full_table()

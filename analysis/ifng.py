@@ -1023,3 +1023,79 @@ def plot_roc(curves: pd.DataFrame, summary: pd.DataFrame):
            aspect="equal")
     ax.legend(loc="lower right", fontsize=9)
     return fig
+
+
+# --------------------------------------------------------------------------------------------- headless
+def evaluate(cohort, params: dict | None = None) -> pd.DataFrame:
+    """The chapter's claims on ``cohort``: the notebook's steps and verdicts, without figures.
+
+    Parameters
+    ----------
+    cohort : Cohort
+        A loaded cohort (:func:`analysis.io.load` or :func:`analysis.evaluate.cohort_from_tables`).
+    params : dict, optional
+        Chapter parameters overriding the notebook's defaults (``alpha``, ``ifng_threshold_pg_ml``,
+        ``window_weeks``, ``lloq_rule``, ``das28_variant``, ``seed``, ``n_boot``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The claims table (:data:`analysis.claims.TABLE_COLUMNS`), every claim of the chapter once.
+
+    Examples
+    --------
+    >>> from analysis.evaluate import cohort_from_tables
+    >>> from analysis.simulate import simulate
+    >>> t = evaluate(cohort_from_tables(simulate(n_patients=60, seed=3)), {"n_boot": 100})
+    >>> t["claim_id"].str.startswith("ifng.").all()
+    np.True_
+    """
+    from . import evaluate as ev
+
+    p = ev.chapter_params("ifng", params)
+    alpha, thr, window_weeks = p["alpha"], p["ifng_threshold_pg_ml"], p["window_weeks"]
+    derived = ev.derived(cohort, das28_variant=p["das28_variant"], lloq_rule=p["lloq_rule"])
+    profile = ifng_profile(derived.visits, threshold=thr, window_weeks=window_weeks,
+                           response_week=derived.params["response_week"])
+    share = share_above(profile)
+    peaks = compare_peaks(profile, alpha=alpha)
+    pk = peaks.set_index("measure").loc["ifng_peak_window"]
+    counts = subgroup_counts(profile)
+    sub_n = {k: int(v) for k, v in counts.set_index("subgroup")["n"].items()}
+    markers = list(MARKERS) + ["das28"]
+    tests_prev = subgroup_tests(derived.visits, profile, markers=markers, reference="previous", alpha=alpha)
+    tests_base = subgroup_tests(derived.visits, profile, markers=markers, reference="baseline", alpha=alpha)
+    first_sig = pd.concat([first_significant(tests_prev, profile), first_significant(tests_base, profile)],
+                          ignore_index=True)
+    aligned = change_after_rise(derived.visits, profile, alpha=alpha)
+    al = aligned.set_index("marker")
+    corr = delta_correlation(profile)
+    pooled = corr.set_index(["subset", "method"]).loc[("MSCT (both)", "pearson")]
+    _, diag = diagnostic_summary(profile, score="ifng_peak_window", threshold=thr)
+    _, roc = roc_summary(profile, n_boot=p["n_boot"], seed=p["seed"], paper_threshold=thr)
+    infections = infections_in_window(cohort.adverse_events, profile, window_weeks=window_weeks)
+    transient = transient_summary(profile, threshold=thr)
+
+    claims = ev.claim_log("ifng", alpha)
+    # --- as the notebook's "## Claims" cell
+    verdicts = qualitative_verdicts(share=share, transient=transient, infections=infections, first_sig=first_sig,
+                                    roc=roc, diagnostics=diag, subgroup_n=sub_n, alpha=alpha)
+    for row in verdicts.itertuples():
+        if row.testable:
+            claims.check_true(row.claim_id, row.holds, row.reproduced, rule=row.rule)
+        else:
+            claims.not_testable(row.claim_id, row.rule)
+    claims.check_direction("ifng.peak_higher_responders", estimate=pk["mean_diff"], p=pk["p"],
+                           detail="Mann–Whitney, peak weeks 0 to window, Responder − Non-responder (pg/mL)")
+    claims.check_count("ifng.before_subgroup_n", sub_n["Before"])
+    claims.check_count("ifng.after_subgroup_n", sub_n["After"])
+    claims.check_direction("ifng.ratio_rise_after_ifng", estimate=al.loc["treg_th17_ratio", "mean_diff"],
+                           p=al.loc["treg_th17_ratio", "p"], detail="rise visit vs 2–3 weeks later, paired t")
+    for cid, marker in (("ifng.il10_rise_after_ifng", "il_10"), ("ifng.il6_fall_after_ifng", "il_6"),
+                        ("ifng.tnfa_fall_after_ifng", "tnf_a")):
+        claims.check_direction(cid, estimate=al.loc[marker, "mean_diff"], p=al.loc[marker, "p"],
+                               detail="rise visit vs 2–3 weeks later")
+    claims.check_direction("ifng.delta_das28_related", estimate=pooled["r"], p=pooled["p"],
+                           detail="Pearson r, ΔDAS28 vs ΔIFN-γ, MSCT arm pooled")
+    claims.not_testable("ifng.ido_in_vitro", "an in vitro experiment on MSCs; no such data in the cohort")
+    return claims.full_table()

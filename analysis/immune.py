@@ -862,3 +862,92 @@ def marker_figure(visits: pd.DataFrame, *, dvs, groups=GROUPS, ncols: int = 2):
             ax.set_visible(False)
         fig.tight_layout()
     return fig
+
+
+# --------------------------------------------------------------------------------------------- headless
+def evaluate(cohort, params: dict | None = None) -> pd.DataFrame:
+    """The chapter's claims on ``cohort``: the notebook's steps and verdicts, without figures.
+
+    Parameters
+    ----------
+    cohort : Cohort
+        A loaded cohort (:func:`analysis.io.load` or :func:`analysis.evaluate.cohort_from_tables`).
+    params : dict, optional
+        Chapter parameters overriding the notebook's defaults (``alpha``, ``uloq_rule``, ``after_week``,
+        ``das28_variant``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The claims table (:data:`analysis.claims.TABLE_COLUMNS`), every claim of the chapter once.
+
+    Examples
+    --------
+    >>> from analysis.evaluate import cohort_from_tables
+    >>> from analysis.simulate import simulate
+    >>> t = evaluate(cohort_from_tables(simulate(n_patients=60, seed=3)))
+    >>> t["claim_id"].str.startswith("immune.").all()
+    np.True_
+    """
+    from . import evaluate as ev
+    from .stats import format_p
+
+    p = ev.chapter_params("immune", params)
+    alpha, after_week, uloq_rule = p["alpha"], p["after_week"], p["uloq_rule"]
+    derived = ev.derived(cohort, das28_variant=p["das28_variant"])
+    visits = apply_uloq_rule(derived.visits, rule=uloq_rule)
+    n_groups = derived.patients["group"].value_counts()
+    has_resp = bool(n_groups.get("Responder", 0) > 0)
+    auto = paired_change(visits, dv="anti_ccp_u_ml", after=after_week, alpha=alpha)
+    rf = paired_change(visits, dv="rf_iu_ml", after=after_week, alpha=alpha)
+    contrast = pd.concat([responder_contrast(visits, dv=dv, week=after_week, alpha=alpha)
+                          for dv in ("treg_pct", "th17_pct")], ignore_index=True)
+    treg_est, treg_p = weakest_contrast(contrast.query("dv == 'treg_pct'"), direction="increase")
+    th17_est, th17_p = weakest_contrast(contrast.query("dv == 'th17_pct'"), direction="decrease")
+    ratio = ratio_per_patient(visits)
+    change_ratio = change_from_baseline(ratio, dv="treg_th17_ratio", alpha=alpha)
+    ratio_contrast = responder_contrast(ratio, dv="treg_th17_ratio", week=after_week, alpha=alpha)
+    ratio_est, ratio_p = weakest_contrast(ratio_contrast, direction="increase")
+    base_check = baseline_ratio_check(ratio, after=after_week, alpha=alpha)
+
+    claims = ev.claim_log("immune", alpha)
+    # --- as the notebook's "## Claims" cell
+    ccp_d = value_at(auto, "mean_diff", group="Responder", test="t")
+    ccp_p = value_at(auto, "p", group="Responder", test="t")
+    rf_d = value_at(rf, "mean_diff", group="Responder", test="t")
+    rf_p = value_at(rf, "p", group="Responder", test="t")
+    detail = f"paired t, week 0 to {after_week}, uloq_rule={uloq_rule}"
+    claims.check_direction("immune.anticcp_decrease_responders", estimate=ccp_d, p=ccp_p, detail=detail)
+    claims.check_significance("immune.anticcp_not_significant", p=ccp_p, detail=detail)
+    claims.check_direction("immune.rf_decrease_responders", estimate=rf_d, p=rf_p,
+                           detail=f"paired t, week 0 to {after_week}")
+    claims.check_significance("immune.rf_not_significant", p=rf_p, detail=f"paired t, week 0 to {after_week}")
+    if has_resp and pd.notna(ccp_p) and pd.notna(rf_p):
+        claims.check_true("immune.autoantibody_profile_improved", ccp_d < 0 and rf_d < 0,
+                          f"anti-CCP {fmt(ccp_d, 1)} RU/mL, RF {fmt(rf_d, 1)} IU/mL "
+                          f"(week 0 to {after_week}, responders)",
+                          rule="reproduced if both anti-CCP and RF decreased on average in responders "
+                               "(direction only: the paper itself found the changes not significant)")
+    else:
+        claims.not_testable("immune.autoantibody_profile_improved",
+                            "fewer than 2 responders with anti-CCP and RF at both visits")
+    claims.check_direction("immune.treg_higher_responders", estimate=treg_est, p=treg_p,
+                           detail=f"smallest responder − other difference at week {after_week}, Bonferroni p")
+    claims.check_direction("immune.th17_lower_responders", estimate=th17_est, p=th17_p,
+                           detail=f"largest responder − other difference at week {after_week}, Bonferroni p")
+    if base_check["note"].item() == "":
+        claims.check_true("immune.ratio_low_baseline_all", bool(base_check["holds"].item()),
+                          f"highest baseline group mean {fmt(base_check['max_baseline_mean'].item(), 2)}, "
+                          f"ANOVA {format_p(base_check['anova_p'].item())}; responders at week {after_week}: "
+                          f"{fmt(base_check['responder_mean_after'].item(), 2)}",
+                          rule=f"reproduced if the baseline group means do not differ (ANOVA p ≥ {alpha:g}) and all "
+                               f"lie below the responders' mean at week {after_week}")
+    else:
+        claims.not_testable("immune.ratio_low_baseline_all", base_check["note"].item())
+    claims.check_direction("immune.ratio_reversed_responders",
+                           estimate=value_at(change_ratio, "mean_diff", week=after_week),
+                           p=value_at(change_ratio, "p", week=after_week),
+                           detail=f"mean per-patient change, week 0 to {after_week}, paired t")
+    claims.check_direction("immune.ratio_vs_others_responders", estimate=ratio_est, p=ratio_p,
+                           detail=f"smallest responder − other difference at week {after_week}, largest Bonferroni p")
+    return claims.full_table()

@@ -781,3 +781,75 @@ def heatmap_figure(change: pd.DataFrame):
             ax.set_ylabel("" if i else "cytokine")
         fig.tight_layout()
     return fig
+
+
+# --------------------------------------------------------------------------------------------- headless
+def evaluate(cohort, params: dict | None = None) -> pd.DataFrame:
+    """The chapter's claims on ``cohort``: the notebook's steps and verdicts, without figures.
+
+    Parameters
+    ----------
+    cohort : Cohort
+        A loaded cohort (:func:`analysis.io.load` or :func:`analysis.evaluate.cohort_from_tables`).
+    params : dict, optional
+        Chapter parameters overriding the notebook's defaults (``alpha``, ``lloq_rule``, ``evaluation_week``,
+        ``adjust_method``, ``heatmap_scale``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The claims table (:data:`analysis.claims.TABLE_COLUMNS`), every claim of the chapter once.
+
+    Examples
+    --------
+    >>> from analysis.evaluate import cohort_from_tables
+    >>> from analysis.simulate import simulate
+    >>> t = evaluate(cohort_from_tables(simulate(n_patients=60, seed=3)))
+    >>> t["claim_id"].str.startswith("inflammation.").all()
+    np.True_
+    """
+    from . import evaluate as ev
+
+    p = ev.chapter_params("inflammation", params)
+    alpha, evaluation_week = p["alpha"], p["evaluation_week"]
+    derived = ev.derived(cohort, lloq_rule=p["lloq_rule"])
+    long = cytokine_long(derived.visits)
+    summary = cytokine_summary(long)
+    tests = test_table(
+        within_group_tests(long, alpha=alpha),
+        between_group_tests(long, alpha=alpha),
+        omnibus_tests(long, alpha=alpha),
+    )
+
+    claims = ev.claim_log("inflammation", alpha)
+    # --- as the notebook's "## Claims" cell
+    claims.not_testable("inflammation.baseline_proinflammatory",
+                        "the data hold no healthy reference group or cytokine reference ranges to call levels high or low")
+    for cid, cyt in [("inflammation.il6_decrease_responders", "il_6"), ("inflammation.tnfa_decrease_responders", "tnf_a")]:
+        r = paired_result(tests, cytokine=cyt, week=evaluation_week)
+        claims.check_direction(cid, estimate=r["estimate"], p=r["p"],
+                               detail=f"week {evaluation_week} vs 0, paired t, n = {r['n']}")
+    r = paired_result(tests, cytokine="il_10", week=4)
+    claims.check_direction("inflammation.il10_increase_week4", estimate=r["estimate"], p=r["p"],
+                           detail=f"week 4 vs 0, paired t, n = {r['n']}")
+    final_week = int(derived.params["final_week"])
+    ret = return_to_baseline(tests, summary, cytokine="il_10", peak_week=4, final_week=final_week, alpha=alpha)
+    if ret["holds"] is None:
+        claims.not_testable("inflammation.il10_returns_normal", ret["text"])
+    else:
+        claims.check_true("inflammation.il10_returns_normal", ret["holds"], ret["text"],
+                          rule=f"reproduced if the week-{final_week} mean is below the week-4 mean and not "
+                               f"significantly above week 0 (paired t, alpha {alpha:g})")
+    for cid, cyt in [("inflammation.il1b_no_change", "il_1b"), ("inflammation.il2r_no_change", "il_2r"),
+                     ("inflammation.il8_no_change", "il_8")]:
+        e = no_change_evidence(tests, cytokine=cyt)
+        claims.check_direction(cid, estimate=e["estimate"], p=e["p_min"],
+                               detail=f"smallest p of {e['n_visits']} visits (week {e['week']}), paired t")
+    rev = reversal(tests, cytokines=("il_6", "tnf_a"), week=evaluation_week, alpha=alpha)
+    if rev["holds"] is None:
+        claims.not_testable("inflammation.microenvironment_reversed", rev["text"])
+    else:
+        claims.check_true("inflammation.microenvironment_reversed", rev["holds"], rev["text"],
+                          rule=f"reproduced if IL-6 and TNF-α are both significantly lower at week {evaluation_week} "
+                               f"than at week 0 in responders (paired t, p < {alpha:g})")
+    return claims.full_table()

@@ -881,3 +881,84 @@ def ae_count(summary: pd.DataFrame, measure: str, *, arm: str | None = None, wha
     if arm is not None:
         sel &= summary["arm"].eq(arm)
     return int(summary.loc[sel, what].sum())
+
+
+# --------------------------------------------------------------------------------------------- headless
+def evaluate(cohort, params: dict | None = None) -> pd.DataFrame:
+    """The chapter's claims on ``cohort``: the notebook's steps and verdicts, without figures.
+
+    Parameters
+    ----------
+    cohort : Cohort
+        A loaded cohort (:func:`analysis.io.load` or :func:`analysis.evaluate.cohort_from_tables`).
+    params : dict, optional
+        Chapter parameters overriding the notebook's defaults (``alpha``, ``table1_test``, ``das28_variant``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The claims table (:data:`analysis.claims.TABLE_COLUMNS`), every claim of the chapter once.
+
+    Examples
+    --------
+    >>> from analysis.evaluate import cohort_from_tables
+    >>> from analysis.simulate import simulate
+    >>> t = evaluate(cohort_from_tables(simulate(n_patients=60, seed=3)))
+    >>> t["verdict"].isin(["reproduced", "not reproduced", "not testable with these data"]).all()
+    np.True_
+    """
+    from . import evaluate as ev
+
+    p = ev.chapter_params("safety", params)
+    alpha, table1_test = p["alpha"], p["table1_test"]
+    derived = ev.derived(cohort, das28_variant=p["das28_variant"])
+    flow = trial_flow(derived.patients)
+    counts = flow_counts(flow)
+    labs = lab_changes(derived.visits, groups=["Non-responder", "Responder", "Control"], test=table1_test,
+                       alpha=alpha, before=0, after=derived.params["final_week"])
+    ae_summary = adverse_event_summary(cohort.adverse_events, derived.patients, infusion_weeks=(0,))
+
+    claims = ev.claim_log("safety", alpha)
+    # --- as the notebook's "## Claims" cell
+    for row in table1_claims(labs).itertuples():
+        claims.check_direction(row.claim_id, estimate=row.estimate, p=row.p, detail=row.detail)
+    has_msct = counts["msct"] > 0
+    if has_msct:
+        claims.check_count("safety.no_serious_ae", ae_count(ae_summary, "serious adverse event", arm="MSCT",
+                                                            what="n_events"))
+        claims.check_count("safety.fever_chills_n", ae_count(ae_summary, "fever/chills after infusion", arm="MSCT"))
+        claims.check_count("safety.no_gvhd", ae_count(ae_summary, "GVHD", arm="MSCT"))
+        claims.check_count("safety.table1_n_nonresponder",
+                           int(flow.query("stage == 'analysed' and group == 'Non-responder'")["n"].sum()))
+        claims.check_count("safety.table1_n_responder",
+                           int(flow.query("stage == 'analysed' and group == 'Responder'")["n"].sum()))
+    else:
+        for cid in ("safety.no_serious_ae", "safety.fever_chills_n", "safety.no_gvhd", "safety.table1_n_nonresponder",
+                    "safety.table1_n_responder"):
+            claims.not_testable(cid, "no patient was randomised to MSCT in these data")
+    claims.check_count("safety.no_serious_infections", ae_count(ae_summary, "serious infection"))
+    claims.check_count("safety.no_infectious_complications", ae_count(ae_summary, "infection"))
+    for cid in ("safety.fever_max_39c", "safety.fever_resolved_3h"):
+        claims.not_testable(cid, "the data record neither temperature nor duration of a reaction")
+    worse = lab_worsening(labs, groups=["Responder", "Non-responder"])
+    msct_tested = bool(labs.loc[labs["group"].isin(["Responder", "Non-responder"]), "p"].notna().any())
+    if msct_tested:
+        claims.check_true("safety.no_routine_abnormalities", worse.empty,
+                          f"{len(worse)} lab change(s) with p < {alpha:g} away from the normal range in MSCT groups"
+                          + (": " + ", ".join(worse["label"] + " (" + worse["group"] + ")") if len(worse) else "")
+                          + "; radiography, urine analysis and ECG not in the data",
+                          rule=f"reproduced if no safety lab changes with p < {alpha:g} away from its normal range "
+                               "in responders or non-responders")
+    else:
+        claims.not_testable("safety.no_routine_abnormalities", "no MSCT group has labs at both visits")
+    claims.not_testable("safety.labs_indicate_immune_improvement",
+                        "an interpretation: the data cannot show that these lab changes reflect immune function")
+    if has_msct and msct_tested:
+        n_sae_msct = ae_count(ae_summary, "serious adverse event", arm="MSCT", what="n_events")
+        claims.check_true("safety.msct_safe_feasible", n_sae_msct == 0 and worse.empty,
+                          f"{n_sae_msct} serious adverse event(s) in MSCT; {len(worse)} lab worsening(s)",
+                          rule="reproduced if the MSCT arm has no serious adverse event and no safety lab moved "
+                               f"away from its normal range with p < {alpha:g} (the paper's stated grounds)")
+    else:
+        claims.not_testable("safety.msct_safe_feasible", "no MSCT patients with follow-up labs in these data")
+    return claims.full_table()
