@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable, Sequence
+from functools import lru_cache
 from inspect import signature
 
 import numpy as np
 import pandas as pd
 import pingouin as pg
+from scipy import special as _special
 from scipy import stats as sps
 
 from ._checks import check_choice as _check_choice, check_alpha as _check_alpha
@@ -106,17 +108,23 @@ def _ttest(x: np.ndarray, y: np.ndarray, *, paired: bool = False, welch: bool = 
     (-1.2247, 0.2879, 4.0)
     """
     nx, ny = x.size, y.size
-    if paired:
-        res = sps.ttest_rel(x, y)
-        dof = nx - 1.0
-    elif welch:
-        res = sps.ttest_ind(x, y, equal_var=False)
-        vnx, vny = x.var(ddof=1) / nx, y.var(ddof=1) / ny
-        dof = (vnx + vny) ** 2 / (vnx**2 / (nx - 1) + vny**2 / (ny - 1))  # Welch–Satterthwaite, as pingouin
-    else:
-        res = sps.ttest_ind(x, y, equal_var=True)
-        dof = nx + ny - 2.0
-    return float(res.statistic), float(res.pvalue), float(dof)
+    # the formulas of scipy.stats.ttest_rel / ttest_ind, without their per-call argument handling
+    # (robustness runs make thousands of these calls); tests/test_stats_fast.py checks them against scipy
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if paired:
+            d = x - y
+            dof = nx - 1.0
+            t = d.mean() / np.sqrt(d.var(ddof=1) / nx)
+        elif welch:
+            vnx, vny = x.var(ddof=1) / nx, y.var(ddof=1) / ny
+            dof = (vnx + vny) ** 2 / (vnx**2 / (nx - 1) + vny**2 / (ny - 1))  # Welch–Satterthwaite, as pingouin
+            t = (x.mean() - y.mean()) / np.sqrt(vnx + vny)
+        else:
+            dof = nx + ny - 2.0
+            svar = ((nx - 1) * x.var(ddof=1) + (ny - 1) * y.var(ddof=1)) / dof
+            t = (x.mean() - y.mean()) / np.sqrt(svar * (1.0 / nx + 1.0 / ny))
+        p = 2.0 * _special.stdtr(dof, -np.abs(t))
+    return float(t), float(p), float(dof)
 
 
 def _two_labels(data: pd.DataFrame, column: str, given, name: str, shape: str) -> tuple:
@@ -344,6 +352,7 @@ def mean_pm(data: pd.DataFrame, *, dv: str, by=None, spread: str = "sd",
 # ---------------------------------------------------------------------------
 # Effect sizes
 # ---------------------------------------------------------------------------
+@lru_cache(maxsize=64)
 def _z(confidence: float) -> float:
     return float(sps.norm.ppf(0.5 + confidence / 2))
 
@@ -633,15 +642,7 @@ def compare_paired(data: pd.DataFrame, *, dv: str, within: str, subject: str, pa
     _check_choice("test", test, _TESTS_PAIRED)
     _check_alpha(alpha)
     pair = _two_labels(data, within, pair, "pair", "(before, after)")
-    sub = data.loc[data[within].isin(pair), [subject, within, dv]]
-    dup = sub.duplicated([subject, within])
-    if dup.any():
-        raise ValueError(f"`data` has more than one row per `{subject}` × `{within}`; "
-                         f"e.g. {sub.loc[dup, [subject, within]].iloc[0].tolist()}.")
-    wide = sub.assign(**{dv: pd.to_numeric(sub[dv], errors="coerce")}).pivot(
-        index=subject, columns=within, values=dv).reindex(columns=list(pair)).dropna()
-    x = wide[pair[0]].to_numpy(float)
-    y = wide[pair[1]].to_numpy(float)
+    x, y = _complete_pairs(data, dv=dv, within=within, subject=subject, pair=pair)
     n = x.size
     diff = y - x
     row = dict(before=pair[0], after=pair[1], n=n,
@@ -672,6 +673,42 @@ def compare_paired(data: pd.DataFrame, *, dv: str, within: str, subject: str, pa
             "statistic", "dof", "p", "hedges_g", "g_ci_low", "g_ci_high", "test", "alpha",
             "significant", "note"]
     return pd.DataFrame([row])[cols]
+
+
+def _complete_pairs(data: pd.DataFrame, *, dv: str, within: str, subject: str, pair) -> tuple[np.ndarray, np.ndarray]:
+    """The complete (before, after) pairs of ``data`` for the conditions ``pair``, subjects sorted.
+
+    What ``data[data[within].isin(pair)].pivot(index=subject, columns=within, values=dv)[list(pair)].dropna()``
+    gives, with numpy instead of a pivot (the pivot cost more than the test). A subject with two rows for
+    one condition is a ``ValueError``.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"id": ["b", "a", "a", "b", "c"], "w": [0, 0, 1, 1, 0], "y": [1.0, 2, 3, 5, 7]})
+    >>> _complete_pairs(df, dv="y", within="w", subject="id", pair=(0, 1))
+    (array([2., 1.]), array([3., 5.]))
+    """
+    which = np.full(len(data), -1)
+    for i, label in enumerate(pair):
+        which[data[within].isin([label]).to_numpy(dtype=bool, na_value=False)] = i
+    sel = which >= 0
+    which = which[sel]
+    subjects = data[subject].to_numpy()[sel]
+    codes, uniques = pd.factorize(subjects, sort=True)
+    key = codes.astype(np.int64) * 2 + which
+    if np.unique(key).size < key.size:
+        first = int(np.flatnonzero(pd.Series(key).duplicated().to_numpy())[0])
+        raise ValueError(f"`data` has more than one row per `{subject}` × `{within}`; "
+                         f"e.g. {[subjects[first], pair[which[first]]]}.")
+    values = pd.to_numeric(data[dv], errors="coerce").to_numpy(dtype=float, na_value=np.nan)[sel]
+    out = []
+    for i in range(2):
+        at = (which == i) & (codes >= 0)
+        col = np.full(len(uniques), np.nan)
+        col[codes[at]] = values[at]
+        out.append(col)
+    keep = ~(np.isnan(out[0]) | np.isnan(out[1]))
+    return out[0][keep], out[1][keep]
 
 
 # ---------------------------------------------------------------------------
@@ -781,7 +818,7 @@ def _oneway_anova(d: pd.DataFrame, *, dv: str, between: str) -> pd.DataFrame:
     ss_error = ((d[dv] - grp.transform("mean")) ** 2).sum()
     df1, df2 = n_groups - 1, n - n_groups
     f_val = (ss_between / df1) / (ss_error / df2)
-    return pd.DataFrame({"df1": [df1], "df2": [df2], "F": [f_val], "p_unc": [sps.f(df1, df2).sf(f_val)],
+    return pd.DataFrame({"df1": [df1], "df2": [df2], "F": [f_val], "p_unc": [_special.fdtrc(df1, df2, f_val)],
                          "np2": [ss_between / (ss_between + ss_error)]})
 
 
