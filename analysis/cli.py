@@ -65,6 +65,9 @@ def _parser() -> argparse.ArgumentParser:
                    help="start every chapter's papermill runner and Jupyter kernel from scratch instead of "
                         "forking them from one process that has already imported papermill, pandas, SciPy, ... "
                         "(slower, same results; forking is Linux-only)")
+    b.add_argument("--robustness", metavar="DIR", type=Path, default=None,
+                   help="show a 'python -m analysis robustness' result (its --out folder) on the scorecard; "
+                        "without it, a result already in OUT/results/robustness is kept")
     b.add_argument("--verbose", action="store_true", help="show full tracebacks on errors")
     b.add_argument("--book-dir", type=Path, default=None, help=argparse.SUPPRESS)  # tests: a tiny book
 
@@ -192,7 +195,8 @@ def _build(args) -> int:
     t0 = time.perf_counter()
     result = build(data_dir=args.data, out=args.out, chapters=args.chapter, params=args.param, jobs=args.jobs,
                    force=args.force, timeout=args.timeout, verbose=args.verbose, no_solutions=args.no_solutions,
-                   book_dir=args.book_dir, warm_kernels=not args.no_warm_kernels, report=_say)
+                   book_dir=args.book_dir, warm_kernels=not args.no_warm_kernels, report=_say,
+                   robustness=args.robustness)
     parts = []
     if result.executed:
         parts.append(f"{len(result.executed)} executed")
