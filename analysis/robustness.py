@@ -662,7 +662,7 @@ def scorecard_table(claims: pd.DataFrame, robustness_dir, *, null_rate: float = 
         text = np.where(m["result"] == "robust", "robust",
                         "fragile" + np.where(m["flipped_by"].astype(str) != "", ": " + m["flipped_by"].astype(str), ""))
         out["multiverse"] = out["claim_id"].map(pd.Series(text, index=m.index)).fillna("")
-        out["fragile"] = out["claim_id"].map(m["result"] == "fragile").fillna(False).astype(bool)
+        out["fragile"] = out["claim_id"].map((m["result"] == "fragile").to_dict()).eq(True)
     else:
         out["multiverse"] = ""
         out["fragile"] = False
