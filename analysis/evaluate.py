@@ -181,8 +181,8 @@ def cohort_from_tables(tables: dict[str, pd.DataFrame], meta: dict | None = None
     --------
     >>> from analysis.simulate import simulate
     >>> c = cohort_from_tables(simulate(n_patients=40))
-    >>> len(c.patients), c.visits["il_6_flag"].isin(["<LLOQ"]).any()
-    (40, np.True_)
+    >>> len(c.patients), bool(c.visits["ifn_g_flag"].eq("<LLOQ").any()), c.visits["ifn_g"].dtype
+    (40, True, dtype('float64'))
     """
     import numpy as np
 

@@ -49,6 +49,7 @@ __all__ = [
     "evaluate_batch",
     "model_tables",
     "multiverse",
+    "multiverse_grid",
     "multiverse_summary",
     "probability_figure",
     "read_outputs",
@@ -361,8 +362,8 @@ def claim_probability(verdicts: pd.DataFrame, *, confidence: float = 0.95) -> pd
     >>> v = pd.DataFrame({"model": "calibrated", "cohort": [0, 1, 2, 3], "chapter": "safety",
     ...                   "claim_id": "safety.no_gvhd", "verdict": ["reproduced"] * 3 + ["not reproduced"]})
     >>> row = claim_probability(v).iloc[0]
-    >>> row["cohorts"], row["p_reproduced"], row["p_not_reproduced"], round(row["p_reproduced_ci_low"], 3)
-    (np.int64(4), np.float64(0.75), np.float64(0.25), 0.301)
+    >>> int(row["cohorts"]), float(row["p_reproduced"]), float(row["p_not_reproduced"]), round(float(row["p_reproduced_ci_low"]), 3)
+    (4, 0.75, 0.25, 0.301)
     """
     from .stats import _wilson
 
@@ -392,10 +393,31 @@ def claim_probability(verdicts: pd.DataFrame, *, confidence: float = 0.95) -> pd
 
 
 # --------------------------------------------------------------------------------------------- multiverse
-def _universes(chapter: str) -> list[dict]:
-    options = MULTIVERSE_OPTIONS[chapter]
-    keys = list(options)
-    return [dict(zip(keys, values)) for values in itertools.product(*(options[k] for k in keys))]
+def multiverse_grid(options: dict[str, dict[str, tuple]] | None = None) -> dict[str, dict[str, tuple]]:
+    """The options actually varied: ``options`` (default :data:`MULTIVERSE_OPTIONS`) restricted to what each
+    chapter's notebook declares, each option's notebook default first (added when missing).
+
+    Examples
+    --------
+    >>> g = multiverse_grid({"safety": {"alpha": (0.01, 0.05), "no_such_option": (1, 2)}})
+    >>> g
+    {'safety': {'alpha': (0.05, 0.01)}}
+    """
+    from .evaluate import CHAPTER_MODULES, chapter_defaults
+
+    out = {}
+    for chapter, opts in (options or MULTIVERSE_OPTIONS).items():
+        if chapter not in CHAPTER_MODULES:
+            continue
+        defaults = chapter_defaults(chapter)
+        grid = {}
+        for key, values in opts.items():
+            if key not in defaults:
+                continue
+            d = defaults[key]
+            grid[key] = (d,) + tuple(v for v in values if v != d)
+        out[chapter] = grid
+    return out
 
 
 def _evaluate_universes(chapter: str, universes: list[tuple[int, dict]], data_dir: str | None,
@@ -454,7 +476,7 @@ def multiverse(*, data_dir=None, seed: int | None = None, workers: int | None = 
         Tidy: ``chapter``, ``claim_id``, ``verdict``, ``universe`` (index within the chapter), ``choices``
         (JSON of the options), then one column per option (the chapters' options side by side).
     """
-    grid = options or MULTIVERSE_OPTIONS
+    grid = multiverse_grid(options)
     own = client is None
     cluster = None
     if own:
@@ -502,7 +524,7 @@ def multiverse_summary(universes: pd.DataFrame, options: dict[str, dict[str, tup
     >>> multiverse_summary(u, {"audit": {"alpha": (0.05, 0.01)}})[["result", "flipped_by"]].values.tolist()
     [['fragile', 'alpha=0.01']]
     """
-    grid = options or MULTIVERSE_OPTIONS
+    grid = multiverse_grid(options) if options is None else options
     rows = []
     for (chapter, claim_id), one in universes.groupby(["chapter", "claim_id"], sort=False):
         opts = grid.get(chapter, {})
