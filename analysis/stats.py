@@ -42,9 +42,11 @@ __all__ = [
     "mean_pm",
     "mixed_model_view",
     "multiplicity_summary",
+    "paired_t_columns",
     "proportion_table",
     "roc_curve_auc",
     "stars",
+    "student_t_columns",
     "wilson_ci",
     "youden_threshold",
 ]
@@ -709,6 +711,116 @@ def _complete_pairs(data: pd.DataFrame, *, dv: str, within: str, subject: str, p
         out.append(col)
     keep = ~(np.isnan(out[0]) | np.isnan(out[1]))
     return out[0][keep], out[1][keep]
+
+
+def paired_t_columns(before, after) -> pd.DataFrame:
+    """Paired t tests of many cells at once: column ``j`` of ``after`` against column ``j`` of ``before``.
+
+    One numpy pass for a whole table (markers × visits × groups laid out as columns) instead of one test
+    call per cell; each column uses its own complete pairs (rows where both values are present).
+
+    Parameters
+    ----------
+    before, after : array-like, shape (n_subjects, n_cells)
+        Values, NaN where missing. A 1-D input is one cell.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per cell: ``n`` (complete pairs), ``mean_before``, ``mean_after``, ``mean_diff``
+        (after − before), ``sd_diff``, ``statistic`` (t), ``dof``, ``p`` (two-sided); NaN statistics when
+        n < 2 or all differences are equal (as :func:`compare_paired`).
+
+    Examples
+    --------
+    >>> b = np.array([[1.0, 5], [2, 6], [3, np.nan], [4, 8]])
+    >>> a = np.array([[2.0, 5], [4, 7], [5, 1], [5, 9]])
+    >>> paired_t_columns(b, a)[["n", "mean_diff", "statistic"]].round(3)
+       n  mean_diff  statistic
+    0  4      1.500      5.196
+    1  3      0.667      2.000
+    """
+    x = np.asarray(before, dtype=float)
+    y = np.asarray(after, dtype=float)
+    if x.ndim == 1:
+        x, y = x[:, None], y[:, None]
+    if x.shape != y.shape:
+        raise ValueError(f"`before` and `after` must have the same shape; got {x.shape} and {y.shape}.")
+    ok = ~(np.isnan(x) | np.isnan(y))
+    n = ok.sum(axis=0)
+    d = np.where(ok, y - x, 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mean_b = np.where(ok, x, 0.0).sum(axis=0) / n
+        mean_a = np.where(ok, y, 0.0).sum(axis=0) / n
+        mean_d = d.sum(axis=0) / n
+        dev = np.where(ok, d - mean_d, 0.0)
+        var_d = (dev**2).sum(axis=0) / (n - 1)
+        t = mean_d / np.sqrt(var_d / n)
+        ptp = np.where(ok, d, -np.inf).max(axis=0) - np.where(ok, d, np.inf).min(axis=0)
+        testable = (n >= 2) & (ptp > 0)
+        dof = np.where(testable, n - 1.0, np.nan)
+        t = np.where(testable, t, np.nan)
+        p = np.where(testable, 2.0 * _special.stdtr(dof, -np.abs(t)), np.nan)
+    return pd.DataFrame({"n": n, "mean_before": np.where(n > 0, mean_b, np.nan),
+                         "mean_after": np.where(n > 0, mean_a, np.nan), "mean_diff": np.where(n > 0, mean_d, np.nan),
+                         "sd_diff": np.where(n > 1, np.sqrt(var_d), np.nan), "statistic": t, "dof": dof, "p": p})
+
+
+def student_t_columns(a, b, *, welch: bool = False) -> pd.DataFrame:
+    """Two-sample t tests of many cells at once: column ``j`` of ``a`` against column ``j`` of ``b``.
+
+    Parameters
+    ----------
+    a, b : array-like, shape (n_a, n_cells) and (n_b, n_cells)
+        Values of the two groups, NaN where missing (each column uses its own non-missing values).
+    welch : bool
+        Welch's unequal-variance test instead of Student's.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per cell: ``n_a``, ``n_b``, ``mean_a``, ``mean_b``, ``mean_diff`` (a − b), ``statistic``,
+        ``dof``, ``p`` (two-sided); NaN when a group has fewer than 2 values.
+
+    Examples
+    --------
+    >>> student_t_columns(np.array([1.0, 2, 3]), np.array([2.0, 3, 4]))[["statistic", "dof"]].round(4)
+       statistic  dof
+    0    -1.2247  4.0
+    """
+    x = np.asarray(a, dtype=float)
+    y = np.asarray(b, dtype=float)
+    if x.ndim == 1:
+        x = x[:, None]
+    if y.ndim == 1:
+        y = y[:, None]
+    if x.shape[1] != y.shape[1]:
+        raise ValueError(f"`a` and `b` must have the same number of columns; got {x.shape[1]} and {y.shape[1]}.")
+
+    def moments(v):
+        ok = ~np.isnan(v)
+        n = ok.sum(axis=0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            m = np.where(ok, v, 0.0).sum(axis=0) / n
+            var = (np.where(ok, v - m, 0.0) ** 2).sum(axis=0) / (n - 1)
+        return n, m, var
+
+    na, ma, va = moments(x)
+    nb, mb, vb = moments(y)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if welch:
+            vna, vnb = va / na, vb / nb
+            dof = (vna + vnb) ** 2 / (vna**2 / (na - 1) + vnb**2 / (nb - 1))
+            t = (ma - mb) / np.sqrt(vna + vnb)
+        else:
+            dof = (na + nb - 2.0).astype(float)
+            t = (ma - mb) / np.sqrt(((na - 1) * va + (nb - 1) * vb) / dof * (1.0 / na + 1.0 / nb))
+        ok = (na >= 2) & (nb >= 2)
+        t, dof = np.where(ok, t, np.nan), np.where(ok, dof, np.nan)
+        p = np.where(ok, 2.0 * _special.stdtr(dof, -np.abs(t)), np.nan)
+    return pd.DataFrame({"n_a": na, "n_b": nb, "mean_a": np.where(na > 0, ma, np.nan),
+                         "mean_b": np.where(nb > 0, mb, np.nan), "mean_diff": ma - mb, "statistic": t, "dof": dof,
+                         "p": p})
 
 
 # ---------------------------------------------------------------------------
