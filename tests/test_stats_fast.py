@@ -71,7 +71,7 @@ def test_paired_t_columns_equals_per_cell_scipy():
     y[RNG.random((n, cells)) < 0.1] = np.nan
     x[:, 3] = np.round(x[:, 3])
     y[:, 3] = x[:, 3] + 1.0  # all differences equal (exactly, integers): no test
-    x[2:, 5] = np.nan  # fewer than 2 pairs
+    x[1:, 5] = np.nan  # fewer than 2 pairs
     out = stats.paired_t_columns(x, y)
     for j in range(cells):
         ok = ~(np.isnan(x[:, j]) | np.isnan(y[:, j]))
