@@ -284,12 +284,11 @@ def _robustness(args) -> int:
     where = args.scheduler or f"a local Dask cluster of {args.workers or os.cpu_count()} worker process(es)"
     argv = sys.argv[1:] if "robustness" in sys.argv[1:] else ["robustness"]
     info = {"command": "python -m analysis " + " ".join(shlex.quote(a) for a in argv),
-            "seed": args.seed, "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-            "cohorts": args.cohorts, "n_patients": args.patients, "params": params or {},
-            "where": where}
+            "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+            "params": params or {}, "where": where}
     verdicts = universes = None
     if not args.multiverse_only:
-        info["models"] = models
+        info.update(seed=args.seed, cohorts=args.cohorts, n_patients=args.patients, models=models)
         _say(f"judging every claim on {args.cohorts} simulated cohorts x {len(models)} model(s) "
              f"({', '.join(models)}) on {where}")
         t0 = time.perf_counter()

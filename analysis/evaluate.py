@@ -150,7 +150,11 @@ def derived(cohort, **options):
     """
     from .derive import derive
 
-    key = tuple(sorted(options.items()))
+    # the same derivation under different spellings (defaults given or not) is computed once
+    defaults = {k: v.default for k, v in inspect.signature(derive).parameters.items()
+                if v.default is not inspect.Parameter.empty}
+    key = tuple(sorted({**defaults, **options}.items(), key=lambda kv: kv[0]))
+    key = tuple((k, repr(v)) for k, v in key)
     try:
         cache = _DERIVED.setdefault(cohort, {})
     except TypeError:

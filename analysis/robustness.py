@@ -503,12 +503,35 @@ def multiverse(*, data_dir=None, seed: int | None = None, workers: int | None = 
     return out.sort_values(["chapter", "universe", "claim_id"], kind="stable").reset_index(drop=True)
 
 
+def _fmt_choice(key, value) -> str:
+    return f"{key}={value:g}" if isinstance(value, float) else f"{key}={value}"
+
+
+def _pair_flips(one: pd.DataFrame, opts: dict, defaults: dict, default_verdict: str) -> list[str]:
+    """Pairs of non-default choices (all other options at their defaults) that change the verdict."""
+    out = []
+    keys = list(opts)
+    for i, k1 in enumerate(keys):
+        for k2 in keys[i + 1:]:
+            base = np.ones(len(one), bool)
+            for k3, v3 in defaults.items():
+                if k3 not in (k1, k2):
+                    base &= (one[k3] == v3).to_numpy()
+            for v1 in opts[k1][1:]:
+                for v2 in opts[k2][1:]:
+                    hit = one.loc[base & (one[k1] == v1).to_numpy() & (one[k2] == v2).to_numpy(), "verdict"]
+                    if len(hit) and (hit != default_verdict).any():
+                        out.append(f"{_fmt_choice(k1, v1)} with {_fmt_choice(k2, v2)}")
+    return out
+
+
 def multiverse_summary(universes: pd.DataFrame, options: dict[str, dict[str, tuple]] | None = None) -> pd.DataFrame:
     """Per claim: "robust" (one verdict in every universe) or the choices that flip its verdict.
 
     A choice ``option=value`` *flips* a claim when changing only that option from its default (all other
-    options at their defaults) changes the verdict. Interactions (a verdict that changes only when two
-    options change together) show in ``share_default`` and ``verdicts_seen`` but not in ``flipped_by``.
+    options at their defaults) changes the verdict. When no single choice flips a claim that is not robust,
+    ``flipped_by`` names the pairs of choices that do (``"alpha=0.01 with table1_test=unpaired"``); changes
+    that need three or more choices together show only in ``share_default`` and ``verdicts_seen``.
 
     Returns
     -------
@@ -543,6 +566,8 @@ def multiverse_summary(universes: pd.DataFrame, options: dict[str, dict[str, tup
                 hit = one.loc[others & (one[k] == value).to_numpy(), "verdict"]
                 if len(hit) and (hit != default_verdict).any():
                     flips.append(f"{k}={value:g}" if isinstance(value, float) else f"{k}={value}")
+        if not flips and one["verdict"].nunique() > 1:  # no single choice flips it: name the pairs that do
+            flips = _pair_flips(one, opts, defaults, default_verdict)
         seen = one["verdict"].value_counts()
         rows.append({
             "claim_id": claim_id, "chapter": chapter, "universes": len(one), "default_verdict": default_verdict,

@@ -85,7 +85,7 @@ def test_multiverse_summary_names_single_choices_that_flip():
     s = rb.multiverse_summary(pd.DataFrame(rows), opts).set_index("claim_id")
     assert s.loc["x", "result"] == "fragile" and s.loc["x", "flipped_by"] == "alpha=0.01"
     assert s.loc["y", "result"] == "robust" and s.loc["y", "flipped_by"] == ""
-    assert s.loc["z", "result"] == "fragile" and s.loc["z", "flipped_by"] == ""  # only the interaction
+    assert s.loc["z", "result"] == "fragile" and s.loc["z", "flipped_by"] == "alpha=0.01 with das28_variant=crp"
     assert s.loc["z", "share_default"] == 0.75
 
 
