@@ -148,3 +148,37 @@ def test_small_job_on_a_local_cluster_with_two_workers(tmp_path):
     assert local["verdict"].tolist() == dist["verdict"].tolist()
     prob = rb.claim_probability(v)
     assert len(prob) == 2 * n_claims and (prob["cohorts"] == 4).all()
+
+
+@pytest.mark.slow
+def test_build_shows_a_robustness_result_to_the_scorecard_and_keeps_it(tmp_path):
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from tinybook import PARAMETERS, tiny_book
+
+    from analysis.build import build
+    from analysis.errors import UserError
+
+    code = ("from pathlib import Path\n"
+            "print(sorted(p.name for p in (Path(results_dir) / 'robustness').iterdir()))")
+    safety = "from pathlib import Path\nPath(output_dir, 'results', 'safety').mkdir(parents=True, exist_ok=True)"
+    book = tiny_book(tmp_path / "book", chapters={"safety": (PARAMETERS, safety),
+                                                 "scorecard": ("results_dir = None\noutput_dir = None", code)})
+    v = pd.DataFrame({"model": "calibrated", "cohort": [0], "seed": 1, "chapter": "safety",
+                      "claim_id": "safety.no_gvhd", "verdict": "reproduced", "seconds": 0.5})
+    rob = tmp_path / "rob"
+    rb.write_outputs(rob, verdicts=v, info={"seed": 1})
+    out = tmp_path / "out"
+    with pytest.raises(UserError, match="--robustness"):
+        build(out=out, book_dir=book, jobs=1, robustness=tmp_path / "nothing here")
+    build(out=out, book_dir=book, jobs=1, robustness=rob)
+    assert (out / "results" / "robustness" / "claim_probability.csv").is_file()
+    executed = (out / "executed" / "scorecard.ipynb").read_text()
+    assert "claim_probability.csv" in executed  # the scorecard saw it
+    again = build(out=out, book_dir=book, jobs=1)  # without --robustness: kept, nothing to redo
+    assert again.up_to_date and (out / "results" / "robustness" / "claim_probability.csv").is_file()
+    rb.write_outputs(rob, verdicts=v.assign(verdict="not reproduced"))
+    third = build(out=out, book_dir=book, jobs=1, robustness=rob)  # a new result: the scorecard runs again
+    assert not third.up_to_date and "scorecard" in third.executed
