@@ -30,6 +30,7 @@ scorecard shows; :func:`write_outputs` / :func:`read_outputs` keep it all in
 from __future__ import annotations
 
 import itertools
+import logging
 import json
 import platform
 import sys
@@ -207,7 +208,8 @@ def _client(workers: int | None = None, scheduler: str | None = None):
     import os
 
     n = int(workers or os.cpu_count() or 1)
-    cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None)
+    cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
+                           silence_logs=logging.ERROR)
     return Client(cluster), cluster
 
 
