@@ -94,14 +94,14 @@ def _parser() -> argparse.ArgumentParser:
 
     # robustness (issue 21): reproduction probability per claim and the multiverse, on Dask
     r = sub.add_parser("robustness", help="how sure is each verdict: P(reproduced) over simulated cohorts",
-                       description="Simulate K cohorts under each model (calibrated: the shipped simulator; "
-                                   "null_treatment: the infusion changes nothing measured; null_ifng: IFN-γ "
-                                   "unrelated to response), judge every claim of the book on each with the "
-                                   "chapters' own code, and write the share of each verdict per claim and model "
-                                   "(Wilson 95%% CIs) to OUT/results/robustness/claim_probability.csv, the "
-                                   "per-cohort verdicts beside it (verdicts.csv.gz) and run.json. --multiverse "
-                                   "also judges each claim on one cohort under every combination of the "
-                                   "chapters' analysis options (multiverse.csv). Runs on a Dask LocalCluster, "
+                       description="Simulate K cohorts under each model (calibrated: the shipped simulator;\n"
+                                   "null_treatment: the infusion changes nothing measured; null_ifng: IFN-γ\n"
+                                   "unrelated to response), judge every claim of the book on each with the\n"
+                                   "chapters' own code, and write the share of each verdict per claim and model\n"
+                                   "(Wilson 95% CIs) to DIR/results/robustness/claim_probability.csv, the\n"
+                                   "per-cohort verdicts beside it (verdicts.csv.gz) and run.json.\n"
+                                   "--multiverse also judges each claim on one cohort under every combination of\n"
+                                   "the chapters' analysis options (multiverse.csv). Runs on a Dask LocalCluster,\n"
                                    "or on a running cluster with --scheduler.",
                        formatter_class=argparse.RawDescriptionHelpFormatter,
                        epilog="examples:\n"
