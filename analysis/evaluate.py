@@ -238,7 +238,7 @@ def evaluate_all(cohort, params: dict | None = None, *, chapters=None) -> pd.Dat
     Examples
     --------
     >>> from analysis.simulate import simulate
-    >>> t = evaluate_all(cohort_from_tables(simulate(n_patients=60, seed=1)), chapters=["safety"])
+    >>> t = evaluate_all(cohort_from_tables(simulate(seed=1)), chapters=["safety"])
     >>> t["claim_id"].str.startswith("safety.").all()
     np.True_
     """

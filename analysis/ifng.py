@@ -1046,7 +1046,7 @@ def evaluate(cohort, params: dict | None = None) -> pd.DataFrame:
     --------
     >>> from analysis.evaluate import cohort_from_tables
     >>> from analysis.simulate import simulate
-    >>> t = evaluate(cohort_from_tables(simulate(n_patients=60, seed=3)), {"n_boot": 100})
+    >>> t = evaluate(cohort_from_tables(simulate(seed=3)), {"n_boot": 100})
     >>> t["claim_id"].str.startswith("ifng.").all()
     np.True_
     """

@@ -885,7 +885,7 @@ def evaluate(cohort, params: dict | None = None) -> pd.DataFrame:
     --------
     >>> from analysis.evaluate import cohort_from_tables
     >>> from analysis.simulate import simulate
-    >>> t = evaluate(cohort_from_tables(simulate(n_patients=60, seed=3)))
+    >>> t = evaluate(cohort_from_tables(simulate(seed=3)))
     >>> t["claim_id"].str.startswith("immune.").all()
     np.True_
     """
