@@ -45,6 +45,7 @@ __all__ = [
     "MODELS",
     "MULTIVERSE_OPTIONS",
     "NULL_RATE",
+    "NULL_SCOPE",
     "claim_probability",
     "cohort_seed",
     "evaluate_batch",
@@ -63,6 +64,12 @@ __all__ = [
 MODELS: tuple[str, ...] = ("calibrated", "null_treatment", "null_ifng")
 #: a claim reproduced under a null model at least this often is flagged "uninformative"
 NULL_RATE = 0.20
+#: the chapters whose claims each null model is a null for (null_ifng removes only the IFN-γ/response link,
+#: so a disease-activity claim reproduced under it says nothing about that claim)
+NULL_SCOPE: dict[str, tuple[str, ...]] = {
+    "null_treatment": ("safety", "disease_activity", "immune", "inflammation", "ifng"),
+    "null_ifng": ("ifng",),
+}
 #: the analysis options the chapters expose, with the values the multiverse tries (default first)
 MULTIVERSE_OPTIONS: dict[str, dict[str, tuple]] = {
     "safety": {"das28_variant": ("esr", "crp"), "alpha": (0.05, 0.01), "table1_test": ("paired", "unpaired")},
@@ -671,14 +678,16 @@ def scorecard_table(claims: pd.DataFrame, robustness_dir, *, null_rate: float = 
     robustness_dir : path
         A robustness folder (see :func:`read_outputs`).
     null_rate : float
-        A claim reproduced under a null model at least this often is "uninformative" with this design.
+        A claim reproduced under a null model at least this often is "uninformative" with this design;
+        only the null models whose :data:`NULL_SCOPE` covers the claim's chapter count.
 
     Returns
     -------
     pandas.DataFrame
         The claims' columns ``chapter``, ``claim_id``, ``verdict``, then ``p_calibrated``,
         ``p_null_treatment``, ``p_null_ifng`` (P(reproduced); NaN when that model was not run),
-        ``p_null_max``, ``multiverse`` ("robust", "fragile: <choices>" or "" when not run),
+        ``p_null_max`` (the largest among the null models that concern the claim, :data:`NULL_SCOPE`),
+        ``multiverse`` ("robust", "fragile: <choices>" or "" when not run),
         ``uninformative`` and ``fragile`` (bool) and ``flags`` (text).
 
     Examples
@@ -704,7 +713,10 @@ def scorecard_table(claims: pd.DataFrame, robustness_dir, *, null_rate: float = 
         else:
             out[col] = np.nan
     nulls = [f"p_{m}" for m in MODELS if m != "calibrated"]
-    out["p_null_max"] = out[nulls].max(axis=1, skipna=True)
+    chapter = out["chapter"] if "chapter" in out.columns else out["claim_id"].str.split(".").str[0]
+    relevant = pd.DataFrame({f"p_{m}": out[f"p_{m}"].where(chapter.isin(NULL_SCOPE.get(m, ())))
+                             for m in MODELS if m != "calibrated"})
+    out["p_null_max"] = relevant.max(axis=1, skipna=True)
     mv = found["multiverse"]
     if mv is not None:
         m = mv.set_index("claim_id")
@@ -720,8 +732,9 @@ def scorecard_table(claims: pd.DataFrame, robustness_dir, *, null_rate: float = 
     for row in out.itertuples():
         parts = []
         if row.uninformative:
-            worst = max(nulls, key=lambda c: -1 if pd.isna(getattr(row, c)) else getattr(row, c))
-            parts.append(f"uninformative (reproduced in {100 * getattr(row, worst):.0f} % of "
+            scores = relevant.loc[row.Index]
+            worst = scores.idxmax()
+            parts.append(f"uninformative (reproduced in {100 * scores[worst]:.0f} % of "
                          f"{worst[2:]} cohorts)")
         if row.fragile:
             parts.append("fragile" + (f" ({row.multiverse.split(': ', 1)[1]})" if ": " in row.multiverse else ""))

@@ -92,16 +92,18 @@ def test_multiverse_summary_names_single_choices_that_flip():
 def test_scorecard_table_flags_and_figure(tmp_path):
     v = pd.DataFrame({"model": ["calibrated"] * 10 + ["null_treatment"] * 10 + ["null_ifng"] * 10,
                       "cohort": list(range(10)) * 3, "seed": 0, "chapter": "safety", "claim_id": "safety.no_gvhd",
-                      "verdict": ["reproduced"] * 10 + ["reproduced"] * 1 + ["not reproduced"] * 9
-                                 + ["reproduced"] * 2 + ["not reproduced"] * 8, "seconds": 0.1})
+                      "verdict": ["reproduced"] * 10 + ["reproduced"] * 2 + ["not reproduced"] * 8
+                                 + ["reproduced"] * 10, "seconds": 0.1})
     u = pd.DataFrame({"chapter": "safety", "claim_id": "safety.no_gvhd", "universe": [0, 1], "alpha": [0.05, 0.01],
                       "das28_variant": "esr", "table1_test": "paired", "verdict": ["reproduced", "not reproduced"]})
     rb.write_outputs(tmp_path, verdicts=v, universes=u, info={"seed": 1})
     claims = pd.DataFrame({"chapter": ["safety", "safety"], "claim_id": ["safety.no_gvhd", "safety.fever_chills_n"],
                            "verdict": ["reproduced", "reproduced"]})
     t = rb.scorecard_table(claims, tmp_path).set_index("claim_id")
-    assert t.loc["safety.no_gvhd", "p_calibrated"] == 1.0 and t.loc["safety.no_gvhd", "p_null_ifng"] == 0.2
-    assert bool(t.loc["safety.no_gvhd", "uninformative"])  # 20 % under null_ifng: at the stated rate
+    assert t.loc["safety.no_gvhd", "p_calibrated"] == 1.0 and t.loc["safety.no_gvhd", "p_null_treatment"] == 0.2
+    assert t.loc["safety.no_gvhd", "p_null_max"] == 0.2  # null_ifng (1.0) is no null for a safety claim
+    assert bool(t.loc["safety.no_gvhd", "uninformative"])  # 20 % under null_treatment: at the stated rate
+    assert "20 % of null_treatment" in t.loc["safety.no_gvhd", "flags"]
     assert bool(t.loc["safety.no_gvhd", "fragile"]) and "alpha=0.01" in t.loc["safety.no_gvhd", "flags"]
     assert np.isnan(t.loc["safety.fever_chills_n", "p_calibrated"]) and t.loc["safety.fever_chills_n", "flags"] == ""
     fig = rb.probability_figure(t.reset_index())
