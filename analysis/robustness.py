@@ -746,7 +746,8 @@ def scorecard_table(claims: pd.DataFrame, robustness_dir, *, null_rate: float = 
 def probability_figure(table: pd.DataFrame, *, null_rate: float = NULL_RATE, ax=None):
     """Each claim as a point: P(reproduced | calibrated) against P(reproduced | null), one marker per null.
 
-    ``table`` is :func:`scorecard_table`'s output. Points above the dashed line at ``null_rate`` are
+    ``table`` is :func:`scorecard_table`'s output; with a ``chapter`` column, each null model's points are the
+    claims it is a null for (:data:`NULL_SCOPE`). Points above the dashed line at ``null_rate`` are
     uninformative with this design; the useful claims sit bottom right (reproduced when the paper is
     right, rarely when it is wrong). Returns the matplotlib Figure.
 
@@ -769,7 +770,10 @@ def probability_figure(table: pd.DataFrame, *, null_rate: float = NULL_RATE, ax=
         col = f"p_{model}"
         if col not in table.columns:
             continue
-        pts = table[["p_calibrated", col]].dropna()
+        scope = table
+        if "chapter" in table.columns:  # each null only for the claims it is a null for (as the flags)
+            scope = table.loc[table["chapter"].isin(NULL_SCOPE.get(model, ()))]
+        pts = scope[["p_calibrated", col]].dropna()
         if pts.empty:
             continue
         ax.scatter(pts["p_calibrated"], pts[col], marker=marker, alpha=0.7, label=f"{label} ({len(pts)} claims)")
