@@ -107,7 +107,7 @@ def test_scorecard_table_flags_and_figure(tmp_path):
     assert bool(t.loc["safety.no_gvhd", "fragile"]) and "alpha=0.01" in t.loc["safety.no_gvhd", "flags"]
     assert np.isnan(t.loc["safety.fever_chills_n", "p_calibrated"]) and t.loc["safety.fever_chills_n", "flags"] == ""
     fig = rb.probability_figure(t.reset_index())
-    assert len(fig.axes[0].collections) == 2
+    assert len(fig.axes[0].collections) == 1  # safety claims: only null_treatment is a null for them
 
 
 def test_cli_refuses_bad_arguments(capsys):
