@@ -876,34 +876,46 @@ def anova_bonferroni(data: pd.DataFrame, *, dv: str, between: str,
     _check_columns(data, dv=dv, between=between)
     _check_alpha(alpha)
     d = data[[between, dv]].assign(**{dv: pd.to_numeric(data[dv], errors="coerce")}).dropna()
-    sizes = d.groupby(between, observed=True)[dv].size()
-    small = sizes[sizes < 2].index.tolist()
-    d = d[~d[between].isin(small)]
-    sizes = sizes[sizes >= 2]
+    # one pass over the groups (sorted as groupby sorts them); the ANOVA and the pairwise tests from their
+    # arrays with the formulas of _oneway_anova / _pairwise_student (pingouin's), without per-step frames
+    every = {k: v.to_numpy(dtype=np.float64) for k, v in d.groupby(between, observed=True, sort=True)[dv]}
+    small = [k for k, v in every.items() if v.size < 2]
+    groups = {k: v for k, v in every.items() if v.size >= 2}
     note = f"left out groups with < 2 values: {small}" if small else ""
-    aov_row = dict(source=between, n=len(d), k=len(sizes), F=np.nan, df1=np.nan, df2=np.nan,
-                   p=np.nan, np2=np.nan)
+    aov_row = dict(source=between, n=int(sum(v.size for v in groups.values())), k=len(groups), F=np.nan,
+                   df1=np.nan, df2=np.nan, p=np.nan, np2=np.nan)
     post_cols = ["a", "b", "n_a", "n_b", "t", "dof", "p_unc", "p_bonf", "hedges_g", "alpha",
                  "significant"]
     post = pd.DataFrame(columns=post_cols)
-    if len(sizes) < 2:
+    if len(groups) < 2:
         note = "; ".join(filter(None, [note, "fewer than 2 groups with ≥ 2 values: no ANOVA"]))
     else:
-        with warnings.catch_warnings():
+        from itertools import combinations
+
+        with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
             warnings.simplefilter("ignore")
-            aov = _oneway_anova(d, dv=dv, between=between)
-            ph = _pairwise_student(d, dv=dv, between=between)
-        aov_row.update(F=float(aov["F"].iloc[0]), df1=int(aov["df1"].iloc[0]),
-                       df2=int(aov["df2"].iloc[0]), p=float(aov["p_unc"].iloc[0]),
-                       np2=float(aov["np2"].iloc[0]))
-        if "p_adj" not in ph:  # a single pair: pingouin skips the correction
-            ph["p_adj"] = ph["p_unc"]
-        post = ph.rename(columns={"statistic": "t", "p_adj": "p_bonf"}).assign(
-            n_a=lambda t: t["a"].map(sizes).astype(int),
-            n_b=lambda t: t["b"].map(sizes).astype(int),
-            alpha=alpha,
-        )
+            values = np.concatenate(list(groups.values()))
+            grand = values.mean()
+            means = {k: v.mean() for k, v in groups.items()}
+            ss_between = sum(v.size * (means[k] - grand) ** 2 for k, v in groups.items())
+            ss_error = sum(((v - means[k]) ** 2).sum() for k, v in groups.items())
+            df1, df2 = len(groups) - 1, values.size - len(groups)
+            f_val = (ss_between / df1) / (ss_error / df2)
+            aov_row.update(F=float(f_val), df1=int(df1), df2=int(df2), p=float(_special.fdtrc(df1, df2, f_val)),
+                           np2=float(ss_between / (ss_between + ss_error)))
+            rows = []
+            for a, b in combinations(groups, 2):
+                x, y = groups[a], groups[b]
+                t, p_unc, dof = _ttest(x, y)
+                nx, ny = x.size, y.size
+                pooled = np.sqrt(((nx - 1) * x.var(ddof=1) + (ny - 1) * y.var(ddof=1)) / (nx + ny - 2))
+                g = (x.mean() - y.mean()) / pooled * (1 - (3 / (4 * (nx + ny) - 9)))
+                rows.append((a, b, nx, ny, t, dof, p_unc, float(g)))
+        n_pairs = len(rows)
+        post = pd.DataFrame(rows, columns=["a", "b", "n_a", "n_b", "t", "dof", "p_unc", "hedges_g"])
+        post["p_bonf"] = np.minimum(post["p_unc"].to_numpy(float) * n_pairs, 1.0) if n_pairs > 1 else post["p_unc"]
         post["p_bonf"] = post["p_bonf"].astype(float)
+        post["alpha"] = alpha
         post["significant"] = post["p_bonf"] < alpha
         post = post[post_cols]
     aov_row.update(alpha=alpha, significant=_significant(aov_row["p"], alpha), note=note)

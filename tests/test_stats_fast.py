@@ -106,3 +106,30 @@ def test_anova_p_by_fdtrc_equals_scipy_f_oneway():
     aov, _ = stats.anova_bonferroni(df, dv="y", between="g")
     ref = sps.f_oneway(*[v.to_numpy() for _, v in df.groupby("g")["y"]])
     _close([aov["F"].item(), aov["p"].item()], [ref.statistic, ref.pvalue])
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_anova_bonferroni_equals_pingouin(seed):
+    rng = np.random.default_rng(seed)
+    sizes = rng.integers(1, 30, 4)
+    df = pd.DataFrame({"g": np.repeat(["Responder", "Non-responder", "Control", "x"], sizes),
+                       "y": rng.normal(0, 1, sizes.sum()) + np.repeat(rng.normal(0, 0.5, 4), sizes)})
+    df.loc[rng.random(len(df)) < 0.05, "y"] = np.nan
+    aov, post = stats.anova_bonferroni(df, dv="y", between="g")
+    d = df.dropna()
+    keep = d.groupby("g")["y"].transform("size") >= 2
+    d = d[keep]
+    if d["g"].nunique() < 2:
+        assert np.isnan(aov["F"].item())
+        return
+    ref = pg.anova(data=d, dv="y", between="g", detailed=False)
+    _close([aov["F"].item(), aov["p"].item(), aov["np2"].item()], [ref["F"].iloc[0], ref["p_unc"].iloc[0], ref["np2"].iloc[0]])
+    ph = pg.pairwise_tests(data=d, dv="y", between="g", padjust="bonf", effsize="hedges", correction=False)
+    if "p_corr" not in ph:
+        ph["p_corr"] = ph["p_unc"]
+    merged = post.merge(ph, left_on=["a", "b"], right_on=["A", "B"])
+    assert len(merged) == len(post) == len(ph)
+    _close(merged["t"], merged["T"])
+    _close(merged["p_unc_x"], merged["p_unc_y"])
+    _close(merged["p_bonf"], merged["p_corr"])
+    _close(merged["hedges_g"], merged["hedges"])
