@@ -1293,3 +1293,27 @@ def judge_claims(log, derived, *, design=None, visits: pd.DataFrame | None = Non
         log.not_testable("activity.prednisone_reduced_n", "no responder has a baseline prednisone dose")
     log.not_testable("activity.drug_plans_unchanged_before", "the data hold no medication history before enrolment")
     return log.table()
+
+
+# --------------------------------------------------------------------------------------------- headless
+def evaluate(cohort, params: dict | None = None) -> pd.DataFrame:
+    """The chapter's claims on ``cohort``: the notebook's steps and verdicts, without figures (see analysis.evaluate)."""
+    from . import evaluate as ev
+    from . import second_look
+
+    p = ev.chapter_params("disease_activity", params)
+    alpha = p["alpha"]
+    derived = ev.derived(cohort, das28_variant=p["das28_variant"])
+    analysed = handle_missing(derived.visits, missing=p["missing"])
+    tests = select_tests(analysed, rule=p["test_rule"], alpha=alpha)
+    _, pairwise = between_group_tests(analysed, tests=tests, alpha=alpha)
+    lasting = lasting_response(derived.patients, derived.visits)
+    relapse = relapse_checks(analysed, das28_rise=p["relapse_das28_rise"], require_labs=p["relapse_require_labs"])
+    pred = prednisone_steps(analysed, min_steps=p["prednisone_min_steps"])
+    second = second_look.activity_section(derived, relapse_das28_rise=p["relapse_das28_rise"],
+                                          relapse_require_labs=p["relapse_require_labs"], pairwise=pairwise, alpha=alpha)
+    claims = ev.claim_log("disease_activity", alpha)
+    second_look.judge(claims, second, chapter="disease_activity")
+    judge_claims(claims, derived, design=derived.design, visits=analysed, relapse=relapse, prednisone=pred,
+                 lasting=lasting)
+    return claims.full_table()

@@ -513,3 +513,47 @@ def judge_consistency(checks: pd.DataFrame, log) -> pd.DataFrame:
             verdict = log.check_count(cid, int(row["computed_value"]))
         verdicts.append({"check_id": cid, "verdict": verdict})
     return pd.DataFrame(verdicts, columns=["check_id", "verdict"])
+
+
+# --------------------------------------------------------------------------------------------- headless
+def evaluate(cohort=None, params: dict | None = None) -> pd.DataFrame:
+    """The audit chapter's claims (they depend on the published values only; ``cohort`` is ignored).
+
+    Parameters
+    ----------
+    cohort : ignored
+        Accepted so that every chapter is evaluated the same way.
+    params : dict, optional
+        ``alpha`` overriding the notebook's default.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The claims table (:data:`analysis.claims.TABLE_COLUMNS`), every claim of the chapter once.
+
+    Examples
+    --------
+    >>> evaluate()["claim_id"].str.startswith("audit.").all()
+    np.True_
+    """
+    from . import evaluate as ev
+
+    p = ev.chapter_params("audit", params)
+    alpha = p["alpha"]
+    published = ev.registry()
+    table1 = load_table1()
+    checks = consistency_checks(published, table1)
+    tests = table1_tests(table1, alpha=alpha)
+    agreement = reading_agreement(tests)
+    indep = agreement[agreement["test"] != "paired"].set_index(["reading", "test"])
+    claims = ev.claim_log("audit", alpha)
+    # --- as the notebook's "## Claims" cell
+    judge_consistency(checks, claims)
+    caption_reading = indep.loc[("SEM", "Student")]
+    claims.check_count("audit.table1_n_significant", int(caption_reading["significant"]))
+    claims.check_true(
+        "audit.table1_caption_reading", bool(caption_reading["all_agree"]),
+        f"± = SEM, Student t test: {int(caption_reading['agree'])} of {int(caption_reading['comparisons'])} stars agree",
+        rule="reproduced if, reading ± as SEM, an independent Student t test agrees with every star of Table 1",
+    )
+    return claims.full_table()

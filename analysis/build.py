@@ -506,7 +506,7 @@ def build(*, data_dir: Path | None = None, out: Path | None = None, chapters: li
           params: list[str] | dict | None = None, jobs: int | None = None, force: bool = False,
           timeout: float = 1800.0, verbose: bool = False, no_solutions: bool = False,
           book_dir: Path | None = None, warm_kernels: bool = True,
-          report: Reporter = lambda msg: None) -> BuildResult:
+          report: Reporter = lambda msg: None, robustness: Path | None = None) -> BuildResult:
     """Validate, execute and render the book; publish only when everything succeeded.
 
     Parameters
@@ -535,6 +535,10 @@ def build(*, data_dir: Path | None = None, out: Path | None = None, chapters: li
         from scratch (slower, same results).
     report : callable
         Receives one progress line at a time.
+    robustness : path, optional
+        A ``python -m analysis robustness`` result (its ``--out`` folder, or its ``results/robustness``):
+        copied to ``out/results/robustness`` for the scorecard. Without it, a robustness result already in
+        ``out/results/robustness`` is kept.
     """
     t0 = time.perf_counter()
     root = paths.repo_root()
@@ -616,8 +620,9 @@ def build(*, data_dir: Path | None = None, out: Path | None = None, chapters: li
         # computed now, because the build extends the phase-2 keys with the hash of the collected claims
         site_key = _sha({c.name: keys[c.name] for c in available if c.phase == 1}, static_hash, config_hash,
                         data_dir.as_posix(), no_solutions)
+        rob_key = _robustness_key(robustness, out)  # robustness (issue 21): a new result rebuilds the scorecard
         if (not force and all(v == "reuse" for k, v in plan.items() if k != "scorecard")
-                and manifest.get("site_key") == site_key
+                and manifest.get("site_key") == site_key and manifest.get("robustness", "") == rob_key
                 and (out / "html" / "index.html").exists()):
             result = BuildResult(out=out, site=out / "html" / "index.html", up_to_date=True,
                                  reused=[c.name for c in available], seconds=time.perf_counter() - t0)
@@ -631,7 +636,7 @@ def build(*, data_dir: Path | None = None, out: Path | None = None, chapters: li
         try:
             result = _build_in_stage(stage, out, data_dir, available, plan, per_chapter, keys, jobs, timeout,
                                      verbose, report, t0, cohort_meta, no_solutions, book_src, user, force,
-                                     cohort, data_hash, zygote)
+                                     cohort, data_hash, zygote, robustness=robustness)
             zygote.close()  # every chapter has run: the render gets the machine to itself
             report("rendering the book (Jupyter Book, execution off, warnings are errors)")
             tb = time.perf_counter()
@@ -640,7 +645,7 @@ def build(*, data_dir: Path | None = None, out: Path | None = None, chapters: li
             with _DeferInterrupts() as deferred:
                 _publish(stage, out)
                 manifest = {"site_key": site_key,
-                            "data_dir": str(data_dir), "chapters": plan}
+                            "data_dir": str(data_dir), "chapters": plan, "robustness": rob_key}
                 manifest_path.write_text(json.dumps(manifest, indent=1) + "\n")
             if deferred.received:
                 report("interrupt received while publishing: the new site was published completely first")
@@ -652,7 +657,7 @@ def build(*, data_dir: Path | None = None, out: Path | None = None, chapters: li
 
 def _build_in_stage(stage, out, data_dir, available, plan, per_chapter, keys, jobs, timeout, verbose, report,
                     t0, cohort_meta, no_solutions, book_src, user, force, cohort, data_hash,
-                    zygote) -> BuildResult:
+                    zygote, robustness: Path | None = None) -> BuildResult:
     result = BuildResult(out=out, site=out / "html" / "index.html")
     executed_dir = stage / "executed"
     results_dir = stage / "results"
@@ -690,9 +695,12 @@ def _build_in_stage(stage, out, data_dir, available, plan, per_chapter, keys, jo
 
             claims = collect(results_dir)
             claims.to_csv(results_dir / "claims.csv", index=False, lineterminator="\n")
+            # --- robustness (issue 21): the scorecard reads results/robustness/ when present
+            rob_files = _stage_robustness(robustness, out, results_dir, report)
+            # --- end robustness
             keys_ = {c.name: keys[c.name] for c in todo}
             for c in todo:
-                keys[c.name] = _sha(keys_[c.name], hash_files([results_dir / "claims.csv"]))
+                keys[c.name] = _sha(keys_[c.name], hash_files([results_dir / "claims.csv"] + rob_files))
             # reuse a phase-2 chapter whose inputs (the collected claims) are unchanged
             for c in list(todo):
                 cached_key = out / "executed" / f"{c.name}.key"
@@ -773,6 +781,42 @@ def write_downloads(results_dir: Path, extra_dir: Path, chapters: list[Chapter])
         shutil.copy2(claims, out / "claims.csv")
         written.append(out / "claims.csv")
     return written
+
+
+# --- robustness (issue 21)
+def _robustness_source(given: Path | None, out: Path) -> Path | None:
+    """The robustness folder the scorecard will read: ``given`` (or its ``results/robustness``), else the
+    published ``out/results/robustness``, else None."""
+    if given is not None:
+        given = Path(given)
+        return given / "results" / "robustness" if (given / "results" / "robustness").is_dir() else given
+    published = out / "results" / "robustness"
+    return published if published.is_dir() else None
+
+
+def _robustness_key(given: Path | None, out: Path) -> str:
+    """Hash of the robustness folder the scorecard will read ("" when none); checks a given folder."""
+    source = _robustness_source(given, out)
+    if given is not None and not (source.is_dir() and ((source / "claim_probability.csv").is_file()
+                                                       or (source / "multiverse.csv").is_file())):
+        raise UserError(f"--robustness {given}: no claim_probability.csv or multiverse.csv there (nor in "
+                        "results/robustness/); run python -m analysis robustness --out DIR first.")
+    return hash_tree(source) if source is not None and source.is_dir() else ""
+
+
+def _stage_robustness(given: Path | None, out: Path, results_dir: Path, report: Reporter) -> list[Path]:
+    """Copy a robustness result (``given``, else the one the last build published) to ``results/robustness``.
+
+    Returns the files copied (their hashes join the scorecard's cache key).
+    """
+    source = _robustness_source(given, out)
+    if source is None or not source.is_dir():
+        return []
+    target = results_dir / "robustness"
+    shutil.copytree(source, target, dirs_exist_ok=True)
+    report(f"robustness result for the scorecard: {source}")
+    return sorted(p for p in target.iterdir() if p.is_file())
+# --- end robustness
 
 
 def _execute(todo, stage, data_dir, per_chapter, jobs, timeout, verbose, report, t0, out, book_src,

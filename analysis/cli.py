@@ -1,4 +1,4 @@
-"""The command line: ``python -m analysis {build,validate,template,simulate}``.
+"""The command line: ``python -m analysis {build,validate,template,simulate,robustness}``.
 
 Known errors (bad data, bad parameters, a failing chapter) become one paragraph on stderr and a
 non-zero exit code, with no traceback (``--verbose`` shows it). Progress goes to stdout.
@@ -23,6 +23,7 @@ examples:
   python -m analysis validate my_cohort/         check a data folder against the data contract
   python -m analysis template my_cohort/         write empty, correctly headed files to fill in
   python -m analysis simulate --seed 7 --out /tmp/cohort7
+  python -m analysis robustness --cohorts 50 --out /tmp/rob    P(verdict) per claim over simulated cohorts
 """
 
 
@@ -64,6 +65,9 @@ def _parser() -> argparse.ArgumentParser:
                    help="start every chapter's papermill runner and Jupyter kernel from scratch instead of "
                         "forking them from one process that has already imported papermill, pandas, SciPy, ... "
                         "(slower, same results; forking is Linux-only)")
+    b.add_argument("--robustness", metavar="DIR", type=Path, default=None,
+                   help="show a 'python -m analysis robustness' result (its --out folder) on the scorecard; "
+                        "without it, a result already in OUT/results/robustness is kept")
     b.add_argument("--verbose", action="store_true", help="show full tracebacks on errors")
     b.add_argument("--book-dir", type=Path, default=None, help=argparse.SUPPRESS)  # tests: a tiny book
 
@@ -87,6 +91,45 @@ def _parser() -> argparse.ArgumentParser:
                    help="strength of the IFN-γ/response link: 1 = as calibrated, 0 = IFN-γ unrelated to response")
     s.add_argument("--out", metavar="DIR", type=Path, required=True, help="folder to write (created if needed)")
     s.add_argument("--overwrite", action="store_true", help="replace files in a non-empty folder")
+
+    # robustness (issue 21): reproduction probability per claim and the multiverse, on Dask
+    r = sub.add_parser("robustness", help="how sure is each verdict: P(reproduced) over simulated cohorts",
+                       description="Simulate K cohorts under each model (calibrated: the shipped simulator;\n"
+                                   "null_treatment: the infusion changes nothing measured; null_ifng: IFN-γ\n"
+                                   "unrelated to response), judge every claim of the book on each with the\n"
+                                   "chapters' own code, and write the share of each verdict per claim and model\n"
+                                   "(Wilson 95% CIs) to DIR/results/robustness/claim_probability.csv, the\n"
+                                   "per-cohort verdicts beside it (verdicts.csv.gz) and run.json.\n"
+                                   "--multiverse also judges each claim on one cohort under every combination of\n"
+                                   "the chapters' analysis options (multiverse.csv). Runs on a Dask LocalCluster,\n"
+                                   "or on a running cluster with --scheduler.",
+                       formatter_class=argparse.RawDescriptionHelpFormatter,
+                       epilog="examples:\n"
+                              "  python -m analysis robustness --cohorts 50 --out /tmp/rob\n"
+                              "  python -m analysis robustness --cohorts 200 --multiverse --out _build\n"
+                              "  python -m analysis robustness --scheduler tcp://10.0.0.5:8786 --out /tmp/rob\n"
+                              "  python -m analysis build --robustness /tmp/rob     show it on the scorecard\n")
+    r.add_argument("--cohorts", metavar="K", type=int, default=200, help="cohorts per model (default: 200)")
+    r.add_argument("--out", metavar="DIR", type=Path, default=None,
+                   help="output folder (default: _build); results in DIR/results/robustness/")
+    r.add_argument("--workers", metavar="N", type=int, default=None,
+                   help=f"worker processes of the local Dask cluster (default: CPU count, here {os.cpu_count()})")
+    r.add_argument("--scheduler", metavar="ADDRESS", default=None,
+                   help="run on an existing Dask cluster, e.g. tcp://host:8786 (then --workers is ignored)")
+    r.add_argument("--models", metavar="LIST", default="calibrated,null_treatment,null_ifng",
+                   help="comma-separated models (default: calibrated,null_treatment,null_ifng)")
+    r.add_argument("--seed", metavar="S", type=int, default=2018, help="master seed (default: 2018)")
+    r.add_argument("--patients", metavar="N", type=int, default=105, help="patients per cohort (default: 105)")
+    r.add_argument("--batch", metavar="B", type=int, default=5, help="cohorts per Dask task (default: 5)")
+    r.add_argument("-p", "--param", metavar="KEY=VALUE", action="append", default=[],
+                   help="a chapter parameter for every cohort, e.g. -p alpha=0.01 (repeatable)")
+    r.add_argument("--multiverse", action="store_true",
+                   help="also judge each claim on one cohort (--data, default the shipped one) under every "
+                        "combination of the chapters' analysis options")
+    r.add_argument("--multiverse-only", action="store_true", help="run only the multiverse (no simulated cohorts)")
+    r.add_argument("--data", metavar="DIR", type=Path, default=None,
+                   help="the multiverse's cohort (default: the shipped synthetic cohort)")
+    r.add_argument("--verbose", action="store_true", help="show full tracebacks on errors")
     return p
 
 
@@ -101,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
     previous = _terminate_as_interrupt()
     try:
         return {"build": _build, "validate": _validate, "template": _template,
-                "simulate": _simulate}[args.command](args)
+                "simulate": _simulate, "robustness": _robustness}[args.command](args)
     except UserError as err:
         print(f"error: {err}", file=sys.stderr)
         return err.exit_code
@@ -152,7 +195,8 @@ def _build(args) -> int:
     t0 = time.perf_counter()
     result = build(data_dir=args.data, out=args.out, chapters=args.chapter, params=args.param, jobs=args.jobs,
                    force=args.force, timeout=args.timeout, verbose=args.verbose, no_solutions=args.no_solutions,
-                   book_dir=args.book_dir, warm_kernels=not args.no_warm_kernels, report=_say)
+                   book_dir=args.book_dir, warm_kernels=not args.no_warm_kernels, report=_say,
+                   robustness=args.robustness)
     parts = []
     if result.executed:
         parts.append(f"{len(result.executed)} executed")
@@ -211,4 +255,62 @@ def _simulate(args) -> int:
     except (ValueError, FileExistsError, OSError) as err:
         raise UserError(f"simulate --out {args.out}: {err}") from None
     _say(f"wrote {len(written)} files to {args.out} in {time.perf_counter() - t0:.1f}s")
+    return 0
+
+
+def _robustness(args) -> int:
+    """``python -m analysis robustness``: see :mod:`analysis.robustness`."""
+    import datetime
+    import shlex
+
+    from . import paths, robustness
+    from .build import parse_parameters
+
+    models = [m.strip() for m in args.models.split(",") if m.strip()]
+    bad = [m for m in models if m not in robustness.MODELS]
+    if bad or not models:
+        raise UserError(f"--models {args.models!r}: unknown model(s) {', '.join(bad) or '(none given)'}; "
+                        f"allowed: {', '.join(robustness.MODELS)}")
+    for name, value, low in (("--cohorts", args.cohorts, 1), ("--patients", args.patients, 20),
+                             ("--batch", args.batch, 1)):
+        if value < low:
+            raise UserError(f"{name} must be at least {low}, got {value}")
+    if args.workers is not None and args.workers < 1:
+        raise UserError(f"--workers must be at least 1, got {args.workers}")
+    if args.data is not None and not args.data.is_dir():
+        raise UserError(f"--data {args.data}: no such folder")
+    params = parse_parameters(args.param) or None
+    out = args.out if args.out is not None else paths.repo_root() / "_build"
+    where = args.scheduler or f"a local Dask cluster of {args.workers or os.cpu_count()} worker process(es)"
+    argv = sys.argv[1:] if "robustness" in sys.argv[1:] else ["robustness"]
+    info = {"command": "python -m analysis " + " ".join(shlex.quote(a) for a in argv),
+            "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+            "params": params or {}, "where": where}
+    verdicts = universes = None
+    if not args.multiverse_only:
+        info.update(seed=args.seed, cohorts=args.cohorts, n_patients=args.patients, models=models)
+        _say(f"judging every claim on {args.cohorts} simulated cohorts x {len(models)} model(s) "
+             f"({', '.join(models)}) on {where}")
+        t0 = time.perf_counter()
+        try:
+            verdicts = robustness.run(cohorts=args.cohorts, models=models, seed=args.seed, n_patients=args.patients,
+                                      workers=args.workers, scheduler=args.scheduler, batch_size=args.batch,
+                                      params=params, progress=robustness.text_progress())
+        except (ValueError, TypeError) as err:
+            raise UserError(f"robustness: {err}") from None
+        info["seconds"] = round(time.perf_counter() - t0, 1)
+        info["cpu_seconds_per_cohort"] = round(float(verdicts.drop_duplicates(["model", "cohort"])["seconds"].mean()), 3)
+        _say(f"{args.cohorts * len(models)} cohorts judged in {info['seconds']:.1f}s "
+             f"({info['cpu_seconds_per_cohort']:.2f} s CPU per cohort)")
+    if args.multiverse or args.multiverse_only:
+        _say(f"multiverse: every combination of the chapters' analysis options on "
+             f"{args.data or 'the shipped synthetic cohort'}")
+        t0 = time.perf_counter()
+        universes = robustness.multiverse(data_dir=args.data, workers=args.workers, scheduler=args.scheduler,
+                                          progress=robustness.text_progress())
+        info["multiverse_seconds"] = round(time.perf_counter() - t0, 1)
+        info["multiverse_data"] = str(args.data or "data/synthetic (shipped)")
+    written = robustness.write_outputs(out, verdicts=verdicts, universes=universes, info=info)
+    for path in written:
+        _say(f"wrote {path}")
     return 0

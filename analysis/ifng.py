@@ -1206,3 +1206,35 @@ def judge_claims(log, derived, *, profile: pd.DataFrame, design=None, threshold:
                      "an interpretation of the order of events; the order itself is ifng.precedes_improvement "
                      f"({prec or 'not judged'})")
     return log.table()
+
+
+# --------------------------------------------------------------------------------------------- headless
+def evaluate(cohort, params: dict | None = None) -> pd.DataFrame:
+    """The chapter's claims on ``cohort``: the notebook's steps and verdicts, without figures (see analysis.evaluate)."""
+    from . import evaluate as ev
+    from . import second_look
+
+    p = ev.chapter_params("ifng", params)
+    alpha, thr, window_weeks = p["alpha"], p["ifng_threshold_pg_ml"], p["window_weeks"]
+    derived = ev.derived(cohort, das28_variant=p["das28_variant"], lloq_rule=p["lloq_rule"])
+    profile = ifng_profile(derived.visits, threshold=thr, window_weeks=window_weeks,
+                           response_week=derived.params["response_week"])
+    share = share_above(profile)
+    sub_n = {k: int(v) for k, v in subgroup_counts(profile).set_index("subgroup")["n"].items()}
+    markers = list(MARKERS) + ["das28"]
+    tests_prev = subgroup_tests(derived.visits, profile, markers=markers, reference="previous", alpha=alpha)
+    tests_base = subgroup_tests(derived.visits, profile, markers=markers, reference="baseline", alpha=alpha)
+    first_sig = pd.concat([first_significant(tests_prev, profile), first_significant(tests_base, profile)],
+                          ignore_index=True)
+    _, diag = diagnostic_summary(profile, score="ifng_peak_window", threshold=thr)
+    _, roc = roc_summary(profile, n_boot=p["n_boot"], seed=p["seed"], paper_threshold=thr)
+    second = second_look.ifng_section(derived, seed=p["seed"])
+    claims = ev.claim_log("ifng", alpha)
+    second_look.judge(claims, second, chapter="ifng")
+    infections = infections_in_window(cohort.adverse_events, profile, window_weeks=window_weeks)
+    transient = transient_summary(profile, threshold=thr)
+    qualitative = qualitative_verdicts(share=share, transient=transient, infections=infections, first_sig=first_sig,
+                                       roc=roc, diagnostics=diag, subgroup_n=sub_n, alpha=alpha)
+    judge_claims(claims, derived, profile=profile, design=derived.design, threshold=thr, qualitative=qualitative,
+                 roc=roc)
+    return claims.full_table()

@@ -966,3 +966,21 @@ def judge_claims(log, derived, *, design=None, visits: pd.DataFrame | None = Non
     log.not_testable("immune.msc_regulate_homeostasis",
                      "an interpretation: a role of MSCs in immune homeostasis needs experiments the data do not hold")
     return log.table()
+
+
+# --------------------------------------------------------------------------------------------- headless
+def evaluate(cohort, params: dict | None = None) -> pd.DataFrame:
+    """The chapter's claims on ``cohort``: the notebook's steps and verdicts, without figures (see analysis.evaluate)."""
+    from . import evaluate as ev
+    from . import second_look
+
+    p = ev.chapter_params("immune", params)
+    alpha = p["alpha"]
+    derived = ev.derived(cohort, das28_variant=p["das28_variant"])
+    visits = apply_uloq_rule(derived.visits, rule=p["uloq_rule"])
+    second = second_look.immune_section(derived, alpha=alpha)
+    claims = ev.claim_log("immune", alpha)
+    second_look.judge(claims, second, chapter="immune")
+    judge_claims(claims, derived, design=derived.design, visits=visits, after_week=p["after_week"],
+                 detail=f"uloq_rule={p['uloq_rule']}")
+    return claims.full_table()

@@ -925,3 +925,19 @@ def judge_claims(log, derived, *, design=None, visits: pd.DataFrame | None = Non
     log.not_testable("inflammation.major_mechanisms",
                      "an interpretation: mechanisms need experiments that isolate them; the data hold none")
     return log.table()
+
+
+# --------------------------------------------------------------------------------------------- headless
+def evaluate(cohort, params: dict | None = None) -> pd.DataFrame:
+    """The chapter's claims on ``cohort``: the notebook's steps and verdicts, without figures (see analysis.evaluate)."""
+    from . import evaluate as ev
+    from . import second_look
+
+    p = ev.chapter_params("inflammation", params)
+    alpha = p["alpha"]
+    derived = ev.derived(cohort, lloq_rule=p["lloq_rule"])
+    second = second_look.inflammation_section(derived, alpha=alpha)
+    claims = ev.claim_log("inflammation", alpha)
+    second_look.judge(claims, second, chapter="inflammation")
+    judge_claims(claims, derived, design=derived.design, evaluation_week=p["evaluation_week"])
+    return claims.full_table()

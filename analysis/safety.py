@@ -1048,3 +1048,23 @@ def judge_claims(log, derived, *, design=None, adverse_events: pd.DataFrame | No
     else:
         log.not_testable("safety.msct_safe_feasible", "needs MSCT patients, adverse events and labs at both visits")
     return log.table()
+
+
+# --------------------------------------------------------------------------------------------- headless
+def evaluate(cohort, params: dict | None = None) -> pd.DataFrame:
+    """The chapter's claims on ``cohort``: the notebook's steps and verdicts, without figures (see analysis.evaluate)."""
+    from . import evaluate as ev
+    from . import second_look
+
+    p = ev.chapter_params("safety", params)
+    alpha = p["alpha"]
+    derived = ev.derived(cohort, das28_variant=p["das28_variant"])
+    flow = trial_flow(derived.patients)
+    labs = lab_changes(derived.visits, groups=["Non-responder", "Responder", "Control"], test=p["table1_test"],
+                       alpha=alpha, before=0, after=derived.params["final_week"])
+    ae_summary = adverse_event_summary(cohort.adverse_events, derived.patients, infusion_weeks=(0,))
+    second = second_look.safety_section(derived, cohort.adverse_events, lab_tests=labs, alpha=alpha)
+    claims = ev.claim_log("safety", alpha)
+    second_look.judge(claims, second, chapter="safety")
+    judge_claims(claims, derived, design=derived.design, ae_summary=ae_summary, flow=flow)
+    return claims.full_table()

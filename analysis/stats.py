@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable, Sequence
+from functools import lru_cache
 from inspect import signature
 
 import numpy as np
 import pandas as pd
 import pingouin as pg
+from scipy import special as _special
 from scipy import stats as sps
 
 from ._checks import check_choice as _check_choice, check_alpha as _check_alpha
@@ -40,9 +42,11 @@ __all__ = [
     "mean_pm",
     "mixed_model_view",
     "multiplicity_summary",
+    "paired_t_columns",
     "proportion_table",
     "roc_curve_auc",
     "stars",
+    "student_t_columns",
     "wilson_ci",
     "youden_threshold",
 ]
@@ -106,17 +110,23 @@ def _ttest(x: np.ndarray, y: np.ndarray, *, paired: bool = False, welch: bool = 
     (-1.2247, 0.2879, 4.0)
     """
     nx, ny = x.size, y.size
-    if paired:
-        res = sps.ttest_rel(x, y)
-        dof = nx - 1.0
-    elif welch:
-        res = sps.ttest_ind(x, y, equal_var=False)
-        vnx, vny = x.var(ddof=1) / nx, y.var(ddof=1) / ny
-        dof = (vnx + vny) ** 2 / (vnx**2 / (nx - 1) + vny**2 / (ny - 1))  # Welch–Satterthwaite, as pingouin
-    else:
-        res = sps.ttest_ind(x, y, equal_var=True)
-        dof = nx + ny - 2.0
-    return float(res.statistic), float(res.pvalue), float(dof)
+    # the formulas of scipy.stats.ttest_rel / ttest_ind, without their per-call argument handling
+    # (robustness runs make thousands of these calls); tests/test_stats_fast.py checks them against scipy
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if paired:
+            d = x - y
+            dof = nx - 1.0
+            t = d.mean() / np.sqrt(d.var(ddof=1) / nx)
+        elif welch:
+            vnx, vny = x.var(ddof=1) / nx, y.var(ddof=1) / ny
+            dof = (vnx + vny) ** 2 / (vnx**2 / (nx - 1) + vny**2 / (ny - 1))  # Welch–Satterthwaite, as pingouin
+            t = (x.mean() - y.mean()) / np.sqrt(vnx + vny)
+        else:
+            dof = nx + ny - 2.0
+            svar = ((nx - 1) * x.var(ddof=1) + (ny - 1) * y.var(ddof=1)) / dof
+            t = (x.mean() - y.mean()) / np.sqrt(svar * (1.0 / nx + 1.0 / ny))
+        p = 2.0 * _special.stdtr(dof, -np.abs(t))
+    return float(t), float(p), float(dof)
 
 
 def _two_labels(data: pd.DataFrame, column: str, given, name: str, shape: str) -> tuple:
@@ -344,6 +354,7 @@ def mean_pm(data: pd.DataFrame, *, dv: str, by=None, spread: str = "sd",
 # ---------------------------------------------------------------------------
 # Effect sizes
 # ---------------------------------------------------------------------------
+@lru_cache(maxsize=64)
 def _z(confidence: float) -> float:
     return float(sps.norm.ppf(0.5 + confidence / 2))
 
@@ -633,15 +644,7 @@ def compare_paired(data: pd.DataFrame, *, dv: str, within: str, subject: str, pa
     _check_choice("test", test, _TESTS_PAIRED)
     _check_alpha(alpha)
     pair = _two_labels(data, within, pair, "pair", "(before, after)")
-    sub = data.loc[data[within].isin(pair), [subject, within, dv]]
-    dup = sub.duplicated([subject, within])
-    if dup.any():
-        raise ValueError(f"`data` has more than one row per `{subject}` × `{within}`; "
-                         f"e.g. {sub.loc[dup, [subject, within]].iloc[0].tolist()}.")
-    wide = sub.assign(**{dv: pd.to_numeric(sub[dv], errors="coerce")}).pivot(
-        index=subject, columns=within, values=dv).reindex(columns=list(pair)).dropna()
-    x = wide[pair[0]].to_numpy(float)
-    y = wide[pair[1]].to_numpy(float)
+    x, y = _complete_pairs(data, dv=dv, within=within, subject=subject, pair=pair)
     n = x.size
     diff = y - x
     row = dict(before=pair[0], after=pair[1], n=n,
@@ -672,6 +675,152 @@ def compare_paired(data: pd.DataFrame, *, dv: str, within: str, subject: str, pa
             "statistic", "dof", "p", "hedges_g", "g_ci_low", "g_ci_high", "test", "alpha",
             "significant", "note"]
     return pd.DataFrame([row])[cols]
+
+
+def _complete_pairs(data: pd.DataFrame, *, dv: str, within: str, subject: str, pair) -> tuple[np.ndarray, np.ndarray]:
+    """The complete (before, after) pairs of ``data`` for the conditions ``pair``, subjects sorted.
+
+    What ``data[data[within].isin(pair)].pivot(index=subject, columns=within, values=dv)[list(pair)].dropna()``
+    gives, with numpy instead of a pivot (the pivot cost more than the test). A subject with two rows for
+    one condition is a ``ValueError``.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"id": ["b", "a", "a", "b", "c"], "w": [0, 0, 1, 1, 0], "y": [1.0, 2, 3, 5, 7]})
+    >>> _complete_pairs(df, dv="y", within="w", subject="id", pair=(0, 1))
+    (array([2., 1.]), array([3., 5.]))
+    """
+    which = np.full(len(data), -1)
+    for i, label in enumerate(pair):
+        which[data[within].isin([label]).to_numpy(dtype=bool, na_value=False)] = i
+    sel = which >= 0
+    which = which[sel]
+    subjects = data[subject].to_numpy()[sel]
+    codes, uniques = pd.factorize(subjects, sort=True)
+    key = codes.astype(np.int64) * 2 + which
+    if np.unique(key).size < key.size:
+        first = int(np.flatnonzero(pd.Series(key).duplicated().to_numpy())[0])
+        raise ValueError(f"`data` has more than one row per `{subject}` × `{within}`; "
+                         f"e.g. {[subjects[first], pair[which[first]]]}.")
+    values = pd.to_numeric(data[dv], errors="coerce").to_numpy(dtype=float, na_value=np.nan)[sel]
+    out = []
+    for i in range(2):
+        at = (which == i) & (codes >= 0)
+        col = np.full(len(uniques), np.nan)
+        col[codes[at]] = values[at]
+        out.append(col)
+    keep = ~(np.isnan(out[0]) | np.isnan(out[1]))
+    return out[0][keep], out[1][keep]
+
+
+def paired_t_columns(before, after) -> pd.DataFrame:
+    """Paired t tests of many cells at once: column ``j`` of ``after`` against column ``j`` of ``before``.
+
+    One numpy pass for a whole table (markers × visits × groups laid out as columns) instead of one test
+    call per cell; each column uses its own complete pairs (rows where both values are present).
+
+    Parameters
+    ----------
+    before, after : array-like, shape (n_subjects, n_cells)
+        Values, NaN where missing. A 1-D input is one cell.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per cell: ``n`` (complete pairs), ``mean_before``, ``mean_after``, ``mean_diff``
+        (after − before), ``sd_diff``, ``statistic`` (t), ``dof``, ``p`` (two-sided); NaN statistics when
+        n < 2 or all differences are equal (as :func:`compare_paired`).
+
+    Examples
+    --------
+    >>> b = np.array([[1.0, 5], [2, 6], [3, np.nan], [4, 8]])
+    >>> a = np.array([[2.0, 5], [4, 7], [5, 1], [5, 9]])
+    >>> paired_t_columns(b, a)[["n", "mean_diff", "statistic"]].round(3)
+       n  mean_diff  statistic
+    0  4      1.500      5.196
+    1  3      0.667      2.000
+    """
+    x = np.asarray(before, dtype=float)
+    y = np.asarray(after, dtype=float)
+    if x.ndim == 1:
+        x, y = x[:, None], y[:, None]
+    if x.shape != y.shape:
+        raise ValueError(f"`before` and `after` must have the same shape; got {x.shape} and {y.shape}.")
+    ok = ~(np.isnan(x) | np.isnan(y))
+    n = ok.sum(axis=0)
+    d = np.where(ok, y - x, 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mean_b = np.where(ok, x, 0.0).sum(axis=0) / n
+        mean_a = np.where(ok, y, 0.0).sum(axis=0) / n
+        mean_d = d.sum(axis=0) / n
+        dev = np.where(ok, d - mean_d, 0.0)
+        var_d = (dev**2).sum(axis=0) / (n - 1)
+        t = mean_d / np.sqrt(var_d / n)
+        ptp = np.where(ok, d, -np.inf).max(axis=0) - np.where(ok, d, np.inf).min(axis=0)
+        testable = (n >= 2) & (ptp > 0)
+        dof = np.where(testable, n - 1.0, np.nan)
+        t = np.where(testable, t, np.nan)
+        p = np.where(testable, 2.0 * _special.stdtr(dof, -np.abs(t)), np.nan)
+    return pd.DataFrame({"n": n, "mean_before": np.where(n > 0, mean_b, np.nan),
+                         "mean_after": np.where(n > 0, mean_a, np.nan), "mean_diff": np.where(n > 0, mean_d, np.nan),
+                         "sd_diff": np.where(n > 1, np.sqrt(var_d), np.nan), "statistic": t, "dof": dof, "p": p})
+
+
+def student_t_columns(a, b, *, welch: bool = False) -> pd.DataFrame:
+    """Two-sample t tests of many cells at once: column ``j`` of ``a`` against column ``j`` of ``b``.
+
+    Parameters
+    ----------
+    a, b : array-like, shape (n_a, n_cells) and (n_b, n_cells)
+        Values of the two groups, NaN where missing (each column uses its own non-missing values).
+    welch : bool
+        Welch's unequal-variance test instead of Student's.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per cell: ``n_a``, ``n_b``, ``mean_a``, ``mean_b``, ``mean_diff`` (a − b), ``statistic``,
+        ``dof``, ``p`` (two-sided); NaN when a group has fewer than 2 values.
+
+    Examples
+    --------
+    >>> student_t_columns(np.array([1.0, 2, 3]), np.array([2.0, 3, 4]))[["statistic", "dof"]].round(4)
+       statistic  dof
+    0    -1.2247  4.0
+    """
+    x = np.asarray(a, dtype=float)
+    y = np.asarray(b, dtype=float)
+    if x.ndim == 1:
+        x = x[:, None]
+    if y.ndim == 1:
+        y = y[:, None]
+    if x.shape[1] != y.shape[1]:
+        raise ValueError(f"`a` and `b` must have the same number of columns; got {x.shape[1]} and {y.shape[1]}.")
+
+    def moments(v):
+        ok = ~np.isnan(v)
+        n = ok.sum(axis=0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            m = np.where(ok, v, 0.0).sum(axis=0) / n
+            var = (np.where(ok, v - m, 0.0) ** 2).sum(axis=0) / (n - 1)
+        return n, m, var
+
+    na, ma, va = moments(x)
+    nb, mb, vb = moments(y)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if welch:
+            vna, vnb = va / na, vb / nb
+            dof = (vna + vnb) ** 2 / (vna**2 / (na - 1) + vnb**2 / (nb - 1))
+            t = (ma - mb) / np.sqrt(vna + vnb)
+        else:
+            dof = (na + nb - 2.0).astype(float)
+            t = (ma - mb) / np.sqrt(((na - 1) * va + (nb - 1) * vb) / dof * (1.0 / na + 1.0 / nb))
+        ok = (na >= 2) & (nb >= 2)
+        t, dof = np.where(ok, t, np.nan), np.where(ok, dof, np.nan)
+        p = np.where(ok, 2.0 * _special.stdtr(dof, -np.abs(t)), np.nan)
+    return pd.DataFrame({"n_a": na, "n_b": nb, "mean_a": np.where(na > 0, ma, np.nan),
+                         "mean_b": np.where(nb > 0, mb, np.nan), "mean_diff": ma - mb, "statistic": t, "dof": dof,
+                         "p": p})
 
 
 # ---------------------------------------------------------------------------
@@ -727,34 +876,46 @@ def anova_bonferroni(data: pd.DataFrame, *, dv: str, between: str,
     _check_columns(data, dv=dv, between=between)
     _check_alpha(alpha)
     d = data[[between, dv]].assign(**{dv: pd.to_numeric(data[dv], errors="coerce")}).dropna()
-    sizes = d.groupby(between, observed=True)[dv].size()
-    small = sizes[sizes < 2].index.tolist()
-    d = d[~d[between].isin(small)]
-    sizes = sizes[sizes >= 2]
+    # one pass over the groups (sorted as groupby sorts them); the ANOVA and the pairwise tests from their
+    # arrays with the formulas of _oneway_anova / _pairwise_student (pingouin's), without per-step frames
+    every = {k: v.to_numpy(dtype=np.float64) for k, v in d.groupby(between, observed=True, sort=True)[dv]}
+    small = [k for k, v in every.items() if v.size < 2]
+    groups = {k: v for k, v in every.items() if v.size >= 2}
     note = f"left out groups with < 2 values: {small}" if small else ""
-    aov_row = dict(source=between, n=len(d), k=len(sizes), F=np.nan, df1=np.nan, df2=np.nan,
-                   p=np.nan, np2=np.nan)
+    aov_row = dict(source=between, n=int(sum(v.size for v in groups.values())), k=len(groups), F=np.nan,
+                   df1=np.nan, df2=np.nan, p=np.nan, np2=np.nan)
     post_cols = ["a", "b", "n_a", "n_b", "t", "dof", "p_unc", "p_bonf", "hedges_g", "alpha",
                  "significant"]
     post = pd.DataFrame(columns=post_cols)
-    if len(sizes) < 2:
+    if len(groups) < 2:
         note = "; ".join(filter(None, [note, "fewer than 2 groups with ≥ 2 values: no ANOVA"]))
     else:
-        with warnings.catch_warnings():
+        from itertools import combinations
+
+        with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
             warnings.simplefilter("ignore")
-            aov = _oneway_anova(d, dv=dv, between=between)
-            ph = _pairwise_student(d, dv=dv, between=between)
-        aov_row.update(F=float(aov["F"].iloc[0]), df1=int(aov["df1"].iloc[0]),
-                       df2=int(aov["df2"].iloc[0]), p=float(aov["p_unc"].iloc[0]),
-                       np2=float(aov["np2"].iloc[0]))
-        if "p_adj" not in ph:  # a single pair: pingouin skips the correction
-            ph["p_adj"] = ph["p_unc"]
-        post = ph.rename(columns={"statistic": "t", "p_adj": "p_bonf"}).assign(
-            n_a=lambda t: t["a"].map(sizes).astype(int),
-            n_b=lambda t: t["b"].map(sizes).astype(int),
-            alpha=alpha,
-        )
+            values = np.concatenate(list(groups.values()))
+            grand = values.mean()
+            means = {k: v.mean() for k, v in groups.items()}
+            ss_between = sum(v.size * (means[k] - grand) ** 2 for k, v in groups.items())
+            ss_error = sum(((v - means[k]) ** 2).sum() for k, v in groups.items())
+            df1, df2 = len(groups) - 1, values.size - len(groups)
+            f_val = (ss_between / df1) / (ss_error / df2)
+            aov_row.update(F=float(f_val), df1=int(df1), df2=int(df2), p=float(_special.fdtrc(df1, df2, f_val)),
+                           np2=float(ss_between / (ss_between + ss_error)))
+            rows = []
+            for a, b in combinations(groups, 2):
+                x, y = groups[a], groups[b]
+                t, p_unc, dof = _ttest(x, y)
+                nx, ny = x.size, y.size
+                pooled = np.sqrt(((nx - 1) * x.var(ddof=1) + (ny - 1) * y.var(ddof=1)) / (nx + ny - 2))
+                g = (x.mean() - y.mean()) / pooled * (1 - (3 / (4 * (nx + ny) - 9)))
+                rows.append((a, b, nx, ny, t, dof, p_unc, float(g)))
+        n_pairs = len(rows)
+        post = pd.DataFrame(rows, columns=["a", "b", "n_a", "n_b", "t", "dof", "p_unc", "hedges_g"])
+        post["p_bonf"] = np.minimum(post["p_unc"].to_numpy(float) * n_pairs, 1.0) if n_pairs > 1 else post["p_unc"]
         post["p_bonf"] = post["p_bonf"].astype(float)
+        post["alpha"] = alpha
         post["significant"] = post["p_bonf"] < alpha
         post = post[post_cols]
     aov_row.update(alpha=alpha, significant=_significant(aov_row["p"], alpha), note=note)
@@ -781,7 +942,7 @@ def _oneway_anova(d: pd.DataFrame, *, dv: str, between: str) -> pd.DataFrame:
     ss_error = ((d[dv] - grp.transform("mean")) ** 2).sum()
     df1, df2 = n_groups - 1, n - n_groups
     f_val = (ss_between / df1) / (ss_error / df2)
-    return pd.DataFrame({"df1": [df1], "df2": [df2], "F": [f_val], "p_unc": [sps.f(df1, df2).sf(f_val)],
+    return pd.DataFrame({"df1": [df1], "df2": [df2], "F": [f_val], "p_unc": [_special.fdtrc(df1, df2, f_val)],
                          "np2": [ss_between / (ss_between + ss_error)]})
 
 

@@ -1,0 +1,186 @@
+"""Robustness runs: null models, probabilities with Wilson intervals, multiverse summary, Dask, CLI, scorecard."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis import robustness as rb
+from analysis.cli import main
+
+
+def _wilson(k, n, z=1.959963984540054):
+    p = k / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return centre - half, centre + half
+
+
+def test_claim_probability_shares_and_wilson_by_hand():
+    v = pd.DataFrame({"model": ["calibrated"] * 5 + ["null_treatment"] * 5, "cohort": list(range(5)) * 2,
+                      "chapter": "safety", "claim_id": "safety.no_gvhd",
+                      "verdict": ["reproduced"] * 4 + ["not reproduced"] + ["reproduced"] + ["not reproduced"] * 4})
+    t = rb.claim_probability(v)
+    assert list(t.columns[:4]) == ["claim_id", "model", "cohorts", "p_reproduced"]
+    t = t.set_index("model")
+    assert t.loc["calibrated", "p_reproduced"] == 0.8 and t.loc["null_treatment", "p_not_reproduced"] == 0.8
+    lo, hi = _wilson(4, 5)
+    assert abs(t.loc["calibrated", "p_reproduced_ci_low"] - lo) < 1e-12
+    assert abs(t.loc["calibrated", "p_reproduced_ci_high"] - hi) < 1e-12
+    # every verdict of the claims module gets a share column, even when never seen
+    from analysis.claims import VERDICTS
+
+    for verdict in VERDICTS:
+        assert f"p_{verdict.replace(' ', '_')}" in t.columns
+    shares = t[[f"p_{x.replace(' ', '_')}" for x in VERDICTS]].sum(axis=1)
+    assert np.allclose(shares, 1.0)
+
+
+def test_cohort_seeds_are_shared_across_models_and_distinct_across_cohorts():
+    seeds = [rb.cohort_seed(1, k) for k in range(50)]
+    assert len(set(seeds)) == 50 and seeds == [rb.cohort_seed(1, k) for k in range(50)]
+
+
+def test_null_treatment_gives_msct_patients_control_records():
+    cal = rb.model_tables("calibrated", 4, 60)
+    null = rb.model_tables("null_treatment", 4, 60)
+    pd.testing.assert_frame_equal(cal["patients"], null["patients"])
+    assert set(null["visits"]["patient_id"]) <= set(cal["patients"]["patient_id"])
+    if rb._simulate_accepts_model():
+        pytest.skip("simulate() implements the null model itself")
+    msct = set(cal["patients"].loc[cal["patients"]["arm"] == "MSCT", "patient_id"])
+    ctrl = ~null["visits"]["patient_id"].isin(msct)
+    # controls untouched
+    pd.testing.assert_frame_equal(null["visits"].loc[ctrl].reset_index(drop=True),
+                                  cal["visits"].loc[~cal["visits"]["patient_id"].isin(msct)].reset_index(drop=True))
+    # the MSCT arm's week-12 DAS28 components look like the controls': the mean tender joint count does not fall
+    v = null["visits"]
+    wk = v.loc[v["patient_id"].isin(msct)].pivot(index="patient_id", columns="week", values="tjc28")
+    cal_v = cal["visits"]
+    cal_wk = cal_v.loc[cal_v["patient_id"].isin(msct)].pivot(index="patient_id", columns="week", values="tjc28")
+    assert (wk[12] - wk[0]).mean() > (cal_wk[12] - cal_wk[0]).mean()
+
+
+def test_null_models_change_the_verdicts_they_should():
+    """Under null_treatment the response count claim fails; under null_ifng the subgroup counts may, the
+    response counts not (hand-checkable consequences of the models)."""
+    out = rb.evaluate_batch("null_treatment", [(0, 5)], n_patients=105, params={"n_boot": 50}).set_index("claim_id")
+    assert out.loc["activity.responders_n", "verdict"] == "not reproduced"
+    out = rb.evaluate_batch("null_ifng", [(0, 5)], n_patients=105, params={"n_boot": 50}).set_index("claim_id")
+    assert out.loc["activity.responders_n", "verdict"] == "reproduced"
+
+
+def test_multiverse_summary_names_single_choices_that_flip():
+    opts = {"safety": {"alpha": (0.05, 0.01), "das28_variant": ("esr", "crp")}}
+    rows = []
+    for a in (0.05, 0.01):
+        for d in ("esr", "crp"):
+            rows.append({"chapter": "safety", "claim_id": "x", "alpha": a, "das28_variant": d,
+                         "verdict": "not reproduced" if a == 0.01 else "reproduced"})
+            rows.append({"chapter": "safety", "claim_id": "y", "alpha": a, "das28_variant": d, "verdict": "reproduced"})
+            rows.append({"chapter": "safety", "claim_id": "z", "alpha": a, "das28_variant": d,
+                         "verdict": "not reproduced" if (a == 0.01 and d == "crp") else "reproduced"})
+    s = rb.multiverse_summary(pd.DataFrame(rows), opts).set_index("claim_id")
+    assert s.loc["x", "result"] == "fragile" and s.loc["x", "flipped_by"] == "alpha=0.01"
+    assert s.loc["y", "result"] == "robust" and s.loc["y", "flipped_by"] == ""
+    assert s.loc["z", "result"] == "fragile" and s.loc["z", "flipped_by"] == "alpha=0.01 with das28_variant=crp"
+    assert s.loc["z", "share_default"] == 0.75
+
+
+def test_scorecard_table_flags_and_figure(tmp_path):
+    v = pd.DataFrame({"model": ["calibrated"] * 10 + ["null_treatment"] * 10 + ["null_ifng"] * 10,
+                      "cohort": list(range(10)) * 3, "seed": 0, "chapter": "safety", "claim_id": "safety.no_gvhd",
+                      "verdict": ["reproduced"] * 10 + ["reproduced"] * 2 + ["not reproduced"] * 8
+                                 + ["reproduced"] * 10, "seconds": 0.1})
+    u = pd.DataFrame({"chapter": "safety", "claim_id": "safety.no_gvhd", "universe": [0, 1], "alpha": [0.05, 0.01],
+                      "das28_variant": "esr", "table1_test": "paired", "verdict": ["reproduced", "not reproduced"]})
+    rb.write_outputs(tmp_path, verdicts=v, universes=u, info={"seed": 1})
+    claims = pd.DataFrame({"chapter": ["safety", "safety"], "claim_id": ["safety.no_gvhd", "safety.fever_chills_n"],
+                           "verdict": ["reproduced", "reproduced"]})
+    t = rb.scorecard_table(claims, tmp_path).set_index("claim_id")
+    assert t.loc["safety.no_gvhd", "p_calibrated"] == 1.0 and t.loc["safety.no_gvhd", "p_null_treatment"] == 0.2
+    assert t.loc["safety.no_gvhd", "p_null_max"] == 0.2  # null_ifng (1.0) is no null for a safety claim
+    assert bool(t.loc["safety.no_gvhd", "uninformative"])  # 20 % under null_treatment: at the stated rate
+    assert "20 % of null_treatment" in t.loc["safety.no_gvhd", "flags"]
+    assert bool(t.loc["safety.no_gvhd", "fragile"]) and "alpha=0.01" in t.loc["safety.no_gvhd", "flags"]
+    assert np.isnan(t.loc["safety.fever_chills_n", "p_calibrated"]) and t.loc["safety.fever_chills_n", "flags"] == ""
+    fig = rb.probability_figure(t.reset_index())
+    assert len(fig.axes[0].collections) == 1  # safety claims: only null_treatment is a null for them
+
+
+def test_cli_refuses_bad_arguments(capsys):
+    assert main(["robustness", "--cohorts", "0", "--out", "/tmp/never"]) == 2
+    assert "--cohorts" in capsys.readouterr().err
+    assert main(["robustness", "--models", "calibrated,nope", "--out", "/tmp/never"]) == 2
+    assert "nope" in capsys.readouterr().err
+
+
+def test_progress_bar_text():
+    import io
+
+    s = io.StringIO()
+    bar = rb.text_progress(s, width=10)
+    for i in range(5):
+        bar(i, 4) if i <= 4 else None
+    assert "[##########] 4/4 tasks, 100%" in s.getvalue()
+
+
+@pytest.mark.slow
+def test_small_job_on_a_local_cluster_with_two_workers(tmp_path):
+    from dask.distributed import Client, LocalCluster
+
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
+            Client(cluster) as client:
+        assert len(client.scheduler_info()["workers"]) == 2
+        v = rb.run(cohorts=4, models=["calibrated", "null_treatment"], seed=3, batch_size=2, client=client,
+                   params={"n_boot": 200})
+    from analysis.claims import load_published
+
+    n_claims = len(load_published())
+    assert len(v) == 2 * 4 * n_claims
+    assert v.groupby("model")["cohort"].nunique().to_dict() == {"calibrated": 4, "null_treatment": 4}
+    # the same seeds under both models (common random numbers)
+    seeds = v.drop_duplicates(["model", "cohort"]).pivot(index="cohort", columns="model", values="seed")
+    assert (seeds["calibrated"] == seeds["null_treatment"]).all()
+    # and the distributed result equals the in-process one
+    local = rb.evaluate_batch("calibrated", [(1, rb.cohort_seed(3, 1))], params={"n_boot": 200})
+    dist = v.loc[(v["model"] == "calibrated") & (v["cohort"] == 1)]
+    assert local["verdict"].tolist() == dist["verdict"].tolist()
+    prob = rb.claim_probability(v)
+    assert len(prob) == 2 * n_claims and (prob["cohorts"] == 4).all()
+
+
+@pytest.mark.slow
+def test_build_shows_a_robustness_result_to_the_scorecard_and_keeps_it(tmp_path):
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from tinybook import PARAMETERS, tiny_book
+
+    from analysis.build import build
+    from analysis.errors import UserError
+
+    code = ("from pathlib import Path\n"
+            "print(sorted(p.name for p in (Path(results_dir) / 'robustness').iterdir()))")
+    safety = "from pathlib import Path\nPath(output_dir, 'results', 'safety').mkdir(parents=True, exist_ok=True)"
+    book = tiny_book(tmp_path / "book", chapters={"safety": (PARAMETERS, safety),
+                                                 "scorecard": ("results_dir = None\noutput_dir = None", code)})
+    v = pd.DataFrame({"model": "calibrated", "cohort": [0], "seed": 1, "chapter": "safety",
+                      "claim_id": "safety.no_gvhd", "verdict": "reproduced", "seconds": 0.5})
+    rob = tmp_path / "rob"
+    rb.write_outputs(rob, verdicts=v, info={"seed": 1})
+    out = tmp_path / "out"
+    with pytest.raises(UserError, match="--robustness"):
+        build(out=out, book_dir=book, jobs=1, robustness=tmp_path / "nothing here")
+    build(out=out, book_dir=book, jobs=1, robustness=rob)
+    assert (out / "results" / "robustness" / "claim_probability.csv").is_file()
+    executed = (out / "executed" / "scorecard.ipynb").read_text()
+    assert "claim_probability.csv" in executed  # the scorecard saw it
+    again = build(out=out, book_dir=book, jobs=1)  # without --robustness: kept, nothing to redo
+    assert again.up_to_date and (out / "results" / "robustness" / "claim_probability.csv").is_file()
+    rb.write_outputs(rob, verdicts=v.assign(verdict="not reproduced"))
+    third = build(out=out, book_dir=book, jobs=1, robustness=rob)  # a new result: the scorecard runs again
+    assert not third.up_to_date and "scorecard" in third.executed
