@@ -324,3 +324,15 @@ def test_figures_are_returned_not_saved(derived):
                 sl.figure_km(look["km"], reference_week=12, relapse_week=24),
                 sl.figure_prediction(sl.ifng_section(derived, repeats=2))):
         assert isinstance(fig, matplotlib.figure.Figure)
+
+
+def test_newton_logistic_equals_statsmodels_logit():
+    """The cross-validation's own logistic fit gives statsmodels' maximum-likelihood estimates."""
+    import statsmodels.api as sm
+
+    rng = np.random.default_rng(3)
+    X = np.column_stack([np.ones(80), rng.normal(size=(80, 2))])
+    y = (rng.random(80) < 1 / (1 + np.exp(-(X @ [0.3, 1.0, -0.7])))).astype(float)
+    beta, converged = sl._logistic_newton(X, y)
+    assert converged
+    np.testing.assert_allclose(beta, sm.Logit(y, X).fit(disp=0).params, atol=1e-7)
