@@ -23,6 +23,7 @@ import pandas as pd
 
 from analysis import stats
 from ._checks import check_frame as _check_frame
+from analysis.design import PAPER
 
 __all__ = [
     "MARKERS",
@@ -117,7 +118,7 @@ def classify_subgroup(baseline, peak_after, *, threshold: float = 2.0, measured=
 
 
 def ifng_profile(visits: pd.DataFrame, *, threshold: float = 2.0, window_weeks: int = 4,
-                 response_week: int = 12, value: str = "ifn_g") -> pd.DataFrame:
+                 response_week: int = PAPER.response_week, value: str = "ifn_g") -> pd.DataFrame:
     """One row per classified MSCT patient (Responder / Non-responder) with the IFN-γ summaries.
 
     Parameters
@@ -329,7 +330,7 @@ def subgroup_counts(profile: pd.DataFrame) -> pd.DataFrame:
 
 # --------------------------------------------------------------------------------------------- Fig. 5b–e
 def subgroup_tests(visits: pd.DataFrame, profile: pd.DataFrame, *, markers=tuple(MARKERS),
-                   weeks=(0, 1, 2, 3, 4, 12), reference: str = "previous", subgroups=("Before", "After"),
+                   weeks=None, reference: str = "previous", subgroups=("Before", "After"),
                    test: str = "t", alpha: float = 0.05) -> pd.DataFrame:
     """Paired tests of each marker, each visit versus the previous visit (or baseline), per subgroup.
 
@@ -942,7 +943,7 @@ def plot_peaks(profile: pd.DataFrame, *, threshold: float = 2.0, max_points: int
 
 
 def plot_trajectories(visits: pd.DataFrame, profile: pd.DataFrame, *, markers=tuple(MARKERS),
-                      weeks=(0, 1, 2, 3, 4, 12), subgroups=("Before", "After")):
+                      weeks=None, subgroups=("Before", "After")):
     """Fig. 5b–e: mean ± SEM of each marker over the visits for the Before and After subgroups.
 
     Examples

@@ -255,3 +255,59 @@ def section_table() -> pd.DataFrame:
     rows = [{"chapter": s.chapter, "section": s.title, "needs": s.describe()}
             for s in SECTIONS.values() if s.needs or s.needs_any]
     return pd.DataFrame(rows, columns=["chapter", "section", "needs"])
+
+
+def design_rows(design: Any, meta: dict | None = None) -> list[tuple[str, str]]:
+    """What the design box shows: the weeks as written, then the mappings applied from ``dataset.yaml``.
+
+    Examples
+    --------
+    >>> from analysis.design import Design
+    >>> d = Design.from_mapping({"visit_weeks": [0, 2, 4, 8, 12, 24], "final_week": 24})
+    >>> dict(design_rows(d, {"arms": {"UC-MSC": "MSCT"}, "units": {"crp_mg_l": "mg/dL"}}))["visit weeks"]
+    '0, 2, 4, 8, 12, 24'
+    >>> dict(design_rows(d, {"arms": {"UC-MSC": "MSCT"}, "units": {"crp_mg_l": "mg/dL"}}))["arm labels"]
+    'UC-MSC → MSCT'
+    """
+    meta = meta if isinstance(meta, dict) else {}
+    rows = [
+        ("design from", str(getattr(design, "source", ""))),
+        ("visit weeks", design.describe_weeks()),
+        ("EULAR response judged at week", str(design.response_week)),
+        ("final visit (lost to follow-up if not seen) at week", str(design.final_week)),
+        ("early window after the infusion (the paper: 4 weeks)", f"weeks 0–{design.early_window_weeks}"),
+        ("relapse judged at week (the paper: 24)",
+         str(design.relapse_week) if design.relapse_week is not None else "none (no visit after the response week)"),
+    ]
+
+    def mapping(key: str, fmt) -> str:
+        block = meta.get(key)
+        if not isinstance(block, dict) or not block:
+            return "none"
+        return "; ".join(fmt(k, v) for k, v in block.items())
+
+    from .dictionary import columns as _cols
+
+    units = {c.name: c.unit for t in ("patients", "visits", "adverse_events") for c in _cols(t)}
+    rows.append(("column names", mapping("columns", lambda k, v: f"{k} → {v}")))
+    rows.append(("unit conversions", mapping("units", lambda k, v: f"{k}: {v} → {units.get(k, '?')}")))
+    rows.append(("arm labels", mapping("arms", lambda k, v: f"{k} → {v}")))
+    return rows
+
+
+def design_box(page: Any, derived: Any, cohort: Any = None) -> None:
+    """Show the design this page used (visit weeks as written, response and final week, mappings applied).
+
+    The mappings (``columns``, ``units``, ``arms`` of ``dataset.yaml``) are read from ``cohort.meta`` when
+    present; a folder without them shows "none".
+    """
+    import html
+
+    from IPython.display import HTML, display
+
+    meta = getattr(cohort, "meta", None) if cohort is not None else None
+    rows = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>"
+                   for k, v in design_rows(derived.design, meta))
+    display(HTML("<details class='msct-provenance msct-design'><summary>Study design used for this page: visits at "
+                 f"weeks {html.escape(derived.design.describe_weeks())}</summary>"
+                 f"<table class='msct-kv'>{rows}</table></details>"))
