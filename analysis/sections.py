@@ -257,7 +257,31 @@ def section_table() -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["chapter", "section", "needs"])
 
 
-def design_rows(design: Any, meta: dict | None = None) -> list[tuple[str, str]]:
+def das28_variant(cohort: Any, requested: str = "esr") -> str:
+    """The DAS28 variant to use: ``requested``, except DAS28-CRP when ESR was not measured at all.
+
+    A trial may record CRP without ESR (the validator needs one of them); DAS28-ESR would then leave every
+    patient unclassified. The design box of each page says which variant was used.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from types import SimpleNamespace
+    >>> v = pd.DataFrame({"esr_mm_h": [float("nan")], "crp_mg_l": [5.0]})
+    >>> das28_variant(SimpleNamespace(visits=v), "esr"), das28_variant(SimpleNamespace(visits=v), "crp")
+    ('crp', 'crp')
+    """
+    visits = getattr(cohort, "visits", None)
+
+    def has(col: str) -> bool:
+        return isinstance(visits, pd.DataFrame) and col in visits.columns and bool(visits[col].notna().any())
+
+    if requested == "esr" and not has("esr_mm_h") and has("crp_mg_l"):
+        return "crp"
+    return requested
+
+
+def design_rows(design: Any, meta: dict | None = None, *, das28: str | None = None) -> list[tuple[str, str]]:
     """What the design box shows: the weeks as written, then the mappings applied from ``dataset.yaml``.
 
     Examples
@@ -289,6 +313,8 @@ def design_rows(design: Any, meta: dict | None = None) -> list[tuple[str, str]]:
     from .dictionary import columns as _cols
 
     units = {c.name: c.unit for t in ("patients", "visits", "adverse_events") for c in _cols(t)}
+    if das28:
+        rows.append(("DAS28 behind the response groups", f"DAS28-{das28.upper()}"))
     rows.append(("column names", mapping("columns", lambda k, v: f"{k} → {v}")))
     rows.append(("unit conversions", mapping("units", lambda k, v: f"{k}: {v} → {units.get(k, '?')}")))
     rows.append(("arm labels", mapping("arms", lambda k, v: f"{k} → {v}")))
@@ -307,7 +333,8 @@ def design_box(page: Any, derived: Any, cohort: Any = None) -> None:
 
     meta = getattr(cohort, "meta", None) if cohort is not None else None
     rows = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>"
-                   for k, v in design_rows(derived.design, meta))
+                   for k, v in design_rows(derived.design, meta,
+                                           das28=(getattr(derived, "params", None) or {}).get("das28_variant")))
     display(HTML("<details class='msct-provenance msct-design'><summary>Study design used for this page: visits at "
                  f"weeks {html.escape(derived.design.describe_weeks())}</summary>"
                  f"<table class='msct-kv'>{rows}</table></details>"))

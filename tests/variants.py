@@ -267,6 +267,7 @@ VARIANTS: dict[str, tuple[Callable[[Path, Path], Path], str | None]] = {
     # the data layer's features (helper "data", issue 18): other weeks, absent columns
     "simulated_other_trial": (simulated_design, "design_weeks"),
     "simulated_das28_columns_only": (simulated_omit_all, "optional_columns"),
+    "crp_without_esr": (_blank(["esr_mm_h"]), "optional_columns"),  # DAS28-CRP is used (the design box says so)
     # TODO(data): renamed columns (columns:), other units (units:), other arm labels (arms:), and the
     # SPSS / Stata / SAS formats come from helper "data"; add them here once io.py reads them.
 }
@@ -280,7 +281,8 @@ def supported(feature: str | None) -> bool:
 
     if feature == "design_weeks":
         week = next(c for c in cols("visits") if c.name == "week")
-        return not week.allowed  # the validator takes the weeks from the design, not from a fixed list
+        # the validator takes the weeks from the design, not from a fixed list
+        return not week.allowed or "design" in (week.extra or {})
     if feature == "optional_columns":
         return not next(c for c in cols("visits") if c.name == "il_6").required
     return False
