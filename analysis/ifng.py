@@ -122,7 +122,7 @@ def classify_subgroup(baseline, peak_after, *, threshold: float = 2.0, measured=
     return np.select([before, after, ~meas], ["Before", "After", "Not measured"], "Never high").astype(object)
 
 
-def ifng_profile(visits: pd.DataFrame, *, threshold: float = 2.0, window_weeks: int = 4,
+def ifng_profile(visits: pd.DataFrame, *, threshold: float = 2.0, window_weeks: int = PAPER.early_window_weeks,
                  response_week: int = PAPER.response_week, value: str = "ifn_g") -> pd.DataFrame:
     """One row per classified MSCT patient (Responder / Non-responder) with the IFN-γ summaries.
 
@@ -681,7 +681,7 @@ def baseline_logistic(profile: pd.DataFrame, patients: pd.DataFrame, *,
     return out
 
 
-def infections_in_window(adverse_events, profile: pd.DataFrame, *, window_weeks: int = 4) -> pd.DataFrame:
+def infections_in_window(adverse_events, profile: pd.DataFrame, *, window_weeks: int = PAPER.early_window_weeks) -> pd.DataFrame:
     """Infections (adverse events whose term contains "infect") among patients with high IFN-γ.
 
     Returns

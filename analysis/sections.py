@@ -104,11 +104,10 @@ def _sections() -> dict[str, Section]:
         Section("immune.cells", "immune", "Tregs and Th17 cells", needs=_CELLS),
         Section("immune.ratio", "immune", "The Treg/Th17 ratio, patient by patient", needs=_CELLS),
         Section("inflammation.cytokines", "inflammation", "The cytokines over time", needs_any=_CYTOKINES),
-        Section("ifng.high", "ifng", "Who had high IFN-γ? (Fig. 5a)", needs=("ifn_g",)),
+        Section("ifng.high", "ifng", "IFN-γ before and after the infusion (Fig. 5a, 5f, the diagnostic test, "
+                "the baseline analysis)", needs=("ifn_g",)),
         Section("ifng.markers", "ifng", "Immune markers over time in the two subgroups (Fig. 5b–e)",
                 needs=("ifn_g",), needs_any=_CELLS + _CYTOKINES),
-        Section("ifng.delta", "ifng", "ΔDAS28 against ΔIFN-γ (Fig. 5f)", needs=("ifn_g",)),
-        Section("ifng.diagnostic", "ifng", "IFN-γ as a diagnostic test", needs=("ifn_g",)),
     ]
     return {s.id: s for s in out}
 
@@ -230,7 +229,7 @@ def check(page: Any, section_id: str, derived: Any, *, glue: Iterable[str] = ())
     if text is None:
         return True
     sec = SECTIONS[section_id]
-    page.note(f"{text}. This section ({sec.title}) is skipped.", "warning")
+    page.note(f"{text}. {sec.title}: left out of this page.", "warning")
     for key in glue:
         page.glue(key, "not available with these data")
     path = page.results_dir / RECORD
