@@ -106,3 +106,19 @@ def test_missing_sections_are_noted_on_the_page_and_in_the_log(name, variant_fol
         assert all(col in page for col in gone), (name, sid, gone)
         assert any(section.chapter in line and "not available" in line and section.title in line for line in lines), \
             (name, sid, [ln for ln in lines if "not available" in ln])
+
+
+#: variants that hold exactly the shipped cohort, only written differently (names, labels, file formats)
+SAME_COHORT = ["renamed_columns", "other_arm_labels", "spss_files", "stata_files"]
+
+
+@pytest.mark.parametrize("name", SAME_COHORT[:1])
+def test_the_same_cohort_written_differently_gets_the_same_verdicts(name, variant_builds):
+    built = [n for n in SAME_COHORT if n in variant_builds and not isinstance(variant_builds[n][1], Exception)]
+    if len(built) < 2:
+        pytest.skip("needs at least two of the same-cohort variants built (select them with -k)")
+    verdicts = {n: pd.read_csv(variant_builds[n][0] / "results" / "claims.csv").set_index("claim_id")["verdict"]
+                for n in built}
+    first = verdicts[built[0]]
+    for n in built[1:]:
+        pd.testing.assert_series_equal(verdicts[n], first, check_names=False)

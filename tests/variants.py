@@ -232,6 +232,60 @@ def simulated_omit_all(src, dst):
     return dst
 
 
+# ----------------------------------------------------------------------------- the data layer's mappings and formats
+def renamed_columns(src, dst):
+    """The trial's own column names, mapped back by ``columns:`` in dataset.yaml."""
+    patients, visits, ae = _copy(src, dst)
+    names = {"patient_id": "subject", "tjc28": "TJC28", "sjc28": "SJC28", "crp_mg_l": "CRP", "ifn_g": "IFNg"}
+    _write(dst, patients=patients.rename(columns={"patient_id": "subject"}),
+           visits=visits.rename(columns=names), adverse_events=ae.rename(columns={"patient_id": "subject"}))
+    _meta(dst, columns={v: k for k, v in names.items()})
+    return dst
+
+
+def crp_in_mg_dl(src, dst):
+    """CRP recorded in mg/dL (declared under ``units:``), converted on reading."""
+    patients, visits, _ = _copy(src, dst)
+    crp = pd.to_numeric(visits["crp_mg_l"].where(visits["crp_mg_l"] != ""), errors="coerce") / 10
+    visits["crp_mg_l"] = crp.map(lambda x: "" if pd.isna(x) else repr(round(float(x), 3)))
+    _write(dst, visits=visits)
+    _meta(dst, units={"crp_mg_l": "mg/dL"})
+    return dst
+
+
+def other_arm_labels(src, dst):
+    patients, _, _ = _copy(src, dst)
+    patients["arm"] = patients["arm"].map({"MSCT": "UC-MSC", "control": "placebo"})
+    _write(dst, patients=patients)
+    _meta(dst, arms={"UC-MSC": "MSCT", "placebo": "control"})
+    return dst
+
+
+def _stat_format(fmt: str):
+    """The three tables as SPSS (.sav) or Stata (.dta) files: numbers as doubles, the rest as text."""
+    def make(src, dst):
+        import pyreadstat
+
+        tables = _copy(src, dst)
+        for name, df in zip(("patients", "visits", "adverse_events"), tables):
+            out = {}
+            for col in df.columns:
+                num = pd.to_numeric(df[col].where(df[col] != ""), errors="coerce")
+                numeric = (num.notna() | (df[col] == "")).all() and (df[col] != "").any()
+                out[col] = num.astype(float) if numeric else df[col].astype(str)
+            frame = pd.DataFrame(out)
+            (dst / f"{name}.csv").unlink()
+            (pyreadstat.write_sav if fmt == "sav" else pyreadstat.write_dta)(frame, dst / f"{name}.{fmt}")
+        return dst
+    return make
+
+
+def other_trial_example(src, dst):
+    """The shipped example of another trial (data/examples/other_trial): its own design, names, units, arms."""
+    shutil.copytree(ROOT / "data" / "examples" / "other_trial", dst)
+    return dst
+
+
 #: name -> (make, needs): ``needs`` is None or the data-layer feature the variant relies on
 VARIANTS: dict[str, tuple[Callable[[Path, Path], Path], str | None]] = {
     "blank_cytokines": (_blank(CYTOKINES), None),
@@ -268,8 +322,12 @@ VARIANTS: dict[str, tuple[Callable[[Path, Path], Path], str | None]] = {
     "simulated_other_trial": (simulated_design, "design_weeks"),
     "simulated_das28_columns_only": (simulated_omit_all, "optional_columns"),
     "crp_without_esr": (_blank(["esr_mm_h"]), "optional_columns"),  # DAS28-CRP is used (the design box says so)
-    # TODO(data): renamed columns (columns:), other units (units:), other arm labels (arms:), and the
-    # SPSS / Stata / SAS formats come from helper "data"; add them here once io.py reads them.
+    "renamed_columns": (renamed_columns, "mapping"),
+    "crp_in_mg_dl": (crp_in_mg_dl, "mapping"),
+    "other_arm_labels": (other_arm_labels, "mapping"),
+    "spss_files": (_stat_format("sav"), "formats"),
+    "stata_files": (_stat_format("dta"), "formats"),
+    "other_trial_example": (other_trial_example, "other_trial"),
 }
 
 
@@ -285,6 +343,14 @@ def supported(feature: str | None) -> bool:
         return not week.allowed or "design" in (week.extra or {})
     if feature == "optional_columns":
         return not next(c for c in cols("visits") if c.name == "il_6").required
+    import importlib.util
+
+    if feature == "mapping":  # dataset.yaml columns: / units: / arms: applied on reading
+        return importlib.util.find_spec("analysis.dataset") is not None
+    if feature == "formats":  # SPSS / Stata / SAS readers
+        return importlib.util.find_spec("analysis.readers") is not None
+    if feature == "other_trial":
+        return (ROOT / "data" / "examples" / "other_trial" / "dataset.yaml").exists()
     return False
 
 
