@@ -10,6 +10,14 @@ published Table 1 comes from ``data/published/table1.csv``. Everything is vector
 Regenerate the shipped cohort with::
 
     python -m analysis simulate --seed 2018 --patients 105 --out data/synthetic
+
+Another trial's schedule and measures (the design is written into the folder's ``dataset.yaml``)::
+
+    python -m analysis simulate --visit-weeks 0,2,4,8,12,24 --response-week 12 --final-week 24 \
+        --omit immune --omit autoantibodies --omit safety_labs --out /tmp/other_trial
+
+``model="null_treatment"`` (the infusion does nothing) and ``model="null_ifng"`` (IFN-γ unrelated to
+response) give cohorts under which the paper's claims should fail.
 """
 from __future__ import annotations
 
