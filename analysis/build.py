@@ -204,8 +204,8 @@ def _check_design_parameters(user: dict, cohort) -> None:
     try:
         _override(cohort.design, overrides)
     except DesignError as err:
-        raise ParameterError(f"-p {', '.join(f'{k}={v}' for k, v in overrides.items())}: {err} "
-                             f"(the data's visit weeks: {cohort.design.describe_weeks()}).") from None
+        weeks = "" if "visit_weeks (" in str(err) else f" (the data's visit weeks: {cohort.design.describe_weeks()})"
+        raise ParameterError(f"-p {', '.join(f'{k}={v}' for k, v in overrides.items())}: {err}{weeks}.") from None
 
 
 # --------------------------------------------------------------------------- helpers
