@@ -29,6 +29,7 @@ from scipy import stats as sps
 
 from analysis import scores, stats
 from ._checks import check_frame as _check_frame, check_choice as _check_choice
+from analysis.design import PAPER
 
 __all__ = [
     "GROUPS",
@@ -42,6 +43,7 @@ __all__ = [
     "handle_missing",
     "judge_claims",
     "lasting_response",
+    "long_term_weeks",
     "missing_data_comparison",
     "mixed_view",
     "paper_marks",
@@ -70,9 +72,9 @@ _DECIMALS = 9  # boundaries compared after rounding, as in analysis.scores
 
 
 def _outcomes(visits: pd.DataFrame, outcomes) -> list[str]:
-    """The requested outcome columns (default: those of OUTCOMES present)."""
+    """The requested outcome columns (default: those of OUTCOMES present with at least one value)."""
     if outcomes is None:
-        return [c for c in OUTCOMES if c in visits.columns]
+        return [c for c in OUTCOMES if c in visits.columns and visits[c].notna().any()]
     outcomes = [outcomes] if isinstance(outcomes, str) else list(outcomes)
     _check_frame(visits, "visits", outcomes)
     return outcomes
@@ -525,7 +527,7 @@ def paper_marks(within: pd.DataFrame, pairwise: pd.DataFrame, *, group: str = "R
                 "amp"]].reset_index(drop=True)
 
 
-def mixed_view(visits: pd.DataFrame, *, outcomes=None, weeks: Sequence[int] = (0, 12, 24, 48),
+def mixed_view(visits: pd.DataFrame, *, outcomes=None, weeks: Sequence[int] | None = None,
                groups: Sequence[str] = GROUPS) -> pd.DataFrame:
     """Mixed ANOVA (group × visit) per outcome: one model for all visits (:func:`analysis.stats.mixed_model_view`).
 
@@ -534,8 +536,10 @@ def mixed_view(visits: pd.DataFrame, *, outcomes=None, weeks: Sequence[int] = (0
     visits : DataFrame
         ``patient_id``, ``week``, ``group`` and outcome columns.
     outcomes : list of str, optional
-    weeks : sequence of int
-        Visits in the model (the long-term visits by default; patients need all of them).
+    weeks : sequence of int, optional
+        Visits in the model; patients need all of them. Default: baseline and the long-term visits of the
+        paper's design (response, relapse and final week); a chapter passes :func:`long_term_weeks` of its
+        design.
     groups : sequence of str
 
     Returns
@@ -555,6 +559,8 @@ def mixed_view(visits: pd.DataFrame, *, outcomes=None, weeks: Sequence[int] = (0
     _check_frame(visits, "visits", ["patient_id", "week", "group"])
     cols = _outcomes(visits, outcomes)
     v = _in_groups(visits, groups)
+    if weeks is None:
+        weeks = long_term_weeks(PAPER)
     v = v.loc[v["week"].isin(list(weeks))]
     parts = []
     for col in cols:
@@ -563,6 +569,20 @@ def mixed_view(visits: pd.DataFrame, *, outcomes=None, weeks: Sequence[int] = (0
         res.insert(0, "outcome", col)
         parts.append(res)
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+
+
+def long_term_weeks(design) -> tuple[int, ...]:
+    """Baseline and the design's response, relapse and final weeks (the mixed model's visits).
+
+    Examples
+    --------
+    >>> long_term_weeks(PAPER)
+    (0, 12, 24, 48)
+    """
+    weeks = {0, design.response_week, design.final_week}
+    if design.relapse_week is not None:
+        weeks.add(design.relapse_week)
+    return tuple(sorted(weeks))
 
 
 # --------------------------------------------------------------------------------------- EULAR response
@@ -688,7 +708,7 @@ def baseline_comparison(patients: pd.DataFrame, *, groups: Sequence[str] = GROUP
 
 
 # --------------------------------------------------------------------------------------- relapse
-def relapse_checks(visits: pd.DataFrame, *, group: str = "Responder", reference_week: int = 12,
+def relapse_checks(visits: pd.DataFrame, *, group: str = "Responder", reference_week: int = PAPER.response_week,
                    das28_rise: float = 0.6, require_labs: bool = True) -> pd.DataFrame:
     """Evaluate the relapse rule at every visit after the reference visit, per patient of ``group``.
 
@@ -759,7 +779,7 @@ def relapse_checks(visits: pd.DataFrame, *, group: str = "Responder", reference_
     return out.sort_values(["patient_id", "week"], kind="stable").reset_index(drop=True)
 
 
-def relapse_summary(checks: pd.DataFrame, *, relapse_week: int = 24, confidence: float = 0.95) -> pd.DataFrame:
+def relapse_summary(checks: pd.DataFrame, *, relapse_week: int | None = PAPER.relapse_week, confidence: float = 0.95) -> pd.DataFrame:
     """How many patients relapsed first at ``relapse_week``, and at any later visit.
 
     Parameters
@@ -800,7 +820,7 @@ def relapse_summary(checks: pd.DataFrame, *, relapse_week: int = 24, confidence:
 
 # --------------------------------------------------------------------------------------- prednisone
 def prednisone_steps(visits: pd.DataFrame, *, group: str = "Responder", dose: str = "prednisone_mg_day",
-                     baseline_week: int = 0, final_week: int = 48, min_steps: int = 1) -> pd.DataFrame:
+                     baseline_week: int = 0, final_week: int = PAPER.final_week, min_steps: int = 1) -> pd.DataFrame:
     """Per-patient prednisone course and whether it was "reduced stepwise".
 
     Rule: with the visits that have a dose, from ``baseline_week`` to ``final_week`` (or the
@@ -852,7 +872,7 @@ def prednisone_steps(visits: pd.DataFrame, *, group: str = "Responder", dose: st
 
 # --------------------------------------------------------------------------------------- durability
 def lasting_response(patients: pd.DataFrame, visits: pd.DataFrame, *, group: str = "Responder",
-                     week: int = 48) -> pd.DataFrame:
+                     week: int = PAPER.final_week) -> pd.DataFrame:
     """Whether each patient of ``group`` still meets the EULAR good/moderate criteria at ``week``.
 
     Parameters
@@ -888,7 +908,7 @@ def lasting_response(patients: pd.DataFrame, visits: pd.DataFrame, *, group: str
 
 
 # --------------------------------------------------------------------------------------- sensitivity
-def missing_data_comparison(visits: pd.DataFrame, *, dv: str = "das28", week: int = 48, baseline_week: int = 0,
+def missing_data_comparison(visits: pd.DataFrame, *, dv: str = "das28", week: int = PAPER.final_week, baseline_week: int = 0,
                             rules: Sequence[str] = MISSING_RULES, tests=None, outcomes=None,
                             groups: Sequence[str] = GROUPS, alpha: float = 0.05) -> pd.DataFrame:
     """How the missing-visit rule changes the results at one visit.

@@ -52,7 +52,7 @@ Reporter = Callable[[str], None]
 #: parameters the build sets itself (``--data``, ``--out``); ``-p`` may not set them
 RESERVED = {"data_dir", "output_dir", "published_dir", "results_dir"}
 #: derive() options a user may set with -p; the build uses them for results/derived/
-DERIVE_OPTIONS = ("das28_variant", "lloq_rule")
+DERIVE_OPTIONS = ("das28_variant", "lloq_rule", "response_week", "final_week", "early_window_weeks", "relapse_week")
 
 
 @dataclass
@@ -68,6 +68,8 @@ class BuildResult:
     up_to_date: bool = False
     #: chapter -> glue keys its pages reference but that these data did not produce (shown as "not available")
     not_available: dict[str, list[str]] = field(default_factory=dict)
+    #: chapter -> sections these data cannot give, each "title (needs col, col)" (analysis.sections)
+    sections_not_available: dict[str, list[str]] = field(default_factory=dict)
 
 
 # --------------------------------------------------------------------------- parameters
@@ -170,6 +172,40 @@ def check_parameters(user: dict, declared: dict[str, dict]) -> dict[str, dict]:
                                  f"{', '.join(known)}.")
     return {chapter: {k: _coerce(k, v, params[k], chapter) for k, v in user.items() if k in params}
             for chapter, params in declared.items()}
+
+
+#: ``-p`` parameters that name a visit week (default None = the data's design)
+DESIGN_PARAMETERS: tuple[str, ...] = ("response_week", "final_week", "early_window_weeks", "relapse_week")
+_WEEK_PARAMETERS: tuple[str, ...] = DESIGN_PARAMETERS + ("rapid_week", "after_week", "evaluation_week", "window_weeks")
+
+
+def _check_design_parameters(user: dict, cohort) -> None:
+    """Refuse ``-p`` weeks that are not whole numbers, or that the data's design cannot take (with the rule).
+
+    Examples
+    --------
+    >>> _check_design_parameters({"response_week": 24}, None)
+    >>> _check_design_parameters({"response_week": "x"}, None)
+    Traceback (most recent call last):
+    ...
+    analysis.errors.ParameterError: -p response_week='x': a visit week is a whole number (e.g. -p response_week=24), or null for the data's design.
+    """
+    for key in _WEEK_PARAMETERS:
+        value = user.get(key)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+            raise ParameterError(f"-p {key}={value!r}: a visit week is a whole number (e.g. -p {key}=24), "
+                                 "or null for the data's design.")
+    overrides = {k: user[k] for k in DESIGN_PARAMETERS if user.get(k) is not None}
+    if not overrides or cohort is None:
+        return
+    from .derive import _override
+    from .design import DesignError
+
+    try:
+        _override(cohort.design, overrides)
+    except DesignError as err:
+        weeks = "" if "visit_weeks (" in str(err) else f" (the data's visit weeks: {cohort.design.describe_weeks()})"
+        raise ParameterError(f"-p {', '.join(f'{k}={v}' for k, v in overrides.items())}: {err}{weeks}.") from None
 
 
 # --------------------------------------------------------------------------- helpers
@@ -322,7 +358,7 @@ def mark_not_available(nb: dict) -> tuple[dict, list[str]]:
 
     A chapter skips a figure or number its data cannot give (no responders, say) and says so in a note; the
     page's ``{glue:figure}`` block and ``{glue:text}`` roles for it would make the render fail (Sphinx warnings
-    are errors). They become a note block and *n/a*; ``{numref}``/``{ref}`` links to a removed figure become
+    are errors). They become a note block and *n/a (not available with these data)*; ``{numref}``/``{ref}`` links to a removed figure become
     plain text. Returns the new notebook and the sorted missing keys (the input is not modified).
 
     Examples
@@ -331,7 +367,7 @@ def mark_not_available(nb: dict) -> tuple[dict, list[str]]:
     ...                 {"cell_type": "code", "outputs": [{"metadata": {"scrapbook": {"name": "n"}}}]}]}
     >>> new, missing = mark_not_available(nb)
     >>> new["cells"][0]["source"], missing
-    ('*n/a* of {glue:text}`n:.0f`', ['n_x'])
+    ('*n/a (not available with these data)* of {glue:text}`n:.0f`', ['n_x'])
     """
     have = glued_keys(nb)
     missing: set[str] = set()
@@ -350,7 +386,7 @@ def mark_not_available(nb: dict) -> tuple[dict, list[str]]:
         if m.group("key") in have:
             return m.group(0)
         missing.add(m.group("key"))
-        return "*n/a*"
+        return "*n/a (not available with these data)*"
 
     cells = []
     for cell in nb.get("cells", []):
@@ -366,6 +402,19 @@ def mark_not_available(nb: dict) -> tuple[dict, list[str]]:
             if cell.get("cell_type") == "markdown":
                 cell["source"] = ref.sub("(figure not available with these data)", cell["source"])
     return dict(nb, cells=cells), sorted(missing)
+
+
+def _sections_not_available(chapter_results: Path) -> list[str]:
+    """The sections a chapter recorded as not available (``results/<chapter>/not_available.csv``)."""
+    from .sections import RECORD
+
+    path = chapter_results / RECORD
+    if not path.exists():
+        return []
+    import pandas as pd
+
+    table = pd.read_csv(path, keep_default_na=False).drop_duplicates("section")
+    return [f"{row.title} (needs {row.missing.replace(' ', ', ')})" for row in table.itertuples()]
 
 
 def _tag_hidden_cells(executed: Path) -> list[str]:
@@ -425,7 +474,9 @@ def _write_dictionary_page(path: Path) -> None:
              "`python -m analysis template DIR` writes empty files with these headers; "
              "`python -m analysis validate DIR` checks a folder against every rule below.", "",
              f"Scheduled visit weeks: {', '.join(str(w) for w in spec['design_weeks'])} "
-             f"(week 0 = baseline, before the infusion). Response is judged at week {spec['response_week']}.", "",
+             f"(week 0 = baseline, before the infusion). Response is judged at week {spec['response_week']}. These are the "
+             "paper's design; a data folder's `dataset.yaml` may declare its own under `design:` (`visit_weeks`, "
+             "`response_week`, `final_week`), and every chapter shows the design it used.", "",
              "Cells below an assay's lower limit of quantification are written `<LLOQ`; above the upper limit, "
              "`>ULOQ`. Columns whose names look like direct identifiers (names, phone numbers, dates of birth, "
              "national ids) are refused: use pseudonymous `patient_id`s only.", ""]
@@ -437,6 +488,17 @@ def _write_dictionary_page(path: Path) -> None:
             cells = [f"`{row.column}`", row.type, row.unit, row.required, row._6, row.allowed, row.description]
             lines.append("| " + " | ".join(str(c).replace("|", "\\|") for c in cells) + " |")
         lines.append("")
+    from .sections import section_table
+
+    lines += ["## Which sections need which columns", "",
+              "Only `patient_id`, `week` and the DAS28 components are needed to classify the EULAR response. Any "
+              "other measurement column may be absent or empty: the sections below that need it then show a note "
+              "starting \"Not available with these data\" naming the missing columns, and their claims are \"not "
+              "testable with these data\".", "",
+              "| chapter | section | needs |", "|---|---|---|"]
+    for row in section_table().itertuples():
+        lines.append(f"| {row.chapter} | {row.section} | {row.needs} |")
+    lines.append("")
     path.write_text("\n".join(lines), "utf-8")
 
 
@@ -589,6 +651,7 @@ def build(*, data_dir: Path | None = None, out: Path | None = None, chapters: li
             if missing:
                 raise BuildError(f"{name}.ipynb: the parameters cell must declare output_dir.")
         per_chapter = check_parameters(user, declared)
+        _check_design_parameters(user, cohort)
 
         # 4. plan
         code_hash = hash_tree(root / "analysis", ("*.py", "*.yaml"))
@@ -674,7 +737,7 @@ def _build_in_stage(stage, out, data_dir, available, plan, per_chapter, keys, jo
 
         keep_validated(cohort, stage, data_fingerprint=data_hash)
 
-        options = {k: user[k] for k in DERIVE_OPTIONS if k in user}
+        options = {k: user[k] for k in DERIVE_OPTIONS if user.get(k) is not None}
         write_derived(derive(cohort, **options), results_dir / "derived")
 
     for c in available:
@@ -715,6 +778,10 @@ def _build_in_stage(stage, out, data_dir, available, plan, per_chapter, keys, jo
         _execute(todo, stage, data_dir, per_chapter, jobs, timeout, verbose, report, t0, out, book_src, zygote)
         for c in todo:
             missing = _tag_hidden_cells(executed_dir / c.notebook)
+            gone = _sections_not_available(results_dir / c.name)
+            if gone:
+                result.sections_not_available[c.name] = gone
+                report(f"{c.name}: sections not available with these data (shown as notes): {'; '.join(gone)}")
             if missing:
                 result.not_available[c.name] = missing
                 report(f"{c.name}: not available with these data (shown as notes): {', '.join(missing)}")

@@ -89,6 +89,20 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--patients", type=int, default=105, help="number of patients (default: 105, as the study)")
     s.add_argument("--ifng-effect", type=float, default=1.0,
                    help="strength of the IFN-γ/response link: 1 = as calibrated, 0 = IFN-γ unrelated to response")
+    s.add_argument("--visit-weeks", metavar="W,W,...", default=None,
+                   help="scheduled visit weeks, e.g. 0,2,4,8,12,24 (default: the paper's 0,1,2,3,4,12,24,48)")
+    s.add_argument("--response-week", metavar="W", type=int, default=None,
+                   help="visit at which the EULAR response is judged (default: 12, or the design's)")
+    s.add_argument("--final-week", metavar="W", type=int, default=None,
+                   help="last scheduled visit (default: the last visit week)")
+    s.add_argument("--design", metavar="FILE", type=Path, default=None,
+                   help="a YAML file with a design: block (as in dataset.yaml); the options above override it")
+    s.add_argument("--omit", metavar="GROUP", action="append", default=[],
+                   help="leave out a group of measures (cytokines, immune, autoantibodies, safety_labs, prednisone, "
+                        "haq) or a visit column; repeat or separate with commas")
+    s.add_argument("--model", default="calibrated", choices=["calibrated", "null_treatment", "null_ifng"],
+                   help="calibrated (default); null_treatment: the infusion has no effect; null_ifng: IFN-γ "
+                        "unrelated to response")
     s.add_argument("--out", metavar="DIR", type=Path, required=True, help="folder to write (created if needed)")
     s.add_argument("--overwrite", action="store_true", help="replace files in a non-empty folder")
 
@@ -237,19 +251,60 @@ def _template(args) -> int:
     return 0
 
 
+def _simulate_design(args):
+    """The design of ``simulate``'s options: --design FILE, then --visit-weeks/--response-week/--final-week."""
+    import yaml
+
+    from .design import Design, DesignError
+
+    block: dict = {}
+    if args.design is not None:
+        try:
+            doc = yaml.safe_load(Path(args.design).read_text("utf-8")) or {}
+        except (OSError, yaml.YAMLError) as err:
+            raise UserError(f"simulate --design {args.design}: cannot read it as YAML ({err})") from None
+        block = doc.get("design", doc) if isinstance(doc, dict) else None
+        if not isinstance(block, dict):
+            raise UserError(f"simulate --design {args.design}: expected a design: block (visit_weeks, "
+                            "response_week, final_week, ...)")
+        block = dict(block)
+    if args.visit_weeks is not None:
+        try:
+            block["visit_weeks"] = [int(w) for w in str(args.visit_weeks).replace(" ", "").split(",") if w]
+        except ValueError:
+            raise UserError(f"--visit-weeks {args.visit_weeks!r}: write whole weeks separated by commas, "
+                            "e.g. 0,2,4,8,12,24") from None
+    if args.response_week is not None:
+        block["response_week"] = args.response_week
+    if args.final_week is not None:
+        block["final_week"] = args.final_week
+    if not block:
+        return None
+    try:
+        return Design.from_mapping(block, source=str(args.design or "the simulate options"))
+    except DesignError as err:
+        raise UserError(f"simulate: {err}") from None
+
+
 def _simulate(args) -> int:
-    from .simulate import simulate, write_cohort
+    from .simulate import cohort_meta, simulate, write_cohort
 
     if args.patients < 1:
         raise UserError(f"--patients must be at least 1, got {args.patients}")
+    design = _simulate_design(args)
+    omit = [g.strip() for item in args.omit for g in item.split(",") if g.strip()]
     t0 = time.perf_counter()
-    _say(f"simulating {args.patients} patients (seed {args.seed}, IFN-γ effect {args.ifng_effect:g})")
+    _say(f"simulating {args.patients} patients (seed {args.seed}, IFN-γ effect {args.ifng_effect:g}"
+         + (f", visits at weeks {design.describe_weeks()}" if design is not None else "")
+         + (f", without {', '.join(omit)}" if omit else "")
+         + (f", model {args.model}" if args.model != "calibrated" else "") + ")")
     try:
-        tables = simulate(seed=args.seed, n_patients=args.patients, ifng_effect=args.ifng_effect)
+        tables = simulate(seed=args.seed, n_patients=args.patients, ifng_effect=args.ifng_effect, design=design,
+                          omit=omit, model=args.model)
+        meta = cohort_meta(seed=args.seed, n_patients=args.patients, ifng_effect=args.ifng_effect, design=design,
+                           omit=omit, model=args.model)
     except ValueError as err:
         raise UserError(f"simulate: {err}") from None
-    meta = {"synthetic": True, "generator": "analysis.simulate", "seed": args.seed,
-            "n_patients": args.patients, "ifng_effect": args.ifng_effect}
     try:
         written = write_cohort(tables, args.out, meta=meta, overwrite=args.overwrite)
     except (ValueError, FileExistsError, OSError) as err:

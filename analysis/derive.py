@@ -128,6 +128,8 @@ def derive(
     response_week: int | None = None,
     final_week: int | None = None,
     design: Design | None = None,
+    early_window_weeks: int | None = None,
+    relapse_week: int | None = None,
 ) -> Derived:
     """Build the analysis-ready patient and visit tables.
 
@@ -146,7 +148,11 @@ def derive(
         default: the design's (the paper: 48).
     design : Design, optional
         The trial's schedule; default: the cohort's (``cohort.design``, from its ``dataset.yaml``), else
-        the paper's. ``response_week`` / ``final_week`` given here override it for this call.
+        the paper's. ``response_week``, ``final_week``, ``early_window_weeks`` and ``relapse_week`` given
+        here override it for this call (a notebook's ``-p response_week=24``), checked by
+        :meth:`Design.with_overrides`; ``None`` keeps the design's.
+    early_window_weeks, relapse_week : int, optional
+        Overrides of the design's early window (the paper: 4) and relapse visit (the paper: 24).
 
     Returns
     -------
@@ -181,14 +187,16 @@ def derive(
     """
     if das28_variant not in DAS28_VARIANTS:
         raise ValueError(f"`das28_variant` must be one of {list(DAS28_VARIANTS)}, got {das28_variant!r}")
-    for name, val in (("response_week", response_week), ("final_week", final_week)):
+    overrides = {"response_week": response_week, "final_week": final_week,
+                 "early_window_weeks": early_window_weeks, "relapse_week": relapse_week}
+    for name, val in overrides.items():
         if val is not None and (isinstance(val, bool) or not isinstance(val, (int, np.integer))):
             raise TypeError(f"`{name}` must be an int (a visit week), got {val!r}")
     if design is None:
         design = getattr(cohort, "design", None) or design_from_meta(getattr(cohort, "meta", None))
-    if response_week is not None or final_week is not None:
-        design = design.replace(response_week=int(response_week if response_week is not None else design.response_week),
-                                final_week=int(final_week if final_week is not None else design.final_week))
+    if not isinstance(design, Design):
+        raise TypeError(f"`design` must be an analysis.design.Design, got {type(design).__name__}")
+    design = _override(design, {k: int(v) for k, v in overrides.items() if v is not None})
     response_week, final_week = design.response_week, design.final_week
     params = {
         "das28_variant": das28_variant,
@@ -197,8 +205,13 @@ def derive(
         "final_week": int(final_week),
     }
 
-    # Visits: censored values, DAS28, ratio.
-    visits = apply_limits(cohort.visits, lloq_rule=lloq_rule)
+    # Visits: absent measurement columns added empty (a section that needs them says so), censored values,
+    # DAS28, ratio.
+    visits = cohort.visits
+    absent = [c.name for c in dictionary.columns("visits") if c.name not in visits.columns]
+    if absent:
+        visits = visits.assign(**{name: np.nan for name in absent})
+    visits = apply_limits(visits, lloq_rule=lloq_rule)
     visits = visits.sort_values(["patient_id", "week"], kind="stable").reset_index(drop=True)
     visits["das28"] = _das28(visits, das28_variant)
     visits = _add_ratio(visits)
@@ -232,6 +245,25 @@ def derive(
     if "arm" not in cohort.visits.columns:
         visits["arm"] = visits["patient_id"].map(lookup["arm"])
     return Derived(patients=patients, visits=visits, params=params, design=design)
+
+
+def _override(design: Design, overrides: dict) -> Design:
+    """``design`` with some weeks replaced for one build; keys derived from a replaced week are recomputed.
+
+    A new response or final week drops the design's relapse visit and early window unless they are given
+    too (they are then chosen again by :meth:`Design.from_mapping`, within the new weeks).
+    """
+    if not overrides:
+        return design
+    base = design.as_dict()
+    if {"response_week", "final_week"} & set(overrides):
+        if "relapse_week" not in overrides:
+            base.pop("relapse_week")
+        if "early_window_weeks" not in overrides and base["early_window_weeks"] > overrides.get(
+                "response_week", base["response_week"]):
+            base.pop("early_window_weeks")
+    base.update(overrides)
+    return Design.from_mapping(base, source=design.source + " with overrides")
 
 
 def _das28(visits: pd.DataFrame, variant: str) -> pd.Series:

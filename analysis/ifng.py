@@ -23,6 +23,7 @@ import pandas as pd
 
 from analysis import stats
 from ._checks import check_frame as _check_frame
+from analysis.design import PAPER
 
 __all__ = [
     "MARKERS",
@@ -72,6 +73,11 @@ def _check_threshold(threshold) -> float:
     return float(threshold)
 
 
+def _early_weeks(visits: pd.DataFrame, response_week: int = PAPER.response_week) -> list[int]:
+    """The visits of the data from week 0 to the response week (the paper's Fig. 5b–e: weeks 0–12)."""
+    return sorted(int(w) for w in pd.unique(visits["week"].dropna()) if 0 <= w <= response_week)
+
+
 def _check_window(window_weeks) -> int:
     if isinstance(window_weeks, bool) or not isinstance(window_weeks, (int, np.integer)) or window_weeks < 1:
         raise ValueError(f"`window_weeks` must be an integer >= 1; got {window_weeks!r}.")
@@ -117,8 +123,8 @@ def classify_subgroup(baseline, peak_after, *, threshold: float = 2.0, measured=
     return np.select([before, after, ~meas], ["Before", "After", "Not measured"], "Never high").astype(object)
 
 
-def ifng_profile(visits: pd.DataFrame, *, threshold: float = 2.0, window_weeks: int = 4,
-                 response_week: int = 12, value: str = "ifn_g") -> pd.DataFrame:
+def ifng_profile(visits: pd.DataFrame, *, threshold: float = 2.0, window_weeks: int = PAPER.early_window_weeks,
+                 response_week: int = PAPER.response_week, value: str = "ifn_g") -> pd.DataFrame:
     """One row per classified MSCT patient (Responder / Non-responder) with the IFN-γ summaries.
 
     Parameters
@@ -206,6 +212,7 @@ def ifng_profile(visits: pd.DataFrame, *, threshold: float = 2.0, window_weeks: 
                                         measured=measured.to_numpy(bool))
     high_rows = window[window["_y"] > thr]
     out["rise_week"] = per(high_rows, "week", "min").astype(float)
+    out.attrs["response_week"] = int(response_week)  # the columns *_12 hold the response week's values
     return out
 
 
@@ -330,7 +337,7 @@ def subgroup_counts(profile: pd.DataFrame) -> pd.DataFrame:
 
 # --------------------------------------------------------------------------------------------- Fig. 5b–e
 def subgroup_tests(visits: pd.DataFrame, profile: pd.DataFrame, *, markers=tuple(MARKERS),
-                   weeks=(0, 1, 2, 3, 4, 12), reference: str = "previous", subgroups=("Before", "After"),
+                   weeks=None, reference: str = "previous", subgroups=("Before", "After"),
                    test: str = "t", alpha: float = 0.05) -> pd.DataFrame:
     """Paired tests of each marker, each visit versus the previous visit (or baseline), per subgroup.
 
@@ -379,6 +386,7 @@ def subgroup_tests(visits: pd.DataFrame, profile: pd.DataFrame, *, markers=tuple
     markers = list(markers)
     _check_frame(visits, "visits", ["patient_id", "week"] + markers)
     _check_frame(profile, "profile", ["patient_id", "group", "subgroup"])
+    weeks = _early_weeks(visits) if weeks is None else weeks
     present = [w for w in weeks if (visits["week"] == w).any()]
     pairs = [(present[i - 1] if reference == "previous" else present[0], w)
              for i, w in enumerate(present) if i > 0]
@@ -674,7 +682,7 @@ def baseline_logistic(profile: pd.DataFrame, patients: pd.DataFrame, *,
     return out
 
 
-def infections_in_window(adverse_events, profile: pd.DataFrame, *, window_weeks: int = 4) -> pd.DataFrame:
+def infections_in_window(adverse_events, profile: pd.DataFrame, *, window_weeks: int = PAPER.early_window_weeks) -> pd.DataFrame:
     """Infections (adverse events whose term contains "infect") among patients with high IFN-γ.
 
     Returns
@@ -943,7 +951,7 @@ def plot_peaks(profile: pd.DataFrame, *, threshold: float = 2.0, max_points: int
 
 
 def plot_trajectories(visits: pd.DataFrame, profile: pd.DataFrame, *, markers=tuple(MARKERS),
-                      weeks=(0, 1, 2, 3, 4, 12), subgroups=("Before", "After")):
+                      weeks=None, subgroups=("Before", "After")):
     """Fig. 5b–e: mean ± SEM of each marker over the visits for the Before and After subgroups.
 
     Examples
@@ -959,6 +967,7 @@ def plot_trajectories(visits: pd.DataFrame, profile: pd.DataFrame, *, markers=tu
     markers = list(markers)
     sub = profile.loc[(profile["group"] == "Responder") & profile["subgroup"].isin(subgroups),
                       ["patient_id", "subgroup"]]
+    weeks = _early_weeks(visits) if weeks is None else weeks
     d = visits.loc[visits["week"].isin(weeks), ["patient_id", "week"] + markers].merge(sub, on="patient_id")
     d["subgroup"] = pd.Categorical(d["subgroup"], list(subgroups))
     ncol = min(2, len(markers))
@@ -990,7 +999,8 @@ def plot_delta(profile: pd.DataFrame, *, max_points: int = 2000, seed: int = 0):
     figures.scatter_fit(profile, x="delta_ifng", y="das28_change_12", hue="group", ax=ax,
                         max_points=max_points, seed=seed)
     ax.axhline(0, color="0.6", lw=0.8)
-    ax.set(xlabel="ΔIFN-γ (peak weeks 0–12 − week 0, pg/mL)", ylabel="ΔDAS28 (week 12 − week 0)")
+    rw = int(profile.attrs.get("response_week", PAPER.response_week))
+    ax.set(xlabel=f"ΔIFN-γ (peak weeks 0–{rw} − week 0, pg/mL)", ylabel=f"ΔDAS28 (week {rw} − week 0)")
     return fig
 
 

@@ -24,6 +24,7 @@ from scipy import stats as sps
 
 from . import dictionary, stats
 from ._checks import check_frame as _check_frame, check_choice as _check_choice, check_alpha as _check_alpha
+from analysis.design import PAPER
 
 __all__ = [
     "GROUPS",
@@ -261,7 +262,7 @@ def _mean_diff_ci(diff: np.ndarray, confidence: float = 0.95) -> tuple[float, fl
     return (float(diff.mean() - half), float(diff.mean() + half))
 
 
-def paired_change(visits: pd.DataFrame, *, dv: str, groups=GROUPS, before: int = 0, after: int = 12,
+def paired_change(visits: pd.DataFrame, *, dv: str, groups=GROUPS, before: int = 0, after: int = PAPER.response_week,
                   tests=("t", "wilcoxon"), alpha: float = 0.05, subject: str = "patient_id") -> pd.DataFrame:
     """Within-patient change of ``dv`` from ``before`` to ``after`` in each group, one row per test.
 
@@ -334,7 +335,7 @@ def paired_change(visits: pd.DataFrame, *, dv: str, groups=GROUPS, before: int =
 
 
 def uloq_sensitivity(visits: pd.DataFrame, *, column: str = "anti_ccp_u_ml", groups=GROUPS, before: int = 0,
-                     after: int = 12, alpha: float = 0.05) -> pd.DataFrame:
+                     after: int = PAPER.response_week, alpha: float = 0.05) -> pd.DataFrame:
     """Do the before/after conclusions change between ``uloq_rule="cap"`` and ``"exclude"``?
 
     Parameters
@@ -779,7 +780,7 @@ def ratio_summary(visits: pd.DataFrame, *, groups=GROUPS, weeks=None) -> pd.Data
     return out[cols]
 
 
-def baseline_ratio_check(visits: pd.DataFrame, *, groups=GROUPS, baseline: int = 0, after: int = 12,
+def baseline_ratio_check(visits: pd.DataFrame, *, groups=GROUPS, baseline: int = 0, after: int = PAPER.response_week,
                          alpha: float = 0.05) -> pd.DataFrame:
     """Judge "a low ratio in all patients before MSCT" by a stated rule.
 

@@ -33,6 +33,7 @@ from scipy import stats as sps
 
 from analysis import stats
 from ._checks import check_frame as _check_frame, check_choice as _check_choice, check_alpha as _check_alpha
+from analysis.design import PAPER
 
 __all__ = [
     "CYTOKINES",
@@ -631,7 +632,8 @@ def no_change_evidence(tests: pd.DataFrame, *, cytokine: str, group: str = "Resp
 
 
 def return_to_baseline(tests: pd.DataFrame, summary: pd.DataFrame, *, cytokine: str = "il_10",
-                       group: str = "Responder", peak_week: int = 4, final_week: int = 48,
+                       group: str = "Responder", peak_week: int = PAPER.early_window_weeks,
+                       final_week: int = PAPER.final_week,
                        alpha: float = 0.05) -> dict:
     """Did ``cytokine`` rise to ``peak_week`` and come back to baseline by ``final_week``?
 
@@ -668,7 +670,7 @@ def return_to_baseline(tests: pd.DataFrame, summary: pd.DataFrame, *, cytokine: 
     return dict(holds=holds, mean_peak=mean_peak, mean_final=mean_final, p_final=p_final, text=text)
 
 
-def reversal(tests: pd.DataFrame, *, cytokines=("il_6", "tnf_a"), group: str = "Responder", week: int = 12,
+def reversal(tests: pd.DataFrame, *, cytokines=("il_6", "tnf_a"), group: str = "Responder", week: int = PAPER.response_week,
              alpha: float = 0.05) -> dict:
     """Are all ``cytokines`` significantly lower than baseline at ``week`` in ``group`` (paired t)?
 

@@ -21,6 +21,7 @@ import pandas as pd
 
 from . import dictionary, stats
 from ._checks import check_frame as _check_frame, check_choice as _check_choice, check_alpha as _check_alpha
+from analysis.design import PAPER
 
 __all__ = [
     "EVENT_CATEGORIES",
@@ -153,7 +154,7 @@ def flow_counts(flow: pd.DataFrame) -> dict[str, int]:
     }
 
 
-def flow_labels(flow: pd.DataFrame, *, response_week: int = 12, final_week: int = 48) -> dict[str, str]:
+def flow_labels(flow: pd.DataFrame, *, response_week: int = PAPER.response_week, final_week: int = PAPER.final_week) -> dict[str, str]:
     """Box labels for :func:`analysis.figures.flow_diagram` that split the MSCT boxes by group.
 
     Examples
@@ -349,7 +350,7 @@ def _distance_to_range(mean: float, low: float, high: float) -> float:
 
 
 def lab_change_row(data: pd.DataFrame, *, dv: str, test: str = "paired", alpha: float = 0.05,
-                   before: int = 0, after: int = 48) -> dict:
+                   before: int = 0, after: int = PAPER.final_week) -> dict:
     """Describe and test one lab between two visits in one group (one row of :func:`lab_changes`).
 
     Parameters
@@ -404,7 +405,7 @@ def lab_change_row(data: pd.DataFrame, *, dv: str, test: str = "paired", alpha: 
 
 
 def lab_changes(visits: pd.DataFrame, *, labs=None, groups=("Non-responder", "Responder"), test: str = "paired",
-                alpha: float = 0.05, before: int = 0, after: int = 48) -> pd.DataFrame:
+                alpha: float = 0.05, before: int = 0, after: int = PAPER.final_week) -> pd.DataFrame:
     """Safety labs before vs after, per group, with the test the caller chose (the paper's Table 1).
 
     Parameters
@@ -559,7 +560,7 @@ def lab_worsening(changes: pd.DataFrame, *, groups=None) -> pd.DataFrame:
     return changes.loc[keep].reset_index(drop=True)
 
 
-def lab_long(visits: pd.DataFrame, *, labs, groups=GROUPS, before: int = 0, after: int = 48,
+def lab_long(visits: pd.DataFrame, *, labs, groups=GROUPS, before: int = 0, after: int = PAPER.final_week,
              max_per_group: int | None = 300, seed: int = 0) -> pd.DataFrame:
     """Long table of lab values at the two visits, for before/after plots (subsampled per group).
 

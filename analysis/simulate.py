@@ -10,21 +10,76 @@ published Table 1 comes from ``data/published/table1.csv``. Everything is vector
 Regenerate the shipped cohort with::
 
     python -m analysis simulate --seed 2018 --patients 105 --out data/synthetic
+
+Another trial's schedule and measures (the design is written into the folder's ``dataset.yaml``)::
+
+    python -m analysis simulate --visit-weeks 0,2,4,8,12,24 --response-week 12 --final-week 24 \
+        --omit immune --omit autoantibodies --omit safety_labs --out /tmp/other_trial
+
+``model="null_treatment"`` (the infusion does nothing) and ``model="null_ifng"`` (IFN-γ unrelated to
+response) give cohorts under which the paper's claims should fail.
 """
 from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterable
 
 import numpy as np
 import pandas as pd
 import yaml
 
 from analysis import dictionary, scores
+from analysis.design import Design
 from analysis.errors import UserError
 
-__all__ = ["simulate", "write_cohort", "generate", "cohort_meta", "load_assumptions", "group_counts"]
+__all__ = ["simulate", "write_cohort", "generate", "cohort_meta", "load_assumptions", "group_counts",
+           "MODELS", "OMIT_GROUPS", "omitted_columns"]
+
+#: models of the world: as calibrated; the infusion has no effect on any measure (the MSCT arm is
+#: simulated as control); IFN-γ unrelated to response (its profiles shuffled across the MSCT arm)
+MODELS: tuple[str, ...] = ("calibrated", "null_treatment", "null_ifng")
+
+#: groups of measures a simulated trial may leave out (``omit=``); a visit column's name works too
+OMIT_GROUPS: dict[str, tuple[str, ...]] = {
+    "cytokines": ("il_1b", "il_2r", "il_6", "il_8", "il_10", "tnf_a", "ifn_g"),
+    "immune": ("treg_pct", "th17_pct"),
+    "autoantibodies": ("anti_ccp_u_ml", "rf_iu_ml"),
+    "safety_labs": ("total_protein_g_l", "albumin_g_l", "globulin_g_l", "cholesterol_mmol_l",
+                    "triglyceride_mmol_l", "creatinine_umol_l", "urea_mmol_l", "glucose_mmol_l", "wbc_10e9_l",
+                    "hemoglobin_g_l", "platelets_10e9_l"),
+    "prednisone": ("prednisone_mg_day",),
+    "haq": ("haq_di",),
+}
+_NEVER_OMIT = ("patient_id", "week", "tjc28", "sjc28", "esr_mm_h", "patient_global_mm")
+
+
+def omitted_columns(omit: Iterable[str] | str | None) -> tuple[str, ...]:
+    """The visit columns that ``omit`` (group names of :data:`OMIT_GROUPS` or column names) leaves out.
+
+    Examples
+    --------
+    >>> omitted_columns(["immune", "il_6"])
+    ('treg_pct', 'th17_pct', 'il_6')
+    >>> omitted_columns("prednisone")
+    ('prednisone_mg_day',)
+    """
+    if omit is None:
+        return ()
+    if isinstance(omit, str):
+        omit = [p.strip() for p in omit.split(",") if p.strip()]
+    names = [c.name for c in dictionary.columns("visits")]
+    out: list[str] = []
+    for item in omit:
+        if item in OMIT_GROUPS:
+            cols = OMIT_GROUPS[item]
+        elif item in names and item not in _NEVER_OMIT:
+            cols = (item,)
+        else:
+            raise ValueError(f"`omit` item {item!r} is neither a group ({', '.join(OMIT_GROUPS)}) nor an optional "
+                             f"visit column (the DAS28-ESR components, patient_id and week are always simulated)")
+        out += [c for c in cols if c not in out]
+    return tuple(out)
 
 _ROOT = Path(__file__).resolve().parents[1]
 _PUBLISHED = _ROOT / "data" / "published"
@@ -139,7 +194,8 @@ def _exact_pair(rng: np.random.Generator, n: int, rho: float) -> tuple[np.ndarra
 # the cohort
 
 
-def simulate(*, seed: int = 2018, n_patients: int = 105, ifng_effect: float = 1.0) -> dict[str, pd.DataFrame]:
+def simulate(*, seed: int = 2018, n_patients: int = 105, ifng_effect: float = 1.0, design: Design | None = None,
+             omit: Iterable[str] | str | None = None, model: str = "calibrated") -> dict[str, pd.DataFrame]:
     """Simulate the cohort as it would appear on disk.
 
     Parameters
@@ -152,6 +208,20 @@ def simulate(*, seed: int = 2018, n_patients: int = 105, ifng_effect: float = 1.
         Strength of the IFN-γ-response link in [0, 1]: 1 (calibrated default) ties the IFN-γ
         profile to response as in the paper; 0 shuffles IFN-γ profiles across the MSCT arm so
         that IFN-γ is unrelated to response.
+    design : Design, optional
+        The trial's schedule (:class:`analysis.design.Design`); default the paper's. The cohort is
+        simulated on the paper's weeks and the design's together (the calibration targets sit at the
+        paper's weeks 12, 24 and 48) and only the design's visit weeks are kept; drop-outs leave after
+        the design's response week; adverse events fall up to its final week.
+    omit : iterable of str or str, optional
+        Groups of measures (:data:`OMIT_GROUPS`: cytokines, immune, autoantibodies, safety_labs,
+        prednisone, haq) or visit column names the trial did not measure; their columns are left out
+        of ``visits``.
+    model : {"calibrated", "null_treatment", "null_ifng"}
+        ``"calibrated"`` (default): as the paper. ``"null_treatment"``: the infusion has no effect on any
+        measure; the MSCT arm is simulated exactly as the control arm (same trajectories, drop-out rate,
+        IFN-γ and labs; infusion reactions fall on either arm). ``"null_ifng"``: IFN-γ unrelated to
+        response (``ifng_effect=0``).
 
     Returns
     -------
@@ -181,14 +251,24 @@ def simulate(*, seed: int = 2018, n_patients: int = 105, ifng_effect: float = 1.
         raise ValueError(f"`n_patients` must be at least 20, got {n_patients}")
     if not isinstance(ifng_effect, (int, float, np.floating)) or not 0.0 <= float(ifng_effect) <= 1.0:
         raise ValueError(f"`ifng_effect` must be a number between 0 and 1, got {ifng_effect!r}")
+    if model not in MODELS:
+        raise ValueError(f"`model` must be one of {list(MODELS)}, got {model!r}")
+    if design is not None and not isinstance(design, Design):
+        raise TypeError(f"`design` must be an analysis.design.Design, got {type(design).__name__}")
+    design = design or Design()
+    dropped = omitted_columns(omit)
+    if model == "null_ifng":
+        ifng_effect = 0.0
 
     a = load_assumptions()
     rng = np.random.default_rng(seed)
     n = int(n_patients)
-    weeks = np.asarray(dictionary.design_weeks(), dtype=float)
+    weeks = np.asarray(sorted(set(dictionary.design_weeks()) | set(design.visit_weeks)), dtype=float)
     counts = group_counts(n, a)
 
     roles = _roles(rng, n, counts)
+    if model == "null_treatment":
+        roles = _null_treatment(rng, roles, counts)
     patients = _patients(rng, n, roles, a)
     timing = _timing(rng, roles, a)
     curves = _curves(weeks, roles, timing, a)
@@ -197,9 +277,29 @@ def simulate(*, seed: int = 2018, n_patients: int = 105, ifng_effect: float = 1.
     immune = _immune(rng, weeks, roles, curves, a)
     labs = _labs(rng, weeks, roles, curves, a)
 
-    visits = _assemble(patients["patient_id"].to_numpy(), weeks, roles, {**clinical, **immune, **labs, "ifn_g": ifn})
-    adverse = _adverse_events(rng, patients, roles, counts, a)
+    visits = _assemble(patients["patient_id"].to_numpy(), weeks, roles, {**clinical, **immune, **labs, "ifn_g": ifn},
+                       design=design)
+    if dropped:
+        visits = visits.drop(columns=list(dropped))
+    adverse = _adverse_events(rng, patients, roles, counts, a, design=design)
     return {"patients": patients, "visits": visits, "adverse_events": adverse}
+
+
+def _null_treatment(rng, roles: dict, c: dict) -> dict:
+    """Every patient simulated as a control (no response, no IFN-γ peak); the arm labels are kept.
+
+    Drop-outs take the control arm's rate in both arms. ``treated`` (False for everyone) tells the
+    IFN-γ and adverse-event steps that no infusion acts.
+    """
+    n = roles["group"].size
+    out = dict(roles)
+    out["group"] = np.full(n, _CTRL)
+    out["resp"] = np.zeros(n, bool)
+    for key in ("before", "taper", "relapse"):
+        out[key] = np.zeros(n, bool)
+    out["lost"] = rng.random(n) < c["lost_control"] / max(c["control"], 1)
+    out["treated"] = np.zeros(n, bool)
+    return out
 
 
 def _roles(rng: np.random.Generator, n: int, c: dict) -> dict[str, np.ndarray]:
@@ -314,7 +414,7 @@ def _clinical(rng, weeks, roles, curves, timing, a) -> dict[str, np.ndarray]:
         comps[k][:, 0] = base[k]
 
     # Repair 1: EULAR at week 12 must match the intended group within MSCT.
-    msct, resp, rel = roles["msct"], roles["resp"], roles["relapse"]
+    msct, resp, rel = roles.get("treated", roles["msct"]), roles["resp"], roles["relapse"]
 
     def bad12(c, rows):
         cat = scores.eular_response(_das(c, 0, rows), _das(c, i12, rows))
@@ -444,7 +544,7 @@ def _ifn_gamma(rng, weeks, roles, timing, a, effect: float) -> np.ndarray:
     hb = ia["high_baseline_extra"]
     high_extra = _draw(rng, {**hb, "dist": "lognormal"}, n)[:, None] * np.exp(-t / hb["decay_weeks"])
     num, den = ia["controls_high_baseline_fraction"]["value"]
-    ctrl_high = (~roles["msct"]) & (rng.random(n) < num / den)
+    ctrl_high = (~roles.get("treated", roles["msct"])) & (rng.random(n) < num / den)
     has_high = roles["before"] | ctrl_high
     amp_spec = ia["infusion_peak"]
     amp = np.exp(np.log(amp_spec["median"]) + amp_spec["sdlog"] * timing["z"])[:, None]
@@ -462,7 +562,7 @@ def _ifn_gamma(rng, weeks, roles, timing, a, effect: float) -> np.ndarray:
     x[pk, pcol] = np.maximum(x[pk, pcol], ia["peak_floor"]["value"])
     # ifng_effect: shuffle the profiles of a random (1 - effect) share of the MSCT arm.
     keep = rng.random(n) < effect
-    pool = np.flatnonzero(roles["msct"] & ~keep)
+    pool = np.flatnonzero(roles.get("treated", roles["msct"]) & ~keep)
     x[pool] = x[rng.permutation(pool)]
     return x
 
@@ -532,10 +632,14 @@ def _labs(rng, weeks, roles, curves, a) -> dict[str, np.ndarray]:
     return out
 
 
-def _assemble(ids, weeks, roles, values: dict[str, np.ndarray]) -> pd.DataFrame:
-    """Long visit table in contract column order, drop-outs' late visits removed, censoring tokens."""
+def _assemble(ids, weeks, roles, values: dict[str, np.ndarray], *, design: Design) -> pd.DataFrame:
+    """Long visit table in contract column order, drop-outs' late visits removed, censoring tokens.
+
+    Only the design's visit weeks are kept; drop-outs are not seen after the design's response week.
+    """
     n, W = ids.size, weeks.size
-    keep = ~(roles["lost"][:, None] & (weeks[None, :] > 12))
+    keep = ~(roles["lost"][:, None] & (weeks[None, :] > design.response_week))
+    keep &= np.isin(weeks, np.asarray(design.visit_weeks, dtype=float))[None, :]
     flat = keep.ravel()
     data = {"patient_id": np.repeat(ids, W)[flat], "week": np.tile(weeks.astype(np.int64), n)[flat]}
     int_cols = {"tjc28", "sjc28", "esr_mm_h", "patient_global_mm"}
@@ -558,18 +662,24 @@ def _assemble(ids, weeks, roles, values: dict[str, np.ndarray]) -> pd.DataFrame:
     return pd.DataFrame(data)
 
 
-def _adverse_events(rng, patients, roles, counts, a) -> pd.DataFrame:
-    """Infusion reactions in the MSCT arm and a few non-serious unrelated events in both arms."""
+def _adverse_events(rng, patients, roles, counts, a, *, design: Design) -> pd.DataFrame:
+    """Infusion reactions in the MSCT arm and a few non-serious unrelated events in both arms.
+
+    Under ``null_treatment`` the infusion reactions fall on patients of either arm. Events fall up to
+    the design's final week (drop-outs: up to its response week).
+    """
     ids = patients["patient_id"].to_numpy()
     msct = np.flatnonzero(roles["msct"])
     ctrl = np.flatnonzero(~roles["msct"])
-    react = rng.choice(msct, size=counts["infusion_reaction"], replace=False)
+    treated = np.flatnonzero(roles.get("treated", roles["msct"]))
+    pool = treated if treated.size else np.arange(ids.size)
+    react = rng.choice(pool, size=min(counts["infusion_reaction"], pool.size), replace=False)
     other = a["adverse_events"]["other_per_arm"]
     num, den = other["value"]
     k_m = max(1, int(round(msct.size * num / den)))
     k_c = max(1, int(round(ctrl.size * num / den)))
     oth = np.concatenate([rng.choice(msct, size=k_m, replace=False), rng.choice(ctrl, size=k_c, replace=False)])
-    last = np.where(roles["lost"][oth], 12, 48)
+    last = np.where(roles["lost"][oth], design.response_week, design.final_week)
     weeks_o = 1 + np.floor(rng.random(oth.size) * last).astype(np.int64)
     terms = np.asarray(other["terms"], dtype=object)
     ae = pd.DataFrame(
@@ -588,22 +698,44 @@ def _adverse_events(rng, patients, roles, counts, a) -> pd.DataFrame:
 # writing
 
 
-def cohort_meta(*, seed: int = 2018, n_patients: int = 105, ifng_effect: float = 1.0) -> dict:
+def cohort_meta(*, seed: int = 2018, n_patients: int = 105, ifng_effect: float = 1.0, design: Design | None = None,
+                omit: Iterable[str] | str | None = None, model: str = "calibrated") -> dict:
     """The ``dataset.yaml`` content for a simulated cohort (no dates, so output is reproducible).
+
+    A design other than the paper's is written as the ``design:`` block (what the validator and the
+    chapters read); left-out measures as ``omitted:`` and a null model as ``model:``.
 
     Examples
     --------
     >>> cohort_meta(seed=1)["synthetic"]
     True
+    >>> d = Design.from_mapping({"visit_weeks": [0, 2, 4, 8, 12, 24], "final_week": 24})
+    >>> cohort_meta(design=d, omit=["immune"])["design"]["visit_weeks"]
+    [0, 2, 4, 8, 12, 24]
     """
+    command = f"python -m analysis simulate --seed {int(seed)} --patients {int(n_patients)}"
+    extra: dict = {}
+    if design is not None and not design.is_paper:
+        extra["design"] = design.as_dict()
+        command += (f" --visit-weeks {','.join(map(str, design.visit_weeks))} --response-week {design.response_week}"
+                    f" --final-week {design.final_week}")
+    dropped = omitted_columns(omit)
+    if dropped:
+        groups = [omit] if isinstance(omit, str) else list(omit)
+        extra["omitted"] = list(dropped)
+        command += "".join(f" --omit {g}" for g in groups)
+    if model != "calibrated":
+        extra["model"] = model
+        command += f" --model {model}"
     return {
         "synthetic": True,
         "generator": "analysis.simulate",
         "seed": int(seed),
         "n_patients": int(n_patients),
-        "ifng_effect": float(ifng_effect),
+        "ifng_effect": float(0.0 if model == "null_ifng" else ifng_effect),
         "assumptions": "data/published/assumptions.yaml",
-        "command": f"python -m analysis simulate --seed {int(seed)} --patients {int(n_patients)} --out <folder>",
+        "command": command + " --out <folder>",
+        **extra,
     }
 
 
@@ -635,6 +767,8 @@ def _normalised_meta(meta: dict) -> dict:
     known = {"seed": meta.get("seed"), "n_patients": meta.get("n_patients"), "ifng_effect": meta.get("ifng_effect")}
     if all(v is not None for v in known.values()):
         base = cohort_meta(**known)
+        if "command" in meta:
+            base["command"] = meta["command"]
     else:
         base = {"synthetic": True, "generator": "analysis.simulate"}
     extra = {k: v for k, v in meta.items() if k not in base}
@@ -646,10 +780,28 @@ def _readme(tables: dict, meta: dict) -> str:
     n = len(p)
     n_msct = int((p["arm"] == "MSCT").sum())
     c = group_counts(n) if n >= 20 else {"responder": "?", "nonresponder": "?"}
-    return _README.format(
+    text = _README.format(
         n=n, seed=meta.get("seed", "?"), effect=meta.get("ifng_effect", "?"), n_msct=n_msct,
         n_ctrl=n - n_msct, n_resp=c["responder"], n_nonresp=c["nonresponder"],
     )
+    extra = []
+    if isinstance(meta.get("design"), dict):
+        d = meta["design"]
+        extra.append(f"Design (the `design:` block of `dataset.yaml`): visits at weeks "
+                     f"{', '.join(map(str, d.get('visit_weeks', [])))}; EULAR response judged at week "
+                     f"{d.get('response_week')}; final visit at week {d.get('final_week')}. The calibration targets "
+                     "sit at the paper's weeks (12, 24, 48), which were simulated and then dropped where the design "
+                     "has no such visit.")
+    if meta.get("omitted"):
+        extra.append(f"Not measured in this trial (columns left out): {', '.join(meta['omitted'])}.")
+    if meta.get("model") and meta["model"] != "calibrated":
+        extra.append(f"Model: {meta['model']} (see `analysis.simulate.simulate`).")
+    if extra:
+        text += "\n" + "\n\n".join(extra) + "\n"
+    if meta.get("command"):
+        text = text.replace(f"python -m analysis simulate --seed {meta.get('seed')} --patients {n} --out data/synthetic",
+                            meta["command"].replace("<folder>", "data/synthetic"))
+    return text
 
 
 def write_cohort(tables: dict[str, pd.DataFrame], out_dir, *, meta: dict, overwrite: bool = False) -> list[Path]:
@@ -720,8 +872,13 @@ def write_cohort(tables: dict[str, pd.DataFrame], out_dir, *, meta: dict, overwr
     return paths
 
 
-def generate(out_dir, *, seed: int = 2018, n_patients: int = 105, ifng_effect: float = 1.0, overwrite: bool = False) -> list[Path]:
+def generate(out_dir, *, seed: int = 2018, n_patients: int = 105, ifng_effect: float = 1.0, overwrite: bool = False,
+             design: Design | None = None, omit: Iterable[str] | str | None = None,
+             model: str = "calibrated") -> list[Path]:
     """Simulate and write in one call (what ``python -m analysis simulate`` does).
+
+    ``design``, ``omit`` and ``model`` as in :func:`simulate`; the design and the left-out measures are
+    written into ``dataset.yaml``.
 
     Examples
     --------
@@ -730,5 +887,6 @@ def generate(out_dir, *, seed: int = 2018, n_patients: int = 105, ifng_effect: f
     ...     len(generate(tmp, n_patients=30))
     5
     """
-    tables = simulate(seed=seed, n_patients=n_patients, ifng_effect=ifng_effect)
-    return write_cohort(tables, out_dir, meta=cohort_meta(seed=seed, n_patients=n_patients, ifng_effect=ifng_effect), overwrite=overwrite)
+    tables = simulate(seed=seed, n_patients=n_patients, ifng_effect=ifng_effect, design=design, omit=omit, model=model)
+    meta = cohort_meta(seed=seed, n_patients=n_patients, ifng_effect=ifng_effect, design=design, omit=omit, model=model)
+    return write_cohort(tables, out_dir, meta=meta, overwrite=overwrite)

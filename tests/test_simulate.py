@@ -344,3 +344,72 @@ def test_large_cohort_is_fast():
     elapsed = time.perf_counter() - t
     assert len(big["patients"]) == 105_000
     assert elapsed < 60  # typically well under 10 s on an idle machine
+
+
+# --------------------------------------------------------------------------- design, omitted measures, models
+def test_design_keeps_only_its_visits_and_is_written(tmp_path):
+    from analysis.design import Design
+    from analysis.io import Cohort  # noqa: F401  (the folder's design is read by Cohort.design)
+    import yaml
+
+    design = Design.from_mapping({"visit_weeks": [0, 2, 4, 8, 12, 24], "response_week": 12, "final_week": 24})
+    t = simulate(seed=3, n_patients=60, design=design)
+    assert sorted(t["visits"]["week"].unique()) == [0, 2, 4, 8, 12, 24]
+    assert t["adverse_events"]["week"].max() <= 24
+    generate(tmp_path / "c", seed=3, n_patients=60, design=design)
+    meta = yaml.safe_load((tmp_path / "c" / "dataset.yaml").read_text("utf-8"))
+    assert meta["design"]["visit_weeks"] == [0, 2, 4, 8, 12, 24] and meta["design"]["final_week"] == 24
+    assert "--visit-weeks 0,2,4,8,12,24" in meta["command"]
+
+
+def test_paper_design_and_defaults_leave_the_cohort_unchanged():
+    from analysis.design import Design
+
+    a = simulate(seed=5, n_patients=40)
+    b = simulate(seed=5, n_patients=40, design=Design(), omit=(), model="calibrated")
+    for name in a:
+        pd.testing.assert_frame_equal(a[name], b[name])
+    assert "design" not in cohort_meta(seed=5) and "model" not in cohort_meta(seed=5)
+
+
+def test_omit_groups_drop_their_columns():
+    from analysis.simulate import OMIT_GROUPS, omitted_columns
+
+    v = simulate(seed=1, n_patients=30, omit=["cytokines", "immune", "haq"])["visits"]
+    for col in OMIT_GROUPS["cytokines"] + OMIT_GROUPS["immune"] + ("haq_di",):
+        assert col not in v.columns
+    assert {"tjc28", "sjc28", "esr_mm_h", "patient_global_mm", "albumin_g_l"} <= set(v.columns)
+    assert omitted_columns("il_6,prednisone") == ("il_6", "prednisone_mg_day")
+    with pytest.raises(ValueError, match="`omit`"):
+        omitted_columns(["tjc28"])
+
+
+def test_null_treatment_makes_the_msct_arm_like_control():
+    t = simulate(seed=9, n_patients=400, model="null_treatment")
+    d = derive(SimpleNamespace(**t, meta={}))
+    p = d.patients
+    assert (p["arm"] == "MSCT").sum() == group_counts(400)["msct"]  # the arms keep their sizes
+    # the response-week DAS28 change has the same distribution in both arms (no effect of the infusion)
+    change = p["das28_response_week"] - p["das28_baseline"]
+    msct, ctrl = change[p["arm"] == "MSCT"].dropna(), change[p["arm"] == "control"].dropna()
+    assert stats.mannwhitneyu(msct, ctrl).pvalue > 0.001
+    assert abs(msct.mean() - ctrl.mean()) < 0.25
+
+
+def test_null_ifng_equals_ifng_effect_zero():
+    a = simulate(seed=4, n_patients=50, model="null_ifng")
+    b = simulate(seed=4, n_patients=50, ifng_effect=0.0)
+    pd.testing.assert_frame_equal(a["visits"], b["visits"])
+    with pytest.raises(ValueError, match="`model`"):
+        simulate(model="nonsense")
+
+
+def test_cli_simulate_design_options_and_design_file(tmp_path):
+    from analysis.cli import main
+
+    (tmp_path / "d.yaml").write_text("design:\n  visit_weeks: [0, 4, 8, 16]\n  response_week: 8\n", "utf-8")
+    assert main(["simulate", "--patients", "30", "--design", str(tmp_path / "d.yaml"), "--omit", "cytokines",
+                 "--out", str(tmp_path / "a")]) == 0
+    v = pd.read_csv(tmp_path / "a" / "visits.csv")
+    assert sorted(v["week"].unique()) == [0, 4, 8, 16] and "ifn_g" not in v.columns
+    assert main(["simulate", "--patients", "30", "--visit-weeks", "0,2,x", "--out", str(tmp_path / "b")]) == 2
