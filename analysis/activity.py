@@ -1317,23 +1317,34 @@ def judge_claims(log, derived, *, design=None, visits: pd.DataFrame | None = Non
 
 # --------------------------------------------------------------------------------------------- headless
 def evaluate(cohort, params: dict | None = None) -> pd.DataFrame:
-    """The chapter's claims on ``cohort``: the notebook's steps and verdicts, without figures (see analysis.evaluate)."""
+    """The chapter's claims on ``cohort``: the notebook's steps and verdicts, without figures (see analysis.evaluate).
+
+    Mirrors ``book/disease_activity.ipynb`` up to its claims: the DAS28 variant as
+    :func:`analysis.sections.das28_variant` resolves it; ``response_week``, ``final_week``, ``early_window_weeks``
+    and ``relapse_week`` of ``params`` override the design's, ``None`` keeps them.
+    """
     from . import evaluate as ev
-    from . import second_look
+    from . import second_look, sections
 
     p = ev.chapter_params("disease_activity", params)
     alpha = p["alpha"]
-    derived = ev.derived(cohort, das28_variant=p["das28_variant"])
+    das28_variant = sections.das28_variant(cohort, p["das28_variant"])  # DAS28-CRP when the data have no ESR
+    derived = ev.derived(cohort, das28_variant=das28_variant, response_week=p["response_week"],
+                         final_week=p["final_week"], early_window_weeks=p["early_window_weeks"],
+                         relapse_week=p["relapse_week"])
+    design = derived.design
+    response_week, final_week = design.response_week, design.final_week
     analysed = handle_missing(derived.visits, missing=p["missing"])
     tests = select_tests(analysed, rule=p["test_rule"], alpha=alpha)
     _, pairwise = between_group_tests(analysed, tests=tests, alpha=alpha)
-    lasting = lasting_response(derived.patients, derived.visits)
-    relapse = relapse_checks(analysed, das28_rise=p["relapse_das28_rise"], require_labs=p["relapse_require_labs"])
-    pred = prednisone_steps(analysed, min_steps=p["prednisone_min_steps"])
+    lasting = lasting_response(derived.patients, derived.visits, week=final_week)
+    relapse = relapse_checks(analysed, reference_week=response_week, das28_rise=p["relapse_das28_rise"],
+                             require_labs=p["relapse_require_labs"])
+    pred = prednisone_steps(analysed, min_steps=p["prednisone_min_steps"], final_week=final_week)
     second = second_look.activity_section(derived, relapse_das28_rise=p["relapse_das28_rise"],
                                           relapse_require_labs=p["relapse_require_labs"], pairwise=pairwise, alpha=alpha)
     claims = ev.claim_log("disease_activity", alpha)
     second_look.judge(claims, second, chapter="disease_activity")
-    judge_claims(claims, derived, design=derived.design, visits=analysed, relapse=relapse, prednisone=pred,
+    judge_claims(claims, derived, design=design, visits=analysed, relapse=relapse, prednisone=pred,
                  lasting=lasting)
     return claims.full_table()

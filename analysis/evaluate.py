@@ -22,6 +22,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import io as _io
+import numbers
 import weakref
 from functools import lru_cache
 from pathlib import Path
@@ -147,6 +148,8 @@ def derived(cohort, **options):
     >>> c = cohort_from_tables(simulate(n_patients=40))
     >>> derived(c, das28_variant="esr") is derived(c, das28_variant="esr")
     True
+    >>> derived(c, response_week=None) is derived(c), derived(c, final_week=48) is derived(c)
+    (True, False)
     """
     from .derive import derive
 
@@ -154,7 +157,9 @@ def derived(cohort, **options):
     defaults = {k: v.default for k, v in inspect.signature(derive).parameters.items()
                 if v.default is not inspect.Parameter.empty}
     key = tuple(sorted({**defaults, **options}.items(), key=lambda kv: kv[0]))
-    key = tuple((k, repr(v)) for k, v in key)
+    # a week given as a NumPy integer is the same week as the int (derive takes both)
+    key = tuple((k, repr(int(v) if isinstance(v, numbers.Integral) and not isinstance(v, bool) else v))
+                for k, v in key)
     try:
         cache = _DERIVED.setdefault(cohort, {})
     except TypeError:

@@ -1220,20 +1220,33 @@ def judge_claims(log, derived, *, profile: pd.DataFrame, design=None, threshold:
 
 # --------------------------------------------------------------------------------------------- headless
 def evaluate(cohort, params: dict | None = None) -> pd.DataFrame:
-    """The chapter's claims on ``cohort``: the notebook's steps and verdicts, without figures (see analysis.evaluate)."""
+    """The chapter's claims on ``cohort``: the notebook's steps and verdicts, without figures (see analysis.evaluate).
+
+    Mirrors ``book/ifng.ipynb`` up to its claims: the DAS28 variant as :func:`analysis.sections.das28_variant`
+    resolves it; ``response_week``, ``final_week`` and ``window_weeks`` (the early window) of ``params``
+    override the design's, ``None`` keeps them; the subgroup tests run on the figure's weeks (the early
+    window and the response week).
+    """
     from . import evaluate as ev
-    from . import second_look
+    from . import second_look, sections
 
     p = ev.chapter_params("ifng", params)
-    alpha, thr, window_weeks = p["alpha"], p["ifng_threshold_pg_ml"], p["window_weeks"]
-    derived = ev.derived(cohort, das28_variant=p["das28_variant"], lloq_rule=p["lloq_rule"])
-    profile = ifng_profile(derived.visits, threshold=thr, window_weeks=window_weeks,
-                           response_week=derived.params["response_week"])
+    alpha, thr = p["alpha"], p["ifng_threshold_pg_ml"]
+    das28_variant = sections.das28_variant(cohort, p["das28_variant"])  # DAS28-CRP when the data have no ESR
+    derived = ev.derived(cohort, das28_variant=das28_variant, lloq_rule=p["lloq_rule"],
+                         response_week=p["response_week"], final_week=p["final_week"],
+                         early_window_weeks=p["window_weeks"])
+    design = derived.design
+    response_week, window_weeks = design.response_week, design.early_window_weeks
+    profile = ifng_profile(derived.visits, threshold=thr, window_weeks=window_weeks, response_week=response_week)
     share = share_above(profile)
     sub_n = {k: int(v) for k, v in subgroup_counts(profile).set_index("subgroup")["n"].items()}
+    fig_weeks = sorted(set(design.early_weeks) | {response_week})  # the paper's Fig. 5b-e: weeks 0-4 and 12
     markers = list(MARKERS) + ["das28"]
-    tests_prev = subgroup_tests(derived.visits, profile, markers=markers, reference="previous", alpha=alpha)
-    tests_base = subgroup_tests(derived.visits, profile, markers=markers, reference="baseline", alpha=alpha)
+    tests_prev = subgroup_tests(derived.visits, profile, markers=markers, reference="previous", alpha=alpha,
+                                weeks=fig_weeks)
+    tests_base = subgroup_tests(derived.visits, profile, markers=markers, reference="baseline", alpha=alpha,
+                                weeks=fig_weeks)
     first_sig = pd.concat([first_significant(tests_prev, profile), first_significant(tests_base, profile)],
                           ignore_index=True)
     _, diag = diagnostic_summary(profile, score="ifng_peak_window", threshold=thr)
@@ -1245,6 +1258,6 @@ def evaluate(cohort, params: dict | None = None) -> pd.DataFrame:
     transient = transient_summary(profile, threshold=thr)
     qualitative = qualitative_verdicts(share=share, transient=transient, infections=infections, first_sig=first_sig,
                                        roc=roc, diagnostics=diag, subgroup_n=sub_n, alpha=alpha)
-    judge_claims(claims, derived, profile=profile, design=derived.design, threshold=thr, qualitative=qualitative,
+    judge_claims(claims, derived, profile=profile, design=design, threshold=thr, qualitative=qualitative,
                  roc=roc)
     return claims.full_table()

@@ -971,17 +971,26 @@ def judge_claims(log, derived, *, design=None, visits: pd.DataFrame | None = Non
 
 # --------------------------------------------------------------------------------------------- headless
 def evaluate(cohort, params: dict | None = None) -> pd.DataFrame:
-    """The chapter's claims on ``cohort``: the notebook's steps and verdicts, without figures (see analysis.evaluate)."""
+    """The chapter's claims on ``cohort``: the notebook's steps and verdicts, without figures (see analysis.evaluate).
+
+    Mirrors ``book/immune.ipynb`` up to its claims: the DAS28 variant as :func:`analysis.sections.das28_variant`
+    resolves it, the weeks from the design (``response_week`` / ``final_week`` of ``params`` override it) and
+    ``after_week`` ``None`` meaning the response week.
+    """
     from . import evaluate as ev
-    from . import second_look
+    from . import second_look, sections
 
     p = ev.chapter_params("immune", params)
     alpha = p["alpha"]
-    derived = ev.derived(cohort, das28_variant=p["das28_variant"])
+    das28_variant = sections.das28_variant(cohort, p["das28_variant"])  # DAS28-CRP when the data have no ESR
+    derived = ev.derived(cohort, das28_variant=das28_variant, response_week=p["response_week"],
+                         final_week=p["final_week"])
+    response_week = derived.design.response_week
+    after_week = int(p["after_week"]) if p["after_week"] is not None else response_week
     visits = apply_uloq_rule(derived.visits, rule=p["uloq_rule"])
     second = second_look.immune_section(derived, alpha=alpha)
     claims = ev.claim_log("immune", alpha)
     second_look.judge(claims, second, chapter="immune")
-    judge_claims(claims, derived, design=derived.design, visits=visits, after_week=p["after_week"],
+    judge_claims(claims, derived, design=derived.design, visits=visits, after_week=after_week,
                  detail=f"uloq_rule={p['uloq_rule']}")
     return claims.full_table()

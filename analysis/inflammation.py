@@ -931,15 +931,24 @@ def judge_claims(log, derived, *, design=None, visits: pd.DataFrame | None = Non
 
 # --------------------------------------------------------------------------------------------- headless
 def evaluate(cohort, params: dict | None = None) -> pd.DataFrame:
-    """The chapter's claims on ``cohort``: the notebook's steps and verdicts, without figures (see analysis.evaluate)."""
+    """The chapter's claims on ``cohort``: the notebook's steps and verdicts, without figures (see analysis.evaluate).
+
+    Mirrors ``book/inflammation.ipynb`` up to its claims: the DAS28 variant :func:`analysis.sections.das28_variant`
+    chooses (the chapter has no such parameter), the weeks from the design (``response_week``, ``final_week`` and
+    ``early_window_weeks`` of ``params`` override it) and ``evaluation_week`` ``None`` meaning the response week.
+    """
     from . import evaluate as ev
-    from . import second_look
+    from . import second_look, sections
 
     p = ev.chapter_params("inflammation", params)
     alpha = p["alpha"]
-    derived = ev.derived(cohort, lloq_rule=p["lloq_rule"])
+    derived = ev.derived(cohort, lloq_rule=p["lloq_rule"], das28_variant=sections.das28_variant(cohort),
+                         response_week=p["response_week"], final_week=p["final_week"],
+                         early_window_weeks=p["early_window_weeks"])
+    response_week = derived.design.response_week
+    evaluation_week = int(p["evaluation_week"]) if p["evaluation_week"] is not None else response_week
     second = second_look.inflammation_section(derived, alpha=alpha)
     claims = ev.claim_log("inflammation", alpha)
     second_look.judge(claims, second, chapter="inflammation")
-    judge_claims(claims, derived, design=derived.design, evaluation_week=p["evaluation_week"])
+    judge_claims(claims, derived, design=derived.design, evaluation_week=evaluation_week)
     return claims.full_table()

@@ -1053,16 +1053,23 @@ def judge_claims(log, derived, *, design=None, adverse_events: pd.DataFrame | No
 
 # --------------------------------------------------------------------------------------------- headless
 def evaluate(cohort, params: dict | None = None) -> pd.DataFrame:
-    """The chapter's claims on ``cohort``: the notebook's steps and verdicts, without figures (see analysis.evaluate)."""
+    """The chapter's claims on ``cohort``: the notebook's steps and verdicts, without figures (see analysis.evaluate).
+
+    Mirrors ``book/safety.ipynb`` up to its claims: the DAS28 variant as :func:`analysis.sections.das28_variant`
+    resolves it, the weeks from the design (``response_week`` / ``final_week`` of ``params`` override it).
+    """
     from . import evaluate as ev
-    from . import second_look
+    from . import second_look, sections
 
     p = ev.chapter_params("safety", params)
     alpha = p["alpha"]
-    derived = ev.derived(cohort, das28_variant=p["das28_variant"])
+    das28_variant = sections.das28_variant(cohort, p["das28_variant"])  # DAS28-CRP when the data have no ESR
+    derived = ev.derived(cohort, das28_variant=das28_variant, response_week=p["response_week"],
+                         final_week=p["final_week"])
+    final_week = derived.design.final_week
     flow = trial_flow(derived.patients)
     labs = lab_changes(derived.visits, groups=["Non-responder", "Responder", "Control"], test=p["table1_test"],
-                       alpha=alpha, before=0, after=derived.params["final_week"])
+                       alpha=alpha, before=0, after=final_week)
     ae_summary = adverse_event_summary(cohort.adverse_events, derived.patients, infusion_weeks=(0,))
     second = second_look.safety_section(derived, cohort.adverse_events, lab_tests=labs, alpha=alpha)
     claims = ev.claim_log("safety", alpha)

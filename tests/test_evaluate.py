@@ -17,6 +17,8 @@ from analysis.claims import collect, load_published
 from analysis.io import load
 from analysis.simulate import cohort_meta, generate, simulate
 
+import variants
+
 ROOT = Path(__file__).resolve().parents[1]
 KEY = ["claim_id", "reproduced", "verdict"]
 
@@ -27,13 +29,17 @@ def _same(a: pd.DataFrame, b: pd.DataFrame) -> None:
     pd.testing.assert_frame_equal(a, b)
 
 
-def _run_notebooks(data_dir: Path, out: Path) -> pd.DataFrame:
-    """Execute every claim chapter's notebook (papermill, as the build does) and collect its claims."""
+def _run_notebooks(data_dir: Path, out: Path, extra: dict | None = None) -> pd.DataFrame:
+    """Execute every claim chapter's notebook (papermill, as the build does) and collect its claims.
+
+    ``extra``: parameters (as ``-p KEY=VALUE``), each given to the chapters that declare it.
+    """
     chapters = [c for c in CHAPTERS if c.name in ev.CHAPTER_MODULES]
     env = dict(os.environ, MPLBACKEND="Agg", PYTHONHASHSEED="0")
 
     def one(c):
-        params = {"output_dir": str(out)}
+        params = {k: v for k, v in (extra or {}).items() if k in ev.chapter_defaults(c.name)}
+        params["output_dir"] = str(out)
         if c.uses_data:
             params["data_dir"] = str(data_dir)
         args = [sys.executable, "-m", "analysis.runner", str(ROOT / "book" / c.notebook),
@@ -98,4 +104,22 @@ def test_evaluate_equals_notebooks_on_variant_folders(tmp_path, seed, n):
     generate(data, seed=seed, n_patients=n)
     book = _run_notebooks(data, tmp_path / "out")
     headless = ev.evaluate_all(load(data))
+    _same(book, headless)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name,params", [
+    ("simulated_other_trial", {}),  # visits 0, 2, 4, 8, 12, 24 from dataset.yaml; response 12, final 24
+    ("blank_cytokines", {}),  # the cytokine sections (and IFN-γ) not available
+    ("crp_without_esr", {}),  # DAS28-CRP chosen by sections.das28_variant
+    ("schedule_0_4_12_24_48", {"response_week": 24, "final_week": 48, "after_week": 12, "evaluation_week": 4}),
+])
+def test_evaluate_equals_notebooks_on_design_variants(tmp_path, name, params):
+    """Weeks from the data's design (or the parameters' overrides) and skipped sections: the same claims."""
+    make, needs = variants.VARIANTS[name]
+    if not variants.supported(needs):
+        pytest.skip(f"the data layer lacks {needs}")
+    data = variants.make(name, tmp_path / "data")
+    book = _run_notebooks(data, tmp_path / "out", params)
+    headless = ev.evaluate_all(load(data), params)
     _same(book, headless)
