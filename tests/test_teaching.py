@@ -176,8 +176,10 @@ def _solution_snippets(chapter: str) -> list[str]:
     """A distinctive line of code from each gated solution (must not appear in a hand-out build)."""
     snippets = []
     for codes in gated_solutions(chapter).values():
-        lines = [ln.strip() for c in codes for ln in c.splitlines() if ln.strip().startswith("assert")]
-        snippets.append(lines[0])
+        code = [ln.strip() for c in codes for ln in c.splitlines() if ln.strip() and not ln.strip().startswith("#")]
+        asserts = [ln for ln in code if ln.startswith("assert")]
+        # an assert when the solution has one; otherwise its longest line (some solutions only show a result)
+        snippets.append(asserts[0] if asserts else max(code, key=len))
     return snippets
 
 
