@@ -8,11 +8,12 @@ STAMP  := $(VENV)/.installed-stamp
 ARGS   ?=
 OUT    ?= _build
 
-.PHONY: book test lab install clean benchmark screenshots help
+.PHONY: book test test-variants lab install clean benchmark screenshots help
 
 help:
 	@echo "make book   build the book on the default (synthetic) data -> _build/html/index.html"
 	@echo "make test   run the test suite"
+	@echo "make test-variants   build the book on all 39 valid variant folders (about 20 minutes)"
 	@echo "make lab    open JupyterLab on book/ to work in the chapters"
 	@echo "make benchmark   print build-speed and scale figures (minutes)"
 	@echo "make screenshots build the book if needed, then screenshot every page at 1280 and 390 px -> OUT/screenshots/"
@@ -33,6 +34,10 @@ book: $(STAMP)
 
 test: $(STAMP)
 	@$(PY) -m pytest $(ARGS)
+
+# the whole battery of valid variant folders (39 real builds, about 20 minutes on 2 cores); make test builds 14 of them
+test-variants: $(STAMP)
+	@MSCT_VARIANTS=all $(PY) -m pytest tests/test_variants.py $(ARGS)
 
 LAB_STAMP := $(VENV)/.installed-lab-stamp
 # JupyterLab refuses to run as root unless told; allow it only when we are root (containers, CI)

@@ -8,8 +8,9 @@ builds run ``VARIANT_WORKERS`` at a time (default 2). Every chapter page must ex
 claim gets one of the five verdicts, and every section whose columns these data lack says so on its page
 ("Not available with these data") and in the build log.
 
-Time (measured 2026-11-29 on the shared 2-core machine, main + this branch): 39 variants, 118 tests in 22 min
-with 2 workers (≈ 35-70 s per build); select a few with ``-k``, e.g.
+Time (measured 2026-11-29 on the shared 2-core machine): 39 variants, 118 tests in 22 min with 2 workers
+(≈ 35-70 s per build under load, ≈ 30 s on a quiet machine). `make test` builds the 14 of ``CORE`` (one of each
+kind); ``MSCT_VARIANTS=all`` or ``make test-variants`` builds all 39. Select a few with ``-k``, e.g.
 ``pytest tests/test_variants.py -m slow -k "tiny or schedule_stops"``.
 """
 from __future__ import annotations
@@ -29,7 +30,12 @@ from analysis.sections import NOT_AVAILABLE, SECTIONS, missing
 from analysis.validate import validate_folder
 import variants
 
-NAMES = list(variants.VARIANTS)
+#: the variants `make test` (and CI) builds: one of each kind the issue names, about 7 minutes on 2 cores.
+#: ``MSCT_VARIANTS=all`` (``make test-variants``) builds all of them (39, about 20 minutes on 2 cores).
+CORE = ["blank_cytokines", "das28_only", "constant_labs", "ifng_all_below_lloq", "no_responders", "tiny_cohort",
+        "missing_at_random_15pct", "schedule_stops_at_24", "response_at_week_24", "simulated_ifng_unrelated",
+        "renamed_columns", "crp_in_mg_dl", "spss_files", "other_trial_example"]
+NAMES = list(variants.VARIANTS) if os.environ.get("MSCT_VARIANTS") == "all" else CORE
 pytestmark = pytest.mark.slow
 
 
