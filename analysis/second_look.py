@@ -207,31 +207,6 @@ def _design(groups: Sequence, weeks: Sequence, g: np.ndarray, w: np.ndarray, *, 
     return np.column_stack(cols), names
 
 
-def _fit_mixed(y, X, subject, Z, *, reml: bool):
-    """Fit one MixedLM; raise :class:`_NotFitted` on failure or non-convergence (warnings caught)."""
-    from statsmodels.regression.mixed_linear_model import MixedLM
-    from statsmodels.tools.sm_exceptions import ConvergenceWarning
-
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            res = MixedLM(y, X, groups=subject, exog_re=Z).fit(reml=reml, method=["lbfgs", "powell"])
-        except (np.linalg.LinAlgError, ValueError, IndexError) as exc:
-            raise _NotFitted(f"the fit failed ({type(exc).__name__})") from None
-    bad = [str(c.message).split("\n")[0] for c in caught if issubclass(c.category, ConvergenceWarning)]
-    if not res.converged:
-        raise _NotFitted("did not converge" + (f" ({bad[0]})" if bad else ""))
-    if not np.all(np.isfinite(res.fe_params)) or not np.isfinite(res.llf):
-        raise _NotFitted("the fit returned non-finite estimates")
-    cov_re = np.atleast_2d(np.asarray(res.cov_re, float))
-    if Z.shape[1] > 1:
-        # a random slope is kept only when its 2 × 2 covariance is clearly positive definite and no warning came
-        eig = np.linalg.eigvalsh(cov_re)
-        if bad or eig.min() <= 1e-6 * max(eig.max(), 1e-12):
-            raise _NotFitted("did not converge" + (f" ({bad[0]})" if bad else " (singular random-effects covariance)"))
-    return res
-
-
 @dataclass(frozen=True)
 class _Fit:
     """What :func:`mixed_model` needs from a fit: fixed effects, their covariance, log-likelihood."""
@@ -240,6 +215,7 @@ class _Fit:
     cov: np.ndarray
     llf: float
     note: str = ""
+    theta: np.ndarray | None = None
 
 
 def _ri_fit(y: np.ndarray, X: np.ndarray, subject: np.ndarray, *, reml: bool) -> _Fit:
@@ -285,12 +261,112 @@ def _ri_fit(y: np.ndarray, X: np.ndarray, subject: np.ndarray, *, reml: bool) ->
                 note="" if theta > 0 else "between-patient variance estimated at zero")
 
 
-def _sm_fit(y, X, subject, Z, *, reml: bool) -> _Fit:
-    """A statsmodels MixedLM fit (used for the random-slope model) as a :class:`_Fit`."""
-    res = _fit_mixed(y, X, subject, Z, reml=reml)
-    k = X.shape[1]
-    return _Fit(beta=np.asarray(res.fe_params, float), cov=np.asarray(res.cov_params(), float)[:k, :k],
-                llf=float(res.llf))
+def _lmm_fit(y: np.ndarray, X: np.ndarray, subject: np.ndarray, Z: np.ndarray, *, reml: bool,
+             start: np.ndarray | None = None) -> _Fit:
+    """Linear mixed model with correlated random effects ``Z`` per patient, by its profiled likelihood.
+
+    The parametrisation of lme4 (Bates et al. 2015, J Stat Softw 67(1), section 3): the random effects'
+    covariance is σ²ΛΛ' with Λ lower triangular; β and σ² are profiled out, so the (restricted)
+    log-likelihood is a function of Λ's q(q+1)/2 entries only, maximised by L-BFGS-B with the diagonal of Λ
+    bounded at zero. Per patient only q × q systems are solved, all patients at once (batched), from the
+    sums Z'Z, Z'X, Z'y computed once: the model statsmodels ``MixedLM`` fits, with the same estimates
+    (tested), without its per-patient loops. The fixed-effects covariance is σ̂²(X'V̄⁻¹X)⁻¹.
+
+    ``start`` is the starting value of Λ's entries (row-major lower triangle; default: the identity): the
+    fits of one outcome start each from the last one's optimum.
+
+    Raises :class:`_NotFitted` when the optimiser does not converge or the random-effects covariance is
+    singular (the slope model is then not kept, as before with MixedLM).
+    """
+    from scipy.optimize import minimize
+
+    codes, _ = pd.factorize(subject)
+    m = int(codes.max()) + 1
+    N, p = X.shape
+    q = Z.shape[1]
+    if np.linalg.matrix_rank(Z) < q:
+        raise _NotFitted("the random effects are not identifiable (their design has rank below its columns)")
+    ZtZ = np.zeros((m, q, q))
+    np.add.at(ZtZ, codes, Z[:, :, None] * Z[:, None, :])
+    ZtX = np.zeros((m, q, p))
+    np.add.at(ZtX, codes, Z[:, :, None] * X[:, None, :])
+    Zty = np.zeros((m, q))
+    np.add.at(Zty, codes, Z * y[:, None])
+    ZtXy = np.concatenate([ZtX, Zty[:, :, None]], axis=2)
+    XtX, Xty, yty = X.T @ X, X.T @ y, float(y @ y)
+    rows, cols = np.tril_indices(q)
+    eye = np.eye(q)
+    denom = N - p if reml else N
+
+    def parts(theta):
+        lam = np.zeros((q, q))
+        lam[rows, cols] = theta
+        M = lam.T @ ZtZ @ lam + eye  # (m, q, q)
+        Bc = lam.T @ ZtXy  # (m, q, p + 1): Λ'Z'X and Λ'Z'y side by side
+        if q == 1:
+            det = M[:, 0, 0]
+            u = Bc[:, 0, :]
+            S = (u.T / det) @ u  # Σ (Λ'Z'[X y])' M⁻¹ Λ'Z'[X y]
+        elif q == 2:
+            a, b, d = M[:, 0, 0], M[:, 0, 1], M[:, 1, 1]
+            det = a * d - b * b
+            u, v = Bc[:, 0, :], Bc[:, 1, :]
+            cross = (u.T * (b / det)) @ v
+            S = (u.T * (d / det)) @ u - cross - cross.T + (v.T * (a / det)) @ v
+        else:
+            sign, logdets = np.linalg.slogdet(M)
+            det = np.where(sign > 0, np.exp(logdets), 0.0)
+            MB = np.linalg.solve(M, Bc)
+            S = Bc.reshape(m * q, p + 1).T @ MB.reshape(m * q, p + 1)
+        if not np.all(det > 0):
+            raise np.linalg.LinAlgError("not positive definite")
+        A = XtX - S[:p, :p]
+        b_ = Xty - S[:p, p]
+        beta = np.linalg.solve(A, b_)
+        Q = yty - float(S[p, p]) - float(b_ @ beta)
+        return A, beta, max(Q, 1e-300), float(np.log(det).sum()), lam
+
+    def negll(theta):
+        try:
+            A, _, Q, logdet, _ = parts(theta)
+        except np.linalg.LinAlgError:
+            return np.inf
+        value = denom * np.log(2 * np.pi * Q / denom) + logdet + denom
+        if reml:
+            value += np.linalg.slogdet(A)[1]
+        return 0.5 * value
+
+    start = eye[rows, cols].astype(float) if start is None else np.asarray(start, float)
+    bounds = [(0.0, None) if r == c_ else (None, None) for r, c_ in zip(rows, cols)]
+    def grad(theta, h=1e-6):
+        g = np.empty_like(theta)
+        for j in range(theta.size):
+            e = np.zeros_like(theta)
+            e[j] = h
+            lo = theta - e
+            if bounds[j][0] is not None and lo[j] < 0:  # one-sided at the bound
+                g[j] = (negll(theta + e) - negll(theta)) / h
+            else:
+                g[j] = (negll(theta + e) - negll(lo)) / (2 * h)
+        return g
+
+    opt = minimize(negll, start, jac=grad, method="L-BFGS-B", bounds=bounds,
+                   options={"maxiter": 500, "ftol": 1e-10, "gtol": 1e-6})
+    if not opt.success and np.isfinite(opt.fun):
+        # L-BFGS-B stops "abnormally" when its line search cannot improve on a point that is already the
+        # optimum up to rounding; accept it when the projected gradient there is small
+        g = grad(opt.x)
+        g[(opt.x <= 0) & (g > 0) & np.array([lo is not None for lo, _ in bounds])] = 0.0
+        opt.success = bool(np.max(np.abs(g)) < 1e-3)
+    if not opt.success or not np.isfinite(opt.fun):
+        raise _NotFitted(f"did not converge ({opt.message})")
+    A, beta, Q, _, lam = parts(opt.x)
+    sigma2 = Q / denom
+    cov_re = sigma2 * lam @ lam.T
+    eig = np.linalg.eigvalsh(cov_re)
+    if q > 1 and eig.min() <= 1e-6 * max(eig.max(), 1e-12):
+        raise _NotFitted("did not converge (singular random-effects covariance)")
+    return _Fit(beta=beta, cov=sigma2 * np.linalg.inv(A), llf=-float(opt.fun), theta=opt.x)
 
 
 def mixed_model(data: pd.DataFrame, *, dv: str, weeks: Sequence[int], groups: Sequence[str] = GROUPS,
@@ -316,8 +392,8 @@ def mixed_model(data: pd.DataFrame, *, dv: str, weeks: Sequence[int], groups: Se
         highest (a rank-transform analysis that needs no number for a censored value).
     random : {"auto", "slope", "intercept"}
         ``"intercept"``: random intercept per patient. ``"slope"``: random intercept and slope on time
-        (weeks / last week), fitted by statsmodels ``MixedLM``; kept only when its three fits converge
-        without warning and its random-effects covariance is positive definite. ``"auto"``: the slope model
+        (weeks / last week), fitted by :func:`_lmm_fit`; kept only when its three fits converge and its
+        random-effects covariance is positive definite. ``"auto"``: the slope model
         when it is kept, else the intercept model.
     confidence : float
 
@@ -333,8 +409,9 @@ def mixed_model(data: pd.DataFrame, *, dv: str, weeks: Sequence[int], groups: Se
     Notes
     -----
     The random-intercept model is fitted by its exact profile (restricted) likelihood, closed-form per patient
-    (:func:`_ri_fit`): the model statsmodels ``MixedLM`` fits, with the same estimates (tested), a hundred
-    times faster, which matters for families of markers. The random-slope model is fitted by ``MixedLM``.
+    (:func:`_ri_fit`), and the random-slope model by the profiled likelihood of lme4's parametrisation
+    (:func:`_lmm_fit`): the models statsmodels ``MixedLM`` fits, with the same estimates (tested), tens to
+    hundreds of times faster, which matters for families of markers and for robustness runs.
     Patients with some visits missing still contribute (valid if missing at random given their observed
     values); the paper's per-visit tests drop or ignore them. On a balanced design with a random intercept
     only, the Wald F of group × week equals the interaction F of the classical mixed (split-plot) ANOVA.
@@ -386,8 +463,9 @@ def mixed_model(data: pd.DataFrame, *, dv: str, weeks: Sequence[int], groups: Se
     for name in order:
         try:
             if name == "slope":
-                fits = (name, _sm_fit(y, X, subj, slope_Z, reml=True), _sm_fit(y, X, subj, slope_Z, reml=False),
-                        _sm_fit(y, X0, subj, slope_Z, reml=False))
+                first = _lmm_fit(y, X, subj, slope_Z, reml=True)
+                full = _lmm_fit(y, X, subj, slope_Z, reml=False, start=first.theta)
+                fits = (name, first, full, _lmm_fit(y, X0, subj, slope_Z, reml=False, start=full.theta))
             else:
                 fits = (name, _ri_fit(y, X, subj, reml=True), _ri_fit(y, X, subj, reml=False),
                         _ri_fit(y, X0, subj, reml=False))

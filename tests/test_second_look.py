@@ -67,6 +67,63 @@ def test_random_intercept_fit_equals_statsmodels_mixedlm_on_unbalanced_data():
         np.testing.assert_allclose(np.sqrt(np.diag(ours.cov)), ref.bse_fe, rtol=2e-3)
 
 
+def _sloped(seed: int, n_per_group: int = 12) -> pd.DataFrame:
+    """Three groups, five visits, a random intercept and a random slope per patient (correlated)."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for gi, g in enumerate(["Responder", "Non-responder", "Control"]):
+        for i in range(n_per_group):
+            u0, u1 = rng.multivariate_normal([0, 0], [[0.8, 0.2], [0.2, 0.5]])
+            for w in (0, 4, 12, 24, 48):
+                t = w / 48
+                rows.append(dict(patient_id=f"{g[0]}{i}", group=g, week=w,
+                                 y=5 + u0 + (u1 - gi * 0.5) * t + rng.normal(0, 0.4)))
+    return pd.DataFrame(rows).sample(frac=0.85, random_state=seed).sort_values(["patient_id", "week"])
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_random_slope_fit_equals_statsmodels_mixedlm(seed):
+    from statsmodels.regression.mixed_linear_model import MixedLM
+
+    d = _sloped(seed)
+    weeks = [0, 4, 12, 24, 48]
+    X, _ = sl._design(["Responder", "Non-responder", "Control"], weeks, d["group"].to_numpy(object),
+                      d["week"].to_numpy())
+    y, subj = d["y"].to_numpy(float), d["patient_id"].to_numpy()
+    Z = np.column_stack([np.ones(len(y)), d["week"].to_numpy(float) / 48])
+    for reml in (True, False):
+        ours = sl._lmm_fit(y, X, subj, Z, reml=reml)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ref = MixedLM(y, X, groups=subj, exog_re=Z).fit(reml=reml, method=["lbfgs"])
+        # the same optimum: ours is never worse, and at most a rounding better
+        assert ours.llf == pytest.approx(ref.llf, abs=1e-4)
+        assert ours.llf >= ref.llf - 1e-6
+        np.testing.assert_allclose(ours.beta, ref.fe_params, atol=1e-4)
+        np.testing.assert_allclose(np.sqrt(np.diag(ours.cov)), ref.bse_fe, rtol=5e-3)
+
+
+def test_general_fitter_with_one_random_effect_is_the_random_intercept_fit():
+    d = _sloped(4)
+    X, _ = sl._design(["Responder", "Non-responder", "Control"], [0, 4, 12, 24, 48],
+                      d["group"].to_numpy(object), d["week"].to_numpy())
+    y, subj = d["y"].to_numpy(float), d["patient_id"].to_numpy()
+    for reml in (True, False):
+        a = sl._lmm_fit(y, X, subj, np.ones((len(y), 1)), reml=reml)
+        b = sl._ri_fit(y, X, subj, reml=reml)
+        assert a.llf == pytest.approx(b.llf, abs=1e-6)
+        np.testing.assert_allclose(a.beta, b.beta, atol=1e-5)
+
+
+def test_random_effects_that_cannot_be_estimated_are_refused():
+    d = _balanced(seed=7)
+    with pytest.raises(sl._NotFitted, match="not identifiable"):
+        X, _ = sl._design(["Responder", "Non-responder", "Control"], [0, 4, 12], d["group"].to_numpy(object),
+                          d["week"].to_numpy())
+        Z = np.column_stack([np.ones(len(d)), np.zeros(len(d))])  # a slope on a constant-zero time
+        sl._lmm_fit(d["y"].to_numpy(float), X, d["patient_id"].to_numpy(), Z, reml=True)
+
+
 def test_likelihood_ratio_test_is_twice_the_ml_log_likelihood_difference():
     d = _balanced(seed=5)
     look = sl.mixed_model(d, dv="y", weeks=[0, 4, 12], random="intercept")
