@@ -36,11 +36,13 @@ see :data:`EXPECTED`), ``tolerance`` (only for the audit's rounding checks of th
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
 
 import numpy as np
+from scipy import special as _special
 from scipy import stats as _st
 
 from .chapters import CLAIM_CHAPTERS
@@ -276,6 +278,16 @@ def load_margins(published_dir: str | Path | None = None) -> pd.DataFrame:
     return frame
 
 
+def _margin_rules(margins: pd.DataFrame) -> dict[str, tuple[float, str, str]]:
+    return {str(r.measure): (float(r.margin), str(r.scale), str(r.source)) for r in margins.itertuples()}
+
+
+@lru_cache(maxsize=1)
+def _default_margin_rules() -> dict[str, tuple[float, str, str]]:
+    """The shipped margins, read once per process (the claims ask for them a hundred times per cohort)."""
+    return _margin_rules(load_margins())
+
+
 def equivalence_margin(measure: str, baseline=None, margins: pd.DataFrame | None = None) -> tuple[float, str]:
     """The smallest difference that matters for ``measure``, and its stated source.
 
@@ -293,20 +305,24 @@ def equivalence_margin(measure: str, baseline=None, margins: pd.DataFrame | None
     >>> round(equivalence_margin("il_8", [1.0, 3.0])[0], 4)
     0.7071
     """
-    margins = load_margins() if margins is None else margins
-    table = margins.set_index("measure")
-    row = table.loc[measure] if measure in table.index else table.loc["*"]
-    value = float(row["margin"])
-    if row["scale"] == "absolute":
-        return value, f"{value:g} ({row['source']})"
-    x = np.asarray(pd.to_numeric(pd.Series(baseline if baseline is not None else []), errors="coerce"),
-                   dtype=float)
+    rules = _default_margin_rules() if margins is None else _margin_rules(margins)
+    value, scale, source = rules[measure] if measure in rules else rules["*"]
+    if scale == "absolute":
+        return value, f"{value:g} ({source})"
+    x = _floats(baseline if baseline is not None else np.array([], dtype=float))
     x = x[np.isfinite(x)]
     sd = float(np.std(x, ddof=1)) if len(x) >= 2 else float("nan")
-    return value * sd, f"{value:g} × baseline SD = {value * sd:.3g} ({row['source']})"
+    return value * sd, f"{value:g} × baseline SD = {value * sd:.3g} ({source})"
 
 
 # --------------------------------------------------------------------------------------------- intervals
+def _floats(x) -> np.ndarray:
+    """``x`` as a float array, non-numbers as NaN (a float array is used as it is)."""
+    if isinstance(x, np.ndarray) and x.dtype.kind == "f":
+        return x.astype(float, copy=False)
+    return np.asarray(pd.to_numeric(pd.Series(x), errors="coerce"), dtype=float)
+
+
 def mean_ci(x, confidence: float = 0.95) -> tuple[float, float, float, int]:
     """Mean of ``x`` with its t-based confidence interval: ``(mean, low, high, n)`` (NaN below 2 values).
 
@@ -316,13 +332,13 @@ def mean_ci(x, confidence: float = 0.95) -> tuple[float, float, float, int]:
     >>> est, round(lo, 3), round(hi, 3), n
     (2.0, -0.484, 4.484, 3)
     """
-    v = np.asarray(pd.to_numeric(pd.Series(x), errors="coerce"), dtype=float)
+    v = _floats(x)
     v = v[np.isfinite(v)]
     n = int(len(v))
     if n < 2:
         return (float(v.mean()) if n else float("nan"), float("nan"), float("nan"), n)
     m, se = float(v.mean()), float(v.std(ddof=1) / math.sqrt(n))
-    half = float(_st.t.ppf(0.5 + confidence / 2, n - 1)) * se
+    half = float(_special.stdtrit(n - 1, 0.5 + confidence / 2)) * se
     return (m, m - half, m + half, n)
 
 
@@ -338,8 +354,7 @@ def welch_ci(a, b, confidence: float = 0.95) -> tuple[float, float, float, int, 
     >>> d, round(lo, 3), round(hi, 3)
     (2.0, -0.267, 4.267)
     """
-    va = np.asarray(pd.to_numeric(pd.Series(a), errors="coerce"), dtype=float)
-    vb = np.asarray(pd.to_numeric(pd.Series(b), errors="coerce"), dtype=float)
+    va, vb = _floats(a), _floats(b)
     va, vb = va[np.isfinite(va)], vb[np.isfinite(vb)]
     na, nb = len(va), len(vb)
     if na < 2 or nb < 2:
@@ -351,13 +366,13 @@ def welch_ci(a, b, confidence: float = 0.95) -> tuple[float, float, float, int, 
     if se == 0:
         return (d, float("nan"), float("nan"), na, nb)
     df = (sa + sb) ** 2 / (sa ** 2 / (na - 1) + sb ** 2 / (nb - 1))
-    half = float(_st.t.ppf(0.5 + confidence / 2, df)) * se
+    half = float(_special.stdtrit(df, 0.5 + confidence / 2)) * se
     return (d, d - half, d + half, na, nb)
 
 
 def _wilson(successes: int, total: int, confidence: float) -> tuple[float, float]:
     """Wilson score interval (Wilson 1927; Newcombe 1998 method 3)."""
-    z = float(_st.norm.ppf(0.5 + confidence / 2))
+    z = float(_special.ndtri(0.5 + confidence / 2))
     p = successes / total
     denom = 1 + z * z / total
     centre = (p + z * z / (2 * total)) / denom
@@ -408,10 +423,10 @@ def values_at(visits: pd.DataFrame, column: str, *, week: int, group: str | None
     """
     if column not in visits.columns:
         return np.array([], dtype=float)
-    sel = visits["week"].eq(week)
+    sel = visits["week"].to_numpy() == week
     if group is not None:
-        sel &= visits["group"].eq(group)
-    x = pd.to_numeric(visits.loc[sel, column], errors="coerce").to_numpy(float)
+        sel &= visits["group"].to_numpy(object) == group
+    x = pd.to_numeric(visits[column].to_numpy()[sel], errors="coerce").astype(float)
     return x[np.isfinite(x)]
 
 
@@ -428,15 +443,26 @@ def paired_changes(visits: pd.DataFrame, column: str, *, after: int, before: int
     """
     if column not in visits.columns:
         return np.array([], dtype=float)
-    v = visits if group is None else visits.loc[visits["group"].eq(group)]
+    # numpy, not a pivot table: the claims call this a hundred times per cohort (the same result as
+    # ``pivot_table(index="patient_id", columns="week", aggfunc="first")`` and a difference; tested)
+    week = visits["week"].to_numpy()
+    keep = (week == before) | (week == after)
+    if group is not None:
+        keep &= visits["group"].to_numpy(object) == group
     if patients is not None:
-        v = v.loc[v["patient_id"].isin(list(patients))]
-    wide = (v.loc[v["week"].isin([before, after])]
-            .assign(_y=lambda d: pd.to_numeric(d[column], errors="coerce"))
-            .pivot_table(index="patient_id", columns="week", values="_y", aggfunc="first"))
-    if before not in wide.columns or after not in wide.columns:
-        return np.array([], dtype=float)
-    d = (wide[after] - wide[before]).to_numpy(float)
+        keep &= visits["patient_id"].isin(list(patients)).to_numpy()
+    y = pd.to_numeric(visits[column].to_numpy()[keep], errors="coerce").astype(float)
+    week, ids = week[keep], visits["patient_id"].to_numpy()[keep]
+    codes, _ = pd.factorize(ids, sort=True)
+    n = int(codes.max()) + 1 if codes.size else 0
+
+    def first(at):  # each patient's first non-missing value at week ``at`` (NaN when none)
+        out = np.full(n, np.nan)
+        idx = np.flatnonzero((week == at) & ~np.isnan(y))[::-1]
+        out[codes[idx]] = y[idx]  # later rows written first, so the first row wins
+        return out
+
+    d = first(after) - first(before)
     return d[np.isfinite(d)]
 
 
@@ -1047,7 +1073,7 @@ class ClaimLog:
         sign = 1.0 if side == "increase" else -1.0
         m = max(1, len(items))
         conf = 1 - self.alpha / m
-        z = float(_st.norm.ppf(0.5 + conf / 2))
+        z = float(_special.ndtri(0.5 + conf / 2))
         rule = (f"{method.title()} r within each group; reproduced if every {100 * conf:.4g} % Fisher-z CI lies "
                 f"{'above' if sign > 0 else 'below'} 0 and r {'≥' if sign > 0 else '≤'} {sign * strength:g}; "
                 f"not reproduced if some CI excludes that strength; inconclusive otherwise (Bonferroni over {m})")

@@ -33,6 +33,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from scipy import special as _special
 from scipy import stats as sps
 
 from . import stats
@@ -284,7 +285,7 @@ def _lmm_fit(y: np.ndarray, X: np.ndarray, subject: np.ndarray, Z: np.ndarray, *
     m = int(codes.max()) + 1
     N, p = X.shape
     q = Z.shape[1]
-    if np.linalg.matrix_rank(Z) < q:
+    if np.linalg.matrix_rank(Z.T @ Z) < q:
         raise _NotFitted("the random effects are not identifiable (their design has rank below its columns)")
     ZtZ = np.zeros((m, q, q))
     np.add.at(ZtZ, codes, Z[:, :, None] * Z[:, None, :])
@@ -454,7 +455,8 @@ def mixed_model(data: pd.DataFrame, *, dv: str, weeks: Sequence[int], groups: Se
     X0, _ = _design(present, wk, g, w, interaction=False)
     subj = d[subject].to_numpy()
     n_subj = int(pd.unique(subj).size)
-    if len(y) <= X.shape[1] + 2 or np.linalg.matrix_rank(X) < X.shape[1]:
+    # every group × week cell holds data (checked above), so the full-factorial dummy coding has full rank
+    if len(y) <= X.shape[1] + 2:
         return Look(empty, f"{dv}: too few observations for {X.shape[1]} fixed effects")
     t = (w.astype(float) / max(float(max(wk)), 1.0))
     slope_Z = np.column_stack([np.ones(len(y)), t])
@@ -481,7 +483,7 @@ def mixed_model(data: pd.DataFrame, *, dv: str, weeks: Sequence[int], groups: Se
     # likelihood-ratio test of the interaction (ML fits)
     lr = max(0.0, 2 * (ml_full.llf - ml_red.llf))
     lr_df = k - X0.shape[1]
-    p_lr = float(sps.chi2.sf(lr, lr_df))
+    p_lr = float(_special.chdtrc(lr_df, lr))
     # Wald F of the interaction (REML fit), between–within denominator df
     idx = [i for i, n in enumerate(names) if ":" in n]
     b = beta[idx]
@@ -490,7 +492,7 @@ def mixed_model(data: pd.DataFrame, *, dv: str, weeks: Sequence[int], groups: Se
     between = 1 + (len(present) - 1)
     df2 = float(len(y) - n_subj - (k - between))
     F = W / df1
-    p_wald = float(sps.f.sf(F, df1, df2)) if df2 > 0 else np.nan
+    p_wald = float(_special.fdtrc(df1, df2, F)) if df2 > 0 else np.nan
     test = pd.DataFrame([dict(outcome=dv, scale=transform, n_patients=n_subj, n_obs=len(y),
                               weeks=", ".join(map(str, wk)),
                               random="intercept + slope" if used == "slope" else "intercept",
@@ -506,23 +508,20 @@ def mixed_model(data: pd.DataFrame, *, dv: str, weeks: Sequence[int], groups: Se
     means = grid.assign(outcome=dv, scale=transform,
                         n=[int(n_cell.get((gg, ww), 0)) for gg, ww in zip(grid["group"], grid["week"])],
                         mean=mean, se=se, ci_low=mean - z * se, ci_high=mean + z * se)[_MEAN_COLS]
-    # contrasts: between groups at each week; each week against the first within each group
-    rows = []
+    # contrasts: between groups at each week; each week against the first within each group (all at once)
     pos = {(gg, ww): i for i, (gg, ww) in enumerate(zip(grid["group"], grid["week"]))}
-
-    def contrast(kind, week_, label, a, b_):
-        L = G[pos[a]] - G[pos[b_]]
-        est, s = float(L @ beta), float(np.sqrt(L @ V @ L))
-        rows.append(dict(outcome=dv, scale=transform, kind=kind, week=week_, contrast=label, estimate=est, se=s,
-                         ci_low=est - z * s, ci_high=est + z * s, p=float(2 * sps.norm.sf(abs(est / s)))))
-
-    for ww in wk:
-        for i, ga in enumerate(present):
-            for gb in present[i + 1:]:
-                contrast("between groups", ww, f"{ga} − {gb}", (ga, ww), (gb, ww))
-    for gg in present:
-        for ww in wk[1:]:
-            contrast("versus first visit", ww, f"{gg}: week {ww} − week {wk[0]}", (gg, ww), (gg, wk[0]))
+    spec = [("between groups", ww, f"{ga} − {gb}", (ga, ww), (gb, ww))
+            for ww in wk for i, ga in enumerate(present) for gb in present[i + 1:]]
+    spec += [("versus first visit", ww, f"{gg}: week {ww} − week {wk[0]}", (gg, ww), (gg, wk[0]))
+             for gg in present for ww in wk[1:]]
+    L = G[[pos[a] for *_, a, _b in spec]] - G[[pos[b_] for *_, b_ in spec]]
+    est = L @ beta
+    s_ = np.sqrt(np.einsum("ij,jk,ik->i", L, V, L))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p_c = 2 * _special.ndtr(-np.abs(est / s_))
+    rows = [dict(outcome=dv, scale=transform, kind=kind, week=ww, contrast=label, estimate=float(e), se=float(se_),
+                 ci_low=float(e - z * se_), ci_high=float(e + z * se_), p=float(pp))
+            for (kind, ww, label, _a, _b), e, se_, pp in zip(spec, est, s_, p_c)]
     contrasts = pd.DataFrame(rows, columns=_CONTRAST_COLS)
     return Look({"test": test, "means": means, "contrasts": contrasts}, "",
                 {"random": test["random"].iloc[0], "p_lr": p_lr, "p_wald": p_wald})
@@ -1027,12 +1026,18 @@ def _logistic_newton(X: np.ndarray, y: np.ndarray, *, ridge: float = 0.0, maxite
     return beta, False
 
 
+#: a fitted linear predictor beyond ±30 (a probability within 1e-13 of 0 or 1) means (quasi-)separation: the
+#: Newton steps then vanish in rounding, so "converged" says nothing and the ridge fit is used instead
+_SATURATED = 30.0
+
+
 def _fit_predict(X_train: np.ndarray, y_train: np.ndarray, X_test: np.ndarray) -> np.ndarray:
     """Logistic regression on standardised predictors; predicted probabilities for ``X_test``.
 
     Maximum likelihood by Newton–Raphson (:func:`_logistic_newton`, equal to ``statsmodels.Logit``).
-    Constant predictors are dropped (intercept-only when none is left). Under (quasi-)complete separation or
-    a singular fit, a ridge-penalised fit (L2 = 1e-4 per observation) is used instead.
+    Constant predictors are dropped (intercept-only when none is left). Under (quasi-)complete separation
+    (no convergence, a coefficient beyond ±30 or a fitted probability within 1e-13 of 0 or 1) or a singular
+    fit, a ridge-penalised fit (L2 = 1e-4 per observation) is used instead.
     """
     mu, sd = X_train.mean(axis=0), X_train.std(axis=0)
     keep = sd > 1e-12
@@ -1044,9 +1049,96 @@ def _fit_predict(X_train: np.ndarray, y_train: np.ndarray, X_test: np.ndarray) -
         return np.full(len(Xs), float(y_train.mean()))
     y = np.asarray(y_train, float)
     params, converged = _logistic_newton(Xt, y)
-    if not converged or not np.all(np.isfinite(params)) or np.abs(params).max() > 30:
+    if not converged or not np.all(np.isfinite(params)) or np.abs(params).max() > 30 \
+            or np.abs(Xt @ params).max() > _SATURATED:
         params, _ = _logistic_newton(Xt, y, ridge=1e-4)
     return 1 / (1 + np.exp(-(Xs @ params)))
+
+
+def _newton_folds(Xs: np.ndarray, W: np.ndarray, y: np.ndarray, active: np.ndarray, *, ridge: float,
+                  maxiter: int = 100, tol: float = 1e-10) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_logistic_newton` on the folds ``active`` at once (weights ``W`` select each fold's patients).
+
+    Each fold stops when its own step is below ``tol`` (so every fold gets the single fit's iterations);
+    returns the coefficients (folds × predictors) and which folds converged.
+    """
+    F, _, p = Xs.shape
+    beta = np.zeros((F, p))
+    penalty = ridge * W.sum(axis=1)[:, None, None] * np.eye(p)[None]
+    done = ~active
+    converged = np.zeros(F, dtype=bool)
+    for _ in range(maxiter):
+        todo = np.flatnonzero(~done)
+        if not todo.size:
+            break
+        Xt, Wt, b = Xs[todo], W[todo], beta[todo]
+        prob = 1 / (1 + np.exp(-np.clip(np.einsum("fnp,fp->fn", Xt, b), -50, 50)))
+        grad = np.einsum("fnp,fn->fp", Xt, Wt * (y - prob)) - np.einsum("fpq,fq->fp", penalty[todo], b)
+        hess = np.einsum("fnp,fn,fnq->fpq", Xt, Wt * prob * (1 - prob), Xt) + penalty[todo]
+        try:
+            step = np.linalg.solve(hess, grad[:, :, None])[:, :, 0]
+        except np.linalg.LinAlgError:  # some fold's Hessian is singular: that fold stops, unconverged
+            step = np.zeros_like(b)
+            for i in range(todo.size):
+                try:
+                    step[i] = np.linalg.solve(hess[i], grad[i])
+                except np.linalg.LinAlgError:
+                    done[todo[i]] = True
+                    step[i] = np.nan
+            keep = np.isfinite(step).all(axis=1)
+            todo, b, step = todo[keep], b[keep], step[keep]
+        beta[todo] = b + step
+        small = np.max(np.abs(step), axis=1) < tol
+        done[todo[small]] = True
+        converged[todo[small]] = True
+    return beta, converged
+
+
+def _fit_predict_folds(X: np.ndarray, y: np.ndarray, train: np.ndarray) -> np.ndarray:
+    """:func:`_fit_predict` for many training sets at once: probabilities of every patient under each fit.
+
+    ``train`` is a boolean array (folds × patients). All folds' Newton–Raphson fits run together (one
+    batched solve per iteration), on predictors standardised within each training set as
+    :func:`_fit_predict` does, with its rule: a fit that does not converge or runs away (separation) is
+    replaced by the ridge-penalised fit. A fold whose training set has one class or a constant predictor
+    is fitted by :func:`_fit_predict` itself. The probabilities equal the fold-by-fold fits' (tested).
+    """
+    F, n = train.shape
+    W = train.astype(float)
+    n_f = W.sum(axis=1)
+    mu = (W @ X) / n_f[:, None]
+    sd = np.sqrt(np.maximum((W @ X ** 2) / n_f[:, None] - mu ** 2, 0.0))
+    pos = W @ y
+    simple = (sd > 1e-12).all(axis=1) & (pos > 0) & (pos < n_f)
+    Xs = np.concatenate([np.ones((F, n, 1)), (X[None, :, :] - mu[:, None, :]) / np.where(sd > 0, sd, 1.0)[:, None, :]],
+                        axis=2)
+    beta, converged = _newton_folds(Xs, W, y, simple, ridge=0.0)
+    with np.errstate(invalid="ignore"):
+        eta = np.abs(np.einsum("fnp,fp->fn", Xs, beta)) * W  # the training patients' linear predictors
+    ok = simple & converged & np.isfinite(beta).all(axis=1) & (np.abs(beta).max(axis=1) <= 30) \
+        & (eta.max(axis=1) <= _SATURATED)
+    # (quasi-)separation: the ridge-penalised fit, as _fit_predict does, accepted as it ends
+    retry = simple & ~ok
+    if retry.any():
+        beta[retry] = _newton_folds(Xs, W, y, retry, ridge=1e-4)[0][retry]
+        ok |= retry
+    with np.errstate(over="ignore"):  # folds refitted below may hold runaway coefficients
+        out = 1 / (1 + np.exp(-np.einsum("fnp,fp->fn", Xs, beta)))
+    for f in np.flatnonzero(~ok):
+        out[f] = _fit_predict(X[train[f]], y[train[f]], X)
+    return out
+
+
+def _fold_aucs(y: np.ndarray, prob: np.ndarray, test: np.ndarray) -> np.ndarray:
+    """:func:`auc` of each fold's test patients (rows of ``prob`` and ``test``), all folds at once."""
+    pos = test & (y == 1)[None, :]
+    neg = test & (y == 0)[None, :]
+    pairs = pos[:, :, None] & neg[:, None, :]
+    greater = ((prob[:, :, None] > prob[:, None, :]) & pairs).sum(axis=(1, 2))
+    ties = ((prob[:, :, None] == prob[:, None, :]) & pairs).sum(axis=(1, 2))
+    total = pos.sum(axis=1) * neg.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(total > 0, (greater + 0.5 * ties) / np.maximum(total, 1), np.nan)
 
 
 def cv_auc(data: pd.DataFrame, *, outcome: str, predictors: Sequence[str], k: int = 5, repeats: int = 20,
@@ -1096,16 +1188,15 @@ def cv_auc(data: pd.DataFrame, *, outcome: str, predictors: Sequence[str], k: in
                 pd.DataFrame(columns=["repeat", "row", "y", "p"]))
     k_used = int(min(k, minority))
     folds = stratified_folds(y, k=k_used, repeats=repeats, seed=seed)
-    per_repeat, preds = [], []
-    for r in range(repeats):
-        p = np.empty(n)
-        fold_auc = []
-        for f in range(k_used):
-            test = folds[r] == f
-            p[test] = _fit_predict(X[~test], y[~test], X[test])
-            fold_auc.append(auc(y[test], p[test]))
-        per_repeat.append(np.nanmean(fold_auc))
-        preds.append(pd.DataFrame({"repeat": r, "row": np.arange(n), "y": y.astype(int), "p": p}))
+    # every (repeat, fold) fit at once: row r * k + f holds fold f of repeat r
+    test = (folds[:, None, :] == np.arange(k_used)[None, :, None]).reshape(repeats * k_used, n)
+    prob = _fit_predict_folds(X, y, ~test)
+    oof = np.where(test, prob, 0.0).reshape(repeats, k_used, n).sum(axis=1)  # each patient's out-of-fold p
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a repeat whose folds all have one class: NaN
+        per_repeat = np.nanmean(_fold_aucs(y, prob, test).reshape(repeats, k_used), axis=1)
+    preds = [pd.DataFrame({"repeat": np.repeat(np.arange(repeats), n), "row": np.tile(np.arange(n), repeats),
+                           "y": np.tile(y.astype(int), repeats), "p": oof.ravel()})]
     per_repeat = np.asarray(per_repeat)
     apparent = auc(y, _fit_predict(X, y, X))
     note = "" if k_used == k else f"k lowered to {k_used} (smaller class)"

@@ -556,3 +556,31 @@ def test_design_without_week_4_makes_week_4_claims_not_testable():
     assert t.loc["inflammation.il10_increase_week4", "verdict"] == "not testable with these data"
     assert "week 4" in t.loc["inflammation.il10_increase_week4", "rule"]
     assert "week 0 to 12 (the paper's week 12)" in t.loc["inflammation.il6_decrease_responders", "reproduced"]
+
+
+def test_paired_changes_equals_the_pivot_table_computation():
+    from analysis.claims import paired_changes
+
+    rng = np.random.default_rng(4)
+    n = 300
+    v = pd.DataFrame({"patient_id": rng.choice([f"p{i:02d}" for i in range(40)], n),
+                      "week": rng.choice([0, 4, 12], n),
+                      "group": rng.choice(["R", "C"], n),
+                      "x": np.where(rng.random(n) < 0.2, np.nan, rng.normal(size=n))})
+    v.loc[::17, "x"] = np.inf  # infinite differences are dropped too
+
+    def by_pivot(vis, after, before=0, group=None, patients=None):
+        vis = vis if group is None else vis.loc[vis["group"].eq(group)]
+        if patients is not None:
+            vis = vis.loc[vis["patient_id"].isin(list(patients))]
+        wide = (vis.loc[vis["week"].isin([before, after])]
+                .pivot_table(index="patient_id", columns="week", values="x", aggfunc="first"))
+        if before not in wide.columns or after not in wide.columns:
+            return np.array([])
+        d = (wide[after] - wide[before]).to_numpy(float)
+        return d[np.isfinite(d)]
+
+    for kw in ({"after": 4}, {"after": 12, "before": 4}, {"after": 12, "group": "R"},
+               {"after": 4, "patients": ["p01", "p02", "p03", "p30"]}, {"after": 4, "before": 4},
+               {"after": 99}):
+        np.testing.assert_array_equal(paired_changes(v, "x", **kw), by_pivot(v, **kw))

@@ -393,3 +393,27 @@ def test_newton_logistic_equals_statsmodels_logit():
     beta, converged = sl._logistic_newton(X, y)
     assert converged
     np.testing.assert_allclose(beta, sm.Logit(y, X).fit(disp=0).params, atol=1e-7)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_batched_cross_validation_equals_the_fold_by_fold_fits(seed):
+    rng = np.random.default_rng(seed)
+    n = 60
+    d = pd.DataFrame({"x1": rng.normal(size=n), "x2": rng.normal(size=n), "x3": rng.integers(0, 2, n)})
+    d["y"] = (d["x1"] + 0.5 * d["x2"] + rng.normal(size=n) > 0).astype(int)
+    if seed == 2:
+        d.loc[d["y"] == 1, "x3"] = 1.0  # x3 separates part of the data: some folds need the ridge fallback
+    summary, preds = sl.cv_auc(d, outcome="y", predictors=["x1", "x2", "x3"], k=5, repeats=4, seed=seed)
+    X, y = d[["x1", "x2", "x3"]].to_numpy(float), d["y"].to_numpy(float)
+    folds = sl.stratified_folds(y, k=5, repeats=4, seed=seed)
+    per_repeat = []
+    for r in range(4):
+        p = np.empty(n)
+        fold_auc = []
+        for f in range(5):
+            test = folds[r] == f
+            p[test] = sl._fit_predict(X[~test], y[~test], X[test])  # one fit per fold, the plain way
+            fold_auc.append(sl.auc(y[test], p[test]))
+        per_repeat.append(np.nanmean(fold_auc))
+        np.testing.assert_allclose(preds.loc[preds["repeat"] == r, "p"].to_numpy(), p, rtol=1e-7, atol=1e-9)
+    assert summary["cv_auc"].iloc[0] == pytest.approx(np.mean(per_repeat), abs=1e-12)
