@@ -434,26 +434,34 @@ def mixed_model(data: pd.DataFrame, *, dv: str, weeks: Sequence[int], groups: Se
     _check_choice("random", random, _RANDOM)
     empty = {"test": pd.DataFrame(columns=_TEST_COLS), "means": pd.DataFrame(columns=_MEAN_COLS),
              "contrasts": pd.DataFrame(columns=_CONTRAST_COLS)}
-    d = data.loc[data[group].isin(list(groups)) & data[week].isin(list(weeks))].copy()
-    d = d.drop_duplicates([subject, week])
-    d["_y"] = _transform(d, dv, transform)
-    d = d.dropna(subset=["_y"])
+    # the rows of the model, by numpy (a marker family fits dozens of these models per cohort)
+    g_all, w_all = data[group].to_numpy(object), data[week].to_numpy()
+    rows_ = np.flatnonzero(pd.Series(g_all).isin(list(groups)).to_numpy()
+                           & pd.Series(w_all).isin(list(weeks)).to_numpy())
+    s_codes = pd.factorize(data[subject].to_numpy()[rows_], sort=True)[0]
+    w_codes = pd.factorize(w_all[rows_])[0]
+    _, first = np.unique(s_codes.astype(np.int64) * (w_codes.max() + 1 if w_codes.size else 1) + w_codes,
+                         return_index=True)
+    rows_ = rows_[np.sort(first)]  # one row per patient × visit: the first
+    cols = [dv] + ([f"{dv}_flag"] if f"{dv}_flag" in data.columns else [])
+    y_all = _transform(data[cols].iloc[rows_], dv, transform).to_numpy(float)
+    rows_, y_all = rows_[~np.isnan(y_all)], y_all[~np.isnan(y_all)]
+    g, w, subj = g_all[rows_], w_all[rows_], data[subject].to_numpy()[rows_]
     # keep weeks observed in every group present (a full factorial needs every cell)
-    present = [g for g in groups if (d[group] == g).any()]
-    per_group = d.drop_duplicates(subject).groupby(group).size().reindex(present).fillna(0)
+    present = [lev for lev in groups if (g == lev).any()]
+    s_first = np.unique(pd.factorize(subj)[0], return_index=True)[1]  # each patient's first row
+    per_group = pd.Series({lev: int((g[s_first] == lev).sum()) for lev in present}, dtype=float)
     if len(present) < 2 or (per_group < 2).any():
         return Look(empty, f"{dv}: fewer than two groups with at least two patients ({per_group.astype(int).to_dict()})")
-    cells = d.groupby([group, week]).size().unstack(fill_value=0).reindex(index=present)
-    wk = [w for w in weeks if w in cells.columns and (cells[w] > 0).all()]
-    d = d.loc[d[week].isin(wk)]
+    cell_n = {(lev, ww): int(((g == lev) & (w == ww)).sum()) for lev in present for ww in weeks}
+    wk = [ww for ww in weeks if all(cell_n[(lev, ww)] > 0 for lev in present)]
     if len(wk) < 2:
         return Look(empty, f"{dv}: fewer than two visits observed in every group")
-    d = d.sort_values([subject, week], kind="stable").reset_index(drop=True)
-    y = d["_y"].to_numpy(float)
-    g, w = d[group].to_numpy(object), d[week].to_numpy()
+    inside = pd.Series(w).isin(wk).to_numpy()
+    order = np.lexsort((w[inside].astype(float), pd.factorize(subj[inside], sort=True)[0]))  # by patient, visit
+    y, g, w, subj = y_all[inside][order], g[inside][order], w[inside][order], subj[inside][order]
     X, names = _design(present, wk, g, w)
     X0, _ = _design(present, wk, g, w, interaction=False)
-    subj = d[subject].to_numpy()
     n_subj = int(pd.unique(subj).size)
     # every group × week cell holds data (checked above), so the full-factorial dummy coding has full rank
     if len(y) <= X.shape[1] + 2:
@@ -504,9 +512,8 @@ def mixed_model(data: pd.DataFrame, *, dv: str, weeks: Sequence[int], groups: Se
     G, _ = _design(present, wk, grid["group"].to_numpy(object), grid["week"].to_numpy())
     mean = G @ beta
     se = np.sqrt(np.einsum("ij,jk,ik->i", G, V, G))
-    n_cell = d.groupby([group, week]).size()
     means = grid.assign(outcome=dv, scale=transform,
-                        n=[int(n_cell.get((gg, ww), 0)) for gg, ww in zip(grid["group"], grid["week"])],
+                        n=[cell_n[(gg, ww)] for gg, ww in zip(grid["group"], grid["week"])],
                         mean=mean, se=se, ci_low=mean - z * se, ci_high=mean + z * se)[_MEAN_COLS]
     # contrasts: between groups at each week; each week against the first within each group (all at once)
     pos = {(gg, ww): i for i, (gg, ww) in enumerate(zip(grid["group"], grid["week"]))}
@@ -1526,6 +1533,20 @@ def ae_rates(adverse_events: pd.DataFrame | None, patients: pd.DataFrame, *, con
     return pd.DataFrame(rows), pd.DataFrame(ratios)
 
 
+def _ols(y: np.ndarray, X: np.ndarray) -> dict:
+    """Ordinary least squares: coefficients, their standard errors and the residual sum of squares.
+
+    What ``statsmodels.OLS(y, X).fit()`` gives as ``params``, ``bse`` and ``ssr`` (tested), without its
+    per-fit overhead (a family of labs fits two models per lab). ``X`` must have full column rank.
+    """
+    params, *_ = np.linalg.lstsq(X, y, rcond=None)
+    resid = y - X @ params
+    ssr = float(resid @ resid)
+    df = len(y) - X.shape[1]
+    cov = (ssr / df) * np.linalg.inv(X.T @ X) if df > 0 else np.full((X.shape[1],) * 2, np.nan)
+    return {"params": params, "bse": np.sqrt(np.diag(cov)), "ssr": ssr}
+
+
 def ancova(data: pd.DataFrame, *, after: str, before: str, by: str, levels: Sequence[str],
            confidence: float = 0.95) -> pd.DataFrame:
     """ANCOVA ``after ~ before + by`` (OLS): each level against the first, adjusted for the value before.
@@ -1553,8 +1574,6 @@ def ancova(data: pd.DataFrame, *, after: str, before: str, by: str, levels: Sequ
     >>> ancova(d, after="post", before="pre", by="arm", levels=["c", "t"])[["contrast", "estimate"]].round(6).values.tolist()
     [['t − c', 2.0]]
     """
-    import statsmodels.api as sm
-
     _check_frame(data, "data", [after, before, by])
     cols = ["contrast", "estimate", "se", "ci_low", "ci_high", "p", "p_group", "slope_before", "n", "note"]
     d = data.loc[data[by].isin(list(levels)), [after, before, by]].copy()
@@ -1571,17 +1590,19 @@ def ancova(data: pd.DataFrame, *, after: str, before: str, by: str, levels: Sequ
     X = np.column_stack([np.ones(len(d)), d[before].to_numpy(float), *dummies])
     X0 = X[:, :2]
     y = d[after].to_numpy(float)
-    fit = sm.OLS(y, X).fit()
-    red = sm.OLS(y, X0).fit()
+    fit, red = _ols(y, X), _ols(y, X0)
     q = len(present) - 1
-    f_stat = ((red.ssr - fit.ssr) / q) / (fit.ssr / fit.df_resid) if fit.ssr > 0 else np.nan
-    p_group = float(sps.f.sf(f_stat, q, fit.df_resid)) if np.isfinite(f_stat) else np.nan
-    ci = np.asarray(fit.conf_int(alpha=1 - confidence))
+    df_resid = len(y) - X.shape[1]
+    f_stat = ((red["ssr"] - fit["ssr"]) / q) / (fit["ssr"] / df_resid) if fit["ssr"] > 0 else np.nan
+    p_group = float(_special.fdtrc(q, df_resid, f_stat)) if np.isfinite(f_stat) else np.nan
+    t_crit = float(_special.stdtrit(df_resid, 0.5 + confidence / 2))
     rows = []
     for j, lv in enumerate(present[1:], start=2):
-        rows.append(dict(contrast=f"{lv} − {ref}", estimate=float(fit.params[j]), se=float(fit.bse[j]),
-                         ci_low=float(ci[j, 0]), ci_high=float(ci[j, 1]), p=float(fit.pvalues[j]), p_group=p_group,
-                         slope_before=float(fit.params[1]), n=len(d), note=""))
+        est, se = float(fit["params"][j]), float(fit["bse"][j])
+        p = float(2 * _special.stdtr(df_resid, -abs(est / se))) if se > 0 else np.nan
+        rows.append(dict(contrast=f"{lv} − {ref}", estimate=est, se=se, ci_low=est - t_crit * se,
+                         ci_high=est + t_crit * se, p=p, p_group=p_group,
+                         slope_before=float(fit["params"][1]), n=len(d), note=""))
     return pd.DataFrame(rows, columns=cols)
 
 
@@ -1622,9 +1643,9 @@ def ancova_labs(visits: pd.DataFrame, *, before: int, after: int, labs=None, by:
     info = safety.safety_labs().set_index("lab")
     labs = [c for c in (info.index if labs is None else labs) if c in visits.columns]
     parts = []
+    pre = visits.loc[visits["week"] == before].drop_duplicates("patient_id").set_index("patient_id")
+    post = visits.loc[visits["week"] == after].drop_duplicates("patient_id").set_index("patient_id")
     for lab in labs:
-        pre = visits.loc[visits["week"] == before].drop_duplicates("patient_id").set_index("patient_id")
-        post = visits.loc[visits["week"] == after].drop_duplicates("patient_id").set_index("patient_id")
         d = pd.DataFrame({"before": pre[lab], "by": pre[by]}).join(post[lab].rename("after"), how="inner")
         res = ancova(d, after="after", before="before", by="by", levels=levels, confidence=confidence)
         res.insert(0, "unit", info.loc[lab, "unit"] if lab in info.index else "")

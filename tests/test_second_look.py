@@ -417,3 +417,23 @@ def test_batched_cross_validation_equals_the_fold_by_fold_fits(seed):
         per_repeat.append(np.nanmean(fold_auc))
         np.testing.assert_allclose(preds.loc[preds["repeat"] == r, "p"].to_numpy(), p, rtol=1e-7, atol=1e-9)
     assert summary["cv_auc"].iloc[0] == pytest.approx(np.mean(per_repeat), abs=1e-12)
+
+
+def test_ancova_equals_statsmodels_ols_with_three_groups():
+    import statsmodels.api as sm
+
+    rng = np.random.default_rng(11)
+    n = 45
+    d = pd.DataFrame({"pre": rng.normal(10, 2, n), "arm": np.repeat(["a", "b", "c"], 15)})
+    d["post"] = 0.6 * d["pre"] + (d["arm"] == "b") * 1.5 - (d["arm"] == "c") * 0.7 + rng.normal(0, 1, n)
+    res = sl.ancova(d, after="post", before="pre", by="arm", levels=["a", "b", "c"], confidence=0.9)
+    X = np.column_stack([np.ones(n), d["pre"], d["arm"] == "b", d["arm"] == "c"]).astype(float)
+    fit = sm.OLS(d["post"].to_numpy(), X).fit()
+    red = sm.OLS(d["post"].to_numpy(), X[:, :2]).fit()
+    ci = fit.conf_int(alpha=0.1)
+    for j, row in zip((2, 3), res.itertuples()):
+        assert row.estimate == pytest.approx(fit.params[j], rel=1e-10)
+        assert row.se == pytest.approx(fit.bse[j], rel=1e-10)
+        assert row.p == pytest.approx(fit.pvalues[j], rel=1e-8)
+        assert (row.ci_low, row.ci_high) == pytest.approx(tuple(ci[j]), rel=1e-10)
+    assert res["p_group"].iloc[0] == pytest.approx(fit.compare_f_test(red)[1], rel=1e-8)
