@@ -370,6 +370,12 @@ def _lmm_fit(y: np.ndarray, X: np.ndarray, subject: np.ndarray, Z: np.ndarray, *
     return _Fit(beta=beta, cov=sigma2 * np.linalg.inv(A), llf=-float(opt.fun), theta=opt.x)
 
 
+def _empty_model() -> dict[str, pd.DataFrame]:
+    """The tables of a mixed model that was not fitted (columns only)."""
+    return {"test": pd.DataFrame(columns=_TEST_COLS), "means": pd.DataFrame(columns=_MEAN_COLS),
+            "contrasts": pd.DataFrame(columns=_CONTRAST_COLS)}
+
+
 def mixed_model(data: pd.DataFrame, *, dv: str, weeks: Sequence[int], groups: Sequence[str] = GROUPS,
                 subject: str = "patient_id", group: str = "group", week: str = "week",
                 transform: str = "none", random: str = "auto", confidence: float = 0.95) -> Look:
@@ -432,8 +438,6 @@ def mixed_model(data: pd.DataFrame, *, dv: str, weeks: Sequence[int], groups: Se
     _check_frame(data, "data", [subject, group, week, dv])
     _check_choice("transform", transform, _TRANSFORMS)
     _check_choice("random", random, _RANDOM)
-    empty = {"test": pd.DataFrame(columns=_TEST_COLS), "means": pd.DataFrame(columns=_MEAN_COLS),
-             "contrasts": pd.DataFrame(columns=_CONTRAST_COLS)}
     # the rows of the model, by numpy (a marker family fits dozens of these models per cohort)
     g_all, w_all = data[group].to_numpy(object), data[week].to_numpy()
     rows_ = np.flatnonzero(pd.Series(g_all).isin(list(groups)).to_numpy()
@@ -452,11 +456,11 @@ def mixed_model(data: pd.DataFrame, *, dv: str, weeks: Sequence[int], groups: Se
     s_first = np.unique(pd.factorize(subj)[0], return_index=True)[1]  # each patient's first row
     per_group = pd.Series({lev: int((g[s_first] == lev).sum()) for lev in present}, dtype=float)
     if len(present) < 2 or (per_group < 2).any():
-        return Look(empty, f"{dv}: fewer than two groups with at least two patients ({per_group.astype(int).to_dict()})")
+        return Look(_empty_model(), f"{dv}: fewer than two groups with at least two patients ({per_group.astype(int).to_dict()})")
     cell_n = {(lev, ww): int(((g == lev) & (w == ww)).sum()) for lev in present for ww in weeks}
     wk = [ww for ww in weeks if all(cell_n[(lev, ww)] > 0 for lev in present)]
     if len(wk) < 2:
-        return Look(empty, f"{dv}: fewer than two visits observed in every group")
+        return Look(_empty_model(), f"{dv}: fewer than two visits observed in every group")
     inside = pd.Series(w).isin(wk).to_numpy()
     order = np.lexsort((w[inside].astype(float), pd.factorize(subj[inside], sort=True)[0]))  # by patient, visit
     y, g, w, subj = y_all[inside][order], g[inside][order], w[inside][order], subj[inside][order]
@@ -465,7 +469,7 @@ def mixed_model(data: pd.DataFrame, *, dv: str, weeks: Sequence[int], groups: Se
     n_subj = int(pd.unique(subj).size)
     # every group × week cell holds data (checked above), so the full-factorial dummy coding has full rank
     if len(y) <= X.shape[1] + 2:
-        return Look(empty, f"{dv}: too few observations for {X.shape[1]} fixed effects")
+        return Look(_empty_model(), f"{dv}: too few observations for {X.shape[1]} fixed effects")
     t = (w.astype(float) / max(float(max(wk)), 1.0))
     slope_Z = np.column_stack([np.ones(len(y)), t])
     order = {"auto": ["slope", "intercept"], "slope": ["slope"], "intercept": ["intercept"]}[random]
@@ -483,7 +487,7 @@ def mixed_model(data: pd.DataFrame, *, dv: str, weeks: Sequence[int], groups: Se
         except (_NotFitted, np.linalg.LinAlgError) as exc:
             failures.append(f"{name}: {exc}")
     if fits is None:
-        return Look(empty, f"{dv}: the mixed model did not converge ({'; '.join(failures)})")
+        return Look(_empty_model(), f"{dv}: the mixed model did not converge ({'; '.join(failures)})")
     used, reml, ml_full, ml_red = fits
     note = "; ".join([f"random {f}" for f in failures] + ([reml.note] if reml.note else []))
     k = X.shape[1]
@@ -508,15 +512,16 @@ def mixed_model(data: pd.DataFrame, *, dv: str, weeks: Sequence[int], groups: Se
                               note=note)], columns=_TEST_COLS)
     # model-based means per group × week
     z = _z(confidence)
-    grid = pd.DataFrame([(gg, ww) for gg in present for ww in wk], columns=["group", "week"])
-    G, _ = _design(present, wk, grid["group"].to_numpy(object), grid["week"].to_numpy())
+    cell_g = [gg for gg in present for ww in wk]
+    cell_w = [ww for gg in present for ww in wk]
+    G, _ = _design(present, wk, np.array(cell_g, dtype=object), np.array(cell_w))
     mean = G @ beta
     se = np.sqrt(np.einsum("ij,jk,ik->i", G, V, G))
-    means = grid.assign(outcome=dv, scale=transform,
-                        n=[cell_n[(gg, ww)] for gg, ww in zip(grid["group"], grid["week"])],
-                        mean=mean, se=se, ci_low=mean - z * se, ci_high=mean + z * se)[_MEAN_COLS]
+    means = pd.DataFrame({"outcome": dv, "scale": transform, "group": cell_g, "week": cell_w,
+                          "n": [cell_n[(gg, ww)] for gg, ww in zip(cell_g, cell_w)], "mean": mean, "se": se,
+                          "ci_low": mean - z * se, "ci_high": mean + z * se}, columns=_MEAN_COLS)
     # contrasts: between groups at each week; each week against the first within each group (all at once)
-    pos = {(gg, ww): i for i, (gg, ww) in enumerate(zip(grid["group"], grid["week"]))}
+    pos = {(gg, ww): i for i, (gg, ww) in enumerate(zip(cell_g, cell_w))}
     spec = [("between groups", ww, f"{ga} − {gb}", (ga, ww), (gb, ww))
             for ww in wk for i, ga in enumerate(present) for gb in present[i + 1:]]
     spec += [("versus first visit", ww, f"{gg}: week {ww} − week {wk[0]}", (gg, ww), (gg, wk[0]))
@@ -526,10 +531,10 @@ def mixed_model(data: pd.DataFrame, *, dv: str, weeks: Sequence[int], groups: Se
     s_ = np.sqrt(np.einsum("ij,jk,ik->i", L, V, L))
     with np.errstate(divide="ignore", invalid="ignore"):
         p_c = 2 * _special.ndtr(-np.abs(est / s_))
-    rows = [dict(outcome=dv, scale=transform, kind=kind, week=ww, contrast=label, estimate=float(e), se=float(se_),
-                 ci_low=float(e - z * se_), ci_high=float(e + z * se_), p=float(pp))
-            for (kind, ww, label, _a, _b), e, se_, pp in zip(spec, est, s_, p_c)]
-    contrasts = pd.DataFrame(rows, columns=_CONTRAST_COLS)
+    contrasts = pd.DataFrame({"outcome": dv, "scale": transform, "kind": [c[0] for c in spec],
+                              "week": [c[1] for c in spec], "contrast": [c[2] for c in spec], "estimate": est,
+                              "se": s_, "ci_low": est - z * s_, "ci_high": est + z * s_, "p": p_c},
+                             columns=_CONTRAST_COLS)
     return Look({"test": test, "means": means, "contrasts": contrasts}, "",
                 {"random": test["random"].iloc[0], "p_lr": p_lr, "p_wald": p_wald})
 
