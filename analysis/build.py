@@ -683,7 +683,8 @@ def build(*, data_dir: Path | None = None, out: Path | None = None, chapters: li
         # computed now, because the build extends the phase-2 keys with the hash of the collected claims
         site_key = _sha({c.name: keys[c.name] for c in available if c.phase == 1}, static_hash, config_hash,
                         data_dir.as_posix(), no_solutions)
-        rob_key = _robustness_key(robustness, out)  # robustness (issue 21): a new result rebuilds the scorecard
+        # robustness (issue 21): a new result rebuilds the scorecard
+        rob_key = _robustness_key(robustness, out, book_src.parent / "data" / "robustness")
         if (not force and all(v == "reuse" for k, v in plan.items() if k != "scorecard")
                 and manifest.get("site_key") == site_key and manifest.get("robustness", "") == rob_key
                 and (out / "html" / "index.html").exists()):
@@ -759,7 +760,8 @@ def _build_in_stage(stage, out, data_dir, available, plan, per_chapter, keys, jo
             claims = collect(results_dir)
             claims.to_csv(results_dir / "claims.csv", index=False, lineterminator="\n")
             # --- robustness (issue 21): the scorecard reads results/robustness/ when present
-            rob_files = _stage_robustness(robustness, out, results_dir, report)
+            rob_files = _stage_robustness(robustness, out, results_dir, report,
+                                          book_src.parent / "data" / "robustness")
             # --- end robustness
             keys_ = {c.name: keys[c.name] for c in todo}
             for c in todo:
@@ -851,19 +853,36 @@ def write_downloads(results_dir: Path, extra_dir: Path, chapters: list[Chapter])
 
 
 # --- robustness (issue 21)
-def _robustness_source(given: Path | None, out: Path) -> Path | None:
-    """The robustness folder the scorecard will read: ``given`` (or its ``results/robustness``), else the
-    published ``out/results/robustness``, else None."""
+def _is_shipped(folder: Path) -> bool:
+    """True when ``folder`` holds the precomputed result shipped with the book (or a build's copy of it)."""
+    try:
+        return bool(json.loads((folder / "run.json").read_text("utf-8")).get("shipped_with_book"))
+    except (OSError, ValueError):
+        return False
+
+
+def _robustness_source(given: Path | None, out: Path, shipped: Path | None = None) -> Path | None:
+    """The robustness folder the scorecard will read.
+
+    In order: ``given`` (or its ``results/robustness``); the result in ``out/results/robustness`` (a
+    ``python -m analysis robustness --out OUT`` run, or what the last build published) unless that is a
+    copy of the shipped result; the precomputed result ``shipped`` with the book (``data/robustness``,
+    labelled in its ``run.json``); else None.
+    """
     if given is not None:
         given = Path(given)
         return given / "results" / "robustness" if (given / "results" / "robustness").is_dir() else given
     published = out / "results" / "robustness"
+    if published.is_dir() and not (_is_shipped(published) and shipped is not None and shipped.is_dir()):
+        return published
+    if shipped is not None and (shipped / "claim_probability.csv").is_file():
+        return shipped
     return published if published.is_dir() else None
 
 
-def _robustness_key(given: Path | None, out: Path) -> str:
+def _robustness_key(given: Path | None, out: Path, shipped: Path | None = None) -> str:
     """Hash of the robustness folder the scorecard will read ("" when none); checks a given folder."""
-    source = _robustness_source(given, out)
+    source = _robustness_source(given, out, shipped)
     if given is not None and not (source.is_dir() and ((source / "claim_probability.csv").is_file()
                                                        or (source / "multiverse.csv").is_file())):
         raise UserError(f"--robustness {given}: no claim_probability.csv or multiverse.csv there (nor in "
@@ -871,17 +890,21 @@ def _robustness_key(given: Path | None, out: Path) -> str:
     return hash_tree(source) if source is not None and source.is_dir() else ""
 
 
-def _stage_robustness(given: Path | None, out: Path, results_dir: Path, report: Reporter) -> list[Path]:
-    """Copy a robustness result (``given``, else the one the last build published) to ``results/robustness``.
+def _stage_robustness(given: Path | None, out: Path, results_dir: Path, report: Reporter,
+                      shipped: Path | None = None) -> list[Path]:
+    """Copy a robustness result (see :func:`_robustness_source`) to ``results/robustness``.
 
     Returns the files copied (their hashes join the scorecard's cache key).
     """
-    source = _robustness_source(given, out)
+    source = _robustness_source(given, out, shipped)
     if source is None or not source.is_dir():
         return []
     target = results_dir / "robustness"
-    shutil.copytree(source, target, dirs_exist_ok=True)
-    report(f"robustness result for the scorecard: {source}")
+    if target.resolve() != source.resolve():
+        shutil.rmtree(target, ignore_errors=True)  # no file of an older result stays beside a newer one
+        shutil.copytree(source, target)
+    report(f"robustness result for the scorecard: {source}"
+           + (" (precomputed, shipped with the book)" if _is_shipped(source) else ""))
     return sorted(p for p in target.iterdir() if p.is_file())
 # --- end robustness
 

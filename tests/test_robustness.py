@@ -185,3 +185,45 @@ def test_build_shows_a_robustness_result_to_the_scorecard_and_keeps_it(tmp_path)
     rb.write_outputs(rob, verdicts=v.assign(verdict="not reproduced"))
     third = build(out=out, book_dir=book, jobs=1, robustness=rob)  # a new result: the scorecard runs again
     assert not third.up_to_date and "scorecard" in third.executed
+
+
+def test_the_shipped_robustness_result_covers_the_registry_and_says_where_it_came_from():
+    import json
+    from pathlib import Path
+
+    from analysis.evaluate import registry
+
+    shipped = Path(__file__).resolve().parents[1] / "data" / "robustness"
+    if not (shipped / "claim_probability.csv").is_file():
+        pytest.skip("no precomputed robustness result is shipped")
+    run = json.loads((shipped / "run.json").read_text("utf-8"))
+    assert run["shipped_with_book"] is True
+    for key in ("command", "seed", "date", "commit", "cohorts", "models"):
+        assert run.get(key) not in (None, ""), key
+    assert run["command"].startswith("python -m analysis robustness")
+    prob = pd.read_csv(shipped / "claim_probability.csv")
+    # every claim of the registry, under every model of the run: a changed registry needs a new run
+    # (.venv/bin/python tools/ship_robustness.py)
+    assert set(prob["claim_id"]) == set(registry()["claim_id"])
+    assert set(prob["model"]) == set(run["models"])
+    assert (prob["cohorts"] == run["cohorts"]).all()
+
+
+def test_robustness_source_prefers_a_given_then_a_run_then_the_shipped_result(tmp_path):
+    import json
+
+    from analysis.build import _robustness_source
+
+    out, shipped, given = tmp_path / "out", tmp_path / "data" / "robustness", tmp_path / "given"
+    for folder in (shipped, given):
+        folder.mkdir(parents=True)
+        (folder / "claim_probability.csv").write_text("claim_id\n")
+    (shipped / "run.json").write_text(json.dumps({"shipped_with_book": True}))
+    assert _robustness_source(None, out, shipped) == shipped
+    assert _robustness_source(given, out, shipped) == given
+    published = out / "results" / "robustness"
+    published.mkdir(parents=True)
+    assert _robustness_source(None, out, shipped) == published  # a user's run written into OUT wins
+    (published / "run.json").write_text(json.dumps({"shipped_with_book": True}))
+    assert _robustness_source(None, out, shipped) == shipped  # an older copy of the shipped result does not
+    assert _robustness_source(None, out, None) == published
