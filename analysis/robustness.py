@@ -262,6 +262,27 @@ def _gather(client, futures, progress: Progress | None) -> list:
     return results
 
 
+def _run_tasks(tasks: list[tuple], *, client=None, workers: int | None = None, scheduler: str | None = None,
+               progress: Progress | None = None) -> list:
+    """Run ``tasks`` (each ``(function, *args)``) on Dask and return their results as they finish.
+
+    On ``client`` when given (left open), else on a client of :func:`_client` (``scheduler``'s cluster or a
+    new LocalCluster of ``workers`` processes), closed at the end, also on error.
+    """
+    own = client is None
+    cluster = None
+    if own:
+        client, cluster = _client(workers, scheduler)
+    try:
+        futures = [client.submit(fn, *args, pure=False) for fn, *args in tasks]
+        return _gather(client, futures, progress)
+    finally:
+        if own:
+            client.close()
+            if cluster is not None:
+                cluster.close()
+
+
 def _batches(n: int, size: int) -> list[list[int]]:
     return [list(range(i, min(n, i + size))) for i in range(0, n, size)]
 
@@ -306,23 +327,10 @@ def run(*, cohorts: int = 200, models: Iterable[str] = MODELS, seed: int = 2018,
         raise ValueError(f"`cohorts` is {cohorts!r}; a whole number >= 1 is required")
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise ValueError(f"`batch_size` is {batch_size!r}; a whole number >= 1 is required")
-    own = client is None
-    cluster = None
-    if own:
-        client, cluster = _client(workers, scheduler)
-    try:
-        futures = []
-        for model in models:
-            for batch in _batches(cohorts, batch_size):
-                seeds = [(k, cohort_seed(seed, k)) for k in batch]
-                futures.append(client.submit(evaluate_batch, model, seeds, n_patients, params, pure=False))
-        results = _gather(client, futures, progress)
-    finally:
-        if own:
-            client.close()
-            if cluster is not None:
-                cluster.close()
-    out = pd.concat(results, ignore_index=True)
+    tasks = [(evaluate_batch, model, [(k, cohort_seed(seed, k)) for k in batch], n_patients, params)
+             for model in models for batch in _batches(cohorts, batch_size)]
+    out = pd.concat(_run_tasks(tasks, client=client, workers=workers, scheduler=scheduler, progress=progress),
+                    ignore_index=True)
     from .evaluate import registry
 
     order = {cid: i for i, cid in enumerate(registry()["claim_id"])}
@@ -486,27 +494,16 @@ def multiverse(*, data_dir=None, seed: int | None = None, workers: int | None = 
         (JSON of the options), then one column per option (the chapters' options side by side).
     """
     grid = multiverse_grid(options)
-    own = client is None
-    cluster = None
-    if own:
-        client, cluster = _client(workers, scheduler)
-    try:
-        futures = []
-        path = str(data_dir) if data_dir is not None else None
-        for chapter in grid:
-            keys = list(grid[chapter])
-            combos = [dict(zip(keys, v)) for v in itertools.product(*(grid[chapter][k] for k in keys))]
-            indexed = list(enumerate(combos))
-            for i in range(0, len(indexed), batch_size):
-                futures.append(client.submit(_evaluate_universes, chapter, indexed[i:i + batch_size], path, seed,
-                                             pure=False))
-        results = _gather(client, futures, progress)
-    finally:
-        if own:
-            client.close()
-            if cluster is not None:
-                cluster.close()
-    out = pd.concat(results, ignore_index=True)
+    path = str(data_dir) if data_dir is not None else None
+    tasks = []
+    for chapter in grid:
+        keys = list(grid[chapter])
+        combos = [dict(zip(keys, v)) for v in itertools.product(*(grid[chapter][k] for k in keys))]
+        indexed = list(enumerate(combos))
+        tasks += [(_evaluate_universes, chapter, indexed[i:i + batch_size], path, seed)
+                  for i in range(0, len(indexed), batch_size)]
+    out = pd.concat(_run_tasks(tasks, client=client, workers=workers, scheduler=scheduler, progress=progress),
+                    ignore_index=True)
     choices = pd.DataFrame([json.loads(c) for c in out["choices"]])
     out = pd.concat([out.reset_index(drop=True), choices], axis=1)
     return out.sort_values(["chapter", "universe", "claim_id"], kind="stable").reset_index(drop=True)
