@@ -2070,26 +2070,21 @@ def judge(log, look: Look, *, chapter: str, claims: pd.DataFrame | None = None) 
     f = look.facts
     alpha = log.alpha
 
-    def target(cid):
-        return log
-
     def sig(cid, p, detail):
-        t = target(cid)
         if p is None or not np.isfinite(p):
-            t.not_testable(cid, unavailable(look.reason or detail or "the model could not be fitted"))
+            log.not_testable(cid, unavailable(look.reason or detail or "the model could not be fitted"))
         else:
             # a test of "the courses differ" has no direction: p < alpha supports it (a null effect passes
             # with probability alpha); p >= alpha is absence of evidence, hence inconclusive, never "not reproduced"
-            t.check_true(cid, True if float(p) < alpha else None, f"{_fmt_p(float(p))}; {detail}",
+            log.check_true(cid, True if float(p) < alpha else None, f"{_fmt_p(float(p))}; {detail}",
                          rule=f"reproduced if p < {alpha:g}; inconclusive otherwise (p ≥ alpha is no evidence "
                               "that the courses are alike)")
 
     def true(cid, holds, text, rule, testable=True, why=""):
-        t = target(cid)
         if not testable:
-            t.not_testable(cid, unavailable(why))
+            log.not_testable(cid, unavailable(why))
         else:
-            t.check_true(cid, holds, text, rule=rule)
+            log.check_true(cid, holds, text, rule=rule)
 
     if chapter == "disease_activity":
         sig("activity.second_look_das28_group_time", f.get("p_das28"),
@@ -2149,7 +2144,6 @@ def judge(log, look: Look, *, chapter: str, claims: pd.DataFrame | None = None) 
                          f"'ifng']; got {chapter!r}.")
     rows = []
     for cid in mine["claim_id"]:
-        t = target(cid)
         tab = t.table()
         rows.append(tab.loc[tab["claim_id"] == cid])
     out = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()
