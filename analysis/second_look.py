@@ -2143,8 +2143,8 @@ def judge(log, look: Look, *, chapter: str, claims: pd.DataFrame | None = None) 
         raise ValueError(f"`chapter` must be one of ['safety', 'disease_activity', 'immune', 'inflammation', "
                          f"'ifng']; got {chapter!r}.")
     rows = []
+    tab = log.table()
     for cid in mine["claim_id"]:
-        tab = t.table()
         rows.append(tab.loc[tab["claim_id"] == cid])
     out = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()
     if len(out):
