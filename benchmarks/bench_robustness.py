@@ -15,6 +15,9 @@ Prints, each measured here and now:
    printed separately), and the speed-up;
 3. the projected wall time of 200 cohorts x 3 models on 2 workers, from 2.
 
+The in-process CPU measurement runs with one BLAS thread (``OPENBLAS_NUM_THREADS=1`` and friends, set below
+before NumPy is imported), as Dask's workers do (``distributed.nanny.pre-spawn-environ``): with several
+threads, OpenBLAS's idle threads spin on small matrices and the CPU time of the mixed models triples.
 On a shared machine wall-clock times swing with the load (printed at start and end); CPU times barely do.
 Copy the printed block into benchmarks/README.md with the machine it came from.
 """
@@ -27,6 +30,9 @@ import statistics
 import sys
 import time
 from pathlib import Path
+
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")  # as in every Dask worker (before NumPy is imported)
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
