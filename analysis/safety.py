@@ -381,15 +381,29 @@ def lab_change_row(data: pd.DataFrame, *, dv: str, test: str = "paired", alpha: 
     """
     _check_choice("test", test, LAB_TESTS)
     _check_alpha(alpha)
-    value = pd.to_numeric(data[dv], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    return _lab_change(pd.to_numeric(data[dv], errors="coerce").to_numpy(dtype=float, na_value=np.nan),
+                       *_visit_rows(data, before, after), test=test, alpha=alpha)
+
+
+def _visit_rows(data: pd.DataFrame, before: int, after: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Which rows of ``data`` are at ``before`` and at ``after``, and each row's patient code (sorted order)."""
+    at_before = data["week"].eq(before).to_numpy(dtype=bool, na_value=False)
+    at_after = data["week"].eq(after).to_numpy(dtype=bool, na_value=False)
+    patient, _ = pd.factorize(data["patient_id"], sort=True)  # -1 for a missing id
+    return at_before, at_after, patient
+
+
+def _lab_change(value: np.ndarray, at_before: np.ndarray, at_after: np.ndarray, patient: np.ndarray, *,
+                test: str, alpha: float) -> dict:
+    """:func:`lab_change_row` on arrays: one lab's values and the rows of :func:`_visit_rows`."""
     present = ~np.isnan(value)
-    at_before = data["week"].eq(before).to_numpy(dtype=bool, na_value=False) & present
-    at_after = data["week"].eq(after).to_numpy(dtype=bool, na_value=False) & present
+    at_before, at_after = at_before & present, at_after & present
     if test == "paired":
-        # the patients the test uses: complete before/after pairs (a visit is not paired with itself)
-        patient, _ = pd.factorize(data["patient_id"], sort=True)  # codes in sorted patient order
+        # the patients the test uses: complete before/after pairs (none when before == after: a visit is not
+        # paired with itself)
+        same_visit = bool((at_before & at_after).any())
         both = (np.isin(patient, patient[at_before]) & np.isin(patient, patient[at_after]) & (patient >= 0)
-                & (before != after))
+                & (not same_visit))
         at_before, at_after = at_before & both, at_after & both
     x, y = value[at_before], value[at_after]  # in row order, as the descriptives have always been computed
     desc = {}
@@ -536,16 +550,21 @@ def lab_changes(visits: pd.DataFrame, *, labs=None, groups=("Non-responder", "Re
     if isinstance(groups, str):
         groups = [groups]
     meta = meta.set_index("lab")
-    # each group's rows at the two visits, selected once for all labs
+    # each group's rows at the two visits, selected once for all labs (lab_change_row's work on arrays)
     at_visits = visits["week"].isin([before, after])
     columns = ["patient_id", "week", *dict.fromkeys(labs)]
-    by_group = {group: visits.loc[at_visits & (visits["group"] == group), columns] for group in groups}
+    by_group = {}
+    for group in groups:
+        part = visits.loc[at_visits & (visits["group"] == group), columns]
+        by_group[group] = (part, _visit_rows(part, before, after))
     rows = []
     for lab in labs:
         info = (meta.loc[lab].to_dict() if lab in meta.index
                 else dict(label=lab, unit="", normal_low=np.nan, normal_high=np.nan))
         for group in groups:
-            res = lab_change_row(by_group[group], dv=lab, test=test, alpha=alpha, before=before, after=after)
+            sub, at = by_group[group]
+            value = pd.to_numeric(sub[lab], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+            res = _lab_change(value, *at, test=test, alpha=alpha)
             lo, hi = info["normal_low"], info["normal_high"]
             away = (_distance_to_range(res["mean_after"], lo, hi) > _distance_to_range(res["mean_before"], lo, hi))
             rows.append(dict(lab=lab, **info, group=group, **res, away_from_normal=bool(away)))
@@ -758,7 +777,8 @@ def visit_wide(visits: pd.DataFrame, columns, *, weeks=None, group: str | None =
     if group is not None:
         keep &= visits["group"].eq(group)
     rows = visits.loc[keep]
-    values = rows[["patient_id", "week"]].assign(**{c: pd.to_numeric(rows[c], errors="coerce") for c in columns})
+    values = pd.DataFrame({"patient_id": rows["patient_id"], "week": rows["week"],
+                           **{c: pd.to_numeric(rows[c], errors="coerce") for c in columns}})
     return values.groupby(["patient_id", "week"])[columns].first().unstack("week")
 
 
@@ -1047,17 +1067,22 @@ def ae_count(summary: pd.DataFrame, measure: str, *, arm: str | None = None, wha
 
 # --------------------------------------------------------------------------------------------- claims
 def _lab_inputs(visits: pd.DataFrame, *, after: int, groups=("Responder", "Non-responder")) -> dict:
-    """Per (lab, group): the baseline values and the paired changes from week 0 to ``after``.
+    """Per (lab, group): the baseline values, the paired changes from week 0 to ``after`` and the margin.
 
-    ``{(lab, group): (values_at(week 0), paired_changes(0 → after))}`` of :mod:`analysis.claims`, for every
-    safety lab in ``visits``, with one pivot per group instead of one per lab.
+    ``{(lab, group): (values_at(week 0), paired_changes(0 → after), equivalence_margin(lab, baseline))}`` of
+    :mod:`analysis.claims`, for every safety lab in ``visits``, with one pivot per group instead of one per
+    lab; the Table 1 claims and the lab-worsening verdict both use them.
     """
+    from .claims import equivalence_margin, load_margins
+
     labs = [lab for lab in safety_labs()["lab"] if lab in visits.columns]
+    margins = load_margins()
     out = {}
     for g in groups:
         wide = visit_wide(visits, labs, weeks=[0, after], group=g)
         base = baseline_values(visits, labs, week=0, group=g)
-        out.update({(lab, g): (base[lab], paired_change(wide, lab, after=after)) for lab in labs})
+        out.update({(lab, g): (base[lab], paired_change(wide, lab, after=after),
+                               equivalence_margin(lab, base[lab], margins=margins)) for lab in labs})
     return out
 
 
@@ -1071,17 +1096,15 @@ def _lab_worsening_verdict(visits: pd.DataFrame, *, after: int, alpha: float, gr
     interval lies wholly beyond it (Bonferroni over the m lab × group pairs); otherwise ``None``.
     ``inputs`` is :func:`_lab_inputs` when the caller has it already.
     """
-    from .claims import equivalence_margin, load_margins, mean_ci
+    from .claims import mean_ci
 
     labs = safety_labs()
     pairs = [(r, g) for r in labs.itertuples() for g in groups if r.lab in visits.columns]
     inputs = _lab_inputs(visits, after=after, groups=groups) if inputs is None else inputs
-    margins = load_margins()
     m = max(1, len(pairs))
     ok, bad, worst, n = True, [], None, 0
     for r, g in pairs:
-        base, ch = inputs[(r.lab, g)]
-        margin, _ = equivalence_margin(r.lab, base, margins=margins)
+        base, ch, (margin, _) = inputs[(r.lab, g)]
         _, lo, hi, k = mean_ci(ch, 1 - 2 * alpha)
         _, wlo, whi, _ = mean_ci(ch, 1 - alpha / m)
         if k < 2 or not np.isfinite(margin) or margin <= 0 or not np.isfinite(lo):
@@ -1144,7 +1167,6 @@ def judge_claims(log, derived, *, design=None, adverse_events: pd.DataFrame | No
     >>> out.set_index("claim_id").loc["safety.labs_indicate_immune_improvement", "basis"], len([c for c in log.missing() if ".second_look_" not in c])
     ('interpretation', 0)
     """
-    from .claims import equivalence_margin, load_margins
     from .design import Design
 
     design = design or getattr(derived, "design", None) or Design()
@@ -1156,8 +1178,7 @@ def judge_claims(log, derived, *, design=None, adverse_events: pd.DataFrame | No
         ae_summary = adverse_event_summary(adverse_events, patients, infusion_weeks=(0,))
 
     labs = safety_labs()
-    inputs = None if after is None else _lab_inputs(visits, after=after)  # baselines and paired changes, one pass
-    margins = load_margins()
+    inputs = None if after is None else _lab_inputs(visits, after=after)  # baselines, paired changes, margins
     for r in labs.itertuples():
         for grp, suffix in (("Responder", "responder"), ("Non-responder", "nonresponder")):
             cid = f"safety.t1_{_short_lab(r.lab)}_{suffix}"
@@ -1168,13 +1189,12 @@ def judge_claims(log, derived, *, design=None, adverse_events: pd.DataFrame | No
                 continue
             if log.missing_columns(cid, visits, [r.lab]):
                 continue
-            base, ch = inputs[(r.lab, grp)]
+            _, ch, (margin, src) = inputs[(r.lab, grp)]
             where = f"week 0 to {after} (the paper's 48 weeks), {grp.lower()}s"
             kind = log.kind(cid)
             if kind == "significant":
                 log.check_change(cid, ch, detail=where)
             else:
-                margin, src = equivalence_margin(r.lab, base, margins=margins)
                 log.check_equivalence(cid, ch, margin=margin, margin_source=src, detail=where)
 
     has_msct = bool((patients["arm"] == "MSCT").any())
