@@ -1035,13 +1035,16 @@ def adverse_event_summary(adverse_events: pd.DataFrame, patients: pd.DataFrame, 
         "infection": infection,
         "serious infection": infection & ae["serious"],
     }
+    # counted with numpy masks (one boolean array per measure and arm), not one table selection per cell
+    in_arm = {arm: ae["arm"].eq(arm).to_numpy(dtype=bool, na_value=False) for arm in ("MSCT", "control")}
+    ids = ae["patient_id"].to_numpy(dtype=object)
+    known = ae["patient_id"].notna().to_numpy(dtype=bool)
     rows = []
     for measure, mask in masks.items():
-        sel = ae.loc[mask.to_numpy(bool)]
         for arm in ("MSCT", "control"):
-            part = sel.loc[sel["arm"] == arm]
-            rows.append(dict(measure=measure, arm=arm, n_patients=int(part["patient_id"].nunique()),
-                             n_events=int(len(part))))
+            sel = mask.to_numpy(dtype=bool) & in_arm[arm]
+            rows.append(dict(measure=measure, arm=arm, n_patients=len(pd.unique(ids[sel & known])),
+                             n_events=int(sel.sum())))
     return pd.DataFrame(rows, columns=["measure", "arm", "n_patients", "n_events"])
 
 

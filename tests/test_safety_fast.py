@@ -107,3 +107,27 @@ def test_lab_change_row_paired_refuses_two_rows_for_one_visit():
                       "y": [1.0, 2.0, 3.0, 4.0, 5.0]})
     with pytest.raises(ValueError, match="more than one row"):
         safety.lab_change_row(v, dv="y")
+
+
+def test_adverse_event_summary_equals_per_cell_counts():
+    pts = pd.DataFrame({"patient_id": ["a", "b", "c", "d"], "arm": ["MSCT", "MSCT", "control", "control"]})
+    ae = pd.DataFrame({"patient_id": ["a", "a", "b", "c", "x", None, "d"],  # x: not randomised; None: unknown
+                       "week": [0, 0, 4, 0, 0, 0, 12],
+                       "event": ["Fever", "chills", "pneumonia", "fever", "fever", "fever", "GVHD of the skin"],
+                       "serious": [False, False, True, pd.NA, False, False, True]})
+    got = safety.adverse_event_summary(ae, pts).set_index(["measure", "arm"])
+    full = safety._with_arm(ae, pts)
+    masks = {"any adverse event": full["patient_id"].notna() | True,
+             "serious adverse event": full["serious"],
+             "fever/chills after infusion": full["category"].eq("infusion reaction (fever/chills)") & full["week"].eq(0),
+             "GVHD": full["category"].eq("GVHD"), "infection": full["category"].eq("infection"),
+             "serious infection": full["category"].eq("infection") & full["serious"]}
+    for measure, mask in masks.items():
+        for arm in ("MSCT", "control"):
+            part = full.loc[mask.to_numpy(bool) & full["arm"].eq(arm).to_numpy(bool, na_value=False)]
+            assert got.loc[(measure, arm), "n_events"] == len(part), (measure, arm)
+            assert got.loc[(measure, arm), "n_patients"] == part["patient_id"].nunique(), (measure, arm)
+    # by hand: fever/chills after infusion in MSCT: patient a, 2 events; serious infection: b in MSCT
+    assert got.loc[("fever/chills after infusion", "MSCT")].tolist() == [1, 2]
+    assert got.loc[("serious infection", "MSCT")].tolist() == [1, 1]
+    assert got.loc[("GVHD", "control")].tolist() == [1, 1]
