@@ -875,7 +875,8 @@ def judge_claims(log, derived, *, design=None, visits: pd.DataFrame | None = Non
         if week is None:
             log.not_in_design(cid, 12, design)
         elif not log.missing_columns(cid, visits, [col]):
-            log.check_change(cid, changes(col, after=week), detail=f"responders, week 0 to {week} (the paper's week 12)")
+            log.check_change(cid, changes(col, after=week),
+                             detail=f"responders, week 0 to {week} (the paper's week 12)")
     cid = "inflammation.il10_increase_week4"
     if w4 is None:
         log.not_in_design(cid, 4, design)

@@ -425,7 +425,7 @@ def _lab_change(value: np.ndarray, at_before: np.ndarray, at_after: np.ndarray, 
 
 
 def _pairs_by_patient(patient, at_before, at_after, x, y) -> tuple[np.ndarray, np.ndarray]:
-    """The (before, after) values ``x``, ``y`` of :func:`lab_change_row` re-ordered by patient (as the test pairs them)."""
+    """The (before, after) values ``x``, ``y`` of :func:`lab_change_row` in patient order (as the test pairs them)."""
     if np.unique(patient[at_before]).size < x.size or np.unique(patient[at_after]).size < y.size:
         raise ValueError("`data` has more than one row per `patient_id` × `week`.")
     return x[np.argsort(patient[at_before], kind="stable")], y[np.argsort(patient[at_after], kind="stable")]

@@ -119,7 +119,8 @@ def test_adverse_event_summary_equals_per_cell_counts():
     full = safety._with_arm(ae, pts)
     masks = {"any adverse event": full["patient_id"].notna() | True,
              "serious adverse event": full["serious"],
-             "fever/chills after infusion": full["category"].eq("infusion reaction (fever/chills)") & full["week"].eq(0),
+             "fever/chills after infusion": (full["category"].eq("infusion reaction (fever/chills)")
+                                             & full["week"].eq(0)),
              "GVHD": full["category"].eq("GVHD"), "infection": full["category"].eq("infection"),
              "serious infection": full["category"].eq("infection") & full["serious"]}
     for measure, mask in masks.items():
