@@ -911,13 +911,19 @@ def judge_claims(log, derived, *, design=None, visits: pd.DataFrame | None = Non
     >>> len([c for c in log.missing() if ".second_look_" not in c]), t.set_index("claim_id").loc["immune.msc_regulate_homeostasis", "basis"]
     (0, 'interpretation')
     """
-    from .claims import INCONCLUSIVE, NOT_REPRODUCED, REPRODUCED, equivalence_margin, paired_changes, values_at
+    from .claims import INCONCLUSIVE, NOT_REPRODUCED, REPRODUCED, equivalence_margin, load_margins, values_at
     from .design import Design
+    from .safety import baseline_values, paired_change, visit_wide
 
     design = design or getattr(derived, "design", None) or Design()
     visits = derived.visits if visits is None else visits
     after = design.paper_week(12) if after_week is None else int(after_week)
     where = f"responders, week 0 to {after}" + (f", {detail}" if detail else "")
+    # the responders' values at week 0 and the after visit, one pivot for the three paired changes below
+    used = [c for c in ("anti_ccp_u_ml", "rf_iu_ml", "treg_th17_ratio") if c in visits.columns]
+    responders = visit_wide(visits, used, weeks=[0, after], group="Responder") if after is not None else None
+    baseline = baseline_values(visits, used, week=0, group="Responder")
+    margins = load_margins()
     verdicts = {}
     for col, dec, ns in (("anti_ccp_u_ml", "immune.anticcp_decrease_responders", "immune.anticcp_not_significant"),
                          ("rf_iu_ml", "immune.rf_decrease_responders", "immune.rf_not_significant")):
@@ -929,9 +935,9 @@ def judge_claims(log, derived, *, design=None, visits: pd.DataFrame | None = Non
             log.missing_columns(ns, visits, [col])
             verdicts[dec] = None
             continue
-        ch = paired_changes(visits, col, after=after, group="Responder")
+        ch = paired_change(responders, col, after=after)
         verdicts[dec] = log.check_change(dec, ch, detail=where)
-        margin, src = equivalence_margin(col, values_at(visits, col, week=0, group="Responder"))
+        margin, src = equivalence_margin(col, baseline[col], margins=margins)
         log.check_equivalence(ns, ch, margin=margin, margin_source=src, detail=where)
     both = [verdicts.get("immune.anticcp_decrease_responders"), verdicts.get("immune.rf_decrease_responders")]
     if all(v in (REPRODUCED, NOT_REPRODUCED, INCONCLUSIVE) for v in both):
@@ -960,8 +966,8 @@ def judge_claims(log, derived, *, design=None, visits: pd.DataFrame | None = Non
                                 f"{after} (the level reached; the paper gives no reference value)")
         else:
             log.not_testable(cid, f"no baseline ratios or no responder ratios at week {after}")
-        log.check_change("immune.ratio_reversed_responders",
-                         paired_changes(visits, "treg_th17_ratio", after=after, group="Responder"), detail=where)
+        log.check_change("immune.ratio_reversed_responders", paired_change(responders, "treg_th17_ratio", after=after),
+                         detail=where)
     else:
         log.missing_columns("immune.ratio_reversed_responders", visits, ["treg_th17_ratio"])
     log.not_testable("immune.msc_regulate_homeostasis",

@@ -787,14 +787,20 @@ def heatmap_figure(change: pd.DataFrame):
 
 
 # --------------------------------------------------------------------------------------------- claims
-def _per_patient_change(visits: pd.DataFrame, columns, *, after: int, group: str) -> pd.DataFrame:
-    """Per-patient change from week 0 to ``after`` of each column, one row per patient of ``group``."""
-    v = visits.loc[visits["group"].eq(group) & visits["week"].isin([0, after])]
+def _per_patient_change(visits: pd.DataFrame, columns, *, after: int, group: str,
+                        wide: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Per-patient change from week 0 to ``after`` of each column, one row per patient of ``group``.
+
+    ``wide`` is :func:`analysis.safety.visit_wide` of ``group``'s rows when the caller has it already.
+    """
+    from .safety import visit_wide
+
+    if wide is None:
+        wide = visit_wide(visits, columns, weeks=[0, after], group=group)
     out = {}
     for col in columns:
-        wide = v.assign(_y=pd.to_numeric(v[col], errors="coerce")).pivot_table(
-            index="patient_id", columns="week", values="_y", aggfunc="first")
-        out[col] = (wide[after] - wide[0]) if {0, after} <= set(wide.columns) else pd.Series(dtype=float)
+        has_both = (col, 0) in wide.columns and (col, after) in wide.columns
+        out[col] = (wide[(col, after)] - wide[(col, 0)]) if has_both else pd.Series(dtype=float)
     return pd.DataFrame(out)
 
 
@@ -842,7 +848,9 @@ def judge_claims(log, derived, *, design=None, visits: pd.DataFrame | None = Non
     >>> len([c for c in log.missing() if ".second_look_" not in c]), t.set_index("claim_id").loc["inflammation.major_mechanisms", "verdict"]
     (0, 'not testable with these data')
     """
-    from .claims import equivalence_margin, mean_ci, paired_changes, values_at
+    from .claims import equivalence_margin, load_margins, mean_ci
+    from .safety import baseline_values, paired_change, visit_wide
+
     from .design import Design
 
     design = design or getattr(derived, "design", None) or Design()
@@ -850,27 +858,37 @@ def judge_claims(log, derived, *, design=None, visits: pd.DataFrame | None = Non
     week = design.paper_week(12) if evaluation_week is None else int(evaluation_week)
     w4, final = design.paper_week(4), design.paper_week(48)
     alpha = log.alpha
+    # the responders' values per patient and visit, and their baselines, for every column judged below
+    # (one pivot instead of one per paired change)
+    used = [c for c in ("il_6", "tnf_a", "il_10", "il_1b", "il_2r", "il_8", "treg_th17_ratio", "esr_mm_h", "crp_mg_l")
+            if c in visits.columns]
+    responders = visit_wide(visits, used, group="Responder")
+    baseline = baseline_values(visits, used, week=0, group="Responder")
+    margins = load_margins()
+
+    def changes(col, *, after, before=0):
+        """The responders' paired changes of ``col`` (:func:`analysis.claims.paired_changes`)."""
+        return paired_change(responders, col, after=after, before=before)
     log.not_testable("inflammation.baseline_proinflammatory",
                      "the data hold no healthy reference group or cytokine reference ranges to call levels high or low")
     for cid, col in (("inflammation.il6_decrease_responders", "il_6"), ("inflammation.tnfa_decrease_responders", "tnf_a")):
         if week is None:
             log.not_in_design(cid, 12, design)
         elif not log.missing_columns(cid, visits, [col]):
-            log.check_change(cid, paired_changes(visits, col, after=week, group="Responder"),
+            log.check_change(cid, changes(col, after=week),
                              detail=f"responders, week 0 to {week} (the paper's week 12)")
     cid = "inflammation.il10_increase_week4"
     if w4 is None:
         log.not_in_design(cid, 4, design)
     elif not log.missing_columns(cid, visits, ["il_10"]):
-        log.check_change(cid, paired_changes(visits, "il_10", after=w4, group="Responder"),
-                         detail=f"responders, week 0 to {w4} (the paper's week 4)")
+        log.check_change(cid, changes("il_10", after=w4), detail=f"responders, week 0 to {w4} (the paper's week 4)")
     cid = "inflammation.il10_returns_normal"
     if w4 is None or final is None:
         log.not_in_design(cid, 4 if w4 is None else 48, design)
     elif not log.missing_columns(cid, visits, ["il_10"]):
-        down = paired_changes(visits, "il_10", before=w4, after=final, group="Responder")
-        back = paired_changes(visits, "il_10", after=final, group="Responder")
-        margin, src = equivalence_margin("il_10", values_at(visits, "il_10", week=0, group="Responder"))
+        down = changes("il_10", before=w4, after=final)
+        back = changes("il_10", after=final)
+        margin, src = equivalence_margin("il_10", baseline["il_10"], margins=margins)
         _, dlo, dhi, n1 = mean_ci(down, 1 - alpha / 2)
         eb, lo, hi, n2 = mean_ci(back, 1 - 2 * alpha)
         _, wlo, whi, _ = mean_ci(back, 1 - alpha / 2)
@@ -889,9 +907,9 @@ def judge_claims(log, derived, *, design=None, visits: pd.DataFrame | None = Non
                      ("inflammation.il8_no_change", "il_8")):
         if log.missing_columns(cid, visits, [col]):
             continue
-        margin, src = equivalence_margin(col, values_at(visits, col, week=0, group="Responder"))
-        log.check_equivalence_all(cid, [(f"week {w}", paired_changes(visits, col, after=w, group="Responder"))
-                                        for w in design.post_weeks], margin=margin, margin_source=src)
+        margin, src = equivalence_margin(col, baseline[col], margins=margins)
+        log.check_equivalence_all(cid, [(f"week {w}", changes(col, after=w)) for w in design.post_weeks],
+                                  margin=margin, margin_source=src)
     for cid, col, side in (("inflammation.il6_vs_others_fig4", "il_6", "decrease"),
                            ("inflammation.tnfa_vs_others_fig4", "tnf_a", "decrease"),
                            ("inflammation.il10_vs_others_fig4", "il_10", "increase")):
@@ -904,9 +922,10 @@ def judge_claims(log, derived, *, design=None, visits: pd.DataFrame | None = Non
         log.not_in_design(cid, 12, design)
     elif not log.missing_columns(cid, visits, ["il_6", "tnf_a", "il_10"]):
         msct = visits.loc[visits["arm"].eq("MSCT")] if "arm" in visits.columns else visits
+        msct = visit_wide(msct, ["il_6", "tnf_a", "il_10"], weeks=[0, week])
         parts, on, off = [], 0, 0
         for col, side in (("il_6", -1), ("tnf_a", -1), ("il_10", 1)):
-            est, lo, hi, n = mean_ci(paired_changes(msct, col, after=week), 1 - alpha / 3)
+            est, lo, hi, n = mean_ci(paired_change(msct, col, after=week), 1 - alpha / 3)
             parts.append(f"{col}: {est:.3g} [{lo:.3g}, {hi:.3g}], n = {n}")
             on += (lo > 0) if side > 0 else (hi < 0)
             off += (hi < 0) if side > 0 else (lo > 0)
@@ -920,7 +939,7 @@ def judge_claims(log, derived, *, design=None, visits: pd.DataFrame | None = Non
     if week is None:
         log.not_in_design(cid, 12, design)
     elif not log.missing_columns(cid, visits, cols):
-        ch = _per_patient_change(visits, cols, after=week, group="Responder")
+        ch = _per_patient_change(visits, cols, after=week, group="Responder", wide=responders)
         log.check_correlations(cid, [(f"Δratio vs Δ{c}", ch["treg_th17_ratio"], ch[c]) for c in cols[1:]],
                                expected="decrease")
         log.annotate(cid, rule_prefix=f"testable part of an interpretation, within responders (week 0 to {week})")

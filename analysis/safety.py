@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from scipy import special
 
 from . import dictionary, stats
 from ._checks import check_frame as _check_frame, check_choice as _check_choice, check_alpha as _check_alpha
@@ -42,6 +43,9 @@ __all__ = [
     "lab_view",
     "judge_claims",
     "lab_worsening",
+    "baseline_values",
+    "paired_change",
+    "visit_wide",
     "table1_claims",
     "published_table1",
     "safety_labs",
@@ -377,31 +381,110 @@ def lab_change_row(data: pd.DataFrame, *, dv: str, test: str = "paired", alpha: 
     """
     _check_choice("test", test, LAB_TESTS)
     _check_alpha(alpha)
-    sub = data.loc[data["week"].isin([before, after]), ["patient_id", "week", dv]]
-    sub = sub.assign(**{dv: pd.to_numeric(sub[dv], errors="coerce")}).dropna(subset=[dv])
+    return _lab_change(pd.to_numeric(data[dv], errors="coerce").to_numpy(dtype=float, na_value=np.nan),
+                       *_visit_rows(data, before, after), test=test, alpha=alpha)
+
+
+def _visit_rows(data: pd.DataFrame, before: int, after: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Which rows of ``data`` are at ``before`` and at ``after``, and each row's patient code (sorted order)."""
+    at_before = data["week"].eq(before).to_numpy(dtype=bool, na_value=False)
+    at_after = data["week"].eq(after).to_numpy(dtype=bool, na_value=False)
+    patient, _ = pd.factorize(data["patient_id"], sort=True)  # -1 for a missing id
+    return at_before, at_after, patient
+
+
+def _lab_change(value: np.ndarray, at_before: np.ndarray, at_after: np.ndarray, patient: np.ndarray, *,
+                test: str, alpha: float) -> dict:
+    """:func:`lab_change_row` on arrays: one lab's values and the rows of :func:`_visit_rows`."""
+    present = ~np.isnan(value)
+    at_before, at_after = at_before & present, at_after & present
     if test == "paired":
-        # the patients the test uses: complete before/after pairs
-        counts = sub.groupby("patient_id")["week"].nunique()
-        sub = sub.loc[sub["patient_id"].isin(counts.index[counts == 2])]
-    x = sub.loc[sub["week"] == before, dv].to_numpy(float)
-    y = sub.loc[sub["week"] == after, dv].to_numpy(float)
+        # the patients the test uses: complete before/after pairs (none when before == after: a visit is not
+        # paired with itself)
+        same_visit = bool((at_before & at_after).any())
+        both = (np.isin(patient, patient[at_before]) & np.isin(patient, patient[at_after]) & (patient >= 0)
+                & (not same_visit))
+        at_before, at_after = at_before & both, at_after & both
+    x, y = value[at_before], value[at_after]  # in row order, as the descriptives have always been computed
     desc = {}
     for tag, v in (("before", x), ("after", y)):
         sd = float(np.std(v, ddof=1)) if v.size >= 2 else np.nan
         desc.update({f"n_{tag}": int(v.size), f"mean_{tag}": float(v.mean()) if v.size else np.nan,
                      f"sd_{tag}": sd, f"sem_{tag}": sd / np.sqrt(v.size) if v.size >= 2 else np.nan})
     if test == "paired":
-        res = stats.compare_paired(sub, dv=dv, within="week", subject="patient_id", pair=(before, after),
-                                   test="t", alpha=alpha).iloc[0]
-        n, test_name = int(res["n"]), "paired t test"
+        xs, ys = _pairs_by_patient(patient, at_before, at_after, x, y)
+        res = _paired_t(xs, ys)
+        n, test_name = xs.size, "paired t test"
     else:
-        res = stats.compare_independent(sub, dv=dv, between="week", groups=(after, before), test="t",
-                                        alpha=alpha).iloc[0]
-        n, test_name = int(res["n_a"] + res["n_b"]), "Student's two-sample t test"
+        res = _student_t(y, x)
+        n, test_name = int(y.size + x.size), "Student's two-sample t test"
+    t, dof, p, note, (g, g_low, g_high) = res
     return dict(n=n, **desc, mean_diff=desc["mean_after"] - desc["mean_before"], test=test_name,
-                t=float(res["statistic"]), dof=float(res["dof"]), p=float(res["p"]),
-                hedges_g=float(res["hedges_g"]), g_ci_low=float(res["g_ci_low"]),
-                g_ci_high=float(res["g_ci_high"]), significant=bool(res["significant"]), note=str(res["note"]))
+                t=t, dof=dof, p=p, hedges_g=float(g), g_ci_low=float(g_low), g_ci_high=float(g_high),
+                significant=bool(np.isfinite(p) and p < alpha), note=note)
+
+
+def _pairs_by_patient(patient, at_before, at_after, x, y) -> tuple[np.ndarray, np.ndarray]:
+    """The (before, after) values ``x``, ``y`` of :func:`lab_change_row` in patient order (as the test pairs them)."""
+    if np.unique(patient[at_before]).size < x.size or np.unique(patient[at_after]).size < y.size:
+        raise ValueError("`data` has more than one row per `patient_id` × `week`.")
+    return x[np.argsort(patient[at_before], kind="stable")], y[np.argsort(patient[at_after], kind="stable")]
+
+
+def _paired_t(before: np.ndarray, after: np.ndarray):
+    """Paired t test of ``after`` − ``before`` with Hedges' g: ``(t, dof, p, note, (g, low, high))``.
+
+    The numbers of :func:`analysis.stats.compare_paired` (test ``"t"``) from two aligned arrays of
+    complete pairs, without building its one-row table (:func:`lab_changes` runs dozens of these).
+
+    Examples
+    --------
+    >>> t, dof, p, note, g = _paired_t(np.array([1.0, 2, 3, 4]), np.array([2.0, 4, 5, 5]))
+    >>> round(t, 3), dof, round(p, 4), note
+    (5.196, 3.0, 0.0138, '')
+    """
+    n = before.size
+    d = after - before
+    t = dof = p = np.nan
+    note = ""
+    if n < 2:
+        note = f"fewer than 2 complete pairs (n={n}): no test"
+    elif np.ptp(d) == 0:
+        note = "all differences are equal: test undefined"
+    else:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            t = float(d.mean() / np.sqrt(d.var(ddof=1) / n))
+        dof = float(n - 1)
+        p = float(2.0 * special.stdtr(n - 1.0, -np.abs(t)))
+    return t, dof, p, note, stats.hedges_g_paired(before, after)
+
+
+def _student_t(a: np.ndarray, b: np.ndarray):
+    """Student's two-sample t test of ``a`` − ``b`` with Hedges' g: ``(t, dof, p, note, (g, low, high))``.
+
+    The numbers of :func:`analysis.stats.compare_independent` (test ``"t"``) from two arrays without
+    missing values, without building its one-row table.
+
+    Examples
+    --------
+    >>> t, dof, p, note, g = _student_t(np.array([1.0, 2, 3]), np.array([2.0, 3, 4]))
+    >>> round(t, 4), dof, round(p, 4), note
+    (-1.2247, 4.0, 0.2879, '')
+    """
+    na, nb = a.size, b.size
+    t = dof = p = np.nan
+    note = ""
+    if na < 2 or nb < 2:
+        note = f"fewer than 2 values in a group (n_a={na}, n_b={nb}): no test"
+    else:
+        dof = na + nb - 2.0
+        with np.errstate(divide="ignore", invalid="ignore"):
+            pooled = ((na - 1) * a.var(ddof=1) + (nb - 1) * b.var(ddof=1)) / dof
+            t = float((a.mean() - b.mean()) / np.sqrt(pooled * (1.0 / na + 1.0 / nb)))
+            p = float(2.0 * special.stdtr(dof, -np.abs(t)))
+        if np.isnan(p):
+            note = "no variance in either group: test undefined"
+    return t, dof, p, note, stats.hedges_g_independent(a, b)
 
 
 def lab_changes(visits: pd.DataFrame, *, labs=None, groups=("Non-responder", "Responder"), test: str = "paired",
@@ -467,13 +550,21 @@ def lab_changes(visits: pd.DataFrame, *, labs=None, groups=("Non-responder", "Re
     if isinstance(groups, str):
         groups = [groups]
     meta = meta.set_index("lab")
+    # each group's rows at the two visits, selected once for all labs (lab_change_row's work on arrays)
+    at_visits = visits["week"].isin([before, after])
+    columns = ["patient_id", "week", *dict.fromkeys(labs)]
+    by_group = {}
+    for group in groups:
+        part = visits.loc[at_visits & (visits["group"] == group), columns]
+        by_group[group] = (part, _visit_rows(part, before, after))
     rows = []
     for lab in labs:
         info = (meta.loc[lab].to_dict() if lab in meta.index
                 else dict(label=lab, unit="", normal_low=np.nan, normal_high=np.nan))
         for group in groups:
-            res = lab_change_row(visits.loc[visits["group"] == group], dv=lab, test=test, alpha=alpha,
-                                 before=before, after=after)
+            sub, at = by_group[group]
+            value = pd.to_numeric(sub[lab], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+            res = _lab_change(value, *at, test=test, alpha=alpha)
             lo, hi = info["normal_low"], info["normal_high"]
             away = (_distance_to_range(res["mean_after"], lo, hi) > _distance_to_range(res["mean_before"], lo, hi))
             rows.append(dict(lab=lab, **info, group=group, **res, away_from_normal=bool(away)))
@@ -642,6 +733,95 @@ def table1_claims(changes: pd.DataFrame) -> pd.DataFrame:
         "p": rows["p"].astype(float),
         "detail": detail,
     }).reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------------------------- per-patient values
+def visit_wide(visits: pd.DataFrame, columns, *, weeks=None, group: str | None = None) -> pd.DataFrame:
+    """Values of ``columns`` per patient and visit: one row per patient, one column per (column, week).
+
+    The table :func:`analysis.claims.paired_changes` pivots for one column, built once for many columns
+    so that a chapter's paired changes cost one pivot instead of one each (see :func:`paired_change`).
+    Used by the safety, immune and inflammation chapters.
+
+    Parameters
+    ----------
+    visits : DataFrame
+        ``derived.visits`` (``patient_id``, ``week``, ``group`` and ``columns``).
+    columns : str or list of str
+        Visit columns (made numeric; anything else becomes NaN).
+    weeks : sequence of int, optional
+        Keep only these visits (default all).
+    group : str, optional
+        Keep only the rows of this group (default all rows).
+
+    Returns
+    -------
+    DataFrame
+        Index ``patient_id`` (sorted), columns ``(column, week)``; NaN where a patient has no value. A
+        patient with two rows for one visit keeps the first non-missing value (as the pivot does).
+
+    Examples
+    --------
+    >>> v = pd.DataFrame({"patient_id": ["b", "b", "a", "a", "c"], "week": [0, 4, 0, 4, 0],
+    ...                   "group": ["R"] * 5, "x": [2.0, 2.5, 1.0, 3.0, 1.0]})
+    >>> w = visit_wide(v, ["x"], weeks=[0, 4])
+    >>> w.columns.tolist(), w.index.tolist()
+    ([('x', 0), ('x', 4)], ['a', 'b', 'c'])
+    >>> w.to_numpy().tolist()
+    [[1.0, 3.0], [2.0, 2.5], [1.0, nan]]
+    """
+    columns = [columns] if isinstance(columns, str) else list(dict.fromkeys(columns))
+    keep = pd.Series(True, index=visits.index)
+    if weeks is not None:
+        keep &= visits["week"].isin(list(weeks))
+    if group is not None:
+        keep &= visits["group"].eq(group)
+    rows = visits.loc[keep]
+    values = pd.DataFrame({"patient_id": rows["patient_id"], "week": rows["week"],
+                           **{c: pd.to_numeric(rows[c], errors="coerce") for c in columns}})
+    return values.groupby(["patient_id", "week"])[columns].first().unstack("week")
+
+
+def paired_change(wide: pd.DataFrame, column: str, *, after: int, before: int = 0) -> np.ndarray:
+    """Per-patient ``column`` at ``after`` minus at ``before`` from a :func:`visit_wide` table.
+
+    The same array as :func:`analysis.claims.paired_changes` on the rows ``wide`` was built from:
+    finite differences of the patients with both values, in patient order.
+
+    Examples
+    --------
+    >>> v = pd.DataFrame({"patient_id": ["a", "a", "b", "b", "c"], "week": [0, 4, 0, 4, 0],
+    ...                   "x": [1.0, 3.0, 2.0, 2.5, 1.0]})
+    >>> paired_change(visit_wide(v, "x"), "x", after=4).tolist()
+    [2.0, 0.5]
+    """
+    if (column, before) not in wide.columns or (column, after) not in wide.columns:
+        return np.array([], dtype=float)
+    d = (wide[(column, after)] - wide[(column, before)]).to_numpy(float)
+    return d[np.isfinite(d)]
+
+
+def baseline_values(visits: pd.DataFrame, columns, *, week: int = 0, group: str | None = None) -> dict[str, np.ndarray]:
+    """Finite values of each of ``columns`` at ``week`` (optionally in one group), in row order.
+
+    :func:`analysis.claims.values_at` for several columns with one row selection.
+
+    Examples
+    --------
+    >>> v = pd.DataFrame({"week": [0, 0, 4], "group": ["R", "C", "R"], "x": [1.0, 2.0, 3.0], "y": [np.nan, 5.0, 6.0]})
+    >>> {k: a.tolist() for k, a in baseline_values(v, ["x", "y"], group="R").items()}
+    {'x': [1.0], 'y': []}
+    """
+    columns = [columns] if isinstance(columns, str) else list(dict.fromkeys(columns))
+    keep = visits["week"].eq(week)
+    if group is not None:
+        keep &= visits["group"].eq(group)
+    rows = visits.loc[keep]
+    out = {}
+    for c in columns:
+        x = pd.to_numeric(rows[c], errors="coerce").to_numpy(float)
+        out[c] = x[np.isfinite(x)]
+    return out
 
 
 # --------------------------------------------------------------------------------------------- published Table 1
@@ -855,13 +1035,16 @@ def adverse_event_summary(adverse_events: pd.DataFrame, patients: pd.DataFrame, 
         "infection": infection,
         "serious infection": infection & ae["serious"],
     }
+    # counted with numpy masks (one boolean array per measure and arm), not one table selection per cell
+    in_arm = {arm: ae["arm"].eq(arm).to_numpy(dtype=bool, na_value=False) for arm in ("MSCT", "control")}
+    ids = ae["patient_id"].to_numpy(dtype=object)
+    known = ae["patient_id"].notna().to_numpy(dtype=bool)
     rows = []
     for measure, mask in masks.items():
-        sel = ae.loc[mask.to_numpy(bool)]
         for arm in ("MSCT", "control"):
-            part = sel.loc[sel["arm"] == arm]
-            rows.append(dict(measure=measure, arm=arm, n_patients=int(part["patient_id"].nunique()),
-                             n_events=int(len(part))))
+            sel = mask.to_numpy(dtype=bool) & in_arm[arm]
+            rows.append(dict(measure=measure, arm=arm, n_patients=len(pd.unique(ids[sel & known])),
+                             n_events=int(sel.sum())))
     return pd.DataFrame(rows, columns=["measure", "arm", "n_patients", "n_events"])
 
 
@@ -886,24 +1069,45 @@ def ae_count(summary: pd.DataFrame, measure: str, *, arm: str | None = None, wha
 
 
 # --------------------------------------------------------------------------------------------- claims
-def _lab_worsening_verdict(visits: pd.DataFrame, *, after: int, alpha: float, groups=("Responder", "Non-responder")):
+def _lab_inputs(visits: pd.DataFrame, *, after: int, groups=("Responder", "Non-responder")) -> dict:
+    """Per (lab, group): the baseline values, the paired changes from week 0 to ``after`` and the margin.
+
+    ``{(lab, group): (values_at(week 0), paired_changes(0 → after), equivalence_margin(lab, baseline))}`` of
+    :mod:`analysis.claims`, for every safety lab in ``visits``, with one pivot per group instead of one per
+    lab; the Table 1 claims and the lab-worsening verdict both use them.
+    """
+    from .claims import equivalence_margin, load_margins
+
+    labs = [lab for lab in safety_labs()["lab"] if lab in visits.columns]
+    margins = load_margins()
+    out = {}
+    for g in groups:
+        wide = visit_wide(visits, labs, weeks=[0, after], group=g)
+        base = baseline_values(visits, labs, week=0, group=g)
+        out.update({(lab, g): (base[lab], paired_change(wide, lab, after=after),
+                               equivalence_margin(lab, base[lab], margins=margins)) for lab in labs})
+    return out
+
+
+def _lab_worsening_verdict(visits: pd.DataFrame, *, after: int, alpha: float, groups=("Responder", "Non-responder"),
+                           inputs: dict | None = None):
     """Whether any safety lab worsened beyond its margin in the MSCT groups: (holds or None, text).
 
     For each lab and group, "worse" is the direction away from the middle of the normal range as seen
     from the group's baseline mean. Holds (``True``) when every lab's (1 − 2·alpha) bound in that direction
     stays within half a baseline SD (one-sided tests; intersection–union); ``False`` when some (1 − alpha/m)
     interval lies wholly beyond it (Bonferroni over the m lab × group pairs); otherwise ``None``.
+    ``inputs`` is :func:`_lab_inputs` when the caller has it already.
     """
-    from .claims import equivalence_margin, mean_ci, paired_changes, values_at
+    from .claims import mean_ci
 
     labs = safety_labs()
     pairs = [(r, g) for r in labs.itertuples() for g in groups if r.lab in visits.columns]
+    inputs = _lab_inputs(visits, after=after, groups=groups) if inputs is None else inputs
     m = max(1, len(pairs))
     ok, bad, worst, n = True, [], None, 0
     for r, g in pairs:
-        base = values_at(visits, r.lab, week=0, group=g)
-        ch = paired_changes(visits, r.lab, after=after, group=g)
-        margin, _ = equivalence_margin(r.lab, base)
+        base, ch, (margin, _) = inputs[(r.lab, g)]
         _, lo, hi, k = mean_ci(ch, 1 - 2 * alpha)
         _, wlo, whi, _ = mean_ci(ch, 1 - alpha / m)
         if k < 2 or not np.isfinite(margin) or margin <= 0 or not np.isfinite(lo):
@@ -966,7 +1170,6 @@ def judge_claims(log, derived, *, design=None, adverse_events: pd.DataFrame | No
     >>> out.set_index("claim_id").loc["safety.labs_indicate_immune_improvement", "basis"], len([c for c in log.missing() if ".second_look_" not in c])
     ('interpretation', 0)
     """
-    from .claims import equivalence_margin, paired_changes, values_at
     from .design import Design
 
     design = design or getattr(derived, "design", None) or Design()
@@ -978,6 +1181,7 @@ def judge_claims(log, derived, *, design=None, adverse_events: pd.DataFrame | No
         ae_summary = adverse_event_summary(adverse_events, patients, infusion_weeks=(0,))
 
     labs = safety_labs()
+    inputs = None if after is None else _lab_inputs(visits, after=after)  # baselines, paired changes, margins
     for r in labs.itertuples():
         for grp, suffix in (("Responder", "responder"), ("Non-responder", "nonresponder")):
             cid = f"safety.t1_{_short_lab(r.lab)}_{suffix}"
@@ -988,13 +1192,12 @@ def judge_claims(log, derived, *, design=None, adverse_events: pd.DataFrame | No
                 continue
             if log.missing_columns(cid, visits, [r.lab]):
                 continue
-            ch = paired_changes(visits, r.lab, after=after, group=grp)
+            _, ch, (margin, src) = inputs[(r.lab, grp)]
             where = f"week 0 to {after} (the paper's 48 weeks), {grp.lower()}s"
             kind = log.kind(cid)
             if kind == "significant":
                 log.check_change(cid, ch, detail=where)
             else:
-                margin, src = equivalence_margin(r.lab, values_at(visits, r.lab, week=0, group=grp))
                 log.check_equivalence(cid, ch, margin=margin, margin_source=src, detail=where)
 
     has_msct = bool((patients["arm"] == "MSCT").any())
@@ -1030,7 +1233,7 @@ def judge_claims(log, derived, *, design=None, adverse_events: pd.DataFrame | No
         log.not_in_design("safety.no_routine_abnormalities", 48, design)
         holds, text, tested = None, "", False
     else:
-        holds, text, tested = _lab_worsening_verdict(visits, after=after, alpha=log.alpha)
+        holds, text, tested = _lab_worsening_verdict(visits, after=after, alpha=log.alpha, inputs=inputs)
         if tested:
             log.check_true("safety.no_routine_abnormalities", holds, text, rule=rule)
         else:
