@@ -178,17 +178,25 @@ class _NotFitted(Exception):
 
 
 def _transform(d: pd.DataFrame, dv: str, transform: str) -> pd.Series:
-    """The modelled value: ``dv`` itself, its natural log, or its mid-rank (censored values tied at the ends)."""
-    y = pd.to_numeric(d[dv], errors="coerce").astype(float)
+    """The modelled value: ``dv`` itself, its natural log, or its mid-rank (censored values tied at the ends).
+
+    Missing values stay missing (they are not ranked), as pandas' ``rank(method="average")`` leaves them.
+    """
+    y = pd.to_numeric(d[dv], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
     if transform == "log":
-        return np.log(y.where(y > 0))
-    if transform == "rank":
-        flag = d[f"{dv}_flag"] if f"{dv}_flag" in d.columns else pd.Series(None, index=d.index, dtype=object)
-        below = flag.eq(_BELOW).fillna(False).to_numpy(bool)
-        above = flag.eq(_ABOVE).fillna(False).to_numpy(bool)
-        y = y.mask(below, -np.inf).mask(above, np.inf)
-        return y.rank(method="average")
-    return y
+        with np.errstate(invalid="ignore", divide="ignore"):
+            y = np.log(np.where(y > 0, y, np.nan))
+    elif transform == "rank":
+        if f"{dv}_flag" in d.columns:
+            flag = d[f"{dv}_flag"]
+            below = flag.eq(_BELOW).to_numpy(dtype=bool, na_value=False)
+            above = flag.eq(_ABOVE).to_numpy(dtype=bool, na_value=False)
+            y = np.where(below, -np.inf, np.where(above, np.inf, y))
+        ranked = np.full(y.shape, np.nan)
+        known = ~np.isnan(y)
+        ranked[known] = sps.rankdata(y[known], method="average")
+        y = ranked
+    return pd.Series(y, index=d.index, dtype=float)
 
 
 def _design(groups: Sequence, weeks: Sequence, g: np.ndarray, w: np.ndarray, *, interaction: bool = True):
@@ -457,7 +465,9 @@ def mixed_model(data: pd.DataFrame, *, dv: str, weeks: Sequence[int], groups: Se
     per_group = pd.Series({lev: int((g[s_first] == lev).sum()) for lev in present}, dtype=float)
     if len(present) < 2 or (per_group < 2).any():
         return Look(_empty_model(), f"{dv}: fewer than two groups with at least two patients ({per_group.astype(int).to_dict()})")
-    cell_n = {(lev, ww): int(((g == lev) & (w == ww)).sum()) for lev in present for ww in weeks}
+    g_is = {lev: g == lev for lev in present}
+    w_is = {ww: w == ww for ww in weeks}
+    cell_n = {(lev, ww): int(np.count_nonzero(g_is[lev] & w_is[ww])) for lev in present for ww in weeks}
     wk = [ww for ww in weeks if all(cell_n[(lev, ww)] > 0 for lev in present)]
     if len(wk) < 2:
         return Look(_empty_model(), f"{dv}: fewer than two visits observed in every group")

@@ -437,3 +437,14 @@ def test_ancova_equals_statsmodels_ols_with_three_groups():
         assert row.p == pytest.approx(fit.pvalues[j], rel=1e-8)
         assert (row.ci_low, row.ci_high) == pytest.approx(tuple(ci[j]), rel=1e-10)
     assert res["p_group"].iloc[0] == pytest.approx(fit.compare_f_test(red)[1], rel=1e-8)
+
+
+def test_rank_scale_keeps_missing_values_missing_and_reads_missing_flags():
+    d = pd.DataFrame({"x": [np.nan, 2.0, np.nan, 1.0, 5.0],
+                      "x_flag": pd.Series(["<LLOQ", None, pd.NA, None, ">ULOQ"], dtype=object)})
+    r = sl._transform(d, "x", "rank")
+    ref = d["x"].mask(d["x_flag"].eq("<LLOQ").fillna(False).astype(bool), -np.inf) \
+        .mask(d["x_flag"].eq(">ULOQ").fillna(False).astype(bool), np.inf).rank(method="average")
+    np.testing.assert_array_equal(r.to_numpy(), ref.to_numpy())  # NaN where missing, as pandas' rank
+    assert r.iloc[0] == 1.0 and np.isnan(r.iloc[2])
+    assert sl._transform(d, "x", "log").round(6).tolist()[3:] == [0.0, round(np.log(5.0), 6)]
