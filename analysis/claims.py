@@ -63,6 +63,7 @@ __all__ = [
     "load_margins",
     "load_published",
     "mean_ci",
+    "judge_inputs",
     "paired_changes",
     "values_at",
     "paper_text",
@@ -412,6 +413,27 @@ def _is_nan(x) -> bool:
 
 
 # --------------------------------------------------------------------------------------------- data helpers
+def judge_inputs(derived, design=None, visits: pd.DataFrame | None = None):
+    """The design and visits a chapter's ``judge_claims`` works on: those given, else the derivation's.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> from analysis.design import Design
+    >>> d = SimpleNamespace(design=Design(visit_weeks=(0, 6, 26), response_week=6, final_week=26),
+    ...                     visits=pd.DataFrame({"week": [0]}))
+    >>> design, visits = judge_inputs(d)
+    >>> design.final_week, len(visits)
+    (26, 1)
+    >>> judge_inputs(SimpleNamespace(visits=None))[0].final_week  # no design: the paper's
+    48
+    """
+    from .design import Design
+
+    design = design or getattr(derived, "design", None) or Design()
+    return design, (derived.visits if visits is None else visits)
+
+
 def values_at(visits: pd.DataFrame, column: str, *, week: int, group: str | None = None) -> np.ndarray:
     """Finite values of ``column`` at ``week`` (optionally in one ``group``).
 
@@ -1187,16 +1209,22 @@ class ClaimLog:
         order = [cid for cid in self._claims.index if cid in self._rows]
         return pd.DataFrame([self._rows[cid] for cid in order], columns=list(TABLE_COLUMNS))
 
-    def missing(self) -> list[str]:
+    def missing(self, *, second_look: bool = True) -> list[str]:
         """Claims of this chapter not yet judged, in registry order.
+
+        ``second_look=False`` leaves out the "A second look" claims (ids ``*.second_look_*``), which
+        :func:`analysis.second_look.judge` records, not the chapter's ``judge_claims``.
 
         Examples
         --------
         >>> log = ClaimLog("immune")
         >>> len(log.missing()) == int((load_published()["chapter"] == "immune").sum())
         True
+        >>> any(".second_look_" in c for c in log.missing(second_look=False))
+        False
         """
-        return [cid for cid in self._claims.index if cid not in self._rows]
+        return [cid for cid in self._claims.index
+                if cid not in self._rows and (second_look or ".second_look_" not in cid)]
 
     def full_table(self) -> pd.DataFrame:
         """Every claim of the chapter exactly once; unjudged ones are "not testable with these data".

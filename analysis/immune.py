@@ -908,15 +908,14 @@ def judge_claims(log, derived, *, design=None, visits: pd.DataFrame | None = Non
     >>> from analysis.paths import default_data_dir
     >>> log = ClaimLog("immune")
     >>> t = judge_claims(log, derive(load(default_data_dir())))
-    >>> len([c for c in log.missing() if ".second_look_" not in c]), t.set_index("claim_id").loc["immune.msc_regulate_homeostasis", "basis"]
+    >>> len(log.missing(second_look=False)), t.set_index("claim_id").loc["immune.msc_regulate_homeostasis", "basis"]
     (0, 'interpretation')
     """
-    from .claims import INCONCLUSIVE, NOT_REPRODUCED, REPRODUCED, equivalence_margin, load_margins, values_at
-    from .design import Design
+    from .claims import (INCONCLUSIVE, NOT_REPRODUCED, REPRODUCED, equivalence_margin, judge_inputs, load_margins,
+                         values_at)
     from .safety import baseline_values, paired_change, visit_wide
 
-    design = design or getattr(derived, "design", None) or Design()
-    visits = derived.visits if visits is None else visits
+    design, visits = judge_inputs(derived, design, visits)
     after = design.paper_week(12) if after_week is None else int(after_week)
     where = f"responders, week 0 to {after}" + (f", {detail}" if detail else "")
     # the responders' values at week 0 and the after visit, one pivot for the three paired changes below

@@ -845,16 +845,14 @@ def judge_claims(log, derived, *, design=None, visits: pd.DataFrame | None = Non
     >>> from analysis.paths import default_data_dir
     >>> log = ClaimLog("inflammation")
     >>> t = judge_claims(log, derive(load(default_data_dir())))
-    >>> len([c for c in log.missing() if ".second_look_" not in c]), t.set_index("claim_id").loc["inflammation.major_mechanisms", "verdict"]
+    >>> len(log.missing(second_look=False)), t.set_index("claim_id").loc["inflammation.major_mechanisms", "verdict"]
     (0, 'not testable with these data')
     """
-    from .claims import equivalence_margin, load_margins, mean_ci
+    from .claims import equivalence_margin, judge_inputs, load_margins, mean_ci
     from .safety import baseline_values, paired_change, visit_wide
 
-    from .design import Design
 
-    design = design or getattr(derived, "design", None) or Design()
-    visits = derived.visits if visits is None else visits
+    design, visits = judge_inputs(derived, design, visits)
     week = design.paper_week(12) if evaluation_week is None else int(evaluation_week)
     w4, final = design.paper_week(4), design.paper_week(48)
     alpha = log.alpha

@@ -1167,13 +1167,13 @@ def judge_claims(log, derived, *, design=None, adverse_events: pd.DataFrame | No
     >>> t = load(default_data_dir())
     >>> log = ClaimLog("safety")
     >>> out = judge_claims(log, derive(t), adverse_events=t.adverse_events)
-    >>> out.set_index("claim_id").loc["safety.labs_indicate_immune_improvement", "basis"], len([c for c in log.missing() if ".second_look_" not in c])
+    >>> out.set_index("claim_id").loc["safety.labs_indicate_immune_improvement", "basis"], len(log.missing(second_look=False))
     ('interpretation', 0)
     """
-    from .design import Design
+    from .claims import judge_inputs
 
-    design = design or getattr(derived, "design", None) or Design()
-    visits, patients = derived.visits, derived.patients
+    design, visits = judge_inputs(derived, design)
+    patients = derived.patients
     after = design.paper_week(48)
     if flow is None:
         flow = trial_flow(patients)
