@@ -20,6 +20,8 @@ import warnings
 
 import numpy as np
 import pandas as pd
+from scipy import special
+from scipy import stats as sps
 
 from analysis import stats
 from ._checks import check_frame as _check_frame
@@ -336,6 +338,49 @@ def subgroup_counts(profile: pd.DataFrame) -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------------------------- Fig. 5b–e
+_PAIRED_COLUMNS = ["before", "after", "n", "mean_before", "mean_after", "mean_diff", "sd_diff", "statistic", "dof",
+                   "p", "hedges_g", "g_ci_low", "g_ci_high", "test", "alpha", "significant", "note"]
+
+
+def _paired_test(x: np.ndarray, y: np.ndarray, pair, *, test: str = "t", alpha: float = 0.05) -> dict:
+    """:func:`analysis.stats.compare_paired`'s row from the complete pairs ``x`` (before), ``y`` (after).
+
+    The same formulas on the same arrays (so the same numbers), without building a table per test:
+    :func:`subgroup_tests` runs a hundred of them per cohort.
+
+    Examples
+    --------
+    >>> row = _paired_test(np.array([1.0, 2, 3, 4]), np.array([2.0, 4, 5, 5]), (0, 12))
+    >>> row["n"], float(row["mean_diff"]), round(row["statistic"], 3), row["dof"]
+    (4, 1.5, 5.196, 3.0)
+    """
+    n = x.size
+    diff = y - x
+    row = dict(before=pair[0], after=pair[1], n=n,
+               mean_before=x.mean() if n else np.nan, mean_after=y.mean() if n else np.nan,
+               mean_diff=diff.mean() if n else np.nan, sd_diff=float(np.std(diff, ddof=1)) if n >= 2 else np.nan,
+               statistic=np.nan, dof=np.nan, p=np.nan, note="")
+    g, lo, hi = stats.hedges_g_paired(x, y)
+    if n < 2:
+        row["note"] = f"fewer than 2 complete pairs (n={n}): no test"
+    elif np.ptp(diff) == 0:
+        row["note"] = "all differences are equal: test undefined"
+    else:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            if test == "wilcoxon":
+                wx = sps.wilcoxon(y - x)
+                row.update(statistic=float(wx.statistic), p=float(wx.pvalue))
+            else:
+                with np.errstate(divide="ignore", invalid="ignore"):  # the paired t of scipy.stats.ttest_rel
+                    t = diff.mean() / np.sqrt(diff.var(ddof=1) / n)
+                    p = 2.0 * special.stdtr(n - 1.0, -np.abs(t))
+                row.update(statistic=float(t), p=float(p), dof=float(n - 1))
+    row.update(hedges_g=g, g_ci_low=lo, g_ci_high=hi, test=test, alpha=alpha,
+               significant=bool(pd.notna(row["p"]) and row["p"] < alpha))
+    return row
+
+
 def subgroup_tests(visits: pd.DataFrame, profile: pd.DataFrame, *, markers=tuple(MARKERS),
                    weeks=None, reference: str = "previous", subgroups=("Before", "After"),
                    test: str = "t", alpha: float = 0.05) -> pd.DataFrame:
@@ -395,17 +440,23 @@ def subgroup_tests(visits: pd.DataFrame, profile: pd.DataFrame, *, markers=tuple
     v = v.drop_duplicates(["patient_id", "week"], keep="first")
     parts = []
     for sg in subgroups:
-        d = v[v["subgroup"] == sg]
+        # one patient × week table per marker (patients sorted, as compare_paired pairs them), then each
+        # visit pair is two columns of it: no per-test frame
+        d = v[(v["subgroup"] == sg) & v["patient_id"].notna()]
+        codes, patients = pd.factorize(d["patient_id"], sort=True)
+        col = {w: i for i, w in enumerate(present)}
+        week_idx = d["week"].map(col).to_numpy(int)
         for m in markers:
+            wide = np.full((len(patients), len(present)), np.nan)
+            wide[codes, week_idx] = pd.to_numeric(d[m], errors="coerce").to_numpy(float, na_value=np.nan)
             for b, a in pairs:
-                res = stats.compare_paired(d, dv=m, within="week", subject="patient_id", pair=(b, a),
-                                           test=test, alpha=alpha)
-                parts.append(res.assign(subgroup=sg, marker=m, reference=reference))
+                x, y = wide[:, col[b]], wide[:, col[a]]
+                keep = ~(np.isnan(x) | np.isnan(y))
+                parts.append(dict(subgroup=sg, marker=m, reference=reference,
+                                  **_paired_test(x[keep], y[keep], (b, a), test=test, alpha=alpha)))
     if not parts:
         return pd.DataFrame(columns=["subgroup", "marker", "reference", "before", "after", "n", "p"])
-    out = pd.concat(parts, ignore_index=True)
-    front = ["subgroup", "marker", "reference"]
-    return out[front + [c for c in out.columns if c not in front]]
+    return pd.DataFrame(parts, columns=["subgroup", "marker", "reference"] + _PAIRED_COLUMNS)
 
 
 def first_significant(tests: pd.DataFrame, profile: pd.DataFrame) -> pd.DataFrame:

@@ -205,3 +205,44 @@ def test_verdicts_flip_without_effect():
 def test_infections_missing_table():
     prof = pd.DataFrame({"patient_id": ["a"], "high_window": [True]})
     assert not ifng.infections_in_window(None, prof)["available"].item()
+
+
+def _ragged_visits(seed=0):
+    """Responders of two subgroups, weeks 0-3, with missing visits, a missing value and a constant change."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for i in range(14):
+        for w in (0, 1, 2, 3):
+            if (i + w) % 5 == 4:  # a missed visit
+                continue
+            il10 = 5 + w * (i % 3) + rng.normal()
+            rows.append((f"p{i:02d}", w, np.nan if (i, w) == (3, 2) else il10, 4.0 + w))  # il_6: change 1 for all
+    v = pd.DataFrame(rows, columns=["patient_id", "week", "il_10", "il_6"]).sample(frac=1, random_state=seed)
+    prof = pd.DataFrame({"patient_id": [f"p{i:02d}" for i in range(14)] + ["x"],
+                         "group": ["Responder"] * 14 + ["Non-responder"],
+                         "subgroup": ["Before", "After"] * 7 + ["Before"]})
+    return v, prof
+
+
+@pytest.mark.parametrize("reference", ["previous", "baseline"])
+@pytest.mark.parametrize("test", ["t", "wilcoxon"])
+def test_subgroup_tests_equal_compare_paired_per_cell(reference, test):
+    # the vectorised table must be exactly stats.compare_paired called on each subgroup x marker x visit pair
+    from analysis import stats
+
+    v, prof = _ragged_visits()
+    got = ifng.subgroup_tests(v, prof, markers=["il_10", "il_6"], weeks=[0, 1, 2, 3], reference=reference,
+                              test=test, alpha=0.05)
+    rows = []
+    for sg in ("Before", "After"):
+        ids = prof.loc[prof["group"].eq("Responder") & prof["subgroup"].eq(sg), "patient_id"]
+        d = v[v["patient_id"].isin(ids)]
+        for m in ("il_10", "il_6"):
+            for b, a in ([(0, 1), (1, 2), (2, 3)] if reference == "previous" else [(0, 1), (0, 2), (0, 3)]):
+                res = stats.compare_paired(d, dv=m, within="week", subject="patient_id", pair=(b, a), test=test)
+                rows.append(res.assign(subgroup=sg, marker=m, reference=reference))
+    want = pd.concat(rows, ignore_index=True)
+    want = want[["subgroup", "marker", "reference"] + [c for c in want.columns
+                                                       if c not in ("subgroup", "marker", "reference")]]
+    pd.testing.assert_frame_equal(got, want, check_exact=True)
+    assert (got.loc[got["marker"].eq("il_6"), "note"] == "all differences are equal: test undefined").all()
