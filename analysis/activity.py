@@ -25,6 +25,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
+from scipy import special
 from scipy import stats as sps
 
 from analysis import scores, stats
@@ -368,9 +369,48 @@ def within_group_tests(visits: pd.DataFrame, *, outcomes=None, tests=None, group
 
 
 # --------------------------------------------------------------------------------------- between groups
-def _rank_between(d: pd.DataFrame, dv: str, alpha: float) -> tuple[dict, list[dict]]:
-    """Kruskal–Wallis and pairwise Mann–Whitney with Bonferroni (scipy; O(n log n) memory)."""
-    samples = {g: s[dv].to_numpy(float) for g, s in d.groupby("group", sort=True)}
+def _anova_between(samples: dict) -> tuple[dict, list[dict]]:
+    """One-way ANOVA and pairwise Student t tests with Bonferroni, from each group's values.
+
+    The formulas of :func:`analysis.stats.anova_bonferroni` (groups in sorted order, pairs as
+    :func:`itertools.combinations`) applied to arrays, without a table per visit.
+
+    Examples
+    --------
+    >>> omni, post = _anova_between({"a": np.array([1.0, 2, 3]), "b": np.array([2.0, 3, 4]),
+    ...                              "c": np.array([6.0, 7, 8])})
+    >>> omni["statistic"], omni["df1"], omni["df2"]
+    (21.0, 2, 6)
+    >>> [(r["a"], r["b"], round(r["statistic"], 3)) for r in post][:1]
+    [('a', 'b', -1.225)]
+    """
+    with np.errstate(divide="ignore", invalid="ignore"):
+        values = np.concatenate(list(samples.values()))
+        grand = values.mean()
+        means = {k: v.mean() for k, v in samples.items()}
+        ss_between = sum(v.size * (means[k] - grand) ** 2 for k, v in samples.items())
+        ss_error = sum(((v - means[k]) ** 2).sum() for k, v in samples.items())
+        df1, df2 = len(samples) - 1, values.size - len(samples)
+        f_val = (ss_between / df1) / (ss_error / df2)
+        omni = dict(test="one-way ANOVA", statistic=float(f_val), df1=df1, df2=df2,
+                    p=float(special.fdtrc(df1, df2, f_val)))
+        names = list(samples)
+        pairs = [(a, b) for i, a in enumerate(names) for b in names[i + 1:]]
+        post = []
+        for a, b in pairs:  # Student's t (scipy.stats.ttest_ind's formulas)
+            x, y = samples[a], samples[b]
+            nx, ny = x.size, y.size
+            dof = nx + ny - 2.0
+            svar = ((nx - 1) * x.var(ddof=1) + (ny - 1) * y.var(ddof=1)) / dof
+            t = (x.mean() - y.mean()) / np.sqrt(svar * (1.0 / nx + 1.0 / ny))
+            p_unc = float(2.0 * special.stdtr(dof, -np.abs(t)))
+            p_bonf = float(np.minimum(p_unc * len(pairs), 1.0)) if len(pairs) > 1 else p_unc
+            post.append(dict(a=a, b=b, statistic=float(t), p_unc=p_unc, p_bonf=p_bonf))
+    return omni, post
+
+
+def _rank_between(samples: dict) -> tuple[dict, list[dict]]:
+    """Kruskal–Wallis and pairwise Mann–Whitney with Bonferroni (scipy; O(n log n) memory), from each group's values."""
     omni = dict(test="Kruskal–Wallis", statistic=np.nan, df1=len(samples) - 1, df2=np.nan, p=np.nan)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -436,38 +476,41 @@ def between_group_tests(visits: pd.DataFrame, *, outcomes=None, tests=None, grou
     order = {g: i for i, g in enumerate(groups)}
     omni_rows, pair_rows = [], []
     v = _in_groups(visits, groups)
+    weeks = np.sort(v["week"].dropna().unique())
     for col in cols:
         family = _family(tests, col)
-        for week, sub in v.groupby("week", sort=True):
-            d = sub[["group", col]].dropna()
-            sizes = d.groupby("group").size()
-            d = d.loc[d["group"].isin(sizes.index[sizes >= 2])]
-            means = d.groupby("group")[col].mean()
-            sizes = sizes[sizes >= 2]
+        # one grouping per outcome: each visit × group's values (in row order), sizes and means
+        d_all = v.loc[v["group"].notna() & v[col].notna(), ["week", "group", col]]
+        values = pd.to_numeric(d_all[col], errors="coerce").to_numpy(float)
+        by_cell = d_all.groupby(["week", "group"], sort=True)
+        rows_of = by_cell.indices
+        cell_means = by_cell[col].mean().to_dict()
+        for week in weeks:
+            # groups with at least 2 values at this visit, sorted (as groupby sorts them)
+            samples = {g: values[rows] for (w, g), rows in sorted(rows_of.items()) if w == week and rows.size >= 2}
+            sizes = {g: np.int64(x.size) for g, x in samples.items()}
+            n = sum(x.size for x in samples.values())
             base = dict(outcome=col, label=_label(col), week=int(week))
             if len(sizes) < 2:
                 omni_rows.append(dict(base, test="one-way ANOVA" if family == "parametric" else "Kruskal–Wallis",
-                                      n=len(d), k=len(sizes), note="fewer than 2 groups with ≥ 2 values"))
+                                      n=n, k=len(sizes), note="fewer than 2 groups with ≥ 2 values"))
                 continue
             if family == "parametric":
-                aov, post = stats.anova_bonferroni(d, dv=col, between="group", alpha=alpha)
-                omni = dict(test="one-way ANOVA", statistic=float(aov["F"].iloc[0]), df1=aov["df1"].iloc[0],
-                            df2=aov["df2"].iloc[0], p=float(aov["p"].iloc[0]))
-                post = [dict(a=r.a, b=r.b, statistic=float(r.t), p_unc=float(r.p_unc), p_bonf=float(r.p_bonf))
-                        for r in post.itertuples()]
+                omni, post = _anova_between(samples)
                 test = "Student t"
             else:
-                omni, post = _rank_between(d, col, alpha)
+                omni, post = _rank_between(samples)
                 test = "Mann–Whitney U"
-            omni_rows.append(dict(base, n=len(d), k=len(sizes), note="", **omni))
+            omni_rows.append(dict(base, n=n, k=len(sizes), note="", **omni))
             for r in post:
                 a, b, stat = r["a"], r["b"], r["statistic"]
                 if order.get(a, 99) > order.get(b, 99):  # orient pairs as `groups`
                     a, b = b, a
                     stat = -stat if family == "parametric" else sizes[a] * sizes[b] - stat
+                mean_a, mean_b = cell_means[(week, a)], cell_means[(week, b)]
                 pair_rows.append(dict(base, a=a, b=b, n_a=int(sizes[a]), n_b=int(sizes[b]),
-                                      mean_a=float(means[a]), mean_b=float(means[b]),
-                                      diff=float(means[a] - means[b]), test=test, statistic=stat,
+                                      mean_a=float(mean_a), mean_b=float(mean_b),
+                                      diff=float(mean_a - mean_b), test=test, statistic=stat,
                                       p_unc=r["p_unc"], p_bonf=r["p_bonf"]))
     omni = pd.DataFrame(omni_rows, columns=["outcome", "label", "week", "test", "n", "k", "statistic", "df1",
                                             "df2", "p", "note"])

@@ -333,3 +333,63 @@ def test_large_cohort_rank_tests_are_fast():
     within = activity.within_group_tests(v, outcomes=["crp_mg_l"], tests="rank")
     omni, pair = activity.between_group_tests(v, outcomes=["crp_mg_l"], tests="rank")
     assert within["n"].tolist() == [n] * 3 and len(pair) == 6
+
+
+# ------------------------------------------------------------------------------------ vectorised = per cell
+def _ragged_cohort(seed=0):
+    """Three groups over three visits with missing values and a group too small at one visit."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for i in range(24):
+        grp = ("Responder", "Non-responder", "Control")[i % 3]
+        for w in (0, 12, 24):
+            if grp == "Control" and w == 24 and i > 3:  # only one control left at week 24
+                continue
+            rows.append(dict(patient_id=f"p{i:02d}", week=w, group=grp,
+                             das28=np.nan if (i, w) == (4, 12) else 5 - (i % 3 == 0) * w / 12 + rng.normal(),
+                             crp_mg_l=float(rng.lognormal(1, 1))))
+    return pd.DataFrame(rows).sample(frac=1, random_state=seed)
+
+
+@pytest.mark.parametrize("family", ["parametric", "rank"])
+def test_between_groups_equal_per_visit_tests(family):
+    # one grouping per outcome gives exactly what stats.anova_bonferroni / scipy give visit by visit
+    from analysis import stats
+
+    v = _ragged_cohort()
+    omni, pair = activity.between_group_tests(v, outcomes=["das28", "crp_mg_l"], tests=family)
+    for (col, week), o in omni.set_index(["outcome", "week"]).iterrows():
+        d = v.loc[v["week"].eq(week), ["group", col]].dropna()
+        d = d[d.groupby("group")[col].transform("size") >= 2]
+        samples = {g: s[col].to_numpy(float) for g, s in d.groupby("group")}
+        assert o["k"] == len(samples) and o["n"] == len(d)
+        if len(samples) < 2:
+            assert np.isnan(o["p"])
+            continue
+        if family == "parametric":
+            aov, post = stats.anova_bonferroni(d, dv=col, between="group")
+            assert (o["statistic"], o["df1"], o["df2"], o["p"]) == (aov["F"].item(), aov["df1"].item(),
+                                                                    aov["df2"].item(), aov["p"].item())
+            post = post.assign(statistic=post["t"])
+        else:
+            kw = sps.kruskal(*samples.values())
+            assert (o["statistic"], o["p"]) == (kw.statistic, kw.pvalue)
+            post = pd.DataFrame([dict(a=a, b=b, statistic=sps.mannwhitneyu(samples[a], samples[b]).statistic,
+                                      p_unc=sps.mannwhitneyu(samples[a], samples[b]).pvalue)
+                                 for a, b in [(a, b) for i, a in enumerate(samples) for b in list(samples)[i + 1:]]])
+            post["p_bonf"] = np.minimum(post["p_unc"] * len(post), 1.0)
+        got = pair[pair["outcome"].eq(col) & pair["week"].eq(week)]
+        assert len(got) == len(post)
+        for r in post.itertuples():
+            row = got[(got["a"] == r.a) & (got["b"] == r.b)]
+            flipped = row.empty
+            row = (got[(got["a"] == r.b) & (got["b"] == r.a)] if flipped else row).iloc[0]
+            means = d.groupby("group")[col].mean()
+            assert row["p_unc"] == r.p_unc and row["p_bonf"] == r.p_bonf
+            assert row["diff"] == means[row["a"]] - means[row["b"]]
+            if not flipped:
+                assert row["statistic"] == r.statistic
+            elif family == "parametric":
+                assert row["statistic"] == -r.statistic
+            else:
+                assert row["statistic"] == row["n_a"] * row["n_b"] - r.statistic
