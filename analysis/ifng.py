@@ -575,6 +575,12 @@ def _truth(profile: pd.DataFrame) -> pd.Series:
     return profile["group"].eq("Responder").astype(int)
 
 
+def _predicted(profile: pd.DataFrame, score: str, threshold: float) -> pd.Series:
+    """1.0 where ``score`` is strictly above ``threshold``, 0.0 where not, NaN where the score is missing."""
+    s = pd.to_numeric(profile[score], errors="coerce")
+    return (s > threshold).astype(float).where(s.notna())
+
+
 def diagnostic_summary(profile: pd.DataFrame, *, score: str = "ifng_peak_window", threshold: float = 2.0,
                        confidence: float = 0.95) -> tuple[pd.DataFrame, pd.DataFrame]:
     """IFN-γ above ``threshold`` as a test for response: 2 × 2 table and metrics with Wilson CIs.
@@ -607,8 +613,7 @@ def diagnostic_summary(profile: pd.DataFrame, *, score: str = "ifng_peak_window"
     """
     thr = _check_threshold(threshold)
     _check_frame(profile, "profile", ["group", score])
-    s = pd.to_numeric(profile[score], errors="coerce")
-    predicted = (s > thr).astype(float).where(s.notna())
+    predicted = _predicted(profile, score, thr)
     truth = _truth(profile)
     front = {"score": score, "threshold": thr}
     tab = stats.diagnostic_table(truth, predicted)
@@ -644,13 +649,14 @@ def roc_summary(profile: pd.DataFrame, *, scores=("ifng_peak_window", "ifng_base
     [['ifng_peak_window', 0.75, 3.0], ['ifng_baseline', 0.5, 1.0]]
     """
     _check_frame(profile, "profile", ["group"] + list(scores))
+    paper_thr = _check_threshold(paper_threshold)
     truth = _truth(profile)
     curves, rows = [], []
     for sc in scores:
         curve, auc = stats.roc_curve_auc(truth, profile[sc], n_boot=n_boot, seed=seed)
         best = youden_row = stats.youden_threshold(curve).iloc[0]
-        _, met = diagnostic_summary(profile, score=sc, threshold=paper_threshold)
-        est = met.set_index("metric")["estimate"]
+        # the metrics of diagnostic_summary(profile, score=sc, threshold=paper_threshold), without its 2 × 2 table
+        est = stats.diagnostic_metrics(truth, _predicted(profile, sc, paper_thr)).set_index("metric")["estimate"]
         a = auc.iloc[0]
         rows.append(dict(score=sc, n_pos=int(a["n_pos"]), n_neg=int(a["n_neg"]), auc=a["auc"],
                          ci_low=a["ci_low"], ci_high=a["ci_high"], n_boot=int(a["n_boot"]),
@@ -1103,9 +1109,14 @@ def _steps_after_rise(visits: pd.DataFrame, profile: pd.DataFrame, marker: str, 
     """Per subgroup and lag, each patient's change of ``marker`` from the previous visit to the visit ``lag``
     weeks after the patient's IFN-γ rise (Fig. 5b–e: each visit versus the previous one)."""
     weeks = sorted(int(w) for w in weeks)
-    wide = (visits.loc[visits["patient_id"].isin(profile["patient_id"])]
-            .assign(_y=lambda d: pd.to_numeric(d[marker], errors="coerce"))
-            .pivot_table(index="patient_id", columns="week", values="_y", aggfunc="first"))
+    # each patient's first non-missing value per visit (what a pivot table with aggfunc="first" holds); a
+    # patient with no value at all, or a visit nobody has a value at, is not in that table and is skipped
+    v = visits.loc[visits["patient_id"].isin(profile["patient_id"]), ["patient_id", "week", marker]]
+    y = pd.to_numeric(v[marker], errors="coerce")
+    known = v.assign(_y=y).loc[y.notna() & v["patient_id"].notna() & v["week"].notna()]
+    known = known.drop_duplicates(["patient_id", "week"], keep="first")
+    value = dict(zip(zip(known["patient_id"], known["week"]), known["_y"].to_numpy(float)))
+    measured_patients, measured_weeks = set(known["patient_id"]), set(known["week"])
     items = []
     for sg in ("Before", "After"):
         sub = profile.loc[profile["subgroup"].eq(sg) & profile["rise_week"].notna()]
@@ -1113,11 +1124,11 @@ def _steps_after_rise(visits: pd.DataFrame, profile: pd.DataFrame, marker: str, 
             ch = []
             for pid, rise in zip(sub["patient_id"], sub["rise_week"]):
                 target = int(rise) + lag
-                if target not in weeks or weeks.index(target) == 0 or pid not in wide.index:
+                if target not in weeks or weeks.index(target) == 0 or pid not in measured_patients:
                     continue
                 prev = weeks[weeks.index(target) - 1]
-                if target in wide.columns and prev in wide.columns:
-                    ch.append(wide.loc[pid, target] - wide.loc[pid, prev])
+                if target in measured_weeks and prev in measured_weeks:
+                    ch.append(value.get((pid, target), np.nan) - value.get((pid, prev), np.nan))
             items.append((f"{sg}, {lag} weeks after the rise", np.asarray(ch, dtype=float)))
     return items
 

@@ -246,3 +246,29 @@ def test_subgroup_tests_equal_compare_paired_per_cell(reference, test):
                                                        if c not in ("subgroup", "marker", "reference")]]
     pd.testing.assert_frame_equal(got, want, check_exact=True)
     assert (got.loc[got["marker"].eq("il_6"), "note"] == "all differences are equal: test undefined").all()
+
+
+def test_steps_after_rise_equal_the_pivot_table_rule():
+    # the dictionary of first non-missing values gives what the pivot table (aggfunc="first") gave, including a
+    # NaN change for a patient measured at the week but not at the previous visit, and skipping a patient
+    # with no value at all
+    rows = [("a", 0, 1.0), ("a", 1, np.nan), ("a", 1, 2.0), ("a", 2, 4.0), ("a", 3, 5.0),  # duplicate week 1
+            ("b", 0, 1.0), ("b", 2, 3.0), ("b", 3, 3.5),                                    # no week 1
+            ("c", 0, np.nan), ("c", 2, np.nan),                                              # never measured
+            ("d", 0, 2.0), ("d", 1, 2.5), ("d", 2, 2.0), ("d", 3, 1.0), ("d", 4, 0.5)]
+    v = pd.DataFrame(rows, columns=["patient_id", "week", "il_10"])
+    prof = pd.DataFrame({"patient_id": list("abcd"), "subgroup": ["Before", "After", "After", "After"],
+                         "rise_week": [0.0, 0.0, 0.0, 1.0]})
+    got = dict(ifng._steps_after_rise(v, prof, "il_10", [0, 1, 2, 3, 4, 12]))
+    wide = v.pivot_table(index="patient_id", columns="week", values="il_10", aggfunc="first")
+    want = {}
+    for sg in ("Before", "After"):
+        sub = prof[prof["subgroup"].eq(sg)]
+        for lag in (2, 3):
+            ch = [wide.loc[p, r + lag] - wide.loc[p, r + lag - 1] for p, r in zip(sub["patient_id"], sub["rise_week"].astype(int))
+                  if p in wide.index and r + lag <= 4]
+            want[f"{sg}, {lag} weeks after the rise"] = np.asarray(ch, float)
+    assert got.keys() == want.keys()
+    for k in want:
+        np.testing.assert_array_equal(got[k], want[k])
+    assert np.isnan(got["After, 2 weeks after the rise"]).sum() == 1  # b: week 2 − week 1 (missing)
