@@ -1,6 +1,8 @@
 """Tests of analysis.activity on hand-made frames (expected values worked by hand or from scipy)."""
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -393,3 +395,29 @@ def test_between_groups_equal_per_visit_tests(family):
                 assert row["statistic"] == -r.statistic
             else:
                 assert row["statistic"] == row["n_a"] * row["n_b"] - r.statistic
+
+
+def _rank_cases():
+    rng = np.random.default_rng(5)
+    yield rng.normal(size=12), rng.normal(1, 1, 15), rng.normal(size=9)          # no ties, large
+    yield rng.integers(0, 4, 20).astype(float), rng.integers(0, 4, 11).astype(float), \
+        rng.integers(1, 5, 9).astype(float)                                            # many ties
+    yield rng.normal(size=5), rng.normal(size=7), rng.normal(size=3)               # small: exact distribution
+    yield np.array([2.0, 2.0, 1.0]), np.array([2.0, 3.0]), np.array([2.0, 2.0])     # small with ties
+    yield np.full(4, 3.0), np.full(5, 3.0), np.full(3, 3.0)                        # all equal: undefined
+    yield np.round(rng.lognormal(1, 1, 40), 1), np.round(rng.lognormal(1.3, 1, 35), 1), \
+        np.round(rng.lognormal(1, 1, 30), 1)
+
+
+@pytest.mark.parametrize("case", range(6))
+def test_rank_tests_equal_scipy(case):
+    # the direct formulas give exactly scipy's statistic and p (NaN where scipy gives NaN)
+    a, b, c = list(_rank_cases())[case]
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # scipy warns on the all-equal case
+        want_h = sps.kruskal(a, b, c)
+        got_h = activity._kruskal([a, b, c])
+        np.testing.assert_array_equal(got_h, (want_h.statistic, want_h.pvalue))
+        for x, y in ((a, b), (b, a), (a, c), (b, c)):
+            want = sps.mannwhitneyu(x, y, alternative="two-sided")
+            np.testing.assert_array_equal(activity._mann_whitney(x, y), (want.statistic, want.pvalue))
