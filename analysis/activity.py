@@ -409,9 +409,23 @@ def _anova_between(samples: dict) -> tuple[dict, list[dict]]:
     return omni, post
 
 
-def _tie_counts(values: np.ndarray) -> np.ndarray:
-    """How many times each distinct value occurs (as float, for the tie corrections)."""
-    return np.unique(values, return_counts=True)[1].astype(float)
+def _average_ranks(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Ranks 1..n of ``values`` (ties get their average rank, as scipy.stats.rankdata) and the size of each
+    group of tied values (as float, for the tie corrections).
+
+    Examples
+    --------
+    >>> ranks, counts = _average_ranks(np.array([3.0, 1.0, 3.0, 2.0]))
+    >>> ranks.tolist(), counts.tolist()
+    ([3.5, 1.0, 3.5, 2.0], [1.0, 1.0, 2.0])
+    """
+    order = np.argsort(values, kind="stable")
+    ordered = values[order]
+    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])  # first position of each distinct value
+    counts = np.diff(np.r_[starts, values.size])
+    ranks = np.empty(values.size)
+    ranks[order] = np.repeat(starts + 1 + (counts - 1) / 2, counts)
+    return ranks, counts.astype(float)
 
 
 def _kruskal(samples: list) -> tuple[float, float]:
@@ -426,9 +440,7 @@ def _kruskal(samples: list) -> tuple[float, float]:
     """
     n = [x.size for x in samples]
     total = sum(n)
-    values = np.concatenate(samples)
-    ranked = sps.rankdata(values)
-    t = _tie_counts(values)
+    ranked, t = _average_ranks(np.concatenate(samples))
     ties = 1 - np.sum(t**3 - t) / (total**3 - total)
     bounds = np.cumsum([0] + n)
     ssbn = sum(np.sum(ranked[bounds[i]:bounds[i + 1]]) ** 2 / n[i] for i in range(len(samples)))
@@ -449,12 +461,11 @@ def _mann_whitney(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     (12.5, 0.0051)
     """
     n1, n2 = x.size, y.size
-    values = np.concatenate([x, y])
-    t = _tie_counts(values)
+    ranks, t = _average_ranks(np.concatenate([x, y]))
     if (n1 <= 8 or n2 <= 8) and not (t > 1).any():  # scipy's method="auto" takes the exact distribution
         res = sps.mannwhitneyu(x, y, alternative="two-sided")
         return float(res.statistic), float(res.pvalue)
-    r1 = np.sum(sps.rankdata(values)[:n1])
+    r1 = np.sum(ranks[:n1])
     u1 = r1 - n1 * (n1 + 1) / 2
     u = max(u1, n1 * n2 - u1)
     n = n1 + n2

@@ -421,3 +421,10 @@ def test_rank_tests_equal_scipy(case):
         for x, y in ((a, b), (b, a), (a, c), (b, c)):
             want = sps.mannwhitneyu(x, y, alternative="two-sided")
             np.testing.assert_array_equal(activity._mann_whitney(x, y), (want.statistic, want.pvalue))
+
+
+def test_average_ranks_equal_scipy_rankdata():
+    x = np.array([3.0, 1, 3, 2, 2, 2, -0.0, 0.0, 7])
+    ranks, counts = activity._average_ranks(x)
+    np.testing.assert_array_equal(ranks, sps.rankdata(x))
+    assert counts.tolist() == [2.0, 1.0, 3.0, 2.0, 1.0]  # 0 (and -0), 1, 2, 3, 7
