@@ -244,14 +244,22 @@ def select_tests(visits: pd.DataFrame, *, outcomes=None, rule: str = "skew", bas
     cols = _outcomes(visits, outcomes)
     base = _in_groups(visits, groups)
     base = base.loc[base["week"] == baseline_week]
+    group_of = base["group"].to_numpy(object)
+    rows_of = {g: np.flatnonzero(group_of == g) for g in pd.unique(base["group"].dropna())}  # in order of appearance
     rows = []
     for col in cols:
         flagged, skews = [], []
-        for grp, sub in base.groupby("group", sort=False):
-            x = pd.to_numeric(sub[col], errors="coerce").dropna().to_numpy(float)
-            if x.size >= 3 and np.ptp(x) > 0:
-                skews.append(abs(float(sps.skew(x, bias=False))))
-            if rule in ("skew", "shapiro") and stats.choose_test(x, rule=rule, alpha=alpha) != "t":
+        values = pd.to_numeric(base[col], errors="coerce").to_numpy(float)
+        for grp, at in rows_of.items():
+            x = values[at]
+            x = x[~np.isnan(x)]
+            skew = abs(float(sps.skew(x, bias=False))) if x.size >= 3 and np.ptp(x) > 0 else None
+            if skew is not None:
+                skews.append(skew)
+            if rule == "skew":  # stats.choose_test's rule "skew", from the skewness just computed
+                if skew is not None and skew > 1:
+                    flagged.append(grp)
+            elif rule == "shapiro" and stats.choose_test(x, rule=rule, alpha=alpha) != "t":
                 flagged.append(grp)
         if rule in ("parametric", "rank"):
             family = rule
