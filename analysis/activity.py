@@ -294,7 +294,7 @@ def _paired(x: np.ndarray, y: np.ndarray, family: str) -> dict:
         out["note"] = f"fewer than 2 complete pairs (n={n})"
         return out
     sd = d.std(ddof=1)
-    half = sps.t.ppf(0.975, n - 1) * sd / np.sqrt(n)
+    half = special.stdtrit(n - 1, 0.975) * sd / np.sqrt(n)  # the t quantile of scipy.stats.t.ppf
     out.update(ci_low=out["mean_change"] - half, ci_high=out["mean_change"] + half)
     if np.ptp(d) == 0:
         out["note"] = "all changes equal: test undefined"
@@ -302,10 +302,11 @@ def _paired(x: np.ndarray, y: np.ndarray, family: str) -> dict:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         if family == "parametric":
-            res = stats.compare_paired(
-                pd.DataFrame({"s": np.r_[np.arange(n), np.arange(n)], "w": np.r_[np.zeros(n), np.ones(n)],
-                              "y": np.r_[x, y]}), dv="y", within="w", subject="s", pair=(0.0, 1.0), test="t")
-            out.update(statistic=float(res["statistic"].iloc[0]), p=float(res["p"].iloc[0]))
+            # the paired t test of stats.compare_paired (scipy.stats.ttest_rel's formulas), without a table per test
+            with np.errstate(divide="ignore", invalid="ignore"):
+                t = d.mean() / np.sqrt(d.var(ddof=1) / n)
+                p = 2.0 * special.stdtr(n - 1.0, -np.abs(t))
+            out.update(statistic=float(t), p=float(p))
         else:
             # scipy directly: pingouin 0.7's wilcoxon(x, y) builds an n × n matrix for its CLES
             res = sps.wilcoxon(d)
@@ -356,15 +357,18 @@ def within_group_tests(visits: pd.DataFrame, *, outcomes=None, tests=None, group
     for col in cols:
         family = _family(tests, col)
         wide = v.pivot(index="patient_id", columns="week", values=col)
-        grp_of = v.drop_duplicates("patient_id").set_index("patient_id")["group"].reindex(wide.index)
+        grp_of = v.drop_duplicates("patient_id").set_index("patient_id")["group"].reindex(wide.index).to_numpy()
+        at = {w: i for i, w in enumerate(wide.columns)}
+        table = wide.to_numpy(float)
         for grp in groups:
             block = []
-            w_g = wide.loc[grp_of == grp]
+            w_g = table[grp_of == grp]
             for week in follow:
-                if baseline_week not in w_g.columns or week not in w_g.columns:
+                if baseline_week not in at or week not in at:
                     pair = np.empty((0, 2))
-                else:
-                    pair = w_g[[baseline_week, week]].dropna().to_numpy(float)
+                else:  # the patients of the group with both values, in the table's order
+                    pair = w_g[:, [at[baseline_week], at[week]]]
+                    pair = pair[~np.isnan(pair).any(axis=1)]
                 res = _paired(pair[:, 0], pair[:, 1], family)
                 block.append(dict(outcome=col, label=_label(col), group=grp, week=int(week), **res))
             if block:

@@ -428,3 +428,20 @@ def test_average_ranks_equal_scipy_rankdata():
     ranks, counts = activity._average_ranks(x)
     np.testing.assert_array_equal(ranks, sps.rankdata(x))
     assert counts.tolist() == [2.0, 1.0, 3.0, 2.0, 1.0]  # 0 (and -0), 1, 2, 3, 7
+
+
+def test_within_groups_equal_compare_paired_per_visit():
+    # the patient x visit table gives exactly stats.compare_paired's paired t on each group's complete pairs
+    from analysis import stats
+
+    v = _ragged_cohort(seed=3)
+    res = activity.within_group_tests(v, outcomes=["das28"], tests="parametric")
+    for r in res.itertuples():
+        d = v[v["group"].eq(r.group)]
+        ref = stats.compare_paired(d, dv="das28", within="week", subject="patient_id", pair=(0, r.week)).iloc[0]
+        assert r.n == ref["n"]
+        assert (r.mean_before, r.mean_after, r.mean_change) == (ref["mean_before"], ref["mean_after"], ref["mean_diff"])
+        np.testing.assert_array_equal([r.statistic, r.p], [ref["statistic"], ref["p"]])
+        if r.n >= 2:
+            half = sps.t.ppf(0.975, r.n - 1) * ref["sd_diff"] / np.sqrt(r.n)
+            assert (r.ci_low, r.ci_high) == (r.mean_change - half, r.mean_change + half)
