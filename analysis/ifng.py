@@ -484,15 +484,26 @@ def first_significant(tests: pd.DataFrame, profile: pd.DataFrame) -> pd.DataFram
     _check_frame(tests, "tests", ["subgroup", "marker", "reference", "after", "significant", "mean_diff"])
     rise = subgroup_counts(profile).set_index("subgroup")["median_rise_week"]
     keys = ["subgroup", "marker", "reference"]
-    base = tests[keys].drop_duplicates().reset_index(drop=True)
-    sig = tests[tests["significant"].fillna(False).astype(bool)].sort_values("after", kind="stable")
-    first = sig.drop_duplicates(keys, keep="first")[keys + ["after", "mean_diff"]]
-    out = base.merge(first, on=keys, how="left").rename(columns={"after": "first_sig_week"})
-    out["first_sig_week"] = out["first_sig_week"].astype(float)
-    out["direction"] = np.select([out["mean_diff"] > 0, out["mean_diff"] < 0], ["increase", "decrease"], "")
+    # one pass over the tests (a few dozen rows): per key, the number of tests and the significant test with
+    # the earliest visit (the first such row on ties; a missing visit counts as the latest)
+    cells = list(zip(*(tests[k] for k in keys)))
+    significant = tests["significant"].fillna(False).astype(bool).to_numpy()
+    after = tests["after"].astype(float).to_numpy()
+    mean_diff = tests["mean_diff"].to_numpy(float)
+    n_tests, first = {}, {}
+    for i, cell in enumerate(cells):
+        n_tests[cell] = n_tests.get(cell, 0) + 1
+        when = (bool(np.isnan(after[i])), 0.0 if np.isnan(after[i]) else after[i])
+        if significant[i] and (cell not in first or when < first[cell][0]):
+            first[cell] = (when, i)
+    out = pd.DataFrame(list(n_tests), columns=keys, dtype=object)
+    hit = [first[c][1] if c in first else -1 for c in n_tests]
+    out["first_sig_week"] = np.array([after[i] if i >= 0 else np.nan for i in hit], dtype=float)
+    diff = np.array([mean_diff[i] if i >= 0 else np.nan for i in hit], dtype=float)
+    out["direction"] = np.select([diff > 0, diff < 0], ["increase", "decrease"], "")
     out["rise_week"] = out["subgroup"].map(rise).astype(float)
     out["lag_weeks"] = out["first_sig_week"] - out["rise_week"]
-    out["n_tests"] = out.set_index(keys).index.map(tests.groupby(keys).size()).astype(int)
+    out["n_tests"] = np.array(list(n_tests.values()), dtype=int)
     return out[keys + ["rise_week", "first_sig_week", "direction", "lag_weeks", "n_tests"]]
 
 

@@ -272,3 +272,23 @@ def test_steps_after_rise_equal_the_pivot_table_rule():
     for k in want:
         np.testing.assert_array_equal(got[k], want[k])
     assert np.isnan(got["After, 2 weeks after the rise"]).sum() == 1  # b: week 2 − week 1 (missing)
+
+
+def test_first_significant_equals_sort_and_merge_reference():
+    # earliest significant visit per subgroup x marker x reference (first row on ties, a missing visit last),
+    # as sorting the significant rows by visit and merging gives it
+    tests = pd.DataFrame({"subgroup": ["Before"] * 3 + ["After"] * 5, "marker": ["m"] * 3 + ["k"] * 2 + ["m"] * 3,
+                          "reference": "previous", "after": [3.0, 1, 2, 1, 2, 2, np.nan, 2],
+                          "significant": [True, False, True, False, False, True, True, True],
+                          "mean_diff": [0.5, -1, -0.2, 1, 2, -3, 4, 5]})
+    prof = pd.DataFrame({"group": ["Responder"] * 3, "subgroup": ["Before", "After", "After"],
+                         "rise_week": [0.0, 1.0, 2.0]})
+    got = ifng.first_significant(tests, prof)
+    keys = ["subgroup", "marker", "reference"]
+    sig = tests[tests["significant"]].sort_values("after", kind="stable").drop_duplicates(keys)
+    want = tests[keys].drop_duplicates().merge(sig[keys + ["after", "mean_diff"]], on=keys, how="left")
+    assert got["first_sig_week"].tolist()[:1] == [2.0] and np.isnan(got["first_sig_week"].iloc[1])
+    np.testing.assert_array_equal(got["first_sig_week"], want["after"].astype(float))
+    assert got["direction"].tolist() == ["decrease", "", "decrease"]
+    assert got["n_tests"].tolist() == [3, 2, 3]
+    assert got["lag_weeks"].tolist()[2] == 2.0 - 1.5
