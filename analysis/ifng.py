@@ -1122,12 +1122,13 @@ def _steps_after_rise(visits: pd.DataFrame, profile: pd.DataFrame, marker: str, 
     weeks = sorted(int(w) for w in weeks)
     # each patient's first non-missing value per visit (what a pivot table with aggfunc="first" holds); a
     # patient with no value at all, or a visit nobody has a value at, is not in that table and is skipped
-    v = visits.loc[visits["patient_id"].isin(profile["patient_id"]), ["patient_id", "week", marker]]
-    y = pd.to_numeric(v[marker], errors="coerce")
-    known = v.assign(_y=y).loc[y.notna() & v["patient_id"].notna() & v["week"].notna()]
-    known = known.drop_duplicates(["patient_id", "week"], keep="first")
-    value = dict(zip(zip(known["patient_id"], known["week"]), known["_y"].to_numpy(float)))
-    measured_patients, measured_weeks = set(known["patient_id"]), set(known["week"])
+    y = pd.to_numeric(visits[marker], errors="coerce").to_numpy(float)
+    ids, wk = visits["patient_id"].to_numpy(object), visits["week"].to_numpy()
+    known = visits["patient_id"].isin(profile["patient_id"]).to_numpy(bool) & ~np.isnan(y) & pd.notna(ids) & pd.notna(wk)
+    value = {}
+    for pid, week, y_ in zip(ids[known], wk[known], y[known]):
+        value.setdefault((pid, week), y_)
+    measured_patients, measured_weeks = {pid for pid, _ in value}, {week for _, week in value}
     items = []
     for sg in ("Before", "After"):
         sub = profile.loc[profile["subgroup"].eq(sg) & profile["rise_week"].notna()]
