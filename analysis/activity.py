@@ -1281,8 +1281,10 @@ def judge_claims(log, derived, *, design=None, visits: pd.DataFrame | None = Non
         log.not_testable("activity.followup_visits", "the design lacks visits corresponding to the paper's weeks "
                          f"1, 2, 3, 4, 12, 24, 48 (visits {design.describe_weeks()})")
     else:
-        seen = visits.groupby("patient_id")["week"].agg(lambda s: set(s.astype(int)))
-        attended = seen.map(lambda s: set(sched) <= s).astype(bool)
+        # a patient attended every scheduled visit when all of its distinct scheduled weeks appear
+        week = visits["week"].astype(int)
+        scheduled = pd.DataFrame({"patient_id": visits["patient_id"], "week": week})[week.isin(sched)]
+        attended = scheduled.drop_duplicates().groupby("patient_id").size().eq(len(set(sched)))
         all_seen = int(patients["patient_id"].map(attended).eq(True).sum())
         log.check_true("activity.followup_visits", all_seen == len(patients),
                        f"{all_seen} of {len(patients)} patients attended every visit (weeks {', '.join(map(str, sched))})",
