@@ -872,20 +872,26 @@ def relapse_checks(visits: pd.DataFrame, *, group: str = "Responder", reference_
     v = visits.loc[visits["group"] == group].drop_duplicates(["patient_id", "week"])
     extra = [c for c in ("tjc28", "sjc28") if c in v.columns]
     cols = ["das28", "esr_mm_h", "crp_mg_l"] + extra
-    ref = v.loc[v["week"] == reference_week, ["patient_id"] + cols].set_index("patient_id")
+    ref = v.loc[v["week"] == reference_week, ["patient_id"] + cols]
     later = v.loc[v["week"] > reference_week, ["patient_id", "week"] + cols]
-    m = later.merge(ref.reset_index(), on="patient_id", suffixes=("", "_ref"), how="inner")
-    out = pd.DataFrame({"patient_id": m["patient_id"], "week": m["week"].astype(int),
-                        "das28_ref": m["das28_ref"].astype(float), "das28": m["das28"].astype(float)})
-    out["das28_rise"] = out["das28"] - out["das28_ref"]
+    # each later visit next to the patient's reference visit (patients without one are left out)
+    at_ref = pd.Index(ref["patient_id"]).get_indexer(later["patient_id"])
+    later, ref = later[at_ref >= 0], ref.iloc[at_ref[at_ref >= 0]]
 
-    def up(col: str) -> pd.Series:
-        known = m[col].notna() & m[f"{col}_ref"].notna()
-        return (m[col] > m[f"{col}_ref"]).astype(object).where(known, np.nan)
+    def up(col: str) -> np.ndarray:
+        """True/False where the later value is higher/not higher than the reference value, NaN if one is missing."""
+        now, then = later[col].to_numpy(), ref[col].to_numpy()
+        known = pd.notna(now) & pd.notna(then)
+        out = np.full(len(now), np.nan, dtype=object)
+        out[known] = (now[known] > then[known]).tolist()
+        return out
 
-    out["esr_up"], out["crp_up"] = up("esr_mm_h"), up("crp_mg_l")
-    out["tjc_up"] = up("tjc28") if "tjc28" in extra else np.nan
-    out["sjc_up"] = up("sjc28") if "sjc28" in extra else np.nan
+    das28, das28_ref = later["das28"].to_numpy(float), ref["das28"].to_numpy(float)
+    out = pd.DataFrame({"patient_id": later["patient_id"].to_numpy(), "week": later["week"].to_numpy().astype(int),
+                        "das28_ref": das28_ref, "das28": das28, "das28_rise": das28 - das28_ref,
+                        "esr_up": up("esr_mm_h"), "crp_up": up("crp_mg_l"),
+                        "tjc_up": up("tjc28") if "tjc28" in extra else np.nan,
+                        "sjc_up": up("sjc28") if "sjc28" in extra else np.nan})
     evaluable = out["das28_rise"].notna()
     rose = np.round(out["das28_rise"].to_numpy(float), _DECIMALS) > das28_rise
     if require_labs:

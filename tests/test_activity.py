@@ -445,3 +445,15 @@ def test_within_groups_equal_compare_paired_per_visit():
         if r.n >= 2:
             half = sps.t.ppf(0.975, r.n - 1) * ref["sd_diff"] / np.sqrt(r.n)
             assert (r.ci_low, r.ci_high) == (r.mean_change - half, r.mean_change + half)
+
+
+def test_relapse_checks_pair_each_later_visit_with_its_reference_like_a_merge():
+    v = pd.DataFrame({"patient_id": ["a", "a", "a", "b", "c", "c"], "week": [12, 24, 48, 24, 12, 24],
+                      "group": "Responder", "das28": [3.0, 3.7, 3.1, 5.0, 2.0, 2.9],
+                      "esr_mm_h": [10.0, 20, np.nan, 9, 5, 6], "crp_mg_l": [2.0, 5, 1, 1, 1, 2]})
+    got = activity.relapse_checks(v)
+    m = v[v["week"] > 12].merge(v[v["week"] == 12], on=["patient_id", "group"], suffixes=("", "_ref"))
+    assert got[["patient_id", "week"]].values.tolist() == m[["patient_id", "week"]].values.tolist()  # b: no week 12
+    assert got["das28_rise"].tolist() == (m["das28"] - m["das28_ref"]).tolist()
+    assert got["esr_up"].tolist()[0] is True and np.isnan(got["esr_up"].tolist()[1])
+    assert got["relapse"].tolist() == [True, False, True] and got["evaluable"].tolist() == [True, False, True]
