@@ -181,39 +181,48 @@ def ifng_profile(visits: pd.DataFrame, *, threshold: float = 2.0, window_weeks: 
         known = known | v[flag_col].eq(_BELOW).fillna(False).astype(bool)
     v = v.assign(_y=y, _known=known.to_numpy(bool))
     ids = v.drop_duplicates("patient_id")[["patient_id", "group"]].reset_index(drop=True)
-    wk = v["week"]
-    after = v[(wk >= 1) & (wk <= win)]
-    window = v[(wk >= 0) & (wk <= win)]
-    upto = v[(wk >= 0) & (wk <= response_week)]
+    # each row's patient as a position in ``ids``; every summary is one numpy pass over the rows
+    row = pd.Index(ids["patient_id"]).get_indexer(v["patient_id"])
+    row[v["patient_id"].isna().to_numpy()] = -1
+    wk = v["week"].to_numpy(float)
+    yv = v["_y"].to_numpy(float)
 
-    def per(frame, col="_y", how="max"):
-        return ids["patient_id"].map(frame.groupby("patient_id")[col].agg(how))
+    def first(mask, values):  # each patient's first non-missing value among the rows of ``mask`` (NaN if none)
+        out = np.full(len(ids), np.nan)
+        at = np.flatnonzero(mask & (row >= 0) & ~np.isnan(values))
+        patients, first_row = np.unique(row[at], return_index=True)  # the first of each patient's rows
+        out[patients] = values[at[first_row]]
+        return out
 
-    base = per(v[wk == 0], "_y", "first")
+    def extreme(mask, values, how=np.fmax):  # largest (or with np.fmin smallest) non-missing value, NaN if none
+        out = np.full(len(ids), np.nan)
+        at = mask & (row >= 0) & ~np.isnan(values)
+        how.at(out, row[at], values[at])  # fmax/fmin ignore the NaN start
+        return out
+
+    window = (wk >= 0) & (wk <= win)
     out = ids.assign(
-        ifng_baseline=base.astype(float),
-        ifng_peak_after=per(after).astype(float),
-        ifng_peak_window=per(window).astype(float),
-        ifng_response_week=per(v[wk == response_week], "_y", "first").astype(float),
-        ifng_peak_12=per(upto).astype(float),
+        ifng_baseline=first(wk == 0, yv),
+        ifng_peak_after=extreme((wk >= 1) & (wk <= win), yv),
+        ifng_peak_window=extreme(window, yv),
+        ifng_response_week=first(wk == response_week, yv),
+        ifng_peak_12=extreme((wk >= 0) & (wk <= response_week), yv),
     )
     out["delta_ifng"] = out["ifng_peak_12"] - out["ifng_baseline"]
     if "das28" in v.columns:
-        d = v.assign(das28=pd.to_numeric(v["das28"], errors="coerce"))
-        d0 = per(d[d["week"] == 0], "das28", "first")
-        d12 = per(d[d["week"] == response_week], "das28", "first")
-        out["das28_change_12"] = (d12 - d0).astype(float)
+        das = pd.to_numeric(v["das28"], errors="coerce").to_numpy(float)
+        out["das28_change_12"] = first(wk == response_week, das) - first(wk == 0, das)
     else:
         out["das28_change_12"] = np.nan
     with np.errstate(invalid="ignore"):
         out["high_before"] = (out["ifng_baseline"] > thr).to_numpy(bool)
         out["high_after"] = (out["ifng_peak_after"] > thr).to_numpy(bool)
     out["high_window"] = out["high_before"] | out["high_after"]
-    measured = per(window, "_known", "any").fillna(False).astype(bool)
-    out["subgroup"] = classify_subgroup(out["ifng_baseline"], out["ifng_peak_after"], threshold=thr,
-                                        measured=measured.to_numpy(bool))
-    high_rows = window[window["_y"] > thr]
-    out["rise_week"] = per(high_rows, "week", "min").astype(float)
+    measured = np.zeros(len(ids), bool)
+    measured[row[window & v["_known"].to_numpy(bool) & (row >= 0)]] = True
+    out["subgroup"] = classify_subgroup(out["ifng_baseline"], out["ifng_peak_after"], threshold=thr, measured=measured)
+    with np.errstate(invalid="ignore"):
+        out["rise_week"] = extreme(window & (yv > thr), wk, np.fmin)
     out.attrs["response_week"] = int(response_week)  # the columns *_12 hold the response week's values
     return out
 

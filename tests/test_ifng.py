@@ -292,3 +292,18 @@ def test_first_significant_equals_sort_and_merge_reference():
     assert got["direction"].tolist() == ["decrease", "", "decrease"]
     assert got["n_tests"].tolist() == [3, 2, 3]
     assert got["lag_weeks"].tolist()[2] == 2.0 - 1.5
+
+
+def test_ifng_profile_summaries_equal_groupby_per_patient():
+    # the numpy passes give each patient's first / largest / smallest values as groupby would
+    v = _visits([("a", "Responder", 0, 1.0, 6.0), ("a", "Responder", 1, np.nan, 5.0), ("a", "Responder", 2, 4.0, 5.0),
+                 ("a", "Responder", 12, 0.5, 3.0), ("b", "Non-responder", 0, 3.0, 6.0), ("b", "Non-responder", 0, 9.0, 1.0),
+                 ("b", "Non-responder", 3, 2.5, 5.5), ("c", "Control", 0, 7.0, 6.0),
+                 ("d", "Responder", 1, np.nan, 6.0), ("d", "Responder", 12, np.nan, np.nan)])
+    p = ifng.ifng_profile(v).set_index("patient_id")
+    assert p.index.tolist() == ["a", "b", "d"]  # controls left out
+    assert p.loc["a", ["ifng_baseline", "ifng_peak_after", "ifng_peak_12", "rise_week"]].tolist() == [1.0, 4.0, 4.0, 2.0]
+    # b's duplicate week 0 keeps the first row (3.0, DAS28 6.0)
+    assert p.loc["b", ["ifng_baseline", "ifng_peak_window", "rise_week", "subgroup"]].tolist() == [3.0, 3.0, 0.0, "Before"]
+    assert math.isnan(p.loc["b", "das28_change_12"]) and p.loc["a", "das28_change_12"] == -3.0
+    assert p.loc["d", "subgroup"] == "Not measured" and math.isnan(p.loc["d", "rise_week"])
