@@ -25,6 +25,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
+from scipy import special
 from scipy import stats as sps
 
 from analysis import scores, stats
@@ -243,14 +244,22 @@ def select_tests(visits: pd.DataFrame, *, outcomes=None, rule: str = "skew", bas
     cols = _outcomes(visits, outcomes)
     base = _in_groups(visits, groups)
     base = base.loc[base["week"] == baseline_week]
+    group_of = base["group"].to_numpy(object)
+    rows_of = {g: np.flatnonzero(group_of == g) for g in pd.unique(base["group"].dropna())}  # in order of appearance
     rows = []
     for col in cols:
         flagged, skews = [], []
-        for grp, sub in base.groupby("group", sort=False):
-            x = pd.to_numeric(sub[col], errors="coerce").dropna().to_numpy(float)
-            if x.size >= 3 and np.ptp(x) > 0:
-                skews.append(abs(float(sps.skew(x, bias=False))))
-            if rule in ("skew", "shapiro") and stats.choose_test(x, rule=rule, alpha=alpha) != "t":
+        values = pd.to_numeric(base[col], errors="coerce").to_numpy(float)
+        for grp, at in rows_of.items():
+            x = values[at]
+            x = x[~np.isnan(x)]
+            skew = abs(float(sps.skew(x, bias=False))) if x.size >= 3 and np.ptp(x) > 0 else None
+            if skew is not None:
+                skews.append(skew)
+            if rule == "skew":  # stats.choose_test's rule "skew", from the skewness just computed
+                if skew is not None and skew > 1:
+                    flagged.append(grp)
+            elif rule == "shapiro" and stats.choose_test(x, rule=rule, alpha=alpha) != "t":
                 flagged.append(grp)
         if rule in ("parametric", "rank"):
             family = rule
@@ -285,7 +294,7 @@ def _paired(x: np.ndarray, y: np.ndarray, family: str) -> dict:
         out["note"] = f"fewer than 2 complete pairs (n={n})"
         return out
     sd = d.std(ddof=1)
-    half = sps.t.ppf(0.975, n - 1) * sd / np.sqrt(n)
+    half = special.stdtrit(n - 1, 0.975) * sd / np.sqrt(n)  # the t quantile of scipy.stats.t.ppf
     out.update(ci_low=out["mean_change"] - half, ci_high=out["mean_change"] + half)
     if np.ptp(d) == 0:
         out["note"] = "all changes equal: test undefined"
@@ -293,10 +302,11 @@ def _paired(x: np.ndarray, y: np.ndarray, family: str) -> dict:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         if family == "parametric":
-            res = stats.compare_paired(
-                pd.DataFrame({"s": np.r_[np.arange(n), np.arange(n)], "w": np.r_[np.zeros(n), np.ones(n)],
-                              "y": np.r_[x, y]}), dv="y", within="w", subject="s", pair=(0.0, 1.0), test="t")
-            out.update(statistic=float(res["statistic"].iloc[0]), p=float(res["p"].iloc[0]))
+            # the paired t test of stats.compare_paired (scipy.stats.ttest_rel's formulas), without a table per test
+            with np.errstate(divide="ignore", invalid="ignore"):
+                t = d.mean() / np.sqrt(d.var(ddof=1) / n)
+                p = 2.0 * special.stdtr(n - 1.0, -np.abs(t))
+            out.update(statistic=float(t), p=float(p))
         else:
             # scipy directly: pingouin 0.7's wilcoxon(x, y) builds an n × n matrix for its CLES
             res = sps.wilcoxon(d)
@@ -347,15 +357,18 @@ def within_group_tests(visits: pd.DataFrame, *, outcomes=None, tests=None, group
     for col in cols:
         family = _family(tests, col)
         wide = v.pivot(index="patient_id", columns="week", values=col)
-        grp_of = v.drop_duplicates("patient_id").set_index("patient_id")["group"].reindex(wide.index)
+        grp_of = v.drop_duplicates("patient_id").set_index("patient_id")["group"].reindex(wide.index).to_numpy()
+        at = {w: i for i, w in enumerate(wide.columns)}
+        table = wide.to_numpy(float)
         for grp in groups:
             block = []
-            w_g = wide.loc[grp_of == grp]
+            w_g = table[grp_of == grp]
             for week in follow:
-                if baseline_week not in w_g.columns or week not in w_g.columns:
+                if baseline_week not in at or week not in at:
                     pair = np.empty((0, 2))
-                else:
-                    pair = w_g[[baseline_week, week]].dropna().to_numpy(float)
+                else:  # the patients of the group with both values, in the table's order
+                    pair = w_g[:, [at[baseline_week], at[week]]]
+                    pair = pair[~np.isnan(pair).any(axis=1)]
                 res = _paired(pair[:, 0], pair[:, 1], family)
                 block.append(dict(outcome=col, label=_label(col), group=grp, week=int(week), **res))
             if block:
@@ -368,21 +381,124 @@ def within_group_tests(visits: pd.DataFrame, *, outcomes=None, tests=None, group
 
 
 # --------------------------------------------------------------------------------------- between groups
-def _rank_between(d: pd.DataFrame, dv: str, alpha: float) -> tuple[dict, list[dict]]:
-    """Kruskal–Wallis and pairwise Mann–Whitney with Bonferroni (scipy; O(n log n) memory)."""
-    samples = {g: s[dv].to_numpy(float) for g, s in d.groupby("group", sort=True)}
-    omni = dict(test="Kruskal–Wallis", statistic=np.nan, df1=len(samples) - 1, df2=np.nan, p=np.nan)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        if len(samples) >= 2:
-            res = sps.kruskal(*samples.values())
-            omni.update(statistic=float(res.statistic), p=float(res.pvalue))
+def _anova_between(samples: dict) -> tuple[dict, list[dict]]:
+    """One-way ANOVA and pairwise Student t tests with Bonferroni, from each group's values.
+
+    The formulas of :func:`analysis.stats.anova_bonferroni` (groups in sorted order, pairs as
+    :func:`itertools.combinations`) applied to arrays, without a table per visit.
+
+    Examples
+    --------
+    >>> omni, post = _anova_between({"a": np.array([1.0, 2, 3]), "b": np.array([2.0, 3, 4]),
+    ...                              "c": np.array([6.0, 7, 8])})
+    >>> omni["statistic"], omni["df1"], omni["df2"]
+    (21.0, 2, 6)
+    >>> [(r["a"], r["b"], round(r["statistic"], 3)) for r in post][:1]
+    [('a', 'b', -1.225)]
+    """
+    with np.errstate(divide="ignore", invalid="ignore"):
+        values = np.concatenate(list(samples.values()))
+        grand = values.mean()
+        means = {k: v.mean() for k, v in samples.items()}
+        ss_between = sum(v.size * (means[k] - grand) ** 2 for k, v in samples.items())
+        ss_error = sum(((v - means[k]) ** 2).sum() for k, v in samples.items())
+        df1, df2 = len(samples) - 1, values.size - len(samples)
+        f_val = (ss_between / df1) / (ss_error / df2)
+        omni = dict(test="one-way ANOVA", statistic=float(f_val), df1=df1, df2=df2,
+                    p=float(special.fdtrc(df1, df2, f_val)))
         names = list(samples)
         pairs = [(a, b) for i, a in enumerate(names) for b in names[i + 1:]]
         post = []
-        for a, b in pairs:
-            res = sps.mannwhitneyu(samples[a], samples[b], alternative="two-sided")
-            post.append(dict(a=a, b=b, statistic=float(res.statistic), p_unc=float(res.pvalue)))
+        for a, b in pairs:  # Student's t (scipy.stats.ttest_ind's formulas)
+            x, y = samples[a], samples[b]
+            nx, ny = x.size, y.size
+            dof = nx + ny - 2.0
+            svar = ((nx - 1) * x.var(ddof=1) + (ny - 1) * y.var(ddof=1)) / dof
+            t = (x.mean() - y.mean()) / np.sqrt(svar * (1.0 / nx + 1.0 / ny))
+            p_unc = float(2.0 * special.stdtr(dof, -np.abs(t)))
+            p_bonf = float(np.minimum(p_unc * len(pairs), 1.0)) if len(pairs) > 1 else p_unc
+            post.append(dict(a=a, b=b, statistic=float(t), p_unc=p_unc, p_bonf=p_bonf))
+    return omni, post
+
+
+def _average_ranks(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Ranks 1..n of ``values`` (ties get their average rank, as scipy.stats.rankdata) and the size of each
+    group of tied values (as float, for the tie corrections).
+
+    Examples
+    --------
+    >>> ranks, counts = _average_ranks(np.array([3.0, 1.0, 3.0, 2.0]))
+    >>> ranks.tolist(), counts.tolist()
+    ([3.5, 1.0, 3.5, 2.0], [1.0, 1.0, 2.0])
+    """
+    order = np.argsort(values, kind="stable")
+    ordered = values[order]
+    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])  # first position of each distinct value
+    counts = np.diff(np.r_[starts, values.size])
+    ranks = np.empty(values.size)
+    ranks[order] = np.repeat(starts + 1 + (counts - 1) / 2, counts)
+    return ranks, counts.astype(float)
+
+
+def _kruskal(samples: list) -> tuple[float, float]:
+    """Kruskal–Wallis H and p: scipy.stats.kruskal's formulas (average ranks, tie correction), without its
+    per-call argument handling (a cohort has dozens of these tests; the result is the same, see the tests).
+
+    Examples
+    --------
+    >>> h, p = _kruskal([np.array([1.0, 2, 3]), np.array([4.0, 5, 6])])
+    >>> round(h, 3), round(p, 3)
+    (3.857, 0.05)
+    """
+    n = [x.size for x in samples]
+    total = sum(n)
+    ranked, t = _average_ranks(np.concatenate(samples))
+    ties = 1 - np.sum(t**3 - t) / (total**3 - total)
+    bounds = np.cumsum([0] + n)
+    ssbn = sum(np.sum(ranked[bounds[i]:bounds[i + 1]]) ** 2 / n[i] for i in range(len(samples)))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        h = 12.0 / (total * (total + 1)) * ssbn - 3 * (total + 1)
+        h /= ties
+    return float(h), float(special.chdtrc(len(samples) - 1, h))
+
+
+def _mann_whitney(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    """Mann–Whitney U of ``x`` and two-sided p: scipy.stats.mannwhitneyu's defaults (normal approximation with
+    tie and continuity corrections; its exact distribution, for a group of at most 8 without ties, from scipy).
+
+    Examples
+    --------
+    >>> u, p = _mann_whitney(np.arange(10.0), np.arange(5.0, 15.0))
+    >>> u, round(p, 4)
+    (12.5, 0.0051)
+    """
+    n1, n2 = x.size, y.size
+    ranks, t = _average_ranks(np.concatenate([x, y]))
+    if (n1 <= 8 or n2 <= 8) and not (t > 1).any():  # scipy's method="auto" takes the exact distribution
+        res = sps.mannwhitneyu(x, y, alternative="two-sided")
+        return float(res.statistic), float(res.pvalue)
+    r1 = np.sum(ranks[:n1])
+    u1 = r1 - n1 * (n1 + 1) / 2
+    u = max(u1, n1 * n2 - u1)
+    n = n1 + n2
+    s = np.sqrt(n1 * n2 / 12 * ((n + 1) - np.sum(t**3 - t) / (n * (n - 1))))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = (u - n1 * n2 / 2 - 0.5) / s
+    return float(u1), float(np.clip(special.ndtr(-z) * 2, 0.0, 1.0))
+
+
+def _rank_between(samples: dict) -> tuple[dict, list[dict]]:
+    """Kruskal–Wallis and pairwise Mann–Whitney with Bonferroni (scipy's formulas), from each group's values."""
+    omni = dict(test="Kruskal–Wallis", statistic=np.nan, df1=len(samples) - 1, df2=np.nan, p=np.nan)
+    if len(samples) >= 2:
+        h, p = _kruskal(list(samples.values()))
+        omni.update(statistic=h, p=p)
+    names = list(samples)
+    pairs = [(a, b) for i, a in enumerate(names) for b in names[i + 1:]]
+    post = []
+    for a, b in pairs:
+        u, p = _mann_whitney(samples[a], samples[b])
+        post.append(dict(a=a, b=b, statistic=u, p_unc=p))
     for row in post:
         row["p_bonf"] = min(1.0, row["p_unc"] * len(pairs)) if pd.notna(row["p_unc"]) else np.nan
     return omni, post
@@ -436,38 +552,41 @@ def between_group_tests(visits: pd.DataFrame, *, outcomes=None, tests=None, grou
     order = {g: i for i, g in enumerate(groups)}
     omni_rows, pair_rows = [], []
     v = _in_groups(visits, groups)
+    weeks = np.sort(v["week"].dropna().unique())
     for col in cols:
         family = _family(tests, col)
-        for week, sub in v.groupby("week", sort=True):
-            d = sub[["group", col]].dropna()
-            sizes = d.groupby("group").size()
-            d = d.loc[d["group"].isin(sizes.index[sizes >= 2])]
-            means = d.groupby("group")[col].mean()
-            sizes = sizes[sizes >= 2]
+        # one grouping per outcome: each visit × group's values (in row order), sizes and means
+        d_all = v.loc[v["group"].notna() & v[col].notna(), ["week", "group", col]]
+        values = pd.to_numeric(d_all[col], errors="coerce").to_numpy(float)
+        by_cell = d_all.groupby(["week", "group"], sort=True)
+        rows_of = by_cell.indices
+        cell_means = by_cell[col].mean().to_dict()
+        for week in weeks:
+            # groups with at least 2 values at this visit, sorted (as groupby sorts them)
+            samples = {g: values[rows] for (w, g), rows in sorted(rows_of.items()) if w == week and rows.size >= 2}
+            sizes = {g: np.int64(x.size) for g, x in samples.items()}
+            n = sum(x.size for x in samples.values())
             base = dict(outcome=col, label=_label(col), week=int(week))
             if len(sizes) < 2:
                 omni_rows.append(dict(base, test="one-way ANOVA" if family == "parametric" else "Kruskal–Wallis",
-                                      n=len(d), k=len(sizes), note="fewer than 2 groups with ≥ 2 values"))
+                                      n=n, k=len(sizes), note="fewer than 2 groups with ≥ 2 values"))
                 continue
             if family == "parametric":
-                aov, post = stats.anova_bonferroni(d, dv=col, between="group", alpha=alpha)
-                omni = dict(test="one-way ANOVA", statistic=float(aov["F"].iloc[0]), df1=aov["df1"].iloc[0],
-                            df2=aov["df2"].iloc[0], p=float(aov["p"].iloc[0]))
-                post = [dict(a=r.a, b=r.b, statistic=float(r.t), p_unc=float(r.p_unc), p_bonf=float(r.p_bonf))
-                        for r in post.itertuples()]
+                omni, post = _anova_between(samples)
                 test = "Student t"
             else:
-                omni, post = _rank_between(d, col, alpha)
+                omni, post = _rank_between(samples)
                 test = "Mann–Whitney U"
-            omni_rows.append(dict(base, n=len(d), k=len(sizes), note="", **omni))
+            omni_rows.append(dict(base, n=n, k=len(sizes), note="", **omni))
             for r in post:
                 a, b, stat = r["a"], r["b"], r["statistic"]
                 if order.get(a, 99) > order.get(b, 99):  # orient pairs as `groups`
                     a, b = b, a
                     stat = -stat if family == "parametric" else sizes[a] * sizes[b] - stat
+                mean_a, mean_b = cell_means[(week, a)], cell_means[(week, b)]
                 pair_rows.append(dict(base, a=a, b=b, n_a=int(sizes[a]), n_b=int(sizes[b]),
-                                      mean_a=float(means[a]), mean_b=float(means[b]),
-                                      diff=float(means[a] - means[b]), test=test, statistic=stat,
+                                      mean_a=float(mean_a), mean_b=float(mean_b),
+                                      diff=float(mean_a - mean_b), test=test, statistic=stat,
                                       p_unc=r["p_unc"], p_bonf=r["p_bonf"]))
     omni = pd.DataFrame(omni_rows, columns=["outcome", "label", "week", "test", "n", "k", "statistic", "df1",
                                             "df2", "p", "note"])
@@ -753,20 +872,26 @@ def relapse_checks(visits: pd.DataFrame, *, group: str = "Responder", reference_
     v = visits.loc[visits["group"] == group].drop_duplicates(["patient_id", "week"])
     extra = [c for c in ("tjc28", "sjc28") if c in v.columns]
     cols = ["das28", "esr_mm_h", "crp_mg_l"] + extra
-    ref = v.loc[v["week"] == reference_week, ["patient_id"] + cols].set_index("patient_id")
+    ref = v.loc[v["week"] == reference_week, ["patient_id"] + cols]
     later = v.loc[v["week"] > reference_week, ["patient_id", "week"] + cols]
-    m = later.merge(ref.reset_index(), on="patient_id", suffixes=("", "_ref"), how="inner")
-    out = pd.DataFrame({"patient_id": m["patient_id"], "week": m["week"].astype(int),
-                        "das28_ref": m["das28_ref"].astype(float), "das28": m["das28"].astype(float)})
-    out["das28_rise"] = out["das28"] - out["das28_ref"]
+    # each later visit next to the patient's reference visit (patients without one are left out)
+    at_ref = pd.Index(ref["patient_id"]).get_indexer(later["patient_id"])
+    later, ref = later[at_ref >= 0], ref.iloc[at_ref[at_ref >= 0]]
 
-    def up(col: str) -> pd.Series:
-        known = m[col].notna() & m[f"{col}_ref"].notna()
-        return (m[col] > m[f"{col}_ref"]).astype(object).where(known, np.nan)
+    def up(col: str) -> np.ndarray:
+        """True/False where the later value is higher/not higher than the reference value, NaN if one is missing."""
+        now, then = later[col].to_numpy(), ref[col].to_numpy()
+        known = pd.notna(now) & pd.notna(then)
+        out = np.full(len(now), np.nan, dtype=object)
+        out[known] = (now[known] > then[known]).tolist()
+        return out
 
-    out["esr_up"], out["crp_up"] = up("esr_mm_h"), up("crp_mg_l")
-    out["tjc_up"] = up("tjc28") if "tjc28" in extra else np.nan
-    out["sjc_up"] = up("sjc28") if "sjc28" in extra else np.nan
+    das28, das28_ref = later["das28"].to_numpy(float), ref["das28"].to_numpy(float)
+    out = pd.DataFrame({"patient_id": later["patient_id"].to_numpy(), "week": later["week"].to_numpy().astype(int),
+                        "das28_ref": das28_ref, "das28": das28, "das28_rise": das28 - das28_ref,
+                        "esr_up": up("esr_mm_h"), "crp_up": up("crp_mg_l"),
+                        "tjc_up": up("tjc28") if "tjc28" in extra else np.nan,
+                        "sjc_up": up("sjc28") if "sjc28" in extra else np.nan})
     evaluable = out["das28_rise"].notna()
     rose = np.round(out["das28_rise"].to_numpy(float), _DECIMALS) > das28_rise
     if require_labs:
@@ -1162,8 +1287,10 @@ def judge_claims(log, derived, *, design=None, visits: pd.DataFrame | None = Non
         log.not_testable("activity.followup_visits", "the design lacks visits corresponding to the paper's weeks "
                          f"1, 2, 3, 4, 12, 24, 48 (visits {design.describe_weeks()})")
     else:
-        seen = visits.groupby("patient_id")["week"].agg(lambda s: set(s.astype(int)))
-        attended = seen.map(lambda s: set(sched) <= s).astype(bool)
+        # a patient attended every scheduled visit when all of its distinct scheduled weeks appear
+        week = visits["week"].astype(int)
+        scheduled = pd.DataFrame({"patient_id": visits["patient_id"], "week": week})[week.isin(sched)]
+        attended = scheduled.drop_duplicates().groupby("patient_id").size().eq(len(set(sched)))
         all_seen = int(patients["patient_id"].map(attended).eq(True).sum())
         log.check_true("activity.followup_visits", all_seen == len(patients),
                        f"{all_seen} of {len(patients)} patients attended every visit (weeks {', '.join(map(str, sched))})",

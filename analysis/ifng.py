@@ -20,6 +20,8 @@ import warnings
 
 import numpy as np
 import pandas as pd
+from scipy import special
+from scipy import stats as sps
 
 from analysis import stats
 from ._checks import check_frame as _check_frame
@@ -179,39 +181,48 @@ def ifng_profile(visits: pd.DataFrame, *, threshold: float = 2.0, window_weeks: 
         known = known | v[flag_col].eq(_BELOW).fillna(False).astype(bool)
     v = v.assign(_y=y, _known=known.to_numpy(bool))
     ids = v.drop_duplicates("patient_id")[["patient_id", "group"]].reset_index(drop=True)
-    wk = v["week"]
-    after = v[(wk >= 1) & (wk <= win)]
-    window = v[(wk >= 0) & (wk <= win)]
-    upto = v[(wk >= 0) & (wk <= response_week)]
+    # each row's patient as a position in ``ids``; every summary is one numpy pass over the rows
+    row = pd.Index(ids["patient_id"]).get_indexer(v["patient_id"])
+    row[v["patient_id"].isna().to_numpy()] = -1
+    wk = v["week"].to_numpy(float)
+    yv = v["_y"].to_numpy(float)
 
-    def per(frame, col="_y", how="max"):
-        return ids["patient_id"].map(frame.groupby("patient_id")[col].agg(how))
+    def first(mask, values):  # each patient's first non-missing value among the rows of ``mask`` (NaN if none)
+        out = np.full(len(ids), np.nan)
+        at = np.flatnonzero(mask & (row >= 0) & ~np.isnan(values))
+        patients, first_row = np.unique(row[at], return_index=True)  # the first of each patient's rows
+        out[patients] = values[at[first_row]]
+        return out
 
-    base = per(v[wk == 0], "_y", "first")
+    def extreme(mask, values, how=np.fmax):  # largest (or with np.fmin smallest) non-missing value, NaN if none
+        out = np.full(len(ids), np.nan)
+        at = mask & (row >= 0) & ~np.isnan(values)
+        how.at(out, row[at], values[at])  # fmax/fmin ignore the NaN start
+        return out
+
+    window = (wk >= 0) & (wk <= win)
     out = ids.assign(
-        ifng_baseline=base.astype(float),
-        ifng_peak_after=per(after).astype(float),
-        ifng_peak_window=per(window).astype(float),
-        ifng_response_week=per(v[wk == response_week], "_y", "first").astype(float),
-        ifng_peak_12=per(upto).astype(float),
+        ifng_baseline=first(wk == 0, yv),
+        ifng_peak_after=extreme((wk >= 1) & (wk <= win), yv),
+        ifng_peak_window=extreme(window, yv),
+        ifng_response_week=first(wk == response_week, yv),
+        ifng_peak_12=extreme((wk >= 0) & (wk <= response_week), yv),
     )
     out["delta_ifng"] = out["ifng_peak_12"] - out["ifng_baseline"]
     if "das28" in v.columns:
-        d = v.assign(das28=pd.to_numeric(v["das28"], errors="coerce"))
-        d0 = per(d[d["week"] == 0], "das28", "first")
-        d12 = per(d[d["week"] == response_week], "das28", "first")
-        out["das28_change_12"] = (d12 - d0).astype(float)
+        das = pd.to_numeric(v["das28"], errors="coerce").to_numpy(float)
+        out["das28_change_12"] = first(wk == response_week, das) - first(wk == 0, das)
     else:
         out["das28_change_12"] = np.nan
     with np.errstate(invalid="ignore"):
         out["high_before"] = (out["ifng_baseline"] > thr).to_numpy(bool)
         out["high_after"] = (out["ifng_peak_after"] > thr).to_numpy(bool)
     out["high_window"] = out["high_before"] | out["high_after"]
-    measured = per(window, "_known", "any").fillna(False).astype(bool)
-    out["subgroup"] = classify_subgroup(out["ifng_baseline"], out["ifng_peak_after"], threshold=thr,
-                                        measured=measured.to_numpy(bool))
-    high_rows = window[window["_y"] > thr]
-    out["rise_week"] = per(high_rows, "week", "min").astype(float)
+    measured = np.zeros(len(ids), bool)
+    measured[row[window & v["_known"].to_numpy(bool) & (row >= 0)]] = True
+    out["subgroup"] = classify_subgroup(out["ifng_baseline"], out["ifng_peak_after"], threshold=thr, measured=measured)
+    with np.errstate(invalid="ignore"):
+        out["rise_week"] = extreme(window & (yv > thr), wk, np.fmin)
     out.attrs["response_week"] = int(response_week)  # the columns *_12 hold the response week's values
     return out
 
@@ -336,6 +347,49 @@ def subgroup_counts(profile: pd.DataFrame) -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------------------------- Fig. 5b–e
+_PAIRED_COLUMNS = ["before", "after", "n", "mean_before", "mean_after", "mean_diff", "sd_diff", "statistic", "dof",
+                   "p", "hedges_g", "g_ci_low", "g_ci_high", "test", "alpha", "significant", "note"]
+
+
+def _paired_test(x: np.ndarray, y: np.ndarray, pair, *, test: str = "t", alpha: float = 0.05) -> dict:
+    """:func:`analysis.stats.compare_paired`'s row from the complete pairs ``x`` (before), ``y`` (after).
+
+    The same formulas on the same arrays (so the same numbers), without building a table per test:
+    :func:`subgroup_tests` runs a hundred of them per cohort.
+
+    Examples
+    --------
+    >>> row = _paired_test(np.array([1.0, 2, 3, 4]), np.array([2.0, 4, 5, 5]), (0, 12))
+    >>> row["n"], float(row["mean_diff"]), round(row["statistic"], 3), row["dof"]
+    (4, 1.5, 5.196, 3.0)
+    """
+    n = x.size
+    diff = y - x
+    row = dict(before=pair[0], after=pair[1], n=n,
+               mean_before=x.mean() if n else np.nan, mean_after=y.mean() if n else np.nan,
+               mean_diff=diff.mean() if n else np.nan, sd_diff=float(np.std(diff, ddof=1)) if n >= 2 else np.nan,
+               statistic=np.nan, dof=np.nan, p=np.nan, note="")
+    g, lo, hi = stats.hedges_g_paired(x, y)
+    if n < 2:
+        row["note"] = f"fewer than 2 complete pairs (n={n}): no test"
+    elif np.ptp(diff) == 0:
+        row["note"] = "all differences are equal: test undefined"
+    else:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            if test == "wilcoxon":
+                wx = sps.wilcoxon(y - x)
+                row.update(statistic=float(wx.statistic), p=float(wx.pvalue))
+            else:
+                with np.errstate(divide="ignore", invalid="ignore"):  # the paired t of scipy.stats.ttest_rel
+                    t = diff.mean() / np.sqrt(diff.var(ddof=1) / n)
+                    p = 2.0 * special.stdtr(n - 1.0, -np.abs(t))
+                row.update(statistic=float(t), p=float(p), dof=float(n - 1))
+    row.update(hedges_g=g, g_ci_low=lo, g_ci_high=hi, test=test, alpha=alpha,
+               significant=bool(pd.notna(row["p"]) and row["p"] < alpha))
+    return row
+
+
 def subgroup_tests(visits: pd.DataFrame, profile: pd.DataFrame, *, markers=tuple(MARKERS),
                    weeks=None, reference: str = "previous", subgroups=("Before", "After"),
                    test: str = "t", alpha: float = 0.05) -> pd.DataFrame:
@@ -395,17 +449,23 @@ def subgroup_tests(visits: pd.DataFrame, profile: pd.DataFrame, *, markers=tuple
     v = v.drop_duplicates(["patient_id", "week"], keep="first")
     parts = []
     for sg in subgroups:
-        d = v[v["subgroup"] == sg]
+        # one patient × week table per marker (patients sorted, as compare_paired pairs them), then each
+        # visit pair is two columns of it: no per-test frame
+        d = v[(v["subgroup"] == sg) & v["patient_id"].notna()]
+        codes, patients = pd.factorize(d["patient_id"], sort=True)
+        col = {w: i for i, w in enumerate(present)}
+        week_idx = d["week"].map(col).to_numpy(int)
         for m in markers:
+            wide = np.full((len(patients), len(present)), np.nan)
+            wide[codes, week_idx] = pd.to_numeric(d[m], errors="coerce").to_numpy(float, na_value=np.nan)
             for b, a in pairs:
-                res = stats.compare_paired(d, dv=m, within="week", subject="patient_id", pair=(b, a),
-                                           test=test, alpha=alpha)
-                parts.append(res.assign(subgroup=sg, marker=m, reference=reference))
+                x, y = wide[:, col[b]], wide[:, col[a]]
+                keep = ~(np.isnan(x) | np.isnan(y))
+                parts.append(dict(subgroup=sg, marker=m, reference=reference,
+                                  **_paired_test(x[keep], y[keep], (b, a), test=test, alpha=alpha)))
     if not parts:
         return pd.DataFrame(columns=["subgroup", "marker", "reference", "before", "after", "n", "p"])
-    out = pd.concat(parts, ignore_index=True)
-    front = ["subgroup", "marker", "reference"]
-    return out[front + [c for c in out.columns if c not in front]]
+    return pd.DataFrame(parts, columns=["subgroup", "marker", "reference"] + _PAIRED_COLUMNS)
 
 
 def first_significant(tests: pd.DataFrame, profile: pd.DataFrame) -> pd.DataFrame:
@@ -433,15 +493,26 @@ def first_significant(tests: pd.DataFrame, profile: pd.DataFrame) -> pd.DataFram
     _check_frame(tests, "tests", ["subgroup", "marker", "reference", "after", "significant", "mean_diff"])
     rise = subgroup_counts(profile).set_index("subgroup")["median_rise_week"]
     keys = ["subgroup", "marker", "reference"]
-    base = tests[keys].drop_duplicates().reset_index(drop=True)
-    sig = tests[tests["significant"].fillna(False).astype(bool)].sort_values("after", kind="stable")
-    first = sig.drop_duplicates(keys, keep="first")[keys + ["after", "mean_diff"]]
-    out = base.merge(first, on=keys, how="left").rename(columns={"after": "first_sig_week"})
-    out["first_sig_week"] = out["first_sig_week"].astype(float)
-    out["direction"] = np.select([out["mean_diff"] > 0, out["mean_diff"] < 0], ["increase", "decrease"], "")
+    # one pass over the tests (a few dozen rows): per key, the number of tests and the significant test with
+    # the earliest visit (the first such row on ties; a missing visit counts as the latest)
+    cells = list(zip(*(tests[k] for k in keys)))
+    significant = tests["significant"].fillna(False).astype(bool).to_numpy()
+    after = tests["after"].astype(float).to_numpy()
+    mean_diff = tests["mean_diff"].to_numpy(float)
+    n_tests, first = {}, {}
+    for i, cell in enumerate(cells):
+        n_tests[cell] = n_tests.get(cell, 0) + 1
+        when = (bool(np.isnan(after[i])), 0.0 if np.isnan(after[i]) else after[i])
+        if significant[i] and (cell not in first or when < first[cell][0]):
+            first[cell] = (when, i)
+    out = pd.DataFrame(list(n_tests), columns=keys, dtype=object)
+    hit = [first[c][1] if c in first else -1 for c in n_tests]
+    out["first_sig_week"] = np.array([after[i] if i >= 0 else np.nan for i in hit], dtype=float)
+    diff = np.array([mean_diff[i] if i >= 0 else np.nan for i in hit], dtype=float)
+    out["direction"] = np.select([diff > 0, diff < 0], ["increase", "decrease"], "")
     out["rise_week"] = out["subgroup"].map(rise).astype(float)
     out["lag_weeks"] = out["first_sig_week"] - out["rise_week"]
-    out["n_tests"] = out.set_index(keys).index.map(tests.groupby(keys).size()).astype(int)
+    out["n_tests"] = np.array(list(n_tests.values()), dtype=int)
     return out[keys + ["rise_week", "first_sig_week", "direction", "lag_weeks", "n_tests"]]
 
 
@@ -524,6 +595,12 @@ def _truth(profile: pd.DataFrame) -> pd.Series:
     return profile["group"].eq("Responder").astype(int)
 
 
+def _predicted(profile: pd.DataFrame, score: str, threshold: float) -> pd.Series:
+    """1.0 where ``score`` is strictly above ``threshold``, 0.0 where not, NaN where the score is missing."""
+    s = pd.to_numeric(profile[score], errors="coerce")
+    return (s > threshold).astype(float).where(s.notna())
+
+
 def diagnostic_summary(profile: pd.DataFrame, *, score: str = "ifng_peak_window", threshold: float = 2.0,
                        confidence: float = 0.95) -> tuple[pd.DataFrame, pd.DataFrame]:
     """IFN-γ above ``threshold`` as a test for response: 2 × 2 table and metrics with Wilson CIs.
@@ -556,8 +633,7 @@ def diagnostic_summary(profile: pd.DataFrame, *, score: str = "ifng_peak_window"
     """
     thr = _check_threshold(threshold)
     _check_frame(profile, "profile", ["group", score])
-    s = pd.to_numeric(profile[score], errors="coerce")
-    predicted = (s > thr).astype(float).where(s.notna())
+    predicted = _predicted(profile, score, thr)
     truth = _truth(profile)
     front = {"score": score, "threshold": thr}
     tab = stats.diagnostic_table(truth, predicted)
@@ -593,13 +669,14 @@ def roc_summary(profile: pd.DataFrame, *, scores=("ifng_peak_window", "ifng_base
     [['ifng_peak_window', 0.75, 3.0], ['ifng_baseline', 0.5, 1.0]]
     """
     _check_frame(profile, "profile", ["group"] + list(scores))
+    paper_thr = _check_threshold(paper_threshold)
     truth = _truth(profile)
     curves, rows = [], []
     for sc in scores:
         curve, auc = stats.roc_curve_auc(truth, profile[sc], n_boot=n_boot, seed=seed)
         best = youden_row = stats.youden_threshold(curve).iloc[0]
-        _, met = diagnostic_summary(profile, score=sc, threshold=paper_threshold)
-        est = met.set_index("metric")["estimate"]
+        # the metrics of diagnostic_summary(profile, score=sc, threshold=paper_threshold), without its 2 × 2 table
+        est = stats.diagnostic_metrics(truth, _predicted(profile, sc, paper_thr)).set_index("metric")["estimate"]
         a = auc.iloc[0]
         rows.append(dict(score=sc, n_pos=int(a["n_pos"]), n_neg=int(a["n_neg"]), auc=a["auc"],
                          ci_low=a["ci_low"], ci_high=a["ci_high"], n_boot=int(a["n_boot"]),
@@ -1052,9 +1129,15 @@ def _steps_after_rise(visits: pd.DataFrame, profile: pd.DataFrame, marker: str, 
     """Per subgroup and lag, each patient's change of ``marker`` from the previous visit to the visit ``lag``
     weeks after the patient's IFN-γ rise (Fig. 5b–e: each visit versus the previous one)."""
     weeks = sorted(int(w) for w in weeks)
-    wide = (visits.loc[visits["patient_id"].isin(profile["patient_id"])]
-            .assign(_y=lambda d: pd.to_numeric(d[marker], errors="coerce"))
-            .pivot_table(index="patient_id", columns="week", values="_y", aggfunc="first"))
+    # each patient's first non-missing value per visit (what a pivot table with aggfunc="first" holds); a
+    # patient with no value at all, or a visit nobody has a value at, is not in that table and is skipped
+    y = pd.to_numeric(visits[marker], errors="coerce").to_numpy(float)
+    ids, wk = visits["patient_id"].to_numpy(object), visits["week"].to_numpy()
+    known = visits["patient_id"].isin(profile["patient_id"]).to_numpy(bool) & ~np.isnan(y) & pd.notna(ids) & pd.notna(wk)
+    value = {}
+    for pid, week, y_ in zip(ids[known], wk[known], y[known]):
+        value.setdefault((pid, week), y_)
+    measured_patients, measured_weeks = {pid for pid, _ in value}, {week for _, week in value}
     items = []
     for sg in ("Before", "After"):
         sub = profile.loc[profile["subgroup"].eq(sg) & profile["rise_week"].notna()]
@@ -1062,11 +1145,11 @@ def _steps_after_rise(visits: pd.DataFrame, profile: pd.DataFrame, marker: str, 
             ch = []
             for pid, rise in zip(sub["patient_id"], sub["rise_week"]):
                 target = int(rise) + lag
-                if target not in weeks or weeks.index(target) == 0 or pid not in wide.index:
+                if target not in weeks or weeks.index(target) == 0 or pid not in measured_patients:
                     continue
                 prev = weeks[weeks.index(target) - 1]
-                if target in wide.columns and prev in wide.columns:
-                    ch.append(wide.loc[pid, target] - wide.loc[pid, prev])
+                if target in measured_weeks and prev in measured_weeks:
+                    ch.append(value.get((pid, target), np.nan) - value.get((pid, prev), np.nan))
             items.append((f"{sg}, {lag} weeks after the rise", np.asarray(ch, dtype=float)))
     return items
 

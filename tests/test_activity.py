@@ -1,6 +1,8 @@
 """Tests of analysis.activity on hand-made frames (expected values worked by hand or from scipy)."""
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -333,3 +335,125 @@ def test_large_cohort_rank_tests_are_fast():
     within = activity.within_group_tests(v, outcomes=["crp_mg_l"], tests="rank")
     omni, pair = activity.between_group_tests(v, outcomes=["crp_mg_l"], tests="rank")
     assert within["n"].tolist() == [n] * 3 and len(pair) == 6
+
+
+# ------------------------------------------------------------------------------------ vectorised = per cell
+def _ragged_cohort(seed=0):
+    """Three groups over three visits with missing values and a group too small at one visit."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for i in range(24):
+        grp = ("Responder", "Non-responder", "Control")[i % 3]
+        for w in (0, 12, 24):
+            if grp == "Control" and w == 24 and i > 3:  # only one control left at week 24
+                continue
+            rows.append(dict(patient_id=f"p{i:02d}", week=w, group=grp,
+                             das28=np.nan if (i, w) == (4, 12) else 5 - (i % 3 == 0) * w / 12 + rng.normal(),
+                             crp_mg_l=float(rng.lognormal(1, 1))))
+    return pd.DataFrame(rows).sample(frac=1, random_state=seed)
+
+
+@pytest.mark.parametrize("family", ["parametric", "rank"])
+def test_between_groups_equal_per_visit_tests(family):
+    # one grouping per outcome gives exactly what stats.anova_bonferroni / scipy give visit by visit
+    from analysis import stats
+
+    v = _ragged_cohort()
+    omni, pair = activity.between_group_tests(v, outcomes=["das28", "crp_mg_l"], tests=family)
+    for (col, week), o in omni.set_index(["outcome", "week"]).iterrows():
+        d = v.loc[v["week"].eq(week), ["group", col]].dropna()
+        d = d[d.groupby("group")[col].transform("size") >= 2]
+        samples = {g: s[col].to_numpy(float) for g, s in d.groupby("group")}
+        assert o["k"] == len(samples) and o["n"] == len(d)
+        if len(samples) < 2:
+            assert np.isnan(o["p"])
+            continue
+        if family == "parametric":
+            aov, post = stats.anova_bonferroni(d, dv=col, between="group")
+            assert (o["statistic"], o["df1"], o["df2"], o["p"]) == (aov["F"].item(), aov["df1"].item(),
+                                                                    aov["df2"].item(), aov["p"].item())
+            post = post.assign(statistic=post["t"])
+        else:
+            kw = sps.kruskal(*samples.values())
+            assert (o["statistic"], o["p"]) == (kw.statistic, kw.pvalue)
+            post = pd.DataFrame([dict(a=a, b=b, statistic=sps.mannwhitneyu(samples[a], samples[b]).statistic,
+                                      p_unc=sps.mannwhitneyu(samples[a], samples[b]).pvalue)
+                                 for a, b in [(a, b) for i, a in enumerate(samples) for b in list(samples)[i + 1:]]])
+            post["p_bonf"] = np.minimum(post["p_unc"] * len(post), 1.0)
+        got = pair[pair["outcome"].eq(col) & pair["week"].eq(week)]
+        assert len(got) == len(post)
+        for r in post.itertuples():
+            row = got[(got["a"] == r.a) & (got["b"] == r.b)]
+            flipped = row.empty
+            row = (got[(got["a"] == r.b) & (got["b"] == r.a)] if flipped else row).iloc[0]
+            means = d.groupby("group")[col].mean()
+            assert row["p_unc"] == r.p_unc and row["p_bonf"] == r.p_bonf
+            assert row["diff"] == means[row["a"]] - means[row["b"]]
+            if not flipped:
+                assert row["statistic"] == r.statistic
+            elif family == "parametric":
+                assert row["statistic"] == -r.statistic
+            else:
+                assert row["statistic"] == row["n_a"] * row["n_b"] - r.statistic
+
+
+def _rank_cases():
+    rng = np.random.default_rng(5)
+    yield rng.normal(size=12), rng.normal(1, 1, 15), rng.normal(size=9)          # no ties, large
+    yield rng.integers(0, 4, 20).astype(float), rng.integers(0, 4, 11).astype(float), \
+        rng.integers(1, 5, 9).astype(float)                                            # many ties
+    yield rng.normal(size=5), rng.normal(size=7), rng.normal(size=3)               # small: exact distribution
+    yield np.array([2.0, 2.0, 1.0]), np.array([2.0, 3.0]), np.array([2.0, 2.0])     # small with ties
+    yield np.full(4, 3.0), np.full(5, 3.0), np.full(3, 3.0)                        # all equal: undefined
+    yield np.round(rng.lognormal(1, 1, 40), 1), np.round(rng.lognormal(1.3, 1, 35), 1), \
+        np.round(rng.lognormal(1, 1, 30), 1)
+
+
+@pytest.mark.parametrize("case", range(6))
+def test_rank_tests_equal_scipy(case):
+    # the direct formulas give exactly scipy's statistic and p (NaN where scipy gives NaN)
+    a, b, c = list(_rank_cases())[case]
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # scipy warns on the all-equal case
+        want_h = sps.kruskal(a, b, c)
+        got_h = activity._kruskal([a, b, c])
+        np.testing.assert_array_equal(got_h, (want_h.statistic, want_h.pvalue))
+        for x, y in ((a, b), (b, a), (a, c), (b, c)):
+            want = sps.mannwhitneyu(x, y, alternative="two-sided")
+            np.testing.assert_array_equal(activity._mann_whitney(x, y), (want.statistic, want.pvalue))
+
+
+def test_average_ranks_equal_scipy_rankdata():
+    x = np.array([3.0, 1, 3, 2, 2, 2, -0.0, 0.0, 7])
+    ranks, counts = activity._average_ranks(x)
+    np.testing.assert_array_equal(ranks, sps.rankdata(x))
+    assert counts.tolist() == [2.0, 1.0, 3.0, 2.0, 1.0]  # 0 (and -0), 1, 2, 3, 7
+
+
+def test_within_groups_equal_compare_paired_per_visit():
+    # the patient x visit table gives exactly stats.compare_paired's paired t on each group's complete pairs
+    from analysis import stats
+
+    v = _ragged_cohort(seed=3)
+    res = activity.within_group_tests(v, outcomes=["das28"], tests="parametric")
+    for r in res.itertuples():
+        d = v[v["group"].eq(r.group)]
+        ref = stats.compare_paired(d, dv="das28", within="week", subject="patient_id", pair=(0, r.week)).iloc[0]
+        assert r.n == ref["n"]
+        assert (r.mean_before, r.mean_after, r.mean_change) == (ref["mean_before"], ref["mean_after"], ref["mean_diff"])
+        np.testing.assert_array_equal([r.statistic, r.p], [ref["statistic"], ref["p"]])
+        if r.n >= 2:
+            half = sps.t.ppf(0.975, r.n - 1) * ref["sd_diff"] / np.sqrt(r.n)
+            assert (r.ci_low, r.ci_high) == (r.mean_change - half, r.mean_change + half)
+
+
+def test_relapse_checks_pair_each_later_visit_with_its_reference_like_a_merge():
+    v = pd.DataFrame({"patient_id": ["a", "a", "a", "b", "c", "c"], "week": [12, 24, 48, 24, 12, 24],
+                      "group": "Responder", "das28": [3.0, 3.7, 3.1, 5.0, 2.0, 2.9],
+                      "esr_mm_h": [10.0, 20, np.nan, 9, 5, 6], "crp_mg_l": [2.0, 5, 1, 1, 1, 2]})
+    got = activity.relapse_checks(v)
+    m = v[v["week"] > 12].merge(v[v["week"] == 12], on=["patient_id", "group"], suffixes=("", "_ref"))
+    assert got[["patient_id", "week"]].values.tolist() == m[["patient_id", "week"]].values.tolist()  # b: no week 12
+    assert got["das28_rise"].tolist() == (m["das28"] - m["das28_ref"]).tolist()
+    assert got["esr_up"].tolist()[0] is True and np.isnan(got["esr_up"].tolist()[1])
+    assert got["relapse"].tolist() == [True, False, True] and got["evaluable"].tolist() == [True, False, True]

@@ -155,3 +155,15 @@ def test_shipped_registry_gives_the_two_text_inconsistencies():
     rules = log.table().set_index("claim_id")["rule"]
     assert rules["audit.all_returned_vs_lost"].startswith("the paper's own numbers")
     assert "arithmetic" in rules["audit.relapse_pct_rounding"]
+
+
+def test_evaluate_is_computed_once_per_alpha_and_returns_fresh_copies():
+    from analysis import audit as au
+    from analysis import evaluate as ev
+
+    first = au.evaluate(None, {"alpha": 0.01})
+    first.loc[:, "verdict"] = "changed by the caller"
+    again = au.evaluate(None, {"alpha": 0.01})
+    pd.testing.assert_frame_equal(again, au._claims_table(ev.registry(), 0.01))
+    assert not again["verdict"].eq("changed by the caller").any()
+    assert len(au.evaluate(None, {"alpha": 0.05})) == len(again)

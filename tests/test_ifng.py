@@ -205,3 +205,105 @@ def test_verdicts_flip_without_effect():
 def test_infections_missing_table():
     prof = pd.DataFrame({"patient_id": ["a"], "high_window": [True]})
     assert not ifng.infections_in_window(None, prof)["available"].item()
+
+
+def _ragged_visits(seed=0):
+    """Responders of two subgroups, weeks 0-3, with missing visits, a missing value and a constant change."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for i in range(14):
+        for w in (0, 1, 2, 3):
+            if (i + w) % 5 == 4:  # a missed visit
+                continue
+            il10 = 5 + w * (i % 3) + rng.normal()
+            rows.append((f"p{i:02d}", w, np.nan if (i, w) == (3, 2) else il10, 4.0 + w))  # il_6: change 1 for all
+    v = pd.DataFrame(rows, columns=["patient_id", "week", "il_10", "il_6"]).sample(frac=1, random_state=seed)
+    prof = pd.DataFrame({"patient_id": [f"p{i:02d}" for i in range(14)] + ["x"],
+                         "group": ["Responder"] * 14 + ["Non-responder"],
+                         "subgroup": ["Before", "After"] * 7 + ["Before"]})
+    return v, prof
+
+
+@pytest.mark.parametrize("reference", ["previous", "baseline"])
+@pytest.mark.parametrize("test", ["t", "wilcoxon"])
+def test_subgroup_tests_equal_compare_paired_per_cell(reference, test):
+    # the vectorised table must be exactly stats.compare_paired called on each subgroup x marker x visit pair
+    from analysis import stats
+
+    v, prof = _ragged_visits()
+    got = ifng.subgroup_tests(v, prof, markers=["il_10", "il_6"], weeks=[0, 1, 2, 3], reference=reference,
+                              test=test, alpha=0.05)
+    rows = []
+    for sg in ("Before", "After"):
+        ids = prof.loc[prof["group"].eq("Responder") & prof["subgroup"].eq(sg), "patient_id"]
+        d = v[v["patient_id"].isin(ids)]
+        for m in ("il_10", "il_6"):
+            for b, a in ([(0, 1), (1, 2), (2, 3)] if reference == "previous" else [(0, 1), (0, 2), (0, 3)]):
+                res = stats.compare_paired(d, dv=m, within="week", subject="patient_id", pair=(b, a), test=test)
+                rows.append(res.assign(subgroup=sg, marker=m, reference=reference))
+    want = pd.concat(rows, ignore_index=True)
+    want = want[["subgroup", "marker", "reference"] + [c for c in want.columns
+                                                       if c not in ("subgroup", "marker", "reference")]]
+    pd.testing.assert_frame_equal(got, want, check_exact=True)
+    assert (got.loc[got["marker"].eq("il_6"), "note"] == "all differences are equal: test undefined").all()
+
+
+def test_steps_after_rise_equal_the_pivot_table_rule():
+    # the dictionary of first non-missing values gives what the pivot table (aggfunc="first") gave, including a
+    # NaN change for a patient measured at the week but not at the previous visit, and skipping a patient
+    # with no value at all
+    rows = [("a", 0, 1.0), ("a", 1, np.nan), ("a", 1, 2.0), ("a", 2, 4.0), ("a", 3, 5.0),  # duplicate week 1
+            ("b", 0, 1.0), ("b", 2, 3.0), ("b", 3, 3.5),                                    # no week 1
+            ("c", 0, np.nan), ("c", 2, np.nan),                                              # never measured
+            ("d", 0, 2.0), ("d", 1, 2.5), ("d", 2, 2.0), ("d", 3, 1.0), ("d", 4, 0.5)]
+    v = pd.DataFrame(rows, columns=["patient_id", "week", "il_10"])
+    prof = pd.DataFrame({"patient_id": list("abcd"), "subgroup": ["Before", "After", "After", "After"],
+                         "rise_week": [0.0, 0.0, 0.0, 1.0]})
+    got = dict(ifng._steps_after_rise(v, prof, "il_10", [0, 1, 2, 3, 4, 12]))
+    wide = v.pivot_table(index="patient_id", columns="week", values="il_10", aggfunc="first")
+    want = {}
+    for sg in ("Before", "After"):
+        sub = prof[prof["subgroup"].eq(sg)]
+        for lag in (2, 3):
+            ch = [wide.loc[p, r + lag] - wide.loc[p, r + lag - 1] for p, r in zip(sub["patient_id"], sub["rise_week"].astype(int))
+                  if p in wide.index and r + lag <= 4]
+            want[f"{sg}, {lag} weeks after the rise"] = np.asarray(ch, float)
+    assert got.keys() == want.keys()
+    for k in want:
+        np.testing.assert_array_equal(got[k], want[k])
+    assert np.isnan(got["After, 2 weeks after the rise"]).sum() == 1  # b: week 2 − week 1 (missing)
+
+
+def test_first_significant_equals_sort_and_merge_reference():
+    # earliest significant visit per subgroup x marker x reference (first row on ties, a missing visit last),
+    # as sorting the significant rows by visit and merging gives it
+    tests = pd.DataFrame({"subgroup": ["Before"] * 3 + ["After"] * 5, "marker": ["m"] * 3 + ["k"] * 2 + ["m"] * 3,
+                          "reference": "previous", "after": [3.0, 1, 2, 1, 2, 2, np.nan, 2],
+                          "significant": [True, False, True, False, False, True, True, True],
+                          "mean_diff": [0.5, -1, -0.2, 1, 2, -3, 4, 5]})
+    prof = pd.DataFrame({"group": ["Responder"] * 3, "subgroup": ["Before", "After", "After"],
+                         "rise_week": [0.0, 1.0, 2.0]})
+    got = ifng.first_significant(tests, prof)
+    keys = ["subgroup", "marker", "reference"]
+    sig = tests[tests["significant"]].sort_values("after", kind="stable").drop_duplicates(keys)
+    want = tests[keys].drop_duplicates().merge(sig[keys + ["after", "mean_diff"]], on=keys, how="left")
+    assert got["first_sig_week"].tolist()[:1] == [2.0] and np.isnan(got["first_sig_week"].iloc[1])
+    np.testing.assert_array_equal(got["first_sig_week"], want["after"].astype(float))
+    assert got["direction"].tolist() == ["decrease", "", "decrease"]
+    assert got["n_tests"].tolist() == [3, 2, 3]
+    assert got["lag_weeks"].tolist()[2] == 2.0 - 1.5
+
+
+def test_ifng_profile_summaries_equal_groupby_per_patient():
+    # the numpy passes give each patient's first / largest / smallest values as groupby would
+    v = _visits([("a", "Responder", 0, 1.0, 6.0), ("a", "Responder", 1, np.nan, 5.0), ("a", "Responder", 2, 4.0, 5.0),
+                 ("a", "Responder", 12, 0.5, 3.0), ("b", "Non-responder", 0, 3.0, 6.0), ("b", "Non-responder", 0, 9.0, 1.0),
+                 ("b", "Non-responder", 3, 2.5, 5.5), ("c", "Control", 0, 7.0, 6.0),
+                 ("d", "Responder", 1, np.nan, 6.0), ("d", "Responder", 12, np.nan, np.nan)])
+    p = ifng.ifng_profile(v).set_index("patient_id")
+    assert p.index.tolist() == ["a", "b", "d"]  # controls left out
+    assert p.loc["a", ["ifng_baseline", "ifng_peak_after", "ifng_peak_12", "rise_week"]].tolist() == [1.0, 4.0, 4.0, 2.0]
+    # b's duplicate week 0 keeps the first row (3.0, DAS28 6.0)
+    assert p.loc["b", ["ifng_baseline", "ifng_peak_window", "rise_week", "subgroup"]].tolist() == [3.0, 3.0, 0.0, "Before"]
+    assert math.isnan(p.loc["b", "das28_change_12"]) and p.loc["a", "das28_change_12"] == -3.0
+    assert p.loc["d", "subgroup"] == "Not measured" and math.isnan(p.loc["d", "rise_week"])
