@@ -1195,15 +1195,6 @@ def _row(frame: pd.DataFrame, **where) -> pd.Series | None:
     return hit.iloc[0] if len(hit) else None
 
 
-def _design_weeks(design, derived=None):
-    """The design's visits for the paper's landmark weeks (0, 4, 12, 24, 48) and its post-baseline visits."""
-    from .design import Design
-
-    if design is None:
-        design = getattr(derived, "design", None) or Design()
-    return design, {w: design.paper_week(w) for w in (0, 4, 12, 24, 48)}
-
-
 def _wk(week) -> str:
     """'week 12' (or 'no visit')."""
     return "no visit" if week is None else f"week {week}"
@@ -1254,11 +1245,11 @@ def judge_claims(log, derived, *, design=None, visits: pd.DataFrame | None = Non
     >>> t.set_index("claim_id").loc["activity.das28_decrease_responders_12w", "verdict"], len(log.missing(second_look=False))
     ('holds by construction', 0)
     """
-    from .claims import equivalence_margin, paired_changes, values_at
+    from .claims import equivalence_margin, judge_inputs, paired_changes, values_at
 
-    design, wk = _design_weeks(design, derived)
+    design, visits = judge_inputs(derived, design, visits)
+    wk = {w: design.paper_week(w) for w in (0, 4, 12, 24, 48)}  # the paper's landmark weeks in this design
     patients = derived.patients
-    visits = derived.visits if visits is None else visits
     resp_w, final_w, relapse_w = wk[12], wk[48], wk[24]
     arm, group = patients["arm"], patients["group"]
     n_resp, n_non = int((group == "Responder").sum()), int((group == "Non-responder").sum())

@@ -1206,11 +1206,9 @@ def judge_claims(log, derived, *, profile: pd.DataFrame, design=None, threshold:
     >>> len(log.missing(second_look=False))
     0
     """
-    from .claims import values_at  # noqa: F401  (kept for symmetry with the other chapters)
-    from .design import Design
+    from .claims import judge_inputs
 
-    design = design or getattr(derived, "design", None) or Design()
-    visits = derived.visits
+    design, visits = judge_inputs(derived, design)
     resp_w = design.paper_week(12)
     win = design.early_window_weeks
     if log.missing_columns("ifng.high_in_responders", visits, ["ifn_g"]):
