@@ -11,7 +11,8 @@ The flow of one build (:func:`build`):
    into a staging folder inside the output folder; on Linux those processes and their kernels are
    forked from one that imported the scientific stack once (:mod:`analysis.zygote`), and each chapter
    reuses the cohort validated in step 2 (:func:`analysis.io.keep_validated`);
-6. render the staged book with Jupyter Book, execution off, warnings as errors;
+6. render the staged book with Jupyter Book, execution off, warnings as errors (the render process is
+   started as soon as the book is staged, so Sphinx is imported and set up while the chapters run);
 7. publish: swap the new ``html/``, ``results/`` and ``executed/`` into place. Until this last step
    the previous site is untouched; on any failure the staging folder is removed.
 
@@ -447,6 +448,10 @@ def _stage_book(book_src: Path, stage: Path, chapters: list[Chapter], announceme
     sphinx_cfg = config.setdefault("sphinx", {}).setdefault("config", {})
     if no_solutions:
         sphinx_cfg["hide_solutions"] = True
+    # the staging folder's other contents are never pages: excluded by name, so the render can be set up
+    # before the executed notebooks exist (sphinx-external-toc would otherwise exclude the files it finds then)
+    config["exclude_patterns"] = list(config.get("exclude_patterns") or []) + ["executed", "results"]
+    (stage / DOWNLOADS_EXTRA).mkdir(exist_ok=True)  # html_extra_path must exist when Sphinx is set up
     (stage / "_config.yml").write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True), "utf-8")
     _write_dictionary_page(stage / "book" / "data_dictionary.md")
     # the table of contents lists only pages that exist in this build
@@ -527,27 +532,87 @@ def _announcement(cohort_meta: dict | None, data_dir: Path) -> str:
     return f"Built on the data folder '{data_dir.name}' (not marked synthetic)."
 
 
-def _run_jupyter_book(stage: Path, verbose: bool, out: Path) -> None:
-    # (rfc3987_syntax: an optional IRI checker jsonschema imports and Sphinx never uses; ~1.5 s of the render)
-    cmd = [sys.executable, "-c", "import sys; sys.modules['rfc3987_syntax'] = None; "
-           "from jupyter_book.cli.main import main; main()", "build", str(stage),
-           "--path-output", str(stage), "-W", "-n", "--keep-going", "--quiet"]
-    env = dict(os.environ, PYDEVD_DISABLE_FILE_VALIDATION="1")
-    log = stage / ".jupyter-book.log"
-    with open(log, "w") as fh:
-        proc = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT, text=True, env=env,
-                                start_new_session=True)
+#: The render command's Python code. ``sphinx.application.Sphinx.build`` first waits for a line ``go`` on
+#: standard input (anything else, or end of input: exit 3 without building), so the process can be started
+#: early: importing Sphinx, Jupyter Book and the extensions and setting up the Sphinx application (about
+#: 1 s, configuration, theme, table of contents) happen while the chapters run; reading and writing the
+#: pages start when the build says ``go``, after every chapter. rfc3987_syntax: an optional IRI checker
+#: jsonschema imports and Sphinx never uses (~1.5 s).
+_RENDER_CODE = """\
+import sys
+sys.modules['rfc3987_syntax'] = None
+import sphinx.application as _app
+
+_build = _app.Sphinx.build
+
+
+def _build_when_told(self, *args, **kwargs):
+    if sys.stdin.readline().strip() != 'go':
+        raise SystemExit(3)
+    return _build(self, *args, **kwargs)
+
+
+_app.Sphinx.build = _build_when_told
+from jupyter_book.cli.main import main
+main()
+"""
+
+
+class _Render:
+    """Jupyter Book's render of the staging folder (execution off, warnings are errors), started early.
+
+    ``_Render(stage, out)`` starts the process once the book is staged (configuration, table of contents and
+    static pages in place): it imports and sets up Sphinx while the chapters run, then waits.
+    :meth:`run` tells it to build (the executed notebooks and downloads must be in place by then) and waits
+    for it; :meth:`stop` ends it unused (a failed or interrupted build). Either way nothing is left running.
+    """
+
+    def __init__(self, stage: Path, out: Path):
+        self.stage, self.out = stage, out
+        cmd = [sys.executable, "-c", _RENDER_CODE, "build", str(stage),
+               "--path-output", str(stage), "-W", "-n", "--keep-going", "--quiet"]
+        env = dict(os.environ, PYDEVD_DISABLE_FILE_VALIDATION="1")
+        self.log = stage / ".jupyter-book.log"
+        with open(self.log, "w") as fh:
+            self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=fh, stderr=subprocess.STDOUT,
+                                         text=True, env=env, cwd=stage, start_new_session=True)
+
+    def run(self) -> None:
+        """Render now; raise :class:`BuildError` with Sphinx's warnings when the render fails."""
         try:
-            proc.wait()
+            self.proc.stdin.write("go\n")
+            self.proc.stdin.close()
+        except OSError:  # it stopped already (a configuration error): its log says why
+            pass
+        try:
+            self.proc.wait()
         except BaseException:  # Ctrl-C / SIGTERM: stop Sphinx and anything it started
-            _kill(proc)
+            self.stop()
             raise
-    if proc.returncode != 0 or not (stage / "_build" / "html" / "index.html").exists():
-        text = re.sub(r"\x1b\[[0-9;]*[A-Za-z]", "", log.read_text("utf-8", errors="replace"))  # no colour codes
-        problems = [ln.strip() for ln in text.splitlines() if re.search(r"WARNING|ERROR|Error", ln)]
-        shown = "\n".join(problems[:12]) if problems else "\n".join(text.strip().splitlines()[-12:])
-        raise BuildError("The book build (Jupyter Book / Sphinx, warnings are errors) failed after all chapters "
-                         f"ran:\n{shown}\nThe previous site in {out / 'html'} was left unchanged.")
+        if self.proc.returncode != 0 or not (self.stage / "_build" / "html" / "index.html").exists():
+            text = re.sub(r"\x1b\[[0-9;]*[A-Za-z]", "", self.log.read_text("utf-8", errors="replace"))  # no colours
+            problems = [ln.strip() for ln in text.splitlines() if re.search(r"WARNING|ERROR|Error", ln)]
+            shown = "\n".join(problems[:12]) if problems else "\n".join(text.strip().splitlines()[-12:])
+            raise BuildError("The book build (Jupyter Book / Sphinx, warnings are errors) failed after all chapters "
+                             f"ran:\n{shown}\nThe previous site in {self.out / 'html'} was left unchanged.")
+
+    def stop(self) -> None:
+        """End the render process (and anything it started) if it still runs (safe to call twice)."""
+        if self.proc.poll() is None:
+            _kill(self.proc)
+        try:
+            self.proc.stdin.close()
+        except OSError:
+            pass
+
+
+def _run_jupyter_book(stage: Path, verbose: bool, out: Path) -> None:
+    """Render the staged book now (start and run a :class:`_Render`)."""
+    render = _Render(stage, out)
+    try:
+        render.run()
+    finally:
+        render.stop()
 
 
 def _publish(stage: Path, out: Path) -> None:
@@ -696,14 +761,17 @@ def build(*, data_dir: Path | None = None, out: Path | None = None, chapters: li
         for old in out.glob(".staging-*"):
             shutil.rmtree(old, ignore_errors=True)
         stage = Path(tempfile.mkdtemp(prefix=".staging-", dir=out))
+        renders: list[_Render] = []  # the render, started by _build_in_stage as soon as the book is staged
         try:
             result = _build_in_stage(stage, out, data_dir, available, plan, per_chapter, keys, jobs, timeout,
                                      verbose, report, t0, cohort_meta, no_solutions, book_src, user, force,
-                                     cohort, data_hash, zygote, robustness=robustness)
+                                     cohort, data_hash, zygote, robustness=robustness, renders=renders)
             zygote.close()  # every chapter has run: the render gets the machine to itself
             report("rendering the book (Jupyter Book, execution off, warnings are errors)")
             tb = time.perf_counter()
-            _run_jupyter_book(stage, verbose, out)
+            if not renders:
+                renders.append(_Render(stage, out))
+            renders[0].run()
             report(f"book rendered in {time.perf_counter() - tb:.1f}s")
             with _DeferInterrupts() as deferred:
                 _publish(stage, out)
@@ -713,6 +781,8 @@ def build(*, data_dir: Path | None = None, out: Path | None = None, chapters: li
             if deferred.received:
                 report("interrupt received while publishing: the new site was published completely first")
         finally:
+            for render in renders:
+                render.stop()
             shutil.rmtree(stage, ignore_errors=True)
         result.seconds = time.perf_counter() - t0
         return result
@@ -720,7 +790,7 @@ def build(*, data_dir: Path | None = None, out: Path | None = None, chapters: li
 
 def _build_in_stage(stage, out, data_dir, available, plan, per_chapter, keys, jobs, timeout, verbose, report,
                     t0, cohort_meta, no_solutions, book_src, user, force, cohort, data_hash,
-                    zygote, robustness: Path | None = None) -> BuildResult:
+                    zygote, robustness: Path | None = None, renders: list | None = None) -> BuildResult:
     result = BuildResult(out=out, site=out / "html" / "index.html")
     executed_dir = stage / "executed"
     results_dir = stage / "results"
@@ -728,6 +798,8 @@ def _build_in_stage(stage, out, data_dir, available, plan, per_chapter, keys, jo
     results_dir.mkdir()
     in_book = [c for c in available if plan[c.name] != "skip"]
     _stage_book(book_src, stage, in_book, _announcement(cohort_meta, data_dir), no_solutions)
+    if renders is not None:  # Sphinx is imported and set up while the chapters run; it renders when told
+        renders.append(_Render(stage, out))
 
     # derived tables every chapter shares, written once by the build; the validated cohort, which every
     # chapter's page.load() reuses instead of validating the folder again
