@@ -823,6 +823,33 @@ def _build_in_stage(stage, out, data_dir, available, plan, per_chapter, keys, jo
             report(f"{c.name}: skipped (not selected and never built)")
             result.skipped.append(c.name)
 
+    def publishable(c: Chapter) -> None:
+        """The executed notebook as the book renders it, and the chapter's download (as soon as it is final)."""
+        if no_solutions:  # the hand-out: exercises without solutions (the executed copies keep them)
+            from .solutions import strip_solutions
+
+            nb = strip_solutions(json.loads((executed_dir / c.notebook).read_text("utf-8")))
+            (stage / "book" / c.notebook).write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", "utf-8")
+        else:
+            shutil.copy2(executed_dir / c.notebook, stage / "book" / c.notebook)
+        write_downloads(results_dir, stage / DOWNLOADS_EXTRA, [c])
+
+    missing: dict[str, list[str]] = {}
+
+    def finished(c: Chapter) -> None:
+        """Called as each chapter ends (while the others still run): hide its parameters cells, mark what its
+        data could not give, and stage its page and download."""
+        missing[c.name] = _tag_hidden_cells(executed_dir / c.notebook)
+        publishable(c)
+
+    if any(c.phase == 2 for c in available if plan[c.name] == "run"):
+        # the claims module imports SciPy: about 0.5 s, between the chapters and the scorecard unless
+        # imported meanwhile (a thread of this process, while the chapters run; the import lock makes the
+        # later import wait for it if needed)
+        import threading
+
+        threading.Thread(target=__import__, args=("analysis.claims",), name="msct-import-claims",
+                         daemon=True).start()
     for phase in (1, 2):
         todo = [c for c in available if c.phase == phase and plan[c.name] == "run"]
         if phase == 2:
@@ -847,30 +874,23 @@ def _build_in_stage(stage, out, data_dir, available, plan, per_chapter, keys, jo
                     shutil.copytree(out / "results" / c.name, results_dir / c.name)
                     report(f"{c.name}: reused (the claims it reads are unchanged)")
                     result.reused.append(c.name)
-        _execute(todo, stage, data_dir, per_chapter, jobs, timeout, verbose, report, t0, out, book_src, zygote)
+        _execute(todo, stage, data_dir, per_chapter, jobs, timeout, verbose, report, t0, out, book_src, zygote,
+                 on_done=finished)
         for c in todo:
-            missing = _tag_hidden_cells(executed_dir / c.notebook)
             gone = _sections_not_available(results_dir / c.name)
             if gone:
                 result.sections_not_available[c.name] = gone
                 report(f"{c.name}: sections not available with these data (shown as notes): {'; '.join(gone)}")
-            if missing:
-                result.not_available[c.name] = missing
-                report(f"{c.name}: not available with these data (shown as notes): {', '.join(missing)}")
+            if missing[c.name]:
+                result.not_available[c.name] = missing[c.name]
+                report(f"{c.name}: not available with these data (shown as notes): {', '.join(missing[c.name])}")
             (executed_dir / f"{c.name}.key").write_text(keys[c.name])
             result.executed.append(c.name)
-    # the executed notebooks are what the book renders
+    # the executed notebooks are what the book renders (those executed now are staged already)
     for c in available:
-        if plan[c.name] == "skip":
-            continue
-        if no_solutions:  # the hand-out: exercises without solutions (the executed copies keep them)
-            from .solutions import strip_solutions
-
-            nb = strip_solutions(json.loads((executed_dir / c.notebook).read_text("utf-8")))
-            (stage / "book" / c.notebook).write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", "utf-8")
-        else:
-            shutil.copy2(executed_dir / c.notebook, stage / "book" / c.notebook)
-    write_downloads(results_dir, stage / DOWNLOADS_EXTRA, [c for c in available if plan[c.name] != "skip"])
+        if plan[c.name] != "skip" and c.name not in missing:
+            publishable(c)
+    write_downloads(results_dir, stage / DOWNLOADS_EXTRA, [])  # claims.csv
     return result
 
 
@@ -959,7 +979,7 @@ def _stage_robustness(given: Path | None, out: Path, results_dir: Path, report: 
 
 
 def _execute(todo, stage, data_dir, per_chapter, jobs, timeout, verbose, report, t0, out, book_src,
-             zygote: Zygote) -> None:
+             zygote: Zygote, on_done: Callable[[Chapter], None] | None = None) -> None:
     """Run the chapters ``todo``, ``jobs`` at a time, each in a runner process of its own.
 
     With a zygote, the runner is forked from it (papermill and the scientific stack already imported);
@@ -1008,6 +1028,8 @@ def _execute(todo, stage, data_dir, per_chapter, jobs, timeout, verbose, report,
                     running.remove(run)
                     if code == 0:
                         report(f"[{time.perf_counter() - t0:6.1f}s] {run.chapter.name}: done in {elapsed:.1f}s")
+                        if on_done is not None and failure is None:
+                            on_done(run.chapter)
                     else:
                         report(f"[{time.perf_counter() - t0:6.1f}s] {run.chapter.name}: FAILED after {elapsed:.1f}s")
                         failure = failure or _chapter_error(run.chapter, run.stderr_path.read_text(), verbose, out)
