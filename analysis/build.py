@@ -536,14 +536,21 @@ def _announcement(cohort_meta: dict | None, data_dir: Path) -> str:
 #: standard input (anything else, or end of input: exit 3 without building), so the process can be started
 #: early: importing Sphinx, Jupyter Book and the extensions and setting up the Sphinx application (about
 #: 1 s, configuration, theme, table of contents) happen while the chapters run; reading and writing the
-#: pages start when the build says ``go``, after every chapter. rfc3987_syntax: an optional IRI checker
+#: pages start when the build says ``go``, after every chapter. With 2 CPUs or more, Sphinx writes the pages
+#: in a second process while the first resolves the next page and indexes it for the search (Sphinx's own
+#: parallel writing, ``-j 2``; every extension allows it; the pages are byte-identical to a serial write).
+#: Reading stays serial: in parallel it is slower here (each worker sends back the large notebook doctrees)
+#: and sphinx-multitoc-numbering does not declare itself safe for it. rfc3987_syntax: an optional IRI checker
 #: jsonschema imports and Sphinx never uses (~1.5 s).
 _RENDER_CODE = """\
+import functools
+import os
 import sys
 sys.modules['rfc3987_syntax'] = None
 import sphinx.application as _app
 
 _build = _app.Sphinx.build
+_parallel_allowed = _app.Sphinx.is_parallel_allowed
 
 
 def _build_when_told(self, *args, **kwargs):
@@ -552,7 +559,15 @@ def _build_when_told(self, *args, **kwargs):
     return _build(self, *args, **kwargs)
 
 
+def _parallel_write_only(self, typ):
+    return typ == 'write' and _parallel_allowed(self, typ)
+
+
 _app.Sphinx.build = _build_when_told
+_app.Sphinx.is_parallel_allowed = _parallel_write_only
+import jupyter_book.sphinx
+jupyter_book.sphinx.build_sphinx = functools.partial(jupyter_book.sphinx.build_sphinx,
+                                                     jobs=min(2, os.cpu_count() or 1))
 from jupyter_book.cli.main import main
 main()
 """
