@@ -865,6 +865,27 @@ def _build_in_stage(stage, out, data_dir, available, plan, per_chapter, keys, jo
 
         threading.Thread(target=__import__, args=("analysis.claims",), name="msct-import-claims",
                          daemon=True).start()
+    # the scorecard's runner and kernel start while the last chapters run, and wait for their claims
+    early: dict[str, _Run] = {}
+    try:
+        _execute_phases(available, plan, stage, out, data_dir, per_chapter, keys, jobs, timeout, verbose, report,
+                        t0, book_src, zygote, force, robustness, results_dir, executed_dir, result, finished,
+                        missing, early)
+    finally:
+        for run in early.values():  # started in advance but not needed (reused, or the build failed)
+            _kill(run.proc)
+    # the executed notebooks are what the book renders (those executed now are staged already)
+    for c in available:
+        if plan[c.name] != "skip" and c.name not in missing:
+            publishable(c)
+    write_downloads(results_dir, stage / DOWNLOADS_EXTRA, [])  # claims.csv
+    return result
+
+
+def _execute_phases(available, plan, stage, out, data_dir, per_chapter, keys, jobs, timeout, verbose, report, t0,
+                    book_src, zygote, force, robustness, results_dir, executed_dir, result, finished, missing,
+                    early) -> None:
+    """Phase 1 (the chapters), then phase 2 (the scorecard, which reads their claims)."""
     for phase in (1, 2):
         todo = [c for c in available if c.phase == phase and plan[c.name] == "run"]
         if phase == 2:
@@ -889,8 +910,11 @@ def _build_in_stage(stage, out, data_dir, available, plan, per_chapter, keys, jo
                     shutil.copytree(out / "results" / c.name, results_dir / c.name)
                     report(f"{c.name}: reused (the claims it reads are unchanged)")
                     result.reused.append(c.name)
+                    if c.name in early:
+                        _kill(early.pop(c.name).proc)
+        later = [c for c in available if c.phase == 2 and plan[c.name] == "run"] if phase == 1 else []
         _execute(todo, stage, data_dir, per_chapter, jobs, timeout, verbose, report, t0, out, book_src, zygote,
-                 on_done=finished)
+                 on_done=finished, prestart=later, early=early)
         for c in todo:
             gone = _sections_not_available(results_dir / c.name)
             if gone:
@@ -901,12 +925,6 @@ def _build_in_stage(stage, out, data_dir, available, plan, per_chapter, keys, jo
                 report(f"{c.name}: not available with these data (shown as notes): {', '.join(missing[c.name])}")
             (executed_dir / f"{c.name}.key").write_text(keys[c.name])
             result.executed.append(c.name)
-    # the executed notebooks are what the book renders (those executed now are staged already)
-    for c in available:
-        if plan[c.name] != "skip" and c.name not in missing:
-            publishable(c)
-    write_downloads(results_dir, stage / DOWNLOADS_EXTRA, [])  # claims.csv
-    return result
 
 
 #: folder of the staging area copied verbatim into the site (``html_extra_path`` in _config.yml): it holds
@@ -993,15 +1011,51 @@ def _stage_robustness(given: Path | None, out: Path, results_dir: Path, report: 
 # --- end robustness
 
 
+def _start_runner(c: Chapter, stage, data_dir, per_chapter, book_src, zygote: Zygote, *, go: bool = False) -> _Run:
+    """Start chapter ``c``'s runner (forked by the zygote, else a new process). With ``go``, its kernel starts
+    now but its first cell runs only when the file ``<stage>/.<chapter>.go`` exists (:func:`_go`)."""
+    params = dict(per_chapter[c.name], output_dir=str(stage))
+    declared = chapter_parameters(book_src / c.notebook)
+    if "data_dir" in declared:
+        params["data_dir"] = str(data_dir)
+    if "results_dir" in declared:
+        params["results_dir"] = str(stage / "results")
+    err_path = stage / f".{c.name}.stderr"
+    args = [str(book_src / c.notebook), str(stage / "executed" / c.notebook), json.dumps(params),
+            str(stage / "book")] + ([str(stage / f".{c.name}.go")] if go else [])
+    proc = zygote.start_runner(args, cwd=paths.repo_root(), stderr=err_path)
+    if proc is None:
+        with open(err_path, "w") as err_fh:
+            proc = subprocess.Popen([sys.executable, "-m", "analysis.runner", *args],
+                                    stdout=subprocess.DEVNULL, stderr=err_fh, env=zygote.env,
+                                    cwd=paths.repo_root(), start_new_session=True)
+    return _Run(c, proc, time.perf_counter(), err_path)
+
+
+def _go(stage: Path, run: _Run) -> _Run:
+    """Let a runner started with ``go=True`` run its cells; its clock (``--timeout``) starts now."""
+    (stage / f".{run.chapter.name}.go").touch()
+    run.started = time.perf_counter()
+    return run
+
+
 def _execute(todo, stage, data_dir, per_chapter, jobs, timeout, verbose, report, t0, out, book_src,
-             zygote: Zygote, on_done: Callable[[Chapter], None] | None = None) -> None:
+             zygote: Zygote, on_done: Callable[[Chapter], None] | None = None,
+             prestart: list[Chapter] | None = None, early: dict[str, _Run] | None = None) -> None:
     """Run the chapters ``todo``, ``jobs`` at a time, each in a runner process of its own.
 
     With a zygote, the runner is forked from it (papermill and the scientific stack already imported);
     otherwise it is started with ``python -m analysis.runner``. Either way it leads a session of its own,
     so a timeout or Ctrl-C stops it (and its kernel) without touching the other chapters.
+
+    ``prestart``: chapters of the next phase whose runner and kernel start as soon as a slot is free (the
+    last chapters of this phase are running), into ``early``, waiting for :func:`_go`; a chapter of
+    ``todo`` found in ``early`` is told to go instead of being started. The caller stops what it leaves
+    in ``early``.
     """
     pending = list(todo)
+    prestart = list(prestart or [])
+    early = early if early is not None else {}
     how = ("runners and kernels forked from the warm process" if SOCKET_ENV in zygote.env
            else "each in a new process")
     report(f"[{time.perf_counter() - t0:6.1f}s] executing {len(todo)} chapter(s), up to {jobs} at a time ({how})")
@@ -1011,23 +1065,14 @@ def _execute(todo, stage, data_dir, per_chapter, jobs, timeout, verbose, report,
         while pending or running:
             while pending and len(running) < jobs and failure is None:
                 c = pending.pop(0)
-                params = dict(per_chapter[c.name], output_dir=str(stage))
-                declared = chapter_parameters(book_src / c.notebook)
-                if "data_dir" in declared:
-                    params["data_dir"] = str(data_dir)
-                if "results_dir" in declared:
-                    params["results_dir"] = str(stage / "results")
-                err_path = stage / f".{c.name}.stderr"
-                args = [str(book_src / c.notebook), str(stage / "executed" / c.notebook), json.dumps(params),
-                        str(stage / "book")]
-                proc = zygote.start_runner(args, cwd=paths.repo_root(), stderr=err_path)
-                if proc is None:
-                    with open(err_path, "w") as err_fh:
-                        proc = subprocess.Popen([sys.executable, "-m", "analysis.runner", *args],
-                                                stdout=subprocess.DEVNULL, stderr=err_fh, env=zygote.env,
-                                                cwd=paths.repo_root(), start_new_session=True)
-                running.append(_Run(c, proc, time.perf_counter(), err_path))
+                if c.name in early:
+                    running.append(_go(stage, early.pop(c.name)))
+                else:
+                    running.append(_start_runner(c, stage, data_dir, per_chapter, book_src, zygote))
                 report(f"[{time.perf_counter() - t0:6.1f}s] {c.name}: started")
+            if prestart and not pending and running and len(running) < jobs and failure is None:
+                c = prestart.pop(0)
+                early[c.name] = _start_runner(c, stage, data_dir, per_chapter, book_src, zygote, go=True)
             time.sleep(0.05)
             for run in list(running):
                 code = run.proc.poll()
