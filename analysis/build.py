@@ -535,7 +535,8 @@ def _announcement(cohort_meta: dict | None, data_dir: Path) -> str:
 #: The render command's Python code. ``sphinx.application.Sphinx.build`` first waits for a line ``go`` on
 #: standard input (anything else, or end of input: exit 3 without building), so the process can be started
 #: early: importing Sphinx, Jupyter Book and the extensions and setting up the Sphinx application (about
-#: 1 s, configuration, theme, table of contents) happen while the chapters run; reading and writing the
+#: 1 s, configuration, theme, table of contents) happen while the chapters run, at a lower priority (nice +10:
+#: it takes the CPU the zygote's imports and the chapters leave idle, not theirs); reading and writing the
 #: pages start when the build says ``go``, after every chapter. With 2 CPUs or more, Sphinx writes the pages
 #: in a second process while the first resolves the next page and indexes it for the search (Sphinx's own
 #: parallel writing, ``-j 2``; every extension allows it; the pages are byte-identical to a serial write).
@@ -546,6 +547,8 @@ _RENDER_CODE = """\
 import functools
 import os
 import sys
+_priority = os.getpriority(os.PRIO_PROCESS, 0)
+os.setpriority(os.PRIO_PROCESS, 0, _priority + 10)  # set up on CPU the chapters leave idle
 sys.modules['rfc3987_syntax'] = None
 import sphinx.application as _app
 
@@ -556,6 +559,10 @@ _parallel_allowed = _app.Sphinx.is_parallel_allowed
 def _build_when_told(self, *args, **kwargs):
     if sys.stdin.readline().strip() != 'go':
         raise SystemExit(3)
+    try:  # back to the build's priority for the render itself (not permitted everywhere: then it stays lower)
+        os.setpriority(os.PRIO_PROCESS, 0, _priority)
+    except OSError:
+        pass
     return _build(self, *args, **kwargs)
 
 
@@ -709,7 +716,8 @@ def build(*, data_dir: Path | None = None, out: Path | None = None, chapters: li
     env = dict(os.environ, MPLBACKEND="Agg", PYTHONHASHSEED="0", PYDEVD_DISABLE_FILE_VALIDATION="1")
     # Chapter runners and kernels are forked from one process that imports papermill, pandas, SciPy,
     # seaborn, ... once (analysis.zygote). It starts now, so its imports overlap with validating and staging.
-    with _Lock(out), Zygote(env, enabled=warm_kernels, quiet=not verbose) as zygote:
+    # (statsmodels and lifelines are imported by the zygote once the first `jobs` kernels are forked)
+    with _Lock(out), Zygote(env, enabled=warm_kernels, quiet=not verbose, late_after=jobs) as zygote:
         # 2. data
         cohort = cohort_meta = None
         data_hash = ""
@@ -851,20 +859,21 @@ def _build_in_stage(stage, out, data_dir, available, plan, per_chapter, keys, jo
 
     missing: dict[str, list[str]] = {}
 
+    phase2 = any(c.phase == 2 for c in available if plan[c.name] == "run")
+
     def finished(c: Chapter) -> None:
         """Called as each chapter ends (while the others still run): hide its parameters cells, mark what its
         data could not give, and stage its page and download."""
         missing[c.name] = _tag_hidden_cells(executed_dir / c.notebook)
         publishable(c)
+        if phase2 and len(missing) == 1:
+            # the claims module imports SciPy: about 0.5 s between the chapters and the scorecard unless imported
+            # meanwhile: a thread of this process, while the other chapters run (not earlier: it would compete
+            # with the zygote's imports); the import lock makes the later import wait for it if needed
+            import threading
 
-    if any(c.phase == 2 for c in available if plan[c.name] == "run"):
-        # the claims module imports SciPy: about 0.5 s, between the chapters and the scorecard unless
-        # imported meanwhile (a thread of this process, while the chapters run; the import lock makes the
-        # later import wait for it if needed)
-        import threading
-
-        threading.Thread(target=__import__, args=("analysis.claims",), name="msct-import-claims",
-                         daemon=True).start()
+            threading.Thread(target=__import__, args=("analysis.claims",), name="msct-import-claims",
+                             daemon=True).start()
     # the scorecard's runner and kernel start while the last chapters run, and wait for their claims
     early: dict[str, _Run] = {}
     try:
