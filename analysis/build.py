@@ -22,6 +22,7 @@ subclasses with one-paragraph messages; it never prints.
 from __future__ import annotations
 
 import ast
+import contextlib
 import hashlib
 import json
 import os
@@ -651,6 +652,74 @@ def _publish(stage: Path, out: Path) -> None:
 
 
 # --------------------------------------------------------------------------- the build
+def _plan(root, out, available, selected, per_chapter, data_hash, book_src, data_dir, no_solutions, force,
+          robustness):
+    """Cache keys and plan: ``(keys, plan, site_key, rob_key, manifest_path, unchanged)``.
+
+    A chapter is re-executed only when its notebook, the ``analysis`` code, the published values, its
+    parameters or the input data changed; ``unchanged`` says the published site is exactly what this build
+    would make (nothing to do).
+    """
+    code_hash = hash_tree(root / "analysis", ("*.py", "*.yaml"))
+    published_hash = hash_tree(paths.published_dir())
+    keys: dict[str, str] = {}
+    for c in available:
+        nb_hash = hash_files([book_src / c.notebook])
+        # (--no-solutions only changes the rendering, so it is not part of a chapter's key)
+        keys[c.name] = _sha(c.name, nb_hash, code_hash, published_hash, per_chapter[c.name],
+                            data_hash if c.uses_data else "")
+    plan: dict[str, str] = {}  # name -> "run" | "reuse" | "skip"
+    for c in available:
+        cached_nb = out / "executed" / c.notebook
+        cached_key = out / "executed" / f"{c.name}.key"
+        has_cache = cached_nb.exists() and (out / "results" / c.name).is_dir() and cached_key.exists()
+        if c.phase == 2:
+            plan[c.name] = "run"  # decided after phase 1
+        elif c.name in selected:
+            plan[c.name] = ("reuse" if (not force and has_cache and cached_key.read_text() == keys[c.name])
+                            else "run")
+        else:
+            plan[c.name] = "reuse" if has_cache else "skip"
+    static_hash = hash_tree(book_src, ("*.md", "*.bib", "*.png", "*.svg", "*.css"))
+    config_hash = hash_files([root / "_config.yml", root / "_toc.yml"])
+    manifest_path = out / "build.json"
+    manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
+    # phase-2 chapters (the scorecard) depend only on phase-1 results, so the phase-1 keys identify the site;
+    # computed now, because the build extends the phase-2 keys with the hash of the collected claims
+    site_key = _sha({c.name: keys[c.name] for c in available if c.phase == 1}, static_hash, config_hash,
+                    data_dir.as_posix(), no_solutions)
+    rob_key = _robustness_key(robustness, out)  # robustness (issue 21): a new result rebuilds the scorecard
+    unchanged = (not force and all(v == "reuse" for k, v in plan.items() if k != "scorecard")
+                 and manifest.get("site_key") == site_key and manifest.get("robustness", "") == rob_key
+                 and (out / "html" / "index.html").exists())
+    return keys, plan, site_key, rob_key, manifest_path, unchanged
+
+
+def _unchanged_without_validating(root, out, available, selected, user, book_src, data_dir, no_solutions,
+                                  robustness) -> bool:
+    """True when the published site is up to date, judged from the data files' hash alone (no validation).
+
+    The site was built from exactly these files (their SHA-256 is in every chapter's key), with this code (its
+    hash too: the rules of the data contract are part of it) and these parameters, and that build validated
+    them; so a rebuild with nothing changed need not validate again nor start the warm process. Anything
+    unexpected (no folder, an unreadable file, a bad parameter) answers False: the full path then reports it.
+    """
+    try:
+        data_hash = ""
+        if any(c.uses_data for c in available):
+            from .io import fingerprint
+
+            data_hash = fingerprint(data_dir)
+        declared = {c.name: chapter_parameters(book_src / c.notebook) for c in available}
+        if any("output_dir" not in p for p in declared.values()):
+            return False
+        per_chapter = check_parameters(user, declared)
+        return _plan(root, out, available, selected, per_chapter, data_hash, book_src, data_dir, no_solutions,
+                     False, robustness)[-1]
+    except Exception:  # noqa: BLE001 - the full path reports it properly
+        return False
+
+
 def build(*, data_dir: Path | None = None, out: Path | None = None, chapters: list[str] | None = None,
           params: list[str] | dict | None = None, jobs: int | None = None, force: bool = False,
           timeout: float = 1800.0, verbose: bool = False, no_solutions: bool = False,
@@ -717,7 +786,14 @@ def build(*, data_dir: Path | None = None, out: Path | None = None, chapters: li
     # Chapter runners and kernels are forked from one process that imports papermill, pandas, SciPy,
     # seaborn, ... once (analysis.zygote). It starts now, so its imports overlap with validating and staging.
     # (statsmodels and lifelines are imported by the zygote once the first `jobs` kernels are forked)
-    with _Lock(out), Zygote(env, enabled=warm_kernels, quiet=not verbose, late_after=jobs) as zygote:
+    with _Lock(out), contextlib.ExitStack() as started:
+        # nothing changed (the usual rebuild): known from the hashes alone, before validating or starting processes
+        if not force and _unchanged_without_validating(root, out, available, set(chapters or names), user,
+                                                        book_src, data_dir, no_solutions, robustness):
+            report("nothing changed since the last build: every chapter reused, site left as it is")
+            return BuildResult(out=out, site=out / "html" / "index.html", up_to_date=True,
+                               reused=[c.name for c in available], seconds=time.perf_counter() - t0)
+        zygote = started.enter_context(Zygote(env, enabled=warm_kernels, quiet=not verbose, late_after=jobs))
         # 2. data
         cohort = cohort_meta = None
         data_hash = ""
@@ -742,39 +818,10 @@ def build(*, data_dir: Path | None = None, out: Path | None = None, chapters: li
         _check_design_parameters(user, cohort)
 
         # 4. plan
-        code_hash = hash_tree(root / "analysis", ("*.py", "*.yaml"))
-        published_hash = hash_tree(paths.published_dir())
-        keys: dict[str, str] = {}
-        for c in available:
-            nb_hash = hash_files([book_src / c.notebook])
-            # (--no-solutions only changes the rendering, so it is not part of a chapter's key)
-            keys[c.name] = _sha(c.name, nb_hash, code_hash, published_hash, per_chapter[c.name],
-                                data_hash if c.uses_data else "")
-        selected = set(chapters or names)
-        plan: dict[str, str] = {}  # name -> "run" | "reuse" | "skip"
-        for c in available:
-            cached_nb = out / "executed" / c.notebook
-            cached_key = out / "executed" / f"{c.name}.key"
-            has_cache = cached_nb.exists() and (out / "results" / c.name).is_dir() and cached_key.exists()
-            if c.phase == 2:
-                plan[c.name] = "run"  # decided after phase 1
-            elif c.name in selected:
-                plan[c.name] = ("reuse" if (not force and has_cache and cached_key.read_text() == keys[c.name])
-                                else "run")
-            else:
-                plan[c.name] = "reuse" if has_cache else "skip"
-        static_hash = hash_tree(book_src, ("*.md", "*.bib", "*.png", "*.svg", "*.css"))
-        config_hash = hash_files([root / "_config.yml", root / "_toc.yml"])
-        manifest_path = out / "build.json"
-        manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
-        # phase-2 chapters (the scorecard) depend only on phase-1 results, so the phase-1 keys identify the site;
-        # computed now, because the build extends the phase-2 keys with the hash of the collected claims
-        site_key = _sha({c.name: keys[c.name] for c in available if c.phase == 1}, static_hash, config_hash,
-                        data_dir.as_posix(), no_solutions)
-        rob_key = _robustness_key(robustness, out)  # robustness (issue 21): a new result rebuilds the scorecard
-        if (not force and all(v == "reuse" for k, v in plan.items() if k != "scorecard")
-                and manifest.get("site_key") == site_key and manifest.get("robustness", "") == rob_key
-                and (out / "html" / "index.html").exists()):
+        keys, plan, site_key, rob_key, manifest_path, unchanged = _plan(
+            root, out, available, set(chapters or names), per_chapter, data_hash, book_src, data_dir, no_solutions,
+            force, robustness)
+        if unchanged:
             result = BuildResult(out=out, site=out / "html" / "index.html", up_to_date=True,
                                  reused=[c.name for c in available], seconds=time.perf_counter() - t0)
             report("nothing changed since the last build: every chapter reused, site left as it is")

@@ -104,3 +104,26 @@ def test_scorecard_started_in_advance_runs_or_is_stopped(tmp_path, warm):
     alive = [p for p in psutil.Process().children(recursive=True) if p.is_running()
              and p.status() != psutil.STATUS_ZOMBIE]
     assert not alive, [p.cmdline() for p in alive]
+
+
+def test_no_change_rebuild_neither_validates_nor_starts_processes(tmp_path):
+    """Up to date is known from the hashes (data files, code, notebooks, parameters); changed data is validated."""
+    from analysis import paths
+    from analysis.errors import DataError
+
+    data = tmp_path / "data"
+    shutil.copytree(paths.default_data_dir(), data)
+    book = tiny_book(tmp_path / "book", chapters={
+        "safety": ("data_dir = None\noutput_dir = None\nalpha = 0.05", _WRITE.format("safety"))})
+    out = tmp_path / "out"
+    build(book_dir=book, out=out, data_dir=data, jobs=1)
+    lines: list[str] = []
+    again = build(book_dir=book, out=out, data_dir=data, jobs=1, report=lines.append)
+    assert again.up_to_date and not again.executed
+    assert not any(ln.startswith("validating") for ln in lines), lines
+    # the same files with a broken row: validated (and refused), the site left as it was
+    visits = data / "visits.csv"
+    visits.write_text(visits.read_text("utf-8") + "P999,not-a-week\n", "utf-8")
+    with pytest.raises(DataError):
+        build(book_dir=book, out=out, data_dir=data, jobs=1)
+    assert (out / "html" / "index.html").exists()
