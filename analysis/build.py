@@ -11,7 +11,8 @@ The flow of one build (:func:`build`):
    into a staging folder inside the output folder; on Linux those processes and their kernels are
    forked from one that imported the scientific stack once (:mod:`analysis.zygote`), and each chapter
    reuses the cohort validated in step 2 (:func:`analysis.io.keep_validated`);
-6. render the staged book with Jupyter Book, execution off, warnings as errors;
+6. render the staged book with Jupyter Book, execution off, warnings as errors (the render process is
+   started as soon as the book is staged, so Sphinx is imported and set up while the chapters run);
 7. publish: swap the new ``html/``, ``results/`` and ``executed/`` into place. Until this last step
    the previous site is untouched; on any failure the staging folder is removed.
 
@@ -21,6 +22,7 @@ subclasses with one-paragraph messages; it never prints.
 from __future__ import annotations
 
 import ast
+import contextlib
 import hashlib
 import json
 import os
@@ -447,6 +449,10 @@ def _stage_book(book_src: Path, stage: Path, chapters: list[Chapter], announceme
     sphinx_cfg = config.setdefault("sphinx", {}).setdefault("config", {})
     if no_solutions:
         sphinx_cfg["hide_solutions"] = True
+    # the staging folder's other contents are never pages: excluded by name, so the render can be set up
+    # before the executed notebooks exist (sphinx-external-toc would otherwise exclude the files it finds then)
+    config["exclude_patterns"] = list(config.get("exclude_patterns") or []) + ["executed", "results"]
+    (stage / DOWNLOADS_EXTRA).mkdir(exist_ok=True)  # html_extra_path must exist when Sphinx is set up
     (stage / "_config.yml").write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True), "utf-8")
     _write_dictionary_page(stage / "book" / "data_dictionary.md")
     # the table of contents lists only pages that exist in this build
@@ -527,27 +533,109 @@ def _announcement(cohort_meta: dict | None, data_dir: Path) -> str:
     return f"Built on the data folder '{data_dir.name}' (not marked synthetic)."
 
 
-def _run_jupyter_book(stage: Path, verbose: bool, out: Path) -> None:
-    # (rfc3987_syntax: an optional IRI checker jsonschema imports and Sphinx never uses; ~1.5 s of the render)
-    cmd = [sys.executable, "-c", "import sys; sys.modules['rfc3987_syntax'] = None; "
-           "from jupyter_book.cli.main import main; main()", "build", str(stage),
-           "--path-output", str(stage), "-W", "-n", "--keep-going", "--quiet"]
-    env = dict(os.environ, PYDEVD_DISABLE_FILE_VALIDATION="1")
-    log = stage / ".jupyter-book.log"
-    with open(log, "w") as fh:
-        proc = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT, text=True, env=env,
-                                start_new_session=True)
+#: The render command's Python code. ``sphinx.application.Sphinx.build`` first waits for a line ``go`` on
+#: standard input (anything else, or end of input: exit 3 without building), so the process can be started
+#: early: importing Sphinx, Jupyter Book and the extensions and setting up the Sphinx application (about
+#: 1 s, configuration, theme, table of contents) happen while the chapters run, at a lower priority (nice +10:
+#: it takes the CPU the zygote's imports and the chapters leave idle, not theirs); reading and writing the
+#: pages start when the build says ``go``, after every chapter. With 2 CPUs or more, Sphinx writes the pages
+#: in a second process while the first resolves the next page and indexes it for the search (Sphinx's own
+#: parallel writing, ``-j 2``; every extension allows it; the pages are byte-identical to a serial write).
+#: Reading stays serial: in parallel it is slower here (each worker sends back the large notebook doctrees)
+#: and sphinx-multitoc-numbering does not declare itself safe for it. rfc3987_syntax: an optional IRI checker
+#: jsonschema imports and Sphinx never uses (~1.5 s).
+_RENDER_CODE = """\
+import functools
+import os
+import sys
+_priority = os.getpriority(os.PRIO_PROCESS, 0)
+os.setpriority(os.PRIO_PROCESS, 0, _priority + 10)  # set up on CPU the chapters leave idle
+sys.modules['rfc3987_syntax'] = None
+import sphinx.application as _app
+
+_build = _app.Sphinx.build
+_parallel_allowed = _app.Sphinx.is_parallel_allowed
+
+
+def _build_when_told(self, *args, **kwargs):
+    if sys.stdin.readline().strip() != 'go':
+        raise SystemExit(3)
+    try:  # back to the build's priority for the render itself (not permitted everywhere: then it stays lower)
+        os.setpriority(os.PRIO_PROCESS, 0, _priority)
+    except OSError:
+        pass
+    return _build(self, *args, **kwargs)
+
+
+def _parallel_write_only(self, typ):
+    return typ == 'write' and _parallel_allowed(self, typ)
+
+
+_app.Sphinx.build = _build_when_told
+_app.Sphinx.is_parallel_allowed = _parallel_write_only
+import jupyter_book.sphinx
+jupyter_book.sphinx.build_sphinx = functools.partial(jupyter_book.sphinx.build_sphinx,
+                                                     jobs=min(2, os.cpu_count() or 1))
+from jupyter_book.cli.main import main
+main()
+"""
+
+
+class _Render:
+    """Jupyter Book's render of the staging folder (execution off, warnings are errors), started early.
+
+    ``_Render(stage, out)`` starts the process once the book is staged (configuration, table of contents and
+    static pages in place): it imports and sets up Sphinx while the chapters run, then waits.
+    :meth:`run` tells it to build (the executed notebooks and downloads must be in place by then) and waits
+    for it; :meth:`stop` ends it unused (a failed or interrupted build). Either way nothing is left running.
+    """
+
+    def __init__(self, stage: Path, out: Path):
+        self.stage, self.out = stage, out
+        cmd = [sys.executable, "-c", _RENDER_CODE, "build", str(stage),
+               "--path-output", str(stage), "-W", "-n", "--keep-going", "--quiet"]
+        env = dict(os.environ, PYDEVD_DISABLE_FILE_VALIDATION="1")
+        self.log = stage / ".jupyter-book.log"
+        with open(self.log, "w") as fh:
+            self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=fh, stderr=subprocess.STDOUT,
+                                         text=True, env=env, cwd=stage, start_new_session=True)
+
+    def run(self) -> None:
+        """Render now; raise :class:`BuildError` with Sphinx's warnings when the render fails."""
         try:
-            proc.wait()
+            self.proc.stdin.write("go\n")
+            self.proc.stdin.close()
+        except OSError:  # it stopped already (a configuration error): its log says why
+            pass
+        try:
+            self.proc.wait()
         except BaseException:  # Ctrl-C / SIGTERM: stop Sphinx and anything it started
-            _kill(proc)
+            self.stop()
             raise
-    if proc.returncode != 0 or not (stage / "_build" / "html" / "index.html").exists():
-        text = re.sub(r"\x1b\[[0-9;]*[A-Za-z]", "", log.read_text("utf-8", errors="replace"))  # no colour codes
-        problems = [ln.strip() for ln in text.splitlines() if re.search(r"WARNING|ERROR|Error", ln)]
-        shown = "\n".join(problems[:12]) if problems else "\n".join(text.strip().splitlines()[-12:])
-        raise BuildError("The book build (Jupyter Book / Sphinx, warnings are errors) failed after all chapters "
-                         f"ran:\n{shown}\nThe previous site in {out / 'html'} was left unchanged.")
+        if self.proc.returncode != 0 or not (self.stage / "_build" / "html" / "index.html").exists():
+            text = re.sub(r"\x1b\[[0-9;]*[A-Za-z]", "", self.log.read_text("utf-8", errors="replace"))  # no colours
+            problems = [ln.strip() for ln in text.splitlines() if re.search(r"WARNING|ERROR|Error", ln)]
+            shown = "\n".join(problems[:12]) if problems else "\n".join(text.strip().splitlines()[-12:])
+            raise BuildError("The book build (Jupyter Book / Sphinx, warnings are errors) failed after all chapters "
+                             f"ran:\n{shown}\nThe previous site in {self.out / 'html'} was left unchanged.")
+
+    def stop(self) -> None:
+        """End the render process (and anything it started) if it still runs (safe to call twice)."""
+        if self.proc.poll() is None:
+            _kill(self.proc)
+        try:
+            self.proc.stdin.close()
+        except OSError:
+            pass
+
+
+def _run_jupyter_book(stage: Path, verbose: bool, out: Path) -> None:
+    """Render the staged book now (start and run a :class:`_Render`)."""
+    render = _Render(stage, out)
+    try:
+        render.run()
+    finally:
+        render.stop()
 
 
 def _publish(stage: Path, out: Path) -> None:
@@ -564,6 +652,75 @@ def _publish(stage: Path, out: Path) -> None:
 
 
 # --------------------------------------------------------------------------- the build
+def _plan(root, out, available, selected, per_chapter, data_hash, book_src, data_dir, no_solutions, force,
+          robustness):
+    """Cache keys and plan: ``(keys, plan, site_key, rob_key, manifest_path, unchanged)``.
+
+    A chapter is re-executed only when its notebook, the ``analysis`` code, the published values, its
+    parameters or the input data changed; ``unchanged`` says the published site is exactly what this build
+    would make (nothing to do).
+    """
+    code_hash = hash_tree(root / "analysis", ("*.py", "*.yaml"))
+    published_hash = hash_tree(paths.published_dir())
+    keys: dict[str, str] = {}
+    for c in available:
+        nb_hash = hash_files([book_src / c.notebook])
+        # (--no-solutions only changes the rendering, so it is not part of a chapter's key)
+        keys[c.name] = _sha(c.name, nb_hash, code_hash, published_hash, per_chapter[c.name],
+                            data_hash if c.uses_data else "")
+    plan: dict[str, str] = {}  # name -> "run" | "reuse" | "skip"
+    for c in available:
+        cached_nb = out / "executed" / c.notebook
+        cached_key = out / "executed" / f"{c.name}.key"
+        has_cache = cached_nb.exists() and (out / "results" / c.name).is_dir() and cached_key.exists()
+        if c.phase == 2:
+            plan[c.name] = "run"  # decided after phase 1
+        elif c.name in selected:
+            plan[c.name] = ("reuse" if (not force and has_cache and cached_key.read_text() == keys[c.name])
+                            else "run")
+        else:
+            plan[c.name] = "reuse" if has_cache else "skip"
+    static_hash = hash_tree(book_src, ("*.md", "*.bib", "*.png", "*.svg", "*.css"))
+    config_hash = hash_files([root / "_config.yml", root / "_toc.yml"])
+    manifest_path = out / "build.json"
+    manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
+    # phase-2 chapters (the scorecard) depend only on phase-1 results, so the phase-1 keys identify the site;
+    # computed now, because the build extends the phase-2 keys with the hash of the collected claims
+    site_key = _sha({c.name: keys[c.name] for c in available if c.phase == 1}, static_hash, config_hash,
+                    data_dir.as_posix(), no_solutions)
+    # robustness (issue 21): a new result (given, in OUT, or shipped in data/robustness) rebuilds the scorecard
+    rob_key = _robustness_key(robustness, out, book_src.parent / "data" / "robustness")
+    unchanged = (not force and all(v == "reuse" for k, v in plan.items() if k != "scorecard")
+                 and manifest.get("site_key") == site_key and manifest.get("robustness", "") == rob_key
+                 and (out / "html" / "index.html").exists())
+    return keys, plan, site_key, rob_key, manifest_path, unchanged
+
+
+def _unchanged_without_validating(root, out, available, selected, user, book_src, data_dir, no_solutions,
+                                  robustness) -> bool:
+    """True when the published site is up to date, judged from the data files' hash alone (no validation).
+
+    The site was built from exactly these files (their SHA-256 is in every chapter's key), with this code (its
+    hash too: the rules of the data contract are part of it) and these parameters, and that build validated
+    them; so a rebuild with nothing changed need not validate again nor start the warm process. Anything
+    unexpected (no folder, an unreadable file, a bad parameter) answers False: the full path then reports it.
+    """
+    try:
+        data_hash = ""
+        if any(c.uses_data for c in available):
+            from .io import fingerprint
+
+            data_hash = fingerprint(data_dir)
+        declared = {c.name: chapter_parameters(book_src / c.notebook) for c in available}
+        if any("output_dir" not in p for p in declared.values()):
+            return False
+        per_chapter = check_parameters(user, declared)
+        return _plan(root, out, available, selected, per_chapter, data_hash, book_src, data_dir, no_solutions,
+                     False, robustness)[-1]
+    except Exception:  # noqa: BLE001 - the full path reports it properly
+        return False
+
+
 def build(*, data_dir: Path | None = None, out: Path | None = None, chapters: list[str] | None = None,
           params: list[str] | dict | None = None, jobs: int | None = None, force: bool = False,
           timeout: float = 1800.0, verbose: bool = False, no_solutions: bool = False,
@@ -629,7 +786,15 @@ def build(*, data_dir: Path | None = None, out: Path | None = None, chapters: li
     env = dict(os.environ, MPLBACKEND="Agg", PYTHONHASHSEED="0", PYDEVD_DISABLE_FILE_VALIDATION="1")
     # Chapter runners and kernels are forked from one process that imports papermill, pandas, SciPy,
     # seaborn, ... once (analysis.zygote). It starts now, so its imports overlap with validating and staging.
-    with _Lock(out), Zygote(env, enabled=warm_kernels, quiet=not verbose) as zygote:
+    # (statsmodels and lifelines are imported by the zygote once the first `jobs` kernels are forked)
+    with _Lock(out), contextlib.ExitStack() as started:
+        # nothing changed (the usual rebuild): known from the hashes alone, before validating or starting processes
+        if not force and _unchanged_without_validating(root, out, available, set(chapters or names), user,
+                                                        book_src, data_dir, no_solutions, robustness):
+            report("nothing changed since the last build: every chapter reused, site left as it is")
+            return BuildResult(out=out, site=out / "html" / "index.html", up_to_date=True,
+                               reused=[c.name for c in available], seconds=time.perf_counter() - t0)
+        zygote = started.enter_context(Zygote(env, enabled=warm_kernels, quiet=not verbose, late_after=jobs))
         # 2. data
         cohort = cohort_meta = None
         data_hash = ""
@@ -654,40 +819,10 @@ def build(*, data_dir: Path | None = None, out: Path | None = None, chapters: li
         _check_design_parameters(user, cohort)
 
         # 4. plan
-        code_hash = hash_tree(root / "analysis", ("*.py", "*.yaml"))
-        published_hash = hash_tree(paths.published_dir())
-        keys: dict[str, str] = {}
-        for c in available:
-            nb_hash = hash_files([book_src / c.notebook])
-            # (--no-solutions only changes the rendering, so it is not part of a chapter's key)
-            keys[c.name] = _sha(c.name, nb_hash, code_hash, published_hash, per_chapter[c.name],
-                                data_hash if c.uses_data else "")
-        selected = set(chapters or names)
-        plan: dict[str, str] = {}  # name -> "run" | "reuse" | "skip"
-        for c in available:
-            cached_nb = out / "executed" / c.notebook
-            cached_key = out / "executed" / f"{c.name}.key"
-            has_cache = cached_nb.exists() and (out / "results" / c.name).is_dir() and cached_key.exists()
-            if c.phase == 2:
-                plan[c.name] = "run"  # decided after phase 1
-            elif c.name in selected:
-                plan[c.name] = ("reuse" if (not force and has_cache and cached_key.read_text() == keys[c.name])
-                                else "run")
-            else:
-                plan[c.name] = "reuse" if has_cache else "skip"
-        static_hash = hash_tree(book_src, ("*.md", "*.bib", "*.png", "*.svg", "*.css"))
-        config_hash = hash_files([root / "_config.yml", root / "_toc.yml"])
-        manifest_path = out / "build.json"
-        manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
-        # phase-2 chapters (the scorecard) depend only on phase-1 results, so the phase-1 keys identify the site;
-        # computed now, because the build extends the phase-2 keys with the hash of the collected claims
-        site_key = _sha({c.name: keys[c.name] for c in available if c.phase == 1}, static_hash, config_hash,
-                        data_dir.as_posix(), no_solutions)
-        # robustness (issue 21): a new result rebuilds the scorecard
-        rob_key = _robustness_key(robustness, out, book_src.parent / "data" / "robustness")
-        if (not force and all(v == "reuse" for k, v in plan.items() if k != "scorecard")
-                and manifest.get("site_key") == site_key and manifest.get("robustness", "") == rob_key
-                and (out / "html" / "index.html").exists()):
+        keys, plan, site_key, rob_key, manifest_path, unchanged = _plan(
+            root, out, available, set(chapters or names), per_chapter, data_hash, book_src, data_dir, no_solutions,
+            force, robustness)
+        if unchanged:
             result = BuildResult(out=out, site=out / "html" / "index.html", up_to_date=True,
                                  reused=[c.name for c in available], seconds=time.perf_counter() - t0)
             report("nothing changed since the last build: every chapter reused, site left as it is")
@@ -697,14 +832,17 @@ def build(*, data_dir: Path | None = None, out: Path | None = None, chapters: li
         for old in out.glob(".staging-*"):
             shutil.rmtree(old, ignore_errors=True)
         stage = Path(tempfile.mkdtemp(prefix=".staging-", dir=out))
+        renders: list[_Render] = []  # the render, started by _build_in_stage as soon as the book is staged
         try:
             result = _build_in_stage(stage, out, data_dir, available, plan, per_chapter, keys, jobs, timeout,
                                      verbose, report, t0, cohort_meta, no_solutions, book_src, user, force,
-                                     cohort, data_hash, zygote, robustness=robustness)
+                                     cohort, data_hash, zygote, robustness=robustness, renders=renders)
             zygote.close()  # every chapter has run: the render gets the machine to itself
             report("rendering the book (Jupyter Book, execution off, warnings are errors)")
             tb = time.perf_counter()
-            _run_jupyter_book(stage, verbose, out)
+            if not renders:
+                renders.append(_Render(stage, out))
+            renders[0].run()
             report(f"book rendered in {time.perf_counter() - tb:.1f}s")
             with _DeferInterrupts() as deferred:
                 _publish(stage, out)
@@ -714,6 +852,8 @@ def build(*, data_dir: Path | None = None, out: Path | None = None, chapters: li
             if deferred.received:
                 report("interrupt received while publishing: the new site was published completely first")
         finally:
+            for render in renders:
+                render.stop()
             shutil.rmtree(stage, ignore_errors=True)
         result.seconds = time.perf_counter() - t0
         return result
@@ -721,7 +861,7 @@ def build(*, data_dir: Path | None = None, out: Path | None = None, chapters: li
 
 def _build_in_stage(stage, out, data_dir, available, plan, per_chapter, keys, jobs, timeout, verbose, report,
                     t0, cohort_meta, no_solutions, book_src, user, force, cohort, data_hash,
-                    zygote, robustness: Path | None = None) -> BuildResult:
+                    zygote, robustness: Path | None = None, renders: list | None = None) -> BuildResult:
     result = BuildResult(out=out, site=out / "html" / "index.html")
     executed_dir = stage / "executed"
     results_dir = stage / "results"
@@ -729,6 +869,8 @@ def _build_in_stage(stage, out, data_dir, available, plan, per_chapter, keys, jo
     results_dir.mkdir()
     in_book = [c for c in available if plan[c.name] != "skip"]
     _stage_book(book_src, stage, in_book, _announcement(cohort_meta, data_dir), no_solutions)
+    if renders is not None:  # Sphinx is imported and set up while the chapters run; it renders when told
+        renders.append(_Render(stage, out))
 
     # derived tables every chapter shares, written once by the build; the validated cohort, which every
     # chapter's page.load() reuses instead of validating the folder again
@@ -752,6 +894,55 @@ def _build_in_stage(stage, out, data_dir, available, plan, per_chapter, keys, jo
             report(f"{c.name}: skipped (not selected and never built)")
             result.skipped.append(c.name)
 
+    def publishable(c: Chapter) -> None:
+        """The executed notebook as the book renders it, and the chapter's download (as soon as it is final)."""
+        if no_solutions:  # the hand-out: exercises without solutions (the executed copies keep them)
+            from .solutions import strip_solutions
+
+            nb = strip_solutions(json.loads((executed_dir / c.notebook).read_text("utf-8")))
+            (stage / "book" / c.notebook).write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", "utf-8")
+        else:
+            shutil.copy2(executed_dir / c.notebook, stage / "book" / c.notebook)
+        write_downloads(results_dir, stage / DOWNLOADS_EXTRA, [c])
+
+    missing: dict[str, list[str]] = {}
+
+    phase2 = any(c.phase == 2 for c in available if plan[c.name] == "run")
+
+    def finished(c: Chapter) -> None:
+        """Called as each chapter ends (while the others still run): hide its parameters cells, mark what its
+        data could not give, and stage its page and download."""
+        missing[c.name] = _tag_hidden_cells(executed_dir / c.notebook)
+        publishable(c)
+        if phase2 and len(missing) == 1:
+            # the claims module imports SciPy: about 0.5 s between the chapters and the scorecard unless imported
+            # meanwhile: a thread of this process, while the other chapters run (not earlier: it would compete
+            # with the zygote's imports); the import lock makes the later import wait for it if needed
+            import threading
+
+            threading.Thread(target=__import__, args=("analysis.claims",), name="msct-import-claims",
+                             daemon=True).start()
+    # the scorecard's runner and kernel start while the last chapters run, and wait for their claims
+    early: dict[str, _Run] = {}
+    try:
+        _execute_phases(available, plan, stage, out, data_dir, per_chapter, keys, jobs, timeout, verbose, report,
+                        t0, book_src, zygote, force, robustness, results_dir, executed_dir, result, finished,
+                        missing, early)
+    finally:
+        for run in early.values():  # started in advance but not needed (reused, or the build failed)
+            _kill(run.proc)
+    # the executed notebooks are what the book renders (those executed now are staged already)
+    for c in available:
+        if plan[c.name] != "skip" and c.name not in missing:
+            publishable(c)
+    write_downloads(results_dir, stage / DOWNLOADS_EXTRA, [])  # claims.csv
+    return result
+
+
+def _execute_phases(available, plan, stage, out, data_dir, per_chapter, keys, jobs, timeout, verbose, report, t0,
+                    book_src, zygote, force, robustness, results_dir, executed_dir, result, finished, missing,
+                    early) -> None:
+    """Phase 1 (the chapters), then phase 2 (the scorecard, which reads their claims)."""
     for phase in (1, 2):
         todo = [c for c in available if c.phase == phase and plan[c.name] == "run"]
         if phase == 2:
@@ -777,31 +968,21 @@ def _build_in_stage(stage, out, data_dir, available, plan, per_chapter, keys, jo
                     shutil.copytree(out / "results" / c.name, results_dir / c.name)
                     report(f"{c.name}: reused (the claims it reads are unchanged)")
                     result.reused.append(c.name)
-        _execute(todo, stage, data_dir, per_chapter, jobs, timeout, verbose, report, t0, out, book_src, zygote)
+                    if c.name in early:
+                        _kill(early.pop(c.name).proc)
+        later = [c for c in available if c.phase == 2 and plan[c.name] == "run"] if phase == 1 else []
+        _execute(todo, stage, data_dir, per_chapter, jobs, timeout, verbose, report, t0, out, book_src, zygote,
+                 on_done=finished, prestart=later, early=early)
         for c in todo:
-            missing = _tag_hidden_cells(executed_dir / c.notebook)
             gone = _sections_not_available(results_dir / c.name)
             if gone:
                 result.sections_not_available[c.name] = gone
                 report(f"{c.name}: sections not available with these data (shown as notes): {'; '.join(gone)}")
-            if missing:
-                result.not_available[c.name] = missing
-                report(f"{c.name}: not available with these data (shown as notes): {', '.join(missing)}")
+            if missing[c.name]:
+                result.not_available[c.name] = missing[c.name]
+                report(f"{c.name}: not available with these data (shown as notes): {', '.join(missing[c.name])}")
             (executed_dir / f"{c.name}.key").write_text(keys[c.name])
             result.executed.append(c.name)
-    # the executed notebooks are what the book renders
-    for c in available:
-        if plan[c.name] == "skip":
-            continue
-        if no_solutions:  # the hand-out: exercises without solutions (the executed copies keep them)
-            from .solutions import strip_solutions
-
-            nb = strip_solutions(json.loads((executed_dir / c.notebook).read_text("utf-8")))
-            (stage / "book" / c.notebook).write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", "utf-8")
-        else:
-            shutil.copy2(executed_dir / c.notebook, stage / "book" / c.notebook)
-    write_downloads(results_dir, stage / DOWNLOADS_EXTRA, [c for c in available if plan[c.name] != "skip"])
-    return result
 
 
 #: folder of the staging area copied verbatim into the site (``html_extra_path`` in _config.yml): it holds
@@ -909,15 +1090,51 @@ def _stage_robustness(given: Path | None, out: Path, results_dir: Path, report: 
 # --- end robustness
 
 
+def _start_runner(c: Chapter, stage, data_dir, per_chapter, book_src, zygote: Zygote, *, go: bool = False) -> _Run:
+    """Start chapter ``c``'s runner (forked by the zygote, else a new process). With ``go``, its kernel starts
+    now but its first cell runs only when the file ``<stage>/.<chapter>.go`` exists (:func:`_go`)."""
+    params = dict(per_chapter[c.name], output_dir=str(stage))
+    declared = chapter_parameters(book_src / c.notebook)
+    if "data_dir" in declared:
+        params["data_dir"] = str(data_dir)
+    if "results_dir" in declared:
+        params["results_dir"] = str(stage / "results")
+    err_path = stage / f".{c.name}.stderr"
+    args = [str(book_src / c.notebook), str(stage / "executed" / c.notebook), json.dumps(params),
+            str(stage / "book")] + ([str(stage / f".{c.name}.go")] if go else [])
+    proc = zygote.start_runner(args, cwd=paths.repo_root(), stderr=err_path)
+    if proc is None:
+        with open(err_path, "w") as err_fh:
+            proc = subprocess.Popen([sys.executable, "-m", "analysis.runner", *args],
+                                    stdout=subprocess.DEVNULL, stderr=err_fh, env=zygote.env,
+                                    cwd=paths.repo_root(), start_new_session=True)
+    return _Run(c, proc, time.perf_counter(), err_path)
+
+
+def _go(stage: Path, run: _Run) -> _Run:
+    """Let a runner started with ``go=True`` run its cells; its clock (``--timeout``) starts now."""
+    (stage / f".{run.chapter.name}.go").touch()
+    run.started = time.perf_counter()
+    return run
+
+
 def _execute(todo, stage, data_dir, per_chapter, jobs, timeout, verbose, report, t0, out, book_src,
-             zygote: Zygote) -> None:
+             zygote: Zygote, on_done: Callable[[Chapter], None] | None = None,
+             prestart: list[Chapter] | None = None, early: dict[str, _Run] | None = None) -> None:
     """Run the chapters ``todo``, ``jobs`` at a time, each in a runner process of its own.
 
     With a zygote, the runner is forked from it (papermill and the scientific stack already imported);
     otherwise it is started with ``python -m analysis.runner``. Either way it leads a session of its own,
     so a timeout or Ctrl-C stops it (and its kernel) without touching the other chapters.
+
+    ``prestart``: chapters of the next phase whose runner and kernel start as soon as a slot is free (the
+    last chapters of this phase are running), into ``early``, waiting for :func:`_go`; a chapter of
+    ``todo`` found in ``early`` is told to go instead of being started. The caller stops what it leaves
+    in ``early``.
     """
     pending = list(todo)
+    prestart = list(prestart or [])
+    early = early if early is not None else {}
     how = ("runners and kernels forked from the warm process" if SOCKET_ENV in zygote.env
            else "each in a new process")
     report(f"[{time.perf_counter() - t0:6.1f}s] executing {len(todo)} chapter(s), up to {jobs} at a time ({how})")
@@ -927,23 +1144,14 @@ def _execute(todo, stage, data_dir, per_chapter, jobs, timeout, verbose, report,
         while pending or running:
             while pending and len(running) < jobs and failure is None:
                 c = pending.pop(0)
-                params = dict(per_chapter[c.name], output_dir=str(stage))
-                declared = chapter_parameters(book_src / c.notebook)
-                if "data_dir" in declared:
-                    params["data_dir"] = str(data_dir)
-                if "results_dir" in declared:
-                    params["results_dir"] = str(stage / "results")
-                err_path = stage / f".{c.name}.stderr"
-                args = [str(book_src / c.notebook), str(stage / "executed" / c.notebook), json.dumps(params),
-                        str(stage / "book")]
-                proc = zygote.start_runner(args, cwd=paths.repo_root(), stderr=err_path)
-                if proc is None:
-                    with open(err_path, "w") as err_fh:
-                        proc = subprocess.Popen([sys.executable, "-m", "analysis.runner", *args],
-                                                stdout=subprocess.DEVNULL, stderr=err_fh, env=zygote.env,
-                                                cwd=paths.repo_root(), start_new_session=True)
-                running.append(_Run(c, proc, time.perf_counter(), err_path))
+                if c.name in early:
+                    running.append(_go(stage, early.pop(c.name)))
+                else:
+                    running.append(_start_runner(c, stage, data_dir, per_chapter, book_src, zygote))
                 report(f"[{time.perf_counter() - t0:6.1f}s] {c.name}: started")
+            if prestart and not pending and running and len(running) < jobs and failure is None:
+                c = prestart.pop(0)
+                early[c.name] = _start_runner(c, stage, data_dir, per_chapter, book_src, zygote, go=True)
             time.sleep(0.05)
             for run in list(running):
                 code = run.proc.poll()
@@ -959,6 +1167,8 @@ def _execute(todo, stage, data_dir, per_chapter, jobs, timeout, verbose, report,
                     running.remove(run)
                     if code == 0:
                         report(f"[{time.perf_counter() - t0:6.1f}s] {run.chapter.name}: done in {elapsed:.1f}s")
+                        if on_done is not None and failure is None:
+                            on_done(run.chapter)
                     else:
                         report(f"[{time.perf_counter() - t0:6.1f}s] {run.chapter.name}: FAILED after {elapsed:.1f}s")
                         failure = failure or _chapter_error(run.chapter, run.stderr_path.read_text(), verbose, out)

@@ -1,6 +1,8 @@
 """Execute one chapter notebook with papermill in its own process (used by :mod:`analysis.build`).
 
-Usage: ``python -m analysis.runner INPUT OUTPUT PARAMS_JSON CWD``. On failure, the last line on
+Usage: ``python -m analysis.runner INPUT OUTPUT PARAMS_JSON CWD [GO_FILE]``. With ``GO_FILE``, the runner starts
+papermill and its kernel at once but runs the first cell only when that file exists (the build starts the
+scorecard this way while the last chapters run). On failure, the last line on
 stderr is ``MSCT-ERROR {json}`` with the cell index, execution count, exception name and value,
 and the traceback; the exit code is 3. Running each chapter in its own process lets the build
 time it out, interrupt it and run chapters in parallel without sharing state. On Linux the build forks
@@ -13,12 +15,22 @@ import json
 import os
 import re
 import sys
+import time
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 
+def _wait_for(path: str) -> None:
+    """Return once ``path`` exists; exit if the process that started this one has gone."""
+    parent = os.getppid()
+    while not os.path.exists(path):
+        if os.getppid() != parent:
+            raise SystemExit(3)
+        time.sleep(0.01)
+
+
 def main(argv: list[str]) -> int:
-    src, dst, params_json, cwd = argv
+    src, dst, params_json, cwd, *go = argv
     # jsonschema (under nbformat) imports the optional IRI checker rfc3987_syntax, which compiles ~40 grammars:
     # about 1 s per process, for a check notebooks never need. Mark it absent so the import is skipped.
     sys.modules.setdefault("rfc3987_syntax", None)
@@ -28,6 +40,16 @@ def main(argv: list[str]) -> int:
     from .zygote import SOCKET_ENV, _kernel_manager_class
 
     params = json.loads(params_json)
+    if go:  # kernel started and ready: wait for the build's signal before the first cell
+        from papermill.clientwrap import PapermillNotebookClient
+
+        run_cells = PapermillNotebookClient.papermill_execute_cells
+
+        def run_cells_when_told(self):
+            _wait_for(go[0])
+            return run_cells(self)
+
+        PapermillNotebookClient.papermill_execute_cells = run_cells_when_told
     # with a zygote (set up by the build), the kernel is forked from a process that has imported the stack
     extra = {"kernel_manager_class": _kernel_manager_class()} if os.environ.get(SOCKET_ENV) else {}
     try:

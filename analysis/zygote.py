@@ -52,12 +52,17 @@ from pathlib import Path
 #: Imported once by the zygote, before any fork (what every chapter notebook imports first).
 WARM_MODULES = (
     "numpy", "pandas", "scipy.stats", "scipy.optimize", "matplotlib", "matplotlib.pyplot", "seaborn",
-    "pingouin", "yaml", "IPython", "ipykernel.kernelapp", "ipykernel.ipkernel", "myst_nb",
+    "pingouin", "yaml", "IPython", "ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.debugger", "myst_nb",
     "analysis.report", "analysis.figures", "analysis.stats", "analysis.derive", "analysis.io",
     "analysis.claims", "analysis.safety", "analysis.activity", "analysis.immune", "analysis.inflammation",
     "analysis.ifng", "analysis.audit", "analysis.simulate", "papermill", "nbclient", "jupyter_client",
-    "analysis.runner",
+    "analysis.runner", "analysis.second_look", "analysis.sections",
 )
+
+#: Imported by the zygote once the first chapters' kernels are forked (:func:`serve`), so they do not delay the
+#: start of the build: analysis.second_look imports them inside its functions (mixed, logistic and ANCOVA
+#: models, Kaplan-Meier), so every chapter's kernel would otherwise import them again (0.3-0.6 s each).
+LATE_MODULES = ("statsmodels.api", "lifelines")
 
 #: Environment variable through which the build tells :mod:`analysis.runner` where the zygote listens.
 SOCKET_ENV = "MSCT_ZYGOTE_SOCKET"
@@ -162,8 +167,8 @@ class _KernelShellStub:
     kernel = True
 
 
-def _warm_imports() -> None:
-    """Import :data:`WARM_MODULES` as a Jupyter kernel would.
+def _warm_imports(late: bool = True) -> None:
+    """Import :data:`WARM_MODULES` (and :data:`LATE_MODULES` unless ``late=False``) as a Jupyter kernel would.
 
     A library that inspects its surroundings while being imported must see what it would see in the
     kernel: pandas picks ``display.max_columns`` (20 in a kernel, 0 = "fit the terminal" elsewhere) by
@@ -178,7 +183,7 @@ def _warm_imports() -> None:
         importlib.import_module("pandas")
     finally:
         del builtins.get_ipython
-    for name in WARM_MODULES:
+    for name in WARM_MODULES + (LATE_MODULES if late else ()):
         importlib.import_module(name)
 
 
@@ -208,12 +213,14 @@ def _requester_gone(conn: socket.socket) -> bool:
         return True
 
 
-def serve(path: str) -> int:
+def serve(path: str, late_after: int = 0) -> int:
     """Listen on ``path``, import :data:`WARM_MODULES`, then fork one child per request until stdin closes.
 
     The socket listens before the imports start, so a request can be sent at once (it waits in the
     queue until the imports are done). A runner's connection stays open until the runner exits, and
-    then receives ``{"exit": CODE}`` (negative: killed by that signal).
+    then receives ``{"exit": CODE}`` (negative: killed by that signal). :data:`LATE_MODULES` are imported
+    once ``late_after`` kernels have been forked (at once when 0), one module at a time and only while no
+    request waits, or after 2 s without a request; kernels forked before import them themselves if they need them.
     """
     os.environ.setdefault("MPLBACKEND", "Agg")
     sys.modules.setdefault("rfc3987_syntax", None)  # see analysis.runner: an unused 1 s import
@@ -223,12 +230,20 @@ def serve(path: str) -> int:
     sys.stdout.write("listening\n")
     sys.stdout.flush()
     _redirect(1, None, os.O_WRONLY)  # nothing else goes to the build's pipe
-    _warm_imports()
+    _warm_imports(late=late_after <= 0)
+    late = [] if late_after <= 0 else list(LATE_MODULES)
+    kernels = 0
+    quiet_since = time.monotonic()
     stdin = sys.stdin.fileno()
     waiting: dict[int, socket.socket] = {}  # runner pid -> its requester's connection
     try:
         while True:
             ready, _, _ = select.select([server, stdin], [], [], 0.1)
+            if late and not ready and (kernels >= late_after or time.monotonic() - quiet_since > 2.0):
+                import importlib
+
+                importlib.import_module(late.pop(0))
+                continue
             while True:  # reap children; tell a runner's requester how it ended
                 try:
                     pid, status = os.waitpid(-1, os.WNOHANG)
@@ -243,6 +258,7 @@ def serve(path: str) -> int:
             if stdin in ready and not os.read(stdin, 4096):
                 return 0  # the build ended
             if server in ready:
+                quiet_since = time.monotonic()
                 conn, _ = server.accept()
                 try:
                     request = json.loads(conn.makefile("r", encoding="utf-8").readline())
@@ -267,6 +283,7 @@ def serve(path: str) -> int:
                 if request["kind"] == "runner":
                     waiting[pid] = conn
                 else:
+                    kernels += 1
                     conn.close()
     finally:
         server.close()
@@ -402,15 +419,81 @@ class _ForkedKernel(_Forked):
             time.sleep(timeout)
 
 
+def _kernel_client_class():
+    """An ``AsyncKernelClient`` whose ``wait_for_ready`` does not sit idle for 0.2 s after the kernel answered.
+
+    jupyter_client's own ``wait_for_ready`` sends ``kernel_info``, waits for the reply, then checks that IOPub is
+    connected by waiting up to 0.2 s for any IOPub message, and finally "flushes" IOPub by reading until 0.2 s
+    pass without a message: at least 0.2 s of pure waiting per kernel, 0.4 s when the first check misses.
+    This one does the same checks but stops waiting as soon as the kernel's ``idle`` status for that
+    ``kernel_info`` request arrives on IOPub (the kernel publishes it after the reply, so IOPub is connected and
+    everything the request caused has been read); what has already arrived besides is still read and dropped.
+    A missed ``idle`` (IOPub subscribed late) falls back to the 0.2 s wait, as before. nbclient reads only
+    the IOPub messages of the cell it runs (by parent message id), so the notebook is unaffected.
+    """
+    from queue import Empty
+
+    from jupyter_client.asynchronous import AsyncKernelClient
+
+    class FastReadyKernelClient(AsyncKernelClient):
+        async def _async_wait_for_ready(self, timeout: float | None = None) -> None:
+            deadline = time.time() + (float("inf") if timeout is None else timeout)
+            while True:
+                msg_id = self.kernel_info()
+                try:
+                    reply = await self.shell_channel.get_msg(timeout=1)
+                except Empty:
+                    reply = None
+                if reply is not None and reply["msg_type"] == "kernel_info_reply":
+                    connected = False
+                    while True:
+                        try:
+                            msg = await self.iopub_channel.get_msg(timeout=0.2)
+                        except Empty:
+                            break
+                        connected = True
+                        if (msg["msg_type"] == "status" and msg["content"].get("execution_state") == "idle"
+                                and msg["parent_header"].get("msg_id") == msg_id):
+                            break
+                    if connected:
+                        self._handle_kernel_info_reply(reply)
+                        break
+                if not await self._async_is_alive():
+                    raise RuntimeError("Kernel died before replying to kernel_info")
+                if time.time() > deadline:
+                    raise RuntimeError(f"Kernel didn't respond in {timeout:g} seconds")
+            while True:  # drop what has already arrived, without waiting for more
+                try:
+                    await self.iopub_channel.get_msg(timeout=0)
+                except Empty:
+                    break
+
+        wait_for_ready = _async_wait_for_ready  # (AsyncKernelClient binds the base class's at class creation)
+
+    return FastReadyKernelClient
+
+
 def _kernel_manager_class():
     from jupyter_client.manager import AsyncKernelManager
+    from traitlets import default
+
+    client = _kernel_client_class()
 
     class ForkKernelManager(AsyncKernelManager):
         """A kernel manager that forks the kernel from the zygote named by ``$MSCT_ZYGOTE_SOCKET``.
 
         Falls back to launching the kernel normally when the variable is unset, the platform cannot fork,
-        the command is not a plain IPython kernel, or the zygote does not answer.
+        the command is not a plain IPython kernel, or the zygote does not answer. Its client does not idle
+        after the kernel is ready (:func:`_kernel_client_class`), and at shutdown it looks every 10 ms, not
+        every 100 ms, whether the kernel has exited.
         """
+
+        @default("client_factory")
+        def _fast_ready_client(self):
+            return client
+
+        async def _async_finish_shutdown(self, waittime=None, pollinterval=0.1, restart=False):
+            await super()._async_finish_shutdown(waittime, pollinterval=min(pollinterval, 0.01), restart=restart)
 
         async def _async_launch_kernel(self, kernel_cmd, **kw):
             path = os.environ.get(SOCKET_ENV)
@@ -447,10 +530,11 @@ class Zygote:
     False
     """
 
-    def __init__(self, env: dict[str, str], *, enabled: bool = True, quiet: bool = True):
+    def __init__(self, env: dict[str, str], *, enabled: bool = True, quiet: bool = True, late_after: int = 0):
         self.env = dict(env)
         self.enabled = enabled and supported()
         self.quiet = quiet
+        self.late_after = int(late_after)  # see serve(): LATE_MODULES once this many kernels are forked
         self.proc = None
 
     def __enter__(self) -> "Zygote":
@@ -460,7 +544,8 @@ class Zygote:
         import uuid
 
         address = f"@msct-zygote-{os.getpid()}-{uuid.uuid4().hex[:12]}"
-        self.proc = subprocess.Popen([sys.executable, "-m", "analysis.zygote", address], stdin=subprocess.PIPE,
+        self.proc = subprocess.Popen([sys.executable, "-m", "analysis.zygote", address, str(self.late_after)],
+                                     stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, stderr=subprocess.DEVNULL if self.quiet else None,
                                      env=self.env, text=True, start_new_session=True)
         if self.proc.stdout.readline().strip() == "listening":
@@ -521,12 +606,12 @@ class Zygote:
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
-    if len(args) != 1 or args[0] in ("-h", "--help"):
-        sys.stdout.write(__doc__.split("\n\n")[0] + "\n\nUsage: python -m analysis.zygote SOCKET_PATH\n"
+    if len(args) not in (1, 2) or args[0] in ("-h", "--help"):
+        sys.stdout.write(__doc__.split("\n\n")[0] + "\n\nUsage: python -m analysis.zygote SOCKET_PATH [LATE_AFTER]\n"
                          "(started and stopped by `python -m analysis build`; not meant to be run by hand)\n")
         return 0 if args and args[0] in ("-h", "--help") else 2
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the build's to handle; it stops us
-    return serve(args[0])
+    return serve(args[0], int(args[1]) if len(args) == 2 else 0)
 
 
 if __name__ == "__main__":

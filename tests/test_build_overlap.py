@@ -1,0 +1,129 @@
+"""What the build overlaps with the chapters: the render set up in advance, the scorecard started in advance.
+
+Both must change nothing but the time: the render builds only when told (and leaves nothing behind when not),
+a runner started in advance runs its cells only when told, and one that is not needed is stopped.
+"""
+from __future__ import annotations
+
+import shutil
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from analysis import build as build_mod
+from analysis import runner
+from analysis.build import CHAPTERS, build
+from tinybook import tiny_book
+
+#: like a real chapter, each writes its results folder (the build reuses a chapter only with its results)
+_WRITE = ("from pathlib import Path\n"
+          "results = Path(output_dir) / 'results' / '{0}'\n"
+          "results.mkdir(parents=True, exist_ok=True)\n"
+          "(results / 'value.csv').write_text('value\\n' + str(globals().get('x', 1) * 2) + '\\n')")
+
+
+def _staged(tmp_path: Path) -> Path:
+    """A staged tiny book (config, table of contents, static pages), its chapter not executed yet."""
+    book = tiny_book(tmp_path / "book")
+    stage = tmp_path / "stage"
+    build_mod._stage_book(book, stage, [c for c in CHAPTERS if c.name == "safety"], "test", False)
+    return stage
+
+
+def test_staged_book_is_ready_for_an_early_render(tmp_path):
+    stage = _staged(tmp_path)
+    assert (stage / build_mod.DOWNLOADS_EXTRA).is_dir(), "html_extra_path must exist when Sphinx is set up"
+    config = (stage / "_config.yml").read_text("utf-8")
+    assert "executed" in config and "results" in config  # excluded by name, not by what exists at set-up
+
+
+def test_render_waits_for_go_and_stop_leaves_nothing(tmp_path):
+    stage = _staged(tmp_path)
+    render = build_mod._Render(stage, tmp_path / "out")
+    try:
+        time.sleep(1.0)
+        assert render.proc.poll() is None, "the render should wait to be told"
+        assert not (stage / "_build" / "html" / "index.html").exists()
+    finally:
+        render.stop()
+    assert render.proc.poll() is not None
+    render.stop()  # twice is fine
+    assert not (stage / "_build" / "html" / "index.html").exists()
+
+
+def test_render_started_before_the_chapter_exists_renders_it(tmp_path):
+    stage = _staged(tmp_path)
+    render = build_mod._Render(stage, tmp_path / "out")
+    try:
+        time.sleep(0.5)
+        # the chapter arrives after Sphinx was set up, as in a build
+        shutil.copy2(tmp_path / "book" / "safety.ipynb", stage / "book" / "safety.ipynb")
+        render.run()
+    finally:
+        render.stop()
+    html = stage / "_build" / "html"
+    assert (html / "index.html").exists()
+    assert (html / "book" / "safety.html").exists()
+
+
+def test_runner_waits_for_the_go_file(tmp_path):
+    go = tmp_path / ".safety.go"
+    threading.Timer(0.3, go.touch).start()
+    t0 = time.monotonic()
+    runner._wait_for(str(go))
+    assert time.monotonic() - t0 >= 0.25
+    t0 = time.monotonic()
+    runner._wait_for(str(go))  # already there: at once
+    assert time.monotonic() - t0 < 0.2
+
+
+@pytest.mark.parametrize("warm", [True, False], ids=["forked", "new-process"])
+def test_scorecard_started_in_advance_runs_or_is_stopped(tmp_path, warm):
+    """The scorecard's runner starts while the chapters run; reused next time, the early one is stopped."""
+    psutil = pytest.importorskip("psutil")
+    book = tiny_book(tmp_path / "book", chapters={
+        "safety": ("data_dir = None\noutput_dir = None\nalpha = 0.05", _WRITE.format("safety")),
+        "immune": ("data_dir = None\noutput_dir = None\nx = 1", _WRITE.format("immune")),
+        "scorecard": ("output_dir = None\nresults_dir = None", _WRITE.format("scorecard")),
+    })
+    out = tmp_path / "out"
+    lines: list[str] = []
+    first = build(book_dir=book, out=out, jobs=2, warm_kernels=warm, report=lines.append)
+    assert first.executed == ["safety", "immune", "scorecard"]
+    assert (out / "executed" / "scorecard.ipynb").exists()
+    assert (out / "results" / "scorecard" / "value.csv").exists()
+    # the scorecard starts after both chapters are done
+    order = [ln.split("] ", 1)[1] for ln in lines if ln.startswith("[")]
+    assert order.index("scorecard: started") > max(i for i, ln in enumerate(order) if ln.startswith("immune: done"))
+    # a chapter's parameter changes, the claims the scorecard reads do not: the scorecard is reused and the
+    # runner started for it in advance is stopped
+    second = build(book_dir=book, out=out, jobs=2, warm_kernels=warm, params=["x=2"])
+    assert second.executed == ["immune"] and "scorecard" in second.reused
+    alive = [p for p in psutil.Process().children(recursive=True) if p.is_running()
+             and p.status() != psutil.STATUS_ZOMBIE]
+    assert not alive, [p.cmdline() for p in alive]
+
+
+def test_no_change_rebuild_neither_validates_nor_starts_processes(tmp_path):
+    """Up to date is known from the hashes (data files, code, notebooks, parameters); changed data is validated."""
+    from analysis import paths
+    from analysis.errors import DataError
+
+    data = tmp_path / "data"
+    shutil.copytree(paths.default_data_dir(), data)
+    book = tiny_book(tmp_path / "book", chapters={
+        "safety": ("data_dir = None\noutput_dir = None\nalpha = 0.05", _WRITE.format("safety"))})
+    out = tmp_path / "out"
+    build(book_dir=book, out=out, data_dir=data, jobs=1)
+    lines: list[str] = []
+    again = build(book_dir=book, out=out, data_dir=data, jobs=1, report=lines.append)
+    assert again.up_to_date and not again.executed
+    assert not any(ln.startswith("validating") for ln in lines), lines
+    # the same files with a broken row: validated (and refused), the site left as it was
+    visits = data / "visits.csv"
+    visits.write_text(visits.read_text("utf-8") + "P999,not-a-week\n", "utf-8")
+    with pytest.raises(DataError):
+        build(book_dir=book, out=out, data_dir=data, jobs=1)
+    assert (out / "html" / "index.html").exists()
