@@ -29,6 +29,10 @@ def _wait_for(path: str) -> None:
         time.sleep(0.01)
 
 
+#: jupyter_client's messages for a kernel that never answered (so no cell ran and a retry is safe)
+_NOT_STARTED = ("Kernel died before replying to kernel_info", "Kernel didn't respond")
+
+
 def main(argv: list[str]) -> int:
     src, dst, params_json, cwd, *go = argv
     # jsonschema (under nbformat) imports the optional IRI checker rfc3987_syntax, which compiles ~40 grammars:
@@ -52,9 +56,19 @@ def main(argv: list[str]) -> int:
         PapermillNotebookClient.papermill_execute_cells = run_cells_when_told
     # with a zygote (set up by the build), the kernel is forked from a process that has imported the stack
     extra = {"kernel_manager_class": _kernel_manager_class()} if os.environ.get(SOCKET_ENV) else {}
-    try:
+
+    def execute(**kw):
         pm.execute_notebook(src, dst, parameters=params, kernel_name="python3", progress_bar=False,
-                            log_output=False, cwd=cwd, request_save_on_cell_execute=False, **extra)
+                            log_output=False, cwd=cwd, request_save_on_cell_execute=False, **kw)
+
+    try:
+        try:
+            execute(**extra)
+        except RuntimeError as err:
+            # the kernel never started (no cell ran): once more, with a kernel of its own (not forked)
+            if not extra or not str(err).startswith(_NOT_STARTED):
+                raise
+            execute()
     except PapermillExecutionError as err:
         info = {"cell": err.cell_index, "exec_count": err.exec_count, "ename": err.ename,
                 "evalue": _ANSI.sub("", str(err.evalue)),

@@ -1551,15 +1551,17 @@ def ae_rates(adverse_events: pd.DataFrame | None, patients: pd.DataFrame, *, con
 def _ols(y: np.ndarray, X: np.ndarray) -> dict:
     """Ordinary least squares: coefficients, their standard errors and the residual sum of squares.
 
-    What ``statsmodels.OLS(y, X).fit()`` gives as ``params``, ``bse`` and ``ssr`` (tested), without its
-    per-fit overhead (a family of labs fits two models per lab). ``X`` must have full column rank.
+    What ``statsmodels.OLS(y, X).fit()`` gives as ``params``, ``bse``, ``ssr`` and ``df_resid`` (tested), without its
+    per-fit overhead (a family of labs fits two models per lab). A rank-deficient ``X`` gets the minimum-norm
+    solution and the pseudo-inverse covariance, as in statsmodels.
     """
-    params, *_ = np.linalg.lstsq(X, y, rcond=None)
+    params, _, rank, _ = np.linalg.lstsq(X, y, rcond=None)
     resid = y - X @ params
     ssr = float(resid @ resid)
-    df = len(y) - X.shape[1]
-    cov = (ssr / df) * np.linalg.inv(X.T @ X) if df > 0 else np.full((X.shape[1],) * 2, np.nan)
-    return {"params": params, "bse": np.sqrt(np.diag(cov)), "ssr": ssr}
+    df = len(y) - int(rank)  # residual degrees of freedom, n − rank (statsmodels' df_resid)
+    # the pseudo-inverse, as statsmodels: a constant covariate (e.g. a lab with one value) gives a singular X'X
+    cov = (ssr / df) * np.linalg.pinv(X.T @ X) if df > 0 else np.full((X.shape[1],) * 2, np.nan)
+    return {"params": params, "bse": np.sqrt(np.diag(cov)), "ssr": ssr, "df_resid": df}
 
 
 def ancova(data: pd.DataFrame, *, after: str, before: str, by: str, levels: Sequence[str],
@@ -1607,7 +1609,7 @@ def ancova(data: pd.DataFrame, *, after: str, before: str, by: str, levels: Sequ
     y = d[after].to_numpy(float)
     fit, red = _ols(y, X), _ols(y, X0)
     q = len(present) - 1
-    df_resid = len(y) - X.shape[1]
+    df_resid = fit["df_resid"]
     f_stat = ((red["ssr"] - fit["ssr"]) / q) / (fit["ssr"] / df_resid) if fit["ssr"] > 0 else np.nan
     p_group = float(_special.fdtrc(q, df_resid, f_stat)) if np.isfinite(f_stat) else np.nan
     t_crit = float(_special.stdtrit(df_resid, 0.5 + confidence / 2))

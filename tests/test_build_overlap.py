@@ -90,6 +90,8 @@ def test_scorecard_started_in_advance_runs_or_is_stopped(tmp_path, warm):
     })
     out = tmp_path / "out"
     lines: list[str] = []
+    # processes this test run had already (e.g. the browser tests' playwright driver and chromium) are not ours
+    before = {p.pid for p in psutil.Process().children(recursive=True)}
     first = build(book_dir=book, out=out, jobs=2, warm_kernels=warm, report=lines.append)
     assert first.executed == ["safety", "immune", "scorecard"]
     assert (out / "executed" / "scorecard.ipynb").exists()
@@ -101,7 +103,7 @@ def test_scorecard_started_in_advance_runs_or_is_stopped(tmp_path, warm):
     # runner started for it in advance is stopped
     second = build(book_dir=book, out=out, jobs=2, warm_kernels=warm, params=["x=2"])
     assert second.executed == ["immune"] and "scorecard" in second.reused
-    alive = [p for p in psutil.Process().children(recursive=True) if p.is_running()
+    alive = [p for p in psutil.Process().children(recursive=True) if p.pid not in before and p.is_running()
              and p.status() != psutil.STATUS_ZOMBIE]
     assert not alive, [p.cmdline() for p in alive]
 
@@ -127,3 +129,30 @@ def test_no_change_rebuild_neither_validates_nor_starts_processes(tmp_path):
     with pytest.raises(DataError):
         build(book_dir=book, out=out, data_dir=data, jobs=1)
     assert (out / "html" / "index.html").exists()
+
+
+def test_runner_retries_once_with_its_own_kernel_when_a_forked_kernel_never_starts(monkeypatch, tmp_path):
+    import papermill as pm
+
+    from analysis import runner, zygote
+
+    calls = []
+
+    def fake(src, dst, **kw):
+        calls.append("kernel_manager_class" in kw)
+        if len(calls) == 1:
+            raise RuntimeError("Kernel died before replying to kernel_info")
+
+    monkeypatch.setattr(pm, "execute_notebook", fake)
+    monkeypatch.setenv(zygote.SOCKET_ENV, "@unused")
+    assert runner.main(["in.ipynb", str(tmp_path / "out.ipynb"), "{}", str(tmp_path)]) == 0
+    assert calls == [True, False]  # forked kernel first, then a kernel of its own
+    calls.clear()
+
+    def always(src, dst, **kw):
+        calls.append(1)
+        raise RuntimeError("Kernel died before replying to kernel_info")
+
+    monkeypatch.setattr(pm, "execute_notebook", always)
+    assert runner.main(["in.ipynb", str(tmp_path / "out.ipynb"), "{}", str(tmp_path)]) == 3
+    assert calls == [1, 1]  # retried once, not more

@@ -448,3 +448,14 @@ def test_rank_scale_keeps_missing_values_missing_and_reads_missing_flags():
     np.testing.assert_array_equal(r.to_numpy(), ref.to_numpy())  # NaN where missing, as pandas' rank
     assert r.iloc[0] == 1.0 and np.isnan(r.iloc[2])
     assert sl._transform(d, "x", "log").round(6).tolist()[3:] == [0.0, round(np.log(5.0), 6)]
+
+
+def test_ancova_with_a_constant_baseline_does_not_fail_and_matches_statsmodels():
+    import statsmodels.api as sm
+
+    d = pd.DataFrame({"pre": [5.0] * 8, "post": [4.0, 5, 6, 5, 7, 8, 7, 9], "arm": ["c"] * 4 + ["t"] * 4})
+    res = sl.ancova(d, after="post", before="pre", by="arm", levels=["c", "t"]).iloc[0]
+    X = np.column_stack([np.ones(8), d["pre"], d["arm"] == "t"]).astype(float)
+    fit = sm.OLS(d["post"].to_numpy(), X).fit()
+    assert res["estimate"] == pytest.approx(fit.params[2], rel=1e-9)
+    assert res["se"] == pytest.approx(fit.bse[2], rel=1e-9)
