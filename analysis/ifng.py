@@ -351,45 +351,6 @@ _PAIRED_COLUMNS = ["before", "after", "n", "mean_before", "mean_after", "mean_di
                    "p", "hedges_g", "g_ci_low", "g_ci_high", "test", "alpha", "significant", "note"]
 
 
-def _paired_test(x: np.ndarray, y: np.ndarray, pair, *, test: str = "t", alpha: float = 0.05) -> dict:
-    """:func:`analysis.stats.compare_paired`'s row from the complete pairs ``x`` (before), ``y`` (after).
-
-    The same formulas on the same arrays (so the same numbers), without building a table per test:
-    :func:`subgroup_tests` runs a hundred of them per cohort.
-
-    Examples
-    --------
-    >>> row = _paired_test(np.array([1.0, 2, 3, 4]), np.array([2.0, 4, 5, 5]), (0, 12))
-    >>> row["n"], float(row["mean_diff"]), round(row["statistic"], 3), row["dof"]
-    (4, 1.5, 5.196, 3.0)
-    """
-    n = x.size
-    diff = y - x
-    row = dict(before=pair[0], after=pair[1], n=n,
-               mean_before=x.mean() if n else np.nan, mean_after=y.mean() if n else np.nan,
-               mean_diff=diff.mean() if n else np.nan, sd_diff=float(np.std(diff, ddof=1)) if n >= 2 else np.nan,
-               statistic=np.nan, dof=np.nan, p=np.nan, note="")
-    g, lo, hi = stats.hedges_g_paired(x, y)
-    if n < 2:
-        row["note"] = f"fewer than 2 complete pairs (n={n}): no test"
-    elif np.ptp(diff) == 0:
-        row["note"] = "all differences are equal: test undefined"
-    else:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            if test == "wilcoxon":
-                wx = sps.wilcoxon(y - x)
-                row.update(statistic=float(wx.statistic), p=float(wx.pvalue))
-            else:
-                with np.errstate(divide="ignore", invalid="ignore"):  # the paired t of scipy.stats.ttest_rel
-                    t = diff.mean() / np.sqrt(diff.var(ddof=1) / n)
-                    p = 2.0 * special.stdtr(n - 1.0, -np.abs(t))
-                row.update(statistic=float(t), p=float(p), dof=float(n - 1))
-    row.update(hedges_g=g, g_ci_low=lo, g_ci_high=hi, test=test, alpha=alpha,
-               significant=bool(pd.notna(row["p"]) and row["p"] < alpha))
-    return row
-
-
 def subgroup_tests(visits: pd.DataFrame, profile: pd.DataFrame, *, markers=tuple(MARKERS),
                    weeks=None, reference: str = "previous", subgroups=("Before", "After"),
                    test: str = "t", alpha: float = 0.05) -> pd.DataFrame:
@@ -462,7 +423,7 @@ def subgroup_tests(visits: pd.DataFrame, profile: pd.DataFrame, *, markers=tuple
                 x, y = wide[:, col[b]], wide[:, col[a]]
                 keep = ~(np.isnan(x) | np.isnan(y))
                 parts.append(dict(subgroup=sg, marker=m, reference=reference,
-                                  **_paired_test(x[keep], y[keep], (b, a), test=test, alpha=alpha)))
+                                  **stats._paired_row(x[keep], y[keep], (b, a), test=test, alpha=alpha)))
     if not parts:
         return pd.DataFrame(columns=["subgroup", "marker", "reference", "before", "after", "n", "p"])
     return pd.DataFrame(parts, columns=["subgroup", "marker", "reference"] + _PAIRED_COLUMNS)

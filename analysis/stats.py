@@ -593,6 +593,44 @@ def compare_independent(data: pd.DataFrame, *, dv: str, between: str, groups=Non
     return pd.DataFrame([row])[cols]
 
 
+def _paired_row(x: np.ndarray, y: np.ndarray, pair, *, test: str = "t", alpha: float = 0.05) -> dict:
+    """:func:`compare_paired`'s row, as a dict, from the complete pairs ``x`` (before) and ``y`` (after).
+
+    Callers that run many tests on arrays they already hold (``ifng.subgroup_tests``) use it without
+    building a table per test.
+
+    Examples
+    --------
+    >>> row = _paired_row(np.array([1.0, 2, 3, 4]), np.array([2.0, 4, 5, 5]), (0, 12))
+    >>> row["n"], float(row["mean_diff"]), round(row["statistic"], 3), row["dof"]
+    (4, 1.5, 5.196, 3.0)
+    """
+    n = x.size
+    diff = y - x
+    row = dict(before=pair[0], after=pair[1], n=n,
+               mean_before=x.mean() if n else np.nan, mean_after=y.mean() if n else np.nan,
+               mean_diff=diff.mean() if n else np.nan, sd_diff=_sd(diff),
+               statistic=np.nan, dof=np.nan, p=np.nan, note="")
+    g, lo, hi = hedges_g_paired(x, y)
+    if n < 2:
+        row["note"] = f"fewer than 2 complete pairs (n={n}): no test"
+    elif np.ptp(diff) == 0:
+        row["note"] = "all differences are equal: test undefined"
+    else:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            if test == "wilcoxon":
+                # scipy directly (same W and p as pingouin.wilcoxon, without its n x n effect-size matrix)
+                wx = sps.wilcoxon(y - x)
+                row.update(statistic=float(wx.statistic), p=float(wx.pvalue))
+            else:
+                t, p, _ = _ttest(y, x, paired=True)
+                row.update(statistic=float(t), p=float(p), dof=float(n - 1))
+    row.update(hedges_g=g, g_ci_low=lo, g_ci_high=hi, test=test, alpha=alpha,
+               significant=_significant(row["p"], alpha))
+    return row
+
+
 def compare_paired(data: pd.DataFrame, *, dv: str, within: str, subject: str, pair=None,
                    test: str = "t", alpha: float = 0.05) -> pd.DataFrame:
     """Compare ``dv`` between two conditions measured on the same subjects.
@@ -645,32 +683,7 @@ def compare_paired(data: pd.DataFrame, *, dv: str, within: str, subject: str, pa
     _check_alpha(alpha)
     pair = _two_labels(data, within, pair, "pair", "(before, after)")
     x, y = _complete_pairs(data, dv=dv, within=within, subject=subject, pair=pair)
-    n = x.size
-    diff = y - x
-    row = dict(before=pair[0], after=pair[1], n=n,
-               mean_before=x.mean() if n else np.nan, mean_after=y.mean() if n else np.nan,
-               mean_diff=diff.mean() if n else np.nan, sd_diff=_sd(diff),
-               statistic=np.nan, dof=np.nan, p=np.nan, note="")
-    g, lo, hi = hedges_g_paired(x, y)
-    if n < 2:
-        row["note"] = f"fewer than 2 complete pairs (n={n}): no test"
-    elif np.ptp(diff) == 0:
-        row["note"] = "all differences are equal: test undefined"
-    else:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            if test == "wilcoxon":
-                # scipy directly (same W and p as pingouin.wilcoxon, without its n x n effect-size matrix)
-                wx = sps.wilcoxon(y - x)
-                res = pd.DataFrame({"statistic": [wx.statistic], "p": [wx.pvalue]})
-            else:
-                t, p, _ = _ttest(y, x, paired=True)
-                res = pd.DataFrame({"statistic": [t], "p": [p]})
-        row.update(statistic=float(res["statistic"].iloc[0]), p=float(res["p"].iloc[0]))
-        if test == "t":
-            row["dof"] = float(n - 1)
-    row.update(hedges_g=g, g_ci_low=lo, g_ci_high=hi, test=test, alpha=alpha,
-               significant=_significant(row["p"], alpha))
+    row = _paired_row(x, y, pair, test=test, alpha=alpha)
     cols = ["before", "after", "n", "mean_before", "mean_after", "mean_diff", "sd_diff",
             "statistic", "dof", "p", "hedges_g", "g_ci_low", "g_ci_high", "test", "alpha",
             "significant", "note"]
