@@ -455,17 +455,23 @@ def _stage_book(book_src: Path, stage: Path, chapters: list[Chapter], announceme
     (stage / DOWNLOADS_EXTRA).mkdir(exist_ok=True)  # html_extra_path must exist when Sphinx is set up
     (stage / "_config.yml").write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True), "utf-8")
     _write_dictionary_page(stage / "book" / "data_dictionary.md")
+    # each chapter's notebook as a placeholder, so Sphinx finds every page when it starts reading; the render
+    # reads a notebook only once its executed copy has replaced the placeholder (_Render.ready / run)
+    for c in chapters:
+        shutil.copy2(book_src / c.notebook, stage / "book" / c.notebook)
     # the table of contents lists only pages that exist in this build
     toc = yaml.safe_load((root / "_toc.yml").read_text("utf-8"))
     present = {f"book/{p.stem}" for p in (stage / "book").glob("*.md")}
     present |= {f"book/{Path(c.notebook).stem}" for c in chapters}
     _filter_toc(toc, present)
     (stage / "_toc.yml").write_text(yaml.safe_dump(toc, sort_keys=False, allow_unicode=True), "utf-8")
-    # MathJax served from the site itself (no CDN): copy the packaged MathJax 3 into _assets/
+    # MathJax served from the site itself (no CDN): the packaged MathJax 3 (24 MB) copied straight into the
+    # site's _static/ now (Sphinx leaves files it does not know there), rather than listed in html_static_path
+    # for Sphinx to copy a second time when it writes the pages, after the chapters
     import mathjax  # provided by django-static-mathjax
 
     mj = Path(mathjax.__file__).parent / "static" / "mathjax" / "es5"
-    shutil.copytree(mj, stage / "_assets" / "mathjax")
+    shutil.copytree(mj, stage / "_build" / "html" / "_static" / "mathjax")
 
 
 def _write_dictionary_page(path: Path) -> None:
@@ -533,61 +539,120 @@ def _announcement(cohort_meta: dict | None, data_dir: Path) -> str:
     return f"Built on the data folder '{data_dir.name}' (not marked synthetic)."
 
 
-#: The render command's Python code. ``sphinx.application.Sphinx.build`` first waits for a line ``go`` on
-#: standard input (anything else, or end of input: exit 3 without building), so the process can be started
-#: early: importing Sphinx, Jupyter Book and the extensions and setting up the Sphinx application (about
-#: 1 s, configuration, theme, table of contents) happen while the chapters run, at a lower priority (nice +10:
-#: it takes the CPU the zygote's imports and the chapters leave idle, not theirs); reading and writing the
-#: pages start when the build says ``go``, after every chapter. With 2 CPUs or more, Sphinx writes the pages
-#: in a second process while the first resolves the next page and indexes it for the search (Sphinx's own
-#: parallel writing, ``-j 2``; every extension allows it; the pages are byte-identical to a serial write).
-#: Reading stays serial: in parallel it is slower here (each worker sends back the large notebook doctrees)
-#: and sphinx-multitoc-numbering does not declare itself safe for it. rfc3987_syntax: an optional IRI checker
-#: jsonschema imports and Sphinx never uses (~1.5 s).
+#: The render command's Python code. The process starts as soon as the book is staged: importing Sphinx,
+#: Jupyter Book and the extensions and setting up the Sphinx application (configuration, theme, table of
+#: contents) happen while the chapters run, at a lower priority (nice +10: it takes the CPU the zygote's imports
+#: and the chapters leave idle, not theirs). Sphinx then *reads* the pages as they become final, still at the
+#: lower priority: the static pages at once, each chapter notebook when the build writes ``ready DOCNAME`` on
+#: standard input (its executed copy is staged), so after the chapters only the scorecard is left to read.
+#: Writing starts when the build says ``go`` (every page is final), back at the build's priority; end of input
+#: before ``go``: exit 3 without writing. The pages do not depend on the order they are read in (the table of
+#: contents, numbering and search index are built from the whole environment; tests/test_build_overlap.py).
+#: Writing: with 2 CPUs or more, the first process resolves each page and indexes it for the search while two
+#: forked ones write the pages already resolved, one page per task (Sphinx's own parallel writing, whose
+#: default batches would hand ten pages to one process; every extension allows it). Reading stays in one
+#: process: in parallel it is slower here (each worker sends back the large notebook doctrees) and
+#: sphinx-multitoc-numbering does not declare itself safe for it. The environment is not pickled for an
+#: incremental rebuild (the staging folder is thrown away), and the process ends with ``os._exit`` once every
+#: file is written (the interpreter's teardown of Sphinx's objects took ~0.5 s). rfc3987_syntax: an optional
+#: IRI checker jsonschema imports and Sphinx never uses (~1.5 s).
 _RENDER_CODE = """\
 import functools
 import os
 import sys
 _priority = os.getpriority(os.PRIO_PROCESS, 0)
-os.setpriority(os.PRIO_PROCESS, 0, _priority + 10)  # set up on CPU the chapters leave idle
+os.setpriority(os.PRIO_PROCESS, 0, _priority + 10)  # set up and read on CPU the chapters leave idle
 sys.modules['rfc3987_syntax'] = None
 import sphinx.application as _app
+import pickle as _pickle
+import sphinx.builders as _builders
+from sphinx.environment import BuildEnvironment as _BuildEnvironment
 
-_build = _app.Sphinx.build
 _parallel_allowed = _app.Sphinx.is_parallel_allowed
 
 
-def _build_when_told(self, *args, **kwargs):
-    if sys.stdin.readline().strip() != 'go':
+def _told():
+    line = sys.stdin.readline()
+    if not line:  # the build ended (failed or interrupted) before saying go: write nothing
         raise SystemExit(3)
-    try:  # back to the build's priority for the render itself (not permitted everywhere: then it stays lower)
-        os.setpriority(os.PRIO_PROCESS, 0, _priority)
-    except OSError:
-        pass
-    return _build(self, *args, **kwargs)
+    return line.split()
+
+
+def _read_when_ready(self, docnames):
+    waiting = [d for d in docnames if str(self.env.doc2path(d)).endswith('.ipynb')]
+    ready, go = set(), False
+
+    def read(docname):
+        self.events.emit('env-purge-doc', self.env, docname)
+        self.env.clear_doc(docname)
+        self.read_doc(docname)
+
+    for docname in docnames:
+        if docname not in waiting:
+            read(docname)
+    while not go:
+        words = _told()
+        if words[:1] == ['ready']:
+            ready.update(words[1:])
+        elif words[:1] == ['go']:
+            go = True
+            try:  # back to the build's priority for the rest (not permitted everywhere: then it stays lower)
+                os.setpriority(os.PRIO_PROCESS, 0, _priority)
+            except OSError:
+                pass
+        for docname in [d for d in waiting if go or d in ready]:
+            read(docname)
+            waiting.remove(docname)
 
 
 def _parallel_write_only(self, typ):
     return typ == 'write' and _parallel_allowed(self, typ)
 
 
-_app.Sphinx.build = _build_when_told
+def _one_page_per_task(arguments, nproc, maxbatch=10):
+    return [[docname] for docname in arguments]
+
+
+class _PickleButNotTheEnvironment:  # sphinx.builders' pickle, without saving the environment (no rebuild reads it)
+
+    def __getattr__(self, name):
+        return getattr(_pickle, name)
+
+    @staticmethod
+    def dump(obj, file, *args, **kwargs):
+        if not isinstance(obj, _BuildEnvironment):
+            _pickle.dump(obj, file, *args, **kwargs)
+
+
+_builders.Builder._read_serial = _read_when_ready
 _app.Sphinx.is_parallel_allowed = _parallel_write_only
+_builders.make_chunks = _one_page_per_task
+_builders.pickle = _PickleButNotTheEnvironment()
 import jupyter_book.sphinx
 jupyter_book.sphinx.build_sphinx = functools.partial(jupyter_book.sphinx.build_sphinx,
-                                                     jobs=min(2, os.cpu_count() or 1))
+                                                     jobs=3 if (os.cpu_count() or 1) > 1 else 1)
 from jupyter_book.cli.main import main
-main()
+try:
+    main()
+except SystemExit as exc:
+    code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+else:
+    code = 0
+sys.stdout.flush()
+sys.stderr.flush()
+os._exit(code)  # every file is written and closed: skip the interpreter's teardown of Sphinx's objects (~0.5 s)
 """
 
 
 class _Render:
     """Jupyter Book's render of the staging folder (execution off, warnings are errors), started early.
 
-    ``_Render(stage, out)`` starts the process once the book is staged (configuration, table of contents and
-    static pages in place): it imports and sets up Sphinx while the chapters run, then waits.
-    :meth:`run` tells it to build (the executed notebooks and downloads must be in place by then) and waits
-    for it; :meth:`stop` ends it unused (a failed or interrupted build). Either way nothing is left running.
+    ``_Render(stage, out)`` starts the process once the book is staged (configuration, table of contents,
+    static pages and a placeholder for each chapter notebook in place): it imports and sets up Sphinx and reads
+    the static pages while the chapters run. :meth:`ready` tells it that a chapter's executed notebook is staged
+    (it reads it now); :meth:`run` tells it that every page is final (the downloads too), so it reads what is
+    left, writes the site, and waits for it; :meth:`stop` ends it unused (a failed or interrupted build).
+    Either way nothing is left running.
     """
 
     def __init__(self, stage: Path, out: Path):
@@ -600,12 +665,23 @@ class _Render:
             self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=fh, stderr=subprocess.STDOUT,
                                          text=True, env=env, cwd=stage, start_new_session=True)
 
+    def _tell(self, line: str) -> None:
+        try:
+            self.proc.stdin.write(line + "\n")
+            self.proc.stdin.flush()
+        except OSError:  # it stopped already (a configuration error): run() reports its log
+            pass
+
+    def ready(self, notebook: str) -> None:
+        """The executed notebook ``book/<notebook>`` is staged and final: Sphinx may read it now."""
+        self._tell(f"ready book/{_strip_ext(notebook)}")
+
     def run(self) -> None:
         """Render now; raise :class:`BuildError` with Sphinx's warnings when the render fails."""
+        self._tell("go")
         try:
-            self.proc.stdin.write("go\n")
             self.proc.stdin.close()
-        except OSError:  # it stopped already (a configuration error): its log says why
+        except OSError:
             pass
         try:
             self.proc.wait()
@@ -883,19 +959,11 @@ def _build_in_stage(stage, out, data_dir, available, plan, per_chapter, keys, jo
         options = {k: user[k] for k in DERIVE_OPTIONS if user.get(k) is not None}
         write_derived(derive(cohort, **options), results_dir / "derived")
 
-    for c in available:
-        if plan[c.name] == "reuse":
-            shutil.copy2(out / "executed" / c.notebook, executed_dir / c.notebook)
-            (executed_dir / f"{c.name}.key").write_text(keys[c.name])
-            shutil.copytree(out / "results" / c.name, results_dir / c.name)
-            report(f"{c.name}: reused (unchanged since the last build)")
-            result.reused.append(c.name)
-        elif plan[c.name] == "skip":
-            report(f"{c.name}: skipped (not selected and never built)")
-            result.skipped.append(c.name)
+    staged: set[str] = set()
 
     def publishable(c: Chapter) -> None:
-        """The executed notebook as the book renders it, and the chapter's download (as soon as it is final)."""
+        """The executed notebook as the book renders it (the render may read it now), and the chapter's
+        download (as soon as it is final)."""
         if no_solutions:  # the hand-out: exercises without solutions (the executed copies keep them)
             from .solutions import strip_solutions
 
@@ -903,7 +971,22 @@ def _build_in_stage(stage, out, data_dir, available, plan, per_chapter, keys, jo
             (stage / "book" / c.notebook).write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", "utf-8")
         else:
             shutil.copy2(executed_dir / c.notebook, stage / "book" / c.notebook)
+        staged.add(c.name)
+        if renders:
+            renders[0].ready(c.notebook)
         write_downloads(results_dir, stage / DOWNLOADS_EXTRA, [c])
+
+    for c in available:
+        if plan[c.name] == "reuse":
+            shutil.copy2(out / "executed" / c.notebook, executed_dir / c.notebook)
+            (executed_dir / f"{c.name}.key").write_text(keys[c.name])
+            shutil.copytree(out / "results" / c.name, results_dir / c.name)
+            report(f"{c.name}: reused (unchanged since the last build)")
+            result.reused.append(c.name)
+            publishable(c)
+        elif plan[c.name] == "skip":
+            report(f"{c.name}: skipped (not selected and never built)")
+            result.skipped.append(c.name)
 
     missing: dict[str, list[str]] = {}
 
@@ -931,9 +1014,9 @@ def _build_in_stage(stage, out, data_dir, available, plan, per_chapter, keys, jo
     finally:
         for run in early.values():  # started in advance but not needed (reused, or the build failed)
             _kill(run.proc)
-    # the executed notebooks are what the book renders (those executed now are staged already)
+    # the executed notebooks are what the book renders (those executed now or reused are staged already)
     for c in available:
-        if plan[c.name] != "skip" and c.name not in missing:
+        if plan[c.name] != "skip" and c.name not in staged:
             publishable(c)
     write_downloads(results_dir, stage / DOWNLOADS_EXTRA, [])  # claims.csv
     return result
@@ -1127,10 +1210,11 @@ def _execute(todo, stage, data_dir, per_chapter, jobs, timeout, verbose, report,
     otherwise it is started with ``python -m analysis.runner``. Either way it leads a session of its own,
     so a timeout or Ctrl-C stops it (and its kernel) without touching the other chapters.
 
-    ``prestart``: chapters of the next phase whose runner and kernel start as soon as a slot is free (the
-    last chapters of this phase are running), into ``early``, waiting for :func:`_go`; a chapter of
-    ``todo`` found in ``early`` is told to go instead of being started. The caller stops what it leaves
-    in ``early``.
+    The next chapter waiting for a slot is started in advance (runner and kernel, into ``early``, waiting
+    for :func:`_go`), so it runs its first cell as soon as a slot frees. ``prestart``: chapters of the next
+    phase started the same way as soon as a slot is free (the last chapters of this phase are running). A
+    chapter of ``todo`` found in ``early`` is told to go instead of being started. The caller stops what it
+    leaves in ``early``.
     """
     pending = list(todo)
     prestart = list(prestart or [])
@@ -1149,10 +1233,14 @@ def _execute(todo, stage, data_dir, per_chapter, jobs, timeout, verbose, report,
                 else:
                     running.append(_start_runner(c, stage, data_dir, per_chapter, book_src, zygote))
                 report(f"[{time.perf_counter() - t0:6.1f}s] {c.name}: started")
+            if pending and failure is None and pending[0].name not in early:
+                # the next chapter's runner and kernel start now and wait: it runs its cells as a slot frees
+                c = pending[0]
+                early[c.name] = _start_runner(c, stage, data_dir, per_chapter, book_src, zygote, go=True)
             if prestart and not pending and running and len(running) < jobs and failure is None:
                 c = prestart.pop(0)
                 early[c.name] = _start_runner(c, stage, data_dir, per_chapter, book_src, zygote, go=True)
-            time.sleep(0.05)
+            time.sleep(0.02)
             for run in list(running):
                 code = run.proc.poll()
                 elapsed = time.perf_counter() - run.started

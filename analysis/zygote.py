@@ -220,7 +220,8 @@ def serve(path: str, late_after: int = 0) -> int:
     queue until the imports are done). A runner's connection stays open until the runner exits, and
     then receives ``{"exit": CODE}`` (negative: killed by that signal). :data:`LATE_MODULES` are imported
     once ``late_after`` kernels have been forked (at once when 0), one module at a time and only while no
-    request waits, or after 2 s without a request; kernels forked before import them themselves if they need them.
+    request waits, or after 2 s without a request, and in any case before forking a kernel beyond the first
+    ``late_after``; those first kernels import them themselves if they need them.
     """
     os.environ.setdefault("MPLBACKEND", "Agg")
     sys.modules.setdefault("rfc3987_syntax", None)  # see analysis.runner: an unused 1 s import
@@ -238,7 +239,7 @@ def serve(path: str, late_after: int = 0) -> int:
     waiting: dict[int, socket.socket] = {}  # runner pid -> its requester's connection
     try:
         while True:
-            ready, _, _ = select.select([server, stdin], [], [], 0.1)
+            ready, _, _ = select.select([server, stdin], [], [], 0.02)  # a runner that exited is reported within 20 ms
             if late and not ready and (kernels >= late_after or time.monotonic() - quiet_since > 2.0):
                 import importlib
 
@@ -270,6 +271,12 @@ def serve(path: str, late_after: int = 0) -> int:
                 if _requester_gone(conn):  # it gave up waiting (or died): fork nothing it cannot track
                     conn.close()
                     continue
+                if request["kind"] == "kernel" and late and kernels >= late_after:
+                    # a later kernel (e.g. a chapter's, started in advance): it gets the late modules, too
+                    import importlib
+
+                    while late:
+                        importlib.import_module(late.pop(0))
                 pid = os.fork()
                 if pid == 0:
                     server.close()

@@ -68,6 +68,34 @@ def test_render_started_before_the_chapter_exists_renders_it(tmp_path):
     assert (html / "book" / "safety.html").exists()
 
 
+def test_render_reads_a_chapter_once_told_it_is_ready(tmp_path):
+    """Sphinx reads the static pages at once, a chapter notebook only after ready() (its placeholder never)."""
+    stage = _staged(tmp_path)
+    placeholder = (stage / "book" / "safety.ipynb").read_text("utf-8")
+    doctrees = stage / "_build" / ".doctrees" / "book"
+    render = build_mod._Render(stage, tmp_path / "out")
+    try:
+        deadline = time.monotonic() + 120
+        while not (doctrees / "intro.doctree").exists():  # a static page: read without being told
+            assert render.proc.poll() is None and time.monotonic() < deadline
+            time.sleep(0.05)
+        time.sleep(0.5)
+        assert not (doctrees / "safety.doctree").exists(), "the placeholder must not be read"
+        executed = placeholder.replace("# Safety (tiny)", "# Safety (tiny, executed)")
+        assert executed != placeholder
+        (stage / "book" / "safety.ipynb").write_text(executed, "utf-8")
+        render.ready("safety.ipynb")
+        while not (doctrees / "safety.doctree").exists():  # read now, before go
+            assert render.proc.poll() is None and time.monotonic() < deadline
+            time.sleep(0.05)
+        (stage / "book" / "safety.ipynb").write_text(placeholder, "utf-8")  # too late to matter: read already
+        render.run()
+    finally:
+        render.stop()
+    page = (stage / "_build" / "html" / "book" / "safety.html").read_text("utf-8")
+    assert "Safety (tiny, executed)" in page
+
+
 def test_runner_waits_for_the_go_file(tmp_path):
     go = tmp_path / ".safety.go"
     threading.Timer(0.3, go.touch).start()
@@ -103,6 +131,38 @@ def test_scorecard_started_in_advance_runs_or_is_stopped(tmp_path, warm):
     # runner started for it in advance is stopped
     second = build(book_dir=book, out=out, jobs=2, warm_kernels=warm, params=["x=2"])
     assert second.executed == ["immune"] and "scorecard" in second.reused
+    alive = [p for p in psutil.Process().children(recursive=True) if p.pid not in before and p.is_running()
+             and p.status() != psutil.STATUS_ZOMBIE]
+    assert not alive, [p.cmdline() for p in alive]
+
+
+def test_next_chapter_started_in_advance_runs_only_when_a_slot_frees(tmp_path):
+    """With one slot, the next chapter's runner and kernel start early, but its cells wait for the slot."""
+    psutil = pytest.importorskip("psutil")
+    stamps = tmp_path / "stamps"
+    stamps.mkdir()
+    code = ("import time\nfrom pathlib import Path\n"
+            f"Path(r'{stamps}', '{{0}}.start').write_text(repr(time.time()))\ntime.sleep(0.5)\n"
+            f"Path(r'{stamps}', '{{0}}.end').write_text(repr(time.time()))\n" + _WRITE)
+    book = tiny_book(tmp_path / "book", chapters={
+        name: ("data_dir = None\noutput_dir = None", code.format(name)) for name in ("safety", "immune", "ifng")})
+    before = {p.pid for p in psutil.Process().children(recursive=True)}
+    told: dict[str, bool] = {}
+    go = build_mod._go
+
+    def spy(stage, run):  # when told to go, a chapter started in advance has run no cell yet
+        told[run.chapter.name] = (stamps / f"{run.chapter.name}.start").exists()
+        return go(stage, run)
+
+    build_mod._go = spy
+    try:
+        result = build(book_dir=book, out=tmp_path / "out", jobs=1)
+    finally:
+        build_mod._go = go
+    assert result.executed == ["safety", "immune", "ifng"]
+    assert told == {"immune": False, "ifng": False}  # both started in advance, neither ran a cell before its turn
+    t = {f.name: float(f.read_text()) for f in stamps.iterdir()}
+    assert t["safety.end"] <= t["immune.start"] and t["immune.end"] <= t["ifng.start"]  # one at a time
     alive = [p for p in psutil.Process().children(recursive=True) if p.pid not in before and p.is_running()
              and p.status() != psutil.STATUS_ZOMBIE]
     assert not alive, [p.cmdline() for p in alive]

@@ -232,7 +232,7 @@ def test_one_search_field_and_the_books_stylesheet_in_the_config():
     config = yaml.safe_load((ROOT / "_config.yml").read_text("utf-8"))["sphinx"]["config"]
     assert config["html_theme_options"]["navbar_persistent"] == [], "the header's second search field is back"
     assert "msct.css" in config["html_css_files"]
-    assert all((ROOT / p).is_dir() for p in config["html_static_path"] if not p.startswith("_assets"))
+    assert all((ROOT / p).is_dir() for p in config["html_static_path"])
 
 
 def test_every_page_loads_the_books_stylesheet(html):

@@ -230,3 +230,18 @@ def test_a_request_whose_sender_gave_up_forks_nothing(tmp_path):
             zg._ask(address, {"kind": "nothing"})
         assert psutil.Process(z.proc.pid).children() == []
         assert not (tmp_path / "err").exists()
+
+
+def test_kernels_beyond_the_first_ones_get_the_late_modules(tmp_path):
+    """With late_after=1, the second kernel is forked only after LATE_MODULES are imported, even when asked at once
+    (a chapter started in advance must not import statsmodels in its own cells)."""
+    late = zg.LATE_MODULES
+    src = notebook(tmp_path / "late.ipynb",
+                   f"import json, sys\nprint(json.dumps({{'late': [m in sys.modules for m in {list(late)!r}]}}))")
+    with zg.Zygote(env_for_runner(), late_after=1) as z:
+        procs = [z.start_runner([str(src), str(tmp_path / f"late{i}.ipynb"), json.dumps({}), str(tmp_path)],
+                                cwd=ROOT, stderr=tmp_path / f"late{i}.err") for i in range(2)]
+        assert all(p is not None for p in procs)
+        assert [p.wait(timeout=120) for p in procs] == [0, 0]
+    seen = sorted(stdout_of(tmp_path / f"late{i}.ipynb")["late"] for i in range(2))
+    assert seen[-1] == [True] * len(late)  # at least the kernel forked second has every late module
