@@ -548,21 +548,23 @@ def _announcement(cohort_meta: dict | None, data_dir: Path) -> str:
 #: Writing starts when the build says ``go`` (every page is final), back at the build's priority; end of input
 #: before ``go``: exit 3 without writing. The pages do not depend on the order they are read in (the table of
 #: contents, numbering and search index are built from the whole environment; tests/test_build_overlap.py).
-#: Writing: with 2 CPUs or more, the first process resolves each page and indexes it for the search while two
-#: forked ones write the pages already resolved, one page per task (Sphinx's own parallel writing, whose
-#: default batches would hand ten pages to one process; every extension allows it). Reading stays in one
+#: Writing: with 2 CPUs or more, the first process resolves each page and indexes it for the search while
+#: forked ones (up to four at a time) write the pages already resolved, one page per task (Sphinx's own parallel
+#: writing, whose default batches would hand ten pages to one process; every extension allows it). Reading stays in one
 #: process: in parallel it is slower here (each worker sends back the large notebook doctrees) and
 #: sphinx-multitoc-numbering does not declare itself safe for it. The environment is not pickled for an
 #: incremental rebuild (the staging folder is thrown away), and the process ends with ``os._exit`` once every
-#: file is written (the interpreter's teardown of Sphinx's objects took ~0.5 s). What Sphinx has set up is frozen
-#: out of the garbage collector's scans when reading starts (:func:`gc.freeze`; the collections re-scanned those
-#: objects all through the reading and writing: ~0.9 s of CPU). rfc3987_syntax: an optional IRI checker
+#: file is written (the interpreter's teardown of Sphinx's objects took ~0.5 s). Garbage collection is off while
+#: Sphinx is imported and set up, and what it has set up is frozen out of the collector's scans when reading
+#: starts (:func:`gc.freeze`; the collections re-scanned those objects all through the reading and writing:
+#: ~0.9 s of CPU). rfc3987_syntax: an optional IRI checker
 #: jsonschema imports and Sphinx never uses (~1.5 s).
 _RENDER_CODE = """\
 import functools
 import gc
 import os
 import sys
+gc.disable()  # importing and setting up Sphinx creates no garbage worth collecting (back on when reading starts)
 _priority = os.getpriority(os.PRIO_PROCESS, 0)
 os.setpriority(os.PRIO_PROCESS, 0, _priority + 10)  # set up and read on CPU the chapters leave idle
 sys.modules['rfc3987_syntax'] = None
@@ -583,6 +585,7 @@ def _told():
 
 def _read_when_ready(self, docnames):
     gc.freeze()  # Sphinx, its extensions and the set-up application: never garbage, kept out of every collection
+    gc.enable()
     waiting = [d for d in docnames if str(self.env.doc2path(d)).endswith('.ipynb')]
     ready, go = set(), False
 
@@ -617,6 +620,7 @@ def _one_page_per_task(arguments, nproc, maxbatch=10):
     return [[docname] for docname in arguments]
 
 
+
 class _PickleButNotTheEnvironment:  # sphinx.builders' pickle, without saving the environment (no rebuild reads it)
 
     def __getattr__(self, name):
@@ -640,7 +644,7 @@ _search_en.SearchEnglish.stem = functools.lru_cache(maxsize=None)(_search_en.Sea
 _pybtex_plugin.find_plugin = functools.lru_cache(maxsize=None)(_pybtex_plugin.find_plugin)
 import jupyter_book.sphinx
 jupyter_book.sphinx.build_sphinx = functools.partial(jupyter_book.sphinx.build_sphinx,
-                                                     jobs=3 if (os.cpu_count() or 1) > 1 else 1)
+                                                     jobs=5 if (os.cpu_count() or 1) > 1 else 1)
 from jupyter_book.cli.main import main
 try:
     main()

@@ -96,6 +96,32 @@ def test_render_reads_a_chapter_once_told_it_is_ready(tmp_path):
     assert "Safety (tiny, executed)" in page
 
 
+def test_the_pages_do_not_depend_on_the_order_the_chapters_are_read_in(tmp_path):
+    """Chapters become ready in whatever order they finish; the site is the same either way."""
+    book = tiny_book(tmp_path / "book", chapters={name: ("output_dir = None", f"print('{name}')")
+                                                  for name in ("safety", "immune", "ifng")})
+    sites = []
+    for order in (["safety", "immune", "ifng"], ["ifng", "immune", "safety"]):
+        stage = tmp_path / f"stage-{order[0]}"
+        build_mod._stage_book(book, stage, [c for c in CHAPTERS if c.name in order], "test", False)
+        render = build_mod._Render(stage, tmp_path / "out")
+        try:
+            deadline = time.monotonic() + 120
+            for name in order:  # each read before the next is ready: read in this order
+                render.ready(f"{name}.ipynb")
+                while not (stage / "_build" / ".doctrees" / "book" / f"{name}.doctree").exists():
+                    assert render.proc.poll() is None and time.monotonic() < deadline
+                    time.sleep(0.05)
+            render.run()
+        finally:
+            render.stop()
+        html = stage / "_build" / "html"
+        sites.append({p.relative_to(html): p.read_bytes() for p in html.rglob("*")
+                      if p.is_file() and p.suffix in (".html", ".js") and "_static" not in p.parts})
+    assert sites[0].keys() == sites[1].keys() and len(sites[0]) > 5
+    assert [k for k in sites[0] if sites[0][k] != sites[1][k]] == []
+
+
 def test_runner_waits_for_the_go_file(tmp_path):
     go = tmp_path / ".safety.go"
     threading.Timer(0.3, go.touch).start()
