@@ -30,13 +30,13 @@ class Chapter:
 
 
 CHAPTERS: tuple[Chapter, ...] = (
-    Chapter("safety", "safety.ipynb", "Safety and trial profile", cost=3.0),
-    Chapter("disease_activity", "disease_activity.ipynb", "Disease activity", cost=4.3),
-    Chapter("immune", "immune.ipynb", "Immune function", cost=4.0),
-    Chapter("inflammation", "inflammation.ipynb", "Inflammation", cost=4.9),
-    Chapter("ifng", "ifng.ipynb", "IFN-γ as a predictor of response", cost=2.7),
-    Chapter("audit", "audit.ipynb", "Audit of the published statistics", uses_data=False, cost=1.3),
-    Chapter("scorecard", "scorecard.ipynb", "Reproduction scorecard", uses_data=False, phase=2, cost=0.6),
+    Chapter("safety", "safety.ipynb", "Safety and trial profile", cost=2.8),
+    Chapter("disease_activity", "disease_activity.ipynb", "Disease activity", cost=3.6),
+    Chapter("immune", "immune.ipynb", "Immune function", cost=3.9),
+    Chapter("inflammation", "inflammation.ipynb", "Inflammation", cost=5.2),
+    Chapter("ifng", "ifng.ipynb", "IFN-γ as a predictor of response", cost=2.9),
+    Chapter("audit", "audit.ipynb", "Audit of the published statistics", uses_data=False, cost=1.4),
+    Chapter("scorecard", "scorecard.ipynb", "Reproduction scorecard", uses_data=False, phase=2, cost=0.7),
 )
 
 #: chapters that judge claims of the paper (``data/published/claims/<name>.csv``): every phase-1 chapter

@@ -10,7 +10,8 @@ Usage::
 Prints, each measured here and now:
 
 1. cold full build (papermill in parallel, ``--jobs N``) versus Jupyter Book's own sequential execution
-   (``execute_notebooks: force``) of the same notebooks on the same data, as a ratio;
+   (``execute_notebooks: force``) of the same notebooks on the same data, as a ratio of the medians of
+   ``--repeat`` runs of each (default 3, alternated, each run printed);
 2. a rebuild with nothing changed;
 3. a rebuild after changing one chapter's parameter (and which chapters it re-executed);
 4. full builds at 105, 10,500 and 105,000 simulated patients, with time and the peak memory (high-water
@@ -150,6 +151,11 @@ def _book_without_asserts(dst: Path) -> Path:
     return dst
 
 
+def _median_run(runs: list[Run]) -> Run:
+    """The run with the median wall-clock time (the lower middle one for an even count)."""
+    return sorted(runs, key=lambda r: r.wall)[(len(runs) - 1) // 2]
+
+
 def fmt(label: str, r: Run, extra: str = "") -> str:
     return f"{label:<52}{r.wall:7.1f} s  (CPU {r.cpu:6.1f} s){extra}"
 
@@ -166,6 +172,8 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="skip the 105,000-patient build")
     ap.add_argument("--part", choices=["all", "speed", "scale"], default="all")
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
+    ap.add_argument("--repeat", type=int, default=3,
+                    help="cold builds of each kind, alternated; their medians are compared (default 3)")
     ap.add_argument("--no-exercise-asserts", action="store_true",
                     help="build a copy of book/ whose exercise cells' assert statements are turned into plain "
                          "expressions (for cohorts where a solution's assert does not hold; says so in the output)")
@@ -188,12 +196,24 @@ def main() -> None:
     try:
         if args.part in ("all", "speed"):
             out = work / "out"
-            cold = run(build + ["--out", str(out), "--force"])
-            say(fmt("cold full build (ours: parallel papermill + render):", cold))
-            seq = jupyter_book_sequential(work)
-            say(fmt("Jupyter Book sequential execution + render:", seq))
-            say(f"speed-up: {seq.wall / cold.wall:.2f}x wall-clock (target >= 1.8x on 2 cores); "
-                f"CPU ratio {seq.cpu / cold.cpu:.2f}")
+            # the two builds alternate, --repeat times each: a shared machine's speed drifts over minutes, and
+            # alternating exposes both to the same drift; the medians are compared
+            colds, seqs = [], []
+            for i in range(args.repeat):
+                shutil.rmtree(out, ignore_errors=True)
+                colds.append(run(build + ["--out", str(out), "--force"]))
+                say(fmt(f"cold full build (ours: parallel papermill + render) #{i + 1}:", colds[-1]))
+                shutil.rmtree(work / "jb-seq", ignore_errors=True)
+                shutil.rmtree(work / "jb-scratch", ignore_errors=True)
+                seqs.append(jupyter_book_sequential(work))
+                say(fmt(f"Jupyter Book sequential execution + render #{i + 1}:", seqs[-1]))
+            cold, seq = _median_run(colds), _median_run(seqs)
+            if args.repeat > 1:
+                say(fmt(f"cold full build, median of {args.repeat}:", cold))
+                say(fmt(f"Jupyter Book sequential, median of {args.repeat}:", seq))
+            say(f"speed-up: {seq.wall / cold.wall:.2f}x wall-clock (medians; target >= 3x); "
+                f"CPU ratio {seq.cpu / cold.cpu:.2f}; per pair: "
+                + ", ".join(f"{s.wall / c.wall:.2f}x" for c, s in zip(colds, seqs)))
             nochange = run(build + ["--out", str(out)])
             ran = executed_chapters(nochange.output)
             say(fmt("rebuild, nothing changed:", nochange,
