@@ -549,16 +549,15 @@ def _announcement(cohort_meta: dict | None, data_dir: Path) -> str:
 #: before ``go``: exit 3 without writing. The pages do not depend on the order they are read in (the table of
 #: contents, numbering and search index are built from the whole environment; tests/test_build_overlap.py).
 #: Writing: with 2 CPUs or more, the first process resolves each page and indexes it for the search while
-#: forked ones (up to four at a time) write the pages already resolved, one page per task (Sphinx's own parallel
-#: writing, whose default batches would hand ten pages to one process; every extension allows it). Reading stays in one
-#: process: in parallel it is slower here (each worker sends back the large notebook doctrees) and
-#: sphinx-multitoc-numbering does not declare itself safe for it. The environment is not pickled for an
+#: forked ones (up to four at a time) write the pages already resolved, one page per task (Sphinx's own
+#: parallel writing, whose default batches would hand ten pages to one process; every extension allows it).
+#: Reading stays in one process: in parallel it is slower here (each worker sends back the large notebook
+#: doctrees) and sphinx-multitoc-numbering does not declare itself safe for it. The environment is not pickled for an
 #: incremental rebuild (the staging folder is thrown away), and the process ends with ``os._exit`` once every
 #: file is written (the interpreter's teardown of Sphinx's objects took ~0.5 s). Garbage collection is off while
 #: Sphinx is imported and set up, and what it has set up is frozen out of the collector's scans when reading
 #: starts (:func:`gc.freeze`; the collections re-scanned those objects all through the reading and writing:
-#: ~0.9 s of CPU). rfc3987_syntax: an optional IRI checker
-#: jsonschema imports and Sphinx never uses (~1.5 s).
+#: ~0.9 s of CPU). rfc3987_syntax: an optional IRI checker jsonschema imports and Sphinx never uses (~1.5 s).
 _RENDER_CODE = """\
 import functools
 import gc
@@ -618,7 +617,6 @@ def _parallel_write_only(self, typ):
 
 def _one_page_per_task(arguments, nproc, maxbatch=10):
     return [[docname] for docname in arguments]
-
 
 
 class _PickleButNotTheEnvironment:  # sphinx.builders' pickle, without saving the environment (no rebuild reads it)
