@@ -384,8 +384,8 @@ def within_group_tests(visits: pd.DataFrame, *, outcomes=None, tests=None, group
 def _anova_between(samples: dict) -> tuple[dict, list[dict]]:
     """One-way ANOVA and pairwise Student t tests with Bonferroni, from each group's values.
 
-    The formulas of :func:`analysis.stats.anova_bonferroni` (groups in sorted order, pairs as
-    :func:`itertools.combinations`) applied to arrays, without a table per visit.
+    :func:`analysis.stats.anova_arrays` (the arithmetic of :func:`analysis.stats.anova_bonferroni`), its
+    results named as this chapter's tables name them.
 
     Examples
     --------
@@ -396,29 +396,9 @@ def _anova_between(samples: dict) -> tuple[dict, list[dict]]:
     >>> [(r["a"], r["b"], round(r["statistic"], 3)) for r in post][:1]
     [('a', 'b', -1.225)]
     """
-    with np.errstate(divide="ignore", invalid="ignore"):
-        values = np.concatenate(list(samples.values()))
-        grand = values.mean()
-        means = {k: v.mean() for k, v in samples.items()}
-        ss_between = sum(v.size * (means[k] - grand) ** 2 for k, v in samples.items())
-        ss_error = sum(((v - means[k]) ** 2).sum() for k, v in samples.items())
-        df1, df2 = len(samples) - 1, values.size - len(samples)
-        f_val = (ss_between / df1) / (ss_error / df2)
-        omni = dict(test="one-way ANOVA", statistic=float(f_val), df1=df1, df2=df2,
-                    p=float(special.fdtrc(df1, df2, f_val)))
-        names = list(samples)
-        pairs = [(a, b) for i, a in enumerate(names) for b in names[i + 1:]]
-        post = []
-        for a, b in pairs:  # Student's t (scipy.stats.ttest_ind's formulas)
-            x, y = samples[a], samples[b]
-            nx, ny = x.size, y.size
-            dof = nx + ny - 2.0
-            svar = ((nx - 1) * x.var(ddof=1) + (ny - 1) * y.var(ddof=1)) / dof
-            t = (x.mean() - y.mean()) / np.sqrt(svar * (1.0 / nx + 1.0 / ny))
-            p_unc = float(2.0 * special.stdtr(dof, -np.abs(t)))
-            p_bonf = float(np.minimum(p_unc * len(pairs), 1.0)) if len(pairs) > 1 else p_unc
-            post.append(dict(a=a, b=b, statistic=float(t), p_unc=p_unc, p_bonf=p_bonf))
-    return omni, post
+    f, pairs = stats.anova_arrays(samples)
+    omni = dict(test="one-way ANOVA", statistic=f["F"], df1=f["df1"], df2=f["df2"], p=f["p"])
+    return omni, [dict(a=r["a"], b=r["b"], statistic=r["t"], p_unc=r["p_unc"], p_bonf=r["p_bonf"]) for r in pairs]
 
 
 def _average_ranks(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -27,6 +27,7 @@ from ._checks import check_choice as _check_choice, check_alpha as _check_alpha
 
 __all__ = [
     "adjust_pvalues",
+    "anova_arrays",
     "anova_bonferroni",
     "by_visit",
     "choose_test",
@@ -903,36 +904,68 @@ def anova_bonferroni(data: pd.DataFrame, *, dv: str, between: str,
     if len(groups) < 2:
         note = "; ".join(filter(None, [note, "fewer than 2 groups with ≥ 2 values: no ANOVA"]))
     else:
-        from itertools import combinations
-
-        with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
-            warnings.simplefilter("ignore")
-            values = np.concatenate(list(groups.values()))
-            grand = values.mean()
-            means = {k: v.mean() for k, v in groups.items()}
-            ss_between = sum(v.size * (means[k] - grand) ** 2 for k, v in groups.items())
-            ss_error = sum(((v - means[k]) ** 2).sum() for k, v in groups.items())
-            df1, df2 = len(groups) - 1, values.size - len(groups)
-            f_val = (ss_between / df1) / (ss_error / df2)
-            aov_row.update(F=float(f_val), df1=int(df1), df2=int(df2), p=float(_special.fdtrc(df1, df2, f_val)),
-                           np2=float(ss_between / (ss_between + ss_error)))
-            rows = []
-            for a, b in combinations(groups, 2):
-                x, y = groups[a], groups[b]
-                t, p_unc, dof = _ttest(x, y)
-                nx, ny = x.size, y.size
-                pooled = np.sqrt(((nx - 1) * x.var(ddof=1) + (ny - 1) * y.var(ddof=1)) / (nx + ny - 2))
-                g = (x.mean() - y.mean()) / pooled * (1 - (3 / (4 * (nx + ny) - 9)))
-                rows.append((a, b, nx, ny, t, dof, p_unc, float(g)))
-        n_pairs = len(rows)
-        post = pd.DataFrame(rows, columns=["a", "b", "n_a", "n_b", "t", "dof", "p_unc", "hedges_g"])
-        post["p_bonf"] = np.minimum(post["p_unc"].to_numpy(float) * n_pairs, 1.0) if n_pairs > 1 else post["p_unc"]
+        omni, rows = anova_arrays(groups)
+        aov_row.update(omni)
+        post = pd.DataFrame(rows, columns=["a", "b", "n_a", "n_b", "t", "dof", "p_unc", "p_bonf", "hedges_g"])
         post["p_bonf"] = post["p_bonf"].astype(float)
         post["alpha"] = alpha
         post["significant"] = post["p_bonf"] < alpha
         post = post[post_cols]
     aov_row.update(alpha=alpha, significant=_significant(aov_row["p"], alpha), note=note)
     return pd.DataFrame([aov_row]), post.reset_index(drop=True)
+
+
+def anova_arrays(groups: dict) -> tuple[dict, list[dict]]:
+    """One-way ANOVA and every pair's Student t test (Bonferroni) from each group's values (the arithmetic of
+    :func:`anova_bonferroni`, for callers that already hold one array per group).
+
+    Parameters
+    ----------
+    groups : dict of str to ndarray
+        Group label -> its values (no missing values); pairs are taken in the dict's order
+        (:func:`itertools.combinations`).
+
+    Returns
+    -------
+    omnibus : dict
+        ``F``, ``df1``, ``df2``, ``p``, ``np2``.
+    pairs : list of dict
+        ``a``, ``b``, ``n_a``, ``n_b``, ``t`` (a − b), ``dof``, ``p_unc``, ``p_bonf`` (min(1, p_unc × number
+        of pairs)), ``hedges_g``.
+
+    Examples
+    --------
+    >>> omni, pairs = anova_arrays({"a": np.array([1.0, 2, 3]), "b": np.array([2.0, 3, 4]),
+    ...                             "c": np.array([6.0, 7, 8])})
+    >>> omni["F"], omni["df1"], omni["df2"]
+    (21.0, 2, 6)
+    >>> [(r["a"], r["b"], round(r["t"], 3)) for r in pairs][:1]
+    [('a', 'b', -1.225)]
+    """
+    from itertools import combinations
+
+    with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
+        warnings.simplefilter("ignore")
+        values = np.concatenate(list(groups.values()))
+        grand = values.mean()
+        means = {k: v.mean() for k, v in groups.items()}
+        ss_between = sum(v.size * (means[k] - grand) ** 2 for k, v in groups.items())
+        ss_error = sum(((v - means[k]) ** 2).sum() for k, v in groups.items())
+        df1, df2 = len(groups) - 1, values.size - len(groups)
+        f_val = (ss_between / df1) / (ss_error / df2)
+        omni = dict(F=float(f_val), df1=int(df1), df2=int(df2), p=float(_special.fdtrc(df1, df2, f_val)),
+                    np2=float(ss_between / (ss_between + ss_error)))
+        rows = []
+        for a, b in combinations(groups, 2):
+            x, y = groups[a], groups[b]
+            t, p_unc, dof = _ttest(x, y)
+            nx, ny = x.size, y.size
+            pooled = np.sqrt(((nx - 1) * x.var(ddof=1) + (ny - 1) * y.var(ddof=1)) / (nx + ny - 2))
+            g = (x.mean() - y.mean()) / pooled * (1 - (3 / (4 * (nx + ny) - 9)))
+            rows.append(dict(a=a, b=b, n_a=nx, n_b=ny, t=t, dof=dof, p_unc=p_unc, hedges_g=float(g)))
+    for r in rows:
+        r["p_bonf"] = float(np.minimum(r["p_unc"] * len(rows), 1.0)) if len(rows) > 1 else r["p_unc"]
+    return omni, rows
 
 
 def _oneway_anova(d: pd.DataFrame, *, dv: str, between: str) -> pd.DataFrame:
