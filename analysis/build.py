@@ -740,6 +740,10 @@ def _publish(stage: Path, out: Path) -> None:
 
 
 # --------------------------------------------------------------------------- the build
+#: the build's record in its output folder (cache keys of the site and of each chapter), written when it publishes
+MANIFEST = "build.json"
+
+
 def _plan(root, out, available, selected, per_chapter, data_hash, book_src, data_dir, no_solutions, force,
           robustness):
     """Cache keys and plan: ``(keys, plan, site_key, rob_key, manifest_path, unchanged)``.
@@ -770,7 +774,7 @@ def _plan(root, out, available, selected, per_chapter, data_hash, book_src, data
             plan[c.name] = "reuse" if has_cache else "skip"
     static_hash = hash_tree(book_src, ("*.md", "*.bib", "*.png", "*.svg", "*.css"))
     config_hash = hash_files([root / "_config.yml", root / "_toc.yml"])
-    manifest_path = out / "build.json"
+    manifest_path = out / MANIFEST
     manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
     # phase-2 chapters (the scorecard) depend only on phase-1 results, so the phase-1 keys identify the site;
     # computed now, because the build extends the phase-2 keys with the hash of the collected claims
@@ -793,7 +797,7 @@ def _unchanged_without_validating(root, out, available, selected, user, book_src
     them; so a rebuild with nothing changed need not validate again nor start the warm process. Anything
     unexpected (no folder, an unreadable file, a bad parameter) answers False: the full path then reports it.
     """
-    if not (out / "build.json").exists():  # never built here: answered before importing anything (pandas, ...)
+    if not (out / MANIFEST).exists():  # never built here: answered before importing anything (pandas, ...)
         return False
     try:
         data_hash = ""
