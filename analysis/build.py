@@ -35,7 +35,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import yaml
 
@@ -44,6 +44,9 @@ from .chapters import CHAPTERS, Chapter
 from .errors import BuildError, ParameterError, UserError
 from .provenance import hash_files, hash_tree
 from .zygote import SOCKET_ENV, ForkedRunner, Zygote
+
+if TYPE_CHECKING:  # pandas is imported where a build needs it (a no-change rebuild never does)
+    import pandas as pd
 
 __all__ = ["Chapter", "CHAPTERS", "BuildResult", "build", "chapter_parameters", "parse_parameters", "glued_keys",
            "mark_not_available", "write_downloads"]
@@ -1043,26 +1046,52 @@ def _build_in_stage(stage, out, data_dir, available, plan, per_chapter, keys, jo
 def _execute_phases(available, plan, stage, out, data_dir, per_chapter, keys, jobs, timeout, verbose, report, t0,
                     book_src, zygote, force, robustness, results_dir, executed_dir, result, finished, missing,
                     early) -> None:
-    """Phase 1 (the chapters), then phase 2 (the scorecard, which reads their claims)."""
+    """Phase 1 (the chapters), then phase 2 (the scorecard, which reads their claims).
+
+    Phase 2 may start before phase 1 ends (:class:`_EarlyScorecard`); it then stands only if the notebooks'
+    claims are those it read.
+    """
+    base_keys = dict(keys)
+    rob_files: list[Path] | None = None
+
+    def phase2_inputs(claims: pd.DataFrame, todo: list[Chapter]) -> list[Chapter]:
+        """Write ``results/claims.csv`` from ``claims``, stage the robustness result (once) and key each phase-2
+        chapter of ``todo`` on them; returns those that cannot be reused from the last build."""
+        nonlocal rob_files
+        claims.to_csv(results_dir / "claims.csv", index=False, lineterminator="\n")
+        # --- robustness (issue 21): the scorecard reads results/robustness/ when present
+        if rob_files is None:
+            rob_files = _stage_robustness(robustness, out, results_dir, report, book_src.parent / "data" / "robustness")
+        # --- end robustness
+        for c in todo:
+            keys[c.name] = _sha(base_keys[c.name], hash_files([results_dir / "claims.csv"] + rob_files))
+        return [c for c in todo if not _reusable(c, out, keys[c.name], force)]
+
+    early_scorecard = None
     for phase in (1, 2):
         todo = [c for c in available if c.phase == phase and plan[c.name] == "run"]
+        if phase == 1:
+            later = [c for c in available if c.phase == 2 and plan[c.name] == "run"]
+            if len(later) == 1 and jobs > 1:
+                early_scorecard = _EarlyScorecard(later[0], [c for c in available if c.phase == 1], stage,
+                                                  data_dir, per_chapter, zygote, phase2_inputs, report, t0)
         if phase == 2:
             from .claims import collect
 
             claims = collect(results_dir)
-            claims.to_csv(results_dir / "claims.csv", index=False, lineterminator="\n")
-            # --- robustness (issue 21): the scorecard reads results/robustness/ when present
-            rob_files = _stage_robustness(robustness, out, results_dir, report,
-                                          book_src.parent / "data" / "robustness")
-            # --- end robustness
-            keys_ = {c.name: keys[c.name] for c in todo}
-            for c in todo:
-                keys[c.name] = _sha(keys_[c.name], hash_files([results_dir / "claims.csv"] + rob_files))
-            # reuse a phase-2 chapter whose inputs (the collected claims) are unchanged
-            for c in list(todo):
-                cached_key = out / "executed" / f"{c.name}.key"
-                if (not force and cached_key.exists() and cached_key.read_text() == keys[c.name]
-                        and (out / "executed" / c.notebook).exists() and (out / "results" / c.name).is_dir()):
+            if early_scorecard is not None and early_scorecard.released:
+                if early_scorecard.stands(claims):
+                    report(f"{early_scorecard.chapter.name}: its early start stands (the notebooks gave the claims "
+                           "it read)")
+                else:
+                    report(f"{early_scorecard.chapter.name}: started again (the notebooks' claims differ from the "
+                           "headless ones it read)")
+                    early_scorecard.discard(early, executed_dir, results_dir)
+                    early_scorecard = None
+            if early_scorecard is None or not early_scorecard.released:
+                to_run = phase2_inputs(claims, todo)
+                # reuse a phase-2 chapter whose inputs (the collected claims) are unchanged
+                for c in [c for c in todo if c not in to_run]:
                     todo.remove(c)
                     shutil.copy2(out / "executed" / c.notebook, executed_dir / c.notebook)
                     (executed_dir / f"{c.name}.key").write_text(keys[c.name])
@@ -1074,8 +1103,13 @@ def _execute_phases(available, plan, stage, out, data_dir, per_chapter, keys, jo
         later = [c for c in available if c.phase == 2 and plan[c.name] == "run"] if phase == 1 else []
         # longest first (Chapter.cost), so the slots end together: a short chapter is the last to finish
         longest_first = sorted(todo, key=lambda c: -c.cost)
-        _execute(longest_first, stage, data_dir, per_chapter, jobs, timeout, verbose, report, t0, out, book_src,
-                 zygote, on_done=finished, prestart=later, early=early)
+        try:
+            _execute(longest_first, stage, data_dir, per_chapter, jobs, timeout, verbose, report, t0, out, book_src,
+                     zygote, on_done=finished, prestart=later, early=early,
+                     idle=early_scorecard.tick if phase == 1 and early_scorecard is not None else None)
+        finally:
+            if phase == 1 and early_scorecard is not None:
+                early_scorecard.stop_job()
         for c in todo:
             gone = _sections_not_available(results_dir / c.name)
             if gone:
@@ -1086,6 +1120,114 @@ def _execute_phases(available, plan, stage, out, data_dir, per_chapter, keys, jo
                 report(f"{c.name}: not available with these data (shown as notes): {', '.join(missing[c.name])}")
             (executed_dir / f"{c.name}.key").write_text(keys[c.name])
             result.executed.append(c.name)
+
+
+def _reusable(c: Chapter, out: Path, key: str, force: bool) -> bool:
+    """Whether the last build's output of phase-2 chapter ``c`` was made from the inputs keyed ``key``."""
+    cached_key = out / "executed" / f"{c.name}.key"
+    return (not force and cached_key.exists() and cached_key.read_text() == key
+            and (out / "executed" / c.notebook).exists() and (out / "results" / c.name).is_dir())
+
+
+class _EarlyScorecard:
+    """The scorecard started while the last chapter still runs, on that chapter's claims computed headlessly.
+
+    The scorecard reads only the chapters' claims, and each chapter's ``evaluate`` computes them without the
+    notebook and its figures (:mod:`analysis.evaluate`; ``tests/test_evaluate.py`` checks they agree). So once
+    every chapter has started and a slot is free, the build (:meth:`tick`, called by :func:`_execute`):
+
+    1. forks from the zygote one process that writes the claims of the chapters still running
+       (``python -m analysis.runner --claims``, about 0.2 s);
+    2. collects them with the claims of the chapters that have ended, writes ``results/claims.csv`` and lets
+       the scorecard, started in advance, run on it, on the CPU the last chapter leaves idle.
+
+    When the last chapters end, :meth:`stands` compares their notebooks' claims with what the scorecard read.
+    The same (the usual case): its run stands. Not the same: it is stopped or its output discarded
+    (:meth:`discard`), and the scorecard runs again on the notebooks' claims, as without an early start. The
+    book is the same either way (``tests/test_build_overlap.py``); the build only waits less. Nothing is
+    started early without a zygote (a cold process would import the stack), with one slot, or when the
+    scorecard can be reused from the last build.
+    """
+
+    def __init__(self, chapter: Chapter, phase1: list[Chapter], stage: Path, data_dir, per_chapter: dict,
+                 zygote: Zygote, inputs: Callable, report: Reporter, t0: float):
+        self.chapter = chapter
+        self.phase1 = phase1
+        self.stage = stage
+        self.data_dir = data_dir
+        self.per_chapter = per_chapter
+        self.zygote = zygote
+        self.inputs = inputs
+        self.report = report
+        self.t0 = t0
+        self.folder = stage / ".early-claims"
+        self.job = None
+        self.headless: list[str] = []
+        self.claims: pd.DataFrame | None = None
+        self.released = False
+        self.done = False  # released, or given up
+
+    def tick(self, running: list[_Run], early: dict[str, _Run]) -> None:
+        """Every chapter has started and a slot is free: start the claims process, or release the scorecard."""
+        from .evaluate import CHAPTER_MODULES
+
+        if self.done or self.chapter.name not in early or not running:
+            return
+        if self.job is None:
+            names = [r.chapter.name for r in running]
+            if any(n not in CHAPTER_MODULES for n in names) or SOCKET_ENV not in self.zygote.env:
+                self.done = True
+                return
+            params = {n: self.per_chapter.get(n, {}) for n in names}
+            self.job = self.zygote.start_runner(
+                ["--claims", str(self.data_dir), str(self.stage), json.dumps(params), str(self.folder), *names],
+                cwd=paths.repo_root(), stderr=self.stage / ".early-claims.stderr")
+            self.headless = names
+            self.done = self.job is None
+            return
+        code = self.job.poll()
+        if code is None:
+            return
+        self.job = None
+        self.done = True
+        if code != 0:
+            return  # the scorecard waits for the notebooks, as without an early start
+        from .claims import collect
+
+        still = {r.chapter.name for r in running}
+        for c in self.phase1:  # the notebooks' claims of every chapter that has ended; headless for the others
+            ended = self.stage / "results" / c.name / "claims.csv"
+            if c.name not in still and ended.is_file():
+                (self.folder / c.name).mkdir(parents=True, exist_ok=True)
+                shutil.copy2(ended, self.folder / c.name / "claims.csv")
+        claims = collect(self.folder)
+        if not self.inputs(claims, [self.chapter]):
+            return  # reusable from the last build: phase 2 will reuse it
+        self.claims = claims
+        self.released = True
+        _go(self.stage, early[self.chapter.name])
+        headless = [n for n in self.headless if n in still]
+        self.report(f"[{time.perf_counter() - self.t0:6.1f}s] {self.chapter.name}: started early, on the claims "
+                    f"of {', '.join(headless)} computed without the notebook (checked when it ends)")
+
+    def stands(self, claims: pd.DataFrame) -> bool:
+        """Whether the notebooks' ``claims`` are those the early scorecard read."""
+        return self.claims is not None and self.claims.equals(claims)
+
+    def discard(self, early: dict[str, _Run], executed_dir: Path, results_dir: Path) -> None:
+        """Stop the early scorecard and remove what it wrote (it runs again on the notebooks' claims)."""
+        run = early.pop(self.chapter.name, None)
+        if run is not None:
+            _kill(run.proc)
+        (executed_dir / self.chapter.notebook).unlink(missing_ok=True)
+        shutil.rmtree(results_dir / self.chapter.name, ignore_errors=True)
+        (self.stage / f".{self.chapter.name}.go").unlink(missing_ok=True)
+
+    def stop_job(self) -> None:
+        """Stop the claims process if it still runs (a chapter failed, or the build was interrupted)."""
+        if self.job is not None:
+            _kill(self.job)
+            self.job = None
 
 
 #: folder of the staging area copied verbatim into the site (``html_extra_path`` in _config.yml): it holds
@@ -1215,15 +1357,19 @@ def _start_runner(c: Chapter, stage, data_dir, per_chapter, book_src, zygote: Zy
 
 
 def _go(stage: Path, run: _Run) -> _Run:
-    """Let a runner started with ``go=True`` run its cells; its clock (``--timeout``) starts now."""
-    (stage / f".{run.chapter.name}.go").touch()
-    run.started = time.perf_counter()
+    """Let a runner started with ``go=True`` run its cells; its clock (``--timeout``) starts now (or went on
+    running if it was told to go already)."""
+    go = stage / f".{run.chapter.name}.go"
+    if not go.exists():
+        go.touch()
+        run.started = time.perf_counter()
     return run
 
 
 def _execute(todo, stage, data_dir, per_chapter, jobs, timeout, verbose, report, t0, out, book_src,
              zygote: Zygote, on_done: Callable[[Chapter], None] | None = None,
-             prestart: list[Chapter] | None = None, early: dict[str, _Run] | None = None) -> None:
+             prestart: list[Chapter] | None = None, early: dict[str, _Run] | None = None,
+             idle: Callable[[list[_Run], dict[str, _Run]], None] | None = None) -> None:
     """Run the chapters ``todo``, ``jobs`` at a time, each in a runner process of its own.
 
     With a zygote, the runner is forked from it (papermill and the scientific stack already imported);
@@ -1234,7 +1380,8 @@ def _execute(todo, stage, data_dir, per_chapter, jobs, timeout, verbose, report,
     for :func:`_go`), so it runs its first cell as soon as a slot frees. ``prestart``: chapters of the next
     phase started the same way as soon as a slot is free (the last chapters of this phase are running). A
     chapter of ``todo`` found in ``early`` is told to go instead of being started. The caller stops what it
-    leaves in ``early``.
+    leaves in ``early``. ``idle(running, early)`` is called on every turn once every chapter of ``todo`` has
+    started and a slot is free (:class:`_EarlyScorecard`).
     """
     pending = list(todo)
     prestart = list(prestart or [])
@@ -1248,11 +1395,14 @@ def _execute(todo, stage, data_dir, per_chapter, jobs, timeout, verbose, report,
         while pending or running:
             while pending and len(running) < jobs and failure is None:
                 c = pending.pop(0)
+                how_started = "started"
                 if c.name in early:
+                    if (stage / f".{c.name}.go").exists():
+                        how_started = "running (started early)"
                     running.append(_go(stage, early.pop(c.name)))
                 else:
                     running.append(_start_runner(c, stage, data_dir, per_chapter, book_src, zygote))
-                report(f"[{time.perf_counter() - t0:6.1f}s] {c.name}: started")
+                report(f"[{time.perf_counter() - t0:6.1f}s] {c.name}: {how_started}")
             if pending and failure is None and pending[0].name not in early:
                 # the next chapter's runner and kernel start now and wait: it runs its cells as a slot frees
                 c = pending[0]
@@ -1260,6 +1410,8 @@ def _execute(todo, stage, data_dir, per_chapter, jobs, timeout, verbose, report,
             if prestart and not pending and running and len(running) < jobs and failure is None:
                 c = prestart.pop(0)
                 early[c.name] = _start_runner(c, stage, data_dir, per_chapter, book_src, zygote, go=True)
+            if idle is not None and not pending and running and len(running) < jobs and failure is None:
+                idle(running, early)
             time.sleep(0.02)
             for run in list(running):
                 code = run.proc.poll()

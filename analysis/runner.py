@@ -33,7 +33,33 @@ def _wait_for(path: str) -> None:
 _NOT_STARTED = ("Kernel died before replying to kernel_info", "Kernel didn't respond")
 
 
+def claims_main(argv: list[str]) -> int:
+    """``DATA_DIR STAGE PARAMS_JSON DEST CHAPTER...``: each chapter's claims without its notebook.
+
+    The cohort is the one the build validated and kept in ``STAGE`` (:func:`analysis.io.load_validated`),
+    else ``DATA_DIR`` loaded afresh; ``PARAMS_JSON`` maps a chapter to its ``-p`` parameters. Each table is
+    written as :meth:`analysis.claims.ClaimLog.write` writes a notebook's. Returns 0 (an error: a traceback on
+    stderr and a non-zero exit; the build then waits for the notebooks).
+    """
+    from pathlib import Path
+
+    from .evaluate import CHAPTER_MODULES
+    from .io import load, load_validated
+
+    data_dir, stage, params_json, dest, *chapters = argv
+    params = json.loads(params_json)
+    cohort = load_validated(Path(data_dir), Path(stage)) or load(Path(data_dir))
+    for chapter in chapters:
+        table = __import__(CHAPTER_MODULES[chapter], fromlist=["evaluate"]).evaluate(cohort, params.get(chapter))
+        path = Path(dest) / chapter / "claims.csv"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        table.to_csv(path, index=False, encoding="utf-8")
+    return 0
+
+
 def main(argv: list[str]) -> int:
+    if argv[:1] == ["--claims"]:
+        return claims_main(argv[1:])
     src, dst, params_json, cwd, *go = argv
     # jsonschema (under nbformat) imports the optional IRI checker rfc3987_syntax, which compiles ~40 grammars:
     # about 1 s per process, for a check notebooks never need. Mark it absent so the import is skipped.

@@ -249,3 +249,55 @@ def test_runner_retries_once_with_its_own_kernel_when_a_forked_kernel_never_star
     monkeypatch.setattr(pm, "execute_notebook", always)
     assert runner.main(["in.ipynb", str(tmp_path / "out.ipynb"), "{}", str(tmp_path)]) == 3
     assert calls == [1, 1]  # retried once, not more
+
+
+#: a tiny chapter that writes, as its notebook's claims, the safety chapter's headless claims (``tweak``: with one
+#: verdict changed, so they differ from what the build computes headlessly), after ``delay`` seconds
+_CLAIMS = ("import time\nfrom pathlib import Path\nfrom analysis import safety\nfrom analysis.io import load\n"
+           "table = safety.evaluate(load(data_dir))\n"
+           "if {tweak}:\n    table.loc[0, 'verdict'] = 'inconclusive' if table.loc[0, 'verdict'] != 'inconclusive' "
+           "else 'reproduced'\n"
+           "time.sleep({delay})\n"
+           "results = Path(output_dir) / 'results' / 'safety'\nresults.mkdir(parents=True, exist_ok=True)\n"
+           "table.to_csv(results / 'claims.csv', index=False, encoding='utf-8')\n")
+#: a tiny scorecard that keeps the claims it read (``results/claims.csv``) as its result, after ``delay`` seconds
+_SCORECARD = ("import shutil, time\nfrom pathlib import Path\ntime.sleep({delay})\n"
+              "results = Path(output_dir) / 'results' / 'scorecard'\nresults.mkdir(parents=True, exist_ok=True)\n"
+              "shutil.copy(Path(results_dir) / 'claims.csv', results / 'read.csv')\n")
+
+
+@pytest.mark.parametrize("tweak,scorecard_delay", [(False, 0), (True, 0), (True, 4)],
+                         ids=["headless-claims-stand", "differ-scorecard-done", "differ-scorecard-running"])
+def test_scorecard_started_early_on_headless_claims_stands_only_if_the_notebook_agrees(tmp_path, tweak,
+                                                                                    scorecard_delay):
+    """The scorecard may start before the last chapter ends, on that chapter's claims computed headlessly
+    (``evaluate``). It stands only if the notebook then gives the same claims; otherwise it runs again. Either
+    way it reads the notebooks' claims in the end, and nothing is left running."""
+    import pandas as pd
+    psutil = pytest.importorskip("psutil")
+    from analysis.claims import collect
+
+    book = tiny_book(tmp_path / "book", chapters={
+        "safety": ("data_dir = None\noutput_dir = None\nalpha = 0.05", _CLAIMS.format(tweak=tweak, delay=3)),
+        "immune": ("data_dir = None\noutput_dir = None", _WRITE.format("immune")),
+        "scorecard": ("output_dir = None\nresults_dir = None", _SCORECARD.format(delay=scorecard_delay)),
+    })
+    out = tmp_path / "out"
+    before = {p.pid for p in psutil.Process().children(recursive=True)}
+    lines: list[str] = []
+    result = build(book_dir=book, out=out, jobs=2, report=lines.append)
+    assert result.executed == ["safety", "immune", "scorecard"]
+    text = "\n".join(lines)
+    assert "scorecard: started early, on the claims of safety computed without the notebook" in text, text
+    if tweak:
+        assert "scorecard: started again (the notebooks' claims differ" in text, text
+    else:
+        assert "scorecard: its early start stands" in text, text
+    # what the scorecard read is what the notebooks wrote, and what the book offers for download
+    notebooks = collect(out / "results")
+    read = pd.read_csv(out / "results" / "scorecard" / "read.csv", dtype=str, keep_default_na=False)
+    pd.testing.assert_frame_equal(read, notebooks)
+    assert (out / "html" / "downloads" / "claims.csv").read_bytes() == (out / "results" / "claims.csv").read_bytes()
+    alive = [p for p in psutil.Process().children(recursive=True) if p.pid not in before and p.is_running()
+             and p.status() != psutil.STATUS_ZOMBIE]
+    assert not alive, [p.cmdline() for p in alive]
