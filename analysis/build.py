@@ -1011,21 +1011,11 @@ def _build_in_stage(stage, out, data_dir, available, plan, per_chapter, keys, jo
 
     missing: dict[str, list[str]] = {}
 
-    phase2 = any(c.phase == 2 for c in available if plan[c.name] == "run")
-
     def finished(c: Chapter) -> None:
         """Called as each chapter ends (while the others still run): hide its parameters cells, mark what its
         data could not give, and stage its page and download."""
         missing[c.name] = _tag_hidden_cells(executed_dir / c.notebook)
         publishable(c)
-        if phase2 and len(missing) == 1:
-            # the claims module imports SciPy: about 0.5 s between the chapters and the scorecard unless imported
-            # meanwhile: a thread of this process, while the other chapters run (not earlier: it would compete
-            # with the zygote's imports); the import lock makes the later import wait for it if needed
-            import threading
-
-            threading.Thread(target=__import__, args=("analysis.claims",), name="msct-import-claims",
-                             daemon=True).start()
     # the scorecard's runner and kernel start while the last chapters run, and wait for their claims
     early: dict[str, _Run] = {}
     try:
@@ -1268,7 +1258,8 @@ def write_downloads(results_dir: Path, extra_dir: Path, chapters: list[Chapter])
             for path in files:
                 info = zipfile.ZipInfo(f"{c.name}/{path.relative_to(folder).as_posix()}", date_time=_ZIP_TIME)
                 info.external_attr = 0o644 << 16
-                info.compress_type = zipfile.ZIP_DEFLATED
+                # a PNG is compressed already: deflating it again costs CPU (~0.2 s a build) and saves nothing
+                info.compress_type = zipfile.ZIP_STORED if path.suffix == ".png" else zipfile.ZIP_DEFLATED
                 zf.writestr(info, path.read_bytes())
         written.append(target)
     claims = Path(results_dir) / "claims.csv"
