@@ -75,14 +75,21 @@ def _check_table1(table1: pd.DataFrame) -> None:
 
 
 # ----------------------------------------------------------------------------------------------- t tests
-def _paired_from_stats(m1: float, sd1: float, m2: float, sd2: float, n: int, r: float) -> tuple[float, float, float]:
-    """Paired t test from summary statistics and an assumed correlation ``r`` (t, df, p)."""
-    sd_diff = math.sqrt(max(sd1**2 + sd2**2 - 2 * r * sd1 * sd2, 0.0))
-    if sd_diff == 0 or n < 2:
-        return math.nan, float(n - 1), math.nan
-    t = (m2 - m1) / (sd_diff / math.sqrt(n))
-    df = n - 1
-    return t, float(df), float(2 * sps.t.sf(abs(t), df))
+def _paired_from_stats(m1, sd1, m2, sd2, n, r: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Paired t test from summary statistics and an assumed correlation ``r``: (t, df, p), arrays over the rows.
+
+    NaN t and p where the SD of the change is 0 or n < 2.
+    """
+    m1, sd1, m2, sd2 = (np.asarray(x, dtype=float) for x in (m1, sd1, m2, sd2))
+    n = np.asarray(n, dtype=np.int64)
+    sd_diff = np.sqrt(np.maximum(sd1**2 + sd2**2 - 2 * r * sd1 * sd2, 0.0))
+    ok = (sd_diff != 0) & (n >= 2)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = np.where(ok, (m2 - m1) / (sd_diff / np.sqrt(n)), np.nan)
+    df = (n - 1).astype(float)
+    p = np.full(t.shape, np.nan)
+    p[ok] = 2 * sps.t.sf(np.abs(t[ok]), df[ok])
+    return t, df, p
 
 
 def table1_tests(table1: pd.DataFrame, *, alpha: float = 0.05,
@@ -128,34 +135,48 @@ def table1_tests(table1: pd.DataFrame, *, alpha: float = 0.05,
     bad_r = [r for r in correlations if not -1 <= r <= 1]
     if bad_r:
         raise ValueError(f"`correlations` contains {bad_r}; each must lie in [-1, 1]")
-    rows = []
-    for _, row in table1.iterrows():
-        n = int(row["n"])
-        m1, m2 = float(row["before_mean"]), float(row["after_mean"])
-        for reading in READINGS:
-            # the SD under this reading of "±"
-            scale = 1.0 if reading == "SD" else math.sqrt(n)
-            sd1, sd2 = float(row["before_pm"]) * scale, float(row["after_pm"]) * scale
-            results = []
+    # one array operation per reading and test over every row of the table (no per-row SciPy call); the rows
+    # come out in the order row, reading, test (Student, Welch, then paired per r)
+    n = np.array([int(v) for v in table1["n"]], dtype=np.int64)
+    m1 = table1["before_mean"].to_numpy(dtype=float)
+    m2 = table1["after_mean"].to_numpy(dtype=float)
+    marked = np.array([bool(v) for v in table1["after_flag_significant"]], dtype=bool)
+    rows = len(n)
+    parts: dict[str, list] = {k: [] for k in ("reading", "test", "r", "t", "df", "p")}
+    for reading in READINGS:
+        scale = 1.0 if reading == "SD" else np.sqrt(n)  # the SD under this reading of "±"
+        sd1 = table1["before_pm"].to_numpy(dtype=float) * scale
+        sd2 = table1["after_pm"].to_numpy(dtype=float) * scale
+        results = []
+        with np.errstate(divide="ignore", invalid="ignore"):
             for test, equal_var in (("Student", True), ("Welch", False)):
                 res = sps.ttest_ind_from_stats(m2, sd2, n, m1, sd1, n, equal_var=equal_var)
                 if equal_var:
-                    df = 2 * n - 2
+                    df = (2 * n - 2).astype(float)
                 else:  # Welch–Satterthwaite degrees of freedom
                     v1, v2 = sd1**2 / n, sd2**2 / n
                     df = (v1 + v2) ** 2 / (v1**2 / (n - 1) + v2**2 / (n - 1))
-                results.append((test, math.nan, float(res.statistic), float(df), float(res.pvalue)))
+                results.append((test, np.nan, res.statistic, df, res.pvalue))
             for r in correlations:
-                results.append(("paired", float(r), *_paired_from_stats(m1, sd1, m2, sd2, n, r)))
-            for test, r, t, df, p in results:
-                significant = bool(p < alpha) if not math.isnan(p) else False
-                marked = bool(row["after_flag_significant"])
-                rows.append({
-                    "measure": row["measure"], "group": row["group"], "n": n, "reading": reading,
-                    "test": test, "r": r, "t": t, "df": df, "p": p, "significant": significant,
-                    "paper_marks_significant": marked, "agrees": significant == marked,
-                })
-    return pd.DataFrame(rows)
+                results.append(("paired", float(r), *_paired_from_stats(m1, sd1, m2, sd2, n, float(r))))
+        for test, r, t, df, p in results:
+            for key, value in (("reading", reading), ("test", test), ("r", r)):
+                parts[key].append(np.full(rows, value, dtype=object if key != "r" else float))
+            for key, value in (("t", t), ("df", df), ("p", p)):
+                parts[key].append(np.broadcast_to(np.asarray(value, dtype=float), (rows,)))
+    blocks = len(parts["t"])
+    # block b holds every row under one (reading, test); the table lists row by row, blocks in their order
+    order = (np.arange(blocks)[None, :] * rows + np.arange(rows)[:, None]).ravel()
+    col = {k: (np.concatenate(v)[order] if blocks else np.array([], dtype=float if k in ("r", "t", "df", "p")
+                                                                    else object)) for k, v in parts.items()}
+    significant = col["p"] < alpha  # False where p is NaN
+    repeat = np.tile(np.arange(rows), blocks)[order] if blocks else np.array([], dtype=np.int64)
+    flags = marked[repeat]
+    return pd.DataFrame({
+        "measure": table1["measure"].to_numpy()[repeat], "group": table1["group"].to_numpy()[repeat],
+        "n": n[repeat], "reading": col["reading"], "test": col["test"], "r": col["r"], "t": col["t"],
+        "df": col["df"], "p": col["p"], "significant": significant, "paper_marks_significant": flags,
+        "agrees": significant == flags})
 
 
 def reading_agreement(tests: pd.DataFrame) -> pd.DataFrame:

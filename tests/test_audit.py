@@ -167,3 +167,41 @@ def test_evaluate_is_computed_once_per_alpha_and_returns_fresh_copies():
     pd.testing.assert_frame_equal(again, au._claims_table(ev.registry(), 0.01))
     assert not again["verdict"].eq("changed by the caller").any()
     assert len(au.evaluate(None, {"alpha": 0.05})) == len(again)
+
+
+def test_table1_tests_row_by_row_equals_scipy_one_comparison_at_a_time():
+    """The vectorised table: row by row, each reading, Student, Welch then paired per r; every value as
+    scipy's one-comparison functions and the paired formula give it."""
+    rng = np.random.default_rng(3)
+    t1 = pd.concat([_t1(measure=f"M{i}", n=int(rng.integers(2, 60)), before_mean=rng.normal(),
+                        before_pm=rng.uniform(0.1, 2), after_mean=rng.normal(), after_pm=rng.uniform(0.1, 2),
+                        after_flag_significant=bool(i % 2)) for i in range(4)], ignore_index=True)
+    rs = (-0.3, 0.0, 0.7)
+    out = A.table1_tests(t1, correlations=rs)
+    expected = []
+    for _, row in t1.iterrows():
+        n = int(row["n"])
+        for reading in A.READINGS:
+            k = 1.0 if reading == "SD" else math.sqrt(n)
+            s1, s2 = row["before_pm"] * k, row["after_pm"] * k
+            for test, eq in (("Student", True), ("Welch", False)):
+                res = sps.ttest_ind_from_stats(row["after_mean"], s2, n, row["before_mean"], s1, n, equal_var=eq)
+                expected.append((row["measure"], reading, test, res.statistic, res.pvalue))
+            for r in rs:
+                t = (row["after_mean"] - row["before_mean"]) / (math.sqrt(s1**2 + s2**2 - 2 * r * s1 * s2) / math.sqrt(n))
+                expected.append((row["measure"], reading, "paired", t, 2 * sps.t.sf(abs(t), n - 1)))
+    assert list(zip(out["measure"], out["reading"], out["test"])) == [e[:3] for e in expected]
+    assert out["t"].to_numpy() == pytest.approx([e[3] for e in expected], rel=1e-12)
+    assert out["p"].to_numpy() == pytest.approx([e[4] for e in expected], rel=1e-9)
+
+
+def test_table1_tests_degenerate_rows_give_nan_not_an_error():
+    """n = 1 or no spread: no test can be computed; NaN t and p, "not significant", and no exception."""
+    out = A.table1_tests(pd.concat([_t1(n=1), _t1(measure="Y", before_pm=0.0, after_pm=0.0)], ignore_index=True),
+                         correlations=(0.5,))
+    assert len(out) == 2 * 2 * 3
+    assert out.loc[out["measure"] == "X", "p"].isna().all()
+    paired_flat = out[(out["measure"] == "Y") & (out["test"] == "paired")]
+    assert paired_flat["t"].isna().all() and not paired_flat["significant"].any()
+    empty = A.table1_tests(_t1().iloc[:0])
+    assert empty.empty and list(empty.columns)[:3] == ["measure", "group", "n"]
