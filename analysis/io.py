@@ -226,16 +226,18 @@ def _typed(table: str, raw: pd.DataFrame) -> pd.DataFrame:
     empty = pd.Series([""] * len(raw), index=raw.index, dtype=object)
     for c in columns(table):
         s = raw[c.name] if c.name in raw.columns else empty
-        out[c.name] = _typed_column(c, s)
-        if c.lloq is not None or c.uloq is not None:
-            out[f"{c.name}_flag"] = parse_numeric(s, c)[1]
+        if c.type in ("int", "float"):
+            values, flags = parse_numeric(s, c)  # once: the values and the censoring flags
+            out[c.name] = values.round().astype("Int64") if c.type == "int" else values
+            if c.lloq is not None or c.uloq is not None:
+                out[f"{c.name}_flag"] = flags
+        else:
+            out[c.name] = _typed_column(c, s)
     return pd.DataFrame(out, index=raw.index).reset_index(drop=True)
 
 
 def _typed_column(c: Column, s: pd.Series) -> pd.Series:
-    if c.type in ("int", "float"):
-        values = parse_numeric(s, c)[0]
-        return values.round().astype("Int64") if c.type == "int" else values
+    """A non-numeric column (bool, category, text) with the dictionary's type (numbers: see :func:`_typed`)."""
     if c.type == "bool":
         return parse_bool(s)
     values = np.asarray(s, dtype=object)
