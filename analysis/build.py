@@ -570,6 +570,20 @@ gc.disable()  # importing and setting up Sphinx creates no garbage worth collect
 _priority = os.getpriority(os.PRIO_PROCESS, 0)
 os.setpriority(os.PRIO_PROCESS, 0, _priority + 10)  # set up and read on CPU the chapters leave idle
 sys.modules['rfc3987_syntax'] = None
+# execution is off (execute_notebooks: off): myst-nb's executing clients ("cache" and "force"), and the jupyter-cache
+# and SQLAlchemy they import (~0.2 s), are never used; stand-in modules take their place and refuse to run
+import types as _types
+
+
+class _NoExecution:
+    def __init__(self, *args, **kwargs):
+        raise RuntimeError('the render does not execute notebooks (execute_notebooks: off)')
+
+
+for _name, _client in (('cache', 'NotebookClientCache'), ('direct', 'NotebookClientDirect')):
+    _module = _types.ModuleType('myst_nb.core.execute.' + _name)
+    setattr(_module, _client, _NoExecution)
+    sys.modules[_module.__name__] = _module
 import sphinx.application as _app
 import pickle as _pickle
 import sphinx.builders as _builders
