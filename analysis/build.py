@@ -979,6 +979,10 @@ def _build_in_stage(stage, out, data_dir, available, plan, per_chapter, keys, jo
     executed_dir.mkdir()
     results_dir.mkdir()
     in_book = [c for c in available if plan[c.name] != "skip"]
+    # the chapters share the cohorts they validate (analysis.io.SHARED_ENV): each set of files once per build
+    from .io import SHARED_ENV
+
+    zygote.env[SHARED_ENV] = str(stage / ".validated")
     _stage_book(book_src, stage, in_book, _announcement(cohort_meta, data_dir), no_solutions)
     if renders is not None:  # Sphinx is imported and set up while the chapters run; it renders when told
         renders.append(_Render(stage, out))

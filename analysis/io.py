@@ -12,6 +12,7 @@ that hold at least one value; :func:`not_measured` says which of the columns a s
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -264,6 +265,11 @@ def load(data_dir) -> Cohort:
         (:func:`~analysis.validate.format_problems`) and ``err.problems`` the list. Warnings do not stop
         loading.
 
+    Notes
+    -----
+    In a build, files with the same names and bytes as a folder validated before in that build are not
+    validated again (:data:`SHARED_ENV`).
+
     Examples
     --------
     >>> import tempfile
@@ -274,11 +280,14 @@ def load(data_dir) -> Cohort:
     ...         print(len(err.problems))
     3
     """
+    shared = _shared_copy(data_dir)
+    if shared is not None:
+        return shared
     problems, read, meta = _validate(data_dir)
     if any(p.severity == "error" for p in problems):
         raise DataError(format_problems(problems, folder=data_dir), problems)
     frames = {t: _typed(t, df) for t, (_, df) in read.items()}
-    return Cohort(
+    cohort = Cohort(
         patients=frames["patients"],
         visits=frames["visits"],
         adverse_events=frames["adverse_events"],
@@ -286,6 +295,58 @@ def load(data_dir) -> Cohort:
         files={t: path.resolve() for t, (path, _) in read.items()},
         meta=meta,
     )
+    _share(cohort, data_dir)
+    return cohort
+
+
+#: Environment variable naming a folder in which :func:`load` keeps every cohort it has validated, under the
+#: SHA-256 of the folder's files (:func:`fingerprint`), and looks there first. A build sets it to a folder of its
+#: staging area for the chapters it runs: files with the same names and bytes are then validated once per build,
+#: whichever chapter loads them first and in whatever folder (the exercises simulate the same cohorts in several
+#: chapters). Unset, :func:`load` always validates.
+SHARED_ENV = "MSCT_VALIDATED_CACHE"
+
+
+def _shared_path(data_dir) -> Path | None:
+    folder = os.environ.get(SHARED_ENV)
+    if not folder or not Path(data_dir).is_dir():
+        return None
+    try:
+        return Path(folder) / f"{fingerprint(data_dir)}.pickle"
+    except OSError:
+        return None
+
+
+def _shared_copy(data_dir) -> Cohort | None:
+    """The cohort validated earlier from files with the same names and bytes, as if loaded from ``data_dir``."""
+    import dataclasses
+    import pickle
+
+    path = _shared_path(data_dir)
+    if path is None or not path.is_file():
+        return None
+    try:
+        cohort, names = pickle.loads(path.read_bytes())
+    except Exception:  # noqa: BLE001 - unreadable: validate again
+        return None
+    folder = Path(data_dir).resolve()
+    return dataclasses.replace(cohort, source=folder, files={t: (folder / name).resolve() for t, name in names.items()})
+
+
+def _share(cohort: Cohort, data_dir) -> None:
+    import pickle
+
+    path = _shared_path(data_dir)
+    if path is None:
+        return
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+        names = {t: Path(f).name for t, f in cohort.files.items()}
+        tmp.write_bytes(pickle.dumps((cohort, names), protocol=pickle.HIGHEST_PROTOCOL))
+        tmp.replace(path)
+    except OSError:
+        pass  # a cache only: the next load validates again
 
 
 # --------------------------------------------------------------------------- validated once per build

@@ -262,3 +262,37 @@ def test_the_worked_example_of_another_trial_loads():
     raw = read_table(folder / "visits.csv", "visits")  # CRP recorded in mg/dL, loaded in mg/L
     crp = pd.to_numeric(raw["CRP"]).to_numpy()
     assert np.allclose(c.visits["crp_mg_l"].to_numpy(), crp * 10, rtol=1e-12)
+
+
+def test_files_validated_once_are_shared_by_content_when_a_build_asks(tmp_path, monkeypatch):
+    """With SHARED_ENV set (a build sets it for its chapters), a folder whose files have the same names and bytes
+    as one validated before is not validated again: the cohort is the same, with this folder as its source. A
+    changed byte is validated afresh (and refused if invalid). Without the variable nothing is kept."""
+    import shutil
+
+    import analysis.io as io
+
+    a = write_folder(tmp_path / "a")
+    monkeypatch.delenv(io.SHARED_ENV, raising=False)
+    load(a)
+    assert not any(tmp_path.glob("**/*.pickle"))  # not asked: nothing kept
+
+    shared = tmp_path / "shared"
+    monkeypatch.setenv(io.SHARED_ENV, str(shared))
+    first = load(a)
+    assert len(list(shared.glob("*.pickle"))) == 1
+    b = shutil.copytree(a, tmp_path / "b")
+    calls = []
+    real = io._validate
+    monkeypatch.setattr(io, "_validate", lambda d: calls.append(d) or real(d))
+    second = load(b)
+    assert calls == []  # the copy's files were validated already (as folder a)
+    assert second.source == b.resolve() and all(p.parent == b.resolve() for p in second.files.values())
+    for table in ("patients", "visits", "adverse_events"):
+        pd.testing.assert_frame_equal(getattr(first, table), getattr(second, table))
+    # one byte changed: validated again; made invalid: refused as ever
+    visits = b / "visits.csv"
+    visits.write_text(visits.read_text("utf-8").replace("P01", "P99", 1), "utf-8")
+    with pytest.raises(DataError):
+        load(b)
+    assert calls == [b]
