@@ -755,14 +755,14 @@ def infections_in_window(adverse_events, profile: pd.DataFrame, *, window_weeks:
 
 
 def transient_summary(profile: pd.DataFrame, *, threshold: float = 2.0) -> pd.DataFrame:
-    """Is the IFN-γ rise transient? Responders high before/in the window who are still high at week 12.
+    """Is the IFN-γ rise transient? Responders high before/in the window who are still high at the response week.
 
     Returns
     -------
     DataFrame
-        One row: ``n_high`` (responders high at week 0 or in the window, with a week-12 value),
+        One row: ``n_high`` (responders high at week 0 or in the window, with a value at the response week),
         ``n_still_high`` (> threshold at the response week), ``proportion``, ``ci_low``, ``ci_high``,
-        ``median_peak``, ``median_week12``.
+        ``median_peak``, ``median_response_week``.
 
     Examples
     --------
@@ -780,7 +780,7 @@ def transient_summary(profile: pd.DataFrame, *, threshold: float = 2.0) -> pd.Da
     return pd.DataFrame([dict(n_high=len(d), n_still_high=k, proportion=prop["proportion"],
                               ci_low=prop["ci_low"], ci_high=prop["ci_high"],
                               median_peak=d["ifng_peak_window"].median(),
-                              median_week12=d["ifng_response_week"].median())])
+                              median_response_week=d["ifng_response_week"].median())])
 
 
 # --------------------------------------------------------------------------------------------- verdicts
@@ -863,12 +863,12 @@ def qualitative_verdicts(*, share: pd.DataFrame, transient: pd.DataFrame, infect
     # Transient.
     rule = "reproduced if fewer than half of the responders with high IFN-γ are still high at the response week"
     if transient is None or transient.iloc[0]["n_high"] == 0:
-        add("ifng.transient_increase", False, False, "", rule + " (no high responders with a week-12 value)")
+        add("ifng.transient_increase", False, False, "", rule + " (no high responder has a value at the response week)")
     else:
         t = transient.iloc[0]
         add("ifng.transient_increase", True, t["proportion"] < 0.5,
             f"{int(t['n_still_high'])}/{int(t['n_high'])} still high (median {_fmt(t['median_peak'])} → "
-            f"{_fmt(t['median_week12'])} pg/mL)", rule)
+            f"{_fmt(t['median_response_week'])} pg/mL)", rule)
 
     # Infection.
     rule = "reproduced if no patient with high IFN-γ had an infection in weeks 0..window"
