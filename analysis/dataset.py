@@ -1,4 +1,4 @@
-"""What a data folder's ``dataset.yaml`` says about its trial: design, column names, units and arm labels.
+"""What a data folder's ``dataset.yaml`` says about its trial: design, column names, units and value labels.
 
 Every key is optional; the defaults are the paper's design and the data dictionary's names, units and
 arm labels::
@@ -14,12 +14,14 @@ arm labels::
     arms:             # your arm labels -> MSCT / control
       UC-MSC: MSCT
       placebo: control
+    values:           # your labels in another category column -> the data dictionary's (e.g. SPSS value labels)
+      sex: {male: M, female: F}
 
-Any other key (``synthetic:``, ``source:``, ...) is free metadata. :func:`dataset_spec` checks the four
+Any other key (``synthetic:``, ``source:``, ...) is free metadata. :func:`dataset_spec` checks the five
 blocks and raises :class:`DatasetError` naming the key and the rule; the validator reports that as one
 problem of ``dataset.yaml`` (and checks nothing else until it is fixed). The reader applies the
 spec (:func:`analysis.validate`) *before* validating, so everything after it sees the dictionary's
-names, units and arm labels.
+names, units, arm labels and category labels.
 
 Examples
 --------
@@ -48,7 +50,7 @@ from analysis.dictionary import TABLES, columns
 __all__ = ["SPEC_KEYS", "DatasetError", "DatasetSpec", "dataset_spec", "describe_spec"]
 
 #: the keys of ``dataset.yaml`` that change how the data are read (all others are free metadata)
-SPEC_KEYS: tuple[str, ...] = ("design", "columns", "units", "arms")
+SPEC_KEYS: tuple[str, ...] = ("design", "columns", "units", "arms", "values")
 
 
 class DatasetError(ValueError):
@@ -62,7 +64,7 @@ class DatasetError(ValueError):
 
 @dataclass(frozen=True)
 class DatasetSpec:
-    """The parsed ``design:``, ``columns:``, ``units:`` and ``arms:`` blocks of a ``dataset.yaml``.
+    """The parsed ``design:``, ``columns:``, ``units:``, ``arms:`` and ``values:`` blocks of a ``dataset.yaml``.
 
     Attributes
     ----------
@@ -76,12 +78,16 @@ class DatasetSpec:
         ``columns:`` maps.
     arms : dict
         User arm label -> ``"MSCT"`` or ``"control"`` (``{}`` when absent).
+    values : dict
+        Dictionary category column -> {user label -> the dictionary's value} (``{}`` when absent); for the
+        category columns other than ``arm`` (which ``arms:`` maps), e.g. ``{"sex": {"male": "M"}}``.
     """
 
     design: Design = field(default_factory=Design)
     columns: dict = field(default_factory=dict)
     units: dict = field(default_factory=dict)
     arms: dict = field(default_factory=dict)
+    values: dict = field(default_factory=dict)
 
     def unit_factor(self, column: str) -> float:
         """The factor applied to ``column`` on reading (1.0 when no unit is declared).
@@ -119,7 +125,7 @@ class DatasetSpec:
     @property
     def is_default(self) -> bool:
         """True when nothing is mapped, converted or redesigned."""
-        return not (self.columns or self.units or self.arms) and self.design.is_paper
+        return not (self.columns or self.units or self.arms or self.values) and self.design.is_paper
 
 
 def _dictionary_names() -> set[str]:
@@ -127,7 +133,7 @@ def _dictionary_names() -> set[str]:
 
 
 def dataset_spec(meta: Mapping[str, Any] | None) -> DatasetSpec:
-    """Check and parse the ``design:``, ``columns:``, ``units:`` and ``arms:`` blocks of a parsed ``dataset.yaml``.
+    """Check and parse the ``design:``, ``columns:``, ``units:``, ``arms:`` and ``values:`` blocks of a ``dataset.yaml``.
 
     Parameters
     ----------
@@ -159,7 +165,8 @@ def dataset_spec(meta: Mapping[str, Any] | None) -> DatasetSpec:
         raise DatasetError(key, rule) from None
     return DatasetSpec(design=design, columns=_columns_block(meta.get("columns")),
                        units=_units_block(meta.get("units"), meta.get("columns")),
-                       arms=_arms_block(meta.get("arms")))
+                       arms=_arms_block(meta.get("arms")),
+                       values=_values_block(meta.get("values"), meta.get("columns")))
 
 
 def _mapping(key: str, block: Any, example: str) -> dict:
@@ -240,6 +247,50 @@ def _arms_block(block: Any) -> dict[str, str]:
     return out
 
 
+def _values_block(block: Any, columns_block: Any) -> dict[str, dict[str, str]]:
+    """``values:``: per category column (the dictionary's name, or yours under ``columns:``), label -> value.
+
+    Examples
+    --------
+    >>> _values_block({"sex": {"male": "M", 2: "F"}}, None)
+    {'sex': {'male': 'M', '2': 'F'}}
+    >>> _values_block({"sex": {"male": "Male"}}, None)
+    Traceback (most recent call last):
+    ...
+    analysis.dataset.DatasetError: dataset.yaml, values.sex.male: 'Male' is not a value of sex in the data dictionary; map each of your labels to one of 'F', 'M'
+    """
+    block = _mapping("values", block, "sex: {male: M, female: F}")
+    mappable = {c.name: [str(a) for a in c.allowed] for t in TABLES for c in columns(t)
+                if c.type == "category" and c.allowed is not None and c.name != "arm"}
+    renamed = columns_block if isinstance(columns_block, Mapping) else {}
+    out: dict[str, dict[str, str]] = {}
+    for col, labels in block.items():
+        col = key = str(col).strip()
+        if col not in mappable and isinstance(renamed.get(col), str):
+            col = renamed[col]  # your own name, renamed under columns: -> the dictionary's name
+        if col == "arm":
+            raise DatasetError(f"values.{key}", "arm labels are mapped under arms: (e.g. 'placebo: control')")
+        if col not in mappable:
+            listed = ", ".join(sorted(mappable))
+            raise DatasetError(f"values.{key}", f"'{key}' is not a category column with fixed values in the data "
+                                                f"dictionary; the columns whose labels can be mapped: {listed}")
+        labels = _mapping(f"values.{key}", labels, "male: M")
+        allowed = mappable[col]
+        listed = ", ".join(f"'{a}'" for a in allowed)
+        mapped: dict[str, str] = {}
+        for label, target in labels.items():
+            if isinstance(label, bool) or label is None:
+                raise DatasetError(f"values.{key}", f"each key must be one of your labels, got {label!r} "
+                                                    "(quote labels such as 'yes' or 'no' in YAML)")
+            label = _label_text(label)
+            if str(target) not in allowed:
+                raise DatasetError(f"values.{key}.{label}", f"'{target}' is not a value of {col} in the data "
+                                                            f"dictionary; map each of your labels to one of {listed}")
+            mapped[label] = str(target)
+        out[col] = {**out.get(col, {}), **mapped}
+    return out
+
+
 def _label_text(label: Any) -> str:
     """A YAML key as the text a cell holds (``1`` and ``1.0`` both as ``'1'``)."""
     if isinstance(label, float) and label.is_integer():
@@ -253,7 +304,7 @@ def describe_spec(spec: DatasetSpec) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        Columns ``what`` (``design``, ``column``, ``unit``, ``arm``), ``from``, ``to`` and ``note``.
+        Columns ``what`` (``design``, ``column``, ``unit``, ``arm``, ``value``), ``from``, ``to`` and ``note``.
 
     Examples
     --------
@@ -272,5 +323,7 @@ def describe_spec(spec: DatasetSpec) -> pd.DataFrame:
         rows.append({"what": "unit", "from": f"{col} in {unit}", "to": own,
                      "note": "no conversion (already the dictionary's unit)" if f == 1 else f"values x {f:.6g}"})
     rows += [{"what": "arm", "from": k, "to": v, "note": "arm label mapped on reading"} for k, v in spec.arms.items()]
+    rows += [{"what": "value", "from": f"{col}: {k}", "to": v, "note": "label mapped on reading"}
+             for col, labels in spec.values.items() for k, v in labels.items()]
     return pd.DataFrame(rows, columns=["what", "from", "to", "note"])
 

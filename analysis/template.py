@@ -63,6 +63,8 @@ def template_readme() -> str:
         "      arms:               # your labels -> MSCT / control",
         "        UC-MSC: MSCT",
         "        placebo: control",
+        "      values:             # your labels in another category column -> the dictionary's",
+        "        sex: {male: M, female: F}",
         "",
         *textwrap.wrap("Units with known conversions (besides the dictionary's own): "
                        + "; ".join(f"{c} in {', '.join(known_units(c)[1:])}" for c in _converted()) + ".",

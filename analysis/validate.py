@@ -513,7 +513,9 @@ def _check_column(c: Column, s: pd.Series, out: _Out) -> None:
         allowed = [str(a) for a in c.allowed]
         listed = ", ".join(f"'{a}'" for a in allowed)
         more = (" (other labels: map them to these under arms: in dataset.yaml, e.g. 'placebo: control')"
-                if c.table == "patients" and c.name == "arm" else "")
+                if c.table == "patients" and c.name == "arm" else
+                f" (other labels: map them to these under values: in dataset.yaml, e.g. "
+                f"'{c.name}: {{your label: {allowed[0]}}}')")
         out.mask(s, nonempty & ~s.isin(allowed).to_numpy(), c.name,
                  lambda v, r: f"must be one of {listed}{_did_you_mean(str(v), allowed)}{more}",
                  f"must be one of {listed}{more}")
@@ -883,7 +885,7 @@ def _apply_value_labels(table: str, df: pd.DataFrame, dspec: DatasetSpec) -> pd.
 
 def _apply_spec(table: str, df: pd.DataFrame, dspec: DatasetSpec,
                 out: _Out) -> tuple[pd.DataFrame, dict[str, str], dict[str, str]]:
-    """Rename columns, map arm labels and convert units as ``dataset.yaml`` says.
+    """Rename columns, map arm and category labels and convert units as ``dataset.yaml`` says.
 
     Returns the new frame, ``{dictionary name: file name}`` of renamed columns and ``{dictionary name:
     unit}`` of converted columns. Collisions (two file columns for one dictionary name) are problems;
@@ -909,7 +911,10 @@ def _apply_spec(table: str, df: pd.DataFrame, dspec: DatasetSpec,
         df = df[list(keep)].rename(columns=keep)
         renamed = {t: n for n, t in keep.items() if t != n}
     if table == "patients" and dspec.arms and "arm" in df.columns:
-        df = df.assign(arm=_map_categories(df["arm"], _arm_mapper(dspec.arms)))
+        df = df.assign(arm=_map_categories(df["arm"], _label_mapper(dspec.arms)))
+    for name, labels in dspec.values.items():  # values: your labels -> the dictionary's (exact, else any case)
+        if name in df.columns:
+            df = df.assign(**{name: _map_categories(df[name], _label_mapper(labels))})
     for name, unit in dspec.units.items():
         f = dspec.unit_factor(name)
         if name in df.columns and f != 1.0:
@@ -927,7 +932,7 @@ def _map_categories(s: pd.Series, func: Callable[[pd.Series], pd.Series]) -> pd.
     return pd.Series(cat, index=s.index)
 
 
-def _arm_mapper(arms: dict[str, str]) -> Callable[[pd.Series], pd.Series]:
+def _label_mapper(arms: dict[str, str]) -> Callable[[pd.Series], pd.Series]:
     lower = {k.lower(): v for k, v in arms.items()}
 
     def apply(cats: pd.Series) -> pd.Series:

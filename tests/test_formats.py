@@ -192,3 +192,33 @@ def test_full_precision_doubles_survive_an_spss_file(tmp_path, csv_cohort):
     _write("sav", tmp_path, "visits", v)
     c = load(tmp_path)
     assert np.array_equal(c.visits["crp_mg_l"].to_numpy(), v["crp_mg_l"].to_numpy())
+
+
+def test_spss_sex_labels_are_mapped_by_values_in_dataset_yaml(tmp_path):
+    """SPSS sex coded 1/2 and labelled 'Female'/'male' reads as its labels, which the dictionary refuses with a hint
+    naming values:; a values: block maps them (exactly, else ignoring case) and the cohort equals the CSV one."""
+    for t in ("visits", "adverse_events"):
+        _write("sav", tmp_path, t, _typed_copy(t))
+    p = _typed_copy("patients")
+    p["sex"] = np.where(p["sex"] == "F", 1.0, 2.0)
+    _write("sav", tmp_path, "patients", p, variable_value_labels={"sex": {1.0: "Female", 2.0: "male"}})
+    refused = validate_folder(tmp_path)
+    assert any(p.column == "sex" and "values:" in p.rule for p in refused), [p.rule for p in refused]
+    (tmp_path / "dataset.yaml").write_text("values:\n  sex: {female: F, Male: M}\n")
+    c = load(tmp_path)
+    assert c.patients["sex"].tolist() == load(default_data_dir()).patients["sex"].tolist()
+
+
+@pytest.mark.parametrize("yaml_text,key", [
+    ("values:\n  sex: {male: Male}\n", "values.sex.male"),  # not one of the dictionary's values
+    ("values:\n  arm: {placebo: control}\n", "values.arm"),  # arms have their own block
+    ("values:\n  age: {old: '70'}\n", "values.age"),  # not a category column
+    ("values:\n  sex: M\n", "values.sex"),  # not a mapping
+])
+def test_a_wrong_values_block_is_one_problem_naming_its_key(tmp_path, yaml_text, key):
+    import shutil
+
+    data = shutil.copytree(default_data_dir(), tmp_path / "d")
+    (data / "dataset.yaml").write_text(yaml_text)
+    problems = validate_folder(data)
+    assert len(problems) == 1 and problems[0].file == "dataset.yaml" and key in problems[0].rule, problems
