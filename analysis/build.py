@@ -181,7 +181,7 @@ def check_parameters(user: dict, declared: dict[str, dict]) -> dict[str, dict]:
 
 #: ``-p`` parameters that name a visit week (default None = the data's design)
 DESIGN_PARAMETERS: tuple[str, ...] = ("response_week", "final_week", "early_window_weeks", "relapse_week")
-_WEEK_PARAMETERS: tuple[str, ...] = DESIGN_PARAMETERS + ("rapid_week", "after_week", "evaluation_week", "window_weeks")
+_WEEK_PARAMETERS: tuple[str, ...] = DESIGN_PARAMETERS + ("after_week", "evaluation_week", "window_weeks")
 
 
 def _check_design_parameters(user: dict, cohort) -> None:
