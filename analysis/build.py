@@ -491,7 +491,9 @@ def _write_dictionary_page(path: Path) -> None:
              f"Scheduled visit weeks: {', '.join(str(w) for w in spec['design_weeks'])} "
              f"(week 0 = baseline, before the infusion). Response is judged at week {spec['response_week']}. These are the "
              "paper's design; a data folder's `dataset.yaml` may declare its own under `design:` (`visit_weeks`, "
-             "`response_week`, `final_week`), and every chapter shows the design it used.", "",
+             "`response_week`, `final_week`), and every chapter shows the design it used. It may also keep your own "
+             "column names, units and labels: `columns:`, `units:`, `arms:` and `values:` translate them on reading "
+             "(the README's *Rerun on your own trial* shows each).", "",
              "Cells below an assay's lower limit of quantification are written `<LLOQ`; above the upper limit, "
              "`>ULOQ`. Columns whose names look like direct identifiers (names, phone numbers, dates of birth, "
              "national ids) are refused: use pseudonymous `patient_id`s only.", ""]
