@@ -1217,8 +1217,10 @@ class _EarlyScorecard:
         self.released = True
         _go(self.stage, early[self.chapter.name])
         headless = [n for n in self.headless if n in still]
-        self.report(f"[{time.perf_counter() - self.t0:6.1f}s] {self.chapter.name}: started early, on the claims "
-                    f"of {', '.join(headless)} computed without the notebook (checked when it ends)")
+        which = (f"{headless[0]} computed without the notebook (checked when it ends)" if len(headless) == 1 else
+                 f"{', '.join(headless)} computed without the notebooks (checked when they end)")
+        self.report(f"[{time.perf_counter() - self.t0:6.1f}s] {self.chapter.name}: started early, on the claims of "
+                    + which)
 
     def stands(self, claims: pd.DataFrame) -> bool:
         """Whether the notebooks' ``claims`` are those the early scorecard read."""
