@@ -135,19 +135,17 @@ def table1_tests(table1: pd.DataFrame, *, alpha: float = 0.05,
     bad_r = [r for r in correlations if not -1 <= r <= 1]
     if bad_r:
         raise ValueError(f"`correlations` contains {bad_r}; each must lie in [-1, 1]")
-    # one array operation per reading and test over every row of the table (no per-row SciPy call); the rows
-    # come out in the order row, reading, test (Student, Welch, then paired per r)
+    # one array operation per reading and test over every row of the table (no per-row SciPy call)
     n = np.array([int(v) for v in table1["n"]], dtype=np.int64)
     m1 = table1["before_mean"].to_numpy(dtype=float)
     m2 = table1["after_mean"].to_numpy(dtype=float)
+    pm1 = table1["before_pm"].to_numpy(dtype=float)
+    pm2 = table1["after_pm"].to_numpy(dtype=float)
     marked = np.array([bool(v) for v in table1["after_flag_significant"]], dtype=bool)
-    rows = len(n)
-    parts: dict[str, list] = {k: [] for k in ("reading", "test", "r", "t", "df", "p")}
+    blocks = []  # (reading, test, r, t, df, p): one per reading and test, t/df/p over the rows
     for reading in READINGS:
         scale = 1.0 if reading == "SD" else np.sqrt(n)  # the SD under this reading of "±"
-        sd1 = table1["before_pm"].to_numpy(dtype=float) * scale
-        sd2 = table1["after_pm"].to_numpy(dtype=float) * scale
-        results = []
+        sd1, sd2 = pm1 * scale, pm2 * scale
         with np.errstate(divide="ignore", invalid="ignore"):
             for test, equal_var in (("Student", True), ("Welch", False)):
                 res = sps.ttest_ind_from_stats(m2, sd2, n, m1, sd1, n, equal_var=equal_var)
@@ -156,27 +154,25 @@ def table1_tests(table1: pd.DataFrame, *, alpha: float = 0.05,
                 else:  # Welch–Satterthwaite degrees of freedom
                     v1, v2 = sd1**2 / n, sd2**2 / n
                     df = (v1 + v2) ** 2 / (v1**2 / (n - 1) + v2**2 / (n - 1))
-                results.append((test, np.nan, res.statistic, df, res.pvalue))
+                blocks.append((reading, test, np.nan, res.statistic, df, res.pvalue))
             for r in correlations:
-                results.append(("paired", float(r), *_paired_from_stats(m1, sd1, m2, sd2, n, float(r))))
-        for test, r, t, df, p in results:
-            for key, value in (("reading", reading), ("test", test), ("r", r)):
-                parts[key].append(np.full(rows, value, dtype=object if key != "r" else float))
-            for key, value in (("t", t), ("df", df), ("p", p)):
-                parts[key].append(np.broadcast_to(np.asarray(value, dtype=float), (rows,)))
-    blocks = len(parts["t"])
-    # block b holds every row under one (reading, test); the table lists row by row, blocks in their order
-    order = (np.arange(blocks)[None, :] * rows + np.arange(rows)[:, None]).ravel()
-    col = {k: (np.concatenate(v)[order] if blocks else np.array([], dtype=float if k in ("r", "t", "df", "p")
-                                                                    else object)) for k, v in parts.items()}
-    significant = col["p"] < alpha  # False where p is NaN
-    repeat = np.tile(np.arange(rows), blocks)[order] if blocks else np.array([], dtype=np.int64)
-    flags = marked[repeat]
+                blocks.append((reading, "paired", float(r), *_paired_from_stats(m1, sd1, m2, sd2, n, float(r))))
+    # one line per row of the table and block, row by row, the blocks in their order: a (rows x blocks) grid
+    # read row-wise
+    rows = len(n)
+
+    def grid(i: int) -> np.ndarray:
+        return np.column_stack([np.broadcast_to(np.asarray(b[i], dtype=float), (rows,)) for b in blocks]).ravel()
+
+    row = np.repeat(np.arange(rows), len(blocks))
+    p = grid(5)
+    significant = p < alpha  # False where p is NaN
     return pd.DataFrame({
-        "measure": table1["measure"].to_numpy()[repeat], "group": table1["group"].to_numpy()[repeat],
-        "n": n[repeat], "reading": col["reading"], "test": col["test"], "r": col["r"], "t": col["t"],
-        "df": col["df"], "p": col["p"], "significant": significant, "paper_marks_significant": flags,
-        "agrees": significant == flags})
+        "measure": table1["measure"].to_numpy()[row], "group": table1["group"].to_numpy()[row], "n": n[row],
+        "reading": np.tile(np.array([b[0] for b in blocks], dtype=object), rows),
+        "test": np.tile(np.array([b[1] for b in blocks], dtype=object), rows),
+        "r": np.tile(np.array([b[2] for b in blocks], dtype=float), rows), "t": grid(3), "df": grid(4), "p": p,
+        "significant": significant, "paper_marks_significant": marked[row], "agrees": significant == marked[row]})
 
 
 def reading_agreement(tests: pd.DataFrame) -> pd.DataFrame:

@@ -1077,14 +1077,13 @@ def _execute_phases(available, plan, stage, out, data_dir, per_chapter, keys, jo
             keys[c.name] = _sha(base_keys[c.name], hash_files([results_dir / "claims.csv"] + rob_files))
         return [c for c in todo if not _reusable(c, out, keys[c.name], force)]
 
+    phase2 = [c for c in available if c.phase == 2 and plan[c.name] == "run"]
     early_scorecard = None
+    if len(phase2) == 1 and jobs > 1:
+        early_scorecard = _EarlyScorecard(phase2[0], [c for c in available if c.phase == 1], stage, data_dir,
+                                          per_chapter, zygote, phase2_inputs, report, t0)
     for phase in (1, 2):
         todo = [c for c in available if c.phase == phase and plan[c.name] == "run"]
-        if phase == 1:
-            later = [c for c in available if c.phase == 2 and plan[c.name] == "run"]
-            if len(later) == 1 and jobs > 1:
-                early_scorecard = _EarlyScorecard(later[0], [c for c in available if c.phase == 1], stage,
-                                                  data_dir, per_chapter, zygote, phase2_inputs, report, t0)
         if phase == 2:
             from .claims import collect
 
@@ -1110,7 +1109,7 @@ def _execute_phases(available, plan, stage, out, data_dir, per_chapter, keys, jo
                     result.reused.append(c.name)
                     if c.name in early:
                         _kill(early.pop(c.name).proc)
-        later = [c for c in available if c.phase == 2 and plan[c.name] == "run"] if phase == 1 else []
+        later = phase2 if phase == 1 else []
         # longest first (Chapter.cost), so the slots end together: a short chapter is the last to finish
         longest_first = sorted(todo, key=lambda c: -c.cost)
         try:
@@ -1233,7 +1232,7 @@ class _EarlyScorecard:
             _kill(run.proc)
         (executed_dir / self.chapter.notebook).unlink(missing_ok=True)
         shutil.rmtree(results_dir / self.chapter.name, ignore_errors=True)
-        (self.stage / f".{self.chapter.name}.go").unlink(missing_ok=True)
+        _go_file(self.stage, self.chapter).unlink(missing_ok=True)
 
     def stop_job(self) -> None:
         """Stop the claims process if it still runs (a chapter failed, or the build was interrupted)."""
@@ -1350,7 +1349,7 @@ def _stage_robustness(given: Path | None, out: Path, results_dir: Path, report: 
 
 def _start_runner(c: Chapter, stage, data_dir, per_chapter, book_src, zygote: Zygote, *, go: bool = False) -> _Run:
     """Start chapter ``c``'s runner (forked by the zygote, else a new process). With ``go``, its kernel starts
-    now but its first cell runs only when the file ``<stage>/.<chapter>.go`` exists (:func:`_go`)."""
+    now but its first cell runs only when :func:`_go_file` exists (:func:`_go`)."""
     params = dict(per_chapter[c.name], output_dir=str(stage))
     declared = chapter_parameters(book_src / c.notebook)
     if "data_dir" in declared:
@@ -1359,7 +1358,7 @@ def _start_runner(c: Chapter, stage, data_dir, per_chapter, book_src, zygote: Zy
         params["results_dir"] = str(stage / "results")
     err_path = stage / f".{c.name}.stderr"
     args = [str(book_src / c.notebook), str(stage / "executed" / c.notebook), json.dumps(params),
-            str(stage / "book")] + ([str(stage / f".{c.name}.go")] if go else [])
+            str(stage / "book")] + ([str(_go_file(stage, c))] if go else [])
     proc = zygote.start_runner(args, cwd=paths.repo_root(), stderr=err_path)
     if proc is None:
         with open(err_path, "w") as err_fh:
@@ -1369,10 +1368,15 @@ def _start_runner(c: Chapter, stage, data_dir, per_chapter, book_src, zygote: Zy
     return _Run(c, proc, time.perf_counter(), err_path)
 
 
+def _go_file(stage: Path, c: Chapter) -> Path:
+    """The file whose existence lets chapter ``c``'s runner, started with ``go=True``, run its cells."""
+    return stage / f".{c.name}.go"
+
+
 def _go(stage: Path, run: _Run) -> _Run:
     """Let a runner started with ``go=True`` run its cells; its clock (``--timeout``) starts now (or went on
     running if it was told to go already)."""
-    go = stage / f".{run.chapter.name}.go"
+    go = _go_file(stage, run.chapter)
     if not go.exists():
         go.touch()
         run.started = time.perf_counter()
@@ -1410,7 +1414,7 @@ def _execute(todo, stage, data_dir, per_chapter, jobs, timeout, verbose, report,
                 c = pending.pop(0)
                 how_started = "started"
                 if c.name in early:
-                    if (stage / f".{c.name}.go").exists():
+                    if _go_file(stage, c).exists():
                         how_started = "running (started early)"
                     running.append(_go(stage, early.pop(c.name)))
                 else:

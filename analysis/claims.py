@@ -45,6 +45,13 @@ import numpy as np
 
 from .chapters import CLAIM_CHAPTERS
 
+
+def _special():
+    """:mod:`scipy.special`, imported on first use: the build collects and compares claims without SciPy."""
+    from scipy import special
+
+    return special
+
 __all__ = [
     "BASES",
     "CHAPTERS",
@@ -337,8 +344,7 @@ def mean_ci(x, confidence: float = 0.95) -> tuple[float, float, float, int]:
     if n < 2:
         return (float(v.mean()) if n else float("nan"), float("nan"), float("nan"), n)
     m, se = float(v.mean()), float(v.std(ddof=1) / math.sqrt(n))
-    from scipy import special as _special  # here, not at the top: the build collects claims without SciPy
-    half = float(_special.stdtrit(n - 1, 0.5 + confidence / 2)) * se
+    half = float(_special().stdtrit(n - 1, 0.5 + confidence / 2)) * se
     return (m, m - half, m + half, n)
 
 
@@ -366,15 +372,13 @@ def welch_ci(a, b, confidence: float = 0.95) -> tuple[float, float, float, int, 
     if se == 0:
         return (d, float("nan"), float("nan"), na, nb)
     df = (sa + sb) ** 2 / (sa ** 2 / (na - 1) + sb ** 2 / (nb - 1))
-    from scipy import special as _special  # here, not at the top: the build collects claims without SciPy
-    half = float(_special.stdtrit(df, 0.5 + confidence / 2)) * se
+    half = float(_special().stdtrit(df, 0.5 + confidence / 2)) * se
     return (d, d - half, d + half, na, nb)
 
 
 def _wilson(successes: int, total: int, confidence: float) -> tuple[float, float]:
     """Wilson score interval (Wilson 1927; Newcombe 1998 method 3)."""
-    from scipy import special as _special  # here, not at the top: the build collects claims without SciPy
-    z = float(_special.ndtri(0.5 + confidence / 2))
+    z = float(_special().ndtri(0.5 + confidence / 2))
     p = successes / total
     denom = 1 + z * z / total
     centre = (p + z * z / (2 * total)) / denom
@@ -1096,8 +1100,7 @@ class ClaimLog:
         sign = 1.0 if side == "increase" else -1.0
         m = max(1, len(items))
         conf = 1 - self.alpha / m
-        from scipy import special as _special  # here, not at the top: the build collects claims without SciPy
-        z = float(_special.ndtri(0.5 + conf / 2))
+        z = float(_special().ndtri(0.5 + conf / 2))
         rule = (f"{method.title()} r within each group; reproduced if every {100 * conf:.4g} % Fisher-z CI lies "
                 f"{'above' if sign > 0 else 'below'} 0 and r {'≥' if sign > 0 else '≤'} {sign * strength:g}; "
                 f"not reproduced if some CI excludes that strength; inconclusive otherwise (Bonferroni over {m})")

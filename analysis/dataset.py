@@ -232,18 +232,29 @@ def _units_block(block: Any, columns_block: Any) -> dict[str, str]:
 def _arms_block(block: Any) -> dict[str, str]:
     block = _mapping("arms", block, "UC-MSC: MSCT")
     arm = next(c for c in columns("patients") if c.name == "arm")
-    allowed = [str(a) for a in arm.allowed]
+    return _label_map(block, "arms", [str(a) for a in arm.allowed], "one of your arm labels",
+                      "an arm of the data dictionary")
+
+
+def _label_map(block: dict, key: str, allowed: list[str], label_is: str, target_is: str) -> dict[str, str]:
+    """``{your label: the dictionary's value}`` from one block of ``arms:`` / ``values:``; the first wrong line raises.
+
+    Examples
+    --------
+    >>> _label_map({1: "M", "female": "F"}, "values.sex", ["F", "M"], "one of your labels", "a value of sex")
+    {'1': 'M', 'female': 'F'}
+    """
     listed = ", ".join(f"'{a}'" for a in allowed)
     out: dict[str, str] = {}
     for label, target in block.items():
         if isinstance(label, bool) or label is None:
-            raise DatasetError("arms", f"each key must be one of your arm labels, got {label!r} "
-                                       "(quote labels such as 'yes' or 'no' in YAML)")
+            raise DatasetError(key, f"each key must be {label_is}, got {label!r} "
+                                    "(quote labels such as 'yes' or 'no' in YAML)")
         label = _label_text(label)
-        if target not in allowed:
-            raise DatasetError(f"arms.{label}", f"'{target}' is not an arm of the data dictionary; map each of your "
-                                                f"labels to one of {listed}")
-        out[label] = target
+        if str(target) not in allowed:
+            raise DatasetError(f"{key}.{label}", f"'{target}' is not {target_is}; map each of your labels to one of "
+                                                 f"{listed}")
+        out[label] = str(target)
     return out
 
 
@@ -274,19 +285,8 @@ def _values_block(block: Any, columns_block: Any) -> dict[str, dict[str, str]]:
             listed = ", ".join(sorted(mappable))
             raise DatasetError(f"values.{key}", f"'{key}' is not a category column with fixed values in the data "
                                                 f"dictionary; the columns whose labels can be mapped: {listed}")
-        labels = _mapping(f"values.{key}", labels, "male: M")
-        allowed = mappable[col]
-        listed = ", ".join(f"'{a}'" for a in allowed)
-        mapped: dict[str, str] = {}
-        for label, target in labels.items():
-            if isinstance(label, bool) or label is None:
-                raise DatasetError(f"values.{key}", f"each key must be one of your labels, got {label!r} "
-                                                    "(quote labels such as 'yes' or 'no' in YAML)")
-            label = _label_text(label)
-            if str(target) not in allowed:
-                raise DatasetError(f"values.{key}.{label}", f"'{target}' is not a value of {col} in the data "
-                                                            f"dictionary; map each of your labels to one of {listed}")
-            mapped[label] = str(target)
+        mapped = _label_map(_mapping(f"values.{key}", labels, "male: M"), f"values.{key}", mappable[col],
+                            "one of your labels", f"a value of {col} in the data dictionary")
         out[col] = {**out.get(col, {}), **mapped}
     return out
 

@@ -280,9 +280,11 @@ def load(data_dir) -> Cohort:
     ...         print(len(err.problems))
     3
     """
-    shared = _shared_copy(data_dir)
+    shared = _shared_path(data_dir)  # a build's folder of validated cohorts (SHARED_ENV), by fingerprint
     if shared is not None:
-        return shared
+        kept = _read_pickle(shared)
+        if isinstance(kept, tuple) and len(kept) == 2:  # (cohort, table -> file name), as written below
+            return _as_loaded_from(*kept, data_dir)
     problems, read, meta = _validate(data_dir)
     if any(p.severity == "error" for p in problems):
         raise DataError(format_problems(problems, folder=data_dir), problems)
@@ -295,7 +297,11 @@ def load(data_dir) -> Cohort:
         files={t: path.resolve() for t, (path, _) in read.items()},
         meta=meta,
     )
-    _share(cohort, data_dir)
+    if shared is not None:
+        try:
+            _write_pickle(shared, (cohort, {t: Path(f).name for t, f in cohort.files.items()}))
+        except OSError:
+            pass  # a cache only: the next load validates again
     return cohort
 
 
@@ -317,36 +323,34 @@ def _shared_path(data_dir) -> Path | None:
         return None
 
 
-def _shared_copy(data_dir) -> Cohort | None:
-    """The cohort validated earlier from files with the same names and bytes, as if loaded from ``data_dir``."""
+def _as_loaded_from(cohort: Cohort, names: dict, data_dir) -> Cohort:
+    """A cohort validated from files with the same names and bytes as ``data_dir``'s, as if loaded from it."""
     import dataclasses
-    import pickle
 
-    path = _shared_path(data_dir)
-    if path is None or not path.is_file():
-        return None
-    try:
-        cohort, names = pickle.loads(path.read_bytes())
-    except Exception:  # noqa: BLE001 - unreadable: validate again
-        return None
     folder = Path(data_dir).resolve()
     return dataclasses.replace(cohort, source=folder, files={t: (folder / name).resolve() for t, name in names.items()})
 
 
-def _share(cohort: Cohort, data_dir) -> None:
+def _write_pickle(path: Path, obj) -> None:
+    """Write ``obj`` to ``path`` whole or not at all: into a file of this process's own, then renamed."""
     import pickle
 
-    path = _shared_path(data_dir)
-    if path is None:
-        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    tmp.write_bytes(pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL))
+    tmp.replace(path)
+
+
+def _read_pickle(path: Path):
+    """What :func:`_write_pickle` wrote, or ``None`` when there is nothing readable there."""
+    import pickle
+
+    if not path.is_file():
+        return None
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-        names = {t: Path(f).name for t, f in cohort.files.items()}
-        tmp.write_bytes(pickle.dumps((cohort, names), protocol=pickle.HIGHEST_PROTOCOL))
-        tmp.replace(path)
-    except OSError:
-        pass  # a cache only: the next load validates again
+        return pickle.loads(path.read_bytes())
+    except Exception:  # noqa: BLE001 - unreadable or from another version: the caller validates again
+        return None
 
 
 # --------------------------------------------------------------------------- validated once per build
@@ -416,14 +420,9 @@ def keep_validated(cohort: Cohort, folder, *, data_fingerprint: str | None = Non
     >>> load_validated(work / "data", work) is None
     True
     """
-    import pickle
-
     path = Path(folder) / VALIDATED_NAME
-    payload = {"source": str(cohort.source), "fingerprint": data_fingerprint or fingerprint(cohort.source),
-               "cohort": cohort}
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL))
-    tmp.replace(path)
+    _write_pickle(path, {"source": str(cohort.source), "cohort": cohort,
+                         "fingerprint": data_fingerprint or fingerprint(cohort.source)})
     return path
 
 
@@ -433,15 +432,10 @@ def load_validated(data_dir, folder) -> Cohort | None:
     Returns ``None`` when ``folder`` holds no such copy, or it was made from another folder or from
     files that have changed since; the caller then uses :func:`load`.
     """
-    import pickle
-
-    path = Path(folder) / VALIDATED_NAME
-    if not path.is_file():
-        return None
+    payload = _read_pickle(Path(folder) / VALIDATED_NAME)
     try:
-        payload = pickle.loads(path.read_bytes())
         same = (payload["source"] == str(Path(data_dir).resolve())
                 and payload["fingerprint"] == fingerprint(data_dir))
-    except Exception:  # noqa: BLE001 - unreadable or from another version: validate again
+    except Exception:  # noqa: BLE001 - nothing there, unreadable or from another version: validate again
         return None
     return payload["cohort"] if same else None

@@ -932,11 +932,12 @@ def _map_categories(s: pd.Series, func: Callable[[pd.Series], pd.Series]) -> pd.
     return pd.Series(cat, index=s.index)
 
 
-def _label_mapper(arms: dict[str, str]) -> Callable[[pd.Series], pd.Series]:
-    lower = {k.lower(): v for k, v in arms.items()}
+def _label_mapper(labels: dict[str, str]) -> Callable[[pd.Series], pd.Series]:
+    """Your labels -> the dictionary's (``arms:``, ``values:``): matched exactly, else ignoring case."""
+    lower = {k.lower(): v for k, v in labels.items()}
 
     def apply(cats: pd.Series) -> pd.Series:
-        return cats.map(lambda v: arms.get(v, lower.get(str(v).lower(), v)))
+        return cats.map(lambda v: labels.get(v, lower.get(str(v).lower(), v)))
 
     return apply
 
