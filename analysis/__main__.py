@@ -3,7 +3,7 @@ import atexit
 import os
 import sys
 
-from .cli import main
+from analysis.cli import main
 
 code = main()
 # The command is done and has closed every file it wrote. Run the exit handlers (Dask's, tempfile's, ...) and end

@@ -13,7 +13,7 @@ import threading
 import time
 from pathlib import Path
 
-from .errors import UserError
+from analysis.core.errors import UserError
 
 EXAMPLES = """\
 examples:
@@ -28,7 +28,7 @@ examples:
 
 
 def _parser() -> argparse.ArgumentParser:
-    from .build import CHAPTERS
+    from analysis.engine.build import CHAPTERS
 
     p = argparse.ArgumentParser(
         prog="python -m analysis",
@@ -204,7 +204,7 @@ def _say(msg: str) -> None:
 
 
 def _build(args) -> int:
-    from .build import build
+    from analysis.engine.build import build
 
     t0 = time.perf_counter()
     result = build(data_dir=args.data, out=args.out, chapters=args.chapter, params=args.param, jobs=args.jobs,
@@ -225,7 +225,7 @@ def _build(args) -> int:
 
 
 def _validate(args) -> int:
-    from .validate import format_problems, validate_folder
+    from analysis.intake.validate import format_problems, validate_folder
 
     problems = validate_folder(args.data)
     errors = [p for p in problems if p.severity == "error"]
@@ -239,7 +239,7 @@ def _validate(args) -> int:
 
 
 def _template(args) -> int:
-    from .template import write_template
+    from analysis.intake.template import write_template
 
     try:
         written = write_template(args.out)
@@ -255,7 +255,7 @@ def _simulate_design(args):
     """The design of ``simulate``'s options: --design FILE, then --visit-weeks/--response-week/--final-week."""
     import yaml
 
-    from .design import Design, DesignError
+    from analysis.core.design import Design, DesignError
 
     block: dict = {}
     if args.design is not None:
@@ -287,7 +287,7 @@ def _simulate_design(args):
 
 
 def _simulate(args) -> int:
-    from .simulate import cohort_meta, simulate, write_cohort
+    from analysis.science.simulate import cohort_meta, simulate, write_cohort
 
     if args.patients < 1:
         raise UserError(f"--patients must be at least 1, got {args.patients}")
@@ -314,12 +314,13 @@ def _simulate(args) -> int:
 
 
 def _robustness(args) -> int:
-    """``python -m analysis robustness``: see :mod:`analysis.robustness`."""
+    """``python -m analysis robustness``: see :mod:`analysis.scorecard.robustness`."""
     import datetime
     import shlex
 
-    from . import paths, robustness
-    from .build import parse_parameters
+    from analysis.core import paths
+    from analysis.scorecard import robustness
+    from analysis.engine.build import parse_parameters
 
     models = [m.strip() for m in args.models.split(",") if m.strip()]
     bad = [m for m in models if m not in robustness.MODELS]

@@ -119,7 +119,7 @@ def executed_chapters(output: str) -> list[str]:
 
 def jupyter_book_sequential(work: Path) -> Run:
     """Jupyter Book executing the same notebooks itself, one after the other (its only mode)."""
-    from analysis import build as b
+    from analysis.engine import build as b
 
     stage = work / "jb-seq"
     chapters = [c for c in b.CHAPTERS if (ROOT / "book" / c.notebook).exists()]

@@ -45,8 +45,8 @@ def _load() -> str:
 
 
 def cpu_per_cohort(sample: int, per_chapter: bool) -> tuple[float, dict]:
-    from analysis import evaluate as ev
-    from analysis import robustness as rb
+    from analysis.scorecard import evaluate as ev
+    from analysis.scorecard import robustness as rb
 
     rb.evaluate_batch("calibrated", [(0, rb.cohort_seed(1, 0))])  # warm-up: imports, registry, notebook defaults
     times = []
@@ -79,12 +79,12 @@ def wall(cohorts: int, workers: int) -> tuple[float, float]:
     to judge ``cohorts`` cohorts on it."""
     from dask.distributed import Client, LocalCluster
 
-    from analysis import robustness as rb
+    from analysis.scorecard import robustness as rb
 
     t0 = time.perf_counter()
     with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
             Client(cluster) as client:
-        client.run(lambda: __import__("analysis.evaluate") and None)  # workers import the stack
+        client.run(lambda: __import__("analysis.scorecard.evaluate") and None)  # workers import the stack
         t1 = time.perf_counter()
         rb.run(cohorts=cohorts, models=["calibrated"], seed=7, batch_size=5, client=client)
         t2 = time.perf_counter()

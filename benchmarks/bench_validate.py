@@ -36,7 +36,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from analysis.dictionary import columns, design_weeks  # noqa: E402
+from analysis.intake.dictionary import columns, design_weeks  # noqa: E402
 
 ALPHABET = np.frombuffer(b"abcdefghijklmnopqrstuvwxyz0123456789", dtype=np.uint8)
 

@@ -31,7 +31,7 @@ def built_book(tmp_path_factory) -> Path:
     reuse = os.environ.get("MSCT_BUILT_SITE")
     if reuse and (Path(reuse) / "html" / "index.html").exists():
         return Path(reuse)
-    from analysis.build import build
+    from analysis.engine.build import build
 
     out = tmp_path_factory.mktemp("book") / "out"
     build(out=out, force=True)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis.dictionary import load_dictionary
+from analysis.intake.dictionary import load_dictionary
 
 DAS28_COLUMNS = ["tjc28", "sjc28", "esr_mm_h", "crp_mg_l", "patient_global_mm"]
 

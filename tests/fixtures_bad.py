@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from analysis.dictionary import TABLES, columns
+from analysis.intake.dictionary import TABLES, columns
 
 PATIENTS = [("P01", "MSCT"), ("P02", "MSCT"), ("P03", "control"), ("P04", "control")]
 WEEKS = [0, 12, 48]

@@ -1,4 +1,4 @@
-"""Tests of analysis.activity on hand-made frames (expected values worked by hand or from scipy)."""
+"""Tests of analysis.chapters.disease_activity.analysis on hand-made frames (expected values worked by hand or from scipy)."""
 from __future__ import annotations
 
 import warnings
@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from scipy import stats as sps
 
-from analysis import activity
+from analysis.chapters.disease_activity import analysis as activity
 
 
 # ------------------------------------------------------------------------------------ fixtures
@@ -356,7 +356,7 @@ def _ragged_cohort(seed=0):
 @pytest.mark.parametrize("family", ["parametric", "rank"])
 def test_between_groups_equal_per_visit_tests(family):
     # one grouping per outcome gives exactly what stats.anova_bonferroni / scipy give visit by visit
-    from analysis import stats
+    from analysis.science import stats
 
     v = _ragged_cohort()
     omni, pair = activity.between_group_tests(v, outcomes=["das28", "crp_mg_l"], tests=family)
@@ -432,7 +432,7 @@ def test_average_ranks_equal_scipy_rankdata():
 
 def test_within_groups_equal_compare_paired_per_visit():
     # the patient x visit table gives exactly stats.compare_paired's paired t on each group's complete pairs
-    from analysis import stats
+    from analysis.science import stats
 
     v = _ragged_cohort(seed=3)
     res = activity.within_group_tests(v, outcomes=["das28"], tests="parametric")

@@ -1,4 +1,4 @@
-"""Tests for analysis.audit against hand calculations and independent scipy computations."""
+"""Tests for analysis.chapters.audit.analysis against hand calculations and independent scipy computations."""
 from __future__ import annotations
 
 import math
@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from scipy import stats as sps
 
-from analysis import audit as A
+from analysis.chapters.audit import analysis as A
 
 
 def _t1(**over):
@@ -144,7 +144,8 @@ def test_load_table1_shipped():
 
 
 def test_shipped_registry_gives_the_two_text_inconsistencies():
-    from analysis.claims import ClaimLog, load_published
+    from analysis.claims.log import ClaimLog
+    from analysis.claims.registry import load_published
 
     checks = A.consistency_checks(load_published())
     log = ClaimLog("audit")
@@ -158,8 +159,8 @@ def test_shipped_registry_gives_the_two_text_inconsistencies():
 
 
 def test_evaluate_is_computed_once_per_alpha_and_returns_fresh_copies():
-    from analysis import audit as au
-    from analysis import evaluate as ev
+    from analysis.chapters.audit import analysis as au
+    from analysis.scorecard import evaluate as ev
 
     first = au.evaluate(None, {"alpha": 0.01})
     first.loc[:, "verdict"] = "changed by the caller"

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from analysis import build as build_mod
-from analysis.build import CHAPTERS, BuildError, build, chapter_parameters, check_parameters, parse_parameters
-from analysis.errors import ParameterError
+from analysis.engine import build as build_mod
+from analysis.engine.build import CHAPTERS, BuildError, build, chapter_parameters, check_parameters, parse_parameters
+from analysis.core.errors import ParameterError
 from tinybook import PARAMETERS, tiny_book, tree_hash
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -240,7 +240,7 @@ def test_references_to_values_a_chapter_did_not_glue_become_notes(source, missin
 @pytest.mark.slow
 def test_chapters_reuse_the_cohort_the_build_validated(tmp_path):
     """The build validates the data folder once; each chapter's page.load() reuses that cohort."""
-    code = ("from analysis.io import load_validated\nfrom analysis.report import Page\n"
+    code = ("from analysis.intake.io import load_validated\nfrom analysis.engine.report import Page\n"
             "page = Page('safety', data_dir=data_dir, output_dir=output_dir)\n"
             "print('reused' if load_validated(page.data_dir, page.output_dir) is not None else 'validated again')\n"
             "print(len(page.load().patients))")

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from analysis import build as build_mod
-from analysis import runner
-from analysis.build import CHAPTERS, build
+from analysis.engine import build as build_mod
+from analysis.engine import runner
+from analysis.engine.build import CHAPTERS, build
 from tinybook import tiny_book
 
 #: like a real chapter, each writes its results folder (the build reuses a chapter only with its results)
@@ -203,8 +203,8 @@ def test_next_chapter_started_in_advance_runs_only_when_a_slot_frees(tmp_path):
 
 def test_no_change_rebuild_neither_validates_nor_starts_processes(tmp_path):
     """Up to date is known from the hashes (data files, code, notebooks, parameters); changed data is validated."""
-    from analysis import paths
-    from analysis.errors import DataError
+    from analysis.core import paths
+    from analysis.core.errors import DataError
 
     data = tmp_path / "data"
     shutil.copytree(paths.default_data_dir(), data)
@@ -227,7 +227,8 @@ def test_no_change_rebuild_neither_validates_nor_starts_processes(tmp_path):
 def test_runner_retries_once_with_its_own_kernel_when_a_forked_kernel_never_starts(monkeypatch, tmp_path):
     import papermill as pm
 
-    from analysis import runner, zygote
+    from analysis.engine import runner
+    from analysis.engine import zygote
 
     calls = []
 
@@ -253,7 +254,7 @@ def test_runner_retries_once_with_its_own_kernel_when_a_forked_kernel_never_star
 
 #: a tiny chapter that writes, as its notebook's claims, the safety chapter's headless claims (``tweak``: with one
 #: verdict changed, so they differ from what the build computes headlessly), after ``delay`` seconds
-_CLAIMS = ("import time\nfrom pathlib import Path\nfrom analysis import safety\nfrom analysis.io import load\n"
+_CLAIMS = ("import time\nfrom pathlib import Path\nfrom analysis.chapters.safety import analysis as safety\nfrom analysis.intake.io import load\n"
            "table = safety.evaluate(load(data_dir))\n"
            "if {tweak}:\n    table.loc[0, 'verdict'] = 'inconclusive' if table.loc[0, 'verdict'] != 'inconclusive' "
            "else 'reproduced'\n"
@@ -275,7 +276,7 @@ def test_scorecard_started_early_on_headless_claims_stands_only_if_the_notebook_
     way it reads the notebooks' claims in the end, and nothing is left running."""
     import pandas as pd
     psutil = pytest.importorskip("psutil")
-    from analysis.claims import collect
+    from analysis.scorecard.summary import collect
 
     book = tiny_book(tmp_path / "book", chapters={
         "safety": ("data_dir = None\noutput_dir = None\nalpha = 0.05", _CLAIMS.format(tweak=tweak, delay=3)),

@@ -2,7 +2,7 @@
 
 A tiny book with two one-cell chapters, ``safety`` and ``immune`` (only ``immune`` declares the parameter
 ``x``), is built once into a reference output folder; every test copies that folder and rebuilds it after
-one change, then checks :class:`analysis.build.BuildResult` ``executed`` / ``reused`` / ``up_to_date``.
+one change, then checks :class:`analysis.engine.build.BuildResult` ``executed`` / ``reused`` / ``up_to_date``.
 The rule under test (analysis/build.py): a chapter is re-executed only when its notebook, the analysis
 code, its parameters or the input data changed; ``force`` ignores the cache; ``chapters`` limits what runs.
 """
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from analysis.build import build
+from analysis.engine.build import build
 from tinybook import tiny_book
 
 ROOT = Path(__file__).resolve().parents[1]

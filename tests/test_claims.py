@@ -1,4 +1,4 @@
-"""Tests for analysis.claims: the registry (its fidelity to the paper) and the verdict rules on hand-worked cases,
+"""Tests for analysis.claims.log: the registry (its fidelity to the paper) and the verdict rules on hand-worked cases,
 then the rules on the default cohort and on cohorts without any effect."""
 from __future__ import annotations
 
@@ -11,8 +11,10 @@ import pandas as pd
 import pytest
 from scipy import stats as sps
 
-from analysis import claims as C
-from analysis.claims import ClaimLog, VERDICTS, collect, load_published, summary
+from analysis.claims import registry as C
+from analysis.claims.log import ClaimLog
+from analysis.claims.registry import VERDICTS, load_published
+from analysis.scorecard.summary import collect, scorecard_facts, summary
 
 COLS = list(C.COLUMNS)
 
@@ -356,12 +358,12 @@ def test_construction_is_labelled_and_not_counted(reg):
     with pytest.raises(ValueError, match="reason"):
         log.by_construction("t.down", " ")
     log.check_count("t.count", 3)
-    facts = C.scorecard_facts(log.full_table())
+    facts = scorecard_facts(log.full_table())
     assert facts["n_by_construction"] == 1 and facts["n_evidence"] == 1 and facts["pct_reproduced"] == "100 %"
 
 
 def test_missing_columns_and_design(reg):
-    from analysis.design import Design
+    from analysis.core.design import Design
 
     log = ClaimLog("safety", reg)
     assert log.missing_columns("t.up", pd.DataFrame({"a": [1.0], "b": [np.nan]}), ["a", "b", "c"]) == ["b", "c"]
@@ -414,7 +416,7 @@ def test_collect_summary_and_facts(reg, tmp_path):
     assert summ.loc["safety", "holds by construction"] == 1 and summ.loc["immune", "not reproduced"] == 1
     assert summ.loc["Total", "not testable with these data"] == len(reg) - 4
     assert summary(allc, by="basis").set_index("chapter").loc["Total", "empirical"] == len(reg)
-    f = C.scorecard_facts(allc)
+    f = scorecard_facts(allc)
     # by hand: evidence = reproduced 1 + inconclusive 1 + not reproduced 1 = 3; 1 of 3 reproduced
     assert (f["n_evidence"], f["n_evidence_reproduced"], f["pct_reproduced"]) == (3, 1, "33 %")
 
@@ -434,7 +436,11 @@ MARKERS = ["anti_ccp_u_ml", "rf_iu_ml", "treg_pct", "th17_pct", "il_1b", "il_2r"
 
 def _judge_all(derived, cohort=None):
     """Every chapter's judge on one derived cohort: {chapter: table}."""
-    from analysis import activity, ifng, immune, inflammation, safety
+    from analysis.chapters.disease_activity import analysis as activity
+    from analysis.chapters.ifng import analysis as ifng
+    from analysis.chapters.immune import analysis as immune
+    from analysis.chapters.inflammation import analysis as inflammation
+    from analysis.chapters.safety import analysis as safety
 
     out = {}
     out["immune"] = immune.judge_claims(ClaimLog("immune"), derived)
@@ -453,9 +459,9 @@ def _judge_all(derived, cohort=None):
 
 @pytest.fixture(scope="module")
 def default_verdicts():
-    from analysis.derive import derive
-    from analysis.io import load
-    from analysis.paths import default_data_dir
+    from analysis.science.derive import derive
+    from analysis.intake.io import load
+    from analysis.core.paths import default_data_dir
 
     cohort = load(default_data_dir())
     return _judge_all(derive(cohort), cohort)
@@ -480,7 +486,7 @@ def test_default_cohort_reproduces_simulated_effects(default_verdicts):
 
 def test_default_cohort_every_claim_once_and_basis_carried(default_verdicts):
     reg = load_published().set_index("claim_id")
-    reg = reg.loc[~reg.index.str.contains(".second_look_", regex=False)]  # judged by analysis.second_look.judge
+    reg = reg.loc[~reg.index.str.contains(".second_look_", regex=False)]  # judged by analysis.chapters.second_look.judge
     for chapter, table in default_verdicts.items():
         assert sorted(table.index) == sorted(reg.index[reg["chapter"] == chapter])
         assert (table["basis"] == reg.loc[table.index, "basis"]).all()
@@ -505,9 +511,9 @@ def _time_shuffled(derived, seed):
 
 def test_time_shuffled_null_passes_change_claims_no_more_often_than_alpha(default_verdicts):
     """On cohorts where no marker changes over time, claims of change are reproduced at most as often as alpha allows."""
-    from analysis.derive import derive
-    from analysis.io import load
-    from analysis.paths import default_data_dir
+    from analysis.science.derive import derive
+    from analysis.intake.io import load
+    from analysis.core.paths import default_data_dir
 
     derived = derive(load(default_data_dir()))
     hits, trials = 0, 0
@@ -523,10 +529,10 @@ def test_time_shuffled_null_passes_change_claims_no_more_often_than_alpha(defaul
 
 
 def test_no_ifng_effect_fails_the_prediction_claims():
-    from analysis import ifng
-    from analysis.derive import derive
-    from analysis.io import load
-    from analysis.simulate import generate
+    from analysis.chapters.ifng import analysis as ifng
+    from analysis.science.derive import derive
+    from analysis.intake.io import load
+    from analysis.science.simulate import generate
 
     import tempfile
     from pathlib import Path
@@ -543,11 +549,11 @@ def test_no_ifng_effect_fails_the_prediction_claims():
 
 
 def test_design_without_week_4_makes_week_4_claims_not_testable():
-    from analysis import inflammation
-    from analysis.derive import derive
-    from analysis.design import Design
-    from analysis.io import load
-    from analysis.paths import default_data_dir
+    from analysis.chapters.inflammation import analysis as inflammation
+    from analysis.science.derive import derive
+    from analysis.core.design import Design
+    from analysis.intake.io import load
+    from analysis.core.paths import default_data_dir
 
     d = derive(load(default_data_dir()))
     design = Design.from_mapping({"visit_weeks": [0, 1, 2, 3, 12, 24, 48], "early_window_weeks": 4})
@@ -559,7 +565,7 @@ def test_design_without_week_4_makes_week_4_claims_not_testable():
 
 
 def test_paired_changes_equals_the_pivot_table_computation():
-    from analysis.claims import paired_changes
+    from analysis.claims.rules import paired_changes
 
     rng = np.random.default_rng(4)
     n = 300

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import pytest
 
-from analysis.dataset import DatasetError, DatasetSpec, dataset_spec, describe_spec
-from analysis.design import Design
-from analysis.dictionary import (TABLES, columns, dictionary_table, optional_columns, required_columns,
+from analysis.intake.dataset import DatasetError, DatasetSpec, dataset_spec, describe_spec
+from analysis.core.design import Design
+from analysis.intake.dictionary import (TABLES, columns, dictionary_table, optional_columns, required_columns,
                                  required_one_of)
 
 

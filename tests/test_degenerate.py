@@ -17,11 +17,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from analysis.build import CHAPTERS, build
-from analysis.claims import NOT_TESTABLE, VERDICTS
+from analysis.engine.build import CHAPTERS, build
+from analysis.claims.registry import NOT_TESTABLE, VERDICTS
 from analysis.cli import main
-from analysis.derive import derive
-from analysis.io import load
+from analysis.science.derive import derive
+from analysis.intake.io import load
 from degenerate_cohorts import all_responders, no_responders
 
 ROOT = Path(__file__).resolve().parents[1]

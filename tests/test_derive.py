@@ -1,4 +1,4 @@
-"""Tests for analysis.derive on a hand-built cohort (DAS28 values worked by hand in comments)."""
+"""Tests for analysis.science.derive on a hand-built cohort (DAS28 values worked by hand in comments)."""
 import math
 import time
 from pathlib import Path
@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.derive import Derived, apply_limits, derive, write_derived
+from analysis.science.derive import Derived, apply_limits, derive, write_derived
 
 E = math.e
 # Component sets with hand-worked DAS28-ESR = 0.56*sqrt(T) + 0.28*sqrt(S) + 0.70*ln(ESR) + 0.014*GH

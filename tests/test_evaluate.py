@@ -11,11 +11,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from analysis import evaluate as ev
-from analysis.chapters import CHAPTERS
-from analysis.claims import collect, load_published
-from analysis.io import load
-from analysis.simulate import cohort_meta, generate, simulate
+from analysis.scorecard import evaluate as ev
+from analysis.core.chapters import CHAPTERS
+from analysis.scorecard.summary import collect
+from analysis.claims.registry import load_published
+from analysis.intake.io import load
+from analysis.science.simulate import cohort_meta, generate, simulate
 
 import variants
 
@@ -42,7 +43,7 @@ def _run_notebooks(data_dir: Path, out: Path, extra: dict | None = None) -> pd.D
         params["output_dir"] = str(out)
         if c.uses_data:
             params["data_dir"] = str(data_dir)
-        args = [sys.executable, "-m", "analysis.runner", str(ROOT / "book" / c.notebook),
+        args = [sys.executable, "-m", "analysis.engine.runner", str(ROOT / "book" / c.notebook),
                 str(out / f"{c.name}.ipynb"), json.dumps(params), str(ROOT)]
         proc = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
         assert proc.returncode == 0, f"{c.name}: {proc.stderr[-2000:]}"

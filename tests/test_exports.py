@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from analysis.cli import main
-from analysis.validate import validate_folder
+from analysis.intake.validate import validate_folder
 
 try:
     from fixtures_bad import CASES, folder_hashes, mini_tables, write_csv, write_folder
@@ -100,7 +100,7 @@ def test_unreadable_folder_is_bad_input(tmp_path, monkeypatch):
 def test_european_csv_declared_reads_the_same_values(tmp_path, synthetic_dir):
     import pandas as pd
 
-    from analysis.io import load
+    from analysis.intake.io import load
 
     folder = tmp_path / "eu"
     shutil.copytree(synthetic_dir, folder)
@@ -132,7 +132,7 @@ def _with_unknown_column(src: Path, dst: Path) -> Path:
 
 
 def test_loaded_cohort_drops_unknown_columns(tmp_path, synthetic_dir):
-    from analysis.io import load
+    from analysis.intake.io import load
 
     folder = _with_unknown_column(synthetic_dir, tmp_path / "data")
     problems = validate_folder(folder)
@@ -145,7 +145,7 @@ def test_loaded_cohort_drops_unknown_columns(tmp_path, synthetic_dir):
 
 @pytest.mark.slow
 def test_unknown_columns_never_reach_results(tmp_path, synthetic_dir):
-    from analysis.build import build
+    from analysis.engine.build import build
 
     folder = _with_unknown_column(synthetic_dir, tmp_path / "data")
     out = tmp_path / "out"
@@ -157,7 +157,7 @@ def test_unknown_columns_never_reach_results(tmp_path, synthetic_dir):
 # --------------------------------------------------------------------------- chunked reading
 def test_chunked_reading_gives_the_same_report(tmp_path, monkeypatch):
     """Several chunks (forced small) give exactly the problems of one chunk, row numbers included."""
-    import analysis.sniff as sniff
+    import analysis.intake.sniff as sniff
 
     t = mini_tables()
     base_p, base_v = t["patients"]["rows"][0], t["visits"]["rows"][0]
@@ -174,7 +174,7 @@ def test_chunked_reading_gives_the_same_report(tmp_path, monkeypatch):
 
 
 def test_junk_is_refused_after_the_first_chunk(tmp_path, monkeypatch):
-    import analysis.sniff as sniff
+    import analysis.intake.sniff as sniff
 
     t = mini_tables()
     folder = write_folder(tmp_path / "d", t)
@@ -211,7 +211,7 @@ def test_cli_validate_and_build_name_the_cause(case_id, tmp_path, capsys):
 def test_large_junk_workbook_is_refused_from_its_first_rows(tmp_path, monkeypatch):
     import openpyxl
 
-    import analysis.sniff as sniff
+    import analysis.intake.sniff as sniff
 
     folder = write_folder(tmp_path / "d")
     (folder / "visits.csv").unlink()

@@ -14,8 +14,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from analysis.dictionary import TABLES, columns
-from analysis.validate import format_problems, validate_folder
+from analysis.intake.dictionary import TABLES, columns
+from analysis.intake.validate import format_problems, validate_folder
 
 try:
     from fixtures_bad import folder_hashes, mini_tables, write_folder

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from analysis.build import BuildError, build
+from analysis.engine.build import BuildError, build
 from tinybook import PARAMETERS, alive, tree_hash
 from tinybook import tiny_book as _tiny_book
 
@@ -160,7 +160,7 @@ def test_stale_staging_folders_of_a_killed_build_are_removed_by_the_next_build(t
     out = tmp_path / "out"
     stale = out / ".staging-killed"
     (stale / "results").mkdir(parents=True)
-    from analysis import build as build_mod
+    from analysis.engine import build as build_mod
 
     def stop(*args, **kwargs):
         raise BuildError("stop here")

@@ -1,4 +1,4 @@
-"""Tests for analysis.figures: right artists on tiny hand frames, inputs untouched, no savefig."""
+"""Tests for analysis.science.figures: right artists on tiny hand frames, inputs untouched, no savefig."""
 from __future__ import annotations
 
 import matplotlib
@@ -11,7 +11,7 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.axes import Axes  # noqa: E402
 
-from analysis import figures as fg  # noqa: E402
+from analysis.science import figures as fg  # noqa: E402
 
 
 @pytest.fixture(autouse=True)

@@ -15,10 +15,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analysis import figures as fg
+from analysis.science import figures as fg
 
 KEYS = list(fg._FLOW_BOXES)
-#: labels as the safety chapter sets them (analysis.safety.flow_labels), the longest the book draws
+#: labels as the safety chapter sets them (analysis.chapters.safety.analysis.flow_labels), the longest the book draws
 LABELS = {
     "responders": "EULAR good/moderate\nat week 12 (responders)",
     "non_responders": "EULAR no response\nat week 12 (non-responders)",

@@ -8,11 +8,11 @@ import pandas as pd
 import pyreadstat
 import pytest
 
-from analysis.errors import DataError
-from analysis.io import data_files, find_table, load, read_table
-from analysis.paths import default_data_dir
-from analysis.readers import cell_text, read_stat_file
-from analysis.validate import validate_folder
+from analysis.core.errors import DataError
+from analysis.intake.io import data_files, find_table, load, read_table
+from analysis.core.paths import default_data_dir
+from analysis.intake.readers import cell_text, read_stat_file
+from analysis.intake.validate import validate_folder
 
 TABLES = ("patients", "visits", "adverse_events")
 
@@ -169,8 +169,8 @@ def test_sas7bdat_goes_through_pyreadstat_with_its_catalog(tmp_path, monkeypatch
 
 def test_cell_text_round_trips_doubles():
     """Every double written as text reads back, through the loader's parser, as the same double."""
-    from analysis.dictionary import columns
-    from analysis.validate import parse_numeric
+    from analysis.intake.dictionary import columns
+    from analysis.intake.validate import parse_numeric
 
     rng = np.random.default_rng(0)
     rounded = [round(x, int(d)) for x, d in zip(rng.normal(0, 1e3, 2000), rng.integers(0, 6, 2000))]

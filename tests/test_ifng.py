@@ -1,4 +1,4 @@
-"""Tests for analysis.ifng on tiny hand-made frames (expected values worked by hand or by an independent formula)."""
+"""Tests for analysis.chapters.ifng.analysis on tiny hand-made frames (expected values worked by hand or by an independent formula)."""
 from __future__ import annotations
 
 import math
@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis import ifng
+from analysis.chapters.ifng import analysis as ifng
 
 
 def _visits(rows):
@@ -228,7 +228,7 @@ def _ragged_visits(seed=0):
 @pytest.mark.parametrize("test", ["t", "wilcoxon"])
 def test_subgroup_tests_equal_compare_paired_per_cell(reference, test):
     # the vectorised table must be exactly stats.compare_paired called on each subgroup x marker x visit pair
-    from analysis import stats
+    from analysis.science import stats
 
     v, prof = _ragged_visits()
     got = ifng.subgroup_tests(v, prof, markers=["il_10", "il_6"], weeks=[0, 1, 2, 3], reference=reference,

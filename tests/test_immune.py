@@ -1,4 +1,4 @@
-"""Tests for analysis.immune: ratio rule (th17 == 0), censoring rule, tests and contrasts.
+"""Tests for analysis.chapters.immune.analysis: ratio rule (th17 == 0), censoring rule, tests and contrasts.
 
 Expected values are worked by hand in the comments or come from an independent formula
 (scipy directly), never from the paper.
@@ -12,8 +12,8 @@ import pandas as pd
 import pytest
 from scipy import stats as sps
 
-from analysis import immune
-from analysis.derive import derive
+from analysis.chapters.immune import analysis as immune
+from analysis.science.derive import derive
 
 
 # ----------------------------------------------------------------------------- fixtures

@@ -1,4 +1,4 @@
-"""Tests for analysis.inflammation: hand-made frames, expected values worked by hand or by an independent formula."""
+"""Tests for analysis.chapters.inflammation.analysis: hand-made frames, expected values worked by hand or by an independent formula."""
 from __future__ import annotations
 
 from types import SimpleNamespace
@@ -8,9 +8,9 @@ import pandas as pd
 import pytest
 from scipy import stats as sps
 
-from analysis import inflammation as inf
-from analysis import stats as st
-from analysis.derive import derive
+from analysis.chapters.inflammation import analysis as inf
+from analysis.science import stats as st
+from analysis.science.derive import derive
 
 
 def _cohort():

@@ -5,7 +5,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis import inflammation, safety
+from analysis.chapters.inflammation import analysis as inflammation
+from analysis.chapters.safety import analysis as safety
 
 
 def _per_column_pivots(visits, columns, *, after, group):

@@ -5,9 +5,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.dictionary import columns
-from analysis.errors import DataError
-from analysis.io import Cohort, find_table, load, read_table
+from analysis.intake.dictionary import columns
+from analysis.core.errors import DataError
+from analysis.intake.io import Cohort, find_table, load, read_table
 
 try:
     from fixtures_bad import folder_hashes, mini_tables, write_folder, write_xlsx
@@ -164,7 +164,7 @@ def test_find_table(tmp_path):
 
 # --------------------------------------------------------------------------- validated once per build
 def test_a_kept_cohort_is_the_cohort_load_returns(tmp_path):
-    from analysis.io import keep_validated, load_validated
+    from analysis.intake.io import keep_validated, load_validated
 
     folder = write_folder(tmp_path / "d")
     fresh = load(folder)
@@ -179,7 +179,7 @@ def test_a_kept_cohort_is_the_cohort_load_returns(tmp_path):
 def test_a_kept_cohort_is_ignored_for_other_or_changed_data(tmp_path):
     import shutil
 
-    from analysis.io import VALIDATED_NAME, keep_validated, load_validated
+    from analysis.intake.io import VALIDATED_NAME, keep_validated, load_validated
 
     folder = write_folder(tmp_path / "d")
     keep_validated(load(folder), tmp_path)
@@ -223,7 +223,7 @@ def test_mapped_columns_units_and_arms_load_as_the_dictionary_says(tmp_path):
 
 
 def test_measured_lists_columns_with_at_least_one_value(tmp_path):
-    from analysis.io import das28_lab, measured, not_measured
+    from analysis.intake.io import das28_lab, measured, not_measured
 
     t = mini_tables()
     t["visits"]["header"] = [h for h in t["visits"]["header"] if h not in ("ifn_g", "esr_mm_h", "treg_pct")]
@@ -247,8 +247,8 @@ def test_measured_lists_columns_with_at_least_one_value(tmp_path):
 
 
 def test_the_worked_example_of_another_trial_loads():
-    from analysis.io import measured
-    from analysis.paths import default_data_dir
+    from analysis.intake.io import measured
+    from analysis.core.paths import default_data_dir
 
     folder = default_data_dir().parent / "examples" / "other_trial"
     c = load(folder)
@@ -270,7 +270,7 @@ def test_files_validated_once_are_shared_by_content_when_a_build_asks(tmp_path, 
     changed byte is validated afresh (and refused if invalid). Without the variable nothing is kept."""
     import shutil
 
-    import analysis.io as io
+    import analysis.intake.io as io
 
     a = write_folder(tmp_path / "a")
     monkeypatch.delenv(io.SHARED_ENV, raising=False)

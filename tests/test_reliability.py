@@ -102,7 +102,7 @@ def _result_csvs(out: Path) -> dict[str, str]:
 @pytest.mark.slow
 def test_same_data_parameters_and_seed_give_byte_identical_results(built_book, tmp_path):
     """Two builds of the same data with the same parameters (seeds included) write the same CSV bytes."""
-    from analysis.build import build
+    from analysis.engine.build import build
 
     second = tmp_path / "second"
     build(out=second, force=True)
@@ -119,7 +119,7 @@ def test_results_hold_no_identifier_but_the_pseudonymous_patient_id(built_book, 
 
     import pandas as pd
 
-    from analysis.dictionary import load_dictionary
+    from analysis.intake.dictionary import load_dictionary
 
     patterns = load_dictionary()["identifier_patterns"]
     ids = set(pd.read_csv(synthetic_dir / "patients.csv", dtype=str)["patient_id"])

@@ -5,8 +5,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from analysis.provenance import hash_files, provenance
-from analysis.report import Page, _fmt_cell, plain
+from analysis.core.provenance import hash_files, provenance
+from analysis.engine.report import Page, _fmt_cell, plain
 
 
 def test_table_writes_the_full_csv_and_returns_nothing(tmp_path, monkeypatch):
@@ -74,7 +74,7 @@ def _headers(body: str) -> list[str]:
 
 
 def test_claims_table_shows_claim_published_reproduced_verdict_first_and_the_rest_on_demand():
-    from analysis.report import table_html
+    from analysis.engine.report import table_html
 
     claims = pd.DataFrame({
         "chapter": ["safety"] * 3, "claim_id": ["a", "b", "c"], "claim": ["x rose", "y fell", "z holds"],
@@ -91,7 +91,7 @@ def test_claims_table_shows_claim_published_reproduced_verdict_first_and_the_res
 
 
 def test_table_display_merges_intervals_and_pairs_and_folds_long_text():
-    from analysis.report import table_html
+    from analysis.engine.report import table_html
 
     df = pd.DataFrame({"measure": ["ALB"], "n_published": [28], "n_reproduced": [27], "hedges_g": [0.4567],
                        "g_ci_low": [0.1], "g_ci_high": [0.81234], "p": [0.00002], "note": ["n" * 60]})
@@ -102,7 +102,7 @@ def test_table_display_merges_intervals_and_pairs_and_folds_long_text():
 
 
 def test_table_display_keeps_at_most_max_columns_side_by_side():
-    from analysis.report import table_html
+    from analysis.engine.report import table_html
 
     df = pd.DataFrame({f"c{i}": [float(i)] for i in range(20)} | {"p": [0.5], "test": ["t"], "dof": [3.0]})
     body, wide = table_html(df, max_columns=6)

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis import robustness as rb
+from analysis.scorecard import robustness as rb
 from analysis.cli import main
 
 
@@ -30,7 +30,7 @@ def test_claim_probability_shares_and_wilson_by_hand():
     assert abs(t.loc["calibrated", "p_reproduced_ci_low"] - lo) < 1e-12
     assert abs(t.loc["calibrated", "p_reproduced_ci_high"] - hi) < 1e-12
     # every verdict of the claims module gets a share column, even when never seen
-    from analysis.claims import VERDICTS
+    from analysis.claims.registry import VERDICTS
 
     for verdict in VERDICTS:
         assert f"p_{verdict.replace(' ', '_')}" in t.columns
@@ -137,7 +137,7 @@ def test_small_job_on_a_local_cluster_with_two_workers(tmp_path):
         assert len(client.scheduler_info()["workers"]) == 2
         v = rb.run(cohorts=4, models=["calibrated", "null_treatment"], seed=3, batch_size=2, client=client,
                    params={"n_boot": 200})
-    from analysis.claims import load_published
+    from analysis.claims.registry import load_published
 
     n_claims = len(load_published())
     assert len(v) == 2 * 4 * n_claims
@@ -161,8 +161,8 @@ def test_build_shows_a_robustness_result_to_the_scorecard_and_keeps_it(tmp_path)
     sys.path.insert(0, str(Path(__file__).parent))
     from tinybook import PARAMETERS, tiny_book
 
-    from analysis.build import build
-    from analysis.errors import UserError
+    from analysis.engine.build import build
+    from analysis.core.errors import UserError
 
     code = ("from pathlib import Path\n"
             "print(sorted(p.name for p in (Path(results_dir) / 'robustness').iterdir()))")
@@ -191,7 +191,7 @@ def test_the_shipped_robustness_result_covers_the_registry_and_says_where_it_cam
     import json
     from pathlib import Path
 
-    from analysis.evaluate import registry
+    from analysis.scorecard.evaluate import registry
 
     shipped = Path(__file__).resolve().parents[1] / "data" / "robustness"
     if not (shipped / "claim_probability.csv").is_file():
@@ -212,7 +212,7 @@ def test_the_shipped_robustness_result_covers_the_registry_and_says_where_it_cam
 def test_robustness_source_prefers_a_given_then_a_run_then_the_shipped_result(tmp_path):
     import json
 
-    from analysis.build import _robustness_source
+    from analysis.engine.build import _robustness_source
 
     out, shipped, given = tmp_path / "out", tmp_path / "data" / "robustness", tmp_path / "given"
     for folder in (shipped, given):

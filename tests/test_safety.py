@@ -1,4 +1,4 @@
-"""Tests for analysis.safety on tiny hand-made frames, plus one slow run of the chapter notebook.
+"""Tests for analysis.chapters.safety.analysis on tiny hand-made frames, plus one slow run of the chapter notebook.
 
 Expected values come from hand calculation (shown in comments) or from scipy, never from the paper.
 """
@@ -13,7 +13,8 @@ import pandas as pd
 import pytest
 from scipy import stats as sps
 
-from analysis import figures, safety
+from analysis.science import figures
+from analysis.chapters.safety import analysis as safety
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -255,7 +256,7 @@ def test_compare_with_published_marks_agreement_and_missing_rows():
 
 
 def test_table1_claim_ids_exist_in_registry():
-    from analysis.claims import load_published
+    from analysis.claims.registry import load_published
 
     registry = set(load_published().query("chapter == 'safety'")["claim_id"])
     v = pd.concat([_visits([1, 2, 3], [2, 3, 4], lab=lab, group=g, prefix=g[:3])
@@ -330,7 +331,7 @@ def _data_dir(tmp_path) -> Path:
     shipped = ROOT / "data" / "synthetic"
     if (shipped / "patients.csv").exists():
         return shipped
-    from analysis import simulate
+    from analysis.science import simulate
 
     out = tmp_path / "cohort"
     simulate.write_cohort(simulate.simulate(seed=2018), out, meta=simulate.cohort_meta(seed=2018))
@@ -361,8 +362,8 @@ def test_notebook_writes_expected_results(tmp_path):
 
 @pytest.mark.slow
 def test_notebook_survives_a_cohort_without_responders(tmp_path):
-    from analysis.derive import derive
-    from analysis.io import load
+    from analysis.science.derive import derive
+    from analysis.intake.io import load
 
     src = _data_dir(tmp_path)
     responders = set(derive(load(src)).patients.query("group == 'Responder'")["patient_id"])

@@ -1,9 +1,9 @@
-"""The vectorised helpers of analysis.safety against the plain per-cell computations they replace.
+"""The vectorised helpers of analysis.chapters.safety.analysis against the plain per-cell computations they replace.
 
-:func:`safety.visit_wide` + :func:`safety.paired_change` must give what :func:`analysis.claims.paired_changes`
-gives (one pivot per column), :func:`safety.baseline_values` what :func:`analysis.claims.values_at` gives, and
-:func:`safety.lab_change_row` the numbers of :func:`analysis.stats.compare_paired` /
-:func:`analysis.stats.compare_independent` and of scipy.
+:func:`safety.visit_wide` + :func:`safety.paired_change` must give what :func:`analysis.claims.rules.paired_changes`
+gives (one pivot per column), :func:`safety.baseline_values` what :func:`analysis.claims.rules.values_at` gives, and
+:func:`safety.lab_change_row` the numbers of :func:`analysis.science.stats.compare_paired` /
+:func:`analysis.science.stats.compare_independent` and of scipy.
 """
 from __future__ import annotations
 
@@ -12,7 +12,9 @@ import pandas as pd
 import pytest
 from scipy import stats as sps
 
-from analysis import claims, safety, stats
+from analysis.claims import rules as claims
+from analysis.chapters.safety import analysis as safety
+from analysis.science import stats
 
 
 def _messy_visits(seed: int = 0) -> pd.DataFrame:
@@ -77,7 +79,7 @@ def test_paired_and_student_t_match_scipy_on_a_hand_case():
     ref = sps.ttest_ind(after, before)
     assert t == pytest.approx(ref.statistic, rel=1e-12) and p == pytest.approx(ref.pvalue, rel=1e-12)
     assert dof == 6.0
-    # untestable cells: NaN statistics and the notes of analysis.stats
+    # untestable cells: NaN statistics and the notes of analysis.science.stats
     assert safety._paired_t(np.array([1.0]), np.array([2.0]))[3] == "fewer than 2 complete pairs (n=1): no test"
     assert safety._paired_t(before, before + 1)[3] == "all differences are equal: test undefined"
     assert np.isnan(safety._student_t(np.array([1.0, 1]), np.array([1.0, 1]))[2])

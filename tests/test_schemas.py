@@ -5,8 +5,8 @@ import pandas as pd
 import pandera.errors
 import pytest
 
-from analysis.io import load
-from analysis.schemas import schema, schemas
+from analysis.intake.io import load
+from analysis.intake.schemas import schema, schemas
 
 
 @pytest.fixture(scope="module")

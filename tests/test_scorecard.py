@@ -4,7 +4,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from analysis.claims import VERDICTS, load_published
+from analysis.claims.registry import VERDICTS, load_published
 
 pytestmark = pytest.mark.slow  # needs the session's full build
 
@@ -43,7 +43,7 @@ def test_every_claim_carries_its_basis(claims):
 
 
 def test_construction_claims_are_labelled_and_not_counted(claims):
-    from analysis.claims import evidence_claims, scorecard_facts
+    from analysis.scorecard.summary import evidence_claims, scorecard_facts
 
     construction = claims[claims["basis"] == "by construction"]
     assert len(construction) >= 3

@@ -1,11 +1,11 @@
-"""Tests for analysis.scores: DAS28 by hand, EULAR cut-offs at and around every boundary."""
+"""Tests for analysis.science.scores: DAS28 by hand, EULAR cut-offs at and around every boundary."""
 import math
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.scores import das28_crp, das28_esr, eular_response, is_responder
+from analysis.science.scores import das28_crp, das28_esr, eular_response, is_responder
 
 E = math.e
 

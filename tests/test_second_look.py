@@ -1,4 +1,4 @@
-"""Tests of analysis.second_look against hand-checkable cases and independent formulas (never the paper)."""
+"""Tests of analysis.chapters.second_look against hand-checkable cases and independent formulas (never the paper)."""
 from __future__ import annotations
 
 import warnings
@@ -10,9 +10,10 @@ import pingouin as pg
 import pytest
 from scipy import stats as sps
 
-from analysis import second_look as sl
-from analysis.claims import COLUMNS, ClaimLog, load_published
-from analysis.design import Design
+from analysis.chapters import second_look as sl
+from analysis.claims.registry import COLUMNS, load_published
+from analysis.claims.log import ClaimLog
+from analysis.core.design import Design
 
 
 # --------------------------------------------------------------------------- mixed model
@@ -303,13 +304,13 @@ def test_calibration_table_counts_every_patient_once():
 # --------------------------------------------------------------------------- sections and claims
 @pytest.fixture(scope="module")
 def derived():
-    from analysis.derive import derive
+    from analysis.science.derive import derive
 
     return derive(sl._demo_cohort(n_patients=40, seed=2))
 
 
 def test_sections_take_their_weeks_from_the_design(derived):
-    from analysis.derive import Derived
+    from analysis.science.derive import Derived
 
     short = Design.from_mapping({"visit_weeks": [0, 1, 2, 3, 4, 12, 24], "final_week": 24})
     visits = derived.visits.loc[derived.visits["week"].isin(short.visit_weeks)]
@@ -320,7 +321,7 @@ def test_sections_take_their_weeks_from_the_design(derived):
 
 
 def test_sections_degrade_when_columns_are_missing(derived):
-    from analysis.derive import Derived
+    from analysis.science.derive import Derived
 
     bare = derived.visits[["patient_id", "week", "group", "arm"]]
     d2 = Derived(patients=derived.patients, visits=bare, params=derived.params, design=derived.design)

@@ -8,10 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis import sections
-from analysis.design import Design
-from analysis.derive import derive
-from analysis.io import load
+from analysis.science import sections
+from analysis.core.design import Design
+from analysis.science.derive import derive
+from analysis.intake.io import load
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -80,8 +80,8 @@ def test_derive_overrides_go_through_the_design(derived):
 
 
 def test_build_checks_week_parameters_against_the_design():
-    from analysis.build import _check_design_parameters
-    from analysis.errors import ParameterError
+    from analysis.engine.build import _check_design_parameters
+    from analysis.core.errors import ParameterError
 
     cohort = load(ROOT / "data" / "synthetic")
     _check_design_parameters({"response_week": 24, "alpha": 0.01}, cohort)  # a visit: accepted

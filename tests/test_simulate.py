@@ -1,7 +1,7 @@
-"""Calibration tests of the synthetic cohort (analysis.simulate), checked with our own scores/derive.
+"""Calibration tests of the synthetic cohort (analysis.science.simulate), checked with our own scores/derive.
 
 Expected counts come from the paper's design (Fig. 1, Fig. 5 legend) through `group_counts`; the
-EULAR categories are recomputed here from the components with `analysis.scores`, independently of
+EULAR categories are recomputed here from the components with `analysis.science.scores`, independently of
 the simulator's own bookkeeping.
 """
 import time
@@ -13,11 +13,11 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from analysis import dictionary
-from analysis.derive import apply_limits, derive
-from analysis.errors import UserError
-from analysis.scores import das28_esr, eular_response, is_responder
-from analysis.simulate import cohort_meta, generate, group_counts, simulate, write_cohort
+from analysis.intake import dictionary
+from analysis.science.derive import apply_limits, derive
+from analysis.core.errors import UserError
+from analysis.science.scores import das28_esr, eular_response, is_responder
+from analysis.science.simulate import cohort_meta, generate, group_counts, simulate, write_cohort
 
 ROOT = Path(__file__).resolve().parents[1]
 SYNTHETIC = ROOT / "data" / "synthetic"
@@ -325,15 +325,15 @@ def test_cli_writes_the_shipped_cohort(tmp_path):
 
 def test_shipped_cohort_validates():
     try:
-        from analysis.validate import validate_folder
+        from analysis.intake.validate import validate_folder
     except ImportError:  # pragma: no cover
-        pytest.skip("analysis.validate not available")
+        pytest.skip("analysis.intake.validate not available")
     errors = [p for p in validate_folder(SYNTHETIC) if getattr(p, "severity", "error") == "error"]
     assert errors == []
 
 
 def test_shipped_cohort_loads_and_derives():
-    io = pytest.importorskip("analysis.io")
+    io = pytest.importorskip("analysis.intake.io")
     dd = derive(io.load(SYNTHETIC))
     assert dd.patients["group"].value_counts().to_dict() == {"Control": 53, "Responder": 28, "Non-responder": 24}
 
@@ -348,8 +348,8 @@ def test_large_cohort_is_fast():
 
 # --------------------------------------------------------------------------- design, omitted measures, models
 def test_design_keeps_only_its_visits_and_is_written(tmp_path):
-    from analysis.design import Design
-    from analysis.io import Cohort  # noqa: F401  (the folder's design is read by Cohort.design)
+    from analysis.core.design import Design
+    from analysis.intake.io import Cohort  # noqa: F401  (the folder's design is read by Cohort.design)
     import yaml
 
     design = Design.from_mapping({"visit_weeks": [0, 2, 4, 8, 12, 24], "response_week": 12, "final_week": 24})
@@ -363,7 +363,7 @@ def test_design_keeps_only_its_visits_and_is_written(tmp_path):
 
 
 def test_paper_design_and_defaults_leave_the_cohort_unchanged():
-    from analysis.design import Design
+    from analysis.core.design import Design
 
     a = simulate(seed=5, n_patients=40)
     b = simulate(seed=5, n_patients=40, design=Design(), omit=(), model="calibrated")
@@ -373,7 +373,7 @@ def test_paper_design_and_defaults_leave_the_cohort_unchanged():
 
 
 def test_omit_groups_drop_their_columns():
-    from analysis.simulate import OMIT_GROUPS, omitted_columns
+    from analysis.science.simulate import OMIT_GROUPS, omitted_columns
 
     v = simulate(seed=1, n_patients=30, omit=["cytokines", "immune", "haq"])["visits"]
     for col in OMIT_GROUPS["cytokines"] + OMIT_GROUPS["immune"] + ("haq_di",):

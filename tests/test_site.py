@@ -16,8 +16,8 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
-from analysis import paths
-from analysis.build import CHAPTERS
+from analysis.core import paths
+from analysis.engine.build import CHAPTERS
 
 bs4 = pytest.importorskip("bs4")
 

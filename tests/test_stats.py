@@ -1,4 +1,4 @@
-"""Tests for analysis.stats: expected values from hand calculation or scipy, named in comments."""
+"""Tests for analysis.science.stats: expected values from hand calculation or scipy, named in comments."""
 from __future__ import annotations
 
 import numpy as np
@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 from scipy import stats as sps
 
-from analysis import stats as st
+from analysis.science import stats as st
 
 Z95 = sps.norm.ppf(0.975)  # 1.959964...
 

@@ -1,4 +1,4 @@
-"""The fast paths of analysis.stats equal SciPy / pingouin (the references) to 1e-12."""
+"""The fast paths of analysis.science.stats equal SciPy / pingouin (the references) to 1e-12."""
 from __future__ import annotations
 
 import numpy as np
@@ -7,7 +7,7 @@ import pingouin as pg
 import pytest
 from scipy import stats as sps
 
-from analysis import stats
+from analysis.science import stats
 
 RNG = np.random.default_rng(20181)
 TOL = 1e-12

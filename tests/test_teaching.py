@@ -185,7 +185,7 @@ def _solution_snippets(chapter: str) -> list[str]:
 
 @pytest.fixture(scope="module")
 def handout_build(tmp_path_factory) -> Path:
-    from analysis.build import build
+    from analysis.engine.build import build
 
     out = tmp_path_factory.mktemp("handout") / "out"
     build(out=out, no_solutions=True, chapters=CHAPTERS, force=True)

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import pytest
 
-from analysis.dictionary import TABLES, columns
-from analysis.template import write_template
-from analysis.validate import validate_folder
+from analysis.intake.dictionary import TABLES, columns
+from analysis.intake.template import write_template
+from analysis.intake.validate import validate_folder
 
 try:
     from fixtures_bad import mini_tables, write_csv

@@ -5,8 +5,8 @@ import math
 
 import pytest
 
-from analysis import units
-from analysis.dictionary import columns
+from analysis.intake import units
+from analysis.intake.dictionary import columns
 
 # (column, recorded unit, value, expected in the dictionary's unit, how it was worked by hand)
 HAND = [

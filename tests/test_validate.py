@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.validate import MAX_ROWS_PER_RULE, Problem, format_problems, validate_folder
+from analysis.intake.validate import MAX_ROWS_PER_RULE, Problem, format_problems, validate_folder
 
 try:
     from fixtures_bad import ANY, CASES, Expect, folder_hashes, mini_tables, write_csv, write_folder
@@ -314,7 +314,7 @@ def test_misspelt_top_level_key_is_a_warning(tmp_path):
 
 
 def test_measures_are_optional_only_the_das28_is_required(tmp_path):
-    from analysis.dictionary import columns
+    from analysis.intake.dictionary import columns
 
     t = mini_tables()
     keep = {"patient_id", "week", "tjc28", "sjc28", "crp_mg_l", "patient_global_mm", "il_6"}

@@ -22,12 +22,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from analysis.build import CHAPTERS, build
-from analysis.claims import VERDICTS
-from analysis.derive import derive
-from analysis.io import load
-from analysis.sections import NOT_AVAILABLE, SECTIONS, missing
-from analysis.validate import validate_folder
+from analysis.engine.build import CHAPTERS, build
+from analysis.claims.registry import VERDICTS
+from analysis.science.derive import derive
+from analysis.intake.io import load
+from analysis.science.sections import NOT_AVAILABLE, SECTIONS, missing
+from analysis.intake.validate import validate_folder
 import variants
 
 #: the variants `make test` (and CI) builds: one of each kind the issue names, about 7 minutes on 2 cores.

@@ -1,7 +1,7 @@
-"""Warm kernels (analysis.zygote): a forked kernel must behave like a freshly started one, and nothing it
+"""Warm kernels (analysis.engine.zygote): a forked kernel must behave like a freshly started one, and nothing it
 forks may outlive the build.
 
-The comparisons run the same notebook through ``analysis.runner`` twice, once with a zygote and once
+The comparisons run the same notebook through ``analysis.engine.runner`` twice, once with a zygote and once
 without, and compare what the kernel reports about itself (working directory, environment, pandas and
 matplotlib settings that depend on how they were imported, random seeds) and the exit codes.
 """
@@ -17,8 +17,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from analysis import zygote as zg
-from analysis.build import build
+from analysis.engine import zygote as zg
+from analysis.engine.build import build
 from tinybook import PARAMETERS, alive, tiny_book
 
 pytestmark = pytest.mark.skipif(not zg.supported(), reason="warm kernels are forked: Linux only")
@@ -69,7 +69,7 @@ def run_fresh(src: Path, dst: Path, params: dict, cwd: Path, stderr: Path) -> in
     import subprocess
 
     with open(stderr, "w") as err:
-        return subprocess.run([sys.executable, "-m", "analysis.runner", str(src), str(dst), json.dumps(params),
+        return subprocess.run([sys.executable, "-m", "analysis.engine.runner", str(src), str(dst), json.dumps(params),
                                str(cwd)], cwd=ROOT, env=env_for_runner(), stdout=subprocess.DEVNULL, stderr=err,
                               timeout=120).returncode
 
@@ -99,7 +99,7 @@ def test_a_failing_chapter_reports_its_error_and_exit_code(tmp_path):
     src = notebook(tmp_path / "fail.ipynb", "raise ValueError('deliberate failure')")
     with zg.Zygote(env_for_runner()) as z:
         code = run_forked(z, src, tmp_path / "out.ipynb", {}, tmp_path, tmp_path / "fail.err")
-    assert code == 3  # analysis.runner's code for "a cell raised"
+    assert code == 3  # analysis.engine.runner's code for "a cell raised"
     last = (tmp_path / "fail.err").read_text().strip().splitlines()[-1]
     assert last.startswith("MSCT-ERROR ")
     info = json.loads(last.removeprefix("MSCT-ERROR "))
@@ -176,7 +176,7 @@ def test_a_zygote_that_is_disabled_or_unreachable_changes_nothing():
 
 @pytest.mark.slow
 def test_warm_and_fresh_kernels_build_the_same_book(tmp_path):
-    code = ("import pandas as pd\nfrom analysis.report import Page\n"
+    code = ("import pandas as pd\nfrom analysis.engine.report import Page\n"
             "df = pd.DataFrame({c: range(3) for c in 'abcdefghijklmnopqrstuvwxyz'})\nprint(df)\nprint(repr(df))")
     book = tiny_book(tmp_path / "book", chapters={"safety": (PARAMETERS, code)})
     outputs = []
@@ -195,7 +195,7 @@ def test_the_warm_imports_leave_a_process_that_is_safe_to_fork():
     import subprocess
 
     code = ("import asyncio, sys, threading\n"
-            "from analysis import zygote\n"
+            "from analysis.engine import zygote\n"
             "zygote._warm_imports()\n"
             "import pandas as pd\n"
             "assert threading.active_count() == 1, threading.enumerate()\n"

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from analysis.dictionary import columns
+from analysis.intake.dictionary import columns
 
 ROOT = Path(__file__).resolve().parents[1]
 SYNTHETIC = ROOT / "data" / "synthetic"
@@ -132,7 +132,7 @@ def tiny_cohort(src, dst):
 
 
 def small_simulated(src, dst):
-    from analysis.simulate import generate
+    from analysis.science.simulate import generate
 
     generate(dst, seed=5, n_patients=20)
     return dst
@@ -201,14 +201,14 @@ def response_at_week_24(src, dst):
 
 
 def simulated_ifng_unrelated(src, dst):
-    from analysis.simulate import generate
+    from analysis.science.simulate import generate
 
     generate(dst, seed=11, n_patients=105, ifng_effect=0.0)
     return dst
 
 
 def simulated_null_treatment(src, dst):
-    from analysis.simulate import cohort_meta, simulate, write_cohort
+    from analysis.science.simulate import cohort_meta, simulate, write_cohort
 
     write_cohort(simulate(seed=12, model="null_treatment"), dst, meta={**cohort_meta(seed=12), "model": "null_treatment"})
     return dst
@@ -216,8 +216,8 @@ def simulated_null_treatment(src, dst):
 
 def simulated_design(src, dst):
     """The issue's other trial: visits 0, 2, 4, 8, 12, 24; response 12; final 24; clinical + a few cytokines."""
-    from analysis.design import Design
-    from analysis.simulate import generate
+    from analysis.core.design import Design
+    from analysis.science.simulate import generate
 
     design = Design.from_mapping({"visit_weeks": [0, 2, 4, 8, 12, 24], "response_week": 12, "final_week": 24})
     generate(dst, seed=24, design=design, omit=("immune", "autoantibodies", "safety_labs"))
@@ -226,7 +226,7 @@ def simulated_design(src, dst):
 
 def simulated_omit_all(src, dst):
     """Only the DAS28 components (columns absent, not blank)."""
-    from analysis.simulate import OMIT_GROUPS, generate
+    from analysis.science.simulate import OMIT_GROUPS, generate
 
     generate(dst, seed=25, omit=tuple(OMIT_GROUPS))
     return dst
@@ -335,7 +335,7 @@ def supported(feature: str | None) -> bool:
     """Does the data layer on this branch accept folders that need ``feature``?"""
     if feature is None:
         return True
-    from analysis.dictionary import columns as cols
+    from analysis.intake.dictionary import columns as cols
 
     if feature == "design_weeks":
         week = next(c for c in cols("visits") if c.name == "week")
@@ -346,9 +346,9 @@ def supported(feature: str | None) -> bool:
     import importlib.util
 
     if feature == "mapping":  # dataset.yaml columns: / units: / arms: applied on reading
-        return importlib.util.find_spec("analysis.dataset") is not None
+        return importlib.util.find_spec("analysis.intake.dataset") is not None
     if feature == "formats":  # SPSS / Stata / SAS readers
-        return importlib.util.find_spec("analysis.readers") is not None
+        return importlib.util.find_spec("analysis.intake.readers") is not None
     if feature == "other_trial":
         return (ROOT / "data" / "examples" / "other_trial" / "dataset.yaml").exists()
     return False

@@ -44,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
                     help="where the shipped result goes (default data/robustness)")
     args = ap.parse_args(argv)
     sys.path.insert(0, str(ROOT))
-    from analysis.provenance import hash_files
+    from analysis.core.provenance import hash_files
 
     with tempfile.TemporaryDirectory() as tmp:
         cmd = [sys.executable, "-m", "analysis", "robustness", "--cohorts", str(args.cohorts), "--seed",

@@ -5,7 +5,7 @@ The folder shows what ``dataset.yaml`` can describe (see its README): another vi
 and three cytokines, the trial's own column names (``subject_id``, ``CRP``, ``TJC28``, ...), CRP recorded
 in mg/dL, and arms labelled ``UC-MSC`` and ``placebo``.
 
-It starts from the book's simulator (:func:`analysis.simulate.simulate`, which uses the paper's schedule)
+It starts from the book's simulator (:func:`analysis.science.simulate.simulate`, which uses the paper's schedule)
 and transforms the tables in memory:
 
 1. keep the visits at weeks 0, 2, 4, 12 and 24 and add week 8 halfway between weeks 4 and 12
@@ -34,7 +34,7 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from analysis.simulate import simulate  # noqa: E402
+from analysis.science.simulate import simulate  # noqa: E402
 
 SEED = 2024
 N_PATIENTS = 80

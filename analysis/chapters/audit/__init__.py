@@ -1,0 +1,1 @@
+"""Chapter: Audit of the published statistics."""

@@ -1,0 +1,1 @@
+"""Chapter: IFN-γ as a predictor of response."""

@@ -1,0 +1,1306 @@
+"""IFN-γ as a predictor of response to MSCT (the paper's Fig. 5) and a reviewer's checks of it.
+
+Every function takes the derived tidy tables (``derived.visits`` / ``derived.patients``) or the
+per-patient IFN-γ profile built by :func:`ifng_profile`, and returns a tidy DataFrame.
+
+The rules, stated once:
+
+* **High IFN-γ**: a value strictly above ``threshold`` (the paper: > 2 pg/mL).
+* **Window**: weeks ``1..window_weeks`` after infusion (the paper: 4); week 0 is "before".
+* **Subgroups of responders** (:func:`classify_subgroup`): *Before* = high at week 0;
+  *After* = not high at week 0 and high at some week of the window; *Never high* = neither;
+  *Not measured* = no IFN-γ value (and no below-LLOQ flag) at week 0 or in the window.
+* **Rise week**: the first visit (0..window) with high IFN-γ.
+* **ΔIFN-γ**: peak IFN-γ over weeks 0..``response_week`` minus the week-0 value;
+  **ΔDAS28**: DAS28 at ``response_week`` minus DAS28 at week 0.
+"""
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+from scipy import special
+from scipy import stats as sps
+
+from analysis.science import stats
+from analysis.core.checks import check_frame as _check_frame
+from analysis.core.design import PAPER
+
+__all__ = [
+    "MARKERS",
+    "SUBGROUPS",
+    "classify_subgroup",
+    "ifng_profile",
+    "judge_claims",
+    "share_above",
+    "compare_peaks",
+    "subgroup_counts",
+    "subgroup_tests",
+    "first_significant",
+    "change_after_rise",
+    "delta_correlation",
+    "diagnostic_summary",
+    "roc_summary",
+    "baseline_logistic",
+    "infections_in_window",
+    "transient_summary",
+    "qualitative_verdicts",
+    "plot_peaks",
+    "plot_trajectories",
+    "plot_delta",
+    "plot_roc",
+]
+
+#: Markers of Fig. 5b–e, with display labels.
+MARKERS: dict[str, str] = {
+    "treg_th17_ratio": "Treg/Th17 ratio",
+    "il_6": "IL-6 (pg/mL)",
+    "tnf_a": "TNF-α (pg/mL)",
+    "il_10": "IL-10 (pg/mL)",
+}
+#: Responder subgroup labels, in display order.
+SUBGROUPS: tuple[str, ...] = ("Before", "After", "Never high", "Not measured")
+_GROUPS = ("Responder", "Non-responder")
+_BELOW = "<LLOQ"
+
+
+# --------------------------------------------------------------------------------------------- checks
+
+
+def _check_threshold(threshold) -> float:
+    if isinstance(threshold, bool) or not isinstance(threshold, (int, float, np.integer, np.floating)) \
+            or not np.isfinite(threshold) or threshold < 0:
+        raise ValueError(f"`threshold` must be a finite number >= 0 (pg/mL); got {threshold!r}.")
+    return float(threshold)
+
+
+def _early_weeks(visits: pd.DataFrame, response_week: int = PAPER.response_week) -> list[int]:
+    """The visits of the data from week 0 to the response week (the paper's Fig. 5b–e: weeks 0–12)."""
+    return sorted(int(w) for w in pd.unique(visits["week"].dropna()) if 0 <= w <= response_week)
+
+
+def _check_window(window_weeks) -> int:
+    if isinstance(window_weeks, bool) or not isinstance(window_weeks, (int, np.integer)) or window_weeks < 1:
+        raise ValueError(f"`window_weeks` must be an integer >= 1; got {window_weeks!r}.")
+    return int(window_weeks)
+
+
+# --------------------------------------------------------------------------------------------- subgroups
+def classify_subgroup(baseline, peak_after, *, threshold: float = 2.0, measured=None) -> np.ndarray:
+    """The paper's Before/After rule, vectorised.
+
+    Parameters
+    ----------
+    baseline : array-like of float
+        IFN-γ at week 0 (NaN: not measured).
+    peak_after : array-like of float
+        Highest IFN-γ over the window weeks 1..window (NaN: not measured).
+    threshold : float, default 2.0
+        High means strictly above this value (pg/mL).
+    measured : array-like of bool, optional
+        Whether the patient has any IFN-γ result at week 0 or in the window (a below-LLOQ
+        result counts as measured). Default: any of ``baseline``/``peak_after`` is not NaN.
+
+    Returns
+    -------
+    ndarray of str
+        ``"Before"`` (baseline > threshold), ``"After"`` (baseline ≤ threshold or missing, and
+        peak_after > threshold), ``"Never high"``, or ``"Not measured"``.
+
+    Examples
+    --------
+    >>> classify_subgroup([3.0, 2.0, 2.0, 1.0, np.nan], [0.5, 2.5, 2.0, np.nan, np.nan]).tolist()
+    ['Before', 'After', 'Never high', 'Never high', 'Not measured']
+    """
+    thr = _check_threshold(threshold)
+    b = np.asarray(baseline, float)
+    a = np.asarray(peak_after, float)
+    if b.shape != a.shape:
+        raise ValueError(f"`baseline` and `peak_after` must have equal length; got {b.shape} and {a.shape}.")
+    meas = (~np.isnan(b) | ~np.isnan(a)) if measured is None else np.asarray(measured, bool)
+    with np.errstate(invalid="ignore"):
+        before = b > thr
+        after = ~before & (a > thr)
+    return np.select([before, after, ~meas], ["Before", "After", "Not measured"], "Never high").astype(object)
+
+
+def ifng_profile(visits: pd.DataFrame, *, threshold: float = 2.0, window_weeks: int = PAPER.early_window_weeks,
+                 response_week: int = PAPER.response_week, value: str = "ifn_g") -> pd.DataFrame:
+    """One row per classified MSCT patient (Responder / Non-responder) with the IFN-γ summaries.
+
+    Parameters
+    ----------
+    visits : DataFrame
+        ``derived.visits``: ``patient_id``, ``week``, ``group``, ``value`` and ``das28``
+        (``{value}_flag`` is used when present: a ``"<LLOQ"`` result counts as measured).
+    threshold : float, default 2.0
+        High IFN-γ: strictly above (pg/mL).
+    window_weeks : int, default 4
+        Post-infusion window, weeks 1..window_weeks.
+    response_week : int, default 12
+        Week of the response evaluation (ΔDAS28, ΔIFN-γ).
+    value : str, default "ifn_g"
+
+    Returns
+    -------
+    DataFrame
+        ``patient_id``, ``group``, ``ifng_baseline`` (week 0), ``ifng_peak_after`` (max over
+        weeks 1..window), ``ifng_peak_window`` (max over weeks 0..window), ``ifng_response_week``,
+        ``ifng_peak_12`` (max over weeks 0..response_week), ``delta_ifng`` (ifng_peak_12 −
+        ifng_baseline), ``das28_change_12`` (DAS28 at response_week − week 0), ``high_before``,
+        ``high_after``, ``high_window``, ``subgroup`` (see :func:`classify_subgroup`; also given
+        for non-responders) and ``rise_week`` (first week 0..window with a high value; NaN if none).
+
+    Notes
+    -----
+    Patients of other groups (Control, Unclassified) are left out. A patient with two rows for
+    the same week keeps the first (as :func:`analysis.science.derive.derive` does).
+
+    Examples
+    --------
+    >>> v = pd.DataFrame({"patient_id": ["a"] * 3 + ["b"] * 3, "week": [0, 2, 12] * 2,
+    ...                   "group": ["Responder"] * 3 + ["Non-responder"] * 3,
+    ...                   "ifn_g": [1.0, 4.0, 1.0, 1.0, 1.5, 0.25], "das28": [6.0, 5.0, 3.5, 6.0, 5.9, 5.8]})
+    >>> p = ifng_profile(v)
+    >>> p[["patient_id", "subgroup", "rise_week", "delta_ifng"]].values.tolist()
+    [['a', 'After', 2.0, 3.0], ['b', 'Never high', nan, 0.5]]
+    >>> p["das28_change_12"].round(2).tolist()
+    [-2.5, -0.2]
+    """
+    thr = _check_threshold(threshold)
+    win = _check_window(window_weeks)
+    _check_frame(visits, "visits", ["patient_id", "week", "group", value])
+    flag_col = f"{value}_flag"
+    cols = ["patient_id", "week", "group", value] + [c for c in ("das28", flag_col) if c in visits.columns]
+    v = (visits.loc[visits["group"].isin(_GROUPS), cols]
+         .drop_duplicates(["patient_id", "week"], keep="first"))
+    y = pd.to_numeric(v[value], errors="coerce").astype(float)
+    known = y.notna()
+    if flag_col in v.columns:
+        known = known | v[flag_col].eq(_BELOW).fillna(False).astype(bool)
+    v = v.assign(_y=y, _known=known.to_numpy(bool))
+    ids = v.drop_duplicates("patient_id")[["patient_id", "group"]].reset_index(drop=True)
+    # each row's patient as a position in ``ids``; every summary is one numpy pass over the rows
+    row = pd.Index(ids["patient_id"]).get_indexer(v["patient_id"])
+    row[v["patient_id"].isna().to_numpy()] = -1
+    wk = v["week"].to_numpy(float)
+    yv = v["_y"].to_numpy(float)
+
+    def first(mask, values):  # each patient's first non-missing value among the rows of ``mask`` (NaN if none)
+        out = np.full(len(ids), np.nan)
+        at = np.flatnonzero(mask & (row >= 0) & ~np.isnan(values))
+        patients, first_row = np.unique(row[at], return_index=True)  # the first of each patient's rows
+        out[patients] = values[at[first_row]]
+        return out
+
+    def extreme(mask, values, how=np.fmax):  # largest (or with np.fmin smallest) non-missing value, NaN if none
+        out = np.full(len(ids), np.nan)
+        at = mask & (row >= 0) & ~np.isnan(values)
+        how.at(out, row[at], values[at])  # fmax/fmin ignore the NaN start
+        return out
+
+    window = (wk >= 0) & (wk <= win)
+    out = ids.assign(
+        ifng_baseline=first(wk == 0, yv),
+        ifng_peak_after=extreme((wk >= 1) & (wk <= win), yv),
+        ifng_peak_window=extreme(window, yv),
+        ifng_response_week=first(wk == response_week, yv),
+        ifng_peak_12=extreme((wk >= 0) & (wk <= response_week), yv),
+    )
+    out["delta_ifng"] = out["ifng_peak_12"] - out["ifng_baseline"]
+    if "das28" in v.columns:
+        das = pd.to_numeric(v["das28"], errors="coerce").to_numpy(float)
+        out["das28_change_12"] = first(wk == response_week, das) - first(wk == 0, das)
+    else:
+        out["das28_change_12"] = np.nan
+    with np.errstate(invalid="ignore"):
+        out["high_before"] = (out["ifng_baseline"] > thr).to_numpy(bool)
+        out["high_after"] = (out["ifng_peak_after"] > thr).to_numpy(bool)
+    out["high_window"] = out["high_before"] | out["high_after"]
+    measured = np.zeros(len(ids), bool)
+    measured[row[window & v["_known"].to_numpy(bool) & (row >= 0)]] = True
+    out["subgroup"] = classify_subgroup(out["ifng_baseline"], out["ifng_peak_after"], threshold=thr, measured=measured)
+    with np.errstate(invalid="ignore"):
+        out["rise_week"] = extreme(window & (yv > thr), wk, np.fmin)
+    out.attrs["response_week"] = int(response_week)  # the columns *_12 hold the response week's values
+    return out
+
+
+# --------------------------------------------------------------------------------------------- Fig. 5a
+def share_above(profile: pd.DataFrame, *, confidence: float = 0.95) -> pd.DataFrame:
+    """Share of each group with high IFN-γ before, after and either (Fig. 5a), with Wilson CIs.
+
+    Parameters
+    ----------
+    profile : DataFrame
+        From :func:`ifng_profile`.
+    confidence : float, default 0.95
+
+    Returns
+    -------
+    DataFrame
+        One row per group × period (``"before (week 0)"``, ``"after (window)"``,
+        ``"before or after"``): ``group``, ``period``, ``n`` (patients with a value),
+        ``n_high``, ``proportion``, ``ci_low``, ``ci_high``, ``mean_peak``, ``sem_peak``,
+        ``median_peak`` (of the period's peak IFN-γ, pg/mL).
+
+    Examples
+    --------
+    >>> prof = pd.DataFrame({"group": ["Responder"] * 2 + ["Non-responder"],
+    ...                      "ifng_baseline": [3.0, 1.0, 1.0], "ifng_peak_after": [1.0, 5.0, 1.0],
+    ...                      "ifng_peak_window": [3.0, 5.0, 1.0], "high_before": [True, False, False],
+    ...                      "high_after": [False, True, False], "high_window": [True, True, False]})
+    >>> share_above(prof)[["group", "period", "n_high", "n"]].values.tolist()[:3]
+    [['Responder', 'before (week 0)', 1, 2], ['Responder', 'after (window)', 1, 2], ['Responder', 'before or after', 2, 2]]
+    """
+    _check_frame(profile, "profile", ["group", "ifng_baseline", "ifng_peak_after", "ifng_peak_window",
+                                      "high_before", "high_after", "high_window"])
+    periods = {"before (week 0)": ("ifng_baseline", "high_before"),
+               "after (window)": ("ifng_peak_after", "high_after"),
+               "before or after": ("ifng_peak_window", "high_window")}
+    rows = []
+    for period, (val, high) in periods.items():
+        d = profile.loc[profile[val].notna(), ["group", val, high]]
+        g = d.groupby("group")
+        agg = pd.DataFrame({"n": g.size(), "n_high": g[high].sum().astype(int),
+                            "mean_peak": g[val].mean(), "sem_peak": g[val].sem(),
+                            "median_peak": g[val].median()}).reindex(list(_GROUPS))
+        agg["n"] = agg["n"].fillna(0).astype(int)
+        agg["n_high"] = agg["n_high"].fillna(0).astype(int)
+        rows.append(agg.reset_index().rename(columns={"index": "group"}).assign(period=period))
+    out = pd.concat(rows, ignore_index=True)
+    props = stats.proportion_table(out["n_high"].to_numpy(), out["n"].to_numpy(), confidence)
+    out = pd.concat([out, props[["proportion", "ci_low", "ci_high"]]], axis=1)
+    out["group"] = pd.Categorical(out["group"], list(_GROUPS))
+    out = out.sort_values(["group", "period"], key=lambda s: s.map(
+        {p: i for i, p in enumerate(periods)}) if s.name == "period" else s, kind="stable")
+    out["group"] = out["group"].astype(str)
+    cols = ["group", "period", "n", "n_high", "proportion", "ci_low", "ci_high", "mean_peak",
+            "sem_peak", "median_peak"]
+    return out[cols].reset_index(drop=True)
+
+
+def compare_peaks(profile: pd.DataFrame, *, alpha: float = 0.05) -> pd.DataFrame:
+    """Responders versus non-responders on peak IFN-γ: Mann–Whitney U per period.
+
+    Parameters
+    ----------
+    profile : DataFrame
+        From :func:`ifng_profile`.
+    alpha : float, default 0.05
+
+    Returns
+    -------
+    DataFrame
+        One row per measure (``ifng_baseline``, ``ifng_peak_after``, ``ifng_peak_window``):
+        ``measure`` first, then the columns of :func:`analysis.science.stats.compare_independent`
+        (``group_a`` = Responder, ``mean_diff`` = Responder − Non-responder).
+
+    Notes
+    -----
+    Mann–Whitney because cytokine concentrations are skewed and partly censored at the LLOQ;
+    it compares distributions (no normality assumed), two-sided.
+
+    Examples
+    --------
+    >>> prof = pd.DataFrame({"group": ["Responder"] * 3 + ["Non-responder"] * 3,
+    ...                      "ifng_baseline": [3.0, 4, 5, 1, 1.5, 0.25], "ifng_peak_after": [6.0, 4, 5, 1, 2, 1],
+    ...                      "ifng_peak_window": [6.0, 4, 5, 1, 2, 1]})
+    >>> compare_peaks(prof)[["measure", "n_a", "n_b", "mean_diff"]].round(2).values.tolist()[0]
+    ['ifng_baseline', 3, 3, 3.08]
+    """
+    _check_frame(profile, "profile", ["group", "ifng_baseline", "ifng_peak_after", "ifng_peak_window"])
+    parts = []
+    for measure in ("ifng_baseline", "ifng_peak_after", "ifng_peak_window"):
+        res = stats.compare_independent(profile, dv=measure, between="group", groups=list(_GROUPS),
+                                        test="mannwhitney", alpha=alpha)
+        parts.append(res.assign(measure=measure))
+    out = pd.concat(parts, ignore_index=True)
+    return out[["measure"] + [c for c in out.columns if c != "measure"]]
+
+
+def subgroup_counts(profile: pd.DataFrame) -> pd.DataFrame:
+    """Responders per subgroup (Before / After / Never high / Not measured).
+
+    Returns
+    -------
+    DataFrame
+        ``subgroup``, ``n``, ``share`` (of responders), ``median_rise_week``; every label of
+        :data:`SUBGROUPS` appears (n = 0 when absent).
+
+    Examples
+    --------
+    >>> prof = pd.DataFrame({"group": ["Responder"] * 3 + ["Non-responder"],
+    ...                      "subgroup": ["Before", "After", "After", "Before"],
+    ...                      "rise_week": [0.0, 1.0, 3.0, 0.0]})
+    >>> subgroup_counts(prof)[["subgroup", "n", "median_rise_week"]].values.tolist()
+    [['Before', 1, 0.0], ['After', 2, 2.0], ['Never high', 0, nan], ['Not measured', 0, nan]]
+    """
+    _check_frame(profile, "profile", ["group", "subgroup", "rise_week"])
+    r = profile[profile["group"] == "Responder"]
+    g = r.groupby("subgroup")
+    out = pd.DataFrame({"n": g.size(), "median_rise_week": g["rise_week"].median()}).reindex(list(SUBGROUPS))
+    out["n"] = out["n"].fillna(0).astype(int)
+    out["share"] = out["n"] / len(r) if len(r) else np.nan
+    return out.rename_axis("subgroup").reset_index()[["subgroup", "n", "share", "median_rise_week"]]
+
+
+# --------------------------------------------------------------------------------------------- Fig. 5b–e
+_PAIRED_COLUMNS = ["before", "after", "n", "mean_before", "mean_after", "mean_diff", "sd_diff", "statistic", "dof",
+                   "p", "hedges_g", "g_ci_low", "g_ci_high", "test", "alpha", "significant", "note"]
+
+
+def subgroup_tests(visits: pd.DataFrame, profile: pd.DataFrame, *, markers=tuple(MARKERS),
+                   weeks=None, reference: str = "previous", subgroups=("Before", "After"),
+                   test: str = "t", alpha: float = 0.05) -> pd.DataFrame:
+    """Paired tests of each marker, each visit versus the previous visit (or baseline), per subgroup.
+
+    Parameters
+    ----------
+    visits : DataFrame
+        ``derived.visits`` (``patient_id``, ``week`` and the marker columns).
+    profile : DataFrame
+        From :func:`ifng_profile` (``patient_id``, ``group``, ``subgroup``).
+    markers : sequence of str
+        Visit columns to test (default :data:`MARKERS`).
+    weeks : sequence of int
+        Visits in order; only those present in ``visits`` are used.
+    reference : {"previous", "baseline"}
+        Compare each visit with the one before it (the paper's Fig. 5 stars) or with week 0.
+    subgroups : sequence of str
+        Responder subgroups to test.
+    test : {"t", "wilcoxon"}
+        Paired t test (the paper's choice) or Wilcoxon signed-rank.
+    alpha : float, default 0.05
+
+    Returns
+    -------
+    DataFrame
+        One row per subgroup × marker × visit pair: ``subgroup``, ``marker``, ``reference``,
+        then :func:`analysis.science.stats.compare_paired`'s columns (``before``, ``after`` = weeks,
+        ``n`` = complete pairs, ``mean_diff`` = after − before, ``p``, ``significant``, ...).
+
+    Notes
+    -----
+    Uncorrected p-values, as in the paper (one star per visit); the number of tests is large,
+    so read single stars with care.
+
+    Examples
+    --------
+    >>> v = pd.DataFrame({"patient_id": list("abc") * 2, "week": [0] * 3 + [1] * 3,
+    ...                   "il_10": [1.0, 2, 3, 2, 4, 5]})
+    >>> prof = pd.DataFrame({"patient_id": list("abc"), "group": ["Responder"] * 3,
+    ...                      "subgroup": ["Before"] * 3})
+    >>> subgroup_tests(v, prof, markers=["il_10"], subgroups=["Before"])[
+    ...     ["subgroup", "before", "after", "n", "mean_diff"]].values.tolist()
+    [['Before', 0, 1, 3, 1.6666666666666667]]
+    """
+    if reference not in ("previous", "baseline"):
+        raise ValueError(f"`reference` must be 'previous' or 'baseline'; got {reference!r}.")
+    markers = list(markers)
+    _check_frame(visits, "visits", ["patient_id", "week"] + markers)
+    _check_frame(profile, "profile", ["patient_id", "group", "subgroup"])
+    weeks = _early_weeks(visits) if weeks is None else weeks
+    present = [w for w in weeks if (visits["week"] == w).any()]
+    pairs = [(present[i - 1] if reference == "previous" else present[0], w)
+             for i, w in enumerate(present) if i > 0]
+    sub = profile.loc[profile["group"] == "Responder", ["patient_id", "subgroup"]]
+    v = visits.loc[visits["week"].isin(present), ["patient_id", "week"] + markers].merge(sub, on="patient_id")
+    v = v.drop_duplicates(["patient_id", "week"], keep="first")
+    parts = []
+    for sg in subgroups:
+        # one patient × week table per marker (patients sorted, as compare_paired pairs them), then each
+        # visit pair is two columns of it: no per-test frame
+        d = v[(v["subgroup"] == sg) & v["patient_id"].notna()]
+        codes, patients = pd.factorize(d["patient_id"], sort=True)
+        col = {w: i for i, w in enumerate(present)}
+        week_idx = d["week"].map(col).to_numpy(int)
+        for m in markers:
+            wide = np.full((len(patients), len(present)), np.nan)
+            wide[codes, week_idx] = pd.to_numeric(d[m], errors="coerce").to_numpy(float, na_value=np.nan)
+            for b, a in pairs:
+                x, y = wide[:, col[b]], wide[:, col[a]]
+                keep = ~(np.isnan(x) | np.isnan(y))
+                parts.append(dict(subgroup=sg, marker=m, reference=reference,
+                                  **stats._paired_row(x[keep], y[keep], (b, a), test=test, alpha=alpha)))
+    if not parts:
+        return pd.DataFrame(columns=["subgroup", "marker", "reference", "before", "after", "n", "p"])
+    return pd.DataFrame(parts, columns=["subgroup", "marker", "reference"] + _PAIRED_COLUMNS)
+
+
+def first_significant(tests: pd.DataFrame, profile: pd.DataFrame) -> pd.DataFrame:
+    """Timing rule: the first visit with a significant change, relative to the IFN-γ rise.
+
+    For each subgroup × marker × reference in ``tests`` (from :func:`subgroup_tests`), the first
+    visit (``after`` week) whose test is significant, its direction, and ``lag_weeks`` = that
+    week − the subgroup's rise week (the median over its patients of the first week with high
+    IFN-γ: 0 for Before by definition).
+
+    Returns
+    -------
+    DataFrame
+        ``subgroup``, ``marker``, ``reference``, ``rise_week``, ``first_sig_week`` (NaN if
+        none), ``direction`` ("increase"/"decrease"/""), ``lag_weeks``, ``n_tests``.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"subgroup": ["Before"] * 3, "marker": ["m"] * 3, "reference": ["previous"] * 3,
+    ...                   "after": [1, 2, 3], "significant": [False, True, True], "mean_diff": [0.1, 0.5, 0.2]})
+    >>> prof = pd.DataFrame({"group": ["Responder"], "subgroup": ["Before"], "rise_week": [0.0]})
+    >>> first_significant(t, prof)[["first_sig_week", "direction", "lag_weeks"]].values.tolist()
+    [[2.0, 'increase', 2.0]]
+    """
+    _check_frame(tests, "tests", ["subgroup", "marker", "reference", "after", "significant", "mean_diff"])
+    rise = subgroup_counts(profile).set_index("subgroup")["median_rise_week"]
+    keys = ["subgroup", "marker", "reference"]
+    # one pass over the tests (a few dozen rows): per key, the number of tests and the significant test with
+    # the earliest visit (the first such row on ties; a missing visit counts as the latest)
+    cells = list(zip(*(tests[k] for k in keys)))
+    significant = tests["significant"].fillna(False).astype(bool).to_numpy()
+    after = tests["after"].astype(float).to_numpy()
+    mean_diff = tests["mean_diff"].to_numpy(float)
+    n_tests, first = {}, {}
+    for i, cell in enumerate(cells):
+        n_tests[cell] = n_tests.get(cell, 0) + 1
+        when = (bool(np.isnan(after[i])), 0.0 if np.isnan(after[i]) else after[i])
+        if significant[i] and (cell not in first or when < first[cell][0]):
+            first[cell] = (when, i)
+    out = pd.DataFrame(list(n_tests), columns=keys, dtype=object)
+    hit = [first[c][1] if c in first else -1 for c in n_tests]
+    out["first_sig_week"] = np.array([after[i] if i >= 0 else np.nan for i in hit], dtype=float)
+    diff = np.array([mean_diff[i] if i >= 0 else np.nan for i in hit], dtype=float)
+    out["direction"] = np.select([diff > 0, diff < 0], ["increase", "decrease"], "")
+    out["rise_week"] = out["subgroup"].map(rise).astype(float)
+    out["lag_weeks"] = out["first_sig_week"] - out["rise_week"]
+    out["n_tests"] = np.array(list(n_tests.values()), dtype=int)
+    return out[keys + ["rise_week", "first_sig_week", "direction", "lag_weeks", "n_tests"]]
+
+
+def change_after_rise(visits: pd.DataFrame, profile: pd.DataFrame, *, markers=tuple(MARKERS),
+                      lag_weeks=(2, 3), test: str = "t", alpha: float = 0.05) -> pd.DataFrame:
+    """Each marker from the week of the IFN-γ rise to 2–3 weeks later, per patient (aligned).
+
+    For every responder with a rise week (Before or After), the marker at the rise visit is paired
+    with the marker at the latest visit ``lag_weeks[0]..lag_weeks[1]`` weeks after it (visits are
+    at weeks 0, 1, 2, 3, 4, 12: a rise at week 3 or 4 has no such visit and is left out).
+
+    Returns
+    -------
+    DataFrame
+        One row per marker: ``marker``, ``n`` (patients with both visits), ``mean_rise``,
+        ``mean_later``, ``mean_diff`` (later − rise), ``p``, ``significant``, ``hedges_g``,
+        ``test``, ``note``.
+
+    Examples
+    --------
+    >>> v = pd.DataFrame({"patient_id": list("aabbcc"), "week": [0, 3, 1, 3, 0, 2],
+    ...                   "il_10": [1.0, 2, 2, 3, 1, 3]})
+    >>> prof = pd.DataFrame({"patient_id": list("abc"), "group": ["Responder"] * 3,
+    ...                      "rise_week": [0.0, 1.0, 0.0]})
+    >>> change_after_rise(v, prof, markers=["il_10"])[["n", "mean_diff"]].values.tolist()
+    [[3.0, 1.3333333333333333]]
+    """
+    markers = list(markers)
+    lo, hi = lag_weeks
+    _check_frame(visits, "visits", ["patient_id", "week"] + markers)
+    _check_frame(profile, "profile", ["patient_id", "group", "rise_week"])
+    rise = profile.loc[(profile["group"] == "Responder") & profile["rise_week"].notna(), ["patient_id", "rise_week"]]
+    v = visits[["patient_id", "week"] + markers].merge(rise, on="patient_id")
+    v = v.assign(rel=v["week"] - v["rise_week"]).drop_duplicates(["patient_id", "week"], keep="first")
+    at_rise = v[v["rel"] == 0].assign(when="rise")
+    later = (v[(v["rel"] >= lo) & (v["rel"] <= hi)].sort_values("rel", kind="stable")
+             .drop_duplicates("patient_id", keep="last").assign(when="later"))
+    long = pd.concat([at_rise, later], ignore_index=True)
+    rows = []
+    for m in markers:
+        res = stats.compare_paired(long, dv=m, within="when", subject="patient_id", pair=("rise", "later"),
+                                   test=test, alpha=alpha).iloc[0]
+        rows.append(dict(marker=m, n=float(res["n"]), mean_rise=res["mean_before"], mean_later=res["mean_after"],
+                         mean_diff=res["mean_diff"], p=res["p"], significant=bool(res["significant"]),
+                         hedges_g=res["hedges_g"], test=test, note=res["note"]))
+    return pd.DataFrame(rows, columns=["marker", "n", "mean_rise", "mean_later", "mean_diff", "p",
+                                       "significant", "hedges_g", "test", "note"])
+
+
+# --------------------------------------------------------------------------------------------- Fig. 5f
+def delta_correlation(profile: pd.DataFrame, *, methods=("pearson", "spearman")) -> pd.DataFrame:
+    """ΔDAS28 against ΔIFN-γ: Pearson and Spearman correlation per group and pooled.
+
+    Returns
+    -------
+    DataFrame
+        One row per subset (``Responder``, ``Non-responder``, ``MSCT (both)``) × method:
+        ``subset`` then :func:`analysis.science.stats.correlation`'s columns (``n``, ``r``, ``ci_low``,
+        ``ci_high``, ``p``, ``note``).
+
+    Examples
+    --------
+    >>> prof = pd.DataFrame({"group": ["Responder"] * 3 + ["Non-responder"] * 3,
+    ...                      "delta_ifng": [1.0, 2, 3, 0, 1, 2], "das28_change_12": [-1.0, -2, -3, 0, 0.5, 0.1]})
+    >>> delta_correlation(prof, methods=["pearson"])[["subset", "n", "r"]].round(3).values.tolist()[0]
+    ['Responder', 3, -1.0]
+    """
+    _check_frame(profile, "profile", ["group", "delta_ifng", "das28_change_12"])
+    subsets = {"Responder": profile[profile["group"] == "Responder"],
+               "Non-responder": profile[profile["group"] == "Non-responder"],
+               "MSCT (both)": profile}
+    parts = [stats.correlation(d, x="delta_ifng", y="das28_change_12", method=m).assign(subset=name)
+             for name, d in subsets.items() for m in methods]
+    out = pd.concat(parts, ignore_index=True)
+    return out[["subset"] + [c for c in out.columns if c != "subset"]]
+
+
+# --------------------------------------------------------------------------------------------- beyond
+def _truth(profile: pd.DataFrame) -> pd.Series:
+    return profile["group"].eq("Responder").astype(int)
+
+
+def _predicted(profile: pd.DataFrame, score: str, threshold: float) -> pd.Series:
+    """1.0 where ``score`` is strictly above ``threshold``, 0.0 where not, NaN where the score is missing."""
+    s = pd.to_numeric(profile[score], errors="coerce")
+    return (s > threshold).astype(float).where(s.notna())
+
+
+def diagnostic_summary(profile: pd.DataFrame, *, score: str = "ifng_peak_window", threshold: float = 2.0,
+                       confidence: float = 0.95) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """IFN-γ above ``threshold`` as a test for response: 2 × 2 table and metrics with Wilson CIs.
+
+    Parameters
+    ----------
+    profile : DataFrame
+        From :func:`ifng_profile` (``group``: Responder is the positive class).
+    score : str, default "ifng_peak_window"
+        The IFN-γ summary used (``ifng_baseline`` for a baseline-only test).
+    threshold : float, default 2.0
+        Test positive when the score is strictly above.
+
+    Returns
+    -------
+    table : DataFrame
+        One row: ``score``, ``threshold``, ``TP``, ``FP``, ``FN``, ``TN``, ``n``.
+    metrics : DataFrame
+        :func:`analysis.science.stats.diagnostic_metrics` with ``score`` and ``threshold`` in front.
+
+    Examples
+    --------
+    >>> prof = pd.DataFrame({"group": ["Responder"] * 3 + ["Non-responder"] * 2,
+    ...                      "ifng_peak_window": [3.0, 2.5, 1.0, 2.1, 0.5]})
+    >>> tab, met = diagnostic_summary(prof)
+    >>> tab[["TP", "FP", "FN", "TN"]].values.tolist()
+    [[2, 1, 1, 1]]
+    >>> met["estimate"].round(3).tolist()
+    [0.667, 0.5, 0.667, 0.5]
+    """
+    thr = _check_threshold(threshold)
+    _check_frame(profile, "profile", ["group", score])
+    predicted = _predicted(profile, score, thr)
+    truth = _truth(profile)
+    front = {"score": score, "threshold": thr}
+    tab = stats.diagnostic_table(truth, predicted)
+    met = stats.diagnostic_metrics(truth, predicted, confidence)
+    return tab.assign(**front)[["score", "threshold", "TP", "FP", "FN", "TN", "n"]], \
+        met.assign(**front)[["score", "threshold"] + list(met.columns)]
+
+
+def roc_summary(profile: pd.DataFrame, *, scores=("ifng_peak_window", "ifng_baseline"), n_boot: int = 2000,
+                seed: int = 0, paper_threshold: float = 2.0) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """ROC curves and AUCs (seeded bootstrap CI) of continuous IFN-γ summaries, with Youden's optimum.
+
+    Returns
+    -------
+    curves : DataFrame
+        ``score`` then :func:`analysis.science.stats.roc_curve_auc`'s curve columns.
+    summary : DataFrame
+        One row per score: ``score``, ``n_pos``, ``n_neg``, ``auc``, ``ci_low``, ``ci_high``,
+        ``n_boot``, ``youden_threshold``, ``youden_sensitivity``, ``youden_specificity``,
+        ``youden_j``, ``paper_threshold``, ``paper_j`` (J of "score > paper_threshold"), ``note``.
+
+    Notes
+    -----
+    The ROC curve counts a score ≥ cut-off as positive; the paper's rule is "> 2 pg/mL". The
+    Youden optimum is chosen on the same data it is judged on, so its J is optimistic.
+
+    Examples
+    --------
+    >>> prof = pd.DataFrame({"group": ["Responder", "Responder", "Non-responder", "Non-responder"],
+    ...                      "ifng_peak_window": [3.0, 0.35, 0.1, 0.4], "ifng_baseline": [1.0, 1, 1, 1]})
+    >>> curves, summ = roc_summary(prof, n_boot=0)
+    >>> summ[["score", "auc", "youden_threshold"]].values.tolist()
+    [['ifng_peak_window', 0.75, 3.0], ['ifng_baseline', 0.5, 1.0]]
+    """
+    _check_frame(profile, "profile", ["group"] + list(scores))
+    paper_thr = _check_threshold(paper_threshold)
+    truth = _truth(profile)
+    curves, rows = [], []
+    for sc in scores:
+        curve, auc = stats.roc_curve_auc(truth, profile[sc], n_boot=n_boot, seed=seed)
+        best = youden_row = stats.youden_threshold(curve).iloc[0]
+        # the metrics of diagnostic_summary(profile, score=sc, threshold=paper_threshold), without its 2 × 2 table
+        est = stats.diagnostic_metrics(truth, _predicted(profile, sc, paper_thr)).set_index("metric")["estimate"]
+        a = auc.iloc[0]
+        rows.append(dict(score=sc, n_pos=int(a["n_pos"]), n_neg=int(a["n_neg"]), auc=a["auc"],
+                         ci_low=a["ci_low"], ci_high=a["ci_high"], n_boot=int(a["n_boot"]),
+                         youden_threshold=best["threshold"], youden_sensitivity=youden_row["tpr"],
+                         youden_specificity=youden_row["specificity"], youden_j=youden_row["youden"],
+                         paper_threshold=float(paper_threshold),
+                         paper_j=est["sensitivity"] + est["specificity"] - 1, note=a["note"]))
+        curves.append(curve.assign(score=sc))
+    curves = pd.concat(curves, ignore_index=True)
+    return curves[["score"] + [c for c in curves.columns if c != "score"]], pd.DataFrame(rows)
+
+
+def baseline_logistic(profile: pd.DataFrame, patients: pd.DataFrame, *,
+                      covariates=("das28_baseline",), confidence: float = 0.95) -> pd.DataFrame:
+    """Logistic regression of response on baseline IFN-γ (+ covariates): odds ratios with CIs.
+
+    Only what is known before infusion enters, so the window–response overlap (circularity) is
+    avoided.
+
+    Parameters
+    ----------
+    profile : DataFrame
+        From :func:`ifng_profile` (``patient_id``, ``group``, ``ifng_baseline``).
+    patients : DataFrame
+        ``derived.patients`` (``patient_id`` and the covariate columns).
+    covariates : sequence of str
+        Extra baseline predictors (default: baseline DAS28).
+
+    Returns
+    -------
+    DataFrame
+        One row per predictor (``ifng_baseline`` first, then covariates): ``term``,
+        ``odds_ratio`` (per 1 unit), ``ci_low``, ``ci_high``, ``p`` (Wald), ``n``,
+        ``n_responders``, ``note``. Rows are NaN with a note when the model cannot be fitted
+        (one class only, fewer than 10 patients, perfect separation, no convergence).
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(1)
+    >>> x = rng.normal(3, 1, 60)
+    >>> prof = pd.DataFrame({"patient_id": range(60), "ifng_baseline": x,
+    ...                      "group": np.where(x + rng.normal(0, 1, 60) > 3, "Responder", "Non-responder")})
+    >>> pat = pd.DataFrame({"patient_id": range(60), "das28_baseline": rng.normal(6, 1, 60)})
+    >>> res = baseline_logistic(prof, pat)
+    >>> res["term"].tolist(), bool(res.loc[0, "odds_ratio"] > 1)
+    (['ifng_baseline', 'das28_baseline'], True)
+    """
+    import statsmodels.api as sm
+
+    covariates = list(covariates)
+    _check_frame(profile, "profile", ["patient_id", "group", "ifng_baseline"])
+    _check_frame(patients, "patients", ["patient_id"] + covariates)
+    d = profile[["patient_id", "group", "ifng_baseline"]].merge(
+        patients[["patient_id"] + covariates], on="patient_id", how="left")
+    terms = ["ifng_baseline"] + covariates
+    d = d[terms + ["group"]].apply(lambda c: pd.to_numeric(c, errors="coerce") if c.name in terms else c).dropna()
+    y = _truth(d).to_numpy(float)
+    rows = {t: dict(term=t, odds_ratio=np.nan, ci_low=np.nan, ci_high=np.nan, p=np.nan) for t in terms}
+    note = ""
+    if len(d) < 10 or y.min() == y.max():
+        note = f"not fitted: {len(d)} patients, {int(y.sum())} responders (need ≥ 10 and both classes)"
+    else:
+        X = sm.add_constant(d[terms].astype(float), has_constant="add")
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                fit = sm.Logit(y, X).fit(disp=0, maxiter=200)
+            ci = fit.conf_int(alpha=1 - confidence)
+            if not fit.mle_retvals.get("converged", True):
+                note = "the fit did not converge: estimates unreliable"
+            for t in terms:
+                rows[t].update(odds_ratio=float(np.exp(fit.params[t])), ci_low=float(np.exp(ci.loc[t, 0])),
+                               ci_high=float(np.exp(ci.loc[t, 1])), p=float(fit.pvalues[t]))
+        except Exception as exc:  # perfect separation, singular design
+            note = f"not fitted: {type(exc).__name__}"
+    out = pd.DataFrame(list(rows.values()))
+    out["n"] = len(d)
+    out["n_responders"] = int(y.sum())
+    out["note"] = note
+    return out
+
+
+def infections_in_window(adverse_events, profile: pd.DataFrame, *, window_weeks: int = PAPER.early_window_weeks) -> pd.DataFrame:
+    """Infections (adverse events whose term contains "infect") among patients with high IFN-γ.
+
+    Returns
+    -------
+    DataFrame
+        One row: ``n_high`` (MSCT patients with high IFN-γ before or in the window),
+        ``n_high_infected`` (of them, with an infection in weeks 0..window), ``n_infections_msct``
+        (all MSCT-classified patients with an infection in weeks 0..window), ``available``
+        (False when there is no adverse-event table).
+
+    Examples
+    --------
+    >>> ae = pd.DataFrame({"patient_id": ["a", "c"], "week": [1, 2], "event": ["Infection (URTI)", "fever"],
+    ...                    "serious": [False, False], "related": [None, None]})
+    >>> prof = pd.DataFrame({"patient_id": ["a", "b"], "high_window": [True, True]})
+    >>> infections_in_window(ae, prof)[["n_high", "n_high_infected"]].values.tolist()
+    [[2, 1]]
+    """
+    win = _check_window(window_weeks)
+    _check_frame(profile, "profile", ["patient_id", "high_window"])
+    high = set(profile.loc[profile["high_window"].astype(bool), "patient_id"])
+    if adverse_events is None or not isinstance(adverse_events, pd.DataFrame) \
+            or not {"patient_id", "week", "event"} <= set(adverse_events.columns):
+        return pd.DataFrame([dict(n_high=len(high), n_high_infected=np.nan, n_infections_msct=np.nan,
+                                  available=False)])
+    ae = adverse_events
+    inf = ae[ae["event"].astype(str).str.contains("infect", case=False)
+             & pd.to_numeric(ae["week"], errors="coerce").between(0, win)]
+    infected = set(inf["patient_id"])
+    return pd.DataFrame([dict(n_high=len(high), n_high_infected=len(high & infected),
+                              n_infections_msct=len(infected & set(profile["patient_id"])), available=True)])
+
+
+def transient_summary(profile: pd.DataFrame, *, threshold: float = 2.0) -> pd.DataFrame:
+    """Is the IFN-γ rise transient? Responders high before/in the window who are still high at the response week.
+
+    Returns
+    -------
+    DataFrame
+        One row: ``n_high`` (responders high at week 0 or in the window, with a value at the response week),
+        ``n_still_high`` (> threshold at the response week), ``proportion``, ``ci_low``, ``ci_high``,
+        ``median_peak``, ``median_response_week``.
+
+    Examples
+    --------
+    >>> prof = pd.DataFrame({"group": ["Responder"] * 3, "high_window": [True, True, False],
+    ...                      "ifng_peak_window": [5.0, 4, 1], "ifng_response_week": [1.0, 3, 1]})
+    >>> transient_summary(prof)[["n_high", "n_still_high"]].values.tolist()
+    [[2, 1]]
+    """
+    thr = _check_threshold(threshold)
+    _check_frame(profile, "profile", ["group", "high_window", "ifng_peak_window", "ifng_response_week"])
+    d = profile[(profile["group"] == "Responder") & profile["high_window"].astype(bool)
+                & profile["ifng_response_week"].notna()]
+    k = int((d["ifng_response_week"] > thr).sum())
+    prop = stats.proportion_table(k, len(d)).iloc[0]
+    return pd.DataFrame([dict(n_high=len(d), n_still_high=k, proportion=prop["proportion"],
+                              ci_low=prop["ci_low"], ci_high=prop["ci_high"],
+                              median_peak=d["ifng_peak_window"].median(),
+                              median_response_week=d["ifng_response_week"].median())])
+
+
+# --------------------------------------------------------------------------------------------- verdicts
+def _fmt(x, digits: int = 2) -> str:
+    return "n/a" if x is None or pd.isna(x) else f"{x:.{digits}f}"
+
+
+def qualitative_verdicts(*, share: pd.DataFrame, transient: pd.DataFrame, infections: pd.DataFrame,
+                         first_sig: pd.DataFrame, roc: pd.DataFrame, diagnostics: pd.DataFrame,
+                         lag_weeks=(2, 3), min_n: int = 2, subgroup_n=None,
+                         alpha: float = 0.05) -> pd.DataFrame:
+    """Judge the qualitative IFN-γ claims by stated rules.
+
+    Parameters
+    ----------
+    share : DataFrame
+        :func:`share_above`.
+    transient : DataFrame
+        :func:`transient_summary`.
+    infections : DataFrame
+        :func:`infections_in_window`.
+    first_sig : DataFrame
+        :func:`first_significant` for the markers (``reference`` "previous" and "baseline"), with
+        ``das28`` among the markers for the precedence claim.
+    roc : DataFrame
+        :func:`roc_summary`'s summary (row ``ifng_peak_window`` used).
+    diagnostics : DataFrame
+        :func:`diagnostic_summary`'s metrics for the paper's window and threshold.
+    lag_weeks : (int, int)
+        The claimed lag range, inclusive.
+    min_n : int
+        A subgroup needs at least this many patients to be judged.
+    subgroup_n : dict, optional
+        ``{subgroup: n}``; subgroups below ``min_n`` are not judged.
+    alpha : float, default 0.05
+        Significance level of the responder/non-responder comparison.
+
+    Returns
+    -------
+    DataFrame
+        One row per claim id: ``claim_id``, ``testable``, ``holds``, ``reproduced`` (text),
+        ``rule`` (text).
+
+    Examples
+    --------
+    >>> share = pd.DataFrame({"group": ["Responder", "Non-responder"], "period": ["before or after"] * 2,
+    ...                       "n": [10, 10], "n_high": [8, 1], "proportion": [0.8, 0.1]})
+    >>> res = qualitative_verdicts(share=share, transient=None, infections=None, first_sig=None,
+    ...                            roc=None, diagnostics=None)
+    >>> res.set_index("claim_id").loc[["ifng.high_in_responders", "ifng.low_in_nonresponders"], "holds"].tolist()
+    [True, True]
+    """
+    rows = []
+
+    def add(cid, testable, holds, reproduced, rule):
+        rows.append(dict(claim_id=cid, testable=bool(testable), holds=bool(holds), reproduced=reproduced, rule=rule))
+
+    # High in responders (and more often than in non-responders) / low in non-responders.
+    from scipy.stats import fisher_exact
+
+    either = share[share["period"] == "before or after"].set_index("group") if share is not None else None
+    fisher_p = np.nan
+    if either is not None and set(_GROUPS) <= set(either.index) and (either.loc[list(_GROUPS), "n"] > 0).all():
+        r, nr = either.loc["Responder"], either.loc["Non-responder"]
+        table = [[int(r["n_high"]), int(r["n"] - r["n_high"])], [int(nr["n_high"]), int(nr["n"] - nr["n_high"])]]
+        fisher_p = float(fisher_exact(table, alternative="two-sided")[1])
+    for cid, grp, want_high in (("ifng.high_in_responders", "Responder", True),
+                                ("ifng.low_in_nonresponders", "Non-responder", False)):
+        rule = (f"reproduced if {'more' if want_high else 'fewer'} than half of the {grp.lower()}s have IFN-γ "
+                "above the threshold at week 0 or in the window, and the share differs between responders and "
+                f"non-responders (Fisher exact p < {alpha:g})")
+        if either is None or grp not in either.index or either.loc[grp, "n"] == 0 or pd.isna(fisher_p):
+            add(cid, False, False, "", rule + " (a group is empty)")
+            continue
+        r = either.loc[grp]
+        holds = (r["proportion"] > 0.5 if want_high else r["proportion"] < 0.5) and fisher_p < alpha
+        add(cid, True, holds, f"{int(r['n_high'])}/{int(r['n'])} ({_fmt(r['proportion'])}) high; Fisher "
+            f"{stats.format_p(fisher_p)}", rule)
+
+    # Transient.
+    rule = "reproduced if fewer than half of the responders with high IFN-γ are still high at the response week"
+    if transient is None or transient.iloc[0]["n_high"] == 0:
+        add("ifng.transient_increase", False, False, "", rule + " (no high responder has a value at the response week)")
+    else:
+        t = transient.iloc[0]
+        add("ifng.transient_increase", True, t["proportion"] < 0.5,
+            f"{int(t['n_still_high'])}/{int(t['n_high'])} still high (median {_fmt(t['median_peak'])} → "
+            f"{_fmt(t['median_response_week'])} pg/mL)", rule)
+
+    # Infection.
+    rule = "reproduced if no patient with high IFN-γ had an infection in weeks 0..window"
+    if infections is None or not bool(infections.iloc[0]["available"]):
+        add("ifng.unrelated_to_infection", False, False, "", rule + " (no adverse-event table)")
+    else:
+        i = infections.iloc[0]
+        add("ifng.unrelated_to_infection", True, i["n_high_infected"] == 0,
+            f"{int(i['n_high_infected'])} of {int(i['n_high'])} high-IFN-γ patients had an infection", rule)
+
+    sizes = dict(subgroup_n or {})
+    judged = [s for s in ("Before", "After") if sizes.get(s, min_n) >= min_n]
+    if first_sig is not None:
+        fs = first_sig.set_index(["subgroup", "marker", "reference"])
+    # Rapid efficacy in Before: first significant ratio change vs baseline earlier than in After.
+    rule = ("reproduced if the Treg/Th17 ratio first differs significantly from baseline (paired t) at an "
+            "earlier week in the Before subgroup than in the After subgroup (or never in After)")
+    try:
+        wb = fs.loc[("Before", "treg_th17_ratio", "baseline"), "first_sig_week"]
+        wa = fs.loc[("After", "treg_th17_ratio", "baseline"), "first_sig_week"]
+        ok = {"Before", "After"} <= set(judged)
+        holds = pd.notna(wb) and (pd.isna(wa) or wb < wa)
+        add("ifng.rapid_efficacy_before", ok, holds, f"first significant week: Before {_fmt(wb, 0)}, "
+            f"After {_fmt(wa, 0)}", rule if ok else rule + " (a subgroup is too small)")
+    except (KeyError, NameError, UnboundLocalError):
+        add("ifng.rapid_efficacy_before", False, False, "", rule + " (no subgroup tests)")
+
+    # Lag 2–3 weeks.
+    lo, hi = lag_weeks
+    rule = (f"reproduced if, in each subgroup (Before, After), the Treg/Th17 ratio, IL-10 and IL-6 first change "
+            f"significantly versus the previous visit {lo}–{hi} weeks after the subgroup's IFN-γ rise "
+            "(median first week above the threshold)")
+    try:
+        parts, holds = [], bool(judged)
+        for sg in judged:
+            for m in ("treg_th17_ratio", "il_10", "il_6"):
+                lag = fs.loc[(sg, m, "previous"), "lag_weeks"]
+                parts.append(f"{sg} {m}: {_fmt(lag, 1)}")
+                holds = holds and pd.notna(lag) and lo <= lag <= hi
+        add("ifng.lag_2_3_weeks", bool(judged), holds, "lag (weeks): " + "; ".join(parts), rule)
+    except (KeyError, NameError, UnboundLocalError):
+        add("ifng.lag_2_3_weeks", False, False, "", rule + " (no subgroup tests)")
+
+    # IFN-γ precedes improvement.
+    rule = ("reproduced if, in each subgroup, the first significant change from baseline of DAS28 (decrease), "
+            "Treg/Th17 and IL-10 (increase) comes after the subgroup's IFN-γ rise week")
+    try:
+        parts, holds = [], bool(judged)
+        for sg in judged:
+            for m, want in (("das28", "decrease"), ("treg_th17_ratio", "increase"), ("il_10", "increase")):
+                r = fs.loc[(sg, m, "baseline")]
+                parts.append(f"{sg} {m}: week {_fmt(r['first_sig_week'], 0)} ({r['direction'] or '–'})")
+                holds = holds and pd.notna(r["first_sig_week"]) and r["first_sig_week"] > r["rise_week"] \
+                    and r["direction"] == want
+        add("ifng.precedes_improvement", bool(judged), holds, "; ".join(parts), rule)
+    except (KeyError, NameError, UnboundLocalError):
+        add("ifng.precedes_improvement", False, False, "", rule + " (no subgroup tests)")
+
+    # Predicts response.
+    rule = ("reproduced if the AUC of peak IFN-γ (week 0..window) has a 95% CI above 0.5 and, at the paper's "
+            "threshold, sensitivity and specificity both exceed 0.5")
+    if roc is None or diagnostics is None or "ifng_peak_window" not in set(roc["score"]) \
+            or pd.isna(roc.set_index("score").loc["ifng_peak_window", "auc"]):
+        add("ifng.predicts_response", False, False, "", rule + " (AUC not computable)")
+    else:
+        r = roc.set_index("score").loc["ifng_peak_window"]
+        est = diagnostics.set_index("metric")["estimate"]
+        holds = r["ci_low"] > 0.5 and est["sensitivity"] > 0.5 and est["specificity"] > 0.5
+        add("ifng.predicts_response", True, holds,
+            f"AUC {_fmt(r['auc'])} (95% CI {_fmt(r['ci_low'])}–{_fmt(r['ci_high'])}); sensitivity "
+            f"{_fmt(est['sensitivity'])}, specificity {_fmt(est['specificity'])}", rule)
+    return pd.DataFrame(rows, columns=["claim_id", "testable", "holds", "reproduced", "rule"])
+
+
+# --------------------------------------------------------------------------------------------- figures
+def plot_peaks(profile: pd.DataFrame, *, threshold: float = 2.0, max_points: int = 400, seed: int = 0):
+    """Fig. 5a: IFN-γ before (week 0) and peak in the window, per patient, by group (log scale).
+
+    Returns a Figure with one Axes; above ``max_points`` patients per group a seeded random
+    subsample is drawn (the title says so).
+
+    Examples
+    --------
+    >>> prof = pd.DataFrame({"group": ["Responder", "Non-responder"], "ifng_baseline": [3.0, 1.0],
+    ...                      "ifng_peak_after": [1.0, 0.5]})
+    >>> fig = plot_peaks(prof)
+    >>> len(fig.axes)
+    1
+    """
+    import matplotlib.pyplot as plt
+    from analysis.science import figures
+
+    _check_frame(profile, "profile", ["group", "ifng_baseline", "ifng_peak_after"])
+    long = profile.melt(id_vars=["group"], value_vars=["ifng_baseline", "ifng_peak_after"],
+                        var_name="period", value_name="ifng").dropna()
+    long["period"] = long["period"].map({"ifng_baseline": "before (week 0)", "ifng_peak_after": "after (peak)"})
+    rng = np.random.default_rng(seed)
+    fig, ax = plt.subplots(figsize=(7.5, 4.5))
+    sub = False
+    for gi, grp in enumerate(_GROUPS):
+        for pi, period in enumerate(["before (week 0)", "after (peak)"]):
+            y = long.loc[(long["group"] == grp) & (long["period"] == period), "ifng"].to_numpy(float)
+            if y.size > max_points:
+                y, sub = rng.choice(y, max_points, replace=False), True
+            x = pi * 3 + gi + rng.uniform(-0.25, 0.25, y.size)
+            ax.scatter(x, np.clip(y, 0.1, None), s=14, alpha=0.6, color=figures.color_for(grp),
+                       label=grp if pi == 0 else None)
+            if y.size:
+                ax.hlines(np.median(y), pi * 3 + gi - 0.35, pi * 3 + gi + 0.35, color="k", lw=2)
+    ax.axhline(threshold, ls="--", color="0.4", lw=1, label=f"threshold {threshold:g} pg/mL")
+    ax.set_yscale("log")
+    ax.set_xticks([0.5, 3.5], ["before (week 0)", "after (peak, window)"])
+    ax.set_ylabel("IFN-γ (pg/mL, log scale)")
+    ax.legend(loc="upper left")
+    if sub:
+        ax.set_title(f"showing a random {max_points} patients per group (seed {seed}); bars = medians")
+    return fig
+
+
+def plot_trajectories(visits: pd.DataFrame, profile: pd.DataFrame, *, markers=tuple(MARKERS),
+                      weeks=None, subgroups=("Before", "After")):
+    """Fig. 5b–e: mean ± SEM of each marker over the visits for the Before and After subgroups.
+
+    Examples
+    --------
+    >>> v = pd.DataFrame({"patient_id": list("abab"), "week": [0, 0, 1, 1], "il_10": [1.0, 2, 3, 4]})
+    >>> prof = pd.DataFrame({"patient_id": list("ab"), "group": ["Responder"] * 2, "subgroup": ["Before", "After"]})
+    >>> len(plot_trajectories(v, prof, markers=["il_10"]).axes)
+    1
+    """
+    import matplotlib.pyplot as plt
+    from analysis.science import figures
+
+    markers = list(markers)
+    sub = profile.loc[(profile["group"] == "Responder") & profile["subgroup"].isin(subgroups),
+                      ["patient_id", "subgroup"]]
+    weeks = _early_weeks(visits) if weeks is None else weeks
+    d = visits.loc[visits["week"].isin(weeks), ["patient_id", "week"] + markers].merge(sub, on="patient_id")
+    d["subgroup"] = pd.Categorical(d["subgroup"], list(subgroups))
+    ncol = min(2, len(markers))
+    nrow = int(np.ceil(len(markers) / ncol))
+    fig, axes = plt.subplots(nrow, ncol, figsize=(5.2 * ncol, 3.8 * nrow), squeeze=False)
+    for ax, m in zip(axes.ravel(), markers):
+        figures.mean_sem_lines(d, x="week", y=m, hue="subgroup", ax=ax)
+        ax.set_ylabel(MARKERS.get(m, m) + " (mean ± SEM)")
+        ax.set_xticks([w for w in weeks if (d["week"] == w).any()])
+    for ax in axes.ravel()[len(markers):]:
+        ax.set_visible(False)
+    fig.tight_layout()
+    return fig
+
+
+def plot_delta(profile: pd.DataFrame, *, max_points: int = 2000, seed: int = 0):
+    """Fig. 5f: ΔDAS28 against ΔIFN-γ with a least-squares line per group.
+
+    Examples
+    --------
+    >>> prof = pd.DataFrame({"group": ["Responder"] * 2, "delta_ifng": [1.0, 2], "das28_change_12": [-1.0, -2]})
+    >>> len(plot_delta(prof).axes)
+    1
+    """
+    import matplotlib.pyplot as plt
+    from analysis.science import figures
+
+    fig, ax = plt.subplots(figsize=(7.5, 4.5))
+    figures.scatter_fit(profile, x="delta_ifng", y="das28_change_12", hue="group", ax=ax,
+                        max_points=max_points, seed=seed)
+    ax.axhline(0, color="0.6", lw=0.8)
+    rw = int(profile.attrs.get("response_week", PAPER.response_week))
+    ax.set(xlabel=f"ΔIFN-γ (peak weeks 0–{rw} − week 0, pg/mL)", ylabel=f"ΔDAS28 (week {rw} − week 0)")
+    return fig
+
+
+def plot_roc(curves: pd.DataFrame, summary: pd.DataFrame):
+    """ROC curves of each IFN-γ summary, with the Youden optimum of each marked.
+
+    Examples
+    --------
+    >>> prof = pd.DataFrame({"group": ["Responder", "Responder", "Non-responder", "Non-responder"],
+    ...                      "ifng_peak_window": [3.0, 0.35, 0.1, 0.4], "ifng_baseline": [1.0, 2, 1, 1]})
+    >>> c, s = roc_summary(prof, n_boot=0)
+    >>> len(plot_roc(c, s).axes)
+    1
+    """
+    import matplotlib.pyplot as plt
+    from analysis.science import figures
+
+    labels = {"ifng_peak_window": "peak, week 0 to window", "ifng_baseline": "baseline only (week 0)"}
+    fig, ax = plt.subplots(figsize=(5.5, 5.5))
+    for i, row in enumerate(summary.itertuples()):
+        c = curves[curves["score"] == row.score]
+        text = labels.get(row.score, row.score)
+        if pd.notna(row.auc):
+            text += f" (AUC {row.auc:.2f})"
+        color = figures._SPARE[i] if i else figures.PALETTE["Responder"]
+        ax.plot(c["fpr"], c["tpr"], drawstyle="steps-post", color=color, label=text)
+        if pd.notna(row.youden_j):
+            ax.plot(1 - row.youden_specificity, row.youden_sensitivity, "o", color=color, ms=7)
+    ax.plot([0, 1], [0, 1], ls="--", color="0.6", lw=1, label="chance")
+    ax.set(xlim=(-0.02, 1.02), ylim=(-0.02, 1.02), xlabel="1 − specificity", ylabel="sensitivity",
+           aspect="equal")
+    ax.legend(loc="lower right", fontsize=9)
+    return fig
+
+
+# --------------------------------------------------------------------------------------------- claims
+def _fmt_auc(row) -> str:
+    """AUC with its bootstrap interval; a degenerate interval (every resample perfectly separated) is named."""
+    auc, lo, hi = row["auc"], row["ci_low"], row["ci_high"]
+    if pd.isna(lo) or pd.isna(hi):
+        return f"AUC {_fmt(auc)} (no interval)"
+    if float(hi) - float(lo) < 1e-9:
+        return (f"AUC {_fmt(auc)} (bootstrap interval degenerate, {_fmt(lo)}–{_fmt(hi)}: every resample separates "
+                "the groups perfectly; this is not certainty)")
+    return f"AUC {_fmt(auc)} (95% CI {_fmt(lo)}–{_fmt(hi)})"
+
+
+def _steps_after_rise(visits: pd.DataFrame, profile: pd.DataFrame, marker: str, weeks, lags=(2, 3)):
+    """Per subgroup and lag, each patient's change of ``marker`` from the previous visit to the visit ``lag``
+    weeks after the patient's IFN-γ rise (Fig. 5b–e: each visit versus the previous one)."""
+    weeks = sorted(int(w) for w in weeks)
+    # each patient's first non-missing value per visit (what a pivot table with aggfunc="first" holds); a
+    # patient with no value at all, or a visit nobody has a value at, is not in that table and is skipped
+    y = pd.to_numeric(visits[marker], errors="coerce").to_numpy(float)
+    ids, wk = visits["patient_id"].to_numpy(object), visits["week"].to_numpy()
+    known = visits["patient_id"].isin(profile["patient_id"]).to_numpy(bool) & ~np.isnan(y) & pd.notna(ids) & pd.notna(wk)
+    value = {}
+    for pid, week, y_ in zip(ids[known], wk[known], y[known]):
+        value.setdefault((pid, week), y_)
+    measured_patients, measured_weeks = {pid for pid, _ in value}, {week for _, week in value}
+    items = []
+    for sg in ("Before", "After"):
+        sub = profile.loc[profile["subgroup"].eq(sg) & profile["rise_week"].notna()]
+        for lag in lags:
+            ch = []
+            for pid, rise in zip(sub["patient_id"], sub["rise_week"]):
+                target = int(rise) + lag
+                if target not in weeks or weeks.index(target) == 0 or pid not in measured_patients:
+                    continue
+                prev = weeks[weeks.index(target) - 1]
+                if target in measured_weeks and prev in measured_weeks:
+                    ch.append(value.get((pid, target), np.nan) - value.get((pid, prev), np.nan))
+            items.append((f"{sg}, {lag} weeks after the rise", np.asarray(ch, dtype=float)))
+    return items
+
+
+def judge_claims(log, derived, *, profile: pd.DataFrame, design=None, threshold: float = 2.0,
+                 qualitative: pd.DataFrame | None = None, roc: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Judge every claim of the IFN-γ chapter on a :class:`analysis.claims.log.ClaimLog`.
+
+    Parameters
+    ----------
+    log : ClaimLog
+        The chapter's log (``page.claims``).
+    derived : Derived
+        ``derive(cohort)``.
+    profile : DataFrame
+        :func:`ifng_profile` (its window is the design's early window, the paper's "4 weeks after").
+    design : Design, optional
+        Default ``derived.design``.
+    threshold : float
+        High IFN-γ, pg/mL (the paper: 2).
+    qualitative : DataFrame, optional
+        :func:`qualitative_verdicts` (transient, infection, rapid efficacy, lag, precedence claims).
+    roc : DataFrame, optional
+        :func:`roc_summary`'s summary (rows ``ifng_baseline`` and ``ifng_peak_window``).
+
+    Returns
+    -------
+    DataFrame
+        ``log.table()`` after judging.
+
+    Notes
+    -----
+    "Rapid efficacy" in the Before subgroup: its Treg/Th17 ratio rises from baseline at some visit of the
+    early window (intervals, Bonferroni over those visits). "Generally high" in responders: the Wilson
+    interval of the share above the threshold lies above 1/2;
+    "remained low" in non-responders: below 1/4. Peak difference: Welch interval. Fig. 5b–e: in the Before
+    and After subgroups, each patient's change from the previous visit to the visits 2 and 3 weeks after
+    the patient's rise, Bonferroni over the four intervals. ΔDAS28–ΔIFN-γ: within the response and
+    no-response groups (the groups are defined by ΔDAS28), "closely" = r ≤ −0.5 with the Fisher interval
+    below 0. Prediction: judged on baseline IFN-γ (measured before the response window; AUC interval
+    above 0.5); the week 0–4 peak lies inside the window that defines response and is reported as
+    circular, not counted.
+
+    Examples
+    --------
+    >>> from analysis.claims.log import ClaimLog
+    >>> from analysis.science.derive import derive
+    >>> from analysis.intake.io import load
+    >>> from analysis.core.paths import default_data_dir
+    >>> d = derive(load(default_data_dir()))
+    >>> prof = ifng_profile(d.visits)
+    >>> log = ClaimLog("ifng")
+    >>> t = judge_claims(log, d, profile=prof)
+    >>> len(log.missing(second_look=False))
+    0
+    """
+    from analysis.claims.rules import judge_inputs
+
+    design, visits = judge_inputs(derived, design)
+    resp_w = design.paper_week(12)
+    win = design.early_window_weeks
+    if log.missing_columns("ifng.high_in_responders", visits, ["ifn_g"]):
+        for cid in log.missing():
+            log.missing_columns(cid, visits, ["ifn_g"])
+        return log.table()
+    resp = profile.loc[profile["group"].eq("Responder")]
+    non = profile.loc[profile["group"].eq("Non-responder")]
+    r_ok, n_ok = resp["ifng_peak_window"].notna(), non["ifng_peak_window"].notna()
+    log.check_share("ifng.high_in_responders", int((resp.loc[r_ok, "ifng_peak_window"] > threshold).sum()), int(r_ok.sum()),
+                    above=0.5, what=f"of responders with peak IFN-γ (weeks 0–{win}) > {threshold:g} pg/mL")
+    log.check_share("ifng.low_in_nonresponders", int((non.loc[n_ok, "ifng_peak_window"] > threshold).sum()),
+                    int(n_ok.sum()), below=0.25,
+                    what=f"of non-responders ever above {threshold:g} pg/mL in weeks 0–{win}")
+    log.check_difference("ifng.peak_higher_responders", resp["ifng_peak_window"], non["ifng_peak_window"],
+                         detail=f"peak IFN-γ weeks 0–{win}, responders − non-responders (pg/mL)")
+    counts = profile.loc[profile["group"].eq("Responder"), "subgroup"].value_counts()
+    log.check_count("ifng.before_subgroup_n", int(counts.get("Before", 0)))
+    log.check_count("ifng.after_subgroup_n", int(counts.get("After", 0)))
+    for cid, marker, side in (("ifng.ratio_rise_after_ifng", "treg_th17_ratio", "increase"),
+                              ("ifng.il10_rise_after_ifng", "il_10", "increase"),
+                              ("ifng.il6_fall_after_ifng", "il_6", "decrease"),
+                              ("ifng.tnfa_fall_after_ifng", "tnf_a", "decrease")):
+        if log.missing_columns(cid, visits, [marker]):
+            continue
+        log.check_changes(cid, _steps_after_rise(visits, resp, marker, design.visit_weeks), expected=side,
+                          what="Before and After subgroups × 2 and 3 weeks after each patient's rise, versus the "
+                               "previous visit")
+    # rapid efficacy in the Before subgroup: the ratio's change from baseline at the early visits (Bonferroni)
+    cid = "ifng.rapid_efficacy_before"
+    early = [w for w in design.early_weeks if w > 0]
+    before_ids = resp.loc[resp["subgroup"].eq("Before"), "patient_id"]
+    if not early:
+        log.not_in_design(cid, 4, design)
+    elif not log.missing_columns(cid, visits, ["treg_th17_ratio"]):
+        from analysis.claims.rules import paired_changes
+
+        log.check_changes(cid, [(f"week {w}", paired_changes(visits, "treg_th17_ratio", after=w, patients=before_ids))
+                                for w in early], expected="increase",
+                          what=f"Before subgroup's Treg/Th17 ratio change from baseline at weeks {', '.join(map(str, early))}")
+    # ΔDAS28 vs ΔIFN-γ, within groups
+    if resp_w is None:
+        log.not_in_design("ifng.delta_das28_related", 12, design)
+    else:
+        items = [(g, profile.loc[profile["group"].eq(g), "das28_change_12"], profile.loc[profile["group"].eq(g), "delta_ifng"])
+                 for g in ("Responder", "Non-responder")]
+        log.check_correlations("ifng.delta_das28_related", items, expected="decrease", strength=0.5)
+        pooled = profile[["das28_change_12", "delta_ifng"]].dropna()
+        if len(pooled) > 3:
+            r = float(pooled["das28_change_12"].corr(pooled["delta_ifng"]))
+            log.annotate("ifng.delta_das28_related",
+                         note=f"pooled r = {r:.2f} across groups that ΔDAS28 defines (not counted)")
+    # prediction
+    rule = ("reproduced if the 95% bootstrap CI of the AUC of baseline IFN-γ (measured before the response window) "
+            "lies above 0.5; not reproduced if it lies below or at 0.5 entirely; inconclusive otherwise. The week "
+            f"0–{win} peak lies inside the window that defines response: circular, shown but not counted")
+    r = roc.set_index("score") if roc is not None and len(roc) else None
+    if r is None or "ifng_baseline" not in r.index or pd.isna(r.loc["ifng_baseline", "auc"]):
+        log.not_testable("ifng.predicts_response", "the AUC of baseline IFN-γ could not be computed")
+    else:
+        b = r.loc["ifng_baseline"]
+        text = f"baseline: {_fmt_auc(b)}"
+        if "ifng_peak_window" in r.index and pd.notna(r.loc["ifng_peak_window", "auc"]):
+            text += f"; circular, not counted: peak weeks 0–{win}: {_fmt_auc(r.loc['ifng_peak_window'])}"
+        lo, hi = b["ci_low"], b["ci_high"]
+        holds = None if pd.isna(lo) else True if lo > 0.5 else False if hi <= 0.5 else None
+        log.check_true("ifng.predicts_response", holds, text, rule=rule)
+    # chapter's qualitative rules
+    handled = {cid for cid in (getattr(row, "claim_id", None) for row in
+                                (qualitative.itertuples() if qualitative is not None else [])) if log.judged(cid)}
+    if qualitative is not None:
+        for row in qualitative.itertuples():
+            if row.claim_id in handled or not log.has_claim(row.claim_id):
+                continue
+            if row.testable:
+                log.check_true(row.claim_id, row.holds, row.reproduced, rule=row.rule)
+            else:
+                log.not_testable(row.claim_id, row.rule)
+    for cid in ("ifng.transient_increase", "ifng.unrelated_to_infection", "ifng.rapid_efficacy_before",
+                "ifng.lag_2_3_weeks", "ifng.precedes_improvement"):
+        if not log.judged(cid):
+            log.not_testable(cid, "the chapter's qualitative rules were not supplied")
+    log.not_testable("ifng.ido_in_vitro", "an in vitro experiment on MSCs; no such data in the cohort")
+    prec = log.verdict("ifng.precedes_improvement")
+    log.not_testable("ifng.inflammation_before_effect",
+                     "an interpretation of the order of events; the order itself is ifng.precedes_improvement "
+                     f"({prec or 'not judged'})")
+    return log.table()
+
+
+# --------------------------------------------------------------------------------------------- headless
+def evaluate(cohort, params: dict | None = None) -> pd.DataFrame:
+    """The chapter's claims on ``cohort``: the notebook's steps and verdicts, without figures (see analysis.scorecard.evaluate).
+
+    Mirrors ``book/ifng.ipynb`` up to its claims: the DAS28 variant as :func:`analysis.science.sections.das28_variant`
+    resolves it; ``response_week``, ``final_week`` and ``window_weeks`` (the early window) of ``params``
+    override the design's, ``None`` keeps them; the subgroup tests run on the figure's weeks (the early
+    window and the response week).
+    """
+    from analysis.scorecard import evaluate as ev
+    from analysis.chapters import second_look
+    from analysis.science import sections
+
+    p = ev.chapter_params("ifng", params)
+    alpha, thr = p["alpha"], p["ifng_threshold_pg_ml"]
+    das28_variant = sections.das28_variant(cohort, p["das28_variant"])  # DAS28-CRP when the data have no ESR
+    derived = ev.derived(cohort, das28_variant=das28_variant, lloq_rule=p["lloq_rule"],
+                         response_week=p["response_week"], final_week=p["final_week"],
+                         early_window_weeks=p["window_weeks"])
+    design = derived.design
+    response_week, window_weeks = design.response_week, design.early_window_weeks
+    profile = ifng_profile(derived.visits, threshold=thr, window_weeks=window_weeks, response_week=response_week)
+    share = share_above(profile)
+    sub_n = {k: int(v) for k, v in subgroup_counts(profile).set_index("subgroup")["n"].items()}
+    fig_weeks = sorted(set(design.early_weeks) | {response_week})  # the paper's Fig. 5b-e: weeks 0-4 and 12
+    markers = list(MARKERS) + ["das28"]
+    tests_prev = subgroup_tests(derived.visits, profile, markers=markers, reference="previous", alpha=alpha,
+                                weeks=fig_weeks)
+    tests_base = subgroup_tests(derived.visits, profile, markers=markers, reference="baseline", alpha=alpha,
+                                weeks=fig_weeks)
+    first_sig = pd.concat([first_significant(tests_prev, profile), first_significant(tests_base, profile)],
+                          ignore_index=True)
+    _, diag = diagnostic_summary(profile, score="ifng_peak_window", threshold=thr)
+    _, roc = roc_summary(profile, n_boot=p["n_boot"], seed=p["seed"], paper_threshold=thr)
+    second = second_look.ifng_section(derived, seed=p["seed"])
+    claims = ev.claim_log("ifng", alpha)
+    second_look.judge(claims, second, chapter="ifng")
+    infections = infections_in_window(cohort.adverse_events, profile, window_weeks=window_weeks)
+    transient = transient_summary(profile, threshold=thr)
+    qualitative = qualitative_verdicts(share=share, transient=transient, infections=infections, first_sig=first_sig,
+                                       roc=roc, diagnostics=diag, subgroup_n=sub_n, alpha=alpha)
+    judge_claims(claims, derived, profile=profile, design=design, threshold=thr, qualitative=qualitative,
+                 roc=roc)
+    return claims.full_table()

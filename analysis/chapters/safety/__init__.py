@@ -1,0 +1,1 @@
+"""Chapter: Safety and trial profile."""

@@ -1,0 +1,192 @@
+"""The arithmetic the claims rules share: confidence intervals, the Wilson interval, number formatting and the
+per-visit value pickers a chapter's ``judge_claims`` reads."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+#: floating-point slack so that a value exactly on a bound counts as inside
+EPS = 1e-9
+
+
+def special():
+    """:mod:`scipy.special`, imported on first use: the build collects and compares claims without SciPy."""
+    from scipy import special
+
+    return special
+
+
+# --------------------------------------------------------------------------------------------- intervals
+def floats(x) -> np.ndarray:
+    """``x`` as a float array, non-numbers as NaN (a float array is used as it is)."""
+    if isinstance(x, np.ndarray) and x.dtype.kind == "f":
+        return x.astype(float, copy=False)
+    return np.asarray(pd.to_numeric(pd.Series(x), errors="coerce"), dtype=float)
+
+
+def mean_ci(x, confidence: float = 0.95) -> tuple[float, float, float, int]:
+    """Mean of ``x`` with its t-based confidence interval: ``(mean, low, high, n)`` (NaN below 2 values).
+
+    Examples
+    --------
+    >>> est, lo, hi, n = mean_ci([1.0, 2.0, 3.0])
+    >>> est, round(lo, 3), round(hi, 3), n
+    (2.0, -0.484, 4.484, 3)
+    """
+    v = floats(x)
+    v = v[np.isfinite(v)]
+    n = int(len(v))
+    if n < 2:
+        return (float(v.mean()) if n else float("nan"), float("nan"), float("nan"), n)
+    m, se = float(v.mean()), float(v.std(ddof=1) / math.sqrt(n))
+    half = float(special().stdtrit(n - 1, 0.5 + confidence / 2)) * se
+    return (m, m - half, m + half, n)
+
+
+def welch_ci(a, b, confidence: float = 0.95) -> tuple[float, float, float, int, int]:
+    """Difference of means ``mean(a) − mean(b)`` with its Welch confidence interval.
+
+    Returns ``(diff, low, high, n_a, n_b)`` (NaN bounds when a group has fewer than 2 values or both
+    have zero variance).
+
+    Examples
+    --------
+    >>> d, lo, hi, na, nb = welch_ci([2.0, 3.0, 4.0], [0.0, 1.0, 2.0])
+    >>> d, round(lo, 3), round(hi, 3)
+    (2.0, -0.267, 4.267)
+    """
+    va, vb = floats(a), floats(b)
+    va, vb = va[np.isfinite(va)], vb[np.isfinite(vb)]
+    na, nb = len(va), len(vb)
+    if na < 2 or nb < 2:
+        d = float(va.mean() - vb.mean()) if na and nb else float("nan")
+        return (d, float("nan"), float("nan"), na, nb)
+    sa, sb = va.var(ddof=1) / na, vb.var(ddof=1) / nb
+    d = float(va.mean() - vb.mean())
+    se = math.sqrt(sa + sb)
+    if se == 0:
+        return (d, float("nan"), float("nan"), na, nb)
+    df = (sa + sb) ** 2 / (sa ** 2 / (na - 1) + sb ** 2 / (nb - 1))
+    half = float(special().stdtrit(df, 0.5 + confidence / 2)) * se
+    return (d, d - half, d + half, na, nb)
+
+
+def wilson_interval(successes: int, total: int, confidence: float) -> tuple[float, float]:
+    """Wilson score interval (Wilson 1927; Newcombe 1998 method 3)."""
+    z = float(special().ndtri(0.5 + confidence / 2))
+    p = successes / total
+    denom = 1 + z * z / total
+    centre = (p + z * z / (2 * total)) / denom
+    half = z / denom * math.sqrt(p * (1 - p) / total + z * z / (4 * total * total))
+    return (max(0.0, centre - half), min(1.0, centre + half))
+
+
+# --------------------------------------------------------------------------------------------- formatting
+def fmt_p(p: float) -> str:
+    """Format a p-value as short text: ``p < 0.001`` or ``p = 0.034``."""
+    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
+
+
+def fmt_num(x: float) -> str:
+    """Format a number with three significant digits (``-1.23``, ``0.0456``)."""
+    return f"{x:.3g}"
+
+
+def fmt_ci(lo: float, hi: float, confidence: float) -> str:
+    """``95 % CI −1.2 to −0.3``."""
+    return f"{100 * confidence:.4g} % CI {fmt_num(lo)} to {fmt_num(hi)}"
+
+
+def direction_word(estimate: float) -> str:
+    """Return ``increase``, ``decrease`` or ``no change`` for the sign of ``estimate``."""
+    return "increase" if estimate > 0 else "decrease" if estimate < 0 else "no change"
+
+
+def is_nan(x) -> bool:
+    """True for a float NaN or pandas NA (``None`` is not NaN)."""
+    if x is None:
+        return False
+    try:
+        return bool(pd.isna(x))
+    except (TypeError, ValueError):
+        return False
+
+
+# --------------------------------------------------------------------------------------------- data helpers
+def judge_inputs(derived, design=None, visits: pd.DataFrame | None = None):
+    """The design and visits a chapter's ``judge_claims`` works on: those given, else the derivation's.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> from analysis.core.design import Design
+    >>> d = SimpleNamespace(design=Design(visit_weeks=(0, 6, 26), response_week=6, final_week=26),
+    ...                     visits=pd.DataFrame({"week": [0]}))
+    >>> design, visits = judge_inputs(d)
+    >>> design.final_week, len(visits)
+    (26, 1)
+    >>> judge_inputs(SimpleNamespace(visits=None))[0].final_week  # no design: the paper's
+    48
+    """
+    from analysis.core.design import Design
+
+    design = design or getattr(derived, "design", None) or Design()
+    return design, (derived.visits if visits is None else visits)
+
+
+def values_at(visits: pd.DataFrame, column: str, *, week: int, group: str | None = None) -> np.ndarray:
+    """Finite values of ``column`` at ``week`` (optionally in one ``group``).
+
+    Examples
+    --------
+    >>> v = pd.DataFrame({"week": [0, 4, 4], "group": ["R", "R", "C"], "x": [1.0, 2.0, 3.0]})
+    >>> values_at(v, "x", week=4, group="R").tolist()
+    [2.0]
+    """
+    if column not in visits.columns:
+        return np.array([], dtype=float)
+    sel = visits["week"].to_numpy() == week
+    if group is not None:
+        sel &= visits["group"].to_numpy(object) == group
+    x = pd.to_numeric(visits[column].to_numpy()[sel], errors="coerce").astype(float)
+    return x[np.isfinite(x)]
+
+
+def paired_changes(visits: pd.DataFrame, column: str, *, after: int, before: int = 0, group: str | None = None,
+                   patients=None) -> np.ndarray:
+    """Per-patient ``column`` at ``after`` minus at ``before`` (patients with both), optionally in one group.
+
+    Examples
+    --------
+    >>> v = pd.DataFrame({"patient_id": ["a", "a", "b", "b", "c"], "week": [0, 4, 0, 4, 0],
+    ...                   "group": ["R"] * 5, "x": [1.0, 3.0, 2.0, 2.5, 1.0]})
+    >>> paired_changes(v, "x", after=4).tolist()
+    [2.0, 0.5]
+    """
+    if column not in visits.columns:
+        return np.array([], dtype=float)
+    # numpy, not a pivot table: the claims call this a hundred times per cohort (the same result as
+    # ``pivot_table(index="patient_id", columns="week", aggfunc="first")`` and a difference; tested)
+    week = visits["week"].to_numpy()
+    keep = (week == before) | (week == after)
+    if group is not None:
+        keep &= visits["group"].to_numpy(object) == group
+    if patients is not None:
+        keep &= visits["patient_id"].isin(list(patients)).to_numpy()
+    y = pd.to_numeric(visits[column].to_numpy()[keep], errors="coerce").astype(float)
+    week, ids = week[keep], visits["patient_id"].to_numpy()[keep]
+    codes, _ = pd.factorize(ids, sort=True)
+    n = int(codes.max()) + 1 if codes.size else 0
+
+    def first(at):  # each patient's first non-missing value at week ``at`` (NaN when none)
+        out = np.full(n, np.nan)
+        idx = np.flatnonzero((week == at) & ~np.isnan(y))[::-1]
+        out[codes[idx]] = y[idx]  # later rows written first, so the first row wins
+        return out
+
+    d = first(after) - first(before)
+    return d[np.isfinite(d)]
+
+

@@ -1,0 +1,339 @@
+"""Which columns each section of the book needs, and what a page shows when its data lack them.
+
+A trial need not measure everything the paper measured: only ``patient_id``, ``week`` and the DAS28
+components are required to classify response. Every other section of a chapter declares here the
+measurement columns it needs (:data:`SECTIONS`). A column counts as *missing* when the data folder does
+not have it or has no value in it (the cohort adds absent optional columns empty, so both look alike).
+
+In a notebook::
+
+    if sections.check(page, "immune.cells", derived):   # False: a note "Not available with these data: ..."
+        ...                                              # the section's tables, figures and glued numbers
+
+A section that is not available shows a note starting "Not available with these data" naming the missing
+columns, and writes one row to ``results/<chapter>/not_available.csv`` (the build log lists them). Its
+glued numbers are not glued, so the build marks every reference to them as not available. Claims use
+:func:`missing` / :func:`reason` to become "not testable with these data" naming the columns.
+
+Examples
+--------
+>>> import pandas as pd
+>>> from types import SimpleNamespace
+>>> d = SimpleNamespace(visits=pd.DataFrame({"treg_pct": [1.0, 2.0], "th17_pct": [float("nan")] * 2}),
+...                     patients=pd.DataFrame())
+>>> missing("immune.cells", d)
+['th17_pct']
+>>> reason("immune.cells", d)
+'Not available with these data: needs th17_pct (absent or empty in this data folder)'
+>>> SECTIONS["immune.cells"].chapter
+'immune'
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Iterable
+
+import pandas as pd
+
+__all__ = ["Section", "SECTIONS", "NOT_AVAILABLE", "missing", "available", "reason", "check", "section_table",
+           "chapter_sections", "RECORD"]
+
+#: every note about a section the data cannot give starts with these words
+NOT_AVAILABLE = "Not available with these data"
+#: file (under ``results/<chapter>/``) listing the sections not available in this build
+RECORD = "not_available.csv"
+
+_CYTOKINES = ("il_1b", "il_2r", "il_6", "il_8", "il_10", "tnf_a")
+_CELLS = ("treg_pct", "th17_pct")
+
+
+def _labs() -> tuple[str, ...]:
+    from analysis.intake.dictionary import columns
+
+    return tuple(c.name for c in columns("visits") if c.normal is not None)
+
+
+@dataclass(frozen=True)
+class Section:
+    """One section of a chapter and the columns it needs.
+
+    Attributes
+    ----------
+    id : str
+        ``"<chapter module>.<name>"``, e.g. ``"immune.cells"``.
+    chapter : str
+        The notebook (``book/<chapter>.ipynb``) that shows it.
+    title : str
+        The section's heading.
+    needs : tuple of str
+        Columns that must all have values.
+    needs_any : tuple of str
+        Columns of which at least one must have values (a panel of which any member is enough).
+    """
+
+    id: str
+    chapter: str
+    title: str
+    needs: tuple[str, ...] = ()
+    needs_any: tuple[str, ...] = ()
+
+    def describe(self) -> str:
+        """The needs in words: ``'treg_pct and th17_pct'``, ``'one of il_6, tnf_a'``."""
+        parts = []
+        if self.needs:
+            parts.append(" and ".join(self.needs))
+        if self.needs_any:
+            parts.append("at least one of " + ", ".join(self.needs_any))
+        return "; ".join(parts) or "the DAS28 components only"
+
+
+def _sections() -> dict[str, Section]:
+    labs = _labs()
+    out = [
+        Section("safety.flow", "safety", "Trial profile"),
+        Section("safety.baseline", "safety", "Baseline characteristics"),
+        Section("safety.labs", "safety", "Safety laboratory values (the paper's Table 1)", needs_any=labs),
+        Section("safety.adverse_events", "safety", "Adverse events"),
+        Section("activity.groups", "disease_activity", "Groups: the EULAR response"),
+        Section("activity.outcomes", "disease_activity", "DAS28, HAQ, ESR and CRP over time"),
+        Section("activity.haq", "disease_activity", "HAQ (disability)", needs=("haq_di",)),
+        Section("activity.relapse", "disease_activity", "Relapse", needs=("esr_mm_h", "crp_mg_l")),
+        Section("activity.prednisone", "disease_activity", "Prednisone", needs=("prednisone_mg_day",)),
+        Section("immune.autoantibodies", "immune", "Autoantibodies: anti-CCP and RF",
+                needs_any=("anti_ccp_u_ml", "rf_iu_ml")),
+        Section("immune.cells", "immune", "Tregs and Th17 cells", needs=_CELLS),
+        Section("immune.ratio", "immune", "The Treg/Th17 ratio, patient by patient", needs=_CELLS),
+        Section("inflammation.cytokines", "inflammation", "The cytokines over time", needs_any=_CYTOKINES),
+        Section("ifng.high", "ifng", "IFN-γ before and after the infusion (Fig. 5a, 5f, the diagnostic test, "
+                "the baseline analysis)", needs=("ifn_g",)),
+        Section("ifng.markers", "ifng", "Immune markers over time in the two subgroups (Fig. 5b–e)",
+                needs=("ifn_g",), needs_any=_CELLS + _CYTOKINES),
+    ]
+    return {s.id: s for s in out}
+
+
+#: section id -> :class:`Section`
+SECTIONS: dict[str, Section] = _sections()
+
+
+def _has_values(derived: Any, column: str) -> bool:
+    for name in ("visits", "patients"):
+        table = getattr(derived, name, None)
+        if isinstance(table, pd.DataFrame) and column in table.columns:
+            if table[column].notna().any():
+                return True
+    return False
+
+
+def missing(section_id: str, derived: Any, *, columns: Iterable[str] | None = None) -> list[str]:
+    """The columns ``section_id`` needs that these data lack (absent, or without a single value).
+
+    Parameters
+    ----------
+    section_id : str
+        A key of :data:`SECTIONS`.
+    derived : Derived
+        The chapter's derived tables (anything with ``visits`` / ``patients`` DataFrames).
+    columns : iterable of str, optional
+        Check these columns (all needed) instead of the section's declaration, e.g. the one lab of a claim.
+
+    Returns
+    -------
+    list of str
+        Empty when the section can be shown. For a ``needs_any`` panel with no member present, the
+        whole panel is listed.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from types import SimpleNamespace
+    >>> d = SimpleNamespace(visits=pd.DataFrame({"il_6": [1.0]}), patients=pd.DataFrame())
+    >>> missing("inflammation.cytokines", d), missing("ifng.high", d)
+    ([], ['ifn_g'])
+    """
+    if section_id not in SECTIONS:
+        raise ValueError(f"`section_id` must be one of {sorted(SECTIONS)}, got {section_id!r}")
+    if columns is not None:
+        return [c for c in columns if not _has_values(derived, c)]
+    sec = SECTIONS[section_id]
+    out = [c for c in sec.needs if not _has_values(derived, c)]
+    if sec.needs_any and not any(_has_values(derived, c) for c in sec.needs_any):
+        out += list(sec.needs_any)
+    return out
+
+
+def available(section_id: str, derived: Any) -> bool:
+    """True when these data have every column ``section_id`` needs.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from types import SimpleNamespace
+    >>> available("safety.flow", SimpleNamespace(visits=pd.DataFrame(), patients=pd.DataFrame()))
+    True
+    """
+    return not missing(section_id, derived)
+
+
+def reason(section_id: str, derived: Any, *, columns: Iterable[str] | None = None) -> str | None:
+    """The "Not available with these data: needs ..." sentence, or None when the section is available.
+
+    The same words serve the page's note, its glued numbers and a claim's "not testable" reason.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from types import SimpleNamespace
+    >>> reason("activity.prednisone", SimpleNamespace(visits=pd.DataFrame(), patients=pd.DataFrame()))
+    'Not available with these data: needs prednisone_mg_day (absent or empty in this data folder)'
+    """
+    gone = missing(section_id, derived, columns=columns)
+    if not gone:
+        return None
+    return f"{NOT_AVAILABLE}: needs {', '.join(gone)} (absent or empty in this data folder)"
+
+
+def check(page: Any, section_id: str, derived: Any, *, glue: Iterable[str] = ()) -> bool:
+    """Is ``section_id`` available? If not, show the note, glue ``glue`` keys with it and record it.
+
+    Parameters
+    ----------
+    page : analysis.engine.report.Page
+        The chapter's page (its ``note``, ``glue`` and ``results_dir`` are used).
+    section_id : str
+        A key of :data:`SECTIONS`.
+    derived : Derived
+        The chapter's derived tables.
+    glue : iterable of str
+        Glue keys of this section the prose cites; when unavailable each is glued with
+        "not available with these data" so the sentence says so.
+
+    Returns
+    -------
+    bool
+        True when the section can be computed.
+
+    Examples
+    --------
+    >>> import pandas as pd, tempfile
+    >>> from types import SimpleNamespace
+    >>> from pathlib import Path
+    >>> page = SimpleNamespace(results_dir=Path(tempfile.mkdtemp()), note=lambda text, kind="note": None,
+    ...                        glue=lambda key, value: None)
+    >>> check(page, "immune.cells", SimpleNamespace(visits=pd.DataFrame(), patients=pd.DataFrame()))
+    False
+    >>> (page.results_dir / RECORD).read_text().splitlines()[1]
+    'immune.cells,Tregs and Th17 cells,treg_pct th17_pct'
+    """
+    text = reason(section_id, derived)
+    if text is None:
+        return True
+    sec = SECTIONS[section_id]
+    page.note(f"{text}. {sec.title}: left out of this page.", "warning")
+    for key in glue:
+        page.glue(key, "not available with these data")
+    path = page.results_dir / RECORD
+    row = pd.DataFrame([{"section": sec.id, "title": sec.title, "missing": " ".join(missing(section_id, derived))}])
+    row.to_csv(path, mode="a", header=not path.exists(), index=False, lineterminator="\n")
+    return False
+
+
+def chapter_sections(chapter: str) -> list[Section]:
+    """The sections of one chapter notebook, in page order."""
+    return [s for s in SECTIONS.values() if s.chapter == chapter]
+
+
+def section_table() -> pd.DataFrame:
+    """One row per section that needs columns: chapter, section, needs (for the data-dictionary page).
+
+    Examples
+    --------
+    >>> section_table().query("section == 'Prednisone'")["needs"].tolist()
+    ['prednisone_mg_day']
+    """
+    rows = [{"chapter": s.chapter, "section": s.title, "needs": s.describe()}
+            for s in SECTIONS.values() if s.needs or s.needs_any]
+    return pd.DataFrame(rows, columns=["chapter", "section", "needs"])
+
+
+def das28_variant(cohort: Any, requested: str = "esr") -> str:
+    """The DAS28 variant to use: ``requested``, except DAS28-CRP when ESR was not measured at all.
+
+    A trial may record CRP without ESR (the validator needs one of them); DAS28-ESR would then leave every
+    patient unclassified. The design box of each page says which variant was used.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from types import SimpleNamespace
+    >>> v = pd.DataFrame({"esr_mm_h": [float("nan")], "crp_mg_l": [5.0]})
+    >>> das28_variant(SimpleNamespace(visits=v), "esr"), das28_variant(SimpleNamespace(visits=v), "crp")
+    ('crp', 'crp')
+    """
+    visits = getattr(cohort, "visits", None)
+
+    def has(col: str) -> bool:
+        return isinstance(visits, pd.DataFrame) and col in visits.columns and bool(visits[col].notna().any())
+
+    if requested == "esr" and not has("esr_mm_h") and has("crp_mg_l"):
+        return "crp"
+    return requested
+
+
+def design_rows(design: Any, meta: dict | None = None, *, das28: str | None = None) -> list[tuple[str, str]]:
+    """What the design box shows: the weeks as written, then the mappings applied from ``dataset.yaml``.
+
+    Examples
+    --------
+    >>> from analysis.core.design import Design
+    >>> d = Design.from_mapping({"visit_weeks": [0, 2, 4, 8, 12, 24], "final_week": 24})
+    >>> dict(design_rows(d, {"arms": {"UC-MSC": "MSCT"}, "units": {"crp_mg_l": "mg/dL"}}))["visit weeks"]
+    '0, 2, 4, 8, 12, 24'
+    >>> dict(design_rows(d, {"arms": {"UC-MSC": "MSCT"}, "units": {"crp_mg_l": "mg/dL"}}))["arm labels"]
+    'UC-MSC → MSCT'
+    """
+    meta = meta if isinstance(meta, dict) else {}
+    rows = [
+        ("design from", str(getattr(design, "source", ""))),
+        ("visit weeks", design.describe_weeks()),
+        ("EULAR response judged at week", str(design.response_week)),
+        ("final visit (lost to follow-up if not seen) at week", str(design.final_week)),
+        ("early window after the infusion (the paper: 4 weeks)", f"weeks 0–{design.early_window_weeks}"),
+        ("relapse judged at week (the paper: 24)",
+         str(design.relapse_week) if design.relapse_week is not None else "none (no visit after the response week)"),
+    ]
+
+    def mapping(key: str, fmt) -> str:
+        block = meta.get(key)
+        if not isinstance(block, dict) or not block:
+            return "none"
+        return "; ".join(fmt(k, v) for k, v in block.items())
+
+    from analysis.intake.dictionary import columns as _cols
+
+    units = {c.name: c.unit for t in ("patients", "visits", "adverse_events") for c in _cols(t)}
+    if das28:
+        rows.append(("DAS28 behind the response groups", f"DAS28-{das28.upper()}"))
+    rows.append(("column names", mapping("columns", lambda k, v: f"{k} → {v}")))
+    rows.append(("unit conversions", mapping("units", lambda k, v: f"{k}: {v} → {units.get(k, '?')}")))
+    rows.append(("arm labels", mapping("arms", lambda k, v: f"{k} → {v}")))
+    return rows
+
+
+def design_box(page: Any, derived: Any, cohort: Any = None) -> None:
+    """Show the design this page used (visit weeks as written, response and final week, mappings applied).
+
+    The mappings (``columns``, ``units``, ``arms`` of ``dataset.yaml``) are read from ``cohort.meta`` when
+    present; a folder without them shows "none".
+    """
+    import html
+
+    from IPython.display import HTML, display
+
+    meta = getattr(cohort, "meta", None) if cohort is not None else None
+    rows = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>"
+                   for k, v in design_rows(derived.design, meta,
+                                           das28=(getattr(derived, "params", None) or {}).get("das28_variant")))
+    display(HTML("<details class='msct-provenance msct-design'><summary>Study design used for this page: visits at "
+                 f"weeks {html.escape(derived.design.describe_weeks())}</summary>"
+                 f"<table class='msct-kv'>{rows}</table></details>"))

@@ -1,0 +1,784 @@
+"""How sure is each verdict? Reproduction probability over simulated cohorts, and the multiverse.
+
+One cohort gives one verdict per claim. Whether that verdict says anything depends on the design: with
+28 responders some claims are reproduced even when the paper is wrong, others fail even when it is
+right. This module judges every claim (:func:`analysis.scorecard.evaluate.evaluate_all`, the same code path as the
+book's chapters) on many simulated cohorts under three models of the world:
+
+``calibrated``
+    the shipped simulator (:func:`analysis.science.simulate.simulate`), calibrated to the paper;
+``null_treatment``
+    the infusion has no effect on any measure: the MSCT arm behaves like control;
+``null_ifng``
+    IFN-γ is unrelated to response (everything else as calibrated).
+
+When :func:`~analysis.science.simulate.simulate` accepts ``model=`` the model is passed to it; otherwise the
+null models are made here from simulated tables (:func:`model_tables`): ``null_treatment`` gives every
+MSCT patient the visit record (all visits, all measures) of a control patient of an independent
+simulated cohort of the same size (drawn without replacement); patient characteristics and adverse
+events (the infusion reactions) are kept. ``null_ifng`` is ``simulate(ifng_effect=0)``, which shuffles
+the IFN-γ profiles across the MSCT arm.
+
+:func:`run` distributes batches of cohorts over a Dask cluster (a ``LocalCluster`` by default, or any
+scheduler address) and returns the per-cohort verdicts; :func:`claim_probability` turns them into
+shares with Wilson intervals. :func:`multiverse` judges each claim on one cohort under every combination
+of the analysis options the chapters expose (:data:`MULTIVERSE_OPTIONS`) and reports whether the verdict
+is robust or which choices flip it. :func:`scorecard_table` and :func:`probability_figure` are what the
+scorecard shows; :func:`write_outputs` / :func:`read_outputs` keep it all in
+``OUT/results/robustness/``.
+"""
+from __future__ import annotations
+
+import itertools
+import logging
+import json
+import platform
+import sys
+import time
+from pathlib import Path
+from typing import Callable, Iterable
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "MODELS",
+    "MULTIVERSE_OPTIONS",
+    "NULL_RATE",
+    "NULL_SCOPE",
+    "claim_probability",
+    "cohort_seed",
+    "evaluate_batch",
+    "model_tables",
+    "multiverse",
+    "multiverse_grid",
+    "multiverse_summary",
+    "probability_figure",
+    "read_outputs",
+    "run",
+    "scorecard_table",
+    "verdict_columns",
+    "write_outputs",
+]
+
+MODELS: tuple[str, ...] = ("calibrated", "null_treatment", "null_ifng")
+#: a claim reproduced under a null model at least this often is flagged "uninformative"
+NULL_RATE = 0.20
+#: the chapters whose claims each null model is a null for (null_ifng removes only the IFN-γ/response link,
+#: so a disease-activity claim reproduced under it says nothing about that claim)
+NULL_SCOPE: dict[str, tuple[str, ...]] = {
+    "null_treatment": ("safety", "disease_activity", "immune", "inflammation", "ifng"),
+    "null_ifng": ("ifng",),
+}
+#: the analysis options the chapters expose, with the values the multiverse tries (default first)
+MULTIVERSE_OPTIONS: dict[str, dict[str, tuple]] = {
+    "safety": {"das28_variant": ("esr", "crp"), "alpha": (0.05, 0.01), "table1_test": ("paired", "unpaired")},
+    "disease_activity": {"das28_variant": ("esr", "crp"), "alpha": (0.05, 0.01),
+                         "test_rule": ("skew", "shapiro", "parametric", "rank"),
+                         "missing": ("complete_case", "available_case", "locf"),
+                         "relapse_require_labs": (True, False)},
+    "immune": {"das28_variant": ("esr", "crp"), "alpha": (0.05, 0.01), "uloq_rule": ("cap", "exclude")},
+    "inflammation": {"alpha": (0.05, 0.01), "lloq_rule": ("half", "lloq", "exclude")},
+    "ifng": {"das28_variant": ("esr", "crp"), "alpha": (0.05, 0.01), "lloq_rule": ("half", "lloq", "exclude"),
+             "ifng_threshold_pg_ml": (2.0, 1.5, 3.0)},
+    "audit": {"alpha": (0.05, 0.01)},
+}
+#: options the notebooks expose that no claim depends on (recorded in the multiverse output)
+NOT_IN_CLAIMS: dict[str, tuple[str, ...]] = {"inflammation": ("adjust_method", "heatmap_scale"),
+                                            "disease_activity": ("max_units",)}
+
+Progress = Callable[[int, int], None]
+
+
+# --------------------------------------------------------------------------------------------- cohorts
+def cohort_seed(seed: int, index: int, stream: int = 0) -> int:
+    """The simulator seed of cohort ``index`` of a run with master ``seed`` (independent streams).
+
+    The same cohort index gets the same seed under every model (common random numbers), so the models
+    differ by the model only.
+
+    Examples
+    --------
+    >>> cohort_seed(2018, 0) == cohort_seed(2018, 0), cohort_seed(2018, 0) == cohort_seed(2018, 1)
+    (True, False)
+    """
+    return int(np.random.SeedSequence([int(seed), int(index), int(stream)]).generate_state(1, dtype=np.uint32)[0])
+
+
+def _simulate(seed: int, n_patients: int, **kwargs):
+    from analysis.science.simulate import simulate
+
+    return simulate(seed=seed, n_patients=n_patients, **kwargs)
+
+
+def _simulate_accepts_model() -> bool:
+    from analysis.scorecard.evaluate import accepts
+    from analysis.science.simulate import simulate
+
+    return accepts(simulate, "model")
+
+
+def model_tables(model: str, seed: int, n_patients: int = 105) -> dict[str, pd.DataFrame]:
+    """Simulated tables (as :func:`analysis.science.simulate.simulate` returns them) under ``model``.
+
+    Parameters
+    ----------
+    model : {"calibrated", "null_treatment", "null_ifng"}
+    seed : int
+    n_patients : int
+
+    Examples
+    --------
+    >>> t = model_tables("null_treatment", 1, 60)
+    >>> sorted(t), len(t["patients"])
+    (['adverse_events', 'patients', 'visits'], 60)
+    """
+    if model not in MODELS:
+        raise ValueError(f"`model` is {model!r}; allowed: {', '.join(MODELS)}")
+    if _simulate_accepts_model():
+        return _simulate(seed, n_patients, model=model)
+    if model == "calibrated":
+        return _simulate(seed, n_patients)
+    if model == "null_ifng":
+        return _simulate(seed, n_patients, ifng_effect=0.0)
+    # null_treatment: every MSCT patient gets the whole visit record of a control patient of an
+    # independent cohort of the same size (the infusion changes nothing that is measured)
+    tables = _simulate(seed, n_patients)
+    donor = _simulate(int(np.random.SeedSequence([int(seed), 1]).generate_state(1, dtype=np.uint32)[0]), n_patients)
+    patients, visits = tables["patients"], tables["visits"]
+    msct_ids = patients.loc[patients["arm"] == "MSCT", "patient_id"].to_numpy()
+    donor_ids = donor["patients"].loc[donor["patients"]["arm"] == "control", "patient_id"].to_numpy()
+    rng = np.random.default_rng(seed)
+    chosen = rng.choice(donor_ids, size=msct_ids.size, replace=donor_ids.size < msct_ids.size)
+    mapping = dict(zip(chosen, msct_ids))
+    if donor_ids.size < msct_ids.size:  # with replacement: one donor record may serve several patients
+        parts = [donor["visits"].loc[donor["visits"]["patient_id"] == d].assign(patient_id=m)
+                 for d, m in zip(chosen, msct_ids)]
+        replaced = pd.concat(parts, ignore_index=True)
+    else:
+        replaced = donor["visits"].loc[donor["visits"]["patient_id"].isin(mapping)].copy()
+        replaced["patient_id"] = replaced["patient_id"].map(mapping)
+    if "arm" in replaced.columns:
+        replaced["arm"] = "MSCT"
+    kept = visits.loc[~visits["patient_id"].isin(msct_ids)]
+    new_visits = pd.concat([kept, replaced], ignore_index=True)
+    new_visits = new_visits.sort_values(["patient_id", "week"], kind="stable").reset_index(drop=True)
+    return {"patients": patients, "visits": new_visits[visits.columns], "adverse_events": tables["adverse_events"]}
+
+
+def _meta(model: str, seed: int, n_patients: int) -> dict:
+    from analysis.science.simulate import cohort_meta
+
+    meta = cohort_meta(seed=seed, n_patients=n_patients, ifng_effect=0.0 if model == "null_ifng" else 1.0)
+    meta["model"] = model
+    return meta
+
+
+def evaluate_batch(model: str, seeds: Iterable[tuple[int, int]], n_patients: int = 105,
+                   params: dict | None = None) -> pd.DataFrame:
+    """Judge every claim on the cohorts ``seeds`` (pairs of cohort index and simulator seed) under ``model``.
+
+    One Dask task; runs in a worker process.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Tidy: ``model``, ``cohort``, ``seed``, ``chapter``, ``claim_id``, ``verdict``, ``seconds`` (CPU
+        seconds of that cohort's simulation and evaluation).
+
+    Examples
+    --------
+    >>> t = evaluate_batch("calibrated", [(0, 5)], n_patients=60, params={"n_boot": 50})
+    >>> t[["model", "cohort", "seed"]].drop_duplicates().values.tolist()
+    [['calibrated', 0, 5]]
+    """
+    from analysis.scorecard.evaluate import cohort_from_tables, evaluate_all
+
+    frames = []
+    for index, seed in seeds:
+        t0 = time.process_time()
+        cohort = cohort_from_tables(model_tables(model, int(seed), n_patients), _meta(model, int(seed), n_patients))
+        claims = evaluate_all(cohort, params)
+        frames.append(claims[["chapter", "claim_id", "verdict"]].assign(
+            model=model, cohort=int(index), seed=int(seed), seconds=time.process_time() - t0))
+    out = pd.concat(frames, ignore_index=True)
+    return out[["model", "cohort", "seed", "chapter", "claim_id", "verdict", "seconds"]]
+
+
+# --------------------------------------------------------------------------------------------- dask
+def _client(workers: int | None = None, scheduler: str | None = None):
+    """A Dask client: on ``scheduler`` when given, else on a new LocalCluster of ``workers`` processes."""
+    from dask.distributed import Client, LocalCluster
+
+    if scheduler:
+        return Client(scheduler), None
+    import os
+
+    n = int(workers or os.cpu_count() or 1)
+    cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
+                           silence_logs=logging.ERROR)
+    return Client(cluster), cluster
+
+
+def text_progress(stream=None, width: int = 30) -> Progress:
+    """A progress callback drawing ``[#####-----] 12/40 tasks`` on ``stream`` (stderr), one line, redrawn.
+
+    Examples
+    --------
+    >>> import io
+    >>> s = io.StringIO(); bar = text_progress(s, width=4); bar(1, 2); bar(2, 2)
+    >>> s.getvalue().splitlines()[-1].strip()
+    '[####] 2/2 tasks, 100%'
+    """
+    stream = stream if stream is not None else sys.stderr
+    t0 = time.perf_counter()
+
+    def draw(done: int, total: int) -> None:
+        filled = int(round(width * done / total)) if total else width
+        elapsed = time.perf_counter() - t0
+        eta = f", about {elapsed / done * (total - done):.0f} s left" if 0 < done < total else ""
+        try:
+            stream.write(f"\r[{'#' * filled}{'-' * (width - filled)}] {done}/{total} tasks, "
+                         f"{100 * done / total if total else 100:.0f}%{eta}   ")
+            if done >= total:
+                stream.write("\n")
+            stream.flush()
+        except (BrokenPipeError, ValueError):
+            pass
+
+    return draw
+
+
+def _gather(client, futures, progress: Progress | None) -> list:
+    from dask.distributed import as_completed
+
+    results, total = [], len(futures)
+    if progress:
+        progress(0, total)
+    for done, future in enumerate(as_completed(futures), start=1):
+        results.append(future.result())
+        if progress:
+            progress(done, total)
+    return results
+
+
+def _run_tasks(tasks: list[tuple], *, client=None, workers: int | None = None, scheduler: str | None = None,
+               progress: Progress | None = None) -> list:
+    """Run ``tasks`` (each ``(function, *args)``) on Dask and return their results as they finish.
+
+    On ``client`` when given (left open), else on a client of :func:`_client` (``scheduler``'s cluster or a
+    new LocalCluster of ``workers`` processes), closed at the end, also on error.
+    """
+    own = client is None
+    cluster = None
+    if own:
+        client, cluster = _client(workers, scheduler)
+    try:
+        futures = [client.submit(fn, *args, pure=False) for fn, *args in tasks]
+        return _gather(client, futures, progress)
+    finally:
+        if own:
+            client.close()
+            if cluster is not None:
+                cluster.close()
+
+
+def _batches(n: int, size: int) -> list[list[int]]:
+    return [list(range(i, min(n, i + size))) for i in range(0, n, size)]
+
+
+def run(*, cohorts: int = 200, models: Iterable[str] = MODELS, seed: int = 2018, n_patients: int = 105,
+        workers: int | None = None, scheduler: str | None = None, batch_size: int = 5,
+        params: dict | None = None, progress: Progress | None = None, client=None) -> pd.DataFrame:
+    """Simulate ``cohorts`` cohorts per model and judge every claim on each, on a Dask cluster.
+
+    Parameters
+    ----------
+    cohorts : int
+        Cohorts per model (K).
+    models : iterable of str
+        Any of :data:`MODELS`.
+    seed : int
+        Master seed; cohort ``k`` uses :func:`cohort_seed` ``(seed, k)`` under every model.
+    n_patients : int
+        Patients per cohort (the study: 105).
+    workers, scheduler : optional
+        A new ``LocalCluster(n_workers=workers, threads_per_worker=1, processes=True)`` (default: one
+        worker per CPU), or the address of a running scheduler (``tcp://host:8786``).
+    batch_size : int
+        Cohorts per task (amortises the per-task overhead).
+    params : dict, optional
+        Chapter parameters (as ``-p``) used for every cohort.
+    progress : callable(done, total), optional
+        Called after every finished task (e.g. :func:`text_progress`).
+    client : dask.distributed.Client, optional
+        Use this client (then ``workers``/``scheduler`` are ignored and it is not closed).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The per-cohort verdicts (:func:`evaluate_batch`'s columns), sorted by model, cohort, claim order.
+    """
+    models = list(models)
+    bad = [m for m in models if m not in MODELS]
+    if bad:
+        raise ValueError(f"`models` has {bad}; allowed: {', '.join(MODELS)}")
+    if isinstance(cohorts, bool) or not isinstance(cohorts, int) or cohorts < 1:
+        raise ValueError(f"`cohorts` is {cohorts!r}; a whole number >= 1 is required")
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"`batch_size` is {batch_size!r}; a whole number >= 1 is required")
+    tasks = [(evaluate_batch, model, [(k, cohort_seed(seed, k)) for k in batch], n_patients, params)
+             for model in models for batch in _batches(cohorts, batch_size)]
+    out = pd.concat(_run_tasks(tasks, client=client, workers=workers, scheduler=scheduler, progress=progress),
+                    ignore_index=True)
+    from analysis.scorecard.evaluate import registry
+
+    order = {cid: i for i, cid in enumerate(registry()["claim_id"])}
+    out = out.assign(_m=out["model"].map({m: i for i, m in enumerate(MODELS)}), _c=out["claim_id"].map(order))
+    return out.sort_values(["_m", "cohort", "_c"], kind="stable").drop(columns=["_m", "_c"]).reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------------------------- summary
+def _slug(verdict: str) -> str:
+    return verdict.replace(" ", "_")
+
+
+def verdict_columns(verdicts: Iterable[str] | None = None) -> list[str]:
+    """The verdicts a probability table has columns for: :data:`analysis.claims.registry.VERDICTS` (read at run
+    time, so new verdicts are picked up), then any other verdict seen.
+
+    Examples
+    --------
+    >>> verdict_columns(["reproduced", "odd one"])[0], verdict_columns(["odd one"])[-1]
+    ('reproduced', 'odd one')
+    """
+    from analysis.claims.registry import VERDICTS
+
+    known = list(VERDICTS)
+    extra = sorted(set(verdicts if verdicts is not None else []) - set(known))
+    return known + extra
+
+
+def claim_probability(verdicts: pd.DataFrame, *, confidence: float = 0.95) -> pd.DataFrame:
+    """Share of cohorts giving each verdict, per claim and model, with Wilson intervals.
+
+    Parameters
+    ----------
+    verdicts : DataFrame
+        Per-cohort verdicts with columns ``model``, ``cohort``, ``claim_id``, ``verdict`` (as :func:`run`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``claim_id``, ``model``, ``cohorts``, ``p_reproduced``, then for every other verdict ``p_<verdict>``
+        (spaces as ``_``), then ``<share>_ci_low`` / ``<share>_ci_high`` for each share; ``chapter`` last.
+        One row per claim and model, claims in registry order.
+
+    Examples
+    --------
+    >>> v = pd.DataFrame({"model": "calibrated", "cohort": [0, 1, 2, 3], "chapter": "safety",
+    ...                   "claim_id": "safety.no_gvhd", "verdict": ["reproduced"] * 3 + ["not reproduced"]})
+    >>> row = claim_probability(v).iloc[0]
+    >>> int(row["cohorts"]), float(row["p_reproduced"]), float(row["p_not_reproduced"]), round(float(row["p_reproduced_ci_low"]), 3)
+    (4, 0.75, 0.25, 0.301)
+    """
+    from analysis.science.stats import _wilson
+
+    for col in ("model", "cohort", "claim_id", "verdict"):
+        if col not in verdicts.columns:
+            raise ValueError(f"`verdicts` lacks column {col!r}; it needs model, cohort, claim_id, verdict")
+    names = verdict_columns(verdicts["verdict"].unique())
+    counts = pd.crosstab([verdicts["claim_id"], verdicts["model"]], verdicts["verdict"])
+    counts = counts.reindex(columns=names, fill_value=0)
+    n = counts.sum(axis=1)
+    out = pd.DataFrame({"cohorts": n})
+    for v in names:
+        out[f"p_{_slug(v)}"] = counts[v] / n
+    for v in names:
+        lo, hi = _wilson(counts[v].to_numpy(), n.to_numpy(), confidence)
+        out[f"p_{_slug(v)}_ci_low"], out[f"p_{_slug(v)}_ci_high"] = lo, hi
+    out = out.reset_index()
+    if "chapter" in verdicts.columns:
+        out["chapter"] = out["claim_id"].map(verdicts.drop_duplicates("claim_id").set_index("claim_id")["chapter"])
+    from analysis.scorecard.evaluate import registry
+
+    order = {cid: i for i, cid in enumerate(registry()["claim_id"])}
+    out = out.assign(_c=out["claim_id"].map(order).fillna(len(order)),
+                     _m=out["model"].map({m: i for i, m in enumerate(MODELS)}).fillna(len(MODELS)))
+    out = out.sort_values(["_c", "claim_id", "_m"], kind="stable").drop(columns=["_c", "_m"])
+    return out.reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------------------------- multiverse
+def multiverse_grid(options: dict[str, dict[str, tuple]] | None = None) -> dict[str, dict[str, tuple]]:
+    """The options actually varied: ``options`` (default :data:`MULTIVERSE_OPTIONS`) restricted to what each
+    chapter's notebook declares, each option's notebook default first (added when missing).
+
+    Examples
+    --------
+    >>> g = multiverse_grid({"safety": {"alpha": (0.01, 0.05), "no_such_option": (1, 2)}})
+    >>> g
+    {'safety': {'alpha': (0.05, 0.01)}}
+    """
+    from analysis.scorecard.evaluate import CHAPTER_MODULES, chapter_defaults
+
+    out = {}
+    for chapter, opts in (options or MULTIVERSE_OPTIONS).items():
+        if chapter not in CHAPTER_MODULES:
+            continue
+        defaults = chapter_defaults(chapter)
+        grid = {}
+        for key, values in opts.items():
+            if key not in defaults:
+                continue
+            d = defaults[key]
+            grid[key] = (d,) + tuple(v for v in values if v != d)
+        out[chapter] = grid
+    return out
+
+
+def _evaluate_universes(chapter: str, universes: list[tuple[int, dict]], data_dir: str | None,
+                        tables_seed: int | None) -> pd.DataFrame:
+    """One multiverse task: ``chapter``'s claims under each of ``universes`` on one cohort."""
+    import importlib
+
+    from analysis.scorecard.evaluate import CHAPTER_MODULES, chapter_defaults
+
+    cohort = _multiverse_cohort(data_dir, tables_seed)
+    module = importlib.import_module(CHAPTER_MODULES[chapter])
+    defaults = chapter_defaults(chapter)
+    frames = []
+    for index, universe in universes:
+        claims = module.evaluate(cohort, {**defaults, **universe})
+        frames.append(claims[["chapter", "claim_id", "verdict"]].assign(
+            universe=index, choices=json.dumps(universe, sort_keys=True)))
+    return pd.concat(frames, ignore_index=True)
+
+
+_COHORTS: dict = {}
+
+
+def _multiverse_cohort(data_dir: str | None, tables_seed: int | None):
+    key = (data_dir, tables_seed)
+    if key not in _COHORTS:
+        if tables_seed is not None:
+            from analysis.scorecard.evaluate import cohort_from_tables
+
+            _COHORTS[key] = cohort_from_tables(model_tables("calibrated", tables_seed), _meta("calibrated", tables_seed, 105))
+        else:
+            from analysis.core import paths
+            from analysis.intake.io import load
+
+            _COHORTS[key] = load(data_dir or paths.default_data_dir())
+    return _COHORTS[key]
+
+
+def multiverse(*, data_dir=None, seed: int | None = None, workers: int | None = None, scheduler: str | None = None,
+               batch_size: int = 4, progress: Progress | None = None, client=None,
+               options: dict[str, dict[str, tuple]] | None = None) -> pd.DataFrame:
+    """Judge each claim on one cohort under every combination of its chapter's analysis options.
+
+    Parameters
+    ----------
+    data_dir : path, optional
+        The cohort (default: the shipped synthetic cohort). Ignored when ``seed`` is given.
+    seed : int, optional
+        Use the calibrated simulated cohort of this seed (in memory) instead of a folder.
+    options : dict, optional
+        Chapter -> option -> values (default first); default :data:`MULTIVERSE_OPTIONS`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Tidy: ``chapter``, ``claim_id``, ``verdict``, ``universe`` (index within the chapter), ``choices``
+        (JSON of the options), then one column per option (the chapters' options side by side).
+    """
+    grid = multiverse_grid(options)
+    path = str(data_dir) if data_dir is not None else None
+    tasks = []
+    for chapter in grid:
+        keys = list(grid[chapter])
+        combos = [dict(zip(keys, v)) for v in itertools.product(*(grid[chapter][k] for k in keys))]
+        indexed = list(enumerate(combos))
+        tasks += [(_evaluate_universes, chapter, indexed[i:i + batch_size], path, seed)
+                  for i in range(0, len(indexed), batch_size)]
+    out = pd.concat(_run_tasks(tasks, client=client, workers=workers, scheduler=scheduler, progress=progress),
+                    ignore_index=True)
+    choices = pd.DataFrame([json.loads(c) for c in out["choices"]])
+    out = pd.concat([out.reset_index(drop=True), choices], axis=1)
+    return out.sort_values(["chapter", "universe", "claim_id"], kind="stable").reset_index(drop=True)
+
+
+def _fmt_choice(key, value) -> str:
+    return f"{key}={value:g}" if isinstance(value, float) else f"{key}={value}"
+
+
+def _pair_flips(one: pd.DataFrame, opts: dict, defaults: dict, default_verdict: str) -> list[str]:
+    """Pairs of non-default choices (all other options at their defaults) that change the verdict."""
+    out = []
+    keys = list(opts)
+    for i, k1 in enumerate(keys):
+        for k2 in keys[i + 1:]:
+            base = np.ones(len(one), bool)
+            for k3, v3 in defaults.items():
+                if k3 not in (k1, k2):
+                    base &= (one[k3] == v3).to_numpy()
+            for v1 in opts[k1][1:]:
+                for v2 in opts[k2][1:]:
+                    hit = one.loc[base & (one[k1] == v1).to_numpy() & (one[k2] == v2).to_numpy(), "verdict"]
+                    if len(hit) and (hit != default_verdict).any():
+                        out.append(f"{_fmt_choice(k1, v1)} with {_fmt_choice(k2, v2)}")
+    return out
+
+
+def multiverse_summary(universes: pd.DataFrame, options: dict[str, dict[str, tuple]] | None = None) -> pd.DataFrame:
+    """Per claim: "robust" (one verdict in every universe) or the choices that flip its verdict.
+
+    A choice ``option=value`` *flips* a claim when changing only that option from its default (all other
+    options at their defaults) changes the verdict. When no single choice flips a claim that is not robust,
+    ``flipped_by`` names the pairs of choices that do (``"alpha=0.01 with table1_test=unpaired"``); changes
+    that need three or more choices together show only in ``share_default`` and ``verdicts_seen``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``claim_id``, ``chapter``, ``universes``, ``default_verdict``, ``share_default`` (share of universes
+        with the default verdict), ``verdicts_seen``, ``result`` ("robust" or "fragile"), ``flipped_by``
+        (``"alpha=0.01; das28_variant=crp"``; empty when robust or only interactions flip it).
+
+    Examples
+    --------
+    >>> u = pd.DataFrame({"chapter": "audit", "claim_id": "c", "universe": [0, 1],
+    ...                   "alpha": [0.05, 0.01], "verdict": ["reproduced", "not reproduced"]})
+    >>> multiverse_summary(u, {"audit": {"alpha": (0.05, 0.01)}})[["result", "flipped_by"]].values.tolist()
+    [['fragile', 'alpha=0.01']]
+    """
+    grid = multiverse_grid(options) if options is None else options
+    rows = []
+    for (chapter, claim_id), one in universes.groupby(["chapter", "claim_id"], sort=False):
+        opts = grid.get(chapter, {})
+        defaults = {k: v[0] for k, v in opts.items()}
+        is_default = np.ones(len(one), bool)
+        for k, v in defaults.items():
+            is_default &= (one[k] == v).to_numpy()
+        default_verdict = one.loc[is_default, "verdict"].iloc[0] if is_default.any() else ""
+        flips = []
+        for k, values in opts.items():
+            others = np.ones(len(one), bool)
+            for k2, v2 in defaults.items():
+                if k2 != k:
+                    others &= (one[k2] == v2).to_numpy()
+            for value in values[1:]:
+                hit = one.loc[others & (one[k] == value).to_numpy(), "verdict"]
+                if len(hit) and (hit != default_verdict).any():
+                    flips.append(f"{k}={value:g}" if isinstance(value, float) else f"{k}={value}")
+        if not flips and one["verdict"].nunique() > 1:  # no single choice flips it: name the pairs that do
+            flips = _pair_flips(one, opts, defaults, default_verdict)
+        seen = one["verdict"].value_counts()
+        rows.append({
+            "claim_id": claim_id, "chapter": chapter, "universes": len(one), "default_verdict": default_verdict,
+            "share_default": float((one["verdict"] == default_verdict).mean()),
+            "verdicts_seen": "; ".join(f"{v} ({n})" for v, n in seen.items()),
+            "result": "robust" if seen.size == 1 else "fragile", "flipped_by": "; ".join(flips),
+        })
+    out = pd.DataFrame(rows, columns=["claim_id", "chapter", "universes", "default_verdict", "share_default",
+                                      "verdicts_seen", "result", "flipped_by"])
+    from analysis.scorecard.evaluate import registry
+
+    order = {cid: i for i, cid in enumerate(registry()["claim_id"])}
+    out = out.assign(_c=out["claim_id"].map(order).fillna(len(order))).sort_values("_c", kind="stable")
+    return out.drop(columns="_c").reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------------------------- files
+def _versions() -> dict:
+    import importlib.metadata as md
+
+    out = {"python": platform.python_version()}
+    for pkg in ("numpy", "pandas", "scipy", "pingouin", "dask", "distributed"):
+        try:
+            out[pkg] = md.version(pkg)
+        except md.PackageNotFoundError:
+            out[pkg] = "not installed"
+    return out
+
+
+def write_outputs(out_dir, *, verdicts: pd.DataFrame | None = None, universes: pd.DataFrame | None = None,
+                  info: dict | None = None) -> list[Path]:
+    """Write a robustness run into ``out_dir/results/robustness/``.
+
+    Files: ``claim_probability.csv`` and ``verdicts.csv.gz`` (per-cohort verdicts) when ``verdicts`` is
+    given; ``multiverse.csv`` (per claim) and ``multiverse_universes.csv.gz`` (every universe) when
+    ``universes`` is given; ``run.json`` (command, seed, date, versions, timings: ``info`` plus versions),
+    merged with an existing ``run.json``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> v = pd.DataFrame({"model": "calibrated", "cohort": [0], "seed": 1, "chapter": "safety",
+    ...                   "claim_id": "safety.no_gvhd", "verdict": "reproduced", "seconds": 0.5})
+    >>> sorted(p.name for p in write_outputs(tempfile.mkdtemp(), verdicts=v, info={"seed": 1}))
+    ['claim_probability.csv', 'run.json', 'verdicts.csv.gz']
+    """
+    folder = Path(out_dir) / "results" / "robustness"
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    if verdicts is not None:
+        claim_probability(verdicts).to_csv(folder / "claim_probability.csv", index=False, encoding="utf-8")
+        verdicts.to_csv(folder / "verdicts.csv.gz", index=False, encoding="utf-8")
+        written += [folder / "claim_probability.csv", folder / "verdicts.csv.gz"]
+    if universes is not None:
+        multiverse_summary(universes).to_csv(folder / "multiverse.csv", index=False, encoding="utf-8")
+        universes.to_csv(folder / "multiverse_universes.csv.gz", index=False, encoding="utf-8")
+        written += [folder / "multiverse.csv", folder / "multiverse_universes.csv.gz"]
+    meta_path = folder / "run.json"
+    meta = json.loads(meta_path.read_text("utf-8")) if meta_path.is_file() else {}
+    meta.update(info or {})
+    meta["versions"] = _versions()
+    meta_path.write_text(json.dumps(meta, indent=2, default=str) + "\n", encoding="utf-8")
+    written.append(meta_path)
+    return written
+
+
+def read_outputs(folder) -> dict:
+    """What a robustness folder holds: ``probability``, ``multiverse`` (DataFrames or None) and ``run`` (dict).
+
+    ``folder`` is ``…/results/robustness``, or an output folder holding ``results/robustness``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> read_outputs(tempfile.mkdtemp())["probability"] is None
+    True
+    """
+    folder = Path(folder)
+    if (folder / "results" / "robustness").is_dir():
+        folder = folder / "results" / "robustness"
+    prob = folder / "claim_probability.csv"
+    mv = folder / "multiverse.csv"
+    run_json = folder / "run.json"
+    return {
+        "probability": pd.read_csv(prob, encoding="utf-8") if prob.is_file() else None,
+        "multiverse": pd.read_csv(mv, encoding="utf-8", keep_default_na=False) if mv.is_file() else None,
+        "run": json.loads(run_json.read_text("utf-8")) if run_json.is_file() else {},
+    }
+
+
+# --------------------------------------------------------------------------------------------- scorecard
+def scorecard_table(claims: pd.DataFrame, robustness_dir, *, null_rate: float = NULL_RATE) -> pd.DataFrame:
+    """Per claim of the book: P(reproduced) under each model, the multiverse result and the flags.
+
+    Parameters
+    ----------
+    claims : DataFrame
+        The book's claims table (``claim_id``, ``verdict`` at least; e.g. :func:`analysis.scorecard.summary.read_claims`).
+    robustness_dir : path
+        A robustness folder (see :func:`read_outputs`).
+    null_rate : float
+        A claim reproduced under a null model at least this often is "uninformative" with this design;
+        only the null models whose :data:`NULL_SCOPE` covers the claim's chapter count.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The claims' columns ``chapter``, ``claim_id``, ``verdict``, then ``p_calibrated``,
+        ``p_null_treatment``, ``p_null_ifng`` (P(reproduced); NaN when that model was not run),
+        ``p_null_max`` (the largest among the null models that concern the claim, :data:`NULL_SCOPE`),
+        ``multiverse`` ("robust", "fragile: <choices>" or "" when not run),
+        ``uninformative`` and ``fragile`` (bool) and ``flags`` (text).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> d = tempfile.mkdtemp()
+    >>> v = pd.DataFrame({"model": ["calibrated", "null_treatment"], "cohort": 0, "seed": 1, "chapter": "safety",
+    ...                   "claim_id": "safety.no_gvhd", "verdict": "reproduced", "seconds": 0.1})
+    >>> _ = write_outputs(d, verdicts=v)
+    >>> c = pd.DataFrame({"chapter": ["safety"], "claim_id": ["safety.no_gvhd"], "verdict": ["reproduced"]})
+    >>> scorecard_table(c, d)[["p_calibrated", "p_null_treatment", "uninformative", "flags"]].values.tolist()
+    [[1.0, 1.0, True, 'uninformative (reproduced in 100 % of null_treatment cohorts)']]
+    """
+    found = read_outputs(robustness_dir)
+    base_cols = [c for c in ("chapter", "claim_id", "claim", "verdict") if c in claims.columns]
+    out = claims[base_cols].copy().reset_index(drop=True)
+    prob = found["probability"]
+    for model in MODELS:
+        col = f"p_{model}"
+        if prob is not None and model in set(prob["model"]):
+            one = prob.loc[prob["model"] == model].set_index("claim_id")["p_reproduced"]
+            out[col] = out["claim_id"].map(one).astype(float)
+        else:
+            out[col] = np.nan
+    nulls = [f"p_{m}" for m in MODELS if m != "calibrated"]
+    chapter = out["chapter"] if "chapter" in out.columns else out["claim_id"].str.split(".").str[0]
+    relevant = pd.DataFrame({f"p_{m}": out[f"p_{m}"].where(chapter.isin(NULL_SCOPE.get(m, ())))
+                             for m in MODELS if m != "calibrated"})
+    out["p_null_max"] = relevant.max(axis=1, skipna=True)
+    mv = found["multiverse"]
+    if mv is not None:
+        m = mv.set_index("claim_id")
+        text = np.where(m["result"] == "robust", "robust",
+                        "fragile" + np.where(m["flipped_by"].astype(str) != "", ": " + m["flipped_by"].astype(str), ""))
+        out["multiverse"] = out["claim_id"].map(pd.Series(text, index=m.index)).fillna("")
+        out["fragile"] = out["claim_id"].map((m["result"] == "fragile").to_dict()).eq(True)
+    else:
+        out["multiverse"] = ""
+        out["fragile"] = False
+    out["uninformative"] = (out["p_null_max"] >= null_rate - 1e-12).fillna(False).astype(bool)
+    flags = []
+    for row in out.itertuples():
+        parts = []
+        if row.uninformative:
+            scores = relevant.loc[row.Index]
+            worst = scores.idxmax()
+            parts.append(f"uninformative (reproduced in {100 * scores[worst]:.0f} % of "
+                         f"{worst[2:]} cohorts)")
+        if row.fragile:
+            parts.append("fragile" + (f" ({row.multiverse.split(': ', 1)[1]})" if ": " in row.multiverse else ""))
+        flags.append("; ".join(parts))
+    out["flags"] = flags
+    return out
+
+
+def probability_figure(table: pd.DataFrame, *, null_rate: float = NULL_RATE, ax=None):
+    """Each claim as a point: P(reproduced | calibrated) against P(reproduced | null), one marker per null.
+
+    ``table`` is :func:`scorecard_table`'s output; with a ``chapter`` column, each null model's points are the
+    claims it is a null for (:data:`NULL_SCOPE`). Points above the dashed line at ``null_rate`` are
+    uninformative with this design; the useful claims sit bottom right (reproduced when the paper is
+    right, rarely when it is wrong). Returns the matplotlib Figure.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"claim_id": ["a", "b"], "p_calibrated": [0.9, 0.5], "p_null_treatment": [0.1, 0.5],
+    ...                   "p_null_ifng": [0.8, float("nan")]})
+    >>> fig = probability_figure(t)
+    >>> len(fig.axes[0].collections)
+    2
+    """
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(6.5, 6))
+    else:
+        fig = ax.figure
+    markers = {"null_treatment": ("o", "no treatment effect"), "null_ifng": ("^", "IFN-γ unrelated to response")}
+    for model, (marker, label) in markers.items():
+        col = f"p_{model}"
+        if col not in table.columns:
+            continue
+        scope = table
+        if "chapter" in table.columns:  # each null only for the claims it is a null for (as the flags)
+            scope = table.loc[table["chapter"].isin(NULL_SCOPE.get(model, ()))]
+        pts = scope[["p_calibrated", col]].dropna()
+        if pts.empty:
+            continue
+        ax.scatter(pts["p_calibrated"], pts[col], marker=marker, alpha=0.7, label=f"{label} ({len(pts)} claims)")
+    ax.axhline(null_rate, color="grey", linestyle="--", linewidth=1)
+    ax.plot([0, 1], [0, 1], color="lightgrey", linewidth=1)
+    ax.text(0.01, null_rate + 0.01, f"uninformative above {100 * null_rate:.0f} %", color="grey", fontsize=8)
+    ax.set(xlim=(-0.03, 1.03), ylim=(-0.03, 1.03), xlabel="P(reproduced | calibrated model)",
+           ylabel="P(reproduced | null model)")
+    if ax.collections:
+        ax.legend(loc="upper left", fontsize=8, title="null model", title_fontsize=8)
+    return fig
