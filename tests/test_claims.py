@@ -590,3 +590,32 @@ def test_paired_changes_equals_the_pivot_table_computation():
                {"after": 4, "patients": ["p01", "p02", "p03", "p30"]}, {"after": 4, "before": 4},
                {"after": 99}):
         np.testing.assert_array_equal(paired_changes(v, "x", **kw), by_pivot(v, **kw))
+
+
+def test_one_wilson_interval_pins_the_values_both_twins_gave():
+    """The book's one Wilson interval (claims.rules) keeps the values of the two it replaced.
+
+    Before the redesign, claims.py had a scalar Wilson interval (clipped with max/min) and stats.py a vectorised
+    one (exactly 0 at 0/n and 1 at n/n). Away from 0/n and n/n both gave the same floats; at the ends the scalar
+    one was off by rounding (2.8e-17 instead of 0 at 0/7). Expected values: Newcombe 1998 (Stat Med 17:857),
+    Table I, method 3, and the closed form computed here independently.
+    """
+    import math
+
+    from analysis.claims.rules import wilson_ci, wilson_interval
+
+    def by_hand(k, n, z=1.959963984540054):
+        p = k / n
+        centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+        half = z / (1 + z * z / n) * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+        return centre - half, centre + half
+
+    # Newcombe 1998, Table I (method 3): 81/263 -> 0.2553 to 0.3662; 15/148 -> 0.0624 to 0.1605
+    assert [round(v, 4) for v in wilson_ci(81, 263)] == [0.2553, 0.3662]
+    assert [round(v, 4) for v in wilson_ci(15, 148)] == [0.0624, 0.1605]
+    for k, n in [(1, 7), (28, 52), (24, 52), (2, 28), (12, 28), (5, 9)]:
+        assert wilson_ci(k, n) == pytest.approx(by_hand(k, n), abs=1e-15)
+    assert wilson_ci(0, 7)[0] == 0.0 and wilson_ci(7, 7)[1] == 1.0
+    low, high = wilson_interval([0, 28, 0], [10, 52, 0])
+    assert low[0] == 0.0 and np.isnan(low[2]) and np.isnan(high[2])
+    assert high[1] == pytest.approx(by_hand(28, 52)[1], abs=1e-15)

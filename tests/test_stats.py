@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 from scipy import stats as sps
 
+from analysis.claims import rules
 from analysis.science import stats as st
 
 Z95 = sps.norm.ppf(0.975)  # 1.959964...
@@ -288,17 +289,17 @@ def _wilson_closed(k, n, z=Z95):
 
 
 def test_wilson_against_closed_formula_and_edges():
-    lo, hi = st.wilson_ci(28, 52)
+    lo, hi = rules.wilson_ci(28, 52)
     ref = _wilson_closed(28, 52)
     assert (lo, hi) == pytest.approx(ref)
     assert (round(lo, 3), round(hi, 3)) == (0.405, 0.667)  # worked by hand: centre 0.5358, half 0.1308
-    lo0, hi0 = st.wilson_ci(0, 10)
+    lo0, hi0 = rules.wilson_ci(0, 10)
     assert lo0 == 0 and 0 < hi0 < 1 and hi0 == pytest.approx(_wilson_closed(0, 10)[1])
-    lon, hin = st.wilson_ci(10, 10)
+    lon, hin = rules.wilson_ci(10, 10)
     assert hin == 1 and 0 < lon < 1
-    assert all(np.isnan(st.wilson_ci(0, 0)))
+    assert all(np.isnan(rules.wilson_ci(0, 0)))
     with pytest.raises(ValueError, match="`successes`"):
-        st.wilson_ci(5, 3)
+        rules.wilson_ci(5, 3)
 
 
 def test_proportion_table_vectorised():
@@ -391,9 +392,9 @@ def test_roc_single_class_does_not_raise():
 
 # --------------------------------------------------------------------- formatting
 def test_format_p_and_stars():
-    assert st.format_p(0.0123) == "p = 0.012"
-    assert st.format_p(0.0009) == "p < 0.001"
-    assert st.format_p(None) == "p = n/a"
+    assert rules.format_p(0.0123) == "p = 0.012"
+    assert rules.format_p(0.0009) == "p < 0.001"
+    assert rules.format_p(None) == "p = n/a"
     assert st.stars(0.0005) == "***" and st.stars(0.005) == "**" and st.stars(0.03) == "*"
     assert st.stars(0.3) == "ns" and st.stars(np.nan) == ""
     with pytest.raises(ValueError, match="`alpha`"):

@@ -29,13 +29,13 @@ import math
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from scipy import special as _special
 from scipy import stats as sps
 
+from analysis.claims.rules import format_p, z_quantile
 from analysis.science import stats
 from analysis.core.checks import check_choice as _check_choice, check_frame as _check_frame
 
@@ -156,14 +156,6 @@ def _fmt(x, digits: int = 2) -> str:
     if x is None or (isinstance(x, float) and not math.isfinite(x)):
         return "n/a"
     return f"{x:.{digits}f}"
-
-
-def _fmt_p(p) -> str:
-    return "p = n/a" if p is None or not np.isfinite(p) else stats.format_p(float(p))
-
-
-def _z(confidence: float) -> float:
-    return float(sps.norm.ppf(0.5 + confidence / 2))
 
 
 # =========================================================================== mixed models
@@ -521,7 +513,7 @@ def mixed_model(data: pd.DataFrame, *, dv: str, weeks: Sequence[int], groups: Se
                               lr_stat=lr, lr_df=float(lr_df), p_lr=p_lr, wald_F=F, df1=df1, df2=df2, p_wald=p_wald,
                               note=note)], columns=_TEST_COLS)
     # model-based means per group × week
-    z = _z(confidence)
+    z = z_quantile(confidence)
     cell_g = [gg for gg in present for ww in wk]
     cell_w = [ww for gg in present for ww in wk]
     G, _ = _design(present, wk, np.array(cell_g, dtype=object), np.array(cell_w))
@@ -2088,7 +2080,7 @@ def judge(log, look: Look, *, chapter: str, claims: pd.DataFrame | None = None) 
         else:
             # a test of "the courses differ" has no direction: p < alpha supports it (a null effect passes
             # with probability alpha); p >= alpha is absence of evidence, hence inconclusive, never "not reproduced"
-            log.check_true(cid, True if float(p) < alpha else None, f"{_fmt_p(float(p))}; {detail}",
+            log.check_true(cid, True if float(p) < alpha else None, f"{format_p(float(p))}; {detail}",
                          rule=f"reproduced if p < {alpha:g}; inconclusive otherwise (p ≥ alpha is no evidence "
                               "that the courses are alike)")
 
@@ -2114,14 +2106,14 @@ def judge(log, look: Look, *, chapter: str, claims: pd.DataFrame | None = None) 
         p = f.get("p_holm_treg_th17_ratio_rank")
         sig("immune.second_look_ratio_group_time", p,
             f"group × week, mixed model on ranks, Holm over the immune markers (unadjusted "
-            f"{_fmt_p(f.get('p_treg_th17_ratio_rank'))})")
+            f"{format_p(f.get('p_treg_th17_ratio_rank'))})")
     elif chapter == "inflammation":
         for m, cid in (("il_6", "inflammation.second_look_il6_group_time"),
                        ("tnf_a", "inflammation.second_look_tnfa_group_time"),
                        ("il_10", "inflammation.second_look_il10_group_time")):
             sig(cid, f.get(f"p_holm_{m}_rank"),
                 f"group × week, mixed model on ranks (<LLOQ tied lowest), Holm over the six cytokines "
-                f"(unadjusted {_fmt_p(f.get(f'p_{m}_rank'))})")
+                f"(unadjusted {format_p(f.get(f'p_{m}_rank'))})")
     elif chapter == "ifng":
         sig("ifng.second_look_baseline_predicts", f.get("p_lr_ifng"),
             f"likelihood-ratio test of log baseline IFN-γ added to {f.get('covariates', 'the covariates')}")
@@ -2201,7 +2193,7 @@ def glue_values(look: Look, *, chapter: str, alpha: float = 0.05) -> dict:
     f = look.facts
     out: dict = {}
     if chapter == "disease_activity":
-        out.update(sl_p_das28=_fmt_p(f.get("p_das28")), sl_p_haq=_fmt_p(f.get("p_haq_di")),
+        out.update(sl_p_das28=format_p(f.get("p_das28")), sl_p_haq=format_p(f.get("p_haq_di")),
                    sl_random_das28=str(f.get("random_das28", "n/a")), sl_random_haq=str(f.get("random_haq_di", "n/a")),
                    sl_das28_reading=_reading(f.get("p_das28"), alpha), sl_haq_reading=_reading(f.get("p_haq_di"), alpha),
                    sl_n_visits=int(f.get("n_visits", 0)), sl_n_visits_model_sig=int(f.get("n_visits_model_sig", 0)),
@@ -2224,8 +2216,8 @@ def glue_values(look: Look, *, chapter: str, alpha: float = 0.05) -> dict:
         markers = ("treg_th17_ratio",) if chapter == "immune" else ("il_6", "tnf_a", "il_10")
         for m in markers:
             key = m.replace("_", "")
-            out[f"sl_p_{key}"] = _fmt_p(f.get(f"p_holm_{m}_rank"))
-            out[f"sl_p_{key}_log"] = _fmt_p(f.get(f"p_holm_{m}_log"))
+            out[f"sl_p_{key}"] = format_p(f.get(f"p_holm_{m}_rank"))
+            out[f"sl_p_{key}_log"] = format_p(f.get(f"p_holm_{m}_log"))
             out[f"sl_{key}_reading"] = _reading(f.get(f"p_holm_{m}_rank"), alpha)
         out["sl_reading"] = out[f"sl_{first.replace('_', '')}_reading"]
     elif chapter == "ifng":
@@ -2241,7 +2233,7 @@ def glue_values(look: Look, *, chapter: str, alpha: float = 0.05) -> dict:
         out.update(sl_cv_auc_full=_fmt(cv), sl_cv_auc_clinical=_fmt(f.get("cv_auc_clinical")),
                    sl_cv_auc_ifng=_fmt(f.get("cv_auc_ifng")), sl_cv_auc_peak=_fmt(f.get("cv_auc_peak")),
                    sl_apparent_auc_full=_fmt(f.get("apparent_auc_full")),
-                   sl_apparent_auc_peak=_fmt(f.get("apparent_auc_peak")), sl_p_lr=_fmt_p(p),
+                   sl_apparent_auc_peak=_fmt(f.get("apparent_auc_peak")), sl_p_lr=format_p(p),
                    sl_covariates=str(f.get("covariates", "n/a")), sl_window=str(f.get("window", "n/a")),
                    sl_response_week=str(f.get("response_week", "n/a")), sl_n=int(f.get("n", 0)), sl_reading=reading)
     elif chapter == "safety":

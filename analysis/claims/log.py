@@ -4,7 +4,6 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from analysis.claims.registry import (
@@ -24,7 +23,7 @@ from analysis.claims.rules import (
     direction_word,
     fmt_ci,
     fmt_num,
-    fmt_p,
+    format_p,
     is_nan,
     mean_ci,
     special,
@@ -300,7 +299,7 @@ class ClaimLog:
                 "not reproduced if significant the other way; inconclusive otherwise")
         if is_nan(estimate) or is_nan(p):
             return self._record(claim, "estimate or p could not be computed", NOT_TESTABLE, rule)
-        text = f"{direction_word(estimate)} ({fmt_num(estimate)}), {fmt_p(p)}" + (f"; {detail}" if detail else "")
+        text = f"{direction_word(estimate)} ({fmt_num(estimate)}), {format_p(p)}" + (f"; {detail}" if detail else "")
         if p < self.alpha and estimate != 0:
             right = estimate > 0 if side == "increase" else estimate < 0
             verdict = REPRODUCED if right else NOT_REPRODUCED
@@ -389,7 +388,7 @@ class ClaimLog:
         """
         claim = self._claim(claim_id, ("significant", "not_significant", "direction"))
         if claim["kind"] == "not_significant":
-            text = (fmt_p(p) if not is_nan(p) else "p could not be computed") + (f"; {detail}" if detail else "")
+            text = (format_p(p) if not is_nan(p) else "p could not be computed") + (f"; {detail}" if detail else "")
             return self._record(claim, text, INCONCLUSIVE,
                                 "p ≥ alpha alone is absence of evidence, not evidence of no change; "
                                 "an equivalence margin is needed")

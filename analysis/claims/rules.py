@@ -3,6 +3,7 @@ per-visit value pickers a chapter's ``judge_claims`` reads."""
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -73,20 +74,111 @@ def welch_ci(a, b, confidence: float = 0.95) -> tuple[float, float, float, int, 
     return (d, d - half, d + half, na, nb)
 
 
-def wilson_interval(successes: int, total: int, confidence: float) -> tuple[float, float]:
-    """Wilson score interval (Wilson 1927; Newcombe 1998 method 3)."""
-    z = float(special().ndtri(0.5 + confidence / 2))
-    p = successes / total
-    denom = 1 + z * z / total
-    centre = (p + z * z / (2 * total)) / denom
-    half = z / denom * math.sqrt(p * (1 - p) / total + z * z / (4 * total * total))
-    return (max(0.0, centre - half), min(1.0, centre + half))
+@lru_cache(maxsize=64)
+def z_quantile(confidence: float) -> float:
+    """The two-sided standard-normal critical value ``z`` with ``P(|Z| <= z) = confidence``.
+
+    Examples
+    --------
+    >>> round(z_quantile(0.95), 4)
+    1.96
+    """
+    return float(special().ndtri(0.5 + confidence / 2))
+
+
+def wilson_interval(successes, total, confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+    """Wilson score intervals for binomial proportions, vectorised: the book's one Wilson interval.
+
+    ``centre = (p + z²/2n) / (1 + z²/n)``, ``half = z / (1 + z²/n) · sqrt(p(1-p)/n + z²/4n²)``
+    (Wilson 1927, JASA 22:209; Newcombe 1998, Stat Med 17:857, method 3). Unlike the Wald interval it stays
+    inside [0, 1] and is not degenerate at 0/n or n/n; the bound at 0/n is exactly 0 and at n/n exactly 1.
+
+    Parameters
+    ----------
+    successes, total : int or array-like of int
+        Counts, ``0 <= successes <= total``.
+    confidence : float, default 0.95
+        Strictly between 0 and 1.
+
+    Returns
+    -------
+    (low, high) : tuple of numpy.ndarray
+        NaN where ``total`` is 0.
+
+    Examples
+    --------
+    >>> low, high = wilson_interval([0, 28], [10, 52])
+    >>> low.round(4).tolist(), high.round(4).tolist()
+    ([0.0, 0.405], [0.2775, 0.6666])
+    """
+    if not 0 < confidence < 1:
+        raise ValueError(f"`confidence` must be strictly between 0 and 1; got {confidence!r}.")
+    k = np.asarray(successes, float)
+    n = np.asarray(total, float)
+    if np.any(n < 0) or np.any(k < 0) or np.any(k > n):
+        raise ValueError(f"`successes` must be between 0 and `total`; got successes={k.tolist()}, "
+                         f"total={n.tolist()}.")
+    z = z_quantile(confidence)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p = k / n
+        denom = 1 + z**2 / n
+        centre = (p + z**2 / (2 * n)) / denom
+        half = z / denom * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2))
+    low = np.where(n > 0, np.clip(centre - half, 0, 1), np.nan)
+    high = np.where(n > 0, np.clip(centre + half, 0, 1), np.nan)
+    low = np.where((k == 0) & (n > 0), 0.0, low)
+    high = np.where((k == n) & (n > 0), 1.0, high)
+    return low, high
+
+
+def wilson_ci(successes: int, total: int, confidence: float = 0.95) -> tuple[float, float]:
+    """The Wilson score interval of one proportion (:func:`wilson_interval` for a single count).
+
+    Returns
+    -------
+    (low, high) : tuple of float; ``(nan, nan)`` when ``total`` is 0.
+
+    Examples
+    --------
+    >>> [round(v, 4) for v in wilson_ci(28, 52)]
+    [0.405, 0.6666]
+    >>> wilson_ci(0, 10)[0], round(wilson_ci(0, 10)[1], 4)
+    (0.0, 0.2775)
+    """
+    low, high = wilson_interval(np.asarray([successes]), np.asarray([total]), confidence)
+    return (float(low[0]), float(high[0]))
 
 
 # --------------------------------------------------------------------------------------------- formatting
-def fmt_p(p: float) -> str:
-    """Format a p-value as short text: ``p < 0.001`` or ``p = 0.034``."""
-    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
+def format_p(p: float, decimals: int = 3) -> str:
+    """Format a p-value for prose: ``"p = 0.012"`` or ``"p < 0.001"``.
+
+    Parameters
+    ----------
+    p : float
+        The p-value; ``NaN``/``None`` gives ``"p = n/a"``.
+    decimals : int, default 3
+        Decimals shown; values below ``10**-decimals`` are written as ``p < 0.001``.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> format_p(0.01234)
+    'p = 0.012'
+    >>> format_p(0.0000042)
+    'p < 0.001'
+    >>> format_p(float("nan"))
+    'p = n/a'
+    """
+    if p is None or pd.isna(p):
+        return "p = n/a"
+    floor = 10.0 ** (-decimals)
+    if p < floor:
+        return f"p < {floor:.{decimals}f}"
+    return f"p = {p:.{decimals}f}"
 
 
 def fmt_num(x: float) -> str:

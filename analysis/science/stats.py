@@ -13,8 +13,7 @@ Pingouin's output column names are mapped to ours in one place,
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Sequence
-from functools import lru_cache
+from collections.abc import Callable
 from inspect import signature
 
 import numpy as np
@@ -23,6 +22,7 @@ import pingouin as pg
 from scipy import special as _special
 from scipy import stats as sps
 
+from analysis.claims.rules import wilson_interval, z_quantile
 from analysis.core.checks import check_choice as _check_choice, check_alpha as _check_alpha
 
 __all__ = [
@@ -37,7 +37,6 @@ __all__ = [
     "describe",
     "diagnostic_metrics",
     "diagnostic_table",
-    "format_p",
     "hedges_g_independent",
     "hedges_g_paired",
     "mean_pm",
@@ -48,7 +47,6 @@ __all__ = [
     "roc_curve_auc",
     "stars",
     "student_t_columns",
-    "wilson_ci",
     "youden_threshold",
 ]
 
@@ -169,37 +167,6 @@ def _sd(x: np.ndarray) -> float:
 # ---------------------------------------------------------------------------
 # Formatting
 # ---------------------------------------------------------------------------
-def format_p(p: float, decimals: int = 3) -> str:
-    """Format a p-value for prose: ``"p = 0.012"`` or ``"p < 0.001"``.
-
-    Parameters
-    ----------
-    p : float
-        The p-value; ``NaN``/``None`` gives ``"p = n/a"``.
-    decimals : int, default 3
-        Decimals shown; values below ``10**-decimals`` are written as ``p < 0.001``.
-
-    Returns
-    -------
-    str
-
-    Examples
-    --------
-    >>> format_p(0.01234)
-    'p = 0.012'
-    >>> format_p(0.0000042)
-    'p < 0.001'
-    >>> format_p(float("nan"))
-    'p = n/a'
-    """
-    if p is None or pd.isna(p):
-        return "p = n/a"
-    floor = 10.0 ** (-decimals)
-    if p < floor:
-        return f"p < {floor:.{decimals}f}"
-    return f"p = {p:.{decimals}f}"
-
-
 def stars(p: float, alpha: float = 0.05) -> str:
     """Significance stars: ``***`` p < alpha/50, ``**`` p < alpha/5, ``*`` p < alpha, else ``ns``.
 
@@ -355,11 +322,6 @@ def mean_pm(data: pd.DataFrame, *, dv: str, by=None, spread: str = "sd",
 # ---------------------------------------------------------------------------
 # Effect sizes
 # ---------------------------------------------------------------------------
-@lru_cache(maxsize=64)
-def _z(confidence: float) -> float:
-    return float(sps.norm.ppf(0.5 + confidence / 2))
-
-
 def hedges_g_independent(a, b, confidence: float = 0.95) -> tuple[float, float, float]:
     """Hedges' g of ``a`` minus ``b`` with a normal-approximation CI.
 
@@ -389,7 +351,7 @@ def hedges_g_independent(a, b, confidence: float = 0.95) -> tuple[float, float, 
         return (np.nan, np.nan, np.nan)
     g = (1 - 3 / (4 * (na + nb) - 9)) * (a.mean() - b.mean()) / sp
     se = np.sqrt((na + nb) / (na * nb) + g**2 / (2 * (na + nb)))
-    z = _z(confidence)
+    z = z_quantile(confidence)
     return (float(g), float(g - z * se), float(g + z * se))
 
 
@@ -431,7 +393,7 @@ def hedges_g_paired(before, after, confidence: float = 0.95) -> tuple[float, flo
         warnings.simplefilter("ignore")
         r = np.corrcoef(x, y)[0, 1] if x.std() > 0 and y.std() > 0 else np.nan
     se = j * np.sqrt((1 / n + d**2 / (2 * n)) * 2 * (1 - r))
-    z = _z(confidence)
+    z = z_quantile(confidence)
     g = j * d
     return (float(g), float(g - z * se), float(g + z * se))
 
@@ -1185,50 +1147,6 @@ def correlation(data: pd.DataFrame, *, x: str, y: str, method: str = "pearson") 
 # ---------------------------------------------------------------------------
 # Proportions and multiplicity
 # ---------------------------------------------------------------------------
-def wilson_ci(successes: int, total: int, confidence: float = 0.95) -> tuple[float, float]:
-    """Wilson score interval for a binomial proportion.
-
-    ``centre = (p + z²/2n) / (1 + z²/n)``,
-    ``half = z / (1 + z²/n) · sqrt(p(1-p)/n + z²/4n²)`` (Wilson 1927, JASA 22:209;
-    Newcombe 1998, Stat Med 17:857, method 3). Unlike the Wald interval it stays
-    inside [0, 1] and is not degenerate at 0/n or n/n.
-
-    Returns
-    -------
-    (low, high) : tuple of float; ``(nan, nan)`` when ``total`` is 0.
-
-    Examples
-    --------
-    >>> [round(v, 4) for v in wilson_ci(28, 52)]
-    [0.405, 0.6666]
-    >>> wilson_ci(0, 10)[0], round(wilson_ci(0, 10)[1], 4)
-    (0.0, 0.2775)
-    """
-    low, high = _wilson(np.asarray([successes]), np.asarray([total]), confidence)
-    return (float(low[0]), float(high[0]))
-
-
-def _wilson(k: np.ndarray, n: np.ndarray, confidence: float) -> tuple[np.ndarray, np.ndarray]:
-    if not 0 < confidence < 1:
-        raise ValueError(f"`confidence` must be strictly between 0 and 1; got {confidence!r}.")
-    k = np.asarray(k, float)
-    n = np.asarray(n, float)
-    if np.any(n < 0) or np.any(k < 0) or np.any(k > n):
-        raise ValueError(f"`successes` must be between 0 and `total`; got successes={k.tolist()}, "
-                         f"total={n.tolist()}.")
-    z = _z(confidence)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        p = k / n
-        denom = 1 + z**2 / n
-        centre = (p + z**2 / (2 * n)) / denom
-        half = z / denom * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2))
-    low = np.where(n > 0, np.clip(centre - half, 0, 1), np.nan)
-    high = np.where(n > 0, np.clip(centre + half, 0, 1), np.nan)
-    low = np.where((k == 0) & (n > 0), 0.0, low)
-    high = np.where((k == n) & (n > 0), 1.0, high)
-    return low, high
-
-
 def proportion_table(successes, total, confidence: float = 0.95) -> pd.DataFrame:
     """Vectorised proportions with Wilson confidence intervals.
 
@@ -1253,7 +1171,7 @@ def proportion_table(successes, total, confidence: float = 0.95) -> pd.DataFrame
     k = np.atleast_1d(np.asarray(successes))
     n = np.atleast_1d(np.asarray(total))
     k, n = np.broadcast_arrays(k, n)
-    low, high = _wilson(k, n, confidence)
+    low, high = wilson_interval(k, n, confidence)
     with np.errstate(divide="ignore", invalid="ignore"):
         prop = np.where(n > 0, k / np.where(n > 0, n, 1), np.nan)
     return pd.DataFrame({"successes": k, "total": n, "proportion": prop,

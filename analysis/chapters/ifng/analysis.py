@@ -25,6 +25,7 @@ from scipy import stats as sps
 
 from analysis.science import stats
 from analysis.core.checks import check_frame as _check_frame
+from analysis.claims.rules import format_p
 from analysis.core.design import PAPER
 
 __all__ = [
@@ -858,7 +859,7 @@ def qualitative_verdicts(*, share: pd.DataFrame, transient: pd.DataFrame, infect
         r = either.loc[grp]
         holds = (r["proportion"] > 0.5 if want_high else r["proportion"] < 0.5) and fisher_p < alpha
         add(cid, True, holds, f"{int(r['n_high'])}/{int(r['n'])} ({_fmt(r['proportion'])}) high; Fisher "
-            f"{stats.format_p(fisher_p)}", rule)
+            f"{format_p(fisher_p)}", rule)
 
     # Transient.
     rule = "reproduced if fewer than half of the responders with high IFN-γ are still high at the response week"

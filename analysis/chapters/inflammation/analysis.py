@@ -33,6 +33,7 @@ from scipy import stats as sps
 
 from analysis.science import stats
 from analysis.core.checks import check_frame as _check_frame, check_choice as _check_choice, check_alpha as _check_alpha
+from analysis.claims.rules import format_p
 from analysis.core.design import PAPER
 
 __all__ = [
@@ -666,7 +667,7 @@ def return_to_baseline(tests: pd.DataFrame, summary: pd.DataFrame, *, cytokine: 
     above = res["estimate"] > 0 and p_final < alpha
     holds = bool(mean_final < mean_peak and not above)
     text = (f"mean {mean_peak:.3g} at week {peak_week}, {mean_final:.3g} at week {final_week}; "
-            f"week {final_week} vs baseline {res['estimate']:+.3g}, {stats.format_p(p_final)}")
+            f"week {final_week} vs baseline {res['estimate']:+.3g}, {format_p(p_final)}")
     return dict(holds=holds, mean_peak=mean_peak, mean_final=mean_final, p_final=p_final, text=text)
 
 
@@ -692,7 +693,7 @@ def reversal(tests: pd.DataFrame, *, cytokines=("il_6", "tnf_a"), group: str = "
     if any(not np.isfinite(r["p"]) for r in res.values()):
         return dict(holds=None, text="not computable (group or visit missing)")
     holds = all(r["estimate"] < 0 and r["p"] < alpha for r in res.values())
-    text = "; ".join(f"{CYTOKINES[c]} {r['estimate']:+.3g}, {stats.format_p(r['p'])}" for c, r in res.items())
+    text = "; ".join(f"{CYTOKINES[c]} {r['estimate']:+.3g}, {format_p(r['p'])}" for c, r in res.items())
     return dict(holds=holds, text=f"week {week} vs baseline: {text}")
 
 
