@@ -30,12 +30,14 @@ Examples
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import replace
 from typing import Any, Iterable
 
 import pandas as pd
 
-__all__ = ["Section", "SECTIONS", "NOT_AVAILABLE", "missing", "available", "reason", "check", "section_table",
+from analysis.core.chapters import CHAPTERS, LABS, Section
+
+__all__ = ["SECTIONS", "describe", "NOT_AVAILABLE", "missing", "available", "reason", "check", "section_table",
            "chapter_sections", "RECORD"]
 
 #: every note about a section the data cannot give starts with these words
@@ -43,76 +45,44 @@ NOT_AVAILABLE = "Not available with these data"
 #: file (under ``results/<chapter>/``) listing the sections not available in this build
 RECORD = "not_available.csv"
 
-_CYTOKINES = ("il_1b", "il_2r", "il_6", "il_8", "il_10", "tnf_a")
-_CELLS = ("treg_pct", "th17_pct")
-
-
 def _labs() -> tuple[str, ...]:
     from analysis.intake.dictionary import columns
 
     return tuple(c.name for c in columns("visits") if c.normal is not None)
 
 
-@dataclass(frozen=True)
-class Section:
-    """One section of a chapter and the columns it needs.
+def _resolved(section: Section, labs: tuple[str, ...]) -> Section:
+    """``section`` with the registry's :data:`~analysis.core.chapters.LABS` token replaced by the lab columns."""
+    if LABS not in section.needs_any:
+        return section
+    needs_any = tuple(c for token in section.needs_any for c in (labs if token == LABS else (token,)))
+    return replace(section, needs_any=needs_any)
 
-    Attributes
-    ----------
-    id : str
-        ``"<chapter module>.<name>"``, e.g. ``"immune.cells"``.
-    chapter : str
-        The notebook (``book/<chapter>.ipynb``) that shows it.
-    title : str
-        The section's heading.
-    needs : tuple of str
-        Columns that must all have values.
-    needs_any : tuple of str
-        Columns of which at least one must have values (a panel of which any member is enough).
+
+def describe(section: Section) -> str:
+    """A section's needs in words: ``'treg_pct and th17_pct'``, ``'at least one of il_6, tnf_a'``.
+
+    Examples
+    --------
+    >>> describe(SECTIONS["immune.cells"])
+    'treg_pct and th17_pct'
+    >>> describe(SECTIONS["safety.flow"])
+    'the DAS28 components only'
     """
-
-    id: str
-    chapter: str
-    title: str
-    needs: tuple[str, ...] = ()
-    needs_any: tuple[str, ...] = ()
-
-    def describe(self) -> str:
-        """The needs in words: ``'treg_pct and th17_pct'``, ``'one of il_6, tnf_a'``."""
-        parts = []
-        if self.needs:
-            parts.append(" and ".join(self.needs))
-        if self.needs_any:
-            parts.append("at least one of " + ", ".join(self.needs_any))
-        return "; ".join(parts) or "the DAS28 components only"
+    parts = []
+    if section.needs:
+        parts.append(" and ".join(section.needs))
+    if section.needs_any:
+        parts.append("at least one of " + ", ".join(section.needs_any))
+    return "; ".join(parts) or "the DAS28 components only"
 
 
 def _sections() -> dict[str, Section]:
     labs = _labs()
-    out = [
-        Section("safety.flow", "safety", "Trial profile"),
-        Section("safety.baseline", "safety", "Baseline characteristics"),
-        Section("safety.labs", "safety", "Safety laboratory values (the paper's Table 1)", needs_any=labs),
-        Section("safety.adverse_events", "safety", "Adverse events"),
-        Section("activity.groups", "disease_activity", "Groups: the EULAR response"),
-        Section("activity.outcomes", "disease_activity", "DAS28, HAQ, ESR and CRP over time"),
-        Section("activity.haq", "disease_activity", "HAQ (disability)", needs=("haq_di",)),
-        Section("activity.relapse", "disease_activity", "Relapse", needs=("esr_mm_h", "crp_mg_l")),
-        Section("activity.prednisone", "disease_activity", "Prednisone", needs=("prednisone_mg_day",)),
-        Section("immune.autoantibodies", "immune", "Autoantibodies: anti-CCP and RF",
-                needs_any=("anti_ccp_u_ml", "rf_iu_ml")),
-        Section("immune.cells", "immune", "Tregs and Th17 cells", needs=_CELLS),
-        Section("immune.ratio", "immune", "The Treg/Th17 ratio, patient by patient", needs=_CELLS),
-        Section("inflammation.cytokines", "inflammation", "The cytokines over time", needs_any=_CYTOKINES),
-        Section("ifng.high", "ifng", "IFN-γ before and after the infusion (Fig. 5a, 5f, the diagnostic test, "
-                "the baseline analysis)", needs=("ifn_g",)),
-        Section("ifng.markers", "ifng", "Immune markers over time in the two subgroups (Fig. 5b–e)",
-                needs=("ifn_g",), needs_any=_CELLS + _CYTOKINES),
-    ]
-    return {s.id: s for s in out}
+    return {s.id: _resolved(s, labs) for c in CHAPTERS for s in c.sections}
 
 
-#: section id -> :class:`Section`
+#: section id -> :class:`~analysis.core.chapters.Section` (from the chapter registry, lab columns filled in)
 SECTIONS: dict[str, Section] = _sections()
 
 
@@ -251,7 +221,7 @@ def section_table() -> pd.DataFrame:
     >>> section_table().query("section == 'Prednisone'")["needs"].tolist()
     ['prednisone_mg_day']
     """
-    rows = [{"chapter": s.chapter, "section": s.title, "needs": s.describe()}
+    rows = [{"chapter": s.chapter, "section": s.title, "needs": describe(s)}
             for s in SECTIONS.values() if s.needs or s.needs_any]
     return pd.DataFrame(rows, columns=["chapter", "section", "needs"])
 

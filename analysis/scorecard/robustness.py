@@ -41,6 +41,8 @@ from typing import Callable, Iterable
 import numpy as np
 import pandas as pd
 
+from analysis.core.chapters import CHAPTERS, null_scope
+
 __all__ = [
     "MODELS",
     "MULTIVERSE_OPTIONS",
@@ -65,24 +67,11 @@ MODELS: tuple[str, ...] = ("calibrated", "null_treatment", "null_ifng")
 #: a claim reproduced under a null model at least this often is flagged "uninformative"
 NULL_RATE = 0.20
 #: the chapters whose claims each null model is a null for (null_ifng removes only the IFN-γ/response link,
-#: so a disease-activity claim reproduced under it says nothing about that claim)
-NULL_SCOPE: dict[str, tuple[str, ...]] = {
-    "null_treatment": ("safety", "disease_activity", "immune", "inflammation", "ifng"),
-    "null_ifng": ("ifng",),
-}
-#: the analysis options the chapters expose, with the values the multiverse tries (default first)
-MULTIVERSE_OPTIONS: dict[str, dict[str, tuple]] = {
-    "safety": {"das28_variant": ("esr", "crp"), "alpha": (0.05, 0.01), "table1_test": ("paired", "unpaired")},
-    "disease_activity": {"das28_variant": ("esr", "crp"), "alpha": (0.05, 0.01),
-                         "test_rule": ("skew", "shapiro", "parametric", "rank"),
-                         "missing": ("complete_case", "available_case", "locf"),
-                         "relapse_require_labs": (True, False)},
-    "immune": {"das28_variant": ("esr", "crp"), "alpha": (0.05, 0.01), "uloq_rule": ("cap", "exclude")},
-    "inflammation": {"alpha": (0.05, 0.01), "lloq_rule": ("half", "lloq", "exclude")},
-    "ifng": {"das28_variant": ("esr", "crp"), "alpha": (0.05, 0.01), "lloq_rule": ("half", "lloq", "exclude"),
-             "ifng_threshold_pg_ml": (2.0, 1.5, 3.0)},
-    "audit": {"alpha": (0.05, 0.01)},
-}
+#: so a disease-activity claim reproduced under it says nothing about that claim): the chapter registry's ``nulls``
+NULL_SCOPE: dict[str, tuple[str, ...]] = null_scope()
+#: the analysis options the chapters expose, with the values the multiverse tries (default first): the chapter
+#: registry's ``multiverse`` column
+MULTIVERSE_OPTIONS: dict[str, dict[str, tuple]] = {c.name: dict(c.multiverse) for c in CHAPTERS if c.multiverse}
 #: options the notebooks expose that no claim depends on (recorded in the multiverse output)
 NOT_IN_CLAIMS: dict[str, tuple[str, ...]] = {"inflammation": ("adjust_method", "heatmap_scale"),
                                             "disease_activity": ("max_units",)}
@@ -382,7 +371,7 @@ def claim_probability(verdicts: pd.DataFrame, *, confidence: float = 0.95) -> pd
     >>> int(row["cohorts"]), float(row["p_reproduced"]), float(row["p_not_reproduced"]), round(float(row["p_reproduced_ci_low"]), 3)
     (4, 0.75, 0.25, 0.301)
     """
-    from analysis.science.stats import _wilson
+    from analysis.claims.rules import wilson_interval
 
     for col in ("model", "cohort", "claim_id", "verdict"):
         if col not in verdicts.columns:
@@ -395,7 +384,7 @@ def claim_probability(verdicts: pd.DataFrame, *, confidence: float = 0.95) -> pd
     for v in names:
         out[f"p_{_slug(v)}"] = counts[v] / n
     for v in names:
-        lo, hi = _wilson(counts[v].to_numpy(), n.to_numpy(), confidence)
+        lo, hi = wilson_interval(counts[v].to_numpy(), n.to_numpy(), confidence)
         out[f"p_{_slug(v)}_ci_low"], out[f"p_{_slug(v)}_ci_high"] = lo, hi
     out = out.reset_index()
     if "chapter" in verdicts.columns:
