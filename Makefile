@@ -32,7 +32,9 @@ install: $(STAMP)
 book: $(STAMP)
 	@$(PY) -m analysis build $(ARGS)
 
+# the import rule first (rooms, chapters independent: pyproject.toml [tool.importlinter]), then the suite
 test: $(STAMP)
+	@$(VENV)/bin/lint-imports --no-cache
 	@$(PY) -m pytest $(ARGS)
 
 # the whole battery of valid variant folders (39 real builds, about 20 minutes on 2 cores); make test builds 14 of them
