@@ -24,6 +24,9 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
+from analysis.intake.dictionary import TABLES, columns
+from analysis.intake.problem import Problem
+
 __all__ = ["check", "name_rule", "safe_columns", "value_rules"]
 
 # Matched anywhere in the name with separators removed (long, unambiguous words).
@@ -234,9 +237,6 @@ def check(problems: list, read: dict, meta: dict) -> list:
 
     ``read`` is ``{table: (path, frame)}`` as the validator read it. Returns the new problem list.
     """
-    from analysis.intake.dictionary import TABLES, columns
-    from analysis.intake.validate import Problem
-
     safe = safe_columns(meta)
     out = list(problems)
     for table, (path, df) in read.items():
