@@ -513,4 +513,3 @@ def check_cross(frames: dict[str, tuple[str, pd.DataFrame]], problems: list[Prob
                 listed = " and ".join(str(x) for x in arm.allowed)
                 problems.append(Problem(pname, None, "arm", None,
                                         f"no patients at all in arm '{a}': both arms ({listed}) are needed"))
-

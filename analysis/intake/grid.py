@@ -91,7 +91,6 @@ def grid_to_frame(grid: pd.DataFrame, fname: str) -> tuple[pd.DataFrame | None, 
     return body, problems
 
 
-
 def _stripped_categorical(col: pd.Series) -> pd.Categorical:
     """A column as a Categorical of stripped strings; missing cells (short rows) become ``""``."""
     if isinstance(col.dtype, pd.CategoricalDtype):
@@ -102,4 +101,3 @@ def _stripped_categorical(col: pd.Series) -> pd.Categorical:
     codes = np.where(codes < 0, len(texts) - 1, codes)
     new_codes, uniq = pd.factorize(pd.Index(texts, dtype=object))
     return pd.Categorical.from_codes(new_codes[codes], categories=pd.Index(uniq, dtype=object))
-

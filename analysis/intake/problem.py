@@ -75,7 +75,6 @@ class Problem:
         return text + " (warning)" if self.severity == "warning" else text
 
 
-
 def format_problems(problems, limit: int = 50, *, folder=None) -> str:
     """Turn a problem list into one readable report: a header line, then one line per problem.
 
@@ -178,7 +177,7 @@ class ProblemSink:
 
     def mask(self, values: pd.Series, mask, column: str | None, rule: str | Callable[[str, int], str],
              summary: str | None = None, severity: str = "error"):
-        """One problem per row where ``mask`` is true, for the first :data:`MAX_ROWS_PER_RULE` rows; one more for the rest.
+        """One problem per row where ``mask`` is true for the first :data:`MAX_ROWS_PER_RULE` rows, one for the rest.
 
         ``values`` gives the rows (its index: spreadsheet row numbers) and the values shown; ``rule`` is a text or a
         function ``(value, row) -> text``; ``summary`` is the rule text of the summary line (default: ``rule``

@@ -112,7 +112,6 @@ def locate_table(data_dir, table: str) -> tuple[Path | None, list[Problem]]:
                           f"{table}.dta, {table}.sas7bdat or {table}.xpt{hint}")]
 
 
-
 def read_table_strings(path, table: str) -> tuple[pd.DataFrame | None, list[Problem]]:
     """Read one table file as stripped strings, indexed by spreadsheet row number, or None with the problems.
 
@@ -166,7 +165,6 @@ def read_table_strings(path, table: str) -> tuple[pd.DataFrame | None, list[Prob
     return body, problems
 
 
-
 def _read_xlsx(path: Path, table: str) -> tuple[pd.DataFrame | None, list[Problem]]:
     fname = path.name
     try:
@@ -189,7 +187,6 @@ def _read_xlsx(path: Path, table: str) -> tuple[pd.DataFrame | None, list[Proble
     if grid.shape[0] == 0:
         return None, [Problem(fname, None, None, None, f"the sheet '{sheet}' is empty; it needs at least the header row")]
     return grid, []
-
 
 
 def _read_meta(data_dir: Path) -> tuple[dict, list[Problem]]:
@@ -215,7 +212,6 @@ def _read_meta(data_dir: Path) -> tuple[dict, list[Problem]]:
         return {}, [Problem(path.name, None, None, None,
                             f"must hold 'key: value' lines (a mapping), got a {type(meta).__name__}")]
     return meta, []
-
 
 
 # ----------------------------------------------------------------------------------------------
