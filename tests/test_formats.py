@@ -170,7 +170,7 @@ def test_sas7bdat_goes_through_pyreadstat_with_its_catalog(tmp_path, monkeypatch
 def test_cell_text_round_trips_doubles():
     """Every double written as text reads back, through the loader's parser, as the same double."""
     from analysis.intake.dictionary import columns
-    from analysis.intake.validate import parse_numeric
+    from analysis.intake.contract import parse_numeric
 
     rng = np.random.default_rng(0)
     rounded = [round(x, int(d)) for x, d in zip(rng.normal(0, 1e3, 2000), rng.integers(0, 6, 2000))]

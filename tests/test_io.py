@@ -283,8 +283,8 @@ def test_files_validated_once_are_shared_by_content_when_a_build_asks(tmp_path, 
     assert len(list(shared.glob("*.pickle"))) == 1
     b = shutil.copytree(a, tmp_path / "b")
     calls = []
-    real = io._validate
-    monkeypatch.setattr(io, "_validate", lambda d: calls.append(d) or real(d))
+    real = io.validate_and_read
+    monkeypatch.setattr(io, "validate_and_read", lambda d: calls.append(d) or real(d))
     second = load(b)
     assert calls == []  # the copy's files were validated already (as folder a)
     assert second.source == b.resolve() and all(p.parent == b.resolve() for p in second.files.values())

@@ -1,7 +1,7 @@
 """Diagnoses across the validator's findings: one message naming the cause instead of a flood of knock-on errors.
 
-:func:`diagnose` runs after every rule of :mod:`analysis.intake.validate` (hook marked ``exports (issue 20)`` at the end
-of ``_validate``). Each diagnosis recognises a pattern a broken export leaves, puts one error naming the cause and
+:func:`diagnose` runs after every rule, as the last step of :func:`analysis.intake.validate.validate_and_read`.
+Each diagnosis recognises a pattern a broken export leaves, puts one error naming the cause and
 the fix at the head of the list, and drops the errors it explains:
 
 - ids that match ``patients`` only after a normalisation (leading zeros ``P1``/``P001``, case, a trailing ``.0``,
@@ -22,6 +22,9 @@ from xml.etree import ElementTree as ET
 
 import numpy as np
 import pandas as pd
+
+from analysis.intake import pii
+from analysis.intake.problem import Problem
 
 __all__ = ["diagnose"]
 
@@ -46,8 +49,6 @@ def diagnose(problems: list, read: dict, meta: dict) -> list:
     >>> diagnose([], {}, {})
     []
     """
-    from analysis.intake import pii
-
     lead: list = []
     rest = list(problems)
     for finder in (_repeated_header, _week_dates, _id_mismatch, _xlsx_formulas, _excel_errors):
@@ -71,8 +72,6 @@ def _frame(read: dict, table: str):
 
 # ----------------------------------------------------------------------------------------------
 def _repeated_header(problems: list, read: dict):
-    from analysis.intake.validate import Problem
-
     lead = []
     for table, (path, df) in read.items():
         fname = Path(path).name
@@ -114,8 +113,6 @@ _DATE_RE = (r"^\s*(?:(?:19|20)\d{2}[-/.](?:0?[1-9]|1[0-2])[-/.](?:0?[1-9]|[12]\d
 
 
 def _week_dates(problems: list, read: dict):
-    from analysis.intake.validate import Problem
-
     lead = []
     for table in ("visits", "adverse_events"):
         fname, df = _frame(read, table)
@@ -173,8 +170,6 @@ def _distinct(s: pd.Series) -> list[str]:
 
 
 def _id_mismatch(problems: list, read: dict):
-    from analysis.intake.validate import Problem
-
     pname, pat = _frame(read, "patients")
     if pat is None or "patient_id" not in pat.columns:
         return [], problems
@@ -250,8 +245,6 @@ def formula_cells(path, table: str, limit: int = 1000) -> list[str]:
 
 
 def _xlsx_formulas(problems: list, read: dict):
-    from analysis.intake.validate import Problem
-
     lead = []
     for table, (path, df) in read.items():
         path = Path(path)
@@ -276,8 +269,6 @@ _EXCEL_ERRORS = {"#DIV/0!", "#REF!", "#VALUE!", "#NAME?", "#NUM!", "#NULL!", "#N
 
 
 def _excel_errors(problems: list, read: dict):
-    from analysis.intake.validate import Problem
-
     lead = []
     for table, (path, df) in read.items():
         fname = Path(path).name

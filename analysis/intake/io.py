@@ -1,7 +1,7 @@
 """Read a data folder (``patients``, ``visits``, ``adverse_events``) into a typed Cohort.
 
 Each table is one file: ``.csv`` (UTF-8), ``.xlsx``, SPSS ``.sav``, Stata ``.dta`` or SAS ``.sas7bdat`` /
-``.xpt``. :func:`load` validates first (:func:`analysis.intake.validate.validate_folder`) and refuses data that
+``.xpt``. :func:`load` validates first (:func:`analysis.intake.validate.validate_and_read`) and refuses data that
 breaks the contract with one :class:`~analysis.core.errors.DataError` listing every problem. The folder's
 ``dataset.yaml`` (:mod:`analysis.intake.dataset`) renames columns, converts units and maps arm labels on reading,
 so the Cohort holds the data dictionary's names, units and labels. Nothing is ever written into the data
@@ -19,14 +19,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from analysis.intake.dataset import DatasetSpec, dataset_spec
 from analysis.core.design import Design, design_from_meta
-from analysis.intake.dictionary import TABLES, Column, columns
 from analysis.core.errors import DataError
+from analysis.intake.contract import parse_bool, parse_numeric
+from analysis.intake.dataset import DatasetSpec, dataset_spec
+from analysis.intake.dictionary import TABLES, Column, columns
+from analysis.intake.problem import format_problems
 from analysis.intake.readers import STAT_FORMATS
-from analysis.intake.validate import _locate, _read, _validate, format_problems, parse_bool, parse_numeric
+from analysis.intake.validate import locate_table, read_table_strings, validate_and_read
 
-__all__ = ["Cohort", "das28_lab", "find_table", "load", "measured", "not_measured", "read_table"]
+__all__ = ["Cohort", "das28_lab", "find_table", "load", "measured", "not_measured", "read_table", "typed_table"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -179,7 +181,7 @@ def find_table(data_dir, table: str) -> Path:
     folder = Path(data_dir)
     if not folder.is_dir():
         raise DataError(f"Data folder '{folder}' does not exist or is not a folder.")
-    path, problems = _locate(folder, table)
+    path, problems = locate_table(folder, table)
     if path is None:
         raise DataError(format_problems(problems, folder=folder), problems)
     return path
@@ -215,14 +217,39 @@ def read_table(path, table: str) -> pd.DataFrame:
     if table not in TABLES:
         raise ValueError(f"`table` must be one of {list(TABLES)}, got {table!r}")
     path = Path(path)
-    df, problems = _read(path, table)
+    df, problems = read_table_strings(path, table)
     if df is None:
         raise DataError(format_problems(problems, folder=path.parent), problems)
     return df.astype(object)
 
 
-def _typed(table: str, raw: pd.DataFrame) -> pd.DataFrame:
-    """Convert validated strings to the dictionary types (see :class:`Cohort`)."""
+def typed_table(table: str, raw: pd.DataFrame) -> pd.DataFrame:
+    """Convert a validated table of strings to the dictionary's types, as :func:`load` does for each table.
+
+    Parameters
+    ----------
+    table : {"patients", "visits", "adverse_events"}
+        The table ``raw`` holds.
+    raw : pandas.DataFrame
+        Text cells (empty cell = ``""``) under the dictionary's column names, as validated: each cell must
+        follow its column's rule (this function does not check them). Columns of the dictionary that ``raw``
+        lacks are added empty; other columns are dropped.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One column per dictionary column in contract order, typed as in :class:`Cohort` (with the
+        ``f"{col}_flag"`` companions of censored columns); the index is reset to 0..n-1.
+
+    Examples
+    --------
+    >>> raw = pd.DataFrame({"patient_id": ["P1", "P1"], "week": ["0", "12"], "ifn_g": ["<LLOQ", "3.5"]})
+    >>> t = typed_table("visits", raw)
+    >>> t["week"].tolist(), t["ifn_g"].tolist(), t["ifn_g_flag"].tolist()
+    ([0, 12], [nan, 3.5], ['<LLOQ', <NA>])
+    >>> t["week"].dtype, bool(t["tjc28"].isna().all())
+    (Int64Dtype(), True)
+    """
     out: dict[str, pd.Series] = {}
     empty = pd.Series([""] * len(raw), index=raw.index, dtype=object)
     for c in columns(table):
@@ -238,7 +265,7 @@ def _typed(table: str, raw: pd.DataFrame) -> pd.DataFrame:
 
 
 def _typed_column(c: Column, s: pd.Series) -> pd.Series:
-    """A non-numeric column (bool, category, text) with the dictionary's type (numbers: see :func:`_typed`)."""
+    """A non-numeric column (bool, category, text) with the dictionary's type (numbers: see :func:`typed_table`)."""
     if c.type == "bool":
         return parse_bool(s)
     values = np.asarray(s, dtype=object)
@@ -262,7 +289,7 @@ def load(data_dir) -> Cohort:
     ------
     DataError
         If any error-severity problem is found; the message is the full report
-        (:func:`~analysis.intake.validate.format_problems`) and ``err.problems`` the list. Warnings do not stop
+        (:func:`~analysis.intake.problem.format_problems`) and ``err.problems`` the list. Warnings do not stop
         loading.
 
     Notes
@@ -285,10 +312,10 @@ def load(data_dir) -> Cohort:
         kept = _read_pickle(shared)
         if isinstance(kept, tuple) and len(kept) == 2:  # (cohort, table -> file name), as written below
             return _as_loaded_from(*kept, data_dir)
-    problems, read, meta = _validate(data_dir)
+    problems, read, meta = validate_and_read(data_dir)
     if any(p.severity == "error" for p in problems):
         raise DataError(format_problems(problems, folder=data_dir), problems)
-    frames = {t: _typed(t, df) for t, (_, df) in read.items()}
+    frames = {t: typed_table(t, df) for t, (_, df) in read.items()}
     cohort = Cohort(
         patients=frames["patients"],
         visits=frames["visits"],

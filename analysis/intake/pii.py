@@ -24,6 +24,9 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
+from analysis.intake.dictionary import TABLES, columns
+from analysis.intake.problem import Problem
+
 __all__ = ["check", "name_rule", "safe_columns", "value_rules"]
 
 # Matched anywhere in the name with separators removed (long, unambiguous words).
@@ -232,11 +235,29 @@ _FIX = ("delete the column before sharing the data (the book needs only the pseu
 def check(problems: list, read: dict, meta: dict) -> list:
     """Replace the validator's column-name privacy findings by the token rules and add the value scan.
 
-    ``read`` is ``{table: (path, frame)}`` as the validator read it. Returns the new problem list.
-    """
-    from analysis.intake.dictionary import TABLES, columns
-    from analysis.intake.validate import Problem
+    Parameters
+    ----------
+    problems : list of Problem
+        What the validator's rules found.
+    read : dict
+        ``{table: (path, frame)}`` as the validator read it.
+    meta : dict
+        ``dataset.yaml`` (its ``safe_columns:``).
 
+    Returns
+    -------
+    list of Problem
+        The new problem list (privacy errors first).
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> df = pd.DataFrame({"patient_id": ["P1"], "notes": ["call a@b.org"]}, index=pd.Index([2], name="row"))
+    >>> print(check([], {"patients": (Path("patients.csv"), df)}, {})[0])  # doctest: +ELLIPSIS
+    patients.csv, row 2, column 'notes': refused for privacy: this cell holds what looks like an e-mail address; ...
+    >>> check([], {"patients": (Path("patients.csv"), df)}, {"safe_columns": ["notes"]})
+    []
+    """
     safe = safe_columns(meta)
     out = list(problems)
     for table, (path, df) in read.items():

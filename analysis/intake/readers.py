@@ -2,8 +2,8 @@
 
 Clinical data managers often export ``.sav`` (SPSS), ``.dta`` (Stata), ``.sas7bdat`` or ``.xpt`` (SAS
 transport). :func:`read_stat_file` reads one with ``pyreadstat`` and returns a grid whose first row is the
-header and whose cells are text, exactly what :mod:`analysis.intake.validate` does with a CSV file; the same
-rules then apply to every format.
+header and whose cells are text, the grid the CSV reader gives (both become the validator's frame through
+:func:`analysis.intake.grid.grid_to_frame`); the same rules then apply to every format.
 
 How cells become text:
 
@@ -41,6 +41,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from analysis.intake.problem import Problem
 
 __all__ = ["STAT_FORMATS", "cell_text", "read_stat_file"]
 
@@ -103,7 +105,7 @@ def read_stat_file(path) -> tuple[pd.DataFrame | None, list]:
     -------
     grid : pandas.DataFrame or None
         Columns numbered 0..n-1, every cell a ``str``; ``None`` when the file cannot be read.
-    problems : list of analysis.intake.validate.Problem
+    problems : list of analysis.intake.problem.Problem
         Empty, or one problem saying why the file cannot be read.
 
     Raises
@@ -111,8 +113,6 @@ def read_stat_file(path) -> tuple[pd.DataFrame | None, list]:
     ValueError
         If ``path`` does not have one of the suffixes of :data:`STAT_FORMATS`.
     """
-    from analysis.intake.validate import Problem  # late: validate imports this module
-
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in STAT_FORMATS:

@@ -3,7 +3,7 @@
 A malformed export usually fails for one reason that a parser reports as something else: an Excel workbook
 saved under a ``.csv`` name is "not valid UTF-8", a European export (``;`` separator, ``,`` decimal mark) has
 "26 fields but the header has 1", a web page saved as ``visits.csv`` lacks every column. This module looks
-at the bytes first and names the cause and the fix in one :class:`~analysis.intake.validate.Problem`:
+at the bytes first and names the cause and the fix in one :class:`~analysis.intake.problem.Problem`:
 
 - :func:`folder_problems`: the folder or ``dataset.yaml`` cannot be read, or its CSV options are wrong;
 - :func:`missing_file`: why a table was not found (a folder or a looping/broken link with the table's name,
@@ -18,7 +18,9 @@ European CSVs are read directly when ``dataset.yaml`` declares both marks (:func
     separator: ";"      # or, equivalently, under a block:   csv: {separator: ";", decimal: ","}
     decimal: ","
 
-Called from :mod:`analysis.intake.validate` (hooks marked ``exports (issue 20)``). Files are only opened for reading.
+Called from :mod:`analysis.intake.validate` (:func:`~analysis.intake.validate.validate_and_read` and
+:func:`~analysis.intake.validate.read_table_strings`). A file of junk is recognised by the data contract's own
+rules (:mod:`analysis.intake.contract`) run on a sample of its first rows. Files are only opened for reading.
 """
 from __future__ import annotations
 
@@ -32,8 +34,10 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from analysis.intake.contract import check_column, check_table
 from analysis.intake.dictionary import TABLES, columns
-from analysis.intake.validate import Problem
+from analysis.intake.grid import grid_to_frame
+from analysis.intake.problem import Problem, ProblemSink
 
 __all__ = ["CHUNK_ROWS", "CsvOptions", "check_file", "csv_options", "folder_problems", "missing_file", "read_csv"]
 
@@ -722,7 +726,8 @@ def _decimal_comma(chunk: pd.DataFrame, table: str) -> pd.DataFrame:
 
 
 class _Counter:
-    """A problem sink (same interface as validate's) that only marks which sampled cells broke a rule."""
+    """A problem sink (same interface as :class:`~analysis.intake.problem.ProblemSink`) that only marks which sampled
+    cells broke a rule."""
 
     def __init__(self, n: int):
         self.bad = np.zeros(n, dtype=bool)
@@ -738,14 +743,12 @@ class _Counter:
 
 def _junk(header: pd.DataFrame, body: pd.DataFrame, table: str, fname: str) -> list[Problem] | None:
     """The problems of a chunk whose checked cells mostly break their rules (None when it is not junk)."""
-    from analysis.intake import validate as v
-
     if len(body) < JUNK_MIN_ROWS:
         return None
     step = max(1, len(body) // _SAMPLE_ROWS)
     sample = body.iloc[::step].astype(object)  # object first: the chunk's categories can be huge (unique junk)
     grid = pd.concat([header.astype(object), sample])
-    df, _ = v._grid_to_frame(grid.reset_index(drop=True), fname)
+    df, _ = grid_to_frame(grid.reset_index(drop=True), fname)
     if df is None or len(df) == 0:
         return None
     spec = [c for c in columns(table) if c.name in df.columns and c.type in ("int", "float", "bool", "category")]
@@ -755,7 +758,7 @@ def _junk(header: pd.DataFrame, body: pd.DataFrame, table: str, fname: str) -> l
     for c in spec:
         s = df[c.name]
         counter = _Counter(len(s))
-        v._check_column(c, pd.Series(s.cat.categories, dtype=object), v._Expand(counter, s))
+        check_column(c, s, counter)
         bad_cells += int(counter.bad.sum())
         if counter.bad.mean() > JUNK_SHARE:
             broken.append(c.name)
@@ -767,12 +770,12 @@ def _junk(header: pd.DataFrame, body: pd.DataFrame, table: str, fname: str) -> l
     last_row = int(body.index[-1]) + 1
     body = body.iloc[:_SAMPLE_ROWS]  # listed problems come from the chunk's first rows (each rule lists 100 at most)
     full = pd.concat([header.astype(object), body.astype(object)])
-    frame, _ = v._grid_to_frame(full.reset_index(drop=True), fname)
+    frame, _ = grid_to_frame(full.reset_index(drop=True), fname)
     problems: list[Problem] = []
     if frame is not None:
         frame.index = frame.index + (first_row - 2)
         frame.index.name = "row"
-        v._check_table(table, frame, v._Out(fname, problems))
+        check_table(table, frame, ProblemSink(fname, problems))
     listed = ", ".join(f"'{n}'" for n in broken[:6]) + (", ..." if len(broken) > 6 else "")
     lead = Problem(fname, None, None, None,
                    f"{fname} does not hold valid '{table}' data: in rows {first_row:,} to {last_row:,}, "

@@ -1,10 +1,22 @@
 """Check a data folder against the data contract and report every problem at once.
 
-The rules come from ``data_dictionary.yaml`` (through :mod:`analysis.intake.dictionary`): required columns,
-types, ranges, allowed values, grids, assay limits, keys, plus cross-table rules (every visit and
-adverse event belongs to a known patient, every patient has a baseline visit, both arms are present).
-Each problem names the file, the row as a spreadsheet shows it (header = row 1), the column, the
-offending value and the rule broken. Files are only ever opened for reading.
+The rules come from ``data_dictionary.yaml`` (through :mod:`analysis.intake.dictionary`) and are applied by
+:mod:`analysis.intake.contract`: required columns, types, ranges, allowed values, grids, assay limits, keys, plus
+cross-table rules (every visit and adverse event belongs to a known patient, every patient has a baseline visit,
+both arms are present). Each problem (:class:`~analysis.intake.problem.Problem`) names the file, the row as a
+spreadsheet shows it (header = row 1), the column, the offending value and the rule broken. Files are only ever
+opened for reading.
+
+This module runs the steps in order (:func:`validate_and_read`):
+
+1. the folder itself and its CSV dialect (:func:`analysis.intake.sniff.folder_problems`), then ``dataset.yaml``;
+2. each table's file (:func:`locate_table`; why it is missing: :func:`analysis.intake.sniff.missing_file`), read
+   as stripped strings (:func:`read_table_strings`: the bytes first, :func:`analysis.intake.sniff.check_file`;
+   then the CSV, workbook or SPSS/Stata/SAS reader; then :func:`analysis.intake.grid.grid_to_frame`);
+3. ``dataset.yaml`` applied to each table, then the table's rules (:func:`analysis.intake.contract.check_table`);
+4. the rules between tables (:func:`analysis.intake.contract.check_cross`);
+5. the diagnoses that replace a flood of knock-on errors by their cause, and the privacy rules
+   (:func:`analysis.intake.hints.diagnose`).
 
 The folder's ``dataset.yaml`` (:mod:`analysis.intake.dataset`) is read first. Its ``columns:``, ``units:`` and
 ``arms:`` are applied to every table as it is read (names, units and arm labels become the dictionary's)
@@ -17,17 +29,12 @@ Tables may be ``.csv`` (UTF-8), ``.xlsx``, SPSS ``.sav``/``.zsav``, Stata ``.dta
 (:mod:`analysis.intake.readers`); one file per table.
 
 The checks are vectorised (one pandas operation per column and rule), so a million-row visits file
-validates in seconds; at most :data:`MAX_ROWS_PER_RULE` rows are listed per (file, column, rule) and
-the rest are summarised in one line that carries their count.
+validates in seconds; at most :data:`~analysis.intake.problem.MAX_ROWS_PER_RULE` rows are listed per (file,
+column, rule) and the rest are summarised in one line that carries their count.
 """
 from __future__ import annotations
 
-import codecs
 import difflib
-import io as _io
-import re
-from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import Callable
 
@@ -35,140 +42,58 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from analysis.core.design import DESIGN_KEYS
 from analysis.intake import units as _units
-from analysis.intake.dataset import DatasetError, DatasetSpec, dataset_spec
-from analysis.core.design import Design
-from analysis.intake.dictionary import TABLES, Column, columns, load_dictionary, required_one_of
+from analysis.intake.contract import censor_tokens, check_cross, check_table
+from analysis.intake.dataset import SPEC_KEYS, DatasetError, DatasetSpec, dataset_spec
+from analysis.intake.dictionary import TABLES, columns
+from analysis.intake.grid import grid_to_frame
+from analysis.intake.hints import diagnose
+from analysis.intake.problem import MAX_ROWS_PER_RULE, Problem, ProblemSink, format_problems, short_value
 from analysis.intake.readers import STAT_FORMATS, read_stat_file
+from analysis.intake.sniff import check_file, folder_problems, missing_file, read_csv
 
-__all__ = ["MAX_ROWS_PER_RULE", "Problem", "format_problems", "validate_folder"]
+# Problem, format_problems and MAX_ROWS_PER_RULE live in analysis.intake.problem; the validator re-exports them.
+__all__ = ["MAX_ROWS_PER_RULE", "Problem", "format_problems", "locate_table", "read_table_strings",
+           "validate_and_read", "validate_folder"]
 
-#: Rows listed one by one per (file, column, rule); further rows are summarised in one problem.
-MAX_ROWS_PER_RULE = 100
-_VALUE_WIDTH = 40
 _SUFFIXES = (".csv", ".xlsx", *STAT_FORMATS)
 _FORMATS_TEXT = ".csv (UTF-8), .xlsx, .sav, .dta, .sas7bdat or .xpt"
-_TRUE = ("true", "1", "yes")
-_FALSE = ("false", "0", "no")
-_NAN_CODES = {"nan", "-nan", "+nan", "na", "n/a", "null", "none", "#n/a", "nd"}
-_DAS28 = ("tjc28", "sjc28", "esr_mm_h", "patient_global_mm")
-_DAS28_LABS = ("esr_mm_h", "crp_mg_l")  # the DAS28's laboratory term: ESR if the folder has it, else CRP
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One broken rule in one place of a data folder.
-
-    Parameters
-    ----------
-    file : str
-        File name, e.g. ``"visits.csv"`` (the folder itself for folder-level problems).
-    row : int or None
-        Row number as a spreadsheet shows it (header = 1, first data row = 2); ``None`` for
-        file- or column-level problems.
-    column : str or None
-        Column name, if the problem belongs to one.
-    value : str or None
-        The offending value as text, truncated to about 40 characters.
-    rule : str
-        The rule broken, in plain words.
-    severity : str
-        ``"error"`` (the data cannot be used) or ``"warning"`` (noted, data still usable).
-    count : int
-        How many cells this line stands for (1, or more for a summary line of repeated problems).
-
-    Examples
-    --------
-    >>> print(Problem("visits.csv", 14, "haq_di", "1.3", "must be a multiple of 0.125 between 0 and 3"))
-    visits.csv, row 14, column 'haq_di', value '1.3': must be a multiple of 0.125 between 0 and 3
-    >>> print(Problem("visits.csv", None, "foo", None, "unknown column, ignored", severity="warning"))
-    visits.csv, column 'foo': unknown column, ignored (warning)
-    """
-
-    file: str
-    row: int | None
-    column: str | None
-    value: str | None
-    rule: str
-    severity: str = "error"
-    count: int = 1
-
-    def __str__(self) -> str:
-        parts = [self.file]
-        if self.row is not None:
-            parts.append(f"row {self.row}")
-        if self.column is not None:
-            parts.append(f"column '{self.column}'")
-        if self.value is not None:
-            parts.append(f"value '{self.value}'")
-        text = f"{', '.join(parts)}: {self.rule}"
-        return text + " (warning)" if self.severity == "warning" else text
-
-
-# ----------------------------------------------------------------------------------------------
-# Report
-# ----------------------------------------------------------------------------------------------
-def format_problems(problems, limit: int = 50, *, folder=None) -> str:
-    """Turn a problem list into one readable report: a header line, then one line per problem.
-
-    Parameters
-    ----------
-    problems : list of Problem
-        As returned by :func:`validate_folder`.
-    limit : int
-        Show at most this many lines; the rest are counted in a final ``... and N more problems`` line.
-    folder : str or Path, optional
-        Data folder named in the header line.
-
-    Returns
-    -------
-    str
-        Errors first, then warnings, each in the order found.
-
-    Examples
-    --------
-    >>> ps = [Problem("patients.csv", 3, "age", "abc", "must be a whole number"),
-    ...       Problem("visits.csv", None, "foo", None, "unknown column, ignored", severity="warning")]
-    >>> print(format_problems(ps, folder="my_cohort"))
-    Data folder 'my_cohort' breaks the data contract: 1 error, 1 warning.
-      - patients.csv, row 3, column 'age', value 'abc': must be a whole number
-      - visits.csv, column 'foo': unknown column, ignored (warning)
-    >>> print(format_problems([], folder="my_cohort"))
-    Data folder 'my_cohort': no problems found.
-    """
-    if not isinstance(limit, int) or limit < 0:
-        raise ValueError(f"`limit` must be a non-negative integer, got {limit!r}")
-    problems = list(problems)
-    where = f"Data folder '{folder}'" if folder is not None else "The data folder"
-    n_err = sum(p.count for p in problems if p.severity == "error")
-    n_warn = sum(p.count for p in problems if p.severity != "error")
-    if not problems:
-        return f"{where}: no problems found."
-    counts = f"{_plural(n_err, 'error')}, {_plural(n_warn, 'warning')}"
-    head = f"{where} breaks the data contract: {counts}." if n_err else f"{where} passes with {_plural(n_warn, 'warning')}."
-    ordered = sorted(problems, key=lambda p: p.severity != "error")  # stable: errors first
-    lines = [head] + [f"  - {p}" for p in ordered[:limit]]
-    rest = ordered[limit:]
-    if rest:
-        groups: dict[str, int] = {}
-        for p in rest:
-            key = f"{p.file}" + (f" '{p.column}'" if p.column else "")
-            groups[key] = groups.get(key, 0) + p.count
-        top = sorted(groups.items(), key=lambda kv: -kv[1])
-        shown = ", ".join(f"{k}: {v:,}" for k, v in top[:5]) + (", ..." if len(top) > 5 else "")
-        lines.append(f"  ... and {sum(p.count for p in rest):,} more problems (same kinds of rules; {shown})")
-    return "\n".join(lines)
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n:,} {word}" + ("" if n == 1 else "s")
 
 
 # ----------------------------------------------------------------------------------------------
 # Locating and reading files (shared with analysis.intake.io)
 # ----------------------------------------------------------------------------------------------
-def _locate(data_dir: Path, table: str) -> tuple[Path | None, list[Problem]]:
-    """The file holding ``table`` in ``data_dir`` (any suffix of ``_SUFFIXES``), or None with the problems."""
+def locate_table(data_dir, table: str) -> tuple[Path | None, list[Problem]]:
+    """The file holding ``table`` in ``data_dir``, or None with the problems saying why there is none.
+
+    Parameters
+    ----------
+    data_dir : str or Path
+        An existing folder.
+    table : str
+        A table of the data contract (``patients``, ``visits``, ``adverse_events``).
+
+    Returns
+    -------
+    path : Path or None
+        The one file named like the table (any case) with a suffix ``.csv``, ``.xlsx``, ``.sav``, ``.zsav``,
+        ``.dta``, ``.sas7bdat`` or ``.xpt``.
+    problems : list of Problem
+        Empty when found; else one problem: two files for one table, something named like the table that is
+        not the file (:func:`analysis.intake.sniff.missing_file`), or a plain missing file.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> d = Path(tempfile.mkdtemp())
+    >>> _ = (d / "Visits.xlsx").write_bytes(b"")
+    >>> locate_table(d, "visits")[0].name
+    'Visits.xlsx'
+    >>> print(locate_table(d, "patients")[1][0].rule)  # doctest: +ELLIPSIS
+    missing file: the table 'patients' must be in patients.csv, patients.xlsx, ...
+    """
+    data_dir = Path(data_dir)
     entries = [p for p in data_dir.iterdir() if p.is_file()]
     found = [p for p in entries if p.stem.lower() == table and p.suffix.lower() in _SUFFIXES]
     if len(found) == 1:
@@ -177,7 +102,6 @@ def _locate(data_dir: Path, table: str) -> tuple[Path | None, list[Problem]]:
         names = " and ".join(sorted(p.name for p in found))
         return None, [Problem(names, None, None, None,
                               f"ambiguous: both {names} exist for the table '{table}'; keep only one of them")]
-    from analysis.intake.sniff import missing_file  # exports (issue 20): a folder/link/visits.csv.txt named like the table
     diagnosis = missing_file(data_dir, table)
     if diagnosis is not None:
         return None, [diagnosis]
@@ -188,13 +112,41 @@ def _locate(data_dir: Path, table: str) -> tuple[Path | None, list[Problem]]:
                           f"{table}.dta, {table}.sas7bdat or {table}.xpt{hint}")]
 
 
-def _read(path: Path, table: str) -> tuple[pd.DataFrame | None, list[Problem]]:
-    """Read one table as stripped strings, indexed by spreadsheet row number, or None with the problems."""
+def read_table_strings(path, table: str) -> tuple[pd.DataFrame | None, list[Problem]]:
+    """Read one table file as stripped strings, indexed by spreadsheet row number, or None with the problems.
+
+    The bytes are looked at first (:func:`analysis.intake.sniff.check_file`); then the file is read by its suffix
+    (``.xlsx``: the sheet named like ``table`` or the only sheet; SPSS/Stata/SAS:
+    :func:`analysis.intake.readers.read_stat_file`; else CSV: :func:`analysis.intake.sniff.read_csv`) and made a
+    frame by :func:`analysis.intake.grid.grid_to_frame`. ``dataset.yaml`` is not applied here.
+
+    Parameters
+    ----------
+    path : str or Path
+        The table's file (see :func:`locate_table`).
+    table : str
+        The table it holds (names the sheet of a workbook; selects the rules a junk check applies).
+
+    Returns
+    -------
+    frame : pandas.DataFrame or None
+        Categorical columns of stripped strings; SPSS/Stata/SAS value labels in ``frame.attrs["value_labels"]``.
+    problems : list of Problem
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> p = Path(tempfile.mkdtemp()) / "patients.csv"
+    >>> _ = p.write_text("patient_id,arm\\nP01, MSCT\\n")
+    >>> frame, problems = read_table_strings(p, "patients")
+    >>> frame.to_dict("index"), problems
+    ({2: {'patient_id': 'P01', 'arm': 'MSCT'}}, [])
+    """
+    path = Path(path)
     fname = path.name
     if path.stat().st_size == 0:
         return None, [Problem(fname, None, None, None,
                               "the file is empty (0 bytes); it needs at least the header row")]
-    from analysis.intake.sniff import check_file  # exports (issue 20): what the bytes really are, before parsing
     early = check_file(path, table)
     if early:
         return None, early
@@ -203,20 +155,14 @@ def _read(path: Path, table: str) -> tuple[pd.DataFrame | None, list[Problem]]:
     elif path.suffix.lower() in STAT_FORMATS:
         grid, problems = read_stat_file(path)
     else:
-        grid, problems = _read_csv(path)
+        grid, problems = read_csv(path)
     if grid is None:
         return None, problems
     labels = grid.attrs.get("value_labels") or {}
-    body, problems = _grid_to_frame(grid, fname)
+    body, problems = grid_to_frame(grid, fname)
     if body is not None and labels:
         body.attrs["value_labels"] = {k: v for k, v in labels.items() if k in body.columns}
     return body, problems
-
-
-def _read_csv(path: Path) -> tuple[pd.DataFrame | None, list[Problem]]:
-    from analysis.intake.sniff import read_csv  # exports (issue 20): chunked (bounded memory), separator/decimal, junk
-
-    return read_csv(path)
 
 
 def _read_xlsx(path: Path, table: str) -> tuple[pd.DataFrame | None, list[Problem]]:
@@ -241,80 +187,6 @@ def _read_xlsx(path: Path, table: str) -> tuple[pd.DataFrame | None, list[Proble
     if grid.shape[0] == 0:
         return None, [Problem(fname, None, None, None, f"the sheet '{sheet}' is empty; it needs at least the header row")]
     return grid, []
-
-
-def _grid_to_frame(grid: pd.DataFrame, fname: str) -> tuple[pd.DataFrame | None, list[Problem]]:
-    """First grid row -> header; the rest -> stripped strings indexed by spreadsheet row number.
-
-    Columns are returned as pandas Categoricals of stripped strings (empty cell = ``""``): every check
-    then runs once per distinct value and is mapped back to the rows through the category codes.
-    """
-    problems: list[Problem] = []
-    header = ["" if pd.isna(h) else str(h).replace("\ufeff", "").strip() for h in grid.iloc[0]]
-    # Wrong delimiter: everything landed in one column.
-    if len(header) == 1:
-        for sep, word in ((";", "semicolon ';'"), ("\t", "tab")):
-            if sep in header[0]:
-                return None, [Problem(fname, 1, None, _short(header[0]),
-                                      f"the header is a single column containing a {word}: the file seems to use "
-                                      f"the {word} as delimiter; save it comma-separated (CSV UTF-8)")]
-    index = pd.RangeIndex(2, 1 + len(grid), name="row")
-    cols = [_stripped_categorical(grid.iloc[1:, i]) for i in range(grid.shape[1])]
-    # Columns without a header: drop if empty, else a problem.
-    keep = []
-    for i, name in enumerate(header):
-        if name == "":
-            if (cols[i] != "").any():
-                problems.append(Problem(fname, 1, None, None,
-                                        f"column number {i + 1} has values but no header; give it a name from the "
-                                        "data dictionary or delete it"))
-            continue
-        keep.append(i)
-    # Duplicate column names: report, keep the first.
-    seen: dict[str, list[int]] = {}
-    for i in keep:
-        seen.setdefault(header[i], []).append(i)
-    for name, idx in seen.items():
-        if len(idx) > 1:
-            where = ", ".join(str(i + 1) for i in idx)
-            problems.append(Problem(fname, None, name, None,
-                                    f"duplicate column name: '{name}' appears {len(idx)} times (column numbers "
-                                    f"{where}); each column must appear once"))
-    body = pd.DataFrame({name: pd.Series(cols[idx[0]], index=index, copy=False) for name, idx in seen.items()},
-                        index=index)
-    # Fully blank rows (e.g. trailing empty lines) are ignored; row numbers stay as in the file.
-    if body.shape[1]:
-        blank = np.ones(len(body), dtype=bool)
-        for name in body.columns:
-            blank &= np.asarray(body[name] == "")
-        if blank.any():
-            body = body[~blank]
-    return body, problems
-
-
-def _stripped_categorical(col: pd.Series) -> pd.Categorical:
-    """A column as a Categorical of stripped strings; missing cells (short rows) become ``""``."""
-    if isinstance(col.dtype, pd.CategoricalDtype):
-        codes, cats = col.cat.codes.to_numpy(), col.cat.categories
-    else:
-        codes, cats = pd.factorize(col, use_na_sentinel=True)
-    texts = [str(c).strip() for c in cats] + [""]  # last: for missing cells (code -1)
-    codes = np.where(codes < 0, len(texts) - 1, codes)
-    new_codes, uniq = pd.factorize(pd.Index(texts, dtype=object))
-    return pd.Categorical.from_codes(new_codes[codes], categories=pd.Index(uniq, dtype=object))
-
-
-def _per_value(s: pd.Series, func: Callable[[pd.Series], pd.Series]) -> pd.Series:
-    """Apply a vectorised ``func`` once per distinct value of a (categorical) Series, mapped back to rows."""
-    if not isinstance(s.dtype, pd.CategoricalDtype):
-        return func(s)
-    res = func(pd.Series(s.cat.categories, dtype=object))
-    return pd.Series(res.to_numpy()[s.cat.codes.to_numpy()], index=s.index).astype(res.dtype)
-
-
-def _short(value) -> str:
-    text = str(value)
-    return text if len(text) <= _VALUE_WIDTH else text[: _VALUE_WIDTH - 1] + "…"
 
 
 def _read_meta(data_dir: Path) -> tuple[dict, list[Problem]]:
@@ -343,428 +215,33 @@ def _read_meta(data_dir: Path) -> tuple[dict, list[Problem]]:
 
 
 # ----------------------------------------------------------------------------------------------
-# Collecting problems from boolean masks (vectorised)
+# Entry points
 # ----------------------------------------------------------------------------------------------
-class _Out:
-    """Problem sink for one file: lists the first rows of each mask, summarises the rest."""
-
-    def __init__(self, fname: str, problems: list[Problem]):
-        self.fname = fname
-        self.problems = problems
-
-    def add(self, row, column, value, rule, severity="error"):
-        self.problems.append(Problem(self.fname, row, column, None if value is None else _short(value),
-                                     rule, severity))
-
-    def mask(self, values: pd.Series, mask, column: str | None, rule: str | Callable[[str, int], str],
-             summary: str | None = None, severity: str = "error"):
-        m = mask if isinstance(mask, np.ndarray) else np.asarray(pd.Series(mask).fillna(False), dtype=bool)
-        n = int(m.sum())
-        if n == 0:
-            return
-        rows = values.index[m]
-        shown = rows[:MAX_ROWS_PER_RULE]
-        for r, v in zip(shown, values.loc[shown]):
-            self.add(int(r), column, v, rule(v, int(r)) if callable(rule) else rule, severity)
-        if n > len(shown):
-            text = summary or (rule if isinstance(rule, str) else "same problem")
-            self.problems.append(Problem(
-                self.fname, None, column, None,
-                f"{text}: also in {n - len(shown):,} more rows (rows {int(rows[len(shown)])} to {int(rows[-1])})",
-                severity, count=n - len(shown)))
-
-
-class _Expand:
-    """Adapter: masks computed on the distinct values of a column are reported on its rows."""
-
-    def __init__(self, out: _Out, s: pd.Series):
-        self.out, self.s, self.codes = out, s, s.cat.codes.to_numpy()
-
-    def mask(self, values, mask, column, rule, summary=None, severity="error"):
-        m = mask if isinstance(mask, np.ndarray) else np.asarray(pd.Series(mask).fillna(False), dtype=bool)
-        if m.any():
-            self.out.mask(self.s, m[self.codes], column, rule, summary, severity)
-
-
-# ----------------------------------------------------------------------------------------------
-# Per-column rules
-# ----------------------------------------------------------------------------------------------
-def _g(x) -> str:
-    return f"{x:g}"
-
-
-def _range_text(c: Column) -> str:
-    if c.min is not None and c.max is not None:
-        return f"between {_g(c.min)} and {_g(c.max)}"
-    if c.min is not None:
-        return f"at least {_g(c.min)}"
-    return f"at most {_g(c.max)}"
-
-
-def _did_you_mean(value: str, allowed: list[str]) -> str:
-    for a in allowed:
-        if value.lower() == a.lower():
-            return f"; did you mean '{a}'? (values are case-sensitive)"
-    close = difflib.get_close_matches(value.lower(), [a.lower() for a in allowed], n=1, cutoff=0.6)
-    if close:
-        a = next(a for a in allowed if a.lower() == close[0])
-        return f"; did you mean '{a}'?"
-    return ""
-
-
-def parse_numeric(s: pd.Series, c: Column) -> tuple[pd.Series, pd.Series]:
-    """Numeric values of a string column and its censoring flags.
+def validate_and_read(data_dir) -> tuple[list[Problem], dict[str, tuple[Path, pd.DataFrame]], dict]:
+    """Validate a data folder (as :func:`validate_folder`) and also return what was read.
 
     Parameters
     ----------
-    s : pandas.Series
-        Stripped strings.
-    c : Column
-        The dictionary column (uses ``lloq``/``uloq``).
+    data_dir : str or Path
+        The data folder.
 
     Returns
     -------
-    values : pandas.Series
-        float64; NaN for empty, unparsable and censored cells.
-    flags : pandas.Series
-        ``"<LLOQ"``/``">ULOQ"`` where censored and accepted for this column, else ``<NA>`` (dtype string).
+    problems : list of Problem
+        As :func:`validate_folder` returns them.
+    read : dict
+        ``{table: (path, frame)}`` of the tables that could be read. The frames are the tables as the rest
+        of the book sees them (stripped strings, indexed by spreadsheet row): columns renamed, units converted
+        and arm labels mapped as ``dataset.yaml`` says.
+    meta : dict
+        ``dataset.yaml`` (``{}`` when absent or unreadable).
 
     Examples
     --------
-    >>> from analysis.intake.dictionary import columns
-    >>> il6 = next(c for c in columns("visits") if c.name == "il_6")
-    >>> v, f = parse_numeric(pd.Series(["1.5", "<LLOQ", ""]), il6)
-    >>> v.tolist()[0], f.tolist()[1]
-    (1.5, '<LLOQ')
-    """
-    below, above = _tokens()
-
-    def numbers(u: pd.Series) -> pd.Series:
-        num = pd.to_numeric(u.where(~u.isin([below, above, ""])), errors="coerce").astype(float)
-        return _correctly_rounded(u, num)
-
-    def flags(u: pd.Series) -> pd.Series:
-        f = pd.Series(pd.NA, index=u.index, dtype="string")
-        if c.lloq is not None:
-            f[u == below] = below
-        if c.uloq is not None:
-            f[u == above] = above
-        return f
-
-    return _per_value(s, numbers), _per_value(s, flags)
-
-
-def _correctly_rounded(texts: pd.Series, num: pd.Series) -> pd.Series:
-    """``num`` (pandas' fast parse of ``texts``) with each parsed value replaced by Python's correctly rounded one.
-
-    pandas' parser may be one unit in the last place off for texts with 17 significant digits (a double
-    written in full by SPSS, Stata or SAS); Python's ``float`` returns the nearest double. Only the cells
-    pandas parsed are touched, so what counts as a number is unchanged.
-    """
-    ok = np.isfinite(num.to_numpy())
-    if not ok.any():
-        return num
-    out = num.to_numpy().copy()
-    for i, t in zip(np.flatnonzero(ok), texts.to_numpy(dtype=object)[ok]):
-        try:
-            out[i] = float(t)
-        except (TypeError, ValueError):
-            pass
-    return pd.Series(out, index=num.index, dtype=float)
-
-
-@lru_cache(maxsize=1)
-def _contract() -> dict:
-    """The parsed data dictionary, read once per process (treat as read-only)."""
-    return load_dictionary()
-
-
-def _tokens() -> tuple[str, str]:
-    tok = _contract().get("censor_tokens", {})
-    return tok.get("below", "<LLOQ"), tok.get("above", ">ULOQ")
-
-
-def parse_bool(s: pd.Series) -> pd.Series:
-    """``true/false/1/0/yes/no`` (any case) as a nullable boolean Series; anything else -> ``<NA>``.
-
-    Examples
-    --------
-    >>> parse_bool(pd.Series(["Yes", "0", "", "maybe"])).tolist()
-    [True, False, <NA>, <NA>]
-    """
-
-    def convert(u: pd.Series) -> pd.Series:
-        low = u.astype(str).str.lower()
-        out = pd.Series(pd.NA, index=u.index, dtype="boolean")
-        out[low.isin(_TRUE)] = True
-        out[low.isin(_FALSE)] = False
-        return out
-
-    return _per_value(s, convert)
-
-
-def _check_column(c: Column, s: pd.Series, out: _Out) -> None:
-    # s holds the distinct values of the column (see _Expand); masks are numpy arrays for speed
-    empty = s.to_numpy(dtype=object) == ""
-    if not c.missing_ok:
-        out.mask(s, empty, c.name, "empty cell: a value is required in this column")
-    nonempty = ~empty
-    if c.type == "category" and c.allowed is not None:
-        allowed = [str(a) for a in c.allowed]
-        listed = ", ".join(f"'{a}'" for a in allowed)
-        more = (" (other labels: map them to these under arms: in dataset.yaml, e.g. 'placebo: control')"
-                if c.table == "patients" and c.name == "arm" else
-                f" (other labels: map them to these under values: in dataset.yaml, e.g. "
-                f"'{c.name}: {{your label: {allowed[0]}}}')")
-        out.mask(s, nonempty & ~s.isin(allowed).to_numpy(), c.name,
-                 lambda v, r: f"must be one of {listed}{_did_you_mean(str(v), allowed)}{more}",
-                 f"must be one of {listed}{more}")
-    elif c.type == "bool":
-        ok = s.astype(str).str.lower().isin(_TRUE + _FALSE).to_numpy()
-        out.mask(s, nonempty & ~ok, c.name, "must be true or false (also accepted: 1/0, yes/no, any case)")
-    elif c.type in ("int", "float"):
-        _check_numeric(c, s, nonempty, out)
-
-
-def _check_numeric(c: Column, s: pd.Series, nonempty: np.ndarray, out: _Out) -> None:
-    below, above = _tokens()
-    a = s.to_numpy(dtype=object)
-    is_lt, is_gt = a == below, a == above
-    if c.lloq is None:
-        out.mask(s, is_lt, c.name, f"'{below}' is only accepted in columns with a lower limit of quantification "
-                                   f"(lloq in the data dictionary); write a number")
-    if c.uloq is None:
-        out.mask(s, is_gt, c.name, f"'{above}' is only accepted in columns with an upper limit of quantification "
-                                   f"(uloq in the data dictionary); write a number")
-    rest = nonempty & ~is_lt & ~is_gt
-    num = pd.to_numeric(s.where(rest), errors="coerce").to_numpy(dtype=float)
-    kind = "a whole number" if c.type == "int" else "a number"
-    unparsed = rest & np.isnan(num)
-    nan_code = s.astype(str).str.lower().isin(_NAN_CODES).to_numpy() if unparsed.any() else unparsed
-    out.mask(s, unparsed & nan_code, c.name,
-             f"'NaN'/missing-value codes are not accepted; leave the cell empty for a missing value"
-             + ("" if c.missing_ok else " (but this column needs a value)"))
-
-    def not_number(v: str, row: int) -> str:
-        hint = " (use '.' as the decimal separator)" if re.fullmatch(r"-?\d+,\d+", str(v)) else ""
-        return f"must be {kind}{hint}"
-
-    out.mask(s, unparsed & ~nan_code, c.name, not_number, f"must be {kind}")
-    out.mask(s, rest & np.isinf(num), c.name, f"must be a finite number (infinity is not allowed)")
-    ok = rest & np.isfinite(num)
-    if c.type == "int":
-        frac = ok & (num != np.floor(num))
-        out.mask(s, frac, c.name, "must be a whole number (an integer)")
-        ok = ok & ~frac
-    is_week = c.name == "week"
-    negative = ok & (num < 0) & ((c.min is not None and c.min >= 0) or c.allowed is not None)
-    if is_week:
-        out.mask(s, negative, c.name, "negative week: nothing can happen before randomisation "
-                                      "(week 0 is the baseline visit, the day of infusion)")
-    else:
-        out.mask(s, negative, c.name, f"negative values are not allowed (must be {_range_text(c)})")
-    ok = ok & ~negative
-    from_design = c.extra.get("design", {})
-    if c.allowed is not None:
-        allowed = [float(a) for a in c.allowed]
-        listed = ", ".join(_g(a) for a in allowed)
-        what = "scheduled visit week of the design" if is_week else "allowed value"
-        how = (" (another schedule? declare it in dataset.yaml under design: visit_weeks)"
-               if from_design.get("allowed") == "visit_weeks" else "")
-        bad = ok & ~np.isin(num, allowed)
-        out.mask(s, bad, c.name, f"not a {what}; allowed: {listed}{how}")
-        ok = ok & ~bad
-    if c.min is not None or c.max is not None:
-        lo = -np.inf if c.min is None else c.min
-        hi = np.inf if c.max is None else c.max
-        bad = ok & ((num < lo) | (num > hi))
-        extra = f", steps of {_g(c.step)}" if c.step else ""
-        if from_design.get("max") == "final_week":
-            extra += " (up to the design's final week; declare another under design: final_week in dataset.yaml)"
-        out.mask(s, bad, c.name, f"out of range: must be {_range_text(c)}{extra}")
-        ok = ok & ~bad
-    if c.step:
-        ratio = num / c.step
-        off = ok & (np.abs(ratio - np.round(ratio)) > 1e-9)
-        out.mask(s, off, c.name, f"must be a multiple of {_g(c.step)} {_range_text(c)}")
-
-
-# ----------------------------------------------------------------------------------------------
-# Per-table and cross-table rules
-# ----------------------------------------------------------------------------------------------
-def _identifier_pattern(name: str) -> str | None:
-    for pat in _contract().get("identifier_patterns", []):
-        if re.fullmatch(pat, name, flags=re.IGNORECASE):
-            return pat
-    return None
-
-
-def _check_table(table: str, df: pd.DataFrame, out: _Out, dspec: DatasetSpec | None = None) -> None:
-    dspec = dspec or DatasetSpec()
-    spec = {c.name: c for c in columns(table, dspec.design)}
-    for name in df.columns:
-        if name in spec:
-            continue
-        pat = _identifier_pattern(name)
-        if pat is not None:
-            out.add(None, name, None,
-                    f"refused for privacy: the column name looks like a direct identifier (pattern '{pat}'); "
-                    "delete this column - the book must never receive names, contact details, dates of birth or "
-                    "hospital numbers (use the pseudonymous patient_id only)")
-            continue
-        close = difflib.get_close_matches(name.lower(), list(spec), n=1, cutoff=0.75)
-        hint = (f"; did you mean '{close[0]}'?" if close else
-                "; if it is one of the dictionary's columns under another name, map it under columns: in "
-                "dataset.yaml")
-        out.add(None, name, None, f"unknown column, ignored (not in the data dictionary){hint}", "warning")
-    for name, c in spec.items():
-        if c.required and name not in df.columns:
-            out.add(None, name, None, f"missing required column '{name}' ({c.description})")
-    for group in required_one_of(table):
-        if not any(name in df.columns for name in group):
-            listed = " or ".join(f"'{n}'" for n in group)
-            out.add(None, ", ".join(group), None,
-                    f"missing required column: {listed} (at least one is needed"
-                    + (", for the DAS28)" if set(group) == set(_DAS28_LABS) else ")"))
-    if len(df) == 0:
-        if table != "adverse_events":
-            out.add(None, None, None, "the file has a header but no data rows")
-        return
-    for name, c in spec.items():
-        if name in df.columns:
-            s = df[name]
-            _check_column(c, pd.Series(s.cat.categories, dtype=object), _Expand(out, s))
-    _check_keys(table, df, out)
-    if table == "visits":
-        components = _das28_components(df)
-        if all(k in df.columns for k in components):
-            _check_das28(df, out, components)
-    _check_units(table, df, out, dspec)
-
-
-def _das28_components(df: pd.DataFrame) -> tuple[str, ...]:
-    """The DAS28's columns for this visits table: ESR when it has any ESR value, else CRP."""
-    lab = next((k for k in _DAS28_LABS if k in df.columns and (df[k] != "").any()),
-               next((k for k in _DAS28_LABS if k in df.columns), _DAS28_LABS[0]))
-    return ("tjc28", "sjc28", lab, "patient_global_mm")
-
-
-def _check_units(table: str, df: pd.DataFrame, out: _Out, dspec: DatasetSpec) -> None:
-    """Warn where a column without a declared unit looks recorded in another unit (:func:`analysis.intake.units.unit_hint`)."""
-    for name in df.columns:
-        if name in dspec.units or name not in _units.PLAUSIBLE_MEDIAN:
-            continue
-        s = df[name]
-        nums = _per_value(s, lambda u: pd.to_numeric(u, errors="coerce").astype(float)).to_numpy()
-        hint = _units.unit_hint(name, nums)
-        if hint is not None:
-            out.add(None, name, None, hint, "warning")
-
-
-def _key_frame(table: str, df: pd.DataFrame) -> pd.DataFrame | None:
-    """Key columns in comparable form (week as number), or None if a key column is absent."""
-    key = _contract()["tables"][table].get("key") or []
-    if not key or any(k not in df.columns for k in key):
-        return None
-    parts = {}
-    for k in key:
-        s = df[k]
-        if k == "week":
-            parts[k] = _per_value(s, lambda u: pd.to_numeric(u, errors="coerce").astype(float))
-        else:  # the category code identifies the value; empty -> NaN
-            parts[k] = pd.Series(s.cat.codes.to_numpy(), index=s.index).where(s != "")
-    return pd.DataFrame(parts, index=df.index)
-
-
-def _check_keys(table: str, df: pd.DataFrame, out: _Out) -> None:
-    keys = _key_frame(table, df)
-    if keys is None:
-        return
-    complete = keys.notna().all(axis=1)
-    k = keys[complete]
-    if k.empty:
-        return
-    dup = k.duplicated(keep="first")
-    if not dup.any():
-        return
-    first_row = pd.Series(k.index, index=k.index).groupby([k[c] for c in k.columns]).transform("first")
-    what = "patient" if table == "patients" else "patient and week"
-    out.mask(df.loc[k.index, "patient_id"], dup, "patient_id",
-             lambda v, r: f"duplicate {what}: already on row {int(first_row[r])}", f"duplicate {what}")
-
-
-def _check_das28(df: pd.DataFrame, out: _Out, components: tuple[str, ...] = _DAS28) -> None:
-    present = pd.DataFrame({k: df[k] != "" for k in components})
-    n = present.sum(axis=1)
-    partial = (n > 0) & (n < len(components))
-    if not partial.any():
-        return
-    # One rule text per presence pattern (at most 14 patterns), each summarised separately.
-    codes = (present.astype(int) * [1, 2, 4, 8]).sum(axis=1)
-    for code in sorted(codes[partial].unique()):
-        has = [k for i, k in enumerate(components) if code & (1 << i)]
-        missing = [k for k in components if k not in has]
-        rule = f"DAS28 components incomplete: has {', '.join(has)}, missing {', '.join(missing)}"
-        out.mask(df[missing[0]], partial & (codes == code), ", ".join(missing), rule)
-
-
-def _check_cross(frames: dict[str, tuple[str, pd.DataFrame]], problems: list[Problem],
-                 design: Design | None = None) -> None:
-    """Rules between tables: known patients, baseline visits, both arms present, the design's key visits."""
-    design = design or Design()
-    if "visits" in frames:
-        vname, vis = frames["visits"]
-        if "week" in vis.columns and len(vis):
-            weeks = set(_per_value(vis["week"], lambda u: pd.to_numeric(u, errors="coerce").astype(float)).dropna())
-            for week, what in ((design.response_week, "response week (response_week)"),
-                               (design.final_week, "final week (final_week)")):
-                if float(week) not in weeks:
-                    problems.append(Problem(vname, None, "week", None,
-                                            f"no visit at all at week {week}, the design's {what}: analyses at "
-                                            "that week will have no data", "warning"))
-    if "patients" not in frames:
-        return
-    pname, pat = frames["patients"]
-    if "patient_id" not in pat.columns or len(pat) == 0:
-        return
-    ids = pat["patient_id"]
-    known = set(ids[ids != ""].unique())
-    for table in ("visits", "adverse_events"):
-        if table not in frames:
-            continue
-        fname, df = frames[table]
-        if "patient_id" not in df.columns:
-            continue
-        s = df["patient_id"]
-        what = "visit" if table == "visits" else "adverse event"
-        _Out(fname, problems).mask(s, (s != "") & ~s.isin(known), "patient_id",
-                                   lambda v, r: f"{what} for patient '{v}', who is not in {pname}",
-                                   f"{what} for a patient who is not in {pname}")
-    if "visits" in frames:
-        vname, vis = frames["visits"]
-        if {"patient_id", "week"} <= set(vis.columns) and len(vis):
-            week = _per_value(vis["week"], lambda u: pd.to_numeric(u, errors="coerce").astype(float))
-            base = set(vis.loc[week == 0, "patient_id"].unique())
-            _Out(pname, problems).mask(ids, (ids != "") & ~ids.isin(base), "patient_id",
-                                       f"this patient has no baseline visit (week 0) in {vname}")
-    if "arm" in pat.columns:
-        arm = next(c for c in columns("patients") if c.name == "arm")
-        present = set(pat["arm"].unique())
-        for a in arm.allowed or ():
-            if str(a) not in present:
-                listed = " and ".join(str(x) for x in arm.allowed)
-                problems.append(Problem(pname, None, "arm", None,
-                                        f"no patients at all in arm '{a}': both arms ({listed}) are needed"))
-
-
-# ----------------------------------------------------------------------------------------------
-# Entry points
-# ----------------------------------------------------------------------------------------------
-def _validate(data_dir) -> tuple[list[Problem], dict[str, tuple[Path, pd.DataFrame]], dict]:
-    """Validate and also return what was read: ``{table: (path, frame)}`` and the metadata.
-
-    The frames are the tables as the rest of the book sees them: columns renamed, units converted and
-    arm labels mapped as ``dataset.yaml`` says.
+    >>> from analysis.core.paths import default_data_dir
+    >>> problems, read, meta = validate_and_read(default_data_dir())
+    >>> [p for p in problems if p.severity == "error"], sorted(read), meta.get("synthetic")
+    ([], ['adverse_events', 'patients', 'visits'], True)
     """
     problems: list[Problem] = []
     folder = Path(data_dir)
@@ -772,7 +249,6 @@ def _validate(data_dir) -> tuple[list[Problem], dict[str, tuple[Path, pd.DataFra
         return [Problem(str(folder), None, None, None, "the data folder does not exist")], {}, {}
     if not folder.is_dir():
         return [Problem(str(folder), None, None, None, "is not a folder (give the folder holding the tables)")], {}, {}
-    from analysis.intake.sniff import folder_problems  # exports (issue 20): unreadable folder/dataset.yaml, CSV dialect
     fatal = folder_problems(folder)
     if fatal:
         return fatal, {}, {}
@@ -787,29 +263,28 @@ def _validate(data_dir) -> tuple[list[Problem], dict[str, tuple[Path, pd.DataFra
     read: dict[str, tuple[Path, pd.DataFrame]] = {}
     seen_names: set[str] = set()
     for table in TABLES:
-        path, found = _locate(folder, table)
+        path, found = locate_table(folder, table)
         problems += found
         if path is None:
             continue
-        df, found = _read(path, table)
+        df, found = read_table_strings(path, table)
         problems += found
         if df is None:
             continue
         seen_names |= set(df.columns)
         mine: list[Problem] = []
         original = df = _apply_value_labels(table, df, dspec)
-        df, renamed, converted = _apply_spec(table, df, dspec, _Out(path.name, mine))
+        df, renamed, converted = _apply_spec(table, df, dspec, ProblemSink(path.name, mine))
         read[table] = (path, df)
-        _check_table(table, df, _Out(path.name, mine), dspec)
+        check_table(table, df, ProblemSink(path.name, mine), dspec)
         problems += _annotate(mine, renamed, converted, original)
-    _check_cross({t: (p.name, df) for t, (p, df) in read.items()}, problems, dspec.design)
+    check_cross({t: (p.name, df) for t, (p, df) in read.items()}, problems, dspec.design)
     for user in dspec.columns:
         if user not in seen_names and user.lower() not in {n.lower() for n in seen_names}:
             problems.append(Problem("dataset.yaml", None, None, None,
                                     _where(folder, f"columns.{user}")
                                     + f"columns.{user}: no table has a column '{user}'; this line is ignored",
                                     "warning"))
-    from analysis.intake.hints import diagnose  # exports (issue 20): one leading diagnosis, knock-on errors dropped; PII
     problems = diagnose(problems, read, meta)
     return problems, read, meta
 
@@ -821,9 +296,6 @@ def _where(folder: Path, key: str) -> str:
 
 def _meta_key_warnings(folder: Path, meta: dict) -> list[Problem]:
     """Top-level keys of dataset.yaml that look like a misspelt design/columns/units/arms key (ignored otherwise)."""
-    from analysis.intake.dataset import SPEC_KEYS
-    from analysis.core.design import DESIGN_KEYS
-
     out = []
     for key in meta:
         if not isinstance(key, str) or key in SPEC_KEYS:
@@ -884,7 +356,7 @@ def _apply_value_labels(table: str, df: pd.DataFrame, dspec: DatasetSpec) -> pd.
 
 
 def _apply_spec(table: str, df: pd.DataFrame, dspec: DatasetSpec,
-                out: _Out) -> tuple[pd.DataFrame, dict[str, str], dict[str, str]]:
+                out: ProblemSink) -> tuple[pd.DataFrame, dict[str, str], dict[str, str]]:
     """Rename columns, map arm and category labels and convert units as ``dataset.yaml`` says.
 
     Returns the new frame, ``{dictionary name: file name}`` of renamed columns and ``{dictionary name:
@@ -946,7 +418,7 @@ def _scaler(f: float) -> Callable[[pd.Series], pd.Series]:
     """Multiply numeric texts by ``f`` (12 significant digits, as :func:`analysis.intake.units.convert`); others unchanged."""
 
     def apply(cats: pd.Series) -> pd.Series:
-        below, above = _tokens()
+        below, above = censor_tokens()
         num = pd.to_numeric(cats.where(~cats.isin([below, above, ""])), errors="coerce").astype(float)
         ok = np.isfinite(num.to_numpy())
         out = cats.copy()
@@ -970,7 +442,7 @@ def _annotate(problems: list[Problem], renamed: dict[str, str], converted: dict[
             raw = original[src].get(p.row, None) if src in original.columns else None
             own = _units.dictionary_unit(p.column) or ""
             if raw is not None:
-                value = _short(f"{raw} {unit} = {p.value} {own}")
+                value = short_value(f"{raw} {unit} = {p.value} {own}")
         elif p.column in converted:
             rule = f"{rule} (after converting {converted[p.column]} to {_units.dictionary_unit(p.column)})"
         if p.column in renamed:
@@ -1005,4 +477,4 @@ def validate_folder(data_dir) -> list[Problem]:
     ...     print(validate_folder(Path(d) / "nowhere")[0].rule)
     the data folder does not exist
     """
-    return _validate(data_dir)[0]
+    return validate_and_read(data_dir)[0]

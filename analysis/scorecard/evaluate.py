@@ -195,7 +195,7 @@ def cohort_from_tables(tables: dict[str, pd.DataFrame], meta: dict | None = None
     """
     import numpy as np
 
-    from analysis.intake.io import Cohort, _typed
+    from analysis.intake.io import Cohort, typed_table
 
     missing = {"patients", "visits", "adverse_events"} - set(tables)
     if missing:
@@ -210,7 +210,7 @@ def cohort_from_tables(tables: dict[str, pd.DataFrame], meta: dict | None = None
         raw = pd.read_csv(_io.StringIO(text), dtype=str, keep_default_na=False)
         raw = raw.apply(lambda s: s.str.strip()).astype(object)
         raw.index = pd.RangeIndex(2, len(raw) + 2, name="row")
-        frames[name] = _typed(name, raw)
+        frames[name] = typed_table(name, raw)
     return Cohort(patients=frames["patients"], visits=frames["visits"], adverse_events=frames["adverse_events"],
                   source=Path(source) if source is not None else Path("<memory>"), files={}, meta=dict(meta or {}))
 
