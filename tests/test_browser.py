@@ -51,7 +51,8 @@ pytestmark = [
 ]
 
 #: pages every build has; chapters are added when their notebook exists
-STATIC_PAGES = ("intro", "glossary", "references", "instructor_guide", "data_dictionary")
+STATIC_PAGES = ("intro", "glossary", "references", "instructor_guide", "data_dictionary",
+                "guide_own_trial", "guide_claims", "guide_robustness", "guide_errors")
 
 
 def chapter_names() -> list[str]:

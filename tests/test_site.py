@@ -27,7 +27,15 @@ ROOT = Path(__file__).resolve().parents[1]
 DOI = "10.1186/s12967-018-1541-4"
 PROJECT = "msct-ra-book"
 #: pages every build has, besides the chapter notebooks
-STATIC_PAGES = ("intro", "glossary", "references", "instructor_guide", "data_dictionary")
+STATIC_PAGES = ("intro", "glossary", "references", "instructor_guide", "data_dictionary",
+                "guide_own_trial", "guide_claims", "guide_robustness", "guide_errors")
+#: the user guide ("Using this book" in the sidebar): page -> (title, a word of that page the search must know)
+GUIDE = {
+    "guide_own_trial": ("Rerun on your own trial", "sas7bdat"),
+    "guide_claims": ("How a claim is judged", "tost"),
+    "guide_robustness": ("How sure is each verdict (robustness, Dask)", "localclust"),
+    "guide_errors": ("When something goes wrong", "hkid"),
+}
 GLOSSARY_TERMS = (
     "DAS28", "EULAR response", "HAQ-DI", "ESR", "CRP", "anti-CCP", "RF", "Treg", "Th17", "MSC", "MSCT", "UC-MSC",
     "IDO", "GVHD", "LLOQ", "SEM vs SD", "Bonferroni", "Hedges g", "Wilson interval", "ROC/AUC", "Youden J",
@@ -197,6 +205,28 @@ def test_synthetic_announcement_on_every_page(html, built_book):
 def test_search_is_built(html):
     assert (html / "search.html").exists() and (html / "searchindex.js").exists()
     assert "das28" in (html / "searchindex.js").read_text("utf-8").lower()
+
+
+def search_index(html: Path) -> dict:
+    """Sphinx's search index (``searchindex.js``: ``Search.setIndex({...})``) as a dict."""
+    text = (html / "searchindex.js").read_text("utf-8")
+    return json.loads(text[text.index("(") + 1:text.rindex(")")])
+
+
+def test_guide_pages_are_in_the_sidebar_and_the_search(html):
+    """The user guide moved out of the README is a part of the book: in the navigation, and searchable offline."""
+    nav = soup(html / "book" / "intro.html").select_one("nav.bd-docs-nav")
+    captions = {cap.get_text(strip=True): cap.find_next_sibling("ul") for cap in nav.select("p.caption")}
+    assert "Using this book" in captions, f"no 'Using this book' part in the sidebar: {list(captions)}"
+    links = [(a.get_text(strip=True), a.get("href", "")) for a in captions["Using this book"].select("a")]
+    assert links == [(title, f"{page}.html") for page, (title, _) in GUIDE.items()], links
+    index = search_index(html)
+    for page, (title, word) in GUIDE.items():
+        doc = index["docnames"].index(f"book/{page}")
+        assert index["titles"][doc] == title
+        hits = index["terms"].get(word)
+        hits = [hits] if isinstance(hits, int) else hits or []
+        assert doc in hits, f"the search index does not find {word!r} on {page}"
 
 
 # ------------------------------------------------------------------------------------------------ pages we own

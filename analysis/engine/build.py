@@ -478,14 +478,15 @@ def _stage_book(book_src: Path, stage: Path, chapters: list[Chapter], announceme
 
 
 def _write_dictionary_page(path: Path) -> None:
-    """The data-dictionary page, generated from analysis/data_dictionary.yaml (the single source)."""
+    """The data-dictionary page, generated from analysis/intake/data_dictionary.yaml (the single source)."""
     from analysis.intake.dictionary import TABLES, dictionary_table, load_dictionary
 
     spec = load_dictionary()
     table = dictionary_table()
     lines = ["(data-dictionary)=", "# Data dictionary", "",
-             "The data contract of this book, generated from `analysis/data_dictionary.yaml`. A data folder holds "
-             "three tables, each as `.csv` (UTF-8) or `.xlsx`: `patients`, `visits` and `adverse_events`. "
+             "The data contract of this book, generated from `analysis/intake/data_dictionary.yaml`. "
+             "A data folder holds three tables, each as `.csv` (UTF-8) or `.xlsx`: `patients`, `visits` and "
+             "`adverse_events`. "
              "`python -m analysis template DIR` writes empty files with these headers; "
              "`python -m analysis validate DIR` checks a folder against every rule below.", "",
              f"Scheduled visit weeks: {', '.join(str(w) for w in spec['design_weeks'])} "
@@ -493,7 +494,7 @@ def _write_dictionary_page(path: Path) -> None:
              "paper's design; a data folder's `dataset.yaml` may declare its own under `design:` (`visit_weeks`, "
              "`response_week`, `final_week`), and every chapter shows the design it used. It may also keep your own "
              "column names, units and labels: `columns:`, `units:`, `arms:` and `values:` translate them on reading "
-             "(the README's *Rerun on your own trial* shows each).", "",
+             "(the page *Rerun on your own trial*, under *Using this book*, shows each).", "",
              "Cells below an assay's lower limit of quantification are written `<LLOQ`; above the upper limit, "
              "`>ULOQ`. Columns whose names look like direct identifiers (names, phone numbers, dates of birth, "
              "national ids) are refused: use pseudonymous `patient_id`s only.", ""]
