@@ -1,4 +1,4 @@
-"""Tests for analysis.chapters.audit.analysis against hand calculations and independent scipy computations."""
+"""Tests for analysis.chapters.audit (analysis and verdicts) against hand calculations and independent scipy computations."""
 from __future__ import annotations
 
 import math
@@ -9,6 +9,7 @@ import pytest
 from scipy import stats as sps
 
 from analysis.chapters.audit import analysis as A
+from analysis.chapters.audit import verdicts as V
 
 
 def _t1(**over):
@@ -149,7 +150,7 @@ def test_shipped_registry_gives_the_two_text_inconsistencies():
 
     checks = A.consistency_checks(load_published())
     log = ClaimLog("audit")
-    verdicts = A.judge_consistency(checks, log).set_index("check_id")["verdict"]
+    verdicts = V.judge_consistency(checks, log).set_index("check_id")["verdict"]
     # the paper's own numbers: 2 + 5 lost although "all returned"; 28 with less drug against 23 with less prednisone
     assert verdicts["audit.all_returned_vs_lost"] == "not reproduced"
     assert verdicts["audit.dosage_28_vs_prednisone_23"] == "not reproduced"
@@ -159,15 +160,14 @@ def test_shipped_registry_gives_the_two_text_inconsistencies():
 
 
 def test_evaluate_is_computed_once_per_alpha_and_returns_fresh_copies():
-    from analysis.chapters.audit import analysis as au
-    from analysis.scorecard import evaluate as ev
+    from analysis.claims.registry import published
 
-    first = au.evaluate(None, {"alpha": 0.01})
+    first = V.evaluate(None, {"alpha": 0.01})
     first.loc[:, "verdict"] = "changed by the caller"
-    again = au.evaluate(None, {"alpha": 0.01})
-    pd.testing.assert_frame_equal(again, au._claims_table(ev.registry(), 0.01))
+    again = V.evaluate(None, {"alpha": 0.01})
+    pd.testing.assert_frame_equal(again, V._claims_table(published(), 0.01))
     assert not again["verdict"].eq("changed by the caller").any()
-    assert len(au.evaluate(None, {"alpha": 0.05})) == len(again)
+    assert len(V.evaluate(None, {"alpha": 0.05})) == len(again)
 
 
 def test_table1_tests_row_by_row_equals_scipy_one_comparison_at_a_time():

@@ -254,8 +254,8 @@ def test_runner_retries_once_with_its_own_kernel_when_a_forked_kernel_never_star
 
 #: a tiny chapter that writes, as its notebook's claims, the safety chapter's headless claims (``tweak``: with one
 #: verdict changed, so they differ from what the build computes headlessly), after ``delay`` seconds
-_CLAIMS = ("import time\nfrom pathlib import Path\nfrom analysis.chapters.safety import analysis as safety\nfrom analysis.intake.io import load\n"
-           "table = safety.evaluate(load(data_dir))\n"
+_CLAIMS = ("import time\nfrom pathlib import Path\nfrom analysis.chapters.safety import verdicts\nfrom analysis.intake.io import load\n"
+           "table = verdicts.evaluate(load(data_dir))\n"
            "if {tweak}:\n    table.loc[0, 'verdict'] = 'inconclusive' if table.loc[0, 'verdict'] != 'inconclusive' "
            "else 'reproduced'\n"
            "time.sleep({delay})\n"

@@ -24,7 +24,7 @@ def _registry(rows):
     return pd.DataFrame(
         [{"claim_id": cid, "chapter": ch, "claim": f"claim {cid}", "location": "Nowhere", "published": "x",
           "kind": kind, "expected": exp, "tolerance": tol, "basis": "empirical", "basis_reason": "hand",
-          "quote": "x"} for cid, ch, kind, exp, tol in rows],
+          "quote": "x", "section": ""} for cid, ch, kind, exp, tol in rows],
         columns=COLS,
     )
 
@@ -169,6 +169,46 @@ def test_duplicate_id_and_wrong_chapter_raise(tmp_path):
     df.to_csv(dst / "immune.csv", index=False)
     with pytest.raises(ValueError, match="not unique"):
         load_published(tmp_path)
+
+
+def test_sections_come_from_sections_yaml_and_are_checked(tmp_path):
+    reg = load_published()
+    assert set(reg["section"]) == {"", "second_look"}
+    second = reg.loc[reg["section"].eq("second_look")]
+    assert len(second) == 11 and set(second["chapter"]) == set(C.CHAPTERS) - {"audit"}
+    dst = _copy_registry(tmp_path)
+    (dst / "sections.yaml").unlink()
+    assert load_published(tmp_path)["section"].eq("").all()  # no file: no sections
+    for text, match in [("first_look:\n  - immune.anticcp_decrease_responders\n", "section 'first_look'"),
+                        ("second_look:\n  - immune.no_such_claim\n", "not a claim of the registry"),
+                        ("second_look:\n  - immune.anticcp_decrease_responders\n  - immune.anticcp_decrease_responders\n",
+                         "listed twice"),
+                        ("second_look: immune.anticcp_decrease_responders\n", "must list claim ids")]:
+        (dst / "sections.yaml").write_text(text, encoding="utf-8")
+        with pytest.raises(ValueError, match=match):
+            load_published(tmp_path)
+
+
+def test_public_claims_api_selects_a_chapter_or_a_section():
+    from analysis.claims.registry import TABLE_COLUMNS, published, published_claims
+
+    assert published() is published()
+    mine = published_claims("disease_activity", section="second_look")["claim_id"].tolist()
+    assert mine == ["activity.second_look_das28_group_time", "activity.second_look_haq_group_time",
+                    "activity.second_look_relapse_km"]
+    log = ClaimLog.for_chapter("disease_activity", 0.05)
+    assert log.claims("second_look")["claim_id"].tolist() == mine
+    own = log.claims("")
+    assert len(own) + len(mine) == len(log.claims()) == len(published_claims("disease_activity"))
+    assert log.missing(section="second_look") == mine and set(log.missing(section="")) == set(own["claim_id"])
+    log.not_testable(mine[0], "why")
+    assert log.table("second_look")["claim_id"].tolist() == [mine[0]] and log.table("").empty
+    # the section stays in the registry: claims.csv and the scorecard keep their columns
+    assert list(log.full_table().columns) == list(TABLE_COLUMNS) and "section" not in TABLE_COLUMNS
+    with pytest.raises(ValueError, match="`section`"):
+        log.claims("first_look")
+    with pytest.raises(ValueError, match="`chapter`"):
+        published_claims("nope")
 
 
 def test_margins_are_data_with_sources():
@@ -437,23 +477,25 @@ MARKERS = ["anti_ccp_u_ml", "rf_iu_ml", "treg_pct", "th17_pct", "il_1b", "il_2r"
 def _judge_all(derived, cohort=None):
     """Every chapter's judge on one derived cohort: {chapter: table}."""
     from analysis.chapters.disease_activity import analysis as activity
+    from analysis.chapters.disease_activity import verdicts as activity_verdicts
     from analysis.chapters.ifng import analysis as ifng
-    from analysis.chapters.immune import analysis as immune
-    from analysis.chapters.inflammation import analysis as inflammation
-    from analysis.chapters.safety import analysis as safety
+    from analysis.chapters.ifng import verdicts as ifng_verdicts
+    from analysis.chapters.immune import verdicts as immune_verdicts
+    from analysis.chapters.inflammation import verdicts as inflammation_verdicts
+    from analysis.chapters.safety import verdicts as safety_verdicts
 
     out = {}
-    out["immune"] = immune.judge_claims(ClaimLog("immune"), derived)
-    out["inflammation"] = inflammation.judge_claims(ClaimLog("inflammation"), derived)
+    out["immune"] = immune_verdicts.judge_claims(ClaimLog("immune"), derived)
+    out["inflammation"] = inflammation_verdicts.judge_claims(ClaimLog("inflammation"), derived)
     prof = ifng.ifng_profile(derived.visits, window_weeks=derived.design.early_window_weeks)
     _, roc = ifng.roc_summary(prof, n_boot=200, seed=0)
-    out["ifng"] = ifng.judge_claims(ClaimLog("ifng"), derived, profile=prof, roc=roc)
-    out["disease_activity"] = activity.judge_claims(
+    out["ifng"] = ifng_verdicts.judge_claims(ClaimLog("ifng"), derived, profile=prof, roc=roc)
+    out["disease_activity"] = activity_verdicts.judge_claims(
         ClaimLog("disease_activity"), derived, relapse=activity.relapse_checks(derived.visits),
         prednisone=activity.prednisone_steps(derived.visits),
         lasting=activity.lasting_response(derived.patients, derived.visits))
     if cohort is not None:
-        out["safety"] = safety.judge_claims(ClaimLog("safety"), derived, adverse_events=cohort.adverse_events)
+        out["safety"] = safety_verdicts.judge_claims(ClaimLog("safety"), derived, adverse_events=cohort.adverse_events)
     return {k: v.set_index("claim_id") for k, v in out.items()}
 
 
@@ -486,7 +528,7 @@ def test_default_cohort_reproduces_simulated_effects(default_verdicts):
 
 def test_default_cohort_every_claim_once_and_basis_carried(default_verdicts):
     reg = load_published().set_index("claim_id")
-    reg = reg.loc[~reg.index.str.contains(".second_look_", regex=False)]  # judged by analysis.chapters.second_look.judge
+    reg = reg.loc[reg["section"].eq("")]  # the second look's claims are judged by each chapter's judge_second_look
     for chapter, table in default_verdicts.items():
         assert sorted(table.index) == sorted(reg.index[reg["chapter"] == chapter])
         assert (table["basis"] == reg.loc[table.index, "basis"]).all()
@@ -530,6 +572,7 @@ def test_time_shuffled_null_passes_change_claims_no_more_often_than_alpha(defaul
 
 def test_no_ifng_effect_fails_the_prediction_claims():
     from analysis.chapters.ifng import analysis as ifng
+    from analysis.chapters.ifng.verdicts import judge_claims
     from analysis.science.derive import derive
     from analysis.intake.io import load
     from analysis.science.simulate import generate
@@ -542,14 +585,14 @@ def test_no_ifng_effect_fails_the_prediction_claims():
     d = derive(load(tmp / "c"))
     prof = ifng.ifng_profile(d.visits)
     _, roc = ifng.roc_summary(prof, n_boot=200, seed=0)
-    t = ifng.judge_claims(ClaimLog("ifng"), d, profile=prof, roc=roc).set_index("claim_id")
+    t = judge_claims(ClaimLog("ifng"), d, profile=prof, roc=roc).set_index("claim_id")
     assert t.loc["ifng.predicts_response", "verdict"] != "reproduced"
     assert t.loc["ifng.delta_das28_related", "verdict"] != "reproduced"
     shutil.rmtree(tmp, ignore_errors=True)
 
 
 def test_design_without_week_4_makes_week_4_claims_not_testable():
-    from analysis.chapters.inflammation import analysis as inflammation
+    from analysis.chapters.inflammation.verdicts import judge_claims
     from analysis.science.derive import derive
     from analysis.core.design import Design
     from analysis.intake.io import load
@@ -558,7 +601,7 @@ def test_design_without_week_4_makes_week_4_claims_not_testable():
     d = derive(load(default_data_dir()))
     design = Design.from_mapping({"visit_weeks": [0, 1, 2, 3, 12, 24, 48], "early_window_weeks": 4})
     visits = d.visits[d.visits["week"].isin(design.visit_weeks)]
-    t = inflammation.judge_claims(ClaimLog("inflammation"), d, design=design, visits=visits).set_index("claim_id")
+    t = judge_claims(ClaimLog("inflammation"), d, design=design, visits=visits).set_index("claim_id")
     assert t.loc["inflammation.il10_increase_week4", "verdict"] == "not testable with these data"
     assert "week 4" in t.loc["inflammation.il10_increase_week4", "rule"]
     assert "week 0 to 12 (the paper's week 12)" in t.loc["inflammation.il6_decrease_responders", "reproduced"]

@@ -1,4 +1,4 @@
-"""Headless evaluation (analysis/evaluate.py and each chapter's ``evaluate``) gives the notebooks' claims."""
+"""Headless evaluation (analysis/scorecard/evaluate.py and each chapter's ``verdicts.evaluate``) gives the notebooks' claims."""
 from __future__ import annotations
 
 import json
@@ -13,6 +13,7 @@ import pytest
 
 from analysis.scorecard import evaluate as ev
 from analysis.core.chapters import CHAPTERS
+from analysis.core.notebooks import chapter_defaults, chapter_params
 from analysis.scorecard.summary import collect
 from analysis.claims.registry import load_published
 from analysis.intake.io import load
@@ -39,7 +40,7 @@ def _run_notebooks(data_dir: Path, out: Path, extra: dict | None = None) -> pd.D
     env = dict(os.environ, MPLBACKEND="Agg", PYTHONHASHSEED="0")
 
     def one(c):
-        params = {k: v for k, v in (extra or {}).items() if k in ev.chapter_defaults(c.name)}
+        params = {k: v for k, v in (extra or {}).items() if k in chapter_defaults(c.name)}
         params["output_dir"] = str(out)
         if c.uses_data:
             params["data_dir"] = str(data_dir)
@@ -72,12 +73,12 @@ def test_in_memory_cohort_equals_loaded_folder(tmp_path):
 
 
 def test_params_override_defaults_and_are_checked():
-    assert ev.chapter_params("ifng", {"ifng_threshold_pg_ml": 3})["ifng_threshold_pg_ml"] == 3.0
-    assert "data_dir" not in ev.chapter_defaults("safety")
+    assert chapter_params("ifng", {"ifng_threshold_pg_ml": 3})["ifng_threshold_pg_ml"] == 3.0
+    assert "data_dir" not in chapter_defaults("safety")
     with pytest.raises(TypeError, match="alpha"):
-        ev.chapter_params("safety", {"alpha": "high"})
+        chapter_params("safety", {"alpha": "high"})
     with pytest.raises(ValueError, match="`chapter`"):
-        ev.chapter_defaults("nope")
+        chapter_defaults("nope")
 
 
 def test_params_change_the_verdicts_the_notebook_rule_says():

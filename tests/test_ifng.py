@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from analysis.chapters.ifng import analysis as ifng
+from analysis.chapters.ifng import verdicts
 
 
 def _visits(rows):
@@ -259,7 +260,7 @@ def test_steps_after_rise_equal_the_pivot_table_rule():
     v = pd.DataFrame(rows, columns=["patient_id", "week", "il_10"])
     prof = pd.DataFrame({"patient_id": list("abcd"), "subgroup": ["Before", "After", "After", "After"],
                          "rise_week": [0.0, 0.0, 0.0, 1.0]})
-    got = dict(ifng._steps_after_rise(v, prof, "il_10", [0, 1, 2, 3, 4, 12]))
+    got = dict(verdicts._steps_after_rise(v, prof, "il_10", [0, 1, 2, 3, 4, 12]))
     wide = v.pivot_table(index="patient_id", columns="week", values="il_10", aggfunc="first")
     want = {}
     for sg in ("Before", "After"):

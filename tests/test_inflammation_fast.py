@@ -1,12 +1,12 @@
-"""inflammation._per_patient_change from one visit_wide pivot against the per-column pivots it replaces."""
+"""The inflammation verdicts' _per_patient_change from one visit_wide pivot against the per-column pivots it replaces."""
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.chapters.inflammation import analysis as inflammation
-from analysis.chapters.safety import analysis as safety
+from analysis.chapters.inflammation import verdicts
+from analysis.science.tables import visit_wide
 
 
 def _per_column_pivots(visits, columns, *, after, group):
@@ -28,11 +28,11 @@ def test_per_patient_change_pairs_equal_the_per_column_pivots(seed):
             for i in range(20) for w in (0, 4, 12) if rng.random() > 0.1]
     v = pd.DataFrame(rows).sample(frac=1.0, random_state=seed)
     for after in (4, 12):
-        got = inflammation._per_patient_change(v, ["a", "b"], after=after, group="Responder")
+        got = verdicts._per_patient_change(v, ["a", "b"], after=after, group="Responder")
         ref = _per_column_pivots(v, ["a", "b"], after=after, group="Responder")
         # what check_correlations uses: the complete (Δa, Δb) pairs, in patient order
         pd.testing.assert_frame_equal(got.dropna(), ref.dropna(), check_exact=True, check_names=False)
         # a table built for every visit gives the same changes
-        wide = safety.visit_wide(v, ["a", "b"], group="Responder")
-        again = inflammation._per_patient_change(v, ["a", "b"], after=after, group="Responder", wide=wide)
+        wide = visit_wide(v, ["a", "b"], group="Responder")
+        again = verdicts._per_patient_change(v, ["a", "b"], after=after, group="Responder", wide=wide)
         pd.testing.assert_frame_equal(again.dropna(), ref.dropna(), check_exact=True, check_names=False)

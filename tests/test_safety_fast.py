@@ -1,7 +1,8 @@
-"""The vectorised helpers of analysis.chapters.safety.analysis against the plain per-cell computations they replace.
+"""The vectorised helpers of analysis.science.tables and analysis.chapters.safety.analysis against the plain
+per-cell computations they replace.
 
-:func:`safety.visit_wide` + :func:`safety.paired_change` must give what :func:`analysis.claims.rules.paired_changes`
-gives (one pivot per column), :func:`safety.baseline_values` what :func:`analysis.claims.rules.values_at` gives, and
+:func:`tables.visit_wide` + :func:`tables.paired_change` must give what :func:`analysis.claims.rules.paired_changes`
+gives (one pivot per column), :func:`tables.baseline_values` what :func:`analysis.claims.rules.values_at` gives, and
 :func:`safety.lab_change_row` the numbers of :func:`analysis.science.stats.compare_paired` /
 :func:`analysis.science.stats.compare_independent` and of scipy.
 """
@@ -14,7 +15,7 @@ from scipy import stats as sps
 
 from analysis.claims import rules as claims
 from analysis.chapters.safety import analysis as safety
-from analysis.science import stats
+from analysis.science import stats, tables
 
 
 def _messy_visits(seed: int = 0) -> pd.DataFrame:
@@ -39,14 +40,14 @@ def test_paired_change_equals_claims_paired_changes(seed):
     v = _messy_visits(seed)
     for group in (None, "Responder", "Control", "absent"):
         for before, after in ((0, 4), (0, 48), (4, 48), (12, 12), (0, 99)):
-            wide = safety.visit_wide(v, ["x", "y"], weeks=[before, after], group=group)
+            wide = tables.visit_wide(v, ["x", "y"], weeks=[before, after], group=group)
             for col in ("x", "y"):
                 expected = claims.paired_changes(v, col, before=before, after=after, group=group)
-                got = safety.paired_change(wide, col, before=before, after=after)
+                got = tables.paired_change(wide, col, before=before, after=after)
                 assert np.array_equal(got, expected), (group, before, after, col)
     # one table for every visit serves every pair of visits
-    wide = safety.visit_wide(v, "x", group="Responder")
-    assert np.array_equal(safety.paired_change(wide, "x", before=4, after=12),
+    wide = tables.visit_wide(v, "x", group="Responder")
+    assert np.array_equal(tables.paired_change(wide, "x", before=4, after=12),
                           claims.paired_changes(v, "x", before=4, after=12, group="Responder"))
 
 
@@ -54,7 +55,7 @@ def test_paired_change_by_hand_and_duplicate_rows_keep_the_first_value():
     v = pd.DataFrame({"patient_id": ["b", "a", "a", "b", "a"], "week": [0, 0, 4, 4, 4],
                       "x": [1.0, 2.0, np.nan, 5.0, 7.0]})
     # a: the week-4 NaN row is skipped, 7 − 2 = 5; b: 5 − 1 = 4 (patients in sorted order)
-    assert safety.paired_change(safety.visit_wide(v, "x"), "x", after=4).tolist() == [5.0, 4.0]
+    assert tables.paired_change(tables.visit_wide(v, "x"), "x", after=4).tolist() == [5.0, 4.0]
     assert claims.paired_changes(v, "x", after=4).tolist() == [5.0, 4.0]
 
 
@@ -63,7 +64,7 @@ def test_baseline_values_equal_claims_values_at(seed):
     v = _messy_visits(seed)
     for group in (None, "Responder", "absent"):
         for week in (0, 12):
-            got = safety.baseline_values(v, ["x", "y"], week=week, group=group)
+            got = tables.baseline_values(v, ["x", "y"], week=week, group=group)
             for col in ("x", "y"):
                 assert np.array_equal(got[col], claims.values_at(v, col, week=week, group=group))
 

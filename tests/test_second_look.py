@@ -1,17 +1,30 @@
-"""Tests of analysis.chapters.second_look against hand-checkable cases and independent formulas (never the paper)."""
+"""Tests of the second looks against hand-checkable cases and independent formulas (never the paper).
+
+The general methods (:mod:`analysis.science.methods`: mixed models, survival, prediction, rates, ANCOVA) and each
+chapter's section (``analysis.chapters.<chapter>.second_look``) and second-look verdicts
+(``analysis.chapters.<chapter>.verdicts.judge_second_look``).
+"""
 from __future__ import annotations
 
 import warnings
-from types import SimpleNamespace
-
 import numpy as np
 import pandas as pd
 import pingouin as pg
 import pytest
 from scipy import stats as sps
 
-from analysis.chapters import second_look as sl
-from analysis.claims.registry import COLUMNS, load_published
+from analysis.chapters.disease_activity import second_look as activity_sl
+from analysis.chapters.disease_activity import verdicts as activity_verdicts
+from analysis.chapters.ifng import second_look as ifng_sl
+from analysis.chapters.immune import second_look as immune_sl
+from analysis.chapters.inflammation import second_look as inflammation_sl
+from analysis.chapters.safety import second_look as safety_sl
+from analysis.chapters.safety import verdicts as safety_verdicts
+from analysis.chapters.safety.analysis import classify_events
+from analysis.claims.registry import published_claims
+from analysis.science import stats
+from analysis.science.methods import ancova, mixed, prediction, rates, survival
+from analysis.science.methods.look import Look, demo_cohort, unavailable
 from analysis.claims.log import ClaimLog
 from analysis.core.design import Design
 
@@ -34,7 +47,7 @@ def _balanced(seed: int = 0, n_per_group: int = 8, weeks=(0, 4, 12), effect: flo
 
 def test_wald_F_of_group_by_week_equals_mixed_anova_F_on_a_balanced_design():
     d = _balanced()
-    look = sl.mixed_model(d, dv="y", weeks=[0, 4, 12], random="intercept")
+    look = mixed.mixed_model(d, dv="y", weeks=[0, 4, 12], random="intercept")
     test = look["test"].iloc[0]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -53,11 +66,11 @@ def test_random_intercept_fit_equals_statsmodels_mixedlm_on_unbalanced_data():
     from statsmodels.regression.mixed_linear_model import MixedLM
 
     d = _balanced(seed=3, n_per_group=10).sample(frac=0.8, random_state=2).reset_index(drop=True)
-    X, _ = sl._design(["Responder", "Non-responder", "Control"], [0, 4, 12],
+    X, _ = mixed._design(["Responder", "Non-responder", "Control"], [0, 4, 12],
                       d["group"].to_numpy(object), d["week"].to_numpy())
     y, subj = d["y"].to_numpy(float), d["patient_id"].to_numpy()
     for reml in (True, False):
-        ours = sl._ri_fit(y, X, subj, reml=reml)
+        ours = mixed._ri_fit(y, X, subj, reml=reml)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             ref = MixedLM(y, X, groups=subj, exog_re=np.ones((len(y), 1))).fit(reml=reml, method=["lbfgs"])
@@ -88,12 +101,12 @@ def test_random_slope_fit_equals_statsmodels_mixedlm(seed):
 
     d = _sloped(seed)
     weeks = [0, 4, 12, 24, 48]
-    X, _ = sl._design(["Responder", "Non-responder", "Control"], weeks, d["group"].to_numpy(object),
+    X, _ = mixed._design(["Responder", "Non-responder", "Control"], weeks, d["group"].to_numpy(object),
                       d["week"].to_numpy())
     y, subj = d["y"].to_numpy(float), d["patient_id"].to_numpy()
     Z = np.column_stack([np.ones(len(y)), d["week"].to_numpy(float) / 48])
     for reml in (True, False):
-        ours = sl._lmm_fit(y, X, subj, Z, reml=reml)
+        ours = mixed._lmm_fit(y, X, subj, Z, reml=reml)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             ref = MixedLM(y, X, groups=subj, exog_re=Z).fit(reml=reml, method=["lbfgs"])
@@ -106,33 +119,33 @@ def test_random_slope_fit_equals_statsmodels_mixedlm(seed):
 
 def test_general_fitter_with_one_random_effect_is_the_random_intercept_fit():
     d = _sloped(4)
-    X, _ = sl._design(["Responder", "Non-responder", "Control"], [0, 4, 12, 24, 48],
+    X, _ = mixed._design(["Responder", "Non-responder", "Control"], [0, 4, 12, 24, 48],
                       d["group"].to_numpy(object), d["week"].to_numpy())
     y, subj = d["y"].to_numpy(float), d["patient_id"].to_numpy()
     for reml in (True, False):
-        a = sl._lmm_fit(y, X, subj, np.ones((len(y), 1)), reml=reml)
-        b = sl._ri_fit(y, X, subj, reml=reml)
+        a = mixed._lmm_fit(y, X, subj, np.ones((len(y), 1)), reml=reml)
+        b = mixed._ri_fit(y, X, subj, reml=reml)
         assert a.llf == pytest.approx(b.llf, abs=1e-6)
         np.testing.assert_allclose(a.beta, b.beta, atol=1e-5)
 
 
 def test_random_effects_that_cannot_be_estimated_are_refused():
     d = _balanced(seed=7)
-    with pytest.raises(sl._NotFitted, match="not identifiable"):
-        X, _ = sl._design(["Responder", "Non-responder", "Control"], [0, 4, 12], d["group"].to_numpy(object),
+    with pytest.raises(mixed._NotFitted, match="not identifiable"):
+        X, _ = mixed._design(["Responder", "Non-responder", "Control"], [0, 4, 12], d["group"].to_numpy(object),
                           d["week"].to_numpy())
         Z = np.column_stack([np.ones(len(d)), np.zeros(len(d))])  # a slope on a constant-zero time
-        sl._lmm_fit(d["y"].to_numpy(float), X, d["patient_id"].to_numpy(), Z, reml=True)
+        mixed._lmm_fit(d["y"].to_numpy(float), X, d["patient_id"].to_numpy(), Z, reml=True)
 
 
 def test_likelihood_ratio_test_is_twice_the_ml_log_likelihood_difference():
     d = _balanced(seed=5)
-    look = sl.mixed_model(d, dv="y", weeks=[0, 4, 12], random="intercept")
+    look = mixed.mixed_model(d, dv="y", weeks=[0, 4, 12], random="intercept")
     groups, weeks = ["Responder", "Non-responder", "Control"], [0, 4, 12]
     d = d.sort_values(["patient_id", "week"])
     g, w, y, s = d["group"].to_numpy(object), d["week"].to_numpy(), d["y"].to_numpy(float), d["patient_id"].to_numpy()
-    full = sl._ri_fit(y, sl._design(groups, weeks, g, w)[0], s, reml=False)
-    red = sl._ri_fit(y, sl._design(groups, weeks, g, w, interaction=False)[0], s, reml=False)
+    full = mixed._ri_fit(y, mixed._design(groups, weeks, g, w)[0], s, reml=False)
+    red = mixed._ri_fit(y, mixed._design(groups, weeks, g, w, interaction=False)[0], s, reml=False)
     lr = 2 * (full.llf - red.llf)
     assert look["test"]["lr_stat"].iloc[0] == pytest.approx(lr, rel=1e-9)
     assert look["test"]["p_lr"].iloc[0] == pytest.approx(sps.chi2.sf(lr, 4), rel=1e-9)
@@ -140,7 +153,7 @@ def test_likelihood_ratio_test_is_twice_the_ml_log_likelihood_difference():
 
 def test_marginal_means_of_the_full_factorial_equal_the_cell_means_when_balanced():
     d = _balanced(seed=1)
-    means = sl.mixed_model(d, dv="y", weeks=[0, 4, 12], random="intercept")["means"]
+    means = mixed.mixed_model(d, dv="y", weeks=[0, 4, 12], random="intercept")["means"]
     cell = d.groupby(["group", "week"])["y"].mean()
     for row in means.itertuples():
         assert row.mean == pytest.approx(cell[(row.group, row.week)], abs=1e-9)
@@ -149,23 +162,23 @@ def test_marginal_means_of_the_full_factorial_equal_the_cell_means_when_balanced
 
 def test_mixed_model_degrades_with_a_reason():
     d = _balanced().query("group == 'Responder'")
-    look = sl.mixed_model(d, dv="y", weeks=[0, 4, 12])
+    look = mixed.mixed_model(d, dv="y", weeks=[0, 4, 12])
     assert not look.available and "fewer than two groups" in look.reason
     assert look["test"].empty and list(look["test"].columns)[:2] == ["outcome", "scale"]
-    look = sl.mixed_models(_balanced(), outcomes=["y", "absent"], weeks=[0, 4, 12], random="intercept")
+    look = mixed.mixed_models(_balanced(), outcomes=["y", "absent"], weeks=[0, 4, 12], random="intercept")
     assert look.available
     assert look["test"].set_index("outcome").loc["absent", "note"] == "absent: not in these data"
 
 
 def test_rank_scale_ties_censored_values_at_the_lowest_rank():
     d = pd.DataFrame({"x": [np.nan, 0.25, 3.0, 1.0], "x_flag": ["<LLOQ", "<LLOQ", None, None]})
-    assert sl._transform(d, "x", "rank").tolist() == [1.5, 1.5, 4.0, 3.0]
+    assert mixed._transform(d, "x", "rank").tolist() == [1.5, 1.5, 4.0, 3.0]
 
 
 def test_marker_models_adjust_over_the_family_per_scale():
     d = _balanced(seed=2)
     d["z"] = np.exp(d["y"] / 3)
-    look = sl.marker_models(d, markers=["y", "z"], weeks=[0, 4, 12], scales=["log", "rank"])
+    look = mixed.marker_models(d, markers=["y", "z"], weeks=[0, 4, 12], scales=["log", "rank"])
     test = look["test"]
     for _, part in test.groupby("scale"):
         np.testing.assert_allclose(part["p_holm"], np.minimum(1, np.maximum.accumulate(
@@ -175,7 +188,7 @@ def test_marker_models_adjust_over_the_family_per_scale():
 # --------------------------------------------------------------------------- Kaplan–Meier
 def test_kaplan_meier_by_hand():
     t = pd.DataFrame({"time": [1, 2, 2, 3, 4], "event": [True, True, False, True, False]})
-    km = sl.kaplan_meier(t).set_index("time")
+    km = survival.kaplan_meier(t).set_index("time")
     # S(1) = 4/5; S(2) = 4/5 · 3/4; S(3) = 0.6 · 1/2; censored at 4
     assert km["survival"].tolist() == pytest.approx([1.0, 0.8, 0.6, 0.3, 0.3])
     assert km["at_risk"].tolist() == [5, 5, 4, 2, 1]
@@ -192,7 +205,7 @@ def test_relapse_times_take_first_relapse_or_last_evaluable_visit():
     c = pd.DataFrame({"patient_id": list("aabbcc"), "week": [24, 48] * 3,
                       "evaluable": [True, True, True, True, False, False],
                       "relapse": [True, True, False, False, False, False]})
-    out = sl.relapse_times(c, reference_week=12).set_index("patient_id")
+    out = survival.relapse_times(c, reference_week=12).set_index("patient_id")
     assert out.loc["a"].tolist() == [12, True]
     assert out.loc["b"].tolist() == [36, False]
     assert "c" not in out.index
@@ -201,7 +214,7 @@ def test_relapse_times_take_first_relapse_or_last_evaluable_visit():
 # --------------------------------------------------------------------------- Poisson and rates
 @pytest.mark.parametrize("k,t", [(0, 10.0), (1, 2.5), (6, 46.5), (40, 12.0)])
 def test_poisson_exact_ci_is_the_garwood_interval(k, t):
-    low, high = sl.poisson_exact_ci(k, t)
+    low, high = rates.poisson_exact_ci(k, t)
     # the hand formula from chi-square quantiles
     assert high == pytest.approx(sps.chi2.ppf(0.975, 2 * k + 2) / (2 * t))
     assert low == pytest.approx(0.0 if k == 0 else sps.chi2.ppf(0.025, 2 * k) / (2 * t))
@@ -214,7 +227,7 @@ def test_poisson_exact_ci_is_the_garwood_interval(k, t):
 
 
 def test_rate_ratio_exact_matches_the_conditional_binomial():
-    rr, lo, hi, p = sl.rate_ratio_exact(6, 46.0, 3, 45.0)
+    rr, lo, hi, p = rates.rate_ratio_exact(6, 46.0, 3, 45.0)
     assert rr == pytest.approx((6 / 46) / (3 / 45))
     ci = sps.binomtest(6, 9).proportion_ci(method="exact")
     assert lo == pytest.approx(ci.low / (1 - ci.low) * 45 / 46)
@@ -226,8 +239,8 @@ def test_ae_rates_count_events_over_patient_years():
     pts = pd.DataFrame({"patient_id": ["a", "b", "c"], "arm": ["MSCT", "MSCT", "control"], "last_week": [48, 24, 48]})
     ae = pd.DataFrame({"patient_id": ["a", "a", "b", "c"], "week": [0, 30, 40, 5],
                        "event": ["fever", "pneumonia", "headache", "rash"], "serious": [False, True, False, False]})
-    rates, ratios = sl.ae_rates(ae, pts, weeks_per_year=52.0)
-    r = rates.set_index(["measure", "arm"])
+    by_arm, ratios = rates.ae_rates(classify_events(ae), pts, weeks_per_year=52.0)
+    r = by_arm.set_index(["measure", "arm"])
     # b's follow-up runs to its event at week 40, after its last visit
     assert r.loc[("any adverse event", "MSCT"), "patient_years"] == pytest.approx((48 + 40) / 52)
     assert r.loc[("any adverse event", "MSCT"), "events"] == 3
@@ -236,13 +249,25 @@ def test_ae_rates_count_events_over_patient_years():
     assert ratios.set_index("measure").loc["any adverse event", "rate_ratio"] == pytest.approx((3 / 88) / (1 / 48))
 
 
+def test_ae_rates_count_the_categories_it_is_given_and_refuse_unclassified_events():
+    pts = pd.DataFrame({"patient_id": ["a", "b"], "arm": ["MSCT", "control"], "last_week": [52, 52]})
+    ae = pd.DataFrame({"patient_id": ["a", "b"], "week": [3, 5], "event": ["fever", "rash"], "serious": [False, False]})
+    with pytest.raises(ValueError, match="category"):
+        rates.ae_rates(ae, pts)
+    by_arm, _ = rates.ae_rates(ae, pts, categories=())
+    assert by_arm["measure"].unique().tolist() == ["any adverse event", "serious adverse event"]
+    by_arm, _ = rates.ae_rates(classify_events(ae), pts)
+    assert by_arm["measure"].unique().tolist() == ["any adverse event", "serious adverse event", *rates.CATEGORIES]
+    assert rates.ae_rates(None, pts)[0]["events"].sum() == 0  # no events table: no events, no classification needed
+
+
 # --------------------------------------------------------------------------- ANCOVA
 def test_ancova_group_effect_equals_least_squares():
     rng = np.random.default_rng(4)
     n = 30
     d = pd.DataFrame({"pre": rng.normal(40, 3, n), "arm": np.repeat(["control", "MSCT"], n // 2)})
     d["post"] = 10 + 0.7 * d["pre"] + 1.5 * (d["arm"] == "MSCT") + rng.normal(0, 1, n)
-    res = sl.ancova(d, after="post", before="pre", by="arm", levels=["control", "MSCT"]).iloc[0]
+    res = ancova.ancova(d, after="post", before="pre", by="arm", levels=["control", "MSCT"]).iloc[0]
     X = np.column_stack([np.ones(n), d["pre"], (d["arm"] == "MSCT").astype(float)])
     beta, rss, *_ = np.linalg.lstsq(X, d["post"].to_numpy(), rcond=None)
     sigma2 = rss[0] / (n - 3)
@@ -259,9 +284,16 @@ def test_ancova_labs_uses_the_two_visits_and_holm():
                       "arm": np.repeat(["control"] * 5 + ["MSCT"] * 5, 2),
                       "albumin_g_l": np.r_[[40, 41, 42, 42, 44, 45, 46, 46, 41, 41], [40, 43, 42, 45, 44, 47, 46, 48, 42, 44]],
                       "urea_mmol_l": np.linspace(4, 6, 20)})
-    out = sl.ancova_labs(v, before=0, after=24, labs=["albumin_g_l", "urea_mmol_l"])
+    out = ancova.ancova_labs(v, before=0, after=24, labs=["albumin_g_l", "urea_mmol_l"])
     assert out["n"].tolist() == [10, 10]
-    np.testing.assert_allclose(out["p_holm"], sl.stats.adjust_pvalues(out["p_group"].to_numpy(), "holm"))
+    np.testing.assert_allclose(out["p_holm"], stats.adjust_pvalues(out["p_group"].to_numpy(), "holm"))
+    assert out["label"].tolist() == ["albumin_g_l", "urea_mmol_l"] and out["unit"].eq("").all()
+    # a table of labs names and orders them (labs absent from the visits are left out)
+    info = pd.DataFrame({"lab": ["urea_mmol_l", "crp_mg_l", "albumin_g_l"], "label": ["Urea", "CRP", "Albumin"],
+                         "unit": ["mmol/L", "mg/L", "g/L"]})
+    named = ancova.ancova_labs(v, before=0, after=24, labs=info)
+    assert named[["lab", "label", "unit"]].values.tolist() == [["urea_mmol_l", "Urea", "mmol/L"],
+                                                              ["albumin_g_l", "Albumin", "g/L"]]
 
 
 # --------------------------------------------------------------------------- prediction
@@ -270,12 +302,12 @@ def test_auc_equals_mann_whitney_u_over_n1_n2():
     y = np.repeat([0, 1], [13, 17])
     s = np.round(rng.normal(y, 1), 1)
     u = sps.mannwhitneyu(s[y == 1], s[y == 0]).statistic
-    assert sl.auc(y, s) == pytest.approx(u / (13 * 17))
+    assert prediction.auc(y, s) == pytest.approx(u / (13 * 17))
 
 
 def test_stratified_folds_keep_class_proportions():
     y = np.repeat([0, 1], [24, 28])
-    folds = sl.stratified_folds(y, k=5, repeats=4, seed=3)
+    folds = prediction.stratified_folds(y, k=5, repeats=4, seed=3)
     for r in range(4):
         for f in range(5):
             assert abs((folds[r] == f).sum() - 52 / 5) < 1
@@ -287,16 +319,16 @@ def test_cv_auc_is_one_for_a_perfect_predictor_and_half_for_a_constant():
     rng = np.random.default_rng(1)
     y = np.repeat([0, 1], 20)
     perfect = pd.DataFrame({"y": y, "x": y * 5 + rng.uniform(0, 1, 40)})
-    s, _ = sl.cv_auc(perfect, outcome="y", predictors=["x"], k=5, repeats=5)
+    s, _ = prediction.cv_auc(perfect, outcome="y", predictors=["x"], k=5, repeats=5)
     assert s["cv_auc"].iloc[0] == 1.0 and s["apparent_auc"].iloc[0] == 1.0
-    s, _ = sl.cv_auc(perfect.assign(x=3.0), outcome="y", predictors=["x"], k=5, repeats=5)
+    s, _ = prediction.cv_auc(perfect.assign(x=3.0), outcome="y", predictors=["x"], k=5, repeats=5)
     assert s["cv_auc"].iloc[0] == 0.5
 
 
 def test_calibration_table_counts_every_patient_once():
     p = pd.DataFrame({"repeat": np.repeat([0, 1], 10), "row": np.tile(range(10), 2), "y": np.tile([0, 1] * 5, 2),
                       "p": np.linspace(0.05, 0.95, 20)})
-    cal = sl.calibration_table(p, bins=5)
+    cal = prediction.calibration_table(p, bins=5)
     assert cal["n"].sum() == 10
     assert (np.diff(cal["mean_predicted"]) > 0).all()
 
@@ -306,7 +338,7 @@ def test_calibration_table_counts_every_patient_once():
 def derived():
     from analysis.science.derive import derive
 
-    return derive(sl._demo_cohort(n_patients=40, seed=2))
+    return derive(demo_cohort(n_patients=40, seed=2))
 
 
 def test_sections_take_their_weeks_from_the_design(derived):
@@ -315,7 +347,7 @@ def test_sections_take_their_weeks_from_the_design(derived):
     short = Design.from_mapping({"visit_weeks": [0, 1, 2, 3, 4, 12, 24], "final_week": 24})
     visits = derived.visits.loc[derived.visits["week"].isin(short.visit_weeks)]
     d2 = Derived(patients=derived.patients, visits=visits, params=derived.params, design=short)
-    look = sl.activity_section(d2, outcomes=["das28"])
+    look = activity_sl.activity_section(d2, outcomes=["das28"])
     assert look["mixed_tests"]["weeks"].iloc[0] == "0, 1, 2, 3, 4, 12, 24"
     assert look.facts["relapse_week"] == short.relapse_week == 24
 
@@ -325,18 +357,19 @@ def test_sections_degrade_when_columns_are_missing(derived):
 
     bare = derived.visits[["patient_id", "week", "group", "arm"]]
     d2 = Derived(patients=derived.patients, visits=bare, params=derived.params, design=derived.design)
-    for look in (sl.activity_section(d2), sl.immune_section(d2), sl.inflammation_section(d2), sl.ifng_section(d2)):
-        assert not look.available and sl.unavailable(look.reason).startswith("Not available with these data")
-    look = sl.safety_section(d2, None)
+    for look in (activity_sl.activity_section(d2), immune_sl.immune_section(d2),
+                 inflammation_sl.inflammation_section(d2), ifng_sl.ifng_section(d2)):
+        assert not look.available and unavailable(look.reason).startswith("Not available with these data")
+    look = safety_sl.safety_section(d2, None)
     assert look["ae_rates"]["events"].sum() == 0 and look["ancova"].empty
 
 
 def test_judge_records_into_the_page_log():
-    look = sl.Look({}, "", {"p_das28": 0.001, "p_haq_di": float("nan"), "random_das28": "intercept",
+    look = Look({}, "", {"p_das28": 0.001, "p_haq_di": float("nan"), "random_das28": "intercept",
                             "cum_relapse": 0.1, "cum_relapse_low": 0.02, "cum_relapse_high": 0.3,
                             "relapse_week": 24, "n_followed": 20, "n_relapsed": 2})
     log = ClaimLog("disease_activity")
-    out = sl.judge(log, look, chapter="disease_activity")
+    out = activity_verdicts.judge_second_look(log, look)
     assert out.set_index("claim_id")["verdict"].to_dict() == {
         "activity.second_look_das28_group_time": "reproduced",
         "activity.second_look_haq_group_time": "not testable with these data",
@@ -347,8 +380,8 @@ def test_judge_records_into_the_page_log():
 
 def test_a_group_time_test_without_evidence_is_inconclusive_not_refuted():
     """p >= alpha is absence of evidence: the verdict must be "inconclusive", never "not reproduced"."""
-    look = sl.Look({}, "", {"p_das28": 0.6, "p_haq_di": 0.049, "cum_relapse": float("nan")})
-    out = sl.judge(ClaimLog("disease_activity"), look, chapter="disease_activity").set_index("claim_id")
+    look = Look({}, "", {"p_das28": 0.6, "p_haq_di": 0.049, "cum_relapse": float("nan")})
+    out = activity_verdicts.judge_second_look(ClaimLog("disease_activity"), look).set_index("claim_id")
     assert out.loc["activity.second_look_das28_group_time", "verdict"] == "inconclusive"
     assert out.loc["activity.second_look_haq_group_time", "verdict"] == "reproduced"
 
@@ -357,9 +390,9 @@ def test_safety_rules_at_their_margins():
     """AE rate ratio: CI below 2 -> reproduced; CI above 1 -> not reproduced; else inconclusive. Labs: a Holm
     difference refutes, none found is inconclusive."""
     def verdicts(lo, hi, nsig):
-        look = sl.Look({}, "", {"rr_any_low": lo, "rr_any": (lo + hi) / 2, "rr_any_high": hi, "n_labs": 11,
+        look = Look({}, "", {"rr_any_low": lo, "rr_any": (lo + hi) / 2, "rr_any_high": hi, "n_labs": 11,
                                 "n_labs_sig_holm": nsig, "final_week": 48})
-        return sl.judge(ClaimLog("safety"), look, chapter="safety").set_index("claim_id")["verdict"].to_dict()
+        return safety_verdicts.judge_second_look(ClaimLog("safety"), look).set_index("claim_id")["verdict"].to_dict()
     assert verdicts(0.4, 1.9, 0)["safety.second_look_ae_rate"] == "reproduced"
     assert verdicts(0.4, 9.0, 0)["safety.second_look_ae_rate"] == "inconclusive"
     assert verdicts(1.1, 9.0, 0)["safety.second_look_ae_rate"] == "not reproduced"
@@ -368,7 +401,7 @@ def test_safety_rules_at_their_margins():
 
 
 def test_claims_are_valid_registry_rows():
-    claims = sl.load_claims()
+    claims = published_claims(section="second_look")
     assert claims["claim_id"].is_unique and len(claims) == 11
     assert set(claims["chapter"]) == {"safety", "disease_activity", "immune", "inflammation", "ifng"}
     assert set(claims["basis"]) == {"empirical"}
@@ -377,10 +410,10 @@ def test_claims_are_valid_registry_rows():
 def test_figures_are_returned_not_saved(derived):
     import matplotlib.figure
 
-    look = sl.activity_section(derived, outcomes=["das28"])
-    for fig in (sl.figure_marginal_means(look["marginal_means"], outcomes=["das28"]),
-                sl.figure_km(look["km"], reference_week=12, relapse_week=24),
-                sl.figure_prediction(sl.ifng_section(derived, repeats=2))):
+    look = activity_sl.activity_section(derived, outcomes=["das28"])
+    for fig in (mixed.figure_marginal_means(look["marginal_means"], outcomes=["das28"]),
+                activity_sl.figure_km(look["km"], reference_week=12, relapse_week=24),
+                ifng_sl.figure_prediction(ifng_sl.ifng_section(derived, repeats=2))):
         assert isinstance(fig, matplotlib.figure.Figure)
 
 
@@ -391,7 +424,7 @@ def test_newton_logistic_equals_statsmodels_logit():
     rng = np.random.default_rng(3)
     X = np.column_stack([np.ones(80), rng.normal(size=(80, 2))])
     y = (rng.random(80) < 1 / (1 + np.exp(-(X @ [0.3, 1.0, -0.7])))).astype(float)
-    beta, converged = sl._logistic_newton(X, y)
+    beta, converged = prediction._logistic_newton(X, y)
     assert converged
     np.testing.assert_allclose(beta, sm.Logit(y, X).fit(disp=0).params, atol=1e-7)
 
@@ -404,17 +437,17 @@ def test_batched_cross_validation_equals_the_fold_by_fold_fits(seed):
     d["y"] = (d["x1"] + 0.5 * d["x2"] + rng.normal(size=n) > 0).astype(int)
     if seed == 2:
         d.loc[d["y"] == 1, "x3"] = 1.0  # x3 separates part of the data: some folds need the ridge fallback
-    summary, preds = sl.cv_auc(d, outcome="y", predictors=["x1", "x2", "x3"], k=5, repeats=4, seed=seed)
+    summary, preds = prediction.cv_auc(d, outcome="y", predictors=["x1", "x2", "x3"], k=5, repeats=4, seed=seed)
     X, y = d[["x1", "x2", "x3"]].to_numpy(float), d["y"].to_numpy(float)
-    folds = sl.stratified_folds(y, k=5, repeats=4, seed=seed)
+    folds = prediction.stratified_folds(y, k=5, repeats=4, seed=seed)
     per_repeat = []
     for r in range(4):
         p = np.empty(n)
         fold_auc = []
         for f in range(5):
             test = folds[r] == f
-            p[test] = sl._fit_predict(X[~test], y[~test], X[test])  # one fit per fold, the plain way
-            fold_auc.append(sl.auc(y[test], p[test]))
+            p[test] = prediction._fit_predict(X[~test], y[~test], X[test])  # one fit per fold, the plain way
+            fold_auc.append(prediction.auc(y[test], p[test]))
         per_repeat.append(np.nanmean(fold_auc))
         np.testing.assert_allclose(preds.loc[preds["repeat"] == r, "p"].to_numpy(), p, rtol=1e-7, atol=1e-9)
     assert summary["cv_auc"].iloc[0] == pytest.approx(np.mean(per_repeat), abs=1e-12)
@@ -427,7 +460,7 @@ def test_ancova_equals_statsmodels_ols_with_three_groups():
     n = 45
     d = pd.DataFrame({"pre": rng.normal(10, 2, n), "arm": np.repeat(["a", "b", "c"], 15)})
     d["post"] = 0.6 * d["pre"] + (d["arm"] == "b") * 1.5 - (d["arm"] == "c") * 0.7 + rng.normal(0, 1, n)
-    res = sl.ancova(d, after="post", before="pre", by="arm", levels=["a", "b", "c"], confidence=0.9)
+    res = ancova.ancova(d, after="post", before="pre", by="arm", levels=["a", "b", "c"], confidence=0.9)
     X = np.column_stack([np.ones(n), d["pre"], d["arm"] == "b", d["arm"] == "c"]).astype(float)
     fit = sm.OLS(d["post"].to_numpy(), X).fit()
     red = sm.OLS(d["post"].to_numpy(), X[:, :2]).fit()
@@ -443,19 +476,19 @@ def test_ancova_equals_statsmodels_ols_with_three_groups():
 def test_rank_scale_keeps_missing_values_missing_and_reads_missing_flags():
     d = pd.DataFrame({"x": [np.nan, 2.0, np.nan, 1.0, 5.0],
                       "x_flag": pd.Series(["<LLOQ", None, pd.NA, None, ">ULOQ"], dtype=object)})
-    r = sl._transform(d, "x", "rank")
+    r = mixed._transform(d, "x", "rank")
     ref = d["x"].mask(d["x_flag"].eq("<LLOQ").fillna(False).astype(bool), -np.inf) \
         .mask(d["x_flag"].eq(">ULOQ").fillna(False).astype(bool), np.inf).rank(method="average")
     np.testing.assert_array_equal(r.to_numpy(), ref.to_numpy())  # NaN where missing, as pandas' rank
     assert r.iloc[0] == 1.0 and np.isnan(r.iloc[2])
-    assert sl._transform(d, "x", "log").round(6).tolist()[3:] == [0.0, round(np.log(5.0), 6)]
+    assert mixed._transform(d, "x", "log").round(6).tolist()[3:] == [0.0, round(np.log(5.0), 6)]
 
 
 def test_ancova_with_a_constant_baseline_does_not_fail_and_matches_statsmodels():
     import statsmodels.api as sm
 
     d = pd.DataFrame({"pre": [5.0] * 8, "post": [4.0, 5, 6, 5, 7, 8, 7, 9], "arm": ["c"] * 4 + ["t"] * 4})
-    res = sl.ancova(d, after="post", before="pre", by="arm", levels=["c", "t"]).iloc[0]
+    res = ancova.ancova(d, after="post", before="pre", by="arm", levels=["c", "t"]).iloc[0]
     X = np.column_stack([np.ones(8), d["pre"], d["arm"] == "t"]).astype(float)
     fit = sm.OLS(d["post"].to_numpy(), X).fit()
     assert res["estimate"] == pytest.approx(fit.params[2], rel=1e-9)

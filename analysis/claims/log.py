@@ -16,7 +16,9 @@ from analysis.claims.registry import (
     REPRODUCED,
     TABLE_COLUMNS,
     VERDICTS,
+    check_section,
     load_published,
+    published,
 )
 from analysis.claims.rules import (
     EPS,
@@ -53,6 +55,11 @@ class ClaimLog:
     returns the verdict, and replaces an earlier row for the same claim. The row carries the registry's
     ``basis`` and ``basis_reason``.
 
+    A chapter's claims may belong to a named section (the registry's ``section`` column, e.g. the
+    ``second_look`` claims of "A second look"): :meth:`claims`, :meth:`table` and :meth:`missing` take
+    ``section`` to ask for those only (``""``: the claims outside any section). :meth:`for_chapter` gives a
+    fresh log on the shipped registry, read once per process.
+
     Examples
     --------
     >>> log = ClaimLog("disease_activity")
@@ -73,9 +80,10 @@ class ClaimLog:
             raise ValueError(f"`alpha` is {alpha!r}; a number strictly between 0 and 0.5 is required")
         registry = load_published() if published is None else published
         registry = registry.copy()
-        for col, default in (("basis", "empirical"), ("basis_reason", ""), ("quote", "")):
+        for col, default in (("section", ""), ("basis", "empirical"), ("basis_reason", ""), ("quote", "")):
             if col not in registry.columns:
                 registry[col] = default
+        registry["section"] = registry["section"].fillna("")
         missing_cols = set(COLUMNS) - set(registry.columns)
         if missing_cols:
             raise ValueError(f"`published` lacks columns {sorted(missing_cols)}; expected {list(COLUMNS)}")
@@ -83,6 +91,19 @@ class ClaimLog:
         self.alpha = float(alpha)
         self._claims = registry.loc[registry["chapter"] == chapter, list(COLUMNS)].set_index("claim_id", drop=False)
         self._rows: dict[str, dict] = {}
+
+    @classmethod
+    def for_chapter(cls, chapter: str, alpha: float = 0.05) -> "ClaimLog":
+        """A fresh log of ``chapter`` on the shipped registry (:func:`analysis.claims.registry.published`,
+        read once per process): what a headless ``evaluate`` judges its claims in.
+
+        Examples
+        --------
+        >>> log = ClaimLog.for_chapter("safety", 0.01)
+        >>> log.chapter, log.alpha, log.table().empty
+        ('safety', 0.01, True)
+        """
+        return cls(chapter, published(), alpha=alpha)
 
     # ---- internals
     def _claim(self, claim_id: str, kinds: tuple[str, ...] | None = None) -> pd.Series:
@@ -718,6 +739,32 @@ class ClaimLog:
         """True when ``claim_id`` is a claim of this chapter in the registry."""
         return claim_id in self._claims.index
 
+    def _in_section(self, section: str | None) -> pd.Index:
+        """The claim ids of this chapter in ``section`` (None: all), in registry order."""
+        check_section(section)
+        if section is None:
+            return self._claims.index
+        return self._claims.index[self._claims["section"].eq(section).to_numpy()]
+
+    def claims(self, section: str | None = None) -> pd.DataFrame:
+        """The registry's rows of this chapter (a copy, columns :data:`COLUMNS`), in registry order.
+
+        Parameters
+        ----------
+        section : str, optional
+            Only the claims of this section (one of :data:`analysis.claims.registry.SECTIONS`, e.g.
+            ``"second_look"``), or ``""`` for the claims outside any section; default every claim.
+
+        Examples
+        --------
+        >>> log = ClaimLog("immune")
+        >>> log.claims("second_look")["claim_id"].tolist()
+        ['immune.second_look_ratio_group_time']
+        >>> len(log.claims()) == len(log.claims("")) + 1
+        True
+        """
+        return self._claims.loc[self._in_section(section)].reset_index(drop=True)
+
     def kind(self, claim_id: str) -> str:
         """The registry's ``kind`` of ``claim_id`` (``KeyError`` for a claim of another chapter)."""
         return str(self._claim(claim_id)["kind"])
@@ -743,33 +790,42 @@ class ClaimLog:
             row["rule"] = f"{rule_prefix}: {row['rule']}"
 
     # ---- output
-    def table(self) -> pd.DataFrame:
+    def table(self, section: str | None = None) -> pd.DataFrame:
         """The judged claims, in registry order, columns :data:`TABLE_COLUMNS`.
+
+        ``section`` as in :meth:`claims`: only the judged claims of that section.
 
         Examples
         --------
         >>> ClaimLog("audit").table().shape[1] == len(TABLE_COLUMNS)
         True
+        >>> log = ClaimLog("immune")
+        >>> log.not_testable("immune.second_look_ratio_group_time", "no data")
+        'not testable with these data'
+        >>> log.table("second_look")["claim_id"].tolist(), log.table("").empty
+        (['immune.second_look_ratio_group_time'], True)
         """
-        order = [cid for cid in self._claims.index if cid in self._rows]
+        order = [cid for cid in self._in_section(section) if cid in self._rows]
         return pd.DataFrame([self._rows[cid] for cid in order], columns=list(TABLE_COLUMNS))
 
-    def missing(self, *, second_look: bool = True) -> list[str]:
+    def missing(self, *, section: str | None = None) -> list[str]:
         """Claims of this chapter not yet judged, in registry order.
 
-        ``second_look=False`` leaves out the "A second look" claims (ids ``*.second_look_*``), which
-        :func:`analysis.chapters.second_look.judge` records, not the chapter's ``judge_claims``.
+        ``section`` as in :meth:`claims`: ``section=""`` asks for the chapter's own claims only (those a
+        chapter's ``judge_claims`` records), leaving out the "A second look" claims (``"second_look"``), which
+        its ``judge_second_look`` records.
 
         Examples
         --------
         >>> log = ClaimLog("immune")
         >>> len(log.missing()) == int((load_published()["chapter"] == "immune").sum())
         True
-        >>> any(".second_look_" in c for c in log.missing(second_look=False))
+        >>> log.missing(section="second_look")
+        ['immune.second_look_ratio_group_time']
+        >>> "immune.second_look_ratio_group_time" in log.missing(section="")
         False
         """
-        return [cid for cid in self._claims.index
-                if cid not in self._rows and (second_look or ".second_look_" not in cid)]
+        return [cid for cid in self._in_section(section) if cid not in self._rows]
 
     def full_table(self) -> pd.DataFrame:
         """Every claim of the chapter exactly once; unjudged ones are "not testable with these data".

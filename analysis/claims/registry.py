@@ -31,7 +31,15 @@ Registry columns
 ``location``, ``published`` (as printed), ``kind`` (one of :data:`KINDS`), ``expected`` (machine-readable,
 see :data:`EXPECTED`), ``tolerance`` (only for the audit's rounding checks of the paper's own arithmetic),
 ``basis`` (one of :data:`BASES`), ``basis_reason`` (one line), ``quote`` (the paper's words, verbatim in
-``data/published/paper.txt``).
+``data/published/paper.txt``): :data:`FILE_COLUMNS`.
+
+Sections
+--------
+Some claims of a chapter belong to a named section judged apart from the chapter's own claims of the paper
+(:data:`SECTIONS`; ``second_look``: the chapter's "A second look"). ``claims/sections.yaml`` lists each
+section's claim ids; :func:`load_published` adds them as the registry's ``section`` column (empty: no
+section), so the registry has the columns :data:`COLUMNS`. :func:`published_claims` and
+:meth:`analysis.claims.log.ClaimLog.claims` select a chapter's or a section's claims.
 """
 from __future__ import annotations
 
@@ -54,10 +62,19 @@ BASES: tuple[str, ...] = ("empirical", "by construction", "interpretation")
 
 #: chapters with a claims file, in reading order (from the book's one chapter registry)
 CHAPTERS: tuple[str, ...] = CLAIM_CHAPTERS
-COLUMNS: tuple[str, ...] = (
+#: named parts of a chapter whose claims are judged apart from the chapter's own (``section`` column; empty:
+#: none): ``second_look`` is the chapter's "A second look" (claims of the book's own analysis, judged by its
+#: ``judge_second_look``). Each section's claims are listed in ``claims/sections.yaml``.
+SECTIONS: tuple[str, ...] = ("second_look",)
+#: columns of each registry file ``claims/<chapter>.csv``
+FILE_COLUMNS: tuple[str, ...] = (
     "claim_id", "chapter", "claim", "location", "published", "kind", "expected", "tolerance",
     "basis", "basis_reason", "quote",
 )
+#: columns of the registry as :func:`load_published` returns it: the files' columns and ``section``
+COLUMNS: tuple[str, ...] = FILE_COLUMNS[:2] + ("section",) + FILE_COLUMNS[2:]
+#: the file naming each section's claims (in ``claims/``)
+SECTIONS_FILE = "sections.yaml"
 TABLE_COLUMNS: tuple[str, ...] = (
     "chapter", "claim_id", "claim", "location", "published", "reproduced", "verdict", "rule", "basis",
     "basis_reason",
@@ -120,7 +137,7 @@ def _row_problem(row: pd.Series) -> str | None:
 
 
 def load_published(published_dir: str | Path | None = None) -> pd.DataFrame:
-    """Read and validate the claims registry (all ``claims/*.csv`` files).
+    """Read and validate the claims registry (all ``claims/*.csv`` files and ``claims/sections.yaml``).
 
     Parameters
     ----------
@@ -131,14 +148,16 @@ def load_published(published_dir: str | Path | None = None) -> pd.DataFrame:
     -------
     pandas.DataFrame
         One row per claim, columns :data:`COLUMNS` (all text), ordered by :data:`CHAPTERS`
-        and then by the order of the rows in each file.
+        and then by the order of the rows in each file. ``section`` comes from ``claims/sections.yaml``
+        (empty for a claim no section lists, and for every claim when the file is absent).
 
     Raises
     ------
     ValueError
         If the folder has no registry file, a file is not named after a chapter, its columns differ
-        from :data:`COLUMNS`, a row is invalid (the message names file and row) or a ``claim_id``
-        occurs twice.
+        from :data:`FILE_COLUMNS`, a row is invalid (the message names file and row), a ``claim_id``
+        occurs twice, or ``sections.yaml`` names a section not in :data:`SECTIONS`, a claim not in the
+        registry or a claim twice.
 
     Examples
     --------
@@ -157,8 +176,8 @@ def load_published(published_dir: str | Path | None = None) -> pd.DataFrame:
         if path.stem not in CHAPTERS:
             raise ValueError(f"{path}: file name {path.stem!r} is not a chapter; allowed: {', '.join(CHAPTERS)}")
         frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
-        if tuple(frame.columns) != COLUMNS:
-            raise ValueError(f"{path}: columns are {list(frame.columns)}; expected {list(COLUMNS)}")
+        if tuple(frame.columns) != FILE_COLUMNS:
+            raise ValueError(f"{path}: columns are {list(frame.columns)}; expected {list(FILE_COLUMNS)}")
         frame = frame.apply(lambda col: col.str.strip())
         for i, row in frame.iterrows():
             problem = _row_problem(row)
@@ -172,7 +191,108 @@ def load_published(published_dir: str | Path | None = None) -> pd.DataFrame:
     if duplicated:
         raise ValueError(f"claim_id not unique in {folder / 'claims'}: {', '.join(sorted(set(duplicated)))}")
     registry = registry.sort_values("_order", kind="stable").drop(columns="_order")
-    return registry.reset_index(drop=True)
+    sections = _read_sections(folder / "claims" / SECTIONS_FILE, set(registry["claim_id"]))
+    registry["section"] = registry["claim_id"].map(sections).fillna("").astype(object)
+    return registry[list(COLUMNS)].reset_index(drop=True)
+
+
+def _read_sections(path: Path, claim_ids: set[str]) -> dict[str, str]:
+    """``{claim_id: section}`` from ``sections.yaml`` (empty when the file is absent), checked against the registry."""
+    if not path.is_file():
+        return {}
+    import yaml
+
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: expected a mapping of section names to lists of claim ids")
+    out: dict[str, str] = {}
+    for section, ids in data.items():
+        if section not in SECTIONS:
+            raise ValueError(f"{path}: section {section!r} is not known; allowed: {', '.join(SECTIONS)}")
+        if not isinstance(ids, list) or not all(isinstance(c, str) for c in ids):
+            raise ValueError(f"{path}: section {section!r} must list claim ids")
+        for cid in ids:
+            if cid not in claim_ids:
+                raise ValueError(f"{path}: section {section!r} lists {cid!r}, which is not a claim of the registry")
+            if cid in out:
+                raise ValueError(f"{path}: claim {cid!r} is listed twice (in {out[cid]!r} and {section!r})")
+            out[cid] = section
+    return out
+
+
+@lru_cache(maxsize=1)
+def published() -> pd.DataFrame:
+    """The shipped claims registry (:func:`load_published` of the default folder), read once per process.
+
+    The same DataFrame is returned on every call: read it, never modify it (copy first).
+
+    Examples
+    --------
+    >>> published() is published(), published()["claim_id"].is_unique
+    (True, True)
+    """
+    return load_published()
+
+
+def published_claims(chapter: str | None = None, *, section: str | None = None,
+                     registry: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The registry's rows of one chapter and/or one section, in registry order (a new DataFrame).
+
+    Parameters
+    ----------
+    chapter : str, optional
+        One of :data:`CHAPTERS`; default every chapter.
+    section : str, optional
+        One of :data:`SECTIONS` (e.g. ``"second_look"``), or ``""`` for the claims outside any section (the
+        chapter's own claims of the paper); default every claim.
+    registry : DataFrame, optional
+        The registry to select from (as :func:`load_published` returns it); default :func:`published`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`COLUMNS`, index 0 … n − 1.
+
+    Raises
+    ------
+    ValueError
+        If ``chapter`` or ``section`` is not one of the allowed values.
+
+    Examples
+    --------
+    >>> published_claims("immune", section="second_look")["claim_id"].tolist()
+    ['immune.second_look_ratio_group_time']
+    >>> mine = published_claims("immune")
+    >>> len(mine) == len(published_claims("immune", section="")) + 1
+    True
+    """
+    if chapter is not None and chapter not in CHAPTERS:
+        raise ValueError(f"`chapter` is {chapter!r}; allowed: {', '.join(CHAPTERS)}")
+    check_section(section)
+    reg = published() if registry is None else registry
+    keep = pd.Series(True, index=reg.index)
+    if chapter is not None:
+        keep &= reg["chapter"].eq(chapter)
+    if section is not None:
+        keep &= reg["section"].eq(section)
+    return reg.loc[keep].reset_index(drop=True)
+
+
+def check_section(section: str | None) -> None:
+    """Refuse a ``section`` argument that is neither None, ``""`` nor one of :data:`SECTIONS`.
+
+    Examples
+    --------
+    >>> check_section("second_look"), check_section(None), check_section("")
+    (None, None, None)
+    >>> check_section("first_look")
+    Traceback (most recent call last):
+    ...
+    ValueError: `section` is 'first_look'; allowed: None (every claim), '' (outside any section), 'second_look'
+    """
+    if section is not None and section != "" and section not in SECTIONS:
+        allowed = ", ".join(repr(s) for s in SECTIONS)
+        raise ValueError(f"`section` is {section!r}; allowed: None (every claim), '' (outside any section), {allowed}")
 
 
 # --------------------------------------------------------------------------------------------- the paper and margins

@@ -6,6 +6,9 @@ one row per visit) plus the options used. Everything is vectorised pandas, so a 
 """
 from __future__ import annotations
 
+import inspect
+import numbers
+import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,7 +20,7 @@ from analysis.intake import dictionary
 from analysis.science import scores
 from analysis.core.design import Design, design_from_meta
 
-__all__ = ["Derived", "derive", "apply_limits", "write_derived", "LLOQ_RULES", "DAS28_VARIANTS"]
+__all__ = ["Derived", "derive", "derive_cached", "apply_limits", "write_derived", "LLOQ_RULES", "DAS28_VARIANTS"]
 
 #: How values below the lower limit of quantification are replaced.
 LLOQ_RULES: tuple[str, ...] = ("half", "lloq", "exclude")
@@ -246,6 +249,56 @@ def derive(
     if "arm" not in cohort.visits.columns:
         visits["arm"] = visits["patient_id"].map(lookup["arm"])
     return Derived(patients=patients, visits=visits, params=params, design=design)
+
+
+_DERIVED: "weakref.WeakKeyDictionary[Any, dict]" = weakref.WeakKeyDictionary()
+
+
+def derive_cached(cohort, **options) -> Derived:
+    """:func:`derive` of ``cohort`` with ``options``, computed once per cohort and option set in a process.
+
+    The chapters' headless runs (``analysis.chapters.<chapter>.verdicts.evaluate``) derive the same cohort
+    with the same options; in one process they share the result (the derived tables are never modified by
+    the chapters' functions: treat them as read-only). The same derivation under different spellings
+    (a default given or left out, a week as a NumPy integer) is computed once. Cohorts that cannot be weakly
+    referenced are derived afresh every time; the cache entry goes with the cohort.
+
+    Parameters
+    ----------
+    cohort : Cohort
+        As for :func:`derive`.
+    **options
+        Keyword arguments of :func:`derive`.
+
+    Returns
+    -------
+    Derived
+        The shared result (the same object for the same cohort and options).
+
+    Examples
+    --------
+    >>> from analysis.intake.io import load
+    >>> from analysis.core.paths import default_data_dir
+    >>> c = load(default_data_dir())
+    >>> derive_cached(c, das28_variant="esr") is derive_cached(c, das28_variant="esr")
+    True
+    >>> derive_cached(c, response_week=None) is derive_cached(c), derive_cached(c, final_week=24) is derive_cached(c)
+    (True, False)
+    """
+    # the same derivation under different spellings (defaults given or not) is computed once
+    defaults = {k: v.default for k, v in inspect.signature(derive).parameters.items()
+                if v.default is not inspect.Parameter.empty}
+    key = tuple(sorted({**defaults, **options}.items(), key=lambda kv: kv[0]))
+    # a week given as a NumPy integer is the same week as the int (derive takes both)
+    key = tuple((k, repr(int(v) if isinstance(v, numbers.Integral) and not isinstance(v, bool) else v))
+                for k, v in key)
+    try:
+        cache = _DERIVED.setdefault(cohort, {})
+    except TypeError:
+        return derive(cohort, **options)
+    if key not in cache:
+        cache[key] = derive(cohort, **options)
+    return cache[key]
 
 
 def _override(design: Design, overrides: dict) -> Design:

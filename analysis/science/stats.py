@@ -42,6 +42,7 @@ __all__ = [
     "mean_pm",
     "mixed_model_view",
     "multiplicity_summary",
+    "paired_row",
     "paired_t_columns",
     "proportion_table",
     "roc_curve_auc",
@@ -556,7 +557,7 @@ def compare_independent(data: pd.DataFrame, *, dv: str, between: str, groups=Non
     return pd.DataFrame([row])[cols]
 
 
-def _paired_row(x: np.ndarray, y: np.ndarray, pair, *, test: str = "t", alpha: float = 0.05) -> dict:
+def paired_row(x: np.ndarray, y: np.ndarray, pair, *, test: str = "t", alpha: float = 0.05) -> dict:
     """:func:`compare_paired`'s row, as a dict, from the complete pairs ``x`` (before) and ``y`` (after).
 
     Callers that run many tests on arrays they already hold (``ifng.subgroup_tests``) use it without
@@ -564,7 +565,7 @@ def _paired_row(x: np.ndarray, y: np.ndarray, pair, *, test: str = "t", alpha: f
 
     Examples
     --------
-    >>> row = _paired_row(np.array([1.0, 2, 3, 4]), np.array([2.0, 4, 5, 5]), (0, 12))
+    >>> row = paired_row(np.array([1.0, 2, 3, 4]), np.array([2.0, 4, 5, 5]), (0, 12))
     >>> row["n"], float(row["mean_diff"]), round(row["statistic"], 3), row["dof"]
     (4, 1.5, 5.196, 3.0)
     """
@@ -646,7 +647,7 @@ def compare_paired(data: pd.DataFrame, *, dv: str, within: str, subject: str, pa
     _check_alpha(alpha)
     pair = _two_labels(data, within, pair, "pair", "(before, after)")
     x, y = _complete_pairs(data, dv=dv, within=within, subject=subject, pair=pair)
-    row = _paired_row(x, y, pair, test=test, alpha=alpha)
+    row = paired_row(x, y, pair, test=test, alpha=alpha)
     cols = ["before", "after", "n", "mean_before", "mean_after", "mean_diff", "sd_diff",
             "statistic", "dof", "p", "hedges_g", "g_ci_low", "g_ci_high", "test", "alpha",
             "significant", "note"]

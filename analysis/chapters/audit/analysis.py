@@ -9,6 +9,8 @@ Three questions, each answered by a pure function returning a tidy table:
   (GRIM-style rounding checks, :func:`percent_consistent`, :func:`denominators_for_percent`)?
 * :func:`grim_mean` / :func:`grim_table1` — could a mean of integer data with this n be printed like this?
   :func:`implied_sd` — how large would the between-patient SD be if "±" were an SEM?
+
+The chapter's claims are judged in :mod:`analysis.chapters.audit.verdicts` (with the headless ``evaluate``).
 """
 from __future__ import annotations
 
@@ -29,7 +31,6 @@ __all__ = [
     "grim_mean",
     "grim_table1",
     "implied_sd",
-    "judge_consistency",
     "load_table1",
     "percent_consistent",
     "reading_agreement",
@@ -490,103 +491,3 @@ def consistency_checks(published: pd.DataFrame, table1: pd.DataFrame | None = No
                          "than those whose prednisone, tapered first, was reduced"})
     return pd.DataFrame(rows)
 
-
-def judge_consistency(checks: pd.DataFrame, log) -> pd.DataFrame:
-    """Record each consistency check as a verdict on the matching audit claim of ``log``.
-
-    Percentage checks go through ``log.check_proportion(check_id, k, n)`` (the registry's tolerance is
-    the rounding half-unit), sums and differences through ``log.check_count``, the subset check through
-    ``log.check_true``.
-
-    Parameters
-    ----------
-    checks : pandas.DataFrame
-        Output of :func:`consistency_checks`.
-    log : analysis.claims.log.ClaimLog
-        The audit chapter's claim log (duck-typed, so this module does not import :mod:`analysis.claims.log`).
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``check_id`` and ``verdict``.
-
-    Examples
-    --------
-    >>> from analysis.claims.log import ClaimLog, load_published
-    >>> log = ClaimLog("audit")
-    >>> out = judge_consistency(consistency_checks(load_published()), log)
-    >>> len(out) == len(log.table())
-    True
-    """
-    verdicts = []
-    for _, row in checks.iterrows():
-        cid = row["check_id"]
-        if not pd.isna(row["k"]):
-            verdict = log.check_proportion(cid, int(row["k"]), int(row["n"]))
-        elif isinstance(row.get("rule"), str) and row["rule"]:
-            verdict = log.check_true(cid, bool(row["consistent"]),
-                                     row["computed"] + (f"; {row['note']}" if row["note"] else ""), rule=row["rule"])
-        else:
-            verdict = log.check_count(cid, int(row["computed_value"]))
-        verdicts.append({"check_id": cid, "verdict": verdict})
-    return pd.DataFrame(verdicts, columns=["check_id", "verdict"])
-
-
-# --------------------------------------------------------------------------------------------- headless
-def evaluate(cohort=None, params: dict | None = None) -> pd.DataFrame:
-    """The audit chapter's claims (they depend on the published values only; ``cohort`` is ignored).
-
-    Parameters
-    ----------
-    cohort : ignored
-        Accepted so that every chapter is evaluated the same way.
-    params : dict, optional
-        ``alpha`` overriding the notebook's default.
-
-    Returns
-    -------
-    pandas.DataFrame
-        The claims table (:data:`analysis.claims.registry.TABLE_COLUMNS`), every claim of the chapter once.
-
-    Examples
-    --------
-    >>> evaluate()["claim_id"].str.startswith("audit.").all()
-    np.True_
-    """
-    from analysis.scorecard import evaluate as ev
-
-    p = ev.chapter_params("audit", params)
-    alpha = p["alpha"]
-    published = ev.registry()
-    # the claims depend on the published numbers and alpha only, not on the cohort: a robustness run asks
-    # for the same table hundreds of times, so it is computed once per registry and alpha
-    key = (float(alpha), id(published))
-    if key not in _EVALUATED:
-        _EVALUATED[key] = (published, _claims_table(published, alpha))  # the registry is kept: its id stays unique
-    return _EVALUATED[key][1].copy()
-
-
-#: (alpha, id of the registry) -> (registry, claims table) of :func:`evaluate`.
-_EVALUATED: dict = {}
-
-
-def _claims_table(published: pd.DataFrame, alpha: float) -> pd.DataFrame:
-    """The audit chapter's claims table, as the notebook's "## Claims" cell judges them (see :func:`evaluate`)."""
-    from analysis.scorecard import evaluate as ev
-
-    table1 = load_table1()
-    checks = consistency_checks(published, table1)
-    tests = table1_tests(table1, alpha=alpha)
-    agreement = reading_agreement(tests)
-    indep = agreement[agreement["test"] != "paired"].set_index(["reading", "test"])
-    claims = ev.claim_log("audit", alpha)
-    # --- as the notebook's "## Claims" cell
-    judge_consistency(checks, claims)
-    caption_reading = indep.loc[("SEM", "Student")]
-    claims.check_count("audit.table1_n_significant", int(caption_reading["significant"]))
-    claims.check_true(
-        "audit.table1_caption_reading", bool(caption_reading["all_agree"]),
-        f"± = SEM, Student t test: {int(caption_reading['agree'])} of {int(caption_reading['comparisons'])} stars agree",
-        rule="reproduced if, reading ± as SEM, an independent Student t test agrees with every star of Table 1",
-    )
-    return claims.full_table()

@@ -15,6 +15,9 @@ The chapter answers four questions from the data folder alone:
 
 Every function takes tidy tables (``derived.visits``) and returns a new tidy
 :class:`pandas.DataFrame` (or a Figure); nothing is printed or written here.
+
+The chapter's claims are judged in :mod:`analysis.chapters.immune.verdicts` (with the headless ``evaluate``);
+its "A second look" is :mod:`analysis.chapters.immune.second_look`.
 """
 from __future__ import annotations
 
@@ -31,7 +34,6 @@ __all__ = [
     "GROUPS",
     "ULOQ_RULES",
     "anova_per_visit",
-    "judge_claims",
     "apply_uloq_rule",
     "baseline_ratio_check",
     "censoring_counts",
@@ -866,138 +868,3 @@ def marker_figure(visits: pd.DataFrame, *, dvs, groups=GROUPS, ncols: int = 2):
         fig.tight_layout()
     return fig
 
-
-# --------------------------------------------------------------------------------------------- claims
-def judge_claims(log, derived, *, design=None, visits: pd.DataFrame | None = None, after_week: int | None = None,
-                 detail: str = "") -> pd.DataFrame:
-    """Judge every claim of the immune chapter on a :class:`analysis.claims.log.ClaimLog`.
-
-    Parameters
-    ----------
-    log : ClaimLog
-        The chapter's log (``page.claims``).
-    derived : Derived
-        ``derive(cohort)``.
-    design : Design, optional
-        Default ``derived.design``.
-    visits : DataFrame, optional
-        Visits after the chapter's ULOQ rule (default ``derived.visits``).
-    after_week : int, optional
-        The "after MSCT" visit (the paper names none); default the design's response week
-        (``design.paper_week(12)``).
-    detail : str
-        Appended to the before/after rows (e.g. the ULOQ rule).
-
-    Returns
-    -------
-    DataFrame
-        ``log.table()`` after judging.
-
-    Notes
-    -----
-    Decreases and increases: (1 − alpha) interval of the responders' mean paired change. "Not
-    statistically significant": equivalence within half the responders' baseline SD (TOST), never p ≥
-    alpha. Comparisons with the no-response and control groups (Fig. 3c, the & marks of Fig. 3d) name no
-    visit: every visit after baseline is judged, Bonferroni. "Low ratio in all patients": every patient's
-    baseline ratio below the responders' mean at the after visit (the paper gives no reference value).
-
-    Examples
-    --------
-    >>> from analysis.claims.log import ClaimLog
-    >>> from analysis.science.derive import derive
-    >>> from analysis.intake.io import load
-    >>> from analysis.core.paths import default_data_dir
-    >>> log = ClaimLog("immune")
-    >>> t = judge_claims(log, derive(load(default_data_dir())))
-    >>> len(log.missing(second_look=False)), t.set_index("claim_id").loc["immune.msc_regulate_homeostasis", "basis"]
-    (0, 'interpretation')
-    """
-    from analysis.claims.registry import INCONCLUSIVE, NOT_REPRODUCED, REPRODUCED, equivalence_margin, load_margins
-    from analysis.claims.rules import judge_inputs, values_at
-    from analysis.chapters.safety.analysis import baseline_values, paired_change, visit_wide
-
-    design, visits = judge_inputs(derived, design, visits)
-    after = design.paper_week(12) if after_week is None else int(after_week)
-    where = f"responders, week 0 to {after}" + (f", {detail}" if detail else "")
-    # the responders' values at week 0 and the after visit, one pivot for the three paired changes below
-    used = [c for c in ("anti_ccp_u_ml", "rf_iu_ml", "treg_th17_ratio") if c in visits.columns]
-    responders = visit_wide(visits, used, weeks=[0, after], group="Responder") if after is not None else None
-    baseline = baseline_values(visits, used, week=0, group="Responder")
-    margins = load_margins()
-    verdicts = {}
-    for col, dec, ns in (("anti_ccp_u_ml", "immune.anticcp_decrease_responders", "immune.anticcp_not_significant"),
-                         ("rf_iu_ml", "immune.rf_decrease_responders", "immune.rf_not_significant")):
-        if after is None or after not in design.visit_weeks:
-            verdicts[dec] = log.not_in_design(dec, 12, design)
-            log.not_in_design(ns, 12, design)
-            continue
-        if log.missing_columns(dec, visits, [col]):
-            log.missing_columns(ns, visits, [col])
-            verdicts[dec] = None
-            continue
-        ch = paired_change(responders, col, after=after)
-        verdicts[dec] = log.check_change(dec, ch, detail=where)
-        margin, src = equivalence_margin(col, baseline[col], margins=margins)
-        log.check_equivalence(ns, ch, margin=margin, margin_source=src, detail=where)
-    both = [verdicts.get("immune.anticcp_decrease_responders"), verdicts.get("immune.rf_decrease_responders")]
-    if all(v in (REPRODUCED, NOT_REPRODUCED, INCONCLUSIVE) for v in both):
-        holds = True if all(v == REPRODUCED for v in both) else False if NOT_REPRODUCED in both else None
-        log.check_true("immune.autoantibody_profile_improved", holds, f"anti-CCP: {both[0]}; RF: {both[1]}",
-                       rule="reproduced if both the anti-CCP and the RF decrease are reproduced; not reproduced if "
-                            "either is contradicted; inconclusive otherwise")
-    else:
-        log.not_testable("immune.autoantibody_profile_improved", "anti-CCP or RF cannot be judged with these data")
-    for col, cid, side in (("treg_pct", "immune.treg_higher_responders", "increase"),
-                           ("th17_pct", "immune.th17_lower_responders", "decrease"),
-                           ("treg_th17_ratio", "immune.ratio_vs_others_responders", "increase")):
-        if not log.missing_columns(cid, visits, [col]):
-            log.check_versus_others(cid, visits, col, weeks=design.post_weeks, expected=side)
-    cid = "immune.ratio_low_baseline_all"
-    if after is None:
-        log.not_in_design(cid, 12, design)
-        log.not_in_design("immune.ratio_reversed_responders", 12, design)
-    elif not log.missing_columns(cid, visits, ["treg_th17_ratio"]):
-        base = values_at(visits, "treg_th17_ratio", week=0)
-        ref = values_at(visits, "treg_th17_ratio", week=after, group="Responder")
-        if len(base) and len(ref):
-            k = int((base < ref.mean()).sum())
-            log.check_true(cid, k == len(base), f"{k} of {len(base)} patients below {ref.mean():.2f} at baseline",
-                           rule=f"reproduced if every patient's baseline ratio lies below the responders' mean at week "
-                                f"{after} (the level reached; the paper gives no reference value)")
-        else:
-            log.not_testable(cid, f"no baseline ratios or no responder ratios at week {after}")
-        log.check_change("immune.ratio_reversed_responders", paired_change(responders, "treg_th17_ratio", after=after),
-                         detail=where)
-    else:
-        log.missing_columns("immune.ratio_reversed_responders", visits, ["treg_th17_ratio"])
-    log.not_testable("immune.msc_regulate_homeostasis",
-                     "an interpretation: a role of MSCs in immune homeostasis needs experiments the data do not hold")
-    return log.table()
-
-
-# --------------------------------------------------------------------------------------------- headless
-def evaluate(cohort, params: dict | None = None) -> pd.DataFrame:
-    """The chapter's claims on ``cohort``: the notebook's steps and verdicts, without figures (see analysis.scorecard.evaluate).
-
-    Mirrors ``book/immune.ipynb`` up to its claims: the DAS28 variant as :func:`analysis.science.sections.das28_variant`
-    resolves it, the weeks from the design (``response_week`` / ``final_week`` of ``params`` override it) and
-    ``after_week`` ``None`` meaning the response week.
-    """
-    from analysis.scorecard import evaluate as ev
-    from analysis.chapters import second_look
-    from analysis.science import sections
-
-    p = ev.chapter_params("immune", params)
-    alpha = p["alpha"]
-    das28_variant = sections.das28_variant(cohort, p["das28_variant"])  # DAS28-CRP when the data have no ESR
-    derived = ev.derived(cohort, das28_variant=das28_variant, response_week=p["response_week"],
-                         final_week=p["final_week"])
-    response_week = derived.design.response_week
-    after_week = int(p["after_week"]) if p["after_week"] is not None else response_week
-    visits = apply_uloq_rule(derived.visits, rule=p["uloq_rule"])
-    second = second_look.immune_section(derived, alpha=alpha)
-    claims = ev.claim_log("immune", alpha)
-    second_look.judge(claims, second, chapter="immune")
-    judge_claims(claims, derived, design=derived.design, visits=visits, after_week=after_week,
-                 detail=f"uloq_rule={p['uloq_rule']}")
-    return claims.full_table()

@@ -10,11 +10,13 @@ The chapter answers four questions from the data folder alone:
 
 Every function takes tidy tables (``derived.patients``, ``derived.visits``, ``cohort.adverse_events``) and
 returns a new tidy :class:`pandas.DataFrame`; nothing is printed, drawn or written here.
+
+The chapter's claims are judged in :mod:`analysis.chapters.safety.verdicts` (with the headless ``evaluate``);
+its "A second look" is :mod:`analysis.chapters.safety.second_look`.
 """
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -42,14 +44,11 @@ __all__ = [
     "lab_change_row",
     "lab_long",
     "lab_view",
-    "judge_claims",
     "lab_worsening",
-    "baseline_values",
-    "paired_change",
-    "visit_wide",
     "table1_claims",
     "published_table1",
     "safety_labs",
+    "short_lab",
     "trial_flow",
 ]
 
@@ -699,8 +698,14 @@ def lab_long(visits: pd.DataFrame, *, labs, groups=GROUPS, before: int = 0, afte
     return long[["patient_id", "group", "lab", "label", "week", "visit", "value"]].reset_index(drop=True)
 
 
-def _short_lab(lab: str) -> str:
-    """Claim-id stem of a lab column: the name without its unit suffix (``albumin_g_l`` → ``albumin``)."""
+def short_lab(lab: str) -> str:
+    """Claim-id stem of a lab column: the name without its unit suffix (``albumin_g_l`` → ``albumin``).
+
+    Examples
+    --------
+    >>> short_lab("albumin_g_l"), short_lab("platelets_10e9_l")
+    ('albumin', 'platelets')
+    """
     return re.sub(r"_(g_l|mmol_l|umol_l|10e9_l|mg_l)$", "", lab)
 
 
@@ -729,100 +734,11 @@ def table1_claims(changes: pd.DataFrame) -> pd.DataFrame:
               for t, n, g, lo, hi in zip(rows["test"], rows["n"], rows["hedges_g"], rows["g_ci_low"],
                                          rows["g_ci_high"])]
     return pd.DataFrame({
-        "claim_id": "safety.t1_" + rows["lab"].map(_short_lab) + "_" + suffix,
+        "claim_id": "safety.t1_" + rows["lab"].map(short_lab) + "_" + suffix,
         "estimate": rows["mean_diff"].astype(float),
         "p": rows["p"].astype(float),
         "detail": detail,
     }).reset_index(drop=True)
-
-
-# --------------------------------------------------------------------------------------------- per-patient values
-def visit_wide(visits: pd.DataFrame, columns, *, weeks=None, group: str | None = None) -> pd.DataFrame:
-    """Values of ``columns`` per patient and visit: one row per patient, one column per (column, week).
-
-    The table :func:`analysis.claims.rules.paired_changes` pivots for one column, built once for many columns
-    so that a chapter's paired changes cost one pivot instead of one each (see :func:`paired_change`).
-    Used by the safety, immune and inflammation chapters.
-
-    Parameters
-    ----------
-    visits : DataFrame
-        ``derived.visits`` (``patient_id``, ``week``, ``group`` and ``columns``).
-    columns : str or list of str
-        Visit columns (made numeric; anything else becomes NaN).
-    weeks : sequence of int, optional
-        Keep only these visits (default all).
-    group : str, optional
-        Keep only the rows of this group (default all rows).
-
-    Returns
-    -------
-    DataFrame
-        Index ``patient_id`` (sorted), columns ``(column, week)``; NaN where a patient has no value. A
-        patient with two rows for one visit keeps the first non-missing value (as the pivot does).
-
-    Examples
-    --------
-    >>> v = pd.DataFrame({"patient_id": ["b", "b", "a", "a", "c"], "week": [0, 4, 0, 4, 0],
-    ...                   "group": ["R"] * 5, "x": [2.0, 2.5, 1.0, 3.0, 1.0]})
-    >>> w = visit_wide(v, ["x"], weeks=[0, 4])
-    >>> w.columns.tolist(), w.index.tolist()
-    ([('x', 0), ('x', 4)], ['a', 'b', 'c'])
-    >>> w.to_numpy().tolist()
-    [[1.0, 3.0], [2.0, 2.5], [1.0, nan]]
-    """
-    columns = [columns] if isinstance(columns, str) else list(dict.fromkeys(columns))
-    keep = pd.Series(True, index=visits.index)
-    if weeks is not None:
-        keep &= visits["week"].isin(list(weeks))
-    if group is not None:
-        keep &= visits["group"].eq(group)
-    rows = visits.loc[keep]
-    values = pd.DataFrame({"patient_id": rows["patient_id"], "week": rows["week"],
-                           **{c: pd.to_numeric(rows[c], errors="coerce") for c in columns}})
-    return values.groupby(["patient_id", "week"])[columns].first().unstack("week")
-
-
-def paired_change(wide: pd.DataFrame, column: str, *, after: int, before: int = 0) -> np.ndarray:
-    """Per-patient ``column`` at ``after`` minus at ``before`` from a :func:`visit_wide` table.
-
-    The same array as :func:`analysis.claims.rules.paired_changes` on the rows ``wide`` was built from:
-    finite differences of the patients with both values, in patient order.
-
-    Examples
-    --------
-    >>> v = pd.DataFrame({"patient_id": ["a", "a", "b", "b", "c"], "week": [0, 4, 0, 4, 0],
-    ...                   "x": [1.0, 3.0, 2.0, 2.5, 1.0]})
-    >>> paired_change(visit_wide(v, "x"), "x", after=4).tolist()
-    [2.0, 0.5]
-    """
-    if (column, before) not in wide.columns or (column, after) not in wide.columns:
-        return np.array([], dtype=float)
-    d = (wide[(column, after)] - wide[(column, before)]).to_numpy(float)
-    return d[np.isfinite(d)]
-
-
-def baseline_values(visits: pd.DataFrame, columns, *, week: int = 0, group: str | None = None) -> dict[str, np.ndarray]:
-    """Finite values of each of ``columns`` at ``week`` (optionally in one group), in row order.
-
-    :func:`analysis.claims.rules.values_at` for several columns with one row selection.
-
-    Examples
-    --------
-    >>> v = pd.DataFrame({"week": [0, 0, 4], "group": ["R", "C", "R"], "x": [1.0, 2.0, 3.0], "y": [np.nan, 5.0, 6.0]})
-    >>> {k: a.tolist() for k, a in baseline_values(v, ["x", "y"], group="R").items()}
-    {'x': [1.0], 'y': []}
-    """
-    columns = [columns] if isinstance(columns, str) else list(dict.fromkeys(columns))
-    keep = visits["week"].eq(week)
-    if group is not None:
-        keep &= visits["group"].eq(group)
-    rows = visits.loc[keep]
-    out = {}
-    for c in columns:
-        x = pd.to_numeric(rows[c], errors="coerce").to_numpy(float)
-        out[c] = x[np.isfinite(x)]
-    return out
 
 
 # --------------------------------------------------------------------------------------------- published Table 1
@@ -1068,216 +984,3 @@ def ae_count(summary: pd.DataFrame, measure: str, *, arm: str | None = None, wha
         sel &= summary["arm"].eq(arm)
     return int(summary.loc[sel, what].sum())
 
-
-# --------------------------------------------------------------------------------------------- claims
-def _lab_inputs(visits: pd.DataFrame, *, after: int, groups=("Responder", "Non-responder")) -> dict:
-    """Per (lab, group): the baseline values, the paired changes from week 0 to ``after`` and the margin.
-
-    ``{(lab, group): (values_at(week 0), paired_changes(0 → after), equivalence_margin(lab, baseline))}`` of
-    :mod:`analysis.claims.log`, for every safety lab in ``visits``, with one pivot per group instead of one per
-    lab; the Table 1 claims and the lab-worsening verdict both use them.
-    """
-    from analysis.claims.registry import equivalence_margin, load_margins
-
-    labs = [lab for lab in safety_labs()["lab"] if lab in visits.columns]
-    margins = load_margins()
-    out = {}
-    for g in groups:
-        wide = visit_wide(visits, labs, weeks=[0, after], group=g)
-        base = baseline_values(visits, labs, week=0, group=g)
-        out.update({(lab, g): (base[lab], paired_change(wide, lab, after=after),
-                               equivalence_margin(lab, base[lab], margins=margins)) for lab in labs})
-    return out
-
-
-def _lab_worsening_verdict(visits: pd.DataFrame, *, after: int, alpha: float, groups=("Responder", "Non-responder"),
-                           inputs: dict | None = None):
-    """Whether any safety lab worsened beyond its margin in the MSCT groups: (holds or None, text).
-
-    For each lab and group, "worse" is the direction away from the middle of the normal range as seen
-    from the group's baseline mean. Holds (``True``) when every lab's (1 − 2·alpha) bound in that direction
-    stays within half a baseline SD (one-sided tests; intersection–union); ``False`` when some (1 − alpha/m)
-    interval lies wholly beyond it (Bonferroni over the m lab × group pairs); otherwise ``None``.
-    ``inputs`` is :func:`_lab_inputs` when the caller has it already.
-    """
-    from analysis.claims.rules import mean_ci
-
-    labs = safety_labs()
-    pairs = [(r, g) for r in labs.itertuples() for g in groups if r.lab in visits.columns]
-    inputs = _lab_inputs(visits, after=after, groups=groups) if inputs is None else inputs
-    m = max(1, len(pairs))
-    ok, bad, worst, n = True, [], None, 0
-    for r, g in pairs:
-        base, ch, (margin, _) = inputs[(r.lab, g)]
-        _, lo, hi, k = mean_ci(ch, 1 - 2 * alpha)
-        _, wlo, whi, _ = mean_ci(ch, 1 - alpha / m)
-        if k < 2 or not np.isfinite(margin) or margin <= 0 or not np.isfinite(lo):
-            continue
-        n += 1
-        up_is_worse = base.mean() >= (r.normal_low + r.normal_high) / 2
-        bound, far = (hi, wlo) if up_is_worse else (-lo, -whi)
-        ok = ok and bound < margin
-        if far > margin:
-            bad.append(f"{r.label} ({g})")
-        share = bound / margin
-        if worst is None or share > worst[0]:
-            worst = (share, f"{r.label} ({g})")
-    if not n:
-        return None, "no MSCT group has labs at both visits", False
-    text = (f"{n} lab × group changes; closest to its margin in the worsening direction: {worst[1]} "
-            f"({100 * worst[0]:.0f} % of the margin)" + (f"; worse beyond the margin: {', '.join(bad)}" if bad else ""))
-    return (True if ok else False if bad else None), text, True
-
-
-def judge_claims(log, derived, *, design=None, adverse_events: pd.DataFrame | None = None,
-                 ae_summary: pd.DataFrame | None = None, flow: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Judge every claim of the safety chapter on a :class:`analysis.claims.log.ClaimLog`.
-
-    Parameters
-    ----------
-    log : ClaimLog
-        The chapter's log (``page.claims``); its ``alpha`` is used.
-    derived : Derived
-        ``derive(cohort)``.
-    design : Design, optional
-        Default ``derived.design``; Table 1 compares week 0 with ``design.paper_week(48)``.
-    adverse_events : DataFrame, optional
-        The cohort's adverse events (used when ``ae_summary`` is not given).
-    ae_summary, flow : DataFrame, optional
-        :func:`adverse_event_summary` and :func:`trial_flow` outputs (computed when omitted).
-
-    Returns
-    -------
-    DataFrame
-        ``log.table()`` after judging.
-
-    Notes
-    -----
-    Table 1: a starred change is judged by the (1 − alpha) interval of the mean paired change; an
-    unstarred row ("not significant") by equivalence (TOST) within half the group's baseline SD, never by
-    p ≥ alpha. "No significant abnormalities" is judged on the laboratory tests only (chest radiography,
-    urine analysis and ECG are not in the data): no lab may worsen, away from its normal range, by more
-    than half a baseline SD (one-sided tests).
-
-    Examples
-    --------
-    >>> from analysis.claims.log import ClaimLog
-    >>> from analysis.science.derive import derive
-    >>> from analysis.intake.io import load
-    >>> from analysis.core.paths import default_data_dir
-    >>> t = load(default_data_dir())
-    >>> log = ClaimLog("safety")
-    >>> out = judge_claims(log, derive(t), adverse_events=t.adverse_events)
-    >>> out.set_index("claim_id").loc["safety.labs_indicate_immune_improvement", "basis"], len(log.missing(second_look=False))
-    ('interpretation', 0)
-    """
-    from analysis.claims.rules import judge_inputs
-
-    design, visits = judge_inputs(derived, design)
-    patients = derived.patients
-    after = design.paper_week(48)
-    if flow is None:
-        flow = trial_flow(patients)
-    if ae_summary is None and adverse_events is not None:
-        ae_summary = adverse_event_summary(adverse_events, patients, infusion_weeks=(0,))
-
-    labs = safety_labs()
-    inputs = None if after is None else _lab_inputs(visits, after=after)  # baselines, paired changes, margins
-    for r in labs.itertuples():
-        for grp, suffix in (("Responder", "responder"), ("Non-responder", "nonresponder")):
-            cid = f"safety.t1_{_short_lab(r.lab)}_{suffix}"
-            if not log.has_claim(cid):
-                continue
-            if after is None:
-                log.not_in_design(cid, 48, design)
-                continue
-            if log.missing_columns(cid, visits, [r.lab]):
-                continue
-            _, ch, (margin, src) = inputs[(r.lab, grp)]
-            where = f"week 0 to {after} (the paper's 48 weeks), {grp.lower()}s"
-            kind = log.kind(cid)
-            if kind == "significant":
-                log.check_change(cid, ch, detail=where)
-            else:
-                log.check_equivalence(cid, ch, margin=margin, margin_source=src, detail=where)
-
-    has_msct = bool((patients["arm"] == "MSCT").any())
-    if has_msct and ae_summary is not None:
-        log.check_count("safety.no_serious_ae", ae_count(ae_summary, "serious adverse event", arm="MSCT", what="n_events"))
-        log.check_count("safety.fever_chills_n", ae_count(ae_summary, "fever/chills after infusion", arm="MSCT"))
-        log.check_count("safety.no_gvhd", ae_count(ae_summary, "GVHD", arm="MSCT"))
-    else:
-        for cid in ("safety.no_serious_ae", "safety.fever_chills_n", "safety.no_gvhd"):
-            log.not_testable(cid, "no MSCT patient or no adverse-event table in these data")
-    if has_msct:
-        log.check_count("safety.table1_n_nonresponder",
-                        int(flow.query("stage == 'analysed' and group == 'Non-responder'")["n"].sum()))
-        log.check_count("safety.table1_n_responder",
-                        int(flow.query("stage == 'analysed' and group == 'Responder'")["n"].sum()))
-    else:
-        for cid in ("safety.table1_n_nonresponder", "safety.table1_n_responder"):
-            log.not_testable(cid, "no patient was randomised to MSCT in these data")
-    if ae_summary is not None:
-        log.check_count("safety.no_serious_infections", ae_count(ae_summary, "serious infection"))
-        log.check_count("safety.no_infectious_complications", ae_count(ae_summary, "infection"))
-    else:
-        for cid in ("safety.no_serious_infections", "safety.no_infectious_complications"):
-            log.not_testable(cid, "no adverse-event table in these data")
-    for cid in ("safety.fever_max_39c", "safety.fever_resolved_3h"):
-        log.not_testable(cid, "the data record neither temperature nor duration of a reaction")
-
-    rule = ("judged on the laboratory tests only (chest radiography, urine analysis and ECG are not in the data): "
-            "reproduced if no lab worsens, away from its normal range, by half a baseline SD or more (each "
-            f"{100 * (1 - 2 * log.alpha):.4g} % bound within the margin; intersection–union); not reproduced if some "
-            "Bonferroni interval lies wholly beyond it; inconclusive otherwise")
-    if after is None:
-        log.not_in_design("safety.no_routine_abnormalities", 48, design)
-        holds, text, tested = None, "", False
-    else:
-        holds, text, tested = _lab_worsening_verdict(visits, after=after, alpha=log.alpha, inputs=inputs)
-        if tested:
-            log.check_true("safety.no_routine_abnormalities", holds, text, rule=rule)
-        else:
-            log.not_testable("safety.no_routine_abnormalities", text)
-    log.not_testable("safety.labs_indicate_immune_improvement",
-                     "an interpretation: the data cannot show that these lab changes reflect immune function")
-    if has_msct and ae_summary is not None and tested:
-        n_sae = ae_count(ae_summary, "serious adverse event", arm="MSCT", what="n_events")
-        ok = None if holds is None else (n_sae == 0 and holds)
-        if n_sae:
-            ok = False
-        log.check_true("safety.msct_safe_feasible", ok,
-                       f"{n_sae} serious adverse event(s) in MSCT; labs: {text}",
-                       rule="reproduced if the MSCT arm has no serious adverse event and no lab worsened beyond its "
-                            "margin (as safety.no_routine_abnormalities); inconclusive when the labs cannot tell")
-    else:
-        log.not_testable("safety.msct_safe_feasible", "needs MSCT patients, adverse events and labs at both visits")
-    return log.table()
-
-
-# --------------------------------------------------------------------------------------------- headless
-def evaluate(cohort, params: dict | None = None) -> pd.DataFrame:
-    """The chapter's claims on ``cohort``: the notebook's steps and verdicts, without figures (see analysis.scorecard.evaluate).
-
-    Mirrors ``book/safety.ipynb`` up to its claims: the DAS28 variant as :func:`analysis.science.sections.das28_variant`
-    resolves it, the weeks from the design (``response_week`` / ``final_week`` of ``params`` override it).
-    """
-    from analysis.scorecard import evaluate as ev
-    from analysis.chapters import second_look
-    from analysis.science import sections
-
-    p = ev.chapter_params("safety", params)
-    alpha = p["alpha"]
-    das28_variant = sections.das28_variant(cohort, p["das28_variant"])  # DAS28-CRP when the data have no ESR
-    derived = ev.derived(cohort, das28_variant=das28_variant, response_week=p["response_week"],
-                         final_week=p["final_week"])
-    final_week = derived.design.final_week
-    flow = trial_flow(derived.patients)
-    labs = lab_changes(derived.visits, groups=["Non-responder", "Responder", "Control"], test=p["table1_test"],
-                       alpha=alpha, before=0, after=final_week)
-    ae_summary = adverse_event_summary(cohort.adverse_events, derived.patients, infusion_weeks=(0,))
-    second = second_look.safety_section(derived, cohort.adverse_events, lab_tests=labs, alpha=alpha)
-    claims = ev.claim_log("safety", alpha)
-    second_look.judge(claims, second, chapter="safety")
-    judge_claims(claims, derived, design=derived.design, ae_summary=ae_summary, flow=flow)
-    return claims.full_table()

@@ -1,0 +1,191 @@
+"""The safety chapter's second look: adverse events per patient-year and the Table 1 labs by ANCOVA.
+
+The paper counts adverse events and tests each lab before against after within each group. Here the events
+become rates per patient-year with exact intervals and an MSCT/control rate ratio
+(:func:`analysis.science.methods.rates.ae_rates`), and the labs are compared between arms at the final visit
+adjusted for week 0 (:func:`analysis.science.methods.ancova.ancova_labs`), beside the chapter's t tests.
+:func:`safety_section` returns a :class:`~analysis.science.methods.look.Look`; :func:`figure_ae_rates` and
+:func:`figure_ancova` draw it; :func:`glue_values` gives the prose its numbers. The claims are judged by
+:func:`analysis.chapters.safety.verdicts.judge_second_look`.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from analysis.chapters.safety.analysis import classify_events, safety_labs
+from analysis.science.methods.ancova import ancova_labs, beside_t_tests
+from analysis.science.methods.look import Look, fmt, placeholder, styled
+from analysis.science.methods.rates import ae_rates
+
+__all__ = ["figure_ae_rates", "figure_ancova", "glue_values", "safety_section"]
+
+
+def safety_section(derived, adverse_events: pd.DataFrame | None, *, lab_tests: pd.DataFrame | None = None,
+                   confidence: float = 0.95, alpha: float = 0.05) -> Look:
+    """The safety second look: adverse-event rates per patient-year and the Table 1 labs by ANCOVA (by arm).
+
+    Parameters
+    ----------
+    derived : Derived
+        Its design gives the visits (week 0 and the final week).
+    adverse_events : DataFrame or None
+        ``cohort.adverse_events`` (classified by :func:`~analysis.chapters.safety.analysis.classify_events` for
+        the rates of infusion reactions and infections).
+    lab_tests : DataFrame, optional
+        The chapter's before/after tests, set beside the ANCOVA.
+
+    Returns
+    -------
+    Look
+        Tables ``ae_rates``, ``ae_ratios``, ``ancova``, ``beside_t_tests``; facts for the page and
+        :func:`analysis.chapters.safety.verdicts.judge_second_look`.
+        ``reason`` names the part(s) that could not be computed (the other part is still in the tables).
+
+    Examples
+    --------
+    >>> from analysis.science.derive import derive
+    >>> from analysis.science.methods.look import demo_cohort
+    >>> c = demo_cohort()
+    >>> look = safety_section(derive(c), c.adverse_events)
+    >>> look.tables["ae_rates"]["arm"].unique().tolist()
+    ['MSCT', 'control']
+    """
+    design = derived.design
+    patients = derived.patients
+    classified = adverse_events is not None and len(adverse_events) > 0
+    events = classify_events(adverse_events) if classified else adverse_events  # categories of the rates
+    rates, ratios = ae_rates(events, patients, confidence=confidence)
+    anc = ancova_labs(derived.visits, before=0, after=design.final_week, labs=safety_labs(), confidence=confidence)
+    facts: dict = {"final_week": design.final_week}
+    any_ae = ratios.set_index("measure").loc["any adverse event"]
+    facts.update(rr_any=float(any_ae["rate_ratio"]), rr_any_low=float(any_ae["ci_low"]),
+                 rr_any_high=float(any_ae["ci_high"]), p_rr_any=float(any_ae["p"]),
+                 events_msct=int(any_ae["events_msct"]), events_control=int(any_ae["events_control"]))
+    tested = anc.drop_duplicates("lab")
+    facts["n_labs"] = int(tested["p_group"].notna().sum())
+    facts["n_labs_sig_holm"] = int((tested["p_holm"] < alpha).sum())
+    facts["n_labs_sig_raw"] = int((tested["p_group"] < alpha).sum())
+    facts["labs_sig_holm"] = ", ".join(tested.loc[tested["p_holm"] < alpha, "label"].str.lower()) or "none"
+    py = rates.groupby("arm")["patient_years"].first()
+    facts["py_msct"], facts["py_control"] = float(py.get("MSCT", 0.0)), float(py.get("control", 0.0))
+    reasons = []
+    if (rates["patient_years"] <= 0).all():
+        reasons.append("no follow-up time in either arm")
+    if facts["n_labs"] == 0:
+        reasons.append(f"no lab has values at week 0 and week {design.final_week} in both arms")
+    facts["ae_reason"] = reasons[0] if reasons and reasons[0].startswith("no follow-up") else ""
+    facts["ancova_reason"] = reasons[-1] if reasons and reasons[-1].startswith("no lab") else ""
+    return Look({"ae_rates": rates, "ae_ratios": ratios, "ancova": anc, "beside_t_tests": beside_t_tests(anc, lab_tests)},
+                "; ".join(reasons), facts)
+
+
+def glue_values(look: Look, *, alpha: float = 0.05) -> dict:
+    """The numbers and words the safety chapter's second-look prose glues (``sl_*`` keys; plain str/int values).
+
+    Every value has a fallback ("n/a", "cannot address"), so the prose reads correctly whatever the data show.
+
+    Parameters
+    ----------
+    look : Look
+        :func:`safety_section` output.
+    alpha : float
+
+    Returns
+    -------
+    dict
+        Keys starting with ``sl_``.
+
+    Examples
+    --------
+    >>> glue_values(Look({}, "", {"rr_any_low": 0.5, "rr_any": 1.1, "rr_any_high": 2.4}))["sl_rr_ci"]
+    '0.50–2.40'
+    >>> glue_values(Look({}, "no data", {}))["sl_labs_reading"]
+    'cannot address'
+    """
+    f = look.facts
+    out: dict = {}
+    lo = f.get("rr_any_low", np.nan)
+    ae_reading = ("cannot address" if lo is None or not np.isfinite(lo) else
+                  "the data do not show a higher rate with MSCT, but they cannot exclude one as large as the "
+                  "upper limit" if lo <= 1 else "the data show a higher rate with MSCT")
+    n_labs = int(f.get("n_labs", 0))
+    out.update(sl_events_msct=int(f.get("events_msct", 0)), sl_events_control=int(f.get("events_control", 0)),
+               sl_py_msct=fmt(f.get("py_msct"), 1), sl_py_control=fmt(f.get("py_control"), 1),
+               sl_rr=fmt(f.get("rr_any")), sl_rr_ci=f"{fmt(lo)}–{fmt(f.get('rr_any_high'))}",
+               sl_ae_reading=ae_reading, sl_n_labs=n_labs, sl_n_labs_sig_holm=int(f.get("n_labs_sig_holm", 0)),
+               sl_n_labs_sig_raw=int(f.get("n_labs_sig_raw", 0)),
+               sl_labs_sig_holm=str(f.get("labs_sig_holm", "none")),
+               sl_final_week=str(f.get("final_week", "n/a")),
+               sl_labs_reading=("cannot address" if n_labs == 0 else
+                                "supports" if f.get("n_labs_sig_holm", 0) == 0 else "weakens"))
+    return out
+
+
+# =========================================================================== figures
+@styled
+def figure_ae_rates(rates: pd.DataFrame):
+    """Adverse-event rate per patient-year by arm with exact CIs, one row per measure (returns the Figure).
+
+    Examples
+    --------
+    >>> r = pd.DataFrame({"measure": ["any adverse event"] * 2, "arm": ["MSCT", "control"],
+    ...                   "rate_per_py": [0.2, 0.1], "ci_low": [0.1, 0.05], "ci_high": [0.4, 0.3]})
+    >>> len(figure_ae_rates(r).axes)
+    1
+    """
+    import matplotlib.pyplot as plt
+
+    from analysis.science import figures
+    fig, ax = plt.subplots(figsize=(7.5, 3.8))
+    r = rates.dropna(subset=["rate_per_py"]) if len(rates) else rates
+    if r.empty:
+        placeholder(ax, "Adverse-event rates: not available with these data")
+        return fig
+    measures = list(dict.fromkeys(r["measure"]))
+    ypos = {m: i for i, m in enumerate(measures[::-1])}
+    for j, (arm, part) in enumerate(r.groupby("arm", sort=False)):
+        y = part["measure"].map(ypos).to_numpy(float) + (0.15 if j == 0 else -0.15)
+        rate, lo, hi = (part[c].to_numpy(float) for c in ("rate_per_py", "ci_low", "ci_high"))
+        ax.errorbar(rate, y, xerr=np.vstack([rate - lo, np.nan_to_num(hi - rate, posinf=0.0)]),
+                    fmt="o", color=figures.color_for(arm, j), capsize=3, label=arm)
+    ax.set_yticks(range(len(measures)), measures[::-1])
+    ax.set(xlabel="events per patient-year (exact 95% CI)")
+    ax.legend(loc="lower right")
+    fig.tight_layout()
+    return fig
+
+
+@styled
+def figure_ancova(table: pd.DataFrame, *, alpha: float = 0.05):
+    """Adjusted difference (MSCT − control) per lab divided by its standard error, with ±1.96 bars.
+
+    Labs of different units share one axis this way; a bar crossing 0 is a 95% CI containing no difference;
+    red marks Holm p < ``alpha`` (returns the Figure).
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"label": ["Albumin"], "contrast": ["MSCT − control"], "estimate": [1.0], "se": [0.5],
+    ...                   "p_holm": [0.2]})
+    >>> len(figure_ancova(t).axes)
+    1
+    """
+    import matplotlib.pyplot as plt
+
+    t = table.dropna(subset=["estimate", "se"]) if len(table) else table
+    fig, ax = plt.subplots(figsize=(7.5, 0.35 * max(6, len(t)) + 1.2))
+    if t.empty:
+        placeholder(ax, "ANCOVA: not available with these data")
+        return fig
+    zval = (t["estimate"] / t["se"]).to_numpy(float)
+    y = np.arange(len(t))[::-1]
+    sig = t["p_holm"].to_numpy(float) < alpha if "p_holm" in t.columns else np.zeros(len(t), bool)
+    ax.errorbar(zval, y, xerr=1.96, fmt="none", ecolor="0.6", capsize=2)
+    ax.scatter(zval[~sig], y[~sig], color="#0072B2", zorder=3, label=f"Holm p ≥ {alpha:g}")
+    ax.scatter(zval[sig], y[sig], color="#D55E00", zorder=3, label=f"Holm p < {alpha:g}")
+    ax.axvline(0, color="0.4", linewidth=1)
+    ax.set_yticks(y, (t["label"] + ("" if t["contrast"].nunique() == 1 else " " + t["contrast"])).tolist())
+    ax.set(xlabel=f"adjusted difference {t['contrast'].iloc[0]} / its SE (bars: ±1.96)")
+    ax.legend(loc="lower right", fontsize=9)
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,192 @@
+"""Comparing arms on a measure at a later visit, adjusted for its value before: ANCOVA.
+
+The paper tests each lab before against after within each group (Table 1). The between-arm question is
+answered today by analysis of covariance: the value at the later visit regressed on the value before and the
+arm (:func:`ancova`, ordinary least squares), for a family of labs with Holm's adjustment
+(:func:`ancova_labs`), set beside the paper-style before/after tests (:func:`beside_t_tests`).
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import special as _special
+
+from analysis.core.checks import check_choice as _check_choice, check_frame as _check_frame
+from analysis.science import stats
+
+__all__ = ["ancova", "ancova_labs", "beside_t_tests"]
+
+
+def _ols(y: np.ndarray, X: np.ndarray) -> dict:
+    """Ordinary least squares: coefficients, their standard errors and the residual sum of squares.
+
+    What ``statsmodels.OLS(y, X).fit()`` gives as ``params``, ``bse``, ``ssr`` and ``df_resid`` (tested), without its
+    per-fit overhead (a family of labs fits two models per lab). A rank-deficient ``X`` gets the minimum-norm
+    solution and the pseudo-inverse covariance, as in statsmodels.
+    """
+    params, _, rank, _ = np.linalg.lstsq(X, y, rcond=None)
+    resid = y - X @ params
+    ssr = float(resid @ resid)
+    df = len(y) - int(rank)  # residual degrees of freedom, n − rank (statsmodels' df_resid)
+    # the pseudo-inverse, as statsmodels: a constant covariate (e.g. a lab with one value) gives a singular X'X
+    cov = (ssr / df) * np.linalg.pinv(X.T @ X) if df > 0 else np.full((X.shape[1],) * 2, np.nan)
+    return {"params": params, "bse": np.sqrt(np.diag(cov)), "ssr": ssr, "df_resid": df}
+
+
+def ancova(data: pd.DataFrame, *, after: str, before: str, by: str, levels: Sequence[str],
+           confidence: float = 0.95) -> pd.DataFrame:
+    """ANCOVA ``after ~ before + by`` (OLS): each level against the first, adjusted for the value before.
+
+    Parameters
+    ----------
+    data : DataFrame
+        One row per patient.
+    after, before, by : str
+        Columns: the outcome at the later visit, at baseline, and the grouping.
+    levels : sequence of str
+        Levels of ``by`` in the model; the first is the reference.
+
+    Returns
+    -------
+    DataFrame
+        One row per non-reference level: ``contrast`` ("level − reference"), ``estimate`` (adjusted
+        difference), ``se``, ``ci_low``, ``ci_high``, ``p`` (t test), ``p_group`` (F test of ``by`` as a
+        whole), ``slope_before``, ``n``, ``note``.
+
+    Examples
+    --------
+    >>> d = pd.DataFrame({"pre": [1.0, 2, 3, 4, 1, 2, 3, 4], "post": [2.0, 3, 4, 5, 4, 5, 6, 7],
+    ...                   "arm": ["c"] * 4 + ["t"] * 4})
+    >>> ancova(d, after="post", before="pre", by="arm", levels=["c", "t"])[["contrast", "estimate"]].round(6).values.tolist()
+    [['t − c', 2.0]]
+    """
+    _check_frame(data, "data", [after, before, by])
+    cols = ["contrast", "estimate", "se", "ci_low", "ci_high", "p", "p_group", "slope_before", "n", "note"]
+    d = data.loc[data[by].isin(list(levels)), [after, before, by]].copy()
+    d[[after, before]] = d[[after, before]].apply(pd.to_numeric, errors="coerce")
+    d = d.dropna()
+    present = [lv for lv in levels if (d[by] == lv).sum() >= 2]
+    ref = levels[0]
+    if ref not in present or len(present) < 2 or len(d) < len(present) + 3:
+        return pd.DataFrame([dict(contrast=f"{lv} − {ref}", n=len(d),
+                                  note="not fitted: fewer than 2 patients in a group or too few in all")
+                             for lv in levels[1:]], columns=cols)
+    d = d.loc[d[by].isin(present)]
+    dummies = [(d[by] == lv).astype(float).to_numpy() for lv in present[1:]]
+    X = np.column_stack([np.ones(len(d)), d[before].to_numpy(float), *dummies])
+    X0 = X[:, :2]
+    y = d[after].to_numpy(float)
+    fit, red = _ols(y, X), _ols(y, X0)
+    q = len(present) - 1
+    df_resid = fit["df_resid"]
+    f_stat = ((red["ssr"] - fit["ssr"]) / q) / (fit["ssr"] / df_resid) if fit["ssr"] > 0 else np.nan
+    p_group = float(_special.fdtrc(q, df_resid, f_stat)) if np.isfinite(f_stat) else np.nan
+    t_crit = float(_special.stdtrit(df_resid, 0.5 + confidence / 2))
+    rows = []
+    for j, lv in enumerate(present[1:], start=2):
+        est, se = float(fit["params"][j]), float(fit["bse"][j])
+        p = float(2 * _special.stdtr(df_resid, -abs(est / se))) if se > 0 else np.nan
+        rows.append(dict(contrast=f"{lv} − {ref}", estimate=est, se=se, ci_low=est - t_crit * se,
+                         ci_high=est + t_crit * se, p=p, p_group=p_group,
+                         slope_before=float(fit["params"][1]), n=len(d), note=""))
+    return pd.DataFrame(rows, columns=cols)
+
+
+def ancova_labs(visits: pd.DataFrame, *, before: int, after: int, labs, by: str = "arm",
+                levels: Sequence[str] = ("control", "MSCT"), confidence: float = 0.95) -> pd.DataFrame:
+    """The Table 1 labs by ANCOVA: value at ``after`` adjusted for the value at ``before``, by arm (or group).
+
+    Parameters
+    ----------
+    visits : DataFrame
+        ``derived.visits`` (``patient_id``, ``week``, ``arm``/``group`` and the lab columns).
+    before, after : int
+        Visits (the design's week 0 and final week).
+    labs : DataFrame or sequence of str
+        The labs, in order: a table with ``lab`` (the visit column), ``label`` and ``unit`` (e.g. the safety
+        chapter's ``safety_labs()``), or column names (each labelled by its name, without a unit). Labs
+        absent from ``visits`` are left out.
+    by : {"arm", "group"}
+    levels : sequence of str
+        The first is the reference.
+
+    Returns
+    -------
+    DataFrame
+        One row per lab × contrast: ``lab``, ``label``, ``unit``, then :func:`ancova`'s columns, and
+        ``p_holm`` (Holm over the labs, on ``p_group``).
+
+    Examples
+    --------
+    >>> v = pd.DataFrame({"patient_id": np.repeat(range(8), 2), "week": [0, 48] * 8,
+    ...                   "arm": np.repeat(["control"] * 4 + ["MSCT"] * 4, 2),
+    ...                   "albumin_g_l": [40, 41, 42, 42, 44, 45, 46, 46, 40, 43, 42, 45, 44, 47, 46, 48.0]})
+    >>> ancova_labs(v, before=0, after=48, labs=["albumin_g_l"])[["lab", "contrast", "n"]].values.tolist()
+    [['albumin_g_l', 'MSCT − control', 8]]
+    """
+    _check_choice("by", by, ("arm", "group"))
+    _check_frame(visits, "visits", ["patient_id", "week", by])
+    if isinstance(labs, pd.DataFrame):
+        _check_frame(labs, "labs", ["lab", "label", "unit"])
+        info = labs.set_index("lab")
+        names = list(info.index)
+    else:
+        info = pd.DataFrame(columns=["label", "unit"], index=pd.Index([], name="lab"))
+        names = [labs] if isinstance(labs, str) else list(labs)
+    labs = [c for c in names if c in visits.columns]
+    parts = []
+    pre = visits.loc[visits["week"] == before].drop_duplicates("patient_id").set_index("patient_id")
+    post = visits.loc[visits["week"] == after].drop_duplicates("patient_id").set_index("patient_id")
+    for lab in labs:
+        d = pd.DataFrame({"before": pre[lab], "by": pre[by]}).join(post[lab].rename("after"), how="inner")
+        res = ancova(d, after="after", before="before", by="by", levels=levels, confidence=confidence)
+        res.insert(0, "unit", info.loc[lab, "unit"] if lab in info.index else "")
+        res.insert(0, "label", info.loc[lab, "label"] if lab in info.index else lab)
+        res.insert(0, "lab", lab)
+        parts.append(res)
+    cols = ["lab", "label", "unit", "contrast", "estimate", "se", "ci_low", "ci_high", "p", "p_group",
+            "slope_before", "n", "note"]
+    out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=cols)
+    first = out.drop_duplicates("lab")
+    holm = pd.Series(stats.adjust_pvalues(first["p_group"].to_numpy(float), "holm"), index=first["lab"].to_numpy())
+    out["p_holm"] = out["lab"].map(holm).astype(float)
+    return out
+
+
+def beside_t_tests(ancova_table: pd.DataFrame, lab_tests: pd.DataFrame | None) -> pd.DataFrame:
+    """The ANCOVA of each lab beside the paper-style before/after t tests per group (one row per lab).
+
+    Parameters
+    ----------
+    ancova_table : DataFrame
+        :func:`ancova_labs` output.
+    lab_tests : DataFrame, optional
+        The chapter's before/after tests (``lab``, ``group``, ``p``), e.g. the safety chapter's ``lab_changes``.
+
+    Returns
+    -------
+    DataFrame
+        ``lab``, ``label``, ``contrast``, ``estimate``, ``ci_low``, ``ci_high``, ``p_ancova``, ``p_holm``,
+        then ``p_t_<group>`` per group of ``lab_tests``.
+
+    Examples
+    --------
+    >>> a = pd.DataFrame({"lab": ["x"], "label": ["X"], "contrast": ["MSCT − control"], "estimate": [1.0],
+    ...                   "ci_low": [0.0], "ci_high": [2.0], "p": [0.04], "p_holm": [0.04]})
+    >>> t = pd.DataFrame({"lab": ["x", "x"], "group": ["Responder", "Control"], "p": [0.01, 0.5]})
+    >>> beside_t_tests(a, t).columns.tolist()[-2:]
+    ['p_t_Responder', 'p_t_Control']
+    """
+    _check_frame(ancova_table, "ancova_table", ["lab", "contrast", "estimate", "p", "p_holm"])
+    keep = [c for c in ("lab", "label", "contrast", "estimate", "ci_low", "ci_high", "p", "p_holm")
+            if c in ancova_table.columns]
+    out = ancova_table[keep].rename(columns={"p": "p_ancova"})
+    if lab_tests is not None and {"lab", "group", "p"} <= set(lab_tests.columns) and len(lab_tests):
+        order = list(dict.fromkeys(lab_tests["group"]))
+        wide = lab_tests.drop_duplicates(["lab", "group"]).pivot(index="lab", columns="group", values="p")
+        wide = wide.reindex(columns=order).add_prefix("p_t_").reset_index()
+        wide.columns.name = None
+        out = out.merge(wide, on="lab", how="left")
+    return out

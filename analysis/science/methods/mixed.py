@@ -1,0 +1,754 @@
+"""Linear mixed models over all visits: the group × week test, model-based means and contrasts.
+
+The paper tests each visit on its own. A statistician today models all visits at once: a linear mixed model
+``outcome ~ group × week`` (week categorical) with a random intercept per patient, and a random slope on time
+where it converges (:func:`mixed_model`); a likelihood-ratio test of group × week, model-based means per group
+and week, and contrasts between groups at each visit and against the first visit. :func:`mixed_models` runs
+it for several outcomes and scales (Holm and Benjamini–Hochberg over the family when asked),
+:func:`beside_per_visit` sets the model's contrasts beside the paper-style per-visit tests, and
+:func:`marker_models` / :func:`marker_section` model a family of markers on the log scale and on ranks (values
+below the LLOQ tied at the lowest rank), as the immune and inflammation chapters do. The figures
+:func:`figure_marginal_means` and :func:`figure_markers` draw these tables (and are returned, never saved).
+
+The models are fitted by their exact profile likelihoods (:func:`_ri_fit`, :func:`_lmm_fit`): the models
+statsmodels ``MixedLM`` fits, with the same estimates (tested in ``tests/test_second_look.py``), much faster.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import special as _special
+from scipy import stats as sps
+
+from analysis.claims.rules import format_p, z_quantile
+from analysis.core.checks import check_choice as _check_choice, check_frame as _check_frame
+from analysis.science import stats
+from analysis.science.methods.look import GROUPS, Look, placeholder, reading, styled
+
+__all__ = ["beside_per_visit", "figure_marginal_means", "figure_markers", "marker_glue_values", "marker_models",
+           "marker_section", "mixed_model", "mixed_models"]
+
+_BELOW, _ABOVE = "<LLOQ", ">ULOQ"
+_RANDOM = ("auto", "slope", "intercept")
+_TRANSFORMS = ("none", "log", "rank")
+_TEST_COLS = ["outcome", "scale", "n_patients", "n_obs", "weeks", "random", "lr_stat", "lr_df", "p_lr",
+              "wald_F", "df1", "df2", "p_wald", "note"]
+_MEAN_COLS = ["outcome", "scale", "group", "week", "n", "mean", "se", "ci_low", "ci_high"]
+_CONTRAST_COLS = ["outcome", "scale", "kind", "week", "contrast", "estimate", "se", "ci_low", "ci_high", "p"]
+
+
+class _NotFitted(Exception):
+    """The model cannot be fitted on these data (message: why)."""
+
+
+def _transform(d: pd.DataFrame, dv: str, transform: str) -> pd.Series:
+    """The modelled value: ``dv`` itself, its natural log, or its mid-rank (censored values tied at the ends).
+
+    Missing values stay missing (they are not ranked), as pandas' ``rank(method="average")`` leaves them.
+    """
+    y = pd.to_numeric(d[dv], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    if transform == "log":
+        with np.errstate(invalid="ignore", divide="ignore"):
+            y = np.log(np.where(y > 0, y, np.nan))
+    elif transform == "rank":
+        if f"{dv}_flag" in d.columns:
+            flag = d[f"{dv}_flag"]
+            below = flag.eq(_BELOW).to_numpy(dtype=bool, na_value=False)
+            above = flag.eq(_ABOVE).to_numpy(dtype=bool, na_value=False)
+            y = np.where(below, -np.inf, np.where(above, np.inf, y))
+        ranked = np.full(y.shape, np.nan)
+        known = ~np.isnan(y)
+        ranked[known] = sps.rankdata(y[known], method="average")
+        y = ranked
+    return pd.Series(y, index=d.index, dtype=float)
+
+
+def _design(groups: Sequence, weeks: Sequence, g: np.ndarray, w: np.ndarray, *, interaction: bool = True):
+    """Dummy-coded fixed-effects matrix: intercept, groups, weeks (and group × week); names of the columns."""
+    cols, names = [np.ones(len(g))], ["Intercept"]
+    for lev in groups[1:]:
+        cols.append((g == lev).astype(float))
+        names.append(f"group[{lev}]")
+    for wk in weeks[1:]:
+        cols.append((w == wk).astype(float))
+        names.append(f"week[{wk}]")
+    if interaction:
+        for lev in groups[1:]:
+            for wk in weeks[1:]:
+                cols.append(((g == lev) & (w == wk)).astype(float))
+                names.append(f"group[{lev}]:week[{wk}]")
+    return np.column_stack(cols), names
+
+
+@dataclass(frozen=True)
+class _Fit:
+    """What :func:`mixed_model` needs from a fit: fixed effects, their covariance, log-likelihood."""
+
+    beta: np.ndarray
+    cov: np.ndarray
+    llf: float
+    note: str = ""
+    theta: np.ndarray | None = None
+
+
+def _ri_fit(y: np.ndarray, X: np.ndarray, subject: np.ndarray, *, reml: bool) -> _Fit:
+    """Random-intercept linear mixed model by its exact profile likelihood (the model MixedLM fits).
+
+    With θ = τ²/σ², each patient's covariance is σ²(I + θJ), whose inverse and determinant are closed-form;
+    β and σ² are profiled out and the (restricted) log-likelihood is maximised over log θ, with θ = 0 (no
+    between-patient variance) as the boundary candidate. The fixed-effects covariance is σ̂²(X'V̄⁻¹X)⁻¹.
+    """
+    from scipy.optimize import minimize_scalar
+
+    codes, _ = pd.factorize(subject)
+    n_i = np.bincount(codes).astype(float)
+    N, p = X.shape
+    SX = np.zeros((n_i.size, p))
+    np.add.at(SX, codes, X)
+    Sy = np.bincount(codes, weights=y)
+    XtX, Xty, yty = X.T @ X, X.T @ y, float(y @ y)
+
+    def parts(theta):
+        c = theta / (1 + n_i * theta)
+        A = XtX - (SX * c[:, None]).T @ SX
+        b = Xty - (SX * c[:, None]).T @ Sy
+        beta = np.linalg.solve(A, b)
+        Q = yty - float(np.sum(c * Sy ** 2)) - float(b @ beta)
+        return A, beta, max(Q, 1e-300), float(np.sum(np.log1p(n_i * theta)))
+
+    def negll(theta):
+        A, _, Q, logdet = parts(theta)
+        if reml:
+            m = N - p
+            return 0.5 * (m * np.log(2 * np.pi * Q / m) + logdet + np.linalg.slogdet(A)[1] + m)
+        return 0.5 * (N * np.log(2 * np.pi * Q / N) + logdet + N)
+
+    opt = minimize_scalar(lambda t: negll(np.exp(t)), bounds=(-18.0, 10.0), method="bounded",
+                          options={"xatol": 1e-10})
+    theta = float(np.exp(opt.x))
+    if negll(0.0) <= negll(theta):
+        theta = 0.0
+    A, beta, Q, _ = parts(theta)
+    sigma2 = Q / (N - p if reml else N)
+    return _Fit(beta=beta, cov=sigma2 * np.linalg.inv(A), llf=-float(negll(theta)),
+                note="" if theta > 0 else "between-patient variance estimated at zero")
+
+
+def _lmm_fit(y: np.ndarray, X: np.ndarray, subject: np.ndarray, Z: np.ndarray, *, reml: bool,
+             start: np.ndarray | None = None) -> _Fit:
+    """Linear mixed model with correlated random effects ``Z`` per patient, by its profiled likelihood.
+
+    The parametrisation of lme4 (Bates et al. 2015, J Stat Softw 67(1), section 3): the random effects'
+    covariance is σ²ΛΛ' with Λ lower triangular; β and σ² are profiled out, so the (restricted)
+    log-likelihood is a function of Λ's q(q+1)/2 entries only, maximised by L-BFGS-B with the diagonal of Λ
+    bounded at zero. Per patient only q × q systems are solved, all patients at once (batched), from the
+    sums Z'Z, Z'X, Z'y computed once: the model statsmodels ``MixedLM`` fits, with the same estimates
+    (tested), without its per-patient loops. The fixed-effects covariance is σ̂²(X'V̄⁻¹X)⁻¹.
+
+    ``start`` is the starting value of Λ's entries (row-major lower triangle; default: the identity): the
+    fits of one outcome start each from the last one's optimum.
+
+    Raises :class:`_NotFitted` when the optimiser does not converge or the random-effects covariance is
+    singular (the slope model is then not kept, as before with MixedLM).
+    """
+    from scipy.optimize import minimize
+
+    codes, _ = pd.factorize(subject)
+    m = int(codes.max()) + 1
+    N, p = X.shape
+    q = Z.shape[1]
+    if np.linalg.matrix_rank(Z.T @ Z) < q:
+        raise _NotFitted("the random effects are not identifiable (their design has rank below its columns)")
+    ZtZ = np.zeros((m, q, q))
+    np.add.at(ZtZ, codes, Z[:, :, None] * Z[:, None, :])
+    ZtX = np.zeros((m, q, p))
+    np.add.at(ZtX, codes, Z[:, :, None] * X[:, None, :])
+    Zty = np.zeros((m, q))
+    np.add.at(Zty, codes, Z * y[:, None])
+    ZtXy = np.concatenate([ZtX, Zty[:, :, None]], axis=2)
+    XtX, Xty, yty = X.T @ X, X.T @ y, float(y @ y)
+    rows, cols = np.tril_indices(q)
+    eye = np.eye(q)
+    denom = N - p if reml else N
+
+    def parts(theta):
+        lam = np.zeros((q, q))
+        lam[rows, cols] = theta
+        M = lam.T @ ZtZ @ lam + eye  # (m, q, q)
+        Bc = lam.T @ ZtXy  # (m, q, p + 1): Λ'Z'X and Λ'Z'y side by side
+        if q == 1:
+            det = M[:, 0, 0]
+            u = Bc[:, 0, :]
+            S = (u.T / det) @ u  # Σ (Λ'Z'[X y])' M⁻¹ Λ'Z'[X y]
+        elif q == 2:
+            a, b, d = M[:, 0, 0], M[:, 0, 1], M[:, 1, 1]
+            det = a * d - b * b
+            u, v = Bc[:, 0, :], Bc[:, 1, :]
+            cross = (u.T * (b / det)) @ v
+            S = (u.T * (d / det)) @ u - cross - cross.T + (v.T * (a / det)) @ v
+        else:
+            sign, logdets = np.linalg.slogdet(M)
+            det = np.where(sign > 0, np.exp(logdets), 0.0)
+            MB = np.linalg.solve(M, Bc)
+            S = Bc.reshape(m * q, p + 1).T @ MB.reshape(m * q, p + 1)
+        if not np.all(det > 0):
+            raise np.linalg.LinAlgError("not positive definite")
+        A = XtX - S[:p, :p]
+        b_ = Xty - S[:p, p]
+        beta = np.linalg.solve(A, b_)
+        Q = yty - float(S[p, p]) - float(b_ @ beta)
+        return A, beta, max(Q, 1e-300), float(np.log(det).sum()), lam
+
+    def negll(theta):
+        try:
+            A, _, Q, logdet, _ = parts(theta)
+        except np.linalg.LinAlgError:
+            return np.inf
+        value = denom * np.log(2 * np.pi * Q / denom) + logdet + denom
+        if reml:
+            value += np.linalg.slogdet(A)[1]
+        return 0.5 * value
+
+    start = eye[rows, cols].astype(float) if start is None else np.asarray(start, float)
+    bounds = [(0.0, None) if r == c_ else (None, None) for r, c_ in zip(rows, cols)]
+    def grad(theta, h=1e-6):
+        g = np.empty_like(theta)
+        for j in range(theta.size):
+            e = np.zeros_like(theta)
+            e[j] = h
+            lo = theta - e
+            if bounds[j][0] is not None and lo[j] < 0:  # one-sided at the bound
+                g[j] = (negll(theta + e) - negll(theta)) / h
+            else:
+                g[j] = (negll(theta + e) - negll(lo)) / (2 * h)
+        return g
+
+    opt = minimize(negll, start, jac=grad, method="L-BFGS-B", bounds=bounds,
+                   options={"maxiter": 500, "ftol": 1e-10, "gtol": 1e-6})
+    if not opt.success and np.isfinite(opt.fun):
+        # L-BFGS-B stops "abnormally" when its line search cannot improve on a point that is already the
+        # optimum up to rounding; accept it when the projected gradient there is small
+        g = grad(opt.x)
+        g[(opt.x <= 0) & (g > 0) & np.array([lo is not None for lo, _ in bounds])] = 0.0
+        opt.success = bool(np.max(np.abs(g)) < 1e-3)
+    if not opt.success or not np.isfinite(opt.fun):
+        raise _NotFitted(f"did not converge ({opt.message})")
+    A, beta, Q, _, lam = parts(opt.x)
+    sigma2 = Q / denom
+    cov_re = sigma2 * lam @ lam.T
+    eig = np.linalg.eigvalsh(cov_re)
+    if q > 1 and eig.min() <= 1e-6 * max(eig.max(), 1e-12):
+        raise _NotFitted("did not converge (singular random-effects covariance)")
+    return _Fit(beta=beta, cov=sigma2 * np.linalg.inv(A), llf=-float(opt.fun), theta=opt.x)
+
+
+def _empty_model() -> dict[str, pd.DataFrame]:
+    """The tables of a mixed model that was not fitted (columns only)."""
+    return {"test": pd.DataFrame(columns=_TEST_COLS), "means": pd.DataFrame(columns=_MEAN_COLS),
+            "contrasts": pd.DataFrame(columns=_CONTRAST_COLS)}
+
+
+def mixed_model(data: pd.DataFrame, *, dv: str, weeks: Sequence[int], groups: Sequence[str] = GROUPS,
+                subject: str = "patient_id", group: str = "group", week: str = "week",
+                transform: str = "none", random: str = "auto", confidence: float = 0.95) -> Look:
+    """Linear mixed model ``dv ~ group × week`` (week categorical), random intercept (and slope) per patient.
+
+    Parameters
+    ----------
+    data : DataFrame
+        Long table, one row per patient × visit (every observed visit: the model uses them all).
+    dv : str
+        Outcome column.
+    weeks : sequence of int
+        Visits in the model (from the design: ``derived.design.visit_weeks``); the first is the reference.
+    groups : sequence of str
+        Groups in the model; the first is the reference of the dummy coding.
+    subject, group, week : str
+        Column names.
+    transform : {"none", "log", "rank"}
+        Model ``dv`` itself, its natural log (values ≤ 0 dropped), or its mid-ranks over all observations,
+        where a ``f"{dv}_flag"`` of ``"<LLOQ"`` ties the value at the lowest rank and ``">ULOQ"`` at the
+        highest (a rank-transform analysis that needs no number for a censored value).
+    random : {"auto", "slope", "intercept"}
+        ``"intercept"``: random intercept per patient. ``"slope"``: random intercept and slope on time
+        (weeks / last week), fitted by :func:`_lmm_fit`; kept only when its three fits converge and its
+        random-effects covariance is positive definite. ``"auto"``: the slope model
+        when it is kept, else the intercept model.
+    confidence : float
+
+    Returns
+    -------
+    Look
+        Tables ``test`` (one row: ``lr_stat``, ``lr_df``, ``p_lr`` — likelihood-ratio test of group × week,
+        ML fits with and without it — and ``wald_F``, ``df1``, ``df2``, ``p_wald`` — Wald F from the REML fit,
+        denominator df by the between–within rule; ``random`` names the random effects used), ``means``
+        (model-based mean per group × week with a normal-theory CI) and ``contrasts`` (between groups at each
+        week, and each week against the first within each group). ``reason`` says why, when not fitted.
+
+    Notes
+    -----
+    The random-intercept model is fitted by its exact profile (restricted) likelihood, closed-form per patient
+    (:func:`_ri_fit`), and the random-slope model by the profiled likelihood of lme4's parametrisation
+    (:func:`_lmm_fit`): the models statsmodels ``MixedLM`` fits, with the same estimates (tested), tens to
+    hundreds of times faster, which matters for families of markers and for robustness runs.
+    Patients with some visits missing still contribute (valid if missing at random given their observed
+    values); the paper's per-visit tests drop or ignore them. On a balanced design with a random intercept
+    only, the Wald F of group × week equals the interaction F of the classical mixed (split-plot) ANOVA.
+    Group × week cells without data are removed by dropping the weeks where a group has no value.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> ids = np.repeat(np.arange(20), 3)
+    >>> d = pd.DataFrame({"patient_id": ids, "week": np.tile([0, 4, 12], 20),
+    ...                   "group": np.where(ids < 10, "Responder", "Control")})
+    >>> d["y"] = 5 - (d["group"] == "Responder") * d["week"] / 6 + rng.normal(0, 0.3, 60) + rng.normal(0, 0.5, 20)[ids]
+    >>> look = mixed_model(d, dv="y", weeks=[0, 4, 12], groups=["Responder", "Control"], random="intercept")
+    >>> look.tables["test"][["df1", "random"]].values.tolist(), bool(look.tables["test"]["p_lr"].iloc[0] < 0.05)
+    ([[2.0, 'intercept']], True)
+    """
+    _check_frame(data, "data", [subject, group, week, dv])
+    _check_choice("transform", transform, _TRANSFORMS)
+    _check_choice("random", random, _RANDOM)
+    # the rows of the model, by numpy (a marker family fits dozens of these models per cohort)
+    g_all, w_all = data[group].to_numpy(object), data[week].to_numpy()
+    rows_ = np.flatnonzero(pd.Series(g_all).isin(list(groups)).to_numpy()
+                           & pd.Series(w_all).isin(list(weeks)).to_numpy())
+    s_codes = pd.factorize(data[subject].to_numpy()[rows_], sort=True)[0]
+    w_codes = pd.factorize(w_all[rows_])[0]
+    _, first = np.unique(s_codes.astype(np.int64) * (w_codes.max() + 1 if w_codes.size else 1) + w_codes,
+                         return_index=True)
+    rows_ = rows_[np.sort(first)]  # one row per patient × visit: the first
+    cols = [dv] + ([f"{dv}_flag"] if f"{dv}_flag" in data.columns else [])
+    y_all = _transform(data[cols].iloc[rows_], dv, transform).to_numpy(float)
+    rows_, y_all = rows_[~np.isnan(y_all)], y_all[~np.isnan(y_all)]
+    g, w, subj = g_all[rows_], w_all[rows_], data[subject].to_numpy()[rows_]
+    # keep weeks observed in every group present (a full factorial needs every cell)
+    present = [lev for lev in groups if (g == lev).any()]
+    s_first = np.unique(pd.factorize(subj)[0], return_index=True)[1]  # each patient's first row
+    per_group = pd.Series({lev: int((g[s_first] == lev).sum()) for lev in present}, dtype=float)
+    if len(present) < 2 or (per_group < 2).any():
+        return Look(_empty_model(), f"{dv}: fewer than two groups with at least two patients ({per_group.astype(int).to_dict()})")
+    g_is = {lev: g == lev for lev in present}
+    w_is = {ww: w == ww for ww in weeks}
+    cell_n = {(lev, ww): int(np.count_nonzero(g_is[lev] & w_is[ww])) for lev in present for ww in weeks}
+    wk = [ww for ww in weeks if all(cell_n[(lev, ww)] > 0 for lev in present)]
+    if len(wk) < 2:
+        return Look(_empty_model(), f"{dv}: fewer than two visits observed in every group")
+    inside = pd.Series(w).isin(wk).to_numpy()
+    order = np.lexsort((w[inside].astype(float), pd.factorize(subj[inside], sort=True)[0]))  # by patient, visit
+    y, g, w, subj = y_all[inside][order], g[inside][order], w[inside][order], subj[inside][order]
+    X, names = _design(present, wk, g, w)
+    X0, _ = _design(present, wk, g, w, interaction=False)
+    n_subj = int(pd.unique(subj).size)
+    # every group × week cell holds data (checked above), so the full-factorial dummy coding has full rank
+    if len(y) <= X.shape[1] + 2:
+        return Look(_empty_model(), f"{dv}: too few observations for {X.shape[1]} fixed effects")
+    t = (w.astype(float) / max(float(max(wk)), 1.0))
+    slope_Z = np.column_stack([np.ones(len(y)), t])
+    order = {"auto": ["slope", "intercept"], "slope": ["slope"], "intercept": ["intercept"]}[random]
+    fits, failures = None, []
+    for name in order:
+        try:
+            if name == "slope":
+                first = _lmm_fit(y, X, subj, slope_Z, reml=True)
+                full = _lmm_fit(y, X, subj, slope_Z, reml=False, start=first.theta)
+                fits = (name, first, full, _lmm_fit(y, X0, subj, slope_Z, reml=False, start=full.theta))
+            else:
+                fits = (name, _ri_fit(y, X, subj, reml=True), _ri_fit(y, X, subj, reml=False),
+                        _ri_fit(y, X0, subj, reml=False))
+            break
+        except (_NotFitted, np.linalg.LinAlgError) as exc:
+            failures.append(f"{name}: {exc}")
+    if fits is None:
+        return Look(_empty_model(), f"{dv}: the mixed model did not converge ({'; '.join(failures)})")
+    used, reml, ml_full, ml_red = fits
+    note = "; ".join([f"random {f}" for f in failures] + ([reml.note] if reml.note else []))
+    k = X.shape[1]
+    beta, V = reml.beta, reml.cov
+    # likelihood-ratio test of the interaction (ML fits)
+    lr = max(0.0, 2 * (ml_full.llf - ml_red.llf))
+    lr_df = k - X0.shape[1]
+    p_lr = float(_special.chdtrc(lr_df, lr))
+    # Wald F of the interaction (REML fit), between–within denominator df
+    idx = [i for i, n in enumerate(names) if ":" in n]
+    b = beta[idx]
+    W = float(b @ np.linalg.solve(V[np.ix_(idx, idx)], b))
+    df1 = float(len(idx))
+    between = 1 + (len(present) - 1)
+    df2 = float(len(y) - n_subj - (k - between))
+    F = W / df1
+    p_wald = float(_special.fdtrc(df1, df2, F)) if df2 > 0 else np.nan
+    test = pd.DataFrame([dict(outcome=dv, scale=transform, n_patients=n_subj, n_obs=len(y),
+                              weeks=", ".join(map(str, wk)),
+                              random="intercept + slope" if used == "slope" else "intercept",
+                              lr_stat=lr, lr_df=float(lr_df), p_lr=p_lr, wald_F=F, df1=df1, df2=df2, p_wald=p_wald,
+                              note=note)], columns=_TEST_COLS)
+    # model-based means per group × week
+    z = z_quantile(confidence)
+    cell_g = [gg for gg in present for ww in wk]
+    cell_w = [ww for gg in present for ww in wk]
+    G, _ = _design(present, wk, np.array(cell_g, dtype=object), np.array(cell_w))
+    mean = G @ beta
+    se = np.sqrt(np.einsum("ij,jk,ik->i", G, V, G))
+    means = pd.DataFrame({"outcome": dv, "scale": transform, "group": cell_g, "week": cell_w,
+                          "n": [cell_n[(gg, ww)] for gg, ww in zip(cell_g, cell_w)], "mean": mean, "se": se,
+                          "ci_low": mean - z * se, "ci_high": mean + z * se}, columns=_MEAN_COLS)
+    # contrasts: between groups at each week; each week against the first within each group (all at once)
+    pos = {(gg, ww): i for i, (gg, ww) in enumerate(zip(cell_g, cell_w))}
+    spec = [("between groups", ww, f"{ga} − {gb}", (ga, ww), (gb, ww))
+            for ww in wk for i, ga in enumerate(present) for gb in present[i + 1:]]
+    spec += [("versus first visit", ww, f"{gg}: week {ww} − week {wk[0]}", (gg, ww), (gg, wk[0]))
+             for gg in present for ww in wk[1:]]
+    L = G[[pos[a] for *_, a, _b in spec]] - G[[pos[b_] for *_, b_ in spec]]
+    est = L @ beta
+    s_ = np.sqrt(np.einsum("ij,jk,ik->i", L, V, L))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p_c = 2 * _special.ndtr(-np.abs(est / s_))
+    contrasts = pd.DataFrame({"outcome": dv, "scale": transform, "kind": [c[0] for c in spec],
+                              "week": [c[1] for c in spec], "contrast": [c[2] for c in spec], "estimate": est,
+                              "se": s_, "ci_low": est - z * s_, "ci_high": est + z * s_, "p": p_c},
+                             columns=_CONTRAST_COLS)
+    return Look({"test": test, "means": means, "contrasts": contrasts}, "",
+                {"random": test["random"].iloc[0], "p_lr": p_lr, "p_wald": p_wald})
+
+
+def mixed_models(visits: pd.DataFrame, *, outcomes: Sequence[str], weeks: Sequence[int],
+                 groups: Sequence[str] = GROUPS, transforms: Sequence[str] = ("none",), random: str = "auto",
+                 confidence: float = 0.95, adjust: bool = False) -> Look:
+    """:func:`mixed_model` for several outcomes (and scales), stacked; Holm and BH over the family when asked.
+
+    Parameters
+    ----------
+    visits : DataFrame
+        ``derived.visits`` (``patient_id``, ``week``, ``group`` and the outcome columns).
+    outcomes : sequence of str
+        Outcome columns; those absent or empty give a note in the ``test`` table, not an error.
+    weeks : sequence of int
+        The design's visits (``derived.design.visit_weeks``).
+    transforms : sequence of {"none", "log", "rank"}
+        One model per outcome and scale.
+    adjust : bool
+        Add ``p_holm`` and ``p_bh`` (adjusted over the outcomes, separately for each scale) to ``test``.
+
+    Returns
+    -------
+    Look
+        Tables ``test``, ``means``, ``contrasts`` (see :func:`mixed_model`); a failed outcome keeps a
+        ``test`` row with NaN and its reason in ``note``. ``reason`` is set only when no model was fitted.
+
+    Examples
+    --------
+    >>> v = pd.DataFrame({"patient_id": [1, 2], "week": [0, 0], "group": ["Responder", "Control"], "das28": [5.0, 6.0]})
+    >>> look = mixed_models(v, outcomes=["das28", "haq_di"], weeks=[0, 12])
+    >>> look.available, look.tables["test"]["outcome"].tolist()
+    (False, ['das28', 'haq_di'])
+    """
+    _check_frame(visits, "visits", ["patient_id", "week", "group"])
+    for t in transforms:
+        _check_choice("transforms", t, _TRANSFORMS)
+    tests, means, contrasts, reasons = [], [], [], []
+    for scale in transforms:
+        for dv in outcomes:
+            if dv not in visits.columns or pd.to_numeric(visits[dv], errors="coerce").notna().sum() == 0:
+                why = f"{dv}: not in these data"
+                tests.append(pd.DataFrame([dict(outcome=dv, scale=scale, note=why)], columns=_TEST_COLS))
+                reasons.append(why)
+                continue
+            look = mixed_model(visits, dv=dv, weeks=weeks, groups=groups, transform=scale, random=random,
+                               confidence=confidence)
+            if look.available:
+                tests.append(look["test"])
+                means.append(look["means"])
+                contrasts.append(look["contrasts"])
+            else:
+                tests.append(pd.DataFrame([dict(outcome=dv, scale=scale, note=look.reason)], columns=_TEST_COLS))
+                reasons.append(look.reason)
+    test = pd.concat(tests, ignore_index=True) if tests else pd.DataFrame(columns=_TEST_COLS)
+    test = test.astype({c: float for c in ("lr_stat", "lr_df", "p_lr", "wald_F", "df1", "df2", "p_wald")})
+    if adjust:
+        test["p_holm"] = np.nan
+        test["p_bh"] = np.nan
+        for scale, idx in test.groupby("scale").groups.items():
+            p = test.loc[idx, "p_lr"].to_numpy(float)
+            test.loc[idx, "p_holm"] = stats.adjust_pvalues(p, "holm")
+            test.loc[idx, "p_bh"] = stats.adjust_pvalues(p, "fdr_bh")
+        cols = list(test.columns)
+        cols.remove("note")
+        test = test[cols + ["note"]]
+    fitted = test["p_lr"].notna().any()
+    reason = "" if fitted else ("; ".join(reasons) or "no outcome to model")
+    return Look({"test": test,
+                 "means": pd.concat(means, ignore_index=True) if means else pd.DataFrame(columns=_MEAN_COLS),
+                 "contrasts": pd.concat(contrasts, ignore_index=True) if contrasts
+                 else pd.DataFrame(columns=_CONTRAST_COLS)}, reason)
+
+
+def beside_per_visit(contrasts: pd.DataFrame, pairwise: pd.DataFrame | None = None, *,
+                     scale: str = "none") -> pd.DataFrame:
+    """The model's between-group contrast at each visit beside the paper-style per-visit test.
+
+    Parameters
+    ----------
+    contrasts : DataFrame
+        ``contrasts`` of :func:`mixed_models`.
+    pairwise : DataFrame, optional
+        The chapter's per-visit pairwise tests (``outcome``, ``week``, ``a``, ``b``, ``p_unc``, ``p_bonf``);
+        columns it lacks are left out.
+    scale : str
+        Which scale of the contrasts to show.
+
+    Returns
+    -------
+    DataFrame
+        ``outcome``, ``week``, ``contrast``, ``estimate``, ``ci_low``, ``ci_high``, ``p_model``, then
+        ``p_per_visit`` and ``p_per_visit_bonf`` when ``pairwise`` has them.
+
+    Examples
+    --------
+    >>> c = pd.DataFrame({"outcome": ["das28"], "scale": ["none"], "kind": ["between groups"], "week": [12],
+    ...                   "contrast": ["Responder − Control"], "estimate": [-2.0], "se": [0.5],
+    ...                   "ci_low": [-3.0], "ci_high": [-1.0], "p": [1e-4]})
+    >>> pw = pd.DataFrame({"outcome": ["das28"], "week": [12], "a": ["Responder"], "b": ["Control"],
+    ...                    "p_unc": [0.001], "p_bonf": [0.003]})
+    >>> beside_per_visit(c, pw)[["contrast", "p_model", "p_per_visit"]].values.tolist()
+    [['Responder − Control', 0.0001, 0.001]]
+    """
+    _check_frame(contrasts, "contrasts", ["outcome", "scale", "kind", "week", "contrast", "estimate", "p"])
+    out = contrasts.loc[(contrasts["kind"] == "between groups") & (contrasts["scale"] == scale),
+                        ["outcome", "week", "contrast", "estimate", "ci_low", "ci_high", "p"]]
+    out = out.rename(columns={"p": "p_model"}).reset_index(drop=True)
+    if pairwise is not None and {"outcome", "week", "a", "b"} <= set(pairwise.columns) and len(pairwise):
+        pw = pairwise.copy()
+        keep = {"p_unc": "p_per_visit", "p_bonf": "p_per_visit_bonf"}
+        keep = {k: v for k, v in keep.items() if k in pw.columns}
+        pw["contrast"] = pw["a"].astype(str) + " − " + pw["b"].astype(str)
+        flipped = pw.assign(contrast=pw["b"].astype(str) + " − " + pw["a"].astype(str))
+        pw = pd.concat([pw, flipped], ignore_index=True).drop_duplicates(["outcome", "week", "contrast"])
+        pw = pw[["outcome", "week", "contrast"] + list(keep)].rename(columns=keep)
+        pw["week"] = pd.to_numeric(pw["week"], errors="coerce")
+        out = out.assign(week=pd.to_numeric(out["week"])).merge(pw, on=["outcome", "week", "contrast"], how="left")
+    return out
+
+
+def marker_models(visits: pd.DataFrame, *, markers: Sequence[str], weeks: Sequence[int],
+                  groups: Sequence[str] = GROUPS, scales: Sequence[str] = ("log", "rank"),
+                  random: str = "intercept", confidence: float = 0.95) -> Look:
+    """Mixed models for a family of markers on the log scale and on ranks, Holm and BH over the family.
+
+    A random intercept per patient by default: one model per marker and scale makes a dozen fits, and a
+    random slope per marker often sits on the boundary; ``random="auto"`` tries it (slower).
+
+    The log scale uses the values as derived (a value below the LLOQ replaced by the chapter's
+    ``lloq_rule``); the rank scale ties every value below the LLOQ at the lowest rank (and above the ULOQ at
+    the highest), which is exact for the ordering and needs no number for a censored result.
+
+    Parameters
+    ----------
+    visits : DataFrame
+        ``derived.visits``, with ``f"{marker}_flag"`` columns where a marker has assay limits.
+    markers : sequence of str
+    weeks : sequence of int
+        The design's visits.
+    scales : sequence of {"log", "rank", "none"}
+
+    Returns
+    -------
+    Look
+        Tables ``test`` (one row per marker × scale, with ``p_holm``, ``p_bh`` adjusted over the markers
+        within each scale, and ``n_censored``), ``means``, ``contrasts``.
+
+    Examples
+    --------
+    >>> v = pd.DataFrame({"patient_id": [1], "week": [0], "group": ["Control"], "il_6": [1.0]})
+    >>> marker_models(v, markers=["il_6"], weeks=[0, 12]).available
+    False
+    """
+    look = mixed_models(visits, outcomes=markers, weeks=weeks, groups=groups, transforms=scales, random=random,
+                        confidence=confidence, adjust=True)
+    test = look["test"]
+    n_cens = {m: int(visits[f"{m}_flag"].isin([_BELOW, _ABOVE]).sum()) if f"{m}_flag" in visits.columns else 0
+              for m in markers}
+    test.insert(test.columns.get_loc("n_obs") + 1, "n_censored", test["outcome"].map(n_cens).fillna(0).astype(int))
+    return Look({**look.tables, "test": test}, look.reason)
+
+
+def marker_section(derived, *, markers: Sequence[str], claim_markers: Sequence[str],
+                   scales: Sequence[str] = ("log", "rank"), random: str = "intercept", confidence: float = 0.95,
+                   alpha: float = 0.05) -> Look:
+    """A family of markers over the visits (:func:`marker_models`), with the facts a page and its claims read.
+
+    The immune and inflammation chapters' second looks. The Treg/Th17 ratio, when it is one of ``markers``,
+    is left out at the visits where it is undefined (``ratio_undefined``: Th17 = 0).
+
+    Parameters
+    ----------
+    derived : Derived
+        :func:`analysis.science.derive.derive` output (its ``design`` gives the weeks).
+    markers : sequence of str
+        The family (Holm and BH adjust over it, per scale).
+    claim_markers : sequence of str
+        Markers whose p-values enter ``facts`` (those the chapter's claims name).
+    scales, random, confidence
+        As :func:`marker_models`.
+    alpha : float
+        Significance level of the counts in ``facts``.
+
+    Returns
+    -------
+    Look
+        The tables of :func:`marker_models`; facts ``weeks``, ``n_markers``, per scale ``n_sig_raw_<scale>``,
+        ``n_sig_holm_<scale>``, ``n_fitted_<scale>``, and per claim marker and scale ``p_<marker>_<scale>``
+        (unadjusted) and ``p_holm_<marker>_<scale>``.
+
+    Examples
+    --------
+    >>> from analysis.science.derive import derive
+    >>> from analysis.science.methods.look import demo_cohort
+    >>> look = marker_section(derive(demo_cohort()), markers=["il_6", "tnf_a"], claim_markers=["il_6"])
+    >>> look.facts["n_markers"], sorted(k for k in look.facts if k.startswith("p_holm"))
+    (2, ['p_holm_il_6_log', 'p_holm_il_6_rank'])
+    """
+    visits = derived.visits.copy()
+    if "treg_th17_ratio" in markers and "treg_th17_ratio" in visits.columns and "ratio_undefined" in visits.columns:
+        visits["treg_th17_ratio"] = visits["treg_th17_ratio"].mask(visits["ratio_undefined"].astype(bool))
+    look = marker_models(visits, markers=markers, weeks=derived.design.visit_weeks, scales=scales, random=random,
+                         confidence=confidence)
+    test = look["test"]
+    facts: dict = {"weeks": derived.design.describe_weeks(), "n_markers": len(markers)}
+    for scale in scales:
+        part = test.loc[test["scale"] == scale]
+        facts[f"n_sig_raw_{scale}"] = int((part["p_lr"] < alpha).sum())
+        facts[f"n_sig_holm_{scale}"] = int((part["p_holm"] < alpha).sum())
+        facts[f"n_fitted_{scale}"] = int(part["p_lr"].notna().sum())
+    for m in claim_markers:
+        for scale in scales:
+            row = test.loc[(test["outcome"] == m) & (test["scale"] == scale)]
+            facts[f"p_holm_{m}_{scale}"] = float(row["p_holm"].iloc[0]) if len(row) else np.nan
+            facts[f"p_{m}_{scale}"] = float(row["p_lr"].iloc[0]) if len(row) else np.nan
+    return Look(look.tables, look.reason, facts)
+
+
+def marker_glue_values(look: Look, *, markers: Sequence[str], alpha: float = 0.05) -> dict:
+    """The numbers and words a marker family's second-look prose glues (``sl_*`` keys; plain str/int values).
+
+    Counts of the family (``sl_n_markers``, ``sl_n_fitted_<scale>``, ``sl_n_sig_raw_<scale>``,
+    ``sl_n_sig_holm_<scale>`` for the log and rank scales), ``sl_weeks``, then per marker of ``markers`` (its
+    name without underscores, e.g. ``il6``) the Holm p on ranks ``sl_p_<key>``, on the log scale
+    ``sl_p_<key>_log`` and ``sl_<key>_reading`` (:func:`analysis.science.methods.look.reading` of the rank
+    scale); ``sl_reading`` is the first marker's reading. Every value has a fallback ("n/a", 0, "cannot
+    address").
+
+    Parameters
+    ----------
+    look : Look
+        :func:`marker_section` output.
+    markers : sequence of str
+        The markers the prose names (a subset of the section's ``claim_markers``).
+    alpha : float
+
+    Examples
+    --------
+    >>> g = marker_glue_values(Look({}, "", {"p_holm_il_6_rank": 0.01}), markers=["il_6"])
+    >>> g["sl_p_il6"], g["sl_reading"], g["sl_n_markers"]
+    ('p = 0.010', 'supports', 0)
+    """
+    f = look.facts
+    out: dict = {}
+    out.update(sl_n_markers=int(f.get("n_markers", 0)),
+               sl_n_fitted_rank=int(f.get("n_fitted_rank", 0)), sl_n_fitted_log=int(f.get("n_fitted_log", 0)),
+               sl_n_sig_raw_rank=int(f.get("n_sig_raw_rank", 0)), sl_n_sig_raw_log=int(f.get("n_sig_raw_log", 0)),
+               sl_n_sig_holm_rank=int(f.get("n_sig_holm_rank", 0)),
+               sl_n_sig_holm_log=int(f.get("n_sig_holm_log", 0)),
+               sl_weeks=str(f.get("weeks", "n/a")))
+    for m in markers:
+        key = m.replace("_", "")
+        out[f"sl_p_{key}"] = format_p(f.get(f"p_holm_{m}_rank"))
+        out[f"sl_p_{key}_log"] = format_p(f.get(f"p_holm_{m}_log"))
+        out[f"sl_{key}_reading"] = reading(f.get(f"p_holm_{m}_rank"), alpha)
+    out["sl_reading"] = out[f"sl_{markers[0].replace('_', '')}_reading"]
+    return out
+
+
+# =========================================================================== figures
+@styled
+def figure_marginal_means(means: pd.DataFrame, *, outcomes: Sequence[str], labels: Mapping[str, str] | None = None,
+                          scale: str = "none"):
+    """Model-based mean ± CI per group over the weeks, one panel per outcome (returns the Figure).
+
+    Examples
+    --------
+    >>> m = pd.DataFrame({"outcome": "das28", "scale": "none", "group": ["Responder"] * 2, "week": [0, 12],
+    ...                   "mean": [6.0, 3.0], "ci_low": [5.5, 2.5], "ci_high": [6.5, 3.5]})
+    >>> len(figure_marginal_means(m, outcomes=["das28"]).axes)
+    1
+    """
+    import matplotlib.pyplot as plt
+
+    from analysis.science import figures
+    labels = dict(labels or {})
+    fig, axes = plt.subplots(1, max(1, len(outcomes)), figsize=(5.2 * max(1, len(outcomes)), 4.2), squeeze=False)
+    for ax, dv in zip(axes[0], outcomes):
+        part = means.loc[(means["outcome"] == dv) & (means["scale"] == scale)] if len(means) else means
+        if part.empty:
+            placeholder(ax, f"{labels.get(dv, dv)}: not available with these data")
+            continue
+        for i, (grp, g) in enumerate(part.groupby("group", sort=False)):
+            g = g.sort_values("week")
+            col = figures.color_for(grp, i)
+            ax.plot(g["week"], g["mean"], marker="o", color=col, label=grp)
+            ax.fill_between(g["week"].astype(float), g["ci_low"].astype(float), g["ci_high"].astype(float),
+                            color=col, alpha=0.15, linewidth=0)
+        ax.set(xlabel="week", ylabel=labels.get(dv, dv) + ("" if scale == "none" else f" ({scale})"),
+               title=labels.get(dv, dv))
+    handles, names = axes[0][0].get_legend_handles_labels()
+    if handles:
+        fig.legend(handles, names, loc="lower center", ncol=len(names), bbox_to_anchor=(0.5, -0.06))
+    fig.tight_layout()
+    return fig
+
+
+@styled
+def figure_markers(test: pd.DataFrame, *, labels: Mapping[str, str] | None = None, alpha: float = 0.05):
+    """−log10 p of the group × week test per marker and scale, raw and Holm-adjusted (returns the Figure).
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"outcome": ["il_6", "il_6"], "scale": ["log", "rank"], "p_lr": [0.01, 0.02],
+    ...                   "p_holm": [0.03, 0.04]})
+    >>> len(figure_markers(t).axes)
+    1
+    """
+    import matplotlib.pyplot as plt
+
+    labels = dict(labels or {})
+    fig, ax = plt.subplots(figsize=(7.5, 0.5 * max(4, test["outcome"].nunique() * 1.2) + 1.5))
+    t = test.dropna(subset=["p_lr"]) if len(test) else test
+    if t.empty:
+        placeholder(ax, "Not available with these data")
+        return fig
+    markers = list(dict.fromkeys(t["outcome"]))
+    scales = list(dict.fromkeys(t["scale"]))
+    ypos = {m: i for i, m in enumerate(markers)}
+    styles = {"log": ("o", "#0072B2"), "rank": ("s", "#E69F00"), "none": ("D", "#009E73")}
+    for j, sc in enumerate(scales):
+        part = t.loc[t["scale"] == sc]
+        mk, col = styles.get(sc, ("^", "#CC79A7"))
+        off = (j - (len(scales) - 1) / 2) * 0.25
+        y = part["outcome"].map(ypos).to_numpy(float) + off
+        ax.scatter(-np.log10(part["p_lr"].clip(lower=1e-300)), y, marker=mk, facecolor="none", edgecolor=col,
+                   label=f"{sc} scale, unadjusted")
+        if "p_holm" in part.columns:
+            ax.scatter(-np.log10(part["p_holm"].clip(lower=1e-300)), y, marker=mk, color=col,
+                       label=f"{sc} scale, Holm")
+    ax.axvline(-np.log10(alpha), color="0.4", linestyle="--", linewidth=1)
+    ax.set_xscale("symlog", linthresh=2)  # p-values from 1 to 1e-100 on one readable axis
+    ax.set_xlim(left=0)
+    ax.set_yticks(range(len(markers)), [labels.get(m, m) for m in markers])
+    ax.set(xlabel=f"−log10 p of group × week (symmetric log axis; dashed: p = {alpha:g})", ylabel="")
+    ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5))
+    fig.tight_layout()
+    return fig

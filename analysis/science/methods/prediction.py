@@ -1,0 +1,462 @@
+"""Predicting a binary outcome from baseline values: logistic models judged by cross-validated AUC.
+
+The paper calls IFN-γ a predictor on the strength of peaks inside the response window. A prediction claim is
+judged today by a model fitted on values known before the outcome, its discrimination out of sample and its
+calibration: :func:`prediction_data` builds one row per classified patient (baseline marker, its peak in the
+early window, covariates), :func:`cv_auc` cross-validates a logistic regression by repeated stratified k-fold
+(:func:`stratified_folds`; AUC by ranks, :func:`auc`), :func:`calibration_table` sets observed against predicted
+response, and :func:`prediction_models` compares the baseline model with covariates alone and with the paper's
+circular peak-in-window predictor.
+
+The logistic fits are Newton–Raphson, all folds at once (:func:`_fit_predict_folds`): the estimates of
+``statsmodels.Logit`` (tested in ``tests/test_second_look.py``) without a fit per fold.
+"""
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import stats as sps
+
+from analysis.core.checks import check_frame as _check_frame
+from analysis.science import stats
+from analysis.science.methods.look import Look
+
+__all__ = ["auc", "calibration_table", "cv_auc", "prediction_data", "prediction_models", "stratified_folds"]
+
+
+def auc(y, score) -> float:
+    """Area under the ROC curve by ranks (Mann–Whitney; ties count one half); NaN with one class.
+
+    Examples
+    --------
+    >>> auc([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8]), auc([0, 1], [0.5, 0.5])
+    (0.75, 0.5)
+    """
+    y = np.asarray(y, float)
+    s = np.asarray(score, float)
+    pos, neg = s[y == 1], s[y == 0]
+    if pos.size == 0 or neg.size == 0:
+        return float("nan")
+    greater = (pos[:, None] > neg[None, :]).sum()
+    ties = (pos[:, None] == neg[None, :]).sum()
+    return float((greater + 0.5 * ties) / (pos.size * neg.size))
+
+
+def stratified_folds(y, *, k: int = 5, repeats: int = 20, seed: int = 0) -> np.ndarray:
+    """Fold labels for repeated stratified k-fold cross-validation (numpy only).
+
+    Parameters
+    ----------
+    y : array-like of 0/1
+    k : int
+        Folds per repeat; each fold gets the classes in the same proportions (± 1 patient).
+    repeats : int
+    seed : int
+
+    Returns
+    -------
+    ndarray of shape (repeats, len(y))
+        ``folds[r, i]`` is the fold (0 … k−1) of patient ``i`` in repeat ``r``.
+
+    Examples
+    --------
+    >>> f = stratified_folds([0, 0, 0, 1, 1, 1], k=3, repeats=2, seed=1)
+    >>> f.shape, sorted(f[0][:3].tolist()), sorted(f[0][3:].tolist())
+    ((2, 6), [0, 1, 2], [0, 1, 2])
+    """
+    y = np.asarray(y)
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 2:
+        raise ValueError(f"`k` must be an integer >= 2; got {k!r}.")
+    if isinstance(repeats, bool) or not isinstance(repeats, (int, np.integer)) or repeats < 1:
+        raise ValueError(f"`repeats` must be an integer >= 1; got {repeats!r}.")
+    rng = np.random.default_rng(seed)
+    folds = np.empty((repeats, y.size), dtype=int)
+    for r in range(repeats):
+        offset = 0
+        for cls in np.unique(y):
+            idx = np.flatnonzero(y == cls)
+            perm = rng.permutation(idx)
+            # continue the fold counter across classes so fold sizes stay balanced
+            folds[r, perm] = (np.arange(perm.size) + offset) % k
+            offset += perm.size
+    return folds
+
+
+def _logistic_newton(X: np.ndarray, y: np.ndarray, *, ridge: float = 0.0, maxiter: int = 100,
+                     tol: float = 1e-10) -> tuple[np.ndarray, bool]:
+    """Maximum-likelihood logistic regression by Newton–Raphson (IRLS); ``ridge`` adds an L2 penalty.
+
+    The same estimates as ``statsmodels.Logit`` (checked in the tests), without its per-fit overhead: the
+    cross-validation fits hundreds of small models. Returns the coefficients and whether it converged.
+    """
+    beta = np.zeros(X.shape[1])
+    penalty = ridge * len(y) * np.eye(X.shape[1])
+    for _ in range(maxiter):
+        eta = np.clip(X @ beta, -50, 50)
+        prob = 1 / (1 + np.exp(-eta))
+        grad = X.T @ (y - prob) - penalty @ beta
+        hess = (X * (prob * (1 - prob))[:, None]).T @ X + penalty
+        try:
+            step = np.linalg.solve(hess, grad)
+        except np.linalg.LinAlgError:
+            return beta, False
+        beta = beta + step
+        if np.max(np.abs(step)) < tol:
+            return beta, True
+    return beta, False
+
+
+#: a fitted linear predictor beyond ±30 (a probability within 1e-13 of 0 or 1) means (quasi-)separation: the
+#: Newton steps then vanish in rounding, so "converged" says nothing and the ridge fit is used instead
+_SATURATED = 30.0
+
+
+def _fit_predict(X_train: np.ndarray, y_train: np.ndarray, X_test: np.ndarray) -> np.ndarray:
+    """Logistic regression on standardised predictors; predicted probabilities for ``X_test``.
+
+    Maximum likelihood by Newton–Raphson (:func:`_logistic_newton`, equal to ``statsmodels.Logit``).
+    Constant predictors are dropped (intercept-only when none is left). Under (quasi-)complete separation
+    (no convergence, a coefficient beyond ±30 or a fitted probability within 1e-13 of 0 or 1) or a singular
+    fit, a ridge-penalised fit (L2 = 1e-4 per observation) is used instead.
+    """
+    mu, sd = X_train.mean(axis=0), X_train.std(axis=0)
+    keep = sd > 1e-12
+    Xt = (X_train[:, keep] - mu[keep]) / sd[keep]
+    Xs = (X_test[:, keep] - mu[keep]) / sd[keep]
+    Xt = np.column_stack([np.ones(len(Xt)), Xt])
+    Xs = np.column_stack([np.ones(len(Xs)), Xs])
+    if y_train.min() == y_train.max():
+        return np.full(len(Xs), float(y_train.mean()))
+    y = np.asarray(y_train, float)
+    params, converged = _logistic_newton(Xt, y)
+    if not converged or not np.all(np.isfinite(params)) or np.abs(params).max() > 30 \
+            or np.abs(Xt @ params).max() > _SATURATED:
+        params, _ = _logistic_newton(Xt, y, ridge=1e-4)
+    return 1 / (1 + np.exp(-(Xs @ params)))
+
+
+def _newton_folds(Xs: np.ndarray, W: np.ndarray, y: np.ndarray, active: np.ndarray, *, ridge: float,
+                  maxiter: int = 100, tol: float = 1e-10) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_logistic_newton` on the folds ``active`` at once (weights ``W`` select each fold's patients).
+
+    Each fold stops when its own step is below ``tol`` (so every fold gets the single fit's iterations);
+    returns the coefficients (folds × predictors) and which folds converged.
+    """
+    F, _, p = Xs.shape
+    beta = np.zeros((F, p))
+    penalty = ridge * W.sum(axis=1)[:, None, None] * np.eye(p)[None]
+    done = ~active
+    converged = np.zeros(F, dtype=bool)
+    for _ in range(maxiter):
+        todo = np.flatnonzero(~done)
+        if not todo.size:
+            break
+        Xt, Wt, b = Xs[todo], W[todo], beta[todo]
+        prob = 1 / (1 + np.exp(-np.clip(np.einsum("fnp,fp->fn", Xt, b), -50, 50)))
+        grad = np.einsum("fnp,fn->fp", Xt, Wt * (y - prob)) - np.einsum("fpq,fq->fp", penalty[todo], b)
+        hess = np.einsum("fnp,fn,fnq->fpq", Xt, Wt * prob * (1 - prob), Xt) + penalty[todo]
+        try:
+            step = np.linalg.solve(hess, grad[:, :, None])[:, :, 0]
+        except np.linalg.LinAlgError:  # some fold's Hessian is singular: that fold stops, unconverged
+            step = np.zeros_like(b)
+            for i in range(todo.size):
+                try:
+                    step[i] = np.linalg.solve(hess[i], grad[i])
+                except np.linalg.LinAlgError:
+                    done[todo[i]] = True
+                    step[i] = np.nan
+            keep = np.isfinite(step).all(axis=1)
+            todo, b, step = todo[keep], b[keep], step[keep]
+        beta[todo] = b + step
+        small = np.max(np.abs(step), axis=1) < tol
+        done[todo[small]] = True
+        converged[todo[small]] = True
+    return beta, converged
+
+
+def _fit_predict_folds(X: np.ndarray, y: np.ndarray, train: np.ndarray) -> np.ndarray:
+    """:func:`_fit_predict` for many training sets at once: probabilities of every patient under each fit.
+
+    ``train`` is a boolean array (folds × patients). All folds' Newton–Raphson fits run together (one
+    batched solve per iteration), on predictors standardised within each training set as
+    :func:`_fit_predict` does, with its rule: a fit that does not converge or runs away (separation) is
+    replaced by the ridge-penalised fit. A fold whose training set has one class or a constant predictor
+    is fitted by :func:`_fit_predict` itself. The probabilities equal the fold-by-fold fits' (tested).
+    """
+    F, n = train.shape
+    W = train.astype(float)
+    n_f = W.sum(axis=1)
+    mu = (W @ X) / n_f[:, None]
+    sd = np.sqrt(np.maximum((W @ X ** 2) / n_f[:, None] - mu ** 2, 0.0))
+    pos = W @ y
+    simple = (sd > 1e-12).all(axis=1) & (pos > 0) & (pos < n_f)
+    Xs = np.concatenate([np.ones((F, n, 1)), (X[None, :, :] - mu[:, None, :]) / np.where(sd > 0, sd, 1.0)[:, None, :]],
+                        axis=2)
+    beta, converged = _newton_folds(Xs, W, y, simple, ridge=0.0)
+    with np.errstate(invalid="ignore"):
+        eta = np.abs(np.einsum("fnp,fp->fn", Xs, beta)) * W  # the training patients' linear predictors
+    ok = simple & converged & np.isfinite(beta).all(axis=1) & (np.abs(beta).max(axis=1) <= 30) \
+        & (eta.max(axis=1) <= _SATURATED)
+    # (quasi-)separation: the ridge-penalised fit, as _fit_predict does, accepted as it ends
+    retry = simple & ~ok
+    if retry.any():
+        beta[retry] = _newton_folds(Xs, W, y, retry, ridge=1e-4)[0][retry]
+        ok |= retry
+    with np.errstate(over="ignore"):  # folds refitted below may hold runaway coefficients
+        out = 1 / (1 + np.exp(-np.einsum("fnp,fp->fn", Xs, beta)))
+    for f in np.flatnonzero(~ok):
+        out[f] = _fit_predict(X[train[f]], y[train[f]], X)
+    return out
+
+
+def _fold_aucs(y: np.ndarray, prob: np.ndarray, test: np.ndarray) -> np.ndarray:
+    """:func:`auc` of each fold's test patients (rows of ``prob`` and ``test``), all folds at once."""
+    pos = test & (y == 1)[None, :]
+    neg = test & (y == 0)[None, :]
+    pairs = pos[:, :, None] & neg[:, None, :]
+    greater = ((prob[:, :, None] > prob[:, None, :]) & pairs).sum(axis=(1, 2))
+    ties = ((prob[:, :, None] == prob[:, None, :]) & pairs).sum(axis=(1, 2))
+    total = pos.sum(axis=1) * neg.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(total > 0, (greater + 0.5 * ties) / np.maximum(total, 1), np.nan)
+
+
+def cv_auc(data: pd.DataFrame, *, outcome: str, predictors: Sequence[str], k: int = 5, repeats: int = 20,
+           seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Cross-validated AUC of a logistic regression by repeated stratified k-fold.
+
+    Parameters
+    ----------
+    data : DataFrame
+        One row per patient: ``outcome`` (0/1) and the ``predictors`` (rows with a missing value are dropped).
+    outcome : str
+    predictors : sequence of str
+    k, repeats, seed
+        See :func:`stratified_folds`; ``k`` is lowered to the size of the smaller class when needed.
+
+    Returns
+    -------
+    (summary, predictions)
+        ``summary``: one row: ``n``, ``n_events``, ``k``, ``repeats``, ``apparent_auc`` (fitted and judged on
+        the same patients), ``cv_auc`` (mean over repeats of the mean per-fold AUC), ``cv_auc_low`` /
+        ``cv_auc_high`` (2.5 and 97.5 percentiles over repeats: the split-to-split spread, not a confidence
+        interval), ``note``. ``predictions``: one row per patient × repeat with the out-of-fold probability
+        (``repeat``, ``row``, ``y``, ``p``).
+
+    Examples
+    --------
+    >>> d = pd.DataFrame({"y": [0, 0, 0, 0, 0, 1, 1, 1, 1, 1], "x": [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]})
+    >>> s, _ = cv_auc(d, outcome="y", predictors=["x"], k=5, repeats=3)
+    >>> float(s["cv_auc"].iloc[0])
+    1.0
+    >>> s, _ = cv_auc(d.assign(x=1.0), outcome="y", predictors=["x"], k=5, repeats=3)
+    >>> float(s["cv_auc"].iloc[0])
+    0.5
+    """
+    _check_frame(data, "data", [outcome, *predictors])
+    d = data[[outcome, *predictors]].apply(pd.to_numeric, errors="coerce").dropna()
+    y = d[outcome].to_numpy(float)
+    X = d[list(predictors)].to_numpy(float) if predictors else np.empty((len(d), 0))
+    n_events, n = int(y.sum()), len(y)
+    minority = int(min(n_events, n - n_events))
+    cols = ["n", "n_events", "k", "repeats", "apparent_auc", "cv_auc", "cv_auc_low", "cv_auc_high", "note"]
+    if minority < 2:
+        return (pd.DataFrame([dict(n=n, n_events=n_events, k=k, repeats=repeats,
+                                   note=f"not fitted: {n_events} responders and {n - n_events} non-responders "
+                                        f"with every predictor known ({len(data) - n} left out for a missing "
+                                        "value; need at least 2 of each)")], columns=cols),
+                pd.DataFrame(columns=["repeat", "row", "y", "p"]))
+    k_used = int(min(k, minority))
+    folds = stratified_folds(y, k=k_used, repeats=repeats, seed=seed)
+    # every (repeat, fold) fit at once: row r * k + f holds fold f of repeat r
+    test = (folds[:, None, :] == np.arange(k_used)[None, :, None]).reshape(repeats * k_used, n)
+    prob = _fit_predict_folds(X, y, ~test)
+    oof = np.where(test, prob, 0.0).reshape(repeats, k_used, n).sum(axis=1)  # each patient's out-of-fold p
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a repeat whose folds all have one class: NaN
+        per_repeat = np.nanmean(_fold_aucs(y, prob, test).reshape(repeats, k_used), axis=1)
+    preds = [pd.DataFrame({"repeat": np.repeat(np.arange(repeats), n), "row": np.tile(np.arange(n), repeats),
+                           "y": np.tile(y.astype(int), repeats), "p": oof.ravel()})]
+    per_repeat = np.asarray(per_repeat)
+    apparent = auc(y, _fit_predict(X, y, X))
+    note = "" if k_used == k else f"k lowered to {k_used} (smaller class)"
+    summary = pd.DataFrame([dict(n=n, n_events=n_events, k=k_used, repeats=repeats, apparent_auc=apparent,
+                                 cv_auc=float(per_repeat.mean()), cv_auc_low=float(np.percentile(per_repeat, 2.5)),
+                                 cv_auc_high=float(np.percentile(per_repeat, 97.5)), note=note)], columns=cols)
+    return summary, pd.concat(preds, ignore_index=True)
+
+
+def calibration_table(predictions: pd.DataFrame, *, bins: int = 5, confidence: float = 0.95) -> pd.DataFrame:
+    """Observed against predicted response, by groups of out-of-fold predicted probability.
+
+    Each patient's out-of-fold probabilities are averaged over the repeats, then patients are cut into
+    ``bins`` groups of (nearly) equal size by that probability.
+
+    Parameters
+    ----------
+    predictions : DataFrame
+        ``predictions`` of :func:`cv_auc` (``row``, ``y``, ``p``).
+    bins : int
+
+    Returns
+    -------
+    DataFrame
+        One row per bin: ``bin``, ``n``, ``mean_predicted``, ``observed`` (share of responders), ``ci_low``,
+        ``ci_high`` (Wilson).
+
+    Examples
+    --------
+    >>> p = pd.DataFrame({"repeat": 0, "row": range(4), "y": [0, 0, 1, 1], "p": [0.1, 0.2, 0.8, 0.9]})
+    >>> calibration_table(p, bins=2)[["n", "mean_predicted", "observed"]].round(2).values.tolist()
+    [[2.0, 0.15, 0.0], [2.0, 0.85, 1.0]]
+    """
+    _check_frame(predictions, "predictions", ["row", "y", "p"])
+    cols = ["bin", "n", "mean_predicted", "observed", "ci_low", "ci_high"]
+    if predictions.empty:
+        return pd.DataFrame(columns=cols)
+    per = predictions.groupby("row").agg(y=("y", "first"), p=("p", "mean")).sort_values("p", kind="stable")
+    nb = int(max(1, min(bins, len(per))))
+    per["bin"] = np.arange(len(per)) * nb // len(per) + 1
+    g = per.groupby("bin").agg(n=("y", "size"), mean_predicted=("p", "mean"), k=("y", "sum")).reset_index()
+    ci = stats.proportion_table(g["k"].to_numpy(int), g["n"].to_numpy(int), confidence=confidence)
+    g["observed"] = g["k"] / g["n"]
+    g["ci_low"], g["ci_high"] = ci["ci_low"].to_numpy(), ci["ci_high"].to_numpy()
+    return g.astype({"n": float})[cols]
+
+
+def prediction_data(visits: pd.DataFrame, patients: pd.DataFrame, *, early_weeks: Sequence[int],
+                    covariates: Sequence[str] = ("das28_baseline",), marker: str = "ifn_g") -> pd.DataFrame:
+    """One row per classified MSCT patient: response, baseline marker, the peak in the early window, covariates.
+
+    Parameters
+    ----------
+    visits : DataFrame
+        ``derived.visits`` (``patient_id``, ``week`` and ``marker``; values below the LLOQ as derived).
+    patients : DataFrame
+        ``derived.patients`` (``patient_id``, ``group`` and the covariates).
+    early_weeks : sequence of int
+        The paper's window "before and up to 4 weeks after MSCT" (``derived.design.early_weeks``).
+    covariates : sequence of str
+    marker : str
+
+    Returns
+    -------
+    DataFrame
+        ``patient_id``, ``responder`` (1/0), ``log_baseline`` (natural log of the week-0 value),
+        ``log_peak_window`` (log of the highest value in the window), then the covariates.
+
+    Examples
+    --------
+    >>> v = pd.DataFrame({"patient_id": ["a", "a", "b", "b"], "week": [0, 4, 0, 4], "ifn_g": [1.0, 3.0, 1.0, 1.0]})
+    >>> p = pd.DataFrame({"patient_id": ["a", "b"], "group": ["Responder", "Non-responder"], "das28_baseline": [6.0, 6.5]})
+    >>> prediction_data(v, p, early_weeks=[0, 4]).round(2).values.tolist()
+    [['a', 1, 0.0, 1.1, 6.0], ['b', 0, 0.0, 0.0, 6.5]]
+    """
+    _check_frame(visits, "visits", ["patient_id", "week", marker])
+    _check_frame(patients, "patients", ["patient_id", "group", *covariates])
+    pts = patients.loc[patients["group"].isin(["Responder", "Non-responder"]), ["patient_id", "group", *covariates]]
+    v = visits[["patient_id", "week", marker]].assign(**{marker: pd.to_numeric(visits[marker], errors="coerce")})
+    v = v.loc[v[marker] > 0]
+    base = v.loc[v["week"] == 0].drop_duplicates("patient_id").set_index("patient_id")[marker]
+    peak = v.loc[v["week"].isin(list(early_weeks))].groupby("patient_id")[marker].max()
+    out = pd.DataFrame({"patient_id": pts["patient_id"].to_numpy(),
+                        "responder": (pts["group"] == "Responder").astype(int).to_numpy()})
+    out["log_baseline"] = np.log(out["patient_id"].map(base).astype(float))
+    out["log_peak_window"] = np.log(out["patient_id"].map(peak).astype(float))
+    for c in covariates:
+        out[c] = pd.to_numeric(pts[c], errors="coerce").to_numpy(float)
+    return out
+
+
+def _lr_added(data: pd.DataFrame, *, outcome: str, base: Sequence[str], added: str) -> float:
+    """p of the likelihood-ratio test of ``added`` on top of ``base`` (statsmodels Logit); NaN if not fitted."""
+    import statsmodels.api as sm
+
+    d = data[[outcome, *base, added]].dropna()
+    y = d[outcome].to_numpy(float)
+    if len(d) < 10 or y.min() == y.max():
+        return float("nan")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            full = sm.Logit(y, sm.add_constant(d[[*base, added]].to_numpy(float), has_constant="add")).fit(disp=0)
+            red = sm.Logit(y, sm.add_constant(d[list(base)].to_numpy(float), has_constant="add")
+                           if base else np.ones((len(y), 1))).fit(disp=0)
+    except Exception:
+        return float("nan")
+    if not (full.mle_retvals.get("converged", True) and red.mle_retvals.get("converged", True)):
+        return float("nan")
+    return float(sps.chi2.sf(max(0.0, 2 * (full.llf - red.llf)), 1))
+
+
+def prediction_models(data: pd.DataFrame, *, covariates: Sequence[str] = ("das28_baseline",), k: int = 5,
+                      repeats: int = 20, seed: int = 0, bins: int = 5) -> Look:
+    """Baseline prediction models of response, cross-validated, beside the paper's peak-in-window predictor.
+
+    Models (logistic regression): baseline IFN-γ + covariates; covariates only; baseline IFN-γ only; and the
+    paper's predictor, the peak IFN-γ in the early window, which is measured after the infusion and inside
+    the response window (``circular`` = True: its AUC cannot support a claim of prediction).
+
+    Parameters
+    ----------
+    data : DataFrame
+        :func:`prediction_data` output.
+    covariates : sequence of str
+    k, repeats, seed
+        Cross-validation (:func:`cv_auc`).
+    bins : int
+        Calibration groups.
+
+    Returns
+    -------
+    Look
+        Tables ``auc`` (one row per model: ``model``, ``predictors``, ``circular`` and the :func:`cv_auc`
+        summary), ``calibration`` (``model`` and :func:`calibration_table` rows, for the baseline and the
+        circular model); facts ``cv_auc_full``, ``cv_auc_clinical``, ``cv_auc_peak``, ``apparent_auc_peak``,
+        ``p_lr_ifng`` (likelihood-ratio test of baseline IFN-γ added to the covariates).
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(3)
+    >>> y = np.repeat([0, 1], 20)
+    >>> d = pd.DataFrame({"patient_id": range(40), "responder": y, "log_baseline": rng.normal(y, 1.0),
+    ...                   "log_peak_window": rng.normal(2 * y, 1.0), "das28_baseline": rng.normal(6, 1, 40)})
+    >>> look = prediction_models(d, repeats=3)
+    >>> look.tables["auc"]["model"].tolist()[:2]
+    ['baseline IFN-γ + clinical', 'clinical only']
+    """
+    _check_frame(data, "data", ["responder", "log_baseline", "log_peak_window", *covariates])
+    covariates = list(covariates)
+    models = {"baseline IFN-γ + clinical": ["log_baseline", *covariates],
+              "clinical only": covariates,
+              "baseline IFN-γ only": ["log_baseline"],
+              "peak in window (circular)": ["log_peak_window"]}
+    rows, calib, facts = [], [], {}
+    for name, preds in models.items():
+        if not preds:
+            continue
+        s, p = cv_auc(data, outcome="responder", predictors=preds, k=k, repeats=repeats, seed=seed)
+        rows.append(s.assign(model=name, predictors=" + ".join(preds), circular=name.endswith("(circular)")))
+        if name in ("baseline IFN-γ + clinical", "peak in window (circular)") and len(p):
+            calib.append(calibration_table(p, bins=bins).assign(model=name))
+    table = pd.concat(rows, ignore_index=True)
+    table = table[["model", "predictors", "circular"] + [c for c in table.columns
+                                                          if c not in ("model", "predictors", "circular")]]
+    cal = (pd.concat(calib, ignore_index=True) if calib else
+           pd.DataFrame(columns=["bin", "n", "mean_predicted", "observed", "ci_low", "ci_high", "model"]))
+    cal = cal[["model"] + [c for c in cal.columns if c != "model"]]
+    by = table.set_index("model")
+    for key, name in (("full", "baseline IFN-γ + clinical"), ("clinical", "clinical only"),
+                      ("ifng", "baseline IFN-γ only"), ("peak", "peak in window (circular)")):
+        facts[f"cv_auc_{key}"] = float(by.loc[name, "cv_auc"]) if name in by.index else np.nan
+        facts[f"apparent_auc_{key}"] = float(by.loc[name, "apparent_auc"]) if name in by.index else np.nan
+    facts["p_lr_ifng"] = _lr_added(data, outcome="responder", base=covariates, added="log_baseline")
+    facts["n"] = int(table["n"].iloc[0]) if len(table) else 0
+    reason = ""
+    if not np.isfinite(facts["cv_auc_full"]):
+        reason = str(by.loc["baseline IFN-γ + clinical", "note"]) if "baseline IFN-γ + clinical" in by.index else \
+            "no model could be fitted"
+    return Look({"auc": table, "calibration": cal}, reason, facts)

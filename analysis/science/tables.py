@@ -1,0 +1,101 @@
+"""Reshaping the visit table for many columns at once: one pivot instead of one per column.
+
+The claims' value pickers (:func:`analysis.claims.rules.paired_changes`, :func:`analysis.claims.rules.values_at`)
+select the rows of one column at a time. A chapter that judges a dozen markers builds the per-patient table
+once (:func:`visit_wide`) and reads each column's changes from it (:func:`paired_change`), or takes every
+column's values at one visit with one row selection (:func:`baseline_values`); the results are the same
+arrays (tested in ``tests/test_safety_fast.py``).
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["baseline_values", "paired_change", "visit_wide"]
+
+
+def visit_wide(visits: pd.DataFrame, columns, *, weeks=None, group: str | None = None) -> pd.DataFrame:
+    """Values of ``columns`` per patient and visit: one row per patient, one column per (column, week).
+
+    The table :func:`analysis.claims.rules.paired_changes` pivots for one column, built once for many columns
+    so that a chapter's paired changes cost one pivot instead of one each (see :func:`paired_change`).
+
+    Parameters
+    ----------
+    visits : DataFrame
+        ``derived.visits`` (``patient_id``, ``week``, ``group`` and ``columns``).
+    columns : str or list of str
+        Visit columns (made numeric; anything else becomes NaN).
+    weeks : sequence of int, optional
+        Keep only these visits (default all).
+    group : str, optional
+        Keep only the rows of this group (default all rows).
+
+    Returns
+    -------
+    DataFrame
+        Index ``patient_id`` (sorted), columns ``(column, week)``; NaN where a patient has no value. A
+        patient with two rows for one visit keeps the first non-missing value (as the pivot does).
+
+    Examples
+    --------
+    >>> v = pd.DataFrame({"patient_id": ["b", "b", "a", "a", "c"], "week": [0, 4, 0, 4, 0],
+    ...                   "group": ["R"] * 5, "x": [2.0, 2.5, 1.0, 3.0, 1.0]})
+    >>> w = visit_wide(v, ["x"], weeks=[0, 4])
+    >>> w.columns.tolist(), w.index.tolist()
+    ([('x', 0), ('x', 4)], ['a', 'b', 'c'])
+    >>> w.to_numpy().tolist()
+    [[1.0, 3.0], [2.0, 2.5], [1.0, nan]]
+    """
+    columns = [columns] if isinstance(columns, str) else list(dict.fromkeys(columns))
+    keep = pd.Series(True, index=visits.index)
+    if weeks is not None:
+        keep &= visits["week"].isin(list(weeks))
+    if group is not None:
+        keep &= visits["group"].eq(group)
+    rows = visits.loc[keep]
+    values = pd.DataFrame({"patient_id": rows["patient_id"], "week": rows["week"],
+                           **{c: pd.to_numeric(rows[c], errors="coerce") for c in columns}})
+    return values.groupby(["patient_id", "week"])[columns].first().unstack("week")
+
+
+def paired_change(wide: pd.DataFrame, column: str, *, after: int, before: int = 0) -> np.ndarray:
+    """Per-patient ``column`` at ``after`` minus at ``before`` from a :func:`visit_wide` table.
+
+    The same array as :func:`analysis.claims.rules.paired_changes` on the rows ``wide`` was built from:
+    finite differences of the patients with both values, in patient order.
+
+    Examples
+    --------
+    >>> v = pd.DataFrame({"patient_id": ["a", "a", "b", "b", "c"], "week": [0, 4, 0, 4, 0],
+    ...                   "x": [1.0, 3.0, 2.0, 2.5, 1.0]})
+    >>> paired_change(visit_wide(v, "x"), "x", after=4).tolist()
+    [2.0, 0.5]
+    """
+    if (column, before) not in wide.columns or (column, after) not in wide.columns:
+        return np.array([], dtype=float)
+    d = (wide[(column, after)] - wide[(column, before)]).to_numpy(float)
+    return d[np.isfinite(d)]
+
+
+def baseline_values(visits: pd.DataFrame, columns, *, week: int = 0, group: str | None = None) -> dict[str, np.ndarray]:
+    """Finite values of each of ``columns`` at ``week`` (optionally in one group), in row order.
+
+    :func:`analysis.claims.rules.values_at` for several columns with one row selection.
+
+    Examples
+    --------
+    >>> v = pd.DataFrame({"week": [0, 0, 4], "group": ["R", "C", "R"], "x": [1.0, 2.0, 3.0], "y": [np.nan, 5.0, 6.0]})
+    >>> {k: a.tolist() for k, a in baseline_values(v, ["x", "y"], group="R").items()}
+    {'x': [1.0], 'y': []}
+    """
+    columns = [columns] if isinstance(columns, str) else list(dict.fromkeys(columns))
+    keep = visits["week"].eq(week)
+    if group is not None:
+        keep &= visits["group"].eq(group)
+    rows = visits.loc[keep]
+    out = {}
+    for c in columns:
+        x = pd.to_numeric(rows[c], errors="coerce").to_numpy(float)
+        out[c] = x[np.isfinite(x)]
+    return out
