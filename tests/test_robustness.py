@@ -191,7 +191,7 @@ def test_the_shipped_robustness_result_covers_the_registry_and_says_where_it_cam
     import json
     from pathlib import Path
 
-    from analysis.scorecard.evaluate import registry
+    from analysis.claims.registry import published as registry
 
     shipped = Path(__file__).resolve().parents[1] / "data" / "robustness"
     if not (shipped / "claim_probability.csv").is_file():

@@ -34,6 +34,9 @@ _MASKS = [
     (re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([+-]\d{2}:?\d{2}|Z| UTC)?"), "<TIME>"),
     (re.compile(r"\b\d+(\.\d+)?\s?(s|ms|seconds?)\b"), "<DURATION>"),
     (re.compile(r"/tmp/[^\s\"'<>]+"), "<TMP>"),
+    # a warning printed to a cell's stderr quotes the source file and line of the code that raised it: a move of
+    # code changes those, not the result
+    (re.compile(r"[^\s\"'<>]*/analysis/[\w/]+\.py:\d+"), "<SOURCE>"),
 ]
 
 

@@ -13,9 +13,6 @@ what runs every chapter:
   :func:`analysis.science.simulate.simulate`'s tables, without writing files;
 * :func:`evaluate_all` — every chapter's claims in one table (what the robustness runs call per cohort).
 
-``chapter_defaults``, ``chapter_params``, ``registry`` (= ``published``) and ``derived`` (= ``derive_cached``)
-are imported from their homes for the scorecard's other modules.
-
 ``tests/test_evaluate.py`` checks that ``evaluate`` gives the built notebook's claims (claim id,
 reproduced, verdict) on the shipped cohort and on variant folders.
 """
@@ -28,22 +25,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis.claims.registry import published as registry
-from analysis.core.notebooks import chapter_defaults, chapter_params
-from analysis.science.derive import derive_cached as derived
+from analysis.core.chapters import CHAPTERS
 
-__all__ = ["CHAPTER_MODULES", "accepts", "chapter_defaults", "chapter_params", "cohort_from_tables", "derived",
-           "evaluate_all", "registry"]
+__all__ = ["CHAPTER_MODULES", "accepts", "cohort_from_tables", "evaluate_all"]
 
-#: chapter name -> module holding its ``evaluate`` (in reading order)
-CHAPTER_MODULES: dict[str, str] = {
-    "safety": "analysis.chapters.safety.verdicts",
-    "disease_activity": "analysis.chapters.disease_activity.verdicts",
-    "immune": "analysis.chapters.immune.verdicts",
-    "inflammation": "analysis.chapters.inflammation.verdicts",
-    "ifng": "analysis.chapters.ifng.verdicts",
-    "audit": "analysis.chapters.audit.verdicts",
-}
+#: chapter name -> module holding its ``evaluate`` (in reading order): read from the chapter registry
+CHAPTER_MODULES: dict[str, str] = {c.name: c.verdicts_module for c in CHAPTERS if c.package}
 
 
 # --------------------------------------------------------------------------------------------- cohorts

@@ -320,7 +320,7 @@ def run(*, cohorts: int = 200, models: Iterable[str] = MODELS, seed: int = 2018,
              for model in models for batch in _batches(cohorts, batch_size)]
     out = pd.concat(_run_tasks(tasks, client=client, workers=workers, scheduler=scheduler, progress=progress),
                     ignore_index=True)
-    from analysis.scorecard.evaluate import registry
+    from analysis.claims.registry import published as registry
 
     order = {cid: i for i, cid in enumerate(registry()["claim_id"])}
     out = out.assign(_m=out["model"].map({m: i for i, m in enumerate(MODELS)}), _c=out["claim_id"].map(order))
@@ -389,7 +389,7 @@ def claim_probability(verdicts: pd.DataFrame, *, confidence: float = 0.95) -> pd
     out = out.reset_index()
     if "chapter" in verdicts.columns:
         out["chapter"] = out["claim_id"].map(verdicts.drop_duplicates("claim_id").set_index("claim_id")["chapter"])
-    from analysis.scorecard.evaluate import registry
+    from analysis.claims.registry import published as registry
 
     order = {cid: i for i, cid in enumerate(registry()["claim_id"])}
     out = out.assign(_c=out["claim_id"].map(order).fillna(len(order)),
@@ -409,7 +409,8 @@ def multiverse_grid(options: dict[str, dict[str, tuple]] | None = None) -> dict[
     >>> g
     {'safety': {'alpha': (0.05, 0.01)}}
     """
-    from analysis.scorecard.evaluate import CHAPTER_MODULES, chapter_defaults
+    from analysis.core.notebooks import chapter_defaults
+    from analysis.scorecard.evaluate import CHAPTER_MODULES
 
     out = {}
     for chapter, opts in (options or MULTIVERSE_OPTIONS).items():
@@ -431,7 +432,8 @@ def _evaluate_universes(chapter: str, universes: list[tuple[int, dict]], data_di
     """One multiverse task: ``chapter``'s claims under each of ``universes`` on one cohort."""
     import importlib
 
-    from analysis.scorecard.evaluate import CHAPTER_MODULES, chapter_defaults
+    from analysis.core.notebooks import chapter_defaults
+    from analysis.scorecard.evaluate import CHAPTER_MODULES
 
     cohort = _multiverse_cohort(data_dir, tables_seed)
     module = importlib.import_module(CHAPTER_MODULES[chapter])
@@ -572,7 +574,7 @@ def multiverse_summary(universes: pd.DataFrame, options: dict[str, dict[str, tup
         })
     out = pd.DataFrame(rows, columns=["claim_id", "chapter", "universes", "default_verdict", "share_default",
                                       "verdicts_seen", "result", "flipped_by"])
-    from analysis.scorecard.evaluate import registry
+    from analysis.claims.registry import published as registry
 
     order = {cid: i for i, cid in enumerate(registry()["claim_id"])}
     out = out.assign(_c=out["claim_id"].map(order).fillna(len(order))).sort_values("_c", kind="stable")
