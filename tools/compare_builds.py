@@ -34,10 +34,10 @@ _MASKS = [
     (re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([+-]\d{2}:?\d{2}|Z| UTC)?"), "<TIME>"),
     (re.compile(r"\b\d+(\.\d+)?\s?(s|ms|seconds?)\b"), "<DURATION>"),
     (re.compile(r"/tmp/[^\s\"'<>]+"), "<TMP>"),
-    # a warning printed to a cell's stderr quotes the source file and line of the code that raised it: a move of
-    # code changes those, not the result
-    (re.compile(r"[^\s\"'<>]*/analysis/[\w/]+\.py:\d+"), "<SOURCE>"),
 ]
+# a warning printed to a cell's stderr quotes the source file and line of the code that raised it: a move of code
+# changes those, not the result (applied to stream outputs only: images are long strings full of slashes)
+_SOURCE = re.compile(r"(?:/[\w.-]+)*/analysis/[\w/]+\.py:\d+")
 
 
 def _mask(text: str) -> str:
@@ -68,7 +68,14 @@ def _notebook_hashes(path: Path) -> dict[str, str]:
         outputs = cell.get("outputs")
         if not outputs:
             continue
-        text = json.dumps([{k: v for k, v in o.items() if k != "execution_count"} for o in outputs], sort_keys=True)
+        kept = []
+        for o in outputs:
+            o = {k: v for k, v in o.items() if k != "execution_count"}
+            if o.get("output_type") == "stream":
+                text = "".join(o.get("text", []))
+                o["text"] = _SOURCE.sub("<SOURCE>", text)
+            kept.append(o)
+        text = json.dumps(kept, sort_keys=True)
         out[f"executed/{path.name}#cell{i}"] = _sha(_mask(text).encode())
     return out
 
