@@ -8,8 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from analysis.engine import build as build_mod
-from analysis.engine.build import CHAPTERS, BuildError, build, chapter_parameters, check_parameters, parse_parameters
+from analysis.core.notebooks import chapter_parameters
+from analysis.engine import publish, render
+from analysis.engine.build import CHAPTERS, BuildError, build
+from analysis.engine.params import check_parameters, parse_parameters
 from analysis.core.errors import ParameterError
 from tinybook import PARAMETERS, tiny_book, tree_hash
 
@@ -140,10 +142,10 @@ def test_second_build_on_the_same_folder_is_refused(tmp_path):
 def test_stale_lock_of_a_dead_process_is_taken_over(tmp_path):
     proc = subprocess.Popen([sys.executable, "-c", "pass"])
     proc.wait()
-    with build_mod._Lock(tmp_path) as lock:
+    with publish.Lock(tmp_path) as lock:
         pass
     (tmp_path / ".build.lock").write_text(f"{proc.pid} 2026-01-01 00:00:00\n")
-    with build_mod._Lock(tmp_path):
+    with publish.Lock(tmp_path):
         assert (tmp_path / ".build.lock").read_text().split()[0] != str(proc.pid)
     assert lock is not None
 
@@ -228,7 +230,7 @@ def test_default_data_leave_no_reference_unresolved(built_book):
 def test_references_to_values_a_chapter_did_not_glue_become_notes(source, missing):
     nb = {"cells": [{"cell_type": "markdown", "source": source},
                     {"cell_type": "code", "outputs": [{"metadata": {"scrapbook": {"name": "present"}}}]}]}
-    new, found = build_mod.mark_not_available(nb)
+    new, found = render.mark_not_available(nb)
     assert found == missing
     text = new["cells"][0]["source"]
     assert "{glue:figure}" not in text and "`n_a" not in text and "{numref}" not in text

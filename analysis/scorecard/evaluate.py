@@ -52,7 +52,7 @@ _RESERVED = frozenset({"data_dir", "output_dir", "published_dir", "results_dir"}
 # --------------------------------------------------------------------------------------------- parameters
 @lru_cache(maxsize=None)
 def _defaults(chapter: str) -> tuple[tuple[str, Any], ...]:
-    from analysis.engine.build import chapter_parameters
+    from analysis.core.notebooks import chapter_parameters
 
     notebook = {c.name: c.notebook for c in _CHAPTERS}[chapter]
     found = chapter_parameters(paths.repo_root() / "book" / notebook)
