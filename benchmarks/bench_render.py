@@ -9,8 +9,9 @@ Each repeat stages the built book afresh (as the build stages it: pages, configu
 notebooks, downloads), then runs the render process with every notebook ready at once, with all patches and
 then without each one in turn (interleaved, so that a noisy neighbour weighs on every variant alike). ``go`` is
 sent once Sphinx has read every page. It prints the medians of: the wall-clock seconds of the whole render, its
-CPU seconds (the render and the processes it forks) and its *tail* (from ``go`` to the end: in a build, the
-render's share of the critical path after the last chapter), and each one's difference to "all". Rendering
+CPU seconds (the render and the processes it forks), its *tail* (from ``go`` to the end: in a build, the
+render's share of the critical path after the last chapter) and the tail's CPU seconds, and each one's
+difference to "all". Rendering
 alone, the set-up and reading are not overlapped with chapters, so for a patch of the set-up this is an upper
 bound of what it saves a build; a patch that matters only in a whole build (the lower priority) is measured
 with whole builds instead (``benchmarks/README.md``, "Render patches").
@@ -49,12 +50,20 @@ def stage(built: Path, where: Path) -> Path:
     return stage_dir
 
 
-def render(stage_dir: Path, skip: list[str]) -> tuple[float, float, float]:
-    """Render ``stage_dir`` once without the patches ``skip``: (wall seconds, CPU seconds, tail seconds).
+def _cpu_so_far(pid: int) -> float:
+    """CPU seconds of process ``pid`` and of the children it has waited for, so far (``/proc/PID/stat``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return sum(int(v) for v in fields[11:15]) / os.sysconf("SC_CLK_TCK")  # utime, stime, cutime, cstime
+
+
+def render(stage_dir: Path, skip: list[str]) -> tuple[float, float, float, float]:
+    """Render ``stage_dir`` once without the patches ``skip``: seconds of (wall, CPU, tail wall, tail CPU).
 
     Every chapter is ready at once; ``go`` is sent when Sphinx has read every page (its doctrees exist), as in a
     build whose chapters have all ended. The tail is the time from ``go`` to the end of the process (in a build,
     the render's part of the critical path after the last chapter): writing the pages and the search index.
+    The tail's CPU seconds count the render and the processes it forks to write (less noisy than its wall time
+    on a busy machine).
     """
     code = ("import sys\nfrom analysis.engine.render_sphinx import main\n"
             f"main(sys.argv[1:], skip={set(skip)!r})")
@@ -75,6 +84,7 @@ def render(stage_dir: Path, skip: list[str]) -> tuple[float, float, float]:
             time.sleep(0.01)
         time.sleep(0.05)  # the last doctree is written as its page's reading ends
         t_go = time.perf_counter()
+        cpu_at_go = _cpu_so_far(proc.pid)
         proc.stdin.write("go\n")
         proc.stdin.close()
         _, status, usage = os.wait4(proc.pid, 0)
@@ -82,7 +92,8 @@ def render(stage_dir: Path, skip: list[str]) -> tuple[float, float, float]:
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode != 0 or not (stage_dir / "_build" / "html" / "index.html").exists():
         sys.exit(f"render without {skip} failed:\n{log.read_text()[-3000:]}")
-    return end - t0, usage.ru_utime + usage.ru_stime, end - t_go
+    cpu = usage.ru_utime + usage.ru_stime
+    return end - t0, cpu, end - t_go, cpu - cpu_at_go
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -90,25 +101,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--built", type=Path, required=True, help="output folder of a finished build")
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--patch", action="append", help="measure only these patches (default: every one)")
+    parser.add_argument("--without", action="append", default=[], metavar="NAME,NAME",
+                        help="also measure the render without these patches together")
     parser.add_argument("--json", type=Path, help="also write every measurement to this file")
     args = parser.parse_args(argv)
     names = args.patch or [n for n in render_sphinx.PATCHES if n != "read_when_ready"]
-    variants = [[]] + [[n] for n in names]
-    times: dict[str, list[tuple[float, float, float]]] = {}
+    variants = [[]] + [[n] for n in names] + [w.split(",") for w in args.without]
+    times: dict[str, list[tuple[float, float, float, float]]] = {}
     for repeat in range(args.repeats):
         for skip in variants:
-            label = "all" if not skip else f"without {skip[0]}"
+            label = "all" if not skip else f"without {'+'.join(skip)}"
             with tempfile.TemporaryDirectory() as tmp:
                 stage_dir = stage(args.built, Path(tmp))
                 times.setdefault(label, []).append(render(stage_dir, skip))
-            wall, cpu, tail = times[label][-1]
+            wall, cpu, tail, tail_cpu = times[label][-1]
             print(f"[{repeat + 1}/{args.repeats}] {label:40s} {wall:6.2f} s wall {cpu:6.2f} s CPU {tail:6.2f} s tail "
-                  f"(load {os.getloadavg()[0]:.1f})", flush=True)
-    base = [statistics.median(t[i] for t in times["all"]) for i in range(3)]
+                  f"{tail_cpu:6.2f} s tail CPU (load {os.getloadavg()[0]:.1f})", flush=True)
+    base = [statistics.median(t[i] for t in times["all"]) for i in range(4)]
     print(f"\n{'variant':40s} {'wall':>7s} {'gain':>6s} {'CPU':>7s} {'gain':>6s} {'tail':>7s} {'gain':>6s}"
-          f"  (medians of {args.repeats}; gain = without - all)")
+          f" {'tailCPU':>7s} {'gain':>6s}  (medians of {args.repeats}; gain = without - all)")
     for label, runs in times.items():
-        med = [statistics.median(t[i] for t in runs) for i in range(3)]
+        med = [statistics.median(t[i] for t in runs) for i in range(4)]
         print(f"{label:40s} " + " ".join(f"{m:7.2f} {m - b:+6.2f}" for m, b in zip(med, base)))
     if args.json:
         args.json.write_text(json.dumps(times, indent=1) + "\n")

@@ -253,3 +253,22 @@ def test_chapters_reuse_the_cohort_the_build_validated(tmp_path):
     printed = "".join("".join(o.get("text", "")) for c in nb["cells"] for o in c.get("outputs", []))
     assert printed.split() == ["reused", "105"]
     assert not list(out.rglob(".validated-cohort.pickle*")), "the kept cohort is build-internal"
+
+
+def test_the_build_reads_the_data_folder_once(tmp_path, monkeypatch):
+    """The build hashes and validates the folder once (io.load); the plan, the kept cohort and the derived tables
+    use the loaded cohort (its fingerprint, design and metadata), not the folder."""
+    from analysis.intake import io
+
+    calls: list[str] = []
+    fingerprint, validate = io.fingerprint, io._validate
+    monkeypatch.setattr(io, "fingerprint", lambda folder: calls.append("hash") or fingerprint(folder))
+    monkeypatch.setattr(io, "_validate", lambda folder: calls.append("validate") or validate(folder))
+    writes = "from pathlib import Path\n(Path(output_dir) / 'results' / 'safety').mkdir(parents=True, exist_ok=True)"
+    book = tiny_book(tmp_path / "book", chapters={"safety": (PARAMETERS, writes)})
+    out = tmp_path / "out"
+    build(out=out, book_dir=book, jobs=1)
+    assert calls == ["hash", "validate"]  # (the chapters run in processes of their own)
+    calls.clear()
+    again = build(out=out, book_dir=book, jobs=1)  # nothing changed: the files' hash alone tells
+    assert again.up_to_date and calls == ["hash"]

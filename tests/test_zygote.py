@@ -221,7 +221,7 @@ def test_a_request_whose_sender_gave_up_forks_nothing(tmp_path):
     with zg.Zygote(env_for_runner()) as z:
         address = z.env[zg.SOCKET_ENV]
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        sock.connect(zg._address(address))  # the zygote is still importing: the request waits in the queue
+        sock.connect(zg.address(address))  # the zygote is still importing: the request waits in the queue
         request = {"kind": "runner", "argv": ["missing.ipynb", str(tmp_path / "o.ipynb"), "{}", str(tmp_path)],
                    "cwd": str(tmp_path), "env": env_for_runner(), "watch_pid": os.getpid(),
                    "stderr": str(tmp_path / "err")}
