@@ -254,7 +254,8 @@ class Render:
         self.stage, self.out = stage, out
         cmd = [sys.executable, "-m", "analysis.engine.render_sphinx", "build", str(stage),
                "--path-output", str(stage), "-W", "-n", "--keep-going", "--quiet"]
-        # it runs in the staging folder: the folder holding the analysis package goes first on its path
+        # it runs in the staging folder: the folder holding this analysis package goes first on its path, so it
+        # imports the same package as the build (as `python -m analysis` run from the repository does)
         here = str(Path(__file__).resolve().parents[2])
         env = dict(os.environ, PYDEVD_DISABLE_FILE_VALIDATION="1",
                    PYTHONPATH=os.pathsep.join(p for p in (here, os.environ.get("PYTHONPATH")) if p))

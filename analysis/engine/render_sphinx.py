@@ -26,7 +26,7 @@ before ``go``), stand-ins for myst-nb's executing clients (0.18 s of CPU, before
 ``rfc3987_syntax`` absent (none: it is not installed), writing the pages in five processes (0.1-0.15 s of the
 render's tail, for 0.35 s more CPU), one page per writing task (none), no pickled environment (none), cached
 word stems (0.05 s) and pybtex plugin look-ups (0.05-0.1 s), and ``os._exit`` instead of the interpreter's
-teardown (0.1 s). Together they gained about 0.8 s of a 10-11 s cold build; they are in the git history
+teardown (0.1 s). Together they gained 0.6-0.7 s of a 10-11 s cold build; they are in the git history
 (``analysis/engine/render_sphinx.py`` before the commit that dropped them), pinned and measured the same way.
 """
 from __future__ import annotations
