@@ -120,10 +120,11 @@ def executed_chapters(output: str) -> list[str]:
 def jupyter_book_sequential(work: Path) -> Run:
     """Jupyter Book executing the same notebooks itself, one after the other (its only mode)."""
     from analysis.engine import build as b
+    from analysis.engine.render import stage_book
 
     stage = work / "jb-seq"
     chapters = [c for c in b.CHAPTERS if (ROOT / "book" / c.notebook).exists()]
-    b._stage_book(ROOT / "book", stage, chapters, "benchmark", False)
+    stage_book(ROOT / "book", stage, chapters, "benchmark", False)
     for c in chapters:
         shutil.copy2(ROOT / "book" / c.notebook, stage / "book" / c.notebook)
     cfg = yaml.safe_load((stage / "_config.yml").read_text())

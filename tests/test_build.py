@@ -8,8 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from analysis.engine import build as build_mod
-from analysis.engine.build import CHAPTERS, BuildError, build, chapter_parameters, check_parameters, parse_parameters
+from analysis.core.notebooks import chapter_parameters
+from analysis.engine import publish, render
+from analysis.engine.build import CHAPTERS, BuildError, build
+from analysis.engine.params import check_parameters, parse_parameters
 from analysis.core.errors import ParameterError
 from tinybook import PARAMETERS, tiny_book, tree_hash
 
@@ -140,10 +142,10 @@ def test_second_build_on_the_same_folder_is_refused(tmp_path):
 def test_stale_lock_of_a_dead_process_is_taken_over(tmp_path):
     proc = subprocess.Popen([sys.executable, "-c", "pass"])
     proc.wait()
-    with build_mod._Lock(tmp_path) as lock:
+    with publish.Lock(tmp_path) as lock:
         pass
     (tmp_path / ".build.lock").write_text(f"{proc.pid} 2026-01-01 00:00:00\n")
-    with build_mod._Lock(tmp_path):
+    with publish.Lock(tmp_path):
         assert (tmp_path / ".build.lock").read_text().split()[0] != str(proc.pid)
     assert lock is not None
 
@@ -228,7 +230,7 @@ def test_default_data_leave_no_reference_unresolved(built_book):
 def test_references_to_values_a_chapter_did_not_glue_become_notes(source, missing):
     nb = {"cells": [{"cell_type": "markdown", "source": source},
                     {"cell_type": "code", "outputs": [{"metadata": {"scrapbook": {"name": "present"}}}]}]}
-    new, found = build_mod.mark_not_available(nb)
+    new, found = render.mark_not_available(nb)
     assert found == missing
     text = new["cells"][0]["source"]
     assert "{glue:figure}" not in text and "`n_a" not in text and "{numref}" not in text
@@ -251,3 +253,22 @@ def test_chapters_reuse_the_cohort_the_build_validated(tmp_path):
     printed = "".join("".join(o.get("text", "")) for c in nb["cells"] for o in c.get("outputs", []))
     assert printed.split() == ["reused", "105"]
     assert not list(out.rglob(".validated-cohort.pickle*")), "the kept cohort is build-internal"
+
+
+def test_the_build_reads_the_data_folder_once(tmp_path, monkeypatch):
+    """The build hashes and validates the folder once (io.load); the plan, the kept cohort and the derived tables
+    use the loaded cohort (its fingerprint, design and metadata), not the folder."""
+    from analysis.intake import io
+
+    calls: list[str] = []
+    fingerprint, validate = io.fingerprint, io._validate
+    monkeypatch.setattr(io, "fingerprint", lambda folder: calls.append("hash") or fingerprint(folder))
+    monkeypatch.setattr(io, "_validate", lambda folder: calls.append("validate") or validate(folder))
+    writes = "from pathlib import Path\n(Path(output_dir) / 'results' / 'safety').mkdir(parents=True, exist_ok=True)"
+    book = tiny_book(tmp_path / "book", chapters={"safety": (PARAMETERS, writes)})
+    out = tmp_path / "out"
+    build(out=out, book_dir=book, jobs=1)
+    assert calls == ["hash", "validate"]  # (the chapters run in processes of their own)
+    calls.clear()
+    again = build(out=out, book_dir=book, jobs=1)  # nothing changed: the files' hash alone tells
+    assert again.up_to_date and calls == ["hash"]

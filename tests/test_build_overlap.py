@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 
 from analysis.engine import build as build_mod
+from analysis.engine import render as render_mod
+from analysis.engine.publish import DOWNLOADS_EXTRA
 from analysis.engine import runner
 from analysis.engine.build import CHAPTERS, build
 from tinybook import tiny_book
@@ -28,20 +30,20 @@ def _staged(tmp_path: Path) -> Path:
     """A staged tiny book (config, table of contents, static pages), its chapter not executed yet."""
     book = tiny_book(tmp_path / "book")
     stage = tmp_path / "stage"
-    build_mod._stage_book(book, stage, [c for c in CHAPTERS if c.name == "safety"], "test", False)
+    render_mod.stage_book(book, stage, [c for c in CHAPTERS if c.name == "safety"], "test", False)
     return stage
 
 
 def test_staged_book_is_ready_for_an_early_render(tmp_path):
     stage = _staged(tmp_path)
-    assert (stage / build_mod.DOWNLOADS_EXTRA).is_dir(), "html_extra_path must exist when Sphinx is set up"
+    assert (stage / DOWNLOADS_EXTRA).is_dir(), "html_extra_path must exist when Sphinx is set up"
     config = (stage / "_config.yml").read_text("utf-8")
     assert "executed" in config and "results" in config  # excluded by name, not by what exists at set-up
 
 
 def test_render_waits_for_go_and_stop_leaves_nothing(tmp_path):
     stage = _staged(tmp_path)
-    render = build_mod._Render(stage, tmp_path / "out")
+    render = render_mod.Render(stage, tmp_path / "out")
     try:
         time.sleep(1.0)
         assert render.proc.poll() is None, "the render should wait to be told"
@@ -55,7 +57,7 @@ def test_render_waits_for_go_and_stop_leaves_nothing(tmp_path):
 
 def test_render_started_before_the_chapter_exists_renders_it(tmp_path):
     stage = _staged(tmp_path)
-    render = build_mod._Render(stage, tmp_path / "out")
+    render = render_mod.Render(stage, tmp_path / "out")
     try:
         time.sleep(0.5)
         # the chapter arrives after Sphinx was set up, as in a build
@@ -73,7 +75,7 @@ def test_render_reads_a_chapter_once_told_it_is_ready(tmp_path):
     stage = _staged(tmp_path)
     placeholder = (stage / "book" / "safety.ipynb").read_text("utf-8")
     doctrees = stage / "_build" / ".doctrees" / "book"
-    render = build_mod._Render(stage, tmp_path / "out")
+    render = render_mod.Render(stage, tmp_path / "out")
     try:
         deadline = time.monotonic() + 120
         while not (doctrees / "intro.doctree").exists():  # a static page: read without being told
@@ -103,8 +105,8 @@ def test_the_pages_do_not_depend_on_the_order_the_chapters_are_read_in(tmp_path)
     sites = []
     for order in (["safety", "immune", "ifng"], ["ifng", "immune", "safety"]):
         stage = tmp_path / f"stage-{order[0]}"
-        build_mod._stage_book(book, stage, [c for c in CHAPTERS if c.name in order], "test", False)
-        render = build_mod._Render(stage, tmp_path / "out")
+        render_mod.stage_book(book, stage, [c for c in CHAPTERS if c.name in order], "test", False)
+        render = render_mod.Render(stage, tmp_path / "out")
         try:
             deadline = time.monotonic() + 120
             for name in order:  # each read before the next is ready: read in this order
@@ -228,7 +230,7 @@ def test_runner_retries_once_with_its_own_kernel_when_a_forked_kernel_never_star
     import papermill as pm
 
     from analysis.engine import runner
-    from analysis.engine import zygote
+    from analysis.engine import forkclient
 
     calls = []
 
@@ -238,7 +240,7 @@ def test_runner_retries_once_with_its_own_kernel_when_a_forked_kernel_never_star
             raise RuntimeError("Kernel died before replying to kernel_info")
 
     monkeypatch.setattr(pm, "execute_notebook", fake)
-    monkeypatch.setenv(zygote.SOCKET_ENV, "@unused")
+    monkeypatch.setenv(forkclient.SOCKET_ENV, "@unused")
     assert runner.main(["in.ipynb", str(tmp_path / "out.ipynb"), "{}", str(tmp_path)]) == 0
     assert calls == [True, False]  # forked kernel first, then a kernel of its own
     calls.clear()

@@ -1,9 +1,10 @@
-"""The build's downloads: each chapter's results as a zip and the collected claims.csv (analysis.engine.build.write_downloads)."""
+"""The build's downloads: each chapter's results as a zip and the collected claims.csv (analysis.engine.publish.write_downloads)."""
 from __future__ import annotations
 
 import zipfile
 
-from analysis.engine.build import CHAPTERS, write_downloads
+from analysis.engine.build import CHAPTERS
+from analysis.engine.publish import write_downloads
 
 
 def _results(root):

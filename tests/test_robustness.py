@@ -212,18 +212,18 @@ def test_the_shipped_robustness_result_covers_the_registry_and_says_where_it_cam
 def test_robustness_source_prefers_a_given_then_a_run_then_the_shipped_result(tmp_path):
     import json
 
-    from analysis.engine.build import _robustness_source
+    from analysis.engine.plan import robustness_source
 
     out, shipped, given = tmp_path / "out", tmp_path / "data" / "robustness", tmp_path / "given"
     for folder in (shipped, given):
         folder.mkdir(parents=True)
         (folder / "claim_probability.csv").write_text("claim_id\n")
     (shipped / "run.json").write_text(json.dumps({"shipped_with_book": True}))
-    assert _robustness_source(None, out, shipped) == shipped
-    assert _robustness_source(given, out, shipped) == given
+    assert robustness_source(None, out, shipped) == shipped
+    assert robustness_source(given, out, shipped) == given
     published = out / "results" / "robustness"
     published.mkdir(parents=True)
-    assert _robustness_source(None, out, shipped) == published  # a user's run written into OUT wins
+    assert robustness_source(None, out, shipped) == published  # a user's run written into OUT wins
     (published / "run.json").write_text(json.dumps({"shipped_with_book": True}))
-    assert _robustness_source(None, out, shipped) == shipped  # an older copy of the shipped result does not
-    assert _robustness_source(None, out, None) == published
+    assert robustness_source(None, out, shipped) == shipped  # an older copy of the shipped result does not
+    assert robustness_source(None, out, None) == published

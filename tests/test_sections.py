@@ -80,13 +80,13 @@ def test_derive_overrides_go_through_the_design(derived):
 
 
 def test_build_checks_week_parameters_against_the_design():
-    from analysis.engine.build import _check_design_parameters
+    from analysis.engine.params import check_design_parameters
     from analysis.core.errors import ParameterError
 
     cohort = load(ROOT / "data" / "synthetic")
-    _check_design_parameters({"response_week": 24, "alpha": 0.01}, cohort)  # a visit: accepted
-    _check_design_parameters({"response_week": None}, cohort)  # null: the data's design
+    check_design_parameters({"response_week": 24, "alpha": 0.01}, cohort)  # a visit: accepted
+    check_design_parameters({"response_week": None}, cohort)  # null: the data's design
     with pytest.raises(ParameterError, match=r"response_week.*5 is not one of the visit_weeks \(0, 1, 2, 3, 4, 12, 24, 48\)"):
-        _check_design_parameters({"response_week": 5}, cohort)
+        check_design_parameters({"response_week": 5}, cohort)
     with pytest.raises(ParameterError, match="whole number"):
-        _check_design_parameters({"after_week": 2.5}, cohort)
+        check_design_parameters({"after_week": 2.5}, cohort)

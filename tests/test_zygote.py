@@ -1,4 +1,4 @@
-"""Warm kernels (analysis.engine.zygote): a forked kernel must behave like a freshly started one, and nothing it
+"""Warm kernels (analysis.engine.forkserver): a forked kernel must behave like a freshly started one, and nothing it
 forks may outlive the build.
 
 The comparisons run the same notebook through ``analysis.engine.runner`` twice, once with a zygote and once
@@ -17,7 +17,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from analysis.engine import zygote as zg
+from analysis.engine import forkclient as zg
+from analysis.engine import forkserver
 from analysis.engine.build import build
 from tinybook import PARAMETERS, alive, tiny_book
 
@@ -161,7 +162,7 @@ def test_without_a_zygote_the_kernel_manager_launches_kernels_normally(tmp_path,
     import papermill as pm
 
     pm.execute_notebook(str(src), str(tmp_path / "out.ipynb"), parameters={"value": 3}, kernel_name="python3",
-                        progress_bar=False, cwd=str(tmp_path), kernel_manager_class=zg._kernel_manager_class())
+                        progress_bar=False, cwd=str(tmp_path), kernel_manager_class=zg.kernel_manager_class())
     assert stdout_of(tmp_path / "out.ipynb")["value"] == 3
 
 
@@ -195,8 +196,8 @@ def test_the_warm_imports_leave_a_process_that_is_safe_to_fork():
     import subprocess
 
     code = ("import asyncio, sys, threading\n"
-            "from analysis.engine import zygote\n"
-            "zygote._warm_imports()\n"
+            "from analysis.engine import forkserver\n"
+            "forkserver.warm_imports()\n"
             "import pandas as pd\n"
             "assert threading.active_count() == 1, threading.enumerate()\n"
             "try:\n"
@@ -220,7 +221,7 @@ def test_a_request_whose_sender_gave_up_forks_nothing(tmp_path):
     with zg.Zygote(env_for_runner()) as z:
         address = z.env[zg.SOCKET_ENV]
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        sock.connect(zg._address(address))  # the zygote is still importing: the request waits in the queue
+        sock.connect(zg.address(address))  # the zygote is still importing: the request waits in the queue
         request = {"kind": "runner", "argv": ["missing.ipynb", str(tmp_path / "o.ipynb"), "{}", str(tmp_path)],
                    "cwd": str(tmp_path), "env": env_for_runner(), "watch_pid": os.getpid(),
                    "stderr": str(tmp_path / "err")}
@@ -235,7 +236,7 @@ def test_a_request_whose_sender_gave_up_forks_nothing(tmp_path):
 def test_kernels_beyond_the_first_ones_get_the_late_modules(tmp_path):
     """With late_after=1, the second kernel is forked only after LATE_MODULES are imported, even when asked at once
     (a chapter started in advance must not import statsmodels in its own cells)."""
-    late = zg.LATE_MODULES
+    late = forkserver.LATE_MODULES
     src = notebook(tmp_path / "late.ipynb",
                    f"import json, sys\nprint(json.dumps({{'late': [m in sys.modules for m in {list(late)!r}]}}))")
     with zg.Zygote(env_for_runner(), late_after=1) as z:

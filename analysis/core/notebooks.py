@@ -42,7 +42,8 @@ def chapter_parameters(notebook: Path) -> dict[str, object]:
     >>> chapter_parameters(p)
     {'alpha': 0.05, 'data_dir': None}
     """
-    nb = json.loads(Path(notebook).read_text("utf-8"))
+    notebook = Path(notebook)
+    nb = json.loads(notebook.read_text("utf-8"))
     cells = [c for c in nb.get("cells", []) if c.get("cell_type") == "code"]
     tagged = [c for c in cells if "parameters" in c.get("metadata", {}).get("tags", [])]
     if not tagged:

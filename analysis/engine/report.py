@@ -18,7 +18,6 @@ import html
 import re
 import math
 import sys
-from pathlib import Path
 from typing import Any
 
 import numpy as np

@@ -6,7 +6,7 @@ scorecard this way while the last chapters run). On failure, the last line on
 stderr is ``MSCT-ERROR {json}`` with the cell index, execution count, exception name and value,
 and the traceback; the exit code is 3. Running each chapter in its own process lets the build
 time it out, interrupt it and run chapters in parallel without sharing state. On Linux the build forks
-this process (and the kernel papermill starts) from a warm :mod:`analysis.engine.zygote` instead of starting it
+this process (and the kernel papermill starts) from the warm fork server (:mod:`analysis.engine.forkserver`) instead of starting it
 from scratch; :func:`main` is the same either way.
 """
 from __future__ import annotations
@@ -80,7 +80,7 @@ def main(argv: list[str]) -> int:
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
 
-    from analysis.engine.zygote import SOCKET_ENV, _kernel_manager_class
+    from analysis.engine.forkclient import SOCKET_ENV, kernel_manager_class
 
     params = json.loads(params_json)
     _validate_outputs_once()
@@ -95,7 +95,7 @@ def main(argv: list[str]) -> int:
 
         PapermillNotebookClient.papermill_execute_cells = run_cells_when_told
     # with a zygote (set up by the build), the kernel is forked from a process that has imported the stack
-    extra = {"kernel_manager_class": _kernel_manager_class()} if os.environ.get(SOCKET_ENV) else {}
+    extra = {"kernel_manager_class": kernel_manager_class()} if os.environ.get(SOCKET_ENV) else {}
 
     def execute(**kw):
         pm.execute_notebook(src, dst, parameters=params, kernel_name="python3", progress_bar=False,

@@ -49,6 +49,9 @@ class Cohort:
         Table name -> file used.
     meta : dict
         Contents of ``dataset.yaml`` (``{}`` if absent).
+    fingerprint : str
+        SHA-256 of the names and bytes of the folder's data files when :func:`load` read them
+        (:func:`fingerprint`); ``""`` for a cohort not read from a folder. A build keys its cache on it.
     """
 
     patients: pd.DataFrame
@@ -57,6 +60,7 @@ class Cohort:
     source: Path
     files: dict
     meta: dict
+    fingerprint: str = ""
 
     @property
     def design(self) -> Design:
@@ -307,7 +311,9 @@ def load(data_dir) -> Cohort:
     ...         print(len(err.problems))
     3
     """
-    shared = _shared_path(data_dir)  # a build's folder of validated cohorts (SHARED_ENV), by fingerprint
+    # the files' fingerprint, taken before they are read: the cohort carries it (a build's cache key)
+    data_fingerprint = _fingerprint_or_none(data_dir)
+    shared = _shared_path(data_fingerprint)  # a build's folder of validated cohorts (SHARED_ENV), by fingerprint
     if shared is not None:
         kept = _read_pickle(shared)
         if isinstance(kept, tuple) and len(kept) == 2:  # (cohort, table -> file name), as written below
@@ -323,6 +329,7 @@ def load(data_dir) -> Cohort:
         source=Path(data_dir).resolve(),
         files={t: path.resolve() for t, (path, _) in read.items()},
         meta=meta,
+        fingerprint=data_fingerprint or "",
     )
     if shared is not None:
         try:
@@ -340,14 +347,21 @@ def load(data_dir) -> Cohort:
 SHARED_ENV = "MSCT_VALIDATED_CACHE"
 
 
-def _shared_path(data_dir) -> Path | None:
-    folder = os.environ.get(SHARED_ENV)
-    if not folder or not Path(data_dir).is_dir():
+def _fingerprint_or_none(data_dir) -> str | None:
+    """:func:`fingerprint` of ``data_dir``, or ``None`` when it is not a readable folder (validation says why)."""
+    if not Path(data_dir).is_dir():
         return None
     try:
-        return Path(folder) / f"{fingerprint(data_dir)}.pickle"
+        return fingerprint(data_dir)
     except OSError:
         return None
+
+
+def _shared_path(data_fingerprint: str | None) -> Path | None:
+    folder = os.environ.get(SHARED_ENV)
+    if not folder or data_fingerprint is None:
+        return None
+    return Path(folder) / f"{data_fingerprint}.pickle"
 
 
 def _as_loaded_from(cohort: Cohort, names: dict, data_dir) -> Cohort:
@@ -421,7 +435,7 @@ def fingerprint(data_dir) -> str:
     return hash_files(data_files(data_dir), length=64)
 
 
-def keep_validated(cohort: Cohort, folder, *, data_fingerprint: str | None = None) -> Path:
+def keep_validated(cohort: Cohort, folder) -> Path:
     """Save a cohort :func:`load` has validated, for the chapters of one build to reuse.
 
     Every chapter notebook loads the data itself (so it also runs on its own, e.g. in JupyterLab).
@@ -431,8 +445,8 @@ def keep_validated(cohort: Cohort, folder, *, data_fingerprint: str | None = Non
     it is only used for exactly the data it was made from.
 
     Returns the file written: ``folder / VALIDATED_NAME`` (a pickle; the build removes it with its
-    staging folder). ``data_fingerprint`` is :func:`fingerprint` of the cohort's folder when the caller
-    has computed it already (the build has, for its cache key).
+    staging folder). The copy is labelled with the cohort's :attr:`Cohort.fingerprint` (the folder is not
+    read again), or :func:`fingerprint` of its folder for a cohort that has none.
 
     Examples
     --------
@@ -449,7 +463,7 @@ def keep_validated(cohort: Cohort, folder, *, data_fingerprint: str | None = Non
     """
     path = Path(folder) / VALIDATED_NAME
     _write_pickle(path, {"source": str(cohort.source), "cohort": cohort,
-                         "fingerprint": data_fingerprint or fingerprint(cohort.source)})
+                         "fingerprint": cohort.fingerprint or fingerprint(cohort.source)})
     return path
 
 

@@ -20,7 +20,8 @@ from analysis.intake import dictionary
 from analysis.science import scores
 from analysis.core.design import Design, design_from_meta
 
-__all__ = ["Derived", "derive", "derive_cached", "apply_limits", "write_derived", "LLOQ_RULES", "DAS28_VARIANTS"]
+__all__ = ["Derived", "derive", "derive_cached", "apply_limits", "design_with_overrides", "write_derived",
+           "LLOQ_RULES", "DAS28_VARIANTS"]
 
 #: How values below the lower limit of quantification are replaced.
 LLOQ_RULES: tuple[str, ...] = ("half", "lloq", "exclude")
@@ -200,7 +201,7 @@ def derive(
         design = getattr(cohort, "design", None) or design_from_meta(getattr(cohort, "meta", None))
     if not isinstance(design, Design):
         raise TypeError(f"`design` must be an analysis.core.design.Design, got {type(design).__name__}")
-    design = _override(design, {k: int(v) for k, v in overrides.items() if v is not None})
+    design = design_with_overrides(design, {k: int(v) for k, v in overrides.items() if v is not None})
     response_week, final_week = design.response_week, design.final_week
     params = {
         "das28_variant": das28_variant,
@@ -301,11 +302,38 @@ def derive_cached(cohort, **options) -> Derived:
     return cache[key]
 
 
-def _override(design: Design, overrides: dict) -> Design:
-    """``design`` with some weeks replaced for one build; keys derived from a replaced week are recomputed.
+def design_with_overrides(design: Design, overrides: dict) -> Design:
+    """``design`` with some weeks replaced (``-p response_week=24`` for one build), checked again.
 
-    A new response or final week drops the design's relapse visit and early window unless they are given
-    too (they are then chosen again by :meth:`Design.from_mapping`, within the new weeks).
+    Keys derived from a replaced week are recomputed: a new response or final week drops the design's relapse
+    visit and early window unless they are given too (they are then chosen again by
+    :meth:`Design.from_mapping`, within the new weeks). :func:`derive` applies its week arguments this way,
+    and the build checks ``-p`` weeks with it before any chapter runs.
+
+    Parameters
+    ----------
+    design : Design
+        The data's design (``cohort.design``).
+    overrides : dict
+        Keys of :data:`analysis.core.design.DESIGN_KEYS` to replace (``response_week``, ``final_week``,
+        ``early_window_weeks``, ``relapse_week``); empty: ``design`` itself.
+
+    Returns
+    -------
+    Design
+
+    Raises
+    ------
+    analysis.core.design.DesignError
+        When the new weeks break a rule of the design (e.g. a response week that is not a visit).
+
+    Examples
+    --------
+    >>> d = design_with_overrides(Design(), {"response_week": 24})
+    >>> d.response_week, d.relapse_week
+    (24, 48)
+    >>> design_with_overrides(Design(), {}) == Design()
+    True
     """
     if not overrides:
         return design

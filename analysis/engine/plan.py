@@ -1,0 +1,192 @@
+"""The build's plan: a cache key per chapter, and which chapters run, are reused from the last build, or skipped.
+
+A chapter is re-executed only when its notebook, the ``analysis`` code, the published values, its
+parameters or the input data changed (content hashes), unless forced. The build's record of the last
+published site is :data:`MANIFEST` in the output folder. Also here: which robustness result the scorecard
+reads (part of its key).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from analysis.core import paths
+from analysis.core.chapters import Chapter
+from analysis.core.errors import UserError
+from analysis.core.provenance import hash_files, hash_tree
+from analysis.engine.params import check_parameters, declared_parameters
+
+__all__ = ["MANIFEST", "Plan", "cache_key", "make_plan", "reusable", "robustness_key", "robustness_source",
+           "stage_robustness", "up_to_date"]
+
+
+def cache_key(*parts: object) -> str:
+    """A short SHA-256 of JSON-able ``parts`` (a chapter's, the site's cache key).
+
+    Examples
+    --------
+    >>> cache_key("safety", {"alpha": 0.05}) == cache_key("safety", {"alpha": 0.05}), len(cache_key(1))
+    (True, 20)
+    """
+    h = hashlib.sha256()
+    for part in parts:
+        h.update(json.dumps(part, sort_keys=True, default=str).encode())
+    return h.hexdigest()[:20]
+
+
+#: the build's record in its output folder (cache keys of the site and of each chapter), written when it publishes
+MANIFEST = "build.json"
+
+
+@dataclass
+class Plan:
+    """What a build will do, from content hashes (:func:`make_plan`)."""
+
+    #: chapter -> cache key (phase-2 keys are extended later with the hash of the collected claims)
+    keys: dict[str, str]
+    #: chapter -> "run" | "reuse" | "skip" (phase-2 chapters: "run", decided after phase 1)
+    actions: dict[str, str]
+    #: identifies the published site (phase-1 keys, static pages, configuration, data folder, --no-solutions)
+    site_key: str
+    #: hash of the robustness result the scorecard will read ("" when none)
+    robustness_key: str
+    manifest_path: Path
+    #: the published site is exactly what this build would make: nothing to do
+    unchanged: bool
+
+
+def make_plan(*, root: Path, out: Path, chapters: list[Chapter], selected: set[str], per_chapter: dict[str, dict],
+              data_fingerprint: str, book_src: Path, data_dir: Path, no_solutions: bool, force: bool,
+              robustness: Path | None) -> Plan:
+    """Cache keys and plan of a build of ``chapters`` (those whose notebook is in ``book_src``).
+
+    A chapter is re-executed only when its notebook, the ``analysis`` code, the published values, its
+    parameters (``per_chapter``) or the input data (``data_fingerprint``, :attr:`analysis.intake.io.Cohort.fingerprint`)
+    changed; a chapter not ``selected`` is reused when the last build left it, else skipped.
+    """
+    code_hash = hash_tree(root / "analysis", ("*.py", "*.yaml"))
+    published_hash = hash_tree(paths.published_dir())
+    keys: dict[str, str] = {}
+    for c in chapters:
+        nb_hash = hash_files([book_src / c.notebook])
+        # (--no-solutions only changes the rendering, so it is not part of a chapter's key)
+        keys[c.name] = cache_key(c.name, nb_hash, code_hash, published_hash, per_chapter[c.name],
+                                 data_fingerprint if c.uses_data else "")
+    plan: dict[str, str] = {}  # name -> "run" | "reuse" | "skip"
+    for c in chapters:
+        cached_nb = out / "executed" / c.notebook
+        cached_key = out / "executed" / f"{c.name}.key"
+        has_cache = cached_nb.exists() and (out / "results" / c.name).is_dir() and cached_key.exists()
+        if c.phase == 2:
+            plan[c.name] = "run"  # decided after phase 1
+        elif c.name in selected:
+            plan[c.name] = ("reuse" if (not force and has_cache and cached_key.read_text() == keys[c.name])
+                            else "run")
+        else:
+            plan[c.name] = "reuse" if has_cache else "skip"
+    static_hash = hash_tree(book_src, ("*.md", "*.bib", "*.png", "*.svg", "*.css"))
+    config_hash = hash_files([root / "_config.yml", root / "_toc.yml"])
+    manifest_path = out / MANIFEST
+    manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
+    # phase-2 chapters (the scorecard) depend only on phase-1 results, so the phase-1 keys identify the site;
+    # computed now, because the build extends the phase-2 keys with the hash of the collected claims
+    site_key = cache_key({c.name: keys[c.name] for c in chapters if c.phase == 1}, static_hash, config_hash,
+                         data_dir.as_posix(), no_solutions)
+    # robustness (issue 21): a new result (given, in OUT, or shipped in data/robustness) rebuilds the scorecard
+    rob_key = robustness_key(robustness, out, book_src.parent / "data" / "robustness")
+    unchanged = (not force and all(v == "reuse" for k, v in plan.items() if k != "scorecard")
+                 and manifest.get("site_key") == site_key and manifest.get("robustness", "") == rob_key
+                 and (out / "html" / "index.html").exists())
+    return Plan(keys, plan, site_key, rob_key, manifest_path, unchanged)
+
+
+def up_to_date(*, root: Path, out: Path, chapters: list[Chapter], selected: set[str], user: dict, book_src: Path,
+               data_dir: Path, no_solutions: bool, robustness: Path | None) -> bool:
+    """True when the published site is up to date, judged from the data files' hash alone (no validation).
+
+    The site was built from exactly these files (their SHA-256, :func:`analysis.intake.io.fingerprint`, is in
+    every chapter's key), with this code (its hash too: the rules of the data contract are part of it) and
+    these parameters, and that build validated them; so a rebuild with nothing changed need not validate
+    again nor start the warm process. Anything unexpected (no folder, an unreadable file, a bad parameter)
+    answers False: the full path then reports it.
+    """
+    if not (out / MANIFEST).exists():  # never built here: answered before importing anything (pandas, ...)
+        return False
+    try:
+        data_fingerprint = ""
+        if any(c.uses_data for c in chapters):
+            from analysis.intake.io import fingerprint
+
+            data_fingerprint = fingerprint(data_dir)
+        per_chapter = check_parameters(user, declared_parameters(chapters, book_src))
+        return make_plan(root=root, out=out, chapters=chapters, selected=selected, per_chapter=per_chapter,
+                         data_fingerprint=data_fingerprint, book_src=book_src, data_dir=data_dir,
+                         no_solutions=no_solutions, force=False, robustness=robustness).unchanged
+    except Exception:  # noqa: BLE001 - the full path reports it properly
+        return False
+
+
+def reusable(c: Chapter, out: Path, key: str, force: bool) -> bool:
+    """Whether the last build's output of phase-2 chapter ``c`` was made from the inputs keyed ``key``."""
+    cached_key = out / "executed" / f"{c.name}.key"
+    return (not force and cached_key.exists() and cached_key.read_text() == key
+            and (out / "executed" / c.notebook).exists() and (out / "results" / c.name).is_dir())
+
+
+def _is_shipped(folder: Path) -> bool:
+    """True when ``folder`` holds the precomputed result shipped with the book (or a build's copy of it)."""
+    try:
+        return bool(json.loads((folder / "run.json").read_text("utf-8")).get("shipped_with_book"))
+    except (OSError, ValueError):
+        return False
+
+
+def robustness_source(given: Path | None, out: Path, shipped: Path | None = None) -> Path | None:
+    """The robustness folder the scorecard will read.
+
+    In order: ``given`` (or its ``results/robustness``); the result in ``out/results/robustness`` (a
+    ``python -m analysis robustness --out OUT`` run, or what the last build published) unless that is a
+    copy of the shipped result; the precomputed result ``shipped`` with the book (``data/robustness``,
+    labelled in its ``run.json``); else None.
+    """
+    if given is not None:
+        given = Path(given)
+        return given / "results" / "robustness" if (given / "results" / "robustness").is_dir() else given
+    published = out / "results" / "robustness"
+    if published.is_dir() and not (_is_shipped(published) and shipped is not None and shipped.is_dir()):
+        return published
+    if shipped is not None and (shipped / "claim_probability.csv").is_file():
+        return shipped
+    return published if published.is_dir() else None
+
+
+def robustness_key(given: Path | None, out: Path, shipped: Path | None = None) -> str:
+    """Hash of the robustness folder the scorecard will read ("" when none); checks a given folder."""
+    source = robustness_source(given, out, shipped)
+    if given is not None and not (source.is_dir() and ((source / "claim_probability.csv").is_file()
+                                                       or (source / "multiverse.csv").is_file())):
+        raise UserError(f"--robustness {given}: no claim_probability.csv or multiverse.csv there (nor in "
+                        "results/robustness/); run python -m analysis robustness --out DIR first.")
+    return hash_tree(source) if source is not None and source.is_dir() else ""
+
+
+def stage_robustness(given: Path | None, out: Path, results_dir: Path, report: Callable[[str], None],
+                     shipped: Path | None = None) -> list[Path]:
+    """Copy a robustness result (see :func:`robustness_source`) to ``results/robustness``.
+
+    Returns the files copied (their hashes join the scorecard's cache key).
+    """
+    source = robustness_source(given, out, shipped)
+    if source is None or not source.is_dir():
+        return []
+    target = results_dir / "robustness"
+    if target.resolve() != source.resolve():
+        shutil.rmtree(target, ignore_errors=True)  # no file of an older result stays beside a newer one
+        shutil.copytree(source, target)
+    report(f"robustness result for the scorecard: {source}"
+           + (" (precomputed, shipped with the book)" if _is_shipped(source) else ""))
+    return sorted(p for p in target.iterdir() if p.is_file())

@@ -1,0 +1,305 @@
+"""The render: the staged book (pages, configuration, table of contents) and the Jupyter Book process that renders it.
+
+:func:`stage_book` lays out the book in the staging folder; :class:`Render` starts the render process
+(:mod:`analysis.engine.render_sphinx`) right away and tells it which chapter pages are final. Before a
+chapter's page is rendered, :func:`tag_hidden_cells` hides its parameters cells and marks the values its data
+could not give (:func:`mark_not_available`).
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+from analysis.core import paths
+from analysis.core.chapters import Chapter
+from analysis.core.errors import BuildError
+from analysis.engine.processes import kill
+from analysis.engine.publish import DOWNLOADS_EXTRA
+
+__all__ = ["Render", "announcement_for", "glued_keys", "mark_not_available", "sections_not_available", "stage_book",
+           "tag_hidden_cells"]
+
+
+_FENCE = re.compile(r"^(?P<fence>`{3,}|:{3,})\{glue(?::[a-z]+)?\}[ \t]+(?P<key>[^\s`]+)[^\n]*\n(?P<body>.*?)^(?P=fence)[ \t]*$",
+                    re.S | re.M)
+_ROLE = re.compile(r"\{glue(?::[a-z]+)?\}`(?P<key>[^`:]+)(?::[^`]*)?`")
+_NAME = re.compile(r"^:name:[ \t]*(\S+)", re.M)
+
+
+def glued_keys(nb: dict) -> set[str]:
+    """Names glued by the outputs of an executed notebook (myst-nb stores them in ``metadata.scrapbook``).
+
+    Examples
+    --------
+    >>> glued_keys({"cells": [{"cell_type": "code", "outputs": [{"metadata": {"scrapbook": {"name": "n"}}}]}]})
+    {'n'}
+    """
+    return {out.get("metadata", {}).get("scrapbook", {}).get("name")
+            for cell in nb.get("cells", []) if cell.get("cell_type") == "code"
+            for out in cell.get("outputs", [])} - {None}
+
+
+def mark_not_available(nb: dict) -> tuple[dict, list[str]]:
+    """Replace Markdown references to values the notebook did not glue by a visible "not available" note.
+
+    A chapter skips a figure or number its data cannot give (no responders, say) and says so in a note; the
+    page's ``{glue:figure}`` block and ``{glue:text}`` roles for it would make the render fail (Sphinx warnings
+    are errors). They become a note block and *n/a (not available with these data)*; ``{numref}``/``{ref}`` links to a removed figure become
+    plain text. Returns the new notebook and the sorted missing keys (the input is not modified).
+
+    Examples
+    --------
+    >>> nb = {"cells": [{"cell_type": "markdown", "source": "{glue:text}`n_x` of {glue:text}`n:.0f`"},
+    ...                 {"cell_type": "code", "outputs": [{"metadata": {"scrapbook": {"name": "n"}}}]}]}
+    >>> new, missing = mark_not_available(nb)
+    >>> new["cells"][0]["source"], missing
+    ('*n/a (not available with these data)* of {glue:text}`n:.0f`', ['n_x'])
+    """
+    have = glued_keys(nb)
+    missing: set[str] = set()
+    labels: set[str] = set()
+
+    def block(m: re.Match) -> str:
+        key = m.group("key")
+        if key in have:
+            return m.group(0)
+        missing.add(key)
+        labels.update(_NAME.findall(m.group("body")))
+        return (f"```{{note}}\nNot available with these data: '{key}' was not produced (the chapter explains "
+                f"why in a note above).\n```")
+
+    def role(m: re.Match) -> str:
+        if m.group("key") in have:
+            return m.group(0)
+        missing.add(m.group("key"))
+        return "*n/a (not available with these data)*"
+
+    cells = []
+    for cell in nb.get("cells", []):
+        cell = dict(cell)
+        if cell.get("cell_type") == "markdown":
+            src = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+            new = _ROLE.sub(role, _FENCE.sub(block, src))
+            cell["source"] = new
+        cells.append(cell)
+    if labels:
+        ref = re.compile(r"\{(?:numref|ref)\}`(?:[^`<]*<)?(" + "|".join(map(re.escape, labels)) + r")>?`")
+        for cell in cells:
+            if cell.get("cell_type") == "markdown":
+                cell["source"] = ref.sub("(figure not available with these data)", cell["source"])
+    return dict(nb, cells=cells), sorted(missing)
+
+
+def sections_not_available(chapter_results: Path) -> list[str]:
+    """The sections a chapter recorded as not available (``results/<chapter>/not_available.csv``)."""
+    from analysis.science.sections import RECORD
+
+    path = chapter_results / RECORD
+    if not path.exists():
+        return []
+    import pandas as pd
+
+    table = pd.read_csv(path, keep_default_na=False).drop_duplicates("section")
+    return [f"{row.title} (needs {row.missing.replace(' ', ', ')})" for row in table.itertuples()]
+
+
+def tag_hidden_cells(executed: Path) -> list[str]:
+    """Hide the parameters cells (papermill #416) and mark unglued references; returns the missing glue keys."""
+    nb = json.loads(executed.read_text("utf-8"))
+    for cell in nb["cells"]:
+        tags = cell.setdefault("metadata", {}).setdefault("tags", [])
+        if ("parameters" in tags or "injected-parameters" in tags) and "remove-cell" not in tags:
+            tags.append("remove-cell")
+    nb, missing = mark_not_available(nb)
+    executed.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", "utf-8")
+    return missing
+
+
+def stage_book(book_src: Path, stage: Path, chapters: list[Chapter], announcement: str,
+               no_solutions: bool) -> None:
+    """Copy the book's pages and config into the staging folder (chapters arrive executed)."""
+    root = paths.repo_root()
+    (stage / "book").mkdir(parents=True)
+    for src in book_src.iterdir():
+        if src.suffix == ".ipynb" or src.name.startswith((".", "_build")) or src.name == "__pycache__":
+            continue
+        dst = stage / "book" / src.name
+        if src.is_dir():
+            shutil.copytree(src, dst, ignore=shutil.ignore_patterns("mathjax", ".ipynb_checkpoints"))
+        else:
+            shutil.copy2(src, dst)
+    config = yaml.safe_load((root / "_config.yml").read_text("utf-8"))
+    config.setdefault("html", {})["announcement"] = announcement
+    sphinx_cfg = config.setdefault("sphinx", {}).setdefault("config", {})
+    if no_solutions:
+        sphinx_cfg["hide_solutions"] = True
+    # the staging folder's other contents are never pages: excluded by name, so the render can be set up
+    # before the executed notebooks exist (sphinx-external-toc would otherwise exclude the files it finds then)
+    config["exclude_patterns"] = list(config.get("exclude_patterns") or []) + ["executed", "results"]
+    (stage / DOWNLOADS_EXTRA).mkdir(exist_ok=True)  # html_extra_path must exist when Sphinx is set up
+    (stage / "_config.yml").write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True), "utf-8")
+    _write_dictionary_page(stage / "book" / "data_dictionary.md")
+    # each chapter's notebook as a placeholder, so Sphinx finds every page when it starts reading; the render
+    # reads a notebook only once its executed copy has replaced the placeholder (Render.ready / run)
+    for c in chapters:
+        shutil.copy2(book_src / c.notebook, stage / "book" / c.notebook)
+    # the table of contents lists only pages that exist in this build
+    toc = yaml.safe_load((root / "_toc.yml").read_text("utf-8"))
+    present = {f"book/{p.stem}" for p in (stage / "book").glob("*.md")}
+    present |= {f"book/{Path(c.notebook).stem}" for c in chapters}
+    _filter_toc(toc, present)
+    (stage / "_toc.yml").write_text(yaml.safe_dump(toc, sort_keys=False, allow_unicode=True), "utf-8")
+    # MathJax served from the site itself (no CDN): the packaged MathJax 3 (24 MB) copied straight into the
+    # site's _static/ now (Sphinx leaves files it does not know there), rather than listed in html_static_path
+    # for Sphinx to copy a second time when it writes the pages, after the chapters
+    import mathjax  # provided by django-static-mathjax
+
+    mj = Path(mathjax.__file__).parent / "static" / "mathjax" / "es5"
+    shutil.copytree(mj, stage / "_build" / "html" / "_static" / "mathjax")
+
+
+def _write_dictionary_page(path: Path) -> None:
+    """The data-dictionary page, generated from analysis/intake/data_dictionary.yaml (the single source)."""
+    from analysis.intake.dictionary import TABLES, dictionary_table, load_dictionary
+
+    spec = load_dictionary()
+    table = dictionary_table()
+    lines = ["(data-dictionary)=", "# Data dictionary", "",
+             "The data contract of this book, generated from `analysis/intake/data_dictionary.yaml`. "
+             "A data folder holds three tables, each as `.csv` (UTF-8) or `.xlsx`: `patients`, `visits` and "
+             "`adverse_events`. "
+             "`python -m analysis template DIR` writes empty files with these headers; "
+             "`python -m analysis validate DIR` checks a folder against every rule below.", "",
+             f"Scheduled visit weeks: {', '.join(str(w) for w in spec['design_weeks'])} "
+             f"(week 0 = baseline, before the infusion). Response is judged at week {spec['response_week']}. These are the "
+             "paper's design; a data folder's `dataset.yaml` may declare its own under `design:` (`visit_weeks`, "
+             "`response_week`, `final_week`), and every chapter shows the design it used. It may also keep your own "
+             "column names, units and labels: `columns:`, `units:`, `arms:` and `values:` translate them on reading "
+             "(the page *Rerun on your own trial*, under *Using this book*, shows each).", "",
+             "Cells below an assay's lower limit of quantification are written `<LLOQ`; above the upper limit, "
+             "`>ULOQ`. Columns whose names look like direct identifiers (names, phone numbers, dates of birth, "
+             "national ids) are refused: use pseudonymous `patient_id`s only.", ""]
+    for name in TABLES:
+        lines += [f"## `{name}`", "", spec["tables"][name]["description"], "",
+                  "| column | type | unit | required | empty allowed | allowed values | description |",
+                  "|---|---|---|---|---|---|---|"]
+        for row in table[table["table"] == name].itertuples():
+            cells = [f"`{row.column}`", row.type, row.unit, row.required, row._6, row.allowed, row.description]
+            lines.append("| " + " | ".join(str(c).replace("|", "\\|") for c in cells) + " |")
+        lines.append("")
+    from analysis.science.sections import section_table
+
+    lines += ["## Which sections need which columns", "",
+              "Only `patient_id`, `week` and the DAS28 components are needed to classify the EULAR response. Any "
+              "other measurement column may be absent or empty: the sections below that need it then show a note "
+              "starting \"Not available with these data\" naming the missing columns, and their claims are \"not "
+              "testable with these data\".", "",
+              "| chapter | section | needs |", "|---|---|---|"]
+    for row in section_table().itertuples():
+        lines.append(f"| {row.chapter} | {row.section} | {row.needs} |")
+    lines.append("")
+    path.write_text("\n".join(lines), "utf-8")
+
+
+def _filter_toc(node, present: set[str]) -> None:
+    if isinstance(node, dict):
+        for key in ("chapters", "sections"):
+            if key in node:
+                node[key] = [c for c in node[key] if "file" not in c or _strip_ext(c["file"]) in present]
+                for c in node[key]:
+                    _filter_toc(c, present)
+        if "parts" in node:
+            for part in node["parts"]:
+                _filter_toc(part, present)
+            node["parts"] = [p for p in node["parts"] if p.get("chapters")]
+
+
+def _strip_ext(name: str) -> str:
+    return re.sub(r"\.(md|ipynb)$", "", name)
+
+
+def announcement_for(cohort_meta: dict | None, data_dir: Path) -> str:
+    """The banner on every page: whether the data are synthetic (``dataset.yaml``'s ``synthetic``, ``seed``).
+
+    Examples
+    --------
+    >>> announcement_for({"synthetic": True, "seed": 7}, Path("data/synthetic"))[:15]
+    'SYNTHETIC DATA:'
+    """
+    if cohort_meta is not None and cohort_meta.get("synthetic") is True:
+        seed = cohort_meta.get("seed", "?")
+        return (f"SYNTHETIC DATA: every number in this build comes from a simulated cohort (folder "
+                f"'{data_dir.name}', seed {seed}), not from the study's patients.")
+    return f"Built on the data folder '{data_dir.name}' (not marked synthetic)."
+
+
+class Render:
+    """Jupyter Book's render of the staging folder (execution off, warnings are errors), started early.
+
+    ``Render(stage, out)`` starts the process once the book is staged (configuration, table of contents,
+    static pages and a placeholder for each chapter notebook in place): it imports and sets up Sphinx and reads
+    the static pages while the chapters run. :meth:`ready` tells it that a chapter's executed notebook is staged
+    (it reads it now); :meth:`run` tells it that every page is final (the downloads too), so it reads what is
+    left, writes the site, and waits for it; :meth:`stop` ends it unused (a failed or interrupted build).
+    Either way nothing is left running.
+    """
+
+    def __init__(self, stage: Path, out: Path):
+        self.stage, self.out = stage, out
+        cmd = [sys.executable, "-m", "analysis.engine.render_sphinx", "build", str(stage),
+               "--path-output", str(stage), "-W", "-n", "--keep-going", "--quiet"]
+        # it runs in the staging folder: the folder holding this analysis package goes first on its path, so it
+        # imports the same package as the build (as `python -m analysis` run from the repository does)
+        here = str(Path(__file__).resolve().parents[2])
+        env = dict(os.environ, PYDEVD_DISABLE_FILE_VALIDATION="1",
+                   PYTHONPATH=os.pathsep.join(p for p in (here, os.environ.get("PYTHONPATH")) if p))
+        self.log = stage / ".jupyter-book.log"
+        with open(self.log, "w") as fh:
+            self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=fh, stderr=subprocess.STDOUT,
+                                         text=True, env=env, cwd=stage, start_new_session=True)
+
+    def _tell(self, line: str) -> None:
+        try:
+            self.proc.stdin.write(line + "\n")
+            self.proc.stdin.flush()
+        except OSError:  # it stopped already (a configuration error): run() reports its log
+            pass
+
+    def ready(self, notebook: str) -> None:
+        """The executed notebook ``book/<notebook>`` is staged and final: Sphinx may read it now."""
+        self._tell(f"ready book/{_strip_ext(notebook)}")
+
+    def run(self) -> None:
+        """Render now; raise :class:`BuildError` with Sphinx's warnings when the render fails."""
+        self._tell("go")
+        try:
+            self.proc.stdin.close()
+        except OSError:
+            pass
+        try:
+            self.proc.wait()
+        except BaseException:  # Ctrl-C / SIGTERM: stop Sphinx and anything it started
+            self.stop()
+            raise
+        if self.proc.returncode != 0 or not (self.stage / "_build" / "html" / "index.html").exists():
+            text = re.sub(r"\x1b\[[0-9;]*[A-Za-z]", "", self.log.read_text("utf-8", errors="replace"))  # no colours
+            problems = [ln.strip() for ln in text.splitlines() if re.search(r"WARNING|ERROR|Error", ln)]
+            shown = "\n".join(problems[:12]) if problems else "\n".join(text.strip().splitlines()[-12:])
+            raise BuildError("The book build (Jupyter Book / Sphinx, warnings are errors) failed after all chapters "
+                             f"ran:\n{shown}\nThe previous site in {self.out / 'html'} was left unchanged.")
+
+    def stop(self) -> None:
+        """End the render process (and anything it started) if it still runs (safe to call twice)."""
+        if self.proc.poll() is None:
+            kill(self.proc)
+        try:
+            self.proc.stdin.close()
+        except OSError:
+            pass
