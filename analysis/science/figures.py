@@ -54,7 +54,8 @@ PALETTE: dict[str, str] = {
     "not reproduced": "#D55E00",                # vermillion
     "not testable with these data": "#7F7F7F",  # grey
 }
-_SPARE = ["#CC79A7", "#F0E442", "#000000", "#009E73", "#56B4E9", "#E69F00", "#0072B2", "#D55E00"]
+#: colours for labels the book's palette does not name (colour-blind safe, Okabe–Ito), in the order they are handed out
+SPARE_COLOURS = ["#CC79A7", "#F0E442", "#000000", "#009E73", "#56B4E9", "#E69F00", "#0072B2", "#D55E00"]
 
 #: Sizes chosen for figures shown about 900 px wide.
 _RC: dict = {
@@ -111,7 +112,7 @@ def color_for(label, index: int = 0) -> str:
     >>> color_for("Responder")
     '#0072B2'
     """
-    return PALETTE.get(str(label), _SPARE[index % len(_SPARE)])
+    return PALETTE.get(str(label), SPARE_COLOURS[index % len(SPARE_COLOURS)])
 
 
 def palette_for(levels) -> dict:
@@ -127,7 +128,7 @@ def palette_for(levels) -> dict:
         if str(lev) in PALETTE:
             out[lev] = PALETTE[str(lev)]
         else:
-            out[lev] = _SPARE[spare % len(_SPARE)]
+            out[lev] = SPARE_COLOURS[spare % len(SPARE_COLOURS)]
             spare += 1
     return out
 

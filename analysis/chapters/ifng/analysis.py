@@ -1086,7 +1086,7 @@ def plot_roc(curves: pd.DataFrame, summary: pd.DataFrame):
         text = labels.get(row.score, row.score)
         if pd.notna(row.auc):
             text += f" (AUC {row.auc:.2f})"
-        color = figures._SPARE[i] if i else figures.PALETTE["Responder"]
+        color = figures.SPARE_COLOURS[i] if i else figures.PALETTE["Responder"]
         ax.plot(c["fpr"], c["tpr"], drawstyle="steps-post", color=color, label=text)
         if pd.notna(row.youden_j):
             ax.plot(1 - row.youden_specificity, row.youden_sensitivity, "o", color=color, ms=7)
