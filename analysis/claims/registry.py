@@ -1,8 +1,9 @@
 """The published claims registry and the rules that judge each claim.
 
 Every claim of Yang et al. 2018 lives as one row in ``data/published/claims/<chapter>.csv``.
-A chapter judges its claims through a :class:`ClaimLog`; each check states its rule in words and
-returns one of :data:`VERDICTS`.
+A chapter judges its claims through a :class:`~analysis.claims.log.ClaimLog` (``claims/log.py``); each check states
+its rule in words and returns one of :data:`VERDICTS`. This module reads the registry; ``claims/rules.py`` holds the
+intervals and formatting the rules share.
 
 The rules (one per kind of claim; a null effect passes a rule of change no more often than ``alpha``):
 
@@ -23,7 +24,8 @@ The rules (one per kind of claim; a null effect passes a rule of change no more 
 * **not testable with these data** (:meth:`ClaimLog.not_testable`, :meth:`ClaimLog.missing_columns`).
 
 :meth:`ClaimLog.write` writes ``results/<chapter>/claims.csv`` with
-every claim of the chapter exactly once, and :func:`collect` / :func:`summary` build the scorecard.
+every claim of the chapter exactly once, and :func:`analysis.scorecard.summary.collect` /
+:func:`~analysis.scorecard.summary.summary` build the scorecard.
 
 Registry columns
 ----------------
