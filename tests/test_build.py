@@ -261,9 +261,9 @@ def test_the_build_reads_the_data_folder_once(tmp_path, monkeypatch):
     from analysis.intake import io
 
     calls: list[str] = []
-    fingerprint, validate = io.fingerprint, io._validate
+    fingerprint, validate = io.fingerprint, io.validate_and_read
     monkeypatch.setattr(io, "fingerprint", lambda folder: calls.append("hash") or fingerprint(folder))
-    monkeypatch.setattr(io, "_validate", lambda folder: calls.append("validate") or validate(folder))
+    monkeypatch.setattr(io, "validate_and_read", lambda folder: calls.append("validate") or validate(folder))
     writes = "from pathlib import Path\n(Path(output_dir) / 'results' / 'safety').mkdir(parents=True, exist_ok=True)"
     book = tiny_book(tmp_path / "book", chapters={"safety": (PARAMETERS, writes)})
     out = tmp_path / "out"

@@ -133,13 +133,9 @@ def test_every_analysis_command_shown_is_accepted_by_the_command_line():
 
 
 def test_every_chapter_parameter_shown_exists():
-    from analysis.engine.build import (
-        CHAPTERS,
-        RESERVED,
-        chapter_parameters,
-        check_parameters,
-        parse_parameters,
-    )
+    from analysis.core.chapters import CHAPTERS
+    from analysis.core.notebooks import RESERVED, chapter_parameters
+    from analysis.engine.params import check_parameters, parse_parameters
 
     declared = {c.name: chapter_parameters(ROOT / "book" / c.notebook) for c in CHAPTERS}
     known = {k for params in declared.values() for k in params}

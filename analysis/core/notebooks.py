@@ -20,10 +20,10 @@ from analysis.core import paths
 from analysis.core.chapters import CHAPTERS, CLAIM_CHAPTERS
 from analysis.core.errors import BuildError
 
-__all__ = ["chapter_defaults", "chapter_parameters", "chapter_params"]
+__all__ = ["RESERVED", "chapter_defaults", "chapter_parameters", "chapter_params"]
 
-#: parameters a build sets itself; never taken from ``params``
-_RESERVED = frozenset({"data_dir", "output_dir", "published_dir", "results_dir"})
+#: parameters a build sets itself (never a user's: ``-p`` refuses them; never taken from ``params``)
+RESERVED = frozenset({"data_dir", "output_dir", "published_dir", "results_dir"})
 
 
 def chapter_parameters(notebook: Path) -> dict[str, object]:
@@ -67,7 +67,7 @@ def chapter_parameters(notebook: Path) -> dict[str, object]:
 def _defaults(chapter: str) -> tuple[tuple[str, Any], ...]:
     notebook = {c.name: c.notebook for c in CHAPTERS}[chapter]
     found = chapter_parameters(paths.repo_root() / "book" / notebook)
-    return tuple((k, v) for k, v in found.items() if k not in _RESERVED)
+    return tuple((k, v) for k, v in found.items() if k not in RESERVED)
 
 
 def chapter_defaults(chapter: str) -> dict[str, Any]:
@@ -100,7 +100,7 @@ def chapter_params(chapter: str, params: dict | None = None) -> dict[str, Any]:
     """
     out = chapter_defaults(chapter)
     for key, value in (params or {}).items():
-        if key not in out or key in _RESERVED:
+        if key not in out or key in RESERVED:
             continue
         default = out[key]
         if default is not None and value is not None:

@@ -12,14 +12,13 @@ import yaml
 
 from analysis.core.chapters import Chapter
 from analysis.core.errors import BuildError, ParameterError
-from analysis.core.notebooks import chapter_parameters
+from analysis.core.notebooks import RESERVED, chapter_parameters
 
-__all__ = ["DERIVE_OPTIONS", "DESIGN_PARAMETERS", "RESERVED", "check_design_parameters", "check_parameters",
+__all__ = ["DERIVE_OPTIONS", "DESIGN_PARAMETERS", "check_design_parameters", "check_parameters",
            "declared_parameters", "parse_parameters"]
 
 
 #: parameters the build sets itself (``--data``, ``--out``); ``-p`` may not set them
-RESERVED = {"data_dir", "output_dir", "published_dir", "results_dir"}
 #: derive() options a user may set with -p; the build uses them for results/derived/
 DERIVE_OPTIONS = ("das28_variant", "lloq_rule", "response_week", "final_week", "early_window_weeks", "relapse_week")
 
