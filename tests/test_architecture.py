@@ -93,3 +93,15 @@ def test_every_chapter_package_has_one_registry_row():
         assert (ROOT / "book" / c.notebook).is_file(), c.notebook
         if c.package:
             assert importlib.util.find_spec(c.verdicts_module) is not None, c.verdicts_module
+
+
+def test_fork_server_warms_every_module_a_chapter_kernel_imports(graph):
+    """A module a chapter imports but the fork server does not warm makes every build slower, silently."""
+    from analysis.engine.forkserver import COLD_MODULES, WARM_MODULES
+
+    starts = {"analysis.engine.report"} | {m for m in graph.modules if m.startswith("analysis.chapters.")}
+    needed = set(starts)
+    for module in starts:
+        needed |= {m for m in graph.find_upstream_modules(module) if m.startswith("analysis.")}
+    assert not needed - set(WARM_MODULES), sorted(needed - set(WARM_MODULES))
+    assert not needed & set(COLD_MODULES), sorted(needed & set(COLD_MODULES))

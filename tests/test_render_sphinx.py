@@ -23,11 +23,15 @@ PINNED: dict[str, dict[str, str]] = {
         # calls _read_serial(docnames) when reading in one process (app.parallel unset: Jupyter Book gets no jobs)
         "sphinx.builders:Builder.read": "d557873918b4ec84",
         "sphinx.builders:Builder.read_doc": "bf106000941b66fd",  # what reading one page is
-        "jupyter_book.sphinx:build_sphinx": "969e068aa35f679f",  # jobs=None: Sphinx reads in one process
+        "jupyter_book.sphinx:build_sphinx": "969e068aa35f679f",  # reads in one process (parallel_write: writes only)
+    },
+    "parallel_write": {
+        "sphinx.application:Sphinx.is_parallel_allowed": "0d7b3c4f5398f5c9",  # wrapped: parallel for writing only
+        "jupyter_book.sphinx:build_sphinx": "969e068aa35f679f",  # given jobs=5
     },
 }
 #: patches that replace nothing of another package
-REPLACE_NOTHING: set[str] = set()
+REPLACE_NOTHING: set[str] = {"exit_without_teardown"}
 
 
 def _resolve(target: str):

@@ -56,6 +56,9 @@ from analysis.engine.forkclient import address, alive
 #: the rooms a chapter's kernel imports from: every module in them is warmed, found on disk, so a module that is
 #: added, moved or renamed is warm without editing a list (a stale name would only slow builds, silently)
 WARM_ROOMS = ("analysis.core", "analysis.intake", "analysis.claims", "analysis.science", "analysis.chapters")
+#: modules of those rooms no chapter kernel imports, left cold: the pandera schemas (importing pandera costs ~0.2 s
+#: of CPU before the first chapter can start) and the template writer
+COLD_MODULES = ("analysis.intake.schemas", "analysis.intake.template")
 
 
 def _room_modules(rooms: tuple[str, ...] = WARM_ROOMS) -> tuple[str, ...]:
@@ -66,7 +69,7 @@ def _room_modules(rooms: tuple[str, ...] = WARM_ROOMS) -> tuple[str, ...]:
     >>> mods = _room_modules()
     >>> "analysis.chapters.safety.verdicts" in mods, "analysis.science.methods.mixed" in mods
     (True, True)
-    >>> any(m.startswith(("analysis.engine", "analysis.scorecard")) for m in mods)
+    >>> any(m.startswith(("analysis.engine", "analysis.scorecard")) or m in COLD_MODULES for m in mods)
     False
     """
     root = Path(__file__).resolve().parents[2]
@@ -76,7 +79,7 @@ def _room_modules(rooms: tuple[str, ...] = WARM_ROOMS) -> tuple[str, ...]:
         for path in folder.rglob("*.py"):
             parts = path.relative_to(root).with_suffix("").parts
             names.append(".".join(parts[:-1] if parts[-1] == "__init__" else parts))
-    return tuple(sorted(names))
+    return tuple(sorted(n for n in names if n not in COLD_MODULES))
 
 
 WARM_MODULES = (

@@ -1,4 +1,4 @@
-"""The render process: ``jupyter-book build`` with Sphinx patched to read each chapter when the build says it is ready.
+"""The render process: ``jupyter-book build`` with Sphinx and myst-nb patched for the way the build renders.
 
 Started by :class:`analysis.engine.render.Render` as soon as the book is staged::
 
@@ -12,29 +12,22 @@ scorecard is left to read. Writing starts when the build writes ``go`` (every pa
 before ``go``: exit 3 without writing. The pages do not depend on the order they are read in (the table of
 contents, numbering and search index are built from the whole environment; ``tests/test_build_overlap.py``).
 
-Every change to Sphinx is one function of this module, listed in :data:`PATCHES` in the order :func:`main`
-applies them; each docstring names the version it was written against and what it gained when measured
-(``benchmarks/bench_render.py``, ``benchmarks/README.md``, "Render patches"). ``tests/test_render_sphinx.py``
-fails, naming the patch, when an upgrade changes what a patch replaces. Written against Sphinx 7.4.7,
-myst-nb 1.4.0 and Jupyter Book 1.0.4.post1.
+Every change to Sphinx or myst-nb is one function of this module, listed in :data:`PATCHES` in the order
+:func:`main` applies them. Each docstring names the version it was written against and what it gained when
+measured in whole cold builds (``benchmarks/README.md``, "Render patches"); a patch that gained less than about
+0.2 s of a build was dropped unless it is needed for the build to work. (Eight were dropped: lower priority, gc
+freezing, stand-ins for myst-nb's executing clients, no rfc3987_syntax, one page per writing task, no environment
+pickle, cached word stems, cached pybtex plugins.) ``tests/test_render_sphinx.py``
+fails, naming the patch, when an upgrade changes what a patch replaces.
 
-Patches measured and dropped, each having gained less than about 0.2 s (December 2026, on a 2-core machine
-shared with other work; medians of 7 to 9 renders with and without each, and 5 rounds of whole cold builds
-leaving each out; ``benchmarks/README.md``, "Render patches"): a lower priority (nice +10) until ``go`` (none
-in whole builds), garbage collection off while Sphinx is set up and frozen when reading starts (0.15 s of CPU,
-before ``go``), stand-ins for myst-nb's executing clients (0.18 s of CPU, before ``go``), marking
-``rfc3987_syntax`` absent (none: it is not installed), writing the pages in five processes (0.1-0.15 s of the
-render's tail, for 0.35 s more CPU), one page per writing task (none), no pickled environment (none), cached
-word stems (0.05 s) and pybtex plugin look-ups (0.05-0.1 s), and ``os._exit`` instead of the interpreter's
-teardown (0.1 s). Together they gained 0.6-0.7 s of a 10-11 s cold build; they are in the git history
-(``analysis/engine/render_sphinx.py`` before the commit that dropped them), pinned and measured the same way.
+Written against Sphinx 7.4.7, myst-nb 1.4.0 and Jupyter Book 1.0.4.post1.
 """
 from __future__ import annotations
 
+import os
 import sys
 from typing import Callable
 
-__all__ = ["PATCHES", "main", "read_when_ready"]
 
 
 def _told() -> list[str]:
@@ -48,17 +41,11 @@ def _told() -> list[str]:
 def read_when_ready() -> None:
     """Replace ``sphinx.builders.Builder._read_serial``: read each chapter notebook when the build says it is ready.
 
-    Needed for the build to work, whatever its gain: the render is set up before the chapters run, when each
-    chapter's notebook is still a placeholder. Static pages are read at once; a notebook (``.ipynb``) when a
-    ``ready book/NAME`` line arrives on standard input, or when ``go`` arrives (every page is then final).
-    Measured gain: the overlap itself. With the set-up and the reading done while the chapters run, the
-    render's share of the critical path after the chapters is its tail, 1.0-1.1 s (writing the pages and
-    the search index); the same render started after the chapters takes 2.2-2.5 s (December 2026, medians
-    of 7 to 9 renders, ``benchmarks/bench_render.py``).
-
-    Written against Sphinx 7.4.7, where ``Builder.read`` calls ``_read_serial(docnames)`` when reading in
-    one process (always here: Jupyter Book is given no ``jobs``), and reading a page is ``env-purge-doc``,
-    ``env.clear_doc`` and ``read_doc``, as in Sphinx's own ``_read_serial``.
+    Needed for the build to work (not a matter of speed): the render is set up before the chapters run,
+    when each chapter's notebook is a placeholder. Static pages are read at once; a notebook (``.ipynb``)
+    when a ``ready book/NAME`` line arrives on standard input, or when ``go`` arrives (every page is then
+    final). Written against Sphinx 7.4.7, where ``Builder.read`` calls ``_read_serial(docnames)`` for a
+    serial read and ``read_doc`` after ``env-purge-doc`` and ``env.clear_doc`` for each page.
     """
     import sphinx.builders as builders
 
@@ -87,14 +74,57 @@ def read_when_ready() -> None:
     builders.Builder._read_serial = _read_when_ready
 
 
-#: The patches, in the order :func:`main` applies them (before Jupyter Book and Sphinx are imported).
+def parallel_write() -> None:
+    """Write the pages in parallel (five processes), read them in one.
+
+    Jupyter Book's ``build_sphinx`` gets ``jobs=5`` (with 2 CPUs or more; the first process resolves each
+    page and indexes it for the search while forked ones write the pages already resolved), and
+    ``Sphinx.is_parallel_allowed`` answers no for reading. Reading must stay serial for
+    :func:`read_when_ready`; and sphinx-multitoc-numbering does not declare itself safe for parallel
+    reading, so Sphinx 7.4.7 would warn, and warnings are errors. (In parallel, reading was slower here
+    anyway: each worker sends back the large notebook doctrees.) Written against Sphinx 7.4.7 and
+    Jupyter Book 1.0.4.post1 (``jupyter_book.cli.main.build`` imports ``build_sphinx`` when it runs).
+    Measured in whole cold builds of the shipped cohort (3 each, December 2026, 2 cores): the render's part after
+    the last chapter took 1.9-2.0 s with this patch and 2.2-2.3 s without it (~0.3 s).
+    """
+    import jupyter_book.sphinx
+    import sphinx.application as application
+    import functools
+
+    allowed = application.Sphinx.is_parallel_allowed
+
+    def _parallel_write_only(self, typ: str) -> bool:
+        return typ == "write" and allowed(self, typ)
+
+    application.Sphinx.is_parallel_allowed = _parallel_write_only
+    jupyter_book.sphinx.build_sphinx = functools.partial(jupyter_book.sphinx.build_sphinx,
+                                                         jobs=5 if (os.cpu_count() or 1) > 1 else 1)
+
+
+def exit_without_teardown() -> None:
+    """End the process with :func:`os._exit` once Jupyter Book returns (every file is written and closed).
+
+    The interpreter's teardown of Sphinx's objects is skipped; the build waits for this process to end. Measured in
+    whole cold builds (3 each, December 2026, 2 cores): the render's part after the last chapter took 1.5 s with
+    this patch and 1.9-2.0 s without it (~0.45 s). Relies only on Jupyter Book returning once every file is
+    written; replaces nothing of another package.
+    """
+    global _EXIT_AT_ONCE
+    _EXIT_AT_ONCE = True
+
+
+_EXIT_AT_ONCE = False
+
+#: The patches, in the order :func:`main` applies them (the first ones before Sphinx is imported).
 PATCHES: dict[str, Callable[[], None]] = {
     "read_when_ready": read_when_ready,
+    "parallel_write": parallel_write,
+    "exit_without_teardown": exit_without_teardown,
 }
 
 
 def main(argv: list[str] | None = None, *, skip: frozenset[str] | set[str] = frozenset()) -> None:
-    """Apply :data:`PATCHES` (but those named in ``skip``), run ``jupyter-book ARGV`` and exit with its code.
+    """Apply :data:`PATCHES` (but those named in ``skip``), run ``jupyter-book ARGV``, and exit with its code.
 
     ``skip`` is for measuring a patch (``benchmarks/bench_render.py``).
     """
@@ -108,7 +138,17 @@ def main(argv: list[str] | None = None, *, skip: frozenset[str] | set[str] = fro
     from jupyter_book.cli.main import main as jupyter_book
 
     sys.argv = ["jupyter-book", *args]
-    jupyter_book()
+    try:
+        jupyter_book()
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    else:
+        code = 0
+    if not _EXIT_AT_ONCE:
+        raise SystemExit(code)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 if __name__ == "__main__":
