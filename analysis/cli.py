@@ -28,7 +28,7 @@ examples:
 
 
 def _parser() -> argparse.ArgumentParser:
-    from analysis.engine.build import CHAPTERS
+    from analysis.core.chapters import CHAPTERS
 
     p = argparse.ArgumentParser(
         prog="python -m analysis",
@@ -320,7 +320,7 @@ def _robustness(args) -> int:
 
     from analysis.core import paths
     from analysis.scorecard import robustness
-    from analysis.engine.build import parse_parameters
+    from analysis.engine.params import parse_parameters
 
     models = [m.strip() for m in args.models.split(",") if m.strip()]
     bad = [m for m in models if m not in robustness.MODELS]

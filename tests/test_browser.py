@@ -28,7 +28,7 @@ from urllib.parse import urljoin, urlsplit
 
 import pytest
 
-from analysis.engine.build import CHAPTERS
+from analysis.core.chapters import CHAPTERS
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = Path("/usr/bin/chromium")

@@ -10,7 +10,9 @@ import pytest
 
 from analysis.core.notebooks import chapter_parameters
 from analysis.engine import publish, render
-from analysis.engine.build import CHAPTERS, BuildError, build
+from analysis.core.chapters import CHAPTERS
+from analysis.core.errors import BuildError
+from analysis.engine.build import build
 from analysis.engine.params import check_parameters, parse_parameters
 from analysis.core.errors import ParameterError
 from tinybook import PARAMETERS, tiny_book, tree_hash

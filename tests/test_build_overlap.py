@@ -16,7 +16,8 @@ from analysis.engine import build as build_mod
 from analysis.engine import render as render_mod
 from analysis.engine.publish import DOWNLOADS_EXTRA
 from analysis.engine import runner
-from analysis.engine.build import CHAPTERS, build
+from analysis.core.chapters import CHAPTERS
+from analysis.engine.build import build
 from tinybook import tiny_book
 
 #: like a real chapter, each writes its results folder (the build reuses a chapter only with its results)

@@ -17,7 +17,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from analysis.engine.build import CHAPTERS, build
+from analysis.core.chapters import CHAPTERS
+from analysis.engine.build import build
 from analysis.claims.registry import NOT_TESTABLE, VERDICTS
 from analysis.cli import main
 from analysis.science.derive import derive

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import zipfile
 
-from analysis.engine.build import CHAPTERS
+from analysis.core.chapters import CHAPTERS
 from analysis.engine.publish import write_downloads
 
 

@@ -17,7 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from analysis.engine.build import BuildError, build
+from analysis.core.errors import BuildError
+from analysis.engine.build import build
 from tinybook import PARAMETERS, alive, tree_hash
 from tinybook import tiny_book as _tiny_book
 

@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 from analysis.core import paths
-from analysis.engine.build import CHAPTERS
+from analysis.core.chapters import CHAPTERS
 
 bs4 = pytest.importorskip("bs4")
 

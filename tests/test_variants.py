@@ -22,7 +22,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from analysis.engine.build import CHAPTERS, build
+from analysis.core.chapters import CHAPTERS
+from analysis.engine.build import build
 from analysis.claims.registry import VERDICTS
 from analysis.science.derive import derive
 from analysis.intake.io import load

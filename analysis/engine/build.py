@@ -56,7 +56,7 @@ if TYPE_CHECKING:  # pandas is imported where a build needs it (a no-change rebu
 
     from analysis.intake.io import Cohort
 
-__all__ = ["Chapter", "CHAPTERS", "BuildError", "BuildResult", "build"]
+__all__ = ["BuildResult", "build"]
 
 Reporter = Callable[[str], None]
 
