@@ -225,7 +225,8 @@ def _build(args) -> int:
 
 
 def _validate(args) -> int:
-    from analysis.intake.validate import format_problems, validate_folder
+    from analysis.intake.problem import format_problems
+    from analysis.intake.validate import validate_folder
 
     problems = validate_folder(args.data)
     errors = [p for p in problems if p.severity == "error"]

@@ -15,7 +15,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from analysis.intake.dictionary import TABLES, columns
-from analysis.intake.validate import format_problems, validate_folder
+from analysis.intake.problem import format_problems
+from analysis.intake.validate import validate_folder
 
 try:
     from fixtures_bad import folder_hashes, mini_tables, write_folder

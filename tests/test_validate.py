@@ -7,7 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.intake.validate import MAX_ROWS_PER_RULE, Problem, format_problems, validate_folder
+from analysis.intake.problem import MAX_ROWS_PER_RULE, Problem, format_problems
+from analysis.intake.validate import validate_folder
 
 try:
     from fixtures_bad import ANY, CASES, Expect, folder_hashes, mini_tables, write_csv, write_folder

@@ -49,13 +49,11 @@ from analysis.intake.dataset import SPEC_KEYS, DatasetError, DatasetSpec, datase
 from analysis.intake.dictionary import TABLES, columns
 from analysis.intake.grid import grid_to_frame
 from analysis.intake.hints import diagnose
-from analysis.intake.problem import MAX_ROWS_PER_RULE, Problem, ProblemSink, format_problems, short_value
+from analysis.intake.problem import Problem, ProblemSink, short_value
 from analysis.intake.readers import STAT_FORMATS, read_stat_file
 from analysis.intake.sniff import check_file, folder_problems, missing_file, read_csv
 
-# Problem, format_problems and MAX_ROWS_PER_RULE live in analysis.intake.problem; the validator re-exports them.
-__all__ = ["MAX_ROWS_PER_RULE", "Problem", "format_problems", "locate_table", "read_table_strings",
-           "validate_and_read", "validate_folder"]
+__all__ = ["locate_table", "read_table_strings", "validate_and_read", "validate_folder"]
 
 _SUFFIXES = (".csv", ".xlsx", *STAT_FORMATS)
 _FORMATS_TEXT = ".csv (UTF-8), .xlsx, .sav, .dta, .sas7bdat or .xpt"

@@ -5,7 +5,6 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis.claims.log import ClaimLog  # noqa: F401 (doctests)
 from analysis.claims.registry import (
     BASES,
     BY_CONSTRUCTION,
@@ -41,6 +40,7 @@ def collect(results_dir: str | Path) -> pd.DataFrame:
     Examples
     --------
     >>> import tempfile
+    >>> from analysis.claims.log import ClaimLog
     >>> with tempfile.TemporaryDirectory() as tmp:
     ...     _ = ClaimLog("immune").write(tmp)
     ...     _ = ClaimLog("safety").write(tmp)
