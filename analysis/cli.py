@@ -49,7 +49,9 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--out", metavar="DIR", type=Path, default=None,
                    help="output folder (default: _build); site in OUT/html, tables in OUT/results/<chapter>/")
     b.add_argument("--chapter", metavar="NAME", action="append", choices=[c.name for c in CHAPTERS],
-                   help="execute only this chapter (repeatable); the others reuse their last executed copy. "
+                   help="execute only this chapter (repeatable); the others reuse their last executed copy if it was "
+                        "built on the same data and parameters, and run again otherwise (a book shows one data "
+                        "folder). "
                         f"Chapters: {', '.join(c.name for c in CHAPTERS)}")
     b.add_argument("-p", "--param", metavar="KEY=VALUE", action="append", default=[],
                    help="set a chapter parameter, e.g. -p alpha=0.01 -p das28_variant=crp (repeatable); "

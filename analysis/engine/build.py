@@ -207,6 +207,9 @@ def build(*, data_dir: Path | None = None, out: Path | None = None, chapters: li
                             data_fingerprint=cohort.fingerprint if cohort is not None else "", book_src=book_src,
                             data_dir=data_dir, no_solutions=no_solutions, force=force, robustness=robustness)
         keys, plan = planned.keys, planned.actions
+        for name in planned.rerun_unselected:
+            report(f"{name}: executed although not selected: its last run used other data or parameters "
+                   "(a book shows one data folder)")
         if planned.unchanged:
             result = BuildResult(out=out, site=out / "html" / "index.html", up_to_date=True,
                                  reused=[c.name for c in available], seconds=time.perf_counter() - t0)
@@ -222,6 +225,9 @@ def build(*, data_dir: Path | None = None, out: Path | None = None, chapters: li
             result = _build_in_stage(stage, out, data_dir, available, plan, per_chapter, keys, jobs, timeout,
                                      verbose, report, t0, no_solutions, book_src, user, force,
                                      cohort, zygote, robustness=robustness, renders=renders)
+            for c in available:  # what each chapter was computed from (data, parameters): see plan.inputs_key
+                if plan[c.name] != "skip":
+                    (stage / "executed" / f"{c.name}.inputs").write_text(planned.inputs[c.name])
             zygote.close()  # every chapter has run: the render gets the machine to itself
             report("rendering the book (Jupyter Book, execution off, warnings are errors)")
             tb = time.perf_counter()

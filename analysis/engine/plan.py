@@ -20,7 +20,7 @@ from analysis.core.errors import UserError
 from analysis.core.provenance import hash_files, hash_tree
 from analysis.engine.params import check_parameters, declared_parameters
 
-__all__ = ["MANIFEST", "Plan", "cache_key", "make_plan", "reusable", "robustness_key", "robustness_source",
+__all__ = ["MANIFEST", "Plan", "cache_key", "inputs_key", "make_plan", "reusable", "robustness_key", "robustness_source",
            "stage_robustness", "up_to_date"]
 
 
@@ -38,6 +38,24 @@ def cache_key(*parts: object) -> str:
     return h.hexdigest()[:20]
 
 
+def inputs_key(c: Chapter, params: dict, data_fingerprint: str) -> str:
+    """What chapter ``c`` computes *from*: its parameters and, if it reads data, the data files' hash.
+
+    A chapter's cache key also covers its notebook and the code; this narrower key decides whether a
+    chapter left out by ``--chapter`` may be reused: only when it was built on the same data and parameters,
+    so a book never shows two data folders (issue 34).
+
+    Examples
+    --------
+    >>> from analysis.core.chapters import chapter
+    >>> inputs_key(chapter("safety"), {"alpha": 0.05}, "abc") == inputs_key(chapter("safety"), {"alpha": 0.05}, "abd")
+    False
+    >>> inputs_key(chapter("audit"), {"alpha": 0.05}, "abc") == inputs_key(chapter("audit"), {"alpha": 0.05}, "abd")
+    True
+    """
+    return cache_key("inputs", params, data_fingerprint if c.uses_data else "")
+
+
 #: the build's record in its output folder (cache keys of the site and of each chapter), written when it publishes
 MANIFEST = "build.json"
 
@@ -50,6 +68,10 @@ class Plan:
     keys: dict[str, str]
     #: chapter -> "run" | "reuse" | "skip" (phase-2 chapters: "run", decided after phase 1)
     actions: dict[str, str]
+    #: chapter -> its :func:`inputs_key` (written beside its executed copy)
+    inputs: dict[str, str]
+    #: chapters not selected that must run anyway: their last run used other data or parameters
+    rerun_unselected: list[str]
     #: identifies the published site (phase-1 keys, static pages, configuration, data folder, --no-solutions)
     site_key: str
     #: hash of the robustness result the scorecard will read ("" when none)
@@ -66,7 +88,8 @@ def make_plan(*, root: Path, out: Path, chapters: list[Chapter], selected: set[s
 
     A chapter is re-executed only when its notebook, the ``analysis`` code, the published values, its
     parameters (``per_chapter``) or the input data (``data_fingerprint``, :attr:`analysis.intake.io.Cohort.fingerprint`)
-    changed; a chapter not ``selected`` is reused when the last build left it, else skipped.
+    changed; a chapter not ``selected`` is reused when the last build left it *from the same data and
+    parameters* (:func:`inputs_key`), run when it was built on other inputs, and skipped when never built.
     """
     code_hash = hash_tree(root / "analysis", ("*.py", "*.yaml"))
     published_hash = hash_tree(paths.published_dir())
@@ -76,18 +99,26 @@ def make_plan(*, root: Path, out: Path, chapters: list[Chapter], selected: set[s
         # (--no-solutions only changes the rendering, so it is not part of a chapter's key)
         keys[c.name] = cache_key(c.name, nb_hash, code_hash, published_hash, per_chapter[c.name],
                                  data_fingerprint if c.uses_data else "")
+    inputs = {c.name: inputs_key(c, per_chapter[c.name], data_fingerprint) for c in chapters}
     plan: dict[str, str] = {}  # name -> "run" | "reuse" | "skip"
+    rerun: list[str] = []
     for c in chapters:
         cached_nb = out / "executed" / c.notebook
         cached_key = out / "executed" / f"{c.name}.key"
+        cached_inputs = out / "executed" / f"{c.name}.inputs"
         has_cache = cached_nb.exists() and (out / "results" / c.name).is_dir() and cached_key.exists()
         if c.phase == 2:
             plan[c.name] = "run"  # decided after phase 1
         elif c.name in selected:
             plan[c.name] = ("reuse" if (not force and has_cache and cached_key.read_text() == keys[c.name])
                             else "run")
-        else:
-            plan[c.name] = "reuse" if has_cache else "skip"
+        elif not has_cache:
+            plan[c.name] = "skip"
+        elif cached_inputs.is_file() and cached_inputs.read_text() == inputs[c.name]:
+            plan[c.name] = "reuse"  # (its notebook or the code may have changed: --chapter's purpose)
+        else:  # built on other data or parameters: reusing it would publish a book of two data sets
+            plan[c.name] = "run"
+            rerun.append(c.name)
     static_hash = hash_tree(book_src, ("*.md", "*.bib", "*.png", "*.svg", "*.css"))
     config_hash = hash_files([root / "_config.yml", root / "_toc.yml"])
     manifest_path = out / MANIFEST
@@ -101,7 +132,7 @@ def make_plan(*, root: Path, out: Path, chapters: list[Chapter], selected: set[s
     unchanged = (not force and all(v == "reuse" for k, v in plan.items() if k != "scorecard")
                  and manifest.get("site_key") == site_key and manifest.get("robustness", "") == rob_key
                  and (out / "html" / "index.html").exists())
-    return Plan(keys, plan, site_key, rob_key, manifest_path, unchanged)
+    return Plan(keys, plan, inputs, rerun, site_key, rob_key, manifest_path, unchanged)
 
 
 def up_to_date(*, root: Path, out: Path, chapters: list[Chapter], selected: set[str], user: dict, book_src: Path,

@@ -15,6 +15,7 @@ Nothing here computes a result: the page only shows and saves what the chapter c
 from __future__ import annotations
 
 import html
+import json
 import re
 import math
 import sys
@@ -108,20 +109,36 @@ class Page:
         return self._claims
 
     # ---------------------------------------------------------------- display
-    def header(self, *, uses_data: bool = True):
-        """Show the synthetic-data banner, the provenance box and the parameters box."""
+    def header(self, *, uses_data: bool = True, claims_from=None):
+        """Show the synthetic-data banner, the provenance box and the parameters box.
+
+        A chapter that reads the data folder (``uses_data``) also writes what its numbers come from to
+        ``results/<chapter>/provenance.json`` (folder name, hash of the input files, synthetic or not; no
+        time, so results stay byte-identical across rebuilds). A page that summarises the chapters' claims
+        passes their results folder as ``claims_from``: its box then names the data those claims were
+        computed from, read from those files, instead of saying it used no patient data.
+        """
         from IPython.display import HTML, display
 
-        if uses_data:
+        if claims_from is not None:
+            prov, synthetic, folder = self._claims_provenance(claims_from)
+            uses_data = folder is not None
+        elif uses_data:
             cohort = self._cohort
             synthetic = bool(cohort is not None and cohort.synthetic)
             files = list(cohort.files.values()) if cohort is not None else []
             prov = provenance(data_dir=self.data_dir, files=files, synthetic=synthetic, params=self.params)
+            folder = self.data_dir.name
+            record = {k: prov[k] for k in ("data folder", "synthetic", "input hash")}
+            (self.results_dir / "provenance.json").write_text(json.dumps(record, indent=1) + "\n", "utf-8")
         else:
-            synthetic = False
+            synthetic, folder = False, None
             prov = provenance(data_dir=self.published_dir, files=sorted(self.published_dir.rglob("*.csv")),
                               synthetic=False, params=self.params)
-            prov["synthetic"] = "no patient data used (published summary values only)"
+            prov = {"data folder": "none: this page checks the paper's published values (data/published)",
+                    "synthetic": "no patient data used (published summary values only)",
+                    "published values hash": prov["input hash"],
+                    **{k: v for k, v in prov.items() if k not in ("data folder", "synthetic", "input hash")}}
         banner = ""
         if uses_data and synthetic:
             banner = ("<div class='msct-synthetic admonition warning'><p class='admonition-title'>Synthetic data</p>"
@@ -130,12 +147,42 @@ class Page:
                       "not the patients: a result here says nothing about real patients.</p></div>")
         elif uses_data:
             banner = ("<div class='msct-userdata admonition note'><p class='admonition-title'>Your data</p>"
-                      f"<p>Computed from the data folder <code>{html.escape(self.data_dir.name)}</code>, "
+                      f"<p>Computed from the data folder <code>{html.escape(folder)}</code>, "
                       "which is not marked synthetic.</p></div>")
         rows = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(str(v))}</td></tr>" for k, v in prov.items())
         box = ("<details class='msct-provenance' open><summary>Provenance and parameters used for this run</summary>"
                f"<table class='msct-kv'>{rows}</table></details>")
         display(HTML(banner + box + self.downloads_html()))
+
+    def _claims_provenance(self, results_dir) -> tuple[dict, bool, str | None]:
+        """The provenance box of a page built on the chapters' results (``results/<chapter>/provenance.json``)."""
+        from pathlib import Path
+
+        records = {}
+        for f in sorted(Path(results_dir).glob("*/provenance.json")):
+            try:
+                records[f.parent.name] = json.loads(f.read_text("utf-8"))
+            except (OSError, ValueError):
+                continue
+        prov = provenance(data_dir=self.data_dir, files=[], synthetic=False, params=self.params)
+        if not records:
+            prov["data folder"] = "none yet (no chapter has run)"
+            prov["synthetic"] = "–"
+            return prov, False, None
+        seen = sorted({(r.get("data folder", "?"), r.get("input hash", "?"), r.get("synthetic", "?"))
+                       for r in records.values()})
+        if len(seen) == 1:
+            folder, digest, synthetic = seen[0]
+            prov["data folder"] = folder
+            prov["synthetic"] = synthetic
+            prov["input hash"] = f"{digest} (the files every chapter's claims were computed from)"
+        else:  # a build never mixes data (engine.plan.inputs_key); a hand-made results folder might
+            folder = " and ".join(sorted({s[0] for s in seen}))
+            synthetic = "mixed"
+            prov["data folder"] = "; ".join(f"{name}: {r.get('data folder')} ({r.get('input hash')})"
+                                            for name, r in records.items())
+            prov["synthetic"] = "these chapters were computed from different data"
+        return prov, synthetic == "yes", folder
 
     def downloads_html(self) -> str:
         """Links to this chapter's results as a zip (and, on the scorecard, to ``claims.csv``).
