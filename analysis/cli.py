@@ -27,6 +27,18 @@ examples:
 """
 
 
+def _parameters_help() -> str:
+    """The ``-p`` parameters and what each may take (:data:`analysis.core.notebooks.PARAMETER_RULES`)."""
+    import textwrap
+
+    from analysis.core.notebooks import PARAMETER_RULES
+
+    lines = ["chapter parameters (-p NAME=VALUE; a value outside these is refused before anything runs):"]
+    for name, rule in PARAMETER_RULES.items():
+        lines += textwrap.wrap(rule.text, width=100, initial_indent=f"  {name:<22}", subsequent_indent=" " * 24)
+    return "\n".join(lines) + "\n"
+
+
 def _parser() -> argparse.ArgumentParser:
     from analysis.core.chapters import CHAPTERS
 
@@ -42,9 +54,11 @@ def _parser() -> argparse.ArgumentParser:
                        description="Validate the data folder, execute every chapter notebook with papermill "
                                    "(in parallel, cached by content hash) and render the book with Jupyter Book. "
                                    "The new site replaces the old one only if everything succeeded.",
-                       formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EXAMPLES)
+                       formatter_class=argparse.RawDescriptionHelpFormatter,
+                       epilog=_parameters_help() + "\n" + EXAMPLES)
     b.add_argument("--data", metavar="DIR", type=Path, default=None,
-                   help="data folder with patients, visits, adverse_events (.csv or .xlsx); "
+                   help="data folder with the tables patients, visits, adverse_events, each a .csv, .xlsx, SPSS "
+                        ".sav/.zsav, Stata .dta or SAS .sas7bdat/.xpt file, and optionally dataset.yaml; "
                         "default: the shipped synthetic cohort data/synthetic")
     b.add_argument("--out", metavar="DIR", type=Path, default=None,
                    help="output folder (default: _build); site in OUT/html, tables in OUT/results/<chapter>/")
@@ -55,7 +69,7 @@ def _parser() -> argparse.ArgumentParser:
                         f"Chapters: {', '.join(c.name for c in CHAPTERS)}")
     b.add_argument("-p", "--param", metavar="KEY=VALUE", action="append", default=[],
                    help="set a chapter parameter, e.g. -p alpha=0.01 -p das28_variant=crp (repeatable); "
-                        "unknown names and wrong types are refused")
+                        "unknown names and values not allowed (listed below) are refused")
     b.add_argument("--jobs", metavar="N", type=int, default=None,
                    help=f"chapters executed at once (default: CPU count, here {os.cpu_count()})")
     b.add_argument("--force", action="store_true", help="ignore the cache and re-execute every selected chapter")
@@ -208,6 +222,11 @@ def _say(msg: str) -> None:
 def _build(args) -> int:
     from analysis.engine.build import build
 
+    if not args.timeout > 0:  # also NaN
+        raise UserError(f"--timeout {args.timeout:g}: give the seconds a chapter may run, a number above 0 "
+                        "(default: 1800)")
+    if args.jobs is not None and args.jobs < 1:
+        raise UserError(f"--jobs {args.jobs}: give the number of chapters executed at once, at least 1")
     t0 = time.perf_counter()
     result = build(data_dir=args.data, out=args.out, chapters=args.chapter, params=args.param, jobs=args.jobs,
                    force=args.force, timeout=args.timeout, verbose=args.verbose, no_solutions=args.no_solutions,
@@ -322,8 +341,10 @@ def _robustness(args) -> int:
     import shlex
 
     from analysis.core import paths
+    from analysis.core.chapters import CHAPTERS
     from analysis.scorecard import robustness
-    from analysis.engine.params import parse_parameters
+    from analysis.engine.params import (check_design_parameters, check_parameters, declared_parameters,
+                                        parse_parameters)
 
     models = [m.strip() for m in args.models.split(",") if m.strip()]
     bad = [m for m in models if m not in robustness.MODELS]
@@ -339,6 +360,9 @@ def _robustness(args) -> int:
     if args.data is not None and not args.data.is_dir():
         raise UserError(f"--data {args.data}: no such folder")
     params = parse_parameters(args.param) or None
+    if params:  # the same checks as a build's, before any cohort is simulated (weeks: whole numbers only here)
+        check_parameters(params, declared_parameters(list(CHAPTERS), paths.repo_root() / "book"))
+        check_design_parameters(params, None)
     out = args.out if args.out is not None else paths.repo_root() / "_build"
     where = args.scheduler or f"a local Dask cluster of {args.workers or os.cpu_count()} worker process(es)"
     argv = sys.argv[1:] if "robustness" in sys.argv[1:] else ["robustness"]

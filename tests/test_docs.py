@@ -210,3 +210,27 @@ def test_margins_named_in_the_claims_page_are_those_of_margins_csv():
         assert f"{label} {value:g}" in text, f"guide_claims.md: the {label} margin is {value:g} in margins.csv"
     rest = margins.loc[margins["measure"] == "*"].iloc[0]
     assert rest["scale"] == "baseline_sd" and rest["margin"] == 0.5 and "half the baseline SD" in text
+
+
+def test_build_help_names_every_file_format_the_data_folder_may_use():
+    from analysis.cli import _parser
+    from analysis.intake.readers import STAT_FORMATS
+
+    parser = _parser()
+    build = next(a for a in parser._actions if a.dest == "command").choices["build"]
+    data_help = build._option_string_actions["--data"].help
+    for suffix in (".csv", ".xlsx", *STAT_FORMATS):
+        assert suffix.lstrip(".") in data_help, f"build --help: --data does not name {suffix}"
+    for name, text in {**documents(), "book/intro.md": (ROOT / "book" / "intro.md").read_text("utf-8")}.items():
+        assert ".csv or .xlsx)" not in text and "(CSV or Excel)" not in text, f"{name} names only CSV and Excel"
+
+
+def test_build_help_lists_every_parameter_and_what_it_takes():
+    from analysis.cli import _parser
+    from analysis.core.notebooks import PARAMETER_RULES
+
+    parser = _parser()
+    build = next(a for a in parser._actions if a.dest == "command").choices["build"]
+    text = " ".join(build.format_help().split())
+    for name, rule in PARAMETER_RULES.items():
+        assert f"{name} {rule.text}" in text, f"build --help does not list -p {name}"

@@ -34,11 +34,12 @@ DESIGN_KEYS: tuple[str, ...] = (
 
 
 class DesignError(ValueError):
-    """A ``design:`` block that breaks a rule; ``key`` names the offending key."""
+    """A ``design:`` block that breaks a rule; ``key`` names the offending key, ``rule`` says what is wrong."""
 
     def __init__(self, key: str, message: str):
         super().__init__(f"dataset.yaml, design.{key}: {message}")
         self.key = key
+        self.rule = message
 
 
 @dataclass(frozen=True)

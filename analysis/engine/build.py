@@ -2,13 +2,15 @@
 
 The flow of one build (:func:`build`):
 
+0. check the ``-p`` parameters against every chapter's ``parameters`` cell and what each may take (unknown name,
+   wrong type, a value outside its choices or range: refuse; :mod:`analysis.engine.params`);
 1. take a lock on the output folder (a second build on the same folder refuses; :mod:`analysis.engine.publish`);
    when nothing changed since the last build, known from content hashes alone, stop here
    (:func:`analysis.engine.plan.up_to_date`);
 2. read and validate the data folder, once (nothing runs on data that breaks the contract); the validated
    cohort, with its design and the fingerprint of its files, is what every later step uses;
-3. check the ``-p`` parameters against every chapter's ``parameters`` cell (unknown name or wrong type: refuse;
-   :mod:`analysis.engine.params`);
+3. check the ``-p`` weeks against the data's design (a response week that is no visit: refuse, naming the weeks
+   allowed);
 4. plan: a chapter is re-executed only when its notebook, the ``analysis`` code, the published values,
    its parameters or the input data changed (content hashes), unless ``force`` (:mod:`analysis.engine.plan`);
 5. execute chapters with papermill, in parallel, each in its own process (timeout, Ctrl-C safe),
@@ -49,7 +51,8 @@ from analysis.engine.params import (DERIVE_OPTIONS, check_design_parameters, che
 from analysis.engine.plan import cache_key, make_plan, reusable, stage_robustness, up_to_date
 from analysis.engine.processes import kill
 from analysis.engine.publish import DOWNLOADS_EXTRA, DeferInterrupts, Lock, publish, write_downloads
-from analysis.engine.render import Render, announcement_for, sections_not_available, stage_book, tag_hidden_cells
+from analysis.engine.render import (Render, announcement_for, not_available_by_heading, sections_not_available,
+                                    stage_book, tag_hidden_cells)
 
 if TYPE_CHECKING:  # pandas is imported where a build needs it (a no-change rebuild never does)
     import pandas as pd
@@ -76,6 +79,8 @@ class BuildResult:
     not_available: dict[str, list[str]] = field(default_factory=dict)
     #: chapter -> sections these data cannot give, each "title (needs col, col)" (analysis.science.sections)
     sections_not_available: dict[str, list[str]] = field(default_factory=dict)
+    #: chapter -> heading of its page -> how many of ``not_available`` it refers to first (for the log, in words)
+    not_available_where: dict[str, dict[str, int]] = field(default_factory=dict)
 
 
 # --------------------------------------------------------------------------- running the chapters
@@ -161,6 +166,8 @@ def build(*, data_dir: Path | None = None, out: Path | None = None, chapters: li
         if name not in names:
             raise UserError(f"--chapter {name}: no such chapter. Chapters: {', '.join(names)}.")
     available = [c for c in CHAPTERS if (book_src / c.notebook).exists()]
+    # parameters: names, types, choices and ranges, before anything else (the weeks wait for the data's design)
+    per_chapter = check_parameters(user, declared_parameters(available, book_src))
 
     # 1. output folder and lock
     try:
@@ -198,8 +205,7 @@ def build(*, data_dir: Path | None = None, out: Path | None = None, chapters: li
             report(f"data ok: {len(cohort.patients)} patients, {len(cohort.visits)} visits, "
                    f"{len(cohort.adverse_events)} adverse events ({kind})")
 
-        # 3. parameters
-        per_chapter = check_parameters(user, declared_parameters(available, book_src))
+        # 3. the -p weeks against the data's design
         check_design_parameters(user, cohort)
 
         # 4. plan
@@ -313,6 +319,9 @@ def _build_in_stage(stage, out, data_dir, available, plan, per_chapter, keys, jo
     def finished(c: Chapter) -> None:
         """Called as each chapter ends (while the others still run): hide its parameters cells, mark what its
         data could not give, and stage its page and download."""
+        with contextlib.suppress(OSError, ValueError):  # only for the log: where the page says "not available"
+            result.not_available_where[c.name] = not_available_by_heading(
+                json.loads((executed_dir / c.notebook).read_text("utf-8")))
         missing[c.name] = tag_hidden_cells(executed_dir / c.notebook)
         publishable(c)
     # the scorecard's runner and kernel start while the last chapters run, and wait for their claims
@@ -405,9 +414,37 @@ def _execute_phases(available, plan, stage, out, data_dir, per_chapter, keys, jo
                 report(f"{c.name}: sections not available with these data (shown as notes): {'; '.join(gone)}")
             if missing[c.name]:
                 result.not_available[c.name] = missing[c.name]
-                report(f"{c.name}: not available with these data (shown as notes): {', '.join(missing[c.name])}")
+                line = _not_available_line(missing[c.name], result.not_available_where.get(c.name, {}), gone)
+                if line:
+                    report(f"{c.name}: {line}")
             (executed_dir / f"{c.name}.key").write_text(keys[c.name])
             result.executed.append(c.name)
+
+
+def _not_available_line(missing: list[str], where: dict[str, int], gone: list[str]) -> str:
+    """The log line for the values a page shows as not available, by the page's headings (not glue names).
+
+    ``where`` is :func:`analysis.engine.render.not_available_by_heading`. Headings that the line of sections
+    not available (``gone``, "title (needs ...)") already names are left out; empty when nothing is left to say.
+
+    Examples
+    --------
+    >>> _not_available_line(["a", "b", "c"], {"Labs": 2, "Exercises": 1}, ["Labs (needs x)"])
+    "1 value on the page reads 'not available' with these data, under Exercises"
+    >>> _not_available_line(["a", "b", "c"], {"Labs": 2, "Exercises": 1}, [])
+    "3 values on the page read 'not available' with these data, under Labs (2); Exercises (1)"
+    >>> _not_available_line(["a", "b"], {"Labs": 2}, ["Labs (needs x)"])
+    ''
+    """
+    rest = {h: n for h, n in where.items() if not any(g.startswith(f"{h} (needs ") for g in gone)}
+    n = sum(rest.values()) if where else len(missing)
+    if n == 0:
+        return ""
+    text = f"{n} value on the page reads" if n == 1 else f"{n} values on the page read"
+    text += " 'not available' with these data"
+    if rest:
+        text += ", under " + "; ".join(h if len(rest) == 1 else f"{h} ({k})" for h, k in rest.items())
+    return text
 
 
 class _EarlyScorecard:

@@ -23,8 +23,8 @@ from analysis.core.errors import BuildError
 from analysis.engine.processes import kill
 from analysis.engine.publish import DOWNLOADS_EXTRA
 
-__all__ = ["Render", "announcement_for", "glued_keys", "mark_not_available", "sections_not_available", "stage_book",
-           "tag_hidden_cells"]
+__all__ = ["Render", "announcement_for", "glued_keys", "mark_not_available", "not_available_by_heading",
+           "sections_not_available", "stage_book", "tag_hidden_cells"]
 
 
 _FENCE = re.compile(r"^(?P<fence>`{3,}|:{3,})\{glue(?::[a-z]+)?\}[ \t]+(?P<key>[^\s`]+)[^\n]*\n(?P<body>.*?)^(?P=fence)[ \t]*$",
@@ -303,3 +303,42 @@ class Render:
             self.proc.stdin.close()
         except OSError:
             pass
+
+
+_HEADING = re.compile(r"^#{1,2}[ \t]+(?P<title>.+?)[ \t]*$", re.M)  # the page's title and its sections
+
+
+def not_available_by_heading(nb: dict) -> dict[str, int]:
+    """Where an executed notebook's page refers to values it did not glue: heading -> how many such values.
+
+    For the build log, in the reader's words: the page's section headings (``#`` and ``##``), not the glue
+    names. Read the notebook before :func:`mark_not_available` replaces the references. A value is counted
+    once, under the heading of its first reference (references before any heading count under
+    ``"the chapter's introduction"``).
+
+    Examples
+    --------
+    >>> nb = {"cells": [{"cell_type": "markdown", "source": "## Labs\\n### Detail\\n{glue:text}`n_x` of {glue:text}`n`"},
+    ...                 {"cell_type": "markdown", "source": "## Exercises\\n{glue:text}`n_x`, {glue:text}`n_y:.1f`"},
+    ...                 {"cell_type": "code", "outputs": [{"metadata": {"scrapbook": {"name": "n"}}}]}]}
+    >>> not_available_by_heading(nb)
+    {'Labs': 1, 'Exercises': 1}
+    """
+    have = glued_keys(nb)
+    heading = "the chapter's introduction"
+    seen: set[str] = set()
+    out: dict[str, int] = {}
+    for cell in nb.get("cells", []):
+        if cell.get("cell_type") != "markdown":
+            continue
+        src = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+        events = sorted([(m.start(), "", m.group("title")) for m in _HEADING.finditer(src)]
+                        + [(m.start(), m.group("key"), "") for m in _FENCE.finditer(src)]
+                        + [(m.start(), m.group("key"), "") for m in _ROLE.finditer(src)])
+        for _, key, title in events:
+            if title:
+                heading = title
+            elif key not in have and key not in seen:
+                seen.add(key)
+                out[heading] = out.get(heading, 0) + 1
+    return out
