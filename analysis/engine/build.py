@@ -199,9 +199,9 @@ def build(*, data_dir: Path | None = None, out: Path | None = None, chapters: li
     with Lock(out), contextlib.ExitStack() as started:
         # nothing changed (the usual rebuild): known from the hashes alone, before validating or starting processes
         # (--strict validates even then: the warnings decide whether the build may go on)
-        if not force and not strict and up_to_date(root=root, out=out, chapters=available, selected=selected, user=user,
-                                    book_src=book_src, data_dir=data_dir, no_solutions=no_solutions,
-                                    robustness=robustness):
+        if not force and not strict and up_to_date(root=root, out=out, chapters=available, selected=selected,
+                                                   user=user, book_src=book_src, data_dir=data_dir,
+                                                   no_solutions=no_solutions, robustness=robustness):
             report("nothing changed since the last build: every chapter reused, site left as it is")
             return BuildResult(out=out, site=out / "html" / "index.html", up_to_date=True,
                                reused=[c.name for c in available], seconds=time.perf_counter() - t0)

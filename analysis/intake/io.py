@@ -5,8 +5,8 @@ Each table is one file: ``.csv`` (UTF-8), ``.xlsx``, SPSS ``.sav``, Stata ``.dta
 breaks the contract with one :class:`~analysis.core.errors.DataError` listing every problem. The folder's
 ``dataset.yaml`` (:mod:`analysis.intake.dataset`) renames columns, converts units and maps arm labels on reading,
 so the Cohort holds the data dictionary's names, units and labels. A visit row without any measurement is not
-a visit: it is left out (the visit counts as missed) and :attr:`Cohort.problems` carries a note naming it. Nothing is ever written into the data
-folder: files are opened read-only.
+a visit: it is left out (the visit counts as missed) and :attr:`Cohort.problems` carries a note naming it.
+Nothing is ever written into the data folder: files are opened read-only.
 
 Which measures a folder has: :func:`measured` (or :meth:`Cohort.available_columns`) lists the columns
 that hold at least one value; :func:`not_measured` says which of the columns a section needs are not.

@@ -273,7 +273,8 @@ def format_summary(summary: FolderSummary, *, limit: int = 20) -> str:
         lines += _fill(shown or ["none"], head, pad + "  ")
         for r in rows:
             if not r.available:
-                lines.append(f"{pad}not available: {short_title(r.title)}{_measures(r)}")
+                words = f"not available: {short_title(r.title)}{_measures(r)}".split(" ")
+                lines += _fill(words, pad, pad + "  ", sep="")
     if s.problems:
         lines.append(f"warnings ({warnings}) and notes ({notes}):" if notes and warnings else
                      f"warnings ({warnings}):" if warnings else f"notes ({notes}):")
