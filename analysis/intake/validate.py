@@ -7,13 +7,16 @@ both arms are present). Each problem (:class:`~analysis.intake.problem.Problem`)
 spreadsheet shows it (header = row 1), the column, the offending value and the rule broken. Files are only ever
 opened for reading.
 
-This module runs the steps in order (:func:`validate_and_read`):
+This module runs the steps in order (:func:`read_folder`; :func:`validate_and_read` and :func:`validate_folder`
+return parts of its result):
 
 1. the folder itself and its CSV dialect (:func:`analysis.intake.sniff.folder_problems`), then ``dataset.yaml``;
 2. each table's file (:func:`locate_table`; why it is missing: :func:`analysis.intake.sniff.missing_file`), read
    as stripped strings (:func:`read_table_strings`: the bytes first, :func:`analysis.intake.sniff.check_file`;
    then the CSV, workbook or SPSS/Stata/SAS reader; then :func:`analysis.intake.grid.grid_to_frame`);
-3. ``dataset.yaml`` applied to each table, then the table's rules (:func:`analysis.intake.contract.check_table`);
+3. ``dataset.yaml`` applied to each table (each change recorded as a :class:`Translation`); visit rows that hold a
+   patient and a scheduled week but no measurement left out (a missed visit, one note each); then the table's
+   rules (:func:`analysis.intake.contract.check_table`);
 4. the rules between tables (:func:`analysis.intake.contract.check_cross`);
 5. the diagnoses that replace a flood of knock-on errors by their cause, and the privacy rules
    (:func:`analysis.intake.hints.diagnose`).
