@@ -84,14 +84,20 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--robustness", metavar="DIR", type=Path, default=None,
                    help="show a 'python -m analysis robustness' result (its --out folder) on the scorecard; "
                         "without it, a result already in OUT/results/robustness is kept")
+    b.add_argument("--strict", action="store_true",
+                   help="refuse data with validation warnings (exit 2), as errors are refused")
     b.add_argument("--verbose", action="store_true", help="show full tracebacks on errors")
     b.add_argument("--book-dir", type=Path, default=None, help=argparse.SUPPRESS)  # tests: a tiny book
 
     v = sub.add_parser("validate", help="check a data folder against the data contract",
                        description="Check every table of a data folder against the data dictionary and report "
-                                   "all problems at once (file, spreadsheet row, column, value, rule). "
-                                   "Files are only read, never modified. Exit code 0 = valid, 2 = problems.")
+                                   "all problems at once (file, spreadsheet row, column, value, rule). A valid "
+                                   "folder gets a summary: patients, design, DAS28, what dataset.yaml translated, "
+                                   "the measures each section of the book needs (present or absent), warnings and "
+                                   "notes. Files are only read, never modified. Exit code 0 = valid, 2 = errors "
+                                   "(with --strict: errors or warnings).")
     v.add_argument("data", metavar="DIR", type=Path, help="the data folder to check")
+    v.add_argument("--strict", action="store_true", help="count warnings as errors (exit 2)")
 
     t = sub.add_parser("template", help="write empty, correctly headed files for a new cohort",
                        description="Write patients.csv, visits.csv and adverse_events.csv with the right headers "
@@ -231,7 +237,7 @@ def _build(args) -> int:
     result = build(data_dir=args.data, out=args.out, chapters=args.chapter, params=args.param, jobs=args.jobs,
                    force=args.force, timeout=args.timeout, verbose=args.verbose, no_solutions=args.no_solutions,
                    book_dir=args.book_dir, warm_kernels=not args.no_warm_kernels, report=_say,
-                   robustness=args.robustness)
+                   robustness=args.robustness, strict=args.strict)
     parts = []
     if result.executed:
         parts.append(f"{len(result.executed)} executed")
@@ -246,17 +252,17 @@ def _build(args) -> int:
 
 
 def _validate(args) -> int:
+    """``python -m analysis validate DIR``: the summary on stdout, or one ``error:`` report on stderr (exit 2)."""
+    from analysis.core.errors import DataError
     from analysis.intake.problem import format_problems
-    from analysis.intake.validate import validate_folder
+    from analysis.intake.summary import format_summary, summarize
+    from analysis.intake.validate import read_folder
 
-    problems = validate_folder(args.data)
-    errors = [p for p in problems if p.severity == "error"]
-    if problems:
-        stream = sys.stderr if errors else sys.stdout
-        print(format_problems(problems, folder=args.data), file=stream)
-    if errors:
-        return 2
-    _say(f"{args.data}: valid ({len(problems)} warning(s)).")
+    found = read_folder(args.data)
+    strict = bool(getattr(args, "strict", False))
+    if found.errors or (strict and any(p.severity == "warning" for p in found.problems)):
+        raise DataError(format_problems(found.problems, folder=args.data, strict=strict), found.problems)
+    _say(format_summary(summarize(found, folder=args.data)))
     return 0
 
 

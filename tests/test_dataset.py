@@ -81,3 +81,64 @@ def test_columns_resolve_the_design():
     assert next(c for c in columns("adverse_events") if c.name == "week").max == 48
     with pytest.raises(TypeError, match="`design`"):
         columns("visits", {"visit_weeks": [0]})
+
+
+# --------------------------------------------------------------------------- what reading translated, and the summary
+def test_translations_name_every_rename_conversion_and_label(tmp_path):
+    """Hand-made: CRP renamed and in mg/dL (12 values), arms A/B for 2 + 2 patients, sex male/female."""
+    from analysis.intake.validate import read_folder
+
+    try:
+        from fixtures_bad import mini_tables, write_folder
+    except ImportError:  # tests/ as a package
+        from tests.fixtures_bad import mini_tables, write_folder
+    t = mini_tables()
+    t["patients"]["header"] = [h if h != "sex" else "gender" for h in t["patients"]["header"]]
+    for r in t["patients"]["rows"]:
+        r["arm"] = {"MSCT": "A", "control": "B"}[r["arm"]]
+        r["gender"] = {"F": "female", "M": "male"}[r.pop("sex")]
+    t["visits"]["header"] = [h if h != "crp_mg_l" else "CRP" for h in t["visits"]["header"]]
+    for r in t["visits"]["rows"]:
+        r["CRP"] = "1.5"
+    folder = write_folder(tmp_path / "d", t)
+    (folder / "dataset.yaml").write_text("columns: {CRP: crp_mg_l, gender: sex}\nunits: {crp_mg_l: mg/dL}\n"
+                                         "arms: {A: MSCT, B: control}\nvalues: {sex: {male: M, female: F}}\n")
+    found = read_folder(folder)
+    assert found.errors == []
+    text = [str(x) for x in found.translations]
+    sexes = [r["gender"] for r in t["patients"]["rows"]]
+    assert text == [
+        "patients.csv: column 'gender' read as 'sex'",
+        "patients.csv, column 'arm': 'A' read as 'MSCT' (2 cells)",
+        "patients.csv, column 'arm': 'B' read as 'control' (2 cells)",
+        *[f"patients.csv, column 'sex': '{s}' read as '{s[0].upper()}' ({n} cell{'s' * (n > 1)})"
+          for s, n in ((s, sexes.count(s)) for s in dict.fromkeys(sexes))],
+        "visits.csv: column 'CRP' read as 'crp_mg_l'",
+        "visits.csv, column 'crp_mg_l': mg/dL converted to mg/L (12 cells)",
+    ]
+    assert found.read["visits"][1]["crp_mg_l"].astype(str).unique().tolist() == ["15"]
+
+
+def test_summary_of_the_small_trial():
+    """data/examples/small_trial: CRP only, no HAQ, labs, cytokines, cells or IFN-γ; arms UC-MSC/placebo, 6 each."""
+    from analysis.core.paths import repo_root
+    from analysis.intake.summary import format_summary, summarize
+    from analysis.intake.validate import read_folder
+
+    s = summarize(read_folder(repo_root() / "data" / "examples" / "small_trial"), folder="small_trial")
+    assert (s.n_patients, s.arms, s.n_visit_rows, s.n_adverse_events) == (12, {"MSCT": 6, "control": 6}, 48, 3)
+    assert s.design.visit_weeks == (0, 4, 12, 24) and s.das28_variant == "crp"
+    status = {x.id: x for x in s.sections}
+    assert status["activity.relapse"].present == ("crp_mg_l",) and status["activity.relapse"].absent == ("esr_mm_h",)
+    assert not status["activity.haq"].available and status["activity.groups"].available
+    assert [x.id for x in s.sections if x.available] == ["safety.flow", "safety.baseline", "safety.adverse_events",
+                                                         "activity.groups", "activity.outcomes"]
+    text = format_summary(s)
+    for line in ["small_trial: valid. 12 patients (MSCT 6, control 6), 48 visit rows, 3 adverse events.",
+                 "design (dataset.yaml): visits at weeks 0, 4, 12, 24; response judged at week 12; final visit week 24",
+                 "DAS28: tjc28, sjc28, patient_global_mm, crp_mg_l (ESR not recorded: DAS28-CRP)",
+                 "  labels: arm 'UC-MSC' -> 'MSCT' (6), arm 'placebo' -> 'control' (6)"]:
+        assert line in text.splitlines(), text
+    assert "not available: HAQ [-haq_di]" in text and "Relapse [+crp_mg_l -esr_mm_h]" in text
+    assert "subject -> patient_id (3 files)" in text
+    assert max(len(line) for line in text.splitlines()) <= 110, "short lines"

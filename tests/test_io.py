@@ -296,3 +296,73 @@ def test_files_validated_once_are_shared_by_content_when_a_build_asks(tmp_path, 
     with pytest.raises(DataError):
         load(b)
     assert calls == [b]
+
+
+# --------------------------------------------------------------------------- a visit row without measurements
+def _small_trial(tmp_path, name: str):
+    """A copy of data/examples/small_trial (12 patients, weeks 0/4/12/24, CRP only) and its visits as strings."""
+    import shutil
+    from pathlib import Path
+
+    folder = tmp_path / name
+    shutil.copytree(Path(__file__).resolve().parents[1] / "data" / "examples" / "small_trial", folder)
+    visits = pd.read_csv(folder / "visits.csv", dtype=str, keep_default_na=False)
+    return folder, visits
+
+
+def test_a_visit_row_without_measurements_is_a_missed_visit(tmp_path):
+    """Blanking every measure of S07's week-24 row (a control patient) is the same as deleting the row: the visit is
+    missed, S07 is lost to follow-up, and the cohort carries one note naming the row, patient and week."""
+    from analysis.science.derive import derive
+
+    blank, visits = _small_trial(tmp_path, "blank")
+    row = visits.index[(visits["subject"] == "S07") & (visits["visit_week"] == "24")]
+    assert len(row) == 1 and row[0] + 2 == 29  # spreadsheet row: header = 1
+    visits.loc[row, ["TJC", "SJC", "CRP", "PGA"]] = ""
+    visits.to_csv(blank / "visits.csv", index=False)
+    deleted, visits = _small_trial(tmp_path, "deleted")
+    visits.drop(index=row).to_csv(deleted / "visits.csv", index=False)
+    original, _ = _small_trial(tmp_path, "original")
+
+    cb, cd, co = load(blank), load(deleted), load(original)
+    assert len(co.visits) == 48 and len(cb.visits) == len(cd.visits) == 47
+    pd.testing.assert_frame_equal(cb.visits, cd.visits)
+    assert [str(p) for p in cb.problems] == [
+        "visits.csv, row 29: patient S07, week 24 has no measurement; counted as a missed visit (note)"]
+    assert cd.problems == () and co.problems == ()
+
+    def lost(c):
+        p = derive(c, das28_variant="crp").patients
+        return sorted(p.loc[p["lost_to_follow_up"].astype(bool), "patient_id"])
+
+    assert lost(co) == [] and lost(cb) == lost(cd) == ["S07"]
+
+
+def test_rows_with_measures_or_without_a_scheduled_week_are_kept(tmp_path):
+    """Only a row with a patient, a scheduled week and no measure is dropped: one CRP value keeps the row, and a row
+    at an unscheduled week or without a patient is left to the rules (an error)."""
+    from analysis.intake.validate import read_folder
+
+    folder, visits = _small_trial(tmp_path, "kept")
+    visits.loc[3, ["TJC", "SJC", "PGA"]] = ""  # S01 week 24: CRP only (an incomplete DAS28, but a visit)
+    extra = pd.DataFrame([{"subject": "S02", "visit_week": "30"}, {"subject": "", "visit_week": "24"}])
+    pd.concat([visits, extra]).fillna("").to_csv(folder / "visits.csv", index=False)
+    found = read_folder(folder)
+    v = found.read["visits"][1]
+    assert 5 in v.index and 50 in v.index and 51 in v.index  # spreadsheet rows of the three rows kept
+    assert not [p for p in found.problems if p.severity == "note"]
+    assert {p.row for p in found.errors} >= {50, 51}
+
+
+def test_many_missed_visits_are_summarised(tmp_path, monkeypatch):
+    from analysis.intake import validate
+
+    monkeypatch.setattr(validate, "MAX_ROWS_PER_RULE", 1)
+    t = mini_tables()
+    measures = [c.name for c in columns("visits") if c.name not in ("patient_id", "week")]
+    for i in (2, 5):  # the week-48 rows of P01 and P02 (weeks 0, 12, 48 per patient)
+        t["visits"]["rows"][i].update({m: "" for m in measures})
+    notes = [p for p in validate.validate_folder(write_folder(tmp_path / "d", t)) if p.severity == "note"]
+    assert [(p.row, p.count) for p in notes] == [(4, 1), (None, 1)]
+    assert notes[0].rule == "patient P01, week 48 has no measurement; counted as a missed visit"
+    assert "also in 1 more rows (rows 7 to 7)" in notes[1].rule

@@ -337,3 +337,152 @@ def test_das28_check_uses_crp_when_the_folder_has_no_esr(tmp_path):
     t["visits"]["rows"][0]["crp_mg_l"] = ""  # tjc28, sjc28, patient_global but no CRP: incomplete DAS28-CRP
     (p,) = validate_folder(write_folder(tmp_path / "d", t))
     assert p.row == 2 and "missing crp_mg_l" in p.rule
+
+
+# --------------------------------------------------------------------------- what validate prints (issue 34)
+def _small_trial_copy(tmp_path, name="trial"):
+    import shutil
+    from pathlib import Path
+
+    folder = tmp_path / name
+    shutil.copytree(Path(__file__).resolve().parents[1] / "data" / "examples" / "small_trial", folder)
+    return folder
+
+
+def _edit(path, **cells):
+    """Set cells of a CSV: ``row=(spreadsheet row, column, value)`` pairs given as keyword values."""
+    df = pd.read_csv(path, dtype=str, keep_default_na=False)
+    for row, column, value in cells.values():
+        df.loc[row - 2, column] = value
+    df.to_csv(path, index=False)
+
+
+def test_validate_prints_a_summary_of_a_valid_folder(tmp_path, capsys):
+    from analysis.cli import main
+
+    folder = _small_trial_copy(tmp_path)
+    _edit(folder / "visits.csv", a=(29, "TJC", ""), b=(29, "SJC", ""), c=(29, "CRP", ""), d=(29, "PGA", ""))
+    assert main(["validate", str(folder)]) == 0
+    out, err = capsys.readouterr()
+    assert err == ""
+    lines = out.splitlines()
+    assert lines[0] == f"{folder}: valid. 12 patients (MSCT 6, control 6), 47 visit rows, 3 adverse events."
+    assert ("design (dataset.yaml): visits at weeks 0, 4, 12, 24; response judged at week 12; "
+            "final visit week 24") in lines
+    assert "translated on reading:" in lines and "sections of the book (+ measure present, - absent):" in lines
+    assert "  - visits.csv, row 29: patient S07, week 24 has no measurement; counted as a missed visit (note)" in lines
+    assert "not available: HAQ [-haq_di]" in out
+
+
+def test_a_validate_failure_is_printed_once_on_stderr_starting_with_error(tmp_path, capsys):
+    from analysis.cli import main
+
+    t = mini_tables()
+    t["patients"]["header"].remove("arm")
+    folder = write_folder(tmp_path / "d", t)
+    assert main(["validate", str(folder)]) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.startswith(f"error: Data folder '{folder}' breaks the data contract: 1 error")
+    assert err.count("missing required column 'arm'") == 1 and err.count("error:") == 1
+
+
+def test_strict_makes_warnings_errors_in_validate_and_build(tmp_path, capsys):
+    from analysis.cli import main
+    from analysis.core.errors import DataError
+    from analysis.engine.build import build
+
+    folder = _small_trial_copy(tmp_path)
+    p = pd.read_csv(folder / "patients.csv", dtype=str)
+    p.assign(comment="x").to_csv(folder / "patients.csv", index=False)  # an unknown column: a warning
+    _edit(folder / "visits.csv", a=(29, "TJC", ""), b=(29, "SJC", ""), c=(29, "CRP", ""), d=(29, "PGA", ""))
+    warning = "patients.csv, column 'comment': unknown column, ignored"
+    assert main(["validate", str(folder)]) == 0
+    out, err = capsys.readouterr()
+    assert warning in out and err == ""
+    assert main(["validate", "--strict", str(folder)]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.startswith(f"error: Data folder '{folder}' breaks the data contract under --strict "
+                                        "(warnings are errors): 0 errors, 1 warning, 1 note.")
+    assert warning in err
+
+    try:
+        from tinybook import tiny_book
+    except ImportError:  # tests/ as a package
+        from tests.tinybook import tiny_book
+    book = tiny_book(tmp_path / "book")  # one chapter that reads the data (nothing of it runs here)
+    lines: list[str] = []
+    with pytest.raises(DataError) as caught:
+        build(data_dir=folder, out=tmp_path / "out", book_dir=book, warm_kernels=False, strict=True,
+              report=lines.append)
+    assert "under --strict" in str(caught.value) and warning in str(caught.value)
+    assert not (tmp_path / "out" / "html").exists()
+
+    class Seen(Exception):
+        pass
+
+    def report(line: str) -> None:  # stop the build once it has repeated the validation's findings
+        lines.append(line)
+        if line.startswith("(python -m analysis validate"):
+            raise Seen
+
+    lines.clear()
+    with pytest.raises(Seen):
+        build(data_dir=folder, out=tmp_path / "out2", book_dir=book, warm_kernels=False, report=report)
+    assert any(warning in line for line in lines)
+    assert any("patient S07, week 24 has no measurement; counted as a missed visit" in line for line in lines)
+
+
+def test_an_arm_label_close_to_a_mapped_one_gets_did_you_mean(tmp_path):
+    """small_trial maps UC-MSC and placebo under arms:; a patient's 'UC-MCS' is a typo of UC-MSC, not a new label."""
+    folder = _small_trial_copy(tmp_path)
+    _edit(folder / "patients.csv", a=(4, "arm", "UC-MCS"))
+    (p,) = validate_folder(folder)
+    assert (p.file, p.row, p.column, p.value, p.severity) == ("patients.csv", 4, "arm", "UC-MCS", "error")
+    assert p.rule == ("must be one of 'MSCT', 'control' or a label dataset.yaml maps under arms: "
+                      "('UC-MSC', 'placebo'); did you mean 'UC-MSC' (mapped to 'MSCT')?")
+    assert "map them to these under arms" not in p.rule
+
+
+def test_labels_far_from_any_still_get_the_mapping_hint(tmp_path):
+    folder = _small_trial_copy(tmp_path)
+    _edit(folder / "patients.csv", a=(4, "arm", "zzz"))
+    (p,) = validate_folder(folder)
+    assert "did you mean" not in p.rule and "map them to these under arms: in dataset.yaml" in p.rule
+
+
+@pytest.mark.parametrize("column, value, suggestion", [
+    ("sex", "femal", "did you mean 'female' (mapped to 'F')?"),  # a label values: maps
+    ("sex", "F ", None),                                        # stripped: valid
+    ("sex", "m", "did you mean 'M'? (values are case-sensitive)"),
+])
+def test_category_labels_close_to_a_mapped_or_allowed_one(tmp_path, column, value, suggestion):
+    t = mini_tables()
+    for r in t["patients"]["rows"]:
+        r["sex"] = {"F": "female", "M": "male"}[r["sex"]]
+    t["patients"]["rows"][1]["sex"] = value
+    folder = write_folder(tmp_path / "d", t)
+    (folder / "dataset.yaml").write_text("values: {sex: {male: M, female: F}}\n")
+    problems = validate_folder(folder)
+    if suggestion is None:
+        assert problems == []
+    else:
+        (p,) = problems
+        assert (p.row, p.column) == (3, "sex") and p.rule.endswith(suggestion)
+
+
+def test_a_true_false_typo_gets_did_you_mean(tmp_path):
+    t = mini_tables()
+    t["adverse_events"]["rows"][0]["serious"] = "ture"
+    (p,) = validate_folder(write_folder(tmp_path / "d", t))
+    assert (p.file, p.row, p.column, p.value) == ("adverse_events.csv", 2, "serious", "ture")
+    assert p.rule == "must be true or false (also accepted: 1/0, yes/no, any case); did you mean 'true'?"
+
+
+def test_notes_are_counted_apart_from_warnings():
+    ps = [Problem("visits.csv", 9, None, None, "patient P1, week 24 has no measurement; counted as a missed visit",
+                  severity="note")]
+    assert format_problems(ps, folder="d").splitlines() == [
+        "Data folder 'd' passes with 1 note.",
+        "  - visits.csv, row 9: patient P1, week 24 has no measurement; counted as a missed visit (note)"]
+    assert format_problems(ps, folder="d", strict=True).startswith("Data folder 'd' passes with 1 note.")

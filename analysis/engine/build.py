@@ -114,12 +114,28 @@ def _chapter_error(chapter: Chapter, stderr: str, verbose: bool, out: Path) -> B
     return BuildError(msg)
 
 
+def _report_validation(cohort: Cohort, data_dir: Path, strict: bool, report: Reporter) -> None:
+    """Repeat the validator's warnings and notes in the log; under ``strict``, refuse warnings as errors."""
+    from analysis.core.errors import DataError
+    from analysis.intake.problem import format_problems
+
+    problems = list(getattr(cohort, "problems", ()))
+    if strict and any(p.severity == "warning" for p in problems):
+        raise DataError(format_problems(problems, folder=data_dir, strict=True), problems)
+    if problems:
+        for line in format_problems(problems, limit=10, folder=data_dir).splitlines():
+            report(line)
+        report(f"(python -m analysis validate {data_dir} shows them with the design and what was translated; "
+               "--strict refuses warnings)")
+
+
 # --------------------------------------------------------------------------- the build
 def build(*, data_dir: Path | None = None, out: Path | None = None, chapters: list[str] | None = None,
           params: list[str] | dict | None = None, jobs: int | None = None, force: bool = False,
           timeout: float = 1800.0, verbose: bool = False, no_solutions: bool = False,
           book_dir: Path | None = None, warm_kernels: bool = True,
-          report: Reporter = lambda msg: None, robustness: Path | None = None) -> BuildResult:
+          report: Reporter = lambda msg: None, robustness: Path | None = None,
+          strict: bool = False) -> BuildResult:
     """Validate, execute and render the book; publish only when everything succeeded.
 
     Parameters
@@ -152,6 +168,9 @@ def build(*, data_dir: Path | None = None, out: Path | None = None, chapters: li
         A ``python -m analysis robustness`` result (its ``--out`` folder, or its ``results/robustness``):
         copied to ``out/results/robustness`` for the scorecard. Without it, a robustness result already in
         ``out/results/robustness`` is kept.
+    strict : bool
+        Refuse data whose validation gives warnings (a :class:`~analysis.core.errors.DataError`, exit 2), as data
+        with errors are refused. Without it the warnings (and notes) are repeated in the log and the build goes on.
     """
     t0 = time.perf_counter()
     root = paths.repo_root()
@@ -186,9 +205,10 @@ def build(*, data_dir: Path | None = None, out: Path | None = None, chapters: li
     selected = set(chapters or names)
     with Lock(out), contextlib.ExitStack() as started:
         # nothing changed (the usual rebuild): known from the hashes alone, before validating or starting processes
-        if not force and up_to_date(root=root, out=out, chapters=available, selected=selected, user=user,
-                                    book_src=book_src, data_dir=data_dir, no_solutions=no_solutions,
-                                    robustness=robustness):
+        # (--strict validates even then: the warnings decide whether the build may go on)
+        if not force and not strict and up_to_date(root=root, out=out, chapters=available, selected=selected,
+                                                   user=user, book_src=book_src, data_dir=data_dir,
+                                                   no_solutions=no_solutions, robustness=robustness):
             report("nothing changed since the last build: every chapter reused, site left as it is")
             return BuildResult(out=out, site=out / "html" / "index.html", up_to_date=True,
                                reused=[c.name for c in available], seconds=time.perf_counter() - t0)
@@ -204,6 +224,7 @@ def build(*, data_dir: Path | None = None, out: Path | None = None, chapters: li
             kind = "synthetic cohort" if cohort.synthetic else "cohort (not marked synthetic)"
             report(f"data ok: {len(cohort.patients)} patients, {len(cohort.visits)} visits, "
                    f"{len(cohort.adverse_events)} adverse events ({kind})")
+            _report_validation(cohort, data_dir, strict, report)
 
         # 3. the -p weeks against the data's design
         check_design_parameters(user, cohort)

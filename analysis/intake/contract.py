@@ -72,15 +72,33 @@ def _range_text(c: Column) -> str:
     return f"at most {_g(c.max)}"
 
 
-def _did_you_mean(value: str, allowed: list[str]) -> str:
+def _did_you_mean(value: str, allowed: list[str], declared: dict | None = None) -> str:
+    """``"; did you mean 'X'?"`` for a label close to an allowed one or to one ``dataset.yaml`` maps (else ``""``).
+
+    ``declared`` maps the folder's own labels to allowed ones (``arms:`` or ``values:`` of ``dataset.yaml``); a
+    suggestion among them says what it is mapped to.
+
+    Examples
+    --------
+    >>> _did_you_mean("MCST", ["MSCT", "control"])
+    "; did you mean 'MSCT'?"
+    >>> _did_you_mean("UC-MCS", ["MSCT", "control"], {"UC-MSC": "MSCT", "placebo": "control"})
+    "; did you mean 'UC-MSC' (mapped to 'MSCT')?"
+    >>> _did_you_mean("xyz", ["F", "M"])
+    ''
+    """
+    declared = declared or {}
     for a in allowed:
         if value.lower() == a.lower():
             return f"; did you mean '{a}'? (values are case-sensitive)"
-    close = difflib.get_close_matches(value.lower(), [a.lower() for a in allowed], n=1, cutoff=0.6)
-    if close:
-        a = next(a for a in allowed if a.lower() == close[0])
-        return f"; did you mean '{a}'?"
-    return ""
+    candidates = list(allowed) + [k for k in declared if k not in allowed]
+    close = difflib.get_close_matches(value.lower(), [a.lower() for a in candidates], n=1, cutoff=0.6)
+    if not close:
+        return ""
+    a = next(a for a in candidates if a.lower() == close[0])
+    if a in declared and a not in allowed:
+        return f"; did you mean '{a}' (mapped to '{declared[a]}')?"
+    return f"; did you mean '{a}'?"
 
 
 def parse_numeric(s: pd.Series, c: Column) -> tuple[pd.Series, pd.Series]:
@@ -181,7 +199,7 @@ def parse_bool(s: pd.Series) -> pd.Series:
     return _per_value(s, convert)
 
 
-def check_column(c: Column, s: pd.Series, out: ProblemSink) -> None:
+def check_column(c: Column, s: pd.Series, out: ProblemSink, declared: dict | None = None) -> None:
     """Check one column of a frame against its dictionary entry; report each broken cell to ``out``.
 
     Empty cells (where a value is required), allowed labels, booleans, numbers (type, censoring tokens,
@@ -196,6 +214,9 @@ def check_column(c: Column, s: pd.Series, out: ProblemSink) -> None:
         indexed by spreadsheet row).
     out : ProblemSink
         Or anything with its ``mask`` method.
+    declared : dict, optional
+        For a category column, the labels ``dataset.yaml`` maps to the allowed ones (``arms:`` for ``arm``,
+        ``values:`` for the others): a label close to one of them gets "did you mean" it.
 
     Examples
     --------
@@ -208,10 +229,10 @@ def check_column(c: Column, s: pd.Series, out: ProblemSink) -> None:
     ...     print(p)
     visits.csv, row 3, column 'haq_di', value '1.3': must be a multiple of 0.125 between 0 and 3
     """
-    _check_column(c, pd.Series(s.cat.categories, dtype=object), _Expand(out, s))
+    _check_column(c, pd.Series(s.cat.categories, dtype=object), _Expand(out, s), declared)
 
 
-def _check_column(c: Column, s: pd.Series, out: ProblemSink) -> None:
+def _check_column(c: Column, s: pd.Series, out: ProblemSink, declared: dict | None = None) -> None:
     # s holds the distinct values of the column (see _Expand); masks are numpy arrays for speed
     empty = s.to_numpy(dtype=object) == ""
     if not c.missing_ok:
@@ -219,17 +240,30 @@ def _check_column(c: Column, s: pd.Series, out: ProblemSink) -> None:
     nonempty = ~empty
     if c.type == "category" and c.allowed is not None:
         allowed = [str(a) for a in c.allowed]
+        declared = {str(k): str(v) for k, v in (declared or {}).items()}
+        block = "arms:" if c.table == "patients" and c.name == "arm" else f"values: {c.name}:"
         listed = ", ".join(f"'{a}'" for a in allowed)
+        if declared:
+            mapped = ", ".join(f"'{k}'" for k in declared)
+            listed += f" or a label dataset.yaml maps under {block} ({mapped})"
         more = (" (other labels: map them to these under arms: in dataset.yaml, e.g. 'placebo: control')"
-                if c.table == "patients" and c.name == "arm" else
+                if block == "arms:" else
                 f" (other labels: map them to these under values: in dataset.yaml, e.g. "
                 f"'{c.name}: {{your label: {allowed[0]}}}')")
-        out.mask(s, nonempty & ~s.isin(allowed).to_numpy(), c.name,
-                 lambda v, r: f"must be one of {listed}{_did_you_mean(str(v), allowed)}{more}",
-                 f"must be one of {listed}{more}")
+
+        def category_rule(v, r) -> str:
+            hint = _did_you_mean(str(v), allowed, declared)
+            return f"must be one of {listed}{hint}" if hint else f"must be one of {listed}{more}"
+
+        out.mask(s, nonempty & ~s.isin(allowed).to_numpy(), c.name, category_rule, f"must be one of {listed}{more}")
     elif c.type == "bool":
         ok = s.astype(str).str.lower().isin(_TRUE + _FALSE).to_numpy()
-        out.mask(s, nonempty & ~ok, c.name, "must be true or false (also accepted: 1/0, yes/no, any case)")
+
+        def bool_rule(v, r) -> str:
+            return ("must be true or false (also accepted: 1/0, yes/no, any case)"
+                    + _did_you_mean(str(v).lower(), list(_TRUE + _FALSE)))
+
+        out.mask(s, nonempty & ~ok, c.name, bool_rule, "must be true or false (also accepted: 1/0, yes/no, any case)")
     elif c.type in ("int", "float"):
         _check_numeric(c, s, nonempty, out)
 
@@ -366,8 +400,9 @@ def check_table(table: str, df: pd.DataFrame, out: ProblemSink, dspec: DatasetSp
         return
     for name, c in spec.items():
         if name in df.columns:
-            s = df[name]
-            check_column(c, s, out)
+            declared = (dspec.arms if name == "arm" and table == "patients" else dspec.values.get(name)
+                        if c.type == "category" else None)
+            check_column(c, df[name], out, declared)
     _check_keys(table, df, out)
     if table == "visits":
         components = _das28_components(df)

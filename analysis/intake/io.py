@@ -4,8 +4,9 @@ Each table is one file: ``.csv`` (UTF-8), ``.xlsx``, SPSS ``.sav``, Stata ``.dta
 ``.xpt``. :func:`load` validates first (:func:`analysis.intake.validate.validate_and_read`) and refuses data that
 breaks the contract with one :class:`~analysis.core.errors.DataError` listing every problem. The folder's
 ``dataset.yaml`` (:mod:`analysis.intake.dataset`) renames columns, converts units and maps arm labels on reading,
-so the Cohort holds the data dictionary's names, units and labels. Nothing is ever written into the data
-folder: files are opened read-only.
+so the Cohort holds the data dictionary's names, units and labels. A visit row without any measurement is not
+a visit: it is left out (the visit counts as missed) and :attr:`Cohort.problems` carries a note naming it.
+Nothing is ever written into the data folder: files are opened read-only.
 
 Which measures a folder has: :func:`measured` (or :meth:`Cohort.available_columns`) lists the columns
 that hold at least one value; :func:`not_measured` says which of the columns a section needs are not.
@@ -52,6 +53,10 @@ class Cohort:
     fingerprint : str
         SHA-256 of the names and bytes of the folder's data files when :func:`load` read them
         (:func:`fingerprint`); ``""`` for a cohort not read from a folder. A build keys its cache on it.
+    problems : tuple of Problem
+        The validator's warnings and notes about the folder (:class:`~analysis.intake.problem.Problem`; a folder
+        with errors is never loaded), e.g. a unit that looks wrong, or a visit row without measurements left out
+        as a missed visit. A build repeats them at its start.
     """
 
     patients: pd.DataFrame
@@ -61,6 +66,7 @@ class Cohort:
     files: dict
     meta: dict
     fingerprint: str = ""
+    problems: tuple = ()
 
     @property
     def design(self) -> Design:
@@ -330,6 +336,7 @@ def load(data_dir) -> Cohort:
         files={t: path.resolve() for t, (path, _) in read.items()},
         meta=meta,
         fingerprint=data_fingerprint or "",
+        problems=tuple(problems),
     )
     if shared is not None:
         try:

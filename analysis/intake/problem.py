@@ -43,7 +43,8 @@ class Problem:
     rule : str
         The rule broken, in plain words.
     severity : str
-        ``"error"`` (the data cannot be used) or ``"warning"`` (noted, data still usable).
+        ``"error"`` (the data cannot be used), ``"warning"`` (data still usable, but check it; ``--strict``
+        makes it an error) or ``"note"`` (how the data were read, e.g. an empty visit row counted as missed).
     count : int
         How many cells this line stands for (1, or more for a summary line of repeated problems).
 
@@ -53,6 +54,9 @@ class Problem:
     visits.csv, row 14, column 'haq_di', value '1.3': must be a multiple of 0.125 between 0 and 3
     >>> print(Problem("visits.csv", None, "foo", None, "unknown column, ignored", severity="warning"))
     visits.csv, column 'foo': unknown column, ignored (warning)
+    >>> print(Problem("visits.csv", 49, None, None, "patient S07, week 24 has no measurement; counted as a "
+    ...               "missed visit", severity="note"))
+    visits.csv, row 49: patient S07, week 24 has no measurement; counted as a missed visit (note)
     """
 
     file: str
@@ -72,10 +76,10 @@ class Problem:
         if self.value is not None:
             parts.append(f"value '{self.value}'")
         text = f"{', '.join(parts)}: {self.rule}"
-        return text + " (warning)" if self.severity == "warning" else text
+        return text + f" ({self.severity})" if self.severity in ("warning", "note") else text
 
 
-def format_problems(problems, limit: int = 50, *, folder=None) -> str:
+def format_problems(problems, limit: int = 50, *, folder=None, strict: bool = False) -> str:
     """Turn a problem list into one readable report: a header line, then one line per problem.
 
     Parameters
@@ -86,11 +90,14 @@ def format_problems(problems, limit: int = 50, *, folder=None) -> str:
         Show at most this many lines; the rest are counted in a final ``... and N more problems`` line.
     folder : str or Path, optional
         Data folder named in the header line.
+    strict : bool
+        Warnings count as errors (``--strict``): the header says the folder breaks the contract when it has
+        any warning.
 
     Returns
     -------
     str
-        Errors first, then warnings, each in the order found.
+        Errors first, then warnings, then notes, each in the order found.
 
     Examples
     --------
@@ -100,6 +107,11 @@ def format_problems(problems, limit: int = 50, *, folder=None) -> str:
     Data folder 'my_cohort' breaks the data contract: 1 error, 1 warning.
       - patients.csv, row 3, column 'age', value 'abc': must be a whole number
       - visits.csv, column 'foo': unknown column, ignored (warning)
+    >>> print(format_problems(ps[1:], folder="my_cohort"))
+    Data folder 'my_cohort' passes with 1 warning.
+      - visits.csv, column 'foo': unknown column, ignored (warning)
+    >>> print(format_problems(ps[1:], folder="my_cohort", strict=True).splitlines()[0])
+    Data folder 'my_cohort' breaks the data contract under --strict (warnings are errors): 0 errors, 1 warning.
     >>> print(format_problems([], folder="my_cohort"))
     Data folder 'my_cohort': no problems found.
     """
@@ -108,12 +120,21 @@ def format_problems(problems, limit: int = 50, *, folder=None) -> str:
     problems = list(problems)
     where = f"Data folder '{folder}'" if folder is not None else "The data folder"
     n_err = sum(p.count for p in problems if p.severity == "error")
-    n_warn = sum(p.count for p in problems if p.severity != "error")
+    n_warn = sum(p.count for p in problems if p.severity == "warning")
+    n_note = sum(p.count for p in problems if p.severity not in ("error", "warning"))
     if not problems:
         return f"{where}: no problems found."
-    counts = f"{_plural(n_err, 'error')}, {_plural(n_warn, 'warning')}"
-    head = f"{where} breaks the data contract: {counts}." if n_err else f"{where} passes with {_plural(n_warn, 'warning')}."
-    ordered = sorted(problems, key=lambda p: p.severity != "error")  # stable: errors first
+    notes = f", {_plural(n_note, 'note')}" if n_note else ""
+    counts = f"{_plural(n_err, 'error')}, {_plural(n_warn, 'warning')}{notes}"
+    if n_err:
+        head = f"{where} breaks the data contract: {counts}."
+    elif strict and n_warn:
+        head = f"{where} breaks the data contract under --strict (warnings are errors): {counts}."
+    else:
+        kinds = [_plural(n, w) for n, w in ((n_warn, "warning"), (n_note, "note")) if n]
+        head = f"{where} passes with {' and '.join(kinds)}."
+    order = {"error": 0, "warning": 1}
+    ordered = sorted(problems, key=lambda p: order.get(p.severity, 2))  # stable: errors, warnings, notes
     lines = [head] + [f"  - {p}" for p in ordered[:limit]]
     rest = ordered[limit:]
     if rest:

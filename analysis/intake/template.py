@@ -29,6 +29,7 @@ def template_readme() -> str:
         "",
         "Fill in one row per patient (patients.csv), one row per patient and scheduled week (visits.csv)",
         "and one row per adverse event (adverse_events.csv; leave it with the header only if there were none).",
+        "A visit row with no measurement at all (only the patient and the week) counts as a missed visit.",
         "Keep the header row exactly as written. Save as CSV UTF-8 (comma-separated) or .xlsx",
         "(one sheet, or a sheet named like the table); SPSS (.sav), Stata (.dta) and SAS (.sas7bdat, .xpt)",
         "files named like the tables (patients.sav, ...) are read too. One file per table.",

@@ -7,13 +7,16 @@ both arms are present). Each problem (:class:`~analysis.intake.problem.Problem`)
 spreadsheet shows it (header = row 1), the column, the offending value and the rule broken. Files are only ever
 opened for reading.
 
-This module runs the steps in order (:func:`validate_and_read`):
+This module runs the steps in order (:func:`read_folder`; :func:`validate_and_read` and :func:`validate_folder`
+return parts of its result):
 
 1. the folder itself and its CSV dialect (:func:`analysis.intake.sniff.folder_problems`), then ``dataset.yaml``;
 2. each table's file (:func:`locate_table`; why it is missing: :func:`analysis.intake.sniff.missing_file`), read
    as stripped strings (:func:`read_table_strings`: the bytes first, :func:`analysis.intake.sniff.check_file`;
    then the CSV, workbook or SPSS/Stata/SAS reader; then :func:`analysis.intake.grid.grid_to_frame`);
-3. ``dataset.yaml`` applied to each table, then the table's rules (:func:`analysis.intake.contract.check_table`);
+3. ``dataset.yaml`` applied to each table (each change recorded as a :class:`Translation`); visit rows that hold a
+   patient and a scheduled week but no measurement left out (a missed visit, one note each); then the table's
+   rules (:func:`analysis.intake.contract.check_table`);
 4. the rules between tables (:func:`analysis.intake.contract.check_cross`);
 5. the diagnoses that replace a flood of knock-on errors by their cause, and the privacy rules
    (:func:`analysis.intake.hints.diagnose`).
@@ -35,6 +38,7 @@ column, rule) and the rest are summarised in one line that carries their count.
 from __future__ import annotations
 
 import difflib
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
@@ -49,11 +53,12 @@ from analysis.intake.dataset import SPEC_KEYS, DatasetError, DatasetSpec, datase
 from analysis.intake.dictionary import TABLES, columns
 from analysis.intake.grid import grid_to_frame
 from analysis.intake.hints import diagnose
-from analysis.intake.problem import Problem, ProblemSink, short_value
+from analysis.intake.problem import MAX_ROWS_PER_RULE, Problem, ProblemSink, short_value
 from analysis.intake.readers import STAT_FORMATS, read_stat_file
 from analysis.intake.sniff import check_file, folder_problems, missing_file, read_csv
 
-__all__ = ["locate_table", "read_table_strings", "validate_and_read", "validate_folder"]
+__all__ = ["FolderRead", "Translation", "locate_table", "read_folder", "read_table_strings", "validate_and_read",
+           "validate_folder"]
 
 _SUFFIXES = (".csv", ".xlsx", *STAT_FORMATS)
 _FORMATS_TEXT = ".csv (UTF-8), .xlsx, .sav, .dta, .sas7bdat or .xpt"
@@ -215,6 +220,82 @@ def _read_meta(data_dir: Path) -> tuple[dict, list[Problem]]:
 # ----------------------------------------------------------------------------------------------
 # Entry points
 # ----------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Translation:
+    """One change ``dataset.yaml`` (or a statistical file's value labels) made while a table was read.
+
+    Parameters
+    ----------
+    file : str
+        The file read, e.g. ``"visits.csv"``.
+    kind : {"column", "unit", "label", "value labels"}
+        A column renamed, a unit converted, a category label mapped, or the file's own value labels applied.
+    column : str
+        The data dictionary's column.
+    source : str
+        As recorded: the file's column name, the unit, the label (empty for ``"value labels"``).
+    target : str
+        As the book reads it: the dictionary's name, unit or label.
+    count : int
+        Cells changed (units and labels; 0 for a renamed column).
+
+    Examples
+    --------
+    >>> print(Translation("patients.csv", "label", "arm", "UC-MSC", "MSCT", 6))
+    patients.csv, column 'arm': 'UC-MSC' read as 'MSCT' (6 cells)
+    >>> print(Translation("visits.csv", "column", "crp_mg_l", "CRP", "crp_mg_l"))
+    visits.csv: column 'CRP' read as 'crp_mg_l'
+    """
+
+    file: str
+    kind: str
+    column: str
+    source: str
+    target: str
+    count: int = 0
+
+    def __str__(self) -> str:
+        cells = f" ({self.count:,} cell{'' if self.count == 1 else 's'})"
+        if self.kind == "column":
+            return f"{self.file}: column '{self.source}' read as '{self.target}'"
+        if self.kind == "unit":
+            return f"{self.file}, column '{self.column}': {self.source} converted to {self.target}{cells}"
+        if self.kind == "value labels":
+            return f"{self.file}, column '{self.column}': the file's value labels applied{cells}"
+        return f"{self.file}, column '{self.column}': '{self.source}' read as '{self.target}'{cells}"
+
+
+@dataclass(frozen=True)
+class FolderRead:
+    """Everything :func:`read_folder` found in a data folder.
+
+    Attributes
+    ----------
+    problems : list of Problem
+        Errors, warnings and notes (as :func:`validate_folder` returns them).
+    read : dict
+        ``{table: (path, frame)}`` of the tables that could be read, as the book sees them (see
+        :func:`validate_and_read`).
+    meta : dict
+        ``dataset.yaml`` (``{}`` when absent or unreadable).
+    spec : DatasetSpec or None
+        What ``dataset.yaml`` declares; ``None`` when it could not be read or broke a rule.
+    translations : list of Translation
+        The names, units and labels changed on reading, in the order applied.
+    """
+
+    problems: list
+    read: dict
+    meta: dict
+    spec: DatasetSpec | None = None
+    translations: list = field(default_factory=list)
+
+    @property
+    def errors(self) -> list:
+        """The problems of severity ``"error"``."""
+        return [p for p in self.problems if p.severity == "error"]
+
+
 def validate_and_read(data_dir) -> tuple[list[Problem], dict[str, tuple[Path, pd.DataFrame]], dict]:
     """Validate a data folder (as :func:`validate_folder`) and also return what was read.
 
@@ -230,7 +311,8 @@ def validate_and_read(data_dir) -> tuple[list[Problem], dict[str, tuple[Path, pd
     read : dict
         ``{table: (path, frame)}`` of the tables that could be read. The frames are the tables as the rest
         of the book sees them (stripped strings, indexed by spreadsheet row): columns renamed, units converted
-        and arm labels mapped as ``dataset.yaml`` says.
+        and arm labels mapped as ``dataset.yaml`` says, and visit rows without any measurement left out
+        (a missed visit; each is a note among the problems).
     meta : dict
         ``dataset.yaml`` (``{}`` when absent or unreadable).
 
@@ -241,24 +323,54 @@ def validate_and_read(data_dir) -> tuple[list[Problem], dict[str, tuple[Path, pd
     >>> [p for p in problems if p.severity == "error"], sorted(read), meta.get("synthetic")
     ([], ['adverse_events', 'patients', 'visits'], True)
     """
+    found = read_folder(data_dir)
+    return found.problems, found.read, found.meta
+
+
+def read_folder(data_dir) -> FolderRead:
+    """Validate a data folder and return what was read, with the translations ``dataset.yaml`` made.
+
+    The steps are those of the module docstring. A visit row whose every measurement is empty (only the
+    patient and a scheduled week filled in) is left out of the table: the visit was missed, and a note says so
+    (``visits.csv, row 49: patient S07, week 24 has no measurement; counted as a missed visit``).
+
+    Parameters
+    ----------
+    data_dir : str or Path
+        The data folder.
+
+    Returns
+    -------
+    FolderRead
+
+    Examples
+    --------
+    >>> from analysis.core.paths import default_data_dir
+    >>> found = read_folder(default_data_dir())
+    >>> found.errors, found.spec.design.final_week, found.translations
+    ([], 48, [])
+    """
     problems: list[Problem] = []
     folder = Path(data_dir)
     if not folder.exists():
-        return [Problem(str(folder), None, None, None, "the data folder does not exist")], {}, {}
+        return FolderRead([Problem(str(folder), None, None, None, "the data folder does not exist")], {}, {})
     if not folder.is_dir():
-        return [Problem(str(folder), None, None, None, "is not a folder (give the folder holding the tables)")], {}, {}
+        return FolderRead([Problem(str(folder), None, None, None,
+                                   "is not a folder (give the folder holding the tables)")], {}, {})
     fatal = folder_problems(folder)
     if fatal:
-        return fatal, {}, {}
+        return FolderRead(fatal, {}, {})
     meta, found = _read_meta(folder)
     if found:  # unreadable dataset.yaml: nothing else can be judged (design, names, units) until it is fixed
-        return found, {}, meta
+        return FolderRead(found, {}, meta)
     try:
         dspec = dataset_spec(meta)
     except DatasetError as err:
-        return [Problem("dataset.yaml", None, None, None, _where(folder, err.key) + f"{err.key}: {err.rule}")], {}, meta
+        return FolderRead([Problem("dataset.yaml", None, None, None,
+                                   _where(folder, err.key) + f"{err.key}: {err.rule}")], {}, meta)
     problems += _meta_key_warnings(folder, meta)
     read: dict[str, tuple[Path, pd.DataFrame]] = {}
+    translations: list[Translation] = []
     seen_names: set[str] = set()
     for table in TABLES:
         path, found = locate_table(folder, table)
@@ -271,8 +383,11 @@ def validate_and_read(data_dir) -> tuple[list[Problem], dict[str, tuple[Path, pd
             continue
         seen_names |= set(df.columns)
         mine: list[Problem] = []
-        original = df = _apply_value_labels(table, df, dspec)
+        original = df = _apply_value_labels(table, df, dspec, translations, path.name)
         df, renamed, converted = _apply_spec(table, df, dspec, ProblemSink(path.name, mine))
+        translations += _translations(table, path.name, original, df, dspec, renamed, converted)
+        if table == "visits":
+            df = _drop_unmeasured_visits(df, dspec, mine, path.name)
         read[table] = (path, df)
         check_table(table, df, ProblemSink(path.name, mine), dspec)
         problems += _annotate(mine, renamed, converted, original)
@@ -284,7 +399,7 @@ def validate_and_read(data_dir) -> tuple[list[Problem], dict[str, tuple[Path, pd
                                     + f"columns.{user}: no table has a column '{user}'; this line is ignored",
                                     "warning"))
     problems = diagnose(problems, read, meta)
-    return problems, read, meta
+    return FolderRead(problems, read, meta, dspec, translations)
 
 
 def _where(folder: Path, key: str) -> str:
@@ -331,12 +446,14 @@ def _meta_line(folder: Path, key: str) -> int | None:
 # ----------------------------------------------------------------------------------------------
 # dataset.yaml applied while reading: names, arm labels, units
 # ----------------------------------------------------------------------------------------------
-def _apply_value_labels(table: str, df: pd.DataFrame, dspec: DatasetSpec) -> pd.DataFrame:
+def _apply_value_labels(table: str, df: pd.DataFrame, dspec: DatasetSpec, record: list | None = None,
+                        fname: str = "") -> pd.DataFrame:
     """Codes -> labels (SPSS/Stata/SAS value labels), except in the dictionary's numeric columns.
 
     A numeric column keeps its codes (a ``week`` coded 12 with the label "Week 12" stays 12); every
     other column (``arm``, ``sex``, booleans, unknown columns) shows its labels, as the statistical
-    package does. The column's dictionary name is the one ``columns:`` gives it.
+    package does. The column's dictionary name is the one ``columns:`` gives it. Each dictionary column whose
+    labels were applied is appended to ``record`` as a :class:`Translation`.
     """
     labels = df.attrs.pop("value_labels", None) if df.attrs else None
     if not labels:
@@ -348,6 +465,11 @@ def _apply_value_labels(table: str, df: pd.DataFrame, dspec: DatasetSpec) -> pd.
         if types.get(rename.get(name, name)) in ("int", "float"):
             continue
         changed[name] = _map_categories(df[name], lambda cats, sets=sets: cats.map(lambda v: sets.get(v, v)))
+        target = rename.get(name, name)
+        if record is not None and target in types:
+            n = int(np.sum(np.asarray(df[name], dtype=object) != np.asarray(changed[name], dtype=object)))
+            if n:
+                record.append(Translation(fname, "value labels", target, "", "", n))
     out = df.assign(**changed) if changed else df
     out.attrs = {}
     return out
@@ -391,6 +513,75 @@ def _apply_spec(table: str, df: pd.DataFrame, dspec: DatasetSpec,
             df = df.assign(**{name: _map_categories(df[name], _scaler(f))})
             converted[name] = unit
     return df, renamed, converted
+
+
+def _translations(table: str, fname: str, before: pd.DataFrame, after: pd.DataFrame, dspec: DatasetSpec,
+                  renamed: dict[str, str], converted: dict[str, str]) -> list[Translation]:
+    """What :func:`_apply_spec` changed in one table: renamed columns, converted units, mapped labels (with counts)."""
+    out = [Translation(fname, "column", target, source, target) for target, source in renamed.items()]
+    for name, unit in converted.items():
+        n = int(np.sum(~_blank(after[name])))
+        out.append(Translation(fname, "unit", name, unit, _units.dictionary_unit(name) or unit, n))
+    mapped = (["arm"] if table == "patients" and dspec.arms else []) + list(dspec.values)
+    for name in mapped:
+        source = renamed.get(name, name)
+        if name not in after.columns or source not in before.columns:
+            continue
+        pairs = pd.DataFrame({"from": np.asarray(before[source], dtype=object),
+                              "to": np.asarray(after[name], dtype=object)})
+        pairs = pairs[pairs["from"] != pairs["to"]]
+        for (src, dst), n in pairs.value_counts(sort=False).items():
+            out.append(Translation(fname, "label", name, str(src), str(dst), int(n)))
+    return out
+
+
+def _blank(s: pd.Series) -> np.ndarray:
+    """True where a column of stripped strings (categorical or not) is empty."""
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        cats = np.append(np.asarray(s.cat.categories, dtype=object) == "", True)  # code -1 (NaN) is blank
+        return cats[s.cat.codes.to_numpy()]
+    a = np.asarray(s, dtype=object)
+    return (a == "") | pd.isna(a)
+
+
+_VISIT_KEYS = ("patient_id", "week")
+
+
+def _drop_unmeasured_visits(df: pd.DataFrame, dspec: DatasetSpec, problems: list[Problem],
+                            fname: str) -> pd.DataFrame:
+    """The visits without the rows that hold a patient and a scheduled week but no measurement at all.
+
+    Such a row records a visit that did not take place (the template asks for one row per patient and
+    scheduled week): it is left out, so that every count of attended visits and of patients lost to
+    follow-up sees the visit as missed, and one note per row says so. Rows whose patient or week is empty or
+    not a scheduled week are kept for the rules to judge. Only the dictionary's measurement columns count
+    (unknown columns are never read).
+    """
+    measures = [c.name for c in columns("visits") if c.name not in _VISIT_KEYS and c.name in df.columns]
+    if not measures or not all(k in df.columns for k in _VISIT_KEYS) or len(df) == 0:
+        return df
+    blank = np.ones(len(df), dtype=bool)
+    for name in measures:
+        blank &= _blank(df[name])
+    if not blank.any():
+        return df
+    pid = np.asarray(df["patient_id"], dtype=object)
+    week = np.asarray(df["week"], dtype=object)
+    number = pd.to_numeric(pd.Series(week), errors="coerce")
+    scheduled = number.isin([float(w) for w in dspec.design.visit_weeks]).to_numpy()
+    drop = blank & ~_blank(df["patient_id"]) & scheduled
+    rows = df.index[drop]
+    for i in np.flatnonzero(drop)[:MAX_ROWS_PER_RULE]:
+        problems.append(Problem(fname, int(df.index[i]), None, None,
+                                f"patient {short_value(pid[i])}, week {short_value(week[i])} has no measurement; "
+                                "counted as a missed visit", "note"))
+    if len(rows) > MAX_ROWS_PER_RULE:
+        rest = rows[MAX_ROWS_PER_RULE:]
+        problems.append(Problem(fname, None, None, None,
+                                f"a patient and week but no measurement, counted as a missed visit: also in "
+                                f"{len(rest):,} more rows (rows {int(rest[0])} to {int(rest[-1])})",
+                                "note", count=len(rest)))
+    return df[~drop]
 
 
 def _map_categories(s: pd.Series, func: Callable[[pd.Series], pd.Series]) -> pd.Series:
