@@ -65,9 +65,11 @@ def _parser() -> argparse.ArgumentParser:
                    help="start every chapter's papermill runner and Jupyter kernel from scratch instead of "
                         "forking them from one process that has already imported papermill, pandas, SciPy, ... "
                         "(slower, same results; forking is Linux-only)")
-    b.add_argument("--robustness", metavar="DIR", type=Path, default=None,
-                   help="show a 'python -m analysis robustness' result (its --out folder) on the scorecard; "
-                        "without it, a result already in OUT/results/robustness is kept")
+    b.add_argument("--robustness", metavar="DIR|shipped", type=_robustness_choice, default=None,
+                   help="show a 'python -m analysis robustness' result (its --out folder) on the scorecard; it "
+                        "stays for later builds into the same OUT. 'shipped': show the precomputed result "
+                        "shipped with the book again (data/robustness; a folder named shipped: ./shipped). "
+                        "Without the option: the result already in OUT/results/robustness, else the shipped one")
     b.add_argument("--verbose", action="store_true", help="show full tracebacks on errors")
     b.add_argument("--book-dir", type=Path, default=None, help=argparse.SUPPRESS)  # tests: a tiny book
 
@@ -145,6 +147,13 @@ def _parser() -> argparse.ArgumentParser:
                    help="the multiverse's cohort (default: the shipped synthetic cohort)")
     r.add_argument("--verbose", action="store_true", help="show full tracebacks on errors")
     return p
+
+
+def _robustness_choice(value: str):
+    """``--robustness``: the word ``shipped`` as is, anything else a folder."""
+    from analysis.engine.plan import SHIPPED
+
+    return SHIPPED if value == SHIPPED else Path(value)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -345,7 +354,10 @@ def _robustness(args) -> int:
             "params": params or {}, "where": where}
     verdicts = universes = None
     if not args.multiverse_only:
-        info.update(seed=args.seed, cohorts=args.cohorts, n_patients=args.patients, models=models)
+        info.update(seed=args.seed, cohorts=args.cohorts, n_patients=args.patients, models=models,
+                    cohorts_data=f"cohorts of {args.patients} patients simulated by this project (the calibrated "
+                                 "model of the shipped synthetic cohort, at its design)",
+                    cohorts_data_hash=robustness.cohorts_reference(args.patients, params))
         _say(f"judging every claim on {args.cohorts} simulated cohorts x {len(models)} model(s) "
              f"({', '.join(models)}) on {where}")
         t0 = time.perf_counter()
@@ -367,6 +379,9 @@ def _robustness(args) -> int:
                                           progress=robustness.text_progress())
         info["multiverse_seconds"] = round(time.perf_counter() - t0, 1)
         info["multiverse_data"] = str(args.data or "data/synthetic (shipped)")
+        from analysis.intake.io import fingerprint  # the data it judged: the scorecard attaches it only to these
+
+        info["multiverse_data_hash"] = fingerprint(args.data or paths.default_data_dir())
     written = robustness.write_outputs(out, verdicts=verdicts, universes=universes, info=info)
     for path in written:
         _say(f"wrote {path}")

@@ -114,7 +114,7 @@ def build(*, data_dir: Path | None = None, out: Path | None = None, chapters: li
           params: list[str] | dict | None = None, jobs: int | None = None, force: bool = False,
           timeout: float = 1800.0, verbose: bool = False, no_solutions: bool = False,
           book_dir: Path | None = None, warm_kernels: bool = True,
-          report: Reporter = lambda msg: None, robustness: Path | None = None) -> BuildResult:
+          report: Reporter = lambda msg: None, robustness: Path | str | None = None) -> BuildResult:
     """Validate, execute and render the book; publish only when everything succeeded.
 
     Parameters
@@ -143,10 +143,11 @@ def build(*, data_dir: Path | None = None, out: Path | None = None, chapters: li
         from scratch (slower, same results).
     report : callable
         Receives one progress line at a time.
-    robustness : path, optional
+    robustness : path or "shipped", optional
         A ``python -m analysis robustness`` result (its ``--out`` folder, or its ``results/robustness``):
-        copied to ``out/results/robustness`` for the scorecard. Without it, a robustness result already in
-        ``out/results/robustness`` is kept.
+        copied to ``out/results/robustness`` for the scorecard. ``"shipped"``
+        (:data:`analysis.engine.plan.SHIPPED`): the precomputed result shipped with the book again. Without it, a
+        robustness result already in ``out/results/robustness`` is kept (else the shipped one is shown).
     """
     t0 = time.perf_counter()
     root = paths.repo_root()
@@ -278,13 +279,12 @@ def _build_in_stage(stage, out, data_dir, available, plan, per_chapter, keys, jo
     def publishable(c: Chapter) -> None:
         """The executed notebook as the book renders it (the render may read it now), and the chapter's
         download (as soon as it is final)."""
-        if no_solutions:  # the hand-out: exercises without solutions (the executed copies keep them)
+        if no_solutions:  # the hand-out: exercises without solutions, in the executed copy too (keyed apart)
             from analysis.engine.solutions import strip_solutions
 
             nb = strip_solutions(json.loads((executed_dir / c.notebook).read_text("utf-8")))
-            (stage / "book" / c.notebook).write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", "utf-8")
-        else:
-            shutil.copy2(executed_dir / c.notebook, stage / "book" / c.notebook)
+            (executed_dir / c.notebook).write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", "utf-8")
+        shutil.copy2(executed_dir / c.notebook, stage / "book" / c.notebook)
         staged.add(c.name)
         if renders:
             renders[0].ready(c.notebook)

@@ -20,8 +20,8 @@ from analysis.core.errors import UserError
 from analysis.core.provenance import hash_files, hash_tree
 from analysis.engine.params import check_parameters, declared_parameters
 
-__all__ = ["MANIFEST", "Plan", "cache_key", "make_plan", "reusable", "robustness_key", "robustness_source",
-           "stage_robustness", "up_to_date"]
+__all__ = ["MANIFEST", "SHIPPED", "Plan", "cache_key", "make_plan", "reusable", "robustness_key",
+           "robustness_source", "stage_robustness", "up_to_date"]
 
 
 def cache_key(*parts: object) -> str:
@@ -73,9 +73,10 @@ def make_plan(*, root: Path, out: Path, chapters: list[Chapter], selected: set[s
     keys: dict[str, str] = {}
     for c in chapters:
         nb_hash = hash_files([book_src / c.notebook])
-        # (--no-solutions only changes the rendering, so it is not part of a chapter's key)
         keys[c.name] = cache_key(c.name, nb_hash, code_hash, published_hash, per_chapter[c.name],
                                  data_fingerprint if c.uses_data else "")
+        if no_solutions:  # a hand-out's executed copies have no solutions (analysis.engine.solutions): keyed apart
+            keys[c.name] = cache_key(keys[c.name], "no-solutions")
     plan: dict[str, str] = {}  # name -> "run" | "reuse" | "skip"
     for c in chapters:
         cached_nb = out / "executed" / c.notebook
@@ -145,14 +146,31 @@ def _is_shipped(folder: Path) -> bool:
         return False
 
 
-def robustness_source(given: Path | None, out: Path, shipped: Path | None = None) -> Path | None:
+#: ``build --robustness shipped``: show the precomputed result shipped with the book again (``data/robustness``)
+SHIPPED = "shipped"
+
+
+def robustness_source(given: Path | str | None, out: Path, shipped: Path | None = None) -> Path | None:
     """The robustness folder the scorecard will read.
 
-    In order: ``given`` (or its ``results/robustness``); the result in ``out/results/robustness`` (a
-    ``python -m analysis robustness --out OUT`` run, or what the last build published) unless that is a
-    copy of the shipped result; the precomputed result ``shipped`` with the book (``data/robustness``,
-    labelled in its ``run.json``); else None.
+    In order: ``given`` (or its ``results/robustness``; the word :data:`SHIPPED` names ``shipped``); the result
+    in ``out/results/robustness`` (a ``python -m analysis robustness --out OUT`` run, or what the last build
+    published) unless that is a copy of the shipped result; the precomputed result ``shipped`` with the book
+    (``data/robustness``, labelled in its ``run.json``); else None.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> out, shipped = Path(tempfile.mkdtemp()), Path(tempfile.mkdtemp())
+    >>> _ = (shipped / "claim_probability.csv").write_text("claim_id\\n")
+    >>> (out / "results" / "robustness").mkdir(parents=True)
+    >>> robustness_source(None, out, shipped) == out / "results" / "robustness"  # kept from an earlier build
+    True
+    >>> robustness_source(SHIPPED, out, shipped) == shipped  # back to the shipped result
+    True
     """
+    if isinstance(given, str) and given == SHIPPED:
+        return shipped
     if given is not None:
         given = Path(given)
         return given / "results" / "robustness" if (given / "results" / "robustness").is_dir() else given
@@ -164,9 +182,15 @@ def robustness_source(given: Path | None, out: Path, shipped: Path | None = None
     return published if published.is_dir() else None
 
 
-def robustness_key(given: Path | None, out: Path, shipped: Path | None = None) -> str:
+def robustness_key(given: Path | str | None, out: Path, shipped: Path | None = None) -> str:
     """Hash of the robustness folder the scorecard will read ("" when none); checks a given folder."""
     source = robustness_source(given, out, shipped)
+    if isinstance(given, str) and given == SHIPPED:
+        if source is None or not (source / "claim_probability.csv").is_file():
+            raise UserError(f"--robustness {SHIPPED}: no robustness result is shipped with this copy of the book "
+                            f"({source or 'data/robustness'} has no claim_probability.csv); make one with "
+                            "python tools/ship_robustness.py, or give a result folder.")
+        return hash_tree(source)
     if given is not None and not (source.is_dir() and ((source / "claim_probability.csv").is_file()
                                                        or (source / "multiverse.csv").is_file())):
         raise UserError(f"--robustness {given}: no claim_probability.csv or multiverse.csv there (nor in "
@@ -174,7 +198,7 @@ def robustness_key(given: Path | None, out: Path, shipped: Path | None = None) -
     return hash_tree(source) if source is not None and source.is_dir() else ""
 
 
-def stage_robustness(given: Path | None, out: Path, results_dir: Path, report: Callable[[str], None],
+def stage_robustness(given: Path | str | None, out: Path, results_dir: Path, report: Callable[[str], None],
                      shipped: Path | None = None) -> list[Path]:
     """Copy a robustness result (see :func:`robustness_source`) to ``results/robustness``.
 
