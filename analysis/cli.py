@@ -1,4 +1,4 @@
-"""The command line: ``python -m analysis {build,validate,template,simulate,robustness}``.
+"""The command line: ``python -m analysis {build,validate,template,simulate,robustness,compare}``.
 
 Known errors (bad data, bad parameters, a failing chapter) become one paragraph on stderr and a
 non-zero exit code, with no traceback (``--verbose`` shows it). Progress goes to stdout.
@@ -24,6 +24,7 @@ examples:
   python -m analysis template my_cohort/         write empty, correctly headed files to fill in
   python -m analysis simulate --seed 7 --out /tmp/cohort7
   python -m analysis robustness --cohorts 50 --out /tmp/rob    P(verdict) per claim over simulated cohorts
+  python -m analysis compare shipped my_out/     my build's verdicts beside the shipped default build's
 """
 
 
@@ -146,6 +147,28 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--data", metavar="DIR", type=Path, default=None,
                    help="the multiverse's cohort (default: the shipped synthetic cohort)")
     r.add_argument("--verbose", action="store_true", help="show full tracebacks on errors")
+
+    # compare (issue 34): two builds' verdicts side by side
+    c = sub.add_parser("compare", help="two builds' verdicts side by side: same, changed, only in one",
+                       description="Read the claims table of two builds (OUT/results/claims.csv, written by every "
+                                   "build) and put their verdicts side by side, one row per claim: the same "
+                                   "verdict, a changed one, or a claim judged in one build only. Prints the table "
+                                   "and writes it as CSV (columns chapter, claim_id, claim, verdict_a, verdict_b, "
+                                   "reproduced_a, reproduced_b, status). The word 'shipped' names the default "
+                                   "build shipped with the book (data/default_build: the synthetic cohort, every "
+                                   "parameter at its default). Exit code 0, or 2 when a folder is not a build.",
+                       formatter_class=argparse.RawDescriptionHelpFormatter,
+                       epilog="examples:\n"
+                              "  python -m analysis compare shipped my_out/           against the shipped default build\n"
+                              "  python -m analysis compare out_alpha05/ out_alpha01/ --csv alpha.csv\n"
+                              "  python -m analysis compare shipped my_out/ --changed  only the claims that differ\n")
+    c.add_argument("a", metavar="OUT_A", help="the --out folder of a build (A), or 'shipped'")
+    c.add_argument("b", metavar="OUT_B", help="the --out folder of another build (B), or 'shipped'")
+    c.add_argument("--csv", metavar="FILE", type=Path, default=Path("verdicts_compared.csv"),
+                   help="where to write the table (default: verdicts_compared.csv in the current folder)")
+    c.add_argument("--changed", action="store_true",
+                   help="print only the claims whose verdict differs or that one build lacks (the CSV has all)")
+    c.add_argument("--verbose", action="store_true", help="show full tracebacks on errors")
     return p
 
 
@@ -167,7 +190,7 @@ def main(argv: list[str] | None = None) -> int:
     previous = _terminate_as_interrupt()
     try:
         return {"build": _build, "validate": _validate, "template": _template,
-                "simulate": _simulate, "robustness": _robustness}[args.command](args)
+                "simulate": _simulate, "robustness": _robustness, "compare": _compare}[args.command](args)
     except UserError as err:
         print(f"error: {err}", file=sys.stderr)
         return err.exit_code
@@ -385,4 +408,37 @@ def _robustness(args) -> int:
     written = robustness.write_outputs(out, verdicts=verdicts, universes=universes, info=info)
     for path in written:
         _say(f"wrote {path}")
+    return 0
+
+
+def _compare(args) -> int:
+    """``python -m analysis compare OUT_A OUT_B``: see :mod:`analysis.scorecard.compare`."""
+    from analysis.scorecard.compare import compare_verdicts, count_statuses, default_build_dir, read_build_claims
+
+    tables = []
+    for name, where in (("OUT_A", args.a), ("OUT_B", args.b)):
+        folder = default_build_dir() if where == "shipped" else Path(where)
+        try:
+            tables.append(read_build_claims(folder))
+        except ValueError as err:
+            raise UserError(f"compare {name}: {err}") from None
+    table = compare_verdicts(*tables)
+    try:
+        args.csv.parent.mkdir(parents=True, exist_ok=True)
+        table.to_csv(args.csv, index=False, encoding="utf-8", lineterminator="\n")
+    except OSError as err:
+        raise UserError(f"compare --csv {args.csv}: cannot write it ({err.strerror or err})") from None
+    shown = table.loc[table["status"].ne("same")] if args.changed else table
+    width = {"claim_id": max([8] + [len(x) for x in shown["claim_id"]]),
+             "verdict_a": max([9] + [len(x) for x in shown["verdict_a"]]),
+             "verdict_b": max([9] + [len(x) for x in shown["verdict_b"]])}
+    _say(f"A: {args.a}\nB: {args.b}\n")
+    _say(f"{'claim':<{width['claim_id']}}  {'verdict A':<{width['verdict_a']}}  {'verdict B':<{width['verdict_b']}}  status")
+    for row in shown.itertuples():
+        _say(f"{row.claim_id:<{width['claim_id']}}  {row.verdict_a or '-':<{width['verdict_a']}}  "
+             f"{row.verdict_b or '-':<{width['verdict_b']}}  {row.status}")
+    counts = count_statuses(table)
+    _say(f"\n{len(table)} claims: {counts['same']} same, {counts['changed']} changed, "
+         f"{counts['only in A']} only in A, {counts['only in B']} only in B")
+    _say(f"wrote {args.csv}")
     return 0

@@ -345,9 +345,13 @@ def _execute_phases(available, plan, stage, out, data_dir, per_chapter, keys, jo
         # --- robustness (issue 21): the scorecard reads results/robustness/ when present
         if rob_files is None:
             rob_files = stage_robustness(robustness, out, results_dir, report, book_src.parent / "data" / "robustness")
+            # the scorecard also reads the data folder's hash (whose data a robustness result and the shipped
+            # default build are on) and the shipped default build's claims (analysis.scorecard.compare)
+            rob_files += sorted((book_src.parent / "data" / "default_build").glob("*.*"))
         # --- end robustness
         for c in todo:
-            keys[c.name] = cache_key(base_keys[c.name], hash_files([results_dir / "claims.csv"] + rob_files))
+            keys[c.name] = cache_key(base_keys[c.name], hash_files([results_dir / "claims.csv"] + rob_files),
+                                     _data_hash(data_dir))
         return [c for c in todo if not reusable(c, out, keys[c.name], force)]
 
     phase2 = [c for c in available if c.phase == 2 and plan[c.name] == "run"]
@@ -402,6 +406,16 @@ def _execute_phases(available, plan, stage, out, data_dir, per_chapter, keys, jo
                 report(f"{c.name}: not available with these data (shown as notes): {', '.join(missing[c.name])}")
             (executed_dir / f"{c.name}.key").write_text(keys[c.name])
             result.executed.append(c.name)
+
+
+def _data_hash(data_dir: Path) -> str:
+    """:func:`analysis.intake.io.fingerprint` of the data folder, "" when it has none (a tiny test book's)."""
+    from analysis.intake.io import fingerprint
+
+    try:
+        return fingerprint(data_dir)
+    except OSError:
+        return ""
 
 
 class _EarlyScorecard:

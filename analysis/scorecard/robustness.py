@@ -808,8 +808,8 @@ def describe_result(robustness_dir, *, data_fingerprint: str, data_name: str, nu
             text += " Those are this build's data, so the fragile flags are attached to the verdicts below."
         else:
             text += (f" Those are not this build's data (`{data_name}`): none of its flags is attached to a claim "
-                     "judged on these data. For these data run `python -m analysis robustness --multiverse-only "
-                     f"--data {data_name} --out DIR` and build with `{build} --robustness DIR`.")
+                     "judged on these data. For these data, run `python -m analysis robustness --multiverse-only "
+                     f"--data DIR --out OUT` (DIR: the `{data_name}` folder) and build with `{build} --robustness OUT`.")
     else:
         text = ("This result has no multiverse part: run `python -m analysis robustness --multiverse --out DIR` (or "
                 f"`--multiverse-only`) and build with `{build} --robustness DIR` for it.")
