@@ -132,3 +132,28 @@ def test_the_refresh_tool_is_documented():
     text = (ROOT / "tools" / "ship_default_build.py").read_text("utf-8")
     assert "data/default_build" in text and json.loads((ROOT / "data" / "default_build" / "run.json").read_text())[
         "made_by"] == "tools/ship_default_build.py"
+
+
+@pytest.mark.slow
+def test_the_scorecard_of_a_small_trial_compares_with_the_default_build_and_flags_nothing(tmp_path, capsys):
+    """On data other than the shipped result's, the scorecard names that result's data, attaches none of its flags,
+    and lists the verdicts that differ from the shipped default build; ``compare shipped OUT`` agrees."""
+    import html
+    import re
+
+    from analysis.engine.build import build
+
+    out = tmp_path / "out"
+    build(data_dir=ROOT / "data" / "examples" / "small_trial", out=out, jobs=2)
+    page = html.unescape(re.sub(r"<[^>]+>", "", (out / "html" / "book" / "scorecard.html").read_text("utf-8")))
+    page = re.sub(r"\s+", " ", page)
+    assert "This build's data (small_trial) are not the default data" in page.replace("’", "'")
+    assert "none of its flags is attached to a claim judged on these data" in page
+    assert "are not of that design" in page
+    table = pd.read_csv(out / "results" / "scorecard" / "robustness.csv", keep_default_na=False)
+    assert "flags" not in table.columns and "choices on data/synthetic (shipped)" in table.columns
+    assert main(["compare", "shipped", str(out), "--csv", str(tmp_path / "c.csv")]) == 0
+    counts = re.search(r"(\d+) claims: (\d+) same, (\d+) changed", capsys.readouterr().out)
+    assert f"{counts[2]} claims have the same verdict, {counts[3]} a different one" in page
+    listed = pd.read_csv(out / "results" / "scorecard" / "against_default.csv", keep_default_na=False)
+    assert len(listed) == int(counts[1]) - int(counts[2])
