@@ -265,7 +265,7 @@ def test_the_words_name_each_parts_data_and_say_an_empty_part_in_words(tmp_path)
     assert "1 are **fragile**" in text and "Those are this build's data" in text
     assert "--robustness shipped" in text  # a result given to the folder: how to return to the shipped one
     text = rb.describe_result(_result(tmp_path / "sim", multiverse=False, cohorts=3, n_patients=105,
-                                      models=["calibrated", "null_treatment"]),
+                                      models=["calibrated", "null_treatment"], cohorts_data_hash=""),
                               data_fingerprint=mine, data_name="mine")
     assert "This result has no multiverse part: run `python -m analysis robustness --multiverse" in text
     assert "0 are fragile" not in text and "Of the 1 claims it covers, 1 are **uninformative**" in text
@@ -273,6 +273,8 @@ def test_the_words_name_each_parts_data_and_say_an_empty_part_in_words(tmp_path)
     other = rb.describe_result(_result(tmp_path / "o", multiverse_data="data/synthetic (shipped)",
                                        multiverse_data_hash="s" * 64), data_fingerprint=mine, data_name="mine")
     assert "Those are not this build's data (`mine`): none of its flags is attached" in other
+    unrecorded = rb.describe_result(_result(tmp_path / "u"), data_fingerprint=mine, data_name="mine")
+    assert unrecorded.count("predates that record") == 2 and "Those are this build's data" not in unrecorded
     assert rb.describe_result(tmp_path / "none", data_fingerprint=mine, data_name="mine").startswith(
         "No robustness result is part of this build")
 

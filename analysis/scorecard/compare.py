@@ -202,7 +202,7 @@ def against_default(claims: pd.DataFrame, *, data_fingerprint: str, data_name: s
                                                       "only in B": "only in this build"}))
     rows = rows[list(empty.columns)].reset_index(drop=True)
     made = (f"computed with the code of commit {str(run.get('commit', '?'))[:10]} on "
-            f"{str(run.get('date', 'an unrecorded date'))[:10]}")
+            f"{str(run['date'])[:10] if run.get('date') else 'an unrecorded date'}")
     total = len(table)
     if run.get("data_hash") and run.get("data_hash") == data_fingerprint:
         if rows.empty:

@@ -770,7 +770,8 @@ def describe_result(robustness_dir, *, data_fingerprint: str, data_name: str, nu
                 "`--multiverse` for the analysis choices) and build with `" + build + " --robustness DIR` to see, "
                 "per claim, how often it is reproduced over simulated cohorts.")
     n = result_counts(robustness_dir, null_rate=null_rate)
-    command, date = run.get("command", "a command it does not record"), str(run.get("date", "an unrecorded date"))[:10]
+    command = run.get("command", "a command it does not record")
+    date = str(run["date"])[:10] if run.get("date") else "an unrecorded date"
     if run.get("shipped_with_book"):
         which = (f"This page shows the robustness result shipped with the book (`data/robustness/`): `{command}`, "
                  f"{date}, computed with the code of commit {str(run.get('commit', '?'))[:10]}.")
@@ -790,6 +791,9 @@ def describe_result(robustness_dir, *, data_fingerprint: str, data_name: str, nu
                 "patients.")
         if applies_to(run, "cohorts", data_fingerprint):
             text += " This build's data are of that design, so the flags are attached to the verdicts below."
+        elif "cohorts_data_hash" not in run:
+            text += (" The result does not record which data its cohorts stand for (it predates that record): the "
+                     "probabilities are shown for reference and no claim judged on these data is flagged by them.")
         else:
             text += (f" This build's data (`{data_name}`) are not of that design: the probabilities are shown for "
                      "reference and no claim judged on these data is flagged by them.")
@@ -806,6 +810,10 @@ def describe_result(robustness_dir, *, data_fingerprint: str, data_name: str, nu
                 f"changes their verdict) and {n['robust']} keep their verdict under every combination.")
         if applies_to(run, "multiverse", data_fingerprint):
             text += " Those are this build's data, so the fragile flags are attached to the verdicts below."
+        elif not mv_hash:
+            text += (" The result does not record the hash of those data (it predates that record), so it cannot "
+                     "tell whether they are this build's: none of its flags is attached to a claim judged on these "
+                     "data.")
         else:
             text += (f" Those are not this build's data (`{data_name}`): none of its flags is attached to a claim "
                      "judged on these data. For these data, run `python -m analysis robustness --multiverse-only "
