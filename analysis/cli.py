@@ -1,4 +1,4 @@
-"""The command line: ``python -m analysis {build,validate,template,simulate,robustness}``.
+"""The command line: ``python -m analysis {build,validate,template,simulate,robustness,compare}``.
 
 Known errors (bad data, bad parameters, a failing chapter) become one paragraph on stderr and a
 non-zero exit code, with no traceback (``--verbose`` shows it). Progress goes to stdout.
@@ -24,6 +24,7 @@ examples:
   python -m analysis template my_cohort/         write empty, correctly headed files to fill in
   python -m analysis simulate --seed 7 --out /tmp/cohort7
   python -m analysis robustness --cohorts 50 --out /tmp/rob    P(verdict) per claim over simulated cohorts
+  python -m analysis compare shipped my_out/     my build's verdicts beside the shipped default build's
 """
 
 
@@ -81,9 +82,11 @@ def _parser() -> argparse.ArgumentParser:
                    help="start every chapter's papermill runner and Jupyter kernel from scratch instead of "
                         "forking them from one process that has already imported papermill, pandas, SciPy, ... "
                         "(slower, same results; forking is Linux-only)")
-    b.add_argument("--robustness", metavar="DIR", type=Path, default=None,
-                   help="show a 'python -m analysis robustness' result (its --out folder) on the scorecard; "
-                        "without it, a result already in OUT/results/robustness is kept")
+    b.add_argument("--robustness", metavar="DIR|shipped", type=_robustness_choice, default=None,
+                   help="show a 'python -m analysis robustness' result (its --out folder) on the scorecard; it "
+                        "stays for later builds into the same OUT. 'shipped': show the precomputed result "
+                        "shipped with the book again (data/robustness; a folder named shipped: ./shipped). "
+                        "Without the option: the result already in OUT/results/robustness, else the shipped one")
     b.add_argument("--strict", action="store_true",
                    help="refuse data with validation warnings (exit 2), as errors are refused")
     b.add_argument("--verbose", action="store_true", help="show full tracebacks on errors")
@@ -166,7 +169,36 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--data", metavar="DIR", type=Path, default=None,
                    help="the multiverse's cohort (default: the shipped synthetic cohort)")
     r.add_argument("--verbose", action="store_true", help="show full tracebacks on errors")
+
+    # compare (issue 34): two builds' verdicts side by side
+    c = sub.add_parser("compare", help="two builds' verdicts side by side: same, changed, only in one",
+                       description="Read the claims table of two builds (OUT/results/claims.csv, written by every "
+                                   "build) and put their verdicts side by side, one row per claim: the same "
+                                   "verdict, a changed one, or a claim judged in one build only. Prints the table "
+                                   "and writes it as CSV (columns chapter, claim_id, claim, verdict_a, verdict_b, "
+                                   "reproduced_a, reproduced_b, status). The word 'shipped' names the default "
+                                   "build shipped with the book (data/default_build: the synthetic cohort, every "
+                                   "parameter at its default). Exit code 0, or 2 when a folder is not a build.",
+                       formatter_class=argparse.RawDescriptionHelpFormatter,
+                       epilog="examples:\n"
+                              "  python -m analysis compare shipped my_out/           against the shipped default build\n"
+                              "  python -m analysis compare out_alpha05/ out_alpha01/ --csv alpha.csv\n"
+                              "  python -m analysis compare shipped my_out/ --changed  only the claims that differ\n")
+    c.add_argument("a", metavar="OUT_A", help="the --out folder of a build (A), or 'shipped'")
+    c.add_argument("b", metavar="OUT_B", help="the --out folder of another build (B), or 'shipped'")
+    c.add_argument("--csv", metavar="FILE", type=Path, default=Path("verdicts_compared.csv"),
+                   help="where to write the table (default: verdicts_compared.csv in the current folder)")
+    c.add_argument("--changed", action="store_true",
+                   help="print only the claims whose verdict differs or that one build lacks (the CSV has all)")
+    c.add_argument("--verbose", action="store_true", help="show full tracebacks on errors")
     return p
+
+
+def _robustness_choice(value: str):
+    """``--robustness``: the word ``shipped`` as is, anything else a folder."""
+    from analysis.engine.plan import SHIPPED
+
+    return SHIPPED if value == SHIPPED else Path(value)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -180,7 +212,7 @@ def main(argv: list[str] | None = None) -> int:
     previous = _terminate_as_interrupt()
     try:
         return {"build": _build, "validate": _validate, "template": _template,
-                "simulate": _simulate, "robustness": _robustness}[args.command](args)
+                "simulate": _simulate, "robustness": _robustness, "compare": _compare}[args.command](args)
     except UserError as err:
         print(f"error: {err}", file=sys.stderr)
         return err.exit_code
@@ -377,7 +409,10 @@ def _robustness(args) -> int:
             "params": params or {}, "where": where}
     verdicts = universes = None
     if not args.multiverse_only:
-        info.update(seed=args.seed, cohorts=args.cohorts, n_patients=args.patients, models=models)
+        info.update(seed=args.seed, cohorts=args.cohorts, n_patients=args.patients, models=models,
+                    cohorts_data=f"cohorts of {args.patients} patients simulated by this project (the calibrated "
+                                 "model of the shipped synthetic cohort, at its design)",
+                    cohorts_data_hash=robustness.cohorts_reference(args.patients, params))
         _say(f"judging every claim on {args.cohorts} simulated cohorts x {len(models)} model(s) "
              f"({', '.join(models)}) on {where}")
         t0 = time.perf_counter()
@@ -399,7 +434,43 @@ def _robustness(args) -> int:
                                           progress=robustness.text_progress())
         info["multiverse_seconds"] = round(time.perf_counter() - t0, 1)
         info["multiverse_data"] = str(args.data or "data/synthetic (shipped)")
+        from analysis.intake.io import fingerprint  # the data it judged: the scorecard attaches it only to these
+
+        info["multiverse_data_hash"] = fingerprint(args.data or paths.default_data_dir())
     written = robustness.write_outputs(out, verdicts=verdicts, universes=universes, info=info)
     for path in written:
         _say(f"wrote {path}")
+    return 0
+
+
+def _compare(args) -> int:
+    """``python -m analysis compare OUT_A OUT_B``: see :mod:`analysis.scorecard.compare`."""
+    from analysis.scorecard.compare import compare_verdicts, count_statuses, default_build_dir, read_build_claims
+
+    tables = []
+    for name, where in (("OUT_A", args.a), ("OUT_B", args.b)):
+        folder = default_build_dir() if where == "shipped" else Path(where)
+        try:
+            tables.append(read_build_claims(folder))
+        except ValueError as err:
+            raise UserError(f"compare {name}: {err}") from None
+    table = compare_verdicts(*tables)
+    try:
+        args.csv.parent.mkdir(parents=True, exist_ok=True)
+        table.to_csv(args.csv, index=False, encoding="utf-8", lineterminator="\n")
+    except OSError as err:
+        raise UserError(f"compare --csv {args.csv}: cannot write it ({err.strerror or err})") from None
+    shown = table.loc[table["status"].ne("same")] if args.changed else table
+    width = {"claim_id": max([8] + [len(x) for x in shown["claim_id"]]),
+             "verdict_a": max([9] + [len(x) for x in shown["verdict_a"]]),
+             "verdict_b": max([9] + [len(x) for x in shown["verdict_b"]])}
+    _say(f"A: {args.a}\nB: {args.b}\n")
+    _say(f"{'claim':<{width['claim_id']}}  {'verdict A':<{width['verdict_a']}}  {'verdict B':<{width['verdict_b']}}  status")
+    for row in shown.itertuples():
+        _say(f"{row.claim_id:<{width['claim_id']}}  {row.verdict_a or '-':<{width['verdict_a']}}  "
+             f"{row.verdict_b or '-':<{width['verdict_b']}}  {row.status}")
+    counts = count_statuses(table)
+    _say(f"\n{len(table)} claims: {counts['same']} same, {counts['changed']} changed, "
+         f"{counts['only in A']} only in A, {counts['only in B']} only in B")
+    _say(f"wrote {args.csv}")
     return 0

@@ -227,3 +227,139 @@ def test_robustness_source_prefers_a_given_then_a_run_then_the_shipped_result(tm
     (published / "run.json").write_text(json.dumps({"shipped_with_book": True}))
     assert robustness_source(None, out, shipped) == shipped  # an older copy of the shipped result does not
     assert robustness_source(None, out, None) == published
+
+
+# --------------------------------------------------------------------------- whose data (issue 34)
+def _result(folder, *, cohorts: bool = True, multiverse: bool = True, **info):
+    v = pd.DataFrame({"model": ["calibrated"] * 10 + ["null_treatment"] * 10, "cohort": list(range(10)) * 2,
+                      "seed": 0, "chapter": "safety", "claim_id": "safety.no_gvhd",
+                      "verdict": ["reproduced"] * 10 + ["reproduced"] * 5 + ["not reproduced"] * 5, "seconds": 0.1})
+    u = pd.DataFrame({"chapter": "safety", "claim_id": "safety.no_gvhd", "universe": [0, 1], "alpha": [0.05, 0.01],
+                      "das28_variant": "esr", "table1_test": "paired", "verdict": ["reproduced", "not reproduced"]})
+    rb.write_outputs(folder, verdicts=v if cohorts else None, universes=u if multiverse else None,
+                     info={"command": "python -m analysis robustness ...", **info})
+    return folder
+
+
+def test_flags_are_attached_only_from_parts_computed_on_the_claims_data(tmp_path):
+    claims = pd.DataFrame({"chapter": ["safety"], "claim_id": ["safety.no_gvhd"], "verdict": ["reproduced"]})
+    d = _result(tmp_path / "r", cohorts_data_hash="mine", multiverse_data_hash="other")
+    t = rb.scorecard_table(claims, d, data_fingerprint="mine").iloc[0]
+    assert bool(t["uninformative"]) and not bool(t["fragile"])  # the multiverse was run on other data
+    assert t["flags"].startswith("uninformative") and "fragile" not in t["flags"]
+    assert t["multiverse"].startswith("fragile")  # its result is still shown, as its own
+    t = rb.scorecard_table(claims, d, data_fingerprint="someone else's").iloc[0]
+    assert t["flags"] == "" and t["p_calibrated"] == 1.0
+    old = _result(tmp_path / "old")  # a result that records no data hash: never attached
+    assert rb.scorecard_table(claims, old, data_fingerprint="mine").iloc[0]["flags"] == ""
+    assert rb.applies_to({"multiverse_data_hash": "x"}, "multiverse", "x")
+    assert not rb.applies_to({"multiverse_data_hash": ""}, "multiverse", "")
+
+
+def test_the_words_name_each_parts_data_and_say_an_empty_part_in_words(tmp_path):
+    mine = "m" * 64
+    text = rb.describe_result(_result(tmp_path / "mv", cohorts=False, multiverse_data="mine",
+                                      multiverse_data_hash=mine), data_fingerprint=mine, data_name="mine")
+    assert "This result has no simulated part" in text and "Of the 0" not in text
+    assert "each of 1 claims on one data folder, `mine` (data hash mmmmmmmmmmmm)" in text
+    assert "1 are **fragile**" in text and "Those are this build's data" in text
+    assert "--robustness shipped" in text  # a result given to the folder: how to return to the shipped one
+    text = rb.describe_result(_result(tmp_path / "sim", multiverse=False, cohorts=3, n_patients=105,
+                                      models=["calibrated", "null_treatment"], cohorts_data_hash=""),
+                              data_fingerprint=mine, data_name="mine")
+    assert "This result has no multiverse part: run `python -m analysis robustness --multiverse" in text
+    assert "0 are fragile" not in text and "Of the 1 claims it covers, 1 are **uninformative**" in text
+    assert "This build's data (`mine`) are not of that design" in text
+    other = rb.describe_result(_result(tmp_path / "o", multiverse_data="data/synthetic (shipped)",
+                                       multiverse_data_hash="s" * 64), data_fingerprint=mine, data_name="mine")
+    assert "Those are not this build's data (`mine`): none of its flags is attached" in other
+    unrecorded = rb.describe_result(_result(tmp_path / "u"), data_fingerprint=mine, data_name="mine")
+    assert unrecorded.count("predates that record") == 2 and "Those are this build's data" not in unrecorded
+    assert rb.describe_result(tmp_path / "none", data_fingerprint=mine, data_name="mine").startswith(
+        "No robustness result is part of this build")
+
+
+def test_the_shipped_result_is_labelled_with_the_data_it_came_from():
+    import json
+    from pathlib import Path
+
+    from analysis.core import paths
+    from analysis.intake.io import fingerprint
+
+    shipped = Path(__file__).resolve().parents[1] / "data" / "robustness"
+    run = json.loads((shipped / "run.json").read_text("utf-8"))
+    synthetic = fingerprint(paths.default_data_dir())
+    assert run["multiverse_data_hash"] == synthetic == run["cohorts_data_hash"]
+    assert rb.cohorts_reference(run["n_patients"], run["params"]) == synthetic
+    text = rb.describe_result(shipped, data_fingerprint=synthetic, data_name="synthetic")
+    assert text.startswith("This page shows the robustness result shipped with the book")
+    assert "so the flags are attached" in text and "so the fragile flags are attached" in text
+
+
+def test_a_run_written_into_a_copy_of_the_shipped_result_is_no_longer_the_shipped_one(tmp_path):
+    import json
+
+    d = _result(tmp_path / "r", shipped_with_book=True, commit="abc")
+    _result(tmp_path / "r", cohorts=False, multiverse_data_hash="x")
+    run = json.loads((tmp_path / "r" / "results" / "robustness" / "run.json").read_text())
+    assert "shipped_with_book" not in run and "commit" not in run and run["multiverse_data_hash"] == "x"
+    assert d.exists()
+
+
+def test_robustness_shipped_returns_to_the_shipped_result(tmp_path):
+    from pathlib import Path
+
+    from analysis.cli import _parser
+    from analysis.core.errors import UserError
+    from analysis.engine.plan import SHIPPED, robustness_key, robustness_source
+
+    out, shipped, given = tmp_path / "out", tmp_path / "data" / "robustness", tmp_path / "given"
+    for folder in (shipped, given, out / "results" / "robustness"):
+        folder.mkdir(parents=True)
+        (folder / "claim_probability.csv").write_text("claim_id\n")
+    assert robustness_source(None, out, shipped) == out / "results" / "robustness"  # kept from the last build
+    assert robustness_source(SHIPPED, out, shipped) == shipped
+    assert robustness_key(SHIPPED, out, shipped) == robustness_key(None, tmp_path / "elsewhere", shipped)
+    with pytest.raises(UserError, match="--robustness shipped"):
+        robustness_key(SHIPPED, out, tmp_path / "nothing")
+    parse = lambda *a: _parser().parse_args(["build", *a]).robustness  # noqa: E731
+    assert parse("--robustness", "shipped") == SHIPPED and parse("--robustness", "./shipped") == Path("shipped")
+    assert "shipped" in _parser()._subparsers._group_actions[0].choices["build"].format_help()
+
+
+@pytest.mark.slow
+def test_build_keeps_a_given_result_until_told_to_show_the_shipped_one(tmp_path):
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from tinybook import PARAMETERS, tiny_book
+
+    from analysis.engine.build import build
+
+    code = ("import json\nfrom pathlib import Path\n"
+            "print(json.loads((Path(results_dir) / 'robustness' / 'run.json').read_text()).get('seed'))")
+    safety = "from pathlib import Path\nPath(output_dir, 'results', 'safety').mkdir(parents=True, exist_ok=True)"
+    book = tiny_book(tmp_path / "book", chapters={"safety": (PARAMETERS, safety),
+                                                 "scorecard": ("results_dir = None\noutput_dir = None", code)})
+    v = pd.DataFrame({"model": "calibrated", "cohort": [0], "seed": 1, "chapter": "safety",
+                      "claim_id": "safety.no_gvhd", "verdict": "reproduced", "seconds": 0.5})
+    shipped = tmp_path / "data" / "robustness"  # the tiny book's shipped result (beside its book folder)
+    rb.write_outputs(tmp_path / "ship", verdicts=v, info={"seed": 2018, "shipped_with_book": True})
+    shipped.parent.mkdir(parents=True)
+    (tmp_path / "ship" / "results" / "robustness").rename(shipped)
+    rb.write_outputs(tmp_path / "rob", verdicts=v, info={"seed": 7})
+    out = tmp_path / "out"
+
+    def seed_shown() -> str:
+        nb = (out / "executed" / "scorecard.ipynb").read_text()
+        return "2018" if '"2018\\n"' in nb else "7" if '"7\\n"' in nb else "?"
+
+    build(out=out, book_dir=book, jobs=1)
+    assert seed_shown() == "2018"
+    build(out=out, book_dir=book, jobs=1, robustness=tmp_path / "rob")
+    assert seed_shown() == "7"
+    assert build(out=out, book_dir=book, jobs=1).up_to_date and seed_shown() == "7"  # kept
+    back = build(out=out, book_dir=book, jobs=1, robustness="shipped")
+    assert "scorecard" in back.executed and seed_shown() == "2018"
+    assert build(out=out, book_dir=book, jobs=1).up_to_date and seed_shown() == "2018"  # and it stays

@@ -8,9 +8,11 @@ Usage (from the repository root; about 10 minutes on 2 cores)::
 It runs ``python -m analysis robustness --cohorts K --seed S --multiverse --out TMP`` (the command is recorded
 exactly), then copies ``claim_probability.csv``, ``verdicts.csv.gz``, ``multiverse.csv`` and ``run.json`` into
 ``data/robustness/``, adding to ``run.json``: ``shipped_with_book: true``, the git commit it was computed on
-(and whether the work tree had uncommitted changes) and a hash of the claims registry. The default
+(and whether the work tree had uncommitted changes) and a hash of the claims registry. The command itself
+records the data each part stands for (``cohorts_data_hash``, ``multiverse_data_hash``: the hash of
+``data/synthetic``'s files), so the scorecard attaches its flags only to builds on those data. The default
 ``make book`` shows this result on the scorecard when no newer one is given (``--robustness DIR`` or a run
-written to ``OUT/results/robustness``); ``tests/test_robustness.py`` checks that it covers exactly the
+written to ``OUT/results/robustness``; ``--robustness shipped`` returns to it); ``tests/test_robustness.py`` checks that it covers exactly the
 registry's claims, so a changed registry asks for a new run.
 """
 from __future__ import annotations

@@ -134,7 +134,7 @@ def build(*, data_dir: Path | None = None, out: Path | None = None, chapters: li
           params: list[str] | dict | None = None, jobs: int | None = None, force: bool = False,
           timeout: float = 1800.0, verbose: bool = False, no_solutions: bool = False,
           book_dir: Path | None = None, warm_kernels: bool = True,
-          report: Reporter = lambda msg: None, robustness: Path | None = None,
+          report: Reporter = lambda msg: None, robustness: Path | str | None = None,
           strict: bool = False) -> BuildResult:
     """Validate, execute and render the book; publish only when everything succeeded.
 
@@ -164,10 +164,11 @@ def build(*, data_dir: Path | None = None, out: Path | None = None, chapters: li
         from scratch (slower, same results).
     report : callable
         Receives one progress line at a time.
-    robustness : path, optional
+    robustness : path or "shipped", optional
         A ``python -m analysis robustness`` result (its ``--out`` folder, or its ``results/robustness``):
-        copied to ``out/results/robustness`` for the scorecard. Without it, a robustness result already in
-        ``out/results/robustness`` is kept.
+        copied to ``out/results/robustness`` for the scorecard. ``"shipped"``
+        (:data:`analysis.engine.plan.SHIPPED`): the precomputed result shipped with the book again. Without it, a
+        robustness result already in ``out/results/robustness`` is kept (else the shipped one is shown).
     strict : bool
         Refuse data whose validation gives warnings (a :class:`~analysis.core.errors.DataError`, exit 2), as data
         with errors are refused. Without it the warnings (and notes) are repeated in the log and the build goes on.
@@ -311,13 +312,12 @@ def _build_in_stage(stage, out, data_dir, available, plan, per_chapter, keys, jo
     def publishable(c: Chapter) -> None:
         """The executed notebook as the book renders it (the render may read it now), and the chapter's
         download (as soon as it is final)."""
-        if no_solutions:  # the hand-out: exercises without solutions (the executed copies keep them)
+        if no_solutions:  # the hand-out: exercises without solutions, in the executed copy too (keyed apart)
             from analysis.engine.solutions import strip_solutions
 
             nb = strip_solutions(json.loads((executed_dir / c.notebook).read_text("utf-8")))
-            (stage / "book" / c.notebook).write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", "utf-8")
-        else:
-            shutil.copy2(executed_dir / c.notebook, stage / "book" / c.notebook)
+            (executed_dir / c.notebook).write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", "utf-8")
+        shutil.copy2(executed_dir / c.notebook, stage / "book" / c.notebook)
         staged.add(c.name)
         if renders:
             renders[0].ready(c.notebook)
@@ -381,9 +381,13 @@ def _execute_phases(available, plan, stage, out, data_dir, per_chapter, keys, jo
         # --- robustness (issue 21): the scorecard reads results/robustness/ when present
         if rob_files is None:
             rob_files = stage_robustness(robustness, out, results_dir, report, book_src.parent / "data" / "robustness")
+            # the scorecard also reads the data folder's hash (whose data a robustness result and the shipped
+            # default build are on) and the shipped default build's claims (analysis.scorecard.compare)
+            rob_files += sorted((book_src.parent / "data" / "default_build").glob("*.*"))
         # --- end robustness
         for c in todo:
-            keys[c.name] = cache_key(base_keys[c.name], hash_files([results_dir / "claims.csv"] + rob_files))
+            keys[c.name] = cache_key(base_keys[c.name], hash_files([results_dir / "claims.csv"] + rob_files),
+                                     _data_hash(data_dir))
         return [c for c in todo if not reusable(c, out, keys[c.name], force)]
 
     phase2 = [c for c in available if c.phase == 2 and plan[c.name] == "run"]
@@ -466,6 +470,16 @@ def _not_available_line(missing: list[str], where: dict[str, int], gone: list[st
     if rest:
         text += ", under " + "; ".join(h if len(rest) == 1 else f"{h} ({k})" for h, k in rest.items())
     return text
+
+
+def _data_hash(data_dir: Path) -> str:
+    """:func:`analysis.intake.io.fingerprint` of the data folder, "" when it has none (a tiny test book's)."""
+    from analysis.intake.io import fingerprint
+
+    try:
+        return fingerprint(data_dir)
+    except OSError:
+        return ""
 
 
 class _EarlyScorecard:

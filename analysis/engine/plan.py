@@ -20,8 +20,8 @@ from analysis.core.errors import UserError
 from analysis.core.provenance import hash_files, hash_tree
 from analysis.engine.params import check_parameters, declared_parameters
 
-__all__ = ["MANIFEST", "Plan", "cache_key", "inputs_key", "make_plan", "reusable", "robustness_key", "robustness_source",
-           "stage_robustness", "up_to_date"]
+__all__ = ["MANIFEST", "SHIPPED", "Plan", "cache_key", "inputs_key", "make_plan", "reusable", "robustness_key",
+           "robustness_source", "stage_robustness", "up_to_date"]
 
 
 def cache_key(*parts: object) -> str:
@@ -96,10 +96,13 @@ def make_plan(*, root: Path, out: Path, chapters: list[Chapter], selected: set[s
     keys: dict[str, str] = {}
     for c in chapters:
         nb_hash = hash_files([book_src / c.notebook])
-        # (--no-solutions only changes the rendering, so it is not part of a chapter's key)
         keys[c.name] = cache_key(c.name, nb_hash, code_hash, published_hash, per_chapter[c.name],
                                  data_fingerprint if c.uses_data else "")
-    inputs = {c.name: inputs_key(c, per_chapter[c.name], data_fingerprint) for c in chapters}
+        if no_solutions:  # a hand-out's executed copies have no solutions (analysis.engine.solutions): keyed apart
+            keys[c.name] = cache_key(keys[c.name], "no-solutions")
+    # (a hand-out's copies have no solutions: one is never reused for a book with them, nor the other way)
+    inputs = {c.name: inputs_key(c, per_chapter[c.name], data_fingerprint) + ("-no-solutions" if no_solutions else "")
+              for c in chapters}
     plan: dict[str, str] = {}  # name -> "run" | "reuse" | "skip"
     rerun: list[str] = []
     for c in chapters:
@@ -123,10 +126,13 @@ def make_plan(*, root: Path, out: Path, chapters: list[Chapter], selected: set[s
     config_hash = hash_files([root / "_config.yml", root / "_toc.yml"])
     manifest_path = out / MANIFEST
     manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
-    # phase-2 chapters (the scorecard) depend only on phase-1 results, so the phase-1 keys identify the site;
-    # computed now, because the build extends the phase-2 keys with the hash of the collected claims
-    site_key = cache_key({c.name: keys[c.name] for c in chapters if c.phase == 1}, static_hash, config_hash,
-                         data_dir.as_posix(), no_solutions)
+    # the keys identify the site (phase-2 chapters depend otherwise only on phase-1 results), computed now,
+    # while the phase-2 keys are their base keys (notebook, code, parameters): the build extends them later
+    # with the hash of the collected claims; the scorecard compares with the shipped default build, so
+    # that build's files are part of the site too
+    default_build = book_src.parent / "data" / "default_build"
+    site_key = cache_key(keys, static_hash, config_hash, data_dir.as_posix(), no_solutions,
+                         hash_tree(default_build) if default_build.is_dir() else "")
     # robustness (issue 21): a new result (given, in OUT, or shipped in data/robustness) rebuilds the scorecard
     rob_key = robustness_key(robustness, out, book_src.parent / "data" / "robustness")
     unchanged = (not force and all(v == "reuse" for k, v in plan.items() if k != "scorecard")
@@ -176,14 +182,31 @@ def _is_shipped(folder: Path) -> bool:
         return False
 
 
-def robustness_source(given: Path | None, out: Path, shipped: Path | None = None) -> Path | None:
+#: ``build --robustness shipped``: show the precomputed result shipped with the book again (``data/robustness``)
+SHIPPED = "shipped"
+
+
+def robustness_source(given: Path | str | None, out: Path, shipped: Path | None = None) -> Path | None:
     """The robustness folder the scorecard will read.
 
-    In order: ``given`` (or its ``results/robustness``); the result in ``out/results/robustness`` (a
-    ``python -m analysis robustness --out OUT`` run, or what the last build published) unless that is a
-    copy of the shipped result; the precomputed result ``shipped`` with the book (``data/robustness``,
-    labelled in its ``run.json``); else None.
+    In order: ``given`` (or its ``results/robustness``; the word :data:`SHIPPED` names ``shipped``); the result
+    in ``out/results/robustness`` (a ``python -m analysis robustness --out OUT`` run, or what the last build
+    published) unless that is a copy of the shipped result; the precomputed result ``shipped`` with the book
+    (``data/robustness``, labelled in its ``run.json``); else None.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> out, shipped = Path(tempfile.mkdtemp()), Path(tempfile.mkdtemp())
+    >>> _ = (shipped / "claim_probability.csv").write_text("claim_id\\n")
+    >>> (out / "results" / "robustness").mkdir(parents=True)
+    >>> robustness_source(None, out, shipped) == out / "results" / "robustness"  # kept from an earlier build
+    True
+    >>> robustness_source(SHIPPED, out, shipped) == shipped  # back to the shipped result
+    True
     """
+    if isinstance(given, str) and given == SHIPPED:
+        return shipped
     if given is not None:
         given = Path(given)
         return given / "results" / "robustness" if (given / "results" / "robustness").is_dir() else given
@@ -195,9 +218,15 @@ def robustness_source(given: Path | None, out: Path, shipped: Path | None = None
     return published if published.is_dir() else None
 
 
-def robustness_key(given: Path | None, out: Path, shipped: Path | None = None) -> str:
+def robustness_key(given: Path | str | None, out: Path, shipped: Path | None = None) -> str:
     """Hash of the robustness folder the scorecard will read ("" when none); checks a given folder."""
     source = robustness_source(given, out, shipped)
+    if isinstance(given, str) and given == SHIPPED:
+        if source is None or not (source / "claim_probability.csv").is_file():
+            raise UserError(f"--robustness {SHIPPED}: no robustness result is shipped with this copy of the book "
+                            f"({source or 'data/robustness'} has no claim_probability.csv); make one with "
+                            "python tools/ship_robustness.py, or give a result folder.")
+        return hash_tree(source)
     if given is not None and not (source.is_dir() and ((source / "claim_probability.csv").is_file()
                                                        or (source / "multiverse.csv").is_file())):
         raise UserError(f"--robustness {given}: no claim_probability.csv or multiverse.csv there (nor in "
@@ -205,7 +234,7 @@ def robustness_key(given: Path | None, out: Path, shipped: Path | None = None) -
     return hash_tree(source) if source is not None and source.is_dir() else ""
 
 
-def stage_robustness(given: Path | None, out: Path, results_dir: Path, report: Callable[[str], None],
+def stage_robustness(given: Path | str | None, out: Path, results_dir: Path, report: Callable[[str], None],
                      shipped: Path | None = None) -> list[Path]:
     """Copy a robustness result (see :func:`robustness_source`) to ``results/robustness``.
 

@@ -49,7 +49,10 @@ __all__ = [
     "NULL_RATE",
     "NULL_SCOPE",
     "claim_probability",
+    "applies_to",
     "cohort_seed",
+    "cohorts_reference",
+    "describe_result",
     "evaluate_batch",
     "model_tables",
     "multiverse",
@@ -57,6 +60,7 @@ __all__ = [
     "multiverse_summary",
     "probability_figure",
     "read_outputs",
+    "result_counts",
     "run",
     "scorecard_table",
     "verdict_columns",
@@ -624,6 +628,8 @@ def write_outputs(out_dir, *, verdicts: pd.DataFrame | None = None, universes: p
         written += [folder / "multiverse.csv", folder / "multiverse_universes.csv.gz"]
     meta_path = folder / "run.json"
     meta = json.loads(meta_path.read_text("utf-8")) if meta_path.is_file() else {}
+    for key in ("shipped_with_book", "commit", "uncommitted_changes", "registry_hash", "made_by", "data_hashes_added"):
+        meta.pop(key, None)  # written into a copy of the shipped result: it is no longer that result
     meta.update(info or {})
     meta["versions"] = _versions()
     meta_path.write_text(json.dumps(meta, indent=2, default=str) + "\n", encoding="utf-8")
@@ -655,8 +661,173 @@ def read_outputs(folder) -> dict:
     }
 
 
+# --------------------------------------------------------------------------------------------- whose data
+#: the two parts of a robustness result, each computed on its own data: the simulated cohorts and the multiverse
+PARTS = ("cohorts", "multiverse")
+
+
+def cohorts_reference(n_patients: int, params: dict | None = None) -> str:
+    """The data hash the simulated cohorts of a run stand for: the shipped synthetic cohort's, or "".
+
+    The cohorts of a run are drawn from the calibrated simulator (and its null models) at its default design;
+    the shipped synthetic cohort (``data/synthetic``) is one draw of that model. So a run of that many
+    patients, with the chapters' default parameters, stands for the shipped cohort's design (its
+    :func:`analysis.intake.io.fingerprint`); any other run stands for no data folder ("").
+
+    Examples
+    --------
+    >>> len(cohorts_reference(105)), cohorts_reference(40), cohorts_reference(105, {"alpha": 0.01})
+    (64, '', '')
+    """
+    import yaml
+
+    from analysis.core import paths
+    from analysis.intake.io import fingerprint
+
+    folder = paths.default_data_dir()
+    try:
+        meta = yaml.safe_load((folder / "dataset.yaml").read_text("utf-8")) or {}
+    except OSError:
+        return ""
+    if params or int(meta.get("n_patients", -1)) != int(n_patients):
+        return ""
+    return fingerprint(folder)
+
+
+def applies_to(run: dict, part: str, data_fingerprint: str | None) -> bool:
+    """Whether ``part`` ("cohorts" or "multiverse") of a robustness run (its ``run.json``) was computed on the data
+    whose :func:`analysis.intake.io.fingerprint` is ``data_fingerprint``.
+
+    A run records ``<part>_data_hash``; an older run that does not is taken for other data (never attached).
+
+    Examples
+    --------
+    >>> applies_to({"multiverse_data_hash": "ab"}, "multiverse", "ab"), applies_to({}, "multiverse", "ab")
+    (True, False)
+    """
+    if part not in PARTS:
+        raise ValueError(f"`part` is {part!r}; allowed: {', '.join(PARTS)}")
+    recorded = run.get(f"{part}_data_hash") or ""
+    return bool(recorded) and bool(data_fingerprint) and recorded == data_fingerprint
+
+
+def result_counts(robustness_dir, *, null_rate: float = NULL_RATE) -> dict:
+    """What a robustness result says of its own claims, whatever the build's data.
+
+    Returns ``{"cohort_claims", "uninformative", "multiverse_claims", "fragile", "robust"}`` (ints; a part the
+    result does not have counts 0).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> result_counts(tempfile.mkdtemp())["cohort_claims"]
+    0
+    """
+    found = read_outputs(robustness_dir)
+    out = dict.fromkeys(("cohort_claims", "uninformative", "multiverse_claims", "fragile", "robust"), 0)
+    prob = found["probability"]
+    if prob is not None:
+        ids = prob["claim_id"].drop_duplicates()
+        chapters = (prob.drop_duplicates("claim_id").set_index("claim_id")["chapter"] if "chapter" in prob.columns
+                    else ids.str.split(".").str[0].set_axis(ids))
+        own = pd.DataFrame({"chapter": chapters.reindex(ids).to_numpy(), "claim_id": ids.to_numpy(), "verdict": ""})
+        table = scorecard_table(own, robustness_dir, null_rate=null_rate)
+        out["cohort_claims"] = int(table["p_calibrated"].notna().sum())
+        out["uninformative"] = int(table["uninformative"].sum())
+    mv = found["multiverse"]
+    if mv is not None:
+        out["multiverse_claims"] = int(len(mv))
+        out["fragile"] = int(mv["result"].eq("fragile").sum())
+        out["robust"] = int(mv["result"].eq("robust").sum())
+    return out
+
+
+def _data_name(run: dict, part: str) -> str:
+    if part == "multiverse":
+        return str(run.get("multiverse_data") or "a data folder it does not record")
+    return str(run.get("cohorts_data") or f"cohorts of {run.get('n_patients', '?')} patients simulated by this project")
+
+
+def describe_result(robustness_dir, *, data_fingerprint: str, data_name: str, null_rate: float = NULL_RATE) -> str:
+    """The scorecard's words on a robustness result (Markdown): which result, on whose data, what it found.
+
+    Every count is of the result's own claims; a part computed on other data than the build's
+    (``data_fingerprint``, folder ``data_name``) is labelled with its data and said not to be attached to the
+    verdicts; a part the result does not have is said to be missing, with the command that makes it.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> describe_result(tempfile.mkdtemp(), data_fingerprint="ab", data_name="mine").split(".")[0]
+    'No robustness result is part of this build'
+    """
+    found = read_outputs(robustness_dir)
+    run = found["run"]
+    has = {"cohorts": found["probability"] is not None, "multiverse": found["multiverse"] is not None}
+    build = "python -m analysis build"
+    if not any(has.values()):
+        return ("No robustness result is part of this build. Run `python -m analysis robustness --out DIR` (add "
+                "`--multiverse` for the analysis choices) and build with `" + build + " --robustness DIR` to see, "
+                "per claim, how often it is reproduced over simulated cohorts.")
+    n = result_counts(robustness_dir, null_rate=null_rate)
+    command = run.get("command", "a command it does not record")
+    date = str(run["date"])[:10] if run.get("date") else "an unrecorded date"
+    if run.get("shipped_with_book"):
+        which = (f"This page shows the robustness result shipped with the book (`data/robustness/`): `{command}`, "
+                 f"{date}, computed with the code of commit {str(run.get('commit', '?'))[:10]}.")
+    else:
+        which = (f"This page shows a robustness result given to this output folder (`{command}`, {date}); it stays "
+                 f"for later builds into the same folder, and `{build} --robustness shipped` returns to the result "
+                 "shipped with the book.")
+    paras = [which]
+    if has["cohorts"]:
+        models = run.get("models") or []
+        text = (f"Its simulated part judges every claim on {run.get('cohorts', '?')} {_data_name(run, 'cohorts')} "
+                f"under each of {len(models) or '?'} models ({', '.join(models) or 'not recorded'}). Of the "
+                f"{n['cohort_claims']} claims it covers, {n['uninformative']} are **uninformative**: a null model "
+                f"that concerns them reproduces them in at least {100 * null_rate:.0f} % of its cohorts, so with "
+                "that design their verdict cannot tell the paper's world from one where the effect is absent. The "
+                "cohorts are simulated by this project: the probabilities describe a design and the analysis, not "
+                "patients.")
+        if applies_to(run, "cohorts", data_fingerprint):
+            text += " This build's data are of that design, so the flags are attached to the verdicts below."
+        elif "cohorts_data_hash" not in run:
+            text += (" The result does not record which data its cohorts stand for (it predates that record): the "
+                     "probabilities are shown for reference and no claim judged on these data is flagged by them.")
+        else:
+            text += (f" This build's data (`{data_name}`) are not of that design: the probabilities are shown for "
+                     "reference and no claim judged on these data is flagged by them.")
+    else:
+        text = ("This result has no simulated part: run `python -m analysis robustness --out DIR` (without "
+                f"`--multiverse-only`) and build with `{build} --robustness DIR` for it.")
+    paras.append(text)
+    if has["multiverse"]:
+        mv_hash = str(run.get("multiverse_data_hash") or "")
+        label = f"`{_data_name(run, 'multiverse')}`" + (f" (data hash {mv_hash[:12]})" if mv_hash else "")
+        text = (f"Its multiverse judges each of {n['multiverse_claims']} claims on one data folder, {label}, under "
+                "every combination of the analysis choices (DAS28-ESR/CRP, α, test rule, missing-data, LLOQ/ULOQ "
+                f"rules, IFN-γ threshold): on those data {n['fragile']} are **fragile** (another reasonable choice "
+                f"changes their verdict) and {n['robust']} keep their verdict under every combination.")
+        if applies_to(run, "multiverse", data_fingerprint):
+            text += " Those are this build's data, so the fragile flags are attached to the verdicts below."
+        elif not mv_hash:
+            text += (" The result does not record the hash of those data (it predates that record), so it cannot "
+                     "tell whether they are this build's: none of its flags is attached to a claim judged on these "
+                     "data.")
+        else:
+            text += (f" Those are not this build's data (`{data_name}`): none of its flags is attached to a claim "
+                     "judged on these data. For these data, run `python -m analysis robustness --multiverse-only "
+                     f"--data DIR --out OUT` (DIR: the `{data_name}` folder) and build with `{build} --robustness OUT`.")
+    else:
+        text = ("This result has no multiverse part: run `python -m analysis robustness --multiverse --out DIR` (or "
+                f"`--multiverse-only`) and build with `{build} --robustness DIR` for it.")
+    paras.append(text)
+    return "\n\n".join(paras)
+
+
 # --------------------------------------------------------------------------------------------- scorecard
-def scorecard_table(claims: pd.DataFrame, robustness_dir, *, null_rate: float = NULL_RATE) -> pd.DataFrame:
+def scorecard_table(claims: pd.DataFrame, robustness_dir, *, null_rate: float = NULL_RATE,
+                    data_fingerprint: str | None = None) -> pd.DataFrame:
     """Per claim of the book: P(reproduced) under each model, the multiverse result and the flags.
 
     Parameters
@@ -668,6 +839,11 @@ def scorecard_table(claims: pd.DataFrame, robustness_dir, *, null_rate: float = 
     null_rate : float
         A claim reproduced under a null model at least this often is "uninformative" with this design;
         only the null models whose :data:`NULL_SCOPE` covers the claim's chapter count.
+    data_fingerprint : str, optional
+        The data the ``claims`` were judged on (:func:`analysis.intake.io.fingerprint`). When given, the
+        flags of a part of the result (``uninformative``: the simulated cohorts; ``fragile``: the multiverse)
+        are set only when that part was computed on these data (:func:`applies_to`); the probabilities and the
+        multiverse column are shown either way.
 
     Returns
     -------
@@ -716,6 +892,11 @@ def scorecard_table(claims: pd.DataFrame, robustness_dir, *, null_rate: float = 
         out["multiverse"] = ""
         out["fragile"] = False
     out["uninformative"] = (out["p_null_max"] >= null_rate - 1e-12).fillna(False).astype(bool)
+    if data_fingerprint is not None:  # flags only from a part computed on the data these claims were judged on
+        if not applies_to(found["run"], "cohorts", data_fingerprint):
+            out["uninformative"] = False
+        if not applies_to(found["run"], "multiverse", data_fingerprint):
+            out["fragile"] = False
     flags = []
     for row in out.itertuples():
         parts = []
