@@ -35,7 +35,7 @@ from analysis.core.design import Design
 from analysis.core.errors import UserError
 
 __all__ = ["simulate", "write_cohort", "generate", "cohort_meta", "load_assumptions", "group_counts",
-           "MODELS", "OMIT_GROUPS", "omitted_columns"]
+           "MODELS", "OMIT_GROUPS", "omitted_columns", "lab_correlations"]
 
 #: models of the world: as calibrated; the infusion has no effect on any measure (the MSCT arm is
 #: simulated as control); IFN-γ unrelated to response (its profiles shuffled across the MSCT arm)
@@ -169,26 +169,8 @@ def _draw(rng: np.random.Generator, spec: dict, size) -> np.ndarray:
 
 
 def _lognoise(rng: np.random.Generator, sdlog: float, size) -> np.ndarray:
-    return np.exp(rng.normal(0.0, sdlog, size))
-
-
-def _standardise(z: np.ndarray) -> np.ndarray:
-    if z.size < 2:
-        return z
-    sd = z.std(ddof=1)
-    return (z - z.mean()) / (sd if sd > 0 else 1.0)
-
-
-def _exact_pair(rng: np.random.Generator, n: int, rho: float) -> tuple[np.ndarray, np.ndarray]:
-    """Two standard-normal samples with sample mean 0, SD 1 and correlation exactly ``rho``."""
-    z0 = _standardise(rng.normal(size=n))
-    e = rng.normal(size=n)
-    if n < 3:
-        return z0, _standardise(e)
-    e = e - e.mean()
-    e = e - (e @ z0) / (z0 @ z0) * z0
-    e = _standardise(e)
-    return z0, rho * z0 + np.sqrt(1 - rho**2) * e
+    """Multiplicative visit noise with mean 1 (``exp(N(-sdlog²/2, sdlog))``), drawn at every visit."""
+    return np.exp(rng.normal(-0.5 * sdlog**2, sdlog, size))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -354,18 +336,24 @@ def _timing(rng, roles, a) -> dict[str, np.ndarray]:
 
 
 def _curves(weeks, roles, timing, a) -> dict[str, np.ndarray]:
-    """Activity factor f, clinical curve g, immune curve e, gradual s and IL-10 pulse, shape (n, W)."""
+    """Activity factor f, clinical curve g, immune curve e, gradual s and IL-10 pulse, shape (n, W).
+
+    Every responder's clinical improvement starts at their IFN-γ rise (``t_ifn``: week 0 in the Before
+    subgroup, the IFN-γ peak week in the After subgroup); their immune and cytokine response starts
+    ``lag`` (2-3) weeks later (``onset``) and nothing of it, the IL-10 pulse included, precedes the onset.
+    """
     r = a["response"]
     n = roles["group"].size
     resp = roles["resp"][:, None]
     t = weeks[None, :]
     t_ifn = timing["t_ifn"][:, None]
-    lag = timing["lag"][:, None]
-    g = np.clip(t / (t_ifn + 4.0), 0.0, 1.0)
-    e = np.clip((t - t_ifn) / lag, 0.0, 1.0)
+    onset = t_ifn + timing["lag"][:, None]
+    g = np.clip((t - t_ifn) / r["clinical_ramp_weeks"]["value"], 0.0, 1.0)
+    e = np.clip((t - onset) / r["immune_ramp_weeks"]["value"], 0.0, 1.0)
     s = np.clip(t / 12.0, 0.0, 1.0)
-    centre = t_ifn + lag + r["il_10_pulse"]["centre_after_lag_weeks"]
-    pulse = np.exp(-0.5 * ((t - centre) / r["il_10_pulse"]["width_weeks"]) ** 2)
+    s_cyt = np.clip((t - onset) / r["cytokine_gradual_weeks"]["value"], 0.0, 1.0)
+    x = np.maximum(t - onset, 0.0) / r["il_10_pulse"]["peak_after_onset_weeks"]
+    pulse = x * np.exp(1.0 - x)  # 0 up to the onset, 1 at its peak, back near 0 within weeks
     i24 = int(np.flatnonzero(weeks == 24)[0])
     i48 = int(np.flatnonzero(weeks == 48)[0])
     rel = roles["relapse"]
@@ -374,8 +362,10 @@ def _curves(weeks, roles, timing, a) -> dict[str, np.ndarray]:
     zero = ~roles["resp"]
     e[zero] = 0.0
     pulse[zero] = 0.0
+    s_cyt[zero] = 0.0
     s_resp = np.where(resp, s, 0.0)
-    return {"g": g, "e": e, "s": s_resp, "s_all": np.broadcast_to(s, (n, weeks.size)), "pulse": pulse}
+    return {"g": g, "e": e, "s": s_resp, "s_cyt": s_cyt, "s_all": np.broadcast_to(s, (n, weeks.size)),
+            "pulse": pulse}
 
 
 def _clinical(rng, weeks, roles, curves, timing, a) -> dict[str, np.ndarray]:
@@ -410,9 +400,7 @@ def _clinical(rng, weeks, roles, curves, timing, a) -> dict[str, np.ndarray]:
     f[rel, i24] = 1 - (1 - depth[rel]) * r["relapse_f"]["week24"]
     f[rel, i48] = 1 - (1 - depth[rel]) * r["relapse_f"]["week48"]
 
-    comps = _components(rng, base, f, np.arange(n), np.arange(W), a)
-    for k in comps:
-        comps[k][:, 0] = base[k]
+    comps = _components(rng, base, f, np.arange(n), np.arange(W), a)  # week 0 too: noise at every visit
 
     # Repair 1: EULAR at week 12 must match the intended group within MSCT.
     msct, resp, rel = roles.get("treated", roles["msct"]), roles["resp"], roles["relapse"]
@@ -477,7 +465,6 @@ def _clinical(rng, weeks, roles, curves, timing, a) -> dict[str, np.ndarray]:
         pos = rng.random(n) < spec["positive_fraction"]["value"]
         level = np.where(pos, _draw(rng, {**spec["positive"], "dist": "lognormal"}, n), _draw(rng, {**spec["negative"], "dist": "lognormal"}, n))
         noise = _lognoise(rng, nz, (n, W))
-        noise[:, 0] = 1.0
         comps[col] = np.round(level[:, None] * fall * noise, 1)
     return comps
 
@@ -572,12 +559,10 @@ def _immune(rng, weeks, roles, curves, a) -> dict[str, np.ndarray]:
     """Treg, Th17 and cytokines (before censoring), shape (n, W)."""
     b, r, nz = a["baseline"], a["response"], a["visit_noise"]
     n, W = roles["group"].size, weeks.size
-    e, s, pulse = curves["e"], curves["s"], curves["pulse"]
+    e, s, pulse = curves["e"], curves["s_cyt"], curves["pulse"]
 
     def noise(key):
-        m = _lognoise(rng, nz[key]["value"], (n, W))
-        m[:, 0] = 1.0
-        return m
+        return _lognoise(rng, nz[key]["value"], (n, W))
 
     treg0 = _draw(rng, b["treg_pct"], n)[:, None]
     th170 = _draw(rng, b["th17_pct"], n)[:, None]
@@ -597,34 +582,51 @@ def _immune(rng, weeks, roles, curves, a) -> dict[str, np.ndarray]:
     return out
 
 
-def _labs(rng, weeks, roles, curves, a) -> dict[str, np.ndarray]:
-    """Safety labs matching Table 1 at weeks 0 and 48 (see assumptions.yaml, table1)."""
+def lab_correlations(path: str | Path | None = None) -> pd.DataFrame:
+    """The labs' within-patient correlation ranges (``data/published/lab_correlations.csv``, each row sourced).
+
+    Columns ``column``, ``cv_within``, ``cv_between`` (%, biological variation), ``icc`` (their
+    test-retest correlation ``cv_between² / (cv_between² + cv_within²)``), ``rho_low``, ``rho_high`` (the range
+    a simulated cohort's week-0/week-48 correlation is drawn from), ``worse`` ("up" or "down": the direction
+    of harm), ``source``.
+
+    Examples
+    --------
+    >>> t = lab_correlations()
+    >>> bool(((t["rho_low"] <= t["rho_high"]) & (t["rho_high"] <= 1)).all())
+    True
+    """
+    return pd.read_csv(path or _PUBLISHED / "lab_correlations.csv", encoding="utf-8")
+
+
+def _labs(rng, weeks, roles, curves, a, shifts: dict | None = None) -> dict[str, np.ndarray]:
+    """Safety labs drawn from Table 1's means and SDs at weeks 0 and 48 (see assumptions.yaml, table1).
+
+    Each group's week-0 and week-48 values are drawn (not standardised) from normal distributions with
+    Table 1's group means and SDs; their within-patient correlation is drawn, per lab and cohort,
+    uniformly from the lab's range in ``lab_correlations.csv``. ``shifts`` (column -> change in SDs of
+    week 0, positive up) adds a change at the final visit to every patient (models ``harm`` and ``shift``).
+    """
     t1 = pd.read_csv(_ROOT / a["paper_targets"]["table1"]["value"])
+    ranges = lab_correlations().set_index("column")
     ta = a["table1"]
     dec = ta["decimals"]["value"]
     limits = {c.name: (c.min, c.max) for c in dictionary.columns("visits")}
     n, W = roles["group"].size, weeks.size
     group = roles["group"]
-    lost = roles["lost"]
     h = np.where(roles["resp"][:, None], curves["g"], np.broadcast_to(weeks[None, :] / weeks[-1], (n, W)))
     out = {}
     for col, rows in t1.groupby("column", sort=False):
         p = rows.set_index("group")
-        rho = ta["within_patient_correlation"]["significant" if rows["after_flag_significant"].astype(str).str.lower().eq("true").any() else "other"]["value"]
-        v0 = np.empty(n)
-        v48 = np.empty(n)
-        for code, label, exact in ((_RESP, "Responder", group == _RESP), (_NONRESP, "Non-responder", (group == _NONRESP) & ~lost)):
-            idx = np.flatnonzero(exact)
-            z0, z1 = _exact_pair(rng, idx.size, rho)
-            v0[idx] = p.loc[label, "before_mean"] + p.loc[label, "before_pm"] * z0
-            v48[idx] = p.loc[label, "after_mean"] + p.loc[label, "after_pm"] * z1
-        other = np.flatnonzero((group == _CTRL) | ((group == _NONRESP) & lost))
-        z0 = rng.normal(size=other.size)
-        z1 = rho * z0 + np.sqrt(1 - rho**2) * rng.normal(size=other.size)
-        nr = p.loc["Non-responder"]
-        v0[other] = nr["before_mean"] + nr["before_pm"] * z0
-        v48[other] = nr["after_mean"] + nr["after_pm"] * z1
+        rho = rng.uniform(ranges.loc[col, "rho_low"], ranges.loc[col, "rho_high"])
+        label = np.where(group == _RESP, "Responder", "Non-responder")
+        z0 = rng.normal(size=n)
+        z1 = rho * z0 + np.sqrt(1 - rho**2) * rng.normal(size=n)
+        v0 = p.loc[label, "before_mean"].to_numpy() + p.loc[label, "before_pm"].to_numpy() * z0
+        v48 = p.loc[label, "after_mean"].to_numpy() + p.loc[label, "after_pm"].to_numpy() * z1
         sd = float(p["before_pm"].mean())
+        if shifts and col in shifts:
+            v48 = v48 + shifts[col] * sd
         x = v0[:, None] + (v48 - v0)[:, None] * h + rng.normal(0, 0.25 * sd, (n, W))
         x[:, 0] = v0
         x[:, -1] = v48
