@@ -2,7 +2,8 @@
 
 One :class:`Chapter` row per chapter carries its name, notebook, title, the package that computes it, its cost
 estimate, the sections it shows and the columns each needs, its robustness options (the analysis choices the
-multiverse varies) and the null models that concern its claims. The build, the runners, the headless
+multiverse varies). The simulated models of the world a claim can fail under are :data:`MODELS`; each claim
+names its own in the registry's ``fails_under`` column. The build, the runners, the headless
 evaluation, the robustness run, the section notes and the data-dictionary page all read this table; none keeps
 a list of its own. Adding a chapter is one row here (plus its folder, notebook, claims CSV and ``_toc.yml``
 line: CONTRIBUTING.md).
@@ -24,7 +25,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-__all__ = ["CHAPTERS", "CLAIM_CHAPTERS", "Chapter", "LABS", "Section", "chapter", "null_scope"]
+__all__ = ["CHAPTERS", "CLAIM_CHAPTERS", "Chapter", "LABS", "MODELS", "Section", "chapter"]
+
+#: the simulator's models of the world (``analysis.science.simulate.simulate(model=...)``): the calibrated world and
+#: the models under which a claim can fail; each registry row names its own in ``fails_under``
+MODELS: dict[str, str] = {
+    "calibrated": "the paper's world, as calibrated",
+    "null_treatment": "the infusion has no effect on any measure (the MSCT arm behaves like control)",
+    "null_ifng": "IFN-γ unrelated to response (its profiles shuffled across the MSCT arm)",
+    "null_mechanism": "the same clinical responders, but their cells, cytokines, autoantibodies, IFN-γ and labs "
+                      "drawn like non-responders'",
+    "harm": "MSCT causes a serious adverse event, GVHD or infection in 5 % of treated patients each, doubles "
+            "the other adverse events and worsens each lab by one equivalence margin at the final visit",
+    "placebo_response": "controls improve their DAS28 by about 0.6 by the response week",
+    "imbalance": "responders and non-responders differ by 0.5 baseline SD at week 0",
+    "time_null": "no marker (cells, cytokines, autoantibodies, IFN-γ, labs) changes over time",
+    "shift": "each marker the paper calls unchanged moves by one equivalence margin by the final visit",
+}
 
 #: a token in :attr:`Section.needs_any` that stands for every safety-lab column of the data dictionary (the
 #: columns with a normal range); :mod:`analysis.science.sections` resolves it (core reads no dictionary)
@@ -84,8 +101,6 @@ class Chapter:
         The sections that need more than the DAS28 components, in page order.
     multiverse : tuple of (option, values)
         The analysis options the robustness multiverse varies for this chapter (default first).
-    nulls : tuple of str
-        The simulated null models under which this chapter's claims of an effect should fail.
     """
 
     name: str
@@ -97,7 +112,6 @@ class Chapter:
     cost: float = 1.0
     sections: tuple[Section, ...] = ()
     multiverse: dict[str, tuple] = field(default_factory=dict, hash=False, compare=False)
-    nulls: tuple[str, ...] = ()
 
     @property
     def verdicts_module(self) -> str | None:
@@ -124,7 +138,6 @@ CHAPTERS: tuple[Chapter, ...] = (
             ("safety", "adverse_events", "Adverse events"),
         ),
         multiverse={"das28_variant": _DAS28, "alpha": _ALPHA, "table1_test": ("paired", "unpaired")},
-        nulls=("null_treatment",),
     ),
     Chapter(
         "disease_activity", "disease_activity.ipynb", "Disease activity",
@@ -139,7 +152,6 @@ CHAPTERS: tuple[Chapter, ...] = (
         ),
         multiverse={"das28_variant": _DAS28, "alpha": _ALPHA, "test_rule": ("skew", "shapiro", "parametric", "rank"),
                     "missing": ("complete_case", "available_case", "locf"), "relapse_require_labs": (True, False)},
-        nulls=("null_treatment",),
     ),
     Chapter(
         "immune", "immune.ipynb", "Immune function", package="analysis.chapters.immune", cost=3.9,
@@ -150,7 +162,6 @@ CHAPTERS: tuple[Chapter, ...] = (
             ("immune", "ratio", "The Treg/Th17 ratio, patient by patient", _CELLS),
         ),
         multiverse={"das28_variant": _DAS28, "alpha": _ALPHA, "uloq_rule": ("cap", "exclude")},
-        nulls=("null_treatment",),
     ),
     Chapter(
         "inflammation", "inflammation.ipynb", "Inflammation", package="analysis.chapters.inflammation", cost=5.2,
@@ -159,7 +170,6 @@ CHAPTERS: tuple[Chapter, ...] = (
             ("inflammation", "cytokines", "The cytokines over time", _NO_NEEDS, _CYTOKINES),
         ),
         multiverse={"alpha": _ALPHA, "lloq_rule": ("half", "lloq", "exclude")},
-        nulls=("null_treatment",),
     ),
     Chapter(
         "ifng", "ifng.ipynb", "IFN-γ as a predictor of response", package="analysis.chapters.ifng", cost=2.9,
@@ -172,7 +182,6 @@ CHAPTERS: tuple[Chapter, ...] = (
         ),
         multiverse={"das28_variant": _DAS28, "alpha": _ALPHA, "lloq_rule": ("half", "lloq", "exclude"),
                     "ifng_threshold_pg_ml": (2.0, 1.5, 3.0)},
-        nulls=("null_treatment", "null_ifng"),
     ),
     Chapter(
         "audit", "audit.ipynb", "Audit of the published statistics", package="analysis.chapters.audit",
@@ -202,17 +211,3 @@ def chapter(name: str) -> Chapter:
             return c
     raise ValueError(f"`name` must be one of {', '.join(c.name for c in CHAPTERS)}; got {name!r}")
 
-
-def null_scope() -> dict[str, tuple[str, ...]]:
-    """Null model -> the chapters whose claims it concerns, in reading order (from :attr:`Chapter.nulls`).
-
-    Examples
-    --------
-    >>> null_scope()["null_ifng"]
-    ('ifng',)
-    """
-    out: dict[str, tuple[str, ...]] = {}
-    for c in CHAPTERS:
-        for model in c.nulls:
-            out[model] = out.get(model, ()) + (c.name,)
-    return out

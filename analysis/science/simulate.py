@@ -16,8 +16,8 @@ Another trial's schedule and measures (the design is written into the folder's `
     python -m analysis simulate --visit-weeks 0,2,4,8,12,24 --response-week 12 --final-week 24 \
         --omit immune --omit autoantibodies --omit safety_labs --out /tmp/other_trial
 
-``model="null_treatment"`` (the infusion does nothing) and ``model="null_ifng"`` (IFN-γ unrelated to
-response) give cohorts under which the paper's claims should fail.
+``model=`` gives the cohorts of another world, under which some of the paper's claims must fail (:data:`MODELS`,
+described in :data:`analysis.core.chapters.MODELS`; each claim names its own in the registry's ``fails_under``).
 """
 from __future__ import annotations
 
@@ -31,15 +31,21 @@ import yaml
 
 from analysis.intake import dictionary
 from analysis.science import scores
+from analysis.core.chapters import MODELS as _MODEL_TEXT
 from analysis.core.design import Design
 from analysis.core.errors import UserError
 
 __all__ = ["simulate", "write_cohort", "generate", "cohort_meta", "load_assumptions", "group_counts",
            "MODELS", "OMIT_GROUPS", "omitted_columns", "lab_correlations"]
 
-#: models of the world: as calibrated; the infusion has no effect on any measure (the MSCT arm is
-#: simulated as control); IFN-γ unrelated to response (its profiles shuffled across the MSCT arm)
-MODELS: tuple[str, ...] = ("calibrated", "null_treatment", "null_ifng")
+#: models of the world (:data:`analysis.core.chapters.MODELS` describes each): as calibrated, and the models
+#: under which a claim can fail
+MODELS: tuple[str, ...] = tuple(_MODEL_TEXT)
+#: the markers the paper calls unchanged, moved by the ``shift`` model (labs: those of Table 1 without a star)
+SHIFT_MARKERS: dict[str, str] = {"il_1b": "up", "il_2r": "up", "il_8": "up", "anti_ccp_u_ml": "down", "rf_iu_ml": "down"}
+#: the size of the ``shift``, ``harm`` and ``imbalance`` changes: half a baseline SD, the equivalence margin of
+#: markers without an established one (``data/published/margins.csv``)
+MARGIN_SD = 0.5
 
 #: groups of measures a simulated trial may leave out (``omit=``); a visit column's name works too
 OMIT_GROUPS: dict[str, tuple[str, ...]] = {
@@ -200,11 +206,19 @@ def simulate(*, seed: int = 2018, n_patients: int = 105, ifng_effect: float = 1.
         Groups of measures (:data:`OMIT_GROUPS`: cytokines, immune, autoantibodies, safety_labs,
         prednisone, haq) or visit column names the trial did not measure; their columns are left out
         of ``visits``.
-    model : {"calibrated", "null_treatment", "null_ifng"}
-        ``"calibrated"`` (default): as the paper. ``"null_treatment"``: the infusion has no effect on any
-        measure; the MSCT arm is simulated exactly as the control arm (same trajectories, drop-out rate,
-        IFN-γ and labs; infusion reactions fall on either arm). ``"null_ifng"``: IFN-γ unrelated to
-        response (``ifng_effect=0``).
+    model : str
+        One of :data:`MODELS`. ``"calibrated"`` (default): as the paper. ``"null_treatment"``: the infusion has
+        no effect on any measure; the MSCT arm is simulated exactly as the control arm (same trajectories,
+        drop-out rate, IFN-γ and labs; infusion reactions fall on either arm). ``"null_ifng"``: IFN-γ unrelated
+        to response (``ifng_effect=0``). ``"null_mechanism"``: the same clinical responders, but cells,
+        cytokines, autoantibodies, IFN-γ and labs drawn as non-responders'. ``"harm"``: serious adverse
+        events, GVHD and infections each in 5 % of treated patients (binomial), twice the other adverse events
+        in the MSCT arm, each lab worse by half a baseline SD at the final visit in the MSCT arm.
+        ``"placebo_response"``: controls' activity falls by 20 % by the response week (DAS28 about 0.6 lower).
+        ``"imbalance"``: responders' baseline activity, demographics and markers 0.5 SD above non-responders'.
+        ``"time_null"``: no marker changes over time. ``"shift"``: the markers the paper calls unchanged
+        (:data:`SHIFT_MARKERS`, Table 1's unstarred labs in the direction of their Table 1 change) move by half a
+        baseline SD by the final visit.
 
     Returns
     -------
@@ -252,13 +266,26 @@ def simulate(*, seed: int = 2018, n_patients: int = 105, ifng_effect: float = 1.
     roles = _roles(rng, n, counts)
     if model == "null_treatment":
         roles = _null_treatment(rng, roles, counts)
+    roles["model"] = model
     patients = _patients(rng, n, roles, a)
     timing = _timing(rng, roles, a)
     curves = _curves(weeks, roles, timing, a)
-    clinical = _clinical(rng, weeks, roles, curves, timing, a)
-    ifn = _ifn_gamma(rng, weeks, roles, timing, a, float(ifng_effect))
-    immune = _immune(rng, weeks, roles, curves, a)
-    labs = _labs(rng, weeks, roles, curves, a)
+    # null_mechanism / time_null: the autoantibodies do not fall
+    fall = curves["s"] if model not in ("null_mechanism", "time_null") else np.zeros_like(curves["s"])
+    clinical = _clinical(rng, weeks, roles, {**curves, "s": fall}, timing, a)
+    # null_mechanism / time_null: markers drawn as if no responder had a mechanism (time_null: nor any change)
+    mroles = roles
+    if model in ("null_mechanism", "time_null"):
+        mroles = {**roles, "resp": np.zeros_like(roles["resp"]), "before": np.zeros_like(roles["before"]),
+                  "relapse": np.zeros_like(roles["relapse"])}
+    mcurves = curves if mroles is roles else _curves(weeks, mroles, timing, a)
+    ifn = _ifn_gamma(rng, weeks, mroles, timing, a, float(ifng_effect))
+    immune = _immune(rng, weeks, mroles, mcurves, a)
+    labs = _labs(rng, weeks, mroles, mcurves, a, **_lab_changes(model, roles))
+    if model == "imbalance":
+        _imbalance(patients, clinical, immune, ifn, labs, roles, a)
+    if model == "shift":
+        _shift(clinical, immune, weeks)
 
     visits = _assemble(patients["patient_id"].to_numpy(), weeks, roles, {**clinical, **immune, **labs, "ifn_g": ifn},
                        design=design)
@@ -395,6 +422,8 @@ def _clinical(rng, weeks, roles, curves, timing, a) -> dict[str, np.ndarray]:
     dl = r["depth_L"]
     depth = np.clip(dl["mean"] - dl["ifng_coefficient"] * timing["z"] + rng.normal(0, dl["sd"], n), dl["min"], dl["max"])
     drift = _draw(rng, r["nonresponder_drift"], n)
+    if roles.get("model") == "placebo_response":  # controls improve: activity 20 % lower by week 12
+        drift = np.where(roles["msct"], drift, r["placebo_drift"]["value"])
     f = np.where(roles["resp"][:, None], 1 - (1 - depth[:, None]) * curves["g"], 1 - drift[:, None] * curves["s_all"])
     rel = roles["relapse"]
     f[rel, i24] = 1 - (1 - depth[rel]) * r["relapse_f"]["week24"]
@@ -530,7 +559,8 @@ def _ifn_gamma(rng, weeks, roles, timing, a, effect: float) -> np.ndarray:
     t = weeks[None, :]
     low = _draw(rng, ia["low_level"], n)[:, None] * _lognoise(rng, ia["visit_noise_sdlog"]["value"], (n, W))
     hb = ia["high_baseline_extra"]
-    high_extra = _draw(rng, {**hb, "dist": "lognormal"}, n)[:, None] * np.exp(-t / hb["decay_weeks"])
+    decay = np.inf if roles.get("model") == "time_null" else hb["decay_weeks"]
+    high_extra = _draw(rng, {**hb, "dist": "lognormal"}, n)[:, None] * np.exp(-t / decay)
     num, den = ia["controls_high_baseline_fraction"]["value"]
     ctrl_high = (~roles.get("treated", roles["msct"])) & (rng.random(n) < num / den)
     has_high = roles["before"] | ctrl_high
@@ -599,13 +629,14 @@ def lab_correlations(path: str | Path | None = None) -> pd.DataFrame:
     return pd.read_csv(path or _PUBLISHED / "lab_correlations.csv", encoding="utf-8")
 
 
-def _labs(rng, weeks, roles, curves, a, shifts: dict | None = None) -> dict[str, np.ndarray]:
+def _labs(rng, weeks, roles, curves, a, shifts: dict | None = None, no_change: bool = False) -> dict[str, np.ndarray]:
     """Safety labs drawn from Table 1's means and SDs at weeks 0 and 48 (see assumptions.yaml, table1).
 
     Each group's week-0 and week-48 values are drawn (not standardised) from normal distributions with
     Table 1's group means and SDs; their within-patient correlation is drawn, per lab and cohort,
-    uniformly from the lab's range in ``lab_correlations.csv``. ``shifts`` (column -> change in SDs of
-    week 0, positive up) adds a change at the final visit to every patient (models ``harm`` and ``shift``).
+    uniformly from the lab's range in ``lab_correlations.csv``. ``shifts`` (column -> per-patient change in
+    SDs of week 0, positive up) adds a change by the final visit (models ``harm`` and ``shift``);
+    ``no_change`` draws week 48 from week 0's distribution (``time_null``).
     """
     t1 = pd.read_csv(_ROOT / a["paper_targets"]["table1"]["value"])
     ranges = lab_correlations().set_index("column")
@@ -623,7 +654,8 @@ def _labs(rng, weeks, roles, curves, a, shifts: dict | None = None) -> dict[str,
         z0 = rng.normal(size=n)
         z1 = rho * z0 + np.sqrt(1 - rho**2) * rng.normal(size=n)
         v0 = p.loc[label, "before_mean"].to_numpy() + p.loc[label, "before_pm"].to_numpy() * z0
-        v48 = p.loc[label, "after_mean"].to_numpy() + p.loc[label, "after_pm"].to_numpy() * z1
+        after = "before" if no_change else "after"
+        v48 = p.loc[label, f"{after}_mean"].to_numpy() + p.loc[label, f"{after}_pm"].to_numpy() * z1
         sd = float(p["before_pm"].mean())
         if shifts and col in shifts:
             v48 = v48 + shifts[col] * sd
@@ -633,6 +665,63 @@ def _labs(rng, weeks, roles, curves, a, shifts: dict | None = None) -> dict[str,
         lo, hi = limits[col]
         out[col] = np.round(np.clip(x, lo, hi), dec[col])
     return out
+
+
+def _lab_changes(model: str, roles: dict) -> dict:
+    """The ``_labs`` keyword arguments of a model: ``harm`` (MSCT arm worse by one margin), ``shift`` (Table 1's
+    unstarred labs moved by one margin in the direction of their Table 1 change), ``time_null`` (no change)."""
+    if model == "time_null":
+        return {"no_change": True}
+    if model not in ("harm", "shift"):
+        return {}
+    t1 = pd.read_csv(_PUBLISHED / "table1.csv")
+    out = {}
+    if model == "harm":
+        worse = lab_correlations().set_index("column")["worse"]
+        for col in t1["column"].unique():
+            out[col] = np.where(roles["msct"], MARGIN_SD * (1.0 if worse[col] == "up" else -1.0), 0.0)
+        return {"shifts": out}
+    for col, rows in t1.groupby("column", sort=False):
+        x = np.zeros(roles["group"].size)
+        for code, label in ((_RESP, "Responder"), (_NONRESP, "Non-responder")):
+            r = rows.loc[rows["group"] == label].iloc[0]
+            if str(r["after_flag_significant"]).lower() == "true":
+                continue
+            sign = 1.0 if r["after_mean"] >= r["before_mean"] else -1.0
+            x[roles["group"] == code] = MARGIN_SD * sign
+        r = rows.loc[rows["group"] == "Non-responder"].iloc[0]
+        x[roles["group"] == _CTRL] = MARGIN_SD * (1.0 if r["after_mean"] >= r["before_mean"] else -1.0)
+        out[col] = x
+    return {"shifts": out}
+
+
+def _imbalance(patients: pd.DataFrame, clinical: dict, immune: dict, ifn: np.ndarray, labs: dict, roles: dict,
+               a: dict) -> None:
+    """``imbalance``: responders 0.5 SD above the others at week 0 (age, disease duration, HAQ, ESR, CRP, cells,
+    cytokines, IFN-γ, labs), a difference kept at every visit; in place."""
+    resp = roles["resp"]
+    d = a["demographics"]
+    patients.loc[resp, "age"] = patients.loc[resp, "age"] + int(round(MARGIN_SD * d["age"]["sd"]))
+    dur = patients.loc[resp, "disease_duration_years"] * np.exp(MARGIN_SD * d["disease_duration_years"]["sdlog"])
+    patients.loc[resp, "disease_duration_years"] = np.round(dur, 1)
+    for values in (clinical, immune, labs, {"ifn_g": ifn}):
+        for col, x in values.items():
+            if col in ("tjc28", "sjc28", "esr_mm_h", "patient_global_mm", "prednisone_mg_day"):
+                continue  # the DAS28 components keep the week-12 EULAR groups
+            base = x[:, 0].astype(float)
+            sd = np.nanstd(base, ddof=1)
+            step = MARGIN_SD * sd
+            x[resp] = x[resp] + step
+
+
+def _shift(clinical: dict, immune: dict, weeks: np.ndarray) -> None:
+    """``shift``: each of :data:`SHIFT_MARKERS` moves by one margin (half its baseline SD) by the final visit; in place."""
+    ramp = np.clip(weeks / weeks[-1], 0.0, 1.0)[None, :]
+    for col, way in SHIFT_MARKERS.items():
+        x = clinical.get(col, immune.get(col))
+        sd = float(np.std(x[:, 0], ddof=1))
+        x += (1.0 if way == "up" else -1.0) * MARGIN_SD * sd * ramp
+        np.maximum(x, 0.0, out=x)
 
 
 def _assemble(ids, weeks, roles, values: dict[str, np.ndarray], *, design: Design) -> pd.DataFrame:
@@ -681,6 +770,9 @@ def _adverse_events(rng, patients, roles, counts, a, *, design: Design) -> pd.Da
     num, den = other["value"]
     k_m = max(1, int(round(msct.size * num / den)))
     k_c = max(1, int(round(ctrl.size * num / den)))
+    harm = roles.get("model") == "harm"
+    if harm:  # adverse-event rate ratio 2 in the MSCT arm
+        k_m = min(msct.size, 2 * k_m)
     oth = np.concatenate([rng.choice(msct, size=k_m, replace=False), rng.choice(ctrl, size=k_c, replace=False)])
     last = np.where(roles["lost"][oth], design.response_week, design.final_week)
     weeks_o = 1 + np.floor(rng.random(oth.size) * last).astype(np.int64)
@@ -694,6 +786,16 @@ def _adverse_events(rng, patients, roles, counts, a, *, design: Design) -> pd.Da
             "related": np.concatenate([np.ones(react.size, bool), np.zeros(oth.size, bool)]),
         }
     )
+    if harm:  # serious adverse events, GVHD and infections, each in 5 % of treated patients (binomial)
+        rate = a["adverse_events"]["harm_rate"]["value"]
+        parts = [ae]
+        for event in a["adverse_events"]["harm_events"]["value"]:
+            k = min(int(rng.binomial(treated.size, rate)), treated.size)
+            who = rng.choice(treated, size=k, replace=False)
+            parts.append(pd.DataFrame({
+                "patient_id": ids[who], "week": 1 + np.floor(rng.random(k) * design.response_week).astype(np.int64),
+                "event": np.full(k, event, dtype=object), "serious": True, "related": True}))
+        ae = pd.concat(parts, ignore_index=True)
     return ae.sort_values(["patient_id", "week", "event"], kind="stable").reset_index(drop=True)
 
 
