@@ -33,7 +33,9 @@ Registry columns
 ``location``, ``published`` (as printed), ``kind`` (one of :data:`KINDS`), ``expected`` (machine-readable,
 see :data:`EXPECTED`), ``tolerance`` (only for the audit's rounding checks of the paper's own arithmetic),
 ``basis`` (one of :data:`BASES`), ``basis_reason`` (one line), ``quote`` (the paper's words, verbatim in
-``data/published/paper.txt``): :data:`FILE_COLUMNS`.
+``data/published/paper.txt``), ``fails_under`` (the simulated models of the world, :data:`analysis.core.chapters.MODELS`,
+under which the claim must fail, separated by ``;``; every empirical claim names at least one; the robustness run
+reads it): :data:`FILE_COLUMNS`.
 
 Sections
 --------
@@ -52,7 +54,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.claims.rules import floats
-from analysis.core.chapters import CLAIM_CHAPTERS
+from analysis.core.chapters import CLAIM_CHAPTERS, MODELS
 
 VERDICTS: tuple[str, ...] = (
     "reproduced", "not reproduced", "inconclusive", "holds by construction", "not testable with these data",
@@ -71,7 +73,7 @@ SECTIONS: tuple[str, ...] = ("second_look",)
 #: columns of each registry file ``claims/<chapter>.csv``
 FILE_COLUMNS: tuple[str, ...] = (
     "claim_id", "chapter", "claim", "location", "published", "kind", "expected", "tolerance",
-    "basis", "basis_reason", "quote",
+    "basis", "basis_reason", "quote", "fails_under",
 )
 #: columns of the registry as :func:`load_published` returns it: the files' columns and ``section``
 COLUMNS: tuple[str, ...] = FILE_COLUMNS[:2] + ("section",) + FILE_COLUMNS[2:]
@@ -135,7 +137,27 @@ def _row_problem(row: pd.Series) -> str | None:
         return "`basis_reason` is empty"
     if not str(row["quote"]).strip():
         return "`quote` is empty"
+    if "fails_under" not in row.index:  # a file without the column: nothing to check
+        return None
+    names = fails_under(row["fails_under"])
+    unknown = [m for m in names if m not in MODELS or m == "calibrated"]
+    if unknown:
+        return (f"`fails_under` names {', '.join(unknown)}; allowed: "
+                f"{', '.join(m for m in MODELS if m != 'calibrated')} (separated by ';')")
+    if row["basis"] == "empirical" and not names:
+        return "`fails_under` is empty; an empirical claim names the models under which it must fail"
     return None
+
+
+def fails_under(value: str) -> tuple[str, ...]:
+    """The model names of a registry ``fails_under`` cell (``"harm; shift"`` -> ``("harm", "shift")``).
+
+    Examples
+    --------
+    >>> fails_under("harm; shift"), fails_under("")
+    (('harm', 'shift'), ())
+    """
+    return tuple(m.strip() for m in str(value or "").split(";") if m.strip())
 
 
 def load_published(published_dir: str | Path | None = None) -> pd.DataFrame:
@@ -178,7 +200,8 @@ def load_published(published_dir: str | Path | None = None) -> pd.DataFrame:
         if path.stem not in CHAPTERS:
             raise ValueError(f"{path}: file name {path.stem!r} is not a chapter; allowed: {', '.join(CHAPTERS)}")
         frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
-        if tuple(frame.columns) != FILE_COLUMNS:
+        without = tuple(frame.columns) == FILE_COLUMNS[:-1]  # a registry without ``fails_under`` (older, hand-made)
+        if tuple(frame.columns) != FILE_COLUMNS and not without:
             raise ValueError(f"{path}: columns are {list(frame.columns)}; expected {list(FILE_COLUMNS)}")
         frame = frame.apply(lambda col: col.str.strip())
         for i, row in frame.iterrows():
@@ -187,6 +210,8 @@ def load_published(published_dir: str | Path | None = None) -> pd.DataFrame:
                 problem = f"`chapter` is {row['chapter']!r} but the file is {path.name}"
             if problem:
                 raise ValueError(f"{path}, row {i + 2} ({row['claim_id'] or 'no claim_id'}): {problem}")
+        if without:
+            frame["fails_under"] = ""
         frames.append(frame.assign(_order=CHAPTERS.index(path.stem)))
     registry = pd.concat(frames, ignore_index=True)
     duplicated = registry.loc[registry["claim_id"].duplicated(), "claim_id"].tolist()
