@@ -133,15 +133,18 @@ def _parser() -> argparse.ArgumentParser:
 
     # robustness (issue 21): reproduction probability per claim and the multiverse, on Dask
     r = sub.add_parser("robustness", help="how sure is each verdict: P(reproduced) over simulated cohorts",
-                       description="Simulate K cohorts under each model (calibrated: the shipped simulator;\n"
-                                   "null_treatment: the infusion changes nothing measured; null_ifng: IFN-γ\n"
-                                   "unrelated to response), judge every claim of the book on each with the\n"
-                                   "chapters' own code, and write the share of each verdict per claim and model\n"
-                                   "(Wilson 95% CIs) to DIR/results/robustness/claim_probability.csv, the\n"
-                                   "per-cohort verdicts beside it (verdicts.csv.gz) and run.json.\n"
-                                   "--multiverse also judges each claim on one cohort under every combination of\n"
-                                   "the chapters' analysis options (multiverse.csv). Runs on a Dask LocalCluster,\n"
-                                   "or on a running cluster with --scheduler.",
+                       description="Simulate K cohorts under each model (calibrated: the shipped simulator; the\n"
+                                   "others, e.g. null_treatment, harm, shift: worlds under which claims must fail,\n"
+                                   "named per claim in the registry's fails_under), judge every claim of the book\n"
+                                   "on each with the chapters' own code, and write the share of each verdict per\n"
+                                   "claim and model (Wilson 95% CIs) to DIR/results/robustness/claim_probability.csv,\n"
+                                   "each claim's sensitivity, false positive and class to\n"
+                                   "operating_characteristics.csv, the per-cohort verdicts (verdicts.csv.gz) and\n"
+                                   "run.json. --multiverse also judges each claim on one cohort under every\n"
+                                   "combination of the chapters' analysis options (multiverse.csv) and on\n"
+                                   "--multiverse-cohorts calibrated cohorts under each single change of one option\n"
+                                   "(multiverse_flips.csv: how often each choice flips each verdict). Runs on a\n"
+                                   "Dask LocalCluster, or on a running cluster with --scheduler.",
                        formatter_class=argparse.RawDescriptionHelpFormatter,
                        epilog="examples:\n"
                               "  python -m analysis robustness --cohorts 50 --out /tmp/rob\n"
@@ -155,8 +158,8 @@ def _parser() -> argparse.ArgumentParser:
                    help=f"worker processes of the local Dask cluster (default: CPU count, here {os.cpu_count()})")
     r.add_argument("--scheduler", metavar="ADDRESS", default=None,
                    help="run on an existing Dask cluster, e.g. tcp://host:8786 (then --workers is ignored)")
-    r.add_argument("--models", metavar="LIST", default="calibrated,null_treatment,null_ifng",
-                   help="comma-separated models (default: calibrated,null_treatment,null_ifng)")
+    r.add_argument("--models", metavar="LIST", default="all",
+                   help="comma-separated models, or all (default: all: " + ", ".join(_model_names()) + ")")
     r.add_argument("--seed", metavar="S", type=int, default=2018, help="master seed (default: 2018)")
     r.add_argument("--patients", metavar="N", type=int, default=105, help="patients per cohort (default: 105)")
     r.add_argument("--batch", metavar="B", type=int, default=5, help="cohorts per Dask task (default: 5)")
@@ -166,6 +169,9 @@ def _parser() -> argparse.ArgumentParser:
                    help="also judge each claim on one cohort (--data, default the shipped one) under every "
                         "combination of the chapters' analysis options")
     r.add_argument("--multiverse-only", action="store_true", help="run only the multiverse (no simulated cohorts)")
+    r.add_argument("--multiverse-cohorts", metavar="K", type=int, default=20,
+                   help="calibrated cohorts on which --multiverse tries each single change of an option "
+                        "(default: 20; 0: none)")
     r.add_argument("--data", metavar="DIR", type=Path, default=None,
                    help="the multiverse's cohort (default: the shipped synthetic cohort)")
     r.add_argument("--verbose", action="store_true", help="show full tracebacks on errors")
@@ -192,6 +198,12 @@ def _parser() -> argparse.ArgumentParser:
                    help="print only the claims whose verdict differs or that one build lacks (the CSV has all)")
     c.add_argument("--verbose", action="store_true", help="show full tracebacks on errors")
     return p
+
+
+def _model_names() -> list[str]:
+    from analysis.core.chapters import MODELS
+
+    return list(MODELS)
 
 
 def _robustness_choice(value: str):
@@ -385,12 +397,14 @@ def _robustness(args) -> int:
                                         parse_parameters)
 
     models = [m.strip() for m in args.models.split(",") if m.strip()]
+    if models == ["all"]:
+        models = list(robustness.MODELS)
     bad = [m for m in models if m not in robustness.MODELS]
     if bad or not models:
         raise UserError(f"--models {args.models!r}: unknown model(s) {', '.join(bad) or '(none given)'}; "
                         f"allowed: {', '.join(robustness.MODELS)}")
     for name, value, low in (("--cohorts", args.cohorts, 1), ("--patients", args.patients, 20),
-                             ("--batch", args.batch, 1)):
+                             ("--batch", args.batch, 1), ("--multiverse-cohorts", args.multiverse_cohorts, 0)):
         if value < low:
             raise UserError(f"{name} must be at least {low}, got {value}")
     if args.workers is not None and args.workers < 1:
@@ -437,7 +451,18 @@ def _robustness(args) -> int:
         from analysis.intake.io import fingerprint  # the data it judged: the scorecard attaches it only to these
 
         info["multiverse_data_hash"] = fingerprint(args.data or paths.default_data_dir())
-    written = robustness.write_outputs(out, verdicts=verdicts, universes=universes, info=info)
+    cohort_universes = None
+    if (args.multiverse or args.multiverse_only) and args.multiverse_cohorts > 0:
+        _say(f"multiverse over {args.multiverse_cohorts} calibrated cohorts: each single change of an option")
+        t0 = time.perf_counter()
+        cohort_universes = robustness.multiverse_cohorts(cohorts=args.multiverse_cohorts, seed=args.seed,
+                                                         n_patients=args.patients, workers=args.workers,
+                                                         scheduler=args.scheduler,
+                                                         progress=robustness.text_progress())
+        info["multiverse_cohorts"] = args.multiverse_cohorts
+        info["multiverse_cohorts_seconds"] = round(time.perf_counter() - t0, 1)
+    written = robustness.write_outputs(out, verdicts=verdicts, universes=universes, info=info,
+                                       cohort_universes=cohort_universes)
     for path in written:
         _say(f"wrote {path}")
     return 0

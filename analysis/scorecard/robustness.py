@@ -3,21 +3,14 @@
 One cohort gives one verdict per claim. Whether that verdict says anything depends on the design: with
 28 responders some claims are reproduced even when the paper is wrong, others fail even when it is
 right. This module judges every claim (:func:`analysis.scorecard.evaluate.evaluate_all`, the same code path as the
-book's chapters) on many simulated cohorts under three models of the world:
+book's chapters) on many simulated cohorts under the models of the world of
+:data:`analysis.core.chapters.MODELS` (``calibrated``: the shipped simulator, calibrated to the paper; the others:
+worlds under which some claims must fail, each claim naming its own in the registry's ``fails_under``), all made
+by :func:`analysis.science.simulate.simulate` (``model=``).
 
-``calibrated``
-    the shipped simulator (:func:`analysis.science.simulate.simulate`), calibrated to the paper;
-``null_treatment``
-    the infusion has no effect on any measure: the MSCT arm behaves like control;
-``null_ifng``
-    IFN-γ is unrelated to response (everything else as calibrated).
-
-When :func:`~analysis.science.simulate.simulate` accepts ``model=`` the model is passed to it; otherwise the
-null models are made here from simulated tables (:func:`model_tables`): ``null_treatment`` gives every
-MSCT patient the visit record (all visits, all measures) of a control patient of an independent
-simulated cohort of the same size (drawn without replacement); patient characteristics and adverse
-events (the infusion reactions) are kept. ``null_ifng`` is ``simulate(ifng_effect=0)``, which shuffles
-the IFN-γ profiles across the MSCT arm.
+:func:`operating_characteristics` says per claim what its verdict is worth at this design: its sensitivity
+(P(reproduced | calibrated)), its false-positive rate (the largest P(reproduced) over its ``fails_under`` models
+in which it is testable in at least 90 % of cohorts) and a class (:data:`CLASSES`).
 
 :func:`run` distributes batches of cohorts over a Dask cluster (a ``LocalCluster`` by default, or any
 scheduler address) and returns the per-cohort verdicts; :func:`claim_probability` turns them into
@@ -41,13 +34,15 @@ from typing import Callable, Iterable
 import numpy as np
 import pandas as pd
 
-from analysis.core.chapters import CHAPTERS, null_scope
+from analysis.core.chapters import CHAPTERS, MODELS as _MODEL_TEXT
 
 __all__ = [
     "MODELS",
     "MULTIVERSE_OPTIONS",
     "NULL_RATE",
-    "NULL_SCOPE",
+    "CLASSES",
+    "multiverse_flips",
+    "operating_characteristics",
     "claim_probability",
     "applies_to",
     "cohort_seed",
@@ -56,6 +51,7 @@ __all__ = [
     "evaluate_batch",
     "model_tables",
     "multiverse",
+    "multiverse_cohorts",
     "multiverse_grid",
     "multiverse_summary",
     "probability_figure",
@@ -67,12 +63,18 @@ __all__ = [
     "write_outputs",
 ]
 
-MODELS: tuple[str, ...] = ("calibrated", "null_treatment", "null_ifng")
-#: a claim reproduced under a null model at least this often is flagged "uninformative"
+MODELS: tuple[str, ...] = tuple(_MODEL_TEXT)
+#: a claim reproduced under one of its ``fails_under`` models more often than this is "uninformative"
 NULL_RATE = 0.20
-#: the chapters whose claims each null model is a null for (null_ifng removes only the IFN-γ/response link,
-#: so a disease-activity claim reproduced under it says nothing about that claim): the chapter registry's ``nulls``
-NULL_SCOPE: dict[str, tuple[str, ...]] = null_scope()
+#: a claim whose false-positive rate is at most this (and sensitivity at least :data:`SENSITIVITY`) is "discriminating"
+FALSE_POSITIVE = 0.10
+#: sensitivity below this: "underpowered"
+SENSITIVITY = 0.80
+#: a model counts for a claim's false positive only when the claim is testable in at least this share of its cohorts
+TESTABLE = 0.90
+#: the classes of :func:`operating_characteristics`
+CLASSES: tuple[str, ...] = ("discriminating", "underpowered", "uninformative", "fixed by the simulation",
+                            "not assessable")
 #: the analysis options the chapters expose, with the values the multiverse tries (default first): the chapter
 #: registry's ``multiverse`` column
 MULTIVERSE_OPTIONS: dict[str, dict[str, tuple]] = {c.name: dict(c.multiverse) for c in CHAPTERS if c.multiverse}
@@ -81,6 +83,14 @@ NOT_IN_CLAIMS: dict[str, tuple[str, ...]] = {"inflammation": ("adjust_method", "
                                             "disease_activity": ("max_units",)}
 
 Progress = Callable[[int, int], None]
+
+
+def _fails_under() -> dict[str, tuple[str, ...]]:
+    """claim_id -> the models its registry row names in ``fails_under``."""
+    from analysis.claims.registry import fails_under, published
+
+    reg = published()
+    return {c: fails_under(f) for c, f in zip(reg["claim_id"], reg["fails_under"])}
 
 
 # --------------------------------------------------------------------------------------------- cohorts
@@ -104,19 +114,13 @@ def _simulate(seed: int, n_patients: int, **kwargs):
     return simulate(seed=seed, n_patients=n_patients, **kwargs)
 
 
-def _simulate_accepts_model() -> bool:
-    from analysis.scorecard.evaluate import accepts
-    from analysis.science.simulate import simulate
-
-    return accepts(simulate, "model")
-
-
 def model_tables(model: str, seed: int, n_patients: int = 105) -> dict[str, pd.DataFrame]:
     """Simulated tables (as :func:`analysis.science.simulate.simulate` returns them) under ``model``.
 
     Parameters
     ----------
-    model : {"calibrated", "null_treatment", "null_ifng"}
+    model : str
+        One of :data:`MODELS`.
     seed : int
     n_patients : int
 
@@ -128,41 +132,13 @@ def model_tables(model: str, seed: int, n_patients: int = 105) -> dict[str, pd.D
     """
     if model not in MODELS:
         raise ValueError(f"`model` is {model!r}; allowed: {', '.join(MODELS)}")
-    if _simulate_accepts_model():
-        return _simulate(seed, n_patients, model=model)
-    if model == "calibrated":
-        return _simulate(seed, n_patients)
-    if model == "null_ifng":
-        return _simulate(seed, n_patients, ifng_effect=0.0)
-    # null_treatment: every MSCT patient gets the whole visit record of a control patient of an
-    # independent cohort of the same size (the infusion changes nothing that is measured)
-    tables = _simulate(seed, n_patients)
-    donor = _simulate(int(np.random.SeedSequence([int(seed), 1]).generate_state(1, dtype=np.uint32)[0]), n_patients)
-    patients, visits = tables["patients"], tables["visits"]
-    msct_ids = patients.loc[patients["arm"] == "MSCT", "patient_id"].to_numpy()
-    donor_ids = donor["patients"].loc[donor["patients"]["arm"] == "control", "patient_id"].to_numpy()
-    rng = np.random.default_rng(seed)
-    chosen = rng.choice(donor_ids, size=msct_ids.size, replace=donor_ids.size < msct_ids.size)
-    mapping = dict(zip(chosen, msct_ids))
-    if donor_ids.size < msct_ids.size:  # with replacement: one donor record may serve several patients
-        parts = [donor["visits"].loc[donor["visits"]["patient_id"] == d].assign(patient_id=m)
-                 for d, m in zip(chosen, msct_ids)]
-        replaced = pd.concat(parts, ignore_index=True)
-    else:
-        replaced = donor["visits"].loc[donor["visits"]["patient_id"].isin(mapping)].copy()
-        replaced["patient_id"] = replaced["patient_id"].map(mapping)
-    if "arm" in replaced.columns:
-        replaced["arm"] = "MSCT"
-    kept = visits.loc[~visits["patient_id"].isin(msct_ids)]
-    new_visits = pd.concat([kept, replaced], ignore_index=True)
-    new_visits = new_visits.sort_values(["patient_id", "week"], kind="stable").reset_index(drop=True)
-    return {"patients": patients, "visits": new_visits[visits.columns], "adverse_events": tables["adverse_events"]}
+    return _simulate(seed, n_patients, model=model)
 
 
 def _meta(model: str, seed: int, n_patients: int) -> dict:
     from analysis.science.simulate import cohort_meta
 
-    meta = cohort_meta(seed=seed, n_patients=n_patients, ifng_effect=0.0 if model == "null_ifng" else 1.0)
+    meta = cohort_meta(seed=seed, n_patients=n_patients, model=model)
     meta["model"] = model
     return meta
 
@@ -432,34 +408,38 @@ def multiverse_grid(options: dict[str, dict[str, tuple]] | None = None) -> dict[
 
 
 def _evaluate_universes(chapter: str, universes: list[tuple[int, dict]], data_dir: str | None,
-                        tables_seed: int | None) -> pd.DataFrame:
-    """One multiverse task: ``chapter``'s claims under each of ``universes`` on one cohort."""
+                        tables_seed: int | None, n_patients: int = 105, cohort: int | None = None) -> pd.DataFrame:
+    """One multiverse task: ``chapter``'s claims under each of ``universes`` on one cohort (index ``cohort``)."""
     import importlib
 
     from analysis.core.notebooks import chapter_defaults
     from analysis.scorecard.evaluate import CHAPTER_MODULES
 
-    cohort = _multiverse_cohort(data_dir, tables_seed)
+    data = _multiverse_cohort(data_dir, tables_seed, n_patients)
     module = importlib.import_module(CHAPTER_MODULES[chapter])
     defaults = chapter_defaults(chapter)
     frames = []
     for index, universe in universes:
-        claims = module.evaluate(cohort, {**defaults, **universe})
+        claims = module.evaluate(data, {**defaults, **universe})
         frames.append(claims[["chapter", "claim_id", "verdict"]].assign(
             universe=index, choices=json.dumps(universe, sort_keys=True)))
-    return pd.concat(frames, ignore_index=True)
+    out = pd.concat(frames, ignore_index=True)
+    return out if cohort is None else out.assign(cohort=int(cohort))
 
 
 _COHORTS: dict = {}
 
 
-def _multiverse_cohort(data_dir: str | None, tables_seed: int | None):
-    key = (data_dir, tables_seed)
+def _multiverse_cohort(data_dir: str | None, tables_seed: int | None, n_patients: int = 105):
+    key = (data_dir, tables_seed, n_patients)
+    if len(_COHORTS) > 8:  # a worker keeps the few cohorts its current tasks share
+        _COHORTS.clear()
     if key not in _COHORTS:
         if tables_seed is not None:
             from analysis.scorecard.evaluate import cohort_from_tables
 
-            _COHORTS[key] = cohort_from_tables(model_tables("calibrated", tables_seed), _meta("calibrated", tables_seed, 105))
+            _COHORTS[key] = cohort_from_tables(model_tables("calibrated", tables_seed, n_patients),
+                                               _meta("calibrated", tables_seed, n_patients))
         else:
             from analysis.core import paths
             from analysis.intake.io import load
@@ -585,6 +565,148 @@ def multiverse_summary(universes: pd.DataFrame, options: dict[str, dict[str, tup
     return out.drop(columns="_c").reset_index(drop=True)
 
 
+# --------------------------------------------------------------------------------------------- operating characteristics
+def _fixed_by_simulation(registry: pd.DataFrame) -> set[str]:
+    """Claims the simulator is given: exact non-zero counts (group sizes, drop-outs, relapses, reactions)."""
+    kind, expected = registry["kind"], registry["expected"]
+    return set(registry.loc[kind.eq("count") & expected.ne("0"), "claim_id"])
+
+
+def operating_characteristics(probability: pd.DataFrame, registry: pd.DataFrame | None = None) -> pd.DataFrame:
+    """What each empirical claim's verdict is worth at this design: sensitivity, false positive and a class.
+
+    Parameters
+    ----------
+    probability : DataFrame
+        :func:`claim_probability` output (``claim_id``, ``model``, ``p_reproduced`` and the other shares).
+    registry : DataFrame, optional
+        The claims registry (default the shipped one): ``basis``, ``kind``, ``expected`` and ``fails_under``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per empirical claim of the registry: ``claim_id``, ``sensitivity`` (P(reproduced | calibrated)),
+        ``false_positive`` (the largest P(reproduced) over the claim's ``fails_under`` models in which it is
+        testable, i.e. not "not testable" nor "holds by construction", in at least :data:`TESTABLE` of the
+        cohorts), ``false_positive_model`` (that model), ``testable`` (the share of calibrated cohorts in which
+        it is testable) and ``class``: "fixed by the simulation" (an exact non-zero count the simulator is
+        given), "not assessable" (no such model, or never testable when calibrated), "underpowered"
+        (sensitivity < :data:`SENSITIVITY`), "discriminating" (false positive <= :data:`FALSE_POSITIVE`),
+        else "uninformative" (reproduced in more than 10 % of the cohorts of a world where it is false).
+
+    Examples
+    --------
+    >>> prob = pd.DataFrame({"claim_id": ["a", "a", "b", "b"], "model": ["calibrated", "harm"] * 2,
+    ...                      "p_reproduced": [0.9, 0.05, 0.5, 0.0], "p_not_testable_with_these_data": 0.0})
+    >>> reg = pd.DataFrame({"claim_id": ["a", "b"], "basis": "empirical", "kind": "qualitative",
+    ...                     "expected": "holds", "fails_under": "harm"})
+    >>> operating_characteristics(prob, reg)[["claim_id", "false_positive", "class"]].values.tolist()
+    [['a', 0.05, 'discriminating'], ['b', 0.0, 'underpowered']]
+    """
+    from analysis.claims.registry import fails_under, published
+
+    reg = registry if registry is not None else published()
+    reg = reg.loc[reg["basis"].eq("empirical")]
+    fixed = _fixed_by_simulation(reg)
+    p = probability.set_index(["claim_id", "model"])
+    untestable = [c for c in ("p_not_testable_with_these_data", "p_holds_by_construction") if c in p.columns]
+    rows = []
+    for row in reg.itertuples():
+        cid = row.claim_id
+
+        def share(model, col):
+            return float(p.loc[(cid, model), col]) if (cid, model) in p.index else float("nan")
+
+        def testable(model):
+            return 1.0 - sum(share(model, c) for c in untestable) if (cid, model) in p.index else float("nan")
+
+        sens, test = share("calibrated", "p_reproduced"), testable("calibrated")
+        fp, fp_model = float("nan"), ""
+        for m in fails_under(row.fails_under):
+            t = testable(m)
+            if np.isfinite(t) and t >= TESTABLE - 1e-12:
+                r = share(m, "p_reproduced")
+                if not np.isfinite(fp) or r > fp:
+                    fp, fp_model = r, m
+        if cid in fixed:
+            cls = "fixed by the simulation"
+        elif not np.isfinite(fp) or not np.isfinite(sens) or not test > 0:
+            cls = "not assessable"
+        elif sens < SENSITIVITY:
+            cls = "underpowered"
+        elif fp <= FALSE_POSITIVE + 1e-12:
+            cls = "discriminating"
+        else:
+            cls = "uninformative"
+        rows.append({"claim_id": cid, "sensitivity": sens, "false_positive": fp, "false_positive_model": fp_model,
+                     "testable": test, "class": cls})
+    return pd.DataFrame(rows, columns=["claim_id", "sensitivity", "false_positive", "false_positive_model", "testable",
+                                       "class"])
+
+
+def _single_changes(grid: dict[str, tuple]) -> list[dict]:
+    """The default universe and every universe that changes one option from its default."""
+    default = {k: v[0] for k, v in grid.items()}
+    out = [dict(default)]
+    for k, values in grid.items():
+        out += [{**default, k: v} for v in values[1:]]
+    return out
+
+
+def multiverse_cohorts(*, cohorts: int = 20, seed: int = 2018, n_patients: int = 105, workers: int | None = None,
+                       scheduler: str | None = None, progress: Progress | None = None, client=None,
+                       options: dict[str, dict[str, tuple]] | None = None) -> pd.DataFrame:
+    """Judge each claim on ``cohorts`` calibrated cohorts under the default choices and every single change of one.
+
+    Returns the universes (:func:`multiverse`'s columns plus ``cohort``); :func:`multiverse_flips` summarises them.
+    """
+    grid = multiverse_grid(options)
+    tasks = []
+    for k in range(int(cohorts)):
+        for chapter in grid:
+            tasks.append((_evaluate_universes, chapter, list(enumerate(_single_changes(grid[chapter]))), None,
+                          cohort_seed(seed, k), n_patients, k))
+    out = pd.concat(_run_tasks(tasks, client=client, workers=workers, scheduler=scheduler, progress=progress),
+                    ignore_index=True)
+    choices = pd.DataFrame([json.loads(c) for c in out["choices"]])
+    out = pd.concat([out.reset_index(drop=True), choices], axis=1)
+    return out.sort_values(["cohort", "chapter", "universe", "claim_id"], kind="stable").reset_index(drop=True)
+
+
+def multiverse_flips(universes: pd.DataFrame, options: dict[str, dict[str, tuple]] | None = None) -> pd.DataFrame:
+    """Per claim and choice: in what share of the cohorts changing only that choice changes the verdict.
+
+    Examples
+    --------
+    >>> u = pd.DataFrame({"cohort": [0, 0, 1, 1], "chapter": "audit", "claim_id": "c", "universe": [0, 1] * 2,
+    ...                   "alpha": [0.05, 0.01] * 2, "verdict": ["reproduced", "inconclusive", "reproduced", "reproduced"]})
+    >>> multiverse_flips(u, {"audit": {"alpha": (0.05, 0.01)}})[["choice", "cohorts", "flip_rate"]].values.tolist()
+    [['alpha=0.01', 2, 0.5]]
+    """
+    grid = multiverse_grid(options) if options is None else options
+    rows = []
+    for (chapter, claim_id), one in universes.groupby(["chapter", "claim_id"], sort=False):
+        opts = grid.get(chapter, {})
+        defaults = {k: v[0] for k, v in opts.items()}
+        is_default = np.ones(len(one), bool)
+        for k, v in defaults.items():
+            is_default &= (one[k] == v).to_numpy()
+        base = one.loc[is_default].set_index("cohort")["verdict"]
+        for k, values in opts.items():
+            others = np.ones(len(one), bool)
+            for k2, v2 in defaults.items():
+                if k2 != k:
+                    others &= (one[k2] == v2).to_numpy()
+            for value in values[1:]:
+                hit = one.loc[others & (one[k] == value).to_numpy()].set_index("cohort")["verdict"]
+                both = hit.index.intersection(base.index)
+                flips = int((hit.loc[both] != base.loc[both]).sum())
+                rows.append({"claim_id": claim_id, "chapter": chapter, "choice": _fmt_choice(k, value),
+                             "cohorts": int(len(both)), "flips": flips,
+                             "flip_rate": flips / len(both) if len(both) else float("nan")})
+    return pd.DataFrame(rows, columns=["claim_id", "chapter", "choice", "cohorts", "flips", "flip_rate"])
+
+
 # --------------------------------------------------------------------------------------------- files
 def _versions() -> dict:
     import importlib.metadata as md
@@ -599,7 +721,7 @@ def _versions() -> dict:
 
 
 def write_outputs(out_dir, *, verdicts: pd.DataFrame | None = None, universes: pd.DataFrame | None = None,
-                  info: dict | None = None) -> list[Path]:
+                  info: dict | None = None, cohort_universes: pd.DataFrame | None = None) -> list[Path]:
     """Write a robustness run into ``out_dir/results/robustness/``.
 
     Files: ``claim_probability.csv`` and ``verdicts.csv.gz`` (per-cohort verdicts) when ``verdicts`` is
@@ -613,15 +735,21 @@ def write_outputs(out_dir, *, verdicts: pd.DataFrame | None = None, universes: p
     >>> v = pd.DataFrame({"model": "calibrated", "cohort": [0], "seed": 1, "chapter": "safety",
     ...                   "claim_id": "safety.no_gvhd", "verdict": "reproduced", "seconds": 0.5})
     >>> sorted(p.name for p in write_outputs(tempfile.mkdtemp(), verdicts=v, info={"seed": 1}))
-    ['claim_probability.csv', 'run.json', 'verdicts.csv.gz']
+    ['claim_probability.csv', 'operating_characteristics.csv', 'run.json', 'verdicts.csv.gz']
     """
     folder = Path(out_dir) / "results" / "robustness"
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     if verdicts is not None:
-        claim_probability(verdicts).to_csv(folder / "claim_probability.csv", index=False, encoding="utf-8")
+        prob = claim_probability(verdicts)
+        prob.to_csv(folder / "claim_probability.csv", index=False, encoding="utf-8")
         verdicts.to_csv(folder / "verdicts.csv.gz", index=False, encoding="utf-8")
-        written += [folder / "claim_probability.csv", folder / "verdicts.csv.gz"]
+        operating_characteristics(prob).to_csv(folder / "operating_characteristics.csv", index=False, encoding="utf-8")
+        written += [folder / "claim_probability.csv", folder / "verdicts.csv.gz",
+                    folder / "operating_characteristics.csv"]
+    if cohort_universes is not None:
+        multiverse_flips(cohort_universes).to_csv(folder / "multiverse_flips.csv", index=False, encoding="utf-8")
+        written.append(folder / "multiverse_flips.csv")
     if universes is not None:
         multiverse_summary(universes).to_csv(folder / "multiverse.csv", index=False, encoding="utf-8")
         universes.to_csv(folder / "multiverse_universes.csv.gz", index=False, encoding="utf-8")
@@ -838,7 +966,7 @@ def scorecard_table(claims: pd.DataFrame, robustness_dir, *, null_rate: float = 
         A robustness folder (see :func:`read_outputs`).
     null_rate : float
         A claim reproduced under a null model at least this often is "uninformative" with this design;
-        only the null models whose :data:`NULL_SCOPE` covers the claim's chapter count.
+        only the models the claim's registry row names in ``fails_under`` count.
     data_fingerprint : str, optional
         The data the ``claims`` were judged on (:func:`analysis.intake.io.fingerprint`). When given, the
         flags of a part of the result (``uninformative``: the simulated cohorts; ``fragile``: the multiverse)
@@ -850,7 +978,7 @@ def scorecard_table(claims: pd.DataFrame, robustness_dir, *, null_rate: float = 
     pandas.DataFrame
         The claims' columns ``chapter``, ``claim_id``, ``verdict``, then ``p_calibrated``,
         ``p_null_treatment``, ``p_null_ifng`` (P(reproduced); NaN when that model was not run),
-        ``p_null_max`` (the largest among the null models that concern the claim, :data:`NULL_SCOPE`),
+        ``p_null_max`` (the largest among the claim's ``fails_under`` models),
         ``multiverse`` ("robust", "fragile: <choices>" or "" when not run),
         ``uninformative`` and ``fragile`` (bool) and ``flags`` (text).
 
@@ -858,12 +986,12 @@ def scorecard_table(claims: pd.DataFrame, robustness_dir, *, null_rate: float = 
     --------
     >>> import tempfile
     >>> d = tempfile.mkdtemp()
-    >>> v = pd.DataFrame({"model": ["calibrated", "null_treatment"], "cohort": 0, "seed": 1, "chapter": "safety",
+    >>> v = pd.DataFrame({"model": ["calibrated", "harm"], "cohort": 0, "seed": 1, "chapter": "safety",
     ...                   "claim_id": "safety.no_gvhd", "verdict": "reproduced", "seconds": 0.1})
     >>> _ = write_outputs(d, verdicts=v)
     >>> c = pd.DataFrame({"chapter": ["safety"], "claim_id": ["safety.no_gvhd"], "verdict": ["reproduced"]})
-    >>> scorecard_table(c, d)[["p_calibrated", "p_null_treatment", "uninformative", "flags"]].values.tolist()
-    [[1.0, 1.0, True, 'uninformative (reproduced in 100 % of null_treatment cohorts)']]
+    >>> scorecard_table(c, d)[["p_calibrated", "p_harm", "uninformative", "flags"]].values.tolist()
+    [[1.0, 1.0, True, 'uninformative (reproduced in 100 % of harm cohorts)']]
     """
     found = read_outputs(robustness_dir)
     base_cols = [c for c in ("chapter", "claim_id", "claim", "verdict") if c in claims.columns]
@@ -877,8 +1005,8 @@ def scorecard_table(claims: pd.DataFrame, robustness_dir, *, null_rate: float = 
         else:
             out[col] = np.nan
     nulls = [f"p_{m}" for m in MODELS if m != "calibrated"]
-    chapter = out["chapter"] if "chapter" in out.columns else out["claim_id"].str.split(".").str[0]
-    relevant = pd.DataFrame({f"p_{m}": out[f"p_{m}"].where(chapter.isin(NULL_SCOPE.get(m, ())))
+    scope = _fails_under()
+    relevant = pd.DataFrame({f"p_{m}": out[f"p_{m}"].where(out["claim_id"].map(lambda c: m in scope.get(c, ())))
                              for m in MODELS if m != "calibrated"})
     out["p_null_max"] = relevant.max(axis=1, skipna=True)
     mv = found["multiverse"]
@@ -916,7 +1044,7 @@ def probability_figure(table: pd.DataFrame, *, null_rate: float = NULL_RATE, ax=
     """Each claim as a point: P(reproduced | calibrated) against P(reproduced | null), one marker per null.
 
     ``table`` is :func:`scorecard_table`'s output; with a ``chapter`` column, each null model's points are the
-    claims it is a null for (:data:`NULL_SCOPE`). Points above the dashed line at ``null_rate`` are
+    claims that name it in ``fails_under``). Points above the dashed line at ``null_rate`` are
     uninformative with this design; the useful claims sit bottom right (reproduced when the paper is
     right, rarely when it is wrong). Returns the matplotlib Figure.
 
@@ -940,8 +1068,9 @@ def probability_figure(table: pd.DataFrame, *, null_rate: float = NULL_RATE, ax=
         if col not in table.columns:
             continue
         scope = table
-        if "chapter" in table.columns:  # each null only for the claims it is a null for (as the flags)
-            scope = table.loc[table["chapter"].isin(NULL_SCOPE.get(model, ()))]
+        if "chapter" in table.columns:  # each model only for the claims that must fail under it (as the flags)
+            names = _fails_under()
+            scope = table.loc[table["claim_id"].map(lambda c: model in names.get(c, ()))]
         pts = scope[["p_calibrated", col]].dropna()
         if pts.empty:
             continue
