@@ -55,13 +55,6 @@ def test_null_treatment_gives_msct_patients_control_records():
     cal_v = cal["visits"]
     cal_wk = cal_v.loc[cal_v["patient_id"].isin(msct)].pivot(index="patient_id", columns="week", values="tjc28")
     assert (wk[12] - wk[0]).mean() > (cal_wk[12] - cal_wk[0]).mean()
-    if rb._simulate_accepts_model():
-        return  # simulate() implements the null model itself (tests/test_simulate.py)
-    pd.testing.assert_frame_equal(cal["patients"], null["patients"])
-    ctrl = ~null["visits"]["patient_id"].isin(msct)
-    # controls untouched
-    pd.testing.assert_frame_equal(null["visits"].loc[ctrl].reset_index(drop=True),
-                                  cal["visits"].loc[~cal["visits"]["patient_id"].isin(msct)].reset_index(drop=True))
 
 
 def test_null_models_change_the_verdicts_they_should():
@@ -91,7 +84,7 @@ def test_multiverse_summary_names_single_choices_that_flip():
 
 
 def test_scorecard_table_flags_and_figure(tmp_path):
-    v = pd.DataFrame({"model": ["calibrated"] * 10 + ["null_treatment"] * 10 + ["null_ifng"] * 10,
+    v = pd.DataFrame({"model": ["calibrated"] * 10 + ["harm"] * 10 + ["null_ifng"] * 10,
                       "cohort": list(range(10)) * 3, "seed": 0, "chapter": "safety", "claim_id": "safety.no_gvhd",
                       "verdict": ["reproduced"] * 10 + ["reproduced"] * 2 + ["not reproduced"] * 8
                                  + ["reproduced"] * 10, "seconds": 0.1})
@@ -101,14 +94,14 @@ def test_scorecard_table_flags_and_figure(tmp_path):
     claims = pd.DataFrame({"chapter": ["safety", "safety"], "claim_id": ["safety.no_gvhd", "safety.fever_chills_n"],
                            "verdict": ["reproduced", "reproduced"]})
     t = rb.scorecard_table(claims, tmp_path).set_index("claim_id")
-    assert t.loc["safety.no_gvhd", "p_calibrated"] == 1.0 and t.loc["safety.no_gvhd", "p_null_treatment"] == 0.2
-    assert t.loc["safety.no_gvhd", "p_null_max"] == 0.2  # null_ifng (1.0) is no null for a safety claim
-    assert bool(t.loc["safety.no_gvhd", "uninformative"])  # 20 % under null_treatment: at the stated rate
-    assert "20 % of null_treatment" in t.loc["safety.no_gvhd", "flags"]
+    assert t.loc["safety.no_gvhd", "p_calibrated"] == 1.0 and t.loc["safety.no_gvhd", "p_harm"] == 0.2
+    assert t.loc["safety.no_gvhd", "p_null_max"] == 0.2  # null_ifng (1.0) is not among its fails_under models
+    assert bool(t.loc["safety.no_gvhd", "uninformative"])  # 20 % under harm: at the stated rate
+    assert "20 % of harm" in t.loc["safety.no_gvhd", "flags"]
     assert bool(t.loc["safety.no_gvhd", "fragile"]) and "alpha=0.01" in t.loc["safety.no_gvhd", "flags"]
     assert np.isnan(t.loc["safety.fever_chills_n", "p_calibrated"]) and t.loc["safety.fever_chills_n", "flags"] == ""
     fig = rb.probability_figure(t.reset_index())
-    assert len(fig.axes[0].collections) == 1  # safety claims: only null_treatment is a null for them
+    assert len(fig.axes[0].collections) == 1  # no_gvhd's only fails_under model with a share: harm
 
 
 def test_cli_refuses_bad_arguments(capsys):

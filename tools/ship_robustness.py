@@ -2,11 +2,11 @@
 
 Usage (from the repository root; about 10 minutes on 2 cores)::
 
-    .venv/bin/python tools/ship_robustness.py                      # 200 cohorts x 3 models + the multiverse
+    .venv/bin/python tools/ship_robustness.py                      # 200 cohorts x every model + the multiverse
     .venv/bin/python tools/ship_robustness.py --cohorts 50 --workers 2
 
-It runs ``python -m analysis robustness --cohorts K --seed S --multiverse --out TMP`` (the command is recorded
-exactly), then copies ``claim_probability.csv``, ``verdicts.csv.gz``, ``multiverse.csv`` and ``run.json`` into
+It runs ``python -m analysis robustness --cohorts K --seed S --models all --multiverse --multiverse-cohorts M --out
+TMP`` (the command is recorded exactly), then copies :data:`FILES` into
 ``data/robustness/``, adding to ``run.json``: ``shipped_with_book: true``, the git commit it was computed on
 (and whether the work tree had uncommitted changes) and a hash of the claims registry. The command itself
 records the data each part stands for (``cohorts_data_hash``, ``multiverse_data_hash``: the hash of
@@ -26,7 +26,8 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-FILES = ("claim_probability.csv", "verdicts.csv.gz", "multiverse.csv", "run.json")
+FILES = ("claim_probability.csv", "verdicts.csv.gz", "operating_characteristics.csv", "multiverse.csv",
+         "multiverse_flips.csv", "run.json")
 
 
 def _git(*args: str) -> str:
@@ -41,6 +42,8 @@ def main(argv: list[str] | None = None) -> int:
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--cohorts", type=int, default=200, help="cohorts per model (default 200)")
     ap.add_argument("--seed", type=int, default=2018, help="master seed (default 2018)")
+    ap.add_argument("--multiverse-cohorts", type=int, default=20,
+                    help="calibrated cohorts of the single-choice multiverse (default 20)")
     ap.add_argument("--workers", type=int, default=None, help="Dask workers (default: CPU count)")
     ap.add_argument("--target", type=Path, default=ROOT / "data" / "robustness",
                     help="where the shipped result goes (default data/robustness)")
@@ -50,7 +53,8 @@ def main(argv: list[str] | None = None) -> int:
 
     with tempfile.TemporaryDirectory() as tmp:
         cmd = [sys.executable, "-m", "analysis", "robustness", "--cohorts", str(args.cohorts), "--seed",
-               str(args.seed), "--multiverse", "--out", tmp]
+               str(args.seed), "--models", "all", "--multiverse", "--multiverse-cohorts", str(args.multiverse_cohorts),
+               "--out", tmp]
         if args.workers:
             cmd += ["--workers", str(args.workers)]
         subprocess.run(cmd, cwd=ROOT, check=True)

@@ -1062,7 +1062,8 @@ def probability_figure(table: pd.DataFrame, *, null_rate: float = NULL_RATE, ax=
         fig, ax = plt.subplots(figsize=(6.5, 6))
     else:
         fig = ax.figure
-    markers = {"null_treatment": ("o", "no treatment effect"), "null_ifng": ("^", "IFN-γ unrelated to response")}
+    shapes = dict(zip([m for m in MODELS if m != "calibrated"], "o^sDvP*Xh"))
+    markers = {m: (shapes[m], m) for m in shapes}
     for model, (marker, label) in markers.items():
         col = f"p_{model}"
         if col not in table.columns:
