@@ -88,13 +88,17 @@ def test_operating_characteristics_classes():
         "p_reproduced": [0.9, 0.05, 0.5, 0.9, 0.3, 0.0, 1.0, 1.0, 1.0, 0.9, 0.0, 0.0],
         "p_not_testable_with_these_data": [0, 0, 0.5, 0, 0, 0, 0, 0, 0, 0, 1.0, 1.0]})
     reg = pd.DataFrame({"claim_id": list("abcd"), "basis": "empirical", "kind": ["qualitative"] * 2 + ["count"] * 2,
-                        "expected": ["holds", "holds", "28", "0"], "fails_under": "harm; shift"})
+                        "expected": ["holds", "holds", "28", "0"],
+                        "fails_under": ["harm; shift", "harm; shift", "shift", "harm; shift"]})
     oc = operating_characteristics(prob, reg).set_index("claim_id")
     # a: shift is testable in only 50 % of cohorts, so harm (0.05) is the false positive
     assert oc.loc["a", "false_positive"] == 0.05 and oc.loc["a", "false_positive_model"] == "harm"
     assert oc["class"].to_dict() == {"a": "discriminating", "b": "uninformative", "c": "fixed by the simulation",
                                      "d": "not assessable"}
     assert set(oc["class"]) <= set(CLASSES)
+    # a claim of a chapter that does not read the data (the audit) is never assessable
+    audit = reg.assign(chapter=["audit", "safety", "safety", "safety"])
+    assert operating_characteristics(prob, audit).set_index("claim_id").loc["a", "class"] == "not assessable"
 
 
 def test_multiverse_flips_counts_cohorts():

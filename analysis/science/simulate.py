@@ -275,9 +275,9 @@ def simulate(*, seed: int = 2018, n_patients: int = 105, ifng_effect: float = 1.
     clinical = _clinical(rng, weeks, roles, {**curves, "s": fall}, timing, a)
     # null_mechanism / time_null: markers drawn as if no responder had a mechanism (time_null: nor any change)
     mroles = roles
-    if model in ("null_mechanism", "time_null"):
-        mroles = {**roles, "resp": np.zeros_like(roles["resp"]), "before": np.zeros_like(roles["before"]),
-                  "relapse": np.zeros_like(roles["relapse"])}
+    if model in ("null_mechanism", "time_null"):  # time_null: a high week-0 IFN-γ stays high
+        mroles = {**roles, "resp": np.zeros_like(roles["resp"]), "relapse": np.zeros_like(roles["relapse"]),
+                  "before": roles["before"] if model == "time_null" else np.zeros_like(roles["before"])}
     mcurves = curves if mroles is roles else _curves(weeks, mroles, timing, a)
     ifn = _ifn_gamma(rng, weeks, mroles, timing, a, float(ifng_effect))
     immune = _immune(rng, weeks, mroles, mcurves, a)
@@ -285,7 +285,7 @@ def simulate(*, seed: int = 2018, n_patients: int = 105, ifng_effect: float = 1.
     if model == "imbalance":
         _imbalance(patients, clinical, immune, ifn, labs, roles, a)
     if model == "shift":
-        _shift(clinical, immune, weeks)
+        _shift(clinical, immune, weeks, float(design.response_week))
 
     visits = _assemble(patients["patient_id"].to_numpy(), weeks, roles, {**clinical, **immune, **labs, "ifn_g": ifn},
                        design=design)
@@ -650,7 +650,7 @@ def _labs(rng, weeks, roles, curves, a, shifts: dict | None = None, no_change: b
     for col, rows in t1.groupby("column", sort=False):
         p = rows.set_index("group")
         rho = rng.uniform(ranges.loc[col, "rho_low"], ranges.loc[col, "rho_high"])
-        label = np.where(group == _RESP, "Responder", "Non-responder")
+        label = np.where(roles["resp"], "Responder", "Non-responder")
         z0 = rng.normal(size=n)
         z1 = rho * z0 + np.sqrt(1 - rho**2) * rng.normal(size=n)
         v0 = p.loc[label, "before_mean"].to_numpy() + p.loc[label, "before_pm"].to_numpy() * z0
@@ -714,9 +714,10 @@ def _imbalance(patients: pd.DataFrame, clinical: dict, immune: dict, ifn: np.nda
             x[resp] = x[resp] + step
 
 
-def _shift(clinical: dict, immune: dict, weeks: np.ndarray) -> None:
-    """``shift``: each of :data:`SHIFT_MARKERS` moves by one margin (half its baseline SD) by the final visit; in place."""
-    ramp = np.clip(weeks / weeks[-1], 0.0, 1.0)[None, :]
+def _shift(clinical: dict, immune: dict, weeks: np.ndarray, response_week: float) -> None:
+    """``shift``: each of :data:`SHIFT_MARKERS` moves by one margin (half its baseline SD), reached by the response
+    week (where the paper compares them) and kept to the final visit; in place."""
+    ramp = np.clip(weeks / response_week, 0.0, 1.0)[None, :]
     for col, way in SHIFT_MARKERS.items():
         x = clinical.get(col, immune.get(col))
         sd = float(np.std(x[:, 0], ddof=1))

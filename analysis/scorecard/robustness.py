@@ -567,9 +567,19 @@ def multiverse_summary(universes: pd.DataFrame, options: dict[str, dict[str, tup
 
 # --------------------------------------------------------------------------------------------- operating characteristics
 def _fixed_by_simulation(registry: pd.DataFrame) -> set[str]:
-    """Claims the simulator is given: exact non-zero counts (group sizes, drop-outs, relapses, reactions)."""
-    kind, expected = registry["kind"], registry["expected"]
-    return set(registry.loc[kind.eq("count") & expected.ne("0"), "claim_id"])
+    """Claims the simulator is given: the exact counts (group sizes, drop-outs, relapses, reactions, subgroups), all
+    counts but those of adverse events, which the ``harm`` model changes."""
+    from analysis.claims.registry import fails_under
+
+    kind = registry["kind"]
+    harm = registry["fails_under"].map(lambda f: "harm" in fails_under(f))
+    return set(registry.loc[kind.eq("count") & ~harm, "claim_id"])
+
+
+def _without_data(registry: pd.DataFrame) -> set[str]:
+    """Claims of the chapters that judge the paper's own numbers, not the data (``Chapter.uses_data`` false)."""
+    no_data = {c.name for c in CHAPTERS if not c.uses_data}
+    return set(registry.loc[registry["chapter"].isin(no_data), "claim_id"])
 
 
 def operating_characteristics(probability: pd.DataFrame, registry: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -589,8 +599,9 @@ def operating_characteristics(probability: pd.DataFrame, registry: pd.DataFrame 
         ``false_positive`` (the largest P(reproduced) over the claim's ``fails_under`` models in which it is
         testable, i.e. not "not testable" nor "holds by construction", in at least :data:`TESTABLE` of the
         cohorts), ``false_positive_model`` (that model), ``testable`` (the share of calibrated cohorts in which
-        it is testable) and ``class``: "fixed by the simulation" (an exact non-zero count the simulator is
-        given), "not assessable" (no such model, or never testable when calibrated), "underpowered"
+        it is testable) and ``class``: "not assessable" (a claim of a chapter that does not read the data, e.g.
+        the audit of the paper's arithmetic; a claim with no such model, or never testable when calibrated),
+        "fixed by the simulation" (a count the simulator is given: every count but the adverse-event counts), "underpowered"
         (sensitivity < :data:`SENSITIVITY`), "discriminating" (false positive <= :data:`FALSE_POSITIVE`),
         else "uninformative" (reproduced in more than 10 % of the cohorts of a world where it is false).
 
@@ -608,6 +619,7 @@ def operating_characteristics(probability: pd.DataFrame, registry: pd.DataFrame 
     reg = registry if registry is not None else published()
     reg = reg.loc[reg["basis"].eq("empirical")]
     fixed = _fixed_by_simulation(reg)
+    no_data = _without_data(reg) if "chapter" in reg.columns else set()
     p = probability.set_index(["claim_id", "model"])
     untestable = [c for c in ("p_not_testable_with_these_data", "p_holds_by_construction") if c in p.columns]
     rows = []
@@ -628,7 +640,9 @@ def operating_characteristics(probability: pd.DataFrame, registry: pd.DataFrame 
                 r = share(m, "p_reproduced")
                 if not np.isfinite(fp) or r > fp:
                     fp, fp_model = r, m
-        if cid in fixed:
+        if cid in no_data:
+            cls = "not assessable"
+        elif cid in fixed:
             cls = "fixed by the simulation"
         elif not np.isfinite(fp) or not np.isfinite(sens) or not test > 0:
             cls = "not assessable"
