@@ -13,7 +13,7 @@ Prints, each measured here and now:
 2. wall time of K cohorts (calibrated model) on a ``LocalCluster`` with 1 worker and with 2 workers
    (batches of 5 cohorts per task; the cluster's start-up, with the stack imported in every worker, is
    printed separately), and the speed-up;
-3. the projected wall time of 200 cohorts x 3 models on 2 workers, from 2.
+3. the projected wall time of 200 and of 50 cohorts x every model on 2 workers, from 2.
 
 The in-process CPU measurement runs with one BLAS thread (``OPENBLAS_NUM_THREADS=1`` and friends, set below
 before NumPy is imported), as Dask's workers do (``distributed.nanny.pre-spawn-environ``): with several
@@ -110,8 +110,10 @@ def main(argv=None) -> int:
     s2, w2 = wall(args.cohorts, 2)
     print(f"{args.cohorts} cohorts, LocalCluster 2 workers:             {w2:6.1f} s wall  (+ {s2:.1f} s cluster start)")
     print(f"speed-up 2 vs 1 worker: {w1 / w2:.2f}x")
-    print(f"projected 200 cohorts x 3 models on 2 workers: {(s2 + w2 / args.cohorts * 600) / 60:.1f} min "
-          f"(target <= 10 min)")
+    m = len(rb.MODELS)
+    print(f"projected 200 cohorts x {m} models on 2 workers: {(s2 + w2 / args.cohorts * 200 * m) / 60:.1f} min")
+    print(f"projected 50 cohorts x {m} models on 2 workers:  {(s2 + w2 / args.cohorts * 50 * m) / 60:.1f} min "
+          f"(target <= 5 min)")
     print(f"load average at end (1, 5, 15 min): {_load()}")
     return 0
 
