@@ -285,7 +285,7 @@ def simulate(*, seed: int = 2018, n_patients: int = 105, ifng_effect: float = 1.
     if model == "imbalance":
         _imbalance(patients, clinical, immune, ifn, labs, roles, a)
     if model == "shift":
-        _shift(clinical, immune, weeks, float(design.response_week))
+        _shift(clinical, immune, weeks, float(design.response_week), roles["resp"])
 
     visits = _assemble(patients["patient_id"].to_numpy(), weeks, roles, {**clinical, **immune, **labs, "ifn_g": ifn},
                        design=design)
@@ -714,15 +714,25 @@ def _imbalance(patients: pd.DataFrame, clinical: dict, immune: dict, ifn: np.nda
             x[resp] = x[resp] + step
 
 
-def _shift(clinical: dict, immune: dict, weeks: np.ndarray, response_week: float) -> None:
-    """``shift``: each of :data:`SHIFT_MARKERS` moves by one margin (half its baseline SD), reached by the response
-    week (where the paper compares them) and kept to the final visit; in place."""
+def _shift(clinical: dict, immune: dict, weeks: np.ndarray, response_week: float, resp: np.ndarray) -> None:
+    """``shift``: each of :data:`SHIFT_MARKERS` moves by one margin (half the responders' baseline SD, as the
+    chapters' equivalence rule computes it), reached by the response week (where the paper compares them) and kept
+    to the final visit; in place.
+
+    A rise adds the margin. A fall scales every value by ``1 - margin / mean`` (a skewed marker cannot lose a
+    constant amount); when the margin is more than 90 % of the responders' mean (a marker whose half SD nearly
+    equals its mean, e.g. RF in some cohorts) no fall of one margin is possible and the marker rises instead.
+    """
     ramp = np.clip(weeks / response_week, 0.0, 1.0)[None, :]
     for col, way in SHIFT_MARKERS.items():
         x = clinical.get(col, immune.get(col))
-        sd = float(np.std(x[:, 0], ddof=1))
-        x += (1.0 if way == "up" else -1.0) * MARGIN_SD * sd * ramp
-        np.maximum(x, 0.0, out=x)
+        base = x[resp, 0] if resp.sum() >= 2 else x[:, 0]
+        margin = MARGIN_SD * float(np.std(base, ddof=1))
+        mean = float(np.mean(base))
+        if way == "down" and mean > 0 and margin <= 0.9 * mean:
+            x *= 1.0 - (margin / mean) * ramp
+        else:
+            x += margin * ramp
 
 
 def _assemble(ids, weeks, roles, values: dict[str, np.ndarray], *, design: Design) -> pd.DataFrame:
