@@ -780,7 +780,8 @@ def write_outputs(out_dir, *, verdicts: pd.DataFrame | None = None, universes: p
 
 
 def read_outputs(folder) -> dict:
-    """What a robustness folder holds: ``probability``, ``multiverse`` (DataFrames or None) and ``run`` (dict).
+    """What a robustness folder holds: ``probability``, ``multiverse``, ``operating`` (operating characteristics),
+    ``flips`` (the multiverse over cohorts) (DataFrames or None) and ``run`` (dict).
 
     ``folder`` is ``…/results/robustness``, or an output folder holding ``results/robustness``.
 
@@ -796,9 +797,13 @@ def read_outputs(folder) -> dict:
     prob = folder / "claim_probability.csv"
     mv = folder / "multiverse.csv"
     run_json = folder / "run.json"
+    oc = folder / "operating_characteristics.csv"
+    flips = folder / "multiverse_flips.csv"
     return {
         "probability": pd.read_csv(prob, encoding="utf-8") if prob.is_file() else None,
         "multiverse": pd.read_csv(mv, encoding="utf-8", keep_default_na=False) if mv.is_file() else None,
+        "operating": pd.read_csv(oc, encoding="utf-8", keep_default_na=False) if oc.is_file() else None,
+        "flips": pd.read_csv(flips, encoding="utf-8") if flips.is_file() else None,
         "run": json.loads(run_json.read_text("utf-8")) if run_json.is_file() else {},
     }
 
