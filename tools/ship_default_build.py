@@ -45,6 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     from analysis.core.provenance import hash_files
     from analysis.intake.io import fingerprint
 
+    dirty = bool(_git("status", "--porcelain", "--untracked-files=no"))  # before this tool changes the target
     with tempfile.TemporaryDirectory() as tmp:
         subprocess.run([sys.executable, "-m", "analysis", "build", "--out", tmp], cwd=ROOT, check=True)
         args.target.mkdir(parents=True, exist_ok=True)
@@ -57,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
         "data_hash": fingerprint(data),
         "params": {},
         "commit": _git("rev-parse", "HEAD") or "unknown",
-        "uncommitted_changes": bool(_git("status", "--porcelain", "--untracked-files=no")),
+        "uncommitted_changes": dirty,
         "registry_hash": hash_files(sorted((ROOT / "data" / "published" / "claims").glob("*.csv"))),
         "made_by": "tools/ship_default_build.py",
     }
