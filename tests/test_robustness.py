@@ -224,7 +224,7 @@ def test_robustness_source_prefers_a_given_then_a_run_then_the_shipped_result(tm
 
 # --------------------------------------------------------------------------- whose data (issue 34)
 def _result(folder, *, cohorts: bool = True, multiverse: bool = True, **info):
-    v = pd.DataFrame({"model": ["calibrated"] * 10 + ["null_treatment"] * 10, "cohort": list(range(10)) * 2,
+    v = pd.DataFrame({"model": ["calibrated"] * 10 + ["harm"] * 10, "cohort": list(range(10)) * 2,
                       "seed": 0, "chapter": "safety", "claim_id": "safety.no_gvhd",
                       "verdict": ["reproduced"] * 10 + ["reproduced"] * 5 + ["not reproduced"] * 5, "seconds": 0.1})
     u = pd.DataFrame({"chapter": "safety", "claim_id": "safety.no_gvhd", "universe": [0, 1], "alpha": [0.05, 0.01],
