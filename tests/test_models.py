@@ -107,3 +107,21 @@ def test_multiverse_flips_counts_cohorts():
                       "verdict": ["reproduced", "inconclusive", "reproduced", "reproduced", "inconclusive", "reproduced"]})
     f = multiverse_flips(u, {"audit": {"alpha": (0.05, 0.01)}})
     assert f[["choice", "cohorts", "flips"]].values.tolist() == [["alpha=0.01", 3, 2]]
+
+
+def test_registry_rejects_an_unknown_or_missing_fails_under(tmp_path):
+    from analysis.claims.registry import FILE_COLUMNS, load_published
+
+    row = {"claim_id": "safety.x", "chapter": "safety", "claim": "c", "location": "l", "published": "0",
+           "kind": "count", "expected": "0", "tolerance": "", "basis": "empirical", "basis_reason": "r",
+           "quote": "q", "fails_under": "harm; nonsense"}
+    (tmp_path / "claims").mkdir()
+    path = tmp_path / "claims" / "safety.csv"
+    pd.DataFrame([row], columns=list(FILE_COLUMNS)).to_csv(path, index=False)
+    with pytest.raises(ValueError, match="`fails_under` names nonsense"):
+        load_published(tmp_path)
+    pd.DataFrame([{**row, "fails_under": ""}], columns=list(FILE_COLUMNS)).to_csv(path, index=False)
+    with pytest.raises(ValueError, match="`fails_under` is empty"):
+        load_published(tmp_path)
+    pd.DataFrame([{**row, "fails_under": "harm"}], columns=list(FILE_COLUMNS)).to_csv(path, index=False)
+    assert load_published(tmp_path)["fails_under"].tolist() == ["harm"]
