@@ -1024,7 +1024,8 @@ def scorecard_table(claims: pd.DataFrame, robustness_dir, *, null_rate: float = 
         The claims' columns ``chapter``, ``claim_id``, ``verdict``, then ``p_calibrated``,
         ``p_null_treatment``, ``p_null_ifng`` (P(reproduced); NaN when that model was not run),
         ``p_null_max`` (the largest among the claim's ``fails_under`` models),
-        ``multiverse`` ("robust", "fragile: <choices>" or "" when not run),
+        ``multiverse`` ("robust", "fragile: <choices>" or "" when not run), ``class`` (the claim's class in
+        ``operating_characteristics.csv``: can this design tell? "" when the result has none),
         ``uninformative`` and ``fragile`` (bool) and ``flags`` (text).
 
     Examples
@@ -1064,6 +1065,9 @@ def scorecard_table(claims: pd.DataFrame, robustness_dir, *, null_rate: float = 
     else:
         out["multiverse"] = ""
         out["fragile"] = False
+    oc = found.get("operating")
+    out["class"] = (out["claim_id"].map(oc.set_index("claim_id")["class"]).fillna("") if oc is not None
+                    else "")  # "can this design tell?": operating_characteristics.csv's class
     out["uninformative"] = (out["p_null_max"] >= null_rate - 1e-12).fillna(False).astype(bool)
     if data_fingerprint is not None:  # flags only from a part computed on the data these claims were judged on
         if not applies_to(found["run"], "cohorts", data_fingerprint):
