@@ -17,7 +17,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from analysis.chapters.disease_activity.analysis import relapse_checks
+from analysis.chapters.disease_activity.analysis import relapse_checks, relapse_not_evaluable
 from analysis.claims.rules import format_p
 from analysis.science.methods.look import Look, fmt, placeholder, reading, styled
 from analysis.science.methods.mixed import beside_per_visit, mixed_models
@@ -85,6 +85,10 @@ def activity_section(derived, *, outcomes: Sequence[str] = ("das28", "haq_di"), 
         row = test.loc[dv] if dv in test.index else None
         facts[f"p_{dv}"] = float(row["p_lr"]) if row is not None and np.isfinite(row["p_lr"]) else np.nan
         facts[f"random_{dv}"] = row["random"] if row is not None and isinstance(row["random"], str) else "n/a"
+        # why this outcome's model gave no p (its test row's note), for the claim's "not testable" reason
+        note = row["note"] if row is not None and "note" in test.columns else None
+        facts[f"reason_{dv}"] = (note if isinstance(note, str) and note and not np.isfinite(facts[f"p_{dv}"])
+                                 else ("" if row is not None else f"{dv}: not modelled"))
     # time to relapse
     need = ["patient_id", "week", "group", "das28", "esr_mm_h", "crp_mg_l"]
     km_reason = ""
@@ -97,7 +101,9 @@ def activity_section(derived, *, outcomes: Sequence[str] = ("das28", "haq_di"), 
             km_reason = f"the visits lack {[c for c in need if c not in visits.columns]}"
     times = relapse_times(checks, reference_week=design.response_week)
     if times.empty and not km_reason:
-        km_reason = f"no responder has an evaluable visit after week {design.response_week}"
+        km_reason = (relapse_not_evaluable(checks, reference_week=design.response_week,
+                                           require_labs=relapse_require_labs)
+                     or f"no responder has an evaluable visit after week {design.response_week}")
     elif len(times) < 2 and not km_reason:
         km_reason = "fewer than two responders can be followed for relapse"
         times = times.iloc[:0]

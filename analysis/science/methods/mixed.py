@@ -480,7 +480,11 @@ def mixed_models(visits: pd.DataFrame, *, outcomes: Sequence[str], weeks: Sequen
         cols.remove("note")
         test = test[cols + ["note"]]
     fitted = test["p_lr"].notna().any()
-    reason = "" if fitted else ("; ".join(reasons) or "no outcome to model")
+    # each reason once (one model per scale gives the same reason again); absent outcomes named together
+    absent = list(dict.fromkeys(r.split(":")[0] for r in reasons if r.endswith(": not in these data")))
+    others = list(dict.fromkeys(r for r in reasons if not r.endswith(": not in these data")))
+    said = ([f"not in these data: {', '.join(absent)}"] if absent else []) + others
+    reason = "" if fitted else ("; ".join(said) or "no outcome to model")
     return Look({"test": test,
                  "means": pd.concat(means, ignore_index=True) if means else pd.DataFrame(columns=_MEAN_COLS),
                  "contrasts": pd.concat(contrasts, ignore_index=True) if contrasts
