@@ -102,7 +102,7 @@ def _leave_out_paragraphs(src: str, missing_role) -> str:
 
     def flush():
         if para:
-            if any(missing_role(m) for line in para for m in _ROLE.finditer(line)):
+            if any([missing_role(m) for line in para for m in _ROLE.finditer(line)]):  # every key noted
                 indent = re.match(r"\s*(?:(?:[-*+]|\d+[.)])\s+)?", para[0]).group(0)
                 previous = next((line for line in reversed(out) if line.strip()), "")
                 if previous.strip() != LEFT_OUT:  # one sentence for consecutive left-out paragraphs
