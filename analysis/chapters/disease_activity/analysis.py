@@ -925,7 +925,7 @@ def relapse_not_evaluable(checks: pd.DataFrame, *, reference_week: int, week: in
     >>> relapse_not_evaluable(relapse_checks(v).iloc[:0], reference_week=12, week=48)
     'no responder is evaluable for relapse at week 48: no responder was seen at week 12 and at week 48'
     """
-    at = f"at week {week}" if week is not None else f"after week {reference_week}"
+    at = f"at week {week}" if week is not None else f"at a visit after week {reference_week}"
     rows = checks if week is None else checks.loc[checks["week"] == week]
     if "evaluable" in rows.columns and rows["evaluable"].astype(bool).any():
         return ""
