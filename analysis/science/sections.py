@@ -176,8 +176,9 @@ def check(page: Any, section_id: str, derived: Any, *, glue: Iterable[str] = ())
     derived : Derived
         The chapter's derived tables.
     glue : iterable of str
-        Glue keys of this section the prose cites; when unavailable each is glued with
-        "not available with these data" so the sentence says so.
+        Glue keys of this section the prose cites; when unavailable each is glued with the placeholder
+        "not available with these data", and the render replaces every paragraph citing one by a sentence
+        saying it is left out (:func:`analysis.engine.render.mark_not_available`).
 
     Returns
     -------
