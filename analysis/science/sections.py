@@ -12,7 +12,7 @@ In a notebook::
 
 A section that is not available shows a note starting "Not available with these data" naming the missing
 columns, and writes one row to ``results/<chapter>/not_available.csv`` (the build log lists them). Its
-glued numbers are not glued, so the build marks every reference to them as not available. Claims use
+numbers are not glued, so the render replaces every paragraph citing them by one sentence saying so. Claims use
 :func:`missing` / :func:`reason` to become "not testable with these data" naming the columns.
 
 Examples
