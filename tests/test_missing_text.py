@@ -347,6 +347,9 @@ def test_fill_intro_for_synthetic_and_user_data():
     assert "| {doc}`audit` | the paper's printed statistics" in page
     assert "Not part of this build: Safety and trial profile" in page
     assert not any(marker in page for marker in render.INTRO_MARKERS)
+    # a build of chapters that read no data (the audit alone) says so, and claims no cohort
+    page = render.fill_intro(text, cohort=None, data_dir=Path("mine"), chapters=[chapter("audit")])
+    assert "read no patient data" in page and "synthetic cohort**" not in page
 
 
 def test_the_intro_source_names_the_five_verdicts_and_its_markers():

@@ -16,7 +16,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
 import yaml
 
 from analysis.core import paths
@@ -305,12 +304,18 @@ def _data_block(cohort: Any, data_dir: Path | None) -> str:
     """The intro's box on the data of this build (synthetic or not)."""
     name = data_dir.name if data_dir is not None else "synthetic"
     meta = getattr(cohort, "meta", None) or {}
-    if cohort is None or meta.get("synthetic") is True:
+    if cohort is None:  # no chapter of this build reads the data folder
+        return ("```{note}\nThis build read no patient data: its chapters use the paper's published values only. "
+                "The study's patient data are not public; the book's default build computes every chapter from a "
+                "synthetic cohort calibrated to the published summaries.\n```")
+    if meta.get("synthetic") is True:
         seed = f", seed {meta['seed']}" if "seed" in meta else ""
         return ("```{warning}\nThe study's patient data are not public. Every number in this build is computed from a "
                 f"**synthetic cohort** (data folder `{name}`{seed}) simulated by this project and calibrated to the "
                 "published summaries. It reproduces the *analysis*, not the patients: a result computed here says "
                 "nothing about real patients. The banner at the top of every page says which data the build used.\n```")
+    import pandas as pd
+
     patients = getattr(cohort, "patients", None)
     who = ""
     if isinstance(patients, pd.DataFrame) and len(patients):
