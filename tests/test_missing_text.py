@@ -230,6 +230,14 @@ def test_list_items_and_fences_are_kept_around_a_left_out_item():
     assert lines[-3:] == ["```{note}", "Kept.", "```"]
 
 
+def test_a_missing_value_in_a_table_row_or_heading_is_marked_not_left_for_sphinx():
+    src = "| a | b |\n|---|---|\n| {glue:text}`gone` | {glue:text}`n` |\n\n## Week {glue:text}`gone2`"
+    new, missing = render.mark_not_available(_nb(src, {"n": 1}))
+    text = new["cells"][0]["source"]
+    assert missing == ["gone", "gone2"]
+    assert "`gone" not in text and "| *not available with these data* | {glue:text}`n` |" in text
+
+
 def test_a_missing_figure_becomes_a_note_without_a_dangling_reference():
     src = "```{glue:figure} fig\n:name: fig-x\n\nCaption\n```\n\nSee {numref}`fig-x`."
     new, missing = render.mark_not_available(_nb(src, {}))

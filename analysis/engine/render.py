@@ -162,12 +162,20 @@ def mark_not_available(nb: dict) -> tuple[dict, list[str]]:
             return True
         return key in placeholders
 
+    def leftover(m: re.Match) -> str:
+        if m.group("key") in have:
+            return m.group(0)
+        missing.add(m.group("key"))
+        return "*not available with these data*"
+
     cells = []
     for cell in nb.get("cells", []):
         cell = dict(cell)
         if cell.get("cell_type") == "markdown":
             src = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
-            cell["source"] = _leave_out_paragraphs(_FENCE.sub(block, src), missing_role)
+            src = _leave_out_paragraphs(_FENCE.sub(block, src), missing_role)
+            # a role left in a heading, a table row or a directive line: Sphinx would fail on its missing key
+            cell["source"] = _ROLE.sub(leftover, src)
         cells.append(cell)
     if labels:
         ref = re.compile(r"\{(?:numref|ref)\}`(?:[^`<]*<)?(" + "|".join(map(re.escape, labels)) + r")>?`")
