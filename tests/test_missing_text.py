@@ -367,3 +367,16 @@ def test_the_intro_source_names_the_five_verdicts_and_its_markers():
         assert f"*{verdict}*" in flat, verdict
     for marker in render.INTRO_MARKERS:
         assert marker in text
+
+
+def test_marker_sentence_names_markers_without_a_test():
+    from analysis.science.methods.look import Look
+    from analysis.science.methods.mixed import marker_sentence
+
+    look = Look({}, "", {"p_holm_il_6_rank": 0.2, "p_holm_il_6_log": 0.3, "p_holm_tnf_a_rank": 0.01,
+                         "p_holm_tnf_a_log": float("nan")})
+    text = marker_sentence(look, markers=["il_6", "tnf_a", "il_10"])
+    # hand-checked: IL-6 p = 0.2 >= 0.05 does not support; TNF-α 0.01 supports; IL-10 has no test
+    assert text == ("For IL-6 the group × week test gives p = 0.200 on ranks (Holm; log scale p = 0.300) and for "
+                    "TNF-α p = 0.010 (no log-scale model). So the modern method does not support the paper's "
+                    "conclusion about IL-6 and supports the one about TNF-α. IL-10 could not be tested with these data.")
