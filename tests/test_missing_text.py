@@ -38,10 +38,10 @@ DATA_CHAPTERS = [c for c in CHAPTERS if c.uses_data]
 
 #: garbled or dangling phrases no page's prose may contain
 GARBLED = [
-    re.compile(r"not available with these data\W+(?:of|and|to|,)\W+not available", re.I),
-    re.compile(r"\bn/a\b", re.I),
+    re.compile(r"not available with these data\W+(?:of|and|to|,)\W+not available", re.IGNORECASE),
+    re.compile(r"\bn/a\b", re.IGNORECASE),
     re.compile(r"\bnan\b"),
-    re.compile(r"note above", re.I),
+    re.compile(r"note above", re.IGNORECASE),
 ]
 #: raw glue markup that should have been rendered
 RAW_GLUE = ("{glue:", "```{glue", "{glue}`")
@@ -50,7 +50,7 @@ RAW_GLUE = ("{glue:", "```{glue", "{glue}`")
 class _Prose(HTMLParser):
     """Text of a page's ``<main>``: all of it, and its prose (paragraphs and list items outside code and tables)."""
 
-    SKIP = {"pre", "table", "script", "style"}
+    SKIP = frozenset({"pre", "table", "script", "style"})
 
     def __init__(self):
         super().__init__()

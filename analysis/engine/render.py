@@ -41,7 +41,7 @@ LEFT_OUT = ("*Not available with these data: this paragraph reports values that 
             "data folder, so it is left out.*")
 #: the note that replaces a figure or table these data could not give
 FIGURE_LEFT_OUT = "Not available with these data: this figure could not be drawn from this data folder."
-_PLACEHOLDER = re.compile(r"\bn/a\b|not available with these data|^nan$", re.I)
+_PLACEHOLDER = re.compile(r"\bn/a\b|not available with these data|^nan$", re.IGNORECASE)
 _STRUCTURE = re.compile(r"^\s*(`{3,}|:{3,}|:[a-z-]+:|#|\(.*\)=\s*$|\|)")
 _ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s")
 
@@ -341,6 +341,11 @@ def _data_block(cohort: Any, data_dir: Path | None) -> str:
             "not public; the book's default build uses a synthetic cohort calibrated to the published summaries.)\n```")
 
 
+def _cell(items: list[str]) -> str:
+    """Items as one Markdown table cell ("–" when there are none)."""
+    return "; ".join(items).replace("|", "\\|") if items else "–"
+
+
 def _contents_block(cohort: Any, data_dir: Path | None, chapters: list[Chapter], das28_variant: str) -> str:
     """The intro's section "What this build could compute": chapters, sections available or not, DAS28."""
     from analysis.core.chapters import CHAPTERS
@@ -371,8 +376,7 @@ def _contents_block(cohort: Any, data_dir: Path | None, chapters: list[Chapter],
             lacking = sections.missing(sec.id, cohort)
             (gone if lacking else ok).append(sec.title if not lacking else
                                               f"{sec.title} (needs {sections.describe(sec)})")
-        cell = lambda items: "; ".join(items).replace("|", "\\|") if items else "–"  # noqa: E731
-        lines.append(f"| {{doc}}`{stem}` | {cell(ok)} | {cell(gone)} |")
+        lines.append(f"| {{doc}}`{stem}` | {_cell(ok)} | {_cell(gone)} |")
     left = [c.title for c in CHAPTERS if c.name not in built]
     if left:
         lines += ["", f"Not part of this build: {', '.join(left)}."]

@@ -303,7 +303,7 @@ def das28_variant(cohort: Any, requested: str = "esr", *, page: Any = None) -> s
     return choice.variant
 
 
-def design_rows(design: Any, meta: dict | None = None, *, das28: "str | DAS28Choice | None" = None) -> list[tuple[str, str]]:
+def design_rows(design: Any, meta: dict | None = None, *, das28: str | DAS28Choice | None = None) -> list[tuple[str, str]]:
     """What the design box shows: the weeks as written, then the mappings applied from ``dataset.yaml``.
 
     Examples

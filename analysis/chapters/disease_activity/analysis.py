@@ -37,9 +37,6 @@ from analysis.core.checks import check_frame as _check_frame, check_choice as _c
 from analysis.core.design import PAPER
 
 __all__ = [
-    "prednisone_sentence",
-    "relapse_sentence",
-    "relapse_not_evaluable",
     "GROUPS",
     "MISSING_RULES",
     "OUTCOMES",
@@ -54,8 +51,11 @@ __all__ = [
     "missing_data_comparison",
     "mixed_view",
     "paper_marks",
+    "prednisone_sentence",
     "prednisone_steps",
     "relapse_checks",
+    "relapse_not_evaluable",
+    "relapse_sentence",
     "relapse_summary",
     "response_rate",
     "select_tests",

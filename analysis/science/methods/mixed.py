@@ -697,8 +697,12 @@ def marker_sentence(look: Look, *, markers: Sequence[str], alpha: float = 0.05) 
     from analysis.science.methods.look import LABELS
 
     f = look.facts
-    name = lambda m: ("the " if LABELS.get(m, m).endswith("ratio") else "") + LABELS.get(m, m)  # noqa: E731
-    both = lambda items: (", ".join(items[:-1]) + " and " + items[-1]) if len(items) > 1 else items[0]  # noqa: E731
+    def name(m: str) -> str:
+        return ("the " if LABELS.get(m, m).endswith("ratio") else "") + LABELS.get(m, m)
+
+    def both(items: list[str]) -> str:
+        return (", ".join(items[:-1]) + " and " + items[-1]) if len(items) > 1 else items[0]
+
     done = [m for m in markers if _finite_p(f.get(f"p_holm_{m}_rank"))]
     gone = [name(m) for m in markers if m not in done]
     if not done:
