@@ -382,3 +382,12 @@ def test_marker_sentence_names_markers_without_a_test():
     assert text == ("For IL-6 the group × week test gives p = 0.200 on ranks (Holm; log scale p = 0.300) and for "
                     "TNF-α p = 0.010 (no log-scale model). So the modern method does not support the paper's "
                     "conclusion about IL-6 and supports the one about TNF-α. IL-10 could not be tested with these data.")
+
+
+def test_subgroup_sentence_without_an_after_subgroup():
+    from analysis.chapters.ifng.analysis import subgroup_sentence
+
+    counts = pd.DataFrame({"subgroup": ["Before", "After", "Never high"], "n": [3, 0, 1],
+                           "median_rise_week": [0.0, np.nan, np.nan]})
+    assert subgroup_sentence(counts) == ("The rule gives 3 Before, 0 After and 1 Never-high responders; with nobody "
+                                         "in the After subgroup it has no rise week.")

@@ -30,14 +30,15 @@ from analysis.claims.rules import format_p
 from analysis.core.design import PAPER
 
 __all__ = [
-    "high_ifng_sentence",
     "MARKERS",
     "SUBGROUPS",
     "classify_subgroup",
     "ifng_profile",
     "share_above",
     "compare_peaks",
+    "high_ifng_sentence",
     "subgroup_counts",
+    "subgroup_sentence",
     "subgroup_tests",
     "first_significant",
     "format_auc",
@@ -341,6 +342,27 @@ def high_ifng_sentence(share: pd.DataFrame, peaks: pd.DataFrame, *, threshold: f
     side = "higher" if diff >= 0 else "lower"
     return (text + f". Peak IFN-γ was {side} in responders by {abs(diff):.2f} pg/mL on average (Mann–Whitney, "
             f"{format_p(row['p'])}).")
+
+
+def subgroup_sentence(counts: pd.DataFrame) -> str:
+    """The page's sentence on the Before / After / Never-high responders, for every case the data allow.
+
+    Examples
+    --------
+    >>> counts = pd.DataFrame({"subgroup": ["Before", "After", "Never high"], "n": [2, 3, 1],
+    ...                        "median_rise_week": [0.0, 2.0, float("nan")]})
+    >>> subgroup_sentence(counts)
+    "The rule gives 2 Before, 3 After and 1 Never-high responders; the After subgroup's median rise week is 2."
+    >>> subgroup_sentence(counts.assign(n=[2, 0, 4]))
+    'The rule gives 2 Before, 0 After and 4 Never-high responders; with nobody in the After subgroup it has no rise week.'
+    """
+    c = counts.set_index("subgroup")
+    n = {k: int(c.loc[k, "n"]) if k in c.index else 0 for k in ("Before", "After", "Never high")}
+    text = f"The rule gives {n['Before']} Before, {n['After']} After and {n['Never high']} Never-high responders"
+    week = c.loc["After", "median_rise_week"] if "After" in c.index else float("nan")
+    if n["After"] and pd.notna(week):
+        return text + f"; the After subgroup's median rise week is {float(week):g}."
+    return text + "; with nobody in the After subgroup it has no rise week."
 
 
 def compare_peaks(profile: pd.DataFrame, *, alpha: float = 0.05) -> pd.DataFrame:
