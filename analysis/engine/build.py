@@ -292,7 +292,7 @@ def _build_in_stage(stage, out, data_dir, available, plan, per_chapter, keys, jo
 
     zygote.env[SHARED_ENV] = str(stage / ".validated")
     stage_book(book_src, stage, in_book, announcement_for(cohort.meta if cohort is not None else None, data_dir),
-               no_solutions)
+               no_solutions, cohort=cohort, data_dir=data_dir, das28_variant=str(user.get("das28_variant") or "esr"))
     if renders is not None:  # Sphinx is imported and set up while the chapters run; it renders when told
         renders.append(Render(stage, out))
 
@@ -304,7 +304,11 @@ def _build_in_stage(stage, out, data_dir, available, plan, per_chapter, keys, jo
 
         keep_validated(cohort, stage)
 
+        from analysis.science.sections import das28_variant
+
         options = {k: user[k] for k in DERIVE_OPTIONS if user.get(k) is not None}
+        # the variant every chapter uses (DAS28-CRP when the data have no ESR), so the shared table agrees
+        options["das28_variant"] = das28_variant(cohort, str(options.get("das28_variant", "esr")))
         write_derived(derive(cohort, **options), results_dir / "derived")
 
     staged: set[str] = set()

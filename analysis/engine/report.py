@@ -81,6 +81,7 @@ class Page:
         self.alpha = float(self.params.get("alpha", 0.05))
         self.results_dir = self.output_dir / "results" / chapter
         self.results_dir.mkdir(parents=True, exist_ok=True)
+        self.resolved: dict[str, tuple[Any, str]] = {}
         self._cohort = None
         self._claims = None
         self._n_tables = 0
@@ -107,6 +108,33 @@ class Page:
 
             self._claims = ClaimLog(self.chapter, load_published(self.published_dir), alpha=self.alpha)
         return self._claims
+
+    def resolve(self, key: str, value: Any, reason: str = "") -> None:
+        """Record the value a parameter took on these data (and why), for the parameters box.
+
+        A parameter may resolve to another value than the one asked for (``das28_variant = 'esr'`` on data
+        without ESR uses DAS28-CRP); the box then shows both, with the reason.
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> page = Page("demo", output_dir=tempfile.mkdtemp(), params={"das28_variant": "esr"})
+        >>> page.resolve("das28_variant", "crp", "ESR not recorded")
+        >>> page.parameters_text()
+        "das28_variant = 'esr' → 'crp' (ESR not recorded)"
+        """
+        self.resolved[key] = (value, reason)
+
+    def parameters_text(self) -> str:
+        """The parameters as the provenance box shows them: ``key = value``, and what a value resolved to."""
+        parts = []
+        for k, v in self.params.items():
+            text = f"{k} = {v!r}"
+            if k in self.resolved and self.resolved[k][0] != v:
+                used, why = self.resolved[k]
+                text += f" → {used!r}" + (f" ({why})" if why else "")
+            parts.append(text)
+        return ", ".join(parts)
 
     # ---------------------------------------------------------------- display
     def header(self, *, uses_data: bool = True, claims_from=None):
@@ -149,6 +177,7 @@ class Page:
             banner = ("<div class='msct-userdata admonition note'><p class='admonition-title'>Your data</p>"
                       f"<p>Computed from the data folder <code>{html.escape(folder)}</code>, "
                       "which is not marked synthetic.</p></div>")
+        prov["parameters"] = self.parameters_text()
         rows = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(str(v))}</td></tr>" for k, v in prov.items())
         box = ("<details class='msct-provenance' open><summary>Provenance and parameters used for this run</summary>"
                f"<table class='msct-kv'>{rows}</table></details>")

@@ -36,7 +36,9 @@ __all__ = [
     "ifng_profile",
     "share_above",
     "compare_peaks",
+    "high_ifng_sentence",
     "subgroup_counts",
+    "subgroup_sentence",
     "subgroup_tests",
     "first_significant",
     "format_auc",
@@ -281,6 +283,86 @@ def share_above(profile: pd.DataFrame, *, confidence: float = 0.95) -> pd.DataFr
     cols = ["group", "period", "n", "n_high", "proportion", "ci_low", "ci_high", "mean_peak",
             "sem_peak", "median_peak"]
     return out[cols].reset_index(drop=True)
+
+
+def high_ifng_sentence(share: pd.DataFrame, peaks: pd.DataFrame, *, threshold: float,
+                       not_available: str | None = None) -> str:
+    """The page's sentence on who had high IFN-γ, written for every case the data allow.
+
+    Parameters
+    ----------
+    share : DataFrame
+        :func:`share_above` output (its ``"before or after"`` rows are read).
+    peaks : DataFrame
+        :func:`compare_peaks` output (its ``ifng_peak_window`` row is read).
+    threshold : float
+        The threshold (pg/mL).
+    not_available : str, optional
+        The section's "Not available with these data: needs ..." reason (IFN-γ not in these data).
+
+    Returns
+    -------
+    str
+        Counts for each group that has patients, the peak comparison when both groups allow it; no
+        placeholder such as "n/a".
+
+    Examples
+    --------
+    >>> share = pd.DataFrame({"group": ["Responder", "Non-responder"], "period": "before or after",
+    ...                       "n": [6, 0], "n_high": [4, 0], "proportion": [4 / 6, float("nan")]})
+    >>> peaks = pd.DataFrame({"measure": ["ifng_peak_window"], "mean_diff": [float("nan")], "p": [float("nan")]})
+    >>> high_ifng_sentence(share, peaks, threshold=2)
+    '4/6 responders (67 %) had IFN-γ above 2 pg/mL at week 0 or within the window; there are no non-responders with a value to compare them with.'
+    >>> high_ifng_sentence(share.iloc[:0], peaks, threshold=2, not_available="Not available with these data: needs ifn_g")
+    'Nobody can be counted: these data have no IFN-γ values (ifn_g).'
+    """
+    from analysis.claims.rules import format_p
+
+    if not_available:
+        needs = not_available.split("needs ", 1)[-1].split(" (")[0]
+        return f"Nobody can be counted: these data have no IFN-γ values ({needs})."
+    rows = share.loc[share["period"] == "before or after"].set_index("group") if len(share) else share
+    parts, absent = [], []
+    for group, word in (("Responder", "responders"), ("Non-responder", "non-responders")):
+        n = int(rows.loc[group, "n"]) if group in rows.index else 0
+        if n:
+            k = int(rows.loc[group, "n_high"])
+            parts.append(f"{k}/{n} {word} ({100 * k / n:.0f} %)")
+        else:
+            absent.append(word)
+    if not parts:
+        return "No MSCT patient with a response group has an IFN-γ value at week 0 or within the window."
+    text = f"{' and '.join(parts)} had IFN-γ above {threshold:g} pg/mL at week 0 or within the window"
+    if absent:
+        return text + f"; there are no {' or '.join(absent)} with a value to compare them with."
+    row = peaks.set_index("measure").loc["ifng_peak_window"] if "ifng_peak_window" in set(peaks["measure"]) else None
+    diff = float(row["mean_diff"]) if row is not None else float("nan")
+    if not np.isfinite(diff):
+        return text + ". The peaks of the two groups cannot be compared with these data."
+    side = "higher" if diff >= 0 else "lower"
+    return (text + f". Peak IFN-γ was {side} in responders by {abs(diff):.2f} pg/mL on average (Mann–Whitney, "
+            f"{format_p(row['p'])}).")
+
+
+def subgroup_sentence(counts: pd.DataFrame) -> str:
+    """The page's sentence on the Before / After / Never-high responders, for every case the data allow.
+
+    Examples
+    --------
+    >>> counts = pd.DataFrame({"subgroup": ["Before", "After", "Never high"], "n": [2, 3, 1],
+    ...                        "median_rise_week": [0.0, 2.0, float("nan")]})
+    >>> subgroup_sentence(counts)
+    "The rule gives 2 Before, 3 After and 1 Never-high responders; the After subgroup's median rise week is 2."
+    >>> subgroup_sentence(counts.assign(n=[2, 0, 4]))
+    'The rule gives 2 Before, 0 After and 4 Never-high responders; with nobody in the After subgroup it has no rise week.'
+    """
+    c = counts.set_index("subgroup")
+    n = {k: int(c.loc[k, "n"]) if k in c.index else 0 for k in ("Before", "After", "Never high")}
+    text = f"The rule gives {n['Before']} Before, {n['After']} After and {n['Never high']} Never-high responders"
+    week = c.loc["After", "median_rise_week"] if "After" in c.index else float("nan")
+    if n["After"] and pd.notna(week):
+        return text + f"; the After subgroup's median rise week is {float(week):g}."
+    return text + "; with nobody in the After subgroup it has no rise week."
 
 
 def compare_peaks(profile: pd.DataFrame, *, alpha: float = 0.05) -> pd.DataFrame:

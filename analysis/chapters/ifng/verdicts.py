@@ -191,6 +191,12 @@ def judge_claims(log, derived, *, profile: pd.DataFrame, design=None, threshold:
         lo, hi = b["ci_low"], b["ci_high"]
         holds = None if pd.isna(lo) else True if lo > 0.5 else False if hi <= 0.5 else None
         log.check_true("ifng.predicts_response", holds, text, rule=rule)
+    # claims about markers these data lack are not testable, naming them (not "not reproduced" on empty tests)
+    for cid, cols in (("ifng.lag_2_3_weeks", ["treg_pct", "th17_pct", "il_10", "il_6"]),
+                      ("ifng.precedes_improvement", ["treg_pct", "th17_pct", "il_10"])):
+        why = sections.reason("ifng.markers", derived, columns=cols)
+        if why and log.has_claim(cid) and not log.judged(cid):
+            log.not_testable(cid, why)
     # chapter's qualitative rules
     handled = {cid for cid in (getattr(row, "claim_id", None) for row in
                                 (qualitative.itertuples() if qualitative is not None else [])) if log.judged(cid)}

@@ -119,7 +119,39 @@ def glue_values(look: Look, *, alpha: float = 0.05) -> dict:
                sl_final_week=str(f.get("final_week", "n/a")),
                sl_labs_reading=("cannot address" if n_labs == 0 else
                                 "supports" if f.get("n_labs_sig_holm", 0) == 0 else "weakens"))
+    out["sl_changes_sentence"] = changes_sentence(look)
     return out
+
+
+def changes_sentence(look: Look) -> str:
+    """What the second look changes, for adverse events and labs, in sentences written for every case.
+
+    Examples
+    --------
+    >>> changes_sentence(Look({}, "", {"rr_any_low": 0.5, "n_labs": 3, "n_labs_sig_holm": 0}))[:80]
+    'For adverse events, the data do not show a higher rate with MSCT, but they canno'
+    >>> changes_sentence(Look({}, "", {"ae_reason": "no follow-up time in either arm",
+    ...                                "ancova_reason": "no lab has values at week 0 and week 24 in both arms"}))
+    'No adverse-event rate ratio could be estimated (no follow-up time in either arm), so these data cannot say how large a harm they exclude. No lab could be compared between the arms (no lab has values at week 0 and week 24 in both arms).'
+    """
+    f = look.facts
+    lo = f.get("rr_any_low", np.nan)
+    if lo is not None and np.isfinite(lo):
+        reading = ("the data do not show a higher rate with MSCT, but they cannot exclude one as large as the upper "
+                   "limit" if lo <= 1 else "the data show a higher rate with MSCT")
+        ae = (f"For adverse events, {reading}: the interval, not the count of zero serious events, says how large "
+              "a harm these data can exclude.")
+    else:
+        why = f.get("ae_reason") or "no adverse event in one arm or no follow-up"
+        ae = (f"No adverse-event rate ratio could be estimated ({why}), so these data cannot say how large a harm "
+              "they exclude.")
+    if int(f.get("n_labs", 0)):
+        verb = "supports" if f.get("n_labs_sig_holm", 0) == 0 else "weakens"
+        labs = (f"For the labs, the randomised comparison {verb} the paper's conclusion of no significant laboratory "
+                "abnormality.")
+    else:
+        labs = f"No lab could be compared between the arms ({f.get('ancova_reason') or 'no lab in these data'})."
+    return f"{ae} {labs}"
 
 
 # =========================================================================== figures

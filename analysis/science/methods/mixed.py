@@ -480,7 +480,11 @@ def mixed_models(visits: pd.DataFrame, *, outcomes: Sequence[str], weeks: Sequen
         cols.remove("note")
         test = test[cols + ["note"]]
     fitted = test["p_lr"].notna().any()
-    reason = "" if fitted else ("; ".join(reasons) or "no outcome to model")
+    # each reason once (one model per scale gives the same reason again); absent outcomes named together
+    absent = list(dict.fromkeys(r.split(":")[0] for r in reasons if r.endswith(": not in these data")))
+    others = list(dict.fromkeys(r for r in reasons if not r.endswith(": not in these data")))
+    said = ([f"not in these data: {', '.join(absent)}"] if absent else []) + others
+    reason = "" if fitted else ("; ".join(said) or "no outcome to model")
     return Look({"test": test,
                  "means": pd.concat(means, ignore_index=True) if means else pd.DataFrame(columns=_MEAN_COLS),
                  "contrasts": pd.concat(contrasts, ignore_index=True) if contrasts
@@ -670,7 +674,57 @@ def marker_glue_values(look: Look, *, markers: Sequence[str], alpha: float = 0.0
         out[f"sl_p_{key}_log"] = format_p(f.get(f"p_holm_{m}_log"))
         out[f"sl_{key}_reading"] = reading(f.get(f"p_holm_{m}_rank"), alpha)
     out["sl_reading"] = out[f"sl_{markers[0].replace('_', '')}_reading"]
+    out["sl_markers_sentence"] = marker_sentence(look, markers=markers, alpha=alpha)
     return out
+
+
+def marker_sentence(look: Look, *, markers: Sequence[str], alpha: float = 0.05) -> str:
+    """What the group × week tests say of ``markers``, in sentences written for every case.
+
+    Each marker with a test is given with its Holm p on ranks and on the log scale and how it bears on the paper's
+    conclusion; markers without a test (not in these data, or no model fitted) are named as such. No "n/a".
+
+    Examples
+    --------
+    >>> look = Look({}, "", {"p_holm_il_6_rank": 0.01, "p_holm_il_6_log": 0.02})
+    >>> marker_sentence(look, markers=["il_6", "tnf_a"])
+    "For IL-6 the group × week test gives p = 0.010 on ranks (Holm; log scale p = 0.020). So the modern method supports the paper's conclusion about IL-6. TNF-α could not be tested with these data."
+    >>> marker_sentence(Look({}, "no values", {}), markers=["il_6", "tnf_a", "il_10"])
+    'None of IL-6, TNF-α and IL-10 could be tested with these data (no values).'
+    >>> marker_sentence(Look({}, "", {}), markers=["treg_th17_ratio"])
+    'The Treg/Th17 ratio could not be tested with these data.'
+    """
+    from analysis.science.methods.look import LABELS
+
+    f = look.facts
+    def name(m: str) -> str:
+        return ("the " if LABELS.get(m, m).endswith("ratio") else "") + LABELS.get(m, m)
+
+    def both(items: list[str]) -> str:
+        return (", ".join(items[:-1]) + " and " + items[-1]) if len(items) > 1 else items[0]
+
+    done = [m for m in markers if _finite_p(f.get(f"p_holm_{m}_rank"))]
+    gone = [name(m) for m in markers if m not in done]
+    if not done:
+        why = f" ({look.reason})" if look.reason else ""
+        return f"None of {both(gone)} could be tested with these data{why}." if len(gone) > 1 else \
+            f"{gone[0][0].upper() + gone[0][1:]} could not be tested with these data{why}."
+    tests = [f"{name(m)} the group × week test gives {format_p(f[f'p_holm_{m}_rank'])} on ranks (Holm; log scale "
+             f"{format_p(f.get(f'p_holm_{m}_log'))})" if i == 0 else
+             f"{name(m)} {format_p(f[f'p_holm_{m}_rank'])} ({format_p(f.get(f'p_holm_{m}_log'))})"
+             for i, m in enumerate(done)]
+    readings = [f"{reading(f[f'p_holm_{m}_rank'], alpha)} the paper's conclusion about {name(m)}" if i == 0 else
+                f"{reading(f[f'p_holm_{m}_rank'], alpha)} the one about {name(m)}" for i, m in enumerate(done)]
+    text = (f"For {', for '.join(tests[:-1]) + ' and for ' + tests[-1] if len(tests) > 1 else tests[0]}. "
+            f"So the modern method {both(readings)}.")
+    if gone:
+        rest = both(gone)
+        text += f" {rest[0].upper() + rest[1:]} could not be tested with these data."
+    return text.replace("log scale p = n/a", "no log-scale model").replace("(p = n/a)", "(no log-scale model)")
+
+
+def _finite_p(p) -> bool:
+    return p is not None and isinstance(p, (int, float)) and bool(np.isfinite(p))
 
 
 # =========================================================================== figures
