@@ -146,8 +146,6 @@ def test_no_page_shows_raw_glue_markup(minimal_book):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=False, reason="the scorecard notebook (another part of issue 34) nests a glue role in "
-                                        "inline code: `{glue:text}`rob_command``")
 def test_scorecard_shows_no_raw_glue_markup(minimal_book):
     out, _ = minimal_book
     assert not _raw_glue(_pages(out)["scorecard"])
@@ -164,7 +162,6 @@ def test_chapter_provenance_names_the_data_folder(minimal_book, ch):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=False, reason="the scorecard notebook's provenance box is another part of issue 34 (item 3)")
 def test_scorecard_provenance_does_not_deny_using_the_data(minimal_book):
     out, folder = minimal_book
     path = _pages(out)["scorecard"]
