@@ -242,6 +242,25 @@ def test_sas_transport_files_with_8_character_names(tmp_path):
     assert (err.file, err.row, err.column, err.value) == ("visits.xpt", 8, "AVAL (PARAMCD SJC28 = sjc28)", "40")
 
 
+def test_patients_in_the_long_layout(tmp_path):
+    d = _folder(tmp_path)
+    rows = [(p, code, v) for p, vals in (("P1", (50, 60.0, 5.0)), ("P2", (60, 70.0, 8.0)))
+            for code, v in zip(("AGE", "WEIGHT", "DURATION"), vals)]
+    pat = pd.DataFrame(rows, columns=["USUBJID", "TESTCD", "RESULT"])
+    pat["ARM"] = pat["USUBJID"].map({"P1": "MSCT", "P2": "control"})
+    pat["SEX"] = pat["USUBJID"].map({"P1": "F", "P2": "M"})
+    pat.to_csv(d / "patients.csv", index=False)
+    meta = yaml.safe_load((d / "dataset.yaml").read_text())
+    meta["columns"].update({"ARM": "arm", "SEX": "sex"})
+    meta["long"]["patients"] = {"measure": "TESTCD", "value": "RESULT",
+                                "measures": {"AGE": "age", "WEIGHT": "weight_kg", "DURATION": "disease_duration_years"}}
+    (d / "dataset.yaml").write_text(yaml.safe_dump(meta))
+    c = load(d)
+    assert c.patients[["patient_id", "arm", "age", "weight_kg"]].values.tolist() == [["P1", "MSCT", 50, 60.0],
+                                                                                     ["P2", "control", 60, 70.0]]
+    assert c.visits["tjc28"].tolist() == [10, 4, 3, 8]
+
+
 def test_relocate_leaves_other_problems_alone():
     cells = LongCells(LongLayout("visits", "PARAMCD", "AVAL", {"CRP": "crp_mg_l"}), {"crp_mg_l": {2: (7, "CRP")}})
     other = [Problem("visits.csv", 2, "patient_id", "P9", "x"), Problem("visits.csv", None, "crp_mg_l", None, "y")]
