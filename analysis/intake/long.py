@@ -268,9 +268,8 @@ def pivot_long(table: str, df: pd.DataFrame, layout: LongLayout, out: ProblemSin
     rows = df.index.to_numpy()
     code = _text(df[mcol])
     value = _text(df[vcol])
-    distinct = pd.unique(code)
-    target_of = {c: layout.target(c) for c in distinct if c != ""}
-    target = np.array([target_of.get(c) for c in code], dtype=object)
+    codes, distinct = pd.factorize(code)  # each distinct code looked up once
+    target = np.array([None if c == "" else layout.target(c) for c in distinct] + [None], dtype=object)[codes]
     known = target != None  # noqa: E711 - elementwise
     # codes not listed: one warning; an empty code with a value: an error per row
     unknown = (code != "") & ~known
@@ -288,8 +287,10 @@ def pivot_long(table: str, df: pd.DataFrame, layout: LongLayout, out: ProblemSin
     for k, c in keys.items():
         text = _text(df[c])
         if k == "week":
-            num = pd.to_numeric(pd.Series(text), errors="coerce").to_numpy()
-            text = np.array([t if np.isnan(x) else repr(float(x)) for t, x in zip(text, num)], dtype=object)
+            at, uniq = pd.factorize(text)
+            num = pd.to_numeric(pd.Series(uniq, dtype=object), errors="coerce").to_numpy(dtype=float)
+            text = np.array([t if np.isnan(x) else repr(float(x)) for t, x in zip(uniq, num)] + [""],
+                            dtype=object)[at]
         parts[k] = text
     gid = pd.DataFrame(parts).groupby(list(parts), sort=False, dropna=False).ngroup().to_numpy()
     _, first = np.unique(gid, return_index=True)  # gids number the keys in order of first appearance
