@@ -30,7 +30,8 @@ VISITS += [("P2", 0, code, val) for code, val in zip(("TJC28", "SJC28", "ESR", "
 
 
 def _folder(tmp_path: Path, rows=None, meta=None, extra: dict | None = None) -> Path:
-    """patients.csv, visits.csv in the long layout (USUBJID, AVISITN, PARAMCD, AVAL), adverse_events.csv, dataset.yaml."""
+    """patients.csv, visits.csv in the long layout (USUBJID, AVISITN, PARAMCD, AVAL), adverse_events.csv and
+    dataset.yaml."""
     d = tmp_path / "trial"
     d.mkdir(parents=True)
     PATIENTS.to_csv(d / "patients.csv", index=False)

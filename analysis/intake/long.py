@@ -156,10 +156,9 @@ def long_layouts(meta: Mapping[str, Any] | None) -> dict[str, LongLayout]:
         for key in ("measure", "value"):
             name = spec.get(key)
             if not isinstance(name, str) or not name.strip():
-                raise DatasetError(f"long.{table}.{key}", f"must be the name of the file's column "
-                                                          f"{'naming the measure' if key == 'measure' else 'holding the value'}"
-                                                          f" (e.g. {'PARAMCD' if key == 'measure' else 'AVAL'}), "
-                                                          f"got {name!r}")
+                what, example = ("naming the measure", "PARAMCD") if key == "measure" else ("holding the value", "AVAL")
+                raise DatasetError(f"long.{table}.{key}", f"must be the name of the file's column {what} (e.g. "
+                                                          f"{example}), got {name!r}")
             names[key] = name.strip()
         if names["measure"].lower() == names["value"].lower():
             raise DatasetError(f"long.{table}.value", "must be another column than the measure's")

@@ -15,7 +15,8 @@ return parts of its result):
    as stripped strings (:func:`read_table_strings`: the bytes first, :func:`analysis.intake.sniff.check_file`;
    then the CSV, workbook or SPSS/Stata/SAS reader; then :func:`analysis.intake.grid.grid_to_frame`);
 3. a table declared under ``long:`` in ``dataset.yaml`` pivoted to one row per patient and visit
-   (:func:`analysis.intake.long.pivot_long`; its problems then name the file's rows: :func:`analysis.intake.long.relocate`);
+   (:func:`analysis.intake.long.pivot_long`; its problems then name the file's rows:
+   :func:`analysis.intake.long.relocate`);
    ``dataset.yaml`` applied to each table (each change recorded as a :class:`Translation`); visit rows that hold a
    patient and a scheduled week but no measurement left out (a missed visit, one note each); then the table's
    rules (:func:`analysis.intake.contract.check_table`);

@@ -87,7 +87,8 @@ def _number(s: pd.Series) -> np.ndarray:
 
 
 def adam_long(source: Path | str = ROOT / "data" / "synthetic") -> dict[str, pd.DataFrame]:
-    """The three tables of the example (as written to .xpt), from the cohort folder ``source`` (CSV, dictionary names)."""
+    """The three tables of the example (as written to .xpt), from the cohort folder ``source`` (CSV files with the
+    data dictionary's names)."""
     source = Path(source)
     pat = _text_table(source / "patients.csv")
     vis = _text_table(source / "visits.csv")
