@@ -300,6 +300,7 @@ def _write_dictionary_page(path: Path) -> None:
     for row in section_table().itertuples():
         lines.append(f"| {row.chapter} | {row.section} | {row.needs} |")
     lines.append("")
+    lines += _long_layout_section()
     path.write_text("\n".join(lines), "utf-8")
 
 
@@ -410,6 +411,41 @@ def fill_intro(text: str, *, cohort: Any = None, data_dir: Path | None = None, c
     data_marker, contents_marker = INTRO_MARKERS
     text = text.replace(data_marker, _data_block(cohort, data_dir))
     return text.replace(contents_marker, _contents_block(cohort, data_dir, list(chapters), das28_variant))
+
+
+def _long_layout_section() -> list[str]:
+    """The data-dictionary page's section on ``long:`` (:mod:`analysis.intake.long`)."""
+    return ["## Tables in the long layout", "",
+            "A table may also come in the long layout: one row per patient, visit and measure, as in CDISC ADaM's "
+            "basic data structure (`USUBJID`, `AVISITN`, `PARAMCD`, `AVAL`) and in many laboratory exports. Declare "
+            "it under `long:` in `dataset.yaml`:", "",
+            "```yaml",
+            "columns: {USUBJID: patient_id, AVISITN: week}   # the key columns, as for any table",
+            "long:                        # a table in the long layout: one row per patient, visit and measure",
+            "  visits:",
+            "    measure: PARAMCD         # the column naming the measure",
+            "    value: AVAL              # the column holding its value",
+            "    measures: {TJC28: tjc28, SJC28: sjc28, ESR: esr_mm_h, CRP: crp_mg_l, PTGA: patient_global_mm, "
+            "IFNG: ifn_g}",
+            "```", "",
+            "`measure` and `value` name columns of *your file*, as it was exported (matched exactly, or else "
+            "ignoring case, so SAS transport names work however they are cased); `columns:` does not rename them. "
+            "The keys of `measures` are your codes, its values the names of the columns above that each code fills. "
+            "The key columns (`patient_id` and `week` for `visits`, `patient_id` for `patients`) are found under the "
+            "dictionary's name or a name of yours that `columns:` maps to it. On reading, the table becomes one row "
+            "per patient and week before any rule on this page is applied, so `units:` (keyed by the dictionary's "
+            "names, e.g. `crp_mg_l: mg/dL`), ranges, assay limits and the schedule apply as to any table; a problem "
+            "in a value names the file row it came from and the code "
+            "(`visits.xpt, row 57, column 'AVAL (PARAMCD CRP = crp_mg_l)'`).", "",
+            "- A code not listed under `measures` is ignored; one warning lists such codes with their row counts.",
+            "- A patient, visit and measure given twice is an error naming both rows.",
+            "- A row with a value but no code is an error.",
+            "- Other columns are kept when they hold one value per patient and visit (`STUDYID`, `AVISIT`) and are "
+            "not read (a note) when they vary within a visit (`PARAM`, `AVALC`); either way they pass the privacy "
+            "rules.",
+            "- `adverse_events` has one row per event and no key, so it cannot be given in the long layout.", "",
+            "`data/examples/adam_long/` is a worked example: the shipped cohort as an ADaM-like export in SAS "
+            "transport files.", ""]
 
 
 def _filter_toc(node, present: set[str]) -> None:
