@@ -227,7 +227,7 @@ def paper_data_claims(claims: pd.DataFrame, registry: pd.DataFrame | None = None
 
 
 def design_headline(claims: pd.DataFrame, characteristics: pd.DataFrame | None, *, run: dict | None = None,
-                    registry: pd.DataFrame | None = None) -> str:
+                    registry: pd.DataFrame | None = None, of_these_data: bool | None = None) -> str:
     """The scorecard's first words: how many of the paper's empirical claims this design can tell, by class.
 
     Parameters
@@ -241,6 +241,10 @@ def design_headline(claims: pd.DataFrame, characteristics: pd.DataFrame | None, 
         That result's ``run.json`` (its command and number of cohorts are named).
     registry : DataFrame, optional
         The claims registry (its ``section`` column); default the shipped one.
+    of_these_data : bool, optional
+        Whether the simulated cohorts stand for this build's data
+        (:func:`analysis.scorecard.robustness.applies_to`); ``False`` adds that the classes are the simulated
+        design's, not these data's.
 
     Returns
     -------
@@ -256,6 +260,8 @@ def design_headline(claims: pd.DataFrame, characteristics: pd.DataFrame | None, 
     ...                    "class": ["discriminating", "uninformative"]})
     >>> design_headline(c, oc).split(".")[0]
     "Of the paper's 3 empirical claims about data, 1 is discriminating at this design, 0 underpowered, 1 uninformative, 0 fixed by the simulation, 0 not assessable and 1 not in this robustness result"
+    >>> "not of that design" in design_headline(c, oc, of_these_data=False)
+    True
     >>> design_headline(c, None).split(".")[0]
     'This robustness result has no operating characteristics (`results/robustness/operating_characteristics'
     """
@@ -280,6 +286,9 @@ def design_headline(claims: pd.DataFrame, characteristics: pd.DataFrame | None, 
         text += (f" These operating characteristics come from {run['cohorts']} simulated cohorts per model "
                  f"(`{run.get('command', 'python -m analysis robustness')}`): they describe the trial's design and "
                  "this analysis, not patients.")
+    if of_these_data is False:
+        text += (" This build's data are not of that design: the classes say what the simulated design can tell, "
+                 "not what these data can.")
     text += "\n\n" + "\n".join(f"- **{c}**: {CLASS_MEANING[c]}." for c in CLASSES)
     return text
 
