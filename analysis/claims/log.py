@@ -468,6 +468,26 @@ class ClaimLog:
         claim = self._claim(claim_id)
         return self._record(claim, "", NOT_TESTABLE, f"not testable: {reason}")
 
+    def not_discriminating(self, claim_id: str, reason: str, reproduced: str = "") -> str:
+        """Record "not testable" for a claim whose statement no rule can judge, with any data, and why.
+
+        A statement that cannot discriminate, such as a decrease the paper itself calls not significant (an
+        interval below 0 would contradict the paper's own test; one containing 0 cannot show a decrease), gets
+        no rule forced onto it. ``reproduced`` may show what was found, not judged.
+
+        Examples
+        --------
+        >>> log = ClaimLog("immune")
+        >>> log.not_discriminating("immune.rf_decrease_responders", "a decrease the paper calls not significant")
+        'not testable with these data'
+        >>> log.table().loc[0, "rule"]
+        'not testable as stated, with any data: a decrease the paper calls not significant'
+        """
+        claim = self._claim(claim_id)
+        if not str(reason).strip():
+            raise ValueError("`reason` is empty; a claim that cannot discriminate needs its reason")
+        return self._record(claim, str(reproduced), NOT_TESTABLE, f"not testable as stated, with any data: {reason}")
+
     def missing_columns(self, claim_id: str, data: pd.DataFrame, columns) -> list[str]:
         """Record "not testable" naming the missing columns, when any of ``columns`` is absent or empty.
 

@@ -18,7 +18,7 @@ from analysis.science.methods.ancova import ancova_labs, beside_t_tests
 from analysis.science.methods.look import Look, fmt, placeholder, styled
 from analysis.science.methods.rates import ae_rates
 
-__all__ = ["figure_ae_rates", "figure_ancova", "glue_values", "safety_section"]
+__all__ = ["figure_ae_rates", "figure_ancova", "glue_values", "labs_noninferiority", "safety_section"]
 
 
 def safety_section(derived, adverse_events: pd.DataFrame | None, *, lab_tests: pd.DataFrame | None = None,
@@ -38,7 +38,8 @@ def safety_section(derived, adverse_events: pd.DataFrame | None, *, lab_tests: p
     Returns
     -------
     Look
-        Tables ``ae_rates``, ``ae_ratios``, ``ancova``, ``beside_t_tests``; facts for the page and
+        Tables ``ae_rates``, ``ae_ratios``, ``ancova``, ``beside_t_tests``, ``labs_noninferiority``
+        (:func:`labs_noninferiority`); facts for the page and
         :func:`analysis.chapters.safety.verdicts.judge_second_look`.
         ``reason`` names the part(s) that could not be computed (the other part is still in the tables).
 
@@ -63,6 +64,11 @@ def safety_section(derived, adverse_events: pd.DataFrame | None, *, lab_tests: p
                  rr_any_high=float(any_ae["ci_high"]), p_rr_any=float(any_ae["p"]),
                  events_msct=int(any_ae["events_msct"]), events_control=int(any_ae["events_control"]))
     tested = anc.drop_duplicates("lab")
+    worse = labs_noninferiority(anc, derived.visits, before=0, alpha=alpha)
+    facts["n_labs_worse"] = int(worse["worse"].sum())
+    facts["labs_worse"] = ", ".join(worse.loc[worse["worse"], "label"].str.lower()) or "none"
+    facts["n_labs_noninferior"] = int(worse["noninferior"].sum())
+    facts["labs_not_shown"] = ", ".join(worse.loc[~worse["noninferior"], "label"].str.lower()) or "none"
     facts["n_labs"] = int(tested["p_group"].notna().sum())
     facts["n_labs_sig_holm"] = int((tested["p_holm"] < alpha).sum())
     facts["n_labs_sig_raw"] = int((tested["p_group"] < alpha).sum())
@@ -76,8 +82,76 @@ def safety_section(derived, adverse_events: pd.DataFrame | None, *, lab_tests: p
         reasons.append(f"no lab has values at week 0 and week {design.final_week} in both arms")
     facts["ae_reason"] = reasons[0] if reasons and reasons[0].startswith("no follow-up") else ""
     facts["ancova_reason"] = reasons[-1] if reasons and reasons[-1].startswith("no lab") else ""
-    return Look({"ae_rates": rates, "ae_ratios": ratios, "ancova": anc, "beside_t_tests": beside_t_tests(anc, lab_tests)},
-                "; ".join(reasons), facts)
+    return Look({"ae_rates": rates, "ae_ratios": ratios, "ancova": anc, "beside_t_tests": beside_t_tests(anc, lab_tests),
+                 "labs_noninferiority": worse}, "; ".join(reasons), facts)
+
+
+def labs_noninferiority(ancova: pd.DataFrame, visits: pd.DataFrame, *, before: int = 0,
+                        alpha: float = 0.05) -> pd.DataFrame:
+    """Each lab's MSCT − control difference read in the direction that would mean harm.
+
+    A lab is *worse* with MSCT when away from the middle of its normal range is where the patients start:
+    lower is worse when the mean of all patients at ``before`` lies below the middle of the normal range
+    (albumin, haemoglobin in RA), higher is worse otherwise (platelets, which inflammation raises). A
+    difference in the other direction is an improvement, not an abnormality. The margin is the lab's
+    equivalence margin (``data/published/margins.csv``: half the baseline SD of all patients). As in
+    :meth:`analysis.claims.log.ClaimLog.check_equivalence_all`, a lab is *shown no worse* when the one-sided
+    (1 − alpha) bound of its harm lies below the margin (each test at alpha, intersection–union), and *worse*
+    when its harm lies wholly beyond the margin (the lower bound of the two-sided 1 − alpha/m interval, Bonferroni
+    over the m labs): a worsening smaller than what matters is not an abnormality.
+
+    Parameters
+    ----------
+    ancova : DataFrame
+        :func:`analysis.science.methods.ancova.ancova_labs` by arm (contrast "MSCT − control").
+    visits : DataFrame
+        ``derived.visits`` (the labs at ``before``).
+    before : int
+        The baseline visit.
+    alpha : float
+        One-sided level of each non-inferiority test; two-sided, Bonferroni over the labs, for "worse".
+
+    Returns
+    -------
+    DataFrame
+        One row per fitted lab: ``lab``, ``label``, ``harm`` ("lower" or "higher"), ``margin``,
+        ``harm_estimate`` (the difference signed so that positive is worse), ``harm_bound`` (its one-sided
+        (1 − alpha) upper bound), ``harm_low`` (the lower bound at 1 − alpha/m), ``noninferior`` (``harm_bound``
+        below the margin), ``worse`` (``harm_low`` above the margin).
+
+    Examples
+    --------
+    >>> anc = pd.DataFrame({"lab": ["albumin_g_l"], "label": ["Albumin"], "contrast": ["MSCT − control"],
+    ...                     "estimate": [-1.0], "se": [0.5], "n": [43], "p_holm": [0.051]})
+    >>> v = pd.DataFrame({"week": [0, 0, 0], "albumin_g_l": [36.0, 38.0, 40.0]})
+    >>> r = labs_noninferiority(anc, v).iloc[0]   # margin 0.5 × SD 2 = 1; bound −(−1) + 1.684 × 0.5
+    >>> r["harm"], float(r["margin"]), round(float(r["harm_bound"]), 3), bool(r["noninferior"]), bool(r["worse"])
+    ('lower', 1.0, 1.842, False, False)
+    >>> bool(labs_noninferiority(anc.assign(estimate=-3.0), v).iloc[0]["worse"])  # 3 − 2.021 × 0.5 > 1
+    True
+    """
+    from analysis.claims.registry import equivalence_margin
+    from analysis.claims.rules import special
+
+    cols = ["lab", "label", "harm", "margin", "harm_estimate", "harm_bound", "harm_low", "noninferior", "worse"]
+    normal = safety_labs().set_index("lab")
+    fitted = ancova.loc[ancova["contrast"].eq("MSCT − control") & pd.to_numeric(ancova["se"], errors="coerce").notna()]
+    base = visits.loc[visits["week"] == before]
+    fitted = fitted.drop_duplicates("lab").loc[lambda d: d["lab"].isin(normal.index) & d["lab"].isin(base.columns)]
+    m = max(1, len(fitted))
+    rows = []
+    for r in fitted.itertuples():
+        x = pd.to_numeric(base[r.lab], errors="coerce").dropna()
+        middle = (normal.loc[r.lab, "normal_low"] + normal.loc[r.lab, "normal_high"]) / 2
+        harm = "lower" if x.mean() < middle else "higher"
+        sign = -1.0 if harm == "lower" else 1.0
+        margin, _ = equivalence_margin(r.lab, x)
+        est = sign * float(r.estimate)
+        bound = est + float(special().stdtrit(int(r.n) - 3, 1 - alpha)) * float(r.se)
+        low = est - float(special().stdtrit(int(r.n) - 3, 1 - alpha / (2 * m))) * float(r.se)
+        rows.append(dict(lab=r.lab, label=r.label, harm=harm, margin=margin, harm_estimate=est, harm_bound=bound,
+                         harm_low=low, noninferior=bool(bound < margin), worse=bool(low > margin)))
+    return pd.DataFrame(rows, columns=cols)
 
 
 def glue_values(look: Look, *, alpha: float = 0.05) -> dict:
@@ -117,8 +191,14 @@ def glue_values(look: Look, *, alpha: float = 0.05) -> dict:
                sl_n_labs_sig_raw=int(f.get("n_labs_sig_raw", 0)),
                sl_labs_sig_holm=str(f.get("labs_sig_holm", "none")),
                sl_final_week=str(f.get("final_week", "n/a")),
+               sl_n_labs_worse=int(f.get("n_labs_worse", 0)),
+               sl_labs_worse=str(f.get("labs_worse", "none")),
+               sl_n_labs_noninferior=int(f.get("n_labs_noninferior", 0)),
+               sl_labs_not_shown=str(f.get("labs_not_shown", "none")),
                sl_labs_reading=("cannot address" if n_labs == 0 else
-                                "supports" if f.get("n_labs_sig_holm", 0) == 0 else "weakens"))
+                                "weakens" if f.get("n_labs_worse", 0) else
+                                "supports" if f.get("n_labs_noninferior", 0) == n_labs else
+                                "neither supports nor weakens"))
     out["sl_changes_sentence"] = changes_sentence(look)
     return out
 
@@ -128,7 +208,7 @@ def changes_sentence(look: Look) -> str:
 
     Examples
     --------
-    >>> changes_sentence(Look({}, "", {"rr_any_low": 0.5, "n_labs": 3, "n_labs_sig_holm": 0}))[:80]
+    >>> changes_sentence(Look({}, "", {"rr_any_low": 0.5, "n_labs": 3, "n_labs_noninferior": 3}))[:80]
     'For adverse events, the data do not show a higher rate with MSCT, but they canno'
     >>> changes_sentence(Look({}, "", {"ae_reason": "no follow-up time in either arm",
     ...                                "ancova_reason": "no lab has values at week 0 and week 24 in both arms"}))
@@ -145,8 +225,10 @@ def changes_sentence(look: Look) -> str:
         why = f.get("ae_reason") or "no adverse event in one arm or no follow-up"
         ae = (f"No adverse-event rate ratio could be estimated ({why}), so these data cannot say how large a harm "
               "they exclude.")
-    if int(f.get("n_labs", 0)):
-        verb = "supports" if f.get("n_labs_sig_holm", 0) == 0 else "weakens"
+    n_labs = int(f.get("n_labs", 0))
+    if n_labs:
+        verb = ("weakens" if f.get("n_labs_worse", 0) else
+                "supports" if f.get("n_labs_noninferior", 0) == n_labs else "neither supports nor weakens")
         labs = (f"For the labs, the randomised comparison {verb} the paper's conclusion of no significant laboratory "
                 "abnormality.")
     else:
