@@ -6,7 +6,8 @@ scheduled weeks (week 0 always, 2-6 visits) with the response and final week wri
 (groups of :data:`analysis.science.simulate.OMIT_GROUPS`; absent groups are absent columns), the DAS28's
 laboratory value (ESR only, CRP only or both), visit rows with every measure blank, and adverse events.
 :func:`write_trial` writes the folder of a spec (the same spec gives the same files, outside hypothesis too);
-:func:`trial_specs` is the hypothesis strategy; :data:`EXAMPLES` names explicit specs that cover the corners.
+:func:`trial_specs` is the hypothesis strategy and :func:`seeded_spec` draws the same way from a seed (a list of
+examples that is the same on every run); :data:`EXAMPLES` names explicit specs that cover the corners.
 :data:`SMALL_TRIAL` is the hand-written pilot ``data/examples/small_trial``; :func:`one_non_responder` copies it
 and turns one UC-MSC patient's response-week row back to near-baseline values.
 
@@ -255,26 +256,56 @@ def write_trial(spec: TrialSpec, dst) -> Path:
     return dst
 
 
-# ----------------------------------------------------------------------------- the hypothesis strategy
+# ----------------------------------------------------------------------------- drawn specs
+class _Draws:
+    """The few kinds of choice a spec needs, from hypothesis (``draw``) or from a numpy seed (``seed``)."""
+
+    def __init__(self, draw=None, seed: int | None = None):
+        self.draw, self.rng = draw, np.random.default_rng(seed)
+
+    def integer(self, lo: int, hi: int) -> int:
+        return self.draw(st.integers(lo, hi)) if self.draw else int(self.rng.integers(lo, hi + 1))
+
+    def choice(self, options):
+        return self.draw(st.sampled_from(options)) if self.draw else options[int(self.rng.integers(len(options)))]
+
+    def subset(self, options, lo: int = 0, hi: int | None = None) -> list:
+        hi = len(options) if hi is None else hi
+        if self.draw:
+            return self.draw(st.lists(st.sampled_from(options), min_size=lo, max_size=hi, unique=True))
+        k = self.integer(lo, hi)
+        return [options[i] for i in self.rng.permutation(len(options))[:k]]
+
+
+def _spec(d: _Draws) -> TrialSpec:
+    n_patients = d.integer(6, 20)
+    n_msct = d.integer(2, n_patients - 2)
+    weeks = (0, *sorted(d.subset(LATER_WEEKS, 1, 5)))
+    kind = d.choice(("none", "one", "few", "all"))
+    n_resp = {"none": 0, "one": 1, "all": n_msct}[kind] if kind != "few" else d.integer(1, n_msct)
+    blank = [(d.integer(0, n_patients - 1), d.choice(weeks[1:])) for _ in range(d.integer(0, 4))]
+    return TrialSpec(
+        n_msct=n_msct, n_control=n_patients - n_msct, visit_weeks=weeks, response_week=d.choice(weeks[1:]),
+        final_week=weeks[-1], n_responders=n_resp, lab=d.choice(LABS), measures=tuple(d.subset(GROUPS)),
+        blank_rows=tuple(blank), n_adverse_events=d.choice((0, 0, 1, 3, 6)), seed=d.integer(0, 2**16),
+    )
+
+
 @st.composite
 def trial_specs(draw) -> TrialSpec:
     """Hypothesis strategy of :class:`TrialSpec`: 6-20 patients, 2-6 visits, 0 / 1 / few / all responders."""
-    n_patients = draw(st.integers(6, 20))
-    n_msct = draw(st.integers(2, n_patients - 2))
-    later = draw(st.lists(st.sampled_from(LATER_WEEKS), min_size=1, max_size=5, unique=True))
-    weeks = (0, *sorted(later))
-    final = weeks[-1]
-    response = draw(st.sampled_from(weeks[1:]))
-    kind = draw(st.sampled_from(["none", "one", "few", "all"]))
-    n_resp = {"none": 0, "one": 1, "all": n_msct}.get(kind) or draw(st.integers(1, n_msct))
-    blank = draw(st.lists(st.tuples(st.integers(0, n_patients - 1), st.sampled_from(weeks[1:])), max_size=4))
-    return TrialSpec(
-        n_msct=n_msct, n_control=n_patients - n_msct, visit_weeks=weeks, response_week=response, final_week=final,
-        n_responders=n_resp, lab=draw(st.sampled_from(LABS)),
-        measures=tuple(draw(st.lists(st.sampled_from(GROUPS), unique=True))),
-        blank_rows=tuple(blank), n_adverse_events=draw(st.sampled_from([0, 0, 1, 3, 6])),
-        seed=draw(st.integers(0, 2**16)),
-    )
+    return _spec(_Draws(draw=draw))
+
+
+def seeded_spec(seed: int) -> TrialSpec:
+    """The same distribution as :func:`trial_specs`, drawn from a numpy seed (a reproducible list of examples).
+
+    Examples
+    --------
+    >>> seeded_spec(3) == seeded_spec(3), 6 <= seeded_spec(3).n_patients <= 20
+    (True, True)
+    """
+    return _spec(_Draws(seed=seed))
 
 
 # ----------------------------------------------------------------------------- explicit corners
