@@ -4,7 +4,8 @@ A :class:`TrialSpec` describes a small trial in a few fields: the number of pati
 scheduled weeks (week 0 always, 2-6 visits) with the response and final week written to ``dataset.yaml``
 ``design:``, how many MSCT patients respond (EULAR good) at the response week, which optional measures exist
 (groups of :data:`analysis.science.simulate.OMIT_GROUPS`; absent groups are absent columns), the DAS28's
-laboratory value (ESR only, CRP only or both), visit rows with every measure blank, and adverse events.
+laboratory value (ESR only, CRP only or both), visit rows with every measure blank, patients lost to follow-up
+(no rows after some visit), and adverse events.
 :func:`write_trial` writes the folder of a spec (the same spec gives the same files, outside hypothesis too);
 :func:`trial_specs` is the hypothesis strategy and :func:`seeded_spec` draws the same way from a seed (a list of
 examples that is the same on every run); :data:`EXAMPLES` names explicit specs that cover the corners.
@@ -26,7 +27,7 @@ Examples
 from __future__ import annotations
 
 import shutil
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -70,6 +71,9 @@ class TrialSpec:
     blank_rows : tuple of (int, int)
         ``(patient index, week)`` visit rows written with every measure blank (patients numbered from 0 over
         both arms, MSCT first). Rows at week 0, or at the response week of an MSCT patient, are ignored.
+    lost : tuple of (int, int)
+        ``(patient index, week)``: the patient has no visit row from that week on (lost to follow-up; week 0 is
+        ignored). An MSCT patient lost by the response week is "Unclassified".
     n_adverse_events : int
         Adverse events, spread over the patients and the weeks up to the final week.
     seed : int
@@ -85,9 +89,9 @@ class TrialSpec:
     lab: str = "crp"
     measures: tuple[str, ...] = ()
     blank_rows: tuple[tuple[int, int], ...] = ()
+    lost: tuple[tuple[int, int], ...] = ()
     n_adverse_events: int = 2
     seed: int = 0
-    note: str = field(default="", compare=False)
 
     def __post_init__(self):
         weeks = self.visit_weeks
@@ -117,11 +121,27 @@ class TrialSpec:
             out.add((ids[i], week))
         return out
 
-    def expected_groups(self) -> dict[str, str]:
-        """The group each patient should get: Responder, Non-responder (MSCT) or Control."""
+    def last_seen(self) -> dict[str, int]:
+        """Each patient's last scheduled visit with a row (the final week unless lost)."""
         ids = self.ids()
-        return {pid: ("Control" if i >= self.n_msct else "Responder" if i < self.n_responders else "Non-responder")
-                for i, pid in enumerate(ids)}
+        out = {pid: self.final_week for pid in ids}
+        for i, week in self.lost:
+            if i < self.n_patients and week > 0:
+                earlier = [w for w in self.visit_weeks if w < week]
+                out[ids[i]] = min(out[ids[i]], earlier[-1])
+        return out
+
+    def expected_groups(self) -> dict[str, str]:
+        """The group each patient should get: Responder, Non-responder, Unclassified (MSCT) or Control."""
+        seen = self.last_seen()
+
+        def group(i: int, pid: str) -> str:
+            if i >= self.n_msct:
+                return "Control"
+            if seen[pid] < self.response_week:
+                return "Unclassified"
+            return "Responder" if i < self.n_responders else "Non-responder"
+        return {pid: group(i, pid) for i, pid in enumerate(self.ids())}
 
 
 # ----------------------------------------------------------------------------- values
@@ -189,7 +209,7 @@ def tables(spec: TrialSpec) -> dict[str, pd.DataFrame]:
     (6, 12, 0, False)
     """
     rng = np.random.default_rng(spec.seed)
-    ids, groups, blank = spec.ids(), spec.expected_groups(), spec.blank()
+    ids, blank, seen = spec.ids(), spec.blank(), spec.last_seen()
     patients = pd.DataFrame({
         "patient_id": ids,
         "arm": ["MSCT" if i < spec.n_msct else "control" for i in range(spec.n_patients)],
@@ -202,12 +222,14 @@ def tables(spec: TrialSpec) -> dict[str, pd.DataFrame]:
     das28 = ["tjc28", "sjc28", *labs, "patient_global_mm"]
     optional = [c for g in GROUPS if g in spec.measures for c in OMIT_GROUPS[g]]
     rows = []
-    for pid in ids:
-        role = groups[pid]
+    for i, pid in enumerate(ids):  # the intended role (an MSCT patient lost early is still drawn as one)
+        role = "Control" if i >= spec.n_msct else "Responder" if i < spec.n_responders else "Non-responder"
         base = dict(tjc28=int(rng.integers(10, 21)), sjc28=int(rng.integers(6, 15)),
                     esr_mm_h=float(rng.uniform(35, 80)), crp_mg_l=float(rng.uniform(15, 45)),
                     patient_global_mm=float(rng.uniform(55, 85)))
         for week in spec.visit_weeks:
+            if week > seen[pid]:
+                continue
             row = {"patient_id": pid, "week": str(week)}
             comp = _components(rng, role, week, spec, base)
             values = {"tjc28": str(int(comp["tjc28"])), "sjc28": str(int(comp["sjc28"])),
@@ -279,15 +301,16 @@ class _Draws:
 
 def _spec(d: _Draws) -> TrialSpec:
     n_patients = d.integer(6, 20)
-    n_msct = d.integer(2, n_patients - 2)
+    n_msct = d.integer(1, n_patients - 1)
     weeks = (0, *sorted(d.subset(LATER_WEEKS, 1, 5)))
     kind = d.choice(("none", "one", "few", "all"))
     n_resp = {"none": 0, "one": 1, "all": n_msct}[kind] if kind != "few" else d.integer(1, n_msct)
     blank = [(d.integer(0, n_patients - 1), d.choice(weeks[1:])) for _ in range(d.integer(0, 4))]
+    lost = [(d.integer(0, n_patients - 1), d.choice(weeks[1:])) for _ in range(d.integer(0, 2))]
     return TrialSpec(
         n_msct=n_msct, n_control=n_patients - n_msct, visit_weeks=weeks, response_week=d.choice(weeks[1:]),
         final_week=weeks[-1], n_responders=n_resp, lab=d.choice(LABS), measures=tuple(d.subset(GROUPS)),
-        blank_rows=tuple(blank), n_adverse_events=d.choice((0, 0, 1, 3, 6)), seed=d.integer(0, 2**16),
+        blank_rows=tuple(blank), lost=tuple(lost), n_adverse_events=d.choice((0, 0, 1, 3, 6)), seed=d.integer(0, 2**16),
     )
 
 
@@ -326,6 +349,9 @@ EXAMPLES: dict[str, TrialSpec] = {
                                                  final_week=16, n_responders=1, lab="esr",
                                                  measures=("immune", "autoantibodies", "prednisone"),
                                                  blank_rows=((12, 3),), n_adverse_events=1, seed=5),
+    "one_control_drop_outs": TrialSpec(n_msct=6, n_control=1, visit_weeks=(0, 2, 12, 24), response_week=12,
+                                       final_week=24, n_responders=3, lab="both", measures=("haq", "safety_labs"),
+                                       lost=((0, 12), (3, 24), (5, 2)), n_adverse_events=2, seed=7),
     "two_visits_cytokines": TrialSpec(n_msct=3, n_control=3, visit_weeks=(0, 12), response_week=12, final_week=12,
                                       n_responders=2, lab="crp", measures=("cytokines", "safety_labs"),
                                       n_adverse_events=1, seed=6),
