@@ -1,8 +1,8 @@
 """Small trials of one's own build (issue 34): every folder of tests/small_trials.py that passes ``validate`` builds.
 
 Fast part: hypothesis draws trial specs (6-20 patients, 2-6 visits, 0 / 1 / few / all responders, any optional
-measures, ESR or CRP, blank rows, adverse events or none); each folder passes ``python -m analysis validate`` and
-the EULAR groups land where the spec intended.
+measures, ESR or CRP, blank rows, drop-outs, adverse events or none); each folder passes ``python -m analysis
+validate`` and the EULAR groups land where the spec intended.
 
 Slow part: real builds (``build(..., force=True, jobs=2)``, solutions included; about 25 s each on the shared
 2-core machine). `make test` builds :data:`CORE`: the hand-written ``data/examples/small_trial``, its
@@ -10,10 +10,12 @@ one-non-responder variant, and four corners (one non-responder; no responders; a
 minimal measures, no adverse events and blank rows). ``MSCT_VARIANTS=all`` (``make test-variants``) builds
 every explicit example and ``MSCT_SMALL_TRIALS`` (default 20) drawn ones: ``drawn_07`` is
 ``small_trials.seeded_spec(7)``, drawn like the hypothesis strategy but the same on every run (select one with
-``-k drawn_07``). No cell may fail, every chapter page must exist, and every claim gets one of the five verdicts.
+``-k drawn_07``). No cell may fail or print a warning on its page, every chapter page must exist, and every claim
+gets one of the five verdicts.
 """
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import tempfile
@@ -74,6 +76,10 @@ def _check_build(folder: Path, out: Path) -> None:
         page = out / "html" / "book" / f"{Path(c.notebook).stem}.html"
         assert page.exists(), page
         assert "Traceback" not in page.read_text("utf-8"), page.name
+    for nb in sorted((out / "executed").glob("*.ipynb")):  # no warning printed on a page (stderr of a cell)
+        for cell in json.loads(nb.read_text("utf-8"))["cells"]:
+            stderr = [o for o in cell.get("outputs", []) if o.get("name") == "stderr" or o["output_type"] == "error"]
+            assert not stderr, (nb.name, "".join(cell["source"])[:200], "".join(stderr[0].get("text", ""))[:500])
     claims = pd.read_csv(out / "results" / "claims.csv")
     assert claims["claim_id"].is_unique
     assert set(claims["verdict"]) <= set(VERDICTS), set(claims["verdict"]) - set(VERDICTS)
