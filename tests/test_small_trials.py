@@ -127,6 +127,23 @@ def test_one_non_responder_example_reaches_the_bonferroni_check(tmp_path):
     assert family["p_bonf"].iloc[0] == family["p_unc"].iloc[0]
 
 
+def test_ifng_claims_without_a_visit_in_the_early_window(tmp_path):
+    """Visits 0 and 16 (response at 16, no visit in the early window, weeks 1-4): every patient's IFN-γ rise in the
+    window is 0, so the pooled ΔDAS28-ΔIFN-γ correlation is undefined; the claims are judged without a warning."""
+    import warnings
+
+    from analysis.chapters.ifng import verdicts
+
+    spec = TrialSpec(n_msct=8, n_control=3, visit_weeks=(0, 16), response_week=16, final_week=16,
+                     n_responders=8, lab="esr", measures=("cytokines",), n_adverse_events=0, seed=31)
+    cohort = load(write_trial(spec, tmp_path / "trial"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        claims = verdicts.evaluate(cohort).set_index("claim_id")
+    assert "pooled r" not in str(claims.loc["ifng.delta_das28_related", "reproduced"])
+    assert set(claims["verdict"]) <= set(VERDICTS)
+
+
 def test_blank_rows_skip_baseline_and_msct_response_visits():
     spec = TrialSpec(n_msct=2, n_control=2, visit_weeks=(0, 4, 12), response_week=4, final_week=12,
                      n_responders=1, blank_rows=((0, 0), (0, 4), (0, 12), (3, 4), (9, 4)))

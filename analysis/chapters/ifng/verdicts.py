@@ -172,7 +172,7 @@ def judge_claims(log, derived, *, profile: pd.DataFrame, design=None, threshold:
                  for g in ("Responder", "Non-responder")]
         log.check_correlations("ifng.delta_das28_related", items, expected="decrease", strength=0.5)
         pooled = profile[["das28_change_12", "delta_ifng"]].dropna()
-        if len(pooled) > 3:
+        if len(pooled) > 3 and (pooled.std() > 0).all():  # r is undefined when either change is constant
             r = float(pooled["das28_change_12"].corr(pooled["delta_ifng"]))
             log.annotate("ifng.delta_das28_related",
                          note=f"pooled r = {r:.2f} across groups that ΔDAS28 defines (not counted)")
