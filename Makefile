@@ -13,7 +13,7 @@ OUT    ?= _build
 help:
 	@echo "make book   build the book on the default (synthetic) data -> _build/html/index.html"
 	@echo "make test   run the test suite"
-	@echo "make test-variants   build the book on all 39 valid variant folders and 28 small trials (about 35 minutes)"
+	@echo "make test-variants   build the book on all 39 valid variant folders and 29 small trials (about 35 minutes)"
 	@echo "make lab    open JupyterLab on book/ to work in the chapters"
 	@echo "make benchmark   print build-speed and scale figures (minutes)"
 	@echo "make screenshots build the book if needed, then screenshot every page at 1280 and 390 px -> OUT/screenshots/"
