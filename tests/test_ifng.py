@@ -189,6 +189,23 @@ def test_baseline_logistic_degenerate():
     assert res["odds_ratio"].isna().all() and "not fitted" in res.loc[0, "note"]
 
 
+def test_baseline_logistic_separated_without_warning():
+    """Baseline IFN-γ above 6 in exactly the responders (complete separation, as in a small trial): the fit
+    diverges, the table says so, and no overflow warning reaches the page."""
+    import warnings
+
+    x = np.arange(1.0, 13.0)
+    prof = pd.DataFrame({"patient_id": range(12), "ifng_baseline": x,
+                         "group": np.where(x > 6, "Responder", "Non-responder")})
+    pat = pd.DataFrame({"patient_id": range(12),
+                        "das28_baseline": [5.1, 6.3, 5.7, 6.0, 5.2, 6.8, 5.5, 6.1, 5.9, 6.4, 5.3, 6.6]})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        res = ifng.baseline_logistic(prof, pat)
+    assert (res["note"] == "the fit did not converge: estimates unreliable").all()
+    assert res.loc[0, "n"] == 12 and res.loc[0, "n_responders"] == 6
+
+
 def test_verdicts_flip_without_effect():
     share = pd.DataFrame({"group": ["Responder", "Non-responder"], "period": ["before or after"] * 2,
                           "n": [20, 20], "n_high": [12, 11], "proportion": [0.6, 0.55]})

@@ -792,9 +792,10 @@ def baseline_logistic(profile: pd.DataFrame, patients: pd.DataFrame, *,
             ci = fit.conf_int(alpha=1 - confidence)
             if not fit.mle_retvals.get("converged", True):
                 note = "the fit did not converge: estimates unreliable"
-            for t in terms:
-                rows[t].update(odds_ratio=float(np.exp(fit.params[t])), ci_low=float(np.exp(ci.loc[t, 0])),
-                               ci_high=float(np.exp(ci.loc[t, 1])), p=float(fit.pvalues[t]))
+            with np.errstate(over="ignore"):  # a diverged fit (separation) gives inf; the note says why
+                for t in terms:
+                    rows[t].update(odds_ratio=float(np.exp(fit.params[t])), ci_low=float(np.exp(ci.loc[t, 0])),
+                                   ci_high=float(np.exp(ci.loc[t, 1])), p=float(fit.pvalues[t]))
         except Exception as exc:  # perfect separation, singular design
             note = f"not fitted: {type(exc).__name__}"
     out = pd.DataFrame(list(rows.values()))

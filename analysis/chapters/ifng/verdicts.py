@@ -237,7 +237,7 @@ def judge_claims(log, derived, *, profile: pd.DataFrame, design=None, threshold:
         if ok.sum() > 3 and x[ok].std() > 0 and y[ok].std() > 0:
             notes.append(f"non-responders r = {float(x[ok].corr(y[ok])):.2f}")
         pooled = profile[["das28_change_12", "delta_ifng"]].dropna()
-        if len(pooled) > 3:
+        if len(pooled) > 3 and (pooled.std() > 0).all():  # r is undefined when either change is constant
             notes.append(f"pooled r = {float(pooled['das28_change_12'].corr(pooled['delta_ifng'])):.2f} across "
                          "groups that ΔDAS28 defines")
         if notes:
