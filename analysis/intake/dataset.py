@@ -42,15 +42,17 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 import pandas as pd
+import yaml
 
 from analysis.intake import units as _units
 from analysis.core.design import Design, DesignError, design_from_meta
+from analysis.intake.dates import DatesError, VisitDates, visit_dates_block
 from analysis.intake.dictionary import TABLES, columns
 
-__all__ = ["SPEC_KEYS", "DatasetError", "DatasetSpec", "dataset_spec", "describe_spec"]
+__all__ = ["SPEC_KEYS", "DatasetError", "DatasetSpec", "dataset_spec", "describe_spec", "load_meta_text"]
 
 #: the keys of ``dataset.yaml`` that change how the data are read (all others are free metadata)
-SPEC_KEYS: tuple[str, ...] = ("design", "columns", "units", "arms", "values")
+SPEC_KEYS: tuple[str, ...] = ("design", "columns", "units", "arms", "values", "visit_dates")
 
 
 class DatasetError(ValueError):
@@ -88,6 +90,7 @@ class DatasetSpec:
     units: dict = field(default_factory=dict)
     arms: dict = field(default_factory=dict)
     values: dict = field(default_factory=dict)
+    visit_dates: VisitDates | None = None  # visit_dates: weeks from dates (analysis.intake.dates)
 
     def unit_factor(self, column: str) -> float:
         """The factor applied to ``column`` on reading (1.0 when no unit is declared).
@@ -125,7 +128,34 @@ class DatasetSpec:
     @property
     def is_default(self) -> bool:
         """True when nothing is mapped, converted or redesigned."""
-        return not (self.columns or self.units or self.arms or self.values) and self.design.is_paper
+        return (not (self.columns or self.units or self.arms or self.values or self.visit_dates)
+                and self.design.is_paper)
+
+
+class _KeyTextLoader(yaml.SafeLoader):
+    """YAML's safe loader, except that a mapping key YAML would read as true/false/null keeps its text."""
+
+    def construct_mapping(self, node, deep=False):
+        for key_node, _ in node.value:
+            if isinstance(key_node, yaml.ScalarNode) and key_node.tag in ("tag:yaml.org,2002:bool",
+                                                                          "tag:yaml.org,2002:null"):
+                if key_node.value not in ("", "~"):
+                    key_node.tag = "tag:yaml.org,2002:str"
+        return super().construct_mapping(node, deep=deep)
+
+
+def load_meta_text(text: str):
+    """Parse the text of a ``dataset.yaml``: as ``yaml.safe_load``, but labels such as ``Yes:`` or ``N:`` stay text.
+
+    YAML 1.1 reads an unquoted key ``Yes``, ``No``, ``on`` or ``off`` as a boolean; under ``values:`` the label is
+    what matters (``serious: {Yes: true, No: false}``), so keys keep their text. Values are read as usual.
+
+    Examples
+    --------
+    >>> load_meta_text("values:\\n  serious: {Yes: true, No: false}\\n")
+    {'values': {'serious': {'Yes': True, 'No': False}}}
+    """
+    return yaml.load(text, Loader=_KeyTextLoader)
 
 
 def _dictionary_names() -> set[str]:
@@ -163,10 +193,14 @@ def dataset_spec(meta: Mapping[str, Any] | None) -> DatasetSpec:
         rule = str(err).split(": ", 1)[1] if ": " in str(err) else str(err)
         key = "design" if err.key == "design" else f"design.{err.key}"
         raise DatasetError(key, rule) from None
+    try:
+        dates = visit_dates_block(meta.get("visit_dates"), design)
+    except DatesError as err:
+        raise DatasetError(err.key, err.rule) from None
     return DatasetSpec(design=design, columns=_columns_block(meta.get("columns")),
                        units=_units_block(meta.get("units"), meta.get("columns")),
                        arms=_arms_block(meta.get("arms")),
-                       values=_values_block(meta.get("values"), meta.get("columns")))
+                       values=_values_block(meta.get("values"), meta.get("columns")), visit_dates=dates)
 
 
 def _mapping(key: str, block: Any, example: str) -> dict:
@@ -325,5 +359,13 @@ def describe_spec(spec: DatasetSpec) -> pd.DataFrame:
     rows += [{"what": "arm", "from": k, "to": v, "note": "arm label mapped on reading"} for k, v in spec.arms.items()]
     rows += [{"what": "value", "from": f"{col}: {k}", "to": v, "note": "label mapped on reading"}
              for col, labels in spec.values.items() for k, v in labels.items()]
+    vd = spec.visit_dates
+    if vd is not None:
+        for table, col in (("visits", vd.visits), ("adverse_events", vd.adverse_events)):
+            if col:
+                how = (f"visit windows {vd.describe_windows()} around 7 x week from {vd.day0}" if table == "visits"
+                       else f"week of onset = floor(days from {vd.day0} / 7)")
+                rows.append({"what": "dates", "from": f"{table}: {col}", "to": "week",
+                             "note": f"{how}; the dates are dropped on reading"})
     return pd.DataFrame(rows, columns=["what", "from", "to", "note"])
 
