@@ -14,10 +14,15 @@ arm labels::
     arms:             # your arm labels -> MSCT / control
       UC-MSC: MSCT
       placebo: control
-    values:           # your labels in another category column -> the data dictionary's (e.g. SPSS value labels)
+    values:           # your labels in any other category or yes/no column -> the data dictionary's values
       sex: {male: M, female: F}
+      serious: {"Yes": true, "No": false}
+    visit_dates:      # weeks computed from dates (analysis.intake.dates); the dates are dropped on reading
+      day0: infusion_date
+      visits: visit_date
+      window_days: 7
 
-Any other key (``synthetic:``, ``source:``, ...) is free metadata. :func:`dataset_spec` checks the five
+Any other key (``synthetic:``, ``source:``, ...) is free metadata. :func:`dataset_spec` checks the six
 blocks and raises :class:`DatasetError` naming the key and the rule; the validator reports that as one
 problem of ``dataset.yaml`` (and checks nothing else until it is fixed). The reader applies the
 spec (:func:`analysis.intake.validate`) *before* validating, so everything after it sees the dictionary's
@@ -299,6 +304,8 @@ def _values_block(block: Any, columns_block: Any) -> dict[str, dict[str, str]]:
     --------
     >>> _values_block({"sex": {"male": "M", 2: "F"}}, None)
     {'sex': {'male': 'M', '2': 'F'}}
+    >>> _values_block({"serious": {"Y": True, "N": False}}, None)  # a yes/no column
+    {'serious': {'Y': 'true', 'N': 'false'}}
     >>> _values_block({"sex": {"male": "Male"}}, None)
     Traceback (most recent call last):
     ...
@@ -307,6 +314,7 @@ def _values_block(block: Any, columns_block: Any) -> dict[str, dict[str, str]]:
     block = _mapping("values", block, "sex: {male: M, female: F}")
     mappable = {c.name: [str(a) for a in c.allowed] for t in TABLES for c in columns(t)
                 if c.type == "category" and c.allowed is not None and c.name != "arm"}
+    mappable.update({c.name: ["true", "false"] for t in TABLES for c in columns(t) if c.type == "bool"})
     renamed = columns_block if isinstance(columns_block, Mapping) else {}
     out: dict[str, dict[str, str]] = {}
     for col, labels in block.items():
@@ -317,12 +325,23 @@ def _values_block(block: Any, columns_block: Any) -> dict[str, dict[str, str]]:
             raise DatasetError(f"values.{key}", "arm labels are mapped under arms: (e.g. 'placebo: control')")
         if col not in mappable:
             listed = ", ".join(sorted(mappable))
-            raise DatasetError(f"values.{key}", f"'{key}' is not a category column with fixed values in the data "
+            raise DatasetError(f"values.{key}", f"'{key}' is not a category or yes/no column of the data "
                                                 f"dictionary; the columns whose labels can be mapped: {listed}")
-        mapped = _label_map(_mapping(f"values.{key}", labels, "male: M"), f"values.{key}", mappable[col],
+        labels = _mapping(f"values.{key}", labels, "male: M")
+        if mappable[col] == ["true", "false"]:  # a yes/no column: YAML's true/false, or the words
+            labels = {k: _bool_text(v) for k, v in labels.items()}
+        mapped = _label_map(labels, f"values.{key}", mappable[col],
                             "one of your labels", f"a value of {col} in the data dictionary")
         out[col] = {**out.get(col, {}), **mapped}
     return out
+
+
+def _bool_text(value: Any) -> Any:
+    """A yes/no target as the dictionary writes it: ``True``/``'yes'``/``1`` -> ``'true'`` (others unchanged)."""
+    text = str(value).strip().lower()
+    if isinstance(value, bool) or text in ("true", "false", "yes", "no", "1", "0"):
+        return "true" if text in ("true", "yes", "1") else "false"
+    return value
 
 
 def _label_text(label: Any) -> str:
