@@ -29,7 +29,8 @@ import pandas as pd
 from analysis.intake.dictionary import TABLES, columns
 from analysis.intake.problem import Problem
 
-__all__ = ["check", "export_column", "name_rule", "safe_columns", "value_rules"]
+__all__ = ["CDISC_SUFFIXES", "CDISC_VARIABLES", "REDCAP_COLUMNS", "check", "export_column", "name_rule",
+           "safe_columns", "value_rules"]
 
 # Matched anywhere in the name with separators removed (long, unambiguous words).
 _SUBSTRINGS = {
@@ -85,13 +86,13 @@ _CHINESE = {
 
 
 # Columns every REDCap export or CDISC (SDTM/ADaM) data set carries: recognised, never refused, ignored with a note.
-_REDCAP = {
+REDCAP_COLUMNS = {
     "redcap_event_name": "REDCap's event (visit) name", "redcap_repeat_instrument": "REDCap's repeating instrument",
     "redcap_repeat_instance": "REDCap's repeat instance number",
     "redcap_data_access_group": "REDCap's data access group (site)",
     "redcap_survey_identifier": "REDCap's survey identifier", "redcap_arm": "REDCap's arm number",
 }
-_CDISC = {
+CDISC_VARIABLES = {
     # identifiers and design (SDTM DM / ADaM ADSL)
     "STUDYID": "study identifier", "DOMAIN": "domain abbreviation", "USUBJID": "unique subject identifier",
     "SUBJID": "subject identifier", "SITEID": "site identifier", "SITEGR1": "pooled site group",
@@ -124,7 +125,7 @@ _CDISC = {
     "TRTEMFL": "treatment-emergent flag", "AOCCFL": "first occurrence flag",
 }
 # SDTM variables named by a two-letter domain prefix and a standard suffix (LBTESTCD, VSORRES, AESEQ, ...)
-_CDISC_SUFFIXES = ("SEQ", "TESTCD", "TEST", "CAT", "SCAT", "ORRES", "ORRESU", "ORNRLO", "ORNRHI", "STRESC",
+CDISC_SUFFIXES = ("SEQ", "TESTCD", "TEST", "CAT", "SCAT", "ORRES", "ORRESU", "ORNRLO", "ORNRHI", "STRESC",
                    "STRESN", "STRESU", "STAT", "REASND", "SPEC", "METHOD", "BLFL", "DRVFL", "TPT", "TPTNUM", "DY",
                    "STDY", "ENDY", "GRPID", "REFID", "SPID", "LNKID", "NRIND", "TOXGR")
 
@@ -143,12 +144,12 @@ def export_column(name: str) -> str | None:
     (None, None)
     """
     text = str(name).strip()
-    if text.lower() in _REDCAP:
-        return _REDCAP[text.lower()]
+    if text.lower() in REDCAP_COLUMNS:
+        return REDCAP_COLUMNS[text.lower()]
     up = text.upper()
-    if up in _CDISC:
-        return _CDISC[up]
-    if re.fullmatch(r"[A-Z]{2}[A-Z]+", up) and up[2:] in _CDISC_SUFFIXES and text in (up, text.lower()):
+    if up in CDISC_VARIABLES:
+        return CDISC_VARIABLES[up]
+    if re.fullmatch(r"[A-Z]{2}[A-Z]+", up) and up[2:] in CDISC_SUFFIXES and text in (up, text.lower()):
         return f"SDTM variable (domain {up[:2]}, suffix {up[2:]})"
     return None
 
