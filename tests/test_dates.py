@@ -434,6 +434,7 @@ def test_no_output_of_a_dated_build_holds_any_of_its_dates(tmp_path):
     build(data_dir=folder, out=out, jobs=2)
     dates = _date_texts(folder)
     pattern = re.compile("|".join(re.escape(d) for d in sorted(dates, key=len, reverse=True)).encode())
+    assert pattern.search((folder / "visits.csv").read_bytes())  # the search finds the dates where they are
     files = [p for p in out.rglob("*") if p.is_file()]
     assert len(files) > 20
     hits = []
@@ -442,3 +443,30 @@ def test_no_output_of_a_dated_build_holds_any_of_its_dates(tmp_path):
         if m:
             hits.append((str(p.relative_to(out)), m.group().decode()))
     assert hits == []
+
+
+def test_many_rows_outside_their_windows_are_listed_up_to_the_limit_then_counted():
+    from analysis.intake.problem import MAX_ROWS_PER_RULE
+
+    n = MAX_ROWS_PER_RULE + 30
+    reader = DateReader(VisitDates("d0", "vd", window_days={w: 1 for w in Design().visit_weeks}), Design())
+    found: list = []
+    idx = pd.RangeIndex(2, 2 + n, name="row")
+    reader.apply("patients", pd.DataFrame({"patient_id": pd.Categorical([f"P{i}" for i in range(n)]),
+                                           "d0": pd.Categorical(["2020-01-01"] * n)}, index=idx),
+                 ProblemSink("patients.csv", found), "patients.csv")
+    v = pd.DataFrame({"patient_id": pd.Categorical([f"P{i}" for i in range(n)]),
+                      "vd": pd.Categorical(["2020-02-15"] * n), "tjc28": pd.Categorical(["1"] * n)}, index=idx)
+    reader.apply("visits", v, ProblemSink("visits.csv", found), "visits.csv")
+    errors = [p for p in found if p.severity == "error"]
+    assert len([e for e in errors if e.row is not None]) == MAX_ROWS_PER_RULE
+    (summary,) = [e for e in errors if e.row is None]
+    assert summary.count == 30 and summary.rule.startswith("outside every visit window: also in 30 more rows")
+
+
+def test_without_a_readable_patients_table_the_weeks_are_not_guessed(tmp_path):
+    folder = dated_copy(tmp_path / "d")
+    (folder / "patients.csv").write_bytes(b"")
+    rules = [e.rule for e in _errors(folder) if e.file == "visits.csv"]
+    assert any(r.startswith("the weeks cannot be computed: day 0 (infusion_date) comes from the patients table")
+               for r in rules)

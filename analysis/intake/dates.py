@@ -346,6 +346,29 @@ def _text(s: pd.Series) -> np.ndarray:
     return np.array(["" if pd.isna(v) else str(v) for v in s.astype(object)], dtype=object)
 
 
+class _Capped:
+    """A :class:`ProblemSink` that lists at most :data:`MAX_ROWS_PER_RULE` rows per kind of problem, then counts."""
+
+    def __init__(self, out: ProblemSink):
+        self.out = out
+        self.counts: dict[tuple, list] = {}
+
+    def add(self, row, column, value, rule, severity="error", kind=None):
+        key = (column, kind or rule, severity)
+        seen = self.counts.setdefault(key, [])
+        seen.append(row)
+        if row is None or len(seen) <= MAX_ROWS_PER_RULE:
+            self.out.add(row, column, value, rule, severity)
+
+    def flush(self):
+        for (column, kind, severity), rows in self.counts.items():
+            rest = [r for r in rows[MAX_ROWS_PER_RULE:] if r is not None]
+            if rest:
+                self.out.problems.append(Problem(self.out.fname, None, column, None,
+                                                 f"{kind}: also in {len(rest):,} more rows (rows {rest[0]} to "
+                                                 f"{rest[-1]})", severity, count=len(rest)))
+
+
 class DateReader:
     """Applies a :class:`VisitDates` to the tables of one folder, in the validator's order (patients first).
 
@@ -374,12 +397,20 @@ class DateReader:
         self.design = design
         self.day0: dict[str, pd.Timestamp] = {}
         self.order: str | None = None
+        self.seen_patients = False
 
     def apply(self, table: str, df: pd.DataFrame, out: ProblemSink, fname: str) -> pd.DataFrame:
         """``df`` with its date column turned into weeks (or, for patients, remembered as day 0) and dropped."""
         name = self.spec.column(table)
         if name is None:
             return df
+        out = _Capped(out)
+        try:
+            return self._apply(table, df, out, fname, name)
+        finally:
+            out.flush()
+
+    def _apply(self, table, df, out, fname, name):
         col = _find(df, name)
         key = {"patients": "day0"}.get(table, table)
         if col is None:
@@ -387,25 +418,28 @@ class DateReader:
             return df
         if "patient_id" not in df.columns:
             return df.drop(columns=[col])  # the missing patient_id is the table's own error
+        if table != "patients" and not self.seen_patients:
+            out.add(None, col, None, f"the weeks cannot be computed: day 0 ({self.spec.day0}) comes from the "
+                                     "patients table, which could not be read")
+            return df.drop(columns=[col])
         texts = _text(df[col])
         dates, bad, order = parse_dates(texts, excel=fname.lower().endswith(".xlsx"),
                                         date_format=self.spec.date_format, order=self.order)
         self.order = self.order or order
         rows = df.index.to_numpy()
-        for i, rule in bad[:MAX_ROWS_PER_RULE]:
-            out.add(int(rows[i]), col, texts[i], rule)
-        if len(bad) > MAX_ROWS_PER_RULE:
-            out.add(None, col, None, f"{len(bad) - MAX_ROWS_PER_RULE:,} more cells are not dates")
+        for i, rule in bad:
+            out.add(int(rows[i]), col, texts[i], rule, kind="not a date")
         pid = _text(df["patient_id"])
         if table == "patients":
             return self._patients(df, col, texts, dates, pid, rows, out)
         return self._events(table, df, col, texts, dates, {i for i, _ in bad}, pid, rows, out)
 
     def _patients(self, df, col, texts, dates, pid, rows, out):
+        self.seen_patients = True
         for i, d in enumerate(dates):
             if d is None and texts[i] == "":
                 out.add(int(rows[i]), col, None, "empty cell: day 0 (the infusion date) is needed to compute the "
-                                                 "weeks of the visits")
+                                                 "weeks of the visits", kind="empty cell")
             if d is not None and pid[i] and pid[i] not in self.day0:
                 self.day0[pid[i]] = d
         out.add(None, col, None, "day 0 of each patient read; the date column is dropped", "note")
@@ -426,16 +460,18 @@ class DateReader:
                 if has_week and not np.isnan(given[i]):
                     continue  # the week column says which visit
                 if table == "visits" and all(_text(df[m].iloc[[i]])[0] == "" for m in measures):
-                    out.add(int(rows[i]), col, None, "no date and no measurement; left out (a missed visit)", "note")
+                    out.add(int(rows[i]), col, None, "no date and no measurement; left out (a missed visit)", "note",
+                            kind="no date and no measurement, left out")
                 else:
-                    out.add(int(rows[i]), col, None, "empty cell: the date is needed to compute the week")
+                    out.add(int(rows[i]), col, None, "empty cell: the date is needed to compute the week",
+                            kind="empty cell")
                 keep[i] = False
                 continue
             d0 = self.day0.get(pid[i])
             if d0 is None:
                 out.add(int(rows[i]), col, texts[i],
                         f"patient '{pid[i]}' has no day 0 ({self.spec.day0} in the patients table), so the week "
-                        "cannot be computed")
+                        "cannot be computed", kind="no day 0 for the patient")
                 keep[i] = False
                 continue
             days[i] = (dates[i] - d0).days
@@ -447,7 +483,8 @@ class DateReader:
                 w = int(nearest[i])
                 out.add(int(rows[i]), col, texts[i],
                         f"outside every visit window: {int(days[i])} days from day 0 (patient {pid[i]}); the nearest "
-                        f"scheduled visit is week {w} (day {7 * w} ± {self.spec.window_days.get(w, 0)} days)")
+                        f"scheduled visit is week {w} (day {7 * w} ± {self.spec.window_days.get(w, 0)} days)",
+                        kind="outside every visit window")
                 keep[i] = False
             week = np.where(ok & (assigned >= 0), assigned, -1)
             seen: dict = {}
@@ -459,7 +496,8 @@ class DateReader:
                     out.add(int(rows[i]), col, texts[i],
                             f"patient {pid[i]} has two visits in the window of week {w} (day {7 * w} ± "
                             f"{self.spec.window_days.get(w, 0)}): rows {int(rows[j])} and {int(rows[i])}, days "
-                            f"{int(days[j])} and {int(days[i])} from day 0; keep one of them")
+                            f"{int(days[j])} and {int(days[i])} from day 0; keep one of them",
+                            kind="two visits of a patient in one window")
                     keep[i] = False
                 else:
                     seen[k] = i
@@ -468,7 +506,7 @@ class DateReader:
             for i in np.flatnonzero(before):
                 out.add(int(rows[i]), col, texts[i],
                         f"onset {int(-days[i])} days before day 0 (patient {pid[i]}); an adverse event of the trial "
-                        "starts on or after the infusion")
+                        "starts on or after the infusion", kind="onset before day 0")
                 keep[i] = False
             week = np.where(ok & ~before, np.floor(np.where(ok, days, 0) / 7), -1).astype(int)
         if has_week:
@@ -476,7 +514,7 @@ class DateReader:
             for i in np.flatnonzero(clash):
                 out.add(int(rows[i]), "week", str(_text(df["week"])[i]),
                         f"the week column disagrees with the date in '{col}' ({texts[i]}, {int(days[i])} days from "
-                        f"day 0: week {int(week[i])}); correct one of them")
+                        f"day 0: week {int(week[i])}); correct one of them", kind="the week disagrees with the date")
             text = np.where((week >= 0) & ~clash, week.astype(str), _text(df["week"]))
         else:
             text = week.astype(str)
