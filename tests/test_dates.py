@@ -470,3 +470,11 @@ def test_without_a_readable_patients_table_the_weeks_are_not_guessed(tmp_path):
     rules = [e.rule for e in _errors(folder) if e.file == "visits.csv"]
     assert any(r.startswith("the weeks cannot be computed: day 0 (infusion_date) comes from the patients table")
                for r in rules)
+
+
+def test_date_format_may_also_be_written_at_the_top_level():
+    meta = {"date_format": "mm/dd/yyyy", "visit_dates": {"day0": "a", "visits": "b", "window_days": 3}}
+    assert dataset_spec(meta).visit_dates.date_format == "mm/dd/yyyy"
+    for written, read in (("DD.MM.YYYY", "dd/mm/yyyy"), ("%m/%d/%Y", "mm/dd/yyyy"), ("yyyy-mm-dd", "yyyy-mm-dd")):
+        meta["visit_dates"]["date_format"] = written
+        assert dataset_spec(meta).visit_dates.date_format == read

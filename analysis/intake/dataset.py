@@ -57,7 +57,7 @@ from analysis.intake.dictionary import TABLES, columns
 __all__ = ["SPEC_KEYS", "DatasetError", "DatasetSpec", "dataset_spec", "describe_spec", "load_meta_text"]
 
 #: the keys of ``dataset.yaml`` that change how the data are read (all others are free metadata)
-SPEC_KEYS: tuple[str, ...] = ("design", "columns", "units", "arms", "values", "visit_dates")
+SPEC_KEYS: tuple[str, ...] = ("design", "columns", "units", "arms", "values", "visit_dates", "date_format")
 
 
 class DatasetError(ValueError):
@@ -199,7 +199,10 @@ def dataset_spec(meta: Mapping[str, Any] | None) -> DatasetSpec:
         key = "design" if err.key == "design" else f"design.{err.key}"
         raise DatasetError(key, rule) from None
     try:
-        dates = visit_dates_block(meta.get("visit_dates"), design)
+        block = meta.get("visit_dates")
+        if isinstance(block, Mapping) and "date_format" not in block and "date_format" in meta:
+            block = {**block, "date_format": meta["date_format"]}  # date_format: also at the top level
+        dates = visit_dates_block(block, design)
     except DatesError as err:
         raise DatasetError(err.key, err.rule) from None
     return DatasetSpec(design=design, columns=_columns_block(meta.get("columns")),

@@ -8,7 +8,7 @@ week. ``visit_dates:`` names the columns and the visit windows::
       visits: visit_date           # visits: the visit's date
       adverse_events: ae_onset_date   # adverse events: onset date -> week of onset (floor of days / 7)
       window_days: 7               # or per scheduled week: {0: 3, 1: 2, 2: 2, 3: 2, 4: 2, 12: 7, 24: 7, 48: 14}
-      date_format: dd/mm/yyyy      # only needed when day and month cannot be told apart
+      date_format: dd/mm/yyyy      # only needed when day and month cannot be told apart (also read at the top level)
 
 The rules (:class:`DateReader` applies them while the validator reads each table):
 
@@ -193,6 +193,7 @@ def visit_dates_block(block: Any, design: Design) -> VisitDates | None:
     fmt = block.get("date_format")
     if fmt is not None:
         norm = re.sub(r"[-/.]", "/", str(fmt).strip().lower())
+        norm = norm.replace("%d", "dd").replace("%m", "mm").replace("%y", "yyyy")  # strftime: %d/%m/%Y
         known = {re.sub(r"[-/.]", "/", f): f for f in DATE_FORMATS}
         if norm not in known:
             raise DatesError("visit_dates.date_format", f"{fmt!r} is not a known date format; write one of "
