@@ -7,7 +7,6 @@ visit the date day 0 + 7 x week + a jitter, each adverse event day 0 + 7 x week 
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +17,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from analysis.core.design import Design
-from analysis.core.errors import DataError
 from analysis.intake.dataset import DatasetError, dataset_spec
 from analysis.intake.dates import DateReader, VisitDates, parse_dates, visit_dates_block
 from analysis.intake.io import load
@@ -148,7 +146,7 @@ def test_window_days_one_number_applies_to_every_scheduled_week():
 
 # ------------------------------------------------------------------------------------------------ folders
 def test_a_dated_folder_reads_as_the_undated_one_and_its_dates_are_dropped(tmp_path):
-    jit = lambda i, w: [-3, 0, 2][i % 3] if w == 0 else [-(WINDOWS[w]), WINDOWS[w], 1][i % 3]  # noqa: E731
+    jit = lambda i, w: [-3, 0, 2][i % 3] if w == 0 else [-(WINDOWS[w]), WINDOWS[w], 1][i % 3]
     folder = dated_copy(tmp_path / "d", jit)
     dated, plain = load(folder), load(SMALL)
     _same_cohort(dated, plain)
@@ -228,7 +226,7 @@ def test_a_missing_date_column_is_named(tmp_path):
 
 
 def test_day_first_dates_and_ambiguous_ones_with_date_format(tmp_path):
-    dmy = lambda d: d.strftime("%d/%m/%Y")  # noqa: E731
+    dmy = lambda d: d.strftime("%d/%m/%Y")
     folder = dated_copy(tmp_path / "d", fmt=dmy)  # days above 12 show the order
     _same_cohort(load(folder), load(SMALL))
     early = {s: pd.Timestamp(f"2019-0{1 + i % 2}-0{1 + i // 2 % 9}") for i, s in
@@ -288,7 +286,7 @@ def test_the_date_reader_gives_back_the_scheduled_weeks_for_any_jitter_inside_no
     day0 = pd.Timestamp("2018-01-01") + pd.Timedelta(days=data.draw(st.integers(0, 3000)))
     jit = [data.draw(st.integers(-windows[w], windows[w])) for w in weeks]
     idx = pd.RangeIndex(2, 2 + len(weeks), name="row")
-    cat = lambda xs: pd.Series(pd.Categorical(xs), index=idx[:len(xs)])  # noqa: E731
+    cat = lambda xs: pd.Series(pd.Categorical(xs), index=idx[:len(xs)])
     found: list = []
     reader.apply("patients", pd.DataFrame({"patient_id": cat(["P"]), "d0": cat([_iso(day0)])}),
                  ProblemSink("patients.csv", found), "patients.csv")

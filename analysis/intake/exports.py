@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from analysis.intake.dates import DATE_FORMATS
 from analysis.intake.dictionary import TABLES, columns
-from analysis.intake.pii import CDISC_VARIABLES, CDISC_SUFFIXES, REDCAP_COLUMNS
+from analysis.intake.pii import CDISC_SUFFIXES, CDISC_VARIABLES, REDCAP_COLUMNS
 
 __all__ = ["dictionary_page_lines"]
 
