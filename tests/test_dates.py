@@ -114,8 +114,6 @@ def test_unreadable_dates_mixed_orders_and_serials_outside_xlsx_are_errors():
     ({"day0": "d0"}, "visit_dates", "name the visit date column"),
     ({"day0": "d0", "visits": "vd"}, "visit_dates.window_days", "missing"),
     ({"day0": "d0", "visits": "vd", "window_days": -1}, "visit_dates.window_days", "whole number of days"),
-    ({"day0": "d0", "visits": "vd", "window_days": {0: 3, 4: 3, 12: 7}}, "visit_dates.window_days",
-     "no window for scheduled week 24"),
     ({"day0": "d0", "visits": "vd", "window_days": {0: 3, 4: 3, 12: 7, 24: 7, 36: 7}}, "visit_dates.window_days",
      "week 36 is not a scheduled visit week"),
     ({"day0": "d0", "visits": "vd", "window_days": 7, "date_format": "dd-mmm-yy"}, "visit_dates.date_format",
@@ -476,3 +474,13 @@ def test_date_format_may_also_be_written_at_the_top_level():
     for written, read in (("DD.MM.YYYY", "dd/mm/yyyy"), ("%m/%d/%Y", "mm/dd/yyyy"), ("yyyy-mm-dd", "yyyy-mm-dd")):
         meta["visit_dates"]["date_format"] = written
         assert dataset_spec(meta).visit_dates.date_format == read
+
+
+def test_a_scheduled_week_without_a_window_is_a_warning_and_its_visits_are_refused(tmp_path):
+    folder = dated_copy(tmp_path / "d", windows={0: 3, 4: 3, 12: 7})  # no window for week 24
+    problems = validate_folder(folder)
+    (w,) = [p for p in problems if p.severity == "warning" and p.column == "visit_date"]
+    assert w.file == "visits.csv" and "gives no window for the scheduled week 24" in w.rule
+    errors = [p for p in problems if p.severity == "error" and p.column == "visit_date"]
+    assert len(errors) == 12
+    assert all("nearest scheduled visit is week 24 (day 168, no window declared)" in e.rule for e in errors)

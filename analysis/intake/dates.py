@@ -122,7 +122,8 @@ def visit_dates_block(block: Any, design: Design) -> VisitDates | None:
     block : mapping or None
         ``meta["visit_dates"]``.
     design : Design
-        The folder's schedule (``window_days`` per week must name exactly its visit weeks).
+        The folder's schedule (``window_days`` per week may name only its visit weeks; a week left out has no
+        window, and :class:`DateReader` warns).
 
     Returns
     -------
@@ -138,10 +139,10 @@ def visit_dates_block(block: Any, design: Design) -> VisitDates | None:
     >>> d = Design.from_mapping({"visit_weeks": [0, 4, 12], "final_week": 12})
     >>> visit_dates_block({"day0": "inf", "visits": "vd", "window_days": {0: 3, 4: 2, 12: 7}}, d).window_days
     {0: 3, 4: 2, 12: 7}
-    >>> visit_dates_block({"day0": "inf", "visits": "vd", "window_days": {0: 3, 12: 7}}, d)
+    >>> visit_dates_block({"day0": "inf", "visits": "vd", "window_days": {0: 3, 12: 7, 6: 3}}, d)
     Traceback (most recent call last):
     ...
-    analysis.intake.dates.DatesError: dataset.yaml, visit_dates.window_days: no window for scheduled week 4; give one line per visit week (0, 4, 12), e.g. '4: 3'
+    analysis.intake.dates.DatesError: dataset.yaml, visit_dates.window_days: week 6 is not a scheduled visit week (0, 4, 12)
     """
     if block is None:
         return None
@@ -181,11 +182,7 @@ def visit_dates_block(block: Any, design: Design) -> VisitDates | None:
                 raise DatesError("visit_dates.window_days", f"week {wk} is not a scheduled visit week "
                                                             f"({', '.join(map(str, weeks))})")
             windows[wk] = _whole(f"visit_dates.window_days.{wk}", d, "a whole number of days (0 or more)")
-        missing = [w for w in weeks if w not in windows]
-        if missing:
-            raise DatesError("visit_dates.window_days", f"no window for scheduled week {missing[0]}; give one line "
-                                                        f"per visit week ({', '.join(map(str, weeks))}), e.g. "
-                                                        f"'{missing[0]}: 3'")
+        # a scheduled week left out has no window: a visit near it is refused (the reader warns once)
     else:
         days = _whole("visit_dates.window_days", raw, "a whole number of days (0 or more) or one line per visit week "
                                                       "such as '{0: 3, 12: 7}'")
@@ -220,7 +217,7 @@ def visit_weeks_of_days(days, spec: VisitDates, design: Design) -> list:
 def _assign(days: np.ndarray, spec: VisitDates, design: Design) -> tuple[np.ndarray, np.ndarray]:
     """(week or -1 outside every window, nearest scheduled week) per day count."""
     weeks = np.array(design.visit_weeks, dtype=float)
-    width = np.array([spec.window_days.get(int(w), 0) for w in weeks], dtype=float)
+    width = np.array([spec.window_days.get(int(w), -1) for w in weeks], dtype=float)  # -1: no window
     dist = np.abs(days[:, None] - 7 * weeks[None, :])
     nearest = weeks[np.argmin(dist, axis=1)] if len(weeks) else np.zeros(len(days))
     inside = dist <= width[None, :]
@@ -435,6 +432,10 @@ class DateReader:
             return self._patients(df, col, texts, dates, pid, rows, out)
         return self._events(table, df, col, texts, dates, {i for i, _ in bad}, pid, rows, out)
 
+    def _window_text(self, w: int) -> str:
+        d = self.spec.window_days.get(w)
+        return f"day {7 * w} ± {d} days" if d is not None else f"day {7 * w}, no window declared"
+
     def _patients(self, df, col, texts, dates, pid, rows, out):
         self.seen_patients = True
         for i, d in enumerate(dates):
@@ -479,12 +480,18 @@ class DateReader:
         ok = ~np.isnan(days)
         week = np.full(n, -1)
         if table == "visits":
+            missing = [w for w in self.design.visit_weeks if w not in self.spec.window_days]
+            if missing:
+                out.add(None, col, None, "visit_dates.window_days in dataset.yaml gives no window for the scheduled "
+                                         f"week{'s' if len(missing) > 1 else ''} {', '.join(map(str, missing))}: a "
+                                         f"visit there is refused as outside every window (add e.g. '{missing[0]}: 3')",
+                        "warning")
             assigned, nearest = _assign(np.where(ok, days, 0.0), self.spec, self.design)
             for i in np.flatnonzero(ok & (assigned < 0)):
                 w = int(nearest[i])
                 out.add(int(rows[i]), col, texts[i],
                         f"outside every visit window: {int(days[i])} days from day 0 (patient {pid[i]}); the nearest "
-                        f"scheduled visit is week {w} (day {7 * w} ± {self.spec.window_days.get(w, 0)} days)",
+                        f"scheduled visit is week {w} ({self._window_text(w)})",
                         kind="outside every visit window")
                 keep[i] = False
             week = np.where(ok & (assigned >= 0), assigned, -1)

@@ -54,7 +54,8 @@ def dictionary_page_lines() -> list[str]:
         f"agree. Dates are read as ISO (`2020-03-17`, with or without a time), as `dd/mm/yyyy` or `mm/dd/yyyy` when a "
         "day above 12 shows which, and as Excel serial numbers in `.xlsx` workbooks; a column that could be read "
         f"both ways is refused, with an example row, until `date_format:` ({formats}) says which. `window_days` per "
-        "week must give every scheduled visit week.", "",
+        "week may name only scheduled visit weeks; a scheduled week it leaves out has no window (a warning: a visit "
+        "there is refused).", "",
         "**Dates never leave the machine.** Once the weeks are computed, the date columns are dropped on reading: "
         "no table of results, executed notebook, page or download of a build holds a date of a patient (dates "
         "appear only in `validate`'s error messages, on your own screen).", "",
