@@ -140,6 +140,8 @@ def test_a_folder_with_a_broken_visit_dates_block_reports_its_line(tmp_path):
 def test_window_days_one_number_applies_to_every_scheduled_week():
     d = Design.from_mapping({"visit_weeks": [0, 4, 12], "final_week": 12})
     assert visit_dates_block({"day0": "a", "visits": "b", "window_days": 5}, d).window_days == {0: 5, 4: 5, 12: 5}
+    quoted = {"day0": "a", "visits": "b", "window_days": {"0": 1, "4": "2", 12: 3}}
+    assert visit_dates_block(quoted, d).window_days == {0: 1, 4: 2, 12: 3}
 
 
 # ------------------------------------------------------------------------------------------------ folders

@@ -109,6 +109,8 @@ class VisitDates:
 
 
 def _whole(key: str, value: Any, what: str) -> int:
+    if isinstance(value, str) and value.strip().isdigit():  # '12': 7 (a quoted key) reads as 12
+        value = int(value.strip())
     if isinstance(value, bool) or not isinstance(value, (int, float)) or float(value) != int(value) or value < 0:
         raise DatesError(key, f"must be {what}, got {value!r}")
     return int(value)
