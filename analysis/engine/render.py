@@ -289,8 +289,10 @@ def _write_dictionary_page(path: Path) -> None:
             cells = [f"`{row.column}`", row.type, row.unit, row.required, row._6, row.allowed, row.description]
             lines.append("| " + " | ".join(str(c).replace("|", "\\|") for c in cells) + " |")
         lines.append("")
+    from analysis.intake.exports import dictionary_page_lines
     from analysis.science.sections import section_table
 
+    lines += dictionary_page_lines()  # visit_dates:, values:, export columns
     lines += ["## Which sections need which columns", "",
               "Only `patient_id`, `week` and the DAS28 components are needed to classify the EULAR response. Any "
               "other measurement column may be absent or empty: the sections below that need it then show a note "

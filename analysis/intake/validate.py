@@ -52,7 +52,8 @@ import yaml
 from analysis.core.design import DESIGN_KEYS
 from analysis.intake import units as _units
 from analysis.intake.contract import censor_tokens, check_cross, check_table
-from analysis.intake.dataset import SPEC_KEYS, DatasetError, DatasetSpec, dataset_spec
+from analysis.intake.dataset import SPEC_KEYS, DatasetError, DatasetSpec, dataset_spec, load_meta_text
+from analysis.intake.dates import DateReader
 from analysis.intake.dictionary import TABLES, columns
 from analysis.intake.grid import grid_to_frame
 from analysis.intake.hints import diagnose
@@ -204,7 +205,7 @@ def _read_meta(data_dir: Path) -> tuple[dict, list[Problem]]:
     try:
         with open(path, "rb") as fh:
             text = fh.read().decode("utf-8-sig")
-        meta = yaml.safe_load(text)
+        meta = load_meta_text(text)
     except UnicodeDecodeError:
         return {}, [Problem(path.name, None, None, None, "the file is not valid UTF-8; re-save it as UTF-8")]
     except yaml.YAMLError as err:
@@ -377,6 +378,7 @@ def read_folder(data_dir) -> FolderRead:
     read: dict[str, tuple[Path, pd.DataFrame]] = {}
     translations: list[Translation] = []
     seen_names: set[str] = set()
+    dates = DateReader(dspec.visit_dates, dspec.design) if dspec.visit_dates is not None else None
     for table in TABLES:
         path, found = locate_table(folder, table)
         problems += found
@@ -398,6 +400,8 @@ def read_folder(data_dir) -> FolderRead:
             original = df
         df, renamed, converted = _apply_spec(table, df, dspec, ProblemSink(path.name, mine))
         translations += _translations(table, path.name, original, df, dspec, renamed, converted)
+        if dates is not None:  # visit_dates: dates -> weeks, the date columns dropped (analysis.intake.dates)
+            df = dates.apply(table, df, ProblemSink(path.name, mine), path.name)
         if table == "visits":
             df = _drop_unmeasured_visits(df, dspec, mine, path.name)
         read[table] = (path, df)
