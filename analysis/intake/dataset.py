@@ -57,7 +57,7 @@ from analysis.intake.dictionary import TABLES, columns
 __all__ = ["SPEC_KEYS", "DatasetError", "DatasetSpec", "dataset_spec", "describe_spec", "load_meta_text"]
 
 #: the keys of ``dataset.yaml`` that change how the data are read (all others are free metadata)
-SPEC_KEYS: tuple[str, ...] = ("design", "columns", "units", "arms", "values", "visit_dates", "date_format")
+SPEC_KEYS: tuple[str, ...] = ("design", "columns", "units", "arms", "values", "visit_dates", "date_format", "long")
 
 
 class DatasetError(ValueError):
