@@ -926,7 +926,7 @@ def relapse_not_evaluable(checks: pd.DataFrame, *, reference_week: int, week: in
     'no responder is evaluable for relapse at week 48: no responder was seen at week 12 and at week 48'
     """
     at = f"at week {week}" if week is not None else f"at a visit after week {reference_week}"
-    rows = checks if week is None else checks.loc[checks["week"] == week]
+    rows = checks if week is None or "week" not in checks.columns else checks.loc[checks["week"] == week]
     if "evaluable" in rows.columns and rows["evaluable"].astype(bool).any():
         return ""
     head = f"no responder is evaluable for relapse {at}"
