@@ -76,8 +76,8 @@ class ClaimLog:
     def __init__(self, chapter: str, published: pd.DataFrame | None = None, alpha: float = 0.05):
         if chapter not in CHAPTERS:
             raise ValueError(f"`chapter` is {chapter!r}; allowed: {', '.join(CHAPTERS)}")
-        if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or not 0 < alpha < 0.5:
-            raise ValueError(f"`alpha` is {alpha!r}; a number strictly between 0 and 0.5 is required")
+        if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or not 0 < alpha <= 0.5:
+            raise ValueError(f"`alpha` is {alpha!r}; a number greater than 0 and at most 0.5 is required")
         registry = load_published() if published is None else published
         registry = registry.copy()
         for col, default in (("section", ""), ("basis", "empirical"), ("basis_reason", ""), ("quote", "")):
