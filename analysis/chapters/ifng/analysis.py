@@ -52,6 +52,7 @@ __all__ = [
     "qualitative_verdicts",
     "plot_peaks",
     "plot_trajectories",
+    "trajectories_not_drawn",
     "plot_delta",
     "plot_roc",
 ]
@@ -1125,6 +1126,53 @@ def plot_trajectories(visits: pd.DataFrame, profile: pd.DataFrame, *, markers=tu
         ax.set_visible(False)
     fig.tight_layout()
     return fig
+
+
+def trajectories_not_drawn(visits: pd.DataFrame, profile: pd.DataFrame, *, markers=tuple(MARKERS),
+                           weeks=None, subgroups=("Before", "After")) -> str:
+    """Why :func:`plot_trajectories` would draw an empty figure on these data, or ``""`` when it has lines.
+
+    Parameters
+    ----------
+    visits : DataFrame
+        ``patient_id``, ``week`` and the marker columns.
+    profile : DataFrame
+        :func:`ifng_profile`: ``patient_id``, ``group``, ``subgroup``.
+    markers, weeks, subgroups
+        As in :func:`plot_trajectories`.
+
+    Returns
+    -------
+    str
+        A sentence ending without a full stop, saying what is missing; empty when some subgroup has a marker value.
+
+    Examples
+    --------
+    >>> v = pd.DataFrame({"patient_id": list("ab"), "week": [0, 0], "il_10": [1.0, 2]})
+    >>> prof = pd.DataFrame({"patient_id": list("ab"), "group": ["Non-responder"] * 2, "subgroup": [None] * 2})
+    >>> trajectories_not_drawn(v, prof, markers=["il_10"], weeks=[0])
+    'these data have no responders'
+    >>> prof["group"] = "Responder"; prof["subgroup"] = "Never high"
+    >>> trajectories_not_drawn(v, prof, markers=["il_10"], weeks=[0])
+    'the rule puts no responder in the Before or After subgroup (2 responders)'
+    >>> prof["subgroup"] = ["Before", "After"]
+    >>> trajectories_not_drawn(v, prof, markers=["il_10"], weeks=[0])
+    ''
+    """
+    resp = profile.loc[profile["group"] == "Responder"]
+    if resp.empty:
+        return "these data have no responders"
+    sub = resp.loc[resp["subgroup"].isin(subgroups), "patient_id"]
+    names = " or ".join(subgroups)
+    if sub.empty:
+        return (f"the rule puts no responder in the {names} subgroup ({len(resp)} "
+                f"responder{'' if len(resp) == 1 else 's'})")
+    markers = [m for m in markers if m in visits.columns]
+    weeks = _early_weeks(visits) if weeks is None else weeks
+    d = visits.loc[visits["patient_id"].isin(sub) & visits["week"].isin(weeks), markers]
+    if not markers or not d.notna().any().any():
+        return f"no responder of the {names} subgroup has a marker value at the weeks shown"
+    return ""
 
 
 def plot_delta(profile: pd.DataFrame, *, max_points: int = 2000, seed: int = 0):
