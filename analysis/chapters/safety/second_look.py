@@ -18,7 +18,7 @@ from analysis.science.methods.ancova import ancova_labs, beside_t_tests
 from analysis.science.methods.look import Look, fmt, placeholder, styled
 from analysis.science.methods.rates import ae_rates
 
-__all__ = ["figure_ae_rates", "figure_ancova", "glue_values", "labs_noninferiority", "safety_section"]
+__all__ = ["figure_ae_rates", "figure_ancova", "glue_values", "labs_noninferiority", "rate_ratio_text", "safety_section"]
 
 
 def safety_section(derived, adverse_events: pd.DataFrame | None, *, lab_tests: pd.DataFrame | None = None,
@@ -187,6 +187,7 @@ def glue_values(look: Look, *, alpha: float = 0.05) -> dict:
     out.update(sl_events_msct=int(f.get("events_msct", 0)), sl_events_control=int(f.get("events_control", 0)),
                sl_py_msct=fmt(f.get("py_msct"), 1), sl_py_control=fmt(f.get("py_control"), 1),
                sl_rr=fmt(f.get("rr_any")), sl_rr_ci=f"{fmt(lo)}–{fmt(f.get('rr_any_high'))}",
+               sl_rr_text=rate_ratio_text(f),
                sl_ae_reading=ae_reading, sl_n_labs=n_labs, sl_n_labs_sig_holm=int(f.get("n_labs_sig_holm", 0)),
                sl_n_labs_sig_raw=int(f.get("n_labs_sig_raw", 0)),
                sl_labs_sig_holm=str(f.get("labs_sig_holm", "none")),
@@ -201,6 +202,45 @@ def glue_values(look: Look, *, alpha: float = 0.05) -> dict:
                                 "neither supports nor weakens"))
     out["sl_changes_sentence"] = changes_sentence(look)
     return out
+
+
+def rate_ratio_text(facts: dict) -> str:
+    """The adverse-event rate ratio MSCT/control with its exact 95% CI, in words when it has no number.
+
+    Parameters
+    ----------
+    facts : dict
+        A :class:`Look`'s facts: ``rr_any``, ``rr_any_low``, ``rr_any_high``, ``events_msct``, ``events_control``
+        and ``ae_reason``.
+
+    Returns
+    -------
+    str
+        The ratio and its interval, e.g. ``"1.10 (exact 95% CI 0.50–2.40)"``; a sentence part saying why there is
+        no ratio, or no upper limit, otherwise.
+
+    Examples
+    --------
+    >>> rate_ratio_text({"rr_any": 1.1, "rr_any_low": 0.5, "rr_any_high": 2.4})
+    '1.10 (exact 95% CI 0.50–2.40)'
+    >>> rate_ratio_text({"rr_any": float("inf"), "rr_any_low": 0.125, "rr_any_high": float("inf"),
+    ...                  "events_msct": 2, "events_control": 0})
+    'not defined, as the control arm has no adverse event (exact 95% CI from 0.12, with no upper limit)'
+    >>> rate_ratio_text({"rr_any": float("nan"), "events_msct": 0, "events_control": 0})
+    'not defined: no adverse event in either arm'
+    """
+    def finite(x) -> bool:
+        return x is not None and bool(np.isfinite(x))
+
+    rr, lo, hi = (facts.get(k, np.nan) for k in ("rr_any", "rr_any_low", "rr_any_high"))
+    if finite(rr) and finite(lo) and finite(hi):
+        return f"{fmt(rr)} (exact 95% CI {fmt(lo)}–{fmt(hi)})"
+    if finite(lo):
+        return (f"not defined, as the control arm has no adverse event (exact 95% CI from {fmt(lo)}, with no upper "
+                "limit)")
+    if not facts.get("events_msct", 0) and not facts.get("events_control", 0) and not facts.get("ae_reason"):
+        return "not defined: no adverse event in either arm"
+    return f"not defined: {facts.get('ae_reason') or 'no follow-up time in an arm'}"
 
 
 def changes_sentence(look: Look) -> str:
