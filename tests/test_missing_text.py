@@ -43,6 +43,17 @@ GARBLED = [
     re.compile(r"\bnan\b"),
     re.compile(r"note above", re.IGNORECASE),
 ]
+#: a missing number printed into a claim's text or a page (issue 34, item 4): "±nan", "= nan", "[nan, nan]",
+#: "n/a (", an infinite bound
+NUMBER_LEFT_IN = [
+    re.compile(r"\bnan\b", re.IGNORECASE),
+    re.compile(r"\bn/a\b", re.IGNORECASE),
+    re.compile(r"(?<![\w-])[-−]?inf\b"),
+    re.compile(r"\bNone\b(?! of)"),
+    re.compile(r"<NA>|\bNaT\b"),
+]
+#: the text columns of a chapter's claims.csv
+CLAIM_TEXT = ("reproduced", "rule", "verdict", "basis_reason")
 #: raw glue markup that should have been rendered
 RAW_GLUE = ("{glue:", "```{glue", "{glue}`")
 
@@ -130,6 +141,32 @@ def test_no_page_has_garbled_missing_data_sentences(minimal_book):
             for pattern in GARBLED:
                 if pattern.search(para):
                     bad.append(f"{name}: {pattern.pattern!r} in {para[:160]!r}")
+    assert not bad, "\n".join(bad)
+
+
+@pytest.mark.slow
+def test_no_page_prints_a_missing_number(minimal_book):
+    """Prose and captions (tables' cells aside): no "nan", "n/a", "inf" or "None" where a number should be."""
+    out, _ = minimal_book
+    bad = []
+    for name, path in _pages(out).items():
+        _, prose = page_text(path)
+        for para in prose:
+            bad += [f"{name}: {pattern.pattern!r} in {para[:160]!r}" for pattern in NUMBER_LEFT_IN
+                    if pattern.search(para)]
+    assert not bad, "\n".join(bad)
+
+
+@pytest.mark.slow
+def test_no_claim_text_prints_a_missing_number(minimal_book):
+    out, _ = minimal_book
+    bad = []
+    for path in sorted((out / "results").glob("*/claims.csv")):
+        claims = pd.read_csv(path, keep_default_na=False, dtype=str)
+        for col in [c for c in CLAIM_TEXT if c in claims.columns]:
+            for cid, text in zip(claims["claim_id"], claims[col]):
+                bad += [f"{cid} {col}: {pattern.pattern!r} in {text[:160]!r}" for pattern in NUMBER_LEFT_IN
+                        if pattern.search(text)]
     assert not bad, "\n".join(bad)
 
 
@@ -388,3 +425,122 @@ def test_subgroup_sentence_without_an_after_subgroup():
                            "median_rise_week": [0.0, np.nan, np.nan]})
     assert subgroup_sentence(counts) == ("The rule gives 3 Before, 0 After and 1 Never-high responders; with nobody "
                                          "in the After subgroup it has no rise week.")
+
+
+# ------------------------------------------------------------------------------------------ missing numbers
+def test_equivalence_margin_without_two_baseline_values_says_so():
+    from analysis.claims.registry import equivalence_margin
+
+    margin, text = equivalence_margin("il_8", [4.0])
+    assert np.isnan(margin)
+    assert text.startswith("0.5 × baseline SD, not defined: fewer than 2 baseline values (")
+    # hand-checked: SD of (1, 3) is sqrt(2); half of it 0.707
+    assert equivalence_margin("il_8", [1.0, 3.0])[1].startswith("0.5 × baseline SD = 0.707 (")
+
+
+@pytest.mark.parametrize("method, kwargs", [
+    ("check_equivalence_all", {"items": [("week 4", [0.1])]}),
+    ("check_equivalence", {"values": [0.1, 0.2]}),
+])
+def test_a_rule_with_an_undefined_margin_reads_without_nan(method, kwargs):
+    from analysis.claims.log import ClaimLog
+    from analysis.claims.registry import equivalence_margin
+
+    log = ClaimLog("inflammation")
+    margin, src = equivalence_margin("il_8", [4.0])
+    assert getattr(log, method)("inflammation.il8_no_change", **kwargs, margin=margin,
+                                margin_source=src) == "not testable with these data"
+    row = log.table().iloc[-1]
+    text = f"{row['reproduced']} {row['rule']}"
+    assert "nan" not in text and "±margin" not in text
+    assert "within the margin (margin 0.5 × baseline SD, not defined: fewer than 2 baseline values" in row["rule"]
+
+
+def test_a_one_sided_rule_with_an_undefined_margin():
+    from analysis.claims.log import ClaimLog
+
+    log = ClaimLog("disease_activity")
+    log.check_equivalence("activity.no_improvement_controls", [0.1], margin=float("nan"),
+                          margin_source="not defined", one_sided="no_decrease")
+    rule = log.table().iloc[-1]["rule"]
+    assert "lies above minus the margin (margin not defined)" in rule and "nan" not in rule
+
+
+@pytest.mark.parametrize("args, text", [
+    ((-0.5, -1.25, 0.25, 6), "-0.5 [-1.25, 0.25], n = 6"),
+    ((0.4, np.nan, np.nan, 1), "no interval with n = 1"),
+    ((np.nan, np.nan, np.nan, 0), "no values"),
+])
+def test_fmt_mean_ci(args, text):
+    from analysis.claims.rules import fmt_mean_ci
+
+    assert fmt_mean_ci(*args) == text
+
+
+def test_check_changes_with_one_value_says_no_interval():
+    from analysis.claims.log import ClaimLog
+
+    log = ClaimLog("ifng")
+    # hand-checked: "a" has 4 values (an interval above 0), "b" one value (no interval)
+    assert log.check_changes("ifng.ratio_rise_after_ifng", [("a", [0.3, 0.4, 0.5, 0.35]), ("b", [0.2])]) == "reproduced"
+    text = log.table().iloc[-1]["reproduced"]
+    assert "b: no interval with n = 1" in text and "nan" not in text
+
+
+def test_microenvironment_claim_with_one_patient_is_not_testable():
+    from analysis.chapters.inflammation.verdicts import judge_claims
+    from analysis.claims.log import ClaimLog
+    from analysis.core.design import Design
+
+    visits = pd.DataFrame({"patient_id": ["a", "a"], "week": [0, 12], "arm": "MSCT", "group": "Responder",
+                           "il_6": [5.0, 3.0], "tnf_a": [4.0, 2.0], "il_10": [1.0, 2.0]})
+    derived = SimpleNamespace(visits=visits, patients=pd.DataFrame({"patient_id": ["a"], "arm": ["MSCT"],
+                                                                    "group": ["Responder"]}),
+                              design=Design.from_mapping({"visit_weeks": [0, 4, 12, 24]}))
+    claims = judge_claims(ClaimLog("inflammation"), derived).set_index("claim_id")
+    row = claims.loc["inflammation.microenvironment_reversed"]
+    assert row["verdict"] == "not testable with these data"
+    assert "il_6: no interval with n = 1" in row["rule"] and "nan" not in row["rule"]
+
+
+def test_trajectories_not_drawn():
+    from analysis.chapters.ifng.analysis import trajectories_not_drawn
+
+    visits = pd.DataFrame({"patient_id": list("abc"), "week": [0, 0, 0], "il_10": [1.0, 2.0, np.nan]})
+    profile = pd.DataFrame({"patient_id": list("abc"), "group": ["Non-responder"] * 3, "subgroup": [None] * 3})
+    assert trajectories_not_drawn(visits, profile, markers=["il_10"], weeks=[0]) == "these data have no responders"
+    profile = profile.assign(group="Responder", subgroup="Never high")
+    assert trajectories_not_drawn(visits, profile, markers=["il_10"], weeks=[0]) == (
+        "the rule puts no responder in the Before or After subgroup (3 responders)")
+    profile = profile.assign(subgroup=["Never high", "Never high", "Before"])  # c has no IL-10
+    assert trajectories_not_drawn(visits, profile, markers=["il_10"], weeks=[0]) == (
+        "no responder of the Before or After subgroup has a marker value at the weeks shown")
+    assert trajectories_not_drawn(visits, profile.assign(subgroup="After"), markers=["il_10"], weeks=[0]) == ""
+
+
+@pytest.mark.parametrize("facts, text", [
+    ({"rr_any": 1.1, "rr_any_low": 0.5, "rr_any_high": 2.4}, "1.10 (exact 95% CI 0.50–2.40)"),
+    ({"rr_any": float("inf"), "rr_any_low": 0.15, "rr_any_high": float("inf"), "events_msct": 2,
+      "events_control": 0},
+     "not defined, as the control arm has no adverse event (exact 95% CI from 0.15, with no upper limit)"),
+    ({"rr_any": float("nan"), "events_msct": 0, "events_control": 0}, "not defined: no adverse event in either arm"),
+    ({"rr_any": float("nan"), "events_msct": 1, "ae_reason": "no follow-up time in either arm"},
+     "not defined: no follow-up time in either arm"),
+])
+def test_rate_ratio_text(facts, text):
+    from analysis.chapters.safety.second_look import rate_ratio_text
+
+    assert rate_ratio_text(facts) == text
+
+
+def test_ae_rate_claim_without_control_events_reads_in_words():
+    from analysis.chapters.safety.verdicts import judge_second_look
+    from analysis.claims.log import ClaimLog
+    from analysis.science.methods.look import Look
+
+    look = Look({}, "", {"rr_any": float("inf"), "rr_any_low": 0.15, "rr_any_high": float("inf"),
+                         "events_msct": 2, "events_control": 0, "n_labs": 0})
+    row = judge_second_look(ClaimLog("safety"), look).set_index("claim_id").loc["safety.second_look_ae_rate"]
+    assert row["reproduced"] == ("rate ratio MSCT/control not defined, as the control arm has no adverse event "
+                                 "(exact 95% CI from 0.15, with no upper limit); 2 vs 0 events")
+    assert row["verdict"] == "inconclusive"
