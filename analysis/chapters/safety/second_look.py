@@ -258,7 +258,7 @@ def labs_sentence(facts: dict) -> str:
     >>> labs_sentence({"n_labs": 0})
     'No lab could be compared between the arms by ANCOVA.'
     >>> labs_sentence({"n_labs": 3, "final_week": 24, "n_labs_sig_holm": 0, "n_labs_sig_raw": 1,
-    ...                "n_labs_noninferior": 2, "labs_not_shown": "ALT"})[:79]
+    ...                "n_labs_noninferior": 2, "labs_not_shown": "ALT"})[:80]
     'By ANCOVA, 0 of 3 labs differ between the arms at week 24 after Holm (1 before):'
     """
     n = int(facts.get("n_labs", 0))
