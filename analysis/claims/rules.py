@@ -220,6 +220,24 @@ def fmt_ci(lo: float, hi: float, confidence: float) -> str:
     return f"{100 * confidence:.4g} % CI {fmt_num(lo)} to {fmt_num(hi)}"
 
 
+def count_noun(n: int, singular: str, plural: str | None = None) -> str:
+    """``n`` with its noun in the right number: ``1 responder``, ``0 responders``, ``4 non-responders``.
+
+    Parameters
+    ----------
+    n : int
+    singular : str
+    plural : str, optional
+        Default: ``singular + "s"``.
+
+    Examples
+    --------
+    >>> count_noun(1, "responder"), count_noun(0, "responder"), count_noun(3, "patient-year")
+    ('1 responder', '0 responders', '3 patient-years')
+    """
+    return f"{n} {singular if n == 1 else plural or singular + 's'}"
+
+
 def fmt_mean_ci(estimate: float, low: float, high: float, n: int) -> str:
     """A mean with its interval in brackets and its n, or what stands in for the interval when there is none.
 

@@ -166,8 +166,8 @@ def judge_if_testable(log, claim_id: str, holds, text: str, *, rule: str, testab
                       why: str = "") -> str:
     """:meth:`~analysis.claims.log.ClaimLog.check_true` when the section could judge the claim, else not testable.
 
-    ``holds`` is True (reproduced), False (not reproduced) or None (inconclusive); ``why`` is the note of
-    :func:`unavailable` when ``testable`` is False.
+    ``holds`` is True (reproduced), False (not reproduced) or None (inconclusive); ``why`` is the reason (the
+    note of :func:`unavailable` without its "Not available with these data" prefix) when ``testable`` is False.
 
     Examples
     --------
@@ -176,10 +176,14 @@ def judge_if_testable(log, claim_id: str, holds, text: str, *, rule: str, testab
     >>> judge_if_testable(log, "ifng.second_look_cv_auc", None, "AUC n/a", rule="r", testable=False, why="no IFN-γ")
     'not testable with these data'
     >>> log.table().loc[0, "rule"]
-    'not testable: Not available with these data: no IFN-γ.'
+    'not testable: no IFN-γ'
     """
     if not testable:
-        return log.not_testable(claim_id, unavailable(why))
+        reason = str(why).strip().rstrip(".")
+        prefix = "not available with these data:"
+        if reason.lower().startswith(prefix):  # a page note passed as the reason: not "not testable: Not available"
+            reason = reason[len(prefix):].strip()
+        return log.not_testable(claim_id, reason or "the section could not run on these data")
     return log.check_true(claim_id, holds, text, rule=rule)
 
 
