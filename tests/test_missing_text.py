@@ -544,3 +544,43 @@ def test_ae_rate_claim_without_control_events_reads_in_words():
     assert row["reproduced"] == ("rate ratio MSCT/control not defined, as the control arm has no adverse event "
                                  "(exact 95% CI from 0.15, with no upper limit); 2 vs 0 events")
     assert row["verdict"] == "inconclusive"
+
+
+def test_count_noun():
+    from analysis.claims.rules import count_noun
+
+    assert [count_noun(n, "responder") for n in (0, 1, 2)] == ["0 responders", "1 responder", "2 responders"]
+    assert count_noun(1, "MSCT patient") == "1 MSCT patient"
+
+
+def test_fitted_sentence_without_any_model():
+    from analysis.science.methods.look import Look
+    from analysis.science.methods.mixed import fitted_sentence, marker_glue_values
+
+    text = fitted_sentence(Look({}, "", {}), noun="markers")
+    assert text == "with these data no model could be fitted for any of the markers, so there is nothing to correct"
+    assert "0 of 0" not in marker_glue_values(Look({}, "", {}), markers=["il_6"])["sl_fitted_sentence"]
+    # hand-checked: ranks only
+    assert fitted_sentence(Look({}, "", {"n_fitted_rank": 2, "n_sig_holm_rank": 1, "n_sig_raw_rank": 2}),
+                           noun="cytokines") == ("on ranks, 1 of 2 cytokines keep p < alpha after Holm (2 before); "
+                                                 "on the log scale no model could be fitted")
+
+
+def test_labs_sentence_without_labs():
+    from analysis.chapters.safety.second_look import labs_sentence
+
+    assert labs_sentence({"n_labs": 0}) == "No lab could be compared between the arms by ANCOVA."
+    text = labs_sentence({"n_labs": 2, "final_week": 12, "n_labs_sig_holm": 1, "n_labs_sig_raw": 1,
+                          "labs_sig_holm": "ALT", "n_labs_worse": 0, "n_labs_noninferior": 1, "labs_not_shown": "ALT"})
+    assert text.startswith("By ANCOVA, 1 of 2 labs differ between the arms at week 12 after Holm (1 before): ALT.")
+    assert text.endswith("and 1 of 2 are shown no worse than half a baseline SD (not shown: ALT).")
+
+
+def test_a_not_testable_reason_is_not_doubled():
+    from analysis.claims.log import ClaimLog
+    from analysis.science.methods.look import judge_if_testable, unavailable
+
+    log = ClaimLog("ifng")
+    judge_if_testable(log, "ifng.second_look_cv_auc", None, "", rule="r", testable=False,
+                      why=unavailable("not fitted: 1 responder and 2 non-responders"))
+    assert log.table().iloc[-1]["rule"] == "not testable: not fitted: 1 responder and 2 non-responders"
