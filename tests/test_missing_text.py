@@ -584,3 +584,29 @@ def test_a_not_testable_reason_is_not_doubled():
     judge_if_testable(log, "ifng.second_look_cv_auc", None, "", rule="r", testable=False,
                       why=unavailable("not fitted: 1 responder and 2 non-responders"))
     assert log.table().iloc[-1]["rule"] == "not testable: not fitted: 1 responder and 2 non-responders"
+
+
+def test_mixed_model_without_responders_judges_no_response_group():
+    """With no responder the model compares non-responders and controls only: the second look says so, and its
+    group × week claims are not testable (not "reproduced" by a non-responder − control difference)."""
+    from dataclasses import replace
+
+    from analysis.chapters.disease_activity import second_look
+    from analysis.chapters.disease_activity.verdicts import judge_second_look
+    from analysis.claims.log import ClaimLog
+    from analysis.science.derive import derive
+    from analysis.science.methods.look import demo_cohort
+
+    derived = derive(demo_cohort())
+    relabel = lambda frame: frame.assign(group=frame["group"].replace({"Responder": "Non-responder"}))
+    none = replace(derived, visits=relabel(derived.visits), patients=relabel(derived.patients))
+    look = second_look.activity_section(none)
+    assert look.facts["no_responders"]
+    glued = second_look.glue_values(look)
+    assert glued["sl_models_sentence"].startswith("These data have no responders: the model compares only")
+    assert glued["sl_das28_reading"] == "cannot address"
+    out = judge_second_look(ClaimLog("disease_activity"), look).set_index("claim_id")
+    row = out.loc["activity.second_look_das28_group_time"]
+    assert row["verdict"] == "not testable with these data"
+    assert row["rule"] == ("not testable: these data have no responders: the model compares only the non-responders "
+                           "and the controls")
