@@ -610,3 +610,20 @@ def test_mixed_model_without_responders_judges_no_response_group():
     assert row["verdict"] == "not testable with these data"
     assert row["rule"] == ("not testable: these data have no responders: the model compares only the non-responders "
                            "and the controls")
+
+
+def test_marker_models_without_responders_test_no_claim():
+    from dataclasses import replace
+
+    from analysis.science.derive import derive
+    from analysis.science.methods.look import demo_cohort
+    from analysis.science.methods.mixed import marker_section, marker_sentence
+
+    derived = derive(demo_cohort())
+    relabel = lambda frame: frame.assign(group=frame["group"].replace({"Responder": "Non-responder"}))
+    none = replace(derived, visits=relabel(derived.visits), patients=relabel(derived.patients))
+    look = marker_section(none, markers=["il_6", "tnf_a"], claim_markers=["il_6"])
+    assert look.facts["no_responders"] and np.isnan(look.facts["p_holm_il_6_rank"])
+    assert marker_sentence(look, markers=["il_6"]) == (
+        "IL-6 could not be tested with these data (these data have no responders: the models compare only the "
+        "non-responders and the controls).")

@@ -633,7 +633,13 @@ def marker_section(derived, *, markers: Sequence[str], claim_markers: Sequence[s
             row = test.loc[(test["outcome"] == m) & (test["scale"] == scale)]
             facts[f"p_holm_{m}_{scale}"] = float(row["p_holm"].iloc[0]) if len(row) else np.nan
             facts[f"p_{m}_{scale}"] = float(row["p_lr"].iloc[0]) if len(row) else np.nan
-    return Look(look.tables, look.reason, facts)
+    reason = look.reason
+    if "group" in visits.columns and not visits["group"].eq("Responder").any():
+        # the models compare non-responders and controls only: no test of a claim about the response group
+        facts["no_responders"] = True
+        facts.update({k: np.nan for k in facts if k.startswith("p_")})
+        reason = reason or "these data have no responders: the models compare only the non-responders and the controls"
+    return Look(look.tables, reason, facts)
 
 
 def fitted_sentence(look: Look, *, noun: str = "markers") -> str:
