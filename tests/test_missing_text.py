@@ -627,3 +627,14 @@ def test_marker_models_without_responders_test_no_claim():
     assert marker_sentence(look, markers=["il_6"]) == (
         "IL-6 could not be tested with these data (these data have no responders: the models compare only the "
         "non-responders and the controls).")
+
+
+def test_a_correlation_without_an_interval_says_so():
+    from analysis.claims.log import ClaimLog
+
+    log = ClaimLog("ifng")
+    x = list(range(10))
+    log.check_correlations("ifng.delta_das28_related", [("responders", [], []), ("non-responders", x, x)],
+                           strength=0.5)
+    text = log.table().iloc[-1]["reproduced"]
+    assert text.startswith("responders: no interval (n = 0); non-responders: r = 1.00")

@@ -704,7 +704,7 @@ class ClaimLog:
                               "y": pd.to_numeric(pd.Series(list(y)), errors="coerce")}).dropna()
             n = len(d)
             if n < 4 or d["x"].std() == 0 or d["y"].std() == 0:
-                parts.append(f"{lab}: n = {n}")
+                parts.append(f"{lab}: no interval (n = {n}{', no spread' if n >= 4 else ''})")
                 good = False
                 continue
             r = float(d["x"].corr(d["y"], method=method))
