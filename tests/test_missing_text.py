@@ -638,3 +638,25 @@ def test_a_correlation_without_an_interval_says_so():
                            strength=0.5)
     text = log.table().iloc[-1]["reproduced"]
     assert text.startswith("responders: no interval (n = 0); non-responders: r = 1.00")
+
+
+def test_ifng_timing_claims_without_a_significant_change_say_so():
+    from analysis.chapters.ifng.analysis import qualitative_verdicts
+
+    share = pd.DataFrame({"group": ["Responder", "Non-responder"], "period": ["before or after"] * 2,
+                          "n": [8, 0], "n_high": [8, 0], "proportion": [1.0, np.nan]})
+    rows = [dict(subgroup=sg, marker=m, reference=ref, rise_week=0.0, first_sig_week=np.nan, direction="",
+                 lag_weeks=np.nan, n_tests=2)
+            for sg in ("Before", "After") for m in ("das28", "treg_th17_ratio", "il_10", "il_6")
+            for ref in ("previous", "baseline")]
+    first = pd.DataFrame(rows)
+    first.loc[(first["subgroup"] == "Before") & (first["marker"] == "das28") & (first["reference"] == "baseline"),
+              ["first_sig_week", "direction"]] = [1.0, "decrease"]
+    res = qualitative_verdicts(share=share, transient=None, infections=None, first_sig=first, roc=None,
+                               diagnostics=None, subgroup_n={"Before": 8, "After": 0}).set_index("claim_id")
+    lag = res.loc["ifng.lag_2_3_weeks", "reproduced"]
+    assert lag == ("lag (weeks): Before treg_th17_ratio: no significant change; Before il_10: no significant "
+                   "change; Before il_6: no significant change")
+    assert res.loc["ifng.precedes_improvement", "reproduced"].startswith(
+        "Before das28: week 1 (decrease); Before treg_th17_ratio: no significant change")
+    assert "n/a" not in res.loc["ifng.rapid_efficacy_before", "reproduced"]

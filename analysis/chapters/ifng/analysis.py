@@ -998,8 +998,9 @@ def qualitative_verdicts(*, share: pd.DataFrame, transient: pd.DataFrame, infect
         wa = fs.loc[("After", "treg_th17_ratio", "baseline"), "first_sig_week"]
         ok = {"Before", "After"} <= set(judged)
         holds = pd.notna(wb) and (pd.isna(wa) or wb < wa)
-        add("ifng.rapid_efficacy_before", ok, holds, f"first significant week: Before {_fmt(wb, 0)}, "
-            f"After {_fmt(wa, 0)}", rule if ok else rule + " (a subgroup is too small)")
+        add("ifng.rapid_efficacy_before", ok, holds, f"first significant week: Before "
+            f"{'none' if pd.isna(wb) else _fmt(wb, 0)}, After {'none' if pd.isna(wa) else _fmt(wa, 0)}",
+            rule if ok else rule + " (a subgroup is too small)")
     except (KeyError, NameError, UnboundLocalError):
         add("ifng.rapid_efficacy_before", False, False, "", rule + " (no subgroup tests)")
 
@@ -1013,7 +1014,7 @@ def qualitative_verdicts(*, share: pd.DataFrame, transient: pd.DataFrame, infect
         for sg in judged:
             for m in ("treg_th17_ratio", "il_10", "il_6"):
                 lag = fs.loc[(sg, m, "previous"), "lag_weeks"]
-                parts.append(f"{sg} {m}: {_fmt(lag, 1)}")
+                parts.append(f"{sg} {m}: {'no significant change' if pd.isna(lag) else _fmt(lag, 1)}")
                 holds = holds and pd.notna(lag) and lo <= lag <= hi
         add("ifng.lag_2_3_weeks", bool(judged), holds, "lag (weeks): " + "; ".join(parts), rule)
     except (KeyError, NameError, UnboundLocalError):
@@ -1027,7 +1028,8 @@ def qualitative_verdicts(*, share: pd.DataFrame, transient: pd.DataFrame, infect
         for sg in judged:
             for m, want in (("das28", "decrease"), ("treg_th17_ratio", "increase"), ("il_10", "increase")):
                 r = fs.loc[(sg, m, "baseline")]
-                parts.append(f"{sg} {m}: week {_fmt(r['first_sig_week'], 0)} ({r['direction'] or '–'})")
+                parts.append(f"{sg} {m}: no significant change" if pd.isna(r["first_sig_week"]) else
+                             f"{sg} {m}: week {_fmt(r['first_sig_week'], 0)} ({r['direction'] or '–'})")
                 holds = holds and pd.notna(r["first_sig_week"]) and r["first_sig_week"] > r["rise_week"] \
                     and r["direction"] == want
         add("ifng.precedes_improvement", bool(judged), holds, "; ".join(parts), rule)
