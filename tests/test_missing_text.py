@@ -163,6 +163,8 @@ def test_no_claim_text_prints_a_missing_number(minimal_book):
     bad = []
     for path in sorted((out / "results").glob("*/claims.csv")):
         claims = pd.read_csv(path, keep_default_na=False, dtype=str)
+        if "claim_id" not in claims.columns:  # the scorecard's copy, without ids: the chapters' rows again
+            continue
         for col in [c for c in CLAIM_TEXT if c in claims.columns]:
             for cid, text in zip(claims["claim_id"], claims[col]):
                 bad += [f"{cid} {col}: {pattern.pattern!r} in {text[:160]!r}" for pattern in NUMBER_LEFT_IN
