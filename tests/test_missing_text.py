@@ -43,6 +43,17 @@ GARBLED = [
     re.compile(r"\bnan\b"),
     re.compile(r"note above", re.IGNORECASE),
 ]
+#: a missing number printed into a claim's text or a page (issue 34, item 4): "±nan", "= nan", "[nan, nan]",
+#: "n/a (", an infinite bound
+NUMBER_LEFT_IN = [
+    re.compile(r"\bnan\b", re.IGNORECASE),
+    re.compile(r"\bn/a\b", re.IGNORECASE),
+    re.compile(r"(?<![\w-])[-−]?inf\b"),
+    re.compile(r"\bNone\b(?! of)"),
+    re.compile(r"<NA>|\bNaT\b"),
+]
+#: the text columns of a chapter's claims.csv
+CLAIM_TEXT = ("reproduced", "rule", "verdict", "basis_reason")
 #: raw glue markup that should have been rendered
 RAW_GLUE = ("{glue:", "```{glue", "{glue}`")
 
@@ -130,6 +141,34 @@ def test_no_page_has_garbled_missing_data_sentences(minimal_book):
             for pattern in GARBLED:
                 if pattern.search(para):
                     bad.append(f"{name}: {pattern.pattern!r} in {para[:160]!r}")
+    assert not bad, "\n".join(bad)
+
+
+@pytest.mark.slow
+def test_no_page_prints_a_missing_number(minimal_book):
+    """Prose and captions (tables' cells aside): no "nan", "n/a", "inf" or "None" where a number should be."""
+    out, _ = minimal_book
+    bad = []
+    for name, path in _pages(out).items():
+        _, prose = page_text(path)
+        for para in prose:
+            bad += [f"{name}: {pattern.pattern!r} in {para[:160]!r}" for pattern in NUMBER_LEFT_IN
+                    if pattern.search(para)]
+    assert not bad, "\n".join(bad)
+
+
+@pytest.mark.slow
+def test_no_claim_text_prints_a_missing_number(minimal_book):
+    out, _ = minimal_book
+    bad = []
+    for path in sorted((out / "results").glob("*/claims.csv")):
+        claims = pd.read_csv(path, keep_default_na=False, dtype=str)
+        if "claim_id" not in claims.columns:  # the scorecard's copy, without ids: the chapters' rows again
+            continue
+        for col in [c for c in CLAIM_TEXT if c in claims.columns]:
+            for cid, text in zip(claims["claim_id"], claims[col]):
+                bad += [f"{cid} {col}: {pattern.pattern!r} in {text[:160]!r}" for pattern in NUMBER_LEFT_IN
+                        if pattern.search(text)]
     assert not bad, "\n".join(bad)
 
 
@@ -388,3 +427,238 @@ def test_subgroup_sentence_without_an_after_subgroup():
                            "median_rise_week": [0.0, np.nan, np.nan]})
     assert subgroup_sentence(counts) == ("The rule gives 3 Before, 0 After and 1 Never-high responders; with nobody "
                                          "in the After subgroup it has no rise week.")
+
+
+# ------------------------------------------------------------------------------------------ missing numbers
+def test_equivalence_margin_without_two_baseline_values_says_so():
+    from analysis.claims.registry import equivalence_margin
+
+    margin, text = equivalence_margin("il_8", [4.0])
+    assert np.isnan(margin)
+    assert text.startswith("0.5 × baseline SD, not defined: fewer than 2 baseline values (")
+    # hand-checked: SD of (1, 3) is sqrt(2); half of it 0.707
+    assert equivalence_margin("il_8", [1.0, 3.0])[1].startswith("0.5 × baseline SD = 0.707 (")
+
+
+@pytest.mark.parametrize("method, kwargs", [
+    ("check_equivalence_all", {"items": [("week 4", [0.1])]}),
+    ("check_equivalence", {"values": [0.1, 0.2]}),
+])
+def test_a_rule_with_an_undefined_margin_reads_without_nan(method, kwargs):
+    from analysis.claims.log import ClaimLog
+    from analysis.claims.registry import equivalence_margin
+
+    log = ClaimLog("inflammation")
+    margin, src = equivalence_margin("il_8", [4.0])
+    assert getattr(log, method)("inflammation.il8_no_change", **kwargs, margin=margin,
+                                margin_source=src) == "not testable with these data"
+    row = log.table().iloc[-1]
+    text = f"{row['reproduced']} {row['rule']}"
+    assert "nan" not in text and "±margin" not in text
+    assert "within the margin (margin 0.5 × baseline SD, not defined: fewer than 2 baseline values" in row["rule"]
+
+
+def test_a_one_sided_rule_with_an_undefined_margin():
+    from analysis.claims.log import ClaimLog
+
+    log = ClaimLog("disease_activity")
+    log.check_equivalence("activity.no_improvement_controls", [0.1], margin=float("nan"),
+                          margin_source="not defined", one_sided="no_decrease")
+    rule = log.table().iloc[-1]["rule"]
+    assert "lies above minus the margin (margin not defined)" in rule and "nan" not in rule
+
+
+@pytest.mark.parametrize("args, text", [
+    ((-0.5, -1.25, 0.25, 6), "-0.5 [-1.25, 0.25], n = 6"),
+    ((0.4, np.nan, np.nan, 1), "no interval with n = 1"),
+    ((np.nan, np.nan, np.nan, 0), "no values"),
+])
+def test_fmt_mean_ci(args, text):
+    from analysis.claims.rules import fmt_mean_ci
+
+    assert fmt_mean_ci(*args) == text
+
+
+def test_check_changes_with_one_value_says_no_interval():
+    from analysis.claims.log import ClaimLog
+
+    log = ClaimLog("ifng")
+    # hand-checked: "a" has 4 values (an interval above 0), "b" one value (no interval)
+    assert log.check_changes("ifng.ratio_rise_after_ifng", [("a", [0.3, 0.4, 0.5, 0.35]), ("b", [0.2])]) == "reproduced"
+    text = log.table().iloc[-1]["reproduced"]
+    assert "b: no interval with n = 1" in text and "nan" not in text
+
+
+def test_microenvironment_claim_with_one_patient_is_not_testable():
+    from analysis.chapters.inflammation.verdicts import judge_claims
+    from analysis.claims.log import ClaimLog
+    from analysis.core.design import Design
+
+    visits = pd.DataFrame({"patient_id": ["a", "a"], "week": [0, 12], "arm": "MSCT", "group": "Responder",
+                           "il_6": [5.0, 3.0], "tnf_a": [4.0, 2.0], "il_10": [1.0, 2.0]})
+    derived = SimpleNamespace(visits=visits, patients=pd.DataFrame({"patient_id": ["a"], "arm": ["MSCT"],
+                                                                    "group": ["Responder"]}),
+                              design=Design.from_mapping({"visit_weeks": [0, 4, 12, 24]}))
+    claims = judge_claims(ClaimLog("inflammation"), derived).set_index("claim_id")
+    row = claims.loc["inflammation.microenvironment_reversed"]
+    assert row["verdict"] == "not testable with these data"
+    assert "il_6: no interval with n = 1" in row["rule"] and "nan" not in row["rule"]
+
+
+def test_trajectories_not_drawn():
+    from analysis.chapters.ifng.analysis import trajectories_not_drawn
+
+    visits = pd.DataFrame({"patient_id": list("abc"), "week": [0, 0, 0], "il_10": [1.0, 2.0, np.nan]})
+    profile = pd.DataFrame({"patient_id": list("abc"), "group": ["Non-responder"] * 3, "subgroup": [None] * 3})
+    assert trajectories_not_drawn(visits, profile, markers=["il_10"], weeks=[0]) == "these data have no responders"
+    profile = profile.assign(group="Responder", subgroup="Never high")
+    assert trajectories_not_drawn(visits, profile, markers=["il_10"], weeks=[0]) == (
+        "the rule puts no responder in the Before or After subgroup (3 responders)")
+    profile = profile.assign(subgroup=["Never high", "Never high", "Before"])  # c has no IL-10
+    assert trajectories_not_drawn(visits, profile, markers=["il_10"], weeks=[0]) == (
+        "no responder of the Before or After subgroup has a marker value at the weeks shown")
+    assert trajectories_not_drawn(visits, profile.assign(subgroup="After"), markers=["il_10"], weeks=[0]) == ""
+
+
+@pytest.mark.parametrize("facts, text", [
+    ({"rr_any": 1.1, "rr_any_low": 0.5, "rr_any_high": 2.4}, "1.10 (exact 95% CI 0.50–2.40)"),
+    ({"rr_any": float("inf"), "rr_any_low": 0.15, "rr_any_high": float("inf"), "events_msct": 2,
+      "events_control": 0},
+     "not defined, as the control arm has no adverse event (exact 95% CI from 0.15, with no upper limit)"),
+    ({"rr_any": float("nan"), "events_msct": 0, "events_control": 0}, "not defined: no adverse event in either arm"),
+    ({"rr_any": float("nan"), "events_msct": 1, "ae_reason": "no follow-up time in either arm"},
+     "not defined: no follow-up time in either arm"),
+])
+def test_rate_ratio_text(facts, text):
+    from analysis.chapters.safety.second_look import rate_ratio_text
+
+    assert rate_ratio_text(facts) == text
+
+
+def test_ae_rate_claim_without_control_events_reads_in_words():
+    from analysis.chapters.safety.verdicts import judge_second_look
+    from analysis.claims.log import ClaimLog
+    from analysis.science.methods.look import Look
+
+    look = Look({}, "", {"rr_any": float("inf"), "rr_any_low": 0.15, "rr_any_high": float("inf"),
+                         "events_msct": 2, "events_control": 0, "n_labs": 0})
+    row = judge_second_look(ClaimLog("safety"), look).set_index("claim_id").loc["safety.second_look_ae_rate"]
+    assert row["reproduced"] == ("rate ratio MSCT/control not defined, as the control arm has no adverse event "
+                                 "(exact 95% CI from 0.15, with no upper limit); 2 vs 0 events")
+    assert row["verdict"] == "inconclusive"
+
+
+def test_count_noun():
+    from analysis.claims.rules import count_noun
+
+    assert [count_noun(n, "responder") for n in (0, 1, 2)] == ["0 responders", "1 responder", "2 responders"]
+    assert count_noun(1, "MSCT patient") == "1 MSCT patient"
+
+
+def test_fitted_sentence_without_any_model():
+    from analysis.science.methods.look import Look
+    from analysis.science.methods.mixed import fitted_sentence, marker_glue_values
+
+    text = fitted_sentence(Look({}, "", {}), noun="markers")
+    assert text == "with these data no model could be fitted for any of the markers, so there is nothing to correct"
+    assert "0 of 0" not in marker_glue_values(Look({}, "", {}), markers=["il_6"])["sl_fitted_sentence"]
+    # hand-checked: ranks only
+    assert fitted_sentence(Look({}, "", {"n_fitted_rank": 2, "n_sig_holm_rank": 1, "n_sig_raw_rank": 2}),
+                           noun="cytokines") == ("on ranks, 1 of 2 cytokines keep p < alpha after Holm (2 before); "
+                                                 "on the log scale no model could be fitted")
+
+
+def test_labs_sentence_without_labs():
+    from analysis.chapters.safety.second_look import labs_sentence
+
+    assert labs_sentence({"n_labs": 0}) == "No lab could be compared between the arms by ANCOVA."
+    text = labs_sentence({"n_labs": 2, "final_week": 12, "n_labs_sig_holm": 1, "n_labs_sig_raw": 1,
+                          "labs_sig_holm": "ALT", "n_labs_worse": 0, "n_labs_noninferior": 1, "labs_not_shown": "ALT"})
+    assert text.startswith("By ANCOVA, 1 of 2 labs differ between the arms at week 12 after Holm (1 before): ALT.")
+    assert text.endswith("and 1 of 2 are shown no worse than half a baseline SD (not shown: ALT).")
+
+
+def test_a_not_testable_reason_is_not_doubled():
+    from analysis.claims.log import ClaimLog
+    from analysis.science.methods.look import judge_if_testable, unavailable
+
+    log = ClaimLog("ifng")
+    judge_if_testable(log, "ifng.second_look_cv_auc", None, "", rule="r", testable=False,
+                      why=unavailable("not fitted: 1 responder and 2 non-responders"))
+    assert log.table().iloc[-1]["rule"] == "not testable: not fitted: 1 responder and 2 non-responders"
+
+
+def test_mixed_model_without_responders_judges_no_response_group():
+    """With no responder the model compares non-responders and controls only: the second look says so, and its
+    group × week claims are not testable (not "reproduced" by a non-responder − control difference)."""
+    from dataclasses import replace
+
+    from analysis.chapters.disease_activity import second_look
+    from analysis.chapters.disease_activity.verdicts import judge_second_look
+    from analysis.claims.log import ClaimLog
+    from analysis.science.derive import derive
+    from analysis.science.methods.look import demo_cohort
+
+    derived = derive(demo_cohort())
+    relabel = lambda frame: frame.assign(group=frame["group"].replace({"Responder": "Non-responder"}))
+    none = replace(derived, visits=relabel(derived.visits), patients=relabel(derived.patients))
+    look = second_look.activity_section(none)
+    assert look.facts["no_responders"]
+    glued = second_look.glue_values(look)
+    assert glued["sl_models_sentence"].startswith("These data have no responders: the model compares only")
+    assert glued["sl_das28_reading"] == "cannot address"
+    out = judge_second_look(ClaimLog("disease_activity"), look).set_index("claim_id")
+    row = out.loc["activity.second_look_das28_group_time"]
+    assert row["verdict"] == "not testable with these data"
+    assert row["rule"] == ("not testable: these data have no responders: the model compares only the non-responders "
+                           "and the controls")
+
+
+def test_marker_models_without_responders_test_no_claim():
+    from dataclasses import replace
+
+    from analysis.science.derive import derive
+    from analysis.science.methods.look import demo_cohort
+    from analysis.science.methods.mixed import marker_section, marker_sentence
+
+    derived = derive(demo_cohort())
+    relabel = lambda frame: frame.assign(group=frame["group"].replace({"Responder": "Non-responder"}))
+    none = replace(derived, visits=relabel(derived.visits), patients=relabel(derived.patients))
+    look = marker_section(none, markers=["il_6", "tnf_a"], claim_markers=["il_6"])
+    assert look.facts["no_responders"] and np.isnan(look.facts["p_holm_il_6_rank"])
+    assert marker_sentence(look, markers=["il_6"]) == (
+        "IL-6 could not be tested with these data (these data have no responders: the models compare only the "
+        "non-responders and the controls).")
+
+
+def test_a_correlation_without_an_interval_says_so():
+    from analysis.claims.log import ClaimLog
+
+    log = ClaimLog("ifng")
+    x = list(range(10))
+    log.check_correlations("ifng.delta_das28_related", [("responders", [], []), ("non-responders", x, x)],
+                           strength=0.5)
+    text = log.table().iloc[-1]["reproduced"]
+    assert text.startswith("responders: no interval (n = 0); non-responders: r = 1.00")
+
+
+def test_ifng_timing_claims_without_a_significant_change_say_so():
+    from analysis.chapters.ifng.analysis import qualitative_verdicts
+
+    share = pd.DataFrame({"group": ["Responder", "Non-responder"], "period": ["before or after"] * 2,
+                          "n": [8, 0], "n_high": [8, 0], "proportion": [1.0, np.nan]})
+    rows = [dict(subgroup=sg, marker=m, reference=ref, rise_week=0.0, first_sig_week=np.nan, direction="",
+                 lag_weeks=np.nan, n_tests=2)
+            for sg in ("Before", "After") for m in ("das28", "treg_th17_ratio", "il_10", "il_6")
+            for ref in ("previous", "baseline")]
+    first = pd.DataFrame(rows)
+    first.loc[(first["subgroup"] == "Before") & (first["marker"] == "das28") & (first["reference"] == "baseline"),
+              ["first_sig_week", "direction"]] = [1.0, "decrease"]
+    res = qualitative_verdicts(share=share, transient=None, infections=None, first_sig=first, roc=None,
+                               diagnostics=None, subgroup_n={"Before": 8, "After": 0}).set_index("claim_id")
+    lag = res.loc["ifng.lag_2_3_weeks", "reproduced"]
+    assert lag == ("lag (weeks): Before treg_th17_ratio: no significant change; Before il_10: no significant "
+                   "change; Before il_6: no significant change")
+    assert res.loc["ifng.precedes_improvement", "reproduced"].startswith(
+        "Before das28: week 1 (decrease); Before treg_th17_ratio: no significant change")
+    assert "n/a" not in res.loc["ifng.rapid_efficacy_before", "reproduced"]

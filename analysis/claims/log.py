@@ -24,6 +24,7 @@ from analysis.claims.rules import (
     EPS,
     direction_word,
     fmt_ci,
+    fmt_mean_ci,
     fmt_num,
     format_p,
     is_nan,
@@ -36,6 +37,18 @@ from analysis.claims.rules import (
 
 
 # --------------------------------------------------------------------------------------------- log
+def _plus_minus(margin) -> str:
+    """``±0.6``, or ``the margin`` when the margin is not a number (its source then says why)."""
+    return "the margin" if margin is None or is_nan(margin) else f"±{fmt_num(margin)}"
+
+
+def _bound(margin, *, above: bool) -> str:
+    """``above −0.6`` / ``below 0.6``, or ``above minus the margin`` / ``below the margin`` without a number."""
+    if margin is None or is_nan(margin):
+        return "above minus the margin" if above else "below the margin"
+    return f"above −{fmt_num(margin)}" if above else f"below {fmt_num(margin)}"
+
+
 class ClaimLog:
     """Judge the published claims of one chapter and write ``results/<chapter>/claims.csv``.
 
@@ -373,13 +386,13 @@ class ClaimLog:
                 _, wide_low, wide_high, _, _ = welch_ci(values, other, 1 - self.alpha)
                 n_text = f"difference of means (Welch), n = {na} vs {nb}"
         if one_sided is None:
-            rule = (f"TOST: reproduced if the {100 * (1 - 2 * self.alpha):.4g} % CI lies within ±{fmt_num(margin)} "
+            rule = (f"TOST: reproduced if the {100 * (1 - 2 * self.alpha):.4g} % CI lies within {_plus_minus(margin)} "
                     f"(margin {margin_source}); not reproduced if the {100 * (1 - self.alpha):.4g} % CI lies wholly "
                     "beyond the margin; inconclusive otherwise")
         else:
             bound = "lower" if one_sided == "no_decrease" else "upper"
             rule = (f"one-sided test: reproduced if the {bound} bound of the {100 * (1 - 2 * self.alpha):.4g} % CI "
-                    f"lies {'above −' if one_sided == 'no_decrease' else 'below '}{fmt_num(margin)} (margin "
+                    f"lies {_bound(margin, above=one_sided == 'no_decrease')} (margin "
                     f"{margin_source}); not reproduced if the {100 * (1 - self.alpha):.4g} % CI lies wholly beyond "
                     "it; inconclusive otherwise")
         if any(v is None or is_nan(v) for v in (estimate, low, high, wide_low, wide_high, margin)) or margin <= 0:
@@ -594,17 +607,17 @@ class ClaimLog:
         rule = (f"reproduced if some {100 * conf:.4g} % CI of the mean change lies {'above' if side == 'increase' else 'below'} "
                 f"0 and none on the other side (Bonferroni over {m} interval(s){': ' + what if what else ''}); "
                 "not reproduced if the reverse; inconclusive otherwise")
-        parts, on, off = [], 0, 0
+        parts, on, off, intervals = [], 0, 0, 0
         for lab, v in items:
             est, lo, hi, n = mean_ci(v, conf)
+            parts.append(f"{lab}: {fmt_mean_ci(est, lo, hi, n)}")
             if is_nan(lo):
-                parts.append(f"{lab}: n = {n}")
                 continue
-            parts.append(f"{lab}: {fmt_num(est)} [{fmt_num(lo)}, {fmt_num(hi)}], n = {n}")
+            intervals += 1
             up, down = lo > 0, hi < 0
             on += (up if side == "increase" else down)
             off += (down if side == "increase" else up)
-        if not any("[" in p for p in parts):
+        if not intervals:
             return self._record(claim, "; ".join(parts) or "no changes", NOT_TESTABLE, rule + " (fewer than 2 patients)")
         verdict = REPRODUCED if on and not off else NOT_REPRODUCED if off and not on else INCONCLUSIVE
         return self._record(claim, "; ".join(parts), verdict, rule)
@@ -628,7 +641,7 @@ class ClaimLog:
         claim = self._claim(claim_id, ("not_significant",))
         m = max(1, len(items))
         rule = (f"TOST at every visit: reproduced if each {100 * (1 - 2 * self.alpha):.4g} % CI lies within "
-                f"±{'margin' if is_nan(margin) else fmt_num(margin)} (margin {margin_source}; intersection–union, no correction needed); "
+                f"{_plus_minus(margin)} (margin {margin_source}; intersection–union, no correction needed); "
                 f"not reproduced if some {100 * (1 - self.alpha / m):.4g} % CI (Bonferroni over {m}) lies wholly "
                 "beyond the margin; inconclusive otherwise")
         own = all(len(item) > 3 for item in items)
@@ -691,7 +704,7 @@ class ClaimLog:
                               "y": pd.to_numeric(pd.Series(list(y)), errors="coerce")}).dropna()
             n = len(d)
             if n < 4 or d["x"].std() == 0 or d["y"].std() == 0:
-                parts.append(f"{lab}: n = {n}")
+                parts.append(f"{lab}: no interval (n = {n}{', no spread' if n >= 4 else ''})")
                 good = False
                 continue
             r = float(d["x"].corr(d["y"], method=method))

@@ -396,6 +396,8 @@ def equivalence_margin(measure: str, baseline=None, margins: pd.DataFrame | None
     0.6
     >>> round(equivalence_margin("il_8", [1.0, 3.0])[0], 4)
     0.7071
+    >>> equivalence_margin("il_8", [1.0])[1][:60]  # no SD from one value: the text says so, not "= nan"
+    '0.5 × baseline SD, not defined: fewer than 2 baseline values'
     """
     rules = _default_margin_rules() if margins is None else _margin_rules(margins)
     value, scale, source = rules[measure] if measure in rules else rules["*"]
@@ -403,7 +405,9 @@ def equivalence_margin(measure: str, baseline=None, margins: pd.DataFrame | None
         return value, f"{value:g} ({source})"
     x = floats(baseline if baseline is not None else np.array([], dtype=float))
     x = x[np.isfinite(x)]
-    sd = float(np.std(x, ddof=1)) if len(x) >= 2 else float("nan")
+    if len(x) < 2:
+        return float("nan"), f"{value:g} × baseline SD, not defined: fewer than 2 baseline values ({source})"
+    sd = float(np.std(x, ddof=1))
     return value * sd, f"{value:g} × baseline SD = {value * sd:.3g} ({source})"
 
 

@@ -220,6 +220,50 @@ def fmt_ci(lo: float, hi: float, confidence: float) -> str:
     return f"{100 * confidence:.4g} % CI {fmt_num(lo)} to {fmt_num(hi)}"
 
 
+def count_noun(n: int, singular: str, plural: str | None = None) -> str:
+    """``n`` with its noun in the right number: ``1 responder``, ``0 responders``, ``4 non-responders``.
+
+    Parameters
+    ----------
+    n : int
+    singular : str
+    plural : str, optional
+        Default: ``singular + "s"``.
+
+    Examples
+    --------
+    >>> count_noun(1, "responder"), count_noun(0, "responder"), count_noun(3, "patient-year")
+    ('1 responder', '0 responders', '3 patient-years')
+    """
+    return f"{n} {singular if n == 1 else plural or singular + 's'}"
+
+
+def fmt_mean_ci(estimate: float, low: float, high: float, n: int) -> str:
+    """A mean with its interval in brackets and its n, or what stands in for the interval when there is none.
+
+    Parameters
+    ----------
+    estimate, low, high : float
+        The mean and its interval bounds (NaN bounds below 2 values, as :func:`mean_ci` returns them).
+    n : int
+        The number of values.
+
+    Examples
+    --------
+    >>> fmt_mean_ci(-0.5, -1.25, 0.25, 6)
+    '-0.5 [-1.25, 0.25], n = 6'
+    >>> fmt_mean_ci(0.4, float("nan"), float("nan"), 1)
+    'no interval with n = 1'
+    >>> fmt_mean_ci(float("nan"), float("nan"), float("nan"), 0)
+    'no values'
+    """
+    if not n:
+        return "no values"
+    if is_nan(low) or is_nan(high):
+        return f"no interval with n = {n}"
+    return f"{fmt_num(estimate)} [{fmt_num(low)}, {fmt_num(high)}], n = {n}"
+
+
 def direction_word(estimate: float) -> str:
     """Return ``increase``, ``decrease`` or ``no change`` for the sign of ``estimate``."""
     return "increase" if estimate > 0 else "decrease" if estimate < 0 else "no change"

@@ -89,6 +89,13 @@ def activity_section(derived, *, outcomes: Sequence[str] = ("das28", "haq_di"), 
         note = row["note"] if row is not None and "note" in test.columns else None
         facts[f"reason_{dv}"] = (note if isinstance(note, str) and note and not np.isfinite(facts[f"p_{dv}"])
                                  else ("" if row is not None else f"{dv}: not modelled"))
+    # no responder: the models compare non-responders and controls only, which says nothing of the response group
+    if "group" in visits.columns and not visits["group"].eq("Responder").any():
+        facts["no_responders"] = True
+        for dv in outcomes:
+            facts[f"p_{dv}"] = np.nan
+            facts[f"reason_{dv}"] = ("these data have no responders: the model compares only the non-responders and "
+                                     "the controls")
     # time to relapse
     need = ["patient_id", "week", "group", "das28", "esr_mm_h", "crp_mg_l"]
     km_reason = ""
@@ -182,9 +189,14 @@ def models_sentence(look: Look, *, alpha: float = 0.05) -> str:
     "The model answers once, for all visits: group × week for DAS28 p = 0.001 (random effects: intercept); HAQ could not be modelled (haq_di: not in these data). For DAS28 visit by visit, the model's responder − control contrast is significant at 2 of 3 visits, the Bonferroni-corrected per-visit test at 1 (level alpha)."
     >>> models_sentence(Look({}, "no visits", {}))
     'The model could not be fitted for DAS28 (no visits).'
+    >>> models_sentence(Look({}, "", {"no_responders": True, "p_das28": float("nan")}))[:60]
+    'These data have no responders: the model compares only the n'
     """
     f = look.facts
     p_das, p_haq = f.get("p_das28"), f.get("p_haq_di")
+    if f.get("no_responders"):
+        return ("These data have no responders: the model compares only the non-responders and the controls, so it "
+                "cannot test whether the response group's course differed.")
     if not _finite(p_das):
         return f"The model could not be fitted for DAS28 ({f.get('reason_das28') or look.reason or 'no estimate'})."
     text = (f"The model answers once, for all visits: group × week for DAS28 {format_p(p_das)} (random effects: "

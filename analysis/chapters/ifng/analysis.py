@@ -52,6 +52,7 @@ __all__ = [
     "qualitative_verdicts",
     "plot_peaks",
     "plot_trajectories",
+    "trajectories_not_drawn",
     "plot_delta",
     "plot_roc",
 ]
@@ -997,8 +998,9 @@ def qualitative_verdicts(*, share: pd.DataFrame, transient: pd.DataFrame, infect
         wa = fs.loc[("After", "treg_th17_ratio", "baseline"), "first_sig_week"]
         ok = {"Before", "After"} <= set(judged)
         holds = pd.notna(wb) and (pd.isna(wa) or wb < wa)
-        add("ifng.rapid_efficacy_before", ok, holds, f"first significant week: Before {_fmt(wb, 0)}, "
-            f"After {_fmt(wa, 0)}", rule if ok else rule + " (a subgroup is too small)")
+        add("ifng.rapid_efficacy_before", ok, holds, f"first significant week: Before "
+            f"{'none' if pd.isna(wb) else _fmt(wb, 0)}, After {'none' if pd.isna(wa) else _fmt(wa, 0)}",
+            rule if ok else rule + " (a subgroup is too small)")
     except (KeyError, NameError, UnboundLocalError):
         add("ifng.rapid_efficacy_before", False, False, "", rule + " (no subgroup tests)")
 
@@ -1012,7 +1014,7 @@ def qualitative_verdicts(*, share: pd.DataFrame, transient: pd.DataFrame, infect
         for sg in judged:
             for m in ("treg_th17_ratio", "il_10", "il_6"):
                 lag = fs.loc[(sg, m, "previous"), "lag_weeks"]
-                parts.append(f"{sg} {m}: {_fmt(lag, 1)}")
+                parts.append(f"{sg} {m}: {'no significant change' if pd.isna(lag) else _fmt(lag, 1)}")
                 holds = holds and pd.notna(lag) and lo <= lag <= hi
         add("ifng.lag_2_3_weeks", bool(judged), holds, "lag (weeks): " + "; ".join(parts), rule)
     except (KeyError, NameError, UnboundLocalError):
@@ -1026,7 +1028,8 @@ def qualitative_verdicts(*, share: pd.DataFrame, transient: pd.DataFrame, infect
         for sg in judged:
             for m, want in (("das28", "decrease"), ("treg_th17_ratio", "increase"), ("il_10", "increase")):
                 r = fs.loc[(sg, m, "baseline")]
-                parts.append(f"{sg} {m}: week {_fmt(r['first_sig_week'], 0)} ({r['direction'] or '–'})")
+                parts.append(f"{sg} {m}: no significant change" if pd.isna(r["first_sig_week"]) else
+                             f"{sg} {m}: week {_fmt(r['first_sig_week'], 0)} ({r['direction'] or '–'})")
                 holds = holds and pd.notna(r["first_sig_week"]) and r["first_sig_week"] > r["rise_week"] \
                     and r["direction"] == want
         add("ifng.precedes_improvement", bool(judged), holds, "; ".join(parts), rule)
@@ -1125,6 +1128,53 @@ def plot_trajectories(visits: pd.DataFrame, profile: pd.DataFrame, *, markers=tu
         ax.set_visible(False)
     fig.tight_layout()
     return fig
+
+
+def trajectories_not_drawn(visits: pd.DataFrame, profile: pd.DataFrame, *, markers=tuple(MARKERS),
+                           weeks=None, subgroups=("Before", "After")) -> str:
+    """Why :func:`plot_trajectories` would draw an empty figure on these data, or ``""`` when it has lines.
+
+    Parameters
+    ----------
+    visits : DataFrame
+        ``patient_id``, ``week`` and the marker columns.
+    profile : DataFrame
+        :func:`ifng_profile`: ``patient_id``, ``group``, ``subgroup``.
+    markers, weeks, subgroups
+        As in :func:`plot_trajectories`.
+
+    Returns
+    -------
+    str
+        A sentence ending without a full stop, saying what is missing; empty when some subgroup has a marker value.
+
+    Examples
+    --------
+    >>> v = pd.DataFrame({"patient_id": list("ab"), "week": [0, 0], "il_10": [1.0, 2]})
+    >>> prof = pd.DataFrame({"patient_id": list("ab"), "group": ["Non-responder"] * 2, "subgroup": [None] * 2})
+    >>> trajectories_not_drawn(v, prof, markers=["il_10"], weeks=[0])
+    'these data have no responders'
+    >>> prof["group"] = "Responder"; prof["subgroup"] = "Never high"
+    >>> trajectories_not_drawn(v, prof, markers=["il_10"], weeks=[0])
+    'the rule puts no responder in the Before or After subgroup (2 responders)'
+    >>> prof["subgroup"] = ["Before", "After"]
+    >>> trajectories_not_drawn(v, prof, markers=["il_10"], weeks=[0])
+    ''
+    """
+    resp = profile.loc[profile["group"] == "Responder"]
+    if resp.empty:
+        return "these data have no responders"
+    sub = resp.loc[resp["subgroup"].isin(subgroups), "patient_id"]
+    names = " or ".join(subgroups)
+    if sub.empty:
+        return (f"the rule puts no responder in the {names} subgroup ({len(resp)} "
+                f"responder{'' if len(resp) == 1 else 's'})")
+    markers = [m for m in markers if m in visits.columns]
+    weeks = _early_weeks(visits) if weeks is None else weeks
+    d = visits.loc[visits["patient_id"].isin(sub) & visits["week"].isin(weeks), markers]
+    if not markers or not d.notna().any().any():
+        return f"no responder of the {names} subgroup has a marker value at the weeks shown"
+    return ""
 
 
 def plot_delta(profile: pd.DataFrame, *, max_points: int = 2000, seed: int = 0):

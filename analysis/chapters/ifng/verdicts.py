@@ -186,7 +186,8 @@ def judge_claims(log, derived, *, profile: pd.DataFrame, design=None, threshold:
     d, lo, hi = newcombe_ci(k_non, n_non, k_resp, n_resp, 1 - log.alpha)
     log.check_ci("ifng.low_in_nonresponders", estimate=d, low=lo, high=hi, expected="decrease",
                  detail=f"share above {threshold:g} pg/mL at any visit of weeks 0–{win}: non-responders "
-                        f"{k_non}/{n_non} − responders {k_resp}/{n_resp} (Newcombe interval)")
+                        f"{f'{k_non}/{n_non}' if n_non else 'none'} − responders "
+                        f"{f'{k_resp}/{n_resp}' if n_resp else 'none'} (Newcombe interval)")
     log.check_difference("ifng.peak_higher_responders", resp["ifng_peak_window"], non["ifng_peak_window"],
                          detail=f"peak IFN-γ weeks 0–{win}, responders − non-responders (pg/mL)")
     counts = profile.loc[profile["group"].eq("Responder"), "subgroup"].value_counts()

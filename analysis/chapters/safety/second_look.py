@@ -18,7 +18,8 @@ from analysis.science.methods.ancova import ancova_labs, beside_t_tests
 from analysis.science.methods.look import Look, fmt, placeholder, styled
 from analysis.science.methods.rates import ae_rates
 
-__all__ = ["figure_ae_rates", "figure_ancova", "glue_values", "labs_noninferiority", "safety_section"]
+__all__ = ["figure_ae_rates", "figure_ancova", "glue_values", "labs_noninferiority", "labs_sentence", "rate_ratio_text",
+           "safety_section"]
 
 
 def safety_section(derived, adverse_events: pd.DataFrame | None, *, lab_tests: pd.DataFrame | None = None,
@@ -187,6 +188,7 @@ def glue_values(look: Look, *, alpha: float = 0.05) -> dict:
     out.update(sl_events_msct=int(f.get("events_msct", 0)), sl_events_control=int(f.get("events_control", 0)),
                sl_py_msct=fmt(f.get("py_msct"), 1), sl_py_control=fmt(f.get("py_control"), 1),
                sl_rr=fmt(f.get("rr_any")), sl_rr_ci=f"{fmt(lo)}–{fmt(f.get('rr_any_high'))}",
+               sl_rr_text=rate_ratio_text(f), sl_labs_sentence=labs_sentence(f),
                sl_ae_reading=ae_reading, sl_n_labs=n_labs, sl_n_labs_sig_holm=int(f.get("n_labs_sig_holm", 0)),
                sl_n_labs_sig_raw=int(f.get("n_labs_sig_raw", 0)),
                sl_labs_sig_holm=str(f.get("labs_sig_holm", "none")),
@@ -201,6 +203,74 @@ def glue_values(look: Look, *, alpha: float = 0.05) -> dict:
                                 "neither supports nor weakens"))
     out["sl_changes_sentence"] = changes_sentence(look)
     return out
+
+
+def rate_ratio_text(facts: dict) -> str:
+    """The adverse-event rate ratio MSCT/control with its exact 95% CI, in words when it has no number.
+
+    Parameters
+    ----------
+    facts : dict
+        A :class:`Look`'s facts: ``rr_any``, ``rr_any_low``, ``rr_any_high``, ``events_msct``, ``events_control``
+        and ``ae_reason``.
+
+    Returns
+    -------
+    str
+        The ratio and its interval, e.g. ``"1.10 (exact 95% CI 0.50–2.40)"``; a sentence part saying why there is
+        no ratio, or no upper limit, otherwise.
+
+    Examples
+    --------
+    >>> rate_ratio_text({"rr_any": 1.1, "rr_any_low": 0.5, "rr_any_high": 2.4})
+    '1.10 (exact 95% CI 0.50–2.40)'
+    >>> rate_ratio_text({"rr_any": float("inf"), "rr_any_low": 0.125, "rr_any_high": float("inf"),
+    ...                  "events_msct": 2, "events_control": 0})
+    'not defined, as the control arm has no adverse event (exact 95% CI from 0.12, with no upper limit)'
+    >>> rate_ratio_text({"rr_any": float("nan"), "events_msct": 0, "events_control": 0})
+    'not defined: no adverse event in either arm'
+    """
+    def finite(x) -> bool:
+        return x is not None and bool(np.isfinite(x))
+
+    rr, lo, hi = (facts.get(k, np.nan) for k in ("rr_any", "rr_any_low", "rr_any_high"))
+    if finite(rr) and finite(lo) and finite(hi):
+        return f"{fmt(rr)} (exact 95% CI {fmt(lo)}–{fmt(hi)})"
+    if finite(lo):
+        return (f"not defined, as the control arm has no adverse event (exact 95% CI from {fmt(lo)}, with no upper "
+                "limit)")
+    if not facts.get("events_msct", 0) and not facts.get("events_control", 0) and not facts.get("ae_reason"):
+        return "not defined: no adverse event in either arm"
+    return f"not defined: {facts.get('ae_reason') or 'no follow-up time in an arm'}"
+
+
+def labs_sentence(facts: dict) -> str:
+    """The labs compared between the arms by ANCOVA, in sentences written for every case (no "0 of 0 labs").
+
+    Parameters
+    ----------
+    facts : dict
+        A :class:`Look`'s facts: ``n_labs``, ``final_week``, ``n_labs_sig_holm``, ``n_labs_sig_raw``,
+        ``labs_sig_holm``, ``n_labs_worse``, ``labs_worse``, ``n_labs_noninferior``, ``labs_not_shown``.
+
+    Examples
+    --------
+    >>> labs_sentence({"n_labs": 0})
+    'No lab could be compared between the arms by ANCOVA.'
+    >>> labs_sentence({"n_labs": 3, "final_week": 24, "n_labs_sig_holm": 0, "n_labs_sig_raw": 1,
+    ...                "n_labs_noninferior": 2, "labs_not_shown": "ALT"})[:80]
+    'By ANCOVA, 0 of 3 labs differ between the arms at week 24 after Holm (1 before):'
+    """
+    n = int(facts.get("n_labs", 0))
+    if not n:
+        return "No lab could be compared between the arms by ANCOVA."
+    return (f"By ANCOVA, {int(facts.get('n_labs_sig_holm', 0))} of {n} labs differ between the arms at week "
+            f"{facts.get('final_week')} after Holm ({int(facts.get('n_labs_sig_raw', 0))} before): "
+            f"{facts.get('labs_sig_holm', 'none')}. Read in the direction that would mean harm (lower for a lab the "
+            "patients start below the middle of its normal range, higher otherwise), "
+            f"{int(facts.get('n_labs_worse', 0))} are worse with MSCT beyond half a baseline SD "
+            f"({facts.get('labs_worse', 'none')}), and {int(facts.get('n_labs_noninferior', 0))} of {n} are shown no "
+            f"worse than half a baseline SD (not shown: {facts.get('labs_not_shown', 'none')}).")
 
 
 def changes_sentence(look: Look) -> str:

@@ -19,14 +19,14 @@ from analysis.chapters.safety.analysis import (
     short_lab,
     trial_flow,
 )
-from analysis.chapters.safety.second_look import safety_section
+from analysis.chapters.safety.second_look import rate_ratio_text, safety_section
 from analysis.claims.log import ClaimLog
 from analysis.claims.registry import equivalence_margin, load_margins
 from analysis.claims.rules import mean_ci
 from analysis.core.notebooks import chapter_params
 from analysis.science import sections
 from analysis.science.derive import derive_cached
-from analysis.science.methods.look import Look, fmt, judge_if_testable
+from analysis.science.methods.look import Look, judge_if_testable
 from analysis.science.tables import baseline_values, paired_change, visit_wide
 
 __all__ = ["evaluate", "judge_claims", "judge_second_look"]
@@ -256,8 +256,8 @@ def judge_second_look(log, look: Look) -> pd.DataFrame:
     verdict_ae = None if not ok else (False if lo > 1 else (True if np.isfinite(hi) and hi < 2 else None))
     judge_if_testable(
         log, "safety.second_look_ae_rate", verdict_ae,
-        f"rate ratio MSCT/control {fmt(f.get('rr_any'))} (exact 95% CI {fmt(lo)}–{fmt(f.get('rr_any_high'))}; "
-        f"{f.get('events_msct', 0)} vs {f.get('events_control', 0)} events)",
+        f"rate ratio MSCT/control {rate_ratio_text(f)}; {f.get('events_msct', 0)} vs {f.get('events_control', 0)} "
+        "events",
         rule="reproduced if the exact 95% CI of the adverse-event rate ratio MSCT/control lies below 2 (a stated "
              "margin: no more than a doubled rate with MSCT); not reproduced if it lies above 1; inconclusive "
              "otherwise", testable=ok,

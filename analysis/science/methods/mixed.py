@@ -28,8 +28,8 @@ from analysis.core.checks import check_choice as _check_choice, check_frame as _
 from analysis.science import stats
 from analysis.science.methods.look import GROUPS, Look, placeholder, reading, styled
 
-__all__ = ["beside_per_visit", "figure_marginal_means", "figure_markers", "marker_glue_values", "marker_models",
-           "marker_section", "mixed_model", "mixed_models"]
+__all__ = ["beside_per_visit", "figure_marginal_means", "figure_markers", "fitted_sentence", "marker_glue_values",
+           "marker_models", "marker_section", "mixed_model", "mixed_models"]
 
 _BELOW, _ABOVE = "<LLOQ", ">ULOQ"
 _RANDOM = ("auto", "slope", "intercept")
@@ -633,10 +633,52 @@ def marker_section(derived, *, markers: Sequence[str], claim_markers: Sequence[s
             row = test.loc[(test["outcome"] == m) & (test["scale"] == scale)]
             facts[f"p_holm_{m}_{scale}"] = float(row["p_holm"].iloc[0]) if len(row) else np.nan
             facts[f"p_{m}_{scale}"] = float(row["p_lr"].iloc[0]) if len(row) else np.nan
-    return Look(look.tables, look.reason, facts)
+    reason = look.reason
+    if "group" in visits.columns and not visits["group"].eq("Responder").any():
+        # the models compare non-responders and controls only: no test of a claim about the response group
+        facts["no_responders"] = True
+        facts.update({k: np.nan for k in facts if k.startswith("p_")})
+        reason = reason or "these data have no responders: the models compare only the non-responders and the controls"
+    return Look(look.tables, reason, facts)
 
 
-def marker_glue_values(look: Look, *, markers: Sequence[str], alpha: float = 0.05) -> dict:
+def fitted_sentence(look: Look, *, noun: str = "markers") -> str:
+    """How many of the family's models keep p < alpha after Holm, on ranks and on the log scale, or why none.
+
+    Parameters
+    ----------
+    look : Look
+        :func:`marker_section` output (facts ``n_fitted_<scale>``, ``n_sig_raw_<scale>``, ``n_sig_holm_<scale>``).
+    noun : str
+        What the family's members are called (plural): ``"markers"``, ``"cytokines"``.
+
+    Examples
+    --------
+    >>> fitted_sentence(Look({}, "", {"n_fitted_rank": 5, "n_sig_raw_rank": 3, "n_sig_holm_rank": 2,
+    ...                               "n_fitted_log": 5, "n_sig_holm_log": 1}))
+    'on ranks, 2 of 5 markers keep p < alpha after Holm (3 before); on the log scale 1 of 5'
+    >>> fitted_sentence(Look({}, "", {}), noun="cytokines")
+    'with these data no model could be fitted for any of the cytokines, so there is nothing to correct'
+    """
+    f = look.facts
+    n_rank, n_log = int(f.get("n_fitted_rank", 0)), int(f.get("n_fitted_log", 0))
+    if not n_rank and not n_log:
+        return f"with these data no model could be fitted for any of the {noun}, so there is nothing to correct"
+    parts = []
+    if n_rank:
+        parts.append(f"on ranks, {int(f.get('n_sig_holm_rank', 0))} of {n_rank} {noun} keep p < alpha after Holm "
+                     f"({int(f.get('n_sig_raw_rank', 0))} before)")
+    else:
+        parts.append("on ranks no model could be fitted")
+    if n_log:
+        parts.append(f"on the log scale {int(f.get('n_sig_holm_log', 0))} of {n_log}"
+                     + ("" if n_rank else f" {noun} keep p < alpha after Holm"))
+    else:
+        parts.append("on the log scale no model could be fitted")
+    return "; ".join(parts)
+
+
+def marker_glue_values(look: Look, *, markers: Sequence[str], alpha: float = 0.05, noun: str = "markers") -> dict:
     """The numbers and words a marker family's second-look prose glues (``sl_*`` keys; plain str/int values).
 
     Counts of the family (``sl_n_markers``, ``sl_n_fitted_<scale>``, ``sl_n_sig_raw_<scale>``,
@@ -653,6 +695,8 @@ def marker_glue_values(look: Look, *, markers: Sequence[str], alpha: float = 0.0
     markers : sequence of str
         The markers the prose names (a subset of the section's ``claim_markers``).
     alpha : float
+    noun : str
+        What the family's members are called (plural), for ``sl_fitted_sentence`` (:func:`fitted_sentence`).
 
     Examples
     --------
@@ -675,6 +719,7 @@ def marker_glue_values(look: Look, *, markers: Sequence[str], alpha: float = 0.0
         out[f"sl_{key}_reading"] = reading(f.get(f"p_holm_{m}_rank"), alpha)
     out["sl_reading"] = out[f"sl_{markers[0].replace('_', '')}_reading"]
     out["sl_markers_sentence"] = marker_sentence(look, markers=markers, alpha=alpha)
+    out["sl_fitted_sentence"] = fitted_sentence(look, noun=noun)
     return out
 
 

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
+from analysis.claims.rules import count_noun
 from analysis.core.checks import check_frame as _check_frame
 from analysis.science import stats
 from analysis.science.methods.look import Look
@@ -265,7 +266,8 @@ def cv_auc(data: pd.DataFrame, *, outcome: str, predictors: Sequence[str], k: in
     cols = ["n", "n_events", "k", "repeats", "apparent_auc", "cv_auc", "cv_auc_low", "cv_auc_high", "note"]
     if minority < 2:
         return (pd.DataFrame([dict(n=n, n_events=n_events, k=k, repeats=repeats,
-                                   note=f"not fitted: {n_events} responders and {n - n_events} non-responders "
+                                   note=f"not fitted: {count_noun(n_events, 'responder')} and "
+                                        f"{count_noun(n - n_events, 'non-responder')} "
                                         f"with every predictor known ({len(data) - n} left out for a missing "
                                         "value; need at least 2 of each)")], columns=cols),
                 pd.DataFrame(columns=["repeat", "row", "y", "p"]))
