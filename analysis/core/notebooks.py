@@ -235,7 +235,7 @@ def parameter_problem(name: str, value: Any) -> str | None:
     >>> parameter_problem("alpha", 0.01) is None
     True
     >>> parameter_problem("alpha", 0)
-    'a number greater than 0 and less than 0.5 (e.g. 0.05 or 0.01)'
+    'a number greater than 0 and at most 0.5 (e.g. 0.05 or 0.01)'
     >>> parameter_problem("das28_variant", "xyz")
     'esr or crp'
     """
