@@ -63,6 +63,10 @@ def safety_section(derived, adverse_events: pd.DataFrame | None, *, lab_tests: p
     facts.update(rr_any=float(any_ae["rate_ratio"]), rr_any_low=float(any_ae["ci_low"]),
                  rr_any_high=float(any_ae["ci_high"]), p_rr_any=float(any_ae["p"]),
                  events_msct=int(any_ae["events_msct"]), events_control=int(any_ae["events_control"]))
+    by_measure = ratios.set_index("measure")
+    if "serious adverse event" in by_measure.index:  # the serious events in both arms, for the page's sentence
+        sae = by_measure.loc["serious adverse event"]
+        facts["serious_events"] = int(sae["events_msct"]) + int(sae["events_control"])
     tested = anc.drop_duplicates("lab")
     worse = labs_noninferiority(anc, derived.visits, before=0, alpha=alpha)
     facts["n_labs_worse"] = int(worse["worse"].sum())
@@ -210,6 +214,8 @@ def changes_sentence(look: Look) -> str:
     --------
     >>> changes_sentence(Look({}, "", {"rr_any_low": 0.5, "n_labs": 3, "n_labs_noninferior": 3}))[:80]
     'For adverse events, the data do not show a higher rate with MSCT, but they canno'
+    >>> changes_sentence(Look({}, "", {"rr_any_low": 2.0, "serious_events": 1, "n_labs": 0}))[59:106]
+    'the interval, not the count of 1 serious event,'
     >>> changes_sentence(Look({}, "", {"ae_reason": "no follow-up time in either arm",
     ...                                "ancova_reason": "no lab has values at week 0 and week 24 in both arms"}))
     'No adverse-event rate ratio could be estimated (no follow-up time in either arm), so these data cannot say how large a harm they exclude. No lab could be compared between the arms (no lab has values at week 0 and week 24 in both arms).'
@@ -219,8 +225,10 @@ def changes_sentence(look: Look) -> str:
     if lo is not None and np.isfinite(lo):
         reading = ("the data do not show a higher rate with MSCT, but they cannot exclude one as large as the upper "
                    "limit" if lo <= 1 else "the data show a higher rate with MSCT")
-        ae = (f"For adverse events, {reading}: the interval, not the count of zero serious events, says how large "
-              "a harm these data can exclude.")
+        n_sae = int(f.get("serious_events", 0))
+        count = ("zero serious events" if n_sae == 0 else
+                 f"{n_sae} serious event{'s' if n_sae != 1 else ''}")
+        ae = f"For adverse events, {reading}: the interval, not the count of {count}, says how large a harm these data can exclude."
     else:
         why = f.get("ae_reason") or "no adverse event in one arm or no follow-up"
         ae = (f"No adverse-event rate ratio could be estimated ({why}), so these data cannot say how large a harm "
