@@ -15,3 +15,17 @@ def test_safety_changes_sentence_counts_the_serious_events():
     assert "the count of 3 serious events," in three
     none = safety_sl.changes_sentence(Look({}, "", {"rr_any_low": 0.4, "serious_events": 0, "n_labs": 0}))
     assert "the count of zero serious events," in none
+
+
+def test_family_sentence_says_why_nothing_was_compared():
+    from analysis.science.methods.mixed import family_sentence
+
+    none = family_sentence(Look({}, "no marker in these data", {}), noun="cytokine")
+    assert none == "No cytokine could be modelled with these data (no marker in these data), so none is compared."
+    # 2 cytokines on ranks, 1 significant after Holm, 2 before; log scale: 2 fitted, 0 after Holm
+    two = family_sentence(Look({}, "", {"n_fitted_rank": 2, "n_sig_holm_rank": 1, "n_sig_raw_rank": 2,
+                                        "n_fitted_log": 2, "n_sig_holm_log": 0}), noun="cytokine", alpha=0.05)
+    assert two == "On ranks, 1 of 2 cytokines keeps p < 0.05 after Holm (2 before); on the log scale, 0 of 2."
+    rank_only = family_sentence(Look({}, "", {"n_fitted_log": 1, "n_sig_holm_log": 1, "n_sig_raw_log": 1}))
+    assert rank_only == "On ranks, no model could be fitted; on the log scale, 1 of 1 marker keeps p < 0.05 after Holm (1 before)."
+    assert "0 of 0" not in none + two + rank_only
