@@ -29,3 +29,23 @@ def test_family_sentence_says_why_nothing_was_compared():
     rank_only = family_sentence(Look({}, "", {"n_fitted_log": 1, "n_sig_holm_log": 1, "n_sig_raw_log": 1}))
     assert rank_only == "On ranks, no model could be fitted; on the log scale, 1 of 1 marker keeps p < 0.05 after Holm (1 before)."
     assert "0 of 0" not in none + two + rank_only
+
+
+def test_safety_labs_sentence_without_labs_says_why():
+    text = safety_sl.labs_sentence(Look({}, "", {"n_labs": 0, "ancova_reason": "no lab in these data"}))
+    assert text == "By ANCOVA, no lab could be compared between the arms (no lab in these data)."
+
+
+def test_safety_labs_sentence_counts_and_plurals():
+    # 3 labs, none significant, none worse, all 3 shown no worse: nothing listed after a colon, no "(not shown: none)"
+    facts = {"n_labs": 3, "n_labs_sig_holm": 0, "n_labs_sig_raw": 1, "labs_sig_holm": "none", "n_labs_worse": 0,
+             "labs_worse": "none", "n_labs_noninferior": 3, "labs_not_shown": "none", "final_week": 16}
+    text = safety_sl.labs_sentence(Look({}, "", facts))
+    assert text.startswith("By ANCOVA, 0 of 3 labs differ between the arms at week 16 after Holm (1 before). ")
+    assert "none is worse with MSCT" in text and text.endswith("and 3 of 3 are shown no worse than half a baseline SD.")
+    # 1 lab, worse: singular verbs, the lab named
+    one = safety_sl.labs_sentence(Look({}, "", {**facts, "n_labs": 1, "n_labs_sig_holm": 1, "labs_sig_holm": "albumin",
+                                                "n_labs_worse": 1, "labs_worse": "albumin",
+                                                "n_labs_noninferior": 0, "labs_not_shown": "albumin"}))
+    assert "1 of 1 lab differs" in one and "1 is worse with MSCT beyond half a baseline SD (albumin)" in one
+    assert one.endswith("0 of 1 is shown no worse than half a baseline SD (not shown: albumin).")

@@ -18,7 +18,8 @@ from analysis.science.methods.ancova import ancova_labs, beside_t_tests
 from analysis.science.methods.look import Look, fmt, placeholder, styled
 from analysis.science.methods.rates import ae_rates
 
-__all__ = ["figure_ae_rates", "figure_ancova", "glue_values", "labs_noninferiority", "safety_section"]
+__all__ = ["changes_sentence", "figure_ae_rates", "figure_ancova", "glue_values", "labs_noninferiority", "labs_sentence",
+           "safety_section"]
 
 
 def safety_section(derived, adverse_events: pd.DataFrame | None, *, lab_tests: pd.DataFrame | None = None,
@@ -204,7 +205,47 @@ def glue_values(look: Look, *, alpha: float = 0.05) -> dict:
                                 "supports" if f.get("n_labs_noninferior", 0) == n_labs else
                                 "neither supports nor weakens"))
     out["sl_changes_sentence"] = changes_sentence(look)
+    out["sl_labs_sentence"] = labs_sentence(look)
     return out
+
+
+def labs_sentence(look: Look) -> str:
+    """What the ANCOVA of the labs finds (Holm, direction of harm, no worse than half a baseline SD), for every case.
+
+    When no lab could be compared, one sentence says why (no "0 of 0").
+
+    Parameters
+    ----------
+    look : Look
+        :func:`safety_section` output (facts ``n_labs``, ``n_labs_sig_holm``, ``n_labs_sig_raw``,
+        ``labs_sig_holm``, ``n_labs_worse``, ``labs_worse``, ``n_labs_noninferior``, ``labs_not_shown``,
+        ``final_week``, ``ancova_reason``).
+
+    Examples
+    --------
+    >>> labs_sentence(Look({}, "", {"n_labs": 0, "ancova_reason": "no lab has values at week 0 and week 16 in both arms"}))
+    'By ANCOVA, no lab could be compared between the arms (no lab has values at week 0 and week 16 in both arms).'
+    >>> labs_sentence(Look({}, "", {"n_labs": 2, "n_labs_sig_holm": 1, "n_labs_sig_raw": 1, "labs_sig_holm": "albumin",
+    ...                             "n_labs_worse": 0, "n_labs_noninferior": 1, "labs_not_shown": "albumin",
+    ...                             "final_week": 24}))[:80]
+    'By ANCOVA, 1 of 2 labs differs between the arms at week 24 after Holm (1 before)'
+    """
+    f = look.facts
+    n = int(f.get("n_labs", 0))
+    if n == 0:
+        return (f"By ANCOVA, no lab could be compared between the arms "
+                f"({f.get('ancova_reason') or 'no lab in these data'}).")
+    holm, raw = int(f.get("n_labs_sig_holm", 0)), int(f.get("n_labs_sig_raw", 0))
+    worse, shown = int(f.get("n_labs_worse", 0)), int(f.get("n_labs_noninferior", 0))
+    which = f": {f.get('labs_sig_holm')}" if holm else ""
+    worse_text = (f"{worse} {'is' if worse == 1 else 'are'} worse with MSCT beyond half a baseline SD "
+                  f"({f.get('labs_worse')})" if worse else "none is worse with MSCT beyond half a baseline SD")
+    not_shown = f" (not shown: {f.get('labs_not_shown')})" if shown < n else ""
+    return (f"By ANCOVA, {holm} of {n} lab{'s' if n != 1 else ''} {'differs' if 1 in (holm, n) else 'differ'} between "
+            f"the arms at week {f.get('final_week', '')} after Holm ({raw} before){which}. Read in the direction that "
+            "would mean harm (lower for a lab the patients start below the middle of its normal range, higher "
+            f"otherwise), {worse_text}, and {shown} of {n} {'is' if 1 in (shown, n) else 'are'} shown no worse than half "
+            f"a baseline SD{not_shown}.")
 
 
 def changes_sentence(look: Look) -> str:
@@ -218,7 +259,7 @@ def changes_sentence(look: Look) -> str:
     'the interval, not the count of 1 serious event,'
     >>> changes_sentence(Look({}, "", {"ae_reason": "no follow-up time in either arm",
     ...                                "ancova_reason": "no lab has values at week 0 and week 24 in both arms"}))
-    'No adverse-event rate ratio could be estimated (no follow-up time in either arm), so these data cannot say how large a harm they exclude. No lab could be compared between the arms (no lab has values at week 0 and week 24 in both arms).'
+    "No adverse-event rate ratio could be estimated (no follow-up time in either arm), so these data cannot say how large a harm they exclude. With no lab compared, the randomised comparison cannot address the paper's conclusion of no significant laboratory abnormality."
     """
     f = look.facts
     lo = f.get("rr_any_low", np.nan)
@@ -240,7 +281,8 @@ def changes_sentence(look: Look) -> str:
         labs = (f"For the labs, the randomised comparison {verb} the paper's conclusion of no significant laboratory "
                 "abnormality.")
     else:
-        labs = f"No lab could be compared between the arms ({f.get('ancova_reason') or 'no lab in these data'})."
+        labs = ("With no lab compared, the randomised comparison cannot address the paper's conclusion of no "
+                "significant laboratory abnormality.")
     return f"{ae} {labs}"
 
 
