@@ -49,3 +49,43 @@ def test_safety_labs_sentence_counts_and_plurals():
                                                 "n_labs_noninferior": 0, "labs_not_shown": "albumin"}))
     assert "1 of 1 lab differs" in one and "1 is worse with MSCT beyond half a baseline SD (albumin)" in one
     assert one.endswith("0 of 1 is shown no worse than half a baseline SD (not shown: albumin).")
+
+
+def test_not_testable_reason_has_no_doubled_prefix():
+    from analysis.claims.log import ClaimLog
+    from analysis.science.methods.look import judge_test
+
+    log = ClaimLog("inflammation")
+    # a marker not in these data, the section otherwise fitted (look.reason empty): the marker's own note
+    judge_test(log, "inflammation.second_look_tnfa_group_time", float("nan"),
+               "group × week (unadjusted p = n/a)", reason="TNF-α: not in these data")
+    judge_test(log, "inflammation.second_look_il10_group_time", float("nan"), "group × week (unadjusted p = n/a)")
+    rules = log.table()["rule"].tolist()
+    assert rules == ["not testable: TNF-α: not in these data.", "not testable: the model could not be fitted."]
+
+
+def test_marker_section_notes_name_the_marker():
+    from analysis.science.derive import derive
+    from analysis.science.methods.look import demo_cohort
+    from analysis.science.methods.mixed import marker_section
+
+    # il_1b dropped from the demo cohort: its note names it by its label, not its column name
+    import dataclasses
+
+    derived = derive(demo_cohort())
+    derived = dataclasses.replace(derived, visits=derived.visits.drop(columns=["il_1b", "il_1b_flag"]))
+    look = marker_section(derived, markers=["il_6", "il_1b"], claim_markers=["il_6", "il_1b"], scales=("rank",))
+    assert look.facts["note_il_6_rank"] == ""
+    assert look.facts["note_il_1b_rank"].endswith(": not in these data")
+    assert "il_1b" not in look.facts["note_il_1b_rank"]
+
+
+def test_lr_test_says_why_it_was_not_computed():
+    import pandas as pd
+
+    from analysis.science.methods.prediction import _lr_added
+
+    # 7 patients (4 responders, 3 not), as trial_b's MSCT arm: too few for the test
+    d = pd.DataFrame({"responder": [1, 1, 1, 1, 0, 0, 0], "x": [3.0, 2.5, 2.8, 3.1, 1.0, 1.2, 0.9]})
+    p, why = _lr_added(d, outcome="responder", base=[], added="x")
+    assert p != p and why == "fewer than 10 patients have every predictor"

@@ -26,7 +26,7 @@ from scipy import stats as sps
 from analysis.claims.rules import format_p, z_quantile
 from analysis.core.checks import check_choice as _check_choice, check_frame as _check_frame
 from analysis.science import stats
-from analysis.science.methods.look import GROUPS, Look, placeholder, reading, styled
+from analysis.science.methods.look import GROUPS, LABELS, Look, placeholder, reading, styled
 
 __all__ = ["beside_per_visit", "family_sentence", "figure_marginal_means", "figure_markers", "marker_glue_values", "marker_models",
            "marker_section", "mixed_model", "mixed_models"]
@@ -606,7 +606,7 @@ def marker_section(derived, *, markers: Sequence[str], claim_markers: Sequence[s
     Look
         The tables of :func:`marker_models`; facts ``weeks``, ``n_markers``, per scale ``n_sig_raw_<scale>``,
         ``n_sig_holm_<scale>``, ``n_fitted_<scale>``, and per claim marker and scale ``p_<marker>_<scale>``
-        (unadjusted) and ``p_holm_<marker>_<scale>``.
+        (unadjusted), ``p_holm_<marker>_<scale>`` and ``note_<marker>_<scale>`` (why no model, else empty).
 
     Examples
     --------
@@ -633,6 +633,8 @@ def marker_section(derived, *, markers: Sequence[str], claim_markers: Sequence[s
             row = test.loc[(test["outcome"] == m) & (test["scale"] == scale)]
             facts[f"p_holm_{m}_{scale}"] = float(row["p_holm"].iloc[0]) if len(row) else np.nan
             facts[f"p_{m}_{scale}"] = float(row["p_lr"].iloc[0]) if len(row) else np.nan
+            note = str(row["note"].iloc[0]) if len(row) and pd.notna(row["note"].iloc[0]) else ""
+            facts[f"note_{m}_{scale}"] = note.replace(f"{m}:", f"{LABELS.get(m, m)}:", 1)
     return Look(look.tables, look.reason, facts)
 
 
