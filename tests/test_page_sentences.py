@@ -89,3 +89,22 @@ def test_lr_test_says_why_it_was_not_computed():
     d = pd.DataFrame({"responder": [1, 1, 1, 1, 0, 0, 0], "x": [3.0, 2.5, 2.8, 3.1, 1.0, 1.2, 0.9]})
     p, why = _lr_added(d, outcome="responder", base=[], added="x")
     assert p != p and why == "fewer than 10 patients have every predictor"
+
+
+def test_relapse_sentence_names_the_responders_left_out():
+    import pandas as pd
+
+    from analysis.chapters.disease_activity.analysis import relapse_sentence, responders_left_out
+
+    # trial_b's case by hand: 4 responders, B03 missed week 1 and the complete-case rule drops it; 0 of 3 relapse
+    pts = pd.DataFrame({"patient_id": ["B01", "B02", "B03", "B05", "B04"],
+                        "group": ["Responder"] * 4 + ["Non-responder"]})
+    analysed = pd.DataFrame({"patient_id": ["B01", "B02", "B05", "B04"]})
+    assert responders_left_out(pts, analysed) == ["B03"]
+    table = pd.DataFrame({"week": [26], "evaluable": [3], "first_relapses": [0], "proportion": [0.0],
+                          "claim_week": [True]})
+    text = relapse_sentence(table, relapse_week=26, left_out=["B03"])
+    assert text.startswith("By this rule, 0 of 3 evaluable responders relapsed first at the relapse week (0%). "
+                           "Responder B03 is not counted here: the complete-case rule")
+    assert relapse_sentence(table, relapse_week=26) == (
+        "By this rule, 0 of 3 evaluable responders relapsed first at the relapse week (0%).")
