@@ -108,3 +108,16 @@ def test_relapse_sentence_names_the_responders_left_out():
                            "Responder B03 is not counted here: the complete-case rule")
     assert relapse_sentence(table, relapse_week=26) == (
         "By this rule, 0 of 3 evaluable responders relapsed first at the relapse week (0%).")
+
+
+def test_km_sentence_without_relapses_claims_no_interval_width():
+    from analysis.chapters.disease_activity.second_look import km_sentence
+
+    # trial_b's case: 4 responders followed, none relapsed, KM 0.00 (0.00–0.00)
+    none = km_sentence(Look({}, "", {"cum_relapse": 0.0, "cum_relapse_low": 0.0, "cum_relapse_high": 0.0,
+                                     "relapse_week": 26, "n_relapsed": 0, "n_followed": 4}))
+    assert "no relapse was seen among 4 responders followed" in none
+    assert "width" not in none and "0.00" not in none
+    one = km_sentence(Look({}, "", {"cum_relapse": 0.1, "cum_relapse_low": 0.02, "cum_relapse_high": 0.4,
+                                    "relapse_week": 24, "n_relapsed": 1, "n_followed": 10}))
+    assert "1 relapse among 10 responders followed" in one
