@@ -121,3 +121,30 @@ def test_km_sentence_without_relapses_claims_no_interval_width():
     one = km_sentence(Look({}, "", {"cum_relapse": 0.1, "cum_relapse_low": 0.02, "cum_relapse_high": 0.4,
                                     "relapse_week": 24, "n_relapsed": 1, "n_followed": 10}))
     assert "1 relapse among 10 responders followed" in one
+
+
+def test_placeholder_figure_becomes_a_note_without_its_caption():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from analysis.engine.render import FIGURE_LEFT_OUT, mark_not_available
+    from analysis.engine.report import placeholder_panels
+    from analysis.science.methods.look import placeholder
+
+    fig, axes = plt.subplots(1, 3)
+    for ax, label in zip(axes, ("IL-6", "TNF-α", "IL-10")):
+        placeholder(ax, f"{label}: not available with these data")
+    assert placeholder_panels(fig) == ["IL-6", "TNF-α", "IL-10"]
+    plt.close(fig)
+    # a figure glued as its placeholder text (what Page.figure does for it): note, no caption, no dangling numref
+    glued = {"metadata": {"scrapbook": {"name": "fig_x"}},
+             "data": {"application/papermill.record/text/plain": "'not available with these data: IL-6; TNF-α'"}}
+    md = ("```{glue:figure} fig_x\n:name: fig-x\n\nModel-based means of IL-6 per group.\n```\n\n"
+          "As {numref}`fig-x` shows.")
+    new, missing = mark_not_available({"cells": [{"cell_type": "markdown", "source": md},
+                                                 {"cell_type": "code", "outputs": [glued]}]})
+    src = new["cells"][0]["source"]
+    assert "Model-based means" not in src and "{numref}" not in src and missing == []
+    assert FIGURE_LEFT_OUT.replace("this figure", "this figure (IL-6; TNF-α)") in src

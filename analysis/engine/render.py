@@ -71,7 +71,12 @@ def placeholder_keys(nb: dict) -> set[str]:
     ...                                     out("c", "p = n/a"), out("d", "not available with these data")]}]}))
     ['a', 'c', 'd']
     """
-    found = set()
+    return set(_placeholder_values(nb))
+
+
+def _placeholder_values(nb: dict) -> dict[str, str]:
+    """:func:`placeholder_keys` with the text each was glued with (quotes removed)."""
+    found: dict[str, str] = {}
     for cell in nb.get("cells", []):
         if cell.get("cell_type") != "code":
             continue
@@ -84,8 +89,23 @@ def placeholder_keys(nb: dict) -> set[str]:
             if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
                 value = value[1:-1]
             if _PLACEHOLDER.search(value.strip()):
-                found.add(name)
+                found[name] = value.strip()
     return found
+
+
+def _figure_left_out(value: str) -> str:
+    """The note for a figure not drawn: :data:`FIGURE_LEFT_OUT`, naming its panels when the glued text gives them.
+
+    Examples
+    --------
+    >>> _figure_left_out("not available with these data: IL-6; TNF-α")
+    'Not available with these data: this figure (IL-6; TNF-α) could not be drawn from this data folder.'
+    >>> _figure_left_out("") == FIGURE_LEFT_OUT
+    True
+    """
+    prefix = "not available with these data:"
+    what = value[len(prefix):].strip() if value.lower().startswith(prefix) else ""
+    return FIGURE_LEFT_OUT.replace("this figure", f"this figure ({what})", 1) if what else FIGURE_LEFT_OUT
 
 
 def _leave_out_paragraphs(src: str, missing_role) -> str:
@@ -142,17 +162,20 @@ def mark_not_available(nb: dict) -> tuple[dict, list[str]]:
     (True, ['n_x'])
     """
     have = glued_keys(nb)
-    placeholders = placeholder_keys(nb)
+    placeholder_values = _placeholder_values(nb)
+    placeholders = set(placeholder_values)
     missing: set[str] = set()
     labels: set[str] = set()
 
     def block(m: re.Match) -> str:
         key = m.group("key")
-        if key in have:
+        if key in have and key not in placeholders:
             return m.group(0)
-        missing.add(key)
-        labels.update(_NAME.findall(m.group("body")))
-        return f"```{{note}}\n{FIGURE_LEFT_OUT}\n```"
+        if key not in have:
+            missing.add(key)
+        labels.update(_NAME.findall(m.group("body")))  # the caption goes with the figure
+        what = _figure_left_out(placeholder_values.get(key, ""))
+        return f"```{{note}}\n{what}\n```"
 
     def missing_role(m: re.Match) -> bool:
         key = m.group("key")
