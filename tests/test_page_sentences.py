@@ -148,3 +148,30 @@ def test_placeholder_figure_becomes_a_note_without_its_caption():
     src = new["cells"][0]["source"]
     assert "Model-based means" not in src and "{numref}" not in src and missing == []
     assert FIGURE_LEFT_OUT.replace("this figure", "this figure (IL-6; TNF-α)") in src
+
+
+def test_verdict_counts_sentence_agrees_with_each_count():
+    import pandas as pd
+
+    from analysis.claims.registry import verdict_counts_sentence
+
+    one_each = pd.Series(["reproduced", "not reproduced", "inconclusive", "holds by construction",
+                          "not testable with these data"])
+    assert verdict_counts_sentence(one_each) == (
+        "Of the 5 claims of this chapter, 1 is reproduced, 1 is not, 1 is inconclusive (the data cannot tell), "
+        "1 holds by construction and 1 cannot be tested with these data.")
+    assert "Of the 1 claim of this chapter, 0 are reproduced" in verdict_counts_sentence(pd.Series(["inconclusive"]))
+
+
+def test_ae_counts_sentence_singular_and_plural():
+    import pandas as pd
+
+    from analysis.chapters.safety.analysis import ae_counts_sentence
+
+    # trial_a by hand: MSCT 3 patients with an AE, control 1; 1 serious (A04); fever/chills 1 (A01); infection 1
+    m = ["any adverse event", "serious adverse event", "fever/chills after infusion", "GVHD", "infection"]
+    s = pd.DataFrame({"measure": m * 2, "arm": ["MSCT"] * 5 + ["control"] * 5,
+                      "n_patients": [3, 1, 1, 0, 1, 1, 0, 0, 0, 0], "n_events": [3, 1, 1, 0, 1, 1, 0, 0, 0, 0]})
+    text = ae_counts_sentence(s)
+    assert "There was 1 serious adverse event in total" in text and "1 MSCT patient had fever" in text
+    assert text.startswith("3 MSCT and 1 control patient had")
