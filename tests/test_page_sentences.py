@@ -175,3 +175,10 @@ def test_ae_counts_sentence_singular_and_plural():
     text = ae_counts_sentence(s)
     assert "There was 1 serious adverse event in total" in text and "1 MSCT patient had fever" in text
     assert text.startswith("3 MSCT and 1 control patient had")
+
+
+def test_provenance_box_has_no_empty_row():
+    from analysis.engine.report import provenance_rows
+
+    rows = provenance_rows({"data folder": "trial_a", "synthetic": "no", "parameters": "", "input hash": None})
+    assert rows.count("<tr>") == 2 and "parameters" not in rows

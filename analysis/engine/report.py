@@ -27,7 +27,7 @@ import pandas as pd
 from analysis.core import paths
 from analysis.core.provenance import provenance
 
-__all__ = ["Page", "placeholder_panels", "plain"]
+__all__ = ["Page", "placeholder_panels", "plain", "provenance_rows"]
 
 # glue (myst_nb) imports nbformat -> jsonschema, which imports the optional IRI checker rfc3987_syntax and
 # compiles ~40 grammars: about 1 s per chapter kernel, for a check no notebook needs. Mark it absent.
@@ -178,7 +178,7 @@ class Page:
                       f"<p>Computed from the data folder <code>{html.escape(folder)}</code>, "
                       "which is not marked synthetic.</p></div>")
         prov["parameters"] = self.parameters_text()
-        rows = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(str(v))}</td></tr>" for k, v in prov.items())
+        rows = provenance_rows(prov)
         box = ("<details class='msct-provenance' open><summary>Provenance and parameters used for this run</summary>"
                f"<table class='msct-kv'>{rows}</table></details>")
         display(HTML(banner + box + self.downloads_html()))
@@ -322,6 +322,18 @@ class Page:
                        "Claims of the paper covered by this chapter, with their verdicts on these data",
                        "claims", index=False, max_rows=200, decimals=3)
         return full
+
+
+def provenance_rows(prov: dict) -> str:
+    """The provenance box's table rows (HTML), one per entry with a value: an empty entry gets no row.
+
+    Examples
+    --------
+    >>> provenance_rows({"data folder": "trial_a", "parameters": ""})
+    '<tr><th>data folder</th><td>trial_a</td></tr>'
+    """
+    return "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(str(v))}</td></tr>"
+                   for k, v in prov.items() if v is not None and str(v).strip())
 
 
 def placeholder_panels(fig) -> list[str] | None:
