@@ -217,7 +217,7 @@ def test_a_paragraph_citing_a_missing_value_is_replaced_whole():
     text = new["cells"][0]["source"]
     assert missing == ["gone"]
     # hand-checked: the heading and the first paragraph stay; the two others become one sentence (not two)
-    assert text.rstrip() == "## Title\n\nIntro with {glue:text}`n`.\n\n" + render.LEFT_OUT
+    assert text.rstrip() == "## Title\n\nIntro with {glue:text}`n`.\n\n" + render.left_out_sentence("Title")
 
 
 def test_list_items_and_fences_are_kept_around_a_left_out_item():

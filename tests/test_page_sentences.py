@@ -182,3 +182,17 @@ def test_provenance_box_has_no_empty_row():
 
     rows = provenance_rows({"data folder": "trial_a", "synthetic": "no", "parameters": "", "input hash": None})
     assert rows.count("<tr>") == 2 and "parameters" not in rows
+
+
+def test_left_out_paragraph_names_its_section_across_cells():
+    from analysis.engine.render import LEFT_OUT, left_out_sentence, mark_not_available
+
+    nb = {"cells": [{"cell_type": "markdown", "source": "# Chapter\n\n## Relapse\n\nIntro."},
+                    {"cell_type": "markdown", "source": "{glue:text}`gone` relapsed."},
+                    {"cell_type": "markdown", "source": "## Week {glue:text}`w`\n\n{glue:text}`gone2` more."},
+                    {"cell_type": "code", "outputs": [{"metadata": {"scrapbook": {"name": "w"}}}]}]}
+    new, missing = mark_not_available(nb)
+    assert new["cells"][1]["source"] == left_out_sentence("Relapse")
+    assert "“Relapse”" in left_out_sentence("Relapse")
+    assert new["cells"][2]["source"].endswith("\n\n" + LEFT_OUT)  # a heading with markup is not named
+    assert missing == ["gone", "gone2"]
