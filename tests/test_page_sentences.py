@@ -196,3 +196,14 @@ def test_left_out_paragraph_names_its_section_across_cells():
     assert "“Relapse”" in left_out_sentence("Relapse")
     assert new["cells"][2]["source"].endswith("\n\n" + LEFT_OUT)  # a heading with markup is not named
     assert missing == ["gone", "gone2"]
+
+
+def test_design_box_shows_value_mappings():
+    from analysis.core.design import Design
+    from analysis.science.sections import design_rows
+
+    # trial_c's dataset.yaml: sex coded Female/Male
+    rows = dict(design_rows(Design.from_mapping({"visit_weeks": [0, 2, 8, 16]}),
+                            {"arms": {"Active": "MSCT"}, "values": {"sex": {"Female": "F", "Male": "M"}}}))
+    assert rows["value labels"] == "sex: Female → F, Male → M"
+    assert dict(design_rows(Design(), None))["value labels"] == "none"
