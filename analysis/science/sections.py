@@ -363,8 +363,7 @@ def design_box(page: Any, derived: Any, cohort: Any = None) -> None:
     """Show the design this page used (visit weeks as written, response and final week, mappings applied).
 
     The mappings (``columns``, ``units``, ``arms``, ``values`` of ``dataset.yaml``) are read from
-    ``cohort.meta`` when
-    present; a folder without them shows "none".
+    ``cohort.meta`` when present; a folder without them shows "none".
     """
     import html
 
