@@ -41,7 +41,10 @@ GARBLED = [
     re.compile(r"not available with these data\W+(?:of|and|to|,)\W+not available", re.IGNORECASE),
     re.compile(r"\bn/a\b", re.IGNORECASE),
     re.compile(r"\bnan\b"),
-    re.compile(r"note above", re.IGNORECASE),
+    re.compile(r"noted? above", re.IGNORECASE),
+    re.compile(r"\b0 of 0\b"),
+    re.compile(r"not available with these data:\s*not available", re.IGNORECASE),
+    re.compile(r"not testable:\s*not available", re.IGNORECASE),
 ]
 #: raw glue markup that should have been rendered
 RAW_GLUE = ("{glue:", "```{glue", "{glue}`")
@@ -178,6 +181,20 @@ def test_one_das28_variant_stated_the_same_way(minimal_book, ch):
     assert "ESR not recorded: DAS28-CRP" in text
     assert "das28_variant = 'esr' → 'crp' (ESR not recorded)" in text
     assert "we assume DAS28-ESR" not in text
+
+
+@pytest.mark.slow
+def test_no_claim_rule_is_garbled(minimal_book):
+    """Every claim's rule (shown in the claims tables, which the prose search skips) reads without a doubled
+    "not available" or a "p = n/a"."""
+    out, _ = minimal_book
+    bad = []
+    for path in sorted((out / "results").glob("*/claims.csv")):
+        claims = pd.read_csv(path, keep_default_na=False)
+        for cid, rule in zip(claims["claim_id"], claims["rule"]):
+            if any(pattern.search(rule) for pattern in GARBLED):
+                bad.append(f"{cid}: {rule[:160]}")
+    assert not bad, "\n".join(bad)
 
 
 @pytest.mark.slow
