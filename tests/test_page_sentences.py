@@ -3,6 +3,8 @@
 Each case is small enough to check by eye: the sentence must be true of the facts given, and never read
 "0 of 0", "n/a" or "nan".
 """
+import math
+
 from analysis.chapters.safety import second_look as safety_sl
 from analysis.science.methods.look import Look
 
@@ -65,12 +67,12 @@ def test_not_testable_reason_has_no_doubled_prefix():
 
 
 def test_marker_section_notes_name_the_marker():
+    # il_1b dropped from the demo cohort: its note names it by its label, not its column name
+    import dataclasses
+
     from analysis.science.derive import derive
     from analysis.science.methods.look import demo_cohort
     from analysis.science.methods.mixed import marker_section
-
-    # il_1b dropped from the demo cohort: its note names it by its label, not its column name
-    import dataclasses
 
     derived = derive(demo_cohort())
     derived = dataclasses.replace(derived, visits=derived.visits.drop(columns=["il_1b", "il_1b_flag"]))
@@ -88,13 +90,16 @@ def test_lr_test_says_why_it_was_not_computed():
     # 7 patients (4 responders, 3 not), as trial_b's MSCT arm: too few for the test
     d = pd.DataFrame({"responder": [1, 1, 1, 1, 0, 0, 0], "x": [3.0, 2.5, 2.8, 3.1, 1.0, 1.2, 0.9]})
     p, why = _lr_added(d, outcome="responder", base=[], added="x")
-    assert p != p and why == "fewer than 10 patients have every predictor"
+    assert math.isnan(p) and why == "fewer than 10 patients have every predictor"
 
 
 def test_relapse_sentence_names_the_responders_left_out():
     import pandas as pd
 
-    from analysis.chapters.disease_activity.analysis import relapse_sentence, responders_left_out
+    from analysis.chapters.disease_activity.analysis import (
+        relapse_sentence,
+        responders_left_out,
+    )
 
     # trial_b's case by hand: 4 responders, B03 missed week 1 and the complete-case rule drops it; 0 of 3 relapse
     pts = pd.DataFrame({"patient_id": ["B01", "B02", "B03", "B05", "B04"],
