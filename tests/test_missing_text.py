@@ -191,6 +191,8 @@ def test_no_claim_rule_is_garbled(minimal_book):
     bad = []
     for path in sorted((out / "results").glob("*/claims.csv")):
         claims = pd.read_csv(path, keep_default_na=False)
+        if not {"claim_id", "rule"} <= set(claims.columns):  # a summary table, not a chapter's claims
+            continue
         for cid, rule in zip(claims["claim_id"], claims["rule"]):
             if any(pattern.search(rule) for pattern in GARBLED):
                 bad.append(f"{cid}: {rule[:160]}")
