@@ -41,7 +41,10 @@ GARBLED = [
     re.compile(r"not available with these data\W+(?:of|and|to|,)\W+not available", re.IGNORECASE),
     re.compile(r"\bn/a\b", re.IGNORECASE),
     re.compile(r"\bnan\b"),
-    re.compile(r"note above", re.IGNORECASE),
+    re.compile(r"noted? above", re.IGNORECASE),
+    re.compile(r"\b0 of 0\b"),
+    re.compile(r"not available with these data:\s*not available", re.IGNORECASE),
+    re.compile(r"not testable:\s*not available", re.IGNORECASE),
 ]
 #: a missing number printed into a claim's text or a page (issue 34, item 4): "±nan", "= nan", "[nan, nan]",
 #: "n/a (", an infinite bound
@@ -220,6 +223,22 @@ def test_one_das28_variant_stated_the_same_way(minimal_book, ch):
 
 
 @pytest.mark.slow
+def test_no_claim_rule_is_garbled(minimal_book):
+    """Every claim's rule (shown in the claims tables, which the prose search skips) reads without a doubled
+    "not available" or a "p = n/a"."""
+    out, _ = minimal_book
+    bad = []
+    for path in sorted((out / "results").glob("*/claims.csv")):
+        claims = pd.read_csv(path, keep_default_na=False)
+        if not {"claim_id", "rule"} <= set(claims.columns):  # a summary table, not a chapter's claims
+            continue
+        for cid, rule in zip(claims["claim_id"], claims["rule"]):
+            if any(pattern.search(rule) for pattern in GARBLED):
+                bad.append(f"{cid}: {rule[:160]}")
+    assert not bad, "\n".join(bad)
+
+
+@pytest.mark.slow
 def test_relapse_claims_name_the_missing_input(minimal_book):
     out, _ = minimal_book
     claims = pd.read_csv(out / "results" / "disease_activity" / "claims.csv", keep_default_na=False)
@@ -256,7 +275,7 @@ def test_a_paragraph_citing_a_missing_value_is_replaced_whole():
     text = new["cells"][0]["source"]
     assert missing == ["gone"]
     # hand-checked: the heading and the first paragraph stay; the two others become one sentence (not two)
-    assert text.rstrip() == "## Title\n\nIntro with {glue:text}`n`.\n\n" + render.LEFT_OUT
+    assert text.rstrip() == "## Title\n\nIntro with {glue:text}`n`.\n\n" + render.left_out_sentence("Title")
 
 
 def test_list_items_and_fences_are_kept_around_a_left_out_item():
@@ -555,27 +574,12 @@ def test_count_noun():
     assert count_noun(1, "MSCT patient") == "1 MSCT patient"
 
 
-def test_fitted_sentence_without_any_model():
+def test_family_sentence_without_any_model_says_why():
     from analysis.science.methods.look import Look
-    from analysis.science.methods.mixed import fitted_sentence, marker_glue_values
+    from analysis.science.methods.mixed import marker_glue_values
 
-    text = fitted_sentence(Look({}, "", {}), noun="markers")
-    assert text == "with these data no model could be fitted for any of the markers, so there is nothing to correct"
-    assert "0 of 0" not in marker_glue_values(Look({}, "", {}), markers=["il_6"])["sl_fitted_sentence"]
-    # hand-checked: ranks only
-    assert fitted_sentence(Look({}, "", {"n_fitted_rank": 2, "n_sig_holm_rank": 1, "n_sig_raw_rank": 2}),
-                           noun="cytokines") == ("on ranks, 1 of 2 cytokines keep p < alpha after Holm (2 before); "
-                                                 "on the log scale no model could be fitted")
-
-
-def test_labs_sentence_without_labs():
-    from analysis.chapters.safety.second_look import labs_sentence
-
-    assert labs_sentence({"n_labs": 0}) == "No lab could be compared between the arms by ANCOVA."
-    text = labs_sentence({"n_labs": 2, "final_week": 12, "n_labs_sig_holm": 1, "n_labs_sig_raw": 1,
-                          "labs_sig_holm": "ALT", "n_labs_worse": 0, "n_labs_noninferior": 1, "labs_not_shown": "ALT"})
-    assert text.startswith("By ANCOVA, 1 of 2 labs differ between the arms at week 12 after Holm (1 before): ALT.")
-    assert text.endswith("and 1 of 2 are shown no worse than half a baseline SD (not shown: ALT).")
+    text = marker_glue_values(Look({}, "", {}), markers=["il_6"])["sl_family_sentence"]
+    assert "0 of 0" not in text and "n/a" not in text and text
 
 
 def test_a_not_testable_reason_is_not_doubled():

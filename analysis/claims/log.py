@@ -35,6 +35,8 @@ from analysis.claims.rules import (
     wilson_interval,
 )
 
+#: the start of a page's note of what is not available (lower case), not repeated after "not testable: "
+_NOTE_PREFIX = "not available with these data:"
 
 # --------------------------------------------------------------------------------------------- log
 def _plus_minus(margin) -> str:
@@ -477,8 +479,18 @@ class ClaimLog:
         --------
         >>> ClaimLog("ifng").not_testable("ifng.ido_in_vitro", "in vitro experiment, no data")
         'not testable with these data'
+
+        A page's note ("Not available with these data: ...") can be passed as it is: its prefix is not repeated.
+
+        >>> log = ClaimLog("ifng")
+        >>> _ = log.not_testable("ifng.ido_in_vitro", "Not available with these data: no IFN-γ.")
+        >>> log.table().loc[0, "rule"]
+        'not testable: no IFN-γ.'
         """
         claim = self._claim(claim_id)
+        reason = str(reason).strip()
+        if reason.lower().startswith(_NOTE_PREFIX):
+            reason = reason[len(_NOTE_PREFIX):].strip()
         return self._record(claim, "", NOT_TESTABLE, f"not testable: {reason}")
 
     def not_discriminating(self, claim_id: str, reason: str, reproduced: str = "") -> str:

@@ -59,6 +59,34 @@ VERDICTS: tuple[str, ...] = (
 )
 REPRODUCED, NOT_REPRODUCED, INCONCLUSIVE, BY_CONSTRUCTION, NOT_TESTABLE = VERDICTS
 
+
+
+def verdict_counts_sentence(verdicts: pd.Series) -> str:
+    """"Of the N claims of this chapter, a are reproduced, ...": the verdict counts, each verb agreeing with its count.
+
+    Parameters
+    ----------
+    verdicts : Series
+        One verdict (of :data:`VERDICTS`) per claim.
+
+    Examples
+    --------
+    >>> verdict_counts_sentence(pd.Series(["reproduced", "inconclusive", "not testable with these data"]))
+    'Of the 3 claims of this chapter, 1 is reproduced, 0 are not, 1 is inconclusive (the data cannot tell), 0 hold by construction and 1 cannot be tested with these data.'
+    """
+    n = {v: int((verdicts == v).sum()) for v in VERDICTS}
+
+    def be(k: int) -> str:
+        return "is" if k == 1 else "are"
+
+    total = len(verdicts)
+    return (f"Of the {total} claim{'s' if total != 1 else ''} of this chapter, {n[REPRODUCED]} {be(n[REPRODUCED])} "
+            f"reproduced, {n[NOT_REPRODUCED]} {be(n[NOT_REPRODUCED])} not, {n[INCONCLUSIVE]} "
+            f"{be(n[INCONCLUSIVE])} inconclusive (the data cannot tell), {n[BY_CONSTRUCTION]} "
+            f"{'holds' if n[BY_CONSTRUCTION] == 1 else 'hold'} by construction and {n[NOT_TESTABLE]} cannot be tested "
+            "with these data.")
+
+
 #: the basis of a claim: evidence the data can give, a consequence of definitions, or the authors' reading
 BASES: tuple[str, ...] = ("empirical", "by construction", "interpretation")
 

@@ -222,9 +222,10 @@ def build(*, data_dir: Path | None = None, out: Path | None = None, chapters: li
 
             report(f"validating {data_dir}")
             cohort = load(data_dir)
-            kind = "synthetic cohort" if cohort.synthetic else "cohort (not marked synthetic)"
+            kind = "a synthetic cohort" if cohort.synthetic else "not marked synthetic in dataset.yaml"
+            n_ae = len(cohort.adverse_events)
             report(f"data ok: {len(cohort.patients)} patients, {len(cohort.visits)} visits, "
-                   f"{len(cohort.adverse_events)} adverse events ({kind})")
+                   f"{n_ae} adverse event{'' if n_ae == 1 else 's'}; {kind}")
             _report_validation(cohort, data_dir, strict, report)
 
         # 3. the -p weeks against the data's design

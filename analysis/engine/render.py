@@ -25,7 +25,7 @@ from analysis.engine.processes import kill
 from analysis.engine.publish import DOWNLOADS_EXTRA
 
 __all__ = ["FIGURE_LEFT_OUT", "INTRO_MARKERS", "LEFT_OUT", "Render", "announcement_for", "fill_intro", "glued_keys",
-           "mark_not_available", "not_available_by_heading", "placeholder_keys", "sections_not_available",
+           "left_out_sentence", "mark_not_available", "not_available_by_heading", "placeholder_keys", "sections_not_available",
            "stage_book", "tag_hidden_cells"]
 
 
@@ -71,7 +71,12 @@ def placeholder_keys(nb: dict) -> set[str]:
     ...                                     out("c", "p = n/a"), out("d", "not available with these data")]}]}))
     ['a', 'c', 'd']
     """
-    found = set()
+    return set(_placeholder_values(nb))
+
+
+def _placeholder_values(nb: dict) -> dict[str, str]:
+    """:func:`placeholder_keys` with the text each was glued with (quotes removed)."""
+    found: dict[str, str] = {}
     for cell in nb.get("cells", []):
         if cell.get("cell_type") != "code":
             continue
@@ -84,27 +89,61 @@ def placeholder_keys(nb: dict) -> set[str]:
             if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
                 value = value[1:-1]
             if _PLACEHOLDER.search(value.strip()):
-                found.add(name)
+                found[name] = value.strip()
     return found
 
 
-def _leave_out_paragraphs(src: str, missing_role) -> str:
-    """Replace each paragraph (or list item) of ``src`` that cites a missing value by :data:`LEFT_OUT`.
+def _figure_left_out(value: str) -> str:
+    """The note for a figure not drawn: :data:`FIGURE_LEFT_OUT`, naming its panels when the glued text gives them.
+
+    Examples
+    --------
+    >>> _figure_left_out("not available with these data: IL-6; TNF-α")
+    'Not available with these data: this figure (IL-6; TNF-α) could not be drawn from this data folder.'
+    >>> _figure_left_out("") == FIGURE_LEFT_OUT
+    True
+    """
+    prefix = "not available with these data:"
+    what = value[len(prefix):].strip() if value.lower().startswith(prefix) else ""
+    return FIGURE_LEFT_OUT.replace("this figure", f"this figure ({what})", 1) if what else FIGURE_LEFT_OUT
+
+
+def left_out_sentence(section: str = "") -> str:
+    """:data:`LEFT_OUT`, naming the section the left-out paragraph belongs to when there is one.
+
+    Examples
+    --------
+    >>> left_out_sentence("Relapse")
+    '*Not available with these data: this paragraph of “Relapse” reports values that could not be computed from this data folder, so it is left out.*'
+    >>> left_out_sentence() == LEFT_OUT
+    True
+    """
+    return LEFT_OUT.replace("this paragraph", f"this paragraph of “{section}”", 1) if section else LEFT_OUT
+
+
+_HEADING = re.compile(r"^\s*#{1,6}\s+(?P<title>.+?)\s*#*\s*$")
+
+
+def _leave_out_paragraphs(src: str, missing_role, section: str = "") -> tuple[str, str]:
+    """Replace each paragraph (or list item) of ``src`` that cites a missing value by :func:`left_out_sentence`.
 
     Structural lines (fences, directive options, headings, labels, table rows) are kept; consecutive prose
-    lines are a paragraph, a list item starts a new one.
+    lines are a paragraph, a list item starts a new one. ``section`` is the heading in force where ``src``
+    starts; returns the new text and the heading in force at its end.
     """
     lines = src.split("\n")
     out: list[str] = []
     para: list[str] = []
+    current = [section]
 
     def flush():
         if para:
             if any([missing_role(m) for line in para for m in _ROLE.finditer(line)]):  # every key noted
                 indent = re.match(r"\s*(?:(?:[-*+]|\d+[.)])\s+)?", para[0]).group(0)
                 previous = next((line for line in reversed(out) if line.strip()), "")
-                if previous.strip() != LEFT_OUT:  # one sentence for consecutive left-out paragraphs
-                    out.append(indent + LEFT_OUT)
+                sentence = left_out_sentence(current[0])
+                if previous.strip() != sentence:  # one sentence for consecutive left-out paragraphs
+                    out.append(indent + sentence)
             else:
                 out.extend(para)
             para.clear()
@@ -112,13 +151,17 @@ def _leave_out_paragraphs(src: str, missing_role) -> str:
     for line in lines:
         if not line.strip() or _STRUCTURE.match(line):
             flush()
+            heading = _HEADING.match(line)
+            if heading:  # a heading with markup (a glued number, a role) is not named
+                title = heading.group("title").strip("*_ ")
+                current[0] = "" if re.search(r"[{}`]", title) else title
             out.append(line)
         else:
             if _ITEM.match(line):
                 flush()
             para.append(line)
     flush()
-    return "\n".join(out)
+    return "\n".join(out), current[0]
 
 
 def mark_not_available(nb: dict) -> tuple[dict, list[str]]:
@@ -129,7 +172,8 @@ def mark_not_available(nb: dict) -> tuple[dict, list[str]]:
     are errors), and a value glued as a placeholder ("n/a") would make a garbled sentence. So a figure block
     for a key that was not glued becomes a short note (:data:`FIGURE_LEFT_OUT`), and every paragraph (or list
     item) citing a key that was not glued, or was glued with a placeholder (:func:`placeholder_keys`), is
-    replaced as a whole by one sentence (:data:`LEFT_OUT`): the page never shows "n/a" for a value.
+    replaced as a whole by one sentence (:func:`left_out_sentence`, naming the section it is in): the page never
+    shows "n/a" for a value.
     ``{numref}``/``{ref}`` links to a removed figure become plain text. Returns the new notebook and the
     sorted keys that were not glued at all (the input is not modified).
 
@@ -142,17 +186,20 @@ def mark_not_available(nb: dict) -> tuple[dict, list[str]]:
     (True, ['n_x'])
     """
     have = glued_keys(nb)
-    placeholders = placeholder_keys(nb)
+    placeholder_values = _placeholder_values(nb)
+    placeholders = set(placeholder_values)
     missing: set[str] = set()
     labels: set[str] = set()
 
     def block(m: re.Match) -> str:
         key = m.group("key")
-        if key in have:
+        if key in have and key not in placeholders:
             return m.group(0)
-        missing.add(key)
-        labels.update(_NAME.findall(m.group("body")))
-        return f"```{{note}}\n{FIGURE_LEFT_OUT}\n```"
+        if key not in have:
+            missing.add(key)
+        labels.update(_NAME.findall(m.group("body")))  # the caption goes with the figure
+        what = _figure_left_out(placeholder_values.get(key, ""))
+        return f"```{{note}}\n{what}\n```"
 
     def missing_role(m: re.Match) -> bool:
         key = m.group("key")
@@ -168,11 +215,12 @@ def mark_not_available(nb: dict) -> tuple[dict, list[str]]:
         return "*not available with these data*"
 
     cells = []
+    section = ""
     for cell in nb.get("cells", []):
         cell = dict(cell)
         if cell.get("cell_type") == "markdown":
             src = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
-            src = _leave_out_paragraphs(_FENCE.sub(block, src), missing_role)
+            src, section = _leave_out_paragraphs(_FENCE.sub(block, src), missing_role, section)
             # a role left in a heading, a table row or a directive line: Sphinx would fail on its missing key
             cell["source"] = _ROLE.sub(leftover, src)
         cells.append(cell)

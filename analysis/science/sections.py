@@ -314,6 +314,8 @@ def design_rows(design: Any, meta: dict | None = None, *, das28: str | DAS28Choi
     '0, 2, 4, 8, 12, 24'
     >>> dict(design_rows(d, {"arms": {"UC-MSC": "MSCT"}, "units": {"crp_mg_l": "mg/dL"}}))["arm labels"]
     'UC-MSC → MSCT'
+    >>> dict(design_rows(d, {"values": {"sex": {"Female": "F", "Male": "M"}}}))["value labels"]
+    'sex: Female → F, Male → M'
     """
     meta = meta if isinstance(meta, dict) else {}
     rows = [
@@ -342,6 +344,8 @@ def design_rows(design: Any, meta: dict | None = None, *, das28: str | DAS28Choi
     rows.append(("column names", mapping("columns", lambda k, v: f"{k} → {v}")))
     rows.append(("unit conversions", mapping("units", lambda k, v: f"{k}: {v} → {units.get(k, '?')}")))
     rows.append(("arm labels", mapping("arms", lambda k, v: f"{k} → {v}")))
+    rows.append(("value labels", mapping("values", lambda col, labels: f"{col}: " + (
+        ", ".join(f"{a} → {b}" for a, b in labels.items()) if isinstance(labels, dict) else str(labels)))))
     return rows
 
 
@@ -358,8 +362,8 @@ def _choice_used(page: Any, cohort: Any, used: str) -> DAS28Choice:
 def design_box(page: Any, derived: Any, cohort: Any = None) -> None:
     """Show the design this page used (visit weeks as written, response and final week, mappings applied).
 
-    The mappings (``columns``, ``units``, ``arms`` of ``dataset.yaml``) are read from ``cohort.meta`` when
-    present; a folder without them shows "none".
+    The mappings (``columns``, ``units``, ``arms``, ``values`` of ``dataset.yaml``) are read from
+    ``cohort.meta`` when present; a folder without them shows "none".
     """
     import html
 

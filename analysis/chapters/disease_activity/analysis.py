@@ -57,6 +57,7 @@ __all__ = [
     "relapse_not_evaluable",
     "relapse_sentence",
     "relapse_summary",
+    "responders_left_out",
     "response_rate",
     "select_tests",
     "trajectory_figure",
@@ -984,8 +985,21 @@ def relapse_summary(checks: pd.DataFrame, *, relapse_week: int | None = PAPER.re
     return g
 
 
+def responders_left_out(patients: pd.DataFrame, analysed: pd.DataFrame) -> list[str]:
+    """The responders the missing-visit rule (:func:`handle_missing`) left out of ``analysed``, sorted.
+
+    Examples
+    --------
+    >>> pts = pd.DataFrame({"patient_id": ["a", "b", "c"], "group": ["Responder", "Responder", "Control"]})
+    >>> responders_left_out(pts, pd.DataFrame({"patient_id": ["a", "a"]}))
+    ['b']
+    """
+    responders = patients.loc[patients["group"] == "Responder", "patient_id"]
+    return sorted(set(responders) - set(analysed["patient_id"]), key=str)
+
+
 def relapse_sentence(summary: pd.DataFrame, *, relapse_week: int | None, not_available: str | None = None,
-                     not_evaluable: str = "") -> str:
+                     not_evaluable: str = "", left_out: Sequence[str] = (), missing: str = "complete_case") -> str:
     """The page's sentence on relapses at the relapse week, written for every case the data allow.
 
     Parameters
@@ -998,6 +1012,11 @@ def relapse_sentence(summary: pd.DataFrame, *, relapse_week: int | None, not_ava
         The section's "Not available with these data: needs ..." reason, when an input column is absent.
     not_evaluable : str
         :func:`relapse_not_evaluable` for the relapse week ("" when some responder is evaluable).
+    left_out : sequence of str
+        :func:`responders_left_out`: responders the missing-visit rule removed before the count (named, so the
+        count reconciles with the tables that take every responder seen).
+    missing : str
+        The missing-visit rule that removed them (:data:`MISSING_RULES`).
 
     Returns
     -------
@@ -1014,6 +1033,8 @@ def relapse_sentence(summary: pd.DataFrame, *, relapse_week: int | None, not_ava
     'No relapse can be counted: the rule needs esr_mm_h, which these data lack.'
     >>> relapse_sentence(t.iloc[:0], relapse_week=None)
     'No relapse can be counted: this design has no visit after the response week.'
+    >>> relapse_sentence(t, relapse_week=24, left_out=["B03"])[85:]
+    'Responder B03 is not counted here: the complete-case rule leaves out every patient missing a measure at some visit, while the final-visit table and the Kaplan–Meier curve take every responder seen.'
     """
     if not_available:
         needs = not_available.split("needs ", 1)[-1].split(" (")[0]
@@ -1022,12 +1043,18 @@ def relapse_sentence(summary: pd.DataFrame, *, relapse_week: int | None, not_ava
         return "No relapse can be counted: this design has no visit after the response week."
     row = summary.loc[summary["claim_week"].astype(bool)] if "claim_week" in summary.columns else summary.iloc[:0]
     evaluable = int(row["evaluable"].iloc[0]) if len(row) else 0
+    rule = "the complete-case rule" if missing == "complete_case" else f"the missing-visit rule ({missing})"
+    left = list(left_out)
+    note = (f" {'Responder' if len(left) == 1 else 'Responders'} {', '.join(map(str, left))} "
+            f"{'is' if len(left) == 1 else 'are'} not counted here: {rule} leaves out every patient missing a measure "
+            "at some visit, while the final-visit table and the Kaplan–Meier curve take every responder seen."
+            if left else "")
     if not evaluable:
         why = not_evaluable.split(": ", 1)[-1] if not_evaluable else f"no responder was seen at week {relapse_week}"
-        return f"No responder is evaluable for relapse at week {relapse_week}: {why}."
+        return f"No responder is evaluable for relapse at week {relapse_week}: {why}.{note}"
     first = int(row["first_relapses"].iloc[0])
-    return (f"By this rule, {first} of {evaluable} evaluable responders relapsed first at the relapse week "
-            f"({100 * float(row['proportion'].iloc[0]):.0f}%).")
+    return (f"By this rule, {first} of {evaluable} evaluable responder{'s' if evaluable != 1 else ''} "
+            f"relapsed first at the relapse week ({100 * float(row['proportion'].iloc[0]):.0f}%).{note}")
 
 
 def prednisone_sentence(steps: pd.DataFrame, *, not_available: str | None = None) -> str:

@@ -241,16 +241,25 @@ def km_sentence(look: Look) -> str:
     >>> km_sentence(Look({}, "", {"cum_relapse": 0.1, "cum_relapse_low": 0.02, "cum_relapse_high": 0.4,
     ...                           "relapse_week": 24, "n_relapsed": 2, "n_followed": 20}))[:90]
     "The Kaplan–Meier curve replaces the paper's relapse count at one visit by a curve: by week"
+    >>> km_sentence(Look({}, "", {"cum_relapse": 0.0, "cum_relapse_low": 0.0, "cum_relapse_high": 0.0,
+    ...                           "relapse_week": 26, "n_relapsed": 0, "n_followed": 4}))[83:]
+    'no relapse was seen among 4 responders followed, so the curve stays at 100% relapse-free through week 26 and its confidence interval collapses to that point: with no relapse seen, it says nothing of how rare relapses are.'
     >>> km_sentence(Look({}, "", {"km_reason": "no responder was seen at week 12 and at week 24"}))
     'The Kaplan–Meier curve of relapse could not be drawn because no responder was seen at week 12 and at week 24.'
     """
     f = look.facts
     c = f.get("cum_relapse")
+    n_rel, n_fol = int(f.get("n_relapsed", 0)), int(f.get("n_followed", 0))
+    if _finite(c) and f.get("relapse_week") is not None and n_rel == 0:
+        return (f"The Kaplan–Meier curve replaces the paper's relapse count at one visit by a curve: no relapse was "
+                f"seen among {n_fol} responder{'s' if n_fol != 1 else ''} followed, so the curve stays at 100% "
+                f"relapse-free through week {f['relapse_week']} and its confidence interval collapses to that point: "
+                "with no relapse seen, it says nothing of how rare relapses are.")
     if _finite(c) and f.get("relapse_week") is not None:
         return (f"The Kaplan–Meier curve replaces the paper's relapse count at one visit by a curve: by week "
                 f"{f['relapse_week']} an estimated {fmt(c)} of responders had relapsed (95% CI "
-                f"{fmt(f.get('cum_relapse_low'))}–{fmt(f.get('cum_relapse_high'))}; {int(f.get('n_relapsed', 0))} "
-                f"relapses among {int(f.get('n_followed', 0))} responders followed), and the width of that interval "
+                f"{fmt(f.get('cum_relapse_low'))}–{fmt(f.get('cum_relapse_high'))}; {n_rel} "
+                f"relapse{'s' if n_rel != 1 else ''} among {n_fol} responders followed), and the width of that interval "
                 "shows how loosely a handful of relapses pins a percentage down.")
     why = f.get("km_reason") or ("this design has no relapse week" if f.get("relapse_week") is None
                                  else "no estimate at the relapse week")

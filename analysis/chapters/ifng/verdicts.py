@@ -322,7 +322,7 @@ def judge_second_look(log, look: Look) -> pd.DataFrame:
     f = look.facts
     judge_test(log, "ifng.second_look_baseline_predicts", f.get("p_lr_ifng"),
                f"likelihood-ratio test of log baseline IFN-γ added to {f.get('covariates', 'the covariates')}",
-               reason=look.reason)
+               reason=look.reason or f.get("lr_reason", ""))
     cv = f.get("cv_auc_full", np.nan)
     ok = cv is not None and np.isfinite(cv)
     judge_if_testable(

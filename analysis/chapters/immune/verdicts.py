@@ -178,7 +178,8 @@ def judge_second_look(log, look: Look) -> pd.DataFrame:
     f = look.facts
     judge_test(log, "immune.second_look_ratio_group_time", f.get("p_holm_treg_th17_ratio_rank"),
                f"group × week, mixed model on ranks, Holm over the immune markers (unadjusted "
-               f"{format_p(f.get('p_treg_th17_ratio_rank'))})", reason=look.reason)
+               f"{format_p(f.get('p_treg_th17_ratio_rank'))})",
+               reason=look.reason or f.get("note_treg_th17_ratio_rank", ""))
     return log.table(section="second_look")
 
 

@@ -222,7 +222,7 @@ def judge_second_look(log, look: Look) -> pd.DataFrame:
                    ("il_10", "inflammation.second_look_il10_group_time")):
         judge_test(log, cid, f.get(f"p_holm_{m}_rank"),
                    f"group × week, mixed model on ranks (<LLOQ tied lowest), Holm over the six cytokines "
-                   f"(unadjusted {format_p(f.get(f'p_{m}_rank'))})", reason=look.reason)
+                   f"(unadjusted {format_p(f.get(f'p_{m}_rank'))})", reason=look.reason or f.get(f"note_{m}_rank", ""))
     return log.table(section="second_look")
 
 

@@ -41,6 +41,7 @@ __all__ = [
     "flow_counts",
     "flow_labels",
     "ae_count",
+    "ae_counts_sentence",
     "lab_changes",
     "lab_change_row",
     "lab_long",
@@ -1020,6 +1021,31 @@ def adverse_event_summary(adverse_events: pd.DataFrame, patients: pd.DataFrame, 
             rows.append(dict(measure=measure, arm=arm, n_patients=len(pd.unique(ids[sel & known])),
                              n_events=int(sel.sum())))
     return pd.DataFrame(rows, columns=["measure", "arm", "n_patients", "n_events"])
+
+
+def ae_counts_sentence(summary: pd.DataFrame) -> str:
+    """The page's sentences on adverse-event counts (:func:`adverse_event_summary`), nouns and verbs by count.
+
+    Examples
+    --------
+    >>> m = ["any adverse event", "serious adverse event", "fever/chills after infusion", "GVHD", "infection"]
+    >>> s = pd.DataFrame({"measure": m * 2, "arm": ["MSCT"] * 5 + ["control"] * 5,
+    ...                   "n_patients": [3, 1, 1, 0, 1, 1, 0, 0, 0, 0], "n_events": [3, 1, 1, 0, 1, 1, 0, 0, 0, 0]})
+    >>> ae_counts_sentence(s)
+    '3 MSCT and 1 control patient had at least one adverse event. There was 1 serious adverse event in total; 1 MSCT patient had fever or chills on the day of infusion; 0 patients had GVHD and 1 an infection.'
+    """
+    def patients(k: int) -> str:
+        return "patient" if k == 1 else "patients"
+
+    msct, control = ae_count(summary, "any adverse event", arm="MSCT"), ae_count(summary, "any adverse event",
+                                                                                 arm="control")
+    sae = ae_count(summary, "serious adverse event", what="n_events")
+    fever = ae_count(summary, "fever/chills after infusion", arm="MSCT")
+    gvhd, infection = ae_count(summary, "GVHD"), ae_count(summary, "infection")
+    return (f"{msct} MSCT and {control} control {patients(control)} had at least one adverse event. "
+            f"There {'was' if sae == 1 else 'were'} {sae} serious adverse event{'' if sae == 1 else 's'} in total; "
+            f"{fever} MSCT {patients(fever)} had fever or chills on the day of infusion; {gvhd} {patients(gvhd)} "
+            f"had GVHD and {infection} an infection.")
 
 
 def ae_count(summary: pd.DataFrame, measure: str, *, arm: str | None = None, what: str = "n_patients") -> int:

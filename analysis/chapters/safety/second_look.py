@@ -18,7 +18,8 @@ from analysis.science.methods.ancova import ancova_labs, beside_t_tests
 from analysis.science.methods.look import Look, fmt, placeholder, styled
 from analysis.science.methods.rates import ae_rates
 
-__all__ = ["figure_ae_rates", "figure_ancova", "glue_values", "labs_noninferiority", "labs_sentence", "rate_ratio_text",
+__all__ = ["changes_sentence", "figure_ae_rates", "figure_ancova", "glue_values", "labs_noninferiority", "labs_sentence",
+           "rate_ratio_text",
            "safety_section"]
 
 
@@ -64,6 +65,10 @@ def safety_section(derived, adverse_events: pd.DataFrame | None, *, lab_tests: p
     facts.update(rr_any=float(any_ae["rate_ratio"]), rr_any_low=float(any_ae["ci_low"]),
                  rr_any_high=float(any_ae["ci_high"]), p_rr_any=float(any_ae["p"]),
                  events_msct=int(any_ae["events_msct"]), events_control=int(any_ae["events_control"]))
+    by_measure = ratios.set_index("measure")
+    if "serious adverse event" in by_measure.index:  # the serious events in both arms, for the page's sentence
+        sae = by_measure.loc["serious adverse event"]
+        facts["serious_events"] = int(sae["events_msct"]) + int(sae["events_control"])
     tested = anc.drop_duplicates("lab")
     worse = labs_noninferiority(anc, derived.visits, before=0, alpha=alpha)
     facts["n_labs_worse"] = int(worse["worse"].sum())
@@ -188,7 +193,7 @@ def glue_values(look: Look, *, alpha: float = 0.05) -> dict:
     out.update(sl_events_msct=int(f.get("events_msct", 0)), sl_events_control=int(f.get("events_control", 0)),
                sl_py_msct=fmt(f.get("py_msct"), 1), sl_py_control=fmt(f.get("py_control"), 1),
                sl_rr=fmt(f.get("rr_any")), sl_rr_ci=f"{fmt(lo)}–{fmt(f.get('rr_any_high'))}",
-               sl_rr_text=rate_ratio_text(f), sl_labs_sentence=labs_sentence(f),
+               sl_rr_text=rate_ratio_text(f),
                sl_ae_reading=ae_reading, sl_n_labs=n_labs, sl_n_labs_sig_holm=int(f.get("n_labs_sig_holm", 0)),
                sl_n_labs_sig_raw=int(f.get("n_labs_sig_raw", 0)),
                sl_labs_sig_holm=str(f.get("labs_sig_holm", "none")),
@@ -202,6 +207,7 @@ def glue_values(look: Look, *, alpha: float = 0.05) -> dict:
                                 "supports" if f.get("n_labs_noninferior", 0) == n_labs else
                                 "neither supports nor weakens"))
     out["sl_changes_sentence"] = changes_sentence(look)
+    out["sl_labs_sentence"] = labs_sentence(look)
     return out
 
 
@@ -244,33 +250,43 @@ def rate_ratio_text(facts: dict) -> str:
     return f"not defined: {facts.get('ae_reason') or 'no follow-up time in an arm'}"
 
 
-def labs_sentence(facts: dict) -> str:
-    """The labs compared between the arms by ANCOVA, in sentences written for every case (no "0 of 0 labs").
+def labs_sentence(look: Look) -> str:
+    """What the ANCOVA of the labs finds (Holm, direction of harm, no worse than half a baseline SD), for every case.
+
+    When no lab could be compared, one sentence says why (no "0 of 0").
 
     Parameters
     ----------
-    facts : dict
-        A :class:`Look`'s facts: ``n_labs``, ``final_week``, ``n_labs_sig_holm``, ``n_labs_sig_raw``,
-        ``labs_sig_holm``, ``n_labs_worse``, ``labs_worse``, ``n_labs_noninferior``, ``labs_not_shown``.
+    look : Look
+        :func:`safety_section` output (facts ``n_labs``, ``n_labs_sig_holm``, ``n_labs_sig_raw``,
+        ``labs_sig_holm``, ``n_labs_worse``, ``labs_worse``, ``n_labs_noninferior``, ``labs_not_shown``,
+        ``final_week``, ``ancova_reason``).
 
     Examples
     --------
-    >>> labs_sentence({"n_labs": 0})
-    'No lab could be compared between the arms by ANCOVA.'
-    >>> labs_sentence({"n_labs": 3, "final_week": 24, "n_labs_sig_holm": 0, "n_labs_sig_raw": 1,
-    ...                "n_labs_noninferior": 2, "labs_not_shown": "ALT"})[:80]
-    'By ANCOVA, 0 of 3 labs differ between the arms at week 24 after Holm (1 before):'
+    >>> labs_sentence(Look({}, "", {"n_labs": 0, "ancova_reason": "no lab has values at week 0 and week 16 in both arms"}))
+    'By ANCOVA, no lab could be compared between the arms (no lab has values at week 0 and week 16 in both arms).'
+    >>> labs_sentence(Look({}, "", {"n_labs": 2, "n_labs_sig_holm": 1, "n_labs_sig_raw": 1, "labs_sig_holm": "albumin",
+    ...                             "n_labs_worse": 0, "n_labs_noninferior": 1, "labs_not_shown": "albumin",
+    ...                             "final_week": 24}))[:80]
+    'By ANCOVA, 1 of 2 labs differs between the arms at week 24 after Holm (1 before)'
     """
-    n = int(facts.get("n_labs", 0))
-    if not n:
-        return "No lab could be compared between the arms by ANCOVA."
-    return (f"By ANCOVA, {int(facts.get('n_labs_sig_holm', 0))} of {n} labs differ between the arms at week "
-            f"{facts.get('final_week')} after Holm ({int(facts.get('n_labs_sig_raw', 0))} before): "
-            f"{facts.get('labs_sig_holm', 'none')}. Read in the direction that would mean harm (lower for a lab the "
-            "patients start below the middle of its normal range, higher otherwise), "
-            f"{int(facts.get('n_labs_worse', 0))} are worse with MSCT beyond half a baseline SD "
-            f"({facts.get('labs_worse', 'none')}), and {int(facts.get('n_labs_noninferior', 0))} of {n} are shown no "
-            f"worse than half a baseline SD (not shown: {facts.get('labs_not_shown', 'none')}).")
+    f = look.facts
+    n = int(f.get("n_labs", 0))
+    if n == 0:
+        return (f"By ANCOVA, no lab could be compared between the arms "
+                f"({f.get('ancova_reason') or 'no lab in these data'}).")
+    holm, raw = int(f.get("n_labs_sig_holm", 0)), int(f.get("n_labs_sig_raw", 0))
+    worse, shown = int(f.get("n_labs_worse", 0)), int(f.get("n_labs_noninferior", 0))
+    which = f": {f.get('labs_sig_holm')}" if holm else ""
+    worse_text = (f"{worse} {'is' if worse == 1 else 'are'} worse with MSCT beyond half a baseline SD "
+                  f"({f.get('labs_worse')})" if worse else "none is worse with MSCT beyond half a baseline SD")
+    not_shown = f" (not shown: {f.get('labs_not_shown')})" if shown < n else ""
+    return (f"By ANCOVA, {holm} of {n} lab{'s' if n != 1 else ''} {'differs' if 1 in (holm, n) else 'differ'} between "
+            f"the arms at week {f.get('final_week', '')} after Holm ({raw} before){which}. Read in the direction that "
+            "would mean harm (lower for a lab the patients start below the middle of its normal range, higher "
+            f"otherwise), {worse_text}, and {shown} of {n} {'is' if 1 in (shown, n) else 'are'} shown no worse than half "
+            f"a baseline SD{not_shown}.")
 
 
 def changes_sentence(look: Look) -> str:
@@ -280,17 +296,21 @@ def changes_sentence(look: Look) -> str:
     --------
     >>> changes_sentence(Look({}, "", {"rr_any_low": 0.5, "n_labs": 3, "n_labs_noninferior": 3}))[:80]
     'For adverse events, the data do not show a higher rate with MSCT, but they canno'
+    >>> changes_sentence(Look({}, "", {"rr_any_low": 2.0, "serious_events": 1, "n_labs": 0}))[59:106]
+    'the interval, not the count of 1 serious event,'
     >>> changes_sentence(Look({}, "", {"ae_reason": "no follow-up time in either arm",
     ...                                "ancova_reason": "no lab has values at week 0 and week 24 in both arms"}))
-    'No adverse-event rate ratio could be estimated (no follow-up time in either arm), so these data cannot say how large a harm they exclude. No lab could be compared between the arms (no lab has values at week 0 and week 24 in both arms).'
+    "No adverse-event rate ratio could be estimated (no follow-up time in either arm), so these data cannot say how large a harm they exclude. With no lab compared, the randomised comparison cannot address the paper's conclusion of no significant laboratory abnormality."
     """
     f = look.facts
     lo = f.get("rr_any_low", np.nan)
     if lo is not None and np.isfinite(lo):
         reading = ("the data do not show a higher rate with MSCT, but they cannot exclude one as large as the upper "
                    "limit" if lo <= 1 else "the data show a higher rate with MSCT")
-        ae = (f"For adverse events, {reading}: the interval, not the count of zero serious events, says how large "
-              "a harm these data can exclude.")
+        n_sae = int(f.get("serious_events", 0))
+        count = ("zero serious events" if n_sae == 0 else
+                 f"{n_sae} serious event{'s' if n_sae != 1 else ''}")
+        ae = f"For adverse events, {reading}: the interval, not the count of {count}, says how large a harm these data can exclude."
     else:
         why = f.get("ae_reason") or "no adverse event in one arm or no follow-up"
         ae = (f"No adverse-event rate ratio could be estimated ({why}), so these data cannot say how large a harm "
@@ -302,7 +322,8 @@ def changes_sentence(look: Look) -> str:
         labs = (f"For the labs, the randomised comparison {verb} the paper's conclusion of no significant laboratory "
                 "abnormality.")
     else:
-        labs = f"No lab could be compared between the arms ({f.get('ancova_reason') or 'no lab in these data'})."
+        labs = ("With no lab compared, the randomised comparison cannot address the paper's conclusion of no "
+                "significant laboratory abnormality.")
     return f"{ae} {labs}"
 
 

@@ -143,7 +143,8 @@ def judge_test(log, claim_id: str, p, detail: str, *, reason: str = "") -> str:
 
     A null effect passes with probability alpha; p ≥ alpha is absence of evidence, hence "inconclusive", never
     "not reproduced". A missing p (the model could not run) makes the claim not testable, with the section's
-    ``reason`` (else ``detail``) as the note of :func:`unavailable`.
+    ``reason`` (else "the model could not be fitted") as its reason; ``detail`` is not used then (its p is
+    missing).
 
     Parameters
     ----------
@@ -174,7 +175,7 @@ def judge_test(log, claim_id: str, p, detail: str, *, reason: str = "") -> str:
     """
     alpha = log.alpha
     if p is None or not np.isfinite(p):
-        return log.not_testable(claim_id, bare_reason(reason or detail) or "the model could not be fitted")
+        return log.not_testable(claim_id, bare_reason(reason) or "the model could not be fitted")
     return log.check_true(claim_id, True if float(p) < alpha else None, f"{format_p(float(p))}; {detail}",
                           rule=f"reproduced if p < {alpha:g}; inconclusive otherwise (p ≥ alpha is no evidence "
                                "that the courses are alike)")

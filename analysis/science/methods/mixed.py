@@ -26,10 +26,10 @@ from scipy import stats as sps
 from analysis.claims.rules import format_p, z_quantile
 from analysis.core.checks import check_choice as _check_choice, check_frame as _check_frame
 from analysis.science import stats
-from analysis.science.methods.look import GROUPS, Look, placeholder, reading, styled
+from analysis.science.methods.look import GROUPS, LABELS, Look, placeholder, reading, styled
 
-__all__ = ["beside_per_visit", "figure_marginal_means", "figure_markers", "fitted_sentence", "marker_glue_values",
-           "marker_models", "marker_section", "mixed_model", "mixed_models"]
+__all__ = ["beside_per_visit", "family_sentence", "figure_marginal_means", "figure_markers", "marker_glue_values", "marker_models",
+           "marker_section", "mixed_model", "mixed_models"]
 
 _BELOW, _ABOVE = "<LLOQ", ">ULOQ"
 _RANDOM = ("auto", "slope", "intercept")
@@ -606,7 +606,7 @@ def marker_section(derived, *, markers: Sequence[str], claim_markers: Sequence[s
     Look
         The tables of :func:`marker_models`; facts ``weeks``, ``n_markers``, per scale ``n_sig_raw_<scale>``,
         ``n_sig_holm_<scale>``, ``n_fitted_<scale>``, and per claim marker and scale ``p_<marker>_<scale>``
-        (unadjusted) and ``p_holm_<marker>_<scale>``.
+        (unadjusted), ``p_holm_<marker>_<scale>`` and ``note_<marker>_<scale>`` (why no model, else empty).
 
     Examples
     --------
@@ -633,6 +633,8 @@ def marker_section(derived, *, markers: Sequence[str], claim_markers: Sequence[s
             row = test.loc[(test["outcome"] == m) & (test["scale"] == scale)]
             facts[f"p_holm_{m}_{scale}"] = float(row["p_holm"].iloc[0]) if len(row) else np.nan
             facts[f"p_{m}_{scale}"] = float(row["p_lr"].iloc[0]) if len(row) else np.nan
+            note = str(row["note"].iloc[0]) if len(row) and pd.notna(row["note"].iloc[0]) else ""
+            facts[f"note_{m}_{scale}"] = note.replace(f"{m}:", f"{LABELS.get(m, m)}:", 1)
     reason = look.reason
     if "group" in visits.columns and not visits["group"].eq("Responder").any():
         # the models compare non-responders and controls only: no test of a claim about the response group
@@ -642,51 +644,16 @@ def marker_section(derived, *, markers: Sequence[str], claim_markers: Sequence[s
     return Look(look.tables, reason, facts)
 
 
-def fitted_sentence(look: Look, *, noun: str = "markers") -> str:
-    """How many of the family's models keep p < alpha after Holm, on ranks and on the log scale, or why none.
-
-    Parameters
-    ----------
-    look : Look
-        :func:`marker_section` output (facts ``n_fitted_<scale>``, ``n_sig_raw_<scale>``, ``n_sig_holm_<scale>``).
-    noun : str
-        What the family's members are called (plural): ``"markers"``, ``"cytokines"``.
-
-    Examples
-    --------
-    >>> fitted_sentence(Look({}, "", {"n_fitted_rank": 5, "n_sig_raw_rank": 3, "n_sig_holm_rank": 2,
-    ...                               "n_fitted_log": 5, "n_sig_holm_log": 1}))
-    'on ranks, 2 of 5 markers keep p < alpha after Holm (3 before); on the log scale 1 of 5'
-    >>> fitted_sentence(Look({}, "", {}), noun="cytokines")
-    'with these data no model could be fitted for any of the cytokines, so there is nothing to correct'
-    """
-    f = look.facts
-    n_rank, n_log = int(f.get("n_fitted_rank", 0)), int(f.get("n_fitted_log", 0))
-    if not n_rank and not n_log:
-        return f"with these data no model could be fitted for any of the {noun}, so there is nothing to correct"
-    parts = []
-    if n_rank:
-        parts.append(f"on ranks, {int(f.get('n_sig_holm_rank', 0))} of {n_rank} {noun} keep p < alpha after Holm "
-                     f"({int(f.get('n_sig_raw_rank', 0))} before)")
-    else:
-        parts.append("on ranks no model could be fitted")
-    if n_log:
-        parts.append(f"on the log scale {int(f.get('n_sig_holm_log', 0))} of {n_log}"
-                     + ("" if n_rank else f" {noun} keep p < alpha after Holm"))
-    else:
-        parts.append("on the log scale no model could be fitted")
-    return "; ".join(parts)
-
-
-def marker_glue_values(look: Look, *, markers: Sequence[str], alpha: float = 0.05, noun: str = "markers") -> dict:
+def marker_glue_values(look: Look, *, markers: Sequence[str], alpha: float = 0.05, noun: str = "marker") -> dict:
     """The numbers and words a marker family's second-look prose glues (``sl_*`` keys; plain str/int values).
 
     Counts of the family (``sl_n_markers``, ``sl_n_fitted_<scale>``, ``sl_n_sig_raw_<scale>``,
     ``sl_n_sig_holm_<scale>`` for the log and rank scales), ``sl_weeks``, then per marker of ``markers`` (its
     name without underscores, e.g. ``il6``) the Holm p on ranks ``sl_p_<key>``, on the log scale
     ``sl_p_<key>_log`` and ``sl_<key>_reading`` (:func:`analysis.science.methods.look.reading` of the rank
-    scale); ``sl_reading`` is the first marker's reading. Every value has a fallback ("n/a", 0, "cannot
-    address").
+    scale); ``sl_reading`` is the first marker's reading; ``sl_markers_sentence`` (:func:`marker_sentence`) and
+    ``sl_family_sentence`` (:func:`family_sentence`, members called ``noun``). Every value has a fallback ("n/a",
+    0, "cannot address").
 
     Parameters
     ----------
@@ -696,7 +663,7 @@ def marker_glue_values(look: Look, *, markers: Sequence[str], alpha: float = 0.0
         The markers the prose names (a subset of the section's ``claim_markers``).
     alpha : float
     noun : str
-        What the family's members are called (plural), for ``sl_fitted_sentence`` (:func:`fitted_sentence`).
+        What the family's members are called (singular), for ``sl_family_sentence`` (:func:`family_sentence`).
 
     Examples
     --------
@@ -719,8 +686,52 @@ def marker_glue_values(look: Look, *, markers: Sequence[str], alpha: float = 0.0
         out[f"sl_{key}_reading"] = reading(f.get(f"p_holm_{m}_rank"), alpha)
     out["sl_reading"] = out[f"sl_{markers[0].replace('_', '')}_reading"]
     out["sl_markers_sentence"] = marker_sentence(look, markers=markers, alpha=alpha)
-    out["sl_fitted_sentence"] = fitted_sentence(look, noun=noun)
+    out["sl_family_sentence"] = family_sentence(look, noun=noun, alpha=alpha)
     return out
+
+
+def family_sentence(look: Look, *, noun: str = "marker", alpha: float = 0.05) -> str:
+    """How many of the family's group × week tests keep p < ``alpha`` after Holm, on ranks and on the log scale.
+
+    Written for every case: when no model was fitted on either scale, one sentence says why nothing was
+    compared (no "0 of 0").
+
+    Parameters
+    ----------
+    look : Look
+        :func:`marker_section` output (facts ``n_fitted_<scale>``, ``n_sig_raw_<scale>``, ``n_sig_holm_<scale>``).
+    noun : str
+        What a member of the family is called ("marker", "cytokine"); made plural by adding "s".
+    alpha : float
+
+    Examples
+    --------
+    >>> family_sentence(Look({}, "", {"n_fitted_rank": 5, "n_sig_holm_rank": 1, "n_sig_raw_rank": 2,
+    ...                                "n_fitted_log": 5, "n_sig_holm_log": 0}))
+    'On ranks, 1 of 5 markers keeps p < 0.05 after Holm (2 before); on the log scale, 0 of 5.'
+    >>> family_sentence(Look({}, "il_6: not in these data", {}), noun="cytokine")
+    'No cytokine could be modelled with these data (il_6: not in these data), so none is compared.'
+    """
+    f = look.facts
+    n_rank, n_log = int(f.get("n_fitted_rank", 0)), int(f.get("n_fitted_log", 0))
+    if n_rank == 0 and n_log == 0:
+        why = f" ({look.reason})" if look.reason else ""
+        return f"No {noun} could be modelled with these data{why}, so none is compared."
+    parts, counted = [], False
+    for scale, n in (("ranks", n_rank), ("the log scale", n_log)):
+        key = "rank" if scale == "ranks" else "log"
+        if n == 0:
+            parts.append(f"on {scale}, no model could be fitted")
+        elif not counted:
+            counted = True
+            holm = int(f.get(f"n_sig_holm_{key}", 0))
+            parts.append(f"on {scale}, {holm} of {n} {noun}{'s' if n != 1 else ''} "
+                         f"{'keeps' if holm == 1 else 'keep'} p < {alpha:g} after Holm "
+                         f"({int(f.get(f'n_sig_raw_{key}', 0))} before)")
+        else:
+            parts.append(f"on {scale}, {int(f.get(f'n_sig_holm_{key}', 0))} of {n}")
+    text = "; ".join(parts)
+    return text[0].upper() + text[1:] + "."
 
 
 def marker_sentence(look: Look, *, markers: Sequence[str], alpha: float = 0.05) -> str:
