@@ -23,7 +23,6 @@ All dates are invented; the folder's README.md is written by hand and left alone
 """
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
@@ -31,6 +30,9 @@ import numpy as np
 import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from example_folder import main_for  # noqa: E402
+
 SOURCE = ROOT / "data" / "synthetic"
 SEED = 33
 #: days either side of 7 x week that count as that week's visit (the protocol's windows; written to dataset.yaml)
@@ -115,20 +117,7 @@ visit_dates:      # weeks computed from dates; the date columns are dropped on r
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", default=str(ROOT / "data" / "examples" / "edc_export"))
-    parser.add_argument("--overwrite", action="store_true")
-    args = parser.parse_args(argv)
-    out = Path(args.out)
-    tables = ("patients.csv", "visits.csv", "adverse_events.csv", "dataset.yaml")
-    if any((out / n).exists() for n in tables) and not args.overwrite:
-        print(f"{out} already holds the example; pass --overwrite to write it again", file=sys.stderr)
-        return 2
-    out.mkdir(parents=True, exist_ok=True)
-    for name, df in edc_export().items():
-        df.to_csv(out / f"{name}.csv", index=False, encoding="utf-8", lineterminator="\n")
-    (out / "dataset.yaml").write_text(dataset_yaml(), encoding="utf-8", newline="\n")
-    return 0
+    return main_for(__doc__.splitlines()[0], ROOT / "data" / "examples" / "edc_export", edc_export, dataset_yaml, argv)
 
 
 if __name__ == "__main__":
