@@ -36,18 +36,24 @@ __all__ = ["evaluate", "judge_claims", "judge_second_look"]
 
 
 # --------------------------------------------------------------------------------------------- the paper's claims
+def _first_values(visits: pd.DataFrame, profile: pd.DataFrame, marker: str) -> dict[tuple, float]:
+    """(patient, week) -> the patient's first non-missing ``marker`` value at that visit (what a pivot table with
+    aggfunc="first" holds), for the patients of ``profile``."""
+    y = pd.to_numeric(visits[marker], errors="coerce").to_numpy(float)
+    ids, wk = visits["patient_id"].to_numpy(object), visits["week"].to_numpy()
+    known = visits["patient_id"].isin(profile["patient_id"]).to_numpy(bool) & ~np.isnan(y) & pd.notna(ids) & pd.notna(wk)
+    value: dict[tuple, float] = {}
+    for pid, week, y_ in zip(ids[known], wk[known], y[known]):
+        value.setdefault((pid, int(week)), float(y_))
+    return value
+
+
 def _steps_after_rise(visits: pd.DataFrame, profile: pd.DataFrame, marker: str, weeks, lags=(2, 3)):
     """Per subgroup and lag, each patient's change of ``marker`` from the previous visit to the visit ``lag``
     weeks after the patient's IFN-γ rise (Fig. 5b–e: each visit versus the previous one)."""
     weeks = sorted(int(w) for w in weeks)
-    # each patient's first non-missing value per visit (what a pivot table with aggfunc="first" holds); a
-    # patient with no value at all, or a visit nobody has a value at, is not in that table and is skipped
-    y = pd.to_numeric(visits[marker], errors="coerce").to_numpy(float)
-    ids, wk = visits["patient_id"].to_numpy(object), visits["week"].to_numpy()
-    known = visits["patient_id"].isin(profile["patient_id"]).to_numpy(bool) & ~np.isnan(y) & pd.notna(ids) & pd.notna(wk)
-    value = {}
-    for pid, week, y_ in zip(ids[known], wk[known], y[known]):
-        value.setdefault((pid, week), y_)
+    # a patient with no value at all, or a visit nobody has a value at, is not in that table and is skipped
+    value = _first_values(visits, profile, marker)
     measured_patients, measured_weeks = {pid for pid, _ in value}, {week for _, week in value}
     items = []
     for sg in ("Before", "After"):
@@ -83,12 +89,7 @@ def _changes_from_pre_rise(visits: pd.DataFrame, profile: pd.DataFrame, marker: 
 ('After, 2 weeks after the rise', [1.0]), ('After, 3 weeks after the rise', [4.0])]
     """
     weeks = sorted(int(w) for w in weeks)
-    y = pd.to_numeric(visits[marker], errors="coerce")
-    keep = visits["patient_id"].isin(profile["patient_id"]).to_numpy(bool) & y.notna().to_numpy(bool)
-    value: dict = {}
-    for pid, week, y_ in zip(visits["patient_id"].to_numpy(object)[keep], visits["week"].to_numpy()[keep],
-                             y.to_numpy(float)[keep]):
-        value.setdefault((pid, int(week)), float(y_))
+    value = _first_values(visits, profile, marker)
     items = []
     for sg in ("Before", "After"):
         sub = profile.loc[profile["subgroup"].eq(sg) & profile["rise_week"].notna()]
