@@ -40,7 +40,7 @@ LEFT_OUT = ("*Not available with these data: this paragraph reports values that 
             "data folder, so it is left out.*")
 #: the note that replaces a figure or table these data could not give
 FIGURE_LEFT_OUT = "Not available with these data: this figure could not be drawn from this data folder."
-_PLACEHOLDER = re.compile(r"\bn/a\b|not available with these data|^nan$", re.IGNORECASE)
+_PLACEHOLDER = re.compile(r"\bn/a\b|not available with these data|^nan$|^not shown:", re.IGNORECASE)
 _STRUCTURE = re.compile(r"^\s*(`{3,}|:{3,}|:[a-z-]+:|#|\(.*\)=\s*$|\|)")
 _ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s")
 
@@ -102,7 +102,11 @@ def _figure_left_out(value: str) -> str:
     'Not available with these data: this figure (IL-6; TNF-α) could not be drawn from this data folder.'
     >>> _figure_left_out("") == FIGURE_LEFT_OUT
     True
+    >>> _figure_left_out("Not shown: the robustness result has no operating characteristics.")
+    'Not shown: the robustness result has no operating characteristics.'
     """
+    if value.lower().startswith("not shown:"):  # a reason of the page's own, not of the data (Page.figure_not_shown)
+        return value
     prefix = "not available with these data:"
     what = value[len(prefix):].strip() if value.lower().startswith(prefix) else ""
     return FIGURE_LEFT_OUT.replace("this figure", f"this figure ({what})", 1) if what else FIGURE_LEFT_OUT

@@ -294,6 +294,14 @@ class Page:
             return
         self.glue(name, Image(filename=str(path)))
 
+    def figure_not_shown(self, name: str, reason: str) -> None:
+        """Glue, under a figure's ``name``, why the page does not draw it; the figure's block becomes a note.
+
+        For a reason that is not the data's (those say "Not available with these data"), e.g. a robustness result
+        without the figure's inputs. The note reads "Not shown: <reason>" (:func:`analysis.engine.render.mark_not_available`).
+        """
+        self.glue(name, f"Not shown: {reason}")
+
     def glue(self, key: str, value: Any) -> None:
         """Glue a value for ``{glue:text}`` / ``{glue:figure}`` (numpy scalars become plain Python).
 
