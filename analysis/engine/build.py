@@ -355,7 +355,7 @@ def _build_in_stage(stage, out, data_dir, available, plan, per_chapter, keys, jo
     try:
         _execute_phases(available, plan, stage, out, data_dir, per_chapter, keys, jobs, timeout, verbose, report,
                         t0, book_src, zygote, force, robustness, results_dir, executed_dir, result, finished,
-                        missing, early)
+                        missing, early, data_hash=cohort.fingerprint if cohort is not None else _data_hash(data_dir))
     finally:
         for run in early.values():  # started in advance but not needed (reused, or the build failed)
             kill(run.proc)
@@ -369,7 +369,7 @@ def _build_in_stage(stage, out, data_dir, available, plan, per_chapter, keys, jo
 
 def _execute_phases(available, plan, stage, out, data_dir, per_chapter, keys, jobs, timeout, verbose, report, t0,
                     book_src, zygote, force, robustness, results_dir, executed_dir, result, finished, missing,
-                    early) -> None:
+                    early, *, data_hash: str) -> None:
     """Phase 1 (the chapters), then phase 2 (the scorecard, which reads their claims).
 
     Phase 2 may start before phase 1 ends (:class:`_EarlyScorecard`); it then stands only if the notebooks'
@@ -392,7 +392,7 @@ def _execute_phases(available, plan, stage, out, data_dir, per_chapter, keys, jo
         # --- end robustness
         for c in todo:
             keys[c.name] = cache_key(base_keys[c.name], hash_files([results_dir / "claims.csv"] + rob_files),
-                                     _data_hash(data_dir))
+                                     data_hash)
         return [c for c in todo if not reusable(c, out, keys[c.name], force)]
 
     phase2 = [c for c in available if c.phase == 2 and plan[c.name] == "run"]
@@ -478,7 +478,8 @@ def _not_available_line(missing: list[str], where: dict[str, int], gone: list[st
 
 
 def _data_hash(data_dir: Path) -> str:
-    """:func:`analysis.intake.io.fingerprint` of the data folder, "" when it has none (a tiny test book's)."""
+    """:func:`analysis.intake.io.fingerprint` of the data folder, "" when it has none (a tiny test book's; a build
+    that read the data uses the validated cohort's fingerprint instead of hashing the files again)."""
     from analysis.intake.io import fingerprint
 
     try:
