@@ -13,7 +13,7 @@ OUT    ?= _build
 help:
 	@echo "make book   build the book on the default (synthetic) data -> _build/html/index.html"
 	@echo "make test   run the test suite"
-	@echo "make test-variants   build the book on all 39 valid variant folders (about 20 minutes)"
+	@echo "make test-variants   build the book on all 39 valid variant folders and 29 small trials (about 35 minutes)"
 	@echo "make lab    open JupyterLab on book/ to work in the chapters"
 	@echo "make benchmark   print build-speed and scale figures (minutes)"
 	@echo "make screenshots build the book if needed, then screenshot every page at 1280 and 390 px -> OUT/screenshots/"
@@ -37,9 +37,10 @@ test: $(STAMP)
 	@$(VENV)/bin/lint-imports --no-cache
 	@$(PY) -m pytest $(ARGS)
 
-# the whole battery of valid variant folders (39 real builds, about 20 minutes on 2 cores); make test builds 14 of them
+# the whole battery of valid variant folders (39 real builds, about 20 minutes on 2 cores; make test builds 14 of them),
+# then the small trials (8 explicit ones and 20 drawn by hypothesis, about 15 minutes; make test builds 6 of them)
 test-variants: $(STAMP)
-	@MSCT_VARIANTS=all $(PY) -m pytest tests/test_variants.py $(ARGS)
+	@MSCT_VARIANTS=all $(PY) -m pytest tests/test_variants.py tests/test_small_trials.py $(ARGS)
 
 LAB_STAMP := $(VENV)/.installed-lab-stamp
 # JupyterLab refuses to run as root unless told; allow it only when we are root (containers, CI)

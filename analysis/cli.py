@@ -475,7 +475,8 @@ def _robustness(args) -> int:
 
 def _compare(args) -> int:
     """``python -m analysis compare OUT_A OUT_B``: see :mod:`analysis.scorecard.compare`."""
-    from analysis.scorecard.compare import compare_verdicts, count_statuses, default_build_dir, read_build_claims
+    from analysis.scorecard.compare import (compare_verdicts, count_statuses, default_build_dir, read_build_claims,
+                                            table_lines)
 
     tables = []
     for name, where in (("OUT_A", args.a), ("OUT_B", args.b)):
@@ -490,15 +491,9 @@ def _compare(args) -> int:
         table.to_csv(args.csv, index=False, encoding="utf-8", lineterminator="\n")
     except OSError as err:
         raise UserError(f"compare --csv {args.csv}: cannot write it ({err.strerror or err})") from None
-    shown = table.loc[table["status"].ne("same")] if args.changed else table
-    width = {"claim_id": max([8] + [len(x) for x in shown["claim_id"]]),
-             "verdict_a": max([9] + [len(x) for x in shown["verdict_a"]]),
-             "verdict_b": max([9] + [len(x) for x in shown["verdict_b"]])}
     _say(f"A: {args.a}\nB: {args.b}\n")
-    _say(f"{'claim':<{width['claim_id']}}  {'verdict A':<{width['verdict_a']}}  {'verdict B':<{width['verdict_b']}}  status")
-    for row in shown.itertuples():
-        _say(f"{row.claim_id:<{width['claim_id']}}  {row.verdict_a or '-':<{width['verdict_a']}}  "
-             f"{row.verdict_b or '-':<{width['verdict_b']}}  {row.status}")
+    for line in table_lines(table, changed_only=args.changed):
+        _say(line)
     counts = count_statuses(table)
     _say(f"\n{len(table)} claims: {counts['same']} same, {counts['changed']} changed, "
          f"{counts['only in A']} only in A, {counts['only in B']} only in B")

@@ -457,3 +457,18 @@ def test_relapse_checks_pair_each_later_visit_with_its_reference_like_a_merge():
     assert got["das28_rise"].tolist() == (m["das28"] - m["das28_ref"]).tolist()
     assert got["esr_up"].tolist()[0] is True and np.isnan(got["esr_up"].tolist()[1])
     assert got["relapse"].tolist() == [True, False, True] and got["evaluable"].tolist() == [True, False, True]
+
+
+@pytest.mark.parametrize("missing", ["complete_case", "locf"])
+def test_drug_dosage_count_not_testable_and_attendance_not_a_data_claim(missing):
+    # "28 improved with less drug" needs NSAID and DMARD doses the data do not hold: labelled, naming them; the
+    # Methods' "all patients returned" is the audit's, so no missing-data rule (LOCF fills visits) can judge it
+    from analysis.chapters.disease_activity.verdicts import evaluate
+    from analysis.core.paths import repo_root
+    from analysis.intake.io import load
+
+    t = evaluate(load(repo_root() / "data" / "examples" / "small_trial"), {"missing": missing}).set_index("claim_id")
+    row = t.loc["activity.improved_with_less_drug_n"]
+    assert row["verdict"] == "not testable with these data"
+    assert "NSAID and DMARD doses" in row["rule"]
+    assert "activity.followup_visits" not in t.index

@@ -206,3 +206,22 @@ def test_table1_tests_degenerate_rows_give_nan_not_an_error():
     assert paired_flat["t"].isna().all() and not paired_flat["significant"].any()
     empty = A.table1_tests(_t1().iloc[:0])
     assert empty.empty and list(empty.columns)[:3] == ["measure", "group", "n"]
+
+
+def test_followup_visits_is_the_audits_and_judged_by_the_papers_lost_counts():
+    from analysis.chapters.audit.verdicts import evaluate, judge_followup_visits
+    from analysis.claims.log import ClaimLog
+    from analysis.claims.registry import published
+
+    assert published().set_index("claim_id").loc["activity.followup_visits", "chapter"] == "audit"
+    # by hand: the paper reports 0 lost -> "all returned" holds; 1 + 2 = 3 lost -> it does not
+    row = {"check_id": "audit.all_returned_vs_lost", "computed": "lost: 0 no-response + 0 control = 0",
+           "computed_value": 0.0}
+    log = ClaimLog("audit")
+    assert judge_followup_visits(log, pd.DataFrame([row])) == "reproduced"
+    assert judge_followup_visits(log, pd.DataFrame([{**row, "computed_value": 3.0}])) == "not reproduced"
+    assert "3 patient(s) lost" in log.table().set_index("claim_id").loc["activity.followup_visits", "reproduced"]
+    # the shipped registry: Fig. 1 reports 2 + 5 lost, so the Methods' sentence is not reproduced, whatever a cohort holds
+    t = evaluate().set_index("claim_id")
+    assert t.loc["activity.followup_visits", "verdict"] == "not reproduced"
+    assert "7 patient(s) lost" in t.loc["activity.followup_visits", "reproduced"]

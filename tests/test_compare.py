@@ -157,3 +157,11 @@ def test_the_scorecard_of_a_small_trial_compares_with_the_default_build_and_flag
     assert f"{counts[2]} claims have the same verdict, {counts[3]} a different one" in page
     listed = pd.read_csv(out / "results" / "scorecard" / "against_default.csv", keep_default_na=False)
     assert len(listed) == int(counts[1]) - int(counts[2])
+
+
+def test_cli_compare_changed_without_differences_says_so(tmp_path, capsys):
+    a, b = _build(tmp_path / "a", A), _build(tmp_path / "b", A)
+    assert main(["compare", str(a), str(b), "--csv", str(tmp_path / "x.csv"), "--changed"]) == 0
+    out = capsys.readouterr().out
+    assert "no verdict differs: every claim has the same verdict in A and B" in out
+    assert "verdict A" not in out  # no empty table header

@@ -189,6 +189,23 @@ def test_baseline_logistic_degenerate():
     assert res["odds_ratio"].isna().all() and "not fitted" in res.loc[0, "note"]
 
 
+def test_baseline_logistic_separated_without_warning():
+    """Baseline IFN-γ above 6 in exactly the responders (complete separation, as in a small trial): the fit
+    diverges, the table says so, and no overflow warning reaches the page."""
+    import warnings
+
+    x = np.arange(1.0, 13.0)
+    prof = pd.DataFrame({"patient_id": range(12), "ifng_baseline": x,
+                         "group": np.where(x > 6, "Responder", "Non-responder")})
+    pat = pd.DataFrame({"patient_id": range(12),
+                        "das28_baseline": [5.1, 6.3, 5.7, 6.0, 5.2, 6.8, 5.5, 6.1, 5.9, 6.4, 5.3, 6.6]})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        res = ifng.baseline_logistic(prof, pat)
+    assert (res["note"] == "the fit did not converge: estimates unreliable").all()
+    assert res.loc[0, "n"] == 12 and res.loc[0, "n_responders"] == 6
+
+
 def test_verdicts_flip_without_effect():
     share = pd.DataFrame({"group": ["Responder", "Non-responder"], "period": ["before or after"] * 2,
                           "n": [20, 20], "n_high": [12, 11], "proportion": [0.6, 0.55]})
@@ -308,3 +325,92 @@ def test_ifng_profile_summaries_equal_groupby_per_patient():
     assert p.loc["b", ["ifng_baseline", "ifng_peak_window", "rise_week", "subgroup"]].tolist() == [3.0, 3.0, 0.0, "Before"]
     assert math.isnan(p.loc["b", "das28_change_12"]) and p.loc["a", "das28_change_12"] == -3.0
     assert p.loc["d", "subgroup"] == "Not measured" and math.isnan(p.loc["d", "rise_week"])
+
+
+# ------------------------------------------------------------------------------------------ rules that can fail
+def _judge(profile, visits):
+    """Judge the chapter's claims on a hand-made profile and visits (the paper's design)."""
+    from analysis.claims.log import ClaimLog
+    from analysis.science.derive import Derived
+
+    log = ClaimLog("ifng")
+    patients = profile[["patient_id", "group"]].assign(arm="MSCT")
+    verdicts.judge_claims(log, Derived(patients=patients, visits=visits), profile=profile)
+    return log.table().set_index("claim_id")
+
+
+def _profile(peaks_resp, peaks_non, *, d_das=None, d_ifng=None):
+    """Responders first (half Before, rise week 0; half After, rise week 1), then non-responders (never high)."""
+    nr, nn = len(peaks_resp), len(peaks_non)
+    n = nr + nn
+    return pd.DataFrame({
+        "patient_id": [f"p{i:02d}" for i in range(n)],
+        "group": ["Responder"] * nr + ["Non-responder"] * nn,
+        "ifng_peak_window": list(peaks_resp) + list(peaks_non),
+        "subgroup": ["Before" if i < nr // 2 else "After" for i in range(nr)] + ["Never high"] * nn,
+        "rise_week": [0.0 if i < nr // 2 else 1.0 for i in range(nr)] + [np.nan] * nn,
+        "das28_change_12": d_das if d_das is not None else [-2.0] * nr + [0.0] * nn,
+        "delta_ifng": d_ifng if d_ifng is not None else [1.0] * nr + [0.0] * nn,
+    })
+
+
+def _marker_visits(profile, effect):
+    """Weeks 0–4 and 12: every marker moves by ``effect`` (per unit: IL-10 up, IL-6 and TNF-α down) from
+    2 weeks after each patient's rise on; before, each patient wobbles by ±0.3 around its own level."""
+    rows = []
+    for i, (pid, rise) in enumerate(zip(profile["patient_id"], profile["rise_week"])):
+        for w in (0, 1, 2, 3, 4, 12):
+            after = 0.0 if np.isnan(rise) or w < rise + 2 else effect * (1 + 0.1 * (i % 3))
+            wobble = 0.3 if (w + i) % 2 else -0.3
+            rows.append((pid, w, 3.0, 5.0 + i % 4 + wobble + after, 8.0 + wobble - after, 6.0 + wobble - after, 1.0))
+    return pd.DataFrame(rows, columns=["patient_id", "week", "ifn_g", "il_10", "il_6", "tnf_a", "treg_th17_ratio"])
+
+
+def test_low_in_nonresponders_is_judged_against_the_responders():
+    # by hand: non-responders 1/10 above 2 pg/mL, responders 10/10: difference −0.9, Newcombe CI well below 0
+    prof = _profile([5.0] * 10, [3.0] + [1.0] * 9)
+    assert _judge(prof, _marker_visits(prof, 1.0)).loc["ifng.low_in_nonresponders", "verdict"] == "reproduced"
+    # false: non-responders 9/10 above, responders 2/10: difference +0.7, CI above 0
+    prof = _profile([5.0] * 2 + [1.0] * 8, [3.0] * 9 + [1.0])
+    assert _judge(prof, _marker_visits(prof, 1.0)).loc["ifng.low_in_nonresponders", "verdict"] == "not reproduced"
+    # equal shares (5/10 each): the difference is 0, the interval contains it
+    prof = _profile([5.0] * 5 + [1.0] * 5, [3.0] * 5 + [1.0] * 5)
+    assert _judge(prof, _marker_visits(prof, 1.0)).loc["ifng.low_in_nonresponders", "verdict"] == "inconclusive"
+
+
+def test_delta_das28_related_is_judged_within_responders_only():
+    nr, nn = 12, 10
+    d_ifng = list(np.linspace(0.5, 6.0, nr)) + list(np.linspace(-1.0, 1.0, nn))
+    # responders: ΔDAS28 = −0.5·ΔIFN-γ ± 0.05 (r ≈ −1); non-responders: ΔDAS28 rises with ΔIFN-γ (r = +1), not counted
+    d_das = [-0.5 * x + (0.05 if i % 2 else -0.05) for i, x in enumerate(d_ifng[:nr])] + [0.2 * x for x in d_ifng[nr:]]
+    prof = _profile([5.0] * nr, [1.0] * nn, d_das=d_das, d_ifng=d_ifng)
+    row = _judge(prof, _marker_visits(prof, 1.0)).loc["ifng.delta_das28_related"]
+    assert row["verdict"] == "reproduced"
+    assert "responders: r = -1.00" in row["reproduced"] and "non-responders r = 1.00" in row["reproduced"]
+    # false: within the responders a larger IFN-γ rise goes with a smaller DAS28 fall (r ≈ +1)
+    d_das = [-3.0 + 0.3 * x for x in d_ifng[:nr]] + [0.2 * x for x in d_ifng[nr:]]
+    prof = _profile([5.0] * nr, [1.0] * nn, d_das=d_das, d_ifng=d_ifng)
+    assert _judge(prof, _marker_visits(prof, 1.0)).loc["ifng.delta_das28_related", "verdict"] == "not reproduced"
+
+
+def test_after_rise_changes_are_judged_from_the_level_before_the_rise():
+    prof = _profile([5.0] * 12, [1.0] * 4)
+    # by hand: each responder's IL-10 is 1.0–1.2 higher at rise + 2 and rise + 3 than before its rise
+    # (IL-6 and TNF-α as much lower); the ±0.3 wobble cancels between weeks of the same parity
+    holds = _judge(prof, _marker_visits(prof, 1.0))
+    fails = _judge(prof, _marker_visits(prof, -1.0))
+    for cid in ("ifng.il10_rise_after_ifng", "ifng.il6_fall_after_ifng", "ifng.tnfa_fall_after_ifng"):
+        assert holds.loc[cid, "verdict"] == "reproduced", cid
+        assert "versus the level before the rise" in holds.loc[cid, "rule"]
+        assert fails.loc[cid, "verdict"] == "not reproduced", cid
+    # every responder counts: 6 Before (week 0 to weeks 2, 3), 6 After (week 0 to weeks 3, 4)
+    assert holds.loc["ifng.il10_rise_after_ifng", "reproduced"].count("n = 6") == 4
+
+
+def test_changes_from_pre_rise_use_the_last_visit_before_the_rise():
+    v = pd.DataFrame({"patient_id": ["a"] * 5, "week": [0, 1, 2, 3, 4], "x": [1.0, 2.0, 2.5, 4.0, 7.0]})
+    prof = pd.DataFrame({"patient_id": ["a"], "subgroup": ["After"], "rise_week": [2.0]})
+    got = dict(verdicts._changes_from_pre_rise(v, prof, "x", [0, 1, 2, 3, 4]))
+    # rise at week 2: the level before is week 1 (2.0); week 4 (2 after) is 7.0; week 5 (3 after) is no visit
+    assert got["After, 2 weeks after the rise"].tolist() == [5.0]
+    assert got["After, 3 weeks after the rise"].tolist() == []

@@ -243,3 +243,35 @@ def test_argument_errors_name_the_argument():
         immune.ratio_per_patient(pd.DataFrame({"patient_id": [1]}))
     with pytest.raises(ValueError, match="`alpha`"):
         immune.paired_change(_visits_ccp(), dv="anti_ccp_u_ml", alpha=2)
+
+
+# ------------------------------------------------------------------------------------------ rules that can fail
+def _immune_judged(ccp_change, rf_change):
+    """Eight responders at weeks 0 and 12 with anti-CCP and RF changing by ``change`` ± 1 (alternating)."""
+    from analysis.chapters.immune.verdicts import judge_claims
+    from analysis.claims.log import ClaimLog
+    from analysis.science.derive import Derived
+
+    rows = []
+    for i in range(8):
+        wobble = 1.0 if i % 2 else -1.0
+        rows.append((f"p{i}", 0, "Responder", 100.0 + i, 50.0 + i, 0.5))
+        rows.append((f"p{i}", 12, "Responder", 100.0 + i + ccp_change + wobble, 50.0 + i + rf_change + wobble, 0.6))
+    v = pd.DataFrame(rows, columns=["patient_id", "week", "group", "anti_ccp_u_ml", "rf_iu_ml", "treg_th17_ratio"])
+    patients = pd.DataFrame({"patient_id": [f"p{i}" for i in range(8)], "group": "Responder"})
+    log = ClaimLog("immune")
+    judge_claims(log, Derived(patients=patients, visits=v))
+    return log.table().set_index("claim_id")
+
+
+def test_a_decrease_the_paper_calls_not_significant_is_not_forced_into_a_rule():
+    # by hand: changes −10 ± 1 (SD 1.07, n 8): the 95 % CI is about −10.9 to −9.1, below 0
+    t = _immune_judged(-10.0, -10.0)
+    for cid in ("immune.anticcp_decrease_responders", "immune.rf_decrease_responders"):
+        assert t.loc[cid, "verdict"] == "not testable with these data"
+        assert t.loc[cid, "rule"].startswith("not testable as stated, with any data: a decrease the paper itself calls")
+        assert "shown, not judged" in t.loc[cid, "reproduced"]
+    # the profile claim stays judgeable, and can fail: both decrease -> reproduced; RF rising by 10 -> not reproduced
+    assert t.loc["immune.autoantibody_profile_improved", "verdict"] == "reproduced"
+    assert _immune_judged(-10.0, 10.0).loc["immune.autoantibody_profile_improved", "verdict"] == "not reproduced"
+    assert _immune_judged(-10.0, 0.0).loc["immune.autoantibody_profile_improved", "verdict"] == "inconclusive"

@@ -18,7 +18,7 @@ from analysis.engine.params import check_design_parameters, check_parameters
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = ROOT / "data" / "examples" / "small_trial"  # visits at weeks 0, 4, 12 and 24; response at 12
-ALPHA = "allowed: a number greater than 0 and less than 0.5 (e.g. 0.05 or 0.01)."
+ALPHA = "allowed: a number greater than 0 and at most 0.5 (e.g. 0.05 or 0.01)."
 
 
 def build_cli(capsys, tmp_path: Path, *params: str, data: Path = SMALL) -> tuple[int, str, str]:
@@ -46,7 +46,7 @@ def test_a_choice_outside_its_values_is_an_input_error(capsys, tmp_path):
     assert not (tmp_path / "out" / "html").exists()
 
 
-@pytest.mark.parametrize("value", ["0", "0.5", "5", "-0.05", "often", "null"])
+@pytest.mark.parametrize("value", ["0", "0.50001", "5", "-0.05", "often", "null"])
 def test_alpha_outside_0_to_0_5_is_an_input_error(capsys, tmp_path, value):
     code, out, err = build_cli(capsys, tmp_path, f"alpha={value}")
     assert_input_error(code, out, err, f"-p alpha={value}: {ALPHA}")
@@ -104,7 +104,7 @@ def test_robustness_checks_its_parameters_before_simulating(capsys, tmp_path):
 
 # ------------------------------------------------------------------------------------------- the rules themselves
 @pytest.mark.parametrize("name, accepted, refused", [
-    ("alpha", [1e-9, 0.01, 0.05, 0.49], [0, 0.0, 0.5, 5, -1, True, "0.05", None, float("nan")]),
+    ("alpha", [1e-9, 0.01, 0.05, 0.49, 0.5], [0, 0.0, 0.5000001, 5, -1, True, "0.05", None, float("nan")]),
     ("relapse_das28_rise", [0, 0.6, 10], [-0.1, 10.01, float("inf")]),
     ("ifng_threshold_pg_ml", [0, 2.0, 5], [-1]),
     ("n_boot", [0, 1, 2000], [-1, 2.0, True]),

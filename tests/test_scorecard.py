@@ -63,3 +63,28 @@ def test_no_number_gets_two_verdicts_from_one_question(claims):
     assert "arithmetic" in rows.loc["audit.relapse_pct_rounding", "rule"]
     data_props = claims[claims["rule"].str.contains("Wilson interval of the reproduced proportion")]
     assert not data_props["chapter"].eq("audit").any()
+
+
+def _page_text(path) -> str:
+    import html
+    import re
+
+    text = re.sub(r"<(script|style)[^>]*>.*?</\1>", " ", path.read_text(encoding="utf-8"), flags=re.S)
+    return html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", text)))
+
+
+def test_no_built_page_shows_raw_glue_markup(built_book):
+    pages = sorted((built_book / "html").rglob("*.html"))
+    assert pages
+    raw = {p.name: t[max(0, t.find("{glue") - 60): t.find("{glue") + 60]
+           for p in pages if "{glue" in (t := _page_text(p))}
+    assert raw == {}
+
+
+def test_scorecard_leads_with_what_this_design_can_tell(built_book):
+    text = _page_text(next((built_book / "html").rglob("scorecard.html")))
+    # the headline (or, for a result without operating characteristics, the sentence saying so) comes before the
+    # provenance box and the verdicts
+    first = min(i for i in (text.find("Of the paper's"), text.find("This robustness result has no operating"),
+                            text.find("Of the paper’s")) if i >= 0)
+    assert 0 <= first < text.find("Provenance and parameters") < text.find("holds on these data")

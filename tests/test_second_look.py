@@ -387,17 +387,55 @@ def test_a_group_time_test_without_evidence_is_inconclusive_not_refuted():
 
 
 def test_safety_rules_at_their_margins():
-    """AE rate ratio: CI below 2 -> reproduced; CI above 1 -> not reproduced; else inconclusive. Labs: a Holm
-    difference refutes, none found is inconclusive."""
-    def verdicts(lo, hi, nsig):
+    """AE rate ratio: CI below 2 -> reproduced; CI above 1 -> not reproduced; else inconclusive. Labs, read in the
+    direction of harm: a Holm worsening refutes, every lab shown no worse than its margin reproduces, else
+    inconclusive."""
+    def verdicts(lo, hi, worse, shown=9):
         look = Look({}, "", {"rr_any_low": lo, "rr_any": (lo + hi) / 2, "rr_any_high": hi, "n_labs": 11,
-                                "n_labs_sig_holm": nsig, "final_week": 48})
+                                "n_labs_worse": worse, "n_labs_noninferior": shown, "final_week": 48})
         return safety_verdicts.judge_second_look(ClaimLog("safety"), look).set_index("claim_id")["verdict"].to_dict()
     assert verdicts(0.4, 1.9, 0)["safety.second_look_ae_rate"] == "reproduced"
     assert verdicts(0.4, 9.0, 0)["safety.second_look_ae_rate"] == "inconclusive"
     assert verdicts(1.1, 9.0, 0)["safety.second_look_ae_rate"] == "not reproduced"
     assert verdicts(0.4, 1.9, 0)["safety.second_look_labs_ancova"] == "inconclusive"
-    assert verdicts(0.4, 1.9, 2)["safety.second_look_labs_ancova"] == "not reproduced"
+    assert verdicts(0.4, 1.9, 0, shown=11)["safety.second_look_labs_ancova"] == "reproduced"
+    assert verdicts(0.4, 1.9, 2, shown=9)["safety.second_look_labs_ancova"] == "not reproduced"
+
+
+def _two_arm_lab(shift, n=40, lab="albumin_g_l"):
+    """``n`` patients per arm, albumin at weeks 0 and 48; MSCT's week-48 value moved by ``shift`` g/L.
+
+    Baseline 34–40 g/L (below the middle, 47.5, of the normal range 40–55: lower is worse); week 48 = week 0 plus a
+    ±0.2 wobble, so the adjusted difference is ``shift`` up to a few hundredths."""
+    rows = []
+    for i in range(2 * n):
+        arm = "MSCT" if i < n else "control"
+        b = 34.0 + (i % 7)
+        after = b + (0.2 if i % 2 else -0.2) + (shift if arm == "MSCT" else 0.0)
+        rows += [(f"p{i}", 0, arm, b), (f"p{i}", 48, arm, after)]
+    return pd.DataFrame(rows, columns=["patient_id", "week", "arm", lab])
+
+
+@pytest.mark.parametrize("shift, verdict", [(0.0, "reproduced"), (2.0, "reproduced"), (-0.9, "reproduced"),
+                                            (-1.0, "inconclusive"), (-1.5, "not reproduced")])
+def test_labs_ancova_is_direction_aware(shift, verdict):
+    """By hand: the baseline SD of 34..40 is 2.02 (margin 1.01 g/L); the adjusted difference is ``shift`` with an
+    SE of 0.046 (one-sided bound +0.076, Bonferroni interval ±0.092). Albumin starts below the middle of its normal
+    range, so lower is worse. No change, 2 g/L higher with MSCT (towards normal) or 0.9 lower (within the margin):
+    reproduced. 1.0 lower: the bound 1.08 crosses the margin, the interval 0.91–1.09 contains it: inconclusive.
+    1.5 lower: wholly beyond the margin: not reproduced (the old rule called the 2 g/L improvement a refutation)."""
+    from analysis.chapters.safety.second_look import labs_noninferiority
+    from analysis.science.methods.ancova import ancova_labs
+
+    v = _two_arm_lab(shift)
+    anc = ancova_labs(v, before=0, after=48, labs=["albumin_g_l"])
+    t = labs_noninferiority(anc, v).iloc[0]
+    assert t["harm"] == "lower" and t["margin"] == pytest.approx(0.5 * v.loc[v.week == 0, "albumin_g_l"].std())
+    assert t["harm_estimate"] == pytest.approx(-shift, abs=0.01)
+    facts = {"n_labs": 1, "n_labs_worse": int(t["worse"]), "n_labs_noninferior": int(t["noninferior"]),
+             "final_week": 48}
+    got = safety_verdicts.judge_second_look(ClaimLog("safety"), Look({}, "", facts)).set_index("claim_id")
+    assert got.loc["safety.second_look_labs_ancova", "verdict"] == verdict
 
 
 def test_claims_are_valid_registry_rows():

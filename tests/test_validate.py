@@ -440,7 +440,8 @@ def test_an_arm_label_close_to_a_mapped_one_gets_did_you_mean(tmp_path):
     (p,) = validate_folder(folder)
     assert (p.file, p.row, p.column, p.value, p.severity) == ("patients.csv", 4, "arm", "UC-MCS", "error")
     assert p.rule == ("must be one of 'MSCT', 'control' or a label dataset.yaml maps under arms: "
-                      "('UC-MSC', 'placebo'); did you mean 'UC-MSC' (mapped to 'MSCT')?")
+                      "('UC-MSC', 'placebo'); labels found that are not mapped: 'UC-MCS'; did you mean 'UC-MSC' "
+                      "(mapped to 'MSCT')?")
     assert "map them to these under arms" not in p.rule
 
 
@@ -476,7 +477,8 @@ def test_a_true_false_typo_gets_did_you_mean(tmp_path):
     t["adverse_events"]["rows"][0]["serious"] = "ture"
     (p,) = validate_folder(write_folder(tmp_path / "d", t))
     assert (p.file, p.row, p.column, p.value) == ("adverse_events.csv", 2, "serious", "ture")
-    assert p.rule == "must be true or false (also accepted: 1/0, yes/no, any case); did you mean 'true'?"
+    assert p.rule == ("must be true or false (also accepted: 1/0, yes/no, any case); labels found that are not "
+                      "mapped: 'ture'; did you mean 'true'?")
 
 
 def test_notes_are_counted_apart_from_warnings():

@@ -25,13 +25,8 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def _git(*args: str) -> str:
-    try:
-        return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return ""
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from shipping import source_state  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -42,10 +37,9 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     sys.path.insert(0, str(ROOT))
     from analysis.core import paths
-    from analysis.core.provenance import hash_files
     from analysis.intake.io import fingerprint
 
-    dirty = bool(_git("status", "--porcelain", "--untracked-files=no"))  # before this tool changes the target
+    state = source_state()  # before this tool changes the target: whether the work tree was clean
     with tempfile.TemporaryDirectory() as tmp:
         subprocess.run([sys.executable, "-m", "analysis", "build", "--out", tmp], cwd=ROOT, check=True)
         args.target.mkdir(parents=True, exist_ok=True)
@@ -57,9 +51,7 @@ def main(argv: list[str] | None = None) -> int:
         "data_folder": data.relative_to(ROOT).as_posix(),
         "data_hash": fingerprint(data),
         "params": {},
-        "commit": _git("rev-parse", "HEAD") or "unknown",
-        "uncommitted_changes": dirty,
-        "registry_hash": hash_files(sorted((ROOT / "data" / "published" / "claims").glob("*.csv"))),
+        **state,
         "made_by": "tools/ship_default_build.py",
     }
     (args.target / "run.json").write_text(json.dumps(run, indent=2) + "\n", encoding="utf-8")

@@ -26,15 +26,10 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from shipping import source_state  # noqa: E402
 FILES = ("claim_probability.csv", "verdicts.csv.gz", "operating_characteristics.csv", "multiverse.csv",
          "multiverse_flips.csv", "run.json")
-
-
-def _git(*args: str) -> str:
-    try:
-        return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return ""
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -49,8 +44,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="where the shipped result goes (default data/robustness)")
     args = ap.parse_args(argv)
     sys.path.insert(0, str(ROOT))
-    from analysis.core.provenance import hash_files
 
+    state = source_state()  # before this tool writes: whether the work tree was clean
     with tempfile.TemporaryDirectory() as tmp:
         cmd = [sys.executable, "-m", "analysis", "robustness", "--cohorts", str(args.cohorts), "--seed",
                str(args.seed), "--models", "all", "--multiverse", "--multiverse-cohorts", str(args.multiverse_cohorts),
@@ -67,10 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     meta = json.loads(meta_path.read_text("utf-8"))
     # the recorded command names the temporary folder; say what to run instead
     meta["command"] = meta["command"].replace(f"--out {tmp}", "--out DIR")
-    meta.update(shipped_with_book=True, commit=_git("rev-parse", "HEAD") or "unknown",
-                uncommitted_changes=bool(_git("status", "--porcelain", "--untracked-files=no")),
-                registry_hash=hash_files(sorted((ROOT / "data" / "published" / "claims").glob("*.csv"))),
-                made_by="tools/ship_robustness.py")
+    meta.update(shipped_with_book=True, **state, made_by="tools/ship_robustness.py")
     meta_path.write_text(json.dumps(meta, indent=2, default=str) + "\n", encoding="utf-8")
     print(f"shipped robustness result written to {args.target}")
     return 0

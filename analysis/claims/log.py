@@ -24,6 +24,7 @@ from analysis.claims.rules import (
     EPS,
     direction_word,
     fmt_ci,
+    fmt_mean_ci,
     fmt_num,
     format_p,
     is_nan,
@@ -34,8 +35,22 @@ from analysis.claims.rules import (
     wilson_interval,
 )
 
+#: the start of a page's note of what is not available (lower case), not repeated after "not testable: "
+_NOTE_PREFIX = "not available with these data:"
 
 # --------------------------------------------------------------------------------------------- log
+def _plus_minus(margin) -> str:
+    """``±0.6``, or ``the margin`` when the margin is not a number (its source then says why)."""
+    return "the margin" if margin is None or is_nan(margin) else f"±{fmt_num(margin)}"
+
+
+def _bound(margin, *, above: bool) -> str:
+    """``above −0.6`` / ``below 0.6``, or ``above minus the margin`` / ``below the margin`` without a number."""
+    if margin is None or is_nan(margin):
+        return "above minus the margin" if above else "below the margin"
+    return f"above −{fmt_num(margin)}" if above else f"below {fmt_num(margin)}"
+
+
 class ClaimLog:
     """Judge the published claims of one chapter and write ``results/<chapter>/claims.csv``.
 
@@ -76,8 +91,8 @@ class ClaimLog:
     def __init__(self, chapter: str, published: pd.DataFrame | None = None, alpha: float = 0.05):
         if chapter not in CHAPTERS:
             raise ValueError(f"`chapter` is {chapter!r}; allowed: {', '.join(CHAPTERS)}")
-        if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or not 0 < alpha < 0.5:
-            raise ValueError(f"`alpha` is {alpha!r}; a number strictly between 0 and 0.5 is required")
+        if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or not 0 < alpha <= 0.5:
+            raise ValueError(f"`alpha` is {alpha!r}; a number greater than 0 and at most 0.5 is required")
         registry = load_published() if published is None else published
         registry = registry.copy()
         for col, default in (("section", ""), ("basis", "empirical"), ("basis_reason", ""), ("quote", "")):
@@ -373,13 +388,13 @@ class ClaimLog:
                 _, wide_low, wide_high, _, _ = welch_ci(values, other, 1 - self.alpha)
                 n_text = f"difference of means (Welch), n = {na} vs {nb}"
         if one_sided is None:
-            rule = (f"TOST: reproduced if the {100 * (1 - 2 * self.alpha):.4g} % CI lies within ±{fmt_num(margin)} "
+            rule = (f"TOST: reproduced if the {100 * (1 - 2 * self.alpha):.4g} % CI lies within {_plus_minus(margin)} "
                     f"(margin {margin_source}); not reproduced if the {100 * (1 - self.alpha):.4g} % CI lies wholly "
                     "beyond the margin; inconclusive otherwise")
         else:
             bound = "lower" if one_sided == "no_decrease" else "upper"
             rule = (f"one-sided test: reproduced if the {bound} bound of the {100 * (1 - 2 * self.alpha):.4g} % CI "
-                    f"lies {'above −' if one_sided == 'no_decrease' else 'below '}{fmt_num(margin)} (margin "
+                    f"lies {_bound(margin, above=one_sided == 'no_decrease')} (margin "
                     f"{margin_source}); not reproduced if the {100 * (1 - self.alpha):.4g} % CI lies wholly beyond "
                     "it; inconclusive otherwise")
         if any(v is None or is_nan(v) for v in (estimate, low, high, wide_low, wide_high, margin)) or margin <= 0:
@@ -464,9 +479,39 @@ class ClaimLog:
         --------
         >>> ClaimLog("ifng").not_testable("ifng.ido_in_vitro", "in vitro experiment, no data")
         'not testable with these data'
+
+        A page's note ("Not available with these data: ...") can be passed as it is: its prefix is not repeated.
+
+        >>> log = ClaimLog("ifng")
+        >>> _ = log.not_testable("ifng.ido_in_vitro", "Not available with these data: no IFN-γ.")
+        >>> log.table().loc[0, "rule"]
+        'not testable: no IFN-γ.'
         """
         claim = self._claim(claim_id)
+        reason = str(reason).strip()
+        if reason.lower().startswith(_NOTE_PREFIX):
+            reason = reason[len(_NOTE_PREFIX):].strip()
         return self._record(claim, "", NOT_TESTABLE, f"not testable: {reason}")
+
+    def not_discriminating(self, claim_id: str, reason: str, reproduced: str = "") -> str:
+        """Record "not testable" for a claim whose statement no rule can judge, with any data, and why.
+
+        A statement that cannot discriminate, such as a decrease the paper itself calls not significant (an
+        interval below 0 would contradict the paper's own test; one containing 0 cannot show a decrease), gets
+        no rule forced onto it. ``reproduced`` may show what was found, not judged.
+
+        Examples
+        --------
+        >>> log = ClaimLog("immune")
+        >>> log.not_discriminating("immune.rf_decrease_responders", "a decrease the paper calls not significant")
+        'not testable with these data'
+        >>> log.table().loc[0, "rule"]
+        'not testable as stated, with any data: a decrease the paper calls not significant'
+        """
+        claim = self._claim(claim_id)
+        if not str(reason).strip():
+            raise ValueError("`reason` is empty; a claim that cannot discriminate needs its reason")
+        return self._record(claim, str(reproduced), NOT_TESTABLE, f"not testable as stated, with any data: {reason}")
 
     def missing_columns(self, claim_id: str, data: pd.DataFrame, columns) -> list[str]:
         """Record "not testable" naming the missing columns, when any of ``columns`` is absent or empty.
@@ -574,17 +619,17 @@ class ClaimLog:
         rule = (f"reproduced if some {100 * conf:.4g} % CI of the mean change lies {'above' if side == 'increase' else 'below'} "
                 f"0 and none on the other side (Bonferroni over {m} interval(s){': ' + what if what else ''}); "
                 "not reproduced if the reverse; inconclusive otherwise")
-        parts, on, off = [], 0, 0
+        parts, on, off, intervals = [], 0, 0, 0
         for lab, v in items:
             est, lo, hi, n = mean_ci(v, conf)
+            parts.append(f"{lab}: {fmt_mean_ci(est, lo, hi, n)}")
             if is_nan(lo):
-                parts.append(f"{lab}: n = {n}")
                 continue
-            parts.append(f"{lab}: {fmt_num(est)} [{fmt_num(lo)}, {fmt_num(hi)}], n = {n}")
+            intervals += 1
             up, down = lo > 0, hi < 0
             on += (up if side == "increase" else down)
             off += (down if side == "increase" else up)
-        if not any("[" in p for p in parts):
+        if not intervals:
             return self._record(claim, "; ".join(parts) or "no changes", NOT_TESTABLE, rule + " (fewer than 2 patients)")
         verdict = REPRODUCED if on and not off else NOT_REPRODUCED if off and not on else INCONCLUSIVE
         return self._record(claim, "; ".join(parts), verdict, rule)
@@ -608,7 +653,7 @@ class ClaimLog:
         claim = self._claim(claim_id, ("not_significant",))
         m = max(1, len(items))
         rule = (f"TOST at every visit: reproduced if each {100 * (1 - 2 * self.alpha):.4g} % CI lies within "
-                f"±{'margin' if is_nan(margin) else fmt_num(margin)} (margin {margin_source}; intersection–union, no correction needed); "
+                f"{_plus_minus(margin)} (margin {margin_source}; intersection–union, no correction needed); "
                 f"not reproduced if some {100 * (1 - self.alpha / m):.4g} % CI (Bonferroni over {m}) lies wholly "
                 "beyond the margin; inconclusive otherwise")
         own = all(len(item) > 3 for item in items)
@@ -671,7 +716,7 @@ class ClaimLog:
                               "y": pd.to_numeric(pd.Series(list(y)), errors="coerce")}).dropna()
             n = len(d)
             if n < 4 or d["x"].std() == 0 or d["y"].std() == 0:
-                parts.append(f"{lab}: n = {n}")
+                parts.append(f"{lab}: no interval (n = {n}{', no spread' if n >= 4 else ''})")
                 good = False
                 continue
             r = float(d["x"].corr(d["y"], method=method))

@@ -61,6 +61,34 @@ VERDICTS: tuple[str, ...] = (
 )
 REPRODUCED, NOT_REPRODUCED, INCONCLUSIVE, BY_CONSTRUCTION, NOT_TESTABLE = VERDICTS
 
+
+
+def verdict_counts_sentence(verdicts: pd.Series) -> str:
+    """"Of the N claims of this chapter, a are reproduced, ...": the verdict counts, each verb agreeing with its count.
+
+    Parameters
+    ----------
+    verdicts : Series
+        One verdict (of :data:`VERDICTS`) per claim.
+
+    Examples
+    --------
+    >>> verdict_counts_sentence(pd.Series(["reproduced", "inconclusive", "not testable with these data"]))
+    'Of the 3 claims of this chapter, 1 is reproduced, 0 are not, 1 is inconclusive (the data cannot tell), 0 hold by construction and 1 cannot be tested with these data.'
+    """
+    n = {v: int((verdicts == v).sum()) for v in VERDICTS}
+
+    def be(k: int) -> str:
+        return "is" if k == 1 else "are"
+
+    total = len(verdicts)
+    return (f"Of the {total} claim{'s' if total != 1 else ''} of this chapter, {n[REPRODUCED]} {be(n[REPRODUCED])} "
+            f"reproduced, {n[NOT_REPRODUCED]} {be(n[NOT_REPRODUCED])} not, {n[INCONCLUSIVE]} "
+            f"{be(n[INCONCLUSIVE])} inconclusive (the data cannot tell), {n[BY_CONSTRUCTION]} "
+            f"{'holds' if n[BY_CONSTRUCTION] == 1 else 'hold'} by construction and {n[NOT_TESTABLE]} cannot be tested "
+            "with these data.")
+
+
 #: the basis of a claim: evidence the data can give, a consequence of definitions, or the authors' reading
 BASES: tuple[str, ...] = ("empirical", "by construction", "interpretation")
 
@@ -421,6 +449,8 @@ def equivalence_margin(measure: str, baseline=None, margins: pd.DataFrame | None
     0.6
     >>> round(equivalence_margin("il_8", [1.0, 3.0])[0], 4)
     0.7071
+    >>> equivalence_margin("il_8", [1.0])[1][:60]  # no SD from one value: the text says so, not "= nan"
+    '0.5 × baseline SD, not defined: fewer than 2 baseline values'
     """
     rules = _default_margin_rules() if margins is None else _margin_rules(margins)
     value, scale, source = rules[measure] if measure in rules else rules["*"]
@@ -428,7 +458,9 @@ def equivalence_margin(measure: str, baseline=None, margins: pd.DataFrame | None
         return value, f"{value:g} ({source})"
     x = floats(baseline if baseline is not None else np.array([], dtype=float))
     x = x[np.isfinite(x)]
-    sd = float(np.std(x, ddof=1)) if len(x) >= 2 else float("nan")
+    if len(x) < 2:
+        return float("nan"), f"{value:g} × baseline SD, not defined: fewer than 2 baseline values ({source})"
+    sd = float(np.std(x, ddof=1))
     return value * sd, f"{value:g} × baseline SD = {value * sd:.3g} ({source})"
 
 

@@ -149,6 +149,35 @@ def wilson_ci(successes: int, total: int, confidence: float = 0.95) -> tuple[flo
     return (float(low[0]), float(high[0]))
 
 
+def newcombe_ci(k1: int, n1: int, k2: int, n2: int, confidence: float = 0.95) -> tuple[float, float, float]:
+    """Difference of two proportions ``k1/n1 − k2/n2`` with Newcombe's hybrid score interval (his method 10).
+
+    Each proportion gets its Wilson interval (:func:`wilson_ci`); the bounds of the difference are
+    ``d − sqrt((p1 − l1)² + (u2 − p2)²)`` and ``d + sqrt((u1 − p1)² + (p2 − l2)²)`` (Newcombe 1998,
+    Stat Med 17:873).
+
+    Returns
+    -------
+    (difference, low, high) : tuple of float; NaN when a group is empty.
+
+    Examples
+    --------
+    Newcombe's own example, 56/70 against 48/80 (his Table II gives 0.0524 to 0.3339):
+
+    >>> [round(v, 4) for v in newcombe_ci(56, 70, 48, 80)]
+    [0.2, 0.0524, 0.3339]
+    >>> newcombe_ci(1, 0, 2, 4)[0]
+    nan
+    """
+    if n1 <= 0 or n2 <= 0:
+        return (float("nan"), float("nan"), float("nan"))
+    p1, p2 = k1 / n1, k2 / n2
+    l1, u1 = wilson_ci(k1, n1, confidence)
+    l2, u2 = wilson_ci(k2, n2, confidence)
+    d = p1 - p2
+    return (d, d - math.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2), d + math.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2))
+
+
 # --------------------------------------------------------------------------------------------- formatting
 def format_p(p: float, decimals: int = 3) -> str:
     """Format a p-value for prose: ``"p = 0.012"`` or ``"p < 0.001"``.
@@ -189,6 +218,50 @@ def fmt_num(x: float) -> str:
 def fmt_ci(lo: float, hi: float, confidence: float) -> str:
     """``95 % CI −1.2 to −0.3``."""
     return f"{100 * confidence:.4g} % CI {fmt_num(lo)} to {fmt_num(hi)}"
+
+
+def count_noun(n: int, singular: str, plural: str | None = None) -> str:
+    """``n`` with its noun in the right number: ``1 responder``, ``0 responders``, ``4 non-responders``.
+
+    Parameters
+    ----------
+    n : int
+    singular : str
+    plural : str, optional
+        Default: ``singular + "s"``.
+
+    Examples
+    --------
+    >>> count_noun(1, "responder"), count_noun(0, "responder"), count_noun(3, "patient-year")
+    ('1 responder', '0 responders', '3 patient-years')
+    """
+    return f"{n} {singular if n == 1 else plural or singular + 's'}"
+
+
+def fmt_mean_ci(estimate: float, low: float, high: float, n: int) -> str:
+    """A mean with its interval in brackets and its n, or what stands in for the interval when there is none.
+
+    Parameters
+    ----------
+    estimate, low, high : float
+        The mean and its interval bounds (NaN bounds below 2 values, as :func:`mean_ci` returns them).
+    n : int
+        The number of values.
+
+    Examples
+    --------
+    >>> fmt_mean_ci(-0.5, -1.25, 0.25, 6)
+    '-0.5 [-1.25, 0.25], n = 6'
+    >>> fmt_mean_ci(0.4, float("nan"), float("nan"), 1)
+    'no interval with n = 1'
+    >>> fmt_mean_ci(float("nan"), float("nan"), float("nan"), 0)
+    'no values'
+    """
+    if not n:
+        return "no values"
+    if is_nan(low) or is_nan(high):
+        return f"no interval with n = {n}"
+    return f"{fmt_num(estimate)} [{fmt_num(low)}, {fmt_num(high)}], n = {n}"
 
 
 def direction_word(estimate: float) -> str:

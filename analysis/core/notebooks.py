@@ -195,9 +195,10 @@ _WEEK_NOTE = "or null for the data's design"
 #: every chapter parameter a user may set with ``-p``, and what it may take (one place: the build's checks, the
 #: ``--help`` text and the guide read it; a test keeps it in step with the notebooks and the functions they call)
 PARAMETER_RULES: dict[str, Allowed] = {
-    # below 0.5: an equivalence claim is judged on a (1 - 2 alpha) interval (analysis.claims.log.ClaimLog)
-    "alpha": Allowed("a number greater than 0 and less than 0.5 (e.g. 0.05 or 0.01)", low=0.0, high=0.5,
-                     low_open=True, high_open=True),
+    # up to 0.5: an equivalence claim is judged on a (1 - 2 alpha) interval (analysis.claims.log.ClaimLog),
+    # which at 0.5 shrinks to the estimate itself
+    "alpha": Allowed("a number greater than 0 and at most 0.5 (e.g. 0.05 or 0.01)", low=0.0, high=0.5,
+                     low_open=True),
     "das28_variant": _one_of("esr", "crp"),
     "table1_test": _one_of("paired", "unpaired"),
     "missing": _one_of("complete_case", "available_case", "locf"),
@@ -234,7 +235,7 @@ def parameter_problem(name: str, value: Any) -> str | None:
     >>> parameter_problem("alpha", 0.01) is None
     True
     >>> parameter_problem("alpha", 0)
-    'a number greater than 0 and less than 0.5 (e.g. 0.05 or 0.01)'
+    'a number greater than 0 and at most 0.5 (e.g. 0.05 or 0.01)'
     >>> parameter_problem("das28_variant", "xyz")
     'esr or crp'
     """

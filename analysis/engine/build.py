@@ -222,9 +222,10 @@ def build(*, data_dir: Path | None = None, out: Path | None = None, chapters: li
 
             report(f"validating {data_dir}")
             cohort = load(data_dir)
-            kind = "synthetic cohort" if cohort.synthetic else "cohort (not marked synthetic)"
+            kind = "a synthetic cohort" if cohort.synthetic else "not marked synthetic in dataset.yaml"
+            n_ae = len(cohort.adverse_events)
             report(f"data ok: {len(cohort.patients)} patients, {len(cohort.visits)} visits, "
-                   f"{len(cohort.adverse_events)} adverse events ({kind})")
+                   f"{n_ae} adverse event{'' if n_ae == 1 else 's'}; {kind}")
             _report_validation(cohort, data_dir, strict, report)
 
         # 3. the -p weeks against the data's design
@@ -292,7 +293,7 @@ def _build_in_stage(stage, out, data_dir, available, plan, per_chapter, keys, jo
 
     zygote.env[SHARED_ENV] = str(stage / ".validated")
     stage_book(book_src, stage, in_book, announcement_for(cohort.meta if cohort is not None else None, data_dir),
-               no_solutions)
+               no_solutions, cohort=cohort, data_dir=data_dir, das28_variant=str(user.get("das28_variant") or "esr"))
     if renders is not None:  # Sphinx is imported and set up while the chapters run; it renders when told
         renders.append(Render(stage, out))
 
@@ -304,7 +305,11 @@ def _build_in_stage(stage, out, data_dir, available, plan, per_chapter, keys, jo
 
         keep_validated(cohort, stage)
 
+        from analysis.science.sections import das28_variant
+
         options = {k: user[k] for k in DERIVE_OPTIONS if user.get(k) is not None}
+        # the variant every chapter uses (DAS28-CRP when the data have no ESR), so the shared table agrees
+        options["das28_variant"] = das28_variant(cohort, str(options.get("das28_variant", "esr")))
         write_derived(derive(cohort, **options), results_dir / "derived")
 
     staged: set[str] = set()
@@ -350,7 +355,7 @@ def _build_in_stage(stage, out, data_dir, available, plan, per_chapter, keys, jo
     try:
         _execute_phases(available, plan, stage, out, data_dir, per_chapter, keys, jobs, timeout, verbose, report,
                         t0, book_src, zygote, force, robustness, results_dir, executed_dir, result, finished,
-                        missing, early)
+                        missing, early, data_hash=cohort.fingerprint if cohort is not None else _data_hash(data_dir))
     finally:
         for run in early.values():  # started in advance but not needed (reused, or the build failed)
             kill(run.proc)
@@ -364,7 +369,7 @@ def _build_in_stage(stage, out, data_dir, available, plan, per_chapter, keys, jo
 
 def _execute_phases(available, plan, stage, out, data_dir, per_chapter, keys, jobs, timeout, verbose, report, t0,
                     book_src, zygote, force, robustness, results_dir, executed_dir, result, finished, missing,
-                    early) -> None:
+                    early, *, data_hash: str) -> None:
     """Phase 1 (the chapters), then phase 2 (the scorecard, which reads their claims).
 
     Phase 2 may start before phase 1 ends (:class:`_EarlyScorecard`); it then stands only if the notebooks'
@@ -387,7 +392,7 @@ def _execute_phases(available, plan, stage, out, data_dir, per_chapter, keys, jo
         # --- end robustness
         for c in todo:
             keys[c.name] = cache_key(base_keys[c.name], hash_files([results_dir / "claims.csv"] + rob_files),
-                                     _data_hash(data_dir))
+                                     data_hash)
         return [c for c in todo if not reusable(c, out, keys[c.name], force)]
 
     phase2 = [c for c in available if c.phase == 2 and plan[c.name] == "run"]
@@ -473,7 +478,8 @@ def _not_available_line(missing: list[str], where: dict[str, int], gone: list[st
 
 
 def _data_hash(data_dir: Path) -> str:
-    """:func:`analysis.intake.io.fingerprint` of the data folder, "" when it has none (a tiny test book's)."""
+    """:func:`analysis.intake.io.fingerprint` of the data folder, "" when it has none (a tiny test book's; a build
+    that read the data uses the validated cohort's fingerprint instead of hashing the files again)."""
     from analysis.intake.io import fingerprint
 
     try:

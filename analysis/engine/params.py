@@ -126,7 +126,7 @@ def check_parameters(user: dict, declared: dict[str, dict]) -> dict[str, dict]:
     >>> check_parameters({"alpha": 5}, {"safety": {"alpha": 0.05}})
     Traceback (most recent call last):
     ...
-    analysis.core.errors.ParameterError: -p alpha=5: allowed: a number greater than 0 and less than 0.5 (e.g. 0.05 or 0.01).
+    analysis.core.errors.ParameterError: -p alpha=5: allowed: a number greater than 0 and at most 0.5 (e.g. 0.05 or 0.01).
     """
     for key in user:
         if key in RESERVED:

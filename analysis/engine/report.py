@@ -27,7 +27,7 @@ import pandas as pd
 from analysis.core import paths
 from analysis.core.provenance import provenance
 
-__all__ = ["Page", "plain"]
+__all__ = ["Page", "placeholder_panels", "plain", "provenance_rows"]
 
 # glue (myst_nb) imports nbformat -> jsonschema, which imports the optional IRI checker rfc3987_syntax and
 # compiles ~40 grammars: about 1 s per chapter kernel, for a check no notebook needs. Mark it absent.
@@ -81,6 +81,7 @@ class Page:
         self.alpha = float(self.params.get("alpha", 0.05))
         self.results_dir = self.output_dir / "results" / chapter
         self.results_dir.mkdir(parents=True, exist_ok=True)
+        self.resolved: dict[str, tuple[Any, str]] = {}
         self._cohort = None
         self._claims = None
         self._n_tables = 0
@@ -107,6 +108,33 @@ class Page:
 
             self._claims = ClaimLog(self.chapter, load_published(self.published_dir), alpha=self.alpha)
         return self._claims
+
+    def resolve(self, key: str, value: Any, reason: str = "") -> None:
+        """Record the value a parameter took on these data (and why), for the parameters box.
+
+        A parameter may resolve to another value than the one asked for (``das28_variant = 'esr'`` on data
+        without ESR uses DAS28-CRP); the box then shows both, with the reason.
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> page = Page("demo", output_dir=tempfile.mkdtemp(), params={"das28_variant": "esr"})
+        >>> page.resolve("das28_variant", "crp", "ESR not recorded")
+        >>> page.parameters_text()
+        "das28_variant = 'esr' → 'crp' (ESR not recorded)"
+        """
+        self.resolved[key] = (value, reason)
+
+    def parameters_text(self) -> str:
+        """The parameters as the provenance box shows them: ``key = value``, and what a value resolved to."""
+        parts = []
+        for k, v in self.params.items():
+            text = f"{k} = {v!r}"
+            if k in self.resolved and self.resolved[k][0] != v:
+                used, why = self.resolved[k]
+                text += f" → {used!r}" + (f" ({why})" if why else "")
+            parts.append(text)
+        return ", ".join(parts)
 
     # ---------------------------------------------------------------- display
     def header(self, *, uses_data: bool = True, claims_from=None):
@@ -149,7 +177,8 @@ class Page:
             banner = ("<div class='msct-userdata admonition note'><p class='admonition-title'>Your data</p>"
                       f"<p>Computed from the data folder <code>{html.escape(folder)}</code>, "
                       "which is not marked synthetic.</p></div>")
-        rows = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(str(v))}</td></tr>" for k, v in prov.items())
+        prov["parameters"] = self.parameters_text()
+        rows = provenance_rows(prov)
         box = ("<details class='msct-provenance' open><summary>Provenance and parameters used for this run</summary>"
                f"<table class='msct-kv'>{rows}</table></details>")
         display(HTML(banner + box + self.downloads_html()))
@@ -247,6 +276,9 @@ class Page:
 
         Show it in Markdown with a numbered, captioned ``{glue:figure}`` directive. The PNG itself is glued
         (not the Figure object), so the page shows the image whatever matplotlib backend ran the notebook.
+        A figure whose every panel is a "not available" placeholder (:func:`placeholder_panels`) is glued as
+        text instead, and the render shows a note in place of the figure and its caption
+        (:func:`analysis.engine.render.mark_not_available`).
         """
         import matplotlib.pyplot as plt
         from IPython.display import Image
@@ -255,8 +287,20 @@ class Page:
         fig_dir.mkdir(exist_ok=True)
         path = fig_dir / f"{name}.png"
         fig.savefig(path, dpi=110, bbox_inches="tight", metadata={"Software": None})
+        left_out = placeholder_panels(fig)
         plt.close(fig)
+        if left_out is not None:  # nothing drawn: the page shows a note instead of the figure and its caption
+            self.glue(name, "not available with these data: " + "; ".join(left_out))
+            return
         self.glue(name, Image(filename=str(path)))
+
+    def figure_not_shown(self, name: str, reason: str) -> None:
+        """Glue, under a figure's ``name``, why the page does not draw it; the figure's block becomes a note.
+
+        For a reason that is not the data's (those say "Not available with these data"), e.g. a robustness result
+        without the figure's inputs. The note reads "Not shown: <reason>" (:func:`analysis.engine.render.mark_not_available`).
+        """
+        self.glue(name, f"Not shown: {reason}")
 
     def glue(self, key: str, value: Any) -> None:
         """Glue a value for ``{glue:text}`` / ``{glue:figure}`` (numpy scalars become plain Python).
@@ -286,6 +330,54 @@ class Page:
                        "Claims of the paper covered by this chapter, with their verdicts on these data",
                        "claims", index=False, max_rows=200, decimals=3)
         return full
+
+
+def provenance_rows(prov: dict) -> str:
+    """The provenance box's table rows (HTML), one per entry with a value: an empty entry gets no row.
+
+    Examples
+    --------
+    >>> provenance_rows({"data folder": "trial_a", "parameters": ""})
+    '<tr><th>data folder</th><td>trial_a</td></tr>'
+    """
+    return "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(str(v))}</td></tr>"
+                   for k, v in prov.items() if v is not None and str(v).strip())
+
+
+def placeholder_panels(fig) -> list[str] | None:
+    """What a figure could not draw, when every panel is a "not available" placeholder; else None.
+
+    A placeholder panel has its axes hidden and one text saying "not available"
+    (:func:`analysis.science.methods.look.placeholder`); hidden panels without text (unused grid cells) do not
+    count. Returns the panels' names (the text before ": not available ..."), possibly empty, or None when
+    something was drawn.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> fig, (a, b) = plt.subplots(1, 2)
+    >>> for ax, t in ((a, "IL-6: not available with these data"), (b, "TNF-α: not available with these data")):
+    ...     _ = ax.text(0.5, 0.5, t); ax.set_axis_off()
+    >>> placeholder_panels(fig)
+    ['IL-6', 'TNF-α']
+    >>> _ = b.set_axis_on(); placeholder_panels(fig) is None
+    True
+    >>> plt.close(fig)
+    """
+    names, seen = [], False
+    for ax in fig.axes:
+        texts = [t.get_text() for t in ax.texts]
+        if ax.axison:
+            return None
+        if not texts:
+            continue
+        if len(texts) != 1 or "not available" not in texts[0].lower():
+            return None
+        seen = True
+        name = re.sub(r"\s*[:–-]?\s*not available with these data\.?\s*$", "", texts[0], flags=re.IGNORECASE)
+        if name:
+            names.append(name)
+    return names if seen else None
 
 
 # ------------------------------------------------------------------------------------------------ table display

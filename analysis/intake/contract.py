@@ -229,6 +229,8 @@ def check_column(c: Column, s: pd.Series, out: ProblemSink, declared: dict | Non
     ...     print(p)
     visits.csv, row 3, column 'haq_di', value '1.3': must be a multiple of 0.125 between 0 and 3
     """
+    if c.type in ("category", "bool"):  # the labels found are listed: only those of the rows
+        s = s.cat.remove_unused_categories()
     _check_column(c, pd.Series(s.cat.categories, dtype=object), _Expand(out, s), declared)
 
 
@@ -251,19 +253,26 @@ def _check_column(c: Column, s: pd.Series, out: ProblemSink, declared: dict | No
                 f" (other labels: map them to these under values: in dataset.yaml, e.g. "
                 f"'{c.name}: {{your label: {allowed[0]}}}')")
 
+        wrong = nonempty & ~s.isin(allowed).to_numpy()
+        found = _labels_found(s[wrong])
+
         def category_rule(v, r) -> str:
             hint = _did_you_mean(str(v), allowed, declared)
-            return f"must be one of {listed}{hint}" if hint else f"must be one of {listed}{more}"
+            return f"must be one of {listed}{found}{hint or more}"
 
-        out.mask(s, nonempty & ~s.isin(allowed).to_numpy(), c.name, category_rule, f"must be one of {listed}{more}")
+        out.mask(s, wrong, c.name, category_rule, f"must be one of {listed}{found}{more}")
     elif c.type == "bool":
         ok = s.astype(str).str.lower().isin(_TRUE + _FALSE).to_numpy()
+        found = _labels_found(s[nonempty & ~ok])
+        how = (f" (other labels: map them under values: in dataset.yaml, e.g. '{c.name}: "
+               "{\"Y\": true, \"N\": false}')")
 
         def bool_rule(v, r) -> str:
-            return ("must be true or false (also accepted: 1/0, yes/no, any case)"
-                    + _did_you_mean(str(v).lower(), list(_TRUE + _FALSE)))
+            hint = _did_you_mean(str(v).lower(), list(_TRUE + _FALSE))
+            return "must be true or false (also accepted: 1/0, yes/no, any case)" + found + (hint or how)
 
-        out.mask(s, nonempty & ~ok, c.name, bool_rule, "must be true or false (also accepted: 1/0, yes/no, any case)")
+        out.mask(s, nonempty & ~ok, c.name, bool_rule,
+                 "must be true or false (also accepted: 1/0, yes/no, any case)" + found + how)
     elif c.type in ("int", "float"):
         _check_numeric(c, s, nonempty, out)
 
@@ -334,6 +343,21 @@ def _check_numeric(c: Column, s: pd.Series, nonempty: np.ndarray, out: ProblemSi
 # ----------------------------------------------------------------------------------------------
 # Per-table and cross-table rules
 # ----------------------------------------------------------------------------------------------
+def _labels_found(wrong: pd.Series, limit: int = 12) -> str:
+    """``"; labels found that are not mapped: 'x', 'y'"`` for the distinct values a rule refuses (``""`` if none).
+
+    Examples
+    --------
+    >>> _labels_found(pd.Series(["Unknown", "N/A"]))
+    "; labels found that are not mapped: 'N/A', 'Unknown'"
+    """
+    labels = sorted({str(v) for v in wrong})
+    if not labels:
+        return ""
+    more = f" and {len(labels) - limit} more" if len(labels) > limit else ""
+    return "; labels found that are not mapped: " + ", ".join(f"'{v}'" for v in labels[:limit]) + more
+
+
 def _identifier_pattern(name: str) -> str | None:
     for pat in _contract().get("identifier_patterns", []):
         if re.fullmatch(pat, name, flags=re.IGNORECASE):
@@ -401,7 +425,7 @@ def check_table(table: str, df: pd.DataFrame, out: ProblemSink, dspec: DatasetSp
     for name, c in spec.items():
         if name in df.columns:
             declared = (dspec.arms if name == "arm" and table == "patients" else dspec.values.get(name)
-                        if c.type == "category" else None)
+                        if c.type in ("category", "bool") else None)
             check_column(c, df[name], out, declared)
     _check_keys(table, df, out)
     if table == "visits":

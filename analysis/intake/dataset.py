@@ -14,10 +14,15 @@ arm labels::
     arms:             # your arm labels -> MSCT / control
       UC-MSC: MSCT
       placebo: control
-    values:           # your labels in another category column -> the data dictionary's (e.g. SPSS value labels)
+    values:           # your labels in any other category or yes/no column -> the data dictionary's values
       sex: {male: M, female: F}
+      serious: {"Yes": true, "No": false}
+    visit_dates:      # weeks computed from dates (analysis.intake.dates); the dates are dropped on reading
+      day0: infusion_date
+      visits: visit_date
+      window_days: 7
 
-Any other key (``synthetic:``, ``source:``, ...) is free metadata. :func:`dataset_spec` checks the five
+Any other key (``synthetic:``, ``source:``, ...) is free metadata. :func:`dataset_spec` checks the six
 blocks and raises :class:`DatasetError` naming the key and the rule; the validator reports that as one
 problem of ``dataset.yaml`` (and checks nothing else until it is fixed). The reader applies the
 spec (:func:`analysis.intake.validate`) *before* validating, so everything after it sees the dictionary's
@@ -42,15 +47,17 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 import pandas as pd
+import yaml
 
 from analysis.intake import units as _units
 from analysis.core.design import Design, DesignError, design_from_meta
+from analysis.intake.dates import DatesError, VisitDates, visit_dates_block
 from analysis.intake.dictionary import TABLES, columns
 
-__all__ = ["SPEC_KEYS", "DatasetError", "DatasetSpec", "dataset_spec", "describe_spec"]
+__all__ = ["SPEC_KEYS", "DatasetError", "DatasetSpec", "dataset_spec", "describe_spec", "load_meta_text"]
 
 #: the keys of ``dataset.yaml`` that change how the data are read (all others are free metadata)
-SPEC_KEYS: tuple[str, ...] = ("design", "columns", "units", "arms", "values")
+SPEC_KEYS: tuple[str, ...] = ("design", "columns", "units", "arms", "values", "visit_dates", "date_format", "long")
 
 
 class DatasetError(ValueError):
@@ -88,6 +95,7 @@ class DatasetSpec:
     units: dict = field(default_factory=dict)
     arms: dict = field(default_factory=dict)
     values: dict = field(default_factory=dict)
+    visit_dates: VisitDates | None = None  # visit_dates: weeks from dates (analysis.intake.dates)
 
     def unit_factor(self, column: str) -> float:
         """The factor applied to ``column`` on reading (1.0 when no unit is declared).
@@ -125,7 +133,34 @@ class DatasetSpec:
     @property
     def is_default(self) -> bool:
         """True when nothing is mapped, converted or redesigned."""
-        return not (self.columns or self.units or self.arms or self.values) and self.design.is_paper
+        return (not (self.columns or self.units or self.arms or self.values or self.visit_dates)
+                and self.design.is_paper)
+
+
+class _KeyTextLoader(yaml.SafeLoader):
+    """YAML's safe loader, except that a mapping key YAML would read as true/false/null keeps its text."""
+
+    def construct_mapping(self, node, deep=False):
+        for key_node, _ in node.value:
+            if isinstance(key_node, yaml.ScalarNode) and key_node.tag in ("tag:yaml.org,2002:bool",
+                                                                          "tag:yaml.org,2002:null"):
+                if key_node.value not in ("", "~"):
+                    key_node.tag = "tag:yaml.org,2002:str"
+        return super().construct_mapping(node, deep=deep)
+
+
+def load_meta_text(text: str):
+    """Parse the text of a ``dataset.yaml``: as ``yaml.safe_load``, but labels such as ``Yes:`` or ``N:`` stay text.
+
+    YAML 1.1 reads an unquoted key ``Yes``, ``No``, ``on`` or ``off`` as a boolean; under ``values:`` the label is
+    what matters (``serious: {Yes: true, No: false}``), so keys keep their text. Values are read as usual.
+
+    Examples
+    --------
+    >>> load_meta_text("values:\\n  serious: {Yes: true, No: false}\\n")
+    {'values': {'serious': {'Yes': True, 'No': False}}}
+    """
+    return yaml.load(text, Loader=_KeyTextLoader)
 
 
 def _dictionary_names() -> set[str]:
@@ -163,10 +198,17 @@ def dataset_spec(meta: Mapping[str, Any] | None) -> DatasetSpec:
         rule = str(err).split(": ", 1)[1] if ": " in str(err) else str(err)
         key = "design" if err.key == "design" else f"design.{err.key}"
         raise DatasetError(key, rule) from None
+    try:
+        block = meta.get("visit_dates")
+        if isinstance(block, Mapping) and "date_format" not in block and "date_format" in meta:
+            block = {**block, "date_format": meta["date_format"]}  # date_format: also at the top level
+        dates = visit_dates_block(block, design)
+    except DatesError as err:
+        raise DatasetError(err.key, err.rule) from None
     return DatasetSpec(design=design, columns=_columns_block(meta.get("columns")),
                        units=_units_block(meta.get("units"), meta.get("columns")),
                        arms=_arms_block(meta.get("arms")),
-                       values=_values_block(meta.get("values"), meta.get("columns")))
+                       values=_values_block(meta.get("values"), meta.get("columns")), visit_dates=dates)
 
 
 def _mapping(key: str, block: Any, example: str) -> dict:
@@ -265,6 +307,8 @@ def _values_block(block: Any, columns_block: Any) -> dict[str, dict[str, str]]:
     --------
     >>> _values_block({"sex": {"male": "M", 2: "F"}}, None)
     {'sex': {'male': 'M', '2': 'F'}}
+    >>> _values_block({"serious": {"Y": True, "N": False}}, None)  # a yes/no column
+    {'serious': {'Y': 'true', 'N': 'false'}}
     >>> _values_block({"sex": {"male": "Male"}}, None)
     Traceback (most recent call last):
     ...
@@ -273,6 +317,7 @@ def _values_block(block: Any, columns_block: Any) -> dict[str, dict[str, str]]:
     block = _mapping("values", block, "sex: {male: M, female: F}")
     mappable = {c.name: [str(a) for a in c.allowed] for t in TABLES for c in columns(t)
                 if c.type == "category" and c.allowed is not None and c.name != "arm"}
+    mappable.update({c.name: ["true", "false"] for t in TABLES for c in columns(t) if c.type == "bool"})
     renamed = columns_block if isinstance(columns_block, Mapping) else {}
     out: dict[str, dict[str, str]] = {}
     for col, labels in block.items():
@@ -283,12 +328,23 @@ def _values_block(block: Any, columns_block: Any) -> dict[str, dict[str, str]]:
             raise DatasetError(f"values.{key}", "arm labels are mapped under arms: (e.g. 'placebo: control')")
         if col not in mappable:
             listed = ", ".join(sorted(mappable))
-            raise DatasetError(f"values.{key}", f"'{key}' is not a category column with fixed values in the data "
+            raise DatasetError(f"values.{key}", f"'{key}' is not a category or yes/no column of the data "
                                                 f"dictionary; the columns whose labels can be mapped: {listed}")
-        mapped = _label_map(_mapping(f"values.{key}", labels, "male: M"), f"values.{key}", mappable[col],
+        labels = _mapping(f"values.{key}", labels, "male: M")
+        if mappable[col] == ["true", "false"]:  # a yes/no column: YAML's true/false, or the words
+            labels = {k: _bool_text(v) for k, v in labels.items()}
+        mapped = _label_map(labels, f"values.{key}", mappable[col],
                             "one of your labels", f"a value of {col} in the data dictionary")
         out[col] = {**out.get(col, {}), **mapped}
     return out
+
+
+def _bool_text(value: Any) -> Any:
+    """A yes/no target as the dictionary writes it: ``True``/``'yes'``/``1`` -> ``'true'`` (others unchanged)."""
+    text = str(value).strip().lower()
+    if isinstance(value, bool) or text in ("true", "false", "yes", "no", "1", "0"):
+        return "true" if text in ("true", "yes", "1") else "false"
+    return value
 
 
 def _label_text(label: Any) -> str:
@@ -325,5 +381,13 @@ def describe_spec(spec: DatasetSpec) -> pd.DataFrame:
     rows += [{"what": "arm", "from": k, "to": v, "note": "arm label mapped on reading"} for k, v in spec.arms.items()]
     rows += [{"what": "value", "from": f"{col}: {k}", "to": v, "note": "label mapped on reading"}
              for col, labels in spec.values.items() for k, v in labels.items()]
+    vd = spec.visit_dates
+    if vd is not None:
+        for table, col in (("visits", vd.visits), ("adverse_events", vd.adverse_events)):
+            if col:
+                how = (f"visit windows {vd.describe_windows()} around 7 x week from {vd.day0}" if table == "visits"
+                       else f"week of onset = floor(days from {vd.day0} / 7)")
+                rows.append({"what": "dates", "from": f"{table}: {col}", "to": "week",
+                             "note": f"{how}; the dates are dropped on reading"})
     return pd.DataFrame(rows, columns=["what", "from", "to", "note"])
 

@@ -11,7 +11,9 @@ pseudonymous ``patient_id`` is the only identifier it needs. Two rules:
   Chinese 18-character resident ID with a valid check digit, 15-digit IDs, US SSNs, Hong Kong IDs) and dates that
   can be dates of birth.
 
-A hit is an error naming the column, the first row and the rule (never the value). A column declared in
+A hit is an error naming the column, the first row and the rule (never the value). The columns of REDCap and
+CDISC (SDTM/ADaM) exports (:func:`export_column`: ``redcap_event_name``, ``USUBJID``, ``AVISIT``, ``PARAMCD``, ...)
+are recognised: never refused by name, ignored with a note when ``dataset.yaml`` does not map them. A column declared in
 ``dataset.yaml`` as ``safe_columns: [col, ...]`` is not refused (write there only columns you have checked).
 Unknown columns are never loaded (:class:`analysis.intake.io.Cohort` keeps the dictionary's columns only).
 """
@@ -27,7 +29,8 @@ import pandas as pd
 from analysis.intake.dictionary import TABLES, columns
 from analysis.intake.problem import Problem
 
-__all__ = ["check", "name_rule", "safe_columns", "value_rules"]
+__all__ = ["CDISC_SUFFIXES", "CDISC_VARIABLES", "REDCAP_COLUMNS", "check", "export_column", "name_rule",
+           "safe_columns", "value_rules"]
 
 # Matched anywhere in the name with separators removed (long, unambiguous words).
 _SUBSTRINGS = {
@@ -56,6 +59,8 @@ _TOKENS = {
     "cpr": None, "fax": "fax number", "street": "street", "xm": "name (xm)", "sjh": "mobile phone (sjh)",
     "zyh": "inpatient number (zyh)", "mzh": "outpatient number (mzh)", "bah": "record number (bah)",
     "birthday": "birthday", "surname": "surname", "addr": "address", "mail": "e-mail",
+    "brthdtc": "date of birth (CDISC BRTHDTC)", "brthdt": "date of birth (CDISC BRTHDT)",
+    "brthdtm": "date of birth (CDISC BRTHDTM)", "invnam": "investigator name (CDISC INVNAM)",
 }
 # Token pairs (either order adjacent): "id card", "national id", "hospital no", "record number", ...
 _PAIRS = {
@@ -78,6 +83,75 @@ _CHINESE = {
     "门诊号": "outpatient number (门诊号)", "病历号": "medical record number (病历号)", "出生": "birth (出生)",
     "生日": "birthday (生日)", "医保": "insurance number (医保)", "微信": "WeChat id (微信)",
 }
+
+
+# Columns every REDCap export or CDISC (SDTM/ADaM) data set carries: recognised, never refused, ignored with a note.
+REDCAP_COLUMNS = {
+    "redcap_event_name": "REDCap's event (visit) name", "redcap_repeat_instrument": "REDCap's repeating instrument",
+    "redcap_repeat_instance": "REDCap's repeat instance number",
+    "redcap_data_access_group": "REDCap's data access group (site)",
+    "redcap_survey_identifier": "REDCap's survey identifier", "redcap_arm": "REDCap's arm number",
+}
+CDISC_VARIABLES = {
+    # identifiers and design (SDTM DM / ADaM ADSL)
+    "STUDYID": "study identifier", "DOMAIN": "domain abbreviation", "USUBJID": "unique subject identifier",
+    "SUBJID": "subject identifier", "SITEID": "site identifier", "SITEGR1": "pooled site group",
+    "INVID": "investigator identifier", "COUNTRY": "country", "ARM": "planned arm", "ARMCD": "planned arm code",
+    "ACTARM": "actual arm", "ACTARMCD": "actual arm code", "TRT01P": "planned treatment",
+    "TRT01PN": "planned treatment (N)", "TRT01A": "actual treatment", "TRT01AN": "actual treatment (N)",
+    "TRTP": "planned treatment", "TRTPN": "planned treatment (N)", "TRTA": "actual treatment",
+    "TRTAN": "actual treatment (N)", "AGE": "age", "AGEU": "age units", "AGEGR1": "age group", "SEX": "sex",
+    "RACE": "race", "ETHNIC": "ethnicity", "SAFFL": "safety population flag", "ITTFL": "intent-to-treat flag",
+    "FASFL": "full analysis set flag", "PPROTFL": "per-protocol flag", "RANDFL": "randomised flag",
+    "COMPLFL": "completers flag", "DTHFL": "death flag", "EOSSTT": "end of study status",
+    "DCSREAS": "reason for discontinuation", "EPOCH": "epoch",
+    # visits and parameters (ADaM BDS, SDTM findings)
+    "VISIT": "visit name", "VISITNUM": "visit number", "VISITDY": "planned study day of visit",
+    "AVISIT": "analysis visit", "AVISITN": "analysis visit (N)", "ATPT": "analysis time point",
+    "ATPTN": "analysis time point (N)", "ADY": "analysis relative day", "PARAM": "parameter",
+    "PARAMCD": "parameter code", "PARAMN": "parameter (N)", "PARCAT1": "parameter category", "AVAL": "analysis value",
+    "AVALC": "analysis value (C)", "AVALU": "analysis value unit", "BASE": "baseline value", "CHG": "change from baseline",
+    "PCHG": "percent change from baseline", "ABLFL": "baseline record flag", "ANL01FL": "analysis flag",
+    "DTYPE": "derivation type", "AWTARGET": "analysis window target", "AWLO": "analysis window beginning",
+    "AWHI": "analysis window end", "AWTDIFF": "analysis window difference", "AWRANGE": "analysis window",
+    "SRCDOM": "source domain", "SRCVAR": "source variable", "SRCSEQ": "source sequence number",
+    "CRIT1": "analysis criterion", "CRIT1FL": "criterion flag", "ANRLO": "normal range lower limit",
+    "ANRHI": "normal range upper limit", "ANRIND": "normal range indicator",
+    # adverse events (SDTM AE / ADaM ADAE)
+    "AETERM": "reported adverse event term", "AEDECOD": "dictionary-derived term", "AEBODSYS": "body system",
+    "AESOC": "system organ class", "AESER": "serious event", "AEREL": "causality", "AESEV": "severity",
+    "AETOXGR": "toxicity grade", "AEOUT": "outcome", "AEACN": "action taken", "AESTDY": "study day of onset",
+    "AEENDY": "study day of end", "ASTDY": "analysis start day", "AENDY": "analysis end day",
+    "TRTEMFL": "treatment-emergent flag", "AOCCFL": "first occurrence flag",
+}
+# SDTM variables named by a two-letter domain prefix and a standard suffix (LBTESTCD, VSORRES, AESEQ, ...)
+CDISC_SUFFIXES = ("SEQ", "TESTCD", "TEST", "CAT", "SCAT", "ORRES", "ORRESU", "ORNRLO", "ORNRHI", "STRESC",
+                   "STRESN", "STRESU", "STAT", "REASND", "SPEC", "METHOD", "BLFL", "DRVFL", "TPT", "TPTNUM", "DY",
+                   "STDY", "ENDY", "GRPID", "REFID", "SPID", "LNKID", "NRIND", "TOXGR")
+
+
+def export_column(name: str) -> str | None:
+    """What a column of a REDCap or CDISC (SDTM/ADaM) export is, or None when it is not one of theirs.
+
+    Such a column is recognised, never refused as an identifier (``redcap_event_name`` holds an event's name, not a
+    person's) and, unless ``dataset.yaml`` maps it, ignored with a note.
+
+    Examples
+    --------
+    >>> export_column("redcap_event_name"), export_column("USUBJID"), export_column("lbtestcd")
+    ("REDCap's event (visit) name", 'unique subject identifier', 'SDTM variable (domain LB, suffix TESTCD)')
+    >>> export_column("patient_name"), export_column("BRTHDTC")
+    (None, None)
+    """
+    text = str(name).strip()
+    if text.lower() in REDCAP_COLUMNS:
+        return REDCAP_COLUMNS[text.lower()]
+    up = text.upper()
+    if up in CDISC_VARIABLES:
+        return CDISC_VARIABLES[up]
+    if re.fullmatch(r"[A-Z]{2}[A-Z]+", up) and up[2:] in CDISC_SUFFIXES and text in (up, text.lower()):
+        return f"SDTM variable (domain {up[:2]}, suffix {up[2:]})"
+    return None
 
 
 def _tokens(name: str) -> list[str]:
@@ -272,6 +346,12 @@ def check(problems: list, read: dict, meta: dict) -> list:
             mine = [p for p in out if p.file == fname and p.column == col and p.row is None
                     and (p.rule.startswith("refused for privacy") or p.rule.startswith("unknown column"))]
             what = name_rule(col)
+            export = export_column(col)
+            if export is not None and not is_safe:  # redcap_event_name: an event's name, not a person's
+                out = [p for p in out if p not in mine]
+                out.append(Problem(fname, None, col, None, f"recognised as {export} (a column of REDCap or CDISC "
+                                                           "exports), ignored", "note"))
+                continue
             if is_safe:
                 if any(p.rule.startswith("refused for privacy") for p in mine):
                     out = [p for p in out if p not in mine]

@@ -46,6 +46,8 @@ def template_readme() -> str:
         "  visits.csv needs only patient_id, week and the DAS28 (tjc28, sjc28, patient_global_mm and",
         "  esr_mm_h or crp_mg_l).",
         "- Leave a cell empty when a value is missing (do not write NA, NaN or -).",
+        "- Visits with one row per patient, visit and measure (CDISC ADaM: USUBJID, AVISITN, PARAMCD, AVAL) are read",
+        "  as they are when dataset.yaml declares the layout under long: (see the data-dictionary page).",
         f"- Assay results below/above the limit of quantification: write {tok.get('below', '<LLOQ')} or "
         f"{tok.get('above', '>ULOQ')} (only in the columns that say so).",
         "- true/false columns accept true/false, 1/0 or yes/no.",

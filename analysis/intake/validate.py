@@ -14,7 +14,10 @@ return parts of its result):
 2. each table's file (:func:`locate_table`; why it is missing: :func:`analysis.intake.sniff.missing_file`), read
    as stripped strings (:func:`read_table_strings`: the bytes first, :func:`analysis.intake.sniff.check_file`;
    then the CSV, workbook or SPSS/Stata/SAS reader; then :func:`analysis.intake.grid.grid_to_frame`);
-3. ``dataset.yaml`` applied to each table (each change recorded as a :class:`Translation`); visit rows that hold a
+3. a table declared under ``long:`` in ``dataset.yaml`` pivoted to one row per patient and visit
+   (:func:`analysis.intake.long.pivot_long`; its problems then name the file's rows:
+   :func:`analysis.intake.long.relocate`);
+   ``dataset.yaml`` applied to each table (each change recorded as a :class:`Translation`); visit rows that hold a
    patient and a scheduled week but no measurement left out (a missed visit, one note each); then the table's
    rules (:func:`analysis.intake.contract.check_table`);
 4. the rules between tables (:func:`analysis.intake.contract.check_cross`);
@@ -49,10 +52,12 @@ import yaml
 from analysis.core.design import DESIGN_KEYS
 from analysis.intake import units as _units
 from analysis.intake.contract import censor_tokens, check_cross, check_table
-from analysis.intake.dataset import SPEC_KEYS, DatasetError, DatasetSpec, dataset_spec
+from analysis.intake.dataset import SPEC_KEYS, DatasetError, DatasetSpec, dataset_spec, load_meta_text
+from analysis.intake.dates import DateReader
 from analysis.intake.dictionary import TABLES, columns
 from analysis.intake.grid import grid_to_frame
 from analysis.intake.hints import diagnose
+from analysis.intake.long import long_layouts, pivot_long, relocate
 from analysis.intake.problem import MAX_ROWS_PER_RULE, Problem, ProblemSink, short_value
 from analysis.intake.readers import STAT_FORMATS, read_stat_file
 from analysis.intake.sniff import check_file, folder_problems, missing_file, read_csv
@@ -200,7 +205,7 @@ def _read_meta(data_dir: Path) -> tuple[dict, list[Problem]]:
     try:
         with open(path, "rb") as fh:
             text = fh.read().decode("utf-8-sig")
-        meta = yaml.safe_load(text)
+        meta = load_meta_text(text)
     except UnicodeDecodeError:
         return {}, [Problem(path.name, None, None, None, "the file is not valid UTF-8; re-save it as UTF-8")]
     except yaml.YAMLError as err:
@@ -365,6 +370,7 @@ def read_folder(data_dir) -> FolderRead:
         return FolderRead(found, {}, meta)
     try:
         dspec = dataset_spec(meta)
+        layouts = long_layouts(meta)
     except DatasetError as err:
         return FolderRead([Problem("dataset.yaml", None, None, None,
                                    _where(folder, err.key) + f"{err.key}: {err.rule}")], {}, meta)
@@ -372,6 +378,7 @@ def read_folder(data_dir) -> FolderRead:
     read: dict[str, tuple[Path, pd.DataFrame]] = {}
     translations: list[Translation] = []
     seen_names: set[str] = set()
+    dates = DateReader(dspec.visit_dates, dspec.design) if dspec.visit_dates is not None else None
     for table in TABLES:
         path, found = locate_table(folder, table)
         problems += found
@@ -384,13 +391,22 @@ def read_folder(data_dir) -> FolderRead:
         seen_names |= set(df.columns)
         mine: list[Problem] = []
         original = df = _apply_value_labels(table, df, dspec, translations, path.name)
+        cells = None
+        if table in layouts:  # the long layout -> one row per patient and visit (analysis.intake.long)
+            df, cells = pivot_long(table, df, layouts[table], ProblemSink(path.name, mine), dspec, meta)
+            if df is None:
+                problems += mine
+                continue
+            original = df
         df, renamed, converted = _apply_spec(table, df, dspec, ProblemSink(path.name, mine))
         translations += _translations(table, path.name, original, df, dspec, renamed, converted)
+        if dates is not None:  # visit_dates: dates -> weeks, the date columns dropped (analysis.intake.dates)
+            df = dates.apply(table, df, ProblemSink(path.name, mine), path.name)
         if table == "visits":
             df = _drop_unmeasured_visits(df, dspec, mine, path.name)
         read[table] = (path, df)
         check_table(table, df, ProblemSink(path.name, mine), dspec)
-        problems += _annotate(mine, renamed, converted, original)
+        problems += relocate(_annotate(mine, renamed, converted, original), cells)
     check_cross({t: (p.name, df) for t, (p, df) in read.items()}, problems, dspec.design)
     for user in dspec.columns:
         if user not in seen_names and user.lower() not in {n.lower() for n in seen_names}:

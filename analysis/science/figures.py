@@ -194,7 +194,7 @@ def mean_sem_lines(data: pd.DataFrame, *, x: str, y: str, hue: str | None = None
                     color=color_for(level, i), label=None if level is None else str(level))
     ax.set_xlabel(x)
     ax.set_ylabel(f"{y} (mean ± SEM)")
-    if hue is not None:
+    if hue is not None and ax.get_legend_handles_labels()[0]:  # no legend (and no warning) when no group has data
         ax.legend(title=hue)
     return ax
 

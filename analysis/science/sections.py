@@ -12,7 +12,7 @@ In a notebook::
 
 A section that is not available shows a note starting "Not available with these data" naming the missing
 columns, and writes one row to ``results/<chapter>/not_available.csv`` (the build log lists them). Its
-glued numbers are not glued, so the build marks every reference to them as not available. Claims use
+numbers are not glued, so the render replaces every paragraph citing them by one sentence saying so. Claims use
 :func:`missing` / :func:`reason` to become "not testable with these data" naming the columns.
 
 Examples
@@ -30,7 +30,7 @@ Examples
 """
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any, Iterable
 
 import pandas as pd
@@ -38,7 +38,8 @@ import pandas as pd
 from analysis.core.chapters import CHAPTERS, LABS, Section
 
 __all__ = ["SECTIONS", "describe", "NOT_AVAILABLE", "missing", "available", "reason", "check", "section_table",
-           "chapter_sections", "RECORD"]
+           "chapter_sections", "RECORD", "DAS28Choice", "das28_choice", "das28_variant",
+           "design_rows", "design_box"]
 
 #: every note about a section the data cannot give starts with these words
 NOT_AVAILABLE = "Not available with these data"
@@ -175,8 +176,9 @@ def check(page: Any, section_id: str, derived: Any, *, glue: Iterable[str] = ())
     derived : Derived
         The chapter's derived tables.
     glue : iterable of str
-        Glue keys of this section the prose cites; when unavailable each is glued with
-        "not available with these data" so the sentence says so.
+        Glue keys of this section the prose cites; when unavailable each is glued with the placeholder
+        "not available with these data", and the render replaces every paragraph citing one by a sentence
+        saying it is left out (:func:`analysis.engine.render.mark_not_available`).
 
     Returns
     -------
@@ -226,11 +228,65 @@ def section_table() -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["chapter", "section", "needs"])
 
 
-def das28_variant(cohort: Any, requested: str = "esr") -> str:
-    """The DAS28 variant to use: ``requested``, except DAS28-CRP when ESR was not measured at all.
+@dataclass(frozen=True)
+class DAS28Choice:
+    """The DAS28 variant a build uses, the one asked for, and why they differ (if they do).
+
+    ``statement`` is the one sentence every page shows (design box, parameters box, text).
+    """
+
+    requested: str
+    variant: str
+    reason: str
+
+    @property
+    def statement(self) -> str:
+        """``'ESR not recorded: DAS28-CRP'``, ``'DAS28-ESR (the paper reports ESR)'`` or
+        ``"DAS28-CRP (parameter das28_variant = 'crp')"``."""
+        if self.reason:
+            return f"{self.reason}: DAS28-{self.variant.upper()}"
+        if self.variant == "esr":
+            return "DAS28-ESR (the paper reports ESR)"
+        return f"DAS28-{self.variant.upper()} (parameter das28_variant = {self.variant!r})"
+
+
+def das28_choice(cohort: Any, requested: str = "esr") -> DAS28Choice:
+    """The DAS28 variant to use and why: ``requested``, unless its lab was not recorded and the other one was.
 
     A trial may record CRP without ESR (the validator needs one of them); DAS28-ESR would then leave every
-    patient unclassified. The design box of each page says which variant was used.
+    patient unclassified, so DAS28-CRP is used, and the other way round. This is the book's one decision of
+    the variant: every page's design box, parameters box and text show its :attr:`DAS28Choice.statement`.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from types import SimpleNamespace
+    >>> crp_only = SimpleNamespace(visits=pd.DataFrame({"esr_mm_h": [float("nan")], "crp_mg_l": [5.0]}))
+    >>> das28_choice(crp_only, "esr").statement
+    'ESR not recorded: DAS28-CRP'
+    >>> das28_choice(crp_only, "crp").statement
+    "DAS28-CRP (parameter das28_variant = 'crp')"
+    >>> both = SimpleNamespace(visits=pd.DataFrame({"esr_mm_h": [20.0], "crp_mg_l": [5.0]}))
+    >>> das28_choice(both, "esr").variant
+    'esr'
+    """
+    visits = getattr(cohort, "visits", None)
+
+    def has(col: str) -> bool:
+        return isinstance(visits, pd.DataFrame) and col in visits.columns and bool(visits[col].notna().any())
+
+    other = {"esr": "crp", "crp": "esr"}.get(requested)
+    lab = {"esr": "esr_mm_h", "crp": "crp_mg_l"}
+    if other is not None and not has(lab[requested]) and has(lab[other]):
+        return DAS28Choice(requested, other, f"{requested.upper()} not recorded")
+    return DAS28Choice(requested, requested, "")
+
+
+def das28_variant(cohort: Any, requested: str = "esr", *, page: Any = None) -> str:
+    """The DAS28 variant to use (:func:`das28_choice`); with ``page``, the page shows it and why.
+
+    With ``page`` (a :class:`~analysis.engine.report.Page`), the parameters box shows the variant used beside
+    the one asked for (``page.resolve``) and the statement is glued as ``das28_used`` for the text.
 
     Examples
     --------
@@ -240,17 +296,14 @@ def das28_variant(cohort: Any, requested: str = "esr") -> str:
     >>> das28_variant(SimpleNamespace(visits=v), "esr"), das28_variant(SimpleNamespace(visits=v), "crp")
     ('crp', 'crp')
     """
-    visits = getattr(cohort, "visits", None)
-
-    def has(col: str) -> bool:
-        return isinstance(visits, pd.DataFrame) and col in visits.columns and bool(visits[col].notna().any())
-
-    if requested == "esr" and not has("esr_mm_h") and has("crp_mg_l"):
-        return "crp"
-    return requested
+    choice = das28_choice(cohort, requested)
+    if page is not None:
+        page.resolve("das28_variant", choice.variant, choice.reason)
+        page.glue("das28_used", choice.statement)
+    return choice.variant
 
 
-def design_rows(design: Any, meta: dict | None = None, *, das28: str | None = None) -> list[tuple[str, str]]:
+def design_rows(design: Any, meta: dict | None = None, *, das28: str | DAS28Choice | None = None) -> list[tuple[str, str]]:
     """What the design box shows: the weeks as written, then the mappings applied from ``dataset.yaml``.
 
     Examples
@@ -261,6 +314,8 @@ def design_rows(design: Any, meta: dict | None = None, *, das28: str | None = No
     '0, 2, 4, 8, 12, 24'
     >>> dict(design_rows(d, {"arms": {"UC-MSC": "MSCT"}, "units": {"crp_mg_l": "mg/dL"}}))["arm labels"]
     'UC-MSC → MSCT'
+    >>> dict(design_rows(d, {"values": {"sex": {"Female": "F", "Male": "M"}}}))["value labels"]
+    'sex: Female → F, Male → M'
     """
     meta = meta if isinstance(meta, dict) else {}
     rows = [
@@ -282,28 +337,43 @@ def design_rows(design: Any, meta: dict | None = None, *, das28: str | None = No
     from analysis.intake.dictionary import columns as _cols
 
     units = {c.name: c.unit for t in ("patients", "visits", "adverse_events") for c in _cols(t)}
-    if das28:
+    if isinstance(das28, DAS28Choice):
+        rows.append(("DAS28 behind the response groups", das28.statement))
+    elif das28:
         rows.append(("DAS28 behind the response groups", f"DAS28-{das28.upper()}"))
     rows.append(("column names", mapping("columns", lambda k, v: f"{k} → {v}")))
     rows.append(("unit conversions", mapping("units", lambda k, v: f"{k}: {v} → {units.get(k, '?')}")))
     rows.append(("arm labels", mapping("arms", lambda k, v: f"{k} → {v}")))
+    rows.append(("value labels", mapping("values", lambda col, labels: f"{col}: " + (
+        ", ".join(f"{a} → {b}" for a, b in labels.items()) if isinstance(labels, dict) else str(labels)))))
     return rows
+
+
+def _choice_used(page: Any, cohort: Any, used: str) -> DAS28Choice:
+    """The :class:`DAS28Choice` behind ``used``: the page's record (:func:`das28_variant` with ``page``), else the
+    book's default decision when it gives ``used``, else ``used`` as asked."""
+    record = (getattr(page, "resolved", None) or {}).get("das28_variant")
+    if record is not None and record[0] == used:
+        return DAS28Choice(str((getattr(page, "params", None) or {}).get("das28_variant", used)), used, record[1])
+    default = das28_choice(cohort, "esr")
+    return default if default.variant == used else DAS28Choice(used, used, "")
 
 
 def design_box(page: Any, derived: Any, cohort: Any = None) -> None:
     """Show the design this page used (visit weeks as written, response and final week, mappings applied).
 
-    The mappings (``columns``, ``units``, ``arms`` of ``dataset.yaml``) are read from ``cohort.meta`` when
-    present; a folder without them shows "none".
+    The mappings (``columns``, ``units``, ``arms``, ``values`` of ``dataset.yaml``) are read from
+    ``cohort.meta`` when present; a folder without them shows "none".
     """
     import html
 
     from IPython.display import HTML, display
 
     meta = getattr(cohort, "meta", None) if cohort is not None else None
+    used = (getattr(derived, "params", None) or {}).get("das28_variant")
+    das28 = _choice_used(page, cohort, used) if used else None
     rows = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>"
-                   for k, v in design_rows(derived.design, meta,
-                                           das28=(getattr(derived, "params", None) or {}).get("das28_variant")))
+                   for k, v in design_rows(derived.design, meta, das28=das28))
     display(HTML("<details class='msct-provenance msct-design'><summary>Study design used for this page: visits at "
                  f"weeks {html.escape(derived.design.describe_weeks())}</summary>"
                  f"<table class='msct-kv'>{rows}</table></details>"))

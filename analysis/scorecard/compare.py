@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 __all__ = ["DEFAULT_BUILD", "STATUSES", "against_default", "compare_verdicts", "count_statuses", "default_build_dir", "read_build_claims",
-           "shipped_default"]
+           "shipped_default", "table_lines"]
 
 #: the row statuses of :func:`compare_verdicts`, in this order
 STATUSES = ("same", "changed", "only in A", "only in B")
@@ -125,6 +125,35 @@ def compare_verdicts(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
         "status": status,
     })
     return out.reset_index(drop=True)
+
+
+def table_lines(table: pd.DataFrame, *, changed_only: bool = False) -> list[str]:
+    """The :func:`compare_verdicts` table as aligned text lines (header first), for the command line.
+
+    With ``changed_only``, only the claims whose status is not "same"; when there is none, one line saying so
+    instead of an empty table.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"claim_id": ["x"], "verdict_a": ["reproduced"], "verdict_b": ["reproduced"],
+    ...                   "status": ["same"]})
+    >>> table_lines(t, changed_only=True)
+    ['no verdict differs: every claim has the same verdict in A and B']
+    >>> table_lines(t)[1].split()
+    ['x', 'reproduced', 'reproduced', 'same']
+    """
+    shown = table.loc[table["status"].ne("same")] if changed_only else table
+    if shown.empty:
+        return (["no verdict differs: every claim has the same verdict in A and B"] if len(table) else
+                ["no claim in either build"])
+    width = {c: max([len(h)] + [len(x) for x in shown[c]])
+             for c, h in (("claim_id", "claim"), ("verdict_a", "verdict A"), ("verdict_b", "verdict B"))}
+    lines = [f"{'claim':<{width['claim_id']}}  {'verdict A':<{width['verdict_a']}}  "
+             f"{'verdict B':<{width['verdict_b']}}  status"]
+    for row in shown.itertuples():
+        lines.append(f"{row.claim_id:<{width['claim_id']}}  {row.verdict_a or '-':<{width['verdict_a']}}  "
+                     f"{row.verdict_b or '-':<{width['verdict_b']}}  {row.status}")
+    return lines
 
 
 def count_statuses(table: pd.DataFrame) -> dict[str, int]:

@@ -191,3 +191,172 @@ def verdicts_long(counts: pd.DataFrame) -> pd.DataFrame:
     long = counts[counts["chapter"] != "Total"].melt(id_vars="chapter", value_vars=list(VERDICTS),
                                                        var_name="verdict", value_name="n")
     return long.assign(verdict=pd.Categorical(long["verdict"], categories=list(VERDICTS)))
+
+
+# --------------------------------------------------------------------------------------------- can this design tell?
+#: a colour per operating-characteristics class (Okabe–Ito, colour-blind safe)
+CLASS_COLOURS: dict[str, str] = {
+    "discriminating": "#009E73",           # bluish green
+    "underpowered": "#E69F00",             # orange
+    "uninformative": "#D55E00",            # vermillion
+    "fixed by the simulation": "#56B4E9",  # sky blue
+    "not assessable": "#7F7F7F",           # grey
+}
+
+
+def paper_data_claims(claims: pd.DataFrame, registry: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The paper's empirical claims about data: basis empirical, a data chapter, not a second look's own claim.
+
+    The second looks' claims are the book's, not the paper's (``section`` of the registry); the audit's are about
+    the paper's text (:data:`PAPER_CHECK_CHAPTERS`).
+
+    Examples
+    --------
+    >>> c = pd.DataFrame({"chapter": ["safety", "safety", "audit"], "basis": ["empirical"] * 3,
+    ...                   "claim_id": ["safety.no_gvhd", "safety.second_look_ae_rate", "audit.msct_sum"]})
+    >>> paper_data_claims(c)["claim_id"].tolist()
+    ['safety.no_gvhd']
+    """
+    from analysis.claims.registry import published
+
+    reg = published() if registry is None else registry
+    section = claims["claim_id"].map(reg.set_index("claim_id")["section"]).fillna("")
+    basis = claims["basis"] if "basis" in claims.columns else pd.Series("empirical", index=claims.index)
+    keep = basis.eq("empirical") & ~claims["chapter"].isin(PAPER_CHECK_CHAPTERS) & section.eq("")
+    return claims.loc[keep]
+
+
+def design_headline(claims: pd.DataFrame, characteristics: pd.DataFrame | None, *, run: dict | None = None,
+                    registry: pd.DataFrame | None = None, of_these_data: bool | None = None) -> str:
+    """The scorecard's first words: how many of the paper's empirical claims this design can tell, by class.
+
+    Parameters
+    ----------
+    claims : DataFrame
+        The build's claims table (``chapter``, ``claim_id``, ``basis``).
+    characteristics : DataFrame or None
+        :func:`analysis.claims.characteristics.read_characteristics` of the robustness result the scorecard
+        reads; ``None`` when it has none.
+    run : dict, optional
+        That result's ``run.json`` (its command and number of cohorts are named).
+    registry : DataFrame, optional
+        The claims registry (its ``section`` column); default the shipped one.
+    of_these_data : bool, optional
+        Whether the simulated cohorts stand for this build's data
+        (:func:`analysis.scorecard.robustness.applies_to`); ``False`` adds that the classes are the simulated
+        design's, not these data's.
+
+    Returns
+    -------
+    str
+        Markdown: "Of the paper's N empirical claims about data, K are discriminating at this design, …", and
+        what each class means; without operating characteristics, a sentence saying so and how to make them.
+
+    Examples
+    --------
+    >>> c = pd.DataFrame({"chapter": ["safety"] * 3, "basis": ["empirical"] * 3,
+    ...                   "claim_id": ["safety.no_gvhd", "safety.no_serious_ae", "safety.no_infections"]})
+    >>> oc = pd.DataFrame({"claim_id": ["safety.no_gvhd", "safety.no_serious_ae"],
+    ...                    "class": ["discriminating", "uninformative"]})
+    >>> design_headline(c, oc).split(".")[0]
+    "Of the paper's 3 empirical claims about data, 1 is discriminating at this design, 0 underpowered, 1 uninformative, 0 fixed by the simulation, 0 not assessable and 1 not in this robustness result"
+    >>> "not of that design" in design_headline(c, oc, of_these_data=False)
+    True
+    >>> design_headline(c, None).split(".")[0]
+    'This robustness result has no operating characteristics (`results/robustness/operating_characteristics'
+    """
+    from analysis.claims.characteristics import CLASS_MEANING, CLASSES, FILE, NOT_IN_RESULT, with_design_class
+
+    if characteristics is None:
+        return (f"This robustness result has no operating characteristics (`results/robustness/{FILE}`), so this "
+                "page cannot say which of the paper's claims this design can tell apart from a world where they are "
+                "false. A robustness run of this version writes them: `python -m analysis robustness --out DIR`, "
+                "then `python -m analysis build --robustness DIR`.")
+    mine = with_design_class(paper_data_claims(claims, registry), characteristics)
+    counts = mine["can this design tell?"].value_counts()
+    n = len(mine)
+    parts = [f"{int(counts.get(c, 0))} {c}" for c in CLASSES]
+    parts[0] = f"{int(counts.get(CLASSES[0], 0))} {'is' if int(counts.get(CLASSES[0], 0)) == 1 else 'are'} " \
+               f"{CLASSES[0]} at this design"
+    if int(counts.get(NOT_IN_RESULT, 0)):
+        parts.append(f"{int(counts[NOT_IN_RESULT])} {NOT_IN_RESULT.replace('the robustness', 'this robustness')}")
+    text = f"Of the paper's {n} empirical claims about data, " + ", ".join(parts[:-1]) + f" and {parts[-1]}."
+    run = run or {}
+    if run.get("cohorts"):
+        text += (f" These operating characteristics come from {run['cohorts']} simulated cohorts per model "
+                 f"(`{run.get('command', 'python -m analysis robustness')}`): they describe the trial's design and "
+                 "this analysis, not patients.")
+    if of_these_data is False:
+        text += (" This build's data are not of that design: the classes say what the simulated design can tell, "
+                 "not what these data can.")
+    text += "\n\n" + "\n".join(f"- **{c}**: {CLASS_MEANING[c]}." for c in CLASSES)
+    return text
+
+
+def characteristics_figure(characteristics: pd.DataFrame | None, claims: pd.DataFrame | None = None, *, ax=None,
+                           registry: pd.DataFrame | None = None, min_gap: float = 0.06):
+    """Each claim at (false positive, sensitivity), coloured by its class, labelled where there is room.
+
+    Parameters
+    ----------
+    characteristics : DataFrame or None
+        :func:`analysis.claims.characteristics.read_characteristics` output (``None``: a note instead of points).
+    claims : DataFrame, optional
+        The build's claims table: only the paper's empirical claims about data are drawn
+        (:func:`paper_data_claims`); default every claim of ``characteristics``.
+    min_gap : float
+        A point is labelled (with its claim id after the chapter prefix) only when no labelled point lies within
+        this distance on both axes; points are labelled from the highest sensitivity down. A claim without a
+        testable model (no false positive) is drawn just left of 0.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> oc = pd.DataFrame({"claim_id": ["a.x", "a.y", "a.z"], "sensitivity": [0.9, 0.91, 0.3],
+    ...                    "false_positive": [0.05, 0.05, 0.5], "class": ["discriminating", "discriminating",
+    ...                                                                 "uninformative"]})
+    >>> fig = characteristics_figure(oc)
+    >>> len(fig.axes[0].collections), [t.get_text() for t in fig.axes[0].texts]
+    (2, ['y', 'z'])
+    """
+    import matplotlib.pyplot as plt
+
+    from analysis.claims.characteristics import CLASSES
+
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(7, 6))
+    else:
+        fig = ax.figure
+    if characteristics is None:
+        ax.text(0.5, 0.5, "this robustness result has no operating characteristics", ha="center", va="center",
+                transform=ax.transAxes)
+        ax.set_axis_off()
+        return fig
+    oc = characteristics
+    if claims is not None:
+        oc = oc.loc[oc["claim_id"].isin(paper_data_claims(claims, registry)["claim_id"])]
+    oc = oc.dropna(subset=["sensitivity"]).assign(
+        false_positive=lambda d: d["false_positive"].fillna(-0.02))  # no testable model: drawn left of 0
+    for cls in CLASSES:
+        pts = oc.loc[oc["class"].eq(cls)]
+        if len(pts):
+            ax.scatter(pts["false_positive"], pts["sensitivity"], color=CLASS_COLOURS[cls], alpha=0.8, s=30,
+                       label=f"{cls} ({len(pts)})")
+    placed: list[tuple[float, float]] = []
+    for r in oc.sort_values(["sensitivity", "false_positive"], ascending=[False, True]).itertuples():
+        x, y = float(r.false_positive), float(r.sensitivity)
+        if any(abs(x - px) < min_gap and abs(y - py) < min_gap for px, py in placed):
+            continue
+        placed.append((x, y))
+        ax.annotate(str(r.claim_id).split(".", 1)[-1], (x, y), xytext=(4, 3), textcoords="offset points", fontsize=7,
+                    color="#333333")
+    ax.axvline(0.1, color="grey", linestyle="--", linewidth=1)
+    ax.axhline(0.8, color="grey", linestyle="--", linewidth=1)
+    ax.set(xlim=(-0.05, 1.03), ylim=(-0.03, 1.03), xlabel="false positive: P(reproduced) under a model where it must fail",
+           ylabel="sensitivity: P(reproduced | calibrated)")
+    if ax.collections:
+        ax.legend(loc="lower right", fontsize=8, title="can this design tell?", title_fontsize=8)
+    return fig

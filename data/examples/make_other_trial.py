@@ -24,7 +24,6 @@ overwrite the tables unless ``--overwrite``)::
 """
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
@@ -32,6 +31,8 @@ import numpy as np
 import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from example_folder import main_for  # noqa: E402
 sys.path.insert(0, str(ROOT))
 
 from analysis.science.simulate import simulate  # noqa: E402
@@ -112,20 +113,7 @@ arms:             # our arm labels -> MSCT / control
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", default=str(ROOT / "data" / "examples" / "other_trial"))
-    parser.add_argument("--overwrite", action="store_true")
-    args = parser.parse_args(argv)
-    out = Path(args.out)
-    tables = ("patients.csv", "visits.csv", "adverse_events.csv", "dataset.yaml")
-    if any((out / n).exists() for n in tables) and not args.overwrite:
-        print(f"{out} already holds the example; pass --overwrite to write it again", file=sys.stderr)
-        return 2
-    out.mkdir(parents=True, exist_ok=True)
-    for name, df in other_trial().items():
-        df.to_csv(out / f"{name}.csv", index=False, encoding="utf-8", lineterminator="\n")
-    (out / "dataset.yaml").write_text(dataset_yaml(), encoding="utf-8", newline="\n")
-    return 0
+    return main_for(__doc__.splitlines()[0], ROOT / "data" / "examples" / "other_trial", other_trial, dataset_yaml, argv)
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ from analysis.claims import registry
 from analysis.claims.log import ClaimLog
 from analysis.core.notebooks import chapter_params
 
-__all__ = ["evaluate", "judge_claims", "judge_consistency"]
+__all__ = ["evaluate", "judge_claims", "judge_consistency", "judge_followup_visits"]
 
 
 def judge_consistency(checks: pd.DataFrame, log) -> pd.DataFrame:
@@ -61,7 +61,8 @@ def judge_consistency(checks: pd.DataFrame, log) -> pd.DataFrame:
 def judge_claims(log, checks: pd.DataFrame, agreement: pd.DataFrame) -> pd.DataFrame:
     """Judge every claim of the audit chapter on a :class:`analysis.claims.log.ClaimLog`.
 
-    The consistency checks (:func:`judge_consistency`), then the caption's reading of Table 1: how many
+    The consistency checks (:func:`judge_consistency`), the Methods' "all patients returned"
+    (``activity.followup_visits``, :func:`judge_followup_visits`), then the caption's reading of Table 1: how many
     comparisons are significant reading "±" as SEM with an independent Student t test
     (``audit.table1_n_significant``), and whether that reading agrees with every star of the table
     (``audit.table1_caption_reading``).
@@ -92,6 +93,8 @@ def judge_claims(log, checks: pd.DataFrame, agreement: pd.DataFrame) -> pd.DataF
     ([], 'not reproduced')
     """
     judge_consistency(checks, log)
+    if log.has_claim("activity.followup_visits"):
+        judge_followup_visits(log, checks)
     indep = agreement[agreement["test"] != "paired"].set_index(["reading", "test"])
     caption_reading = indep.loc[("SEM", "Student")]
     log.check_count("audit.table1_n_significant", int(caption_reading["significant"]))
@@ -101,6 +104,45 @@ def judge_claims(log, checks: pd.DataFrame, agreement: pd.DataFrame) -> pd.DataF
         rule="reproduced if, reading ± as SEM, an independent Student t test agrees with every star of Table 1",
     )
     return log.table()
+
+
+def judge_followup_visits(log, checks: pd.DataFrame) -> str:
+    """Judge the Methods' "all patients returned for scheduled follow-up visits" by the paper's own numbers.
+
+    ``activity.followup_visits`` keeps its id but lives in the audit: a data set records the visits it holds,
+    not who was scheduled to return, and a missing-data rule that fills visits (LOCF) would make the data
+    "attend" every visit. The paper itself reports patients lost to follow-up (the count of the consistency
+    check ``audit.all_returned_vs_lost``, non-responders and controls as the Results give them): reproduced
+    if that count is 0, not reproduced otherwise.
+
+    Parameters
+    ----------
+    log : analysis.claims.log.ClaimLog
+        The audit chapter's log.
+    checks : pandas.DataFrame
+        :func:`~analysis.chapters.audit.analysis.consistency_checks` output.
+
+    Returns
+    -------
+    str
+        The verdict.
+
+    Examples
+    --------
+    >>> checks = pd.DataFrame({"check_id": ["audit.all_returned_vs_lost"], "computed_value": [0.0],
+    ...                        "computed": ["lost: 0 no-response + 0 control = 0"]})
+    >>> judge_followup_visits(ClaimLog("audit"), checks)
+    'reproduced'
+    >>> judge_followup_visits(ClaimLog("audit"), checks.assign(computed_value=7.0))
+    'not reproduced'
+    """
+    row = checks.set_index("check_id").loc["audit.all_returned_vs_lost"]
+    lost = int(row["computed_value"])
+    return log.check_true(
+        "activity.followup_visits", lost == 0,
+        f"the paper reports {lost} patient(s) lost to follow-up ({row['computed']})",
+        rule="the paper's own numbers: reproduced if the Results and Fig. 1 report no patient lost to follow-up; "
+             "not reproduced otherwise (a statement about the paper's account, not about a data set's visits)")
 
 
 # --------------------------------------------------------------------------------------------- headless
@@ -121,8 +163,9 @@ def evaluate(cohort=None, params: dict | None = None) -> pd.DataFrame:
 
     Examples
     --------
-    >>> evaluate()["claim_id"].str.startswith("audit.").all()
-    np.True_
+    >>> t = evaluate()
+    >>> sorted(set(t["claim_id"].str.split(".").str[0]))  # the audit's own, and the Methods' attendance sentence
+    ['activity', 'audit']
     """
     p = chapter_params("audit", params)
     alpha = p["alpha"]

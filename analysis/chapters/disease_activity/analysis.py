@@ -51,9 +51,13 @@ __all__ = [
     "missing_data_comparison",
     "mixed_view",
     "paper_marks",
+    "prednisone_sentence",
     "prednisone_steps",
     "relapse_checks",
+    "relapse_not_evaluable",
+    "relapse_sentence",
     "relapse_summary",
+    "responders_left_out",
     "response_rate",
     "select_tests",
     "trajectory_figure",
@@ -887,6 +891,61 @@ def relapse_checks(visits: pd.DataFrame, *, group: str = "Responder", reference_
     return out.sort_values(["patient_id", "week"], kind="stable").reset_index(drop=True)
 
 
+def relapse_not_evaluable(checks: pd.DataFrame, *, reference_week: int, week: int | None = None,
+                          require_labs: bool = True) -> str:
+    """Why no responder is evaluable for relapse, naming the input that is missing ("" when some are).
+
+    A responder is evaluable at a later visit when DAS28 (and, with ``require_labs``, ESR and CRP) is known
+    there and at ``reference_week`` (:func:`relapse_checks`). When none is, the reason names what is missing
+    for all of them: no visit at all, or an input of the rule (ESR in a trial that records CRP only, say).
+
+    Parameters
+    ----------
+    checks : DataFrame
+        :func:`relapse_checks` output.
+    reference_week : int
+        The response visit the rule compares with.
+    week : int, optional
+        The visit of the claim (the relapse week); ``None``: any visit after ``reference_week``.
+    require_labs : bool
+        Whether the rule needed ESR and CRP (as given to :func:`relapse_checks`).
+
+    Returns
+    -------
+    str
+        A clause for "not testable" reasons and notes; empty when at least one responder is evaluable.
+
+    Examples
+    --------
+    >>> v = pd.DataFrame({"patient_id": ["a", "a"], "week": [12, 24], "group": "Responder",
+    ...                   "das28": [3.0, 4.0], "esr_mm_h": [float("nan")] * 2, "crp_mg_l": [2.0, 5.0]})
+    >>> relapse_not_evaluable(relapse_checks(v), reference_week=12, week=24)
+    'no responder is evaluable for relapse at week 24: the rule needs DAS28, ESR and CRP at week 12 and at week 24, and ESR is missing for every responder seen at both (relapse_require_labs=False judges by DAS28 alone)'
+    >>> relapse_not_evaluable(relapse_checks(v, require_labs=False), reference_week=12, week=24, require_labs=False)
+    ''
+    >>> relapse_not_evaluable(relapse_checks(v).iloc[:0], reference_week=12, week=48)
+    'no responder is evaluable for relapse at week 48: no responder was seen at week 12 and at week 48'
+    """
+    at = f"at week {week}" if week is not None else f"at a visit after week {reference_week}"
+    rows = checks if week is None or "week" not in checks.columns else checks.loc[checks["week"] == week]
+    if "evaluable" in rows.columns and rows["evaluable"].astype(bool).any():
+        return ""
+    head = f"no responder is evaluable for relapse {at}"
+    if rows.empty:
+        return f"{head}: no responder was seen at week {reference_week} and {at}"
+    inputs = [("DAS28", "das28_rise")] + ([("ESR", "esr_up"), ("CRP", "crp_up")] if require_labs else [])
+    lacking = [name for name, col in inputs if col in rows.columns and rows[col].isna().all()]
+    needs = ", ".join(n for n, _ in inputs[:-1]) + (" and " if len(inputs) > 1 else "") + inputs[-1][0]
+    if not lacking:
+        return (f"{head}: no responder has all of {needs} known at week {reference_week} and {at} (the rule "
+                "needs all of them at both visits)")
+    verb = "is" if len(lacking) == 1 else "are"
+    hint = (" (relapse_require_labs=False judges by DAS28 alone)"
+            if require_labs and any(n in ("ESR", "CRP") for n in lacking) else "")
+    return (f"{head}: the rule needs {needs} at week {reference_week} and {at}, and {' and '.join(lacking)} "
+            f"{verb} missing for every responder seen at both{hint}")
+
+
 def relapse_summary(checks: pd.DataFrame, *, relapse_week: int | None = PAPER.relapse_week, confidence: float = 0.95) -> pd.DataFrame:
     """How many patients relapsed first at ``relapse_week``, and at any later visit.
 
@@ -924,6 +983,100 @@ def relapse_summary(checks: pd.DataFrame, *, relapse_week: int | None = PAPER.re
     g["week"] = g["week"].astype(int)
     g["claim_week"] = g["week"].eq(relapse_week)
     return g
+
+
+def responders_left_out(patients: pd.DataFrame, analysed: pd.DataFrame) -> list[str]:
+    """The responders the missing-visit rule (:func:`handle_missing`) left out of ``analysed``, sorted.
+
+    Examples
+    --------
+    >>> pts = pd.DataFrame({"patient_id": ["a", "b", "c"], "group": ["Responder", "Responder", "Control"]})
+    >>> responders_left_out(pts, pd.DataFrame({"patient_id": ["a", "a"]}))
+    ['b']
+    """
+    responders = patients.loc[patients["group"] == "Responder", "patient_id"]
+    return sorted(set(responders) - set(analysed["patient_id"]), key=str)
+
+
+def relapse_sentence(summary: pd.DataFrame, *, relapse_week: int | None, not_available: str | None = None,
+                     not_evaluable: str = "", left_out: Sequence[str] = (), missing: str = "complete_case") -> str:
+    """The page's sentence on relapses at the relapse week, written for every case the data allow.
+
+    Parameters
+    ----------
+    summary : DataFrame
+        :func:`relapse_summary` output (its ``claim_week`` row is the relapse week).
+    relapse_week : int or None
+        The visit of the paper's statement in this design (``None``: no visit after the response week).
+    not_available : str, optional
+        The section's "Not available with these data: needs ..." reason, when an input column is absent.
+    not_evaluable : str
+        :func:`relapse_not_evaluable` for the relapse week ("" when some responder is evaluable).
+    left_out : sequence of str
+        :func:`responders_left_out`: responders the missing-visit rule removed before the count (named, so the
+        count reconciles with the tables that take every responder seen).
+    missing : str
+        The missing-visit rule that removed them (:data:`MISSING_RULES`).
+
+    Returns
+    -------
+    str
+        One or two sentences, never a placeholder such as "n/a".
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"week": [24], "evaluable": [10], "first_relapses": [2], "proportion": [0.2],
+    ...                   "claim_week": [True]})
+    >>> relapse_sentence(t, relapse_week=24)
+    'By this rule, 2 of 10 evaluable responders relapsed first at the relapse week (20%).'
+    >>> relapse_sentence(t.iloc[:0], relapse_week=24, not_available="Not available with these data: needs esr_mm_h")
+    'No relapse can be counted: the rule needs esr_mm_h, which these data lack.'
+    >>> relapse_sentence(t.iloc[:0], relapse_week=None)
+    'No relapse can be counted: this design has no visit after the response week.'
+    >>> relapse_sentence(t, relapse_week=24, left_out=["B03"])[85:]
+    'Responder B03 is not counted here: the complete-case rule leaves out every patient missing a measure at some visit, while the final-visit table and the Kaplan–Meier curve take every responder seen.'
+    """
+    if not_available:
+        needs = not_available.split("needs ", 1)[-1].split(" (")[0]
+        return f"No relapse can be counted: the rule needs {needs}, which these data lack."
+    if relapse_week is None:
+        return "No relapse can be counted: this design has no visit after the response week."
+    row = summary.loc[summary["claim_week"].astype(bool)] if "claim_week" in summary.columns else summary.iloc[:0]
+    evaluable = int(row["evaluable"].iloc[0]) if len(row) else 0
+    rule = "the complete-case rule" if missing == "complete_case" else f"the missing-visit rule ({missing})"
+    left = list(left_out)
+    note = (f" {'Responder' if len(left) == 1 else 'Responders'} {', '.join(map(str, left))} "
+            f"{'is' if len(left) == 1 else 'are'} not counted here: {rule} leaves out every patient missing a measure "
+            "at some visit, while the final-visit table and the Kaplan–Meier curve take every responder seen."
+            if left else "")
+    if not evaluable:
+        why = not_evaluable.split(": ", 1)[-1] if not_evaluable else f"no responder was seen at week {relapse_week}"
+        return f"No responder is evaluable for relapse at week {relapse_week}: {why}.{note}"
+    first = int(row["first_relapses"].iloc[0])
+    return (f"By this rule, {first} of {evaluable} evaluable responder{'s' if evaluable != 1 else ''} "
+            f"relapsed first at the relapse week ({100 * float(row['proportion'].iloc[0]):.0f}%).{note}")
+
+
+def prednisone_sentence(steps: pd.DataFrame, *, not_available: str | None = None) -> str:
+    """The page's sentence on stepwise prednisone reduction, for every case the data allow.
+
+    Examples
+    --------
+    >>> prednisone_sentence(pd.DataFrame({"reduced_stepwise": [True, False, True]}))
+    '2 of 3 responders had their dose reduced stepwise by this rule.'
+    >>> prednisone_sentence(pd.DataFrame({"reduced_stepwise": []}))
+    'No responder has a prednisone dose at baseline, so no course can be judged.'
+    >>> prednisone_sentence(pd.DataFrame(), not_available="Not available with these data: needs prednisone_mg_day")
+    'No prednisone course can be judged: these data lack prednisone_mg_day.'
+    """
+    if not_available:
+        needs = not_available.split("needs ", 1)[-1].split(" (")[0]
+        return f"No prednisone course can be judged: these data lack {needs}."
+    if steps.empty:
+        return "No responder has a prednisone dose at baseline, so no course can be judged."
+    n = len(steps)
+    k = int(steps["reduced_stepwise"].astype(bool).sum())
+    return f"{k} of {n} responder{'s' if n != 1 else ''} had their dose reduced stepwise by this rule."
 
 
 # --------------------------------------------------------------------------------------- prednisone

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from analysis.chapters.disease_activity.analysis import relapse_checks
+from analysis.chapters.disease_activity.analysis import relapse_checks, relapse_not_evaluable
 from analysis.claims.rules import format_p
 from analysis.science.methods.look import Look, fmt, placeholder, reading, styled
 from analysis.science.methods.mixed import beside_per_visit, mixed_models
@@ -85,6 +85,17 @@ def activity_section(derived, *, outcomes: Sequence[str] = ("das28", "haq_di"), 
         row = test.loc[dv] if dv in test.index else None
         facts[f"p_{dv}"] = float(row["p_lr"]) if row is not None and np.isfinite(row["p_lr"]) else np.nan
         facts[f"random_{dv}"] = row["random"] if row is not None and isinstance(row["random"], str) else "n/a"
+        # why this outcome's model gave no p (its test row's note), for the claim's "not testable" reason
+        note = row["note"] if row is not None and "note" in test.columns else None
+        facts[f"reason_{dv}"] = (note if isinstance(note, str) and note and not np.isfinite(facts[f"p_{dv}"])
+                                 else ("" if row is not None else f"{dv}: not modelled"))
+    # no responder: the models compare non-responders and controls only, which says nothing of the response group
+    if "group" in visits.columns and not visits["group"].eq("Responder").any():
+        facts["no_responders"] = True
+        for dv in outcomes:
+            facts[f"p_{dv}"] = np.nan
+            facts[f"reason_{dv}"] = ("these data have no responders: the model compares only the non-responders and "
+                                     "the controls")
     # time to relapse
     need = ["patient_id", "week", "group", "das28", "esr_mm_h", "crp_mg_l"]
     km_reason = ""
@@ -97,7 +108,9 @@ def activity_section(derived, *, outcomes: Sequence[str] = ("das28", "haq_di"), 
             km_reason = f"the visits lack {[c for c in need if c not in visits.columns]}"
     times = relapse_times(checks, reference_week=design.response_week)
     if times.empty and not km_reason:
-        km_reason = f"no responder has an evaluable visit after week {design.response_week}"
+        km_reason = (relapse_not_evaluable(checks, reference_week=design.response_week,
+                                           require_labs=relapse_require_labs)
+                     or f"no responder has an evaluable visit after week {design.response_week}")
     elif len(times) < 2 and not km_reason:
         km_reason = "fewer than two responders can be followed for relapse"
         times = times.iloc[:0]
@@ -155,7 +168,102 @@ def glue_values(look: Look, *, alpha: float = 0.05) -> dict:
                sl_cum_relapse=fmt(f.get("cum_relapse")),
                sl_cum_relapse_ci=f"{fmt(f.get('cum_relapse_low'))}–{fmt(f.get('cum_relapse_high'))}",
                sl_n_followed=int(f.get("n_followed", 0)), sl_n_relapsed=int(f.get("n_relapsed", 0)))
+    out.update(sl_models_sentence=models_sentence(look, alpha=alpha), sl_haq_sentence=haq_sentence(look, alpha=alpha),
+               sl_relapse_sentence=km_sentence(look))
     return out
+
+
+def _finite(x) -> bool:
+    return x is not None and isinstance(x, (int, float)) and bool(np.isfinite(x))
+
+
+def models_sentence(look: Look, *, alpha: float = 0.05) -> str:
+    """What the mixed models say, in sentences written for every case (an outcome not modelled is named).
+
+    Examples
+    --------
+    >>> f = {"p_das28": 0.001, "random_das28": "intercept", "p_haq_di": float("nan"),
+    ...      "reason_haq_di": "haq_di: not in these data", "n_visits": 3, "n_visits_model_sig": 2,
+    ...      "n_visits_per_visit_sig": 1}
+    >>> models_sentence(Look({}, "", f))
+    "The model answers once, for all visits: group × week for DAS28 p = 0.001 (random effects: intercept); HAQ could not be modelled (haq_di: not in these data). For DAS28 visit by visit, the model's responder − control contrast is significant at 2 of 3 visits, the Bonferroni-corrected per-visit test at 1 (level alpha)."
+    >>> models_sentence(Look({}, "no visits", {}))
+    'The model could not be fitted for DAS28 (no visits).'
+    >>> models_sentence(Look({}, "", {"no_responders": True, "p_das28": float("nan")}))[:60]
+    'These data have no responders: the model compares only the n'
+    """
+    f = look.facts
+    p_das, p_haq = f.get("p_das28"), f.get("p_haq_di")
+    if f.get("no_responders"):
+        return ("These data have no responders: the model compares only the non-responders and the controls, so it "
+                "cannot test whether the response group's course differed.")
+    if not _finite(p_das):
+        return f"The model could not be fitted for DAS28 ({f.get('reason_das28') or look.reason or 'no estimate'})."
+    text = (f"The model answers once, for all visits: group × week for DAS28 {format_p(p_das)} (random effects: "
+            f"{f.get('random_das28')})")
+    if _finite(p_haq):
+        text += f", for HAQ {format_p(p_haq)} (random effects: {f.get('random_haq_di')})."
+    else:
+        text += f"; HAQ could not be modelled ({f.get('reason_haq_di') or look.reason or 'no estimate'})."
+    n = int(f.get("n_visits", 0))
+    if n:
+        text += (f" For DAS28 visit by visit, the model's responder − control contrast is significant at "
+                 f"{int(f.get('n_visits_model_sig', 0))} of {n} visits")
+        if f.get("n_visits_per_visit_sig") is not None:
+            text += f", the Bonferroni-corrected per-visit test at {int(f['n_visits_per_visit_sig'])}"
+        text += " (level alpha)."
+    return text
+
+
+def haq_sentence(look: Look, *, alpha: float = 0.05) -> str:
+    """The sentence on HAQ, which was not used to form the groups.
+
+    Examples
+    --------
+    >>> haq_sentence(Look({}, "", {"p_haq_di": 0.2}))
+    "HAQ was not used for the selection, and its test does not support the paper's conclusion."
+    >>> haq_sentence(Look({}, "", {"reason_haq_di": "haq_di: not in these data"}))
+    'HAQ, which was not used for the selection, could not be tested here (haq_di: not in these data).'
+    """
+    f = look.facts
+    if _finite(f.get("p_haq_di")):
+        return (f"HAQ was not used for the selection, and its test {reading(f['p_haq_di'], alpha)} the paper's "
+                "conclusion.")
+    return ("HAQ, which was not used for the selection, could not be tested here "
+            f"({f.get('reason_haq_di') or look.reason or 'no estimate'}).")
+
+
+def km_sentence(look: Look) -> str:
+    """The sentence on the Kaplan–Meier curve of relapse, or why it could not be drawn.
+
+    Examples
+    --------
+    >>> km_sentence(Look({}, "", {"cum_relapse": 0.1, "cum_relapse_low": 0.02, "cum_relapse_high": 0.4,
+    ...                           "relapse_week": 24, "n_relapsed": 2, "n_followed": 20}))[:90]
+    "The Kaplan–Meier curve replaces the paper's relapse count at one visit by a curve: by week"
+    >>> km_sentence(Look({}, "", {"cum_relapse": 0.0, "cum_relapse_low": 0.0, "cum_relapse_high": 0.0,
+    ...                           "relapse_week": 26, "n_relapsed": 0, "n_followed": 4}))[83:]
+    'no relapse was seen among 4 responders followed, so the curve stays at 100% relapse-free through week 26 and its confidence interval collapses to that point: with no relapse seen, it says nothing of how rare relapses are.'
+    >>> km_sentence(Look({}, "", {"km_reason": "no responder was seen at week 12 and at week 24"}))
+    'The Kaplan–Meier curve of relapse could not be drawn because no responder was seen at week 12 and at week 24.'
+    """
+    f = look.facts
+    c = f.get("cum_relapse")
+    n_rel, n_fol = int(f.get("n_relapsed", 0)), int(f.get("n_followed", 0))
+    if _finite(c) and f.get("relapse_week") is not None and n_rel == 0:
+        return (f"The Kaplan–Meier curve replaces the paper's relapse count at one visit by a curve: no relapse was "
+                f"seen among {n_fol} responder{'s' if n_fol != 1 else ''} followed, so the curve stays at 100% "
+                f"relapse-free through week {f['relapse_week']} and its confidence interval collapses to that point: "
+                "with no relapse seen, it says nothing of how rare relapses are.")
+    if _finite(c) and f.get("relapse_week") is not None:
+        return (f"The Kaplan–Meier curve replaces the paper's relapse count at one visit by a curve: by week "
+                f"{f['relapse_week']} an estimated {fmt(c)} of responders had relapsed (95% CI "
+                f"{fmt(f.get('cum_relapse_low'))}–{fmt(f.get('cum_relapse_high'))}; {n_rel} "
+                f"relapse{'s' if n_rel != 1 else ''} among {n_fol} responders followed), and the width of that interval "
+                "shows how loosely a handful of relapses pins a percentage down.")
+    why = f.get("km_reason") or ("this design has no relapse week" if f.get("relapse_week") is None
+                                 else "no estimate at the relapse week")
+    return f"The Kaplan–Meier curve of relapse could not be drawn because {why}."
 
 
 # =========================================================================== figures

@@ -17,6 +17,7 @@ from analysis.chapters.disease_activity.analysis import (
     lasting_response,
     prednisone_steps,
     relapse_checks,
+    relapse_not_evaluable,
     select_tests,
 )
 from analysis.chapters.disease_activity.second_look import activity_section
@@ -32,7 +33,7 @@ __all__ = ["evaluate", "judge_claims", "judge_second_look"]
 # --------------------------------------------------------------------------------------------- the paper's claims
 def judge_claims(log, derived, *, design=None, visits: pd.DataFrame | None = None,
                  relapse: pd.DataFrame | None = None, prednisone: pd.DataFrame | None = None,
-                 lasting: pd.DataFrame | None = None) -> pd.DataFrame:
+                 lasting: pd.DataFrame | None = None, relapse_require_labs: bool = True) -> pd.DataFrame:
     """Judge every claim of the chapter on a :class:`analysis.claims.log.ClaimLog`.
 
     Parameters
@@ -51,6 +52,9 @@ def judge_claims(log, derived, *, design=None, visits: pd.DataFrame | None = Non
         :func:`~analysis.chapters.disease_activity.analysis.prednisone_steps` and
         :func:`~analysis.chapters.disease_activity.analysis.lasting_response` outputs (claims needing one that
         is missing are not testable).
+    relapse_require_labs : bool
+        Whether ``relapse`` was computed with ESR and CRP required (a relapse claim that cannot be judged
+        names the missing input, :func:`~analysis.chapters.disease_activity.analysis.relapse_not_evaluable`).
 
     Returns
     -------
@@ -105,36 +109,14 @@ def judge_claims(log, derived, *, design=None, visits: pd.DataFrame | None = Non
     log.check_share("activity.most_completed_48w", done, len(patients), above=0.5,
                     what=f"of randomised patients seen at the final visit (week {design.final_week})")
 
-    # schedule, enrolment, "28 improved with less drug"
-    sched = [design.paper_week(x) for x in (1, 2, 3, 4, 12, 24, 48)]
-    if any(w is None for w in sched):
-        log.not_testable("activity.followup_visits", "the design lacks visits corresponding to the paper's weeks "
-                         f"1, 2, 3, 4, 12, 24, 48 (visits {design.describe_weeks()})")
-    else:
-        # a patient attended every scheduled visit when all of its distinct scheduled weeks appear
-        week = visits["week"].astype(int)
-        scheduled = pd.DataFrame({"patient_id": visits["patient_id"], "week": week})[week.isin(sched)]
-        attended = scheduled.drop_duplicates().groupby("patient_id").size().eq(len(set(sched)))
-        all_seen = int(patients["patient_id"].map(attended).eq(True).sum())
-        log.check_true("activity.followup_visits", all_seen == len(patients),
-                       f"{all_seen} of {len(patients)} patients attended every visit (weeks {', '.join(map(str, sched))})",
-                       rule="reproduced if every randomised patient has every scheduled visit of the paper's list")
+    # enrolment, "28 improved with less drug"; the Methods' "all patients returned" (activity.followup_visits)
+    # is the audit's: a statement of the paper set against its own lost counts, not a count of the data's visits
     log.missing_columns("activity.enrolment_period", patients, ["enrolment_date"])
-    if resp_w is None:
-        log.not_in_design("activity.improved_with_less_drug_n", 12, design)
-    elif not log.missing_columns("activity.improved_with_less_drug_n", visits, ["das28", "prednisone_mg_day"]):
-        msct = patients.loc[arm == "MSCT", "patient_id"]
-        d_das = paired_changes(visits, "das28", after=resp_w, patients=msct)
-        w = visits.loc[visits["patient_id"].isin(msct) & visits["week"].isin([0, resp_w])]
-        wide = w.pivot_table(index="patient_id", columns="week", values=["das28", "prednisone_mg_day"], aggfunc="first")
-        try:
-            both = ((wide[("das28", resp_w)] < wide[("das28", 0)])
-                    & (wide[("prednisone_mg_day", resp_w)] < wide[("prednisone_mg_day", 0)]))
-            log.check_count("activity.improved_with_less_drug_n", int(both.sum()))
-        except KeyError:
-            log.not_testable("activity.improved_with_less_drug_n", f"no MSCT patient has DAS28 and prednisone at "
-                             f"weeks 0 and {resp_w}")
-        del d_das
+    # "decreases in disease activity and drug dosage": the Methods taper prednisone, then NSAIDs and DMARDs; the
+    # data hold the prednisone dose only, so a count of patients with less drug cannot be made from them
+    log.not_testable("activity.improved_with_less_drug_n",
+                     "the data lack NSAID and DMARD doses (no columns for them; only prednisone_mg_day is recorded), "
+                     "and the paper's 'drug dosage' covers prednisone, NSAIDs and DMARDs")
 
     # baseline: equivalence of every pair of groups within each measure's margin
     base = visits.loc[visits["week"].eq(0)]
@@ -238,8 +220,11 @@ def judge_claims(log, derived, *, design=None, visits: pd.DataFrame | None = Non
             log.check_wilson("activity.relapse_pct", first, evaluable,
                              detail=f"responders evaluable at week {relapse_w} (the paper's week 24)")
         else:
+            why = relapse_not_evaluable(relapse if relapse is not None else pd.DataFrame(),
+                                        reference_week=design.response_week, week=relapse_w,
+                                        require_labs=relapse_require_labs)
             for cid in ("activity.relapse_n", "activity.relapse_pct"):
-                log.not_testable(cid, f"no responder is evaluable for relapse at week {relapse_w}")
+                log.not_testable(cid, why)
         starts = (relapse.loc[relapse["relapse"] & relapse["first_relapse_week"].eq(relapse["week"])]
                   if relapse is not None and len(relapse) else pd.DataFrame())
         if len(starts):
@@ -254,8 +239,11 @@ def judge_claims(log, derived, *, design=None, visits: pd.DataFrame | None = Non
                            rule="reproduced if more than half of the relapsing responders had ESR, CRP, tender and "
                                 "swollen joint counts all higher than at the response visit")
         else:
+            why = (relapse_not_evaluable(relapse if relapse is not None else pd.DataFrame(),
+                                         reference_week=design.response_week, require_labs=relapse_require_labs)
+                   or "no responder met the relapse rule")
             for cid in ("activity.relapse_week", "activity.relapse_signs"):
-                log.not_testable(cid, "no responder met the relapse rule")
+                log.not_testable(cid, why)
 
     # prednisone
     if prednisone is not None and len(prednisone):
@@ -300,12 +288,13 @@ def judge_second_look(log, look: Look) -> pd.DataFrame:
     ['reproduced', 'inconclusive', 'reproduced']
     """
     f = look.facts
+    # a model that gave no p is not testable with its own reason (HAQ not in these data, say), not "random n/a"
     judge_test(log, "activity.second_look_das28_group_time", f.get("p_das28"),
                f"likelihood-ratio test of group × week, linear mixed model (random {f.get('random_das28')})",
-               reason=look.reason)
+               reason=f.get("reason_das28") or look.reason)
     judge_test(log, "activity.second_look_haq_group_time", f.get("p_haq_di"),
                f"likelihood-ratio test of group × week, linear mixed model (random {f.get('random_haq_di')})",
-               reason=look.reason)
+               reason=f.get("reason_haq_di") or look.reason)
     c, lo, hi = f.get("cum_relapse", np.nan), f.get("cum_relapse_low", np.nan), f.get("cum_relapse_high", np.nan)
     ok = np.isfinite(c)
     judge_if_testable(
@@ -354,5 +343,5 @@ def evaluate(cohort, params: dict | None = None) -> pd.DataFrame:
     claims = ClaimLog.for_chapter("disease_activity", alpha)
     judge_second_look(claims, second)
     judge_claims(claims, derived, design=design, visits=analysed, relapse=relapse, prednisone=pred,
-                 lasting=lasting)
+                 lasting=lasting, relapse_require_labs=p["relapse_require_labs"])
     return claims.full_table()

@@ -36,7 +36,9 @@ __all__ = [
     "ifng_profile",
     "share_above",
     "compare_peaks",
+    "high_ifng_sentence",
     "subgroup_counts",
+    "subgroup_sentence",
     "subgroup_tests",
     "first_significant",
     "format_auc",
@@ -50,6 +52,7 @@ __all__ = [
     "qualitative_verdicts",
     "plot_peaks",
     "plot_trajectories",
+    "trajectories_not_drawn",
     "plot_delta",
     "plot_roc",
 ]
@@ -281,6 +284,86 @@ def share_above(profile: pd.DataFrame, *, confidence: float = 0.95) -> pd.DataFr
     cols = ["group", "period", "n", "n_high", "proportion", "ci_low", "ci_high", "mean_peak",
             "sem_peak", "median_peak"]
     return out[cols].reset_index(drop=True)
+
+
+def high_ifng_sentence(share: pd.DataFrame, peaks: pd.DataFrame, *, threshold: float,
+                       not_available: str | None = None) -> str:
+    """The page's sentence on who had high IFN-γ, written for every case the data allow.
+
+    Parameters
+    ----------
+    share : DataFrame
+        :func:`share_above` output (its ``"before or after"`` rows are read).
+    peaks : DataFrame
+        :func:`compare_peaks` output (its ``ifng_peak_window`` row is read).
+    threshold : float
+        The threshold (pg/mL).
+    not_available : str, optional
+        The section's "Not available with these data: needs ..." reason (IFN-γ not in these data).
+
+    Returns
+    -------
+    str
+        Counts for each group that has patients, the peak comparison when both groups allow it; no
+        placeholder such as "n/a".
+
+    Examples
+    --------
+    >>> share = pd.DataFrame({"group": ["Responder", "Non-responder"], "period": "before or after",
+    ...                       "n": [6, 0], "n_high": [4, 0], "proportion": [4 / 6, float("nan")]})
+    >>> peaks = pd.DataFrame({"measure": ["ifng_peak_window"], "mean_diff": [float("nan")], "p": [float("nan")]})
+    >>> high_ifng_sentence(share, peaks, threshold=2)
+    '4/6 responders (67 %) had IFN-γ above 2 pg/mL at week 0 or within the window; there are no non-responders with a value to compare them with.'
+    >>> high_ifng_sentence(share.iloc[:0], peaks, threshold=2, not_available="Not available with these data: needs ifn_g")
+    'Nobody can be counted: these data have no IFN-γ values (ifn_g).'
+    """
+    from analysis.claims.rules import format_p
+
+    if not_available:
+        needs = not_available.split("needs ", 1)[-1].split(" (")[0]
+        return f"Nobody can be counted: these data have no IFN-γ values ({needs})."
+    rows = share.loc[share["period"] == "before or after"].set_index("group") if len(share) else share
+    parts, absent = [], []
+    for group, word in (("Responder", "responders"), ("Non-responder", "non-responders")):
+        n = int(rows.loc[group, "n"]) if group in rows.index else 0
+        if n:
+            k = int(rows.loc[group, "n_high"])
+            parts.append(f"{k}/{n} {word} ({100 * k / n:.0f} %)")
+        else:
+            absent.append(word)
+    if not parts:
+        return "No MSCT patient with a response group has an IFN-γ value at week 0 or within the window."
+    text = f"{' and '.join(parts)} had IFN-γ above {threshold:g} pg/mL at week 0 or within the window"
+    if absent:
+        return text + f"; there are no {' or '.join(absent)} with a value to compare them with."
+    row = peaks.set_index("measure").loc["ifng_peak_window"] if "ifng_peak_window" in set(peaks["measure"]) else None
+    diff = float(row["mean_diff"]) if row is not None else float("nan")
+    if not np.isfinite(diff):
+        return text + ". The peaks of the two groups cannot be compared with these data."
+    side = "higher" if diff >= 0 else "lower"
+    return (text + f". Peak IFN-γ was {side} in responders by {abs(diff):.2f} pg/mL on average (Mann–Whitney, "
+            f"{format_p(row['p'])}).")
+
+
+def subgroup_sentence(counts: pd.DataFrame) -> str:
+    """The page's sentence on the Before / After / Never-high responders, for every case the data allow.
+
+    Examples
+    --------
+    >>> counts = pd.DataFrame({"subgroup": ["Before", "After", "Never high"], "n": [2, 3, 1],
+    ...                        "median_rise_week": [0.0, 2.0, float("nan")]})
+    >>> subgroup_sentence(counts)
+    "The rule gives 2 Before, 3 After and 1 Never-high responders; the After subgroup's median rise week is 2."
+    >>> subgroup_sentence(counts.assign(n=[2, 0, 4]))
+    'The rule gives 2 Before, 0 After and 4 Never-high responders; with nobody in the After subgroup it has no rise week.'
+    """
+    c = counts.set_index("subgroup")
+    n = {k: int(c.loc[k, "n"]) if k in c.index else 0 for k in ("Before", "After", "Never high")}
+    text = f"The rule gives {n['Before']} Before, {n['After']} After and {n['Never high']} Never-high responders"
+    week = c.loc["After", "median_rise_week"] if "After" in c.index else float("nan")
+    if n["After"] and pd.notna(week):
+        return text + f"; the After subgroup's median rise week is {float(week):g}."
+    return text + "; with nobody in the After subgroup it has no rise week."
 
 
 def compare_peaks(profile: pd.DataFrame, *, alpha: float = 0.05) -> pd.DataFrame:
@@ -710,9 +793,10 @@ def baseline_logistic(profile: pd.DataFrame, patients: pd.DataFrame, *,
             ci = fit.conf_int(alpha=1 - confidence)
             if not fit.mle_retvals.get("converged", True):
                 note = "the fit did not converge: estimates unreliable"
-            for t in terms:
-                rows[t].update(odds_ratio=float(np.exp(fit.params[t])), ci_low=float(np.exp(ci.loc[t, 0])),
-                               ci_high=float(np.exp(ci.loc[t, 1])), p=float(fit.pvalues[t]))
+            with np.errstate(over="ignore"):  # a diverged fit (separation) gives inf; the note says why
+                for t in terms:
+                    rows[t].update(odds_ratio=float(np.exp(fit.params[t])), ci_low=float(np.exp(ci.loc[t, 0])),
+                                   ci_high=float(np.exp(ci.loc[t, 1])), p=float(fit.pvalues[t]))
         except Exception as exc:  # perfect separation, singular design
             note = f"not fitted: {type(exc).__name__}"
     out = pd.DataFrame(list(rows.values()))
@@ -914,8 +998,9 @@ def qualitative_verdicts(*, share: pd.DataFrame, transient: pd.DataFrame, infect
         wa = fs.loc[("After", "treg_th17_ratio", "baseline"), "first_sig_week"]
         ok = {"Before", "After"} <= set(judged)
         holds = pd.notna(wb) and (pd.isna(wa) or wb < wa)
-        add("ifng.rapid_efficacy_before", ok, holds, f"first significant week: Before {_fmt(wb, 0)}, "
-            f"After {_fmt(wa, 0)}", rule if ok else rule + " (a subgroup is too small)")
+        add("ifng.rapid_efficacy_before", ok, holds, f"first significant week: Before "
+            f"{'none' if pd.isna(wb) else _fmt(wb, 0)}, After {'none' if pd.isna(wa) else _fmt(wa, 0)}",
+            rule if ok else rule + " (a subgroup is too small)")
     except (KeyError, NameError, UnboundLocalError):
         add("ifng.rapid_efficacy_before", False, False, "", rule + " (no subgroup tests)")
 
@@ -929,7 +1014,7 @@ def qualitative_verdicts(*, share: pd.DataFrame, transient: pd.DataFrame, infect
         for sg in judged:
             for m in ("treg_th17_ratio", "il_10", "il_6"):
                 lag = fs.loc[(sg, m, "previous"), "lag_weeks"]
-                parts.append(f"{sg} {m}: {_fmt(lag, 1)}")
+                parts.append(f"{sg} {m}: {'no significant change' if pd.isna(lag) else _fmt(lag, 1)}")
                 holds = holds and pd.notna(lag) and lo <= lag <= hi
         add("ifng.lag_2_3_weeks", bool(judged), holds, "lag (weeks): " + "; ".join(parts), rule)
     except (KeyError, NameError, UnboundLocalError):
@@ -943,7 +1028,8 @@ def qualitative_verdicts(*, share: pd.DataFrame, transient: pd.DataFrame, infect
         for sg in judged:
             for m, want in (("das28", "decrease"), ("treg_th17_ratio", "increase"), ("il_10", "increase")):
                 r = fs.loc[(sg, m, "baseline")]
-                parts.append(f"{sg} {m}: week {_fmt(r['first_sig_week'], 0)} ({r['direction'] or '–'})")
+                parts.append(f"{sg} {m}: no significant change" if pd.isna(r["first_sig_week"]) else
+                             f"{sg} {m}: week {_fmt(r['first_sig_week'], 0)} ({r['direction'] or '–'})")
                 holds = holds and pd.notna(r["first_sig_week"]) and r["first_sig_week"] > r["rise_week"] \
                     and r["direction"] == want
         add("ifng.precedes_improvement", bool(judged), holds, "; ".join(parts), rule)
@@ -1042,6 +1128,53 @@ def plot_trajectories(visits: pd.DataFrame, profile: pd.DataFrame, *, markers=tu
         ax.set_visible(False)
     fig.tight_layout()
     return fig
+
+
+def trajectories_not_drawn(visits: pd.DataFrame, profile: pd.DataFrame, *, markers=tuple(MARKERS),
+                           weeks=None, subgroups=("Before", "After")) -> str:
+    """Why :func:`plot_trajectories` would draw an empty figure on these data, or ``""`` when it has lines.
+
+    Parameters
+    ----------
+    visits : DataFrame
+        ``patient_id``, ``week`` and the marker columns.
+    profile : DataFrame
+        :func:`ifng_profile`: ``patient_id``, ``group``, ``subgroup``.
+    markers, weeks, subgroups
+        As in :func:`plot_trajectories`.
+
+    Returns
+    -------
+    str
+        A sentence ending without a full stop, saying what is missing; empty when some subgroup has a marker value.
+
+    Examples
+    --------
+    >>> v = pd.DataFrame({"patient_id": list("ab"), "week": [0, 0], "il_10": [1.0, 2]})
+    >>> prof = pd.DataFrame({"patient_id": list("ab"), "group": ["Non-responder"] * 2, "subgroup": [None] * 2})
+    >>> trajectories_not_drawn(v, prof, markers=["il_10"], weeks=[0])
+    'these data have no responders'
+    >>> prof["group"] = "Responder"; prof["subgroup"] = "Never high"
+    >>> trajectories_not_drawn(v, prof, markers=["il_10"], weeks=[0])
+    'the rule puts no responder in the Before or After subgroup (2 responders)'
+    >>> prof["subgroup"] = ["Before", "After"]
+    >>> trajectories_not_drawn(v, prof, markers=["il_10"], weeks=[0])
+    ''
+    """
+    resp = profile.loc[profile["group"] == "Responder"]
+    if resp.empty:
+        return "these data have no responders"
+    sub = resp.loc[resp["subgroup"].isin(subgroups), "patient_id"]
+    names = " or ".join(subgroups)
+    if sub.empty:
+        return (f"the rule puts no responder in the {names} subgroup ({len(resp)} "
+                f"responder{'' if len(resp) == 1 else 's'})")
+    markers = [m for m in markers if m in visits.columns]
+    weeks = _early_weeks(visits) if weeks is None else weeks
+    d = visits.loc[visits["patient_id"].isin(sub) & visits["week"].isin(weeks), markers]
+    if not markers or not d.notna().any().any():
+        return f"no responder of the {names} subgroup has a marker value at the weeks shown"
+    return ""
 
 
 def plot_delta(profile: pd.DataFrame, *, max_points: int = 2000, seed: int = 0):

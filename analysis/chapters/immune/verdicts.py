@@ -50,7 +50,9 @@ def judge_claims(log, derived, *, design=None, visits: pd.DataFrame | None = Non
 
     Notes
     -----
-    Decreases and increases: (1 − alpha) interval of the responders' mean paired change. "Not
+    Decreases and increases: (1 − alpha) interval of the responders' mean paired change. The anti-CCP and RF
+    "decreases" the paper itself calls not significant cannot discriminate under any rule: not testable as
+    stated (the change is shown; the improved autoantibody profile is judged by both intervals). "Not
     statistically significant": equivalence within half the responders' baseline SD (TOST), never p ≥
     alpha. Comparisons with the no-response and control groups (Fig. 3c, the & marks of Fig. 3d) name no
     visit: every visit after baseline is judged, Bonferroni. "Low ratio in all patients": every patient's
@@ -68,7 +70,7 @@ def judge_claims(log, derived, *, design=None, visits: pd.DataFrame | None = Non
     (0, 'interpretation')
     """
     from analysis.claims.registry import INCONCLUSIVE, NOT_REPRODUCED, REPRODUCED, equivalence_margin, load_margins
-    from analysis.claims.rules import judge_inputs, values_at
+    from analysis.claims.rules import direction_word, fmt_ci, fmt_num, is_nan, judge_inputs, mean_ci, values_at
 
     design, visits = judge_inputs(derived, design, visits)
     after = design.paper_week(12) if after_week is None else int(after_week)
@@ -90,15 +92,29 @@ def judge_claims(log, derived, *, design=None, visits: pd.DataFrame | None = Non
             verdicts[dec] = None
             continue
         ch = paired_change(responders, col, after=after)
-        verdicts[dec] = log.check_change(dec, ch, detail=where)
+        # "decreased ... however, these changes were not statistically significant": no rule can judge such a
+        # decrease (an interval below 0 contradicts the paper's own test, one containing 0 shows no decrease);
+        # the change is shown, and the testable half of the sentence is the equivalence claim ``ns``
+        est, lo, hi, n = mean_ci(ch, 1 - log.alpha)
+        shown = (f"{direction_word(est)} ({fmt_num(est)}), {fmt_ci(lo, hi, 1 - log.alpha)}; mean change, n = {n}, "
+                 f"{where} (shown, not judged)") if not is_nan(lo) else ""
+        verdicts[dec] = (INCONCLUSIVE if is_nan(lo) else REPRODUCED if hi < 0 else NOT_REPRODUCED if lo > 0
+                         else INCONCLUSIVE)  # the decrease by its interval, for the profile claim below
+        log.not_discriminating(
+            dec, "a decrease the paper itself calls not statistically significant: a confidence interval below 0 "
+                 "would contradict the paper's test, and one containing 0 cannot show a decrease; the testable part "
+                 f"is {ns} (no change beyond the margin)", shown)
         margin, src = equivalence_margin(col, baseline[col], margins=margins)
         log.check_equivalence(ns, ch, margin=margin, margin_source=src, detail=where)
     both = [verdicts.get("immune.anticcp_decrease_responders"), verdicts.get("immune.rf_decrease_responders")]
     if all(v in (REPRODUCED, NOT_REPRODUCED, INCONCLUSIVE) for v in both):
         holds = True if all(v == REPRODUCED for v in both) else False if NOT_REPRODUCED in both else None
-        log.check_true("immune.autoantibody_profile_improved", holds, f"anti-CCP: {both[0]}; RF: {both[1]}",
-                       rule="reproduced if both the anti-CCP and the RF decrease are reproduced; not reproduced if "
-                            "either is contradicted; inconclusive otherwise")
+        word = {REPRODUCED: "decrease shown", NOT_REPRODUCED: "increase shown", INCONCLUSIVE: "interval contains 0"}
+        log.check_true("immune.autoantibody_profile_improved", holds,
+                       f"anti-CCP: {word[both[0]]}; RF: {word[both[1]]} ({100 * (1 - log.alpha):.4g} % CIs)",
+                       rule=f"reproduced if the {100 * (1 - log.alpha):.4g} % CIs of both the anti-CCP and the RF "
+                            "change of responders lie below 0; not reproduced if either lies above 0; inconclusive "
+                            "otherwise")
     else:
         log.not_testable("immune.autoantibody_profile_improved", "anti-CCP or RF cannot be judged with these data")
     for col, cid, side in (("treg_pct", "immune.treg_higher_responders", "increase"),
@@ -162,7 +178,8 @@ def judge_second_look(log, look: Look) -> pd.DataFrame:
     f = look.facts
     judge_test(log, "immune.second_look_ratio_group_time", f.get("p_holm_treg_th17_ratio_rank"),
                f"group × week, mixed model on ranks, Holm over the immune markers (unadjusted "
-               f"{format_p(f.get('p_treg_th17_ratio_rank'))})", reason=look.reason)
+               f"{format_p(f.get('p_treg_th17_ratio_rank'))})",
+               reason=look.reason or f.get("note_treg_th17_ratio_rank", ""))
     return log.table(section="second_look")
 
 

@@ -53,4 +53,4 @@ def glue_values(look: Look, *, alpha: float = 0.05) -> dict:
     >>> g["sl_reading"], g["sl_tnfa_reading"]
     ('does not support', 'supports')
     """
-    return marker_glue_values(look, markers=("il_6", "tnf_a", "il_10"), alpha=alpha)
+    return marker_glue_values(look, markers=("il_6", "tnf_a", "il_10"), alpha=alpha, noun="cytokine")

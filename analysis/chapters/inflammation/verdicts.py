@@ -83,7 +83,7 @@ def judge_claims(log, derived, *, design=None, visits: pd.DataFrame | None = Non
     (0, 'not testable with these data')
     """
     from analysis.claims.registry import equivalence_margin, load_margins
-    from analysis.claims.rules import judge_inputs, mean_ci
+    from analysis.claims.rules import fmt_mean_ci, judge_inputs, mean_ci
 
 
     design, visits = judge_inputs(derived, design, visits)
@@ -155,17 +155,22 @@ def judge_claims(log, derived, *, design=None, visits: pd.DataFrame | None = Non
     elif not log.missing_columns(cid, visits, ["il_6", "tnf_a", "il_10"]):
         msct = visits.loc[visits["arm"].eq("MSCT")] if "arm" in visits.columns else visits
         msct = visit_wide(msct, ["il_6", "tnf_a", "il_10"], weeks=[0, week])
-        parts, on, off = [], 0, 0
+        parts, on, off, sizes = [], 0, 0, []
         for col, side in (("il_6", -1), ("tnf_a", -1), ("il_10", 1)):
             est, lo, hi, n = mean_ci(paired_change(msct, col, after=week), 1 - alpha / 3)
-            parts.append(f"{col}: {est:.3g} [{lo:.3g}, {hi:.3g}], n = {n}")
+            parts.append(f"{col}: {fmt_mean_ci(est, lo, hi, n)}")
+            sizes.append(n)
             on += (lo > 0) if side > 0 else (hi < 0)
             off += (hi < 0) if side > 0 else (lo > 0)
         holds = True if on == 3 else False if off else None
-        log.check_true(cid, holds, "; ".join(parts) + f" (MSCT arm, week 0 to {week})",
-                       rule=f"testable part of an interpretation: reproduced if, in the whole MSCT arm, IL-6 and TNF-α "
-                            f"fell and IL-10 rose by week {week} (each {100 * (1 - alpha / 3):.4g} % CI, Bonferroni over 3); "
-                            "not reproduced if any moved the other way; inconclusive otherwise")
+        if max(sizes) < 2:
+            log.not_testable(cid, f"fewer than 2 MSCT patients with IL-6, TNF-α or IL-10 at weeks 0 and {week} "
+                                  f"({'; '.join(parts)})")
+        else:
+            log.check_true(cid, holds, "; ".join(parts) + f" (MSCT arm, week 0 to {week})",
+                           rule=f"testable part of an interpretation: reproduced if, in the whole MSCT arm, IL-6 and "
+                                f"TNF-α fell and IL-10 rose by week {week} (each {100 * (1 - alpha / 3):.4g} % CI, "
+                                "Bonferroni over 3); not reproduced if any moved the other way; inconclusive otherwise")
     cid = "inflammation.improvement_via_ratio"
     cols = ["treg_th17_ratio", "il_6", "tnf_a", "esr_mm_h", "crp_mg_l"]
     if week is None:
@@ -217,7 +222,7 @@ def judge_second_look(log, look: Look) -> pd.DataFrame:
                    ("il_10", "inflammation.second_look_il10_group_time")):
         judge_test(log, cid, f.get(f"p_holm_{m}_rank"),
                    f"group × week, mixed model on ranks (<LLOQ tied lowest), Holm over the six cytokines "
-                   f"(unadjusted {format_p(f.get(f'p_{m}_rank'))})", reason=look.reason)
+                   f"(unadjusted {format_p(f.get(f'p_{m}_rank'))})", reason=look.reason or f.get(f"note_{m}_rank", ""))
     return log.table(section="second_look")
 
 

@@ -28,6 +28,7 @@ from analysis.core.checks import check_frame as _check_frame, check_choice as _c
 from analysis.core.design import PAPER
 
 __all__ = [
+    "flagged_change_sentence",
     "EVENT_CATEGORIES",
     "GROUPS",
     "LAB_TESTS",
@@ -40,6 +41,7 @@ __all__ = [
     "flow_counts",
     "flow_labels",
     "ae_count",
+    "ae_counts_sentence",
     "lab_changes",
     "lab_change_row",
     "lab_long",
@@ -485,6 +487,62 @@ def _student_t(a: np.ndarray, b: np.ndarray):
         if np.isnan(p):
             note = "no variance in either group: test undefined"
     return t, dof, p, note, stats.hedges_g_independent(a, b)
+
+
+def flagged_change_sentence(labs: pd.DataFrame, flagged: list[str], *, group: str = "Responder") -> str:
+    """The page's sentence on how the labs the paper flags changed in ``group``, for whatever the data give.
+
+    Parameters
+    ----------
+    labs : DataFrame
+        :func:`lab_changes` output.
+    flagged : list of str
+        Lab columns the paper marks as changed (those absent from these data already left out).
+    group : str
+        The group described (the paper: responders).
+
+    Returns
+    -------
+    str
+        One clause per flagged lab with a test in ``group`` (change, Hedges' g with its CI when known, p, n);
+        a sentence saying none could be compared otherwise. Never a placeholder such as "n/a".
+
+    Examples
+    --------
+    >>> labs = pd.DataFrame({"lab": ["albumin_g_l", "hemoglobin_g_l"], "label": ["Albumin", "Hemoglobin"],
+    ...                      "group": "Responder", "unit": "g/L", "n": [10, 0], "mean_diff": [1.5, float("nan")],
+    ...                      "hedges_g": [0.4, float("nan")], "g_ci_low": [-0.1, float("nan")],
+    ...                      "g_ci_high": [0.9, float("nan")], "p": [0.04, float("nan")]})
+    >>> flagged_change_sentence(labs, ["albumin_g_l", "hemoglobin_g_l"])
+    "In responders, albumin changed by +1.50 g/L (Hedges' g 0.40, 95% CI -0.10 to 0.90; p = 0.040; n = 10); hemoglobin could not be compared (no responder has it at both visits)."
+    >>> flagged_change_sentence(labs.iloc[:0], [])
+    'None of the labs the paper flags is in these data.'
+    """
+    from analysis.claims.rules import format_p
+
+    if not flagged:
+        return "None of the labs the paper flags is in these data."
+    rows = labs.loc[labs["group"].eq(group)].drop_duplicates("lab").set_index("lab")
+    word = {"Responder": "responders", "Non-responder": "non-responders", "Control": "controls"}.get(group, group)
+    done, gone = [], []
+    for lab in flagged:
+        row = rows.loc[lab] if lab in rows.index else None
+        label = str(row["label"]).lower() if row is not None else lab
+        if row is None or not row["n"] or not np.isfinite(float(row["mean_diff"])):
+            gone.append(label)
+            continue
+        g = (f"Hedges' g {row['hedges_g']:.2f}, 95% CI {row['g_ci_low']:.2f} to {row['g_ci_high']:.2f}; "
+             if np.isfinite(float(row["hedges_g"])) and np.isfinite(float(row["g_ci_low"])) else "")
+        done.append(f"{label} {'changed ' if not done else ''}by {row['mean_diff']:+.2f} {row['unit']} "
+                    f"({g}{format_p(row['p'])}; n = {int(row['n'])})")
+    parts = []
+    if done:
+        parts.append(f"In {word}, " + (", ".join(done[:-1]) + " and " + done[-1] if len(done) > 1 else done[0]))
+    if gone:
+        parts.append(f"{' and '.join(gone)} could not be compared (no {word[:-1]} has "
+                     f"{'them' if len(gone) > 1 else 'it'} at both visits)")
+    text = "; ".join(parts)
+    return text[0].upper() + text[1:] + "."
 
 
 def lab_changes(visits: pd.DataFrame, *, labs=None, groups=("Non-responder", "Responder"), test: str = "paired",
@@ -963,6 +1021,31 @@ def adverse_event_summary(adverse_events: pd.DataFrame, patients: pd.DataFrame, 
             rows.append(dict(measure=measure, arm=arm, n_patients=len(pd.unique(ids[sel & known])),
                              n_events=int(sel.sum())))
     return pd.DataFrame(rows, columns=["measure", "arm", "n_patients", "n_events"])
+
+
+def ae_counts_sentence(summary: pd.DataFrame) -> str:
+    """The page's sentences on adverse-event counts (:func:`adverse_event_summary`), nouns and verbs by count.
+
+    Examples
+    --------
+    >>> m = ["any adverse event", "serious adverse event", "fever/chills after infusion", "GVHD", "infection"]
+    >>> s = pd.DataFrame({"measure": m * 2, "arm": ["MSCT"] * 5 + ["control"] * 5,
+    ...                   "n_patients": [3, 1, 1, 0, 1, 1, 0, 0, 0, 0], "n_events": [3, 1, 1, 0, 1, 1, 0, 0, 0, 0]})
+    >>> ae_counts_sentence(s)
+    '3 MSCT and 1 control patient had at least one adverse event. There was 1 serious adverse event in total; 1 MSCT patient had fever or chills on the day of infusion; 0 patients had GVHD and 1 an infection.'
+    """
+    def patients(k: int) -> str:
+        return "patient" if k == 1 else "patients"
+
+    msct, control = ae_count(summary, "any adverse event", arm="MSCT"), ae_count(summary, "any adverse event",
+                                                                                 arm="control")
+    sae = ae_count(summary, "serious adverse event", what="n_events")
+    fever = ae_count(summary, "fever/chills after infusion", arm="MSCT")
+    gvhd, infection = ae_count(summary, "GVHD"), ae_count(summary, "infection")
+    return (f"{msct} MSCT and {control} control {patients(control)} had at least one adverse event. "
+            f"There {'was' if sae == 1 else 'were'} {sae} serious adverse event{'' if sae == 1 else 's'} in total; "
+            f"{fever} MSCT {patients(fever)} had fever or chills on the day of infusion; {gvhd} {patients(gvhd)} "
+            f"had GVHD and {infection} an infection.")
 
 
 def ae_count(summary: pd.DataFrame, measure: str, *, arm: str | None = None, what: str = "n_patients") -> int:

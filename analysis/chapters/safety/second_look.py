@@ -18,7 +18,9 @@ from analysis.science.methods.ancova import ancova_labs, beside_t_tests
 from analysis.science.methods.look import Look, fmt, placeholder, styled
 from analysis.science.methods.rates import ae_rates
 
-__all__ = ["figure_ae_rates", "figure_ancova", "glue_values", "safety_section"]
+__all__ = ["changes_sentence", "figure_ae_rates", "figure_ancova", "glue_values", "labs_noninferiority", "labs_sentence",
+           "rate_ratio_text",
+           "safety_section"]
 
 
 def safety_section(derived, adverse_events: pd.DataFrame | None, *, lab_tests: pd.DataFrame | None = None,
@@ -38,7 +40,8 @@ def safety_section(derived, adverse_events: pd.DataFrame | None, *, lab_tests: p
     Returns
     -------
     Look
-        Tables ``ae_rates``, ``ae_ratios``, ``ancova``, ``beside_t_tests``; facts for the page and
+        Tables ``ae_rates``, ``ae_ratios``, ``ancova``, ``beside_t_tests``, ``labs_noninferiority``
+        (:func:`labs_noninferiority`); facts for the page and
         :func:`analysis.chapters.safety.verdicts.judge_second_look`.
         ``reason`` names the part(s) that could not be computed (the other part is still in the tables).
 
@@ -62,7 +65,16 @@ def safety_section(derived, adverse_events: pd.DataFrame | None, *, lab_tests: p
     facts.update(rr_any=float(any_ae["rate_ratio"]), rr_any_low=float(any_ae["ci_low"]),
                  rr_any_high=float(any_ae["ci_high"]), p_rr_any=float(any_ae["p"]),
                  events_msct=int(any_ae["events_msct"]), events_control=int(any_ae["events_control"]))
+    by_measure = ratios.set_index("measure")
+    if "serious adverse event" in by_measure.index:  # the serious events in both arms, for the page's sentence
+        sae = by_measure.loc["serious adverse event"]
+        facts["serious_events"] = int(sae["events_msct"]) + int(sae["events_control"])
     tested = anc.drop_duplicates("lab")
+    worse = labs_noninferiority(anc, derived.visits, before=0, alpha=alpha)
+    facts["n_labs_worse"] = int(worse["worse"].sum())
+    facts["labs_worse"] = ", ".join(worse.loc[worse["worse"], "label"].str.lower()) or "none"
+    facts["n_labs_noninferior"] = int(worse["noninferior"].sum())
+    facts["labs_not_shown"] = ", ".join(worse.loc[~worse["noninferior"], "label"].str.lower()) or "none"
     facts["n_labs"] = int(tested["p_group"].notna().sum())
     facts["n_labs_sig_holm"] = int((tested["p_holm"] < alpha).sum())
     facts["n_labs_sig_raw"] = int((tested["p_group"] < alpha).sum())
@@ -76,8 +88,76 @@ def safety_section(derived, adverse_events: pd.DataFrame | None, *, lab_tests: p
         reasons.append(f"no lab has values at week 0 and week {design.final_week} in both arms")
     facts["ae_reason"] = reasons[0] if reasons and reasons[0].startswith("no follow-up") else ""
     facts["ancova_reason"] = reasons[-1] if reasons and reasons[-1].startswith("no lab") else ""
-    return Look({"ae_rates": rates, "ae_ratios": ratios, "ancova": anc, "beside_t_tests": beside_t_tests(anc, lab_tests)},
-                "; ".join(reasons), facts)
+    return Look({"ae_rates": rates, "ae_ratios": ratios, "ancova": anc, "beside_t_tests": beside_t_tests(anc, lab_tests),
+                 "labs_noninferiority": worse}, "; ".join(reasons), facts)
+
+
+def labs_noninferiority(ancova: pd.DataFrame, visits: pd.DataFrame, *, before: int = 0,
+                        alpha: float = 0.05) -> pd.DataFrame:
+    """Each lab's MSCT − control difference read in the direction that would mean harm.
+
+    A lab is *worse* with MSCT when away from the middle of its normal range is where the patients start:
+    lower is worse when the mean of all patients at ``before`` lies below the middle of the normal range
+    (albumin, haemoglobin in RA), higher is worse otherwise (platelets, which inflammation raises). A
+    difference in the other direction is an improvement, not an abnormality. The margin is the lab's
+    equivalence margin (``data/published/margins.csv``: half the baseline SD of all patients). As in
+    :meth:`analysis.claims.log.ClaimLog.check_equivalence_all`, a lab is *shown no worse* when the one-sided
+    (1 − alpha) bound of its harm lies below the margin (each test at alpha, intersection–union), and *worse*
+    when its harm lies wholly beyond the margin (the lower bound of the two-sided 1 − alpha/m interval, Bonferroni
+    over the m labs): a worsening smaller than what matters is not an abnormality.
+
+    Parameters
+    ----------
+    ancova : DataFrame
+        :func:`analysis.science.methods.ancova.ancova_labs` by arm (contrast "MSCT − control").
+    visits : DataFrame
+        ``derived.visits`` (the labs at ``before``).
+    before : int
+        The baseline visit.
+    alpha : float
+        One-sided level of each non-inferiority test; two-sided, Bonferroni over the labs, for "worse".
+
+    Returns
+    -------
+    DataFrame
+        One row per fitted lab: ``lab``, ``label``, ``harm`` ("lower" or "higher"), ``margin``,
+        ``harm_estimate`` (the difference signed so that positive is worse), ``harm_bound`` (its one-sided
+        (1 − alpha) upper bound), ``harm_low`` (the lower bound at 1 − alpha/m), ``noninferior`` (``harm_bound``
+        below the margin), ``worse`` (``harm_low`` above the margin).
+
+    Examples
+    --------
+    >>> anc = pd.DataFrame({"lab": ["albumin_g_l"], "label": ["Albumin"], "contrast": ["MSCT − control"],
+    ...                     "estimate": [-1.0], "se": [0.5], "n": [43], "p_holm": [0.051]})
+    >>> v = pd.DataFrame({"week": [0, 0, 0], "albumin_g_l": [36.0, 38.0, 40.0]})
+    >>> r = labs_noninferiority(anc, v).iloc[0]   # margin 0.5 × SD 2 = 1; bound −(−1) + 1.684 × 0.5
+    >>> r["harm"], float(r["margin"]), round(float(r["harm_bound"]), 3), bool(r["noninferior"]), bool(r["worse"])
+    ('lower', 1.0, 1.842, False, False)
+    >>> bool(labs_noninferiority(anc.assign(estimate=-3.0), v).iloc[0]["worse"])  # 3 − 2.021 × 0.5 > 1
+    True
+    """
+    from analysis.claims.registry import equivalence_margin
+    from analysis.claims.rules import special
+
+    cols = ["lab", "label", "harm", "margin", "harm_estimate", "harm_bound", "harm_low", "noninferior", "worse"]
+    normal = safety_labs().set_index("lab")
+    fitted = ancova.loc[ancova["contrast"].eq("MSCT − control") & pd.to_numeric(ancova["se"], errors="coerce").notna()]
+    base = visits.loc[visits["week"] == before]
+    fitted = fitted.drop_duplicates("lab").loc[lambda d: d["lab"].isin(normal.index) & d["lab"].isin(base.columns)]
+    m = max(1, len(fitted))
+    rows = []
+    for r in fitted.itertuples():
+        x = pd.to_numeric(base[r.lab], errors="coerce").dropna()
+        middle = (normal.loc[r.lab, "normal_low"] + normal.loc[r.lab, "normal_high"]) / 2
+        harm = "lower" if x.mean() < middle else "higher"
+        sign = -1.0 if harm == "lower" else 1.0
+        margin, _ = equivalence_margin(r.lab, x)
+        est = sign * float(r.estimate)
+        bound = est + float(special().stdtrit(int(r.n) - 3, 1 - alpha)) * float(r.se)
+        low = est - float(special().stdtrit(int(r.n) - 3, 1 - alpha / (2 * m))) * float(r.se)
+        rows.append(dict(lab=r.lab, label=r.label, harm=harm, margin=margin, harm_estimate=est, harm_bound=bound,
+                         harm_low=low, noninferior=bool(bound < margin), worse=bool(low > margin)))
+    return pd.DataFrame(rows, columns=cols)
 
 
 def glue_values(look: Look, *, alpha: float = 0.05) -> dict:
@@ -113,13 +193,138 @@ def glue_values(look: Look, *, alpha: float = 0.05) -> dict:
     out.update(sl_events_msct=int(f.get("events_msct", 0)), sl_events_control=int(f.get("events_control", 0)),
                sl_py_msct=fmt(f.get("py_msct"), 1), sl_py_control=fmt(f.get("py_control"), 1),
                sl_rr=fmt(f.get("rr_any")), sl_rr_ci=f"{fmt(lo)}–{fmt(f.get('rr_any_high'))}",
+               sl_rr_text=rate_ratio_text(f),
                sl_ae_reading=ae_reading, sl_n_labs=n_labs, sl_n_labs_sig_holm=int(f.get("n_labs_sig_holm", 0)),
                sl_n_labs_sig_raw=int(f.get("n_labs_sig_raw", 0)),
                sl_labs_sig_holm=str(f.get("labs_sig_holm", "none")),
                sl_final_week=str(f.get("final_week", "n/a")),
+               sl_n_labs_worse=int(f.get("n_labs_worse", 0)),
+               sl_labs_worse=str(f.get("labs_worse", "none")),
+               sl_n_labs_noninferior=int(f.get("n_labs_noninferior", 0)),
+               sl_labs_not_shown=str(f.get("labs_not_shown", "none")),
                sl_labs_reading=("cannot address" if n_labs == 0 else
-                                "supports" if f.get("n_labs_sig_holm", 0) == 0 else "weakens"))
+                                "weakens" if f.get("n_labs_worse", 0) else
+                                "supports" if f.get("n_labs_noninferior", 0) == n_labs else
+                                "neither supports nor weakens"))
+    out["sl_changes_sentence"] = changes_sentence(look)
+    out["sl_labs_sentence"] = labs_sentence(look)
     return out
+
+
+def rate_ratio_text(facts: dict) -> str:
+    """The adverse-event rate ratio MSCT/control with its exact 95% CI, in words when it has no number.
+
+    Parameters
+    ----------
+    facts : dict
+        A :class:`Look`'s facts: ``rr_any``, ``rr_any_low``, ``rr_any_high``, ``events_msct``, ``events_control``
+        and ``ae_reason``.
+
+    Returns
+    -------
+    str
+        The ratio and its interval, e.g. ``"1.10 (exact 95% CI 0.50–2.40)"``; a sentence part saying why there is
+        no ratio, or no upper limit, otherwise.
+
+    Examples
+    --------
+    >>> rate_ratio_text({"rr_any": 1.1, "rr_any_low": 0.5, "rr_any_high": 2.4})
+    '1.10 (exact 95% CI 0.50–2.40)'
+    >>> rate_ratio_text({"rr_any": float("inf"), "rr_any_low": 0.125, "rr_any_high": float("inf"),
+    ...                  "events_msct": 2, "events_control": 0})
+    'not defined, as the control arm has no adverse event (exact 95% CI from 0.12, with no upper limit)'
+    >>> rate_ratio_text({"rr_any": float("nan"), "events_msct": 0, "events_control": 0})
+    'not defined: no adverse event in either arm'
+    """
+    def finite(x) -> bool:
+        return x is not None and bool(np.isfinite(x))
+
+    rr, lo, hi = (facts.get(k, np.nan) for k in ("rr_any", "rr_any_low", "rr_any_high"))
+    if finite(rr) and finite(lo) and finite(hi):
+        return f"{fmt(rr)} (exact 95% CI {fmt(lo)}–{fmt(hi)})"
+    if finite(lo):
+        return (f"not defined, as the control arm has no adverse event (exact 95% CI from {fmt(lo)}, with no upper "
+                "limit)")
+    if not facts.get("events_msct", 0) and not facts.get("events_control", 0) and not facts.get("ae_reason"):
+        return "not defined: no adverse event in either arm"
+    return f"not defined: {facts.get('ae_reason') or 'no follow-up time in an arm'}"
+
+
+def labs_sentence(look: Look) -> str:
+    """What the ANCOVA of the labs finds (Holm, direction of harm, no worse than half a baseline SD), for every case.
+
+    When no lab could be compared, one sentence says why (no "0 of 0").
+
+    Parameters
+    ----------
+    look : Look
+        :func:`safety_section` output (facts ``n_labs``, ``n_labs_sig_holm``, ``n_labs_sig_raw``,
+        ``labs_sig_holm``, ``n_labs_worse``, ``labs_worse``, ``n_labs_noninferior``, ``labs_not_shown``,
+        ``final_week``, ``ancova_reason``).
+
+    Examples
+    --------
+    >>> labs_sentence(Look({}, "", {"n_labs": 0, "ancova_reason": "no lab has values at week 0 and week 16 in both arms"}))
+    'By ANCOVA, no lab could be compared between the arms (no lab has values at week 0 and week 16 in both arms).'
+    >>> labs_sentence(Look({}, "", {"n_labs": 2, "n_labs_sig_holm": 1, "n_labs_sig_raw": 1, "labs_sig_holm": "albumin",
+    ...                             "n_labs_worse": 0, "n_labs_noninferior": 1, "labs_not_shown": "albumin",
+    ...                             "final_week": 24}))[:80]
+    'By ANCOVA, 1 of 2 labs differs between the arms at week 24 after Holm (1 before)'
+    """
+    f = look.facts
+    n = int(f.get("n_labs", 0))
+    if n == 0:
+        return (f"By ANCOVA, no lab could be compared between the arms "
+                f"({f.get('ancova_reason') or 'no lab in these data'}).")
+    holm, raw = int(f.get("n_labs_sig_holm", 0)), int(f.get("n_labs_sig_raw", 0))
+    worse, shown = int(f.get("n_labs_worse", 0)), int(f.get("n_labs_noninferior", 0))
+    which = f": {f.get('labs_sig_holm')}" if holm else ""
+    worse_text = (f"{worse} {'is' if worse == 1 else 'are'} worse with MSCT beyond half a baseline SD "
+                  f"({f.get('labs_worse')})" if worse else "none is worse with MSCT beyond half a baseline SD")
+    not_shown = f" (not shown: {f.get('labs_not_shown')})" if shown < n else ""
+    return (f"By ANCOVA, {holm} of {n} lab{'s' if n != 1 else ''} {'differs' if 1 in (holm, n) else 'differ'} between "
+            f"the arms at week {f.get('final_week', '')} after Holm ({raw} before){which}. Read in the direction that "
+            "would mean harm (lower for a lab the patients start below the middle of its normal range, higher "
+            f"otherwise), {worse_text}, and {shown} of {n} {'is' if 1 in (shown, n) else 'are'} shown no worse than half "
+            f"a baseline SD{not_shown}.")
+
+
+def changes_sentence(look: Look) -> str:
+    """What the second look changes, for adverse events and labs, in sentences written for every case.
+
+    Examples
+    --------
+    >>> changes_sentence(Look({}, "", {"rr_any_low": 0.5, "n_labs": 3, "n_labs_noninferior": 3}))[:80]
+    'For adverse events, the data do not show a higher rate with MSCT, but they canno'
+    >>> changes_sentence(Look({}, "", {"rr_any_low": 2.0, "serious_events": 1, "n_labs": 0}))[59:106]
+    'the interval, not the count of 1 serious event,'
+    >>> changes_sentence(Look({}, "", {"ae_reason": "no follow-up time in either arm",
+    ...                                "ancova_reason": "no lab has values at week 0 and week 24 in both arms"}))
+    "No adverse-event rate ratio could be estimated (no follow-up time in either arm), so these data cannot say how large a harm they exclude. With no lab compared, the randomised comparison cannot address the paper's conclusion of no significant laboratory abnormality."
+    """
+    f = look.facts
+    lo = f.get("rr_any_low", np.nan)
+    if lo is not None and np.isfinite(lo):
+        reading = ("the data do not show a higher rate with MSCT, but they cannot exclude one as large as the upper "
+                   "limit" if lo <= 1 else "the data show a higher rate with MSCT")
+        n_sae = int(f.get("serious_events", 0))
+        count = ("zero serious events" if n_sae == 0 else
+                 f"{n_sae} serious event{'s' if n_sae != 1 else ''}")
+        ae = f"For adverse events, {reading}: the interval, not the count of {count}, says how large a harm these data can exclude."
+    else:
+        why = f.get("ae_reason") or "no adverse event in one arm or no follow-up"
+        ae = (f"No adverse-event rate ratio could be estimated ({why}), so these data cannot say how large a harm "
+              "they exclude.")
+    n_labs = int(f.get("n_labs", 0))
+    if n_labs:
+        verb = ("weakens" if f.get("n_labs_worse", 0) else
+                "supports" if f.get("n_labs_noninferior", 0) == n_labs else "neither supports nor weakens")
+        labs = (f"For the labs, the randomised comparison {verb} the paper's conclusion of no significant laboratory "
+                "abnormality.")
+    else:
+        labs = ("With no lab compared, the randomised comparison cannot address the paper's conclusion of no "
+                "significant laboratory abnormality.")
+    return f"{ae} {labs}"
 
 
 # =========================================================================== figures

@@ -19,14 +19,14 @@ from analysis.chapters.safety.analysis import (
     short_lab,
     trial_flow,
 )
-from analysis.chapters.safety.second_look import safety_section
+from analysis.chapters.safety.second_look import rate_ratio_text, safety_section
 from analysis.claims.log import ClaimLog
 from analysis.claims.registry import equivalence_margin, load_margins
 from analysis.claims.rules import mean_ci
 from analysis.core.notebooks import chapter_params
 from analysis.science import sections
 from analysis.science.derive import derive_cached
-from analysis.science.methods.look import Look, fmt, judge_if_testable
+from analysis.science.methods.look import Look, judge_if_testable
 from analysis.science.tables import baseline_values, paired_change, visit_wide
 
 __all__ = ["evaluate", "judge_claims", "judge_second_look"]
@@ -224,8 +224,9 @@ def judge_second_look(log, look: Look) -> pd.DataFrame:
 
     * ``safety.second_look_ae_rate``: reproduced if the exact 95% CI of the adverse-event rate ratio
       MSCT/control lies below 2 (a stated margin), not reproduced if it lies above 1, inconclusive otherwise.
-    * ``safety.second_look_labs_ancova``: not reproduced if a lab differs between arms by ANCOVA with
-      Holm-adjusted p < alpha, otherwise inconclusive (no difference found is not shown equivalence).
+    * ``safety.second_look_labs_ancova``: each lab's ANCOVA difference read in the direction of harm
+      (:func:`analysis.chapters.safety.second_look.labs_noninferiority`): reproduced if every lab is shown no worse
+      than its margin, not reproduced if some lab is worse beyond its margin, inconclusive otherwise.
 
     Parameters
     ----------
@@ -242,7 +243,8 @@ def judge_second_look(log, look: Look) -> pd.DataFrame:
     Examples
     --------
     >>> from analysis.claims.log import ClaimLog
-    >>> look = Look({}, "", {"rr_any_low": 0.4, "rr_any": 0.9, "rr_any_high": 1.9, "n_labs": 11, "n_labs_sig_holm": 0})
+    >>> look = Look({}, "", {"rr_any_low": 0.4, "rr_any": 0.9, "rr_any_high": 1.9, "n_labs": 11,
+    ...                      "n_labs_worse": 0, "n_labs_noninferior": 9})
     >>> judge_second_look(ClaimLog("safety"), look)["verdict"].tolist()
     ['reproduced', 'inconclusive']
     """
@@ -254,19 +256,26 @@ def judge_second_look(log, look: Look) -> pd.DataFrame:
     verdict_ae = None if not ok else (False if lo > 1 else (True if np.isfinite(hi) and hi < 2 else None))
     judge_if_testable(
         log, "safety.second_look_ae_rate", verdict_ae,
-        f"rate ratio MSCT/control {fmt(f.get('rr_any'))} (exact 95% CI {fmt(lo)}–{fmt(f.get('rr_any_high'))}; "
-        f"{f.get('events_msct', 0)} vs {f.get('events_control', 0)} events)",
+        f"rate ratio MSCT/control {rate_ratio_text(f)}; {f.get('events_msct', 0)} vs {f.get('events_control', 0)} "
+        "events",
         rule="reproduced if the exact 95% CI of the adverse-event rate ratio MSCT/control lies below 2 (a stated "
              "margin: no more than a doubled rate with MSCT); not reproduced if it lies above 1; inconclusive "
              "otherwise", testable=ok,
         why=f.get("ae_reason") or "no adverse events or no follow-up in an arm")
     n = f.get("n_labs", 0)
+    worse, shown = f.get("n_labs_worse", 0), f.get("n_labs_noninferior", 0)
+    holds = False if worse else True if n and shown == n else None
     judge_if_testable(
-        log, "safety.second_look_labs_ancova", None if f.get("n_labs_sig_holm", 0) == 0 else False,
-        f"{f.get('n_labs_sig_holm', 0)} of {n} labs differ between arms at week {f.get('final_week')} after "
-        f"adjustment for week 0 (Holm p < {alpha:g}): {f.get('labs_sig_holm', 'none')}",
-        rule=f"not reproduced if a lab differs between arms by ANCOVA with Holm-adjusted p < {alpha:g}; otherwise "
-             "inconclusive (no difference found is not shown equivalence)",
+        log, "safety.second_look_labs_ancova", holds,
+        f"at week {f.get('final_week')}, adjusted for week 0: {worse} of {n} labs worse with MSCT beyond their margin "
+        f"({f.get('labs_worse', 'none')}); {shown} of {n} shown no worse than their margin (not shown: "
+        f"{f.get('labs_not_shown', 'none')})",
+        rule=f"ANCOVA MSCT − control of each lab, read in the direction that would mean harm (lower when the patients "
+             "start below the middle of the normal range, higher otherwise); reproduced if for every lab the one-sided "
+             f"{100 * (1 - alpha):.4g} % bound of the harm lies below the lab's margin (half a baseline SD: "
+             "non-inferiority, intersection–union); not reproduced if some lab's harm lies wholly beyond its margin "
+             f"(the {100 * (1 - alpha):.4g} % interval, Bonferroni over the labs); inconclusive otherwise. A difference "
+             "towards the normal range is not an abnormality",
         testable=n > 0, why=f.get("ancova_reason") or "no lab could be analysed")
     return log.table(section="second_look")
 

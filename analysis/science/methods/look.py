@@ -19,7 +19,7 @@ import pandas as pd
 
 from analysis.claims.rules import format_p
 
-__all__ = ["GROUPS", "LABELS", "Look", "demo_cohort", "fmt", "judge_if_testable", "judge_test", "placeholder",
+__all__ = ["GROUPS", "LABELS", "Look", "bare_reason", "demo_cohort", "fmt", "judge_if_testable", "judge_test", "placeholder",
            "plot_look", "reading", "styled", "unavailable"]
 
 #: The three analysis groups, in display order (the first is the reference of the contrasts' sign).
@@ -93,6 +93,24 @@ def unavailable(reason: str) -> str:
     return f"Not available with these data: {reason}." if reason else ""
 
 
+def bare_reason(reason: str) -> str:
+    """A reason without the "Not available with these data:" of :func:`unavailable` and without its full stop.
+
+    A claim's rule reads "not testable: <reason>"; a page note passed as the reason would read "not testable: Not
+    available with these data: ...".
+
+    Examples
+    --------
+    >>> bare_reason("Not available with these data: no IFN-γ."), bare_reason("no Th17 values")
+    ('no IFN-γ', 'no Th17 values')
+    """
+    reason = str(reason or "").strip().rstrip(".")
+    prefix = "not available with these data:"
+    if reason.lower().startswith(prefix):
+        reason = reason[len(prefix):].strip()
+    return reason
+
+
 def fmt(x, digits: int = 2) -> str:
     """A number as short text with ``digits`` decimals; ``'n/a'`` for NaN/None (the second looks' prose).
 
@@ -125,7 +143,8 @@ def judge_test(log, claim_id: str, p, detail: str, *, reason: str = "") -> str:
 
     A null effect passes with probability alpha; p ≥ alpha is absence of evidence, hence "inconclusive", never
     "not reproduced". A missing p (the model could not run) makes the claim not testable, with the section's
-    ``reason`` (else ``detail``) as the note of :func:`unavailable`.
+    ``reason`` (else "the model could not be fitted") as its reason; ``detail`` is not used then (its p is
+    missing).
 
     Parameters
     ----------
@@ -156,7 +175,7 @@ def judge_test(log, claim_id: str, p, detail: str, *, reason: str = "") -> str:
     """
     alpha = log.alpha
     if p is None or not np.isfinite(p):
-        return log.not_testable(claim_id, unavailable(reason or detail or "the model could not be fitted"))
+        return log.not_testable(claim_id, bare_reason(reason) or "the model could not be fitted")
     return log.check_true(claim_id, True if float(p) < alpha else None, f"{format_p(float(p))}; {detail}",
                           rule=f"reproduced if p < {alpha:g}; inconclusive otherwise (p ≥ alpha is no evidence "
                                "that the courses are alike)")
@@ -166,8 +185,8 @@ def judge_if_testable(log, claim_id: str, holds, text: str, *, rule: str, testab
                       why: str = "") -> str:
     """:meth:`~analysis.claims.log.ClaimLog.check_true` when the section could judge the claim, else not testable.
 
-    ``holds`` is True (reproduced), False (not reproduced) or None (inconclusive); ``why`` is the note of
-    :func:`unavailable` when ``testable`` is False.
+    ``holds`` is True (reproduced), False (not reproduced) or None (inconclusive); ``why`` is the reason (the
+    note of :func:`unavailable` without its "Not available with these data" prefix) when ``testable`` is False.
 
     Examples
     --------
@@ -176,10 +195,10 @@ def judge_if_testable(log, claim_id: str, holds, text: str, *, rule: str, testab
     >>> judge_if_testable(log, "ifng.second_look_cv_auc", None, "AUC n/a", rule="r", testable=False, why="no IFN-γ")
     'not testable with these data'
     >>> log.table().loc[0, "rule"]
-    'not testable: Not available with these data: no IFN-γ.'
+    'not testable: no IFN-γ'
     """
     if not testable:
-        return log.not_testable(claim_id, unavailable(why))
+        return log.not_testable(claim_id, bare_reason(why) or "the section could not run on these data")
     return log.check_true(claim_id, holds, text, rule=rule)
 
 

@@ -26,9 +26,9 @@ from scipy import stats as sps
 from analysis.claims.rules import format_p, z_quantile
 from analysis.core.checks import check_choice as _check_choice, check_frame as _check_frame
 from analysis.science import stats
-from analysis.science.methods.look import GROUPS, Look, placeholder, reading, styled
+from analysis.science.methods.look import GROUPS, LABELS, Look, placeholder, reading, styled
 
-__all__ = ["beside_per_visit", "figure_marginal_means", "figure_markers", "marker_glue_values", "marker_models",
+__all__ = ["beside_per_visit", "family_sentence", "figure_marginal_means", "figure_markers", "marker_glue_values", "marker_models",
            "marker_section", "mixed_model", "mixed_models"]
 
 _BELOW, _ABOVE = "<LLOQ", ">ULOQ"
@@ -480,7 +480,11 @@ def mixed_models(visits: pd.DataFrame, *, outcomes: Sequence[str], weeks: Sequen
         cols.remove("note")
         test = test[cols + ["note"]]
     fitted = test["p_lr"].notna().any()
-    reason = "" if fitted else ("; ".join(reasons) or "no outcome to model")
+    # each reason once (one model per scale gives the same reason again); absent outcomes named together
+    absent = list(dict.fromkeys(r.split(":")[0] for r in reasons if r.endswith(": not in these data")))
+    others = list(dict.fromkeys(r for r in reasons if not r.endswith(": not in these data")))
+    said = ([f"not in these data: {', '.join(absent)}"] if absent else []) + others
+    reason = "" if fitted else ("; ".join(said) or "no outcome to model")
     return Look({"test": test,
                  "means": pd.concat(means, ignore_index=True) if means else pd.DataFrame(columns=_MEAN_COLS),
                  "contrasts": pd.concat(contrasts, ignore_index=True) if contrasts
@@ -602,7 +606,7 @@ def marker_section(derived, *, markers: Sequence[str], claim_markers: Sequence[s
     Look
         The tables of :func:`marker_models`; facts ``weeks``, ``n_markers``, per scale ``n_sig_raw_<scale>``,
         ``n_sig_holm_<scale>``, ``n_fitted_<scale>``, and per claim marker and scale ``p_<marker>_<scale>``
-        (unadjusted) and ``p_holm_<marker>_<scale>``.
+        (unadjusted), ``p_holm_<marker>_<scale>`` and ``note_<marker>_<scale>`` (why no model, else empty).
 
     Examples
     --------
@@ -629,18 +633,27 @@ def marker_section(derived, *, markers: Sequence[str], claim_markers: Sequence[s
             row = test.loc[(test["outcome"] == m) & (test["scale"] == scale)]
             facts[f"p_holm_{m}_{scale}"] = float(row["p_holm"].iloc[0]) if len(row) else np.nan
             facts[f"p_{m}_{scale}"] = float(row["p_lr"].iloc[0]) if len(row) else np.nan
-    return Look(look.tables, look.reason, facts)
+            note = str(row["note"].iloc[0]) if len(row) and pd.notna(row["note"].iloc[0]) else ""
+            facts[f"note_{m}_{scale}"] = note.replace(f"{m}:", f"{LABELS.get(m, m)}:", 1)
+    reason = look.reason
+    if "group" in visits.columns and not visits["group"].eq("Responder").any():
+        # the models compare non-responders and controls only: no test of a claim about the response group
+        facts["no_responders"] = True
+        facts.update({k: np.nan for k in facts if k.startswith("p_")})
+        reason = reason or "these data have no responders: the models compare only the non-responders and the controls"
+    return Look(look.tables, reason, facts)
 
 
-def marker_glue_values(look: Look, *, markers: Sequence[str], alpha: float = 0.05) -> dict:
+def marker_glue_values(look: Look, *, markers: Sequence[str], alpha: float = 0.05, noun: str = "marker") -> dict:
     """The numbers and words a marker family's second-look prose glues (``sl_*`` keys; plain str/int values).
 
     Counts of the family (``sl_n_markers``, ``sl_n_fitted_<scale>``, ``sl_n_sig_raw_<scale>``,
     ``sl_n_sig_holm_<scale>`` for the log and rank scales), ``sl_weeks``, then per marker of ``markers`` (its
     name without underscores, e.g. ``il6``) the Holm p on ranks ``sl_p_<key>``, on the log scale
     ``sl_p_<key>_log`` and ``sl_<key>_reading`` (:func:`analysis.science.methods.look.reading` of the rank
-    scale); ``sl_reading`` is the first marker's reading. Every value has a fallback ("n/a", 0, "cannot
-    address").
+    scale); ``sl_reading`` is the first marker's reading; ``sl_markers_sentence`` (:func:`marker_sentence`) and
+    ``sl_family_sentence`` (:func:`family_sentence`, members called ``noun``). Every value has a fallback ("n/a",
+    0, "cannot address").
 
     Parameters
     ----------
@@ -649,6 +662,8 @@ def marker_glue_values(look: Look, *, markers: Sequence[str], alpha: float = 0.0
     markers : sequence of str
         The markers the prose names (a subset of the section's ``claim_markers``).
     alpha : float
+    noun : str
+        What the family's members are called (singular), for ``sl_family_sentence`` (:func:`family_sentence`).
 
     Examples
     --------
@@ -670,7 +685,102 @@ def marker_glue_values(look: Look, *, markers: Sequence[str], alpha: float = 0.0
         out[f"sl_p_{key}_log"] = format_p(f.get(f"p_holm_{m}_log"))
         out[f"sl_{key}_reading"] = reading(f.get(f"p_holm_{m}_rank"), alpha)
     out["sl_reading"] = out[f"sl_{markers[0].replace('_', '')}_reading"]
+    out["sl_markers_sentence"] = marker_sentence(look, markers=markers, alpha=alpha)
+    out["sl_family_sentence"] = family_sentence(look, noun=noun, alpha=alpha)
     return out
+
+
+def family_sentence(look: Look, *, noun: str = "marker", alpha: float = 0.05) -> str:
+    """How many of the family's group × week tests keep p < ``alpha`` after Holm, on ranks and on the log scale.
+
+    Written for every case: when no model was fitted on either scale, one sentence says why nothing was
+    compared (no "0 of 0").
+
+    Parameters
+    ----------
+    look : Look
+        :func:`marker_section` output (facts ``n_fitted_<scale>``, ``n_sig_raw_<scale>``, ``n_sig_holm_<scale>``).
+    noun : str
+        What a member of the family is called ("marker", "cytokine"); made plural by adding "s".
+    alpha : float
+
+    Examples
+    --------
+    >>> family_sentence(Look({}, "", {"n_fitted_rank": 5, "n_sig_holm_rank": 1, "n_sig_raw_rank": 2,
+    ...                                "n_fitted_log": 5, "n_sig_holm_log": 0}))
+    'On ranks, 1 of 5 markers keeps p < 0.05 after Holm (2 before); on the log scale, 0 of 5.'
+    >>> family_sentence(Look({}, "il_6: not in these data", {}), noun="cytokine")
+    'No cytokine could be modelled with these data (il_6: not in these data), so none is compared.'
+    """
+    f = look.facts
+    n_rank, n_log = int(f.get("n_fitted_rank", 0)), int(f.get("n_fitted_log", 0))
+    if n_rank == 0 and n_log == 0:
+        why = f" ({look.reason})" if look.reason else ""
+        return f"No {noun} could be modelled with these data{why}, so none is compared."
+    parts, counted = [], False
+    for scale, n in (("ranks", n_rank), ("the log scale", n_log)):
+        key = "rank" if scale == "ranks" else "log"
+        if n == 0:
+            parts.append(f"on {scale}, no model could be fitted")
+        elif not counted:
+            counted = True
+            holm = int(f.get(f"n_sig_holm_{key}", 0))
+            parts.append(f"on {scale}, {holm} of {n} {noun}{'s' if n != 1 else ''} "
+                         f"{'keeps' if holm == 1 else 'keep'} p < {alpha:g} after Holm "
+                         f"({int(f.get(f'n_sig_raw_{key}', 0))} before)")
+        else:
+            parts.append(f"on {scale}, {int(f.get(f'n_sig_holm_{key}', 0))} of {n}")
+    text = "; ".join(parts)
+    return text[0].upper() + text[1:] + "."
+
+
+def marker_sentence(look: Look, *, markers: Sequence[str], alpha: float = 0.05) -> str:
+    """What the group × week tests say of ``markers``, in sentences written for every case.
+
+    Each marker with a test is given with its Holm p on ranks and on the log scale and how it bears on the paper's
+    conclusion; markers without a test (not in these data, or no model fitted) are named as such. No "n/a".
+
+    Examples
+    --------
+    >>> look = Look({}, "", {"p_holm_il_6_rank": 0.01, "p_holm_il_6_log": 0.02})
+    >>> marker_sentence(look, markers=["il_6", "tnf_a"])
+    "For IL-6 the group × week test gives p = 0.010 on ranks (Holm; log scale p = 0.020). So the modern method supports the paper's conclusion about IL-6. TNF-α could not be tested with these data."
+    >>> marker_sentence(Look({}, "no values", {}), markers=["il_6", "tnf_a", "il_10"])
+    'None of IL-6, TNF-α and IL-10 could be tested with these data (no values).'
+    >>> marker_sentence(Look({}, "", {}), markers=["treg_th17_ratio"])
+    'The Treg/Th17 ratio could not be tested with these data.'
+    """
+    from analysis.science.methods.look import LABELS
+
+    f = look.facts
+    def name(m: str) -> str:
+        return ("the " if LABELS.get(m, m).endswith("ratio") else "") + LABELS.get(m, m)
+
+    def both(items: list[str]) -> str:
+        return (", ".join(items[:-1]) + " and " + items[-1]) if len(items) > 1 else items[0]
+
+    done = [m for m in markers if _finite_p(f.get(f"p_holm_{m}_rank"))]
+    gone = [name(m) for m in markers if m not in done]
+    if not done:
+        why = f" ({look.reason})" if look.reason else ""
+        return f"None of {both(gone)} could be tested with these data{why}." if len(gone) > 1 else \
+            f"{gone[0][0].upper() + gone[0][1:]} could not be tested with these data{why}."
+    tests = [f"{name(m)} the group × week test gives {format_p(f[f'p_holm_{m}_rank'])} on ranks (Holm; log scale "
+             f"{format_p(f.get(f'p_holm_{m}_log'))})" if i == 0 else
+             f"{name(m)} {format_p(f[f'p_holm_{m}_rank'])} ({format_p(f.get(f'p_holm_{m}_log'))})"
+             for i, m in enumerate(done)]
+    readings = [f"{reading(f[f'p_holm_{m}_rank'], alpha)} the paper's conclusion about {name(m)}" if i == 0 else
+                f"{reading(f[f'p_holm_{m}_rank'], alpha)} the one about {name(m)}" for i, m in enumerate(done)]
+    text = (f"For {', for '.join(tests[:-1]) + ' and for ' + tests[-1] if len(tests) > 1 else tests[0]}. "
+            f"So the modern method {both(readings)}.")
+    if gone:
+        rest = both(gone)
+        text += f" {rest[0].upper() + rest[1:]} could not be tested with these data."
+    return text.replace("log scale p = n/a", "no log-scale model").replace("(p = n/a)", "(no log-scale model)")
+
+
+def _finite_p(p) -> bool:
+    return p is not None and isinstance(p, (int, float)) and bool(np.isfinite(p))
 
 
 # =========================================================================== figures

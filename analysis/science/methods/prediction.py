@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
+from analysis.claims.rules import count_noun
 from analysis.core.checks import check_frame as _check_frame
 from analysis.science import stats
 from analysis.science.methods.look import Look
@@ -265,7 +266,8 @@ def cv_auc(data: pd.DataFrame, *, outcome: str, predictors: Sequence[str], k: in
     cols = ["n", "n_events", "k", "repeats", "apparent_auc", "cv_auc", "cv_auc_low", "cv_auc_high", "note"]
     if minority < 2:
         return (pd.DataFrame([dict(n=n, n_events=n_events, k=k, repeats=repeats,
-                                   note=f"not fitted: {n_events} responders and {n - n_events} non-responders "
+                                   note=f"not fitted: {count_noun(n_events, 'responder')} and "
+                                        f"{count_noun(n - n_events, 'non-responder')} "
                                         f"with every predictor known ({len(data) - n} left out for a missing "
                                         "value; need at least 2 of each)")], columns=cols),
                 pd.DataFrame(columns=["repeat", "row", "y", "p"]))
@@ -371,14 +373,26 @@ def prediction_data(visits: pd.DataFrame, patients: pd.DataFrame, *, early_weeks
     return out
 
 
-def _lr_added(data: pd.DataFrame, *, outcome: str, base: Sequence[str], added: str) -> float:
-    """p of the likelihood-ratio test of ``added`` on top of ``base`` (statsmodels Logit); NaN if not fitted."""
+def _lr_added(data: pd.DataFrame, *, outcome: str, base: Sequence[str], added: str) -> tuple[float, str]:
+    """(p of the likelihood-ratio test of ``added`` on top of ``base`` (statsmodels Logit), why not fitted).
+
+    p is NaN when the test could not be computed; the second item then says why, in words for the page.
+
+    Examples
+    --------
+    >>> d = pd.DataFrame({"y": [0, 1] * 3, "x": range(6)})
+    >>> _lr_added(d, outcome="y", base=[], added="x")
+    (nan, 'fewer than 10 patients have every predictor')
+    """
     import statsmodels.api as sm
 
     d = data[[outcome, *base, added]].dropna()
     y = d[outcome].to_numpy(float)
-    if len(d) < 10 or y.min() == y.max():
-        return float("nan")
+    if len(d) < 10:
+        return float("nan"), "fewer than 10 patients have every predictor"
+    if y.min() == y.max():
+        return float("nan"), "every patient with the predictors is in one response group"
+    failed = "the logistic model could not be fitted (the predictors may separate the groups perfectly)"
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -386,10 +400,10 @@ def _lr_added(data: pd.DataFrame, *, outcome: str, base: Sequence[str], added: s
             red = sm.Logit(y, sm.add_constant(d[list(base)].to_numpy(float), has_constant="add")
                            if base else np.ones((len(y), 1))).fit(disp=0)
     except Exception:
-        return float("nan")
+        return float("nan"), failed
     if not (full.mle_retvals.get("converged", True) and red.mle_retvals.get("converged", True)):
-        return float("nan")
-    return float(sps.chi2.sf(max(0.0, 2 * (full.llf - red.llf)), 1))
+        return float("nan"), failed
+    return float(sps.chi2.sf(max(0.0, 2 * (full.llf - red.llf)), 1)), ""
 
 
 def prediction_models(data: pd.DataFrame, *, covariates: Sequence[str] = ("das28_baseline",), k: int = 5,
@@ -416,7 +430,8 @@ def prediction_models(data: pd.DataFrame, *, covariates: Sequence[str] = ("das28
         Tables ``auc`` (one row per model: ``model``, ``predictors``, ``circular`` and the :func:`cv_auc`
         summary), ``calibration`` (``model`` and :func:`calibration_table` rows, for the baseline and the
         circular model); facts ``cv_auc_full``, ``cv_auc_clinical``, ``cv_auc_peak``, ``apparent_auc_peak``,
-        ``p_lr_ifng`` (likelihood-ratio test of baseline IFN-γ added to the covariates).
+        ``p_lr_ifng`` (likelihood-ratio test of baseline IFN-γ added to the covariates), ``lr_reason`` (why that
+        test could not be computed, else empty).
 
     Examples
     --------
@@ -453,7 +468,8 @@ def prediction_models(data: pd.DataFrame, *, covariates: Sequence[str] = ("das28
                       ("ifng", "baseline IFN-γ only"), ("peak", "peak in window (circular)")):
         facts[f"cv_auc_{key}"] = float(by.loc[name, "cv_auc"]) if name in by.index else np.nan
         facts[f"apparent_auc_{key}"] = float(by.loc[name, "apparent_auc"]) if name in by.index else np.nan
-    facts["p_lr_ifng"] = _lr_added(data, outcome="responder", base=covariates, added="log_baseline")
+    facts["p_lr_ifng"], facts["lr_reason"] = _lr_added(data, outcome="responder", base=covariates,
+                                                       added="log_baseline")
     facts["n"] = int(table["n"].iloc[0]) if len(table) else 0
     reason = ""
     if not np.isfinite(facts["cv_auc_full"]):

@@ -1,0 +1,112 @@
+"""Each claim's operating characteristics at the simulated design: can this design tell?
+
+A robustness run (``python -m analysis robustness``, :mod:`analysis.scorecard.robustness`) writes
+``results/robustness/operating_characteristics.csv``: per claim, how often it is reproduced in cohorts of the
+calibrated model (``sensitivity``), the largest share of cohorts reproducing it under a model where it must fail
+(``false_positive``, and that model), whether some such model can test it (``testable``) and its ``class``
+(:data:`CLASSES`). This module reads that file and puts the class beside a claims table, for any page: it sits in
+``claims/`` so that the scorecard and, later, a chapter page can show the same column without importing each
+other.
+
+Examples
+--------
+>>> oc = pd.DataFrame({"claim_id": ["a.x"], "sensitivity": [0.9], "false_positive": [0.05],
+...                    "false_positive_model": ["null_treatment"], "testable": [True], "class": ["discriminating"]})
+>>> with_design_class(pd.DataFrame({"claim_id": ["a.x", "a.y"]}), oc)[DESIGN_COLUMN].tolist()
+['discriminating', 'not in the robustness result']
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+__all__ = ["CLASSES", "CLASS_MEANING", "DESIGN_COLUMN", "FILE", "NOT_IN_RESULT", "OC_COLUMNS",
+           "read_characteristics", "with_design_class"]
+
+#: the file a robustness run writes in ``results/robustness/``
+FILE = "operating_characteristics.csv"
+#: its columns
+OC_COLUMNS: tuple[str, ...] = ("claim_id", "sensitivity", "false_positive", "false_positive_model", "testable", "class")
+#: the classes, in the order the scorecard lists them
+CLASSES: tuple[str, ...] = ("discriminating", "underpowered", "uninformative", "fixed by the simulation",
+                            "not assessable")
+#: what each class means, in words (the thresholds are those of the robustness run, issue 31)
+CLASS_MEANING: dict[str, str] = {
+    "discriminating": "reproduced in at least 80 % of calibrated cohorts and in at most 10 % under every model "
+                      "where it must fail",
+    "underpowered": "reproduced in fewer than 80 % of calibrated cohorts, so a true claim is often missed",
+    "uninformative": "a model where the claim must fail still reproduces it in more than 20 % of cohorts",
+    "fixed by the simulation": "a count the simulator is given, so its verdict on simulated cohorts says nothing",
+    "not assessable": "no model where the claim must fail can test it in at least 90 % of cohorts",
+}
+#: the column a claims table gets
+DESIGN_COLUMN = "can this design tell?"
+#: the value of that column for a claim the result does not cover
+NOT_IN_RESULT = "not in the robustness result"
+
+
+def read_characteristics(folder) -> pd.DataFrame | None:
+    """Read ``operating_characteristics.csv`` from a robustness folder; ``None`` when the result has none.
+
+    Parameters
+    ----------
+    folder : str or Path
+        ``…/results/robustness``, an output folder holding ``results/robustness``, or the file itself.
+
+    Returns
+    -------
+    DataFrame or None
+        Columns :data:`OC_COLUMNS` (``sensitivity`` and ``false_positive`` as floats, ``testable`` as bool).
+
+    Raises
+    ------
+    ValueError
+        If the file lacks a column of :data:`OC_COLUMNS` or holds a class not in :data:`CLASSES`.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> read_characteristics(tempfile.mkdtemp()) is None
+    True
+    """
+    path = Path(folder)
+    if path.is_dir():
+        if (path / "results" / "robustness").is_dir():
+            path = path / "results" / "robustness"
+        path = path / FILE
+    if not path.is_file():
+        return None
+    frame = pd.read_csv(path, dtype={"claim_id": str, "false_positive_model": str, "class": str},
+                        keep_default_na=False, encoding="utf-8")
+    missing = [c for c in OC_COLUMNS if c not in frame.columns]
+    if missing:
+        raise ValueError(f"{path}: lacks the column(s) {', '.join(missing)}; expected {', '.join(OC_COLUMNS)}")
+    unknown = sorted(set(frame["class"]) - set(CLASSES))
+    if unknown:
+        raise ValueError(f"{path}: unknown class(es) {', '.join(map(repr, unknown))}; allowed: {', '.join(CLASSES)}")
+    out = frame[list(OC_COLUMNS)].copy()
+    for col in ("sensitivity", "false_positive"):
+        out[col] = pd.to_numeric(out[col], errors="coerce")
+    out["testable"] = out["testable"].map(lambda v: str(v).strip().lower() in ("true", "1", "yes"))
+    return out
+
+
+def with_design_class(claims: pd.DataFrame, characteristics: pd.DataFrame | None) -> pd.DataFrame:
+    """``claims`` with the column :data:`DESIGN_COLUMN`: each claim's class in ``characteristics``.
+
+    A claim the result does not cover gets :data:`NOT_IN_RESULT`; without ``characteristics`` the table is
+    returned unchanged (a copy).
+
+    Examples
+    --------
+    >>> c = pd.DataFrame({"claim_id": ["a.x"], "verdict": ["reproduced"]})
+    >>> list(with_design_class(c, None).columns)
+    ['claim_id', 'verdict']
+    """
+    out = claims.copy()
+    if characteristics is None:
+        return out
+    classes = characteristics.drop_duplicates("claim_id").set_index("claim_id")["class"]
+    out[DESIGN_COLUMN] = out["claim_id"].map(classes).fillna(NOT_IN_RESULT)
+    return out
