@@ -32,7 +32,7 @@ def _claims(ids):
 
 def test_read_the_fixture_from_a_folder_or_an_output_folder(tmp_path, oc):
     assert list(oc.columns) == list(C.OC_COLUMNS) and len(oc) == 6
-    assert oc["testable"].tolist() == [True] * 5 + [False]
+    assert oc["testable"].tolist() == [1.0] * 5 + [0.0]  # the share of calibrated cohorts it is testable in
     assert oc["false_positive"].isna().sum() == 1
     (tmp_path / "results" / "robustness").mkdir(parents=True)
     shutil.copy(FIXTURE, tmp_path / "results" / "robustness" / C.FILE)
@@ -107,3 +107,22 @@ def test_the_scorecard_states_the_headline_before_the_provenance_box():
     code = ["".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code"]
     first = next(i for i, s in enumerate(code) if "design_headline" in s)
     assert first < next(i for i, s in enumerate(code) if "page.header" in s)
+
+
+def test_the_classes_words_match_the_thresholds_of_the_robustness_run():
+    """At the boundaries, by hand: sensitivity 0.8 with false positive 0.1 is discriminating, 0.11 uninformative,
+    sensitivity 0.79 underpowered; a model testable in fewer than 90 % of cohorts does not count."""
+    from analysis.scorecard import robustness as rb
+
+    assert (rb.SENSITIVITY, rb.FALSE_POSITIVE, rb.TESTABLE) == (0.80, 0.10, 0.90)
+    for words, number in (("at least 80 %", rb.SENSITIVITY), ("more than 10 %", rb.FALSE_POSITIVE)):
+        assert words in C.CLASS_MEANING["uninformative"] and f"{100 * number:.0f} %" in words
+    assert "at most 10 %" in C.CLASS_MEANING["discriminating"] and "90 %" in C.CLASS_MEANING["not assessable"]
+    ids = ["a", "b", "c", "d"]
+    prob = pd.DataFrame({"claim_id": [i for i in ids for _ in (0, 1)], "model": ["calibrated", "harm"] * 4,
+                         "p_reproduced": [0.8, 0.1, 0.8, 0.11, 0.79, 0.0, 1.0, 0.0],
+                         "p_not_testable_with_these_data": [0, 0, 0, 0, 0, 0, 0, 0.11]})
+    reg = pd.DataFrame({"claim_id": ids, "chapter": "safety", "basis": "empirical", "kind": "qualitative",
+                        "expected": "holds", "fails_under": "harm"})
+    got = rb.operating_characteristics(prob, reg).set_index("claim_id")["class"].to_dict()
+    assert got == {"a": "discriminating", "b": "uninformative", "c": "underpowered", "d": "not assessable"}

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pandas as pd
@@ -97,8 +98,9 @@ def test_scorecard_table_flags_and_figure(tmp_path):
     t = rb.scorecard_table(claims, tmp_path).set_index("claim_id")
     assert t.loc["safety.no_gvhd", "p_calibrated"] == 1.0 and t.loc["safety.no_gvhd", "p_harm"] == 0.2
     assert t.loc["safety.no_gvhd", "p_null_max"] == 0.2  # null_ifng (1.0) is not among its fails_under models
-    assert bool(t.loc["safety.no_gvhd", "uninformative"])  # 20 % under harm: at the stated rate
-    assert "20 % of harm" in t.loc["safety.no_gvhd", "flags"]
+    # 20 % under harm, above the 10 % of a discriminating claim: uninformative at this design
+    assert t.loc["safety.no_gvhd", "class"] == "uninformative" and bool(t.loc["safety.no_gvhd", "uninformative"])
+    assert "uninformative at this design (reproduced in 20 % of harm cohorts)" in t.loc["safety.no_gvhd", "flags"]
     assert bool(t.loc["safety.no_gvhd", "fragile"]) and "alpha=0.01" in t.loc["safety.no_gvhd", "flags"]
     assert np.isnan(t.loc["safety.fever_chills_n", "p_calibrated"]) and t.loc["safety.fever_chills_n", "flags"] == ""
     fig = rb.probability_figure(t.reset_index())
@@ -162,7 +164,9 @@ def test_build_shows_a_robustness_result_to_the_scorecard_and_keeps_it(tmp_path)
 
     code = ("from pathlib import Path\n"
             "print(sorted(p.name for p in (Path(results_dir) / 'robustness').iterdir()))")
-    safety = "from pathlib import Path\nPath(output_dir, 'results', 'safety').mkdir(parents=True, exist_ok=True)"
+    safety = ("from pathlib import Path\nPath(output_dir, 'results', 'safety').mkdir(parents=True, exist_ok=True)\n"
+              "print('classes staged:', Path(output_dir, 'results', 'robustness', 'operating_characteristics.csv')"
+              ".is_file())")
     book = tiny_book(tmp_path / "book", chapters={"safety": (PARAMETERS, safety),
                                                  "scorecard": ("results_dir = None\noutput_dir = None", code)})
     v = pd.DataFrame({"model": "calibrated", "cohort": [0], "seed": 1, "chapter": "safety",
@@ -176,11 +180,14 @@ def test_build_shows_a_robustness_result_to_the_scorecard_and_keeps_it(tmp_path)
     assert (out / "results" / "robustness" / "claim_probability.csv").is_file()
     executed = (out / "executed" / "scorecard.ipynb").read_text()
     assert "claim_probability.csv" in executed  # the scorecard saw it
+    # staged before the chapters ran: they show each claim's class (issue 31)
+    assert "classes staged: True" in (out / "executed" / "safety.ipynb").read_text()
     again = build(out=out, book_dir=book, jobs=1)  # without --robustness: kept, nothing to redo
     assert again.up_to_date and (out / "results" / "robustness" / "claim_probability.csv").is_file()
     rb.write_outputs(rob, verdicts=v.assign(verdict="not reproduced"))
     third = build(out=out, book_dir=book, jobs=1, robustness=rob)  # a new result: the scorecard runs again
     assert not third.up_to_date and "scorecard" in third.executed
+    assert "safety" in third.executed  # its claims' classes changed with the result
 
 
 def test_the_shipped_robustness_result_covers_the_registry_and_says_where_it_came_from():
@@ -242,7 +249,7 @@ def test_flags_are_attached_only_from_parts_computed_on_the_claims_data(tmp_path
     d = _result(tmp_path / "r", cohorts_data_hash="mine", multiverse_data_hash="other")
     t = rb.scorecard_table(claims, d, data_fingerprint="mine").iloc[0]
     assert bool(t["uninformative"]) and not bool(t["fragile"])  # the multiverse was run on other data
-    assert t["flags"].startswith("uninformative") and "fragile" not in t["flags"]
+    assert t["flags"].startswith("uninformative at this design") and "fragile" not in t["flags"]
     assert t["multiverse"].startswith("fragile")  # its result is still shown, as its own
     t = rb.scorecard_table(claims, d, data_fingerprint="someone else's").iloc[0]
     assert t["flags"] == "" and t["p_calibrated"] == 1.0
@@ -264,7 +271,10 @@ def test_the_words_name_each_parts_data_and_say_an_empty_part_in_words(tmp_path)
                                       models=["calibrated", "null_treatment"], cohorts_data_hash=""),
                               data_fingerprint=mine, data_name="mine")
     assert "This result has no multiverse part: run `python -m analysis robustness --multiverse" in text
-    assert "0 are fragile" not in text and "Of the 1 claims it covers, 1 are **uninformative**" in text
+    assert "0 are fragile" not in text and "uninformative" in text
+    # every empirical claim of the registry has a class; the one judged here is uninformative
+    assert re.search(r"for the \d+ empirical claims: 0 discriminating, 0 underpowered, 1 uninformative, \d+ fixed by the "
+                     r"simulation and \d+ not assessable", text)
     assert "This build's data (`mine`) are not of that design" in text
     other = rb.describe_result(_result(tmp_path / "o", multiverse_data="data/synthetic (shipped)",
                                        multiverse_data_hash="s" * 64), data_fingerprint=mine, data_name="mine")
@@ -335,7 +345,9 @@ def test_build_keeps_a_given_result_until_told_to_show_the_shipped_one(tmp_path)
 
     code = ("import json\nfrom pathlib import Path\n"
             "print(json.loads((Path(results_dir) / 'robustness' / 'run.json').read_text()).get('seed'))")
-    safety = "from pathlib import Path\nPath(output_dir, 'results', 'safety').mkdir(parents=True, exist_ok=True)"
+    safety = ("from pathlib import Path\nPath(output_dir, 'results', 'safety').mkdir(parents=True, exist_ok=True)\n"
+              "print('classes staged:', Path(output_dir, 'results', 'robustness', 'operating_characteristics.csv')"
+              ".is_file())")
     book = tiny_book(tmp_path / "book", chapters={"safety": (PARAMETERS, safety),
                                                  "scorecard": ("results_dir = None\noutput_dir = None", code)})
     v = pd.DataFrame({"model": "calibrated", "cohort": [0], "seed": 1, "chapter": "safety",
@@ -359,3 +371,22 @@ def test_build_keeps_a_given_result_until_told_to_show_the_shipped_one(tmp_path)
     back = build(out=out, book_dir=book, jobs=1, robustness="shipped")
     assert "scorecard" in back.executed and seed_shown() == "2018"
     assert build(out=out, book_dir=book, jobs=1).up_to_date and seed_shown() == "2018"  # and it stays
+
+
+def test_the_multiverse_over_cohorts_names_the_choice_that_flips_a_claim_most_often(tmp_path):
+    """By hand: alpha=0.01 flips the claim in 1 of 2 cohorts, das28_variant=crp in none."""
+    u = pd.DataFrame({"cohort": [0, 0, 0, 1, 1, 1], "chapter": "safety", "claim_id": "safety.no_gvhd",
+                      "universe": [0, 1, 2] * 2, "alpha": [0.05, 0.01, 0.05] * 2,
+                      "das28_variant": ["esr", "esr", "crp"] * 2,
+                      "verdict": ["reproduced", "inconclusive", "reproduced", "reproduced", "reproduced", "reproduced"]})
+    grid = {"safety": {"alpha": (0.05, 0.01), "das28_variant": ("esr", "crp")}}
+    flips = rb.multiverse_flips(u, grid)
+    folder = tmp_path / "results" / "robustness"
+    folder.mkdir(parents=True)
+    flips.to_csv(folder / "multiverse_flips.csv", index=False)
+    claims = pd.DataFrame({"chapter": ["safety"], "claim_id": ["safety.no_gvhd"], "verdict": ["reproduced"]})
+    assert rb.scorecard_table(claims, tmp_path).iloc[0]["flips_most"] == "alpha=0.01 (50 % of 2 cohorts)"
+    n = rb.result_counts(tmp_path)
+    assert (n["flip_cohorts"], n["flipping"]) == (2, 1)
+    assert "Its multiverse over 2 calibrated cohorts" in rb.describe_result(tmp_path, data_fingerprint="x",
+                                                                             data_name="x")

@@ -31,14 +31,17 @@ OC_COLUMNS: tuple[str, ...] = ("claim_id", "sensitivity", "false_positive", "fal
 #: the classes, in the order the scorecard lists them
 CLASSES: tuple[str, ...] = ("discriminating", "underpowered", "uninformative", "fixed by the simulation",
                             "not assessable")
-#: what each class means, in words (the thresholds are those of the robustness run, issue 31)
+#: what each class means, in words (the thresholds of :func:`analysis.scorecard.robustness.operating_characteristics`,
+#: checked against them by tests/test_characteristics.py)
 CLASS_MEANING: dict[str, str] = {
     "discriminating": "reproduced in at least 80 % of calibrated cohorts and in at most 10 % under every model "
                       "where it must fail",
     "underpowered": "reproduced in fewer than 80 % of calibrated cohorts, so a true claim is often missed",
-    "uninformative": "a model where the claim must fail still reproduces it in more than 20 % of cohorts",
+    "uninformative": "reproduced in at least 80 % of calibrated cohorts, but also in more than 10 % of the cohorts "
+                     "of a model where it must fail",
     "fixed by the simulation": "a count the simulator is given, so its verdict on simulated cohorts says nothing",
-    "not assessable": "no model where the claim must fail can test it in at least 90 % of cohorts",
+    "not assessable": "no model where the claim must fail can test it in at least 90 % of cohorts, or the claim "
+                      "is about the paper's own numbers (the audit), not data",
 }
 #: the column a claims table gets
 DESIGN_COLUMN = "can this design tell?"
@@ -57,7 +60,8 @@ def read_characteristics(folder) -> pd.DataFrame | None:
     Returns
     -------
     DataFrame or None
-        Columns :data:`OC_COLUMNS` (``sensitivity`` and ``false_positive`` as floats, ``testable`` as bool).
+        Columns :data:`OC_COLUMNS` (``sensitivity``, ``false_positive`` and ``testable``, the share of calibrated
+        cohorts in which the claim is testable, as floats; a ``True``/``False`` column reads as 1.0/0.0).
 
     Raises
     ------
@@ -88,7 +92,9 @@ def read_characteristics(folder) -> pd.DataFrame | None:
     out = frame[list(OC_COLUMNS)].copy()
     for col in ("sensitivity", "false_positive"):
         out[col] = pd.to_numeric(out[col], errors="coerce")
-    out["testable"] = out["testable"].map(lambda v: str(v).strip().lower() in ("true", "1", "yes"))
+    words = {"true": 1.0, "false": 0.0, "yes": 1.0, "no": 0.0}
+    out["testable"] = out["testable"].map(lambda v: words.get(str(v).strip().lower(), v))
+    out["testable"] = pd.to_numeric(out["testable"], errors="coerce")
     return out
 
 

@@ -376,20 +376,18 @@ def _execute_phases(available, plan, stage, out, data_dir, per_chapter, keys, jo
     claims are those it read.
     """
     base_keys = dict(keys)
-    rob_files: list[Path] | None = None
+    # --- robustness (issue 21): staged before the chapters run, which show each claim's class ("can this design
+    # tell?", issue 31) from it; the scorecard reads all of it
+    rob_files = stage_robustness(robustness, out, results_dir, report, book_src.parent / "data" / "robustness")
+    # the scorecard also reads the data folder's hash (whose data a robustness result and the shipped default
+    # build are on) and the shipped default build's claims (analysis.scorecard.compare)
+    rob_files += sorted((book_src.parent / "data" / "default_build").glob("*.*"))
+    # --- end robustness
 
     def phase2_inputs(claims: pd.DataFrame, todo: list[Chapter]) -> list[Chapter]:
-        """Write ``results/claims.csv`` from ``claims``, stage the robustness result (once) and key each phase-2
-        chapter of ``todo`` on them; returns those that cannot be reused from the last build."""
-        nonlocal rob_files
+        """Write ``results/claims.csv`` from ``claims`` and key each phase-2 chapter of ``todo`` on it and the
+        staged robustness result; returns those that cannot be reused from the last build."""
         claims.to_csv(results_dir / "claims.csv", index=False, lineterminator="\n")
-        # --- robustness (issue 21): the scorecard reads results/robustness/ when present
-        if rob_files is None:
-            rob_files = stage_robustness(robustness, out, results_dir, report, book_src.parent / "data" / "robustness")
-            # the scorecard also reads the data folder's hash (whose data a robustness result and the shipped
-            # default build are on) and the shipped default build's claims (analysis.scorecard.compare)
-            rob_files += sorted((book_src.parent / "data" / "default_build").glob("*.*"))
-        # --- end robustness
         for c in todo:
             keys[c.name] = cache_key(base_keys[c.name], hash_files([results_dir / "claims.csv"] + rob_files),
                                      data_hash)

@@ -93,11 +93,18 @@ def make_plan(*, root: Path, out: Path, chapters: list[Chapter], selected: set[s
     """
     code_hash = hash_tree(root / "analysis", ("*.py", "*.yaml"))
     published_hash = hash_tree(paths.published_dir())
+    # robustness (issue 21): a new result (given, in OUT, or shipped in data/robustness) rebuilds the scorecard;
+    # its operating characteristics also rebuild the chapters, which show each claim's class (issue 31)
+    shipped = book_src.parent / "data" / "robustness"
+    rob_key = robustness_key(robustness, out, shipped)
+    rob_source = robustness_source(robustness, out, shipped)
+    oc_file = rob_source / "operating_characteristics.csv" if rob_source is not None else None
+    oc_hash = hash_files([oc_file]) if oc_file is not None and oc_file.is_file() else ""
     keys: dict[str, str] = {}
     for c in chapters:
         nb_hash = hash_files([book_src / c.notebook])
         keys[c.name] = cache_key(c.name, nb_hash, code_hash, published_hash, per_chapter[c.name],
-                                 data_fingerprint if c.uses_data else "")
+                                 data_fingerprint if c.uses_data else "", oc_hash if c.phase == 1 else "")
         if no_solutions:  # a hand-out's executed copies have no solutions (analysis.engine.solutions): keyed apart
             keys[c.name] = cache_key(keys[c.name], "no-solutions")
     # (a hand-out's copies have no solutions: one is never reused for a book with them, nor the other way)
@@ -133,8 +140,6 @@ def make_plan(*, root: Path, out: Path, chapters: list[Chapter], selected: set[s
     default_build = book_src.parent / "data" / "default_build"
     site_key = cache_key(keys, static_hash, config_hash, data_dir.as_posix(), no_solutions,
                          hash_tree(default_build) if default_build.is_dir() else "")
-    # robustness (issue 21): a new result (given, in OUT, or shipped in data/robustness) rebuilds the scorecard
-    rob_key = robustness_key(robustness, out, book_src.parent / "data" / "robustness")
     unchanged = (not force and all(v == "reuse" for k, v in plan.items() if k != "scorecard")
                  and manifest.get("site_key") == site_key and manifest.get("robustness", "") == rob_key
                  and (out / "html" / "index.html").exists())

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from analysis.claims.characteristics import DESIGN_COLUMN
 from analysis.core import paths
 from analysis.core.provenance import provenance
 
@@ -321,15 +322,41 @@ class Page:
         display(HTML(f"<div class='admonition {kind}'><p>{html.escape(text)}</p></div>"))
 
     def finish(self, *, show: bool = True) -> pd.DataFrame:
-        """Write this chapter's claims (every registry claim exactly once) and show them."""
+        """Write this chapter's claims (every registry claim exactly once) and show them.
+
+        When the build staged a robustness result with operating characteristics (``results/robustness``), the
+        table shown also has the column "can this design tell?": each claim's class at the design of the
+        simulated cohorts (:mod:`analysis.claims.characteristics`); the file written has the verdicts only.
+        """
         path = self.claims.write(self.output_dir)
         full = pd.read_csv(path, keep_default_na=False)
         if show:
+            from analysis.claims.characteristics import read_characteristics, with_design_class
+
             cols = ["claim_id", "claim", "location", "published", "reproduced", "verdict", "basis", "rule"]
-            self._show(full[[c for c in cols if c in full.columns]],
-                       "Claims of the paper covered by this chapter, with their verdicts on these data",
-                       "claims", index=False, max_rows=200, decimals=3)
+            shown = full[[c for c in cols if c in full.columns]]
+            caption = "Claims of the paper covered by this chapter, with their verdicts on these data"
+            rob = self.output_dir / "results" / "robustness"
+            characteristics = read_characteristics(rob) if rob.is_dir() else None
+            if characteristics is not None:
+                shown = with_design_class(shown, characteristics)
+                caption += (f"; “{DESIGN_COLUMN}”: what the claim's verdict is worth at {_design_words(rob)}, "
+                            "from cohorts simulated by this project, not from these data (the classes are defined "
+                            "on the scorecard)")
+            self._show(shown, caption, "claims", index=False, max_rows=200, decimals=3)
         return full
+
+
+def _design_words(robustness_dir: Path) -> str:
+    """The design a robustness result simulated, in words, from its ``run.json`` ("the paper's design, 105
+    patients, 200 cohorts per model")."""
+    try:
+        run = json.loads((robustness_dir / "run.json").read_text("utf-8"))
+    except (OSError, ValueError):
+        run = {}
+    n, k = run.get("n_patients"), run.get("cohorts")
+    size = ", ".join(x for x in (f"{n} patients" if n else "", f"{k} cohorts per model" if k else "") if x)
+    return "the paper's design" + (f", {size}" if size else "")
 
 
 def provenance_rows(prov: dict) -> str:
@@ -495,8 +522,8 @@ def _plan_columns(df: pd.DataFrame, max_columns: int) -> tuple[list[tuple], list
         return (not _is_numeric(s)) and s.map(lambda v: len(str(v)) if not _is_missing(v) else 0).max() > LONG_TEXT
 
     claims = set(CLAIM_COLUMNS) <= set(cols)
-    if claims:  # claim, published, reproduced, verdict first; everything else on demand
-        order = list(CLAIM_COLUMNS)
+    if claims:  # claim, published, reproduced, verdict (and the claim's class) first; everything else on demand
+        order = list(CLAIM_COLUMNS) + [c for c in (DESIGN_COLUMN,) if c in cols]
         details = [c for c in cols if c not in order]
     else:
         order = [c for c in cols if c not in used]

@@ -34,12 +34,15 @@ from typing import Callable, Iterable
 import numpy as np
 import pandas as pd
 
+from analysis.claims.characteristics import CLASSES
 from analysis.core.chapters import CHAPTERS, MODELS as _MODEL_TEXT
 
 __all__ = [
     "MODELS",
     "MULTIVERSE_OPTIONS",
     "NULL_RATE",
+    "FALSE_POSITIVE",
+    "FLIP_RATE",
     "CLASSES",
     "multiverse_flips",
     "operating_characteristics",
@@ -65,17 +68,20 @@ __all__ = [
 ]
 
 MODELS: tuple[str, ...] = tuple(_MODEL_TEXT)
-#: a claim reproduced under one of its ``fails_under`` models more often than this is "uninformative"
-NULL_RATE = 0.20
-#: a claim whose false-positive rate is at most this (and sensitivity at least :data:`SENSITIVITY`) is "discriminating"
+#: a claim whose false-positive rate is at most this (and sensitivity at least :data:`SENSITIVITY`) is
+#: "discriminating"; above it (with that sensitivity) "uninformative". The issue that defined the classes put
+#: "uninformative" above 0.2 and left the band (0.1, 0.2] in no class; the stricter reading counts it as
+#: uninformative: such a claim is not discriminating, and a fifth of false worlds reproducing it is not rare.
 FALSE_POSITIVE = 0.10
+#: a single analysis choice that changes a claim's verdict in more than this share of calibrated cohorts is
+#: reported as flipping it (the multiverse over cohorts, ``multiverse_flips.csv``)
+FLIP_RATE = 0.10
+#: the dashed line of :func:`probability_figure` (the false-positive bound of a discriminating claim)
+NULL_RATE = FALSE_POSITIVE
 #: sensitivity below this: "underpowered"
 SENSITIVITY = 0.80
 #: a model counts for a claim's false positive only when the claim is testable in at least this share of its cohorts
 TESTABLE = 0.90
-#: the classes of :func:`operating_characteristics`
-CLASSES: tuple[str, ...] = ("discriminating", "underpowered", "uninformative", "fixed by the simulation",
-                            "not assessable")
 #: the analysis options the chapters expose, with the values the multiverse tries (default first): the chapter
 #: registry's ``multiverse`` column
 MULTIVERSE_OPTIONS: dict[str, dict[str, tuple]] = {c.name: dict(c.multiverse) for c in CHAPTERS if c.multiverse}
@@ -884,11 +890,15 @@ def applies_to(run: dict, part: str, data_fingerprint: str | None) -> bool:
     return bool(recorded) and bool(data_fingerprint) and recorded == data_fingerprint
 
 
-def result_counts(robustness_dir, *, null_rate: float = NULL_RATE) -> dict:
+def result_counts(robustness_dir) -> dict:
     """What a robustness result says of its own claims, whatever the build's data.
 
-    Returns ``{"cohort_claims", "uninformative", "multiverse_claims", "fragile", "robust"}`` (ints; a part the
-    result does not have counts 0).
+    Returns ``{"cohort_claims", "classes", "multiverse_claims", "fragile", "robust", "flip_cohorts",
+    "flipping"}``: the number of claims its simulated cohorts judge, the number of empirical claims in each
+    class of ``operating_characteristics.csv`` (:data:`analysis.claims.characteristics.CLASSES`; empty when the
+    result has no such file), the multiverse's claims and how many are fragile or robust on its data, and for
+    the multiverse over calibrated cohorts (``multiverse_flips.csv``) its number of cohorts and how many claims
+    some single choice flips in more than :data:`FLIP_RATE` of them. A part the result does not have counts 0.
 
     Examples
     --------
@@ -897,21 +907,25 @@ def result_counts(robustness_dir, *, null_rate: float = NULL_RATE) -> dict:
     0
     """
     found = read_outputs(robustness_dir)
-    out = dict.fromkeys(("cohort_claims", "uninformative", "multiverse_claims", "fragile", "robust"), 0)
+    out = dict.fromkeys(("cohort_claims", "multiverse_claims", "fragile", "robust", "flip_cohorts", "flipping"), 0)
+    out["classes"] = {}
     prob = found["probability"]
     if prob is not None:
-        ids = prob["claim_id"].drop_duplicates()
-        chapters = (prob.drop_duplicates("claim_id").set_index("claim_id")["chapter"] if "chapter" in prob.columns
-                    else ids.str.split(".").str[0].set_axis(ids))
-        own = pd.DataFrame({"chapter": chapters.reindex(ids).to_numpy(), "claim_id": ids.to_numpy(), "verdict": ""})
-        table = scorecard_table(own, robustness_dir, null_rate=null_rate)
-        out["cohort_claims"] = int(table["p_calibrated"].notna().sum())
-        out["uninformative"] = int(table["uninformative"].sum())
+        out["cohort_claims"] = int(prob.loc[prob["model"].eq("calibrated"), "claim_id"].nunique()
+                                   if "model" in prob.columns else prob["claim_id"].nunique())
+    oc = found["operating"]
+    if oc is not None:
+        counts = oc["class"].value_counts()
+        out["classes"] = {c: int(counts.get(c, 0)) for c in CLASSES}
     mv = found["multiverse"]
     if mv is not None:
         out["multiverse_claims"] = int(len(mv))
         out["fragile"] = int(mv["result"].eq("fragile").sum())
         out["robust"] = int(mv["result"].eq("robust").sum())
+    flips = found["flips"]
+    if flips is not None and len(flips):
+        out["flip_cohorts"] = int(flips["cohorts"].max())
+        out["flipping"] = int(flips.loc[flips["flip_rate"] > FLIP_RATE, "claim_id"].nunique())
     return out
 
 
@@ -921,7 +935,7 @@ def _data_name(run: dict, part: str) -> str:
     return str(run.get("cohorts_data") or f"cohorts of {run.get('n_patients', '?')} patients simulated by this project")
 
 
-def describe_result(robustness_dir, *, data_fingerprint: str, data_name: str, null_rate: float = NULL_RATE) -> str:
+def describe_result(robustness_dir, *, data_fingerprint: str, data_name: str) -> str:
     """The scorecard's words on a robustness result (Markdown): which result, on whose data, what it found.
 
     Every count is of the result's own claims; a part computed on other data than the build's
@@ -936,13 +950,14 @@ def describe_result(robustness_dir, *, data_fingerprint: str, data_name: str, nu
     """
     found = read_outputs(robustness_dir)
     run = found["run"]
-    has = {"cohorts": found["probability"] is not None, "multiverse": found["multiverse"] is not None}
+    has = {"cohorts": found["probability"] is not None, "multiverse": found["multiverse"] is not None,
+           "flips": found["flips"] is not None}
     build = "python -m analysis build"
     if not any(has.values()):
         return ("No robustness result is part of this build. Run `python -m analysis robustness --out DIR` (add "
                 "`--multiverse` for the analysis choices) and build with `" + build + " --robustness DIR` to see, "
                 "per claim, how often it is reproduced over simulated cohorts.")
-    n = result_counts(robustness_dir, null_rate=null_rate)
+    n = result_counts(robustness_dir)
     command = run.get("command", "a command it does not record")
     date = str(run["date"])[:10] if run.get("date") else "an unrecorded date"
     if run.get("shipped_with_book"):
@@ -956,14 +971,21 @@ def describe_result(robustness_dir, *, data_fingerprint: str, data_name: str, nu
     if has["cohorts"]:
         models = run.get("models") or []
         text = (f"Its simulated part judges every claim on {run.get('cohorts', '?')} {_data_name(run, 'cohorts')} "
-                f"under each of {len(models) or '?'} models ({', '.join(models) or 'not recorded'}). Of the "
-                f"{n['cohort_claims']} claims it covers, {n['uninformative']} are **uninformative**: a null model "
-                f"that concerns them reproduces them in at least {100 * null_rate:.0f} % of its cohorts, so with "
-                "that design their verdict cannot tell the paper's world from one where the effect is absent. The "
-                "cohorts are simulated by this project: the probabilities describe a design and the analysis, not "
-                "patients.")
+                f"under each of {len(models) or '?'} models ({', '.join(models) or 'not recorded'}).")
+        if n["classes"]:
+            total = sum(n["classes"].values())
+            parts = [f"{k} {c}" for c, k in n["classes"].items()]
+            text += (f" What its verdicts are worth at that design, for the {total} empirical claims: "
+                     + ", ".join(parts[:-1]) + f" and {parts[-1]} (the classes are defined at the top of this "
+                     "page; each claim's class is in the table below and beside its verdict in its chapter).")
+        else:
+            text += (" It has no operating characteristics (an older result), so it cannot say what each verdict "
+                     "is worth; run `python -m analysis robustness --out DIR` again for them.")
+        text += (" The cohorts are simulated by this project: the probabilities describe a design and the analysis, "
+                 "not patients.")
         if applies_to(run, "cohorts", data_fingerprint):
-            text += " This build's data are of that design, so the flags are attached to the verdicts below."
+            text += (" This build's data are of that design, so an uninformative or underpowered claim is flagged "
+                     "beside its verdict below.")
         elif "cohorts_data_hash" not in run:
             text += (" The result does not record which data its cohorts stand for (it predates that record): the "
                      "probabilities are shown for reference and no claim judged on these data is flagged by them.")
@@ -995,13 +1017,18 @@ def describe_result(robustness_dir, *, data_fingerprint: str, data_name: str, nu
         text = ("This result has no multiverse part: run `python -m analysis robustness --multiverse --out DIR` (or "
                 f"`--multiverse-only`) and build with `{build} --robustness DIR` for it.")
     paras.append(text)
+    if n["flip_cohorts"]:
+        paras.append(f"Its multiverse over {n['flip_cohorts']} calibrated cohorts changes one analysis choice at a "
+                     f"time: for {n['flipping']} claims some single choice changes the verdict in more than "
+                     f"{100 * FLIP_RATE:.0f} % of those cohorts (per claim and choice, the share is in "
+                     "`results/robustness/multiverse_flips.csv`; the table below names the choice that flips each "
+                     "claim most often).")
     return "\n\n".join(paras)
 
 
 # --------------------------------------------------------------------------------------------- scorecard
-def scorecard_table(claims: pd.DataFrame, robustness_dir, *, null_rate: float = NULL_RATE,
-                    data_fingerprint: str | None = None) -> pd.DataFrame:
-    """Per claim of the book: P(reproduced) under each model, the multiverse result and the flags.
+def scorecard_table(claims: pd.DataFrame, robustness_dir, *, data_fingerprint: str | None = None) -> pd.DataFrame:
+    """Per claim of the book: P(reproduced) under each model, its class, the multiverse results and the flags.
 
     Parameters
     ----------
@@ -1009,24 +1036,23 @@ def scorecard_table(claims: pd.DataFrame, robustness_dir, *, null_rate: float = 
         The book's claims table (``claim_id``, ``verdict`` at least; e.g. :func:`analysis.scorecard.summary.read_claims`).
     robustness_dir : path
         A robustness folder (see :func:`read_outputs`).
-    null_rate : float
-        A claim reproduced under a null model at least this often is "uninformative" with this design;
-        only the models the claim's registry row names in ``fails_under`` count.
     data_fingerprint : str, optional
         The data the ``claims`` were judged on (:func:`analysis.intake.io.fingerprint`). When given, the
-        flags of a part of the result (``uninformative``: the simulated cohorts; ``fragile``: the multiverse)
-        are set only when that part was computed on these data (:func:`applies_to`); the probabilities and the
-        multiverse column are shown either way.
+        flags of a part of the result (``uninformative``/``underpowered``: the simulated cohorts; ``fragile``: the
+        multiverse) are set only when that part was computed on these data (:func:`applies_to`); the
+        probabilities, classes and multiverse columns are shown either way.
 
     Returns
     -------
     pandas.DataFrame
-        The claims' columns ``chapter``, ``claim_id``, ``verdict``, then ``p_calibrated``,
-        ``p_null_treatment``, ``p_null_ifng`` (P(reproduced); NaN when that model was not run),
-        ``p_null_max`` (the largest among the claim's ``fails_under`` models),
-        ``multiverse`` ("robust", "fragile: <choices>" or "" when not run), ``class`` (the claim's class in
-        ``operating_characteristics.csv``: can this design tell? "" when the result has none),
-        ``uninformative`` and ``fragile`` (bool) and ``flags`` (text).
+        The claims' columns ``chapter``, ``claim_id``, ``verdict``, then ``p_<model>`` for every model
+        (P(reproduced); NaN when that model was not run or did not judge the claim), ``p_null_max`` (the
+        largest among the claim's ``fails_under`` models), ``class`` (its class in
+        ``operating_characteristics.csv``: can this design tell? "" when the result has none), ``false_positive``
+        and ``false_positive_model`` (from the same file), ``multiverse`` ("robust", "fragile: <choices>" or ""
+        when not run: the multiverse on one data folder), ``flips_most`` (the single choice that changed the
+        verdict in the largest share of calibrated cohorts, e.g. "alpha=0.01 (35 % of 20 cohorts)", or ""),
+        ``uninformative``, ``underpowered`` and ``fragile`` (bool) and ``flags`` (text).
 
     Examples
     --------
@@ -1036,8 +1062,8 @@ def scorecard_table(claims: pd.DataFrame, robustness_dir, *, null_rate: float = 
     ...                   "claim_id": "safety.no_gvhd", "verdict": "reproduced", "seconds": 0.1})
     >>> _ = write_outputs(d, verdicts=v)
     >>> c = pd.DataFrame({"chapter": ["safety"], "claim_id": ["safety.no_gvhd"], "verdict": ["reproduced"]})
-    >>> scorecard_table(c, d)[["p_calibrated", "p_harm", "uninformative", "flags"]].values.tolist()
-    [[1.0, 1.0, True, 'uninformative (reproduced in 100 % of harm cohorts)']]
+    >>> scorecard_table(c, d)[["p_calibrated", "p_harm", "class", "flags"]].values.tolist()
+    [[1.0, 1.0, 'uninformative', 'uninformative at this design (reproduced in 100 % of harm cohorts)']]
     """
     found = read_outputs(robustness_dir)
     base_cols = [c for c in ("chapter", "claim_id", "claim", "verdict") if c in claims.columns]
@@ -1050,11 +1076,18 @@ def scorecard_table(claims: pd.DataFrame, robustness_dir, *, null_rate: float = 
             out[col] = out["claim_id"].map(one).astype(float)
         else:
             out[col] = np.nan
-    nulls = [f"p_{m}" for m in MODELS if m != "calibrated"]
     scope = _fails_under()
     relevant = pd.DataFrame({f"p_{m}": out[f"p_{m}"].where(out["claim_id"].map(lambda c: m in scope.get(c, ())))
                              for m in MODELS if m != "calibrated"})
     out["p_null_max"] = relevant.max(axis=1, skipna=True)
+    oc = found.get("operating")
+    if oc is not None:
+        o = oc.drop_duplicates("claim_id").set_index("claim_id")
+        out["class"] = out["claim_id"].map(o["class"]).fillna("")
+        out["false_positive"] = out["claim_id"].map(pd.to_numeric(o["false_positive"], errors="coerce")).astype(float)
+        out["false_positive_model"] = out["claim_id"].map(o["false_positive_model"]).fillna("")
+    else:
+        out["class"], out["false_positive"], out["false_positive_model"] = "", np.nan, ""
     mv = found["multiverse"]
     if mv is not None:
         m = mv.set_index("claim_id")
@@ -1065,23 +1098,32 @@ def scorecard_table(claims: pd.DataFrame, robustness_dir, *, null_rate: float = 
     else:
         out["multiverse"] = ""
         out["fragile"] = False
-    oc = found.get("operating")
-    out["class"] = (out["claim_id"].map(oc.set_index("claim_id")["class"]).fillna("") if oc is not None
-                    else "")  # "can this design tell?": operating_characteristics.csv's class
-    out["uninformative"] = (out["p_null_max"] >= null_rate - 1e-12).fillna(False).astype(bool)
+    flips = found.get("flips")
+    if flips is not None and len(flips):
+        top = flips.dropna(subset=["flip_rate"]).sort_values(["flip_rate", "choice"], ascending=[False, True])
+        top = top.loc[top["flip_rate"] > 0].drop_duplicates("claim_id").set_index("claim_id")
+        words = top["choice"] + " (" + (100 * top["flip_rate"]).round().astype(int).astype(str) + " % of " \
+            + top["cohorts"].astype(int).astype(str) + " cohorts)"
+        out["flips_most"] = out["claim_id"].map(words).fillna("")
+    else:
+        out["flips_most"] = ""
+    out["uninformative"] = out["class"].eq("uninformative")
+    out["underpowered"] = out["class"].eq("underpowered")
     if data_fingerprint is not None:  # flags only from a part computed on the data these claims were judged on
         if not applies_to(found["run"], "cohorts", data_fingerprint):
             out["uninformative"] = False
+            out["underpowered"] = False
         if not applies_to(found["run"], "multiverse", data_fingerprint):
             out["fragile"] = False
     flags = []
     for row in out.itertuples():
         parts = []
         if row.uninformative:
-            scores = relevant.loc[row.Index]
-            worst = scores.idxmax()
-            parts.append(f"uninformative (reproduced in {100 * scores[worst]:.0f} % of "
-                         f"{worst[2:]} cohorts)")
+            parts.append(f"uninformative at this design (reproduced in {100 * row.false_positive:.0f} % of "
+                         f"{row.false_positive_model} cohorts)")
+        if row.underpowered:
+            parts.append(f"underpowered at this design (reproduced in {100 * row.p_calibrated:.0f} % of "
+                         "calibrated cohorts)")
         if row.fragile:
             parts.append("fragile" + (f" ({row.multiverse.split(': ', 1)[1]})" if ": " in row.multiverse else ""))
         flags.append("; ".join(parts))
@@ -1093,9 +1135,9 @@ def probability_figure(table: pd.DataFrame, *, null_rate: float = NULL_RATE, ax=
     """Each claim as a point: P(reproduced | calibrated) against P(reproduced | null), one marker per null.
 
     ``table`` is :func:`scorecard_table`'s output; with a ``chapter`` column, each null model's points are the
-    claims that name it in ``fails_under``). Points above the dashed line at ``null_rate`` are
-    uninformative with this design; the useful claims sit bottom right (reproduced when the paper is
-    right, rarely when it is wrong). Returns the matplotlib Figure.
+    claims that name it in ``fails_under``). A claim is discriminating when its point under every such model lies
+    below the dashed line at ``null_rate`` (:data:`FALSE_POSITIVE`) and right of the dotted one at
+    :data:`SENSITIVITY`: reproduced when the paper is right, rarely when it is wrong. Returns the matplotlib Figure.
 
     Examples
     --------
@@ -1127,7 +1169,9 @@ def probability_figure(table: pd.DataFrame, *, null_rate: float = NULL_RATE, ax=
         ax.scatter(pts["p_calibrated"], pts[col], marker=marker, alpha=0.7, label=f"{label} ({len(pts)} claims)")
     ax.axhline(null_rate, color="grey", linestyle="--", linewidth=1)
     ax.plot([0, 1], [0, 1], color="lightgrey", linewidth=1)
-    ax.text(0.01, null_rate + 0.01, f"uninformative above {100 * null_rate:.0f} %", color="grey", fontsize=8)
+    ax.axvline(SENSITIVITY, color="grey", linestyle=":", linewidth=1)
+    ax.text(0.01, null_rate + 0.01, f"false positive above {100 * null_rate:.0f} %: not discriminating", color="grey",
+            fontsize=8)
     ax.set(xlim=(-0.03, 1.03), ylim=(-0.03, 1.03), xlabel="P(reproduced | calibrated model)",
            ylabel="P(reproduced | null model)")
     if ax.collections:
