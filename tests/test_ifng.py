@@ -310,6 +310,11 @@ def test_first_significant_equals_sort_and_merge_reference():
     assert got["direction"].tolist() == ["decrease", "", "decrease"]
     assert got["n_tests"].tolist() == [3, 2, 3]
     assert got["lag_weeks"].tolist()[2] == 2.0 - 1.5
+    # by direction, by hand: Before m rises first at week 3 (the fall at week 2 is the other way); After m's
+    # significant rises are at weeks NaN (missing visit: last) and 2, its fall at week 2
+    up, down = got["first_increase_week"].tolist(), got["first_decrease_week"].tolist()
+    assert up[0] == 3.0 and down[0] == 2.0 and np.isnan(up[1]) and np.isnan(down[1])
+    assert up[2] == 2.0 and down[2] == 2.0
 
 
 def test_ifng_profile_summaries_equal_groupby_per_patient():

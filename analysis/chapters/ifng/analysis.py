@@ -520,13 +520,16 @@ def first_significant(tests: pd.DataFrame, profile: pd.DataFrame) -> pd.DataFram
     For each subgroup × marker × reference in ``tests`` (from :func:`subgroup_tests`), the first
     visit (``after`` week) whose test is significant, its direction, and ``lag_weeks`` = that
     week − the subgroup's rise week (the median over its patients of the first week with high
-    IFN-γ: 0 for Before by definition).
+    IFN-γ: 0 for Before by definition); and the first visit with a significant change in each direction,
+    for a claim about a change in one direction (an uncorrected test at every visit finds a change in the other
+    direction by chance now and then, which is not the change claimed).
 
     Returns
     -------
     DataFrame
         ``subgroup``, ``marker``, ``reference``, ``rise_week``, ``first_sig_week`` (NaN if
-        none), ``direction`` ("increase"/"decrease"/""), ``lag_weeks``, ``n_tests``.
+        none), ``direction`` ("increase"/"decrease"/""), ``lag_weeks``, ``first_increase_week``,
+        ``first_decrease_week`` (NaN if none), ``n_tests``.
 
     Examples
     --------
@@ -535,6 +538,9 @@ def first_significant(tests: pd.DataFrame, profile: pd.DataFrame) -> pd.DataFram
     >>> prof = pd.DataFrame({"group": ["Responder"], "subgroup": ["Before"], "rise_week": [0.0]})
     >>> first_significant(t, prof)[["first_sig_week", "direction", "lag_weeks"]].values.tolist()
     [[2.0, 'increase', 2.0]]
+    >>> t["mean_diff"] = [0.1, -0.5, 0.2]  # a fall at week 2, then a rise at week 3
+    >>> first_significant(t, prof)[["first_sig_week", "first_increase_week", "first_decrease_week"]].values.tolist()
+    [[2.0, 3.0, 2.0]]
     """
     _check_frame(tests, "tests", ["subgroup", "marker", "reference", "after", "significant", "mean_diff"])
     rise = subgroup_counts(profile).set_index("subgroup")["median_rise_week"]
@@ -545,12 +551,15 @@ def first_significant(tests: pd.DataFrame, profile: pd.DataFrame) -> pd.DataFram
     significant = tests["significant"].fillna(False).astype(bool).to_numpy()
     after = tests["after"].astype(float).to_numpy()
     mean_diff = tests["mean_diff"].to_numpy(float)
-    n_tests, first = {}, {}
+    n_tests, first, first_up, first_down = {}, {}, {}, {}
     for i, cell in enumerate(cells):
         n_tests[cell] = n_tests.get(cell, 0) + 1
         when = (bool(np.isnan(after[i])), 0.0 if np.isnan(after[i]) else after[i])
         if significant[i] and (cell not in first or when < first[cell][0]):
             first[cell] = (when, i)
+        one_way = first_up if mean_diff[i] > 0 else first_down if mean_diff[i] < 0 else None
+        if significant[i] and one_way is not None and (cell not in one_way or when < one_way[cell][0]):
+            one_way[cell] = (when, i)
     out = pd.DataFrame(list(n_tests), columns=keys, dtype=object)
     hit = [first[c][1] if c in first else -1 for c in n_tests]
     out["first_sig_week"] = np.array([after[i] if i >= 0 else np.nan for i in hit], dtype=float)
@@ -558,8 +567,11 @@ def first_significant(tests: pd.DataFrame, profile: pd.DataFrame) -> pd.DataFram
     out["direction"] = np.select([diff > 0, diff < 0], ["increase", "decrease"], "")
     out["rise_week"] = out["subgroup"].map(rise).astype(float)
     out["lag_weeks"] = out["first_sig_week"] - out["rise_week"]
+    for name, one_way in (("first_increase_week", first_up), ("first_decrease_week", first_down)):
+        out[name] = np.array([after[one_way[c][1]] if c in one_way else np.nan for c in n_tests], dtype=float)
     out["n_tests"] = np.array(list(n_tests.values()), dtype=int)
-    return out[keys + ["rise_week", "first_sig_week", "direction", "lag_weeks", "n_tests"]]
+    return out[keys + ["rise_week", "first_sig_week", "direction", "lag_weeks", "first_increase_week",
+                       "first_decrease_week", "n_tests"]]
 
 
 def change_after_rise(visits: pd.DataFrame, profile: pd.DataFrame, *, markers=tuple(MARKERS),
@@ -1006,32 +1018,34 @@ def qualitative_verdicts(*, share: pd.DataFrame, transient: pd.DataFrame, infect
 
     # Lag 2–3 weeks.
     lo, hi = lag_weeks
-    rule = (f"reproduced if, in each subgroup (Before, After), the Treg/Th17 ratio, IL-10 and IL-6 first change "
-            f"significantly versus the previous visit {lo}–{hi} weeks after the subgroup's IFN-γ rise "
-            "(median first week above the threshold)")
+    rule = (f"reproduced if, in each subgroup (Before, After), the Treg/Th17 ratio and IL-10 first rise and IL-6 "
+            f"first falls significantly versus the previous visit {lo}–{hi} weeks after the subgroup's IFN-γ rise "
+            "(median first week above the threshold; a significant change the other way is not the change claimed)")
     try:
         parts, holds = [], bool(judged)
         for sg in judged:
-            for m in ("treg_th17_ratio", "il_10", "il_6"):
-                lag = fs.loc[(sg, m, "previous"), "lag_weeks"]
-                parts.append(f"{sg} {m}: {'no significant change' if pd.isna(lag) else _fmt(lag, 1)}")
+            for m, want in (("treg_th17_ratio", "increase"), ("il_10", "increase"), ("il_6", "decrease")):
+                r = fs.loc[(sg, m, "previous")]
+                lag = r[f"first_{want}_week"] - r["rise_week"]
+                parts.append(f"{sg} {m}: {f'no significant {want}' if pd.isna(lag) else _fmt(lag, 1)}")
                 holds = holds and pd.notna(lag) and lo <= lag <= hi
         add("ifng.lag_2_3_weeks", bool(judged), holds, "lag (weeks): " + "; ".join(parts), rule)
     except (KeyError, NameError, UnboundLocalError):
         add("ifng.lag_2_3_weeks", False, False, "", rule + " (no subgroup tests)")
 
     # IFN-γ precedes improvement.
-    rule = ("reproduced if, in each subgroup, the first significant change from baseline of DAS28 (decrease), "
-            "Treg/Th17 and IL-10 (increase) comes after the subgroup's IFN-γ rise week")
+    rule = ("reproduced if, in each subgroup, the first significant change from baseline in the claimed direction "
+            "(DAS28 down, Treg/Th17 and IL-10 up) comes after the subgroup's IFN-γ rise week (a significant change "
+            "the other way is not the change claimed)")
     try:
         parts, holds = [], bool(judged)
         for sg in judged:
             for m, want in (("das28", "decrease"), ("treg_th17_ratio", "increase"), ("il_10", "increase")):
                 r = fs.loc[(sg, m, "baseline")]
-                parts.append(f"{sg} {m}: no significant change" if pd.isna(r["first_sig_week"]) else
-                             f"{sg} {m}: week {_fmt(r['first_sig_week'], 0)} ({r['direction'] or '–'})")
-                holds = holds and pd.notna(r["first_sig_week"]) and r["first_sig_week"] > r["rise_week"] \
-                    and r["direction"] == want
+                week = r[f"first_{want}_week"]
+                parts.append(f"{sg} {m}: no significant {want}" if pd.isna(week) else
+                             f"{sg} {m}: {want} first at week {_fmt(week, 0)}")
+                holds = holds and pd.notna(week) and week > r["rise_week"]
         add("ifng.precedes_improvement", bool(judged), holds, "; ".join(parts), rule)
     except (KeyError, NameError, UnboundLocalError):
         add("ifng.precedes_improvement", False, False, "", rule + " (no subgroup tests)")
