@@ -126,3 +126,9 @@ def test_the_classes_words_match_the_thresholds_of_the_robustness_run():
                         "expected": "holds", "fails_under": "harm"})
     got = rb.operating_characteristics(prob, reg).set_index("claim_id")["class"].to_dict()
     assert got == {"a": "discriminating", "b": "uninformative", "c": "underpowered", "d": "not assessable"}
+    # a count the simulator gives is "fixed by the simulation", unless the data never allow it (no columns for it)
+    count = pd.DataFrame({"claim_id": ["e", "e", "f", "f"], "model": ["calibrated", "harm"] * 2,
+                          "p_reproduced": [1.0, 1.0, 0.0, 0.0], "p_not_testable_with_these_data": [0, 0, 1.0, 1.0]})
+    reg = reg.iloc[:2].assign(claim_id=["e", "f"], kind="count")
+    got = rb.operating_characteristics(count, reg).set_index("claim_id")["class"].to_dict()
+    assert got == {"e": "fixed by the simulation", "f": "not assessable"}

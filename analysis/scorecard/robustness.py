@@ -632,7 +632,8 @@ def operating_characteristics(probability: pd.DataFrame, registry: pd.DataFrame 
         testable, i.e. not "not testable" nor "holds by construction", in at least :data:`TESTABLE` of the
         cohorts), ``false_positive_model`` (that model), ``testable`` (the share of calibrated cohorts in which
         it is testable) and ``class``: "not assessable" (a claim of a chapter that does not read the data, e.g.
-        the audit of the paper's arithmetic; a claim with no such model, or never testable when calibrated),
+        the audit of the paper's arithmetic; a claim never testable when calibrated, e.g. a count of columns the
+        data do not hold; a claim with no model where it must fail that can test it),
         "fixed by the simulation" (a count the simulator is given: every count but the adverse-event counts), "underpowered"
         (sensitivity < :data:`SENSITIVITY`), "discriminating" (false positive <= :data:`FALSE_POSITIVE`),
         else "uninformative" (reproduced in more than 10 % of the cohorts of a world where it is false).
@@ -672,11 +673,11 @@ def operating_characteristics(probability: pd.DataFrame, registry: pd.DataFrame 
                 r = share(m, "p_reproduced")
                 if not np.isfinite(fp) or r > fp:
                     fp, fp_model = r, m
-        if cid in no_data:
+        if cid in no_data or not test > 0:  # the audit, or never testable even when calibrated
             cls = "not assessable"
         elif cid in fixed:
             cls = "fixed by the simulation"
-        elif not np.isfinite(fp) or not np.isfinite(sens) or not test > 0:
+        elif not np.isfinite(fp) or not np.isfinite(sens):
             cls = "not assessable"
         elif sens < SENSITIVITY:
             cls = "underpowered"
