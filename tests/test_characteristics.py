@@ -127,8 +127,8 @@ def test_the_classes_words_match_the_thresholds_of_the_robustness_run():
     got = rb.operating_characteristics(prob, reg).set_index("claim_id")["class"].to_dict()
     assert got == {"a": "discriminating", "b": "uninformative", "c": "underpowered", "d": "not assessable"}
     # a count the simulator gives is "fixed by the simulation", unless the data never allow it (no columns for it)
-    count = pd.DataFrame({"claim_id": ["e", "e", "f", "f"], "model": ["calibrated", "harm"] * 2,
+    count = pd.DataFrame({"claim_id": ["e", "e", "f", "f"], "model": ["calibrated", "null_treatment"] * 2,
                           "p_reproduced": [1.0, 1.0, 0.0, 0.0], "p_not_testable_with_these_data": [0, 0, 1.0, 1.0]})
-    reg = reg.iloc[:2].assign(claim_id=["e", "f"], kind="count")
+    reg = reg.iloc[:2].assign(claim_id=["e", "f"], kind="count", fails_under="null_treatment")
     got = rb.operating_characteristics(count, reg).set_index("claim_id")["class"].to_dict()
     assert got == {"e": "fixed by the simulation", "f": "not assessable"}
