@@ -32,9 +32,9 @@ import pandas as pd
 
 from analysis.core.design import Design
 
-__all__ = ["DESIGN_FILES", "HEADLINE_CLAIMS", "TrialDesign", "class_shares", "design_characteristics",
-           "evaluate_design_batch", "parse_sizes", "read_design_outputs", "read_trial_design", "run_design",
-           "size_figure", "size_reaching", "write_design_outputs"]
+__all__ = ["COMMAND", "DESIGN_FILES", "HEADLINE_CLAIMS", "TrialDesign", "class_shares", "describe_design_result",
+           "design_characteristics", "evaluate_design_batch", "headline_table", "parse_sizes", "read_design_outputs",
+           "read_trial_design", "run_design", "size_figure", "size_reaching", "write_design_outputs"]
 
 #: The paper's headline claims for the planning table (claim id -> the finding it belongs to), picked from
 #: ``data/published/claims/*.csv``: the IFN-γ prediction (the paper's proposal of IFN-γ as a biomarker of response,
@@ -62,6 +62,9 @@ DESIGN_FILES: dict[str, str] = {"characteristics": "design_characteristics.csv",
                                 "verdicts": "design_verdicts.csv.gz", "info": "design.json"}
 #: the smallest cohort the simulator makes
 MIN_PATIENTS = 20
+#: the command that makes a design result, and the build that shows it
+COMMAND = ("python -m analysis robustness --design-from DIR --patients 40,80,160 --cohorts 50 --out OUT", 
+           "python -m analysis build --robustness OUT")
 
 
 # --------------------------------------------------------------------------------------------- the design
@@ -430,10 +433,17 @@ def size_reaching(characteristics: pd.DataFrame, claims: dict[str, str] | Iterab
         ok = (sens >= sensitivity - 1e-12) & fp.notna() & (fp < false_positive - 1e-12)
         reached = one.loc[ok.to_numpy(), "patients"]
         needed = int(reached.iloc[0]) if len(reached) else None
+        testable = pd.to_numeric(one["testable"], errors="coerce") if "testable" in one.columns else None
         if one.empty:
             text = "not in the result"
         elif needed is not None:
             text = f"reached at {needed} patients"
+        elif testable is not None and not (testable > 0).any():
+            text = ("not testable at this design (never testable in the calibrated cohorts: a measure or visit it "
+                    "needs is missing)")
+        elif not fp.notna().any():
+            text = ("false-positive rate unknown: no model where it must fail was run, or none could test it in "
+                    "90 % of its cohorts")
         else:
             text = f"not reached at the sizes tried ({tried})"
         last = one.iloc[-1] if len(one) else None
@@ -534,3 +544,82 @@ def read_design_outputs(folder) -> dict:
     return {"characteristics": (pd.read_csv(oc, encoding="utf-8", keep_default_na=False,
                                             na_values=[""]) if oc.is_file() else None),
             "info": json.loads(info.read_text("utf-8")) if info.is_file() else {}}
+
+
+# --------------------------------------------------------------------------------------------- the page's words
+def _join(items: list[str]) -> str:
+    items = [str(i) for i in items]
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1] if items else ""
+
+
+def describe_design_result(characteristics: pd.DataFrame | None, info: dict) -> str:
+    """The planning page's words on a design result (Markdown): which run, whose design, what it simulated.
+
+    Without a result (``characteristics`` None), says so and gives the commands (:data:`COMMAND`). Every number
+    is read from the result (``design.json`` and the characteristics table).
+
+    Examples
+    --------
+    >>> describe_design_result(None, {}).split(".")[0]
+    'No design result is part of this build'
+    """
+    if characteristics is None:
+        return ("No design result is part of this build, so this page has no figure and no sizes to show. To ask "
+                "whether a trial of your design could detect the paper's effects, run "
+                f"`{COMMAND[0]}` (DIR: a data folder whose design, arms and measures the simulated cohorts copy; "
+                "--patients: the trial sizes to try) and build with "
+                f"`{COMMAND[1]}`.")
+    trial = info.get("trial") or {}
+    folder = info.get("design_from") or ""
+    d = trial.get("design") or {}
+    sizes = sorted(int(n) for n in characteristics["patients"].unique())
+    claims = int(characteristics.loc[characteristics["patients"] == sizes[0], "claim_id"].nunique())
+    command = info.get("command", "a command it does not record")
+    date = str(info["date"])[:10] if info.get("date") else "an unrecorded date"
+    if folder:
+        digest = str(info.get("design_from_fingerprint") or "")[:12]
+        whose = (f"the design of the data folder `{folder}`" + (f" (data hash {digest})" if digest else "") +
+                 ", read and checked as `python -m analysis validate` does")
+    else:
+        whose = "the paper's design (no data folder was given)"
+    paras = [f"This page shows a design result (`{command}`, {date}). Its cohorts copy {whose}."]
+    if d:
+        weeks = ", ".join(str(w) for w in d.get("visit_weeks", []))
+        text = (f"That design has visits at weeks {weeks}, judges the EULAR response at week {d.get('response_week')} "
+                f"and ends at week {d.get('final_week')}")
+        if trial.get("n_patients"):
+            text += (f"; its folder has {trial['n_patients']} patients, {trial['n_msct']} MSCT and "
+                     f"{trial['n_control']} control, and every simulated cohort keeps that ratio")
+        text += "."
+        left = [c for cols in (trial.get("left_out") or {}).values() for c in cols]
+        if folder:
+            text += (f" Columns the folder did not measure are left empty in every simulated cohort ({_join(left)})."
+                     if left else " The folder measured every column of the data dictionary.")
+        paras.append(text)
+    models = info.get("models") or []
+    named = ", ".join(models) or "not recorded"
+    paras.append(
+        f"At each of {len(sizes)} size{'s' if len(sizes) != 1 else ''} ({_join(sizes)} patients) it simulated "
+        f"{info.get('cohorts', '?')} cohorts under each of {len(models) or '?'} models ({named}) and judged each "
+        f"claim with the chapters' own code; the operating characteristics of {claims} empirical claims are given "
+        "at each size. The cohorts are simulated by this project with the paper's effects as "
+        "calibrated: the shares describe what a trial of this design could detect if the paper were right (and "
+        "how often it would wrongly reproduce a claim in a world where the claim is false), not the data"
+        + (f" in `{folder}`." if folder else "."))
+    return "\n\n".join(paras)
+
+
+def headline_table(published: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The headline claims (:data:`HEADLINE_CLAIMS`) with the paper's words, from the claims registry.
+
+    Examples
+    --------
+    >>> headline_table()[["finding", "claim_id"]].iloc[0].tolist()
+    ['IFN-γ predicts response', 'ifng.predicts_response']
+    """
+    from analysis.claims.registry import published as registry
+
+    reg = (published if published is not None else registry()).set_index("claim_id")
+    rows = [{"finding": f, "claim_id": c, "the paper's words": str(reg.loc[c, "quote"]) if c in reg.index else ""}
+            for c, f in HEADLINE_CLAIMS.items()]
+    return pd.DataFrame(rows, columns=["finding", "claim_id", "the paper's words"])
