@@ -567,7 +567,7 @@ def describe_design_result(characteristics: pd.DataFrame | None, info: dict) -> 
         return ("No design result is part of this build, so this page has no figure and no sizes to show. To ask "
                 "whether a trial of your design could detect the paper's effects, run "
                 f"`{COMMAND[0]}` (DIR: a data folder whose design, arms and measures the simulated cohorts copy; "
-                "--patients: the trial sizes to try) and build with "
+                "`--patients`: the trial sizes to try) and build with "
                 f"`{COMMAND[1]}`.")
     trial = info.get("trial") or {}
     folder = info.get("design_from") or ""
