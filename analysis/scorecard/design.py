@@ -343,8 +343,8 @@ def design_characteristics(verdicts: pd.DataFrame) -> tuple[pd.DataFrame, pd.Dat
     >>> v = pd.DataFrame({"patients": [40, 40, 80, 80], "model": ["calibrated", "harm"] * 2, "cohort": 0,
     ...                   "chapter": "safety", "claim_id": "safety.no_gvhd", "verdict": "reproduced"})
     >>> prob, oc = design_characteristics(v)
-    >>> oc.loc[oc["claim_id"] == "safety.no_gvhd", ["patients", "sensitivity", "false_positive"]].values.tolist()
-    [[40, 1.0, 1.0], [80, 1.0, 1.0]]
+    >>> oc.loc[oc["claim_id"] == "safety.no_gvhd", ["patients", "sensitivity", "false_positive"]].to_dict("records")
+    [{'patients': 40, 'sensitivity': 1.0, 'false_positive': 1.0}, {'patients': 80, 'sensitivity': 1.0, 'false_positive': 1.0}]
     """
     from analysis.scorecard.robustness import claim_probability, operating_characteristics
 
@@ -374,8 +374,8 @@ def class_shares(characteristics: pd.DataFrame) -> pd.DataFrame:
     >>> oc = pd.DataFrame({"patients": [40, 40, 80, 80], "claim_id": ["a", "b"] * 2,
     ...                    "class": ["underpowered", "discriminating", "discriminating", "discriminating"]})
     >>> s = class_shares(oc)
-    >>> s.loc[s["class"] == "discriminating", ["patients", "claims", "share"]].values.tolist()
-    [[40, 1, 0.5], [80, 2, 1.0]]
+    >>> s.loc[s["class"] == "discriminating", ["patients", "claims", "share"]].to_dict("records")
+    [{'patients': 40, 'claims': 1, 'share': 0.5}, {'patients': 80, 'claims': 2, 'share': 1.0}]
     """
     from analysis.scorecard.robustness import CLASSES
 
@@ -560,7 +560,7 @@ def describe_design_result(characteristics: pd.DataFrame | None, info: dict) -> 
 
     Examples
     --------
-    >>> describe_design_result(None, {}).split(".")[0]
+    >>> describe_design_result(None, {}).split(",")[0]
     'No design result is part of this build'
     """
     if characteristics is None:
