@@ -343,8 +343,9 @@ def design_characteristics(verdicts: pd.DataFrame) -> tuple[pd.DataFrame, pd.Dat
     >>> v = pd.DataFrame({"patients": [40, 40, 80, 80], "model": ["calibrated", "harm"] * 2, "cohort": 0,
     ...                   "chapter": "safety", "claim_id": "safety.no_gvhd", "verdict": "reproduced"})
     >>> prob, oc = design_characteristics(v)
-    >>> oc.loc[oc["claim_id"] == "safety.no_gvhd", ["patients", "sensitivity", "false_positive"]].to_dict("records")
-    [{'patients': 40, 'sensitivity': 1.0, 'false_positive': 1.0}, {'patients': 80, 'sensitivity': 1.0, 'false_positive': 1.0}]
+    >>> gvhd = oc.loc[oc["claim_id"] == "safety.no_gvhd"]
+    >>> gvhd["patients"].tolist(), gvhd["sensitivity"].tolist(), gvhd["false_positive"].tolist()
+    ([40, 80], [1.0, 1.0], [1.0, 1.0])
     """
     from analysis.scorecard.robustness import claim_probability, operating_characteristics
 
@@ -587,9 +588,12 @@ def describe_design_result(characteristics: pd.DataFrame | None, info: dict) -> 
         weeks = ", ".join(str(w) for w in d.get("visit_weeks", []))
         text = (f"That design has visits at weeks {weeks}, judges the EULAR response at week {d.get('response_week')} "
                 f"and ends at week {d.get('final_week')}")
-        if trial.get("n_patients"):
+        if trial.get("n_patients") and folder:
             text += (f"; its folder has {trial['n_patients']} patients, {trial['n_msct']} MSCT and "
                      f"{trial['n_control']} control, and every simulated cohort keeps that ratio")
+        elif trial.get("n_patients"):
+            text += (f"; every simulated cohort keeps the paper's ratio of {trial['n_msct']} MSCT to "
+                     f"{trial['n_control']} control patients")
         text += "."
         left = [c for cols in (trial.get("left_out") or {}).values() for c in cols]
         if folder:
@@ -600,12 +604,13 @@ def describe_design_result(characteristics: pd.DataFrame | None, info: dict) -> 
     named = ", ".join(models) or "not recorded"
     paras.append(
         f"At each of {len(sizes)} size{'s' if len(sizes) != 1 else ''} ({_join(sizes)} patients) it simulated "
-        f"{info.get('cohorts', '?')} cohorts under each of {len(models) or '?'} models ({named}) and judged each "
-        f"claim with the chapters' own code; the operating characteristics of {claims} empirical claims are given "
+        f"{info.get('cohorts', '?')} cohorts under each of {len(models) or '?'} model{'s' if len(models) != 1 else ''} "
+        f"({named}) and judged each claim with the chapters' own code; the operating characteristics of {claims} "
+        f"empirical claim{'s are' if claims != 1 else ' is'} given "
         "at each size. The cohorts are simulated by this project with the paper's effects as "
         "calibrated: the shares describe what a trial of this design could detect if the paper were right (and "
         "how often it would wrongly reproduce a claim in a world where the claim is false), not the data"
-        + (f" in `{folder}`." if folder else "."))
+        + (f" in `{folder}`." if folder else " of any patient."))
     return "\n\n".join(paras)
 
 
