@@ -150,7 +150,12 @@ def _parser() -> argparse.ArgumentParser:
                               "  python -m analysis robustness --cohorts 50 --out /tmp/rob\n"
                               "  python -m analysis robustness --cohorts 200 --multiverse --out _build\n"
                               "  python -m analysis robustness --scheduler tcp://10.0.0.5:8786 --out /tmp/rob\n"
-                              "  python -m analysis build --robustness /tmp/rob     show it on the scorecard\n")
+                              "  python -m analysis build --robustness /tmp/rob     show it on the scorecard\n"
+                              "planning a replication (the paper's effects at your design, per number of patients):\n"
+                              "  python -m analysis robustness --design-from my_trial/ --cohorts 50 --out /tmp/plan\n"
+                              "  python -m analysis robustness --design-from data/examples/other_trial "
+                              "--patients 40,80,160 --cohorts 10 --out /tmp/plan\n"
+                              "  python -m analysis build --robustness /tmp/plan    the page 'Planning a replication'\n")
     r.add_argument("--cohorts", metavar="K", type=int, default=200, help="cohorts per model (default: 200)")
     r.add_argument("--out", metavar="DIR", type=Path, default=None,
                    help="output folder (default: _build); results in DIR/results/robustness/")
@@ -164,7 +169,14 @@ def _parser() -> argparse.ArgumentParser:
                    help="judge every claim under every model (default: under a model other than calibrated, only "
                         "the chapters with a claim that names it in fails_under; about half the time)")
     r.add_argument("--seed", metavar="S", type=int, default=2018, help="master seed (default: 2018)")
-    r.add_argument("--patients", metavar="N", type=int, default=105, help="patients per cohort (default: 105)")
+    r.add_argument("--patients", metavar="N[,N...]", default=None,
+                   help="patients per cohort (default: 105; with --design-from: the folder's number); a comma list "
+                        "such as 60,105,210 sweeps the size (a design run: design_characteristics.csv)")
+    r.add_argument("--design-from", metavar="DIR", type=Path, default=None,
+                   help="plan a replication: simulate cohorts of DIR's design (its dataset.yaml and data, read "
+                        "and checked as by validate: visit weeks, response and final weeks, arm ratio, measured "
+                        "columns) under the calibrated model and its nulls; writes design_characteristics.csv "
+                        "(per size and claim: sensitivity, false positive, class) and design.json")
     r.add_argument("--batch", metavar="B", type=int, default=5, help="cohorts per Dask task (default: 5)")
     r.add_argument("-p", "--param", metavar="KEY=VALUE", action="append", default=[],
                    help="a chapter parameter for every cohort, e.g. -p alpha=0.01 (repeatable)")
@@ -406,6 +418,10 @@ def _robustness(args) -> int:
     if bad or not models:
         raise UserError(f"--models {args.models!r}: unknown model(s) {', '.join(bad) or '(none given)'}; "
                         f"allowed: {', '.join(robustness.MODELS)}")
+    sizes = _patient_sizes(args.patients)  # planning a replication (issue 32): a design and/or several sizes
+    if args.design_from is not None or (sizes is not None and len(sizes) > 1):
+        return _robustness_design(args, sizes, models)
+    args.patients = sizes[0] if sizes is not None else 105
     for name, value, low in (("--cohorts", args.cohorts, 1), ("--patients", args.patients, 20),
                              ("--batch", args.batch, 1), ("--multiverse-cohorts", args.multiverse_cohorts, 0)):
         if value < low:
@@ -470,6 +486,92 @@ def _robustness(args) -> int:
                                        cohort_universes=cohort_universes)
     for path in written:
         _say(f"wrote {path}")
+    return 0
+
+
+def _patient_sizes(text) -> list[int] | None:
+    """``robustness --patients``: None when not given, else the sizes (:func:`analysis.scorecard.design.parse_sizes`)."""
+    if text is None:
+        return None
+    from analysis.scorecard.design import parse_sizes
+
+    try:
+        return parse_sizes(text)
+    except ValueError as err:
+        raise UserError(str(err)) from None
+
+
+def _robustness_design(args, sizes: list[int] | None, models: list[str]) -> int:
+    """``robustness --design-from DIR [--patients 60,105,210]``: see :mod:`analysis.scorecard.design`."""
+    import datetime
+    import shlex
+
+    from analysis.core import paths
+    from analysis.core.chapters import CHAPTERS
+    from analysis.core.design import PAPER
+    from analysis.engine.params import check_parameters, declared_parameters, parse_parameters
+    from analysis.scorecard import design, robustness
+
+    if args.multiverse or args.multiverse_only:
+        raise UserError("--multiverse and --multiverse-only do not combine with --design-from or a list of "
+                        "--patients: run the multiverse separately")
+    for name, value in (("--cohorts", args.cohorts), ("--batch", args.batch)):
+        if value < 1:
+            raise UserError(f"{name} must be at least 1, got {value}")
+    if args.workers is not None and args.workers < 1:
+        raise UserError(f"--workers must be at least 1, got {args.workers}")
+    if args.design_from is not None:
+        if not args.design_from.is_dir():
+            raise UserError(f"--design-from {args.design_from}: no such folder")
+        _say(f"reading the design of {args.design_from} (validated as by python -m analysis validate)")
+        try:
+            trial = design.read_trial_design(args.design_from)
+        except ValueError as err:
+            raise UserError(f"--design-from {err}") from None
+        # (a folder that does not validate raises DataError, a UserError: the validate report, exit 2)
+    else:  # a list of sizes at the paper's design, with every measure
+        trial = design.TrialDesign(folder="", fingerprint="", design=PAPER, n_patients=105, n_msct=52, n_control=53,
+                                   measured={}, left_out={})
+    sizes = sizes or [trial.n_patients]
+    if sizes[0] < design.MIN_PATIENTS:
+        raise UserError(f"--design-from {args.design_from}: the folder has {trial.n_patients} patients, fewer than "
+                        f"the simulator's smallest cohort ({design.MIN_PATIENTS}); give sizes with --patients, e.g. "
+                        "--patients 40,80,160")
+    params = parse_parameters(args.param) or None
+    if params:
+        check_parameters(params, declared_parameters(list(CHAPTERS), paths.repo_root() / "book"))
+    out = args.out if args.out is not None else paths.repo_root() / "_build"
+    where = args.scheduler or f"a local Dask cluster of {args.workers or os.cpu_count()} worker process(es)"
+    argv = sys.argv[1:] if "robustness" in sys.argv[1:] else ["robustness"]
+    d = trial.design
+    left = [c for cols in trial.left_out.values() for c in cols]
+    _say(f"design: visits at weeks {d.describe_weeks()}, response at week {d.response_week}, final visit at week "
+         f"{d.final_week}; arms {trial.n_msct} MSCT : {trial.n_control} control"
+         + (f"; not measured (left out of the cohorts): {', '.join(left)}" if left else ""))
+    _say(f"judging every claim on {args.cohorts} simulated cohorts x {len(models)} model(s) x {len(sizes)} size(s) "
+         f"({', '.join(map(str, sizes))} patients) on {where}")
+    t0 = time.perf_counter()
+    try:
+        verdicts = design.run_design(trial, sizes, cohorts=args.cohorts, models=models, seed=args.seed,
+                                     workers=args.workers, scheduler=args.scheduler, batch_size=args.batch,
+                                     params=params, progress=robustness.text_progress(),
+                                     all_chapters=args.all_chapters)
+    except (ValueError, TypeError) as err:
+        raise UserError(f"robustness: {err}") from None
+    seconds = round(time.perf_counter() - t0, 1)
+    info = {"command": "python -m analysis " + " ".join(shlex.quote(a) for a in argv),
+            "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+            "design_from": str(args.design_from) if args.design_from is not None else "",
+            "design_from_fingerprint": trial.fingerprint, "trial": trial.as_dict(), "sizes": sizes,
+            "arms_per_size": {str(n): list(trial.arms_at(n)) for n in sizes}, "cohorts": args.cohorts,
+            "models": models, "seed": args.seed, "params": params or {}, "where": where, "seconds": seconds,
+            "cpu_seconds_per_cohort": round(float(verdicts.drop_duplicates(["patients", "model", "cohort"])
+                                                  ["seconds"].mean()), 3)}
+    _say(f"{args.cohorts * len(models) * len(sizes)} cohorts judged in {seconds:.1f}s "
+         f"({info['cpu_seconds_per_cohort']:.2f} s CPU per cohort)")
+    for path in design.write_design_outputs(out, verdicts=verdicts, info=info):
+        _say(f"wrote {path}")
+    _say(f"show it: python -m analysis build --robustness {out}")
     return 0
 
 

@@ -11,7 +11,7 @@ line: CONTRIBUTING.md).
 Examples
 --------
 >>> [c.name for c in CHAPTERS if c.phase == 2]
-['scorecard']
+['scorecard', 'planning']
 >>> CLAIM_CHAPTERS[-1]
 'audit'
 >>> chapter("immune").verdicts_module
@@ -188,6 +188,8 @@ CHAPTERS: tuple[Chapter, ...] = (
         uses_data=False, cost=1.4, multiverse={"alpha": _ALPHA},
     ),
     Chapter("scorecard", "scorecard.ipynb", "Reproduction scorecard", uses_data=False, phase=2, cost=0.7),
+    # the paper's effects at a trial's design (issue 32): reads only a design result in results/robustness
+    Chapter("planning", "planning.ipynb", "Planning a replication", uses_data=False, phase=2, cost=0.3),
 )
 
 #: chapters that judge claims of the paper (``data/published/claims/<name>.csv``): every phase-1 chapter
@@ -204,7 +206,7 @@ def chapter(name: str) -> Chapter:
     >>> chapter("nope")
     Traceback (most recent call last):
     ...
-    ValueError: `name` must be one of safety, disease_activity, immune, inflammation, ifng, audit, scorecard; got 'nope'
+    ValueError: `name` must be one of safety, disease_activity, immune, inflammation, ifng, audit, scorecard, planning; got 'nope'
     """
     for c in CHAPTERS:
         if c.name == name:

@@ -387,7 +387,10 @@ def _execute_phases(available, plan, stage, out, data_dir, per_chapter, keys, jo
     def phase2_inputs(claims: pd.DataFrame, todo: list[Chapter]) -> list[Chapter]:
         """Write ``results/claims.csv`` from ``claims`` and key each phase-2 chapter of ``todo`` on it and the
         staged robustness result; returns those that cannot be reused from the last build."""
-        claims.to_csv(results_dir / "claims.csv", index=False, lineterminator="\n")
+        text = claims.to_csv(index=False, lineterminator="\n")
+        target = results_dir / "claims.csv"
+        if not target.is_file() or target.read_text("utf-8") != text:  # (an early scorecard may be reading it)
+            target.write_text(text, "utf-8")
         for c in todo:
             keys[c.name] = cache_key(base_keys[c.name], hash_files([results_dir / "claims.csv"] + rob_files),
                                      data_hash)
@@ -395,7 +398,7 @@ def _execute_phases(available, plan, stage, out, data_dir, per_chapter, keys, jo
 
     phase2 = [c for c in available if c.phase == 2 and plan[c.name] == "run"]
     early_scorecard = None
-    if len(phase2) == 1 and jobs > 1:
+    if phase2 and jobs > 1:  # the first phase-2 chapter (the scorecard) may start early; the others wait
         early_scorecard = _EarlyScorecard(phase2[0], [c for c in available if c.phase == 1], stage, data_dir,
                                           per_chapter, zygote, phase2_inputs, report, t0)
     for phase in (1, 2):
@@ -413,10 +416,13 @@ def _execute_phases(available, plan, stage, out, data_dir, per_chapter, keys, jo
                            "headless ones it read)")
                     early_scorecard.discard(early, executed_dir, results_dir)
                     early_scorecard = None
-            if early_scorecard is None or not early_scorecard.released:
-                to_run = phase2_inputs(claims, todo)
+            # the phase-2 chapters not started early (all of them, unless the early scorecard stands)
+            keyed = (todo if early_scorecard is None or not early_scorecard.released
+                     else [c for c in todo if c.name != early_scorecard.chapter.name])
+            if keyed:
+                to_run = phase2_inputs(claims, keyed)
                 # reuse a phase-2 chapter whose inputs (the collected claims) are unchanged
-                for c in [c for c in todo if c not in to_run]:
+                for c in [c for c in keyed if c not in to_run]:
                     todo.remove(c)
                     shutil.copy2(out / "executed" / c.notebook, executed_dir / c.notebook)
                     (executed_dir / f"{c.name}.key").write_text(keys[c.name])

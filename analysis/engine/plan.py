@@ -20,7 +20,7 @@ from analysis.core.errors import UserError
 from analysis.core.provenance import hash_files, hash_tree
 from analysis.engine.params import check_parameters, declared_parameters
 
-__all__ = ["MANIFEST", "SHIPPED", "Plan", "cache_key", "inputs_key", "make_plan", "reusable", "robustness_key",
+__all__ = ["MANIFEST", "RESULT_FILES", "SHIPPED", "Plan", "cache_key", "inputs_key", "make_plan", "reusable", "robustness_key",
            "robustness_source", "stage_robustness", "up_to_date"]
 
 
@@ -140,7 +140,8 @@ def make_plan(*, root: Path, out: Path, chapters: list[Chapter], selected: set[s
     default_build = book_src.parent / "data" / "default_build"
     site_key = cache_key(keys, static_hash, config_hash, data_dir.as_posix(), no_solutions,
                          hash_tree(default_build) if default_build.is_dir() else "")
-    unchanged = (not force and all(v == "reuse" for k, v in plan.items() if k != "scorecard")
+    later = {c.name for c in chapters if c.phase == 2}  # always "run" here: decided after phase 1
+    unchanged = (not force and all(v == "reuse" for k, v in plan.items() if k not in later)
                  and manifest.get("site_key") == site_key and manifest.get("robustness", "") == rob_key
                  and (out / "html" / "index.html").exists())
     return Plan(keys, plan, inputs, rerun, site_key, rob_key, manifest_path, unchanged)
@@ -189,6 +190,9 @@ def _is_shipped(folder: Path) -> bool:
 
 #: ``build --robustness shipped``: show the precomputed result shipped with the book again (``data/robustness``)
 SHIPPED = "shipped"
+#: a robustness folder given to ``build --robustness`` holds at least one of these: the simulated cohorts, the
+#: multiverse, or a design run (``robustness --design-from``, issue 32: the page "Planning a replication")
+RESULT_FILES: tuple[str, ...] = ("claim_probability.csv", "multiverse.csv", "design_characteristics.csv")
 
 
 def robustness_source(given: Path | str | None, out: Path, shipped: Path | None = None) -> Path | None:
@@ -232,10 +236,9 @@ def robustness_key(given: Path | str | None, out: Path, shipped: Path | None = N
                             f"({source or 'data/robustness'} has no claim_probability.csv); make one with "
                             "python tools/ship_robustness.py, or give a result folder.")
         return hash_tree(source)
-    if given is not None and not (source.is_dir() and ((source / "claim_probability.csv").is_file()
-                                                       or (source / "multiverse.csv").is_file())):
-        raise UserError(f"--robustness {given}: no claim_probability.csv or multiverse.csv there (nor in "
-                        "results/robustness/); run python -m analysis robustness --out DIR first.")
+    if given is not None and not (source.is_dir() and any((source / name).is_file() for name in RESULT_FILES)):
+        raise UserError(f"--robustness {given}: no {', '.join(RESULT_FILES[:-1])} or {RESULT_FILES[-1]} there (nor "
+                        "in results/robustness/); run python -m analysis robustness --out DIR first.")
     return hash_tree(source) if source is not None and source.is_dir() else ""
 
 

@@ -184,7 +184,8 @@ def _lognoise(rng: np.random.Generator, sdlog: float, size) -> np.ndarray:
 
 
 def simulate(*, seed: int = 2018, n_patients: int = 105, ifng_effect: float = 1.0, design: Design | None = None,
-             omit: Iterable[str] | str | None = None, model: str = "calibrated") -> dict[str, pd.DataFrame]:
+             omit: Iterable[str] | str | None = None, model: str = "calibrated",
+             msct_fraction: float | None = None) -> dict[str, pd.DataFrame]:
     """Simulate the cohort as it would appear on disk.
 
     Parameters
@@ -219,6 +220,10 @@ def simulate(*, seed: int = 2018, n_patients: int = 105, ifng_effect: float = 1.
         ``"time_null"``: no marker changes over time. ``"shift"``: the markers the paper calls unchanged
         (:data:`SHIFT_MARKERS`, Table 1's unstarred labs in the direction of their Table 1 change) move by half a
         baseline SD by the final visit.
+    msct_fraction : float, optional
+        Share of the patients randomised to MSCT, in (0, 1) (default: the paper's 52/105); the MSCT arm has
+        ``round(n_patients * msct_fraction)`` patients (at least 1 in each arm), the other proportions are the
+        paper's.
 
     Returns
     -------
@@ -252,12 +257,18 @@ def simulate(*, seed: int = 2018, n_patients: int = 105, ifng_effect: float = 1.
         raise ValueError(f"`model` must be one of {list(MODELS)}, got {model!r}")
     if design is not None and not isinstance(design, Design):
         raise TypeError(f"`design` must be an analysis.core.design.Design, got {type(design).__name__}")
+    if msct_fraction is not None and (isinstance(msct_fraction, bool) or not isinstance(msct_fraction, (int, float))
+                                      or not 0.0 < float(msct_fraction) < 1.0):
+        raise ValueError(f"`msct_fraction` must be a number strictly between 0 and 1, got {msct_fraction!r}")
     design = design or Design()
     dropped = omitted_columns(omit)
     if model == "null_ifng":
         ifng_effect = 0.0
 
     a = load_assumptions()
+    if msct_fraction is not None:  # the trial's own randomisation ratio instead of the paper's 52/105
+        n_msct = min(max(int(round(n_patients * float(msct_fraction))), 1), int(n_patients) - 1)
+        a["paper_targets"]["msct_arm"]["value"] = [n_msct, int(n_patients)]
     rng = np.random.default_rng(seed)
     n = int(n_patients)
     weeks = np.asarray(sorted(set(dictionary.design_weeks()) | set(design.visit_weeks)), dtype=float)

@@ -62,6 +62,7 @@ __all__ = [
     "read_outputs",
     "result_counts",
     "run",
+    "run_tasks",
     "scorecard_table",
     "verdict_columns",
     "write_outputs",
@@ -278,6 +279,23 @@ def _run_tasks(tasks: list[tuple], *, client=None, workers: int | None = None, s
             client.close()
             if cluster is not None:
                 cluster.close()
+
+
+def run_tasks(tasks: list[tuple], *, client=None, workers: int | None = None, scheduler: str | None = None,
+              progress: Progress | None = None) -> list:
+    """Run ``tasks`` (each ``(function, *args)``) on Dask, as :func:`run` does; their results, in finishing order.
+
+    For other runs over simulated cohorts (e.g. :mod:`analysis.scorecard.design`): on ``client`` when given (left
+    open), else on ``scheduler``'s cluster or a new LocalCluster of ``workers`` processes, closed at the end.
+
+    Examples
+    --------
+    >>> from dask.distributed import Client
+    >>> with Client(processes=False, dashboard_address=None) as c:
+    ...     sorted(run_tasks([(abs, -2), (abs, -1)], client=c))
+    [1, 2]
+    """
+    return _run_tasks(tasks, client=client, workers=workers, scheduler=scheduler, progress=progress)
 
 
 def _batches(n: int, size: int) -> list[list[int]]:
