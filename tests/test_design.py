@@ -6,6 +6,7 @@ import shutil
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -225,3 +226,16 @@ def test_the_planning_page_builds_with_and_without_a_result(tmp_path):
     assert (out / "results" / "planning" / "figures" / "design_sizes.png").is_file()
     sizes = pd.read_csv(out / "results" / "planning" / "headline_sizes.csv")
     assert sizes.set_index("claim_id").loc["ifng.predicts_response", "patients_needed"] == 80
+
+
+def test_kind_shares_count_only_the_claims_a_design_can_assess():
+    """By hand: at 40 patients 1 of the 2 assessable changes is discriminating; the count is fixed by the
+    simulation and the not-assessable claim is left out of every denominator."""
+    oc = pd.DataFrame({"patients": [40] * 4, "claim_id": ["a", "b", "c", "d"],
+                       "class": ["discriminating", "underpowered", "fixed by the simulation", "not assessable"]})
+    reg = pd.DataFrame({"claim_id": ["a", "b", "c", "d"], "kind": ["direction", "significant", "count", "qualitative"]})
+    got = design.kind_shares(oc, reg).set_index("claim_class")
+    assert got.loc["changes and differences", ["discriminating", "assessable"]].tolist() == [1, 2]
+    assert got.loc["changes and differences", "share"] == 0.5
+    assert got.loc["counts", "assessable"] == 0 and np.isnan(got.loc["counts", "share"])
+    assert got.loc["qualitative statements", "assessable"] == 0

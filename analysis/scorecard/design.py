@@ -34,7 +34,8 @@ from analysis.core.design import Design
 
 __all__ = ["COMMAND", "DESIGN_FILES", "HEADLINE_CLAIMS", "TrialDesign", "class_shares", "describe_design_result",
            "design_characteristics", "evaluate_design_batch", "headline_table", "parse_sizes", "read_design_outputs",
-           "read_trial_design", "run_design", "size_figure", "size_reaching", "write_design_outputs"]
+           "read_trial_design", "run_design", "size_figure", "size_reaching", "write_design_outputs", "KIND_GROUPS",
+           "kind_shares"]
 
 #: The paper's headline claims for the planning table (claim id -> the finding it belongs to), picked from
 #: ``data/published/claims/*.csv``: the IFN-γ prediction (the paper's proposal of IFN-γ as a biomarker of response,
@@ -54,6 +55,16 @@ HEADLINE_CLAIMS: dict[str, str] = {
     "safety.no_gvhd": "safety counts",
     "safety.no_serious_infections": "safety counts",
     "safety.no_infectious_complications": "safety counts",
+}
+
+#: the claim classes of the size figure: the registry's ``kind`` of a claim, in words (a kind not listed is "other")
+KIND_GROUPS: dict[str, str] = {
+    "count": "counts",
+    "proportion": "counts",
+    "direction": "changes and differences",
+    "significant": "changes and differences",
+    "not_significant": "no change (equivalence)",
+    "qualitative": "qualitative statements",
 }
 
 #: what a design run writes into ``results/robustness/``
@@ -390,6 +401,42 @@ def class_shares(characteristics: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["patients", "class", "claims", "of", "share"])
 
 
+def kind_shares(characteristics: pd.DataFrame, registry: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Per claim class (:data:`KIND_GROUPS`, from the registry's ``kind``) and number of patients: the share of
+    its claims that are discriminating, among those this design can assess.
+
+    A claim that is "not assessable" or "fixed by the simulation" at a size is left out of that size's
+    denominator: no number of patients makes it discriminating.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``patients``, ``claim_class``, ``discriminating``, ``assessable``, ``share`` (NaN when none is assessable).
+
+    Examples
+    --------
+    >>> oc = pd.DataFrame({"patients": [40, 40, 40, 80, 80, 80], "claim_id": ["a", "b", "c"] * 2,
+    ...                    "class": ["underpowered", "discriminating", "not assessable", "discriminating",
+    ...                              "discriminating", "not assessable"]})
+    >>> reg = pd.DataFrame({"claim_id": ["a", "b", "c"], "kind": ["direction", "significant", "count"]})
+    >>> kind_shares(oc, reg)[["patients", "claim_class", "assessable", "share"]].values.tolist()
+    [[40, 'changes and differences', 2, 0.5], [40, 'counts', 0, nan], [80, 'changes and differences', 2, 1.0], [80, 'counts', 0, nan]]
+    """
+    if registry is None:
+        from analysis.claims.registry import published
+
+        registry = published()
+    kind = registry.drop_duplicates("claim_id").set_index("claim_id")["kind"]
+    oc = characteristics.assign(claim_class=characteristics["claim_id"].map(kind).map(KIND_GROUPS).fillna("other"))
+    oc = oc.assign(assessable=~oc["class"].isin(["not assessable", "fixed by the simulation"]),
+                   discriminating=oc["class"].eq("discriminating"))
+    out = (oc.groupby(["patients", "claim_class"], sort=True)[["discriminating", "assessable"]].sum().astype(int)
+           .reset_index())
+    out["share"] = np.where(out["assessable"] > 0, out["discriminating"] / out["assessable"].where(out["assessable"] > 0),
+                            np.nan)
+    return out[["patients", "claim_class", "discriminating", "assessable", "share"]]
+
+
 def size_reaching(characteristics: pd.DataFrame, claims: dict[str, str] | Iterable[str] | None = None, *,
                   sensitivity: float = 0.80, false_positive: float = 0.10) -> pd.DataFrame:
     """Per claim: the smallest number of patients tried at which it reaches ``sensitivity`` with a false-positive
@@ -458,11 +505,12 @@ def size_reaching(characteristics: pd.DataFrame, claims: dict[str, str] | Iterab
     return out
 
 
-def size_figure(characteristics: pd.DataFrame, *, ax=None):
+def size_figure(characteristics: pd.DataFrame, *, ax=None, by_kind_ax=None, registry: pd.DataFrame | None = None):
     """The share of claims in each class (:func:`class_shares`) against the number of patients; returns the Figure.
 
     One line per class, discriminating drawn heaviest; the x axis is the number of patients (log scale, ticks at
-    the sizes tried).
+    the sizes tried). With ``by_kind_ax``, that axis gets, per claim class (:func:`kind_shares`), the share of its
+    assessable claims that are discriminating.
 
     Examples
     --------
@@ -481,6 +529,20 @@ def size_figure(characteristics: pd.DataFrame, *, ax=None):
         fig = ax.figure
     shares = class_shares(characteristics)
     sizes = sorted(shares["patients"].unique())
+    if by_kind_ax is not None:
+        kinds = kind_shares(characteristics, registry)
+        for (group, one), marker in zip(kinds.groupby("claim_class", sort=True), "os^Dvx"):
+            one = one.sort_values("patients")
+            n = int(one["assessable"].max())
+            by_kind_ax.plot(one["patients"], 100 * one["share"], marker=marker, label=f"{group} ({n} claims)")
+        if len(sizes) > 1:
+            by_kind_ax.set_xscale("log")
+        by_kind_ax.set_xticks(sizes)
+        by_kind_ax.set_xticklabels([str(int(n)) for n in sizes])
+        by_kind_ax.minorticks_off()
+        by_kind_ax.set(ylim=(-3, 103), xlabel="patients per trial (both arms)",
+                       ylabel="discriminating (% of the assessable claims)", title="per claim class")
+        by_kind_ax.legend(loc="best", fontsize=7)
     markers = dict(zip(CLASSES, "os^Dv"))
     for cls in CLASSES:
         one = shares.loc[shares["class"] == cls].sort_values("patients")
@@ -493,6 +555,8 @@ def size_figure(characteristics: pd.DataFrame, *, ax=None):
     ax.set_xticklabels([str(int(n)) for n in sizes])
     ax.minorticks_off()
     ax.set(ylim=(-3, 103), xlabel="patients per trial (both arms)", ylabel="share of the empirical claims (%)")
+    if by_kind_ax is not None:
+        ax.set_title("all empirical claims, by operating class")
     ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=8, title="class", title_fontsize=8)
     fig.tight_layout()
     return fig
