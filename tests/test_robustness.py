@@ -390,3 +390,11 @@ def test_the_multiverse_over_cohorts_names_the_choice_that_flips_a_claim_most_of
     assert (n["flip_cohorts"], n["flipping"]) == (2, 1)
     assert "Its multiverse over 2 calibrated cohorts" in rb.describe_result(tmp_path, data_fingerprint="x",
                                                                              data_name="x")
+
+
+def test_a_design_only_result_points_to_the_planning_page(tmp_path):
+    folder = tmp_path / "results" / "robustness"
+    folder.mkdir(parents=True)
+    (folder / "design_characteristics.csv").write_text("patients,claim_id,class\n40,a,underpowered\n")
+    text = rb.describe_result(tmp_path, data_fingerprint="x", data_name="x")
+    assert "holds only a design run" in text and "*Planning a replication*" in text

@@ -972,6 +972,12 @@ def describe_result(robustness_dir, *, data_fingerprint: str, data_name: str) ->
     has = {"cohorts": found["probability"] is not None, "multiverse": found["multiverse"] is not None,
            "flips": found["flips"] is not None}
     build = "python -m analysis build"
+    folder = Path(robustness_dir)
+    folder = folder / "results" / "robustness" if (folder / "results" / "robustness").is_dir() else folder
+    if not any(has.values()) and (folder / "design_characteristics.csv").is_file():
+        return ("The robustness result of this build holds only a design run (`python -m analysis robustness "
+                "--design-from`): the page *Planning a replication* shows it. Run `python -m analysis robustness --out DIR` "
+                "into the same folder for the simulated cohorts at the paper's design this section describes.")
     if not any(has.values()):
         return ("No robustness result is part of this build. Run `python -m analysis robustness --out DIR` (add "
                 "`--multiverse` for the analysis choices) and build with `" + build + " --robustness DIR` to see, "
