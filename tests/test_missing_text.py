@@ -652,17 +652,17 @@ def test_ifng_timing_claims_without_a_significant_change_say_so():
     share = pd.DataFrame({"group": ["Responder", "Non-responder"], "period": ["before or after"] * 2,
                           "n": [8, 0], "n_high": [8, 0], "proportion": [1.0, np.nan]})
     rows = [dict(subgroup=sg, marker=m, reference=ref, rise_week=0.0, first_sig_week=np.nan, direction="",
-                 lag_weeks=np.nan, n_tests=2)
+                 lag_weeks=np.nan, first_increase_week=np.nan, first_decrease_week=np.nan, n_tests=2)
             for sg in ("Before", "After") for m in ("das28", "treg_th17_ratio", "il_10", "il_6")
             for ref in ("previous", "baseline")]
     first = pd.DataFrame(rows)
     first.loc[(first["subgroup"] == "Before") & (first["marker"] == "das28") & (first["reference"] == "baseline"),
-              ["first_sig_week", "direction"]] = [1.0, "decrease"]
+              ["first_sig_week", "direction", "first_decrease_week"]] = [1.0, "decrease", 1.0]
     res = qualitative_verdicts(share=share, transient=None, infections=None, first_sig=first, roc=None,
                                diagnostics=None, subgroup_n={"Before": 8, "After": 0}).set_index("claim_id")
     lag = res.loc["ifng.lag_2_3_weeks", "reproduced"]
-    assert lag == ("lag (weeks): Before treg_th17_ratio: no significant change; Before il_10: no significant "
-                   "change; Before il_6: no significant change")
+    assert lag == ("lag (weeks): Before treg_th17_ratio: no significant increase; Before il_10: no significant "
+                   "increase; Before il_6: no significant decrease")
     assert res.loc["ifng.precedes_improvement", "reproduced"].startswith(
-        "Before das28: week 1 (decrease); Before treg_th17_ratio: no significant change")
+        "Before das28: decrease first at week 1; Before treg_th17_ratio: no significant increase")
     assert "n/a" not in res.loc["ifng.rapid_efficacy_before", "reproduced"]
