@@ -23,18 +23,17 @@ scorecard shows; :func:`write_outputs` / :func:`read_outputs` keep it all in
 from __future__ import annotations
 
 import itertools
-import logging
 import json
 import platform
-import sys
 import time
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Iterable
 
 import numpy as np
 import pandas as pd
 
 from analysis.core.chapters import CHAPTERS, MODELS as _MODEL_TEXT
+from analysis.scorecard.dask_run import Progress, run_tasks, text_progress
 
 __all__ = [
     "MODELS",
@@ -83,7 +82,6 @@ MULTIVERSE_OPTIONS: dict[str, dict[str, tuple]] = {c.name: dict(c.multiverse) fo
 NOT_IN_CLAIMS: dict[str, tuple[str, ...]] = {"inflammation": ("adjust_method", "heatmap_scale"),
                                             "disease_activity": ("max_units",)}
 
-Progress = Callable[[int, int], None]
 
 
 def _fails_under() -> dict[str, tuple[str, ...]]:
@@ -197,81 +195,10 @@ def evaluate_batch(model: str, seeds: Iterable[tuple[int, int]], n_patients: int
 
 
 # --------------------------------------------------------------------------------------------- dask
-def _client(workers: int | None = None, scheduler: str | None = None):
-    """A Dask client: on ``scheduler`` when given, else on a new LocalCluster of ``workers`` processes."""
-    from dask.distributed import Client, LocalCluster
-
-    if scheduler:
-        return Client(scheduler), None
-    import os
-
-    n = int(workers or os.cpu_count() or 1)
-    cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
-                           silence_logs=logging.ERROR)
-    return Client(cluster), cluster
-
-
-def text_progress(stream=None, width: int = 30) -> Progress:
-    """A progress callback drawing ``[#####-----] 12/40 tasks`` on ``stream`` (stderr), one line, redrawn.
-
-    Examples
-    --------
-    >>> import io
-    >>> s = io.StringIO(); bar = text_progress(s, width=4); bar(1, 2); bar(2, 2)
-    >>> s.getvalue().splitlines()[-1].strip()
-    '[####] 2/2 tasks, 100%'
-    """
-    stream = stream if stream is not None else sys.stderr
-    t0 = time.perf_counter()
-
-    def draw(done: int, total: int) -> None:
-        filled = int(round(width * done / total)) if total else width
-        elapsed = time.perf_counter() - t0
-        eta = f", about {elapsed / done * (total - done):.0f} s left" if 0 < done < total else ""
-        try:
-            stream.write(f"\r[{'#' * filled}{'-' * (width - filled)}] {done}/{total} tasks, "
-                         f"{100 * done / total if total else 100:.0f}%{eta}   ")
-            if done >= total:
-                stream.write("\n")
-            stream.flush()
-        except (BrokenPipeError, ValueError):
-            pass
-
-    return draw
-
-
-def _gather(client, futures, progress: Progress | None) -> list:
-    from dask.distributed import as_completed
-
-    results, total = [], len(futures)
-    if progress:
-        progress(0, total)
-    for done, future in enumerate(as_completed(futures), start=1):
-        results.append(future.result())
-        if progress:
-            progress(done, total)
-    return results
-
-
-def _run_tasks(tasks: list[tuple], *, client=None, workers: int | None = None, scheduler: str | None = None,
-               progress: Progress | None = None) -> list:
-    """Run ``tasks`` (each ``(function, *args)``) on Dask and return their results as they finish.
-
-    On ``client`` when given (left open), else on a client of :func:`_client` (``scheduler``'s cluster or a
-    new LocalCluster of ``workers`` processes), closed at the end, also on error.
-    """
-    own = client is None
-    cluster = None
-    if own:
-        client, cluster = _client(workers, scheduler)
-    try:
-        futures = [client.submit(fn, *args, pure=False) for fn, *args in tasks]
-        return _gather(client, futures, progress)
-    finally:
-        if own:
-            client.close()
-            if cluster is not None:
-                cluster.close()
+# the Dask helpers are shared with the data resampling run (analysis.scorecard.resample)
+def _run_tasks(tasks: list[tuple], **kwargs) -> list:
+    """:func:`analysis.scorecard.dask_run.run_tasks`."""
+    return run_tasks(tasks, **kwargs)
 
 
 def _batches(n: int, size: int) -> list[list[int]]:
