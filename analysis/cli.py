@@ -144,13 +144,27 @@ def _parser() -> argparse.ArgumentParser:
                                    "combination of the chapters' analysis options (multiverse.csv) and on\n"
                                    "--multiverse-cohorts calibrated cohorts under each single change of one option\n"
                                    "(multiverse_flips.csv: how often each choice flips each verdict). Runs on a\n"
-                                   "Dask LocalCluster, or on a running cluster with --scheduler.",
+                                   "Dask LocalCluster, or on a running cluster with --scheduler.\n\n"
+                                   "With --resample METHODS, no cohort is simulated: the data folder --data DIR\n"
+                                   "itself is resampled N times (--resamples) by each method (bootstrap of the\n"
+                                   "patients within each arm; permute_arm, permute_mechanism, permute_ifng,\n"
+                                   "shuffle_time: the data with an effect permuted away), every claim the method\n"
+                                   "concerns is judged on each resample, and the shares of each verdict per claim\n"
+                                   "and method (p_reproduced, p_same_verdict: the full data's verdict, testable;\n"
+                                   "Wilson 95% CIs) go to DIR/results/robustness/data_probability.csv, with the\n"
+                                   "data's fingerprint in run.json. Resample k of a method is the same for a\n"
+                                   "given --seed on any machine and with any number of workers.",
                        formatter_class=argparse.RawDescriptionHelpFormatter,
                        epilog="examples:\n"
                               "  python -m analysis robustness --cohorts 50 --out /tmp/rob\n"
                               "  python -m analysis robustness --cohorts 200 --multiverse --out _build\n"
                               "  python -m analysis robustness --scheduler tcp://10.0.0.5:8786 --out /tmp/rob\n"
-                              "  python -m analysis build --robustness /tmp/rob     show it on the scorecard\n")
+                              "  python -m analysis build --robustness /tmp/rob     show it on the scorecard\n"
+                              "  python -m analysis robustness --data my_trial/ --resample all --resamples 100 "
+                              "--out /tmp/mine\n"
+                              "  python -m analysis robustness --data my_trial/ --resample bootstrap,permute_arm "
+                              "--resamples 20 --workers 2 --out /tmp/mine\n"
+                              "  python -m analysis build --data my_trial/ --robustness /tmp/mine\n")
     r.add_argument("--cohorts", metavar="K", type=int, default=200, help="cohorts per model (default: 200)")
     r.add_argument("--out", metavar="DIR", type=Path, default=None,
                    help="output folder (default: _build); results in DIR/results/robustness/")
@@ -176,7 +190,15 @@ def _parser() -> argparse.ArgumentParser:
                    help="calibrated cohorts on which --multiverse tries each single change of an option "
                         "(default: 20; 0: none)")
     r.add_argument("--data", metavar="DIR", type=Path, default=None,
-                   help="the multiverse's cohort (default: the shipped synthetic cohort)")
+                   help="the multiverse's cohort, and the data folder --resample resamples (default: the shipped "
+                        "synthetic cohort)")
+    # --- resampling the data folder (issue 32): bootstrap and permutations of --data
+    r.add_argument("--resample", metavar="METHODS", default=None,
+                   help="resample the data folder instead of simulating cohorts: comma-separated methods among "
+                        "bootstrap, permute_arm, permute_mechanism, permute_ifng, shuffle_time, or all")
+    r.add_argument("--resamples", metavar="N", type=int, default=100,
+                   help="resamples per method with --resample (default: 100)")
+    # --- end resampling
     r.add_argument("--verbose", action="store_true", help="show full tracebacks on errors")
 
     # compare (issue 34): two builds' verdicts side by side
@@ -399,6 +421,8 @@ def _robustness(args) -> int:
     from analysis.engine.params import (check_design_parameters, check_parameters, declared_parameters,
                                         parse_parameters)
 
+    if args.resample is not None:  # the data folder itself, resampled (issue 32)
+        return _robustness_resample(args)
     models = [m.strip() for m in args.models.split(",") if m.strip()]
     if models == ["all"]:
         models = list(robustness.MODELS)
@@ -468,6 +492,63 @@ def _robustness(args) -> int:
         info["multiverse_cohorts_seconds"] = round(time.perf_counter() - t0, 1)
     written = robustness.write_outputs(out, verdicts=verdicts, universes=universes, info=info,
                                        cohort_universes=cohort_universes)
+    for path in written:
+        _say(f"wrote {path}")
+    return 0
+
+
+def _robustness_resample(args) -> int:
+    """``python -m analysis robustness --data DIR --resample METHODS``: see :mod:`analysis.scorecard.resample`."""
+    import shlex
+
+    from analysis.core import paths
+    from analysis.core.chapters import CHAPTERS
+    from analysis.engine.params import (check_design_parameters, check_parameters, declared_parameters,
+                                        parse_parameters)
+    from analysis.intake.io import load
+    from analysis.scorecard import dask_run, resample
+
+    try:
+        methods = resample.parse_methods(args.resample)
+    except ValueError as err:
+        raise UserError(f"--resample {args.resample!r}: {err}") from None
+    for name, value, low in (("--resamples", args.resamples, 1), ("--batch", args.batch, 1)):
+        if value < low:
+            raise UserError(f"{name} must be at least {low}, got {value}")
+    if args.workers is not None and args.workers < 1:
+        raise UserError(f"--workers must be at least 1, got {args.workers}")
+    if args.multiverse or args.multiverse_only:
+        raise UserError("--resample runs on its own: run --multiverse in a separate command (same --out)")
+    data = args.data if args.data is not None else paths.default_data_dir()
+    if not Path(data).is_dir():
+        raise UserError(f"--data {data}: no such folder")
+    cohort = load(data)  # a DataError (invalid data) is reported like validate's, exit 2
+    params = parse_parameters(args.param) or None
+    if params:
+        check_parameters(params, declared_parameters(list(CHAPTERS), paths.repo_root() / "book"))
+        check_design_parameters(params, cohort)
+    out = args.out if args.out is not None else paths.repo_root() / "_build"
+    where = args.scheduler or f"a local Dask cluster of {args.workers or os.cpu_count()} worker process(es)"
+    argv = sys.argv[1:] if "robustness" in sys.argv[1:] else ["robustness"]
+    _say(f"resampling {data} ({len(cohort.patients)} patients): {args.resamples} resamples x {len(methods)} "
+         f"method(s) ({', '.join(methods)}) on {where}")
+    t0 = time.perf_counter()
+    full = resample.full_verdicts(cohort, params)
+    verdicts, problems = resample.run(cohort, methods=methods, resamples=args.resamples, seed=args.seed,
+                                      params=params, workers=args.workers, scheduler=args.scheduler,
+                                      batch_size=args.batch, progress=dask_run.text_progress())
+    seconds = time.perf_counter() - t0
+    for method, why in problems.items():
+        _say(f"{method}: not run: {why}")
+    cpu = (float(verdicts.drop_duplicates(["method", "resample"])["seconds"].mean()) if len(verdicts) else None)
+    info = resample.run_info(data_name=str(data), data_fingerprint=cohort.fingerprint, methods=methods,
+                             resamples=args.resamples, seed=args.seed, params=params, seconds=seconds,
+                             command="python -m analysis " + " ".join(shlex.quote(a) for a in argv), where=where,
+                             problems=problems, cpu_per_resample=cpu)
+    prob = resample.data_probability(verdicts, full, methods=methods, problems=problems)
+    written = resample.write_outputs(out, probability=prob, verdicts=verdicts, info=info)
+    done = verdicts.drop_duplicates(["method", "resample"]).shape[0]
+    _say(f"{done} resamples judged in {seconds:.1f}s" + (f" ({cpu:.2f} s CPU per resample)" if cpu else ""))
     for path in written:
         _say(f"wrote {path}")
     return 0
