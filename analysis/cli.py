@@ -87,6 +87,12 @@ def _parser() -> argparse.ArgumentParser:
                         "stays for later builds into the same OUT. 'shipped': show the precomputed result "
                         "shipped with the book again (data/robustness; a folder named shipped: ./shipped). "
                         "Without the option: the result already in OUT/results/robustness, else the shipped one")
+    # --- resampling the data folder (issue 32)
+    b.add_argument("--resamples", metavar="N", type=int, default=None,
+                   help="also resample the data folder N times by every method (bootstrap, permute_arm, "
+                        "permute_mechanism, permute_ifng, shuffle_time; as 'python -m analysis robustness --data DIR "
+                        "--resample all') and show per claim how stable its verdict is on these data")
+    # --- end resampling
     b.add_argument("--strict", action="store_true",
                    help="refuse data with validation warnings (exit 2), as errors are refused")
     b.add_argument("--verbose", action="store_true", help="show full tracebacks on errors")
@@ -302,11 +308,13 @@ def _build(args) -> int:
                         "(default: 1800)")
     if args.jobs is not None and args.jobs < 1:
         raise UserError(f"--jobs {args.jobs}: give the number of chapters executed at once, at least 1")
+    if args.resamples is not None and args.resamples < 1:
+        raise UserError(f"--resamples {args.resamples}: give the resamples per method, at least 1")
     t0 = time.perf_counter()
     result = build(data_dir=args.data, out=args.out, chapters=args.chapter, params=args.param, jobs=args.jobs,
                    force=args.force, timeout=args.timeout, verbose=args.verbose, no_solutions=args.no_solutions,
                    book_dir=args.book_dir, warm_kernels=not args.no_warm_kernels, report=_say,
-                   robustness=args.robustness, strict=args.strict)
+                   robustness=args.robustness, strict=args.strict, resamples=args.resamples)
     parts = []
     if result.executed:
         parts.append(f"{len(result.executed)} executed")

@@ -211,7 +211,9 @@ def robustness_source(given: Path | str | None, out: Path, shipped: Path | None 
         given = Path(given)
         return given / "results" / "robustness" if (given / "results" / "robustness").is_dir() else given
     published = out / "results" / "robustness"
-    if published.is_dir() and not (_is_shipped(published) and shipped is not None and shipped.is_dir()):
+    # a copy of the shipped result is kept only when a build added the resampled data to it (data_probability.csv)
+    if published.is_dir() and not (_is_shipped(published) and shipped is not None and shipped.is_dir()
+                                   and not (published / "data_probability.csv").is_file()):
         return published
     if shipped is not None and (shipped / "claim_probability.csv").is_file():
         return shipped
@@ -227,10 +229,11 @@ def robustness_key(given: Path | str | None, out: Path, shipped: Path | None = N
                             f"({source or 'data/robustness'} has no claim_probability.csv); make one with "
                             "python tools/ship_robustness.py, or give a result folder.")
         return hash_tree(source)
-    if given is not None and not (source.is_dir() and ((source / "claim_probability.csv").is_file()
-                                                       or (source / "multiverse.csv").is_file())):
-        raise UserError(f"--robustness {given}: no claim_probability.csv or multiverse.csv there (nor in "
-                        "results/robustness/); run python -m analysis robustness --out DIR first.")
+    if given is not None and not (source.is_dir() and any((source / name).is_file() for name in
+                                                          ("claim_probability.csv", "multiverse.csv",
+                                                           "data_probability.csv"))):
+        raise UserError(f"--robustness {given}: no claim_probability.csv, multiverse.csv or data_probability.csv "
+                        "there (nor in results/robustness/); run python -m analysis robustness --out DIR first.")
     return hash_tree(source) if source is not None and source.is_dir() else ""
 
 

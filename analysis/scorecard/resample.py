@@ -714,9 +714,19 @@ def scorecard_table(claims: pd.DataFrame, robustness_dir) -> pd.DataFrame:
                                      "testable", "not_testable_reason"])
     by = {(r.claim_id, r.method): r for r in prob.itertuples(index=False)}
     ran = set(prob["method"])
+    from analysis.core.chapters import CHAPTERS
+
+    about_text = {c.name for c in CHAPTERS if not c.uses_data}
+    chapter_of = dict(zip(out["claim_id"], out["chapter"])) if "chapter" in out.columns else {}
     boot, perm, stable, worst = [], [], [], []
     for cid in out["claim_id"]:
         r = by.get((cid, "bootstrap"))
+        if chapter_of.get(cid, cid.split(".")[0]) in about_text:  # the audit of the paper's own numbers
+            boot.append("about the paper's text: resampling the data does not apply")
+            perm.append("about the paper's text: resampling the data does not apply")
+            stable.append(np.nan)
+            worst.append(np.nan)
+            continue
         if "bootstrap" not in ran:
             boot.append("bootstrap not run")
             stable.append(np.nan)
@@ -726,6 +736,9 @@ def scorecard_table(claims: pd.DataFrame, robustness_dir) -> pd.DataFrame:
         elif not r.resamples:
             boot.append(f"not resampled: {r.not_testable_reason}")
             stable.append(np.nan)
+        elif not r.testable > 0:
+            boot.append(f"not testable in any of {int(r.resamples)} bootstrap resamples")
+            stable.append(float(r.p_same_verdict))
         else:
             boot.append(f"stable in {_pct(r.p_same_verdict)} of {int(r.resamples)} bootstrap resamples")
             stable.append(float(r.p_same_verdict))
@@ -793,10 +806,12 @@ def describe_result(robustness_dir, *, data_fingerprint: str, data_name: str) ->
     perms = [m for m in ran if m != "bootstrap"]
     if perms:
         lines.append("*Reproduced with the effect permuted away* is the share of resamples in which a claim is still "
-                     "reproduced after a permutation that removes what it is about (" + "; ".join(
+                     "reproduced after a permutation of the data (" + "; ".join(
                          f"{m}: {METHODS[m]}" for m in perms) + "). Each claim is read only under the permutations "
-                     "that concern it (the null models its registry row names); a claim reproduced often there is "
-                     "one these data cannot tell from chance.")
+                     "that stand for the null models its registry row names. A permutation removes only what it "
+                     "moves: permuting the arm labels removes the differences between the arms, not a change over "
+                     "time that patients of both arms share. A claim reproduced often with its effect permuted away "
+                     "is one these data cannot tell from chance.")
     for m, why in not_run.items():
         lines.append(f"{m} could not run on these data: {why}; the claims it concerns say so.")
     if not any(m in ran for m in ("bootstrap",)) and not perms:
