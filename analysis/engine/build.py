@@ -48,8 +48,8 @@ from analysis.core.provenance import hash_files
 from analysis.engine.forkclient import SOCKET_ENV, ForkedRunner, Zygote
 from analysis.engine.params import (DERIVE_OPTIONS, check_design_parameters, check_parameters, declared_parameters,
                                     parse_parameters)
-from analysis.engine.plan import (cache_key, make_plan, reusable, robustness_source, stage_robustness,
-                                  up_to_date)
+from analysis.engine.plan import (cache_key, make_plan, reusable, robustness_key, robustness_source,
+                                  stage_robustness, up_to_date)
 from analysis.engine.processes import kill
 from analysis.engine.publish import DOWNLOADS_EXTRA, DeferInterrupts, Lock, publish, write_downloads
 from analysis.engine.render import (Render, announcement_for, not_available_by_heading, sections_not_available,
@@ -299,6 +299,7 @@ def _with_resamples(robustness, out: Path, cohort: Cohort | None, data_dir: Path
     if cohort is None:
         report("--resamples: no chapter of this book reads data, so there is nothing to resample")
         return robustness
+    robustness_key(robustness, out, shipped)  # a --robustness folder that holds no result is refused first
     folder = Path(tempfile.mkdtemp(prefix=".resample-", dir=out))
     source = robustness_source(robustness, out, shipped)
     target = folder / "results" / "robustness"
