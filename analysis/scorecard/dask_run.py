@@ -31,7 +31,8 @@ def client_for(workers: int | None = None, scheduler: str | None = None):
     if scheduler:
         return Client(scheduler), None
     n = int(workers or os.cpu_count() or 1)
-    cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
+    # dashboard on a free port (":0"): the default 8787 may be taken by another cluster, and Dask then warns
+    cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0",
                            silence_logs=logging.ERROR)
     return Client(cluster), cluster
 
