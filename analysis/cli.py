@@ -87,6 +87,12 @@ def _parser() -> argparse.ArgumentParser:
                         "stays for later builds into the same OUT. 'shipped': show the precomputed result "
                         "shipped with the book again (data/robustness; a folder named shipped: ./shipped). "
                         "Without the option: the result already in OUT/results/robustness, else the shipped one")
+    # --- resampling the data folder (issue 32)
+    b.add_argument("--resamples", metavar="N", type=int, default=None,
+                   help="also resample the data folder N times by every method (bootstrap, permute_arm, "
+                        "permute_mechanism, permute_ifng, shuffle_time; as 'python -m analysis robustness --data DIR "
+                        "--resample all') and show per claim how stable its verdict is on these data")
+    # --- end resampling
     b.add_argument("--strict", action="store_true",
                    help="refuse data with validation warnings (exit 2), as errors are refused")
     b.add_argument("--verbose", action="store_true", help="show full tracebacks on errors")
@@ -144,7 +150,16 @@ def _parser() -> argparse.ArgumentParser:
                                    "combination of the chapters' analysis options (multiverse.csv) and on\n"
                                    "--multiverse-cohorts calibrated cohorts under each single change of one option\n"
                                    "(multiverse_flips.csv: how often each choice flips each verdict). Runs on a\n"
-                                   "Dask LocalCluster, or on a running cluster with --scheduler.",
+                                   "Dask LocalCluster, or on a running cluster with --scheduler.\n\n"
+                                   "With --resample METHODS, no cohort is simulated: the data folder --data DIR\n"
+                                   "itself is resampled N times (--resamples) by each method (bootstrap of the\n"
+                                   "patients within each arm; permute_arm, permute_mechanism, permute_ifng,\n"
+                                   "shuffle_time: the data with an effect permuted away), every claim the method\n"
+                                   "concerns is judged on each resample, and the shares of each verdict per claim\n"
+                                   "and method (p_reproduced, p_same_verdict: the full data's verdict, testable;\n"
+                                   "Wilson 95% CIs) go to DIR/results/robustness/data_probability.csv, with the\n"
+                                   "data's fingerprint in run.json. Resample k of a method is the same for a\n"
+                                   "given --seed on any machine and with any number of workers.",
                        formatter_class=argparse.RawDescriptionHelpFormatter,
                        epilog="examples:\n"
                               "  python -m analysis robustness --cohorts 50 --out /tmp/rob\n"
@@ -155,7 +170,13 @@ def _parser() -> argparse.ArgumentParser:
                               "  python -m analysis robustness --design-from my_trial/ --cohorts 50 --out /tmp/plan\n"
                               "  python -m analysis robustness --design-from data/examples/other_trial "
                               "--patients 40,80,160 --cohorts 10 --out /tmp/plan\n"
-                              "  python -m analysis build --robustness /tmp/plan    the page 'Planning a replication'\n")
+                              "  python -m analysis build --robustness /tmp/plan    the page 'Planning a replication'\n"
+                              "how sure is each verdict on your data (bootstrap and permutations of the folder):\n"
+                              "  python -m analysis robustness --data my_trial/ --resample all --resamples 100 "
+                              "--out /tmp/mine\n"
+                              "  python -m analysis robustness --data my_trial/ --resample bootstrap,permute_arm "
+                              "--resamples 20 --workers 2 --out /tmp/mine\n"
+                              "  python -m analysis build --data my_trial/ --robustness /tmp/mine\n")
     r.add_argument("--cohorts", metavar="K", type=int, default=200, help="cohorts per model (default: 200)")
     r.add_argument("--out", metavar="DIR", type=Path, default=None,
                    help="output folder (default: _build); results in DIR/results/robustness/")
@@ -188,7 +209,15 @@ def _parser() -> argparse.ArgumentParser:
                    help="calibrated cohorts on which --multiverse tries each single change of an option "
                         "(default: 20; 0: none)")
     r.add_argument("--data", metavar="DIR", type=Path, default=None,
-                   help="the multiverse's cohort (default: the shipped synthetic cohort)")
+                   help="the multiverse's cohort, and the data folder --resample resamples (default: the shipped "
+                        "synthetic cohort)")
+    # --- resampling the data folder (issue 32): bootstrap and permutations of --data
+    r.add_argument("--resample", metavar="METHODS", default=None,
+                   help="resample the data folder instead of simulating cohorts: comma-separated methods among "
+                        "bootstrap, permute_arm, permute_mechanism, permute_ifng, shuffle_time, or all")
+    r.add_argument("--resamples", metavar="N", type=int, default=100,
+                   help="resamples per method with --resample (default: 100)")
+    # --- end resampling
     r.add_argument("--verbose", action="store_true", help="show full tracebacks on errors")
 
     # compare (issue 34): two builds' verdicts side by side
@@ -292,11 +321,13 @@ def _build(args) -> int:
                         "(default: 1800)")
     if args.jobs is not None and args.jobs < 1:
         raise UserError(f"--jobs {args.jobs}: give the number of chapters executed at once, at least 1")
+    if args.resamples is not None and args.resamples < 1:
+        raise UserError(f"--resamples {args.resamples}: give the resamples per method, at least 1")
     t0 = time.perf_counter()
     result = build(data_dir=args.data, out=args.out, chapters=args.chapter, params=args.param, jobs=args.jobs,
                    force=args.force, timeout=args.timeout, verbose=args.verbose, no_solutions=args.no_solutions,
                    book_dir=args.book_dir, warm_kernels=not args.no_warm_kernels, report=_say,
-                   robustness=args.robustness, strict=args.strict)
+                   robustness=args.robustness, strict=args.strict, resamples=args.resamples)
     parts = []
     if result.executed:
         parts.append(f"{len(result.executed)} executed")
@@ -411,6 +442,8 @@ def _robustness(args) -> int:
     from analysis.engine.params import (check_design_parameters, check_parameters, declared_parameters,
                                         parse_parameters)
 
+    if args.resample is not None:  # the data folder itself, resampled (issue 32)
+        return _robustness_resample(args)
     models = [m.strip() for m in args.models.split(",") if m.strip()]
     if models == ["all"]:
         models = list(robustness.MODELS)
@@ -572,6 +605,63 @@ def _robustness_design(args, sizes: list[int] | None, models: list[str]) -> int:
     for path in design.write_design_outputs(out, verdicts=verdicts, info=info):
         _say(f"wrote {path}")
     _say(f"show it: python -m analysis build --robustness {out}")
+    return 0
+
+
+def _robustness_resample(args) -> int:
+    """``python -m analysis robustness --data DIR --resample METHODS``: see :mod:`analysis.scorecard.resample`."""
+    import shlex
+
+    from analysis.core import paths
+    from analysis.core.chapters import CHAPTERS
+    from analysis.engine.params import (check_design_parameters, check_parameters, declared_parameters,
+                                        parse_parameters)
+    from analysis.intake.io import load
+    from analysis.scorecard import dask_run, resample
+
+    try:
+        methods = resample.parse_methods(args.resample)
+    except ValueError as err:
+        raise UserError(f"--resample {args.resample!r}: {err}") from None
+    for name, value, low in (("--resamples", args.resamples, 1), ("--batch", args.batch, 1)):
+        if value < low:
+            raise UserError(f"{name} must be at least {low}, got {value}")
+    if args.workers is not None and args.workers < 1:
+        raise UserError(f"--workers must be at least 1, got {args.workers}")
+    if args.multiverse or args.multiverse_only:
+        raise UserError("--resample runs on its own: run --multiverse in a separate command (same --out)")
+    data = args.data if args.data is not None else paths.default_data_dir()
+    if not Path(data).is_dir():
+        raise UserError(f"--data {data}: no such folder")
+    cohort = load(data)  # a DataError (invalid data) is reported like validate's, exit 2
+    params = parse_parameters(args.param) or None
+    if params:
+        check_parameters(params, declared_parameters(list(CHAPTERS), paths.repo_root() / "book"))
+        check_design_parameters(params, cohort)
+    out = args.out if args.out is not None else paths.repo_root() / "_build"
+    where = args.scheduler or f"a local Dask cluster of {args.workers or os.cpu_count()} worker process(es)"
+    argv = sys.argv[1:] if "robustness" in sys.argv[1:] else ["robustness"]
+    _say(f"resampling {data} ({len(cohort.patients)} patients): {args.resamples} resamples x {len(methods)} "
+         f"method(s) ({', '.join(methods)}) on {where}")
+    t0 = time.perf_counter()
+    full = resample.full_verdicts(cohort, params)
+    verdicts, problems = resample.run(cohort, methods=methods, resamples=args.resamples, seed=args.seed,
+                                      params=params, workers=args.workers, scheduler=args.scheduler,
+                                      batch_size=args.batch, progress=dask_run.text_progress())
+    seconds = time.perf_counter() - t0
+    for method, why in problems.items():
+        _say(f"{method}: not run: {why}")
+    cpu = (float(verdicts.drop_duplicates(["method", "resample"])["seconds"].mean()) if len(verdicts) else None)
+    info = resample.run_info(data_name=str(data), data_fingerprint=cohort.fingerprint, methods=methods,
+                             resamples=args.resamples, seed=args.seed, params=params, seconds=seconds,
+                             command="python -m analysis " + " ".join(shlex.quote(a) for a in argv), where=where,
+                             problems=problems, cpu_per_resample=cpu)
+    prob = resample.data_probability(verdicts, full, methods=methods, problems=problems)
+    written = resample.write_outputs(out, probability=prob, verdicts=verdicts, info=info)
+    done = verdicts.drop_duplicates(["method", "resample"]).shape[0]
+    _say(f"{done} resamples judged in {seconds:.1f}s" + (f" ({cpu:.2f} s CPU per resample)" if cpu else ""))
+    for path in written:
+        _say(f"wrote {path}")
     return 0
 
 

@@ -48,7 +48,8 @@ from analysis.core.provenance import hash_files
 from analysis.engine.forkclient import SOCKET_ENV, ForkedRunner, Zygote
 from analysis.engine.params import (DERIVE_OPTIONS, check_design_parameters, check_parameters, declared_parameters,
                                     parse_parameters)
-from analysis.engine.plan import cache_key, make_plan, reusable, stage_robustness, up_to_date
+from analysis.engine.plan import (cache_key, make_plan, reusable, robustness_key, robustness_source,
+                                  stage_robustness, up_to_date)
 from analysis.engine.processes import kill
 from analysis.engine.publish import DOWNLOADS_EXTRA, DeferInterrupts, Lock, publish, write_downloads
 from analysis.engine.render import (Render, announcement_for, not_available_by_heading, sections_not_available,
@@ -135,7 +136,7 @@ def build(*, data_dir: Path | None = None, out: Path | None = None, chapters: li
           timeout: float = 1800.0, verbose: bool = False, no_solutions: bool = False,
           book_dir: Path | None = None, warm_kernels: bool = True,
           report: Reporter = lambda msg: None, robustness: Path | str | None = None,
-          strict: bool = False) -> BuildResult:
+          strict: bool = False, resamples: int | None = None, seed: int = 2018) -> BuildResult:
     """Validate, execute and render the book; publish only when everything succeeded.
 
     Parameters
@@ -172,6 +173,10 @@ def build(*, data_dir: Path | None = None, out: Path | None = None, chapters: li
     strict : bool
         Refuse data whose validation gives warnings (a :class:`~analysis.core.errors.DataError`, exit 2), as data
         with errors are refused. Without it the warnings (and notes) are repeated in the log and the build goes on.
+    resamples : int, optional
+        Also resample the data folder this many times by every method of
+        :data:`analysis.scorecard.resample.METHODS` (seed ``seed``; on a local Dask cluster of ``jobs`` workers)
+        and add the result to the robustness result the scorecard shows (:func:`_with_resamples`).
     """
     t0 = time.perf_counter()
     root = paths.repo_root()
@@ -207,7 +212,7 @@ def build(*, data_dir: Path | None = None, out: Path | None = None, chapters: li
     with Lock(out), contextlib.ExitStack() as started:
         # nothing changed (the usual rebuild): known from the hashes alone, before validating or starting processes
         # (--strict validates even then: the warnings decide whether the build may go on)
-        if not force and not strict and up_to_date(root=root, out=out, chapters=available, selected=selected,
+        if not force and not strict and not resamples and up_to_date(root=root, out=out, chapters=available, selected=selected,
                                                    user=user, book_src=book_src, data_dir=data_dir,
                                                    no_solutions=no_solutions, robustness=robustness):
             report("nothing changed since the last build: every chapter reused, site left as it is")
@@ -230,6 +235,11 @@ def build(*, data_dir: Path | None = None, out: Path | None = None, chapters: li
 
         # 3. the -p weeks against the data's design
         check_design_parameters(user, cohort)
+        # 3b. resampling the data (issue 32): added to the robustness result the scorecard shows
+        if resamples:
+            robustness = _with_resamples(robustness, out, cohort, data_dir, user, int(resamples), int(seed), jobs,
+                                         report, book_src.parent / "data" / "robustness")
+            started.callback(shutil.rmtree, robustness, True)
 
         # 4. plan
         planned = make_plan(root=root, out=out, chapters=available, selected=selected, per_chapter=per_chapter,
@@ -277,6 +287,56 @@ def build(*, data_dir: Path | None = None, out: Path | None = None, chapters: li
             shutil.rmtree(stage, ignore_errors=True)
         result.seconds = time.perf_counter() - t0
         return result
+
+
+def _with_resamples(robustness, out: Path, cohort: Cohort | None, data_dir: Path, user: dict, resamples: int,
+                    seed: int, jobs: int, report: Reporter, shipped: Path) -> Path | str | None:
+    """Resample ``cohort`` ``resamples`` times by every method and write the result beside a copy of the robustness
+    result the build would show (``robustness``, see :func:`analysis.engine.plan.robustness_source`), in a folder
+    of ``out`` that the build shows instead (and removes at its end; the scorecard's copy stays). Returns it."""
+    from analysis.scorecard import resample
+
+    if cohort is None:
+        report("--resamples: no chapter of this book reads data, so there is nothing to resample")
+        return robustness
+    robustness_key(robustness, out, shipped)  # a --robustness folder that holds no result is refused first
+    folder = Path(tempfile.mkdtemp(prefix=".resample-", dir=out))
+    source = robustness_source(robustness, out, shipped)
+    target = folder / "results" / "robustness"
+    if source is not None and source.is_dir():
+        shutil.copytree(source, target)
+    methods = list(resample.METHODS)
+    report(f"resampling the data: {resamples} resamples x {len(methods)} methods ({', '.join(methods)}) on a "
+           f"local Dask cluster of {jobs} worker process(es)")
+    t0 = time.perf_counter()
+    marks = {25, 50, 75}
+
+    def progress(done: int, total: int) -> None:
+        pct = int(100 * done / total) if total else 100
+        for m in sorted(marks):
+            if pct >= m:
+                marks.discard(m)
+                report(f"resampling: {done}/{total} tasks ({time.perf_counter() - t0:.0f}s)")
+                break
+
+    params = dict(user) or None
+    full = resample.full_verdicts(cohort, params)
+    verdicts, problems = resample.run(cohort, methods=methods, resamples=resamples, seed=seed, params=params,
+                                      workers=jobs, progress=progress)
+    seconds = time.perf_counter() - t0
+    for method, why in problems.items():
+        report(f"resampling: {method} not run: {why}")
+    cpu = float(verdicts.drop_duplicates(["method", "resample"])["seconds"].mean()) if len(verdicts) else None
+    info = resample.run_info(data_name=str(data_dir), data_fingerprint=cohort.fingerprint, methods=methods,
+                             resamples=resamples, seed=seed, params=params, seconds=seconds,
+                             command=f"python -m analysis build --resamples {resamples}",
+                             where=f"a local Dask cluster of {jobs} worker process(es)", problems=problems,
+                             cpu_per_resample=cpu)
+    resample.write_outputs(folder, probability=resample.data_probability(verdicts, full, methods=methods,
+                                                                         problems=problems),
+                           verdicts=verdicts, info=info)
+    report(f"resampling done in {seconds:.1f}s")
+    return folder
 
 
 def _build_in_stage(stage, out, data_dir, available, plan, per_chapter, keys, jobs, timeout, verbose, report,

@@ -191,8 +191,10 @@ def _is_shipped(folder: Path) -> bool:
 #: ``build --robustness shipped``: show the precomputed result shipped with the book again (``data/robustness``)
 SHIPPED = "shipped"
 #: a robustness folder given to ``build --robustness`` holds at least one of these: the simulated cohorts, the
-#: multiverse, or a design run (``robustness --design-from``, issue 32: the page "Planning a replication")
-RESULT_FILES: tuple[str, ...] = ("claim_probability.csv", "multiverse.csv", "design_characteristics.csv")
+#: multiverse, a design run (``robustness --design-from``, issue 32: the page "Planning a replication") or the data
+#: folder resampled (``robustness --resample``, issue 32)
+RESULT_FILES: tuple[str, ...] = ("claim_probability.csv", "multiverse.csv", "design_characteristics.csv",
+                                 "data_probability.csv")
 
 
 def robustness_source(given: Path | str | None, out: Path, shipped: Path | None = None) -> Path | None:
@@ -220,7 +222,9 @@ def robustness_source(given: Path | str | None, out: Path, shipped: Path | None 
         given = Path(given)
         return given / "results" / "robustness" if (given / "results" / "robustness").is_dir() else given
     published = out / "results" / "robustness"
-    if published.is_dir() and not (_is_shipped(published) and shipped is not None and shipped.is_dir()):
+    # a copy of the shipped result is kept only when a build added the resampled data to it (data_probability.csv)
+    if published.is_dir() and not (_is_shipped(published) and shipped is not None and shipped.is_dir()
+                                   and not (published / "data_probability.csv").is_file()):
         return published
     if shipped is not None and (shipped / "claim_probability.csv").is_file():
         return shipped

@@ -26,12 +26,14 @@ import yaml
 from analysis.core.design import PAPER, Design
 
 __all__ = [
+    "CLINICAL_COLUMNS",
     "Column",
     "TABLES",
     "columns",
     "design_weeks",
     "dictionary_table",
     "load_dictionary",
+    "marker_columns",
     "optional_columns",
     "required_columns",
     "required_one_of",
@@ -186,6 +188,30 @@ def optional_columns(table: str) -> tuple[str, ...]:
     """
     grouped = {name for g in required_one_of(table) for name in g}
     return tuple(c.name for c in columns(table) if not c.required and c.name not in grouped)
+
+
+#: The visit columns that are *clinical*: the patient's disease activity, function and treatment. They are what
+#: the DAS28 (tender and swollen joints, ESR or CRP, patient global) and so the EULAR response are computed from,
+#: plus the HAQ-DI and the prednisone dose. Every other measured visit column (cells, cytokines with IFN-γ,
+#: autoantibodies, safety labs) is a *marker* (:func:`marker_columns`). The split is the one the null models
+#: and the data resampling use: under ``permute_mechanism`` (:mod:`analysis.scorecard.resample`) the clinical
+#: columns, and so DAS28 and the EULAR response, stay with their patient while the markers move; ``shuffle_time``
+#: shuffles the markers only. The one place this split is written.
+CLINICAL_COLUMNS: tuple[str, ...] = ("tjc28", "sjc28", "esr_mm_h", "crp_mg_l", "patient_global_mm", "haq_di",
+                                     "prednisone_mg_day")
+
+
+def marker_columns(table: str = "visits") -> tuple[str, ...]:
+    """The measures of ``table`` that are not clinical (:data:`CLINICAL_COLUMNS`) nor keys, in contract order.
+
+    Examples
+    --------
+    >>> m = marker_columns()
+    >>> "ifn_g" in m, "treg_pct" in m, "tjc28" in m, "week" in m
+    (True, True, False, False)
+    """
+    keys = set(_raw()["tables"][table].get("key", []) or []) | {"patient_id", "week"}
+    return tuple(c.name for c in columns(table) if c.name not in keys and c.name not in CLINICAL_COLUMNS)
 
 
 def _required_text(table: str, c: Column) -> str:

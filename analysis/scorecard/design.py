@@ -316,7 +316,8 @@ def run_design(trial: TrialDesign, sizes: Iterable[int], *, cohorts: int = 50, m
         :func:`evaluate_design_batch`'s columns, sorted by size, model, cohort and claim order.
     """
     from analysis.claims.registry import published as registry
-    from analysis.scorecard.robustness import MODELS, cohort_seed, run_tasks
+    from analysis.scorecard.dask_run import run_tasks
+    from analysis.scorecard.robustness import MODELS, cohort_seed
 
     models = list(MODELS) if models is None else list(models)
     bad = [m for m in models if m not in MODELS]

@@ -23,19 +23,18 @@ scorecard shows; :func:`write_outputs` / :func:`read_outputs` keep it all in
 from __future__ import annotations
 
 import itertools
-import logging
 import json
 import platform
-import sys
 import time
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Iterable
 
 import numpy as np
 import pandas as pd
 
 from analysis.claims.characteristics import CLASSES
 from analysis.core.chapters import CHAPTERS, MODELS as _MODEL_TEXT
+from analysis.scorecard.dask_run import Progress, run_tasks, text_progress
 
 __all__ = [
     "MODELS",
@@ -62,7 +61,6 @@ __all__ = [
     "read_outputs",
     "result_counts",
     "run",
-    "run_tasks",
     "scorecard_table",
     "verdict_columns",
     "write_outputs",
@@ -90,7 +88,6 @@ MULTIVERSE_OPTIONS: dict[str, dict[str, tuple]] = {c.name: dict(c.multiverse) fo
 NOT_IN_CLAIMS: dict[str, tuple[str, ...]] = {"inflammation": ("adjust_method", "heatmap_scale"),
                                             "disease_activity": ("max_units",)}
 
-Progress = Callable[[int, int], None]
 
 
 def _fails_under() -> dict[str, tuple[str, ...]]:
@@ -204,98 +201,8 @@ def evaluate_batch(model: str, seeds: Iterable[tuple[int, int]], n_patients: int
 
 
 # --------------------------------------------------------------------------------------------- dask
-def _client(workers: int | None = None, scheduler: str | None = None):
-    """A Dask client: on ``scheduler`` when given, else on a new LocalCluster of ``workers`` processes."""
-    from dask.distributed import Client, LocalCluster
-
-    if scheduler:
-        return Client(scheduler), None
-    import os
-
-    n = int(workers or os.cpu_count() or 1)
-    cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
-                           silence_logs=logging.ERROR)
-    return Client(cluster), cluster
-
-
-def text_progress(stream=None, width: int = 30) -> Progress:
-    """A progress callback drawing ``[#####-----] 12/40 tasks`` on ``stream`` (stderr), one line, redrawn.
-
-    Examples
-    --------
-    >>> import io
-    >>> s = io.StringIO(); bar = text_progress(s, width=4); bar(1, 2); bar(2, 2)
-    >>> s.getvalue().splitlines()[-1].strip()
-    '[####] 2/2 tasks, 100%'
-    """
-    stream = stream if stream is not None else sys.stderr
-    t0 = time.perf_counter()
-
-    def draw(done: int, total: int) -> None:
-        filled = int(round(width * done / total)) if total else width
-        elapsed = time.perf_counter() - t0
-        eta = f", about {elapsed / done * (total - done):.0f} s left" if 0 < done < total else ""
-        try:
-            stream.write(f"\r[{'#' * filled}{'-' * (width - filled)}] {done}/{total} tasks, "
-                         f"{100 * done / total if total else 100:.0f}%{eta}   ")
-            if done >= total:
-                stream.write("\n")
-            stream.flush()
-        except (BrokenPipeError, ValueError):
-            pass
-
-    return draw
-
-
-def _gather(client, futures, progress: Progress | None) -> list:
-    from dask.distributed import as_completed
-
-    results, total = [], len(futures)
-    if progress:
-        progress(0, total)
-    for done, future in enumerate(as_completed(futures), start=1):
-        results.append(future.result())
-        if progress:
-            progress(done, total)
-    return results
-
-
-def _run_tasks(tasks: list[tuple], *, client=None, workers: int | None = None, scheduler: str | None = None,
-               progress: Progress | None = None) -> list:
-    """Run ``tasks`` (each ``(function, *args)``) on Dask and return their results as they finish.
-
-    On ``client`` when given (left open), else on a client of :func:`_client` (``scheduler``'s cluster or a
-    new LocalCluster of ``workers`` processes), closed at the end, also on error.
-    """
-    own = client is None
-    cluster = None
-    if own:
-        client, cluster = _client(workers, scheduler)
-    try:
-        futures = [client.submit(fn, *args, pure=False) for fn, *args in tasks]
-        return _gather(client, futures, progress)
-    finally:
-        if own:
-            client.close()
-            if cluster is not None:
-                cluster.close()
-
-
-def run_tasks(tasks: list[tuple], *, client=None, workers: int | None = None, scheduler: str | None = None,
-              progress: Progress | None = None) -> list:
-    """Run ``tasks`` (each ``(function, *args)``) on Dask, as :func:`run` does; their results, in finishing order.
-
-    For other runs over simulated cohorts (e.g. :mod:`analysis.scorecard.design`): on ``client`` when given (left
-    open), else on ``scheduler``'s cluster or a new LocalCluster of ``workers`` processes, closed at the end.
-
-    Examples
-    --------
-    >>> from dask.distributed import Client
-    >>> with Client(processes=False, dashboard_address=None) as c:
-    ...     sorted(run_tasks([(abs, -2), (abs, -1)], client=c))
-    [1, 2]
-    """
-    return _run_tasks(tasks, client=client, workers=workers, scheduler=scheduler, progress=progress)
+# the Dask helpers (analysis.scorecard.dask_run) are shared with the data resampling run
+# (analysis.scorecard.resample) and the design run (analysis.scorecard.design)
 
 
 def _batches(n: int, size: int) -> list[list[int]]:
@@ -348,7 +255,7 @@ def run(*, cohorts: int = 200, models: Iterable[str] = MODELS, seed: int = 2018,
         raise ValueError(f"`batch_size` is {batch_size!r}; a whole number >= 1 is required")
     tasks = [(evaluate_batch, model, [(k, cohort_seed(seed, k)) for k in batch], n_patients, params, all_chapters)
              for model in models for batch in _batches(cohorts, batch_size)]
-    out = pd.concat(_run_tasks(tasks, client=client, workers=workers, scheduler=scheduler, progress=progress),
+    out = pd.concat(run_tasks(tasks, client=client, workers=workers, scheduler=scheduler, progress=progress),
                     ignore_index=True)
     from analysis.claims.registry import published as registry
 
@@ -527,7 +434,7 @@ def multiverse(*, data_dir=None, seed: int | None = None, workers: int | None = 
         indexed = list(enumerate(combos))
         tasks += [(_evaluate_universes, chapter, indexed[i:i + batch_size], path, seed)
                   for i in range(0, len(indexed), batch_size)]
-    out = pd.concat(_run_tasks(tasks, client=client, workers=workers, scheduler=scheduler, progress=progress),
+    out = pd.concat(run_tasks(tasks, client=client, workers=workers, scheduler=scheduler, progress=progress),
                     ignore_index=True)
     choices = pd.DataFrame([json.loads(c) for c in out["choices"]])
     out = pd.concat([out.reset_index(drop=True), choices], axis=1)
@@ -731,7 +638,7 @@ def multiverse_cohorts(*, cohorts: int = 20, seed: int = 2018, n_patients: int =
         for chapter in grid:
             tasks.append((_evaluate_universes, chapter, list(enumerate(_single_changes(grid[chapter]))), None,
                           cohort_seed(seed, k), n_patients, k))
-    out = pd.concat(_run_tasks(tasks, client=client, workers=workers, scheduler=scheduler, progress=progress),
+    out = pd.concat(run_tasks(tasks, client=client, workers=workers, scheduler=scheduler, progress=progress),
                     ignore_index=True)
     choices = pd.DataFrame([json.loads(c) for c in out["choices"]])
     out = pd.concat([out.reset_index(drop=True), choices], axis=1)

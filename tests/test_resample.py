@@ -1,0 +1,310 @@
+"""Robustness from the data folder (analysis.scorecard.resample): the bootstrap and the permutations on hand-made
+tables whose results can be checked by eye, the seeding, folders a method cannot run on, the command line and the
+build."""
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from analysis.intake.dictionary import CLINICAL_COLUMNS, marker_columns
+from analysis.scorecard import resample as rs
+
+ROOT = Path(__file__).resolve().parents[1]
+SMALL = ROOT / "data" / "examples" / "small_trial"
+
+
+def _tables() -> dict[str, pd.DataFrame]:
+    """Four patients (a, b, c MSCT; d control), weeks 0 and 12 each, as text; one adverse event for a and d."""
+    pats = pd.DataFrame({"patient_id": list("abcd"), "arm": ["MSCT", "MSCT", "MSCT", "control"],
+                         "age": ["40", "50", "60", "70"]})
+    rows = []
+    for i, p in enumerate("abcd"):
+        for w in ("0", "12"):
+            rows.append({"patient_id": p, "week": w, "tjc28": str(10 * i + int(w) // 12),
+                         "sjc28": str(i), "ifn_g": f"{i}.{w}" if p != "c" or w == "0" else "<LLOQ",
+                         "il_6": str(100 + 10 * i + int(w)), "treg_pct": "" if w == "0" else str(i + 1)})
+    visits = pd.DataFrame(rows)
+    ae = pd.DataFrame({"patient_id": ["a", "d"], "week": ["1", "3"], "event": ["fever", "chills"],
+                       "serious": ["false", "false"], "related": ["true", ""]})
+    return {"patients": pats, "visits": visits, "adverse_events": ae}
+
+
+def _by_patient(df: pd.DataFrame, pid: str) -> list[list[str]]:
+    return df.loc[df["patient_id"] == pid].drop(columns="patient_id").values.tolist()
+
+
+# --------------------------------------------------------------------------------------------- bootstrap
+def test_bootstrap_keeps_each_patients_rows_together():
+    t = _tables()
+    for k in range(5):
+        out = rs.resample_tables(t, "bootstrap", seed=3, index=k)
+        pats = out["patients"]
+        # within each arm, as many patients as the data have; every drawn patient has a new, unique id
+        assert pats["arm"].value_counts().to_dict() == {"MSCT": 3, "control": 1}
+        assert pats["patient_id"].is_unique and not set(pats["patient_id"]) & set("abcd")
+        for new in pats["patient_id"]:
+            old = new.split("~")[0]
+            assert pats.loc[pats["patient_id"] == new].drop(columns="patient_id").values.tolist() == \
+                t["patients"].loc[t["patients"]["patient_id"] == old].drop(columns="patient_id").values.tolist()
+            # all their visits and events, unchanged but for the id
+            assert _by_patient(out["visits"], new) == _by_patient(t["visits"], old)
+            assert _by_patient(out["adverse_events"], new) == _by_patient(t["adverse_events"], old)
+    assert len(set(map(tuple, (rs.resample_tables(t, "bootstrap", seed=3, index=k)["patients"]["patient_id"]
+                               .str.split("~").str[0] for k in range(20))))) > 1  # the draws differ
+
+
+# --------------------------------------------------------------------------------------------- permutations
+def test_permute_arm_keeps_the_arm_sizes_and_moves_nothing_else():
+    t = _tables()
+    out = rs.resample_tables(t, "permute_arm", seed=1, index=0)
+    assert sorted(out["patients"]["arm"]) == sorted(t["patients"]["arm"])
+    assert out["visits"].equals(t["visits"]) and out["adverse_events"].equals(t["adverse_events"])
+    seen = {tuple(rs.resample_tables(t, "permute_arm", seed=1, index=k)["patients"]["arm"]) for k in range(30)}
+    assert len(seen) == 4  # the control label lands on each of the 4 patients
+
+
+def test_permute_mechanism_moves_markers_within_msct_and_keeps_clinical_columns():
+    t = _tables()
+    markers = [c for c in marker_columns() if c in t["visits"].columns]
+    clinical = [c for c in CLINICAL_COLUMNS if c in t["visits"].columns]
+    msct = t["visits"]["patient_id"].isin(["a", "b", "c"])
+    for k in range(10):
+        out = rs.resample_tables(t, "permute_mechanism", seed=2, index=k)["visits"]
+        assert out[["patient_id", "week"] + clinical].equals(t["visits"][["patient_id", "week"] + clinical])
+        assert out.loc[~msct].equals(t["visits"].loc[~msct])  # the control patient keeps everything
+        for c in markers:  # the same values within MSCT at each week (every patient has every week here)
+            for w in ("0", "12"):
+                at = msct & t["visits"]["week"].eq(w)
+                assert sorted(out.loc[at, c]) == sorted(t["visits"].loc[at, c])
+        # a whole trajectory moves: each MSCT patient's markers are one MSCT patient's, at both weeks
+        for p in "abc":
+            mine = out.loc[out["patient_id"] == p, markers].values.tolist()
+            assert mine in [t["visits"].loc[t["visits"]["patient_id"] == q, markers].values.tolist() for q in "abc"]
+
+
+def test_permute_ifng_moves_only_ifng():
+    t = _tables()
+    out = rs.resample_tables(t, "permute_ifng", seed=5, index=1)["visits"]
+    assert out.drop(columns="ifn_g").equals(t["visits"].drop(columns="ifn_g"))
+    assert sorted(out["ifn_g"]) == sorted(t["visits"]["ifn_g"])  # the "<LLOQ" token moves with its trajectory
+
+
+def test_shuffle_time_keeps_every_patients_set_of_values():
+    t = _tables()
+    for k in range(10):
+        out = rs.resample_tables(t, "shuffle_time", seed=4, index=k)["visits"]
+        for c in CLINICAL_COLUMNS:
+            if c in t["visits"].columns:
+                assert out[c].equals(t["visits"][c])
+        for c in ("ifn_g", "il_6", "treg_pct"):
+            for p in "abcd":
+                mine = out["patient_id"] == p
+                assert sorted(out.loc[mine, c]) == sorted(t["visits"].loc[mine, c])
+        # a marker measured at one visit only stays at that visit (empty cells are not shuffled in)
+        assert out.loc[out["week"] == "0", "treg_pct"].eq("").all()
+    assert any(not rs.resample_tables(t, "shuffle_time", seed=4, index=k)["visits"].equals(t["visits"])
+               for k in range(10))
+
+
+def test_the_same_index_gives_the_same_resample():
+    t = _tables()
+    a = rs.resample_tables(t, "bootstrap", seed=9, index=7)
+    b = rs.resample_tables(t, "bootstrap", seed=9, index=7)
+    assert all(a[n].equals(b[n]) for n in a)
+    assert t["patients"]["patient_id"].tolist() == list("abcd")  # the input is not modified
+
+
+# --------------------------------------------------------------------------------------------- methods and claims
+def test_methods_and_the_claims_they_concern():
+    assert rs.parse_methods("all") == list(rs.METHODS)
+    assert rs.parse_methods("shuffle_time,bootstrap") == ["bootstrap", "shuffle_time"]
+    with pytest.raises(ValueError, match="unknown 'nope'"):
+        rs.parse_methods("bootstrap,nope")
+    from analysis.claims.registry import fails_under, published
+
+    reg = published()
+    row = reg.set_index("claim_id").loc["ifng.predicts_response"]
+    assert "null_ifng" in fails_under(row["fails_under"])
+    assert "ifng.predicts_response" in rs.claims_concerned("permute_ifng")
+    assert len(rs.claims_concerned("bootstrap")) == len(reg)
+
+
+def test_data_probability_by_hand():
+    v = pd.DataFrame({"method": "permute_ifng", "resample": range(5), "chapter": "ifng",
+                      "claim_id": "ifng.predicts_response", "reason": ["", "", "", "no responders", "no responders"],
+                      "verdict": ["reproduced", "not reproduced", "inconclusive", "not testable with these data",
+                                  "not testable with these data"]})
+    full = pd.DataFrame({"claim_id": ["ifng.predicts_response"], "verdict": ["inconclusive"], "rule": ["r"]})
+    p = rs.data_probability(v, full, methods=["permute_ifng"])
+    row = p.set_index("claim_id").loc["ifng.predicts_response"]
+    # 1 of 5 reproduced, 1 of 5 gives the full data's verdict (inconclusive), 3 of 5 testable
+    assert (row["resamples"], row["p_reproduced"], row["p_same_verdict"], row["testable"]) == (5, 0.2, 0.2, 0.6)
+    assert row["not_testable_reason"] == "no responders"
+    assert 0 < row["p_reproduced_ci_low"] < 0.2 < row["p_reproduced_ci_high"] < 1
+    # every claim permute_ifng concerns has a row; those never judged say 0 resamples, not "0 % reproduced"
+    assert set(p["claim_id"]) == set(rs.claims_concerned("permute_ifng"))
+    other = p.loc[p["claim_id"] != "ifng.predicts_response"].iloc[0]
+    assert other["resamples"] == 0 and pd.isna(other["p_reproduced"])
+
+
+# --------------------------------------------------------------------------------------------- folders
+def _variant(tmp_path: Path, name: str, edit) -> Path:
+    d = tmp_path / name
+    shutil.copytree(SMALL, d)
+    edit(d)
+    return d
+
+
+def _one_arm(d: Path) -> None:
+    p = pd.read_csv(d / "patients.csv", dtype=str)
+    keep = set(p.loc[p["arm"] == "UC-MSC", "subject"])
+    p.loc[p["subject"].isin(keep)].to_csv(d / "patients.csv", index=False)
+    for name in ("visits.csv", "adverse_events.csv"):
+        t = pd.read_csv(d / name, dtype=str, keep_default_na=False)
+        t.loc[t["subject"].isin(keep)].to_csv(d / name, index=False)
+
+
+def _no_response(d: Path) -> None:
+    v = pd.read_csv(d / "visits.csv", dtype=str, keep_default_na=False)
+    base = v.loc[v["visit_week"] == "0"].set_index("subject")
+    for c in ("TJC", "SJC", "CRP", "PGA"):  # nobody's DAS28 moves: no EULAR responder
+        v[c] = v["subject"].map(base[c])
+    v.to_csv(d / "visits.csv", index=False)
+
+
+def test_one_arm_data_say_why_a_permutation_cannot_run(tmp_path):
+    """The data contract refuses a folder with one arm (validation, exit 2), so the one-arm cohort is built in memory
+    from the small trial's MSCT patients."""
+    from analysis.core.errors import DataError
+    from analysis.intake.io import load
+    from analysis.scorecard.evaluate import cohort_from_tables
+
+    with pytest.raises(DataError, match="both arms"):
+        load(_variant(tmp_path, "one_arm", _one_arm))
+    small = load(SMALL)
+    raw = rs.raw_tables(small)
+    keep = set(raw["patients"].loc[raw["patients"]["arm"] == "MSCT", "patient_id"])
+    one = cohort_from_tables({n: t.loc[t["patient_id"].isin(keep)] for n, t in raw.items()}, small.meta)
+    full = rs.full_verdicts(one)
+    verdicts, problems = rs.run(one, methods=["permute_arm", "permute_ifng"], resamples=2, workers=1)
+    assert verdicts.empty
+    assert problems["permute_arm"].startswith("the data have a single arm (MSCT)")
+    assert problems["permute_ifng"] == "the data have no IFN-γ values to permute"
+    p = rs.data_probability(verdicts, full, methods=["permute_arm", "permute_ifng"], problems=problems)
+    arm = p.loc[p["method"] == "permute_arm"]
+    assert arm["resamples"].eq(0).all() and arm["p_reproduced"].isna().all() and arm["testable"].eq(0).all()
+    assert arm["not_testable_reason"].str.contains("single arm").all()
+
+
+def test_no_responders_runs_and_says_per_claim_why(tmp_path):
+    from analysis.intake.io import load
+
+    cohort = load(_variant(tmp_path, "no_response", _no_response))
+    full = rs.full_verdicts(cohort)
+    v = rs.evaluate_resamples(rs.raw_tables(cohort), cohort.meta, "bootstrap", [0, 1], seed=1)
+    p = rs.data_probability(v, full, methods=["bootstrap"])
+    never = p.loc[p["testable"].eq(0)]
+    assert len(never) and never["p_reproduced"].isna().all()
+    assert never["not_testable_reason"].str.len().gt(0).all()  # each says why (the chapter's own rule)
+
+
+# --------------------------------------------------------------------------------------------- seeding, Dask
+def _digest(tables: dict, method: str, seed: int, index: int) -> str:
+    out = rs.resample_tables(tables, method, seed=seed, index=index)
+    return hashlib.sha256("".join(out[n].to_csv(index=False) for n in sorted(out)).encode()).hexdigest()
+
+
+def test_a_fixed_seed_gives_identical_tables_and_verdicts_with_1_and_2_workers():
+    from analysis.intake.io import load
+    from analysis.scorecard.dask_run import client_for, run_tasks
+
+    cohort = load(SMALL)
+    tables = rs.raw_tables(cohort)
+    tasks = [(_digest, tables, m, 11, k) for m in ("bootstrap", "permute_arm") for k in range(4)]
+    local = [_digest(tables, m, 11, k) for m in ("bootstrap", "permute_arm") for k in range(4)]
+    runs = {}
+    for workers, batch in ((1, 1), (2, 3)):
+        client, cluster = client_for(workers=workers)
+        try:
+            assert sorted(run_tasks(tasks, client=client)) == sorted(local)
+            v, _ = rs.run(cohort, methods=["bootstrap", "permute_arm"], resamples=3, seed=11, batch_size=batch,
+                          client=client)
+        finally:
+            client.close()
+            cluster.close()
+        runs[workers] = v.drop(columns="seconds")
+    assert runs[1].equals(runs[2])
+
+
+# --------------------------------------------------------------------------------------------- a null IFN-γ folder
+def test_without_an_ifng_effect_permute_ifng_and_the_full_data_agree(tmp_path):
+    """A folder simulated with no IFN-γ effect: the full data do not reproduce ifng.predicts_response, and
+    neither does any resample with IFN-γ permuted among MSCT patients."""
+    from analysis.cli import main
+    from analysis.intake.io import load
+
+    folder = tmp_path / "null_ifng"
+    assert main(["simulate", "--model", "null_ifng", "--out", str(folder)]) == 0
+    cohort = load(folder)
+    full = rs.full_verdicts(cohort).set_index("claim_id")["verdict"]
+    assert full["ifng.predicts_response"] != "reproduced"
+    v = rs.evaluate_resamples(rs.raw_tables(cohort), cohort.meta, "permute_ifng", range(5), seed=2018)
+    p = rs.data_probability(v, full.reset_index().assign(rule=""), methods=["permute_ifng"])
+    row = p.set_index("claim_id").loc["ifng.predicts_response"]
+    assert row["resamples"] == 5 and row["testable"] == 1.0 and row["p_reproduced"] == 0.0
+
+
+# --------------------------------------------------------------------------------------------- command line
+@pytest.mark.parametrize("argv, message", [
+    (["--resample", "boot"], "--resample 'boot'"),
+    (["--resample", "all", "--resamples", "0"], "--resamples must be at least 1"),
+    (["--resample", "all", "--data", "/no/such/folder"], "no such folder"),
+])
+def test_bad_input_is_one_error_line(argv, message, capsys, tmp_path):
+    from analysis.cli import main
+
+    assert main(["robustness", *argv, "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error:") and message in err[0]
+
+
+def test_command_writes_data_probability_with_the_data_fingerprint(tmp_path):
+    from analysis.cli import main
+    from analysis.intake.io import fingerprint
+
+    assert main(["robustness", "--data", str(SMALL), "--resample", "bootstrap,permute_ifng", "--resamples", "2",
+                 "--workers", "1", "--out", str(tmp_path)]) == 0
+    folder = tmp_path / "results" / "robustness"
+    p = pd.read_csv(folder / "data_probability.csv")
+    assert list(p.columns[:6]) == ["claim_id", "method", "resamples", "p_reproduced", "p_same_verdict", "testable"]
+    assert set(p["method"]) == {"bootstrap", "permute_ifng"}
+    assert p.loc[p["method"] == "bootstrap", "resamples"].eq(2).all()
+    assert p.loc[p["method"] == "permute_ifng", "not_testable_reason"].str.contains("no IFN-γ values").all()
+    run = json.loads((folder / "run.json").read_text())
+    assert run["resample_data_hash"] == fingerprint(SMALL) and run["resample_seed"] == 2018
+    # the scorecard's words: these data -> the figures; other data -> said so, nothing attached
+    assert "this build's own data" in rs.describe_result(folder, data_fingerprint=fingerprint(SMALL), data_name="s")
+    other = rs.describe_result(folder, data_fingerprint="0" * 64, data_name="mine")
+    assert "other data" in other and "not shown" in other
+
+
+# --------------------------------------------------------------------------------------------- the build
+@pytest.mark.slow
+def test_build_with_resamples_shows_the_section(tmp_path):
+    from analysis.engine.build import build
+
+    out = tmp_path / "out"
+    build(data_dir=SMALL, out=out, resamples=2, jobs=2)
+    assert (out / "results" / "robustness" / "data_probability.csv").is_file()
+    table = pd.read_csv(out / "results" / "scorecard" / "resample.csv")
+    assert table["bootstrap"].str.contains("of 2 bootstrap resamples").any()
+    page = (out / "html" / "book" / "scorecard.html").read_text("utf-8").replace("’", "'")
+    # the data's section, with its figures said to come from these data, before the simulated one
+    assert "this build's own data" in page
+    assert page.index("How sure is each verdict on these data?") < page.index(
+        "How sure is each verdict at the paper's design?")
