@@ -41,6 +41,7 @@ __all__ = [
     "MULTIVERSE_OPTIONS",
     "NULL_RATE",
     "FALSE_POSITIVE",
+    "CAUSES",
     "FLIP_RATE",
     "CLASSES",
     "multiverse_flips",
@@ -72,6 +73,12 @@ MODELS: tuple[str, ...] = tuple(_MODEL_TEXT)
 #: "uninformative" above 0.2 and left the band (0.1, 0.2] in no class; the stricter reading counts it as
 #: uninformative: such a claim is not discriminating, and a fifth of false worlds reproducing it is not rare.
 FALSE_POSITIVE = 0.10
+#: the file of the shipped result (``data/robustness/causes.csv``, written by hand after reading the result) that
+#: gives each claim below :data:`SENSITIVITY` in that result or the one before it one cause: ``simulator`` (a
+#: defect of the calibrated simulator, fixed), ``rule`` (a rule that did not say what the paper says, fixed) or
+#: ``design`` (beyond this trial's size or data), with ``why`` in words; ``tests/test_robustness.py`` checks
+#: that it covers every such claim of the shipped result
+CAUSES = "causes.csv"
 #: a single analysis choice that changes a claim's verdict in more than this share of calibrated cohorts is
 #: reported as flipping it (the multiverse over cohorts, ``multiverse_flips.csv``)
 FLIP_RATE = 0.10
@@ -739,7 +746,7 @@ def write_outputs(out_dir, *, verdicts: pd.DataFrame | None = None, universes: p
 
 def read_outputs(folder) -> dict:
     """What a robustness folder holds: ``probability``, ``multiverse``, ``operating`` (operating characteristics),
-    ``flips`` (the multiverse over cohorts) (DataFrames or None) and ``run`` (dict).
+    ``flips`` (the multiverse over cohorts), ``causes`` (:data:`CAUSES`) (DataFrames or None) and ``run`` (dict).
 
     ``folder`` is ``…/results/robustness``, or an output folder holding ``results/robustness``.
 
@@ -757,11 +764,13 @@ def read_outputs(folder) -> dict:
     run_json = folder / "run.json"
     oc = folder / "operating_characteristics.csv"
     flips = folder / "multiverse_flips.csv"
+    causes = folder / CAUSES
     return {
         "probability": pd.read_csv(prob, encoding="utf-8") if prob.is_file() else None,
         "multiverse": pd.read_csv(mv, encoding="utf-8", keep_default_na=False) if mv.is_file() else None,
         "operating": pd.read_csv(oc, encoding="utf-8", keep_default_na=False) if oc.is_file() else None,
         "flips": pd.read_csv(flips, encoding="utf-8") if flips.is_file() else None,
+        "causes": pd.read_csv(causes, encoding="utf-8", keep_default_na=False) if causes.is_file() else None,
         "run": json.loads(run_json.read_text("utf-8")) if run_json.is_file() else {},
     }
 
@@ -984,6 +993,7 @@ def scorecard_table(claims: pd.DataFrame, robustness_dir, *, data_fingerprint: s
         and ``false_positive_model`` (from the same file), ``multiverse`` ("robust", "fragile: <choices>" or ""
         when not run: the multiverse on one data folder), ``flips_most`` (the single choice that changed the
         verdict in the largest share of calibrated cohorts, e.g. "alpha=0.01 (35 % of 20 cohorts)", or ""),
+        ``cause`` (why its sensitivity is or was below 80 %: :data:`CAUSES`, or ""),
         ``uninformative``, ``underpowered`` and ``fragile`` (bool) and ``flags`` (text).
 
     Examples
@@ -1039,6 +1049,12 @@ def scorecard_table(claims: pd.DataFrame, robustness_dir, *, data_fingerprint: s
         out["flips_most"] = out["claim_id"].map(words).fillna("")
     else:
         out["flips_most"] = ""
+    causes = found.get("causes")
+    if causes is not None and {"claim_id", "cause", "why"} <= set(causes.columns):
+        c = causes.drop_duplicates("claim_id").set_index("claim_id")
+        out["cause"] = out["claim_id"].map(c["cause"] + ": " + c["why"]).fillna("")
+    else:
+        out["cause"] = ""
     out["uninformative"] = out["class"].eq("uninformative")
     out["underpowered"] = out["class"].eq("underpowered")
     if data_fingerprint is not None:  # flags only from a part computed on the data these claims were judged on
