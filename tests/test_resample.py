@@ -152,6 +152,29 @@ def test_data_probability_by_hand():
     assert other["resamples"] == 0 and pd.isna(other["p_reproduced"])
 
 
+def test_untested_reason_is_the_evaluations_reason_not_the_rule():
+    rule = "reproduced if the 95 % CI of the effect lies wholly below 0; not reproduced if ...; inconclusive ..."
+    nt = "not testable with these data"
+    assert rs.untested_reason(nt, "interval could not be computed; n = 0 responders", rule) == \
+        "interval could not be computed; n = 0 responders"
+    assert rs.untested_reason(nt, "", "not testable: the data lack the column(s) ifn_g") == \
+        "the data lack the column(s) ifn_g"
+    assert rs.untested_reason(nt, "a: n = 1", rule + " (fewer than 2 patients)") == "a: n = 1; fewer than 2 patients"
+    assert rs.untested_reason("holds by construction", "", "holds by construction: EULAR") == "EULAR"
+    assert rs.untested_reason("evaluation failed", float("nan"), "ZeroDivisionError: x") == "ZeroDivisionError: x"
+
+
+def test_resamples_record_the_reason_of_not_testable_never_a_rule():
+    from analysis.intake.io import load
+
+    c = load(SMALL)
+    v = rs.evaluate_resamples(rs.raw_tables(c), c.meta, "bootstrap", [0], seed=1).set_index("claim_id")
+    assert not v["reason"].str.startswith(("reproduced if", "TOST", "not testable: ")).any()
+    # the small trial has no haq_di: its TOST at every visit cannot be applied to HAQ-DI
+    assert "fewer than 2 values" in v.loc["activity.no_baseline_differences", "reason"]
+    assert v.loc["ifng.high_in_responders", "reason"] == "the data lack the column(s) ifn_g"
+
+
 # --------------------------------------------------------------------------------------------- folders
 def _variant(tmp_path: Path, name: str, edit) -> Path:
     d = tmp_path / name

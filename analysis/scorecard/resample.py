@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import re
 import time
 import zlib
 from pathlib import Path
@@ -62,6 +63,7 @@ __all__ = [
     "run",
     "run_info",
     "scorecard_table",
+    "untested_reason",
     "write_outputs",
 ]
 
@@ -375,6 +377,43 @@ def _judged(cohort, params, chapters) -> pd.DataFrame:
         return pd.concat(frames, ignore_index=True)
 
 
+_SHORT_OF = re.compile(r"\s\((fewer than [^()]*)\)$")
+
+
+def untested_reason(verdict: str, reproduced, rule) -> str:
+    """Why the evaluation left a claim untested, from its claims-table row: the reason it gave, not its rule.
+
+    A claim recorded by :meth:`analysis.claims.log.ClaimLog.not_testable` or
+    :meth:`~analysis.claims.log.ClaimLog.by_construction` carries its reason in ``rule`` ("not testable: ...",
+    "holds by construction: ..."); one whose rule could not be applied (no interval, no patients) carries what was
+    missing in ``reproduced`` (and "(fewer than ...)" at the end of the rule). "evaluation failed" keeps the error.
+
+    Examples
+    --------
+    >>> untested_reason("not testable with these data", "", "not testable: the data lack the column(s) ifn_g")
+    'the data lack the column(s) ifn_g'
+    >>> untested_reason("not testable with these data", "interval could not be computed; n = 0 responders",
+    ...                 "reproduced if the 95 % CI of the effect lies wholly below 0; ...")
+    'interval could not be computed; n = 0 responders'
+    >>> untested_reason("not testable with these data", "", "reproduced if ... (fewer than 2 patients)")
+    'fewer than 2 patients'
+    >>> untested_reason("holds by construction", "", "holds by construction: EULAR response is this fall")
+    'EULAR response is this fall'
+    """
+    rule = "" if rule is None or (isinstance(rule, float) and np.isnan(rule)) else str(rule).strip()
+    found = "" if reproduced is None or (isinstance(reproduced, float) and np.isnan(reproduced)) else str(reproduced).strip()
+    if verdict == "evaluation failed":
+        return rule
+    for prefix in ("not testable: ", "holds by construction: "):
+        if rule.startswith(prefix):
+            return rule[len(prefix):].strip()
+    if rule.startswith("not testable") or rule == "not evaluated by the chapter":
+        return rule
+    short = _SHORT_OF.search(rule)
+    parts = [p for p in (found, short.group(1) if short else "") if p]
+    return "; ".join(parts) or rule
+
+
 def evaluate_resamples(tables: dict[str, pd.DataFrame], meta: dict | None, method: str, indices: Iterable[int],
                        seed: int, params: dict | None = None) -> pd.DataFrame:
     """Judge the claims ``method`` concerns on resamples ``indices`` of ``tables``: one Dask task.
@@ -386,8 +425,9 @@ def evaluate_resamples(tables: dict[str, pd.DataFrame], meta: dict | None, metho
     Returns
     -------
     pandas.DataFrame
-        ``method``, ``resample``, ``chapter``, ``claim_id``, ``verdict``, ``reason`` (the rule of an untested
-        verdict, else ""), ``seconds`` (CPU of that resample: resampling, rebuilding, judging).
+        ``method``, ``resample``, ``chapter``, ``claim_id``, ``verdict``, ``reason`` (why an untested verdict is
+        untested, :func:`untested_reason`; else ""), ``seconds`` (CPU of that resample: resampling, rebuilding,
+        judging).
 
     Examples
     --------
@@ -408,7 +448,10 @@ def evaluate_resamples(tables: dict[str, pd.DataFrame], meta: dict | None, metho
         cohort = cohort_from_tables(resample_tables(tables, method, seed=seed, index=int(k)), meta)
         claims = _judged(cohort, params, chapters)
         claims = claims.loc[claims["claim_id"].isin(wanted)]
-        reason = np.where(claims["verdict"].isin(UNTESTED + ("evaluation failed",)), claims["rule"].astype(str), "")
+        untested = claims["verdict"].isin(UNTESTED + ("evaluation failed",)).to_numpy()
+        reason = [untested_reason(v, r, u) if t else "" for t, v, r, u in
+                  zip(untested, claims["verdict"], claims["reproduced"] if "reproduced" in claims else [""] * len(claims),
+                      claims["rule"])]
         frames.append(pd.DataFrame({"method": method, "resample": int(k), "chapter": claims["chapter"].to_numpy(),
                                     "claim_id": claims["claim_id"].to_numpy(),
                                     "verdict": claims["verdict"].to_numpy(), "reason": reason,
@@ -516,7 +559,7 @@ def data_probability(verdicts: pd.DataFrame, full: pd.DataFrame, *, methods: Ite
         ``p_same_verdict`` (share giving the full data's verdict), ``testable`` (share in which the claim was
         neither "not testable with these data" nor "holds by construction"), ``p_<verdict>`` for the other
         verdicts, ``<share>_ci_low`` / ``<share>_ci_high`` (Wilson), then ``chapter``, ``full_verdict`` and
-        ``not_testable_reason`` (why the method could not run, or the most frequent rule of the resamples in
+        ``not_testable_reason`` (why the method could not run, or the most frequent reason (:func:`untested_reason`) of the resamples in
         which the claim was not testable).
 
     Examples
