@@ -175,6 +175,27 @@ def test_resamples_record_the_reason_of_not_testable_never_a_rule():
     assert v.loc["ifng.high_in_responders", "reason"] == "the data lack the column(s) ifn_g"
 
 
+def _prob_row(**kw):
+    base = {"claim_id": "activity.das28_decrease_responders_12w", "method": "bootstrap", "resamples": 4,
+            "p_reproduced": float("nan"), "p_same_verdict": 1.0, "testable": 0.0, "p_holds_by_construction": 1.0,
+            "not_testable_reason": "EULAR response is this fall"}
+    return {**base, **kw}
+
+
+def test_holds_by_construction_is_said_so_not_untestable(tmp_path):
+    claims = pd.DataFrame({"chapter": ["disease_activity"], "claim_id": ["activity.das28_decrease_responders_12w"],
+                           "verdict": ["holds by construction"]})
+    for row, words in ((_prob_row(), "holds by construction in 100 % of 4 bootstrap resamples"),
+                       (_prob_row(p_holds_by_construction=0.75, not_testable_reason="no responder"),
+                        "holds by construction in 75 % and not testable in 25 % of 4 bootstrap resamples "
+                        "(no responder)"),
+                       (_prob_row(p_holds_by_construction=0.0, not_testable_reason="no responder"),
+                        "not testable in any of 4 bootstrap resamples (no responder)")):
+        p = pd.DataFrame([row])
+        rs.write_outputs(tmp_path, probability=p, verdicts=p, info={})
+        assert rs.scorecard_table(claims, tmp_path)["bootstrap"].tolist() == [words]
+
+
 # --------------------------------------------------------------------------------------------- folders
 def _variant(tmp_path: Path, name: str, edit) -> Path:
     d = tmp_path / name

@@ -598,8 +598,11 @@ def data_probability(verdicts: pd.DataFrame, full: pd.DataFrame, *, methods: Ite
             if method in problems:
                 reason = f"{method} cannot run on these data: {problems[method]}"
             elif n and untested:
-                why = g.loc[g["verdict"].isin(UNTESTED), "reason"].astype(str)
-                why = why[why != ""]
+                why = g.loc[g["verdict"].isin(UNTESTED), ["verdict", "reason"]].astype(str)
+                why = why.loc[why["reason"] != ""]
+                if why["verdict"].ne("holds by construction").any():  # the reason of "not testable" first
+                    why = why.loc[why["verdict"].ne("holds by construction")]
+                why = why["reason"]
                 reason = why.value_counts().index[0] if len(why) else ""
             else:
                 reason = ""
@@ -716,6 +719,23 @@ def _pct(x: float) -> str:
     return f"{100 * x:.0f} %"
 
 
+def _untested_words(r, of: str) -> str:
+    """What happened to a claim that no resample could test (``r``: a row of :func:`data_probability`): "holds
+    by construction in 100 % of 5 bootstrap resamples", "not testable in any of 5 bootstrap resamples (reason)",
+    or both shares when the resamples differ. ``testable`` counts neither verdict, as
+    :func:`analysis.scorecard.robustness.operating_characteristics` does for the false-positive rate."""
+    n = int(r.resamples)
+    built = getattr(r, "p_holds_by_construction", np.nan)
+    built = 0.0 if built is None or pd.isna(built) else float(built)
+    reason = str(r.not_testable_reason) if isinstance(r.not_testable_reason, str) and r.not_testable_reason else ""
+    if built >= 1.0:
+        return f"holds by construction in 100 % of {n} {of}"
+    if built > 0:
+        return (f"holds by construction in {_pct(built)} and not testable in {_pct(1 - built)} of {n} {of}"
+                + (f" ({reason})" if reason else ""))
+    return f"not testable in any of {n} {of}" + (f" ({reason})" if reason else "")
+
+
 def scorecard_table(claims: pd.DataFrame, robustness_dir) -> pd.DataFrame:
     """Per claim of the book: how stable its verdict is over the bootstrap, and how often a permutation that
     removes its effect still reproduces it, in words.
@@ -780,7 +800,7 @@ def scorecard_table(claims: pd.DataFrame, robustness_dir) -> pd.DataFrame:
             boot.append(f"not resampled: {r.not_testable_reason}")
             stable.append(np.nan)
         elif not r.testable > 0:
-            boot.append(f"not testable in any of {int(r.resamples)} bootstrap resamples")
+            boot.append(_untested_words(r, "bootstrap resamples"))
             stable.append(float(r.p_same_verdict))
         else:
             boot.append(f"stable in {_pct(r.p_same_verdict)} of {int(r.resamples)} bootstrap resamples")
@@ -791,9 +811,11 @@ def scorecard_table(claims: pd.DataFrame, robustness_dir) -> pd.DataFrame:
             r = by.get((cid, m))
             if m not in ran or r is None:  # describe_result names the methods that ran
                 continue
-            elif not r.resamples or not r.testable > 0:
+            elif not r.resamples:
                 reason = str(r.not_testable_reason) if isinstance(r.not_testable_reason, str) else ""
                 parts.append(f"not testable with {PERMUTED_AWAY[m]}" + (f" ({reason})" if reason else ""))
+            elif not r.testable > 0:
+                parts.append(_untested_words(r, f"resamples with {PERMUTED_AWAY[m]}"))
             else:
                 parts.append(f"reproduced in {_pct(r.p_reproduced)} of {int(r.resamples)} resamples with "
                              f"{PERMUTED_AWAY[m]}")
