@@ -305,6 +305,12 @@ def _with_resamples(robustness, out: Path, cohort: Cohort | None, data_dir: Path
     target = folder / "results" / "robustness"
     if source is not None and source.is_dir():
         shutil.copytree(source, target)
+    if source is None or not source.is_dir():
+        beside = "no simulated result"
+    elif isinstance(robustness, str) or (source == shipped) or _shipped_copy(source):
+        beside = "the simulated result shipped with the book (data/robustness)"
+    else:
+        beside = f"the simulated result in {source}" + (" (given with --robustness)" if robustness is not None else "")
     methods = list(resample.METHODS)
     report(f"resampling the data: {resamples} resamples x {len(methods)} methods ({', '.join(methods)}) on a "
            f"local Dask cluster of {jobs} worker process(es)")
@@ -332,11 +338,20 @@ def _with_resamples(robustness, out: Path, cohort: Cohort | None, data_dir: Path
                              command=f"python -m analysis build --resamples {resamples}",
                              where=f"a local Dask cluster of {jobs} worker process(es)", problems=problems,
                              cpu_per_resample=cpu)
+    info["resample_beside"] = beside
     resample.write_outputs(folder, probability=resample.data_probability(verdicts, full, methods=methods,
                                                                          problems=problems),
                            verdicts=verdicts, info=info)
     report(f"resampling done in {seconds:.1f}s")
     return folder
+
+
+def _shipped_copy(folder: Path) -> bool:
+    """Whether a robustness folder is (a copy of) the result shipped with the book (its ``run.json`` says so)."""
+    try:
+        return bool(json.loads((folder / "run.json").read_text("utf-8")).get("shipped_with_book"))
+    except (OSError, ValueError):
+        return False
 
 
 def _build_in_stage(stage, out, data_dir, available, plan, per_chapter, keys, jobs, timeout, verbose, report,
