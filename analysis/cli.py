@@ -40,10 +40,19 @@ def _parameters_help() -> str:
     return "\n".join(lines) + "\n"
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with the command line's one-line errors: ``error: ...`` on stderr, exit code 2, no usage block
+    (``--help`` still prints it). Subcommands' parsers are of this class too."""
+
+    def error(self, message: str):  # noqa: D102 - argparse's hook
+        print(f"error: {self.prog}: {message} (see {self.prog} --help)", file=sys.stderr)
+        sys.exit(2)
+
+
 def _parser() -> argparse.ArgumentParser:
     from analysis.core.chapters import CHAPTERS
 
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog="python -m analysis",
         description="Build, check and feed the executable reproduction of Yang et al. 2018 "
                     "(MSC transplantation in rheumatoid arthritis; IFN-γ as a predictor of response).",
