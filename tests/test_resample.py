@@ -343,8 +343,16 @@ def test_build_with_resamples_shows_the_section(tmp_path):
     from analysis.engine.build import build
 
     out = tmp_path / "out"
-    build(data_dir=SMALL, out=out, resamples=2, jobs=2)
+    log: list[str] = []
+    build(data_dir=SMALL, out=out, resamples=2, jobs=2, report=log.append)
     assert (out / "results" / "robustness" / "data_probability.csv").is_file()
+    # the log says what the scorecard shows: the data resampled now, beside the shipped simulated result
+    shown = [line for line in log if line.startswith("robustness result for the scorecard")]
+    assert shown == [f"robustness result for the scorecard: the data {SMALL} resampled now (2 resamples per "
+                     "method), beside the simulated result shipped with the book (data/robustness)"]
+    # run.json's command reproduces the result: it names the data and the output folder
+    run = json.loads((out / "results" / "robustness" / "run.json").read_text())
+    assert run["resample_command"] == f"python -m analysis build --data {SMALL} --out {out} --resamples 2"
     table = pd.read_csv(out / "results" / "scorecard" / "resample.csv")
     assert table["bootstrap"].str.contains("of 2 bootstrap resamples").any()
     page = (out / "html" / "book" / "scorecard.html").read_text("utf-8").replace("’", "'")

@@ -335,7 +335,7 @@ def _with_resamples(robustness, out: Path, cohort: Cohort | None, data_dir: Path
     cpu = float(verdicts.drop_duplicates(["method", "resample"])["seconds"].mean()) if len(verdicts) else None
     info = resample.run_info(data_name=str(data_dir), data_fingerprint=cohort.fingerprint, methods=methods,
                              resamples=resamples, seed=seed, params=params, seconds=seconds,
-                             command=f"python -m analysis build --resamples {resamples}",
+                             command=_build_command(data_dir, out, user, resamples),
                              where=f"a local Dask cluster of {jobs} worker process(es)", problems=problems,
                              cpu_per_resample=cpu)
     info["resample_beside"] = beside
@@ -344,6 +344,28 @@ def _with_resamples(robustness, out: Path, cohort: Cohort | None, data_dir: Path
                            verdicts=verdicts, info=info)
     report(f"resampling done in {seconds:.1f}s")
     return folder
+
+
+def _build_command(data_dir: Path, out: Path, user: dict, resamples: int) -> str:
+    """The command that reproduces a build's resampling: the command line as typed (``sys.argv``) when this is
+    ``python -m analysis build``, else one with the data folder, output folder, parameters and ``--resamples``.
+
+    Examples
+    --------
+    >>> saved, sys.argv = sys.argv, ["pytest"]
+    >>> _build_command(Path("d"), Path("o"), {"alpha": 0.01}, 5)
+    'python -m analysis build --data d --out o -p alpha=0.01 --resamples 5'
+    >>> sys.argv = saved
+    """
+    import shlex
+
+    argv = sys.argv[1:]
+    if argv[:1] == ["build"] or (len(argv) > 1 and argv[0] == "--verbose" and argv[1] == "build"):
+        return "python -m analysis " + " ".join(shlex.quote(a) for a in argv)
+    parts = ["build", "--data", str(data_dir), "--out", str(out)]
+    for key, value in (user or {}).items():
+        parts += ["-p", f"{key}={value}"]
+    return "python -m analysis " + " ".join(shlex.quote(a) for a in parts + ["--resamples", str(resamples)])
 
 
 def _shipped_copy(folder: Path) -> bool:
