@@ -224,8 +224,8 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--resample", metavar="METHODS", default=None,
                    help="resample the data folder instead of simulating cohorts: comma-separated methods among "
                         "bootstrap, permute_arm, permute_mechanism, permute_ifng, shuffle_time, or all")
-    r.add_argument("--resamples", metavar="N", type=int, default=100,
-                   help="resamples per method with --resample (default: 100)")
+    r.add_argument("--resamples", metavar="N", type=int, default=None,
+                   help="resamples per method with --resample (default: 100; only with --resample)")
     # --- end resampling
     r.add_argument("--verbose", action="store_true", help="show full tracebacks on errors")
 
@@ -453,6 +453,9 @@ def _robustness(args) -> int:
 
     if args.resample is not None:  # the data folder itself, resampled (issue 32)
         return _robustness_resample(args)
+    if args.resamples is not None:
+        raise UserError(f"--resamples {args.resamples} needs --resample METHODS (e.g. --resample all): without it "
+                        "no data folder is resampled")
     models = [m.strip() for m in args.models.split(",") if m.strip()]
     if models == ["all"]:
         models = list(robustness.MODELS)
@@ -470,8 +473,8 @@ def _robustness(args) -> int:
             raise UserError(f"{name} must be at least {low}, got {value}")
     if args.workers is not None and args.workers < 1:
         raise UserError(f"--workers must be at least 1, got {args.workers}")
-    if args.data is not None and not args.data.is_dir():
-        raise UserError(f"--data {args.data}: no such folder")
+    if args.data is not None:
+        _folder_or_error("--data", args.data)
     params = parse_parameters(args.param) or None
     if params:  # the same checks as a build's, before any cohort is simulated (weeks: whole numbers only here)
         check_parameters(params, declared_parameters(list(CHAPTERS), paths.repo_root() / "book"))
@@ -531,6 +534,15 @@ def _robustness(args) -> int:
     return 0
 
 
+def _folder_or_error(option: str, folder: Path) -> None:
+    """Refuse a path that is not a folder, saying which: missing, or a file."""
+    folder = Path(folder)
+    if folder.is_file():
+        raise UserError(f"{option} {folder}: is not a folder (give the folder holding the tables)")
+    if not folder.is_dir():
+        raise UserError(f"{option} {folder}: no such folder")
+
+
 def _patient_sizes(text) -> list[int] | None:
     """``robustness --patients``: None when not given, else the sizes (:func:`analysis.scorecard.design.parse_sizes`)."""
     if text is None:
@@ -563,8 +575,7 @@ def _robustness_design(args, sizes: list[int] | None, models: list[str]) -> int:
     if args.workers is not None and args.workers < 1:
         raise UserError(f"--workers must be at least 1, got {args.workers}")
     if args.design_from is not None:
-        if not args.design_from.is_dir():
-            raise UserError(f"--design-from {args.design_from}: no such folder")
+        _folder_or_error("--design-from", args.design_from)
         _say(f"reading the design of {args.design_from} (validated as by python -m analysis validate)")
         try:
             trial = design.read_trial_design(args.design_from)
@@ -631,7 +642,12 @@ def _robustness_resample(args) -> int:
     try:
         methods = resample.parse_methods(args.resample)
     except ValueError as err:
-        raise UserError(f"--resample {args.resample!r}: {err}") from None
+        raise UserError(f"--resample: {err}") from None
+    for option, given in (("--design-from", args.design_from is not None), ("--patients", args.patients is not None)):
+        if given:
+            raise UserError(f"--resample resamples the data folder --data and simulates no cohort: {option} does "
+                            "not apply (plan a replication in a separate command)")
+    args.resamples = 100 if args.resamples is None else args.resamples
     for name, value, low in (("--resamples", args.resamples, 1), ("--batch", args.batch, 1)):
         if value < low:
             raise UserError(f"{name} must be at least {low}, got {value}")
@@ -640,9 +656,13 @@ def _robustness_resample(args) -> int:
     if args.multiverse or args.multiverse_only:
         raise UserError("--resample runs on its own: run --multiverse in a separate command (same --out)")
     data = args.data if args.data is not None else paths.default_data_dir()
-    if not Path(data).is_dir():
-        raise UserError(f"--data {data}: no such folder")
+    _folder_or_error("--data", Path(data))
     cohort = load(data)  # a DataError (invalid data) is reported like validate's, exit 2
+    tables = resample.raw_tables(cohort)
+    cannot = {m: resample.method_problem(tables, m) for m in methods}
+    if all(cannot.values()):
+        raise UserError(f"--resample {args.resample}: no chosen method can run on {data}: "
+                        + "; ".join(f"{m}: {why}" for m, why in cannot.items()))
     params = parse_parameters(args.param) or None
     if params:
         check_parameters(params, declared_parameters(list(CHAPTERS), paths.repo_root() / "book"))

@@ -305,14 +305,33 @@ def test_without_an_ifng_effect_permute_ifng_and_the_full_data_agree(tmp_path):
 
 # --------------------------------------------------------------------------------------------- command line
 @pytest.mark.parametrize("argv, message", [
-    (["--resample", "boot"], "--resample 'boot'"),
+    (["--resample", "boot"], "--resample: unknown method 'boot' (did you mean 'bootstrap'?); allowed: bootstrap,"),
+    (["--resample", "bootstrapp"], "unknown method 'bootstrapp' (did you mean 'bootstrap'?)"),
+    (["--resample", ""], "--resample: no method given; allowed:"),
     (["--resample", "all", "--resamples", "0"], "--resamples must be at least 1"),
     (["--resample", "all", "--data", "/no/such/folder"], "no such folder"),
+    (["--resample", "all", "--data", "FILE"], "is not a folder"),
+    (["--design-from", "FILE"], "--design-from FILE: is not a folder"),
+    (["--resample", "all", "--design-from", str(SMALL)], "--design-from does not apply"),
+    (["--resample", "all", "--patients", "40"], "--patients does not apply"),
+    (["--resamples", "5"], "--resamples 5 needs --resample METHODS"),
+    (["--resamples", "abc"], "argument --resamples: invalid int value: 'abc'"),
+    # the small trial has no IFN-γ: the only chosen method cannot run, and the error says why
+    (["--resample", "permute_ifng", "--data", str(SMALL)],
+     "no chosen method can run on " + str(SMALL) + ": permute_ifng: the data have no IFN-γ values to permute"),
 ])
 def test_bad_input_is_one_error_line(argv, message, capsys, tmp_path):
     from analysis.cli import main
 
-    assert main(["robustness", *argv, "--out", str(tmp_path)]) == 2
+    afile = tmp_path / "afile.txt"
+    afile.write_text("x\n")
+    argv = [str(afile) if a == "FILE" else a for a in argv]
+    message = message.replace("FILE", str(afile))
+    try:
+        code = main(["robustness", *argv, "--out", str(tmp_path)])
+    except SystemExit as exc:  # argparse's own errors
+        code = exc.code
+    assert code == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("error:") and message in err[0]
 

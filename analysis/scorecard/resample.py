@@ -99,18 +99,30 @@ def parse_methods(text: str | Iterable[str]) -> list[str]:
     --------
     >>> parse_methods("permute_arm, bootstrap")
     ['bootstrap', 'permute_arm']
-    >>> parse_methods("boot")
+    >>> parse_methods("bootstrapp")
     Traceback (most recent call last):
     ...
-    ValueError: `methods` has unknown 'boot'; allowed: bootstrap, permute_arm, permute_mechanism, permute_ifng, shuffle_time, all
+    ValueError: unknown method 'bootstrapp' (did you mean 'bootstrap'?); allowed: bootstrap, permute_arm, permute_mechanism, permute_ifng, shuffle_time, all
+    >>> parse_methods("")
+    Traceback (most recent call last):
+    ...
+    ValueError: no method given; allowed: bootstrap, permute_arm, permute_mechanism, permute_ifng, shuffle_time, all
     """
+    import difflib
+
     items = [m.strip() for m in (text.split(",") if isinstance(text, str) else text) if str(m).strip()]
     if items == ["all"]:
         return list(METHODS)
+    allowed = f"allowed: {', '.join(METHODS)}, all"
+    if not items:
+        raise ValueError(f"no method given; {allowed}")
     bad = [m for m in items if m not in METHODS]
-    if bad or not items:
-        raise ValueError(f"`methods` has unknown {', '.join(repr(b) for b in bad) or '(none given)'}; allowed: "
-                         f"{', '.join(METHODS)}, all")
+    if bad:
+        named = []
+        for b in bad:
+            close = difflib.get_close_matches(b, [*METHODS, "all"], n=1)
+            named.append(repr(b) + (f" (did you mean {close[0]!r}?)" if close else ""))
+        raise ValueError(f"unknown method{'s' if len(bad) > 1 else ''} {', '.join(named)}; {allowed}")
     return [m for m in METHODS if m in items]
 
 
