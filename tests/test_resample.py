@@ -379,3 +379,19 @@ def test_build_with_resamples_shows_the_section(tmp_path):
     assert "this build's own data" in page
     assert page.index("How sure is each verdict on these data?") < page.index(
         "How sure is each verdict at the paper's design?")
+
+
+def test_a_result_where_no_method_ran_says_so_and_has_no_table(tmp_path):
+    from analysis.intake.io import fingerprint, load
+
+    cohort = load(SMALL)  # no IFN-γ: permute_ifng cannot run
+    verdicts, problems = rs.run(cohort, methods=["permute_ifng"], resamples=5, workers=1)
+    p = rs.data_probability(verdicts, rs.full_verdicts(cohort), methods=["permute_ifng"], problems=problems)
+    info = rs.run_info(data_name="small", data_fingerprint=fingerprint(SMALL), methods=["permute_ifng"], resamples=5,
+                       seed=1, params=None, seconds=0.0, command="c", where="w", problems=problems,
+                       cpu_per_resample=None)
+    rs.write_outputs(tmp_path, probability=p, verdicts=verdicts, info=info)
+    assert rs.methods_run(tmp_path) == []
+    text = rs.describe_result(tmp_path, data_fingerprint=fingerprint(SMALL), data_name="small")
+    assert "no method could run on them, so no claim has a figure: permute_ifng: the data have no IFN-γ" in text
+    assert "resamples by each of 0 methods" not in text

@@ -56,6 +56,7 @@ __all__ = [
     "full_verdicts",
     "generator",
     "method_problem",
+    "methods_run",
     "parse_methods",
     "raw_tables",
     "resample_tables",
@@ -865,10 +866,13 @@ def describe_result(robustness_dir, *, data_fingerprint: str, data_name: str) ->
                 + (f", data hash {digest[:12]}" if digest else ", data hash not recorded")
                 + f"), not of this build's data (`{data_name}`): they say nothing about the verdicts here and are "
                 f"not shown. {make} makes them for these data.")
-    methods = list(run.get("resample_methods") or pd.unique(prob["method"]))
     n = run.get("resample_count", int(prob["resamples"].max()) if len(prob) else 0)
     not_run = dict(run.get("resample_methods_not_run") or {})
-    ran = [m for m in methods if m not in not_run]
+    ran = methods_run(robustness_dir)
+    if not ran:
+        return (f"The resampling in this build's robustness result is of this build's own data (`{data_name}`, data "
+                f"hash {data_fingerprint[:12]}), but no method could run on them, so no claim has a figure: "
+                + "; ".join(f"{m}: {why}" for m, why in not_run.items()) + ".")
     text = (f"The figures below come from resampling this build's own data (`{data_name}`, data hash "
             f"{data_fingerprint[:12]}): {n} resamples by each of {len(ran)} method{'' if len(ran) == 1 else 's'} "
             f"({', '.join(ran) or 'none'}; seed {run.get('resample_seed', '?')}; `{run.get('resample_command', '?')}`, "
@@ -890,6 +894,26 @@ def describe_result(robustness_dir, *, data_fingerprint: str, data_name: str) ->
                      "is one these data cannot tell from chance.")
     for m, why in not_run.items():
         lines.append(f"{m} could not run on these data: {why}; the claims it concerns say so.")
-    if not any(m in ran for m in ("bootstrap",)) and not perms:
-        lines.append("No method could run on these data, so no claim has a figure.")
     return "\n\n".join(lines)
+
+
+def methods_run(robustness_dir) -> list[str]:
+    """The methods a resampling result ran (those its ``run.json`` records, less those that could not run).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> d = tempfile.mkdtemp()
+    >>> p = pd.DataFrame({"claim_id": ["a"], "method": ["bootstrap"], "resamples": [0]})
+    >>> _ = write_outputs(d, probability=p, verdicts=p, info={"resample_methods": ["bootstrap", "permute_ifng"],
+    ...                                                        "resample_methods_not_run": {"permute_ifng": "no IFN-γ"}})
+    >>> methods_run(d)
+    ['bootstrap']
+    """
+    found = read_outputs(robustness_dir)
+    run, prob = found["run"], found["probability"]
+    if prob is None:
+        return []
+    methods = list(run.get("resample_methods") or pd.unique(prob["method"]))
+    not_run = dict(run.get("resample_methods_not_run") or {})
+    return [m for m in methods if m not in not_run]
