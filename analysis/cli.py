@@ -24,6 +24,8 @@ examples:
   python -m analysis template my_cohort/         write empty, correctly headed files to fill in
   python -m analysis simulate --seed 7 --out /tmp/cohort7
   python -m analysis robustness --cohorts 50 --out /tmp/rob    P(verdict) per claim over simulated cohorts
+  python -m analysis robustness --data my_cohort/ --resample all --resamples 100 --out /tmp/mine
+                                                 how stable each verdict is on your data (bootstrap, permutations)
   python -m analysis compare shipped my_out/     my build's verdicts beside the shipped default build's
 """
 
@@ -147,13 +149,16 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--overwrite", action="store_true", help="replace files in a non-empty folder")
 
     # robustness (issue 21): reproduction probability per claim and the multiverse, on Dask
-    r = sub.add_parser("robustness", help="how sure is each verdict: P(reproduced) over simulated cohorts",
+    r = sub.add_parser("robustness", help="how sure is each verdict: P(reproduced) over simulated cohorts, "
+                                          "over resamples of your data (--resample), or at your design "
+                                          "(--design-from: planning a replication)",
                        description="Simulate K cohorts under each model (calibrated: the shipped simulator; the\n"
                                    "others, e.g. null_treatment, harm, shift: worlds under which claims must fail,\n"
                                    "named per claim in the registry's fails_under), judge every claim of the book\n"
                                    "on each with the chapters' own code, and write the share of each verdict per\n"
-                                   "claim and model (Wilson 95% CIs) to DIR/results/robustness/claim_probability.csv,\n"
-                                   "each claim's sensitivity, false positive and class to\n"
+                                   "claim and model (Wilson 95% CIs) to OUT/results/robustness/\n"
+                                   "claim_probability.csv (OUT: the --out folder), each claim's sensitivity, false\n"
+                                   "positive and class to\n"
                                    "operating_characteristics.csv, the per-cohort verdicts (verdicts.csv.gz) and\n"
                                    "run.json. --multiverse also judges each claim on one cohort under every\n"
                                    "combination of the chapters' analysis options (multiverse.csv) and on\n"
@@ -166,7 +171,7 @@ def _parser() -> argparse.ArgumentParser:
                                    "shuffle_time: the data with an effect permuted away), every claim the method\n"
                                    "concerns is judged on each resample, and the shares of each verdict per claim\n"
                                    "and method (p_reproduced, p_same_verdict: the full data's verdict, testable;\n"
-                                   "Wilson 95% CIs) go to DIR/results/robustness/data_probability.csv, with the\n"
+                                   "Wilson 95% CIs) go to OUT/results/robustness/data_probability.csv, with the\n"
                                    "data's fingerprint in run.json. Resample k of a method is the same for a\n"
                                    "given --seed on any machine and with any number of workers.",
                        formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -187,8 +192,8 @@ def _parser() -> argparse.ArgumentParser:
                               "--resamples 20 --workers 2 --out /tmp/mine\n"
                               "  python -m analysis build --data my_trial/ --robustness /tmp/mine\n")
     r.add_argument("--cohorts", metavar="K", type=int, default=200, help="cohorts per model (default: 200)")
-    r.add_argument("--out", metavar="DIR", type=Path, default=None,
-                   help="output folder (default: _build); results in DIR/results/robustness/")
+    r.add_argument("--out", metavar="OUT", type=Path, default=None,
+                   help="output folder (default: _build); results in OUT/results/robustness/")
     r.add_argument("--workers", metavar="N", type=int, default=None,
                    help=f"worker processes of the local Dask cluster (default: CPU count, here {os.cpu_count()})")
     r.add_argument("--scheduler", metavar="ADDRESS", default=None,
@@ -624,7 +629,8 @@ def _robustness_design(args, sizes: list[int] | None, models: list[str]) -> int:
          f"({info['cpu_seconds_per_cohort']:.2f} s CPU per cohort)")
     for path in design.write_design_outputs(out, verdicts=verdicts, info=info):
         _say(f"wrote {path}")
-    _say(f"show it: python -m analysis build --robustness {out}")
+    shown = f" --data {args.design_from}" if args.design_from is not None else ""
+    _say(f"show it: python -m analysis build{shown} --robustness {out}")
     return 0
 
 
@@ -691,6 +697,7 @@ def _robustness_resample(args) -> int:
     _say(f"{done} resamples judged in {seconds:.1f}s" + (f" ({cpu:.2f} s CPU per resample)" if cpu else ""))
     for path in written:
         _say(f"wrote {path}")
+    _say(f"show it: python -m analysis build --data {data} --robustness {out}")
     return 0
 
 

@@ -336,12 +336,13 @@ def test_bad_input_is_one_error_line(argv, message, capsys, tmp_path):
     assert len(err) == 1 and err[0].startswith("error:") and message in err[0]
 
 
-def test_command_writes_data_probability_with_the_data_fingerprint(tmp_path):
+def test_command_writes_data_probability_with_the_data_fingerprint(tmp_path, capsys):
     from analysis.cli import main
     from analysis.intake.io import fingerprint
 
     assert main(["robustness", "--data", str(SMALL), "--resample", "bootstrap,permute_ifng", "--resamples", "2",
                  "--workers", "1", "--out", str(tmp_path)]) == 0
+    assert f"show it: python -m analysis build --data {SMALL} --robustness {tmp_path}" in capsys.readouterr().out
     folder = tmp_path / "results" / "robustness"
     p = pd.read_csv(folder / "data_probability.csv")
     assert list(p.columns[:6]) == ["claim_id", "method", "resamples", "p_reproduced", "p_same_verdict", "testable"]
