@@ -123,7 +123,7 @@ def test_the_same_index_gives_the_same_resample():
 def test_methods_and_the_claims_they_concern():
     assert rs.parse_methods("all") == list(rs.METHODS)
     assert rs.parse_methods("shuffle_time,bootstrap") == ["bootstrap", "shuffle_time"]
-    with pytest.raises(ValueError, match="unknown 'nope'"):
+    with pytest.raises(ValueError, match="unknown method 'nope'"):
         rs.parse_methods("bootstrap,nope")
     from analysis.claims.registry import fails_under, published
 
