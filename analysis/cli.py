@@ -24,6 +24,8 @@ examples:
   python -m analysis template my_cohort/         write empty, correctly headed files to fill in
   python -m analysis simulate --seed 7 --out /tmp/cohort7
   python -m analysis robustness --cohorts 50 --out /tmp/rob    P(verdict) per claim over simulated cohorts
+  python -m analysis robustness --data my_cohort/ --resample all --resamples 100 --out /tmp/mine
+                                                 how stable each verdict is on your data (bootstrap, permutations)
   python -m analysis compare shipped my_out/     my build's verdicts beside the shipped default build's
 """
 
@@ -40,10 +42,19 @@ def _parameters_help() -> str:
     return "\n".join(lines) + "\n"
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with the command line's one-line errors: ``error: ...`` on stderr, exit code 2, no usage block
+    (``--help`` still prints it). Subcommands' parsers are of this class too."""
+
+    def error(self, message: str):  # noqa: D102 - argparse's hook
+        print(f"error: {self.prog}: {message} (see {self.prog} --help)", file=sys.stderr)
+        sys.exit(2)
+
+
 def _parser() -> argparse.ArgumentParser:
     from analysis.core.chapters import CHAPTERS
 
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog="python -m analysis",
         description="Build, check and feed the executable reproduction of Yang et al. 2018 "
                     "(MSC transplantation in rheumatoid arthritis; IFN-γ as a predictor of response).",
@@ -138,13 +149,16 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--overwrite", action="store_true", help="replace files in a non-empty folder")
 
     # robustness (issue 21): reproduction probability per claim and the multiverse, on Dask
-    r = sub.add_parser("robustness", help="how sure is each verdict: P(reproduced) over simulated cohorts",
+    r = sub.add_parser("robustness", help="how sure is each verdict: P(reproduced) over simulated cohorts, "
+                                          "over resamples of your data (--resample), or at your design "
+                                          "(--design-from: planning a replication)",
                        description="Simulate K cohorts under each model (calibrated: the shipped simulator; the\n"
                                    "others, e.g. null_treatment, harm, shift: worlds under which claims must fail,\n"
                                    "named per claim in the registry's fails_under), judge every claim of the book\n"
                                    "on each with the chapters' own code, and write the share of each verdict per\n"
-                                   "claim and model (Wilson 95% CIs) to DIR/results/robustness/claim_probability.csv,\n"
-                                   "each claim's sensitivity, false positive and class to\n"
+                                   "claim and model (Wilson 95% CIs) to OUT/results/robustness/\n"
+                                   "claim_probability.csv (OUT: the --out folder), each claim's sensitivity, false\n"
+                                   "positive and class to\n"
                                    "operating_characteristics.csv, the per-cohort verdicts (verdicts.csv.gz) and\n"
                                    "run.json. --multiverse also judges each claim on one cohort under every\n"
                                    "combination of the chapters' analysis options (multiverse.csv) and on\n"
@@ -157,7 +171,7 @@ def _parser() -> argparse.ArgumentParser:
                                    "shuffle_time: the data with an effect permuted away), every claim the method\n"
                                    "concerns is judged on each resample, and the shares of each verdict per claim\n"
                                    "and method (p_reproduced, p_same_verdict: the full data's verdict, testable;\n"
-                                   "Wilson 95% CIs) go to DIR/results/robustness/data_probability.csv, with the\n"
+                                   "Wilson 95% CIs) go to OUT/results/robustness/data_probability.csv, with the\n"
                                    "data's fingerprint in run.json. Resample k of a method is the same for a\n"
                                    "given --seed on any machine and with any number of workers.",
                        formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -178,8 +192,8 @@ def _parser() -> argparse.ArgumentParser:
                               "--resamples 20 --workers 2 --out /tmp/mine\n"
                               "  python -m analysis build --data my_trial/ --robustness /tmp/mine\n")
     r.add_argument("--cohorts", metavar="K", type=int, default=200, help="cohorts per model (default: 200)")
-    r.add_argument("--out", metavar="DIR", type=Path, default=None,
-                   help="output folder (default: _build); results in DIR/results/robustness/")
+    r.add_argument("--out", metavar="OUT", type=Path, default=None,
+                   help="output folder (default: _build); results in OUT/results/robustness/")
     r.add_argument("--workers", metavar="N", type=int, default=None,
                    help=f"worker processes of the local Dask cluster (default: CPU count, here {os.cpu_count()})")
     r.add_argument("--scheduler", metavar="ADDRESS", default=None,
@@ -215,8 +229,8 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--resample", metavar="METHODS", default=None,
                    help="resample the data folder instead of simulating cohorts: comma-separated methods among "
                         "bootstrap, permute_arm, permute_mechanism, permute_ifng, shuffle_time, or all")
-    r.add_argument("--resamples", metavar="N", type=int, default=100,
-                   help="resamples per method with --resample (default: 100)")
+    r.add_argument("--resamples", metavar="N", type=int, default=None,
+                   help="resamples per method with --resample (default: 100; only with --resample)")
     # --- end resampling
     r.add_argument("--verbose", action="store_true", help="show full tracebacks on errors")
 
@@ -444,6 +458,9 @@ def _robustness(args) -> int:
 
     if args.resample is not None:  # the data folder itself, resampled (issue 32)
         return _robustness_resample(args)
+    if args.resamples is not None:
+        raise UserError(f"--resamples {args.resamples} needs --resample METHODS (e.g. --resample all): without it "
+                        "no data folder is resampled")
     models = [m.strip() for m in args.models.split(",") if m.strip()]
     if models == ["all"]:
         models = list(robustness.MODELS)
@@ -461,8 +478,8 @@ def _robustness(args) -> int:
             raise UserError(f"{name} must be at least {low}, got {value}")
     if args.workers is not None and args.workers < 1:
         raise UserError(f"--workers must be at least 1, got {args.workers}")
-    if args.data is not None and not args.data.is_dir():
-        raise UserError(f"--data {args.data}: no such folder")
+    if args.data is not None:
+        _folder_or_error("--data", args.data)
     params = parse_parameters(args.param) or None
     if params:  # the same checks as a build's, before any cohort is simulated (weeks: whole numbers only here)
         check_parameters(params, declared_parameters(list(CHAPTERS), paths.repo_root() / "book"))
@@ -522,6 +539,15 @@ def _robustness(args) -> int:
     return 0
 
 
+def _folder_or_error(option: str, folder: Path) -> None:
+    """Refuse a path that is not a folder, saying which: missing, or a file."""
+    folder = Path(folder)
+    if folder.is_file():
+        raise UserError(f"{option} {folder}: is not a folder (give the folder holding the tables)")
+    if not folder.is_dir():
+        raise UserError(f"{option} {folder}: no such folder")
+
+
 def _patient_sizes(text) -> list[int] | None:
     """``robustness --patients``: None when not given, else the sizes (:func:`analysis.scorecard.design.parse_sizes`)."""
     if text is None:
@@ -554,8 +580,7 @@ def _robustness_design(args, sizes: list[int] | None, models: list[str]) -> int:
     if args.workers is not None and args.workers < 1:
         raise UserError(f"--workers must be at least 1, got {args.workers}")
     if args.design_from is not None:
-        if not args.design_from.is_dir():
-            raise UserError(f"--design-from {args.design_from}: no such folder")
+        _folder_or_error("--design-from", args.design_from)
         _say(f"reading the design of {args.design_from} (validated as by python -m analysis validate)")
         try:
             trial = design.read_trial_design(args.design_from)
@@ -604,7 +629,8 @@ def _robustness_design(args, sizes: list[int] | None, models: list[str]) -> int:
          f"({info['cpu_seconds_per_cohort']:.2f} s CPU per cohort)")
     for path in design.write_design_outputs(out, verdicts=verdicts, info=info):
         _say(f"wrote {path}")
-    _say(f"show it: python -m analysis build --robustness {out}")
+    shown = f" --data {args.design_from}" if args.design_from is not None else ""
+    _say(f"show it: python -m analysis build{shown} --robustness {out}")
     return 0
 
 
@@ -622,7 +648,12 @@ def _robustness_resample(args) -> int:
     try:
         methods = resample.parse_methods(args.resample)
     except ValueError as err:
-        raise UserError(f"--resample {args.resample!r}: {err}") from None
+        raise UserError(f"--resample: {err}") from None
+    for option, given in (("--design-from", args.design_from is not None), ("--patients", args.patients is not None)):
+        if given:
+            raise UserError(f"--resample resamples the data folder --data and simulates no cohort: {option} does "
+                            "not apply (plan a replication in a separate command)")
+    args.resamples = 100 if args.resamples is None else args.resamples
     for name, value, low in (("--resamples", args.resamples, 1), ("--batch", args.batch, 1)):
         if value < low:
             raise UserError(f"{name} must be at least {low}, got {value}")
@@ -631,9 +662,13 @@ def _robustness_resample(args) -> int:
     if args.multiverse or args.multiverse_only:
         raise UserError("--resample runs on its own: run --multiverse in a separate command (same --out)")
     data = args.data if args.data is not None else paths.default_data_dir()
-    if not Path(data).is_dir():
-        raise UserError(f"--data {data}: no such folder")
+    _folder_or_error("--data", Path(data))
     cohort = load(data)  # a DataError (invalid data) is reported like validate's, exit 2
+    tables = resample.raw_tables(cohort)
+    cannot = {m: resample.method_problem(tables, m) for m in methods}
+    if all(cannot.values()):
+        raise UserError(f"--resample {args.resample}: no chosen method can run on {data}: "
+                        + "; ".join(f"{m}: {why}" for m, why in cannot.items()))
     params = parse_parameters(args.param) or None
     if params:
         check_parameters(params, declared_parameters(list(CHAPTERS), paths.repo_root() / "book"))
@@ -662,6 +697,7 @@ def _robustness_resample(args) -> int:
     _say(f"{done} resamples judged in {seconds:.1f}s" + (f" ({cpu:.2f} s CPU per resample)" if cpu else ""))
     for path in written:
         _say(f"wrote {path}")
+    _say(f"show it: python -m analysis build --data {data} --robustness {out}")
     return 0
 
 

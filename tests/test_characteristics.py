@@ -132,3 +132,14 @@ def test_the_classes_words_match_the_thresholds_of_the_robustness_run():
     reg = reg.iloc[:2].assign(claim_id=["e", "f"], kind="count", fails_under="null_treatment")
     got = rb.operating_characteristics(count, reg).set_index("claim_id")["class"].to_dict()
     assert got == {"e": "fixed by the simulation", "f": "not assessable"}
+
+
+def test_claims_a_robustness_run_does_not_assess_say_why_not_missing():
+    """Interpretation and by-construction claims are never assessed (only empirical ones are): the column says so,
+    from the table's basis or, without one, the registry's."""
+    oc = pd.DataFrame({"claim_id": ["activity.das28_decrease_responders_12w"], "class": ["discriminating"]}).iloc[:0]
+    c = pd.DataFrame({"claim_id": ["a.x", "a.y", "a.z"], "basis": ["interpretation", "by construction", "empirical"]})
+    assert C.with_design_class(c, oc)[C.DESIGN_COLUMN].tolist() == [
+        "not assessed (interpretation)", "not assessed (by construction)", C.NOT_IN_RESULT]
+    no_basis = pd.DataFrame({"claim_id": ["activity.das28_decrease_responders_12w"]})  # by construction in the registry
+    assert C.with_design_class(no_basis, oc)[C.DESIGN_COLUMN].tolist() == ["not assessed (by construction)"]

@@ -239,3 +239,19 @@ def test_kind_shares_count_only_the_claims_a_design_can_assess():
     assert got.loc["changes and differences", "share"] == 0.5
     assert got.loc["counts", "assessable"] == 0 and np.isnan(got.loc["counts", "share"])
     assert got.loc["qualitative statements", "assessable"] == 0
+
+
+def test_headline_sizes_say_how_many_cohorts_and_warn_when_few():
+    """9 of 10 cohorts reproduce: Wilson 95 % [0.60, 0.98]; 10 < 20 cohorts per size: the result warns. With 50
+    cohorts, no warning."""
+    import pandas as pd
+
+    from analysis.scorecard import design as D
+
+    oc = pd.DataFrame({"patients": [40, 80], "claim_id": ["a", "a"], "sensitivity": [0.5, 0.9],
+                       "false_positive": [0.0, 0.05], "class": ["underpowered", "discriminating"]})
+    few = D.size_reaching(oc, ["a"], cohorts=10).iloc[0]
+    assert few["cohorts"] == 10 and few["sensitivity 95 % CI"] == "[0.60, 0.98]"
+    assert few["result"].startswith("reached at 80 patients (from only 10 cohorts per size")
+    many = D.size_reaching(oc, ["a"], cohorts=50).iloc[0]
+    assert many["result"] == "reached at 80 patients" and many["sensitivity 95 % CI"] == "[0.79, 0.96]"

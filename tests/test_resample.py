@@ -123,7 +123,7 @@ def test_the_same_index_gives_the_same_resample():
 def test_methods_and_the_claims_they_concern():
     assert rs.parse_methods("all") == list(rs.METHODS)
     assert rs.parse_methods("shuffle_time,bootstrap") == ["bootstrap", "shuffle_time"]
-    with pytest.raises(ValueError, match="unknown 'nope'"):
+    with pytest.raises(ValueError, match="unknown method 'nope'"):
         rs.parse_methods("bootstrap,nope")
     from analysis.claims.registry import fails_under, published
 
@@ -150,6 +150,50 @@ def test_data_probability_by_hand():
     assert set(p["claim_id"]) == set(rs.claims_concerned("permute_ifng"))
     other = p.loc[p["claim_id"] != "ifng.predicts_response"].iloc[0]
     assert other["resamples"] == 0 and pd.isna(other["p_reproduced"])
+
+
+def test_untested_reason_is_the_evaluations_reason_not_the_rule():
+    rule = "reproduced if the 95 % CI of the effect lies wholly below 0; not reproduced if ...; inconclusive ..."
+    nt = "not testable with these data"
+    assert rs.untested_reason(nt, "interval could not be computed; n = 0 responders", rule) == \
+        "interval could not be computed; n = 0 responders"
+    assert rs.untested_reason(nt, "", "not testable: the data lack the column(s) ifn_g") == \
+        "the data lack the column(s) ifn_g"
+    assert rs.untested_reason(nt, "a: n = 1", rule + " (fewer than 2 patients)") == "a: n = 1; fewer than 2 patients"
+    assert rs.untested_reason("holds by construction", "", "holds by construction: EULAR") == "EULAR"
+    assert rs.untested_reason("evaluation failed", float("nan"), "ZeroDivisionError: x") == "ZeroDivisionError: x"
+
+
+def test_resamples_record_the_reason_of_not_testable_never_a_rule():
+    from analysis.intake.io import load
+
+    c = load(SMALL)
+    v = rs.evaluate_resamples(rs.raw_tables(c), c.meta, "bootstrap", [0], seed=1).set_index("claim_id")
+    assert not v["reason"].str.startswith(("reproduced if", "TOST", "not testable: ")).any()
+    # the small trial has no haq_di: its TOST at every visit cannot be applied to HAQ-DI
+    assert "fewer than 2 values" in v.loc["activity.no_baseline_differences", "reason"]
+    assert v.loc["ifng.high_in_responders", "reason"] == "the data lack the column(s) ifn_g"
+
+
+def _prob_row(**kw):
+    base = {"claim_id": "activity.das28_decrease_responders_12w", "method": "bootstrap", "resamples": 4,
+            "p_reproduced": float("nan"), "p_same_verdict": 1.0, "testable": 0.0, "p_holds_by_construction": 1.0,
+            "not_testable_reason": "EULAR response is this fall"}
+    return {**base, **kw}
+
+
+def test_holds_by_construction_is_said_so_not_untestable(tmp_path):
+    claims = pd.DataFrame({"chapter": ["disease_activity"], "claim_id": ["activity.das28_decrease_responders_12w"],
+                           "verdict": ["holds by construction"]})
+    for row, words in ((_prob_row(), "holds by construction in 100 % of 4 bootstrap resamples"),
+                       (_prob_row(p_holds_by_construction=0.75, not_testable_reason="no responder"),
+                        "holds by construction in 75 % and not testable in 25 % of 4 bootstrap resamples "
+                        "(no responder)"),
+                       (_prob_row(p_holds_by_construction=0.0, not_testable_reason="no responder"),
+                        "not testable in any of 4 bootstrap resamples (no responder)")):
+        p = pd.DataFrame([row])
+        rs.write_outputs(tmp_path, probability=p, verdicts=p, info={})
+        assert rs.scorecard_table(claims, tmp_path)["bootstrap"].tolist() == [words]
 
 
 # --------------------------------------------------------------------------------------------- folders
@@ -261,24 +305,44 @@ def test_without_an_ifng_effect_permute_ifng_and_the_full_data_agree(tmp_path):
 
 # --------------------------------------------------------------------------------------------- command line
 @pytest.mark.parametrize("argv, message", [
-    (["--resample", "boot"], "--resample 'boot'"),
+    (["--resample", "boot"], "--resample: unknown method 'boot' (did you mean 'bootstrap'?); allowed: bootstrap,"),
+    (["--resample", "bootstrapp"], "unknown method 'bootstrapp' (did you mean 'bootstrap'?)"),
+    (["--resample", ""], "--resample: no method given; allowed:"),
     (["--resample", "all", "--resamples", "0"], "--resamples must be at least 1"),
     (["--resample", "all", "--data", "/no/such/folder"], "no such folder"),
+    (["--resample", "all", "--data", "FILE"], "is not a folder"),
+    (["--design-from", "FILE"], "--design-from FILE: is not a folder"),
+    (["--resample", "all", "--design-from", str(SMALL)], "--design-from does not apply"),
+    (["--resample", "all", "--patients", "40"], "--patients does not apply"),
+    (["--resamples", "5"], "--resamples 5 needs --resample METHODS"),
+    (["--resamples", "abc"], "argument --resamples: invalid int value: 'abc'"),
+    # the small trial has no IFN-γ: the only chosen method cannot run, and the error says why
+    (["--resample", "permute_ifng", "--data", str(SMALL)],
+     "no chosen method can run on " + str(SMALL) + ": permute_ifng: the data have no IFN-γ values to permute"),
 ])
 def test_bad_input_is_one_error_line(argv, message, capsys, tmp_path):
     from analysis.cli import main
 
-    assert main(["robustness", *argv, "--out", str(tmp_path)]) == 2
+    afile = tmp_path / "afile.txt"
+    afile.write_text("x\n")
+    argv = [str(afile) if a == "FILE" else a for a in argv]
+    message = message.replace("FILE", str(afile))
+    try:
+        code = main(["robustness", *argv, "--out", str(tmp_path)])
+    except SystemExit as exc:  # argparse's own errors
+        code = exc.code
+    assert code == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("error:") and message in err[0]
 
 
-def test_command_writes_data_probability_with_the_data_fingerprint(tmp_path):
+def test_command_writes_data_probability_with_the_data_fingerprint(tmp_path, capsys):
     from analysis.cli import main
     from analysis.intake.io import fingerprint
 
     assert main(["robustness", "--data", str(SMALL), "--resample", "bootstrap,permute_ifng", "--resamples", "2",
                  "--workers", "1", "--out", str(tmp_path)]) == 0
+    assert f"show it: python -m analysis build --data {SMALL} --robustness {tmp_path}" in capsys.readouterr().out
     folder = tmp_path / "results" / "robustness"
     p = pd.read_csv(folder / "data_probability.csv")
     assert list(p.columns[:6]) == ["claim_id", "method", "resamples", "p_reproduced", "p_same_verdict", "testable"]
@@ -299,8 +363,16 @@ def test_build_with_resamples_shows_the_section(tmp_path):
     from analysis.engine.build import build
 
     out = tmp_path / "out"
-    build(data_dir=SMALL, out=out, resamples=2, jobs=2)
+    log: list[str] = []
+    build(data_dir=SMALL, out=out, resamples=2, jobs=2, report=log.append)
     assert (out / "results" / "robustness" / "data_probability.csv").is_file()
+    # the log says what the scorecard shows: the data resampled now, beside the shipped simulated result
+    shown = [line for line in log if line.startswith("robustness result for the scorecard")]
+    assert shown == [f"robustness result for the scorecard: the data {SMALL} resampled now (2 resamples per "
+                     "method), beside the simulated result shipped with the book (data/robustness)"]
+    # run.json's command reproduces the result: it names the data and the output folder
+    run = json.loads((out / "results" / "robustness" / "run.json").read_text())
+    assert run["resample_command"] == f"python -m analysis build --data {SMALL} --out {out} --resamples 2"
     table = pd.read_csv(out / "results" / "scorecard" / "resample.csv")
     assert table["bootstrap"].str.contains("of 2 bootstrap resamples").any()
     page = (out / "html" / "book" / "scorecard.html").read_text("utf-8").replace("’", "'")
@@ -308,3 +380,19 @@ def test_build_with_resamples_shows_the_section(tmp_path):
     assert "this build's own data" in page
     assert page.index("How sure is each verdict on these data?") < page.index(
         "How sure is each verdict at the paper's design?")
+
+
+def test_a_result_where_no_method_ran_says_so_and_has_no_table(tmp_path):
+    from analysis.intake.io import fingerprint, load
+
+    cohort = load(SMALL)  # no IFN-γ: permute_ifng cannot run
+    verdicts, problems = rs.run(cohort, methods=["permute_ifng"], resamples=5, workers=1)
+    p = rs.data_probability(verdicts, rs.full_verdicts(cohort), methods=["permute_ifng"], problems=problems)
+    info = rs.run_info(data_name="small", data_fingerprint=fingerprint(SMALL), methods=["permute_ifng"], resamples=5,
+                       seed=1, params=None, seconds=0.0, command="c", where="w", problems=problems,
+                       cpu_per_resample=None)
+    rs.write_outputs(tmp_path, probability=p, verdicts=verdicts, info=info)
+    assert rs.methods_run(tmp_path) == []
+    text = rs.describe_result(tmp_path, data_fingerprint=fingerprint(SMALL), data_name="small")
+    assert "no method could run on them, so no claim has a figure: permute_ifng: the data have no IFN-γ" in text
+    assert "resamples by each of 0 methods" not in text

@@ -420,3 +420,23 @@ def test_every_claim_below_80_percent_in_the_shipped_result_has_one_cause():
     assert sorted(design - low) == []  # a claim above 80 % is not beyond the design
     t = rb.scorecard_table(pd.DataFrame({"claim_id": sorted(low)[:1], "verdict": "reproduced"}), shipped)
     assert t.iloc[0]["cause"].split(":")[0] in {"simulator", "rule", "design"}
+
+
+def test_a_result_of_only_the_resampling_says_so(tmp_path):
+    """A robustness folder holding only `robustness --resample` output: no 'no robustness result', no 'a robustness
+    run of this version writes them'; both name the resampled data and how to add the simulated part."""
+    import pandas as pd
+
+    from analysis.scorecard import resample as rs
+    from analysis.scorecard.summary import design_headline
+
+    p = pd.DataFrame({"claim_id": ["safety.no_gvhd"], "method": ["bootstrap"], "resamples": [3]})
+    rs.write_outputs(tmp_path, probability=p, verdicts=p, info={"resample_data": "mine", "resample_count": 3})
+    text = rb.describe_result(tmp_path, data_fingerprint="x", data_name="mine")
+    assert text.startswith("This result has no simulated part (it holds the resampling of `mine`")
+    assert "python -m analysis robustness --out DIR" in text
+    run = rs.read_outputs(tmp_path)["run"]
+    head = design_headline(pd.DataFrame({"chapter": ["safety"], "claim_id": ["safety.no_gvhd"], "basis": ["empirical"]}),
+                           None, run=run)
+    assert head.startswith("This result has no simulated part (it holds the resampling of `mine`)")
+    assert "A robustness run of this version" not in head

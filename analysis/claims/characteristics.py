@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 __all__ = ["CLASSES", "CLASS_MEANING", "DESIGN_COLUMN", "FILE", "NOT_IN_RESULT", "OC_COLUMNS",
@@ -101,7 +102,9 @@ def read_characteristics(folder) -> pd.DataFrame | None:
 def with_design_class(claims: pd.DataFrame, characteristics: pd.DataFrame | None) -> pd.DataFrame:
     """``claims`` with the column :data:`DESIGN_COLUMN`: each claim's class in ``characteristics``.
 
-    A claim the result does not cover gets :data:`NOT_IN_RESULT`; without ``characteristics`` the table is
+    A claim the result does not cover gets "not assessed (interpretation)" or "not assessed (by construction)"
+    when its basis (the table's ``basis`` column, else the registry's) is not empirical, since a robustness run
+    assesses only empirical claims, and :data:`NOT_IN_RESULT` otherwise; without ``characteristics`` the table is
     returned unchanged (a copy).
 
     Examples
@@ -109,10 +112,24 @@ def with_design_class(claims: pd.DataFrame, characteristics: pd.DataFrame | None
     >>> c = pd.DataFrame({"claim_id": ["a.x"], "verdict": ["reproduced"]})
     >>> list(with_design_class(c, None).columns)
     ['claim_id', 'verdict']
+    >>> c = pd.DataFrame({"claim_id": ["a.x", "a.y", "a.z"], "basis": ["empirical", "interpretation", "empirical"]})
+    >>> oc = pd.DataFrame({"claim_id": ["a.x"], "class": ["discriminating"]})
+    >>> with_design_class(c, oc)[DESIGN_COLUMN].tolist()
+    ['discriminating', 'not assessed (interpretation)', 'not in the robustness result']
     """
     out = claims.copy()
     if characteristics is None:
         return out
     classes = characteristics.drop_duplicates("claim_id").set_index("claim_id")["class"]
-    out[DESIGN_COLUMN] = out["claim_id"].map(classes).fillna(NOT_IN_RESULT)
+    if "basis" in out.columns:
+        basis = out["basis"]
+    else:
+        from analysis.claims.registry import published
+
+        reg = published()
+        basis = out["claim_id"].map(dict(zip(reg["claim_id"], reg["basis"])))
+    basis = basis.fillna("").astype(str).str.strip()
+    unassessed = pd.Series(np.where(basis.isin(["", "empirical"]), NOT_IN_RESULT, "not assessed (" + basis + ")"),
+                           index=out.index)
+    out[DESIGN_COLUMN] = out["claim_id"].map(classes).fillna(unassessed)
     return out

@@ -305,6 +305,12 @@ def _with_resamples(robustness, out: Path, cohort: Cohort | None, data_dir: Path
     target = folder / "results" / "robustness"
     if source is not None and source.is_dir():
         shutil.copytree(source, target)
+    if source is None or not source.is_dir():
+        beside = "no simulated result"
+    elif isinstance(robustness, str) or (source == shipped) or _shipped_copy(source):
+        beside = "the simulated result shipped with the book (data/robustness)"
+    else:
+        beside = f"the simulated result in {source}" + (" (given with --robustness)" if robustness is not None else "")
     methods = list(resample.METHODS)
     report(f"resampling the data: {resamples} resamples x {len(methods)} methods ({', '.join(methods)}) on a "
            f"local Dask cluster of {jobs} worker process(es)")
@@ -329,14 +335,45 @@ def _with_resamples(robustness, out: Path, cohort: Cohort | None, data_dir: Path
     cpu = float(verdicts.drop_duplicates(["method", "resample"])["seconds"].mean()) if len(verdicts) else None
     info = resample.run_info(data_name=str(data_dir), data_fingerprint=cohort.fingerprint, methods=methods,
                              resamples=resamples, seed=seed, params=params, seconds=seconds,
-                             command=f"python -m analysis build --resamples {resamples}",
+                             command=_build_command(data_dir, out, user, resamples),
                              where=f"a local Dask cluster of {jobs} worker process(es)", problems=problems,
                              cpu_per_resample=cpu)
+    info["resample_beside"] = beside
     resample.write_outputs(folder, probability=resample.data_probability(verdicts, full, methods=methods,
                                                                          problems=problems),
                            verdicts=verdicts, info=info)
     report(f"resampling done in {seconds:.1f}s")
     return folder
+
+
+def _build_command(data_dir: Path, out: Path, user: dict, resamples: int) -> str:
+    """The command that reproduces a build's resampling: the command line as typed (``sys.argv``) when this is
+    ``python -m analysis build``, else one with the data folder, output folder, parameters and ``--resamples``.
+
+    Examples
+    --------
+    >>> saved, sys.argv = sys.argv, ["pytest"]
+    >>> _build_command(Path("d"), Path("o"), {"alpha": 0.01}, 5)
+    'python -m analysis build --data d --out o -p alpha=0.01 --resamples 5'
+    >>> sys.argv = saved
+    """
+    import shlex
+
+    argv = sys.argv[1:]
+    if argv[:1] == ["build"] or (len(argv) > 1 and argv[0] == "--verbose" and argv[1] == "build"):
+        return "python -m analysis " + " ".join(shlex.quote(a) for a in argv)
+    parts = ["build", "--data", str(data_dir), "--out", str(out)]
+    for key, value in (user or {}).items():
+        parts += ["-p", f"{key}={value}"]
+    return "python -m analysis " + " ".join(shlex.quote(a) for a in parts + ["--resamples", str(resamples)])
+
+
+def _shipped_copy(folder: Path) -> bool:
+    """Whether a robustness folder is (a copy of) the result shipped with the book (its ``run.json`` says so)."""
+    try:
+        return bool(json.loads((folder / "run.json").read_text("utf-8")).get("shipped_with_book"))
+    except (OSError, ValueError):
+        return False
 
 
 def _build_in_stage(stage, out, data_dir, available, plan, per_chapter, keys, jobs, timeout, verbose, report,

@@ -259,6 +259,35 @@ def stage_robustness(given: Path | str | None, out: Path, results_dir: Path, rep
     if target.resolve() != source.resolve():
         shutil.rmtree(target, ignore_errors=True)  # no file of an older result stays beside a newer one
         shutil.copytree(source, target)
-    report(f"robustness result for the scorecard: {source}"
-           + (" (precomputed, shipped with the book)" if _is_shipped(source) else ""))
+    report(f"robustness result for the scorecard: {_describe_source(source)}")
     return sorted(p for p in target.iterdir() if p.is_file())
+
+
+def _describe_source(source: Path) -> str:
+    """What :func:`stage_robustness` shows, in words: the folder, or for ``build --resamples`` (a temporary folder
+    that the build removes) the data resampled now beside the simulated result it was combined with.
+
+    Examples
+    --------
+    >>> import json, tempfile
+    >>> d = Path(tempfile.mkdtemp(prefix=".resample-")) / "results" / "robustness"
+    >>> d.mkdir(parents=True)
+    >>> _ = (d / "data_probability.csv").write_text("claim_id\\n")
+    >>> _ = (d / "run.json").write_text(json.dumps({"resample_data": "mine", "resample_count": 5,
+    ...                                            "resample_beside": "no simulated result"}))
+    >>> _describe_source(d)
+    'the data mine resampled now (5 resamples per method), beside no simulated result'
+    """
+    try:
+        run = json.loads((source / "run.json").read_text("utf-8"))
+    except (OSError, ValueError):
+        run = {}
+    resampled = (source / "data_probability.csv").is_file()
+    if resampled and "resample_beside" in run and source.parent.parent.name.startswith(".resample-"):
+        return (f"the data {run.get('resample_data', '?')} resampled now ({run.get('resample_count', '?')} "
+                f"resamples per method), beside {run['resample_beside']}")
+    if _is_shipped(source):
+        return f"{source} (" + ("a copy of the result shipped with the book, with the resampling of "
+                                f"{run.get('resample_data', '?')} added by a build" if resampled
+                                else "precomputed, shipped with the book") + ")"
+    return str(source)

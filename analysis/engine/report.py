@@ -142,7 +142,8 @@ class Page:
         """Show the synthetic-data banner, the provenance box and the parameters box.
 
         A chapter that reads the data folder (``uses_data``) also writes what its numbers come from to
-        ``results/<chapter>/provenance.json`` (folder name, hash of the input files, synthetic or not; no
+        ``results/<chapter>/provenance.json`` (folder name, hash of the input files: the first 12 characters of
+        the folder's :func:`analysis.intake.io.fingerprint`, tables and ``dataset.yaml``; synthetic or not; no
         time, so results stay byte-identical across rebuilds). A page that summarises the chapters' claims
         passes their results folder as ``claims_from``: its box then names the data those claims were
         computed from, read from those files, instead of saying it used no patient data.
@@ -157,6 +158,9 @@ class Page:
             synthetic = bool(cohort is not None and cohort.synthetic)
             files = list(cohort.files.values()) if cohort is not None else []
             prov = provenance(data_dir=self.data_dir, files=files, synthetic=synthetic, params=self.params)
+            if cohort is not None and cohort.fingerprint:  # the data folder's fingerprint (analysis.intake.io):
+                # the same hash the scorecard and a robustness result's run.json name for these data
+                prov["input hash"] = cohort.fingerprint[:12]
             folder = self.data_dir.name
             record = {k: prov[k] for k in ("data folder", "synthetic", "input hash")}
             (self.results_dir / "provenance.json").write_text(json.dumps(record, indent=1) + "\n", "utf-8")

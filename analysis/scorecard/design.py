@@ -438,8 +438,12 @@ def kind_shares(characteristics: pd.DataFrame, registry: pd.DataFrame | None = N
     return out[["patients", "claim_class", "discriminating", "assessable", "share"]]
 
 
+#: fewer cohorts per size than this: the planning page warns that the shares are noisy
+FEW_COHORTS = 20
+
+
 def size_reaching(characteristics: pd.DataFrame, claims: dict[str, str] | Iterable[str] | None = None, *,
-                  sensitivity: float = 0.80, false_positive: float = 0.10) -> pd.DataFrame:
+                  sensitivity: float = 0.80, false_positive: float = 0.10, cohorts: int | None = None) -> pd.DataFrame:
     """Per claim: the smallest number of patients tried at which it reaches ``sensitivity`` with a false-positive
     rate under ``false_positive``.
 
@@ -453,13 +457,17 @@ def size_reaching(characteristics: pd.DataFrame, claims: dict[str, str] | Iterab
         ``false_positive``, ``class``).
     claims : dict or iterable of str, optional
         The claims (default :data:`HEADLINE_CLAIMS`); a dict maps each to the finding it belongs to.
+    cohorts : int, optional
+        The cohorts per model and size the shares come from (``design.json``'s ``cohorts``). When given, the
+        table gets ``cohorts`` and ``sensitivity 95 % CI`` (Wilson, at the largest size tried), and with fewer
+        than :data:`FEW_COHORTS` every ``result`` says that the shares are noisy.
 
     Returns
     -------
     pandas.DataFrame
         ``finding``, ``claim_id``, ``patients_needed`` (``Int64``; missing when not reached), ``result`` (words:
         "reached at 80 patients" or "not reached at the sizes tried (40, 80)"), then ``sensitivity``,
-        ``false_positive`` and ``class`` at the largest size tried.
+        ``false_positive`` and ``class`` at the largest size tried (and ``cohorts``, ``sensitivity 95 % CI``).
 
     Examples
     --------
@@ -468,6 +476,11 @@ def size_reaching(characteristics: pd.DataFrame, claims: dict[str, str] | Iterab
     ...                    "class": ["underpowered", "discriminating", "uninformative", "uninformative"]})
     >>> size_reaching(oc, ["a", "b"])[["claim_id", "patients_needed", "result"]].values.tolist()
     [['a', 80, 'reached at 80 patients'], ['b', <NA>, 'not reached at the sizes tried (40, 80)']]
+    >>> t = size_reaching(oc, ["a"], cohorts=10)
+    >>> t.loc[0, "result"]
+    'reached at 80 patients (from only 10 cohorts per size: shares this noisy can be off by tens of points)'
+    >>> t.loc[0, "sensitivity 95 % CI"]  # 9 of 10 cohorts
+    '[0.60, 0.98]'
     """
     if claims is None:
         claims = HEADLINE_CLAIMS
@@ -503,6 +516,18 @@ def size_reaching(characteristics: pd.DataFrame, claims: dict[str, str] | Iterab
     out = pd.DataFrame(rows, columns=["finding", "claim_id", "patients_needed", "result", "sensitivity",
                                       "false_positive", "class"])
     out["patients_needed"] = out["patients_needed"].astype("Int64")
+    if cohorts is not None:
+        from analysis.claims.rules import wilson_interval
+
+        k = int(cohorts)
+        hits = np.round(out["sensitivity"].fillna(0).to_numpy() * k)
+        lo, hi = wilson_interval(hits, np.full(len(out), k), 0.95)
+        out["cohorts"] = k
+        out["sensitivity 95 % CI"] = [f"[{a:.2f}, {b:.2f}]" if pd.notna(v) else ""
+                                      for a, b, v in zip(lo, hi, out["sensitivity"])]
+        if k < FEW_COHORTS:
+            out["result"] = out["result"] + (f" (from only {k} cohort{'s' if k != 1 else ''} per size: shares this "
+                                             "noisy can be off by tens of points)")
     return out
 
 

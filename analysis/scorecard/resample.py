@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import re
 import time
 import zlib
 from pathlib import Path
@@ -55,6 +56,7 @@ __all__ = [
     "full_verdicts",
     "generator",
     "method_problem",
+    "methods_run",
     "parse_methods",
     "raw_tables",
     "resample_tables",
@@ -62,6 +64,7 @@ __all__ = [
     "run",
     "run_info",
     "scorecard_table",
+    "untested_reason",
     "write_outputs",
 ]
 
@@ -97,18 +100,30 @@ def parse_methods(text: str | Iterable[str]) -> list[str]:
     --------
     >>> parse_methods("permute_arm, bootstrap")
     ['bootstrap', 'permute_arm']
-    >>> parse_methods("boot")
+    >>> parse_methods("bootstrapp")
     Traceback (most recent call last):
     ...
-    ValueError: `methods` has unknown 'boot'; allowed: bootstrap, permute_arm, permute_mechanism, permute_ifng, shuffle_time, all
+    ValueError: unknown method 'bootstrapp' (did you mean 'bootstrap'?); allowed: bootstrap, permute_arm, permute_mechanism, permute_ifng, shuffle_time, all
+    >>> parse_methods("")
+    Traceback (most recent call last):
+    ...
+    ValueError: no method given; allowed: bootstrap, permute_arm, permute_mechanism, permute_ifng, shuffle_time, all
     """
+    import difflib
+
     items = [m.strip() for m in (text.split(",") if isinstance(text, str) else text) if str(m).strip()]
     if items == ["all"]:
         return list(METHODS)
+    allowed = f"allowed: {', '.join(METHODS)}, all"
+    if not items:
+        raise ValueError(f"no method given; {allowed}")
     bad = [m for m in items if m not in METHODS]
-    if bad or not items:
-        raise ValueError(f"`methods` has unknown {', '.join(repr(b) for b in bad) or '(none given)'}; allowed: "
-                         f"{', '.join(METHODS)}, all")
+    if bad:
+        named = []
+        for b in bad:
+            close = difflib.get_close_matches(b, [*METHODS, "all"], n=1)
+            named.append(repr(b) + (f" (did you mean {close[0]!r}?)" if close else ""))
+        raise ValueError(f"unknown method{'s' if len(bad) > 1 else ''} {', '.join(named)}; {allowed}")
     return [m for m in METHODS if m in items]
 
 
@@ -375,6 +390,43 @@ def _judged(cohort, params, chapters) -> pd.DataFrame:
         return pd.concat(frames, ignore_index=True)
 
 
+_SHORT_OF = re.compile(r"\s\((fewer than [^()]*)\)$")
+
+
+def untested_reason(verdict: str, reproduced, rule) -> str:
+    """Why the evaluation left a claim untested, from its claims-table row: the reason it gave, not its rule.
+
+    A claim recorded by :meth:`analysis.claims.log.ClaimLog.not_testable` or
+    :meth:`~analysis.claims.log.ClaimLog.by_construction` carries its reason in ``rule`` ("not testable: ...",
+    "holds by construction: ..."); one whose rule could not be applied (no interval, no patients) carries what was
+    missing in ``reproduced`` (and "(fewer than ...)" at the end of the rule). "evaluation failed" keeps the error.
+
+    Examples
+    --------
+    >>> untested_reason("not testable with these data", "", "not testable: the data lack the column(s) ifn_g")
+    'the data lack the column(s) ifn_g'
+    >>> untested_reason("not testable with these data", "interval could not be computed; n = 0 responders",
+    ...                 "reproduced if the 95 % CI of the effect lies wholly below 0; ...")
+    'interval could not be computed; n = 0 responders'
+    >>> untested_reason("not testable with these data", "", "reproduced if ... (fewer than 2 patients)")
+    'fewer than 2 patients'
+    >>> untested_reason("holds by construction", "", "holds by construction: EULAR response is this fall")
+    'EULAR response is this fall'
+    """
+    rule = "" if rule is None or (isinstance(rule, float) and np.isnan(rule)) else str(rule).strip()
+    found = "" if reproduced is None or (isinstance(reproduced, float) and np.isnan(reproduced)) else str(reproduced).strip()
+    if verdict == "evaluation failed":
+        return rule
+    for prefix in ("not testable: ", "holds by construction: "):
+        if rule.startswith(prefix):
+            return rule[len(prefix):].strip()
+    if rule.startswith("not testable") or rule == "not evaluated by the chapter":
+        return rule
+    short = _SHORT_OF.search(rule)
+    parts = [p for p in (found, short.group(1) if short else "") if p]
+    return "; ".join(parts) or rule
+
+
 def evaluate_resamples(tables: dict[str, pd.DataFrame], meta: dict | None, method: str, indices: Iterable[int],
                        seed: int, params: dict | None = None) -> pd.DataFrame:
     """Judge the claims ``method`` concerns on resamples ``indices`` of ``tables``: one Dask task.
@@ -386,8 +438,9 @@ def evaluate_resamples(tables: dict[str, pd.DataFrame], meta: dict | None, metho
     Returns
     -------
     pandas.DataFrame
-        ``method``, ``resample``, ``chapter``, ``claim_id``, ``verdict``, ``reason`` (the rule of an untested
-        verdict, else ""), ``seconds`` (CPU of that resample: resampling, rebuilding, judging).
+        ``method``, ``resample``, ``chapter``, ``claim_id``, ``verdict``, ``reason`` (why an untested verdict is
+        untested, :func:`untested_reason`; else ""), ``seconds`` (CPU of that resample: resampling, rebuilding,
+        judging).
 
     Examples
     --------
@@ -408,7 +461,10 @@ def evaluate_resamples(tables: dict[str, pd.DataFrame], meta: dict | None, metho
         cohort = cohort_from_tables(resample_tables(tables, method, seed=seed, index=int(k)), meta)
         claims = _judged(cohort, params, chapters)
         claims = claims.loc[claims["claim_id"].isin(wanted)]
-        reason = np.where(claims["verdict"].isin(UNTESTED + ("evaluation failed",)), claims["rule"].astype(str), "")
+        untested = claims["verdict"].isin(UNTESTED + ("evaluation failed",)).to_numpy()
+        reason = [untested_reason(v, r, u) if t else "" for t, v, r, u in
+                  zip(untested, claims["verdict"], claims["reproduced"] if "reproduced" in claims else [""] * len(claims),
+                      claims["rule"])]
         frames.append(pd.DataFrame({"method": method, "resample": int(k), "chapter": claims["chapter"].to_numpy(),
                                     "claim_id": claims["claim_id"].to_numpy(),
                                     "verdict": claims["verdict"].to_numpy(), "reason": reason,
@@ -516,7 +572,7 @@ def data_probability(verdicts: pd.DataFrame, full: pd.DataFrame, *, methods: Ite
         ``p_same_verdict`` (share giving the full data's verdict), ``testable`` (share in which the claim was
         neither "not testable with these data" nor "holds by construction"), ``p_<verdict>`` for the other
         verdicts, ``<share>_ci_low`` / ``<share>_ci_high`` (Wilson), then ``chapter``, ``full_verdict`` and
-        ``not_testable_reason`` (why the method could not run, or the most frequent rule of the resamples in
+        ``not_testable_reason`` (why the method could not run, or the most frequent reason (:func:`untested_reason`) of the resamples in
         which the claim was not testable).
 
     Examples
@@ -555,8 +611,11 @@ def data_probability(verdicts: pd.DataFrame, full: pd.DataFrame, *, methods: Ite
             if method in problems:
                 reason = f"{method} cannot run on these data: {problems[method]}"
             elif n and untested:
-                why = g.loc[g["verdict"].isin(UNTESTED), "reason"].astype(str)
-                why = why[why != ""]
+                why = g.loc[g["verdict"].isin(UNTESTED), ["verdict", "reason"]].astype(str)
+                why = why.loc[why["reason"] != ""]
+                if why["verdict"].ne("holds by construction").any():  # the reason of "not testable" first
+                    why = why.loc[why["verdict"].ne("holds by construction")]
+                why = why["reason"]
                 reason = why.value_counts().index[0] if len(why) else ""
             else:
                 reason = ""
@@ -673,6 +732,23 @@ def _pct(x: float) -> str:
     return f"{100 * x:.0f} %"
 
 
+def _untested_words(r, of: str) -> str:
+    """What happened to a claim that no resample could test (``r``: a row of :func:`data_probability`): "holds
+    by construction in 100 % of 5 bootstrap resamples", "not testable in any of 5 bootstrap resamples (reason)",
+    or both shares when the resamples differ. ``testable`` counts neither verdict, as
+    :func:`analysis.scorecard.robustness.operating_characteristics` does for the false-positive rate."""
+    n = int(r.resamples)
+    built = getattr(r, "p_holds_by_construction", np.nan)
+    built = 0.0 if built is None or pd.isna(built) else float(built)
+    reason = str(r.not_testable_reason) if isinstance(r.not_testable_reason, str) and r.not_testable_reason else ""
+    if built >= 1.0:
+        return f"holds by construction in 100 % of {n} {of}"
+    if built > 0:
+        return (f"holds by construction in {_pct(built)} and not testable in {_pct(1 - built)} of {n} {of}"
+                + (f" ({reason})" if reason else ""))
+    return f"not testable in any of {n} {of}" + (f" ({reason})" if reason else "")
+
+
 def scorecard_table(claims: pd.DataFrame, robustness_dir) -> pd.DataFrame:
     """Per claim of the book: how stable its verdict is over the bootstrap, and how often a permutation that
     removes its effect still reproduces it, in words.
@@ -737,7 +813,7 @@ def scorecard_table(claims: pd.DataFrame, robustness_dir) -> pd.DataFrame:
             boot.append(f"not resampled: {r.not_testable_reason}")
             stable.append(np.nan)
         elif not r.testable > 0:
-            boot.append(f"not testable in any of {int(r.resamples)} bootstrap resamples")
+            boot.append(_untested_words(r, "bootstrap resamples"))
             stable.append(float(r.p_same_verdict))
         else:
             boot.append(f"stable in {_pct(r.p_same_verdict)} of {int(r.resamples)} bootstrap resamples")
@@ -748,9 +824,11 @@ def scorecard_table(claims: pd.DataFrame, robustness_dir) -> pd.DataFrame:
             r = by.get((cid, m))
             if m not in ran or r is None:  # describe_result names the methods that ran
                 continue
-            elif not r.resamples or not r.testable > 0:
+            elif not r.resamples:
                 reason = str(r.not_testable_reason) if isinstance(r.not_testable_reason, str) else ""
                 parts.append(f"not testable with {PERMUTED_AWAY[m]}" + (f" ({reason})" if reason else ""))
+            elif not r.testable > 0:
+                parts.append(_untested_words(r, f"resamples with {PERMUTED_AWAY[m]}"))
             else:
                 parts.append(f"reproduced in {_pct(r.p_reproduced)} of {int(r.resamples)} resamples with "
                              f"{PERMUTED_AWAY[m]}")
@@ -788,10 +866,13 @@ def describe_result(robustness_dir, *, data_fingerprint: str, data_name: str) ->
                 + (f", data hash {digest[:12]}" if digest else ", data hash not recorded")
                 + f"), not of this build's data (`{data_name}`): they say nothing about the verdicts here and are "
                 f"not shown. {make} makes them for these data.")
-    methods = list(run.get("resample_methods") or pd.unique(prob["method"]))
     n = run.get("resample_count", int(prob["resamples"].max()) if len(prob) else 0)
     not_run = dict(run.get("resample_methods_not_run") or {})
-    ran = [m for m in methods if m not in not_run]
+    ran = methods_run(robustness_dir)
+    if not ran:
+        return (f"The resampling in this build's robustness result is of this build's own data (`{data_name}`, data "
+                f"hash {data_fingerprint[:12]}), but no method could run on them, so no claim has a figure: "
+                + "; ".join(f"{m}: {why}" for m, why in not_run.items()) + ".")
     text = (f"The figures below come from resampling this build's own data (`{data_name}`, data hash "
             f"{data_fingerprint[:12]}): {n} resamples by each of {len(ran)} method{'' if len(ran) == 1 else 's'} "
             f"({', '.join(ran) or 'none'}; seed {run.get('resample_seed', '?')}; `{run.get('resample_command', '?')}`, "
@@ -813,6 +894,26 @@ def describe_result(robustness_dir, *, data_fingerprint: str, data_name: str) ->
                      "is one these data cannot tell from chance.")
     for m, why in not_run.items():
         lines.append(f"{m} could not run on these data: {why}; the claims it concerns say so.")
-    if not any(m in ran for m in ("bootstrap",)) and not perms:
-        lines.append("No method could run on these data, so no claim has a figure.")
     return "\n\n".join(lines)
+
+
+def methods_run(robustness_dir) -> list[str]:
+    """The methods a resampling result ran (those its ``run.json`` records, less those that could not run).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> d = tempfile.mkdtemp()
+    >>> p = pd.DataFrame({"claim_id": ["a"], "method": ["bootstrap"], "resamples": [0]})
+    >>> _ = write_outputs(d, probability=p, verdicts=p, info={"resample_methods": ["bootstrap", "permute_ifng"],
+    ...                                                        "resample_methods_not_run": {"permute_ifng": "no IFN-γ"}})
+    >>> methods_run(d)
+    ['bootstrap']
+    """
+    found = read_outputs(robustness_dir)
+    run, prob = found["run"], found["probability"]
+    if prob is None:
+        return []
+    methods = list(run.get("resample_methods") or pd.unique(prob["method"]))
+    not_run = dict(run.get("resample_methods_not_run") or {})
+    return [m for m in methods if m not in not_run]

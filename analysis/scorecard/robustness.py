@@ -890,6 +890,12 @@ def describe_result(robustness_dir, *, data_fingerprint: str, data_name: str) ->
     build = "python -m analysis build"
     folder = Path(robustness_dir)
     folder = folder / "results" / "robustness" if (folder / "results" / "robustness").is_dir() else folder
+    if not any(has.values()) and (folder / "data_probability.csv").is_file():
+        data = str(run.get("resample_data") or "a data folder it does not record")
+        return (f"This result has no simulated part (it holds the resampling of `{data}`, shown in the section "
+                "above): run `python -m analysis robustness --out DIR` for the simulated cohorts at the paper's "
+                "design this section describes (into the same DIR, the resampling is kept), then build with `"
+                + build + " --robustness DIR`.")
     if not any(has.values()) and (folder / "design_characteristics.csv").is_file():
         return ("The robustness result of this build holds only a design run (`python -m analysis robustness "
                 "--design-from`): the page *Planning a replication* shows it. Run `python -m analysis robustness --out DIR` "

@@ -264,9 +264,17 @@ def design_headline(claims: pd.DataFrame, characteristics: pd.DataFrame | None, 
     True
     >>> design_headline(c, None).split(".")[0]
     'This robustness result has no operating characteristics (`results/robustness/operating_characteristics'
+    >>> design_headline(c, None, run={"resample_count": 5, "resample_data": "mine"}).split(",")[0]
+    'This result has no simulated part (it holds the resampling of `mine`)'
     """
     from analysis.claims.characteristics import CLASS_MEANING, CLASSES, FILE, NOT_IN_RESULT, with_design_class
 
+    if characteristics is None and (run or {}).get("resample_count") and not (run or {}).get("cohorts"):
+        return (f"This result has no simulated part (it holds the resampling of `{run.get('resample_data', '?')}`), "
+                f"so it has no operating characteristics (`results/robustness/{FILE}`) and this page cannot say "
+                "which of the paper's claims this design can tell apart from a world where they are false. `python "
+                "-m analysis robustness --out DIR` simulates them (into the same DIR, the resampling is kept), then "
+                "`python -m analysis build --robustness DIR`.")
     if characteristics is None:
         return (f"This robustness result has no operating characteristics (`results/robustness/{FILE}`), so this "
                 "page cannot say which of the paper's claims this design can tell apart from a world where they are "
