@@ -94,46 +94,87 @@ class _Fit:
     theta: np.ndarray | None = None
 
 
+def _patient_sums(X: np.ndarray, y: np.ndarray, subject: np.ndarray):
+    """Each patient's sums of the rows of ``X`` and of ``y``, and their numbers of rows (order of first appearance)."""
+    codes, _ = pd.factorize(subject)
+    n_i = np.bincount(codes)
+    order = np.argsort(codes, kind="stable")
+    starts = np.concatenate([[0], np.cumsum(n_i)[:-1]])
+    SX = np.add.reduceat(X[order], starts, axis=0)
+    Sy = np.add.reduceat(y[order], starts)
+    return SX, Sy, n_i.astype(float)
+
+
 def _ri_fit(y: np.ndarray, X: np.ndarray, subject: np.ndarray, *, reml: bool) -> _Fit:
     """Random-intercept linear mixed model by its exact profile likelihood (the model MixedLM fits).
 
     With θ = τ²/σ², each patient's covariance is σ²(I + θJ), whose inverse and determinant are closed-form;
-    β and σ² are profiled out and the (restricted) log-likelihood is maximised over log θ, with θ = 0 (no
-    between-patient variance) as the boundary candidate. The fixed-effects covariance is σ̂²(X'V̄⁻¹X)⁻¹.
+    β and σ² are profiled out, so the (restricted) log-likelihood is a function of θ alone, and so is its
+    derivative, in closed form too. The likelihood is evaluated on a grid of log θ in [−18, 10] (all points
+    at once); the root of the derivative next to the grid's best point is then found by Brent's method
+    (about ten evaluations, where minimising the likelihood itself took some forty); θ = 0 (no
+    between-patient variance) is the boundary candidate. The fixed-effects covariance is σ̂²(X'V̄⁻¹X)⁻¹.
     """
-    from scipy.optimize import minimize_scalar
+    from scipy.optimize import brentq
 
-    codes, _ = pd.factorize(subject)
-    n_i = np.bincount(codes).astype(float)
+    SX, Sy, n_i = _patient_sums(X, y, subject)
     N, p = X.shape
-    SX = np.zeros((n_i.size, p))
-    np.add.at(SX, codes, X)
-    Sy = np.bincount(codes, weights=y)
     XtX, Xty, yty = X.T @ X, X.T @ y, float(y @ y)
+    SXy, Sy2 = SX * Sy[:, None], Sy ** 2
+    m = N - p if reml else N
+    const = m * np.log(2 * np.pi / m) + m
 
-    def parts(theta):
-        c = theta / (1 + n_i * theta)
-        A = XtX - (SX * c[:, None]).T @ SX
-        b = Xty - (SX * c[:, None]).T @ Sy
-        beta = np.linalg.solve(A, b)
-        Q = yty - float(np.sum(c * Sy ** 2)) - float(b @ beta)
-        return A, beta, max(Q, 1e-300), float(np.sum(np.log1p(n_i * theta)))
-
-    def negll(theta):
-        A, _, Q, logdet = parts(theta)
+    def negll(theta: np.ndarray) -> np.ndarray:
+        """The negative (restricted) log-likelihood at each θ of a 1-d array."""
+        nt = n_i[None, :] * theta[:, None]
+        c = theta[:, None] / (1 + nt)
+        A = XtX[None] - (SX.T[None] * c[:, None, :]) @ SX[None]
+        b = Xty[None] - c @ SXy
+        beta = np.linalg.solve(A, b[..., None])[..., 0]
+        Q = np.maximum(yty - c @ Sy2 - (b * beta).sum(1), 1e-300)
+        f = m * np.log(Q) + np.log1p(nt).sum(1) + const
         if reml:
-            m = N - p
-            return 0.5 * (m * np.log(2 * np.pi * Q / m) + logdet + np.linalg.slogdet(A)[1] + m)
-        return 0.5 * (N * np.log(2 * np.pi * Q / N) + logdet + N)
+            f = f + np.linalg.slogdet(A)[1]
+        return 0.5 * f
 
-    opt = minimize_scalar(lambda t: negll(np.exp(t)), bounds=(-18.0, 10.0), method="bounded",
-                          options={"xatol": 1e-10})
-    theta = float(np.exp(opt.x))
-    if negll(0.0) <= negll(theta):
+    def slope(t: float) -> float:
+        """d(negll)/d log θ at θ = exp(t): Q' = −Σ c_i' r_i² (β optimal), d log|A| = −Σ c_i' s_i'A⁻¹s_i."""
+        theta = np.exp(t)
+        nt = n_i * theta
+        c, dc = theta / (1 + nt), 1 / (1 + nt) ** 2
+        Ainv = np.linalg.inv(XtX - (SX.T * c) @ SX)
+        beta = Ainv @ (Xty - c @ SXy)
+        r = Sy - SX @ beta
+        Q = max(yty - float(c @ Sy2) - float((Xty - c @ SXy) @ beta), 1e-300)
+        d = m * float(-(dc @ r ** 2)) / Q + float(np.sum(n_i / (1 + nt)))
+        if reml:
+            d -= float(dc @ np.einsum("ij,ij->i", SX @ Ainv, SX))
+        return 0.5 * d * theta
+
+    grid = np.arange(-18.0, 10.01, 2.0)
+    f = negll(np.exp(grid))
+    j = int(np.argmin(f))
+    lo, hi = max(j - 1, 0), min(j + 1, grid.size - 1)
+    g_lo, g_hi = slope(grid[lo]), slope(grid[hi])
+    if g_lo < 0 < g_hi:
+        theta = float(np.exp(brentq(slope, grid[lo], grid[hi], xtol=1e-12)))
+    elif 0 < j < grid.size - 1:  # no sign change around the grid's best (a flat likelihood): minimise there
+        from scipy.optimize import minimize_scalar
+
+        opt = minimize_scalar(lambda x: float(negll(np.array([np.exp(x)]))[0]), bounds=(grid[lo], grid[hi]),
+                              method="bounded", options={"xatol": 1e-10})
+        theta = float(np.exp(opt.x))
+    else:  # the best grid point is an end of the interval: θ → 0 (the boundary below) or the upper bound
+        theta = float(np.exp(grid[j]))
+    f0, f1 = negll(np.array([0.0, theta]))
+    if f0 <= f1:
         theta = 0.0
-    A, beta, Q, _ = parts(theta)
-    sigma2 = Q / (N - p if reml else N)
-    return _Fit(beta=beta, cov=sigma2 * np.linalg.inv(A), llf=-float(negll(theta)),
+    c = theta / (1 + n_i * theta)
+    A = XtX - (SX.T * c) @ SX
+    b = Xty - c @ SXy
+    beta = np.linalg.solve(A, b)
+    Q = max(yty - float(c @ Sy2) - float(b @ beta), 1e-300)
+    return _Fit(beta=beta, cov=(Q / m) * np.linalg.inv(A), llf=-float(min(f0, f1)),
                 note="" if theta > 0 else "between-patient variance estimated at zero")
 
 
@@ -156,88 +197,116 @@ def _lmm_fit(y: np.ndarray, X: np.ndarray, subject: np.ndarray, Z: np.ndarray, *
     """
     from scipy.optimize import minimize
 
-    codes, _ = pd.factorize(subject)
-    m = int(codes.max()) + 1
     N, p = X.shape
     q = Z.shape[1]
     if np.linalg.matrix_rank(Z.T @ Z) < q:
         raise _NotFitted("the random effects are not identifiable (their design has rank below its columns)")
-    ZtZ = np.zeros((m, q, q))
-    np.add.at(ZtZ, codes, Z[:, :, None] * Z[:, None, :])
-    ZtX = np.zeros((m, q, p))
-    np.add.at(ZtX, codes, Z[:, :, None] * X[:, None, :])
-    Zty = np.zeros((m, q))
-    np.add.at(Zty, codes, Z * y[:, None])
-    ZtXy = np.concatenate([ZtX, Zty[:, :, None]], axis=2)
+    # per patient: Z'Z, and Z'X beside Z'y (sums over each patient's rows)
+    ZZ = (Z[:, :, None] * Z[:, None, :]).reshape(N, q * q)
+    ZXy = (Z[:, :, None] * np.column_stack([X, y])[:, None, :]).reshape(N, q * (p + 1))
+    sums, _, n_i = _patient_sums(np.column_stack([ZZ, ZXy]), y, subject)
+    m = n_i.size
+    ZtZ = sums[:, :q * q].reshape(m, q, q)
+    ZtXy = sums[:, q * q:].reshape(m, q, p + 1)
     XtX, Xty, yty = X.T @ X, X.T @ y, float(y @ y)
     rows, cols = np.tril_indices(q)
     eye = np.eye(q)
     denom = N - p if reml else N
 
+    if q == 2:  # intercept and slope: each patient's 2 × 2 algebra written out, products of [X y] precomputed
+        z00, z01, z11 = ZtZ[:, 0, 0], ZtZ[:, 0, 1], ZtZ[:, 1, 1]
+        R0, R1 = ZtXy[:, 0, :], ZtXy[:, 1, :]
+        P00 = (R0[:, :, None] * R0[:, None, :]).reshape(m, -1)
+        P11 = (R1[:, :, None] * R1[:, None, :]).reshape(m, -1)
+        P01 = (R0[:, :, None] * R1[:, None, :]).reshape(m, -1)
+        P01 = P01 + (R1[:, :, None] * R0[:, None, :]).reshape(m, -1)
+
     def parts(theta):
-        lam = np.zeros((q, q))
-        lam[rows, cols] = theta
-        M = lam.T @ ZtZ @ lam + eye  # (m, q, q)
-        Bc = lam.T @ ZtXy  # (m, q, p + 1): Λ'Z'X and Λ'Z'y side by side
-        if q == 1:
-            det = M[:, 0, 0]
-            u = Bc[:, 0, :]
-            S = (u.T / det) @ u  # Σ (Λ'Z'[X y])' M⁻¹ Λ'Z'[X y]
-        elif q == 2:
-            a, b, d = M[:, 0, 0], M[:, 0, 1], M[:, 1, 1]
+        """A, β, Q, log-determinant and Λ at each row of ``theta`` (k × entries), all at once; a row whose
+        Λ'Z'ZΛ + I is not positive definite for some patient gets Q = NaN."""
+        k = theta.shape[0]
+        lam = np.zeros((k, q, q))
+        lam[:, rows, cols] = theta
+        if q == 2:
+            l0, l1, l2 = theta[:, 0:1], theta[:, 1:2], theta[:, 2:3]  # Λ = [[l0, 0], [l1, l2]]
+            a = 1 + l0 * (z00 * l0 + z01 * l1) + l1 * (z01 * l0 + z11 * l1)  # M = Λ'Z'ZΛ + I, (k, m)
+            b = l2 * (z01 * l0 + z11 * l1)
+            d = 1 + l2 * l2 * z11
             det = a * d - b * b
-            u, v = Bc[:, 0, :], Bc[:, 1, :]
-            cross = (u.T * (b / det)) @ v
-            S = (u.T * (d / det)) @ u - cross - cross.T + (v.T * (a / det)) @ v
+            with np.errstate(divide="ignore", invalid="ignore"):
+                # u = Λ'Z'[X y] row 1 = l0 R0 + l1 R1, v = row 2 = l2 R1; S = Σ (d uu' − b(uv' + vu') + a vv') / det
+                w00 = d * l0 * l0 / det
+                w01 = (d * l0 * l1 - b * l0 * l2) / det
+                w11 = (d * l1 * l1 - 2 * b * l1 * l2 + a * l2 * l2) / det
+            S = (w00 @ P00 + w01 @ P01 + w11 @ P11).reshape(k, p + 1, p + 1)
         else:
-            sign, logdets = np.linalg.slogdet(M)
-            det = np.where(sign > 0, np.exp(logdets), 0.0)
-            MB = np.linalg.solve(M, Bc)
-            S = Bc.reshape(m * q, p + 1).T @ MB.reshape(m * q, p + 1)
-        if not np.all(det > 0):
-            raise np.linalg.LinAlgError("not positive definite")
-        A = XtX - S[:p, :p]
-        b_ = Xty - S[:p, p]
-        beta = np.linalg.solve(A, b_)
-        Q = yty - float(S[p, p]) - float(b_ @ beta)
-        return A, beta, max(Q, 1e-300), float(np.log(det).sum()), lam
+            lamT = lam.transpose(0, 2, 1)
+            M = lamT[:, None] @ ZtZ[None] @ lam[:, None] + eye  # (k, m, q, q)
+            Bc = lamT[:, None] @ ZtXy[None]  # (k, m, q, p + 1): Λ'Z'X and Λ'Z'y side by side
+            if q == 1:
+                det = M[:, :, 0, 0]
+                u = Bc[:, :, 0, :]
+                S = (u.transpose(0, 2, 1) / det[:, None, :]) @ u  # Σ (Λ'Z'[X y])' M⁻¹ Λ'Z'[X y]
+            else:
+                sign, logdets = np.linalg.slogdet(M)
+                det = np.where(sign > 0, np.exp(logdets), 0.0)
+                MB = np.linalg.solve(M, Bc)
+                S = Bc.reshape(k, m * q, p + 1).transpose(0, 2, 1) @ MB.reshape(k, m * q, p + 1)
+        ok = np.all(det > 0, axis=1)
+        A = XtX[None] - S[:, :p, :p]
+        b_ = Xty[None] - S[:, :p, p]
+        A[~ok] = np.eye(p)
+        try:
+            beta = np.linalg.solve(A, b_[..., None])[..., 0]
+        except np.linalg.LinAlgError:  # a singular A in the batch: solve row by row, that row not defined
+            beta = np.zeros((k, p))
+            for j in range(k):
+                try:
+                    beta[j] = np.linalg.solve(A[j], b_[j])
+                except np.linalg.LinAlgError:
+                    ok[j] = False
+                    A[j] = np.eye(p)
+        Q = np.maximum(yty - S[:, p, p] - (b_ * beta).sum(1), 1e-300)
+        Q[~ok] = np.nan
+        with np.errstate(divide="ignore", invalid="ignore"):
+            logdet = np.log(det).sum(1)
+        return A, beta, Q, logdet, lam
 
     def negll(theta):
-        try:
-            A, _, Q, logdet, _ = parts(theta)
-        except np.linalg.LinAlgError:
-            return np.inf
+        """Negative (restricted) log-likelihood at each row of ``theta`` (∞ where not positive definite)."""
+        A, _, Q, logdet, _ = parts(theta)
         value = denom * np.log(2 * np.pi * Q / denom) + logdet + denom
         if reml:
-            value += np.linalg.slogdet(A)[1]
-        return 0.5 * value
+            value = value + np.linalg.slogdet(A)[1]
+        return np.where(np.isnan(Q), np.inf, 0.5 * value)
 
     start = eye[rows, cols].astype(float) if start is None else np.asarray(start, float)
-    bounds = [(0.0, None) if r == c_ else (None, None) for r, c_ in zip(rows, cols)]
-    def grad(theta, h=1e-6):
-        g = np.empty_like(theta)
-        for j in range(theta.size):
-            e = np.zeros_like(theta)
-            e[j] = h
-            lo = theta - e
-            if bounds[j][0] is not None and lo[j] < 0:  # one-sided at the bound
-                g[j] = (negll(theta + e) - negll(theta)) / h
-            else:
-                g[j] = (negll(theta + e) - negll(lo)) / (2 * h)
-        return g
+    bounded = rows == cols  # the diagonal of Λ is bounded below at zero
+    bounds = [(0.0, None) if bd else (None, None) for bd in bounded]
+    h = 1e-6
+    steps = np.eye(rows.size) * h
 
-    opt = minimize(negll, start, jac=grad, method="L-BFGS-B", bounds=bounds,
+    def value_and_grad(theta):
+        """The likelihood and its central-difference gradient (one-sided at the bound) from one batched call."""
+        f = negll(np.vstack([theta, theta + steps, theta - steps]))
+        f0, up, down = f[0], f[1:1 + rows.size], f[1 + rows.size:]
+        one_sided = bounded & (theta - h < 0)
+        with np.errstate(invalid="ignore"):
+            g = np.where(one_sided, (up - f0) / h, (up - down) / (2 * h))
+        return float(f0), g
+
+    opt = minimize(value_and_grad, start, jac=True, method="L-BFGS-B", bounds=bounds,
                    options={"maxiter": 500, "ftol": 1e-10, "gtol": 1e-6})
     if not opt.success and np.isfinite(opt.fun):
         # L-BFGS-B stops "abnormally" when its line search cannot improve on a point that is already the
         # optimum up to rounding; accept it when the projected gradient there is small
-        g = grad(opt.x)
-        g[(opt.x <= 0) & (g > 0) & np.array([lo is not None for lo, _ in bounds])] = 0.0
+        g = value_and_grad(opt.x)[1]
+        g[(opt.x <= 0) & (g > 0) & bounded] = 0.0
         opt.success = bool(np.max(np.abs(g)) < 1e-3)
     if not opt.success or not np.isfinite(opt.fun):
         raise _NotFitted(f"did not converge ({opt.message})")
-    A, beta, Q, _, lam = parts(opt.x)
-    sigma2 = Q / denom
+    A, beta, Q, _, lam = (x[0] for x in parts(opt.x[None, :]))
+    sigma2 = float(Q) / denom
     cov_re = sigma2 * lam @ lam.T
     eig = np.linalg.eigvalsh(cov_re)
     if q > 1 and eig.min() <= 1e-6 * max(eig.max(), 1e-12):

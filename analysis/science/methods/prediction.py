@@ -156,9 +156,10 @@ def _newton_folds(Xs: np.ndarray, W: np.ndarray, y: np.ndarray, active: np.ndarr
         if not todo.size:
             break
         Xt, Wt, b = Xs[todo], W[todo], beta[todo]
-        prob = 1 / (1 + np.exp(-np.clip(np.einsum("fnp,fp->fn", Xt, b), -50, 50)))
-        grad = np.einsum("fnp,fn->fp", Xt, Wt * (y - prob)) - np.einsum("fpq,fq->fp", penalty[todo], b)
-        hess = np.einsum("fnp,fn,fnq->fpq", Xt, Wt * prob * (1 - prob), Xt) + penalty[todo]
+        prob = 1 / (1 + np.exp(-np.clip((Xt @ b[:, :, None])[:, :, 0], -50, 50)))
+        XtT = Xt.transpose(0, 2, 1)
+        grad = (XtT @ (Wt * (y - prob))[:, :, None])[:, :, 0] - (penalty[todo] @ b[:, :, None])[:, :, 0]
+        hess = (XtT * (Wt * prob * (1 - prob))[:, None, :]) @ Xt + penalty[todo]
         try:
             step = np.linalg.solve(hess, grad[:, :, None])[:, :, 0]
         except np.linalg.LinAlgError:  # some fold's Hessian is singular: that fold stops, unconverged
