@@ -379,6 +379,16 @@ def mixed_model(data: pd.DataFrame, *, dv: str, weeks: Sequence[int], groups: Se
     >>> look.tables["test"][["df1", "random"]].values.tolist(), bool(look.tables["test"]["p_lr"].iloc[0] < 0.05)
     ([[2.0, 'intercept']], True)
     """
+    return _fit_model(data, dv=dv, weeks=weeks, groups=groups, subject=subject, group=group, week=week,
+                      transform=transform, random=random, confidence=confidence)
+
+
+def _fit_model(data: pd.DataFrame, *, dv: str, weeks: Sequence[int], groups: Sequence[str] = GROUPS,
+               subject: str = "patient_id", group: str = "group", week: str = "week",
+               transform: str = "none", random: str = "auto", confidence: float = 0.95,
+               frames: bool = True) -> Look:
+    """:func:`mixed_model`; with ``frames=False`` its ``means`` and ``contrasts`` are dicts of columns (lists and
+    arrays of one length), which :func:`mixed_models` stacks for a whole family before making one table of each."""
     _check_frame(data, "data", [subject, group, week, dv])
     _check_choice("transform", transform, _TRANSFORMS)
     _check_choice("random", random, _RANDOM)
@@ -463,9 +473,9 @@ def mixed_model(data: pd.DataFrame, *, dv: str, weeks: Sequence[int], groups: Se
     G, _ = _design(present, wk, np.array(cell_g, dtype=object), np.array(cell_w))
     mean = G @ beta
     se = np.sqrt(np.einsum("ij,jk,ik->i", G, V, G))
-    means = pd.DataFrame({"outcome": dv, "scale": transform, "group": cell_g, "week": cell_w,
-                          "n": [cell_n[(gg, ww)] for gg, ww in zip(cell_g, cell_w)], "mean": mean, "se": se,
-                          "ci_low": mean - z * se, "ci_high": mean + z * se}, columns=_MEAN_COLS)
+    means = {"outcome": [dv] * len(cell_g), "scale": [transform] * len(cell_g), "group": cell_g, "week": cell_w,
+             "n": [cell_n[(gg, ww)] for gg, ww in zip(cell_g, cell_w)], "mean": mean, "se": se,
+             "ci_low": mean - z * se, "ci_high": mean + z * se}
     # contrasts: between groups at each week; each week against the first within each group (all at once)
     pos = {(gg, ww): i for i, (gg, ww) in enumerate(zip(cell_g, cell_w))}
     spec = [("between groups", ww, f"{ga} − {gb}", (ga, ww), (gb, ww))
@@ -477,12 +487,24 @@ def mixed_model(data: pd.DataFrame, *, dv: str, weeks: Sequence[int], groups: Se
     s_ = np.sqrt(np.einsum("ij,jk,ik->i", L, V, L))
     with np.errstate(divide="ignore", invalid="ignore"):
         p_c = 2 * _special.ndtr(-np.abs(est / s_))
-    contrasts = pd.DataFrame({"outcome": dv, "scale": transform, "kind": [c[0] for c in spec],
-                              "week": [c[1] for c in spec], "contrast": [c[2] for c in spec], "estimate": est,
-                              "se": s_, "ci_low": est - z * s_, "ci_high": est + z * s_, "p": p_c},
-                             columns=_CONTRAST_COLS)
+    contrasts = {"outcome": [dv] * len(spec), "scale": [transform] * len(spec), "kind": [c[0] for c in spec],
+                 "week": [c[1] for c in spec], "contrast": [c[2] for c in spec], "estimate": est,
+                 "se": s_, "ci_low": est - z * s_, "ci_high": est + z * s_, "p": p_c}
+    if frames:
+        means, contrasts = _stack([means], _MEAN_COLS), _stack([contrasts], _CONTRAST_COLS)
     return Look({"test": test, "means": means, "contrasts": contrasts}, "",
                 {"random": test["random"].iloc[0], "p_lr": p_lr, "p_wald": p_wald})
+
+
+def _stack(parts: list[dict], columns: list[str]) -> pd.DataFrame:
+    """One table from dicts of columns (lists or arrays), stacked in order: what ``pd.concat`` of their tables gives."""
+    if not parts:
+        return pd.DataFrame(columns=columns)
+    out = {}
+    for c in columns:
+        values = [p[c] for p in parts]
+        out[c] = np.concatenate(values) if isinstance(values[0], np.ndarray) else [v for vs in values for v in vs]
+    return pd.DataFrame(out, columns=columns)
 
 
 def mixed_models(visits: pd.DataFrame, *, outcomes: Sequence[str], weeks: Sequence[int],
@@ -527,8 +549,8 @@ def mixed_models(visits: pd.DataFrame, *, outcomes: Sequence[str], weeks: Sequen
                 tests.append(pd.DataFrame([dict(outcome=dv, scale=scale, note=why)], columns=_TEST_COLS))
                 reasons.append(why)
                 continue
-            look = mixed_model(visits, dv=dv, weeks=weeks, groups=groups, transform=scale, random=random,
-                               confidence=confidence)
+            look = _fit_model(visits, dv=dv, weeks=weeks, groups=groups, transform=scale, random=random,
+                              confidence=confidence, frames=False)
             if look.available:
                 tests.append(look["test"])
                 means.append(look["means"])
@@ -555,9 +577,7 @@ def mixed_models(visits: pd.DataFrame, *, outcomes: Sequence[str], weeks: Sequen
     said = ([f"not in these data: {', '.join(absent)}"] if absent else []) + others
     reason = "" if fitted else ("; ".join(said) or "no outcome to model")
     return Look({"test": test,
-                 "means": pd.concat(means, ignore_index=True) if means else pd.DataFrame(columns=_MEAN_COLS),
-                 "contrasts": pd.concat(contrasts, ignore_index=True) if contrasts
-                 else pd.DataFrame(columns=_CONTRAST_COLS)}, reason)
+                 "means": _stack(means, _MEAN_COLS), "contrasts": _stack(contrasts, _CONTRAST_COLS)}, reason)
 
 
 def beside_per_visit(contrasts: pd.DataFrame, pairwise: pd.DataFrame | None = None, *,
