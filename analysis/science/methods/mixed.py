@@ -108,74 +108,131 @@ def _patient_sums(X: np.ndarray, y: np.ndarray, subject: np.ndarray):
 def _ri_fit(y: np.ndarray, X: np.ndarray, subject: np.ndarray, *, reml: bool) -> _Fit:
     """Random-intercept linear mixed model by its exact profile likelihood (the model MixedLM fits).
 
+    One model of :func:`_ri_fits` (which says how).
+    """
+    return _ri_fits([(y, X, subject)], reml=reml)[0]
+
+
+def _ri_fits(problems: Sequence[tuple[np.ndarray, np.ndarray, np.ndarray]], *, reml: bool) -> list[_Fit]:
+    """Random-intercept linear mixed models ``(y, X, subject)`` by their exact profile likelihoods, all at once.
+
     With θ = τ²/σ², each patient's covariance is σ²(I + θJ), whose inverse and determinant are closed-form;
     β and σ² are profiled out, so the (restricted) log-likelihood is a function of θ alone, and so is its
-    derivative, in closed form too. The likelihood is evaluated on a grid of log θ in [−18, 10] (all points
-    at once); the root of the derivative next to the grid's best point is then found by Brent's method
-    (about ten evaluations, where minimising the likelihood itself took some forty); θ = 0 (no
-    between-patient variance) is the boundary candidate. The fixed-effects covariance is σ̂²(X'V̄⁻¹X)⁻¹.
-    """
-    from scipy.optimize import brentq
+    derivative, in closed form too (Q' = −Σ c_i' r_i² with c_i = θ/(1 + n_iθ) and r_i the patient's sum of
+    residuals; d log|A|/dθ = −Σ c_i' s_i'A⁻¹s_i). The likelihood is evaluated on a grid of log θ in [−18, 10];
+    the root of the derivative between the neighbours of the grid's best point is found by regula falsi
+    (Illinois variant) to 1e-12 in log θ; θ = 0 (no between-patient variance) is the boundary candidate. The
+    fixed-effects covariance is σ̂²(X'V̄⁻¹X)⁻¹.
 
-    SX, Sy, n_i = _patient_sums(X, y, subject)
-    N, p = X.shape
-    XtX, Xty, yty = X.T @ X, X.T @ y, float(y @ y)
-    SXy, Sy2 = SX * Sy[:, None], Sy ** 2
-    m = N - p if reml else N
+    The models are stacked (patients and columns padded with zeros, which add nothing to any sum, and with an
+    identity block in X'X, which adds nothing to any determinant), so each step is one batched evaluation for
+    all of them: a marker family's dozens of fits cost about as many numpy calls as one.
+    """
+    F = len(problems)
+    sums = [_patient_sums(X, y, s) for y, X, s in problems]
+    M = max(s_[2].size for s_ in sums)
+    P = max(X.shape[1] for _, X, _ in problems)
+    SX, Sy, n_i = np.zeros((F, M, P)), np.zeros((F, M)), np.zeros((F, M))
+    XtX, Xty, yty = np.zeros((F, P, P)), np.zeros((F, P)), np.zeros(F)
+    dims = np.zeros(F, dtype=int)
+    N = np.zeros(F)
+    for f, ((y, X, _), (sx, sy, ni)) in enumerate(zip(problems, sums)):
+        m_, p_ = sx.shape
+        SX[f, :m_, :p_], Sy[f, :m_], n_i[f, :m_] = sx, sy, ni
+        XtX[f, :p_, :p_], Xty[f, :p_], yty[f] = X.T @ X, X.T @ y, float(y @ y)
+        XtX[f, p_:, p_:] = np.eye(P - p_)
+        dims[f], N[f] = p_, len(y)
+    m = N - dims if reml else N
     const = m * np.log(2 * np.pi / m) + m
+    SXy, Sy2 = SX * Sy[..., None], Sy ** 2
+    SXT = SX.transpose(0, 2, 1)
 
     def negll(theta: np.ndarray) -> np.ndarray:
-        """The negative (restricted) log-likelihood at each θ of a 1-d array."""
-        nt = n_i[None, :] * theta[:, None]
-        c = theta[:, None] / (1 + nt)
-        A = XtX[None] - (SX.T[None] * c[:, None, :]) @ SX[None]
-        b = Xty[None] - c @ SXy
+        """The negative (restricted) log-likelihood of each model (rows) at each θ of its row of ``theta``."""
+        nt = n_i[:, None, :] * theta[:, :, None]  # (F, K, M)
+        c = theta[:, :, None] / (1 + nt)
+        A = XtX[:, None] - (SXT[:, None] * c[:, :, None, :]) @ SX[:, None]
+        b = Xty[:, None] - c @ SXy
         beta = np.linalg.solve(A, b[..., None])[..., 0]
-        Q = np.maximum(yty - c @ Sy2 - (b * beta).sum(1), 1e-300)
-        f = m * np.log(Q) + np.log1p(nt).sum(1) + const
+        Q = np.maximum(yty[:, None] - (c * Sy2[:, None, :]).sum(-1) - (b * beta).sum(-1), 1e-300)
+        f = m[:, None] * np.log(Q) + np.log1p(nt).sum(-1) + const[:, None]
         if reml:
             f = f + np.linalg.slogdet(A)[1]
         return 0.5 * f
 
-    def slope(t: float) -> float:
-        """d(negll)/d log θ at θ = exp(t): Q' = −Σ c_i' r_i² (β optimal), d log|A| = −Σ c_i' s_i'A⁻¹s_i."""
+    def slope(t: np.ndarray, idx: np.ndarray) -> np.ndarray:
+        """d(negll)/d log θ of the models ``idx`` at θ = exp(t)."""
         theta = np.exp(t)
-        nt = n_i * theta
-        c, dc = theta / (1 + nt), 1 / (1 + nt) ** 2
-        Ainv = np.linalg.inv(XtX - (SX.T * c) @ SX)
-        beta = Ainv @ (Xty - c @ SXy)
-        r = Sy - SX @ beta
-        Q = max(yty - float(c @ Sy2) - float((Xty - c @ SXy) @ beta), 1e-300)
-        d = m * float(-(dc @ r ** 2)) / Q + float(np.sum(n_i / (1 + nt)))
+        nt = n_i[idx] * theta[:, None]
+        c, dc = theta[:, None] / (1 + nt), 1 / (1 + nt) ** 2
+        Ainv = np.linalg.inv(XtX[idx] - (SXT[idx] * c[:, None, :]) @ SX[idx])
+        b = Xty[idx] - (c[:, None, :] @ SXy[idx])[:, 0, :]
+        beta = (Ainv @ b[..., None])[..., 0]
+        r = Sy[idx] - (SX[idx] @ beta[..., None])[..., 0]
+        Q = np.maximum(yty[idx] - (c * Sy2[idx]).sum(-1) - (b * beta).sum(-1), 1e-300)
+        d = -m[idx] * (dc * r ** 2).sum(-1) / Q + (n_i[idx] / (1 + nt)).sum(-1)
         if reml:
-            d -= float(dc @ np.einsum("ij,ij->i", SX @ Ainv, SX))
+            d = d - (dc * ((SX[idx] @ Ainv) * SX[idx]).sum(-1)).sum(-1)
         return 0.5 * d * theta
 
     grid = np.arange(-18.0, 10.01, 2.0)
-    f = negll(np.exp(grid))
-    j = int(np.argmin(f))
-    lo, hi = max(j - 1, 0), min(j + 1, grid.size - 1)
-    g_lo, g_hi = slope(grid[lo]), slope(grid[hi])
-    if g_lo < 0 < g_hi:
-        theta = float(np.exp(brentq(slope, grid[lo], grid[hi], xtol=1e-12)))
-    elif 0 < j < grid.size - 1:  # no sign change around the grid's best (a flat likelihood): minimise there
+    j = np.argmin(negll(np.broadcast_to(np.exp(grid), (F, grid.size))), axis=1)
+    rows = np.arange(F)
+    lo, hi = grid[np.maximum(j - 1, 0)], grid[np.minimum(j + 1, grid.size - 1)]
+    g_lo, g_hi = slope(lo, rows), slope(hi, rows)
+    t_best = grid[j].astype(float)
+    root = (g_lo < 0) & (g_hi > 0)
+    # regula falsi (Illinois) on the derivative, all bracketed models at once
+    a, b, fa, fb = lo.copy(), hi.copy(), g_lo.copy(), g_hi.copy()
+    x = np.where(root, (a + b) / 2, t_best)
+    active = root.copy()
+    side = np.zeros(F, dtype=int)
+    for _ in range(200):
+        idx = np.flatnonzero(active)
+        if not idx.size:
+            break
+        new = b[idx] - fb[idx] * (b[idx] - a[idx]) / (fb[idx] - fa[idx])
+        bad = ~((new > a[idx]) & (new < b[idx]))
+        new[bad] = (a[idx][bad] + b[idx][bad]) / 2
+        fx = slope(new, idx)
+        step = np.abs(new - x[idx])
+        x[idx] = new
+        left = fx < 0
+        # the end kept twice in a row has its value halved (Illinois), so both ends move
+        ia, ib = idx[left], idx[~left]
+        a[ia], fa[ia] = new[left], fx[left]
+        fb[ia] = np.where(side[ia] == -1, fb[ia] / 2, fb[ia])
+        b[ib], fb[ib] = new[~left], fx[~left]
+        fa[ib] = np.where(side[ib] == 1, fa[ib] / 2, fa[ib])
+        side[ia], side[ib] = -1, 1
+        done = (step < 1e-12) | (fx == 0) | (b[idx] - a[idx] < 1e-12)
+        active[idx[done]] = False
+    theta = np.exp(x)
+    for f in np.flatnonzero(~root & (j > 0) & (j < grid.size - 1)):
+        # no sign change around the grid's best (a flat likelihood): minimise there
         from scipy.optimize import minimize_scalar
 
-        opt = minimize_scalar(lambda x: float(negll(np.array([np.exp(x)]))[0]), bounds=(grid[lo], grid[hi]),
-                              method="bounded", options={"xatol": 1e-10})
-        theta = float(np.exp(opt.x))
-    else:  # the best grid point is an end of the interval: θ → 0 (the boundary below) or the upper bound
-        theta = float(np.exp(grid[j]))
-    f0, f1 = negll(np.array([0.0, theta]))
-    if f0 <= f1:
-        theta = 0.0
-    c = theta / (1 + n_i * theta)
-    A = XtX - (SX.T * c) @ SX
-    b = Xty - c @ SXy
-    beta = np.linalg.solve(A, b)
-    Q = max(yty - float(c @ Sy2) - float(b @ beta), 1e-300)
-    return _Fit(beta=beta, cov=(Q / m) * np.linalg.inv(A), llf=-float(min(f0, f1)),
-                note="" if theta > 0 else "between-patient variance estimated at zero")
+        def one(v, f=f):
+            th = np.zeros((F, 1))
+            th[:, 0] = np.exp(v)
+            return float(negll(th)[f, 0])
+
+        theta[f] = float(np.exp(minimize_scalar(one, bounds=(lo[f], hi[f]), method="bounded",
+                                                options={"xatol": 1e-10}).x))
+    f0 = negll(np.column_stack([np.zeros(F), theta]))
+    theta = np.where(f0[:, 0] <= f0[:, 1], 0.0, theta)
+    nt = n_i * theta[:, None]
+    c = theta[:, None] / (1 + nt)
+    A = XtX - (SXT * c[:, None, :]) @ SX
+    bvec = Xty - (c[:, None, :] @ SXy)[:, 0, :]
+    fits = []
+    for f in range(F):
+        p_ = dims[f]
+        beta = np.linalg.solve(A[f, :p_, :p_], bvec[f, :p_])
+        Q = max(yty[f] - float(c[f] @ Sy2[f]) - float(bvec[f, :p_] @ beta), 1e-300)
+        fits.append(_Fit(beta=beta, cov=(Q / m[f]) * np.linalg.inv(A[f, :p_, :p_]), llf=-float(f0[f].min()),
+                         note="" if theta[f] > 0 else "between-patient variance estimated at zero"))
+    return fits
 
 
 def _lmm_fit(y: np.ndarray, X: np.ndarray, subject: np.ndarray, Z: np.ndarray, *, reml: bool,
@@ -389,6 +446,16 @@ def _fit_model(data: pd.DataFrame, *, dv: str, weeks: Sequence[int], groups: Seq
                frames: bool = True) -> Look:
     """:func:`mixed_model`; with ``frames=False`` its ``means`` and ``contrasts`` are dicts of columns (lists and
     arrays of one length), which :func:`mixed_models` stacks for a whole family before making one table of each."""
+    prep = _prepare(data, dv=dv, weeks=weeks, groups=groups, subject=subject, group=group, week=week,
+                    transform=transform, random=random)
+    if isinstance(prep, Look):
+        return prep
+    return _finish(prep, random=random, confidence=confidence, frames=frames)
+
+
+def _prepare(data: pd.DataFrame, *, dv: str, weeks: Sequence[int], groups: Sequence[str], subject: str, group: str,
+             week: str, transform: str, random: str):
+    """The rows, outcome and designs of one model (a dict), or a :class:`Look` saying why it cannot be fitted."""
     _check_frame(data, "data", [subject, group, week, dv])
     _check_choice("transform", transform, _TRANSFORMS)
     _check_choice("random", random, _RANDOM)
@@ -426,6 +493,17 @@ def _fit_model(data: pd.DataFrame, *, dv: str, weeks: Sequence[int], groups: Seq
     # every group × week cell holds data (checked above), so the full-factorial dummy coding has full rank
     if len(y) <= X.shape[1] + 2:
         return Look(_empty_model(), f"{dv}: too few observations for {X.shape[1]} fixed effects")
+    return dict(dv=dv, transform=transform, y=y, g=g, w=w, subj=subj, X=X, X0=X0, names=names, present=present,
+                wk=wk, cell_n=cell_n, n_subj=n_subj)
+
+
+def _finish(prep: dict, *, random: str, confidence: float, frames: bool, intercept_fits=None) -> Look:
+    """Fit a prepared model (:func:`_prepare`) and make its tables; ``intercept_fits`` are its three
+    random-intercept fits (REML, ML, ML without the interaction) when :func:`mixed_models` fitted a family's
+    at once."""
+    dv, transform, y, w, subj = prep["dv"], prep["transform"], prep["y"], prep["w"], prep["subj"]
+    X, X0, names, present, wk, cell_n, n_subj = (prep[k] for k in ("X", "X0", "names", "present", "wk", "cell_n",
+                                                                 "n_subj"))
     t = (w.astype(float) / max(float(max(wk)), 1.0))
     slope_Z = np.column_stack([np.ones(len(y)), t])
     order = {"auto": ["slope", "intercept"], "slope": ["slope"], "intercept": ["intercept"]}[random]
@@ -436,6 +514,8 @@ def _fit_model(data: pd.DataFrame, *, dv: str, weeks: Sequence[int], groups: Seq
                 first = _lmm_fit(y, X, subj, slope_Z, reml=True)
                 full = _lmm_fit(y, X, subj, slope_Z, reml=False, start=first.theta)
                 fits = (name, first, full, _lmm_fit(y, X0, subj, slope_Z, reml=False, start=full.theta))
+            elif intercept_fits is not None:
+                fits = (name, *intercept_fits)
             else:
                 fits = (name, _ri_fit(y, X, subj, reml=True), _ri_fit(y, X, subj, reml=False),
                         _ri_fit(y, X0, subj, reml=False))
@@ -541,23 +621,42 @@ def mixed_models(visits: pd.DataFrame, *, outcomes: Sequence[str], weeks: Sequen
     _check_frame(visits, "visits", ["patient_id", "week", "group"])
     for t in transforms:
         _check_choice("transforms", t, _TRANSFORMS)
+    _check_choice("random", random, _RANDOM)
     tests, means, contrasts, reasons = [], [], [], []
+    preps = []
     for scale in transforms:
         for dv in outcomes:
             if dv not in visits.columns or pd.to_numeric(visits[dv], errors="coerce").notna().sum() == 0:
-                why = f"{dv}: not in these data"
-                tests.append(pd.DataFrame([dict(outcome=dv, scale=scale, note=why)], columns=_TEST_COLS))
-                reasons.append(why)
-                continue
-            look = _fit_model(visits, dv=dv, weeks=weeks, groups=groups, transform=scale, random=random,
-                              confidence=confidence, frames=False)
-            if look.available:
-                tests.append(look["test"])
-                means.append(look["means"])
-                contrasts.append(look["contrasts"])
+                preps.append((dv, scale, None))
             else:
-                tests.append(pd.DataFrame([dict(outcome=dv, scale=scale, note=look.reason)], columns=_TEST_COLS))
-                reasons.append(look.reason)
+                preps.append((dv, scale, _prepare(visits, dv=dv, weeks=weeks, groups=groups, subject="patient_id",
+                                                  group="group", week="week", transform=scale, random=random)))
+    ready = [p for _, _, p in preps if isinstance(p, dict)]
+    batched: dict[int, tuple] = {}
+    if random == "intercept" and ready:
+        # every model's three random-intercept fits, each kind for the whole family at once
+        try:
+            kinds = [_ri_fits([(p["y"], p["X"], p["subj"]) for p in ready], reml=True),
+                     _ri_fits([(p["y"], p["X"], p["subj"]) for p in ready], reml=False),
+                     _ri_fits([(p["y"], p["X0"], p["subj"]) for p in ready], reml=False)]
+            batched = {id(p): tuple(k[i] for k in kinds) for i, p in enumerate(ready)}
+        except np.linalg.LinAlgError:  # one model is singular: each is fitted on its own (and that one says so)
+            batched = {}
+    for dv, scale, prep in preps:
+        if prep is None:
+            why = f"{dv}: not in these data"
+            tests.append(pd.DataFrame([dict(outcome=dv, scale=scale, note=why)], columns=_TEST_COLS))
+            reasons.append(why)
+            continue
+        look = prep if isinstance(prep, Look) else _finish(prep, random=random, confidence=confidence, frames=False,
+                                                          intercept_fits=batched.get(id(prep)))
+        if look.available:
+            tests.append(look["test"])
+            means.append(look["means"])
+            contrasts.append(look["contrasts"])
+        else:
+            tests.append(pd.DataFrame([dict(outcome=dv, scale=scale, note=look.reason)], columns=_TEST_COLS))
+            reasons.append(look.reason)
     test = pd.concat(tests, ignore_index=True) if tests else pd.DataFrame(columns=_TEST_COLS)
     test = test.astype({c: float for c in ("lr_stat", "lr_df", "p_lr", "wald_F", "df1", "df2", "p_wald")})
     if adjust:
