@@ -50,20 +50,28 @@ def _transform(d: pd.DataFrame, dv: str, transform: str) -> pd.Series:
     Missing values stay missing (they are not ranked), as pandas' ``rank(method="average")`` leaves them.
     """
     y = pd.to_numeric(d[dv], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    below = above = None
+    if f"{dv}_flag" in d.columns:
+        flag = d[f"{dv}_flag"]
+        below = flag.eq(_BELOW).to_numpy(dtype=bool, na_value=False)
+        above = flag.eq(_ABOVE).to_numpy(dtype=bool, na_value=False)
+    return pd.Series(_transform_values(y, below, above, transform), index=d.index, dtype=float)
+
+
+def _transform_values(y: np.ndarray, below: np.ndarray | None, above: np.ndarray | None,
+                      transform: str) -> np.ndarray:
+    """:func:`_transform` on arrays: the values (float, NaN when missing) and where they are censored."""
     if transform == "log":
         with np.errstate(invalid="ignore", divide="ignore"):
             y = np.log(np.where(y > 0, y, np.nan))
     elif transform == "rank":
-        if f"{dv}_flag" in d.columns:
-            flag = d[f"{dv}_flag"]
-            below = flag.eq(_BELOW).to_numpy(dtype=bool, na_value=False)
-            above = flag.eq(_ABOVE).to_numpy(dtype=bool, na_value=False)
+        if below is not None:
             y = np.where(below, -np.inf, np.where(above, np.inf, y))
         ranked = np.full(y.shape, np.nan)
         known = ~np.isnan(y)
         ranked[known] = sps.rankdata(y[known], method="average")
         y = ranked
-    return pd.Series(y, index=d.index, dtype=float)
+    return y
 
 
 def _design(groups: Sequence, weeks: Sequence, g: np.ndarray, w: np.ndarray, *, interaction: bool = True):
@@ -94,15 +102,36 @@ class _Fit:
     theta: np.ndarray | None = None
 
 
-def _patient_sums(X: np.ndarray, y: np.ndarray, subject: np.ndarray):
-    """Each patient's sums of the rows of ``X`` and of ``y``, and their numbers of rows (order of first appearance)."""
-    codes, _ = pd.factorize(subject)
-    n_i = np.bincount(codes)
-    order = np.argsort(codes, kind="stable")
-    starts = np.concatenate([[0], np.cumsum(n_i)[:-1]])
+def _patient_sums(X: np.ndarray, y: np.ndarray, subject: np.ndarray, _groups: dict | None = None):
+    """Each patient's sums of the rows of ``X`` and of ``y``, and their numbers of rows (order of first appearance).
+
+    ``_groups`` (a dict) keeps the grouping of each ``subject`` array already seen, for several ``X`` of one model.
+    """
+    key = id(subject)
+    if _groups is not None and key in _groups and _groups[key][0] is subject:
+        _, order, starts, n_i = _groups[key]
+    else:
+        codes, _ = pd.factorize(subject)
+        n_i = np.bincount(codes)
+        order = np.argsort(codes, kind="stable")
+        starts = np.concatenate([[0], np.cumsum(n_i)[:-1]])
+        if _groups is not None:
+            _groups[key] = (subject, order, starts, n_i)
     SX = np.add.reduceat(X[order], starts, axis=0)
     Sy = np.add.reduceat(y[order], starts)
     return SX, Sy, n_i.astype(float)
+
+
+def _patterns(sx: np.ndarray, ni: np.ndarray) -> np.ndarray:
+    """Codes of the patients' distinct (n_i, s_i) rows (equal rows, equal codes)."""
+    keys = np.column_stack([ni, sx])
+    # a random projection finds the groups fast; every member is then checked equal to its group's first
+    h = keys @ np.random.default_rng(0).random(keys.shape[1])
+    codes, _ = pd.factorize(h)
+    first = np.unique(codes, return_index=True)[1]
+    if np.array_equal(keys, keys[first[codes]]):
+        return codes
+    return np.unique(keys, axis=0, return_inverse=True)[1].ravel()
 
 
 def _ri_fit(y: np.ndarray, X: np.ndarray, subject: np.ndarray, *, reml: bool) -> _Fit:
@@ -110,11 +139,11 @@ def _ri_fit(y: np.ndarray, X: np.ndarray, subject: np.ndarray, *, reml: bool) ->
 
     One model of :func:`_ri_fits` (which says how).
     """
-    return _ri_fits([(y, X, subject)], reml=reml)[0]
+    return _ri_fits([(y, X, subject, reml)])[0]
 
 
-def _ri_fits(problems: Sequence[tuple[np.ndarray, np.ndarray, np.ndarray]], *, reml: bool) -> list[_Fit]:
-    """Random-intercept linear mixed models ``(y, X, subject)`` by their exact profile likelihoods, all at once.
+def _ri_fits(problems: Sequence[tuple[np.ndarray, np.ndarray, np.ndarray, bool]]) -> list[_Fit]:
+    """Random-intercept linear mixed models ``(y, X, subject, reml)`` by their exact profile likelihoods, at once.
 
     With θ = τ²/σ², each patient's covariance is σ²(I + θJ), whose inverse and determinant are closed-form;
     β and σ² are profiled out, so the (restricted) log-likelihood is a function of θ alone, and so is its
@@ -129,35 +158,47 @@ def _ri_fits(problems: Sequence[tuple[np.ndarray, np.ndarray, np.ndarray]], *, r
     all of them: a marker family's dozens of fits cost about as many numpy calls as one.
     """
     F = len(problems)
-    sums = [_patient_sums(X, y, s) for y, X, s in problems]
-    M = max(s_[2].size for s_ in sums)
-    P = max(X.shape[1] for _, X, _ in problems)
-    SX, Sy, n_i = np.zeros((F, M, P)), np.zeros((F, M)), np.zeros((F, M))
+    # patients with the same rows of X (same group and visits) share n_i and s_i = their sum of X's rows: the
+    # likelihood needs per pattern only their number, Σ Sy_i and Σ Sy_i², so the sums run over patterns
+    pats, seen, groups = [], {}, {}
+    for y, X, s, _ in problems:
+        key = (id(y), id(X), id(s))
+        if key not in seen:
+            sx, sy, ni = _patient_sums(X, y, s, groups)
+            inv = _patterns(sx, ni)
+            first = np.unique(inv, return_index=True)[1]
+            seen[key] = (sx[first], ni[first], np.bincount(inv), np.bincount(inv, weights=sy),
+                         np.bincount(inv, weights=sy ** 2), (y, X, s))
+        pats.append(seen[key][:5])
+    M = max(pt[1].size for pt in pats)
+    P = max(pr[1].shape[1] for pr in problems)
+    SX, n_i, cnt, S1, S2 = np.zeros((F, M, P)), np.zeros((F, M)), np.zeros((F, M)), np.zeros((F, M)), np.zeros((F, M))
     XtX, Xty, yty = np.zeros((F, P, P)), np.zeros((F, P)), np.zeros(F)
     dims = np.zeros(F, dtype=int)
     N = np.zeros(F)
-    for f, ((y, X, _), (sx, sy, ni)) in enumerate(zip(problems, sums)):
+    reml = np.array([bool(pr[3]) for pr in problems])
+    for f, ((y, X, _, _), (sx, ni, ct, s1, s2)) in enumerate(zip(problems, pats)):
         m_, p_ = sx.shape
-        SX[f, :m_, :p_], Sy[f, :m_], n_i[f, :m_] = sx, sy, ni
+        SX[f, :m_, :p_], n_i[f, :m_], cnt[f, :m_], S1[f, :m_], S2[f, :m_] = sx, ni, ct, s1, s2
         XtX[f, :p_, :p_], Xty[f, :p_], yty[f] = X.T @ X, X.T @ y, float(y @ y)
         XtX[f, p_:, p_:] = np.eye(P - p_)
         dims[f], N[f] = p_, len(y)
-    m = N - dims if reml else N
+    m = np.where(reml, N - dims, N)
     const = m * np.log(2 * np.pi / m) + m
-    SXy, Sy2 = SX * Sy[..., None], Sy ** 2
     SXT = SX.transpose(0, 2, 1)
+    SXS1 = SX * S1[..., None]
 
     def negll(theta: np.ndarray) -> np.ndarray:
         """The negative (restricted) log-likelihood of each model (rows) at each θ of its row of ``theta``."""
-        nt = n_i[:, None, :] * theta[:, :, None]  # (F, K, M)
+        nt = n_i[:, None, :] * theta[:, :, None]  # (F, K, patterns)
         c = theta[:, :, None] / (1 + nt)
-        A = XtX[:, None] - (SXT[:, None] * c[:, :, None, :]) @ SX[:, None]
-        b = Xty[:, None] - c @ SXy
+        A = XtX[:, None] - (SXT[:, None] * (c * cnt[:, None, :])[:, :, None, :]) @ SX[:, None]
+        b = Xty[:, None] - c @ SXS1
         beta = np.linalg.solve(A, b[..., None])[..., 0]
-        Q = np.maximum(yty[:, None] - (c * Sy2[:, None, :]).sum(-1) - (b * beta).sum(-1), 1e-300)
-        f = m[:, None] * np.log(Q) + np.log1p(nt).sum(-1) + const[:, None]
-        if reml:
-            f = f + np.linalg.slogdet(A)[1]
+        Q = np.maximum(yty[:, None] - (c * S2[:, None, :]).sum(-1) - (b * beta).sum(-1), 1e-300)
+        f = m[:, None] * np.log(Q) + (cnt[:, None, :] * np.log1p(nt)).sum(-1) + const[:, None]
+        if reml.any():
+            f = f + np.where(reml[:, None], np.linalg.slogdet(A)[1], 0.0)
         return 0.5 * f
 
     def slope(t: np.ndarray, idx: np.ndarray) -> np.ndarray:
@@ -165,14 +206,16 @@ def _ri_fits(problems: Sequence[tuple[np.ndarray, np.ndarray, np.ndarray]], *, r
         theta = np.exp(t)
         nt = n_i[idx] * theta[:, None]
         c, dc = theta[:, None] / (1 + nt), 1 / (1 + nt) ** 2
-        Ainv = np.linalg.inv(XtX[idx] - (SXT[idx] * c[:, None, :]) @ SX[idx])
-        b = Xty[idx] - (c[:, None, :] @ SXy[idx])[:, 0, :]
+        ct = cnt[idx]
+        Ainv = np.linalg.inv(XtX[idx] - (SXT[idx] * (c * ct)[:, None, :]) @ SX[idx])
+        b = Xty[idx] - (c[:, None, :] @ SXS1[idx])[:, 0, :]
         beta = (Ainv @ b[..., None])[..., 0]
-        r = Sy[idx] - (SX[idx] @ beta[..., None])[..., 0]
-        Q = np.maximum(yty[idx] - (c * Sy2[idx]).sum(-1) - (b * beta).sum(-1), 1e-300)
-        d = -m[idx] * (dc * r ** 2).sum(-1) / Q + (n_i[idx] / (1 + nt)).sum(-1)
-        if reml:
-            d = d - (dc * ((SX[idx] @ Ainv) * SX[idx]).sum(-1)).sum(-1)
+        mu = (SX[idx] @ beta[..., None])[..., 0]  # the pattern's fitted sum s'β
+        r2 = S2[idx] - 2 * mu * S1[idx] + ct * mu ** 2  # Σ over the pattern's patients of (Sy_i − s'β)²
+        Q = np.maximum(yty[idx] - (c * S2[idx]).sum(-1) - (b * beta).sum(-1), 1e-300)
+        d = -m[idx] * (dc * r2).sum(-1) / Q + (ct * n_i[idx] / (1 + nt)).sum(-1)
+        if reml[idx].any():
+            d = d - np.where(reml[idx], (dc * ct * ((SX[idx] @ Ainv) * SX[idx]).sum(-1)).sum(-1), 0.0)
         return 0.5 * d * theta
 
     grid = np.arange(-18.0, 10.01, 2.0)
@@ -223,13 +266,13 @@ def _ri_fits(problems: Sequence[tuple[np.ndarray, np.ndarray, np.ndarray]], *, r
     theta = np.where(f0[:, 0] <= f0[:, 1], 0.0, theta)
     nt = n_i * theta[:, None]
     c = theta[:, None] / (1 + nt)
-    A = XtX - (SXT * c[:, None, :]) @ SX
-    bvec = Xty - (c[:, None, :] @ SXy)[:, 0, :]
+    A = XtX - (SXT * (c * cnt)[:, None, :]) @ SX
+    bvec = Xty - (c[:, None, :] @ SXS1)[:, 0, :]
     fits = []
     for f in range(F):
         p_ = dims[f]
         beta = np.linalg.solve(A[f, :p_, :p_], bvec[f, :p_])
-        Q = max(yty[f] - float(c[f] @ Sy2[f]) - float(bvec[f, :p_] @ beta), 1e-300)
+        Q = max(yty[f] - float(c[f] @ S2[f]) - float(bvec[f, :p_] @ beta), 1e-300)
         fits.append(_Fit(beta=beta, cov=(Q / m[f]) * np.linalg.inv(A[f, :p_, :p_]), llf=-float(f0[f].min()),
                          note="" if theta[f] > 0 else "between-patient variance estimated at zero"))
     return fits
@@ -454,37 +497,52 @@ def _fit_model(data: pd.DataFrame, *, dv: str, weeks: Sequence[int], groups: Seq
 
 
 def _prepare(data: pd.DataFrame, *, dv: str, weeks: Sequence[int], groups: Sequence[str], subject: str, group: str,
-             week: str, transform: str, random: str):
-    """The rows, outcome and designs of one model (a dict), or a :class:`Look` saying why it cannot be fitted."""
+             week: str, transform: str, random: str, shared: dict | None = None):
+    """The rows, outcome and designs of one model (a dict), or a :class:`Look` saying why it cannot be fitted.
+
+    ``shared`` (a dict) keeps what several models of one table (``data``) have in common: its rows in the model
+    and each outcome's values; :func:`mixed_models` passes one for a family.
+    """
     _check_frame(data, "data", [subject, group, week, dv])
     _check_choice("transform", transform, _TRANSFORMS)
     _check_choice("random", random, _RANDOM)
-    # the rows of the model, by numpy (a marker family fits dozens of these models per cohort)
-    g_all, w_all = data[group].to_numpy(object), data[week].to_numpy()
-    rows_ = np.flatnonzero(pd.Series(g_all).isin(list(groups)).to_numpy()
-                           & pd.Series(w_all).isin(list(weeks)).to_numpy())
-    s_codes = pd.factorize(data[subject].to_numpy()[rows_], sort=True)[0]
-    w_codes = pd.factorize(w_all[rows_])[0]
-    _, first = np.unique(s_codes.astype(np.int64) * (w_codes.max() + 1 if w_codes.size else 1) + w_codes,
-                         return_index=True)
-    rows_ = rows_[np.sort(first)]  # one row per patient × visit: the first
-    cols = [dv] + ([f"{dv}_flag"] if f"{dv}_flag" in data.columns else [])
-    y_all = _transform(data[cols].iloc[rows_], dv, transform).to_numpy(float)
+    shared = {} if shared is None else shared
+    if "rows" not in shared:
+        # the rows of the model, by numpy (a marker family fits dozens of these models per cohort)
+        g_all, w_all = data[group].to_numpy(object), data[week].to_numpy()
+        rows_ = np.flatnonzero(pd.Series(g_all).isin(list(groups)).to_numpy()
+                               & pd.Series(w_all).isin(list(weeks)).to_numpy())
+        s_all = data[subject].to_numpy()
+        s_codes = pd.factorize(s_all[rows_], sort=True)[0]
+        w_codes = pd.factorize(w_all[rows_])[0]
+        _, first = np.unique(s_codes.astype(np.int64) * (w_codes.max() + 1 if w_codes.size else 1) + w_codes,
+                             return_index=True)
+        shared["rows"] = (rows_[np.sort(first)], g_all, w_all, s_all)  # one row per patient × visit: the first
+    rows_, g_all, w_all, s_all = shared["rows"]
+    if ("values", dv) not in shared:
+        flag = data[f"{dv}_flag"] if f"{dv}_flag" in data.columns else None
+        shared[("values", dv)] = (
+            pd.to_numeric(data[dv], errors="coerce").to_numpy(dtype=float, na_value=np.nan),
+            None if flag is None else flag.eq(_BELOW).to_numpy(dtype=bool, na_value=False),
+            None if flag is None else flag.eq(_ABOVE).to_numpy(dtype=bool, na_value=False))
+    values, below, above = shared[("values", dv)]
+    y_all = _transform_values(values[rows_], None if below is None else below[rows_],
+                              None if above is None else above[rows_], transform)
     rows_, y_all = rows_[~np.isnan(y_all)], y_all[~np.isnan(y_all)]
-    g, w, subj = g_all[rows_], w_all[rows_], data[subject].to_numpy()[rows_]
+    g, w, subj = g_all[rows_], w_all[rows_], s_all[rows_]
     # keep weeks observed in every group present (a full factorial needs every cell)
     present = [lev for lev in groups if (g == lev).any()]
     s_first = np.unique(pd.factorize(subj)[0], return_index=True)[1]  # each patient's first row
-    per_group = pd.Series({lev: int((g[s_first] == lev).sum()) for lev in present}, dtype=float)
-    if len(present) < 2 or (per_group < 2).any():
-        return Look(_empty_model(), f"{dv}: fewer than two groups with at least two patients ({per_group.astype(int).to_dict()})")
+    per_group = {lev: int((g[s_first] == lev).sum()) for lev in present}
+    if len(present) < 2 or min(per_group.values()) < 2:
+        return Look(_empty_model(), f"{dv}: fewer than two groups with at least two patients ({per_group})")
     g_is = {lev: g == lev for lev in present}
     w_is = {ww: w == ww for ww in weeks}
     cell_n = {(lev, ww): int(np.count_nonzero(g_is[lev] & w_is[ww])) for lev in present for ww in weeks}
     wk = [ww for ww in weeks if all(cell_n[(lev, ww)] > 0 for lev in present)]
     if len(wk) < 2:
         return Look(_empty_model(), f"{dv}: fewer than two visits observed in every group")
-    inside = pd.Series(w).isin(wk).to_numpy()
+    inside = np.logical_or.reduce([w_is[ww] for ww in wk])
     order = np.lexsort((w[inside].astype(float), pd.factorize(subj[inside], sort=True)[0]))  # by patient, visit
     y, g, w, subj = y_all[inside][order], g[inside][order], w[inside][order], subj[inside][order]
     X, names = _design(present, wk, g, w)
@@ -623,23 +681,23 @@ def mixed_models(visits: pd.DataFrame, *, outcomes: Sequence[str], weeks: Sequen
         _check_choice("transforms", t, _TRANSFORMS)
     _check_choice("random", random, _RANDOM)
     tests, means, contrasts, reasons = [], [], [], []
-    preps = []
+    preps, shared = [], {}
     for scale in transforms:
         for dv in outcomes:
             if dv not in visits.columns or pd.to_numeric(visits[dv], errors="coerce").notna().sum() == 0:
                 preps.append((dv, scale, None))
             else:
                 preps.append((dv, scale, _prepare(visits, dv=dv, weeks=weeks, groups=groups, subject="patient_id",
-                                                  group="group", week="week", transform=scale, random=random)))
+                                                  group="group", week="week", transform=scale, random=random,
+                                                  shared=shared)))
     ready = [p for _, _, p in preps if isinstance(p, dict)]
     batched: dict[int, tuple] = {}
     if random == "intercept" and ready:
         # every model's three random-intercept fits, each kind for the whole family at once
         try:
-            kinds = [_ri_fits([(p["y"], p["X"], p["subj"]) for p in ready], reml=True),
-                     _ri_fits([(p["y"], p["X"], p["subj"]) for p in ready], reml=False),
-                     _ri_fits([(p["y"], p["X0"], p["subj"]) for p in ready], reml=False)]
-            batched = {id(p): tuple(k[i] for k in kinds) for i, p in enumerate(ready)}
+            fits = _ri_fits([(p["y"], p[X], p["subj"], reml) for p in ready
+                             for X, reml in (("X", True), ("X", False), ("X0", False))])
+            batched = {id(p): tuple(fits[3 * i:3 * i + 3]) for i, p in enumerate(ready)}
         except np.linalg.LinAlgError:  # one model is singular: each is fitted on its own (and that one says so)
             batched = {}
     for dv, scale, prep in preps:
