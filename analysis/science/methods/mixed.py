@@ -314,12 +314,18 @@ def _lmm_fit(y: np.ndarray, X: np.ndarray, subject: np.ndarray, Z: np.ndarray, *
     denom = N - p if reml else N
 
     if q == 2:  # intercept and slope: each patient's 2 × 2 algebra written out, products of [X y] precomputed
-        z00, z01, z11 = ZtZ[:, 0, 0], ZtZ[:, 0, 1], ZtZ[:, 1, 1]
+        # patients with the same Z'Z (the same visits) share M = Λ'Z'ZΛ + I, so the weights below are computed
+        # per such pattern and the products of [X y] summed over its patients
+        pat = _patterns(ZtZ.reshape(m, q * q), np.zeros(m))
+        first = np.unique(pat, return_index=True)[1]
+        one_hot = (pat[None, :] == np.arange(first.size)[:, None]).astype(float)
+        cnt = one_hot.sum(axis=1)
+        z00, z01, z11 = ZtZ[first, 0, 0], ZtZ[first, 0, 1], ZtZ[first, 1, 1]
         R0, R1 = ZtXy[:, 0, :], ZtXy[:, 1, :]
-        P00 = (R0[:, :, None] * R0[:, None, :]).reshape(m, -1)
-        P11 = (R1[:, :, None] * R1[:, None, :]).reshape(m, -1)
-        P01 = (R0[:, :, None] * R1[:, None, :]).reshape(m, -1)
-        P01 = P01 + (R1[:, :, None] * R0[:, None, :]).reshape(m, -1)
+        P00 = one_hot @ (R0[:, :, None] * R0[:, None, :]).reshape(m, -1)
+        P11 = one_hot @ (R1[:, :, None] * R1[:, None, :]).reshape(m, -1)
+        cross = (R0[:, :, None] * R1[:, None, :]).reshape(m, -1)
+        P01 = one_hot @ (cross + (R1[:, :, None] * R0[:, None, :]).reshape(m, -1))
 
     def parts(theta):
         """A, β, Q, log-determinant and Λ at each row of ``theta`` (k × entries), all at once; a row whose
@@ -369,7 +375,7 @@ def _lmm_fit(y: np.ndarray, X: np.ndarray, subject: np.ndarray, Z: np.ndarray, *
         Q = np.maximum(yty - S[:, p, p] - (b_ * beta).sum(1), 1e-300)
         Q[~ok] = np.nan
         with np.errstate(divide="ignore", invalid="ignore"):
-            logdet = np.log(det).sum(1)
+            logdet = (np.log(det) * cnt).sum(1) if q == 2 else np.log(det).sum(1)
         return A, beta, Q, logdet, lam
 
     def negll(theta):
