@@ -76,19 +76,19 @@ def _transform_values(y: np.ndarray, below: np.ndarray | None, above: np.ndarray
 
 def _design(groups: Sequence, weeks: Sequence, g: np.ndarray, w: np.ndarray, *, interaction: bool = True):
     """Dummy-coded fixed-effects matrix: intercept, groups, weeks (and group × week); names of the columns."""
-    cols, names = [np.ones(len(g))], ["Intercept"]
-    for lev in groups[1:]:
-        cols.append((g == lev).astype(float))
-        names.append(f"group[{lev}]")
-    for wk in weeks[1:]:
-        cols.append((w == wk).astype(float))
-        names.append(f"week[{wk}]")
+    gi = pd.Index(list(groups), dtype=object).get_indexer(np.asarray(g, dtype=object))
+    wi = np.full(len(w), -1)
+    w = np.asarray(w)
+    for j, wk in enumerate(weeks):
+        wi[w == wk] = j
+    G = (gi[:, None] == np.arange(1, len(groups))[None, :]).astype(float)
+    W = (wi[:, None] == np.arange(1, len(weeks))[None, :]).astype(float)
+    cols = [np.ones((len(g), 1)), G, W]
+    names = ["Intercept"] + [f"group[{lev}]" for lev in groups[1:]] + [f"week[{wk}]" for wk in weeks[1:]]
     if interaction:
-        for lev in groups[1:]:
-            for wk in weeks[1:]:
-                cols.append(((g == lev) & (w == wk)).astype(float))
-                names.append(f"group[{lev}]:week[{wk}]")
-    return np.column_stack(cols), names
+        cols.append((G[:, :, None] * W[:, None, :]).reshape(len(g), -1))
+        names += [f"group[{lev}]:week[{wk}]" for lev in groups[1:] for wk in weeks[1:]]
+    return np.hstack(cols), names
 
 
 @dataclass(frozen=True)
@@ -605,11 +605,9 @@ def _finish(prep: dict, *, random: str, confidence: float, frames: bool, interce
     df2 = float(len(y) - n_subj - (k - between))
     F = W / df1
     p_wald = float(_special.fdtrc(df1, df2, F)) if df2 > 0 else np.nan
-    test = pd.DataFrame([dict(outcome=dv, scale=transform, n_patients=n_subj, n_obs=len(y),
-                              weeks=", ".join(map(str, wk)),
-                              random="intercept + slope" if used == "slope" else "intercept",
-                              lr_stat=lr, lr_df=float(lr_df), p_lr=p_lr, wald_F=F, df1=df1, df2=df2, p_wald=p_wald,
-                              note=note)], columns=_TEST_COLS)
+    test = dict(outcome=dv, scale=transform, n_patients=n_subj, n_obs=len(y), weeks=", ".join(map(str, wk)),
+                random="intercept + slope" if used == "slope" else "intercept",
+                lr_stat=lr, lr_df=float(lr_df), p_lr=p_lr, wald_F=F, df1=df1, df2=df2, p_wald=p_wald, note=note)
     # model-based means per group × week
     z = z_quantile(confidence)
     cell_g = [gg for gg in present for ww in wk]
@@ -634,10 +632,11 @@ def _finish(prep: dict, *, random: str, confidence: float, frames: bool, interce
     contrasts = {"outcome": [dv] * len(spec), "scale": [transform] * len(spec), "kind": [c[0] for c in spec],
                  "week": [c[1] for c in spec], "contrast": [c[2] for c in spec], "estimate": est,
                  "se": s_, "ci_low": est - z * s_, "ci_high": est + z * s_, "p": p_c}
+    facts = {"random": test["random"], "p_lr": p_lr, "p_wald": p_wald}
     if frames:
+        test = pd.DataFrame([test], columns=_TEST_COLS)
         means, contrasts = _stack([means], _MEAN_COLS), _stack([contrasts], _CONTRAST_COLS)
-    return Look({"test": test, "means": means, "contrasts": contrasts}, "",
-                {"random": test["random"].iloc[0], "p_lr": p_lr, "p_wald": p_wald})
+    return Look({"test": test, "means": means, "contrasts": contrasts}, "", facts)
 
 
 def _stack(parts: list[dict], columns: list[str]) -> pd.DataFrame:
@@ -709,7 +708,7 @@ def mixed_models(visits: pd.DataFrame, *, outcomes: Sequence[str], weeks: Sequen
     for dv, scale, prep in preps:
         if prep is None:
             why = f"{dv}: not in these data"
-            tests.append(pd.DataFrame([dict(outcome=dv, scale=scale, note=why)], columns=_TEST_COLS))
+            tests.append(dict(outcome=dv, scale=scale, note=why))
             reasons.append(why)
             continue
         look = prep if isinstance(prep, Look) else _finish(prep, random=random, confidence=confidence, frames=False,
@@ -719,9 +718,13 @@ def mixed_models(visits: pd.DataFrame, *, outcomes: Sequence[str], weeks: Sequen
             means.append(look["means"])
             contrasts.append(look["contrasts"])
         else:
-            tests.append(pd.DataFrame([dict(outcome=dv, scale=scale, note=look.reason)], columns=_TEST_COLS))
+            tests.append(dict(outcome=dv, scale=scale, note=look.reason))
             reasons.append(look.reason)
-    test = pd.concat(tests, ignore_index=True) if tests else pd.DataFrame(columns=_TEST_COLS)
+    if any("p_lr" in t for t in tests):  # one table from the rows (as the one-row tables stacked would give)
+        test = pd.DataFrame(tests, columns=_TEST_COLS)
+    else:  # no model fitted: the notes only, other columns empty (object)
+        test = pd.concat([pd.DataFrame([t], columns=_TEST_COLS) for t in tests], ignore_index=True) if tests \
+            else pd.DataFrame(columns=_TEST_COLS)
     test = test.astype({c: float for c in ("lr_stat", "lr_df", "p_lr", "wald_F", "df1", "df2", "p_wald")})
     if adjust:
         test["p_holm"] = np.nan
