@@ -15,8 +15,10 @@ measured here and now, in this process (imports, registry and notebook defaults 
 2. apart from it, the CPU of simulating a cohort (:func:`analysis.scorecard.robustness.model_tables`) and of
    typing its tables into a cohort (:func:`analysis.scorecard.evaluate.cohort_from_tables`);
 3. where the time goes: per chapter, the derivation shared by the chapters
-   (:func:`analysis.science.derive.derive_cached`), each chapter's second look (its ``*_section``) and the rest
-   of the chapter (the paper's claims and their verdicts); medians over the same cohorts.
+   (:func:`analysis.science.derive.derive_cached`), each chapter's second look (its ``*_section``), the one
+   resampling inside an evaluation (the IFN-γ chapter's bootstrap CI of the ROC AUC, ``n_boot`` = 2000 per
+   score, outside its second look) and the rest of the chapter (the paper's claims and their verdicts);
+   medians over the same cohorts.
 
 Runs with one BLAS thread, as Dask's workers do (``benchmarks/bench_robustness.py`` says why). On a shared
 machine the CPU times still move by 10–20 % with the load (printed at start and end).
@@ -86,6 +88,7 @@ class _Timer:
 
 
 def measure(cohorts: int, patients: int) -> dict:
+    from analysis.science import stats
     from analysis.scorecard import evaluate as ev
     from analysis.scorecard import robustness as rb
 
@@ -117,6 +120,7 @@ def measure(cohorts: int, patients: int) -> dict:
                     timer.wrap(module, attr, "second look")
             if hasattr(module, "derive_cached"):
                 timer.wrap(module, "derive_cached", "derive")
+            timer.wrap(stats, "roc_curve_auc", "ROC bootstrap")  # the one resampling inside an evaluation
             t0 = time.process_time()
             try:
                 module.evaluate(cohort, None)
@@ -153,7 +157,7 @@ def main(argv=None) -> int:
         detail = ", ".join(f"{b} {parts[(c_, b)]:.3f}" for c_, b in parts if c_ == ch and b != "total"
                            and parts[(c_, b)] >= 0.0005)
         print(f"  {ch:<18s} {parts[(ch, 'total')]:6.3f} s  ({detail or 'nothing measurable'})")
-    for bucket in ("derive", "second look", "paper's claims and verdicts"):
+    for bucket in ("derive", "second look", "paper's claims and verdicts", "ROC bootstrap"):
         sec = sum(v for (c, b), v in parts.items() if b == bucket)
         print(f"  all chapters, {bucket + ':':<30s} {sec:6.3f} s")
     print(f"load average at end (1, 5, 15 min): {_load()}")

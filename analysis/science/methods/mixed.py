@@ -12,6 +12,9 @@ below the LLOQ tied at the lowest rank), as the immune and inflammation chapters
 
 The models are fitted by their exact profile likelihoods (:func:`_ri_fit`, :func:`_lmm_fit`): the models
 statsmodels ``MixedLM`` fits, with the same estimates (tested in ``tests/test_second_look.py``), much faster.
+A family's random-intercept models are fitted together (:func:`_ri_fits`, one batched evaluation per step), and
+both fitters sum over patients' visit patterns rather than over patients, which is exact (patients with the
+same group and visits share every term but their outcome sums).
 """
 from __future__ import annotations
 
@@ -466,9 +469,10 @@ def mixed_model(data: pd.DataFrame, *, dv: str, weeks: Sequence[int], groups: Se
     Notes
     -----
     The random-intercept model is fitted by its exact profile (restricted) likelihood, closed-form per patient
-    (:func:`_ri_fit`), and the random-slope model by the profiled likelihood of lme4's parametrisation
-    (:func:`_lmm_fit`): the models statsmodels ``MixedLM`` fits, with the same estimates (tested), tens to
-    hundreds of times faster, which matters for families of markers and for robustness runs.
+    (:func:`_ri_fit`: the root of its closed-form derivative), and the random-slope model by the profiled
+    likelihood of lme4's parametrisation (:func:`_lmm_fit`): the models statsmodels ``MixedLM`` fits, with the
+    same estimates (tested), tens to hundreds of times faster, which matters for families of markers and for
+    robustness runs (:func:`mixed_models` fits a family's random-intercept models at once).
     Patients with some visits missing still contribute (valid if missing at random given their observed
     values); the paper's per-visit tests drop or ignore them. On a balanced design with a random intercept
     only, the Wald F of group × week equals the interaction F of the classical mixed (split-plot) ANOVA.
