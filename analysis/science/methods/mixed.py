@@ -79,9 +79,10 @@ def _transform_values(y: np.ndarray, below: np.ndarray | None, above: np.ndarray
 
 def _design(groups: Sequence, weeks: Sequence, g: np.ndarray, w: np.ndarray, *, interaction: bool = True):
     """Dummy-coded fixed-effects matrix: intercept, groups, weeks (and group × week); names of the columns."""
-    gi = pd.Index(list(groups), dtype=object).get_indexer(np.asarray(g, dtype=object))
-    wi = np.full(len(w), -1)
-    w = np.asarray(w)
+    g, w = np.asarray(g, dtype=object), np.asarray(w)
+    gi, wi = np.full(len(g), -1), np.full(len(w), -1)
+    for j, lev in enumerate(groups):
+        gi[g == lev] = j
     for j, wk in enumerate(weeks):
         wi[w == wk] = j
     G = (gi[:, None] == np.arange(1, len(groups))[None, :]).astype(float)
