@@ -89,6 +89,7 @@ class _Timer:
 
 def measure(cohorts: int, patients: int) -> dict:
     from analysis.science import stats
+    from analysis.science.simulate import cohort_meta
     from analysis.scorecard import evaluate as ev
     from analysis.scorecard import robustness as rb
 
@@ -97,7 +98,7 @@ def measure(cohorts: int, patients: int) -> dict:
         t0 = time.process_time()
         tables = rb.model_tables("calibrated", seed, patients)
         t1 = time.process_time()
-        cohort = ev.cohort_from_tables(tables, rb._meta("calibrated", seed, patients))
+        cohort = ev.cohort_from_tables(tables, cohort_meta(seed=seed, n_patients=patients, model="calibrated"))
         return cohort, t1 - t0, time.process_time() - t1
 
     ev.evaluate_all(make(0)[0])  # warm-up: imports, registry, notebook defaults
