@@ -272,12 +272,14 @@ def _ri_fits(problems: Sequence[tuple[np.ndarray, np.ndarray, np.ndarray, bool]]
     c = theta[:, None] / (1 + nt)
     A = XtX - (SXT * (c * cnt)[:, None, :]) @ SX
     bvec = Xty - (c[:, None, :] @ SXS1)[:, 0, :]
+    # all models' (X'V̄⁻¹X)⁻¹ at once: the identity block of the padding inverts to itself
+    Ainv = np.linalg.inv(A)
+    beta = (Ainv @ bvec[..., None])[..., 0]
+    Q = np.maximum(yty - (c * S2).sum(-1) - (bvec * beta).sum(-1), 1e-300)
     fits = []
     for f in range(F):
         p_ = dims[f]
-        beta = np.linalg.solve(A[f, :p_, :p_], bvec[f, :p_])
-        Q = max(yty[f] - float(c[f] @ S2[f]) - float(bvec[f, :p_] @ beta), 1e-300)
-        fits.append(_Fit(beta=beta, cov=(Q / m[f]) * np.linalg.inv(A[f, :p_, :p_]), llf=-float(f0[f].min()),
+        fits.append(_Fit(beta=beta[f, :p_], cov=(Q[f] / m[f]) * Ainv[f, :p_, :p_], llf=-float(f0[f].min()),
                          note="" if theta[f] > 0 else "between-patient variance estimated at zero"))
     return fits
 
