@@ -138,6 +138,110 @@ def test_random_effects_that_cannot_be_estimated_are_refused():
         mixed._lmm_fit(d["y"].to_numpy(float), X, d["patient_id"].to_numpy(), Z, reml=True)
 
 
+def _ri_reference(y, X, subject, *, reml):
+    """The random-intercept profile likelihood summed patient by patient and maximised by a bounded scalar
+    minimiser over log θ (the fit before issue 32): llf and β, for the tests of the faster fit."""
+    from scipy.optimize import minimize_scalar
+
+    codes, _ = pd.factorize(subject)
+    n_i = np.bincount(codes).astype(float)
+    N, p = X.shape
+    SX = np.zeros((n_i.size, p))
+    np.add.at(SX, codes, X)
+    Sy = np.bincount(codes, weights=y)
+
+    def parts(theta):
+        c = theta / (1 + n_i * theta)
+        A = X.T @ X - (SX * c[:, None]).T @ SX
+        b = X.T @ y - (SX * c[:, None]).T @ Sy
+        beta = np.linalg.solve(A, b)
+        return A, beta, float(y @ y) - float(np.sum(c * Sy ** 2)) - float(b @ beta), np.sum(np.log1p(n_i * theta))
+
+    def negll(theta):
+        A, _, Q, logdet = parts(theta)
+        m = N - p if reml else N
+        return 0.5 * (m * np.log(2 * np.pi * Q / m) + logdet + m + (np.linalg.slogdet(A)[1] if reml else 0.0))
+
+    t = minimize_scalar(lambda t: negll(np.exp(t)), bounds=(-18.0, 10.0), method="bounded",
+                        options={"xatol": 1e-10}).x
+    theta = 0.0 if negll(0.0) <= negll(np.exp(t)) else float(np.exp(t))
+    return -negll(theta), parts(theta)[1], theta
+
+
+def _with_missed_visits(seed: int, n_per_group: int = 15, weeks=(0, 2, 4, 12, 24), tau: float = 0.7) -> pd.DataFrame:
+    """Three groups, five visits, a patient effect of SD ``tau``; about one visit in six missed (not at random
+    patterns: each patient keeps week 0)."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for gi, g in enumerate(["Responder", "Non-responder", "Control"]):
+        for i in range(n_per_group):
+            u = rng.normal(0, tau)
+            for w in weeks:
+                if w and rng.random() < 1 / 6:
+                    continue
+                rows.append(dict(patient_id=f"{g[0]}{i}", group=g, week=w,
+                                 y=3 + u - 0.02 * gi * w + rng.normal(0, 0.5)))
+    return pd.DataFrame(rows)
+
+
+@pytest.mark.parametrize("seed,tau", [(1, 0.7), (2, 0.3), (3, 0.0), (4, 2.0)])
+def test_random_intercept_fit_equals_the_plain_profile_likelihood_with_missed_visits(seed, tau):
+    # the fit sums the likelihood over patients' patterns (same group and visits) and finds the root of its
+    # derivative: the same optimum as the per-patient likelihood maximised directly (tau = 0: often on the
+    # boundary, no between-patient variance)
+    d = _with_missed_visits(seed, tau=tau)
+    weeks = [0, 2, 4, 12, 24]
+    g, w = d["group"].to_numpy(object), d["week"].to_numpy()
+    y, subj = d["y"].to_numpy(float), d["patient_id"].to_numpy()
+    for interaction in (True, False):
+        X = mixed._design(["Responder", "Non-responder", "Control"], weeks, g, w, interaction=interaction)[0]
+        for reml in (True, False):
+            ours = mixed._ri_fit(y, X, subj, reml=reml)
+            llf, beta, theta = _ri_reference(y, X, subj, reml=reml)
+            assert ours.llf == pytest.approx(llf, abs=1e-8)
+            assert ours.llf >= llf - 1e-9  # never worse than the direct maximisation (beyond rounding)
+            np.testing.assert_allclose(ours.beta, beta, atol=1e-6)
+            assert (ours.note == "") == (theta > 0)
+
+
+def test_random_intercept_fits_of_a_family_at_once_equal_each_fit_alone():
+    # models of different sizes (columns, patients) and kinds (REML, ML) stacked with zero padding
+    problems = []
+    for seed in (5, 6, 7):
+        d = _with_missed_visits(seed, n_per_group=8 + 3 * seed)
+        d = d.loc[d["group"].ne("Control") | (seed != 6)]  # one model with two groups only
+        groups = list(dict.fromkeys(d["group"]))
+        weeks = [0, 2, 4, 12, 24]
+        y, subj = d["y"].to_numpy(float), d["patient_id"].to_numpy()
+        for interaction, reml in ((True, True), (True, False), (False, False)):
+            X = mixed._design(groups, weeks, d["group"].to_numpy(object), d["week"].to_numpy(),
+                              interaction=interaction)[0]
+            problems.append((y, X, subj, reml))
+    together = mixed._ri_fits(problems)
+    for (y, X, subj, reml), fit in zip(problems, together):
+        alone = mixed._ri_fit(y, X, subj, reml=reml)
+        assert fit.llf == pytest.approx(alone.llf, abs=1e-9)
+        np.testing.assert_allclose(fit.beta, alone.beta, atol=1e-9)
+        np.testing.assert_allclose(fit.cov, alone.cov, rtol=1e-7, atol=1e-12)
+        assert fit.note == alone.note
+
+
+def test_a_marker_family_fitted_together_gives_each_models_own_table():
+    d = _with_missed_visits(8)
+    d["z"] = d["y"] * 2 + np.random.default_rng(1).normal(0, 0.3, len(d))
+    d.loc[d.index[::5], "z"] = np.nan
+    family = mixed.mixed_models(d, outcomes=["y", "z"], weeks=[0, 2, 4, 12, 24], transforms=("none", "rank"),
+                                random="intercept")
+    for dv in ("y", "z"):
+        for scale in ("none", "rank"):
+            one = mixed.mixed_model(d, dv=dv, weeks=[0, 2, 4, 12, 24], transform=scale, random="intercept")
+            row = family["test"].loc[(family["test"]["outcome"] == dv) & (family["test"]["scale"] == scale)]
+            assert row["p_lr"].item() == pytest.approx(one["test"]["p_lr"].item(), rel=1e-9)
+            means = family["means"].loc[(family["means"]["outcome"] == dv) & (family["means"]["scale"] == scale)]
+            np.testing.assert_allclose(means["mean"].to_numpy(float), one["means"]["mean"].to_numpy(float),
+                                       rtol=1e-9)
+
+
 def test_likelihood_ratio_test_is_twice_the_ml_log_likelihood_difference():
     d = _balanced(seed=5)
     look = mixed.mixed_model(d, dv="y", weeks=[0, 4, 12], random="intercept")
@@ -294,6 +398,25 @@ def test_ancova_labs_uses_the_two_visits_and_holm():
     named = ancova.ancova_labs(v, before=0, after=24, labs=info)
     assert named[["lab", "label", "unit"]].values.tolist() == [["urea_mmol_l", "Urea", "mmol/L"],
                                                               ["albumin_g_l", "Albumin", "g/L"]]
+
+
+def test_ancova_labs_equals_ancova_of_each_lab_with_a_lab_missing_in_one_arm():
+    # the labs are modelled on arrays after one join; each row must be ancova() on that lab's own table
+    rng = np.random.default_rng(4)
+    v = pd.DataFrame({"patient_id": np.repeat(range(16), 2), "week": [0, 24] * 16,
+                      "arm": np.repeat(["control"] * 8 + ["MSCT"] * 8, 2),
+                      "albumin_g_l": rng.normal(42, 2, 32), "urea_mmol_l": rng.normal(5, 1, 32),
+                      "alt_u_l": rng.normal(30, 5, 32)})
+    v.loc[(v["arm"] == "MSCT") & (v["week"] == 24), "urea_mmol_l"] = np.nan  # not fitted
+    v.loc[[3, 10], "alt_u_l"] = np.nan
+    out = ancova.ancova_labs(v, before=0, after=24, labs=["albumin_g_l", "urea_mmol_l", "alt_u_l"])
+    for lab in ("albumin_g_l", "urea_mmol_l", "alt_u_l"):
+        pre, post = (v.loc[v["week"] == wk].set_index("patient_id") for wk in (0, 24))
+        d = pd.DataFrame({"before": pre[lab], "by": pre["arm"]}).join(post[lab].rename("after"), how="inner")
+        one = ancova.ancova(d, after="after", before="before", by="by", levels=["control", "MSCT"])
+        mine = out.loc[out["lab"] == lab, list(one.columns)].reset_index(drop=True)
+        pd.testing.assert_frame_equal(mine, one, check_dtype=False)
+    assert out.loc[out["lab"] == "urea_mmol_l", "note"].item().startswith("not fitted")
 
 
 # --------------------------------------------------------------------------- prediction

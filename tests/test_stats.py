@@ -384,6 +384,19 @@ def test_roc_auc_equals_mann_whitney_u():
     assert auc["auc"].item() == pytest.approx(u / (30 * 40))
 
 
+def test_roc_bootstrap_counts_draws_and_gives_the_rank_formula_exactly():
+    # each resample's AUC is computed from how often it drew each positive and negative, against the table of
+    # pairwise comparisons: it must equal the mid-rank (Mann-Whitney) AUC of the same resample, bit for bit
+    rng = np.random.default_rng(3)
+    pos, neg = np.round(rng.normal(1, 1, 13), 1), np.round(rng.normal(0, 1, 17), 1)  # rounded: many ties
+    truth, score = np.r_[np.ones(13), np.zeros(17)], np.r_[pos, neg]
+    _, auc = st.roc_curve_auc(truth, score, n_boot=300, seed=5)
+    draws = np.random.default_rng(5)  # the same draws, in the same order, as roc_curve_auc makes them
+    ip, ineg = draws.integers(0, 13, size=(300, 13)), draws.integers(0, 17, size=(300, 17))
+    boots = st._auc_rank(pos[ip], neg[ineg])
+    assert (auc["ci_low"].item(), auc["ci_high"].item()) == tuple(np.percentile(boots, [2.5, 97.5]))
+
+
 def test_roc_single_class_does_not_raise():
     curve, auc = st.roc_curve_auc([1, 1, 1], [0.2, 0.5, 0.9])
     assert np.isnan(auc["auc"].item()) and auc["note"].item()

@@ -417,14 +417,31 @@ def load_margins(published_dir: str | Path | None = None) -> pd.DataFrame:
     >>> float(m.loc["das28", "margin"]), m.loc["*", "scale"]
     (0.6, 'baseline_sd')
     """
-    folder = Path(published_dir) if published_dir is not None else _DEFAULT_DIR
-    frame = pd.read_csv(folder / "margins.csv", dtype={"measure": str, "scale": str, "source": str},
-                        keep_default_na=False, encoding="utf-8")
-    return frame
+    if published_dir is None:
+        return _default_margins().copy()  # read once per process; each caller gets its own copy
+    return _read_margins(Path(published_dir))
+
+
+def _read_margins(folder: Path) -> pd.DataFrame:
+    return pd.read_csv(folder / "margins.csv", dtype={"measure": str, "scale": str, "source": str},
+                       keep_default_na=False, encoding="utf-8")
+
+
+@lru_cache(maxsize=1)
+def _default_margins() -> pd.DataFrame:
+    return _read_margins(_DEFAULT_DIR)
+
+
+#: the last margins table turned into rules, and its rules (the chapters pass one table for a hundred claims)
+_LAST_RULES: list = [None, None]
 
 
 def _margin_rules(margins: pd.DataFrame) -> dict[str, tuple[float, str, str]]:
-    return {str(r.measure): (float(r.margin), str(r.scale), str(r.source)) for r in margins.itertuples()}
+    if _LAST_RULES[0] is margins:
+        return _LAST_RULES[1]
+    rules = {str(r.measure): (float(r.margin), str(r.scale), str(r.source)) for r in margins.itertuples()}
+    _LAST_RULES[:] = [margins, rules]
+    return rules
 
 
 @lru_cache(maxsize=1)

@@ -63,21 +63,30 @@ def ancova(data: pd.DataFrame, *, after: str, before: str, by: str, levels: Sequ
     [['t − c', 2.0]]
     """
     _check_frame(data, "data", [after, before, by])
-    cols = ["contrast", "estimate", "se", "ci_low", "ci_high", "p", "p_group", "slope_before", "n", "note"]
-    d = data.loc[data[by].isin(list(levels)), [after, before, by]].copy()
-    d[[after, before]] = d[[after, before]].apply(pd.to_numeric, errors="coerce")
-    d = d.dropna()
-    present = [lv for lv in levels if (d[by] == lv).sum() >= 2]
+    d = data.loc[data[by].isin(list(levels)), [after, before, by]]
+    rows = _ancova_rows(pd.to_numeric(d[after], errors="coerce").to_numpy(float),
+                        pd.to_numeric(d[before], errors="coerce").to_numpy(float), d[by].to_numpy(object), levels,
+                        confidence)
+    return pd.DataFrame(rows, columns=_COLS)
+
+
+_COLS = ["contrast", "estimate", "se", "ci_low", "ci_high", "p", "p_group", "slope_before", "n", "note"]
+
+
+def _ancova_rows(y: np.ndarray, x: np.ndarray, g: np.ndarray, levels: Sequence[str], confidence: float) -> list[dict]:
+    """:func:`ancova` on arrays (``g`` already restricted to ``levels``): its rows as dicts."""
+    keep = ~(np.isnan(y) | np.isnan(x))
+    y, x, g = y[keep], x[keep], g[keep]
+    present = [lv for lv in levels if (g == lv).sum() >= 2]
     ref = levels[0]
-    if ref not in present or len(present) < 2 or len(d) < len(present) + 3:
-        return pd.DataFrame([dict(contrast=f"{lv} − {ref}", n=len(d),
-                                  note="not fitted: fewer than 2 patients in a group or too few in all")
-                             for lv in levels[1:]], columns=cols)
-    d = d.loc[d[by].isin(present)]
-    dummies = [(d[by] == lv).astype(float).to_numpy() for lv in present[1:]]
-    X = np.column_stack([np.ones(len(d)), d[before].to_numpy(float), *dummies])
+    if ref not in present or len(present) < 2 or len(y) < len(present) + 3:
+        return [dict(contrast=f"{lv} − {ref}", n=len(y),
+                     note="not fitted: fewer than 2 patients in a group or too few in all") for lv in levels[1:]]
+    inside = np.isin(g, present)
+    y, x, g = y[inside], x[inside], g[inside]
+    dummies = [(g == lv).astype(float) for lv in present[1:]]
+    X = np.column_stack([np.ones(len(y)), x, *dummies])
     X0 = X[:, :2]
-    y = d[after].to_numpy(float)
     fit, red = _ols(y, X), _ols(y, X0)
     q = len(present) - 1
     df_resid = fit["df_resid"]
@@ -90,8 +99,8 @@ def ancova(data: pd.DataFrame, *, after: str, before: str, by: str, levels: Sequ
         p = float(2 * _special.stdtr(df_resid, -abs(est / se))) if se > 0 else np.nan
         rows.append(dict(contrast=f"{lv} − {ref}", estimate=est, se=se, ci_low=est - t_crit * se,
                          ci_high=est + t_crit * se, p=p, p_group=p_group,
-                         slope_before=float(fit["params"][1]), n=len(d), note=""))
-    return pd.DataFrame(rows, columns=cols)
+                         slope_before=float(fit["params"][1]), n=len(y), note=""))
+    return rows
 
 
 def ancova_labs(visits: pd.DataFrame, *, before: int, after: int, labs, by: str = "arm",
@@ -139,16 +148,20 @@ def ancova_labs(visits: pd.DataFrame, *, before: int, after: int, labs, by: str 
     parts = []
     pre = visits.loc[visits["week"] == before].drop_duplicates("patient_id").set_index("patient_id")
     post = visits.loc[visits["week"] == after].drop_duplicates("patient_id").set_index("patient_id")
+    # each lab's patients with a value row at both visits (one join for all labs; a lab's missing values are
+    # dropped by the model), then one model per lab on arrays
+    both = pre[[by, *labs]].join(post[labs].add_prefix("after:"), how="inner")
+    g = both[by].to_numpy(object)
+    inside = both[by].isin(list(levels)).to_numpy()
+    def values(col: str) -> np.ndarray:
+        return pd.to_numeric(both[col], errors="coerce").to_numpy(float, na_value=np.nan)[inside]
+
     for lab in labs:
-        d = pd.DataFrame({"before": pre[lab], "by": pre[by]}).join(post[lab].rename("after"), how="inner")
-        res = ancova(d, after="after", before="before", by="by", levels=levels, confidence=confidence)
-        res.insert(0, "unit", info.loc[lab, "unit"] if lab in info.index else "")
-        res.insert(0, "label", info.loc[lab, "label"] if lab in info.index else lab)
-        res.insert(0, "lab", lab)
-        parts.append(res)
-    cols = ["lab", "label", "unit", "contrast", "estimate", "se", "ci_low", "ci_high", "p", "p_group",
-            "slope_before", "n", "note"]
-    out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=cols)
+        for row in _ancova_rows(values(f"after:{lab}"), values(lab), g[inside], levels, confidence):
+            parts.append({"lab": lab, "label": info.loc[lab, "label"] if lab in info.index else lab,
+                          "unit": info.loc[lab, "unit"] if lab in info.index else "", **row})
+    cols = ["lab", "label", "unit", *_COLS]
+    out = pd.DataFrame(parts, columns=cols)
     first = out.drop_duplicates("lab")
     holm = pd.Series(stats.adjust_pvalues(first["p_group"].to_numpy(float), "holm"), index=first["lab"].to_numpy())
     out["p_holm"] = out["lab"].map(holm).astype(float)

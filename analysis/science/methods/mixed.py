@@ -12,6 +12,9 @@ below the LLOQ tied at the lowest rank), as the immune and inflammation chapters
 
 The models are fitted by their exact profile likelihoods (:func:`_ri_fit`, :func:`_lmm_fit`): the models
 statsmodels ``MixedLM`` fits, with the same estimates (tested in ``tests/test_second_look.py``), much faster.
+A family's random-intercept models are fitted together (:func:`_ri_fits`, one batched evaluation per step), and
+both fitters sum over patients' visit patterns rather than over patients, which is exact (patients with the
+same group and visits share every term but their outcome sums).
 """
 from __future__ import annotations
 
@@ -50,37 +53,46 @@ def _transform(d: pd.DataFrame, dv: str, transform: str) -> pd.Series:
     Missing values stay missing (they are not ranked), as pandas' ``rank(method="average")`` leaves them.
     """
     y = pd.to_numeric(d[dv], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    below = above = None
+    if f"{dv}_flag" in d.columns:
+        flag = d[f"{dv}_flag"]
+        below = flag.eq(_BELOW).to_numpy(dtype=bool, na_value=False)
+        above = flag.eq(_ABOVE).to_numpy(dtype=bool, na_value=False)
+    return pd.Series(_transform_values(y, below, above, transform), index=d.index, dtype=float)
+
+
+def _transform_values(y: np.ndarray, below: np.ndarray | None, above: np.ndarray | None,
+                      transform: str) -> np.ndarray:
+    """:func:`_transform` on arrays: the values (float, NaN when missing) and where they are censored."""
     if transform == "log":
         with np.errstate(invalid="ignore", divide="ignore"):
             y = np.log(np.where(y > 0, y, np.nan))
     elif transform == "rank":
-        if f"{dv}_flag" in d.columns:
-            flag = d[f"{dv}_flag"]
-            below = flag.eq(_BELOW).to_numpy(dtype=bool, na_value=False)
-            above = flag.eq(_ABOVE).to_numpy(dtype=bool, na_value=False)
+        if below is not None:
             y = np.where(below, -np.inf, np.where(above, np.inf, y))
         ranked = np.full(y.shape, np.nan)
         known = ~np.isnan(y)
         ranked[known] = sps.rankdata(y[known], method="average")
         y = ranked
-    return pd.Series(y, index=d.index, dtype=float)
+    return y
 
 
 def _design(groups: Sequence, weeks: Sequence, g: np.ndarray, w: np.ndarray, *, interaction: bool = True):
     """Dummy-coded fixed-effects matrix: intercept, groups, weeks (and group × week); names of the columns."""
-    cols, names = [np.ones(len(g))], ["Intercept"]
-    for lev in groups[1:]:
-        cols.append((g == lev).astype(float))
-        names.append(f"group[{lev}]")
-    for wk in weeks[1:]:
-        cols.append((w == wk).astype(float))
-        names.append(f"week[{wk}]")
+    g, w = np.asarray(g, dtype=object), np.asarray(w)
+    gi, wi = np.full(len(g), -1), np.full(len(w), -1)
+    for j, lev in enumerate(groups):
+        gi[g == lev] = j
+    for j, wk in enumerate(weeks):
+        wi[w == wk] = j
+    G = (gi[:, None] == np.arange(1, len(groups))[None, :]).astype(float)
+    W = (wi[:, None] == np.arange(1, len(weeks))[None, :]).astype(float)
+    cols = [np.ones((len(g), 1)), G, W]
+    names = ["Intercept"] + [f"group[{lev}]" for lev in groups[1:]] + [f"week[{wk}]" for wk in weeks[1:]]
     if interaction:
-        for lev in groups[1:]:
-            for wk in weeks[1:]:
-                cols.append(((g == lev) & (w == wk)).astype(float))
-                names.append(f"group[{lev}]:week[{wk}]")
-    return np.column_stack(cols), names
+        cols.append((G[:, :, None] * W[:, None, :]).reshape(len(g), -1))
+        names += [f"group[{lev}]:week[{wk}]" for lev in groups[1:] for wk in weeks[1:]]
+    return np.hstack(cols), names
 
 
 @dataclass(frozen=True)
@@ -94,47 +106,182 @@ class _Fit:
     theta: np.ndarray | None = None
 
 
+def _patient_sums(X: np.ndarray, y: np.ndarray, subject: np.ndarray, _groups: dict | None = None):
+    """Each patient's sums of the rows of ``X`` and of ``y``, and their numbers of rows (order of first appearance).
+
+    ``_groups`` (a dict) keeps the grouping of each ``subject`` array already seen, for several ``X`` of one model.
+    """
+    key = id(subject)
+    if _groups is not None and key in _groups and _groups[key][0] is subject:
+        _, order, starts, n_i = _groups[key]
+    else:
+        codes, _ = pd.factorize(subject)
+        n_i = np.bincount(codes)
+        order = np.argsort(codes, kind="stable")
+        starts = np.concatenate([[0], np.cumsum(n_i)[:-1]])
+        if _groups is not None:
+            _groups[key] = (subject, order, starts, n_i)
+    SX = np.add.reduceat(X[order], starts, axis=0)
+    Sy = np.add.reduceat(y[order], starts)
+    return SX, Sy, n_i.astype(float)
+
+
+def _patterns(sx: np.ndarray, ni: np.ndarray) -> np.ndarray:
+    """Codes of the patients' distinct (n_i, s_i) rows (equal rows, equal codes)."""
+    keys = np.column_stack([ni, sx])
+    # a random projection finds the groups fast; every member is then checked equal to its group's first
+    h = keys @ np.random.default_rng(0).random(keys.shape[1])
+    codes, _ = pd.factorize(h)
+    first = np.unique(codes, return_index=True)[1]
+    if np.array_equal(keys, keys[first[codes]]):
+        return codes
+    return np.unique(keys, axis=0, return_inverse=True)[1].ravel()
+
+
 def _ri_fit(y: np.ndarray, X: np.ndarray, subject: np.ndarray, *, reml: bool) -> _Fit:
     """Random-intercept linear mixed model by its exact profile likelihood (the model MixedLM fits).
 
-    With θ = τ²/σ², each patient's covariance is σ²(I + θJ), whose inverse and determinant are closed-form;
-    β and σ² are profiled out and the (restricted) log-likelihood is maximised over log θ, with θ = 0 (no
-    between-patient variance) as the boundary candidate. The fixed-effects covariance is σ̂²(X'V̄⁻¹X)⁻¹.
+    One model of :func:`_ri_fits` (which says how).
     """
-    from scipy.optimize import minimize_scalar
+    return _ri_fits([(y, X, subject, reml)])[0]
 
-    codes, _ = pd.factorize(subject)
-    n_i = np.bincount(codes).astype(float)
-    N, p = X.shape
-    SX = np.zeros((n_i.size, p))
-    np.add.at(SX, codes, X)
-    Sy = np.bincount(codes, weights=y)
-    XtX, Xty, yty = X.T @ X, X.T @ y, float(y @ y)
 
-    def parts(theta):
-        c = theta / (1 + n_i * theta)
-        A = XtX - (SX * c[:, None]).T @ SX
-        b = Xty - (SX * c[:, None]).T @ Sy
-        beta = np.linalg.solve(A, b)
-        Q = yty - float(np.sum(c * Sy ** 2)) - float(b @ beta)
-        return A, beta, max(Q, 1e-300), float(np.sum(np.log1p(n_i * theta)))
+def _ri_fits(problems: Sequence[tuple[np.ndarray, np.ndarray, np.ndarray, bool]]) -> list[_Fit]:
+    """Random-intercept linear mixed models ``(y, X, subject, reml)`` by their exact profile likelihoods, at once.
 
-    def negll(theta):
-        A, _, Q, logdet = parts(theta)
-        if reml:
-            m = N - p
-            return 0.5 * (m * np.log(2 * np.pi * Q / m) + logdet + np.linalg.slogdet(A)[1] + m)
-        return 0.5 * (N * np.log(2 * np.pi * Q / N) + logdet + N)
+    With θ = τ²/σ², each patient's covariance is σ²(I + θJ), whose inverse and determinant are closed-form;
+    β and σ² are profiled out, so the (restricted) log-likelihood is a function of θ alone, and so is its
+    derivative, in closed form too (Q' = −Σ c_i' r_i² with c_i = θ/(1 + n_iθ) and r_i the patient's sum of
+    residuals; d log|A|/dθ = −Σ c_i' s_i'A⁻¹s_i). The likelihood is evaluated on a grid of log θ in [−18, 10];
+    the root of the derivative between the neighbours of the grid's best point is found by regula falsi
+    (Illinois variant) to 1e-12 in log θ; θ = 0 (no between-patient variance) is the boundary candidate. The
+    fixed-effects covariance is σ̂²(X'V̄⁻¹X)⁻¹.
 
-    opt = minimize_scalar(lambda t: negll(np.exp(t)), bounds=(-18.0, 10.0), method="bounded",
-                          options={"xatol": 1e-10})
-    theta = float(np.exp(opt.x))
-    if negll(0.0) <= negll(theta):
-        theta = 0.0
-    A, beta, Q, _ = parts(theta)
-    sigma2 = Q / (N - p if reml else N)
-    return _Fit(beta=beta, cov=sigma2 * np.linalg.inv(A), llf=-float(negll(theta)),
-                note="" if theta > 0 else "between-patient variance estimated at zero")
+    The models are stacked (patients and columns padded with zeros, which add nothing to any sum, and with an
+    identity block in X'X, which adds nothing to any determinant), so each step is one batched evaluation for
+    all of them: a marker family's dozens of fits cost about as many numpy calls as one.
+    """
+    F = len(problems)
+    # patients with the same rows of X (same group and visits) share n_i and s_i = their sum of X's rows: the
+    # likelihood needs per pattern only their number, Σ Sy_i and Σ Sy_i², so the sums run over patterns
+    pats, seen, groups = [], {}, {}
+    for y, X, s, _ in problems:
+        key = (id(y), id(X), id(s))
+        if key not in seen:
+            sx, sy, ni = _patient_sums(X, y, s, groups)
+            inv = _patterns(sx, ni)
+            first = np.unique(inv, return_index=True)[1]
+            seen[key] = (sx[first], ni[first], np.bincount(inv), np.bincount(inv, weights=sy),
+                         np.bincount(inv, weights=sy ** 2), (y, X, s))
+        pats.append(seen[key][:5])
+    M = max(pt[1].size for pt in pats)
+    P = max(pr[1].shape[1] for pr in problems)
+    SX, n_i, cnt, S1, S2 = np.zeros((F, M, P)), np.zeros((F, M)), np.zeros((F, M)), np.zeros((F, M)), np.zeros((F, M))
+    XtX, Xty, yty = np.zeros((F, P, P)), np.zeros((F, P)), np.zeros(F)
+    dims = np.zeros(F, dtype=int)
+    N = np.zeros(F)
+    reml = np.array([bool(pr[3]) for pr in problems])
+    for f, ((y, X, _, _), (sx, ni, ct, s1, s2)) in enumerate(zip(problems, pats)):
+        m_, p_ = sx.shape
+        SX[f, :m_, :p_], n_i[f, :m_], cnt[f, :m_], S1[f, :m_], S2[f, :m_] = sx, ni, ct, s1, s2
+        XtX[f, :p_, :p_], Xty[f, :p_], yty[f] = X.T @ X, X.T @ y, float(y @ y)
+        XtX[f, p_:, p_:] = np.eye(P - p_)
+        dims[f], N[f] = p_, len(y)
+    m = np.where(reml, N - dims, N)
+    const = m * np.log(2 * np.pi / m) + m
+    SXT = SX.transpose(0, 2, 1)
+    SXS1 = SX * S1[..., None]
+
+    def negll(theta: np.ndarray) -> np.ndarray:
+        """The negative (restricted) log-likelihood of each model (rows) at each θ of its row of ``theta``."""
+        nt = n_i[:, None, :] * theta[:, :, None]  # (F, K, patterns)
+        c = theta[:, :, None] / (1 + nt)
+        A = XtX[:, None] - (SXT[:, None] * (c * cnt[:, None, :])[:, :, None, :]) @ SX[:, None]
+        b = Xty[:, None] - c @ SXS1
+        beta = np.linalg.solve(A, b[..., None])[..., 0]
+        Q = np.maximum(yty[:, None] - (c * S2[:, None, :]).sum(-1) - (b * beta).sum(-1), 1e-300)
+        f = m[:, None] * np.log(Q) + (cnt[:, None, :] * np.log1p(nt)).sum(-1) + const[:, None]
+        if reml.any():
+            f = f + np.where(reml[:, None], np.linalg.slogdet(A)[1], 0.0)
+        return 0.5 * f
+
+    def slope(t: np.ndarray, idx: np.ndarray) -> np.ndarray:
+        """d(negll)/d log θ of the models ``idx`` at θ = exp(t)."""
+        theta = np.exp(t)
+        nt = n_i[idx] * theta[:, None]
+        c, dc = theta[:, None] / (1 + nt), 1 / (1 + nt) ** 2
+        ct = cnt[idx]
+        Ainv = np.linalg.inv(XtX[idx] - (SXT[idx] * (c * ct)[:, None, :]) @ SX[idx])
+        b = Xty[idx] - (c[:, None, :] @ SXS1[idx])[:, 0, :]
+        beta = (Ainv @ b[..., None])[..., 0]
+        mu = (SX[idx] @ beta[..., None])[..., 0]  # the pattern's fitted sum s'β
+        r2 = S2[idx] - 2 * mu * S1[idx] + ct * mu ** 2  # Σ over the pattern's patients of (Sy_i − s'β)²
+        Q = np.maximum(yty[idx] - (c * S2[idx]).sum(-1) - (b * beta).sum(-1), 1e-300)
+        d = -m[idx] * (dc * r2).sum(-1) / Q + (ct * n_i[idx] / (1 + nt)).sum(-1)
+        if reml[idx].any():
+            d = d - np.where(reml[idx], (dc * ct * ((SX[idx] @ Ainv) * SX[idx]).sum(-1)).sum(-1), 0.0)
+        return 0.5 * d * theta
+
+    grid = np.arange(-18.0, 10.01, 2.0)
+    j = np.argmin(negll(np.broadcast_to(np.exp(grid), (F, grid.size))), axis=1)
+    rows = np.arange(F)
+    lo, hi = grid[np.maximum(j - 1, 0)], grid[np.minimum(j + 1, grid.size - 1)]
+    g_lo, g_hi = slope(lo, rows), slope(hi, rows)
+    t_best = grid[j].astype(float)
+    root = (g_lo < 0) & (g_hi > 0)
+    # regula falsi (Illinois) on the derivative, all bracketed models at once
+    a, b, fa, fb = lo.copy(), hi.copy(), g_lo.copy(), g_hi.copy()
+    x = np.where(root, (a + b) / 2, t_best)
+    active = root.copy()
+    side = np.zeros(F, dtype=int)
+    for _ in range(200):
+        idx = np.flatnonzero(active)
+        if not idx.size:
+            break
+        new = b[idx] - fb[idx] * (b[idx] - a[idx]) / (fb[idx] - fa[idx])
+        bad = ~((new > a[idx]) & (new < b[idx]))
+        new[bad] = (a[idx][bad] + b[idx][bad]) / 2
+        fx = slope(new, idx)
+        step = np.abs(new - x[idx])
+        x[idx] = new
+        left = fx < 0
+        # the end kept twice in a row has its value halved (Illinois), so both ends move
+        ia, ib = idx[left], idx[~left]
+        a[ia], fa[ia] = new[left], fx[left]
+        fb[ia] = np.where(side[ia] == -1, fb[ia] / 2, fb[ia])
+        b[ib], fb[ib] = new[~left], fx[~left]
+        fa[ib] = np.where(side[ib] == 1, fa[ib] / 2, fa[ib])
+        side[ia], side[ib] = -1, 1
+        done = (step < 1e-12) | (fx == 0) | (b[idx] - a[idx] < 1e-12)
+        active[idx[done]] = False
+    theta = np.exp(x)
+    for f in np.flatnonzero(~root & (j > 0) & (j < grid.size - 1)):
+        # no sign change around the grid's best (a flat likelihood): minimise there
+        from scipy.optimize import minimize_scalar
+
+        def one(v, f=f):
+            th = np.zeros((F, 1))
+            th[:, 0] = np.exp(v)
+            return float(negll(th)[f, 0])
+
+        theta[f] = float(np.exp(minimize_scalar(one, bounds=(lo[f], hi[f]), method="bounded",
+                                                options={"xatol": 1e-10}).x))
+    f0 = negll(np.column_stack([np.zeros(F), theta]))
+    theta = np.where(f0[:, 0] <= f0[:, 1], 0.0, theta)
+    nt = n_i * theta[:, None]
+    c = theta[:, None] / (1 + nt)
+    A = XtX - (SXT * (c * cnt)[:, None, :]) @ SX
+    bvec = Xty - (c[:, None, :] @ SXS1)[:, 0, :]
+    # all models' (X'V̄⁻¹X)⁻¹ at once: the identity block of the padding inverts to itself
+    Ainv = np.linalg.inv(A)
+    beta = (Ainv @ bvec[..., None])[..., 0]
+    Q = np.maximum(yty - (c * S2).sum(-1) - (bvec * beta).sum(-1), 1e-300)
+    fits = []
+    for f in range(F):
+        p_ = dims[f]
+        fits.append(_Fit(beta=beta[f, :p_], cov=(Q[f] / m[f]) * Ainv[f, :p_, :p_], llf=-float(f0[f].min()),
+                         note="" if theta[f] > 0 else "between-patient variance estimated at zero"))
+    return fits
 
 
 def _lmm_fit(y: np.ndarray, X: np.ndarray, subject: np.ndarray, Z: np.ndarray, *, reml: bool,
@@ -156,88 +303,122 @@ def _lmm_fit(y: np.ndarray, X: np.ndarray, subject: np.ndarray, Z: np.ndarray, *
     """
     from scipy.optimize import minimize
 
-    codes, _ = pd.factorize(subject)
-    m = int(codes.max()) + 1
     N, p = X.shape
     q = Z.shape[1]
     if np.linalg.matrix_rank(Z.T @ Z) < q:
         raise _NotFitted("the random effects are not identifiable (their design has rank below its columns)")
-    ZtZ = np.zeros((m, q, q))
-    np.add.at(ZtZ, codes, Z[:, :, None] * Z[:, None, :])
-    ZtX = np.zeros((m, q, p))
-    np.add.at(ZtX, codes, Z[:, :, None] * X[:, None, :])
-    Zty = np.zeros((m, q))
-    np.add.at(Zty, codes, Z * y[:, None])
-    ZtXy = np.concatenate([ZtX, Zty[:, :, None]], axis=2)
+    # per patient: Z'Z, and Z'X beside Z'y (sums over each patient's rows)
+    ZZ = (Z[:, :, None] * Z[:, None, :]).reshape(N, q * q)
+    ZXy = (Z[:, :, None] * np.column_stack([X, y])[:, None, :]).reshape(N, q * (p + 1))
+    sums, _, n_i = _patient_sums(np.column_stack([ZZ, ZXy]), y, subject)
+    m = n_i.size
+    ZtZ = sums[:, :q * q].reshape(m, q, q)
+    ZtXy = sums[:, q * q:].reshape(m, q, p + 1)
     XtX, Xty, yty = X.T @ X, X.T @ y, float(y @ y)
     rows, cols = np.tril_indices(q)
     eye = np.eye(q)
     denom = N - p if reml else N
 
+    if q == 2:  # intercept and slope: each patient's 2 × 2 algebra written out, products of [X y] precomputed
+        # patients with the same Z'Z (the same visits) share M = Λ'Z'ZΛ + I, so the weights below are computed
+        # per such pattern and the products of [X y] summed over its patients
+        pat = _patterns(ZtZ.reshape(m, q * q), np.zeros(m))
+        first = np.unique(pat, return_index=True)[1]
+        one_hot = (pat[None, :] == np.arange(first.size)[:, None]).astype(float)
+        cnt = one_hot.sum(axis=1)
+        z00, z01, z11 = ZtZ[first, 0, 0], ZtZ[first, 0, 1], ZtZ[first, 1, 1]
+        R0, R1 = ZtXy[:, 0, :], ZtXy[:, 1, :]
+        P00 = one_hot @ (R0[:, :, None] * R0[:, None, :]).reshape(m, -1)
+        P11 = one_hot @ (R1[:, :, None] * R1[:, None, :]).reshape(m, -1)
+        cross = (R0[:, :, None] * R1[:, None, :]).reshape(m, -1)
+        P01 = one_hot @ (cross + (R1[:, :, None] * R0[:, None, :]).reshape(m, -1))
+
     def parts(theta):
-        lam = np.zeros((q, q))
-        lam[rows, cols] = theta
-        M = lam.T @ ZtZ @ lam + eye  # (m, q, q)
-        Bc = lam.T @ ZtXy  # (m, q, p + 1): Λ'Z'X and Λ'Z'y side by side
-        if q == 1:
-            det = M[:, 0, 0]
-            u = Bc[:, 0, :]
-            S = (u.T / det) @ u  # Σ (Λ'Z'[X y])' M⁻¹ Λ'Z'[X y]
-        elif q == 2:
-            a, b, d = M[:, 0, 0], M[:, 0, 1], M[:, 1, 1]
+        """A, β, Q, log-determinant and Λ at each row of ``theta`` (k × entries), all at once; a row whose
+        Λ'Z'ZΛ + I is not positive definite for some patient gets Q = NaN."""
+        k = theta.shape[0]
+        lam = np.zeros((k, q, q))
+        lam[:, rows, cols] = theta
+        if q == 2:
+            l0, l1, l2 = theta[:, 0:1], theta[:, 1:2], theta[:, 2:3]  # Λ = [[l0, 0], [l1, l2]]
+            a = 1 + l0 * (z00 * l0 + z01 * l1) + l1 * (z01 * l0 + z11 * l1)  # M = Λ'Z'ZΛ + I, (k, m)
+            b = l2 * (z01 * l0 + z11 * l1)
+            d = 1 + l2 * l2 * z11
             det = a * d - b * b
-            u, v = Bc[:, 0, :], Bc[:, 1, :]
-            cross = (u.T * (b / det)) @ v
-            S = (u.T * (d / det)) @ u - cross - cross.T + (v.T * (a / det)) @ v
+            with np.errstate(divide="ignore", invalid="ignore"):
+                # u = Λ'Z'[X y] row 1 = l0 R0 + l1 R1, v = row 2 = l2 R1; S = Σ (d uu' − b(uv' + vu') + a vv') / det
+                w00 = d * l0 * l0 / det
+                w01 = (d * l0 * l1 - b * l0 * l2) / det
+                w11 = (d * l1 * l1 - 2 * b * l1 * l2 + a * l2 * l2) / det
+            S = (w00 @ P00 + w01 @ P01 + w11 @ P11).reshape(k, p + 1, p + 1)
         else:
-            sign, logdets = np.linalg.slogdet(M)
-            det = np.where(sign > 0, np.exp(logdets), 0.0)
-            MB = np.linalg.solve(M, Bc)
-            S = Bc.reshape(m * q, p + 1).T @ MB.reshape(m * q, p + 1)
-        if not np.all(det > 0):
-            raise np.linalg.LinAlgError("not positive definite")
-        A = XtX - S[:p, :p]
-        b_ = Xty - S[:p, p]
-        beta = np.linalg.solve(A, b_)
-        Q = yty - float(S[p, p]) - float(b_ @ beta)
-        return A, beta, max(Q, 1e-300), float(np.log(det).sum()), lam
+            lamT = lam.transpose(0, 2, 1)
+            M = lamT[:, None] @ ZtZ[None] @ lam[:, None] + eye  # (k, m, q, q)
+            Bc = lamT[:, None] @ ZtXy[None]  # (k, m, q, p + 1): Λ'Z'X and Λ'Z'y side by side
+            if q == 1:
+                det = M[:, :, 0, 0]
+                u = Bc[:, :, 0, :]
+                S = (u.transpose(0, 2, 1) / det[:, None, :]) @ u  # Σ (Λ'Z'[X y])' M⁻¹ Λ'Z'[X y]
+            else:
+                sign, logdets = np.linalg.slogdet(M)
+                det = np.where(sign > 0, np.exp(logdets), 0.0)
+                MB = np.linalg.solve(M, Bc)
+                S = Bc.reshape(k, m * q, p + 1).transpose(0, 2, 1) @ MB.reshape(k, m * q, p + 1)
+        ok = np.all(det > 0, axis=1)
+        A = XtX[None] - S[:, :p, :p]
+        b_ = Xty[None] - S[:, :p, p]
+        A[~ok] = np.eye(p)
+        try:
+            beta = np.linalg.solve(A, b_[..., None])[..., 0]
+        except np.linalg.LinAlgError:  # a singular A in the batch: solve row by row, that row not defined
+            beta = np.zeros((k, p))
+            for j in range(k):
+                try:
+                    beta[j] = np.linalg.solve(A[j], b_[j])
+                except np.linalg.LinAlgError:
+                    ok[j] = False
+                    A[j] = np.eye(p)
+        Q = np.maximum(yty - S[:, p, p] - (b_ * beta).sum(1), 1e-300)
+        Q[~ok] = np.nan
+        with np.errstate(divide="ignore", invalid="ignore"):
+            logdet = (np.log(det) * cnt).sum(1) if q == 2 else np.log(det).sum(1)
+        return A, beta, Q, logdet, lam
 
     def negll(theta):
-        try:
-            A, _, Q, logdet, _ = parts(theta)
-        except np.linalg.LinAlgError:
-            return np.inf
+        """Negative (restricted) log-likelihood at each row of ``theta`` (∞ where not positive definite)."""
+        A, _, Q, logdet, _ = parts(theta)
         value = denom * np.log(2 * np.pi * Q / denom) + logdet + denom
         if reml:
-            value += np.linalg.slogdet(A)[1]
-        return 0.5 * value
+            value = value + np.linalg.slogdet(A)[1]
+        return np.where(np.isnan(Q), np.inf, 0.5 * value)
 
     start = eye[rows, cols].astype(float) if start is None else np.asarray(start, float)
-    bounds = [(0.0, None) if r == c_ else (None, None) for r, c_ in zip(rows, cols)]
-    def grad(theta, h=1e-6):
-        g = np.empty_like(theta)
-        for j in range(theta.size):
-            e = np.zeros_like(theta)
-            e[j] = h
-            lo = theta - e
-            if bounds[j][0] is not None and lo[j] < 0:  # one-sided at the bound
-                g[j] = (negll(theta + e) - negll(theta)) / h
-            else:
-                g[j] = (negll(theta + e) - negll(lo)) / (2 * h)
-        return g
+    bounded = rows == cols  # the diagonal of Λ is bounded below at zero
+    bounds = [(0.0, None) if bd else (None, None) for bd in bounded]
+    h = 1e-6
+    steps = np.eye(rows.size) * h
 
-    opt = minimize(negll, start, jac=grad, method="L-BFGS-B", bounds=bounds,
+    def value_and_grad(theta):
+        """The likelihood and its central-difference gradient (one-sided at the bound) from one batched call."""
+        f = negll(np.vstack([theta, theta + steps, theta - steps]))
+        f0, up, down = f[0], f[1:1 + rows.size], f[1 + rows.size:]
+        one_sided = bounded & (theta - h < 0)
+        with np.errstate(invalid="ignore"):
+            g = np.where(one_sided, (up - f0) / h, (up - down) / (2 * h))
+        return float(f0), g
+
+    opt = minimize(value_and_grad, start, jac=True, method="L-BFGS-B", bounds=bounds,
                    options={"maxiter": 500, "ftol": 1e-10, "gtol": 1e-6})
     if not opt.success and np.isfinite(opt.fun):
         # L-BFGS-B stops "abnormally" when its line search cannot improve on a point that is already the
         # optimum up to rounding; accept it when the projected gradient there is small
-        g = grad(opt.x)
-        g[(opt.x <= 0) & (g > 0) & np.array([lo is not None for lo, _ in bounds])] = 0.0
+        g = value_and_grad(opt.x)[1]
+        g[(opt.x <= 0) & (g > 0) & bounded] = 0.0
         opt.success = bool(np.max(np.abs(g)) < 1e-3)
     if not opt.success or not np.isfinite(opt.fun):
         raise _NotFitted(f"did not converge ({opt.message})")
-    A, beta, Q, _, lam = parts(opt.x)
-    sigma2 = Q / denom
+    A, beta, Q, _, lam = (x[0] for x in parts(opt.x[None, :]))
+    sigma2 = float(Q) / denom
     cov_re = sigma2 * lam @ lam.T
     eig = np.linalg.eigvalsh(cov_re)
     if q > 1 and eig.min() <= 1e-6 * max(eig.max(), 1e-12):
@@ -291,9 +472,10 @@ def mixed_model(data: pd.DataFrame, *, dv: str, weeks: Sequence[int], groups: Se
     Notes
     -----
     The random-intercept model is fitted by its exact profile (restricted) likelihood, closed-form per patient
-    (:func:`_ri_fit`), and the random-slope model by the profiled likelihood of lme4's parametrisation
-    (:func:`_lmm_fit`): the models statsmodels ``MixedLM`` fits, with the same estimates (tested), tens to
-    hundreds of times faster, which matters for families of markers and for robustness runs.
+    (:func:`_ri_fit`: the root of its closed-form derivative), and the random-slope model by the profiled
+    likelihood of lme4's parametrisation (:func:`_lmm_fit`): the models statsmodels ``MixedLM`` fits, with the
+    same estimates (tested), tens to hundreds of times faster, which matters for families of markers and for
+    robustness runs (:func:`mixed_models` fits a family's random-intercept models at once).
     Patients with some visits missing still contribute (valid if missing at random given their observed
     values); the paper's per-visit tests drop or ignore them. On a balanced design with a random intercept
     only, the Wald F of group × week equals the interaction F of the classical mixed (split-plot) ANOVA.
@@ -310,35 +492,70 @@ def mixed_model(data: pd.DataFrame, *, dv: str, weeks: Sequence[int], groups: Se
     >>> look.tables["test"][["df1", "random"]].values.tolist(), bool(look.tables["test"]["p_lr"].iloc[0] < 0.05)
     ([[2.0, 'intercept']], True)
     """
+    return _fit_model(data, dv=dv, weeks=weeks, groups=groups, subject=subject, group=group, week=week,
+                      transform=transform, random=random, confidence=confidence)
+
+
+def _fit_model(data: pd.DataFrame, *, dv: str, weeks: Sequence[int], groups: Sequence[str] = GROUPS,
+               subject: str = "patient_id", group: str = "group", week: str = "week",
+               transform: str = "none", random: str = "auto", confidence: float = 0.95,
+               frames: bool = True) -> Look:
+    """:func:`mixed_model`; with ``frames=False`` its ``means`` and ``contrasts`` are dicts of columns (lists and
+    arrays of one length), which :func:`mixed_models` stacks for a whole family before making one table of each."""
+    prep = _prepare(data, dv=dv, weeks=weeks, groups=groups, subject=subject, group=group, week=week,
+                    transform=transform, random=random)
+    if isinstance(prep, Look):
+        return prep
+    return _finish(prep, random=random, confidence=confidence, frames=frames)
+
+
+def _prepare(data: pd.DataFrame, *, dv: str, weeks: Sequence[int], groups: Sequence[str], subject: str, group: str,
+             week: str, transform: str, random: str, shared: dict | None = None):
+    """The rows, outcome and designs of one model (a dict), or a :class:`Look` saying why it cannot be fitted.
+
+    ``shared`` (a dict) keeps what several models of one table (``data``) have in common: its rows in the model
+    and each outcome's values; :func:`mixed_models` passes one for a family.
+    """
     _check_frame(data, "data", [subject, group, week, dv])
     _check_choice("transform", transform, _TRANSFORMS)
     _check_choice("random", random, _RANDOM)
-    # the rows of the model, by numpy (a marker family fits dozens of these models per cohort)
-    g_all, w_all = data[group].to_numpy(object), data[week].to_numpy()
-    rows_ = np.flatnonzero(pd.Series(g_all).isin(list(groups)).to_numpy()
-                           & pd.Series(w_all).isin(list(weeks)).to_numpy())
-    s_codes = pd.factorize(data[subject].to_numpy()[rows_], sort=True)[0]
-    w_codes = pd.factorize(w_all[rows_])[0]
-    _, first = np.unique(s_codes.astype(np.int64) * (w_codes.max() + 1 if w_codes.size else 1) + w_codes,
-                         return_index=True)
-    rows_ = rows_[np.sort(first)]  # one row per patient × visit: the first
-    cols = [dv] + ([f"{dv}_flag"] if f"{dv}_flag" in data.columns else [])
-    y_all = _transform(data[cols].iloc[rows_], dv, transform).to_numpy(float)
+    shared = {} if shared is None else shared
+    if "rows" not in shared:
+        # the rows of the model, by numpy (a marker family fits dozens of these models per cohort)
+        g_all, w_all = data[group].to_numpy(object), data[week].to_numpy()
+        rows_ = np.flatnonzero(pd.Series(g_all).isin(list(groups)).to_numpy()
+                               & pd.Series(w_all).isin(list(weeks)).to_numpy())
+        s_all = data[subject].to_numpy()
+        s_codes = pd.factorize(s_all[rows_], sort=True)[0]
+        w_codes = pd.factorize(w_all[rows_])[0]
+        _, first = np.unique(s_codes.astype(np.int64) * (w_codes.max() + 1 if w_codes.size else 1) + w_codes,
+                             return_index=True)
+        shared["rows"] = (rows_[np.sort(first)], g_all, w_all, s_all)  # one row per patient × visit: the first
+    rows_, g_all, w_all, s_all = shared["rows"]
+    if ("values", dv) not in shared:
+        flag = data[f"{dv}_flag"] if f"{dv}_flag" in data.columns else None
+        shared[("values", dv)] = (
+            pd.to_numeric(data[dv], errors="coerce").to_numpy(dtype=float, na_value=np.nan),
+            None if flag is None else flag.eq(_BELOW).to_numpy(dtype=bool, na_value=False),
+            None if flag is None else flag.eq(_ABOVE).to_numpy(dtype=bool, na_value=False))
+    values, below, above = shared[("values", dv)]
+    y_all = _transform_values(values[rows_], None if below is None else below[rows_],
+                              None if above is None else above[rows_], transform)
     rows_, y_all = rows_[~np.isnan(y_all)], y_all[~np.isnan(y_all)]
-    g, w, subj = g_all[rows_], w_all[rows_], data[subject].to_numpy()[rows_]
+    g, w, subj = g_all[rows_], w_all[rows_], s_all[rows_]
     # keep weeks observed in every group present (a full factorial needs every cell)
     present = [lev for lev in groups if (g == lev).any()]
     s_first = np.unique(pd.factorize(subj)[0], return_index=True)[1]  # each patient's first row
-    per_group = pd.Series({lev: int((g[s_first] == lev).sum()) for lev in present}, dtype=float)
-    if len(present) < 2 or (per_group < 2).any():
-        return Look(_empty_model(), f"{dv}: fewer than two groups with at least two patients ({per_group.astype(int).to_dict()})")
+    per_group = {lev: int((g[s_first] == lev).sum()) for lev in present}
+    if len(present) < 2 or min(per_group.values()) < 2:
+        return Look(_empty_model(), f"{dv}: fewer than two groups with at least two patients ({per_group})")
     g_is = {lev: g == lev for lev in present}
     w_is = {ww: w == ww for ww in weeks}
     cell_n = {(lev, ww): int(np.count_nonzero(g_is[lev] & w_is[ww])) for lev in present for ww in weeks}
     wk = [ww for ww in weeks if all(cell_n[(lev, ww)] > 0 for lev in present)]
     if len(wk) < 2:
         return Look(_empty_model(), f"{dv}: fewer than two visits observed in every group")
-    inside = pd.Series(w).isin(wk).to_numpy()
+    inside = np.logical_or.reduce([w_is[ww] for ww in wk])
     order = np.lexsort((w[inside].astype(float), pd.factorize(subj[inside], sort=True)[0]))  # by patient, visit
     y, g, w, subj = y_all[inside][order], g[inside][order], w[inside][order], subj[inside][order]
     X, names = _design(present, wk, g, w)
@@ -347,6 +564,17 @@ def mixed_model(data: pd.DataFrame, *, dv: str, weeks: Sequence[int], groups: Se
     # every group × week cell holds data (checked above), so the full-factorial dummy coding has full rank
     if len(y) <= X.shape[1] + 2:
         return Look(_empty_model(), f"{dv}: too few observations for {X.shape[1]} fixed effects")
+    return dict(dv=dv, transform=transform, y=y, g=g, w=w, subj=subj, X=X, X0=X0, names=names, present=present,
+                wk=wk, cell_n=cell_n, n_subj=n_subj)
+
+
+def _finish(prep: dict, *, random: str, confidence: float, frames: bool, intercept_fits=None) -> Look:
+    """Fit a prepared model (:func:`_prepare`) and make its tables; ``intercept_fits`` are its three
+    random-intercept fits (REML, ML, ML without the interaction) when :func:`mixed_models` fitted a family's
+    at once."""
+    dv, transform, y, w, subj = prep["dv"], prep["transform"], prep["y"], prep["w"], prep["subj"]
+    X, X0, names, present, wk, cell_n, n_subj = (prep[k] for k in ("X", "X0", "names", "present", "wk", "cell_n",
+                                                                 "n_subj"))
     t = (w.astype(float) / max(float(max(wk)), 1.0))
     slope_Z = np.column_stack([np.ones(len(y)), t])
     order = {"auto": ["slope", "intercept"], "slope": ["slope"], "intercept": ["intercept"]}[random]
@@ -357,6 +585,8 @@ def mixed_model(data: pd.DataFrame, *, dv: str, weeks: Sequence[int], groups: Se
                 first = _lmm_fit(y, X, subj, slope_Z, reml=True)
                 full = _lmm_fit(y, X, subj, slope_Z, reml=False, start=first.theta)
                 fits = (name, first, full, _lmm_fit(y, X0, subj, slope_Z, reml=False, start=full.theta))
+            elif intercept_fits is not None:
+                fits = (name, *intercept_fits)
             else:
                 fits = (name, _ri_fit(y, X, subj, reml=True), _ri_fit(y, X, subj, reml=False),
                         _ri_fit(y, X0, subj, reml=False))
@@ -382,11 +612,9 @@ def mixed_model(data: pd.DataFrame, *, dv: str, weeks: Sequence[int], groups: Se
     df2 = float(len(y) - n_subj - (k - between))
     F = W / df1
     p_wald = float(_special.fdtrc(df1, df2, F)) if df2 > 0 else np.nan
-    test = pd.DataFrame([dict(outcome=dv, scale=transform, n_patients=n_subj, n_obs=len(y),
-                              weeks=", ".join(map(str, wk)),
-                              random="intercept + slope" if used == "slope" else "intercept",
-                              lr_stat=lr, lr_df=float(lr_df), p_lr=p_lr, wald_F=F, df1=df1, df2=df2, p_wald=p_wald,
-                              note=note)], columns=_TEST_COLS)
+    test = dict(outcome=dv, scale=transform, n_patients=n_subj, n_obs=len(y), weeks=", ".join(map(str, wk)),
+                random="intercept + slope" if used == "slope" else "intercept",
+                lr_stat=lr, lr_df=float(lr_df), p_lr=p_lr, wald_F=F, df1=df1, df2=df2, p_wald=p_wald, note=note)
     # model-based means per group × week
     z = z_quantile(confidence)
     cell_g = [gg for gg in present for ww in wk]
@@ -394,9 +622,9 @@ def mixed_model(data: pd.DataFrame, *, dv: str, weeks: Sequence[int], groups: Se
     G, _ = _design(present, wk, np.array(cell_g, dtype=object), np.array(cell_w))
     mean = G @ beta
     se = np.sqrt(np.einsum("ij,jk,ik->i", G, V, G))
-    means = pd.DataFrame({"outcome": dv, "scale": transform, "group": cell_g, "week": cell_w,
-                          "n": [cell_n[(gg, ww)] for gg, ww in zip(cell_g, cell_w)], "mean": mean, "se": se,
-                          "ci_low": mean - z * se, "ci_high": mean + z * se}, columns=_MEAN_COLS)
+    means = {"outcome": [dv] * len(cell_g), "scale": [transform] * len(cell_g), "group": cell_g, "week": cell_w,
+             "n": [cell_n[(gg, ww)] for gg, ww in zip(cell_g, cell_w)], "mean": mean, "se": se,
+             "ci_low": mean - z * se, "ci_high": mean + z * se}
     # contrasts: between groups at each week; each week against the first within each group (all at once)
     pos = {(gg, ww): i for i, (gg, ww) in enumerate(zip(cell_g, cell_w))}
     spec = [("between groups", ww, f"{ga} − {gb}", (ga, ww), (gb, ww))
@@ -408,12 +636,25 @@ def mixed_model(data: pd.DataFrame, *, dv: str, weeks: Sequence[int], groups: Se
     s_ = np.sqrt(np.einsum("ij,jk,ik->i", L, V, L))
     with np.errstate(divide="ignore", invalid="ignore"):
         p_c = 2 * _special.ndtr(-np.abs(est / s_))
-    contrasts = pd.DataFrame({"outcome": dv, "scale": transform, "kind": [c[0] for c in spec],
-                              "week": [c[1] for c in spec], "contrast": [c[2] for c in spec], "estimate": est,
-                              "se": s_, "ci_low": est - z * s_, "ci_high": est + z * s_, "p": p_c},
-                             columns=_CONTRAST_COLS)
-    return Look({"test": test, "means": means, "contrasts": contrasts}, "",
-                {"random": test["random"].iloc[0], "p_lr": p_lr, "p_wald": p_wald})
+    contrasts = {"outcome": [dv] * len(spec), "scale": [transform] * len(spec), "kind": [c[0] for c in spec],
+                 "week": [c[1] for c in spec], "contrast": [c[2] for c in spec], "estimate": est,
+                 "se": s_, "ci_low": est - z * s_, "ci_high": est + z * s_, "p": p_c}
+    facts = {"random": test["random"], "p_lr": p_lr, "p_wald": p_wald}
+    if frames:
+        test = pd.DataFrame([test], columns=_TEST_COLS)
+        means, contrasts = _stack([means], _MEAN_COLS), _stack([contrasts], _CONTRAST_COLS)
+    return Look({"test": test, "means": means, "contrasts": contrasts}, "", facts)
+
+
+def _stack(parts: list[dict], columns: list[str]) -> pd.DataFrame:
+    """One table from dicts of columns (lists or arrays), stacked in order: what ``pd.concat`` of their tables gives."""
+    if not parts:
+        return pd.DataFrame(columns=columns)
+    out = {}
+    for c in columns:
+        values = [p[c] for p in parts]
+        out[c] = np.concatenate(values) if isinstance(values[0], np.ndarray) else [v for vs in values for v in vs]
+    return pd.DataFrame(out, columns=columns)
 
 
 def mixed_models(visits: pd.DataFrame, *, outcomes: Sequence[str], weeks: Sequence[int],
@@ -450,24 +691,47 @@ def mixed_models(visits: pd.DataFrame, *, outcomes: Sequence[str], weeks: Sequen
     _check_frame(visits, "visits", ["patient_id", "week", "group"])
     for t in transforms:
         _check_choice("transforms", t, _TRANSFORMS)
+    _check_choice("random", random, _RANDOM)
     tests, means, contrasts, reasons = [], [], [], []
+    preps, shared = [], {}
     for scale in transforms:
         for dv in outcomes:
             if dv not in visits.columns or pd.to_numeric(visits[dv], errors="coerce").notna().sum() == 0:
-                why = f"{dv}: not in these data"
-                tests.append(pd.DataFrame([dict(outcome=dv, scale=scale, note=why)], columns=_TEST_COLS))
-                reasons.append(why)
-                continue
-            look = mixed_model(visits, dv=dv, weeks=weeks, groups=groups, transform=scale, random=random,
-                               confidence=confidence)
-            if look.available:
-                tests.append(look["test"])
-                means.append(look["means"])
-                contrasts.append(look["contrasts"])
+                preps.append((dv, scale, None))
             else:
-                tests.append(pd.DataFrame([dict(outcome=dv, scale=scale, note=look.reason)], columns=_TEST_COLS))
-                reasons.append(look.reason)
-    test = pd.concat(tests, ignore_index=True) if tests else pd.DataFrame(columns=_TEST_COLS)
+                preps.append((dv, scale, _prepare(visits, dv=dv, weeks=weeks, groups=groups, subject="patient_id",
+                                                  group="group", week="week", transform=scale, random=random,
+                                                  shared=shared)))
+    ready = [p for _, _, p in preps if isinstance(p, dict)]
+    batched: dict[int, tuple] = {}
+    if random == "intercept" and ready:
+        # every model's three random-intercept fits, each kind for the whole family at once
+        try:
+            fits = _ri_fits([(p["y"], p[X], p["subj"], reml) for p in ready
+                             for X, reml in (("X", True), ("X", False), ("X0", False))])
+            batched = {id(p): tuple(fits[3 * i:3 * i + 3]) for i, p in enumerate(ready)}
+        except np.linalg.LinAlgError:  # one model is singular: each is fitted on its own (and that one says so)
+            batched = {}
+    for dv, scale, prep in preps:
+        if prep is None:
+            why = f"{dv}: not in these data"
+            tests.append(dict(outcome=dv, scale=scale, note=why))
+            reasons.append(why)
+            continue
+        look = prep if isinstance(prep, Look) else _finish(prep, random=random, confidence=confidence, frames=False,
+                                                          intercept_fits=batched.get(id(prep)))
+        if look.available:
+            tests.append(look["test"])
+            means.append(look["means"])
+            contrasts.append(look["contrasts"])
+        else:
+            tests.append(dict(outcome=dv, scale=scale, note=look.reason))
+            reasons.append(look.reason)
+    if any("p_lr" in t for t in tests):  # one table from the rows (as the one-row tables stacked would give)
+        test = pd.DataFrame(tests, columns=_TEST_COLS)
+    else:  # no model fitted: the notes only, other columns empty (object)
+        test = pd.concat([pd.DataFrame([t], columns=_TEST_COLS) for t in tests], ignore_index=True) if tests \
+            else pd.DataFrame(columns=_TEST_COLS)
     test = test.astype({c: float for c in ("lr_stat", "lr_df", "p_lr", "wald_F", "df1", "df2", "p_wald")})
     if adjust:
         test["p_holm"] = np.nan
@@ -486,9 +750,7 @@ def mixed_models(visits: pd.DataFrame, *, outcomes: Sequence[str], weeks: Sequen
     said = ([f"not in these data: {', '.join(absent)}"] if absent else []) + others
     reason = "" if fitted else ("; ".join(said) or "no outcome to model")
     return Look({"test": test,
-                 "means": pd.concat(means, ignore_index=True) if means else pd.DataFrame(columns=_MEAN_COLS),
-                 "contrasts": pd.concat(contrasts, ignore_index=True) if contrasts
-                 else pd.DataFrame(columns=_CONTRAST_COLS)}, reason)
+                 "means": _stack(means, _MEAN_COLS), "contrasts": _stack(contrasts, _CONTRAST_COLS)}, reason)
 
 
 def beside_per_visit(contrasts: pd.DataFrame, pairwise: pd.DataFrame | None = None, *,
