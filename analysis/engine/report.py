@@ -138,7 +138,7 @@ class Page:
         return ", ".join(parts)
 
     # ---------------------------------------------------------------- display
-    def header(self, *, uses_data: bool = True, claims_from=None):
+    def header(self, *, uses_data: bool = True, claims_from=None, reads: str | None = None):
         """Show the synthetic-data banner, the provenance box and the parameters box.
 
         A chapter that reads the data folder (``uses_data``) also writes what its numbers come from to
@@ -146,7 +146,9 @@ class Page:
         the folder's :func:`analysis.intake.io.fingerprint`, tables and ``dataset.yaml``; synthetic or not; no
         time, so results stay byte-identical across rebuilds). A page that summarises the chapters' claims
         passes their results folder as ``claims_from``: its box then names the data those claims were
-        computed from, read from those files, instead of saying it used no patient data.
+        computed from, read from those files, instead of saying it used no patient data. A page that reads
+        neither the data folder nor only the published values (the planning page reads simulated cohorts) says
+        what it reads in ``reads``.
         """
         from IPython.display import HTML, display
 
@@ -164,6 +166,12 @@ class Page:
             folder = self.data_dir.name
             record = {k: prov[k] for k in ("data folder", "synthetic", "input hash")}
             (self.results_dir / "provenance.json").write_text(json.dumps(record, indent=1) + "\n", "utf-8")
+        elif reads is not None:
+            synthetic, folder = False, None
+            prov = provenance(data_dir=self.data_dir, files=[], synthetic=False, params=self.params)
+            prov = {"data folder": reads,
+                    "synthetic": "no patient data used (cohorts simulated by this project)",
+                    **{k: v for k, v in prov.items() if k not in ("data folder", "synthetic", "input hash")}}
         else:
             synthetic, folder = False, None
             prov = provenance(data_dir=self.published_dir, files=sorted(self.published_dir.rglob("*.csv")),

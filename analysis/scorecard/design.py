@@ -34,7 +34,7 @@ from analysis.core.design import Design
 
 __all__ = ["COMMAND", "DESIGN_FILES", "HEADLINE_CLAIMS", "TrialDesign", "class_shares", "describe_design_result",
            "design_characteristics", "evaluate_design_batch", "headline_table", "parse_sizes", "read_design_outputs",
-           "read_trial_design", "run_design", "size_figure", "size_reaching", "write_design_outputs", "KIND_GROUPS",
+           "read_trial_design", "reads_words", "run_design", "size_figure", "size_reaching", "write_design_outputs", "KIND_GROUPS",
            "kind_shares"]
 
 #: The paper's headline claims for the planning table (claim id -> the finding it belongs to), picked from
@@ -641,6 +641,24 @@ def read_design_outputs(folder) -> dict:
 def _join(items: list[str]) -> str:
     items = [str(i) for i in items]
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1] if items else ""
+
+
+def reads_words(info: dict | None) -> str:
+    """What the planning page reads, for its provenance box: the design run and the folder its design came from.
+
+    Examples
+    --------
+    >>> reads_words(None)
+    'none: no design result is part of this build'
+    >>> reads_words({"design_from": "data/examples/other_trial", "design_from_fingerprint": "ab" * 32})
+    "a design run (results/robustness/design.json): cohorts simulated at the design of data/examples/other_trial (data hash abababababab); no patient's values"
+    """
+    if not info:
+        return "none: no design result is part of this build"
+    where = (f"the design of {info['design_from']}" + (f" (data hash {str(info['design_from_fingerprint'])[:12]})"
+                                                       if info.get("design_from_fingerprint") else "")
+             if info.get("design_from") else "the paper's design")
+    return f"a design run (results/robustness/design.json): cohorts simulated at {where}; no patient's values"
 
 
 def describe_design_result(characteristics: pd.DataFrame | None, info: dict) -> str:
