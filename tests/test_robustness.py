@@ -299,7 +299,7 @@ def test_the_shipped_result_is_labelled_with_the_data_it_came_from():
     assert rb.cohorts_reference(run["n_patients"], run["params"]) == synthetic
     text = rb.describe_result(shipped, data_fingerprint=synthetic, data_name="synthetic")
     assert text.startswith("This page shows the robustness result shipped with the book")
-    assert "so the flags are attached" in text and "so the fragile flags are attached" in text
+    assert "is flagged beside its verdict below" in text and "so the fragile flags are attached" in text
 
 
 def test_a_run_written_into_a_copy_of_the_shipped_result_is_no_longer_the_shipped_one(tmp_path):
