@@ -273,7 +273,7 @@ def test_the_words_name_each_parts_data_and_say_an_empty_part_in_words(tmp_path)
     assert "This result has no multiverse part: run `python -m analysis robustness --multiverse" in text
     assert "0 are fragile" not in text and "uninformative" in text
     # every empirical claim of the registry has a class; the one judged here is uninformative
-    assert re.search(r"for the \d+ empirical claims: 0 discriminating, 0 underpowered, 1 uninformative, \d+ fixed by the "
+    assert re.search(r"for all \d+ empirical claims it covers: 0 discriminating, 0 underpowered, 1 uninformative, \d+ fixed by the "
                      r"simulation and \d+ not assessable", text)
     assert "This build's data (`mine`) are not of that design" in text
     other = rb.describe_result(_result(tmp_path / "o", multiverse_data="data/synthetic (shipped)",

@@ -828,9 +828,10 @@ def applies_to(run: dict, part: str, data_fingerprint: str | None) -> bool:
 def result_counts(robustness_dir) -> dict:
     """What a robustness result says of its own claims, whatever the build's data.
 
-    Returns ``{"cohort_claims", "classes", "multiverse_claims", "fragile", "robust", "flip_cohorts",
-    "flipping"}``: the number of claims its simulated cohorts judge, the number of empirical claims in each
-    class of ``operating_characteristics.csv`` (:data:`analysis.claims.characteristics.CLASSES`; empty when the
+    Returns ``{"cohort_claims", "classes", "paper_claims", "multiverse_claims", "fragile", "robust",
+    "flip_cohorts", "flipping"}``: the number of claims its simulated cohorts judge, the number of empirical claims
+    in each class of ``operating_characteristics.csv`` and how many of them are the paper's claims about data (not a
+    second look's, not the audit's) (:data:`analysis.claims.characteristics.CLASSES`; empty when the
     result has no such file), the multiverse's claims and how many are fragile or robust on its data, and for
     the multiverse over calibrated cohorts (``multiverse_flips.csv``) its number of cohorts and how many claims
     some single choice flips in more than :data:`FLIP_RATE` of them. A part the result does not have counts 0.
@@ -849,9 +850,16 @@ def result_counts(robustness_dir) -> dict:
         out["cohort_claims"] = int(prob.loc[prob["model"].eq("calibrated"), "claim_id"].nunique()
                                    if "model" in prob.columns else prob["claim_id"].nunique())
     oc = found["operating"]
+    out["paper_claims"] = 0
     if oc is not None:
         counts = oc["class"].value_counts()
         out["classes"] = {c: int(counts.get(c, 0)) for c in CLASSES}
+        from analysis.claims.registry import published
+
+        reg = published().set_index("claim_id")
+        paper = reg.index[(reg["section"].fillna("") == "") & ~reg["chapter"].isin([c.name for c in CHAPTERS
+                                                                                    if not c.uses_data])]
+        out["paper_claims"] = int(oc["claim_id"].isin(paper).sum())
     mv = found["multiverse"]
     if mv is not None:
         out["multiverse_claims"] = int(len(mv))
@@ -922,9 +930,11 @@ def describe_result(robustness_dir, *, data_fingerprint: str, data_name: str) ->
         if n["classes"]:
             total = sum(n["classes"].values())
             parts = [f"{k} {c}" for c, k in n["classes"].items()]
-            text += (f" What its verdicts are worth at that design, for the {total} empirical claims: "
-                     + ", ".join(parts[:-1]) + f" and {parts[-1]} (the classes are defined at the top of this "
-                     "page; each claim's class is in the table below and beside its verdict in its chapter).")
+            text += (f" What its verdicts are worth at that design, for all {total} empirical claims it covers: "
+                     + ", ".join(parts[:-1]) + f" and {parts[-1]}. The headline at the top of this page counts "
+                     f"the {n['paper_claims']} of them that are the paper's claims about data; the others are the "
+                     "book's own second looks and the audit's checks of the paper's arithmetic (not assessable). "
+                     "Each claim's class is in the table below and beside its verdict in its chapter.")
         else:
             text += (" It has no operating characteristics (an older result), so it cannot say what each verdict "
                      "is worth; run `python -m analysis robustness --out DIR` again for them.")
