@@ -22,6 +22,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from analysis.core import paths
+
 __all__ = ["CLASSES", "CLASS_MEANING", "DESIGN_COLUMN", "FILE", "NOT_IN_RESULT", "OC_COLUMNS",
            "read_characteristics", "with_design_class"]
 
@@ -77,9 +79,7 @@ def read_characteristics(folder) -> pd.DataFrame | None:
     """
     path = Path(folder)
     if path.is_dir():
-        if (path / "results" / "robustness").is_dir():
-            path = path / "results" / "robustness"
-        path = path / FILE
+        path = paths.robustness_folder(path) / FILE
     if not path.is_file():
         return None
     frame = pd.read_csv(path, dtype={"claim_id": str, "false_positive_model": str, "class": str},

@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-__all__ = ["repo_root", "default_data_dir", "published_dir", "scratch_dir", "resolve_dir"]
+__all__ = ["repo_root", "default_data_dir", "published_dir", "scratch_dir", "resolve_dir", "robustness_folder"]
 
 
 def repo_root() -> Path:
@@ -67,3 +67,21 @@ def resolve_dir(value: str | os.PathLike | None, default: Path) -> Path:
     if value is None or str(value) == "":
         return default
     return Path(value).expanduser().resolve()
+
+
+def robustness_folder(folder: str | os.PathLike) -> Path:
+    """The folder a robustness result is in: ``folder/results/robustness`` when ``folder`` is an output folder
+    holding one, else ``folder`` itself (``…/results/robustness``, or any folder given).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> out = Path(tempfile.mkdtemp())
+    >>> robustness_folder(out) == out
+    True
+    >>> (out / "results" / "robustness").mkdir(parents=True)
+    >>> robustness_folder(out) == out / "results" / "robustness"
+    True
+    """
+    folder = Path(folder)
+    return folder / "results" / "robustness" if (folder / "results" / "robustness").is_dir() else folder

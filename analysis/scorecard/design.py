@@ -30,6 +30,7 @@ from typing import Iterable
 import numpy as np
 import pandas as pd
 
+from analysis.core import paths
 from analysis.core.design import Design
 
 __all__ = ["COMMAND", "DESIGN_FILES", "HEADLINE_CLAIMS", "TrialDesign", "class_shares", "describe_design_result",
@@ -627,9 +628,7 @@ def read_design_outputs(folder) -> dict:
     >>> read_design_outputs(tempfile.mkdtemp())["characteristics"] is None
     True
     """
-    folder = Path(folder)
-    if (folder / "results" / "robustness").is_dir():
-        folder = folder / "results" / "robustness"
+    folder = paths.robustness_folder(folder)
     oc = folder / DESIGN_FILES["characteristics"]
     info = folder / DESIGN_FILES["info"]
     return {"characteristics": (pd.read_csv(oc, encoding="utf-8", keep_default_na=False,

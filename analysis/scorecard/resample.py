@@ -43,6 +43,7 @@ from typing import Iterable
 import numpy as np
 import pandas as pd
 
+from analysis.core import paths
 from analysis.scorecard.dask_run import Progress, run_tasks
 
 __all__ = [
@@ -685,9 +686,7 @@ def read_outputs(folder) -> dict:
     >>> read_outputs(tempfile.mkdtemp())["probability"] is None
     True
     """
-    folder = Path(folder)
-    if (folder / "results" / "robustness").is_dir():
-        folder = folder / "results" / "robustness"
+    folder = paths.robustness_folder(folder)
     prob, run_json = folder / "data_probability.csv", folder / "run.json"
     return {"probability": pd.read_csv(prob, encoding="utf-8", keep_default_na=True,
                                        dtype={"not_testable_reason": str, "full_verdict": str}) if prob.is_file() else None,

@@ -34,6 +34,7 @@ import pandas as pd
 
 from analysis.claims.characteristics import CLASSES
 from analysis.core.chapters import CHAPTERS, MODELS as _MODEL_TEXT
+from analysis.core import paths
 from analysis.scorecard.dask_run import Progress, run_tasks, text_progress
 
 __all__ = [
@@ -405,7 +406,6 @@ def _multiverse_cohort(data_dir: str | None, tables_seed: int | None, n_patients
             _COHORTS[key] = cohort_from_tables(model_tables("calibrated", tables_seed, n_patients),
                                                _meta("calibrated", tables_seed, n_patients))
         else:
-            from analysis.core import paths
             from analysis.intake.io import load
 
             _COHORTS[key] = load(data_dir or paths.default_data_dir())
@@ -470,6 +470,14 @@ def _pair_flips(one: pd.DataFrame, opts: dict, defaults: dict, default_verdict: 
     return out
 
 
+def _matches(universes: pd.DataFrame, choices: dict) -> np.ndarray:
+    """Rows of ``universes`` whose options all equal ``choices`` (a boolean array)."""
+    keep = np.ones(len(universes), bool)
+    for k, v in choices.items():
+        keep &= (universes[k] == v).to_numpy()
+    return keep
+
+
 def multiverse_summary(universes: pd.DataFrame, options: dict[str, dict[str, tuple]] | None = None) -> pd.DataFrame:
     """Per claim: "robust" (one verdict in every universe) or the choices that flip its verdict.
 
@@ -497,16 +505,11 @@ def multiverse_summary(universes: pd.DataFrame, options: dict[str, dict[str, tup
     for (chapter, claim_id), one in universes.groupby(["chapter", "claim_id"], sort=False):
         opts = grid.get(chapter, {})
         defaults = {k: v[0] for k, v in opts.items()}
-        is_default = np.ones(len(one), bool)
-        for k, v in defaults.items():
-            is_default &= (one[k] == v).to_numpy()
+        is_default = _matches(one, defaults)
         default_verdict = one.loc[is_default, "verdict"].iloc[0] if is_default.any() else ""
         flips = []
         for k, values in opts.items():
-            others = np.ones(len(one), bool)
-            for k2, v2 in defaults.items():
-                if k2 != k:
-                    others &= (one[k2] == v2).to_numpy()
+            others = _matches(one, {k2: v2 for k2, v2 in defaults.items() if k2 != k})
             for value in values[1:]:
                 hit = one.loc[others & (one[k] == value).to_numpy(), "verdict"]
                 if len(hit) and (hit != default_verdict).any():
@@ -667,15 +670,10 @@ def multiverse_flips(universes: pd.DataFrame, options: dict[str, dict[str, tuple
     for (chapter, claim_id), one in universes.groupby(["chapter", "claim_id"], sort=False):
         opts = grid.get(chapter, {})
         defaults = {k: v[0] for k, v in opts.items()}
-        is_default = np.ones(len(one), bool)
-        for k, v in defaults.items():
-            is_default &= (one[k] == v).to_numpy()
+        is_default = _matches(one, defaults)
         base = one.loc[is_default].set_index("cohort")["verdict"]
         for k, values in opts.items():
-            others = np.ones(len(one), bool)
-            for k2, v2 in defaults.items():
-                if k2 != k:
-                    others &= (one[k2] == v2).to_numpy()
+            others = _matches(one, {k2: v2 for k2, v2 in defaults.items() if k2 != k})
             for value in values[1:]:
                 hit = one.loc[others & (one[k] == value).to_numpy()].set_index("cohort")["verdict"]
                 both = hit.index.intersection(base.index)
@@ -756,9 +754,7 @@ def read_outputs(folder) -> dict:
     >>> read_outputs(tempfile.mkdtemp())["probability"] is None
     True
     """
-    folder = Path(folder)
-    if (folder / "results" / "robustness").is_dir():
-        folder = folder / "results" / "robustness"
+    folder = paths.robustness_folder(folder)
     prob = folder / "claim_probability.csv"
     mv = folder / "multiverse.csv"
     run_json = folder / "run.json"
@@ -795,7 +791,6 @@ def cohorts_reference(n_patients: int, params: dict | None = None) -> str:
     """
     import yaml
 
-    from analysis.core import paths
     from analysis.intake.io import fingerprint
 
     folder = paths.default_data_dir()
@@ -896,8 +891,7 @@ def describe_result(robustness_dir, *, data_fingerprint: str, data_name: str) ->
     has = {"cohorts": found["probability"] is not None, "multiverse": found["multiverse"] is not None,
            "flips": found["flips"] is not None}
     build = "python -m analysis build"
-    folder = Path(robustness_dir)
-    folder = folder / "results" / "robustness" if (folder / "results" / "robustness").is_dir() else folder
+    folder = paths.robustness_folder(robustness_dir)
     if not any(has.values()) and (folder / "data_probability.csv").is_file():
         data = str(run.get("resample_data") or "a data folder it does not record")
         return (f"This result has no simulated part (it holds the resampling of `{data}`, shown in the section "
