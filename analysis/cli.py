@@ -452,7 +452,7 @@ def _robustness(args) -> int:
 
     from analysis.core import paths
     from analysis.core.chapters import CHAPTERS
-    from analysis.scorecard import robustness
+    from analysis.scorecard import dask_run, robustness
     from analysis.engine.params import (check_design_parameters, check_parameters, declared_parameters,
                                         parse_parameters)
 
@@ -503,7 +503,7 @@ def _robustness(args) -> int:
         try:
             verdicts = robustness.run(cohorts=args.cohorts, models=models, seed=args.seed, n_patients=args.patients,
                                       workers=args.workers, scheduler=args.scheduler, batch_size=args.batch,
-                                      params=params, progress=robustness.text_progress(),
+                                      params=params, progress=dask_run.text_progress(),
                                       all_chapters=args.all_chapters)
         except (ValueError, TypeError) as err:
             raise UserError(f"robustness: {err}") from None
@@ -516,7 +516,7 @@ def _robustness(args) -> int:
              f"{args.data or 'the shipped synthetic cohort'}")
         t0 = time.perf_counter()
         universes = robustness.multiverse(data_dir=args.data, workers=args.workers, scheduler=args.scheduler,
-                                          progress=robustness.text_progress())
+                                          progress=dask_run.text_progress())
         info["multiverse_seconds"] = round(time.perf_counter() - t0, 1)
         info["multiverse_data"] = str(args.data or "data/synthetic (shipped)")
         from analysis.intake.io import fingerprint  # the data it judged: the scorecard attaches it only to these
@@ -529,7 +529,7 @@ def _robustness(args) -> int:
         cohort_universes = robustness.multiverse_cohorts(cohorts=args.multiverse_cohorts, seed=args.seed,
                                                          n_patients=args.patients, workers=args.workers,
                                                          scheduler=args.scheduler,
-                                                         progress=robustness.text_progress())
+                                                         progress=dask_run.text_progress())
         info["multiverse_cohorts"] = args.multiverse_cohorts
         info["multiverse_cohorts_seconds"] = round(time.perf_counter() - t0, 1)
     written = robustness.write_outputs(out, verdicts=verdicts, universes=universes, info=info,
@@ -569,7 +569,7 @@ def _robustness_design(args, sizes: list[int] | None, models: list[str]) -> int:
     from analysis.core.chapters import CHAPTERS
     from analysis.core.design import PAPER
     from analysis.engine.params import check_parameters, declared_parameters, parse_parameters
-    from analysis.scorecard import design, robustness
+    from analysis.scorecard import dask_run, design, robustness
 
     if args.multiverse or args.multiverse_only:
         raise UserError("--multiverse and --multiverse-only do not combine with --design-from or a list of "
@@ -612,7 +612,7 @@ def _robustness_design(args, sizes: list[int] | None, models: list[str]) -> int:
     try:
         verdicts = design.run_design(trial, sizes, cohorts=args.cohorts, models=models, seed=args.seed,
                                      workers=args.workers, scheduler=args.scheduler, batch_size=args.batch,
-                                     params=params, progress=robustness.text_progress(),
+                                     params=params, progress=dask_run.text_progress(),
                                      all_chapters=args.all_chapters)
     except (ValueError, TypeError) as err:
         raise UserError(f"robustness: {err}") from None

@@ -118,7 +118,9 @@ def test_progress_bar_text():
     import io
 
     s = io.StringIO()
-    bar = rb.text_progress(s, width=10)
+    from analysis.scorecard.dask_run import text_progress
+
+    bar = text_progress(s, width=10)
     for i in range(5):
         bar(i, 4) if i <= 4 else None
     assert "[##########] 4/4 tasks, 100%" in s.getvalue()

@@ -19,6 +19,7 @@ import json
 import re
 import math
 import sys
+from pathlib import Path
 from typing import Any
 
 import numpy as np

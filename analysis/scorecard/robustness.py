@@ -35,7 +35,7 @@ import pandas as pd
 from analysis.claims.characteristics import CLASSES
 from analysis.core.chapters import CHAPTERS, MODELS as _MODEL_TEXT
 from analysis.core import paths
-from analysis.scorecard.dask_run import Progress, run_tasks, text_progress
+from analysis.scorecard.dask_run import Progress, run_tasks
 
 __all__ = [
     "MODELS",
@@ -241,7 +241,7 @@ def run(*, cohorts: int = 200, models: Iterable[str] = MODELS, seed: int = 2018,
     params : dict, optional
         Chapter parameters (as ``-p``) used for every cohort.
     progress : callable(done, total), optional
-        Called after every finished task (e.g. :func:`text_progress`).
+        Called after every finished task (e.g. :func:`analysis.scorecard.dask_run.text_progress`).
     client : dask.distributed.Client, optional
         Use this client (then ``workers``/``scheduler`` are ignored and it is not closed).
     all_chapters : bool
@@ -470,6 +470,16 @@ def _pair_flips(one: pd.DataFrame, opts: dict, defaults: dict, default_verdict: 
     return out
 
 
+def _per_claim(universes: pd.DataFrame, options: dict | None):
+    """Per claim of ``universes``: its chapter, id, rows, the chapter's options, their defaults and the rows of the
+    default universe (a boolean array)."""
+    grid = multiverse_grid(options) if options is None else options
+    for (chapter, claim_id), one in universes.groupby(["chapter", "claim_id"], sort=False):
+        opts = grid.get(chapter, {})
+        defaults = {k: v[0] for k, v in opts.items()}
+        yield chapter, claim_id, one, opts, defaults, _matches(one, defaults)
+
+
 def _matches(universes: pd.DataFrame, choices: dict) -> np.ndarray:
     """Rows of ``universes`` whose options all equal ``choices`` (a boolean array)."""
     keep = np.ones(len(universes), bool)
@@ -500,12 +510,8 @@ def multiverse_summary(universes: pd.DataFrame, options: dict[str, dict[str, tup
     >>> multiverse_summary(u, {"audit": {"alpha": (0.05, 0.01)}})[["result", "flipped_by"]].values.tolist()
     [['fragile', 'alpha=0.01']]
     """
-    grid = multiverse_grid(options) if options is None else options
     rows = []
-    for (chapter, claim_id), one in universes.groupby(["chapter", "claim_id"], sort=False):
-        opts = grid.get(chapter, {})
-        defaults = {k: v[0] for k, v in opts.items()}
-        is_default = _matches(one, defaults)
+    for chapter, claim_id, one, opts, defaults, is_default in _per_claim(universes, options):
         default_verdict = one.loc[is_default, "verdict"].iloc[0] if is_default.any() else ""
         flips = []
         for k, values in opts.items():
@@ -665,12 +671,8 @@ def multiverse_flips(universes: pd.DataFrame, options: dict[str, dict[str, tuple
     >>> multiverse_flips(u, {"audit": {"alpha": (0.05, 0.01)}})[["choice", "cohorts", "flip_rate"]].values.tolist()
     [['alpha=0.01', 2, 0.5]]
     """
-    grid = multiverse_grid(options) if options is None else options
     rows = []
-    for (chapter, claim_id), one in universes.groupby(["chapter", "claim_id"], sort=False):
-        opts = grid.get(chapter, {})
-        defaults = {k: v[0] for k, v in opts.items()}
-        is_default = _matches(one, defaults)
+    for chapter, claim_id, one, opts, defaults, is_default in _per_claim(universes, options):
         base = one.loc[is_default].set_index("cohort")["verdict"]
         for k, values in opts.items():
             others = _matches(one, {k2: v2 for k2, v2 in defaults.items() if k2 != k})
