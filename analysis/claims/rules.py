@@ -315,7 +315,8 @@ def values_at(visits: pd.DataFrame, column: str, *, week: int, group: str | None
     sel = visits["week"].to_numpy() == week
     if group is not None:
         sel &= visits["group"].to_numpy(object) == group
-    x = pd.to_numeric(visits[column].to_numpy()[sel], errors="coerce").astype(float)
+    x = visits[column].to_numpy()[sel]
+    x = x.astype(float) if x.dtype.kind == "f" else pd.to_numeric(x, errors="coerce").astype(float)
     return x[np.isfinite(x)]
 
 
