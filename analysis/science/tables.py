@@ -53,7 +53,7 @@ def visit_wide(visits: pd.DataFrame, columns, *, weeks=None, group: str | None =
         keep &= visits["week"].isin(list(weeks))
     if group is not None:
         keep &= visits["group"].eq(group)
-    rows = visits.loc[keep]
+    rows = visits.loc[keep, list(dict.fromkeys(["patient_id", "week", *columns]))]  # the columns used only
     numeric = {c: pd.to_numeric(rows[c], errors="coerce") for c in columns}
     pid, week = rows["patient_id"], rows["week"]
     if all(v.dtype == np.float64 for v in numeric.values()) and pid.notna().all() and week.notna().all():
@@ -111,7 +111,7 @@ def baseline_values(visits: pd.DataFrame, columns, *, week: int = 0, group: str 
     keep = visits["week"].eq(week)
     if group is not None:
         keep &= visits["group"].eq(group)
-    rows = visits.loc[keep]
+    rows = visits.loc[keep, columns]  # the columns used only
     out = {}
     for c in columns:
         x = pd.to_numeric(rows[c], errors="coerce").to_numpy(float)
