@@ -92,7 +92,13 @@ def paired_change(wide: pd.DataFrame, column: str, *, after: int, before: int = 
     """
     if (column, before) not in wide.columns or (column, after) not in wide.columns:
         return np.array([], dtype=float)
-    d = (wide[(column, after)] - wide[(column, before)]).to_numpy(float)
+    i, j = wide.columns.get_loc((column, after)), wide.columns.get_loc((column, before))
+    if isinstance(i, int) and isinstance(j, int) and all(t == np.float64 for t in wide.dtypes):
+        # float columns (as visit_wide makes them): the two columns as arrays, not two Series aligned on the index
+        values = wide.to_numpy(float)
+        d = values[:, i] - values[:, j]
+    else:
+        d = (wide[(column, after)] - wide[(column, before)]).to_numpy(float)
     return d[np.isfinite(d)]
 
 
