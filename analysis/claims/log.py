@@ -30,7 +30,7 @@ from analysis.claims.rules import (
     is_nan,
     mean_ci,
     special,
-    values_at,
+    values_picker,
     welch_ci,
     wilson_interval,
 )
@@ -605,9 +605,10 @@ class ClaimLog:
                 f"Bonferroni over {m} intervals); not reproduced if none does and some CI lies on the other side; "
                 "inconclusive otherwise")
         good, bad, best, any_ci = [], False, None, False
+        pick = values_picker(visits, column)
         for w in weeks:
-            ref = values_at(visits, column, week=w, group=reference)
-            cis = [welch_ci(ref, values_at(visits, column, week=w, group=o), conf) for o in others]
+            ref = pick(w, reference)
+            cis = [welch_ci(ref, pick(w, o), conf) for o in others]
             if any(is_nan(c[1]) for c in cis):
                 continue
             any_ci = True
