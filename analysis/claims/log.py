@@ -558,7 +558,7 @@ class ClaimLog:
         >>> log.table().loc[0, "verdict"]
         'not testable with these data'
         """
-        gone = [c for c in columns if c not in data.columns or not data[c].notna().any()]
+        gone = [c for c in columns if c not in data.columns or not pd.notna(data[c].to_numpy()).any()]
         if gone:
             self.not_testable(claim_id, f"the data lack the column(s) {', '.join(gone)}")
         return gone
