@@ -396,3 +396,47 @@ def test_a_result_where_no_method_ran_says_so_and_has_no_table(tmp_path):
     text = rs.describe_result(tmp_path, data_fingerprint=fingerprint(SMALL), data_name="small")
     assert "no method could run on them, so no claim has a figure: permute_ifng: the data have no IFN-γ" in text
     assert "resamples by each of 0 methods" not in text
+
+
+# --------------------------------------------------------------------------------------------- typing a resample
+def _round_trip(tables, meta):
+    """cohort_from_tables through its CSV round trip (the fast path for text tables switched off)."""
+    from analysis.scorecard import evaluate as ev
+
+    saved = ev._text_as_read
+    ev._text_as_read = lambda df: None
+    try:
+        return ev.cohort_from_tables(tables, meta)
+    finally:
+        ev._text_as_read = saved
+
+
+def _assert_same_cohort(a, b):
+    for name in ("patients", "visits", "adverse_events"):
+        pd.testing.assert_frame_equal(getattr(a, name), getattr(b, name), check_exact=True)
+    assert a.meta == b.meta and a.source == b.source and a.files == b.files
+
+
+def test_text_tables_typed_without_the_round_trip_give_the_same_cohort():
+    from analysis.intake.io import load
+    from analysis.scorecard.evaluate import _text_as_read, cohort_from_tables
+
+    small = load(SMALL)
+    raw = rs.raw_tables(small)
+    assert _text_as_read(raw["visits"]) is not None  # the fast path is taken
+    for method in rs.METHODS:
+        for k in range(2):
+            t = rs.resample_tables(raw, method, seed=5, index=k)
+            _assert_same_cohort(cohort_from_tables(t, small.meta), _round_trip(t, small.meta))
+    # hand-made text: blanks around cells, quotes and commas, an empty row, no adverse events at all
+    t = _tables()
+    t["visits"].loc[0, "il_6"] = " 101 "
+    t["visits"].loc[1, ["tjc28", "sjc28", "ifn_g", "il_6", "treg_pct"]] = ""
+    t["adverse_events"].loc[0, "event"] = 'fever, "high"'
+    for tables in (t, {**t, "adverse_events": t["adverse_events"].iloc[:0]}):
+        fast = cohort_from_tables(tables, {"x": 1})
+        _assert_same_cohort(fast, _round_trip(tables, {"x": 1}))
+    assert fast.visits.loc[0, "il_6"] == 101.0 and fast.visits.loc[2, "ifn_g"] == 1.0
+    # not text (numbers, a line break): the round trip, as before
+    assert _text_as_read(pd.DataFrame({"a": [1.0], "b": ["x"]})) is None
+    assert _text_as_read(pd.DataFrame({"a": ["x\ny"], "b": ["x"]})) is None

@@ -133,3 +133,19 @@ def test_anova_bonferroni_equals_pingouin(seed):
     _close(merged["p_unc_x"], merged["p_unc_y"])
     _close(merged["p_bonf"], merged["p_corr"])
     _close(merged["hedges_g"], merged["hedges"])
+
+
+def test_corrcoef_is_numpys_bit_for_bit():
+    from analysis.science.stats import _corrcoef
+
+    rng = np.random.default_rng(7)
+    for _ in range(3000):
+        n = int(rng.integers(2, 60))
+        x = rng.normal(size=n) * rng.choice([1.0, 1e-3, 1e5])
+        y = x * rng.normal() + rng.normal(size=n)
+        if rng.random() < 0.3:  # ties and short decimals, as lab values have
+            x, y = np.round(x, 1), np.round(y, 1)
+        if x.std() > 0 and y.std() > 0:
+            assert _corrcoef(x, y) == np.corrcoef(x, y)[0, 1]
+    two = np.array([1.0, 2.0]), np.array([3.0, 1.0])
+    assert _corrcoef(*two) == np.corrcoef(*two)[0, 1] and abs(_corrcoef(*two) + 1) < 1e-15

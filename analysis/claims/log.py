@@ -30,7 +30,7 @@ from analysis.claims.rules import (
     is_nan,
     mean_ci,
     special,
-    values_at,
+    values_picker,
     welch_ci,
     wilson_interval,
 )
@@ -39,6 +39,15 @@ from analysis.claims.rules import (
 _NOTE_PREFIX = "not available with these data:"
 
 # --------------------------------------------------------------------------------------------- log
+def _check_alpha(alpha) -> None:
+    if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or not 0 < alpha <= 0.5:
+        raise ValueError(f"`alpha` is {alpha!r}; a number greater than 0 and at most 0.5 is required")
+
+
+#: chapter -> (the registry :meth:`ClaimLog.for_chapter` read, the first log made from it): its selected rows
+_FOR_CHAPTER: dict[str, tuple] = {}
+
+
 def _plus_minus(margin) -> str:
     """``±0.6``, or ``the margin`` when the margin is not a number (its source then says why)."""
     return "the margin" if margin is None or is_nan(margin) else f"±{fmt_num(margin)}"
@@ -91,8 +100,7 @@ class ClaimLog:
     def __init__(self, chapter: str, published: pd.DataFrame | None = None, alpha: float = 0.05):
         if chapter not in CHAPTERS:
             raise ValueError(f"`chapter` is {chapter!r}; allowed: {', '.join(CHAPTERS)}")
-        if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or not 0 < alpha <= 0.5:
-            raise ValueError(f"`alpha` is {alpha!r}; a number greater than 0 and at most 0.5 is required")
+        _check_alpha(alpha)
         registry = load_published() if published is None else published
         registry = registry.copy()
         for col, default in (("section", ""), ("basis", "empirical"), ("basis_reason", ""), ("quote", "")):
@@ -106,6 +114,9 @@ class ClaimLog:
         self.alpha = float(alpha)
         self._claims = registry.loc[registry["chapter"] == chapter, list(COLUMNS)].set_index("claim_id", drop=False)
         self._rows: dict[str, dict] = {}
+        # the registry rows as dicts (the frame's own values), made on first use; shared by the logs of
+        # for_chapter, which all read the same registry rows
+        self._registry_rows: dict[str, dict] | None = None
 
     @classmethod
     def for_chapter(cls, chapter: str, alpha: float = 0.05) -> "ClaimLog":
@@ -118,24 +129,45 @@ class ClaimLog:
         >>> log.chapter, log.alpha, log.table().empty
         ('safety', 0.01, True)
         """
-        return cls(chapter, published(), alpha=alpha)
+        registry = published()
+        hit = _FOR_CHAPTER.get(chapter)
+        if hit is None or hit[0] is not registry:
+            log = cls(chapter, registry, alpha=alpha)
+            _FOR_CHAPTER[chapter] = (registry, log)
+            return log
+        # a headless evaluation makes a log per chapter on every cohort: the registry rows are selected and
+        # made into dicts once per process (the same values as a fresh log's), only the judged rows are new
+        template = hit[1]
+        _check_alpha(alpha)
+        log = cls.__new__(cls)
+        log.chapter, log.alpha = chapter, float(alpha)
+        log._claims, log._registry_rows, log._rows = template._claims, template._rows_of_registry(), {}
+        return log
+
+    def _rows_of_registry(self) -> dict[str, dict]:
+        """The chapter's registry rows, claim id → {column: value}, in registry order (made once)."""
+        if self._registry_rows is None:
+            cols = list(self._claims.columns)
+            self._registry_rows = {row[0]: dict(zip(cols, row[1:]))
+                                   for row in self._claims.itertuples(index=True, name=None)}
+        return self._registry_rows
 
     # ---- internals
-    def _claim(self, claim_id: str, kinds: tuple[str, ...] | None = None) -> pd.Series:
-        """Return the registry row of ``claim_id``; check chapter and kind."""
-        if claim_id not in self._claims.index:
+    def _claim(self, claim_id: str, kinds: tuple[str, ...] | None = None) -> dict:
+        """Return the registry row of ``claim_id`` (column → value); check chapter and kind."""
+        claim = self._rows_of_registry().get(claim_id)
+        if claim is None:
             raise KeyError(
                 f"`claim_id` {claim_id!r} is not a claim of chapter {self.chapter!r} in the registry "
                 f"(data/published/claims/{self.chapter}.csv)"
             )
-        claim = self._claims.loc[claim_id]
         if kinds is not None and claim["kind"] not in kinds:
             raise ValueError(
                 f"claim {claim_id!r} has kind {claim['kind']!r}; this check accepts kinds {', '.join(kinds)}"
             )
         return claim
 
-    def _record(self, claim: pd.Series, reproduced: str, verdict: str, rule: str) -> str:
+    def _record(self, claim: dict, reproduced: str, verdict: str, rule: str) -> str:
         """Store one judged claim (replacing an earlier one) and return the verdict."""
         if verdict not in VERDICTS:
             raise ValueError(f"`verdict` is {verdict!r}; allowed: {', '.join(VERDICTS)}")
@@ -153,7 +185,7 @@ class ClaimLog:
         }
         return verdict
 
-    def _expected_side(self, claim: pd.Series, expected: str | None) -> str:
+    def _expected_side(self, claim: dict, expected: str | None) -> str:
         side = expected or claim["expected"]
         if side not in ("increase", "decrease"):
             raise ValueError(f"claim {claim['claim_id']!r} expects {side!r}; a direction rule needs "
@@ -526,7 +558,7 @@ class ClaimLog:
         >>> log.table().loc[0, "verdict"]
         'not testable with these data'
         """
-        gone = [c for c in columns if c not in data.columns or not data[c].notna().any()]
+        gone = [c for c in columns if c not in data.columns or not pd.notna(data[c].to_numpy()).any()]
         if gone:
             self.not_testable(claim_id, f"the data lack the column(s) {', '.join(gone)}")
         return gone
@@ -573,9 +605,10 @@ class ClaimLog:
                 f"Bonferroni over {m} intervals); not reproduced if none does and some CI lies on the other side; "
                 "inconclusive otherwise")
         good, bad, best, any_ci = [], False, None, False
+        pick = values_picker(visits, column)
         for w in weeks:
-            ref = values_at(visits, column, week=w, group=reference)
-            cis = [welch_ci(ref, values_at(visits, column, week=w, group=o), conf) for o in others]
+            ref = pick(w, reference)
+            cis = [welch_ci(ref, pick(w, o), conf) for o in others]
             if any(is_nan(c[1]) for c in cis):
                 continue
             any_ci = True
@@ -882,7 +915,7 @@ class ClaimLog:
         True
         """
         rows = []
-        for cid, claim in self._claims.iterrows():
+        for cid, claim in self._rows_of_registry().items():
             if cid in self._rows:
                 rows.append(self._rows[cid])
             else:

@@ -315,8 +315,50 @@ def values_at(visits: pd.DataFrame, column: str, *, week: int, group: str | None
     sel = visits["week"].to_numpy() == week
     if group is not None:
         sel &= visits["group"].to_numpy(object) == group
-    x = pd.to_numeric(visits[column].to_numpy()[sel], errors="coerce").astype(float)
+    x = visits[column].to_numpy()[sel]
+    x = x.astype(float) if x.dtype.kind == "f" else pd.to_numeric(x, errors="coerce").astype(float)
     return x[np.isfinite(x)]
+
+
+def values_picker(visits: pd.DataFrame, column: str):
+    """:func:`values_at` for many visits and groups of one column: the table's arrays are read once.
+
+    Parameters
+    ----------
+    visits : DataFrame
+        ``week``, ``group`` and ``column``, as for :func:`values_at`.
+    column : str
+        The column picked.
+
+    Returns
+    -------
+    callable
+        ``pick(week, group=None)``, the array :func:`values_at` ``(visits, column, week=week, group=group)``
+        returns.
+
+    Examples
+    --------
+    >>> v = pd.DataFrame({"week": [0, 4, 4], "group": ["R", "R", "C"], "x": [1.0, 2.0, 3.0]})
+    >>> pick = values_picker(v, "x")
+    >>> pick(4, "R").tolist(), pick(4).tolist(), values_picker(v, "y")(0).tolist()
+    ([2.0], [2.0, 3.0], [])
+    """
+    if column not in visits.columns:
+        return lambda week, group=None: np.array([], dtype=float)
+    weeks, values = visits["week"].to_numpy(), visits[column].to_numpy()
+    groups = visits["group"].to_numpy(object) if "group" in visits.columns else None
+
+    def pick(week, group=None) -> np.ndarray:
+        sel = weeks == week
+        if group is not None:
+            if groups is None:
+                visits["group"]  # the KeyError values_at raises
+            sel &= groups == group
+        x = values[sel]
+        x = x.astype(float) if x.dtype.kind == "f" else pd.to_numeric(x, errors="coerce").astype(float)
+        return x[np.isfinite(x)]
+
+    return pick
 
 
 def paired_changes(visits: pd.DataFrame, column: str, *, after: int, before: int = 0, group: str | None = None,

@@ -53,7 +53,7 @@ def visit_wide(visits: pd.DataFrame, columns, *, weeks=None, group: str | None =
         keep &= visits["week"].isin(list(weeks))
     if group is not None:
         keep &= visits["group"].eq(group)
-    rows = visits.loc[keep]
+    rows = visits.loc[keep, list(dict.fromkeys(["patient_id", "week", *columns]))]  # the columns used only
     numeric = {c: pd.to_numeric(rows[c], errors="coerce") for c in columns}
     pid, week = rows["patient_id"], rows["week"]
     if all(v.dtype == np.float64 for v in numeric.values()) and pid.notna().all() and week.notna().all():
@@ -92,7 +92,13 @@ def paired_change(wide: pd.DataFrame, column: str, *, after: int, before: int = 
     """
     if (column, before) not in wide.columns or (column, after) not in wide.columns:
         return np.array([], dtype=float)
-    d = (wide[(column, after)] - wide[(column, before)]).to_numpy(float)
+    i, j = wide.columns.get_loc((column, after)), wide.columns.get_loc((column, before))
+    if isinstance(i, int) and isinstance(j, int) and all(t == np.float64 for t in wide.dtypes):
+        # float columns (as visit_wide makes them): the two columns as arrays, not two Series aligned on the index
+        values = wide.to_numpy(float)
+        d = values[:, i] - values[:, j]
+    else:
+        d = (wide[(column, after)] - wide[(column, before)]).to_numpy(float)
     return d[np.isfinite(d)]
 
 
@@ -111,7 +117,7 @@ def baseline_values(visits: pd.DataFrame, columns, *, week: int = 0, group: str 
     keep = visits["week"].eq(week)
     if group is not None:
         keep &= visits["group"].eq(group)
-    rows = visits.loc[keep]
+    rows = visits.loc[keep, columns]  # the columns used only
     out = {}
     for c in columns:
         x = pd.to_numeric(rows[c], errors="coerce").to_numpy(float)

@@ -23,6 +23,8 @@ import inspect
 import io as _io
 from pathlib import Path
 
+import numpy as np
+
 import pandas as pd
 
 from analysis.core.chapters import CHAPTERS
@@ -67,17 +69,50 @@ def cohort_from_tables(tables: dict[str, pd.DataFrame], meta: dict | None = None
         raise ValueError(f"`tables` lacks {sorted(missing)}; expected the output of simulate()")
     frames = {}
     for name in ("patients", "visits", "adverse_events"):
-        df = tables[name].copy()
-        for c in df.columns:
-            if df[c].dtype == bool:
-                df[c] = np.where(df[c].to_numpy(), "true", "false")
-        text = df.to_csv(index=False, lineterminator="\n")
-        raw = pd.read_csv(_io.StringIO(text), dtype=str, keep_default_na=False)
-        raw = raw.apply(lambda s: s.str.strip()).astype(object)
+        raw = _text_as_read(tables[name])
+        if raw is None:
+            df = tables[name].copy()
+            for c in df.columns:
+                if df[c].dtype == bool:
+                    df[c] = np.where(df[c].to_numpy(), "true", "false")
+            text = df.to_csv(index=False, lineterminator="\n")
+            raw = pd.read_csv(_io.StringIO(text), dtype=str, keep_default_na=False)
+            raw = raw.apply(lambda s: s.str.strip()).astype(object)
         raw.index = pd.RangeIndex(2, len(raw) + 2, name="row")
         frames[name] = typed_table(name, raw)
     return Cohort(patients=frames["patients"], visits=frames["visits"], adverse_events=frames["adverse_events"],
                   source=Path(source) if source is not None else Path("<memory>"), files={}, meta=dict(meta or {}))
+
+
+def _text_as_read(df: pd.DataFrame) -> pd.DataFrame | None:
+    """A table of text (a resample of :func:`analysis.scorecard.resample.raw_tables`) as :func:`cohort_from_tables`'s
+    CSV round trip would read it, without the round trip; None for any other table (it takes the round trip).
+
+    Text tables: at least two uniquely named columns, every cell a ``str`` without a line break. Their round trip
+    gives the same cells stripped (the CSV quoting reads back every other character). Each column is returned as
+    a categorical of those cells, so that the typing parses each distinct cell once
+    (:func:`analysis.intake.contract.parse_numeric` maps the values back to the rows): the same typed table.
+    """
+    cols = list(df.columns)
+    if len(cols) < 2 or len(set(cols)) < len(cols) or not all(isinstance(c, str) for c in cols):
+        return None
+    out = {}
+    for c in cols:
+        values = df[c].to_numpy()
+        if values.dtype != object:
+            return None
+        codes, uniques = pd.factorize(values, use_na_sentinel=False)  # the distinct cells, hashed in C
+        uniques = list(uniques)
+        if not all(type(u) is str for u in uniques):
+            return None
+        joined = "".join(uniques)
+        if "\n" in joined or "\r" in joined:
+            return None
+        stripped = [u.strip() for u in uniques]
+        if stripped != uniques:  # cells with surrounding blanks: strip every cell
+            codes, stripped = pd.factorize(np.array([u.strip() for u in values], dtype=object))
+        out[c] = pd.Categorical.from_codes(codes, categories=pd.Index(stripped, dtype=object))
+    return pd.DataFrame(out, columns=cols)
 
 
 # --------------------------------------------------------------------------------------------- all chapters

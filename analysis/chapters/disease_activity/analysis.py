@@ -856,9 +856,10 @@ def relapse_checks(visits: pd.DataFrame, *, group: str = "Responder", reference_
     if isinstance(das28_rise, bool) or not isinstance(das28_rise, (int, float)) or das28_rise < 0:
         raise ValueError(f"`das28_rise` must be a number >= 0; got {das28_rise!r}.")
     _check_frame(visits, "visits", ["patient_id", "week", "group", "das28", "esr_mm_h", "crp_mg_l"])
-    v = visits.loc[visits["group"] == group].drop_duplicates(["patient_id", "week"])
-    extra = [c for c in ("tjc28", "sjc28") if c in v.columns]
+    extra = [c for c in ("tjc28", "sjc28") if c in visits.columns]
     cols = ["das28", "esr_mm_h", "crp_mg_l"] + extra
+    # the columns used only (the same rows: duplicates are judged on patient and week)
+    v = visits.loc[visits["group"] == group, ["patient_id", "week"] + cols].drop_duplicates(["patient_id", "week"])
     ref = v.loc[v["week"] == reference_week, ["patient_id"] + cols]
     later = v.loc[v["week"] > reference_week, ["patient_id", "week"] + cols]
     # each later visit next to the patient's reference visit (patients without one are left out)

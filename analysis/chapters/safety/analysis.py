@@ -17,6 +17,7 @@ its "A second look" is :mod:`analysis.chapters.safety.second_look`.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -342,6 +343,12 @@ def safety_labs() -> pd.DataFrame:
     >>> labs.loc[labs["lab"] == "albumin_g_l", ["normal_low", "normal_high"]].values.tolist()
     [[40.0, 55.0]]
     """
+    return _safety_labs().copy()  # a copy: callers may change theirs
+
+
+@lru_cache(maxsize=1)
+def _safety_labs() -> pd.DataFrame:
+    """The table of :func:`safety_labs`, made once per process from the data dictionary (read once per process)."""
     rows = [dict(lab=c.name, label=c.description.split(" (")[0].rstrip("."), unit=c.unit,
                  normal_low=float(c.normal[0]), normal_high=float(c.normal[1]))
             for c in dictionary.columns("visits") if c.normal is not None]

@@ -146,8 +146,10 @@ def ancova_labs(visits: pd.DataFrame, *, before: int, after: int, labs, by: str 
         names = [labs] if isinstance(labs, str) else list(labs)
     labs = [c for c in names if c in visits.columns]
     parts = []
-    pre = visits.loc[visits["week"] == before].drop_duplicates("patient_id").set_index("patient_id")
-    post = visits.loc[visits["week"] == after].drop_duplicates("patient_id").set_index("patient_id")
+    # only the columns used (the same rows: duplicates are judged on patient_id alone)
+    used = list(dict.fromkeys(["patient_id", by, *labs]))
+    pre = visits.loc[visits["week"] == before, used].drop_duplicates("patient_id").set_index("patient_id")
+    post = visits.loc[visits["week"] == after, used].drop_duplicates("patient_id").set_index("patient_id")
     # each lab's patients with a value row at both visits (one join for all labs; a lab's missing values are
     # dropped by the model), then one model per lab on arrays
     both = pre[[by, *labs]].join(post[labs].add_prefix("after:"), how="inner")

@@ -534,10 +534,13 @@ def _prepare(data: pd.DataFrame, *, dv: str, weeks: Sequence[int], groups: Seque
     rows_, g_all, w_all, s_all = shared["rows"]
     if ("values", dv) not in shared:
         flag = data[f"{dv}_flag"] if f"{dv}_flag" in data.columns else None
+        # the flags as objects, missing ones None: == gives flag.eq(...) with missing as False, without pandas'
+        # string-array comparison
+        tokens = None if flag is None else flag.to_numpy(dtype=object, na_value=None)
         shared[("values", dv)] = (
             pd.to_numeric(data[dv], errors="coerce").to_numpy(dtype=float, na_value=np.nan),
-            None if flag is None else flag.eq(_BELOW).to_numpy(dtype=bool, na_value=False),
-            None if flag is None else flag.eq(_ABOVE).to_numpy(dtype=bool, na_value=False))
+            None if flag is None else tokens == _BELOW,
+            None if flag is None else tokens == _ABOVE)
     values, below, above = shared[("values", dv)]
     y_all = _transform_values(values[rows_], None if below is None else below[rows_],
                               None if above is None else above[rows_], transform)

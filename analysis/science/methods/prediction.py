@@ -259,7 +259,11 @@ def cv_auc(data: pd.DataFrame, *, outcome: str, predictors: Sequence[str], k: in
     0.5
     """
     _check_frame(data, "data", [outcome, *predictors])
-    d = data[[outcome, *predictors]].apply(pd.to_numeric, errors="coerce").dropna()
+    used = [outcome, *predictors]
+    d = data[used]
+    if len(set(used)) < len(used) or any(t.kind not in "fi" for t in d.dtypes):
+        d = d.apply(pd.to_numeric, errors="coerce")  # numbers already (floats, integers) are left as they are
+    d = d.dropna()
     y = d[outcome].to_numpy(float)
     X = d[list(predictors)].to_numpy(float) if predictors else np.empty((len(d), 0))
     n_events, n = int(y.sum()), len(y)
@@ -331,7 +335,8 @@ def calibration_table(predictions: pd.DataFrame, *, bins: int = 5, confidence: f
     ci = stats.proportion_table(g["k"].to_numpy(int), g["n"].to_numpy(int), confidence=confidence)
     g["observed"] = g["k"] / g["n"]
     g["ci_low"], g["ci_high"] = ci["ci_low"].to_numpy(), ci["ci_high"].to_numpy()
-    return g.astype({"n": float})[cols]
+    g["n"] = g["n"].astype(float)
+    return g[cols]
 
 
 def prediction_data(visits: pd.DataFrame, patients: pd.DataFrame, *, early_weeks: Sequence[int],
