@@ -314,7 +314,8 @@ def characteristics_figure(characteristics: pd.DataFrame | None, claims: pd.Data
         (:func:`paper_data_claims`); default every claim of ``characteristics``.
     min_gap : float
         A point is labelled (with its claim id after the chapter prefix) only when no labelled point lies within
-        this distance on both axes; points are labelled from the highest sensitivity down. A claim without a
+        this distance on both axes and its label would not overlap a label already drawn; points are labelled from
+        the highest sensitivity down. A claim without a
         testable model (no false positive) is drawn just left of 0.
 
     Returns
@@ -353,14 +354,19 @@ def characteristics_figure(characteristics: pd.DataFrame | None, claims: pd.Data
         if len(pts):
             ax.scatter(pts["false_positive"], pts["sensitivity"], color=CLASS_COLOURS[cls], alpha=0.8, s=30,
                        label=f"{cls} ({len(pts)})")
-    placed: list[tuple[float, float]] = []
+    # a label is a box to the right of its point (about 0.0105 axis units per character at this size): it is
+    # drawn only when its box overlaps no point already labelled and no box already drawn
+    char, height = 0.0105, 0.035
+    placed: list[tuple[float, float, float]] = []  # x, y and right end of each label drawn
     for r in oc.sort_values(["sensitivity", "false_positive"], ascending=[False, True]).itertuples():
         x, y = float(r.false_positive), float(r.sensitivity)
-        if any(abs(x - px) < min_gap and abs(y - py) < min_gap for px, py in placed):
+        text = str(r.claim_id).split(".", 1)[-1]
+        right = x + 0.01 + char * len(text)
+        if any((abs(x - px) < min_gap and abs(y - py) < min_gap)
+               or (abs(y - py) < height and x < pright and right > px) for px, py, pright in placed):
             continue
-        placed.append((x, y))
-        ax.annotate(str(r.claim_id).split(".", 1)[-1], (x, y), xytext=(4, 3), textcoords="offset points", fontsize=7,
-                    color="#333333")
+        placed.append((x, y, right))
+        ax.annotate(text, (x, y), xytext=(4, 3), textcoords="offset points", fontsize=7, color="#333333")
     ax.axvline(0.1, color="grey", linestyle="--", linewidth=1)
     ax.axhline(0.8, color="grey", linestyle="--", linewidth=1)
     ax.set(xlim=(-0.05, 1.03), ylim=(-0.03, 1.03), xlabel="false positive: P(reproduced) under a model where it must fail",
