@@ -40,7 +40,6 @@ from analysis.scorecard.dask_run import Progress, run_tasks
 __all__ = [
     "MODELS",
     "MULTIVERSE_OPTIONS",
-    "NULL_RATE",
     "FALSE_POSITIVE",
     "CAUSES",
     "FLIP_RATE",
@@ -83,8 +82,6 @@ CAUSES = "causes.csv"
 #: a single analysis choice that changes a claim's verdict in more than this share of calibrated cohorts is
 #: reported as flipping it (the multiverse over cohorts, ``multiverse_flips.csv``)
 FLIP_RATE = 0.10
-#: the dashed line of :func:`probability_figure` (the false-positive bound of a discriminating claim)
-NULL_RATE = FALSE_POSITIVE
 #: sensitivity below this: "underpowered"
 SENSITIVITY = 0.80
 #: a model counts for a claim's false positive only when the claim is testable in at least this share of its cohorts
@@ -1091,7 +1088,7 @@ def scorecard_table(claims: pd.DataFrame, robustness_dir, *, data_fingerprint: s
     return out
 
 
-def probability_figure(table: pd.DataFrame, *, null_rate: float = NULL_RATE, ax=None):
+def probability_figure(table: pd.DataFrame, *, null_rate: float = FALSE_POSITIVE, ax=None):
     """Each claim as a point: P(reproduced | calibrated) against P(reproduced | null), one marker per null.
 
     ``table`` is :func:`scorecard_table`'s output; with a ``chapter`` column, each null model's points are the
