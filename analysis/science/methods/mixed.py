@@ -111,19 +111,24 @@ def _patient_sums(X: np.ndarray, y: np.ndarray, subject: np.ndarray, _groups: di
 
     ``_groups`` (a dict) keeps the grouping of each ``subject`` array already seen, for several ``X`` of one model.
     """
-    key = id(subject)
-    if _groups is not None and key in _groups and _groups[key][0] is subject:
-        _, order, starts, n_i = _groups[key]
-    else:
-        codes, _ = pd.factorize(subject)
-        n_i = np.bincount(codes)
-        order = np.argsort(codes, kind="stable")
-        starts = np.concatenate([[0], np.cumsum(n_i)[:-1]])
-        if _groups is not None:
-            _groups[key] = (subject, order, starts, n_i)
+    order, starts, n_i = _grouping(subject, _groups)
     SX = np.add.reduceat(X[order], starts, axis=0)
     Sy = np.add.reduceat(y[order], starts)
     return SX, Sy, n_i.astype(float)
+
+
+def _grouping(subject: np.ndarray, _groups: dict | None = None):
+    """The rows of each patient together (an order), where each patient's rows start in it, and their numbers."""
+    key = id(subject)
+    if _groups is not None and key in _groups and _groups[key][0] is subject:
+        return _groups[key][1:]
+    codes, _ = pd.factorize(subject)
+    n_i = np.bincount(codes)
+    order = np.argsort(codes, kind="stable")
+    starts = np.concatenate([[0], np.cumsum(n_i)[:-1]])
+    if _groups is not None:
+        _groups[key] = (subject, order, starts, n_i)
+    return order, starts, n_i
 
 
 def _patterns(sx: np.ndarray, ni: np.ndarray) -> np.ndarray:
@@ -164,16 +169,21 @@ def _ri_fits(problems: Sequence[tuple[np.ndarray, np.ndarray, np.ndarray, bool]]
     F = len(problems)
     # patients with the same rows of X (same group and visits) share n_i and s_i = their sum of X's rows: the
     # likelihood needs per pattern only their number, Σ Sy_i and Σ Sy_i², so the sums run over patterns
-    pats, seen, groups = [], {}, {}
+    # models on one design (the same X and subject arrays: a family's models on the same rows) share its patterns
+    pats, seen, groups, designs = [], {}, {}, {}
     for y, X, s, _ in problems:
         key = (id(y), id(X), id(s))
         if key not in seen:
-            sx, sy, ni = _patient_sums(X, y, s, groups)
-            inv = _patterns(sx, ni)
-            first = np.unique(inv, return_index=True)[1]
-            seen[key] = (sx[first], ni[first], np.bincount(inv), np.bincount(inv, weights=sy),
-                         np.bincount(inv, weights=sy ** 2), (y, X, s))
-        pats.append(seen[key][:5])
+            if key[1:] not in designs:
+                sx, _, ni = _patient_sums(X, y, s, groups)
+                inv = _patterns(sx, ni)
+                first = np.unique(inv, return_index=True)[1]
+                designs[key[1:]] = (sx[first], ni[first], np.bincount(inv), inv, X.T @ X, (X, s))
+            sx, ni, ct, inv, xtx, _ = designs[key[1:]]
+            order, starts, _ = _grouping(s, groups)
+            sy = np.add.reduceat(y[order], starts)  # each patient's sum of y (as _patient_sums gives it)
+            seen[key] = (sx, ni, ct, np.bincount(inv, weights=sy), np.bincount(inv, weights=sy ** 2), xtx, y)
+        pats.append(seen[key][:6])
     M = max(pt[1].size for pt in pats)
     P = max(pr[1].shape[1] for pr in problems)
     SX, n_i, cnt, S1, S2 = np.zeros((F, M, P)), np.zeros((F, M)), np.zeros((F, M)), np.zeros((F, M)), np.zeros((F, M))
@@ -181,10 +191,10 @@ def _ri_fits(problems: Sequence[tuple[np.ndarray, np.ndarray, np.ndarray, bool]]
     dims = np.zeros(F, dtype=int)
     N = np.zeros(F)
     reml = np.array([bool(pr[3]) for pr in problems])
-    for f, ((y, X, _, _), (sx, ni, ct, s1, s2)) in enumerate(zip(problems, pats)):
+    for f, ((y, X, _, _), (sx, ni, ct, s1, s2, xtx)) in enumerate(zip(problems, pats)):
         m_, p_ = sx.shape
         SX[f, :m_, :p_], n_i[f, :m_], cnt[f, :m_], S1[f, :m_], S2[f, :m_] = sx, ni, ct, s1, s2
-        XtX[f, :p_, :p_], Xty[f, :p_], yty[f] = X.T @ X, X.T @ y, float(y @ y)
+        XtX[f, :p_, :p_], Xty[f, :p_], yty[f] = xtx, X.T @ y, float(y @ y)
         XtX[f, p_:, p_:] = np.eye(P - p_)
         dims[f], N[f] = p_, len(y)
     m = np.where(reml, N - dims, N)
@@ -504,34 +514,26 @@ def _fit_model(data: pd.DataFrame, *, dv: str, weeks: Sequence[int], groups: Seq
     arrays of one length), which :func:`mixed_models` stacks for a whole family before making one table of each."""
     prep = _prepare(data, dv=dv, weeks=weeks, groups=groups, subject=subject, group=group, week=week,
                     transform=transform, random=random)
-    if isinstance(prep, Look):
-        return prep
+    if isinstance(prep, str):
+        return Look(_empty_model(), prep)
     return _finish(prep, random=random, confidence=confidence, frames=frames)
 
 
 def _prepare(data: pd.DataFrame, *, dv: str, weeks: Sequence[int], groups: Sequence[str], subject: str, group: str,
              week: str, transform: str, random: str, shared: dict | None = None):
-    """The rows, outcome and designs of one model (a dict), or a :class:`Look` saying why it cannot be fitted.
+    """The rows, outcome and designs of one model (a dict), or a str saying why it cannot be fitted.
 
     ``shared`` (a dict) keeps what several models of one table (``data``) have in common: its rows in the model
-    and each outcome's values; :func:`mixed_models` passes one for a family.
+    (with their codes of group, week and patient), each outcome's values, and the designs of each set of rows
+    (models on the same rows share their arrays); :func:`mixed_models` passes one for a family.
     """
     _check_frame(data, "data", [subject, group, week, dv])
     _check_choice("transform", transform, _TRANSFORMS)
     _check_choice("random", random, _RANDOM)
     shared = {} if shared is None else shared
     if "rows" not in shared:
-        # the rows of the model, by numpy (a marker family fits dozens of these models per cohort)
-        g_all, w_all = data[group].to_numpy(object), data[week].to_numpy()
-        rows_ = np.flatnonzero(pd.Series(g_all).isin(list(groups)).to_numpy()
-                               & pd.Series(w_all).isin(list(weeks)).to_numpy())
-        s_all = data[subject].to_numpy()
-        s_codes = pd.factorize(s_all[rows_], sort=True)[0]
-        w_codes = pd.factorize(w_all[rows_])[0]
-        _, first = np.unique(s_codes.astype(np.int64) * (w_codes.max() + 1 if w_codes.size else 1) + w_codes,
-                             return_index=True)
-        shared["rows"] = (rows_[np.sort(first)], g_all, w_all, s_all)  # one row per patient × visit: the first
-    rows_, g_all, w_all, s_all = shared["rows"]
+        shared["rows"] = _model_rows(data, weeks=weeks, groups=groups, subject=subject, group=group, week=week)
+    rows_, g_all, w_all, s_all, g_code, w_code, s_code, w_float = shared["rows"]
     if ("values", dv) not in shared:
         flag = data[f"{dv}_flag"] if f"{dv}_flag" in data.columns else None
         # the flags as objects, missing ones None: == gives flag.eq(...) with missing as False, without pandas'
@@ -544,31 +546,84 @@ def _prepare(data: pd.DataFrame, *, dv: str, weeks: Sequence[int], groups: Seque
     values, below, above = shared[("values", dv)]
     y_all = _transform_values(values[rows_], None if below is None else below[rows_],
                               None if above is None else above[rows_], transform)
-    rows_, y_all = rows_[~np.isnan(y_all)], y_all[~np.isnan(y_all)]
-    g, w, subj = g_all[rows_], w_all[rows_], s_all[rows_]
+    keep = np.flatnonzero(~np.isnan(y_all))  # positions in rows_ of the rows with a value
+    gk, wk_code, sk = g_code[keep], w_code[keep], s_code[keep]
     # keep weeks observed in every group present (a full factorial needs every cell)
-    present = [lev for lev in groups if (g == lev).any()]
-    s_first = np.unique(pd.factorize(subj)[0], return_index=True)[1]  # each patient's first row
-    per_group = {lev: int((g[s_first] == lev).sum()) for lev in present}
+    n_g, n_w = len(groups), len(weeks)
+    cells = np.bincount(gk * n_w + wk_code, minlength=n_g * n_w).reshape(n_g, n_w)
+    has = cells.sum(axis=1) > 0
+    present = [lev for j, lev in enumerate(groups) if has[j]]
+    g_first = gk[np.unique(sk, return_index=True)[1]]  # each patient's group at their first row
+    per_group = {lev: int(np.count_nonzero(g_first == j)) for j, lev in enumerate(groups) if has[j]}
     if len(present) < 2 or min(per_group.values()) < 2:
-        return Look(_empty_model(), f"{dv}: fewer than two groups with at least two patients ({per_group})")
-    g_is = {lev: g == lev for lev in present}
-    w_is = {ww: w == ww for ww in weeks}
-    cell_n = {(lev, ww): int(np.count_nonzero(g_is[lev] & w_is[ww])) for lev in present for ww in weeks}
-    wk = [ww for ww in weeks if all(cell_n[(lev, ww)] > 0 for lev in present)]
+        return f"{dv}: fewer than two groups with at least two patients ({per_group})"
+    cell_n = {(lev, ww): int(cells[j, i]) for j, lev in enumerate(groups) if has[j] for i, ww in enumerate(weeks)}
+    wk_at = [i for i in range(n_w) if all(cells[j, i] > 0 for j in range(n_g) if has[j])]
+    wk = [weeks[i] for i in wk_at]
     if len(wk) < 2:
-        return Look(_empty_model(), f"{dv}: fewer than two visits observed in every group")
-    inside = np.logical_or.reduce([w_is[ww] for ww in wk])
-    order = np.lexsort((w[inside].astype(float), pd.factorize(subj[inside], sort=True)[0]))  # by patient, visit
-    y, g, w, subj = y_all[inside][order], g[inside][order], w[inside][order], subj[inside][order]
-    X, names = _design(present, wk, g, w)
-    X0, _ = _design(present, wk, g, w, interaction=False)
-    n_subj = int(pd.unique(subj).size)
+        return f"{dv}: fewer than two visits observed in every group"
+    inside = np.isin(wk_code, wk_at)
+    order = np.lexsort((w_float[keep][inside], sk[inside]))  # by patient, then visit
+    at = keep[inside][order]
+    y = y_all[at]
+    key = ("design", tuple(present), tuple(wk), at.tobytes())
+    if key not in shared:  # the models of a family on the same rows share these arrays (and their fits' sums)
+        idx = rows_[at]
+        cell = _cells(present, wk)
+        g_pos, w_pos = np.full(n_g, -1), np.full(n_w, -1)
+        g_pos[np.flatnonzero(has)] = np.arange(len(present))
+        w_pos[wk_at] = np.arange(len(wk))
+        row_cell = g_pos[g_code[at]] * len(wk) + w_pos[w_code[at]]
+        # every row's design is its group × week cell's (the same 0/1 values _design gives row by row)
+        shared[key] = dict(g=g_all[idx], w=w_all[idx], subj=s_all[idx], X=cell["G"][row_cell],
+                           X0=cell["G0"][row_cell], names=cell["names"], n_subj=int(np.unique(s_code[at]).size),
+                           cell=cell)
+    design = shared[key]
     # every group × week cell holds data (checked above), so the full-factorial dummy coding has full rank
-    if len(y) <= X.shape[1] + 2:
-        return Look(_empty_model(), f"{dv}: too few observations for {X.shape[1]} fixed effects")
-    return dict(dv=dv, transform=transform, y=y, g=g, w=w, subj=subj, X=X, X0=X0, names=names, present=present,
-                wk=wk, cell_n=cell_n, n_subj=n_subj)
+    if len(y) <= design["X"].shape[1] + 2:
+        return f"{dv}: too few observations for {design['X'].shape[1]} fixed effects"
+    return dict(dv=dv, transform=transform, y=y, present=present, wk=wk, cell_n=cell_n, **design)
+
+
+def _model_rows(data: pd.DataFrame, *, weeks: Sequence[int], groups: Sequence[str], subject: str, group: str,
+                week: str):
+    """The rows of a table in the models (the first per patient × visit of ``groups`` and ``weeks``), the table's
+    group, week and patient columns as arrays, and per row in the models its group and week codes (positions in
+    ``groups`` and ``weeks``), patient code (in sorted order) and week as float."""
+    g_all, w_all = data[group].to_numpy(object), data[week].to_numpy()
+    rows_ = np.flatnonzero(pd.Series(g_all).isin(list(groups)).to_numpy()
+                           & pd.Series(w_all).isin(list(weeks)).to_numpy())
+    s_all = data[subject].to_numpy()
+    s_codes = pd.factorize(s_all[rows_], sort=True)[0]
+    w_codes = pd.factorize(w_all[rows_])[0]
+    _, first = np.unique(s_codes.astype(np.int64) * (w_codes.max() + 1 if w_codes.size else 1) + w_codes,
+                         return_index=True)
+    first = np.sort(first)  # one row per patient × visit: the first
+    rows_ = rows_[first]
+    g, w = g_all[rows_], w_all[rows_]
+    g_code, w_code = np.full(len(rows_), -1), np.full(len(rows_), -1)
+    for j, lev in enumerate(groups):
+        g_code[g == lev] = j
+    for j, wk in enumerate(weeks):
+        w_code[w == wk] = j
+    return rows_, g_all, w_all, s_all, g_code, w_code, s_codes[first], w.astype(float)
+
+
+def _cells(present: Sequence[str], wk: Sequence[int]) -> dict:
+    """The group × week cells of a model (groups outer): their groups and weeks, design rows (``G`` with the
+    interaction, ``G0`` without) and the names of the columns; the contrasts' specifications and matrix ``L``."""
+    cell_g = [gg for gg in present for ww in wk]
+    cell_w = [ww for gg in present for ww in wk]
+    G, names = _design(present, wk, np.array(cell_g, dtype=object), np.array(cell_w))
+    G0, _ = _design(present, wk, np.array(cell_g, dtype=object), np.array(cell_w), interaction=False)
+    # contrasts: between groups at each week; each week against the first within each group
+    pos = {(gg, ww): i for i, (gg, ww) in enumerate(zip(cell_g, cell_w))}
+    spec = [("between groups", ww, f"{ga} − {gb}", (ga, ww), (gb, ww))
+            for ww in wk for i, ga in enumerate(present) for gb in present[i + 1:]]
+    spec += [("versus first visit", ww, f"{gg}: week {ww} − week {wk[0]}", (gg, ww), (gg, wk[0]))
+             for gg in present for ww in wk[1:]]
+    L = G[[pos[a] for *_, a, _b in spec]] - G[[pos[b_] for *_, b_ in spec]]
+    return dict(cell_g=cell_g, cell_w=cell_w, G=G, G0=G0, names=names, spec=spec, L=L)
 
 
 def _finish(prep: dict, *, random: str, confidence: float, frames: bool, intercept_fits=None) -> Look:
@@ -578,13 +633,12 @@ def _finish(prep: dict, *, random: str, confidence: float, frames: bool, interce
     dv, transform, y, w, subj = prep["dv"], prep["transform"], prep["y"], prep["w"], prep["subj"]
     X, X0, names, present, wk, cell_n, n_subj = (prep[k] for k in ("X", "X0", "names", "present", "wk", "cell_n",
                                                                  "n_subj"))
-    t = (w.astype(float) / max(float(max(wk)), 1.0))
-    slope_Z = np.column_stack([np.ones(len(y)), t])
     order = {"auto": ["slope", "intercept"], "slope": ["slope"], "intercept": ["intercept"]}[random]
     fits, failures = None, []
     for name in order:
         try:
             if name == "slope":
+                slope_Z = np.column_stack([np.ones(len(y)), (w.astype(float) / max(float(max(wk)), 1.0))])
                 first = _lmm_fit(y, X, subj, slope_Z, reml=True)
                 full = _lmm_fit(y, X, subj, slope_Z, reml=False, start=first.theta)
                 fits = (name, first, full, _lmm_fit(y, X0, subj, slope_Z, reml=False, start=full.theta))
@@ -597,7 +651,8 @@ def _finish(prep: dict, *, random: str, confidence: float, frames: bool, interce
         except (_NotFitted, np.linalg.LinAlgError) as exc:
             failures.append(f"{name}: {exc}")
     if fits is None:
-        return Look(_empty_model(), f"{dv}: the mixed model did not converge ({'; '.join(failures)})")
+        why = f"{dv}: the mixed model did not converge ({'; '.join(failures)})"
+        return Look(_empty_model() if frames else {}, why)
     used, reml, ml_full, ml_red = fits
     note = "; ".join([f"random {f}" for f in failures] + ([reml.note] if reml.note else []))
     k = X.shape[1]
@@ -620,21 +675,14 @@ def _finish(prep: dict, *, random: str, confidence: float, frames: bool, interce
                 lr_stat=lr, lr_df=float(lr_df), p_lr=p_lr, wald_F=F, df1=df1, df2=df2, p_wald=p_wald, note=note)
     # model-based means per group × week
     z = z_quantile(confidence)
-    cell_g = [gg for gg in present for ww in wk]
-    cell_w = [ww for gg in present for ww in wk]
-    G, _ = _design(present, wk, np.array(cell_g, dtype=object), np.array(cell_w))
+    cell = prep["cell"]
+    cell_g, cell_w, G, spec, L = (cell[k] for k in ("cell_g", "cell_w", "G", "spec", "L"))
     mean = G @ beta
     se = np.sqrt(np.einsum("ij,jk,ik->i", G, V, G))
     means = {"outcome": [dv] * len(cell_g), "scale": [transform] * len(cell_g), "group": cell_g, "week": cell_w,
              "n": [cell_n[(gg, ww)] for gg, ww in zip(cell_g, cell_w)], "mean": mean, "se": se,
              "ci_low": mean - z * se, "ci_high": mean + z * se}
     # contrasts: between groups at each week; each week against the first within each group (all at once)
-    pos = {(gg, ww): i for i, (gg, ww) in enumerate(zip(cell_g, cell_w))}
-    spec = [("between groups", ww, f"{ga} − {gb}", (ga, ww), (gb, ww))
-            for ww in wk for i, ga in enumerate(present) for gb in present[i + 1:]]
-    spec += [("versus first visit", ww, f"{gg}: week {ww} − week {wk[0]}", (gg, ww), (gg, wk[0]))
-             for gg in present for ww in wk[1:]]
-    L = G[[pos[a] for *_, a, _b in spec]] - G[[pos[b_] for *_, b_ in spec]]
     est = L @ beta
     s_ = np.sqrt(np.einsum("ij,jk,ik->i", L, V, L))
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -696,10 +744,12 @@ def mixed_models(visits: pd.DataFrame, *, outcomes: Sequence[str], weeks: Sequen
         _check_choice("transforms", t, _TRANSFORMS)
     _check_choice("random", random, _RANDOM)
     tests, means, contrasts, reasons = [], [], [], []
-    preps, shared = [], {}
+    preps, shared, empty = [], {}, {}
     for scale in transforms:
         for dv in outcomes:
-            if dv not in visits.columns or pd.to_numeric(visits[dv], errors="coerce").notna().sum() == 0:
+            if dv not in empty:  # no value at all (checked once per outcome)
+                empty[dv] = dv not in visits.columns or pd.to_numeric(visits[dv], errors="coerce").notna().sum() == 0
+            if empty[dv]:
                 preps.append((dv, scale, None))
             else:
                 preps.append((dv, scale, _prepare(visits, dv=dv, weeks=weeks, groups=groups, subject="patient_id",
@@ -721,7 +771,7 @@ def mixed_models(visits: pd.DataFrame, *, outcomes: Sequence[str], weeks: Sequen
             tests.append(dict(outcome=dv, scale=scale, note=why))
             reasons.append(why)
             continue
-        look = prep if isinstance(prep, Look) else _finish(prep, random=random, confidence=confidence, frames=False,
+        look = Look({}, prep) if isinstance(prep, str) else _finish(prep, random=random, confidence=confidence, frames=False,
                                                           intercept_fits=batched.get(id(prep)))
         if look.available:
             tests.append(look["test"])
@@ -735,17 +785,20 @@ def mixed_models(visits: pd.DataFrame, *, outcomes: Sequence[str], weeks: Sequen
     else:  # no model fitted: the notes only, other columns empty (object)
         test = pd.concat([pd.DataFrame([t], columns=_TEST_COLS) for t in tests], ignore_index=True) if tests \
             else pd.DataFrame(columns=_TEST_COLS)
-    test = test.astype({c: float for c in ("lr_stat", "lr_df", "p_lr", "wald_F", "df1", "df2", "p_wald")})
-    if adjust:
-        test["p_holm"] = np.nan
-        test["p_bh"] = np.nan
-        for scale, idx in test.groupby("scale").groups.items():
-            p = test.loc[idx, "p_lr"].to_numpy(float)
-            test.loc[idx, "p_holm"] = stats.adjust_pvalues(p, "holm")
-            test.loc[idx, "p_bh"] = stats.adjust_pvalues(p, "fdr_bh")
-        cols = list(test.columns)
-        cols.remove("note")
-        test = test[cols + ["note"]]
+    floats = {c: float for c in ("lr_stat", "lr_df", "p_lr", "wald_F", "df1", "df2", "p_wald")
+              if test[c].dtype != np.float64}
+    if floats:
+        test = test.astype(floats)
+    if adjust:  # p_holm and p_bh, adjusted within each scale, inserted before the note
+        p, scale_of = test["p_lr"].to_numpy(float), test["scale"].to_numpy(object)
+        holm, bh = np.full(len(test), np.nan), np.full(len(test), np.nan)
+        for scale in dict.fromkeys(scale_of):
+            at = np.flatnonzero(scale_of == scale)
+            holm[at] = stats.adjust_pvalues(p[at], "holm")
+            bh[at] = stats.adjust_pvalues(p[at], "fdr_bh")
+        at = test.columns.get_loc("note")
+        test.insert(at, "p_holm", holm)
+        test.insert(at + 1, "p_bh", bh)
     fitted = test["p_lr"].notna().any()
     # each reason once (one model per scale gives the same reason again); absent outcomes named together
     absent = list(dict.fromkeys(r.split(":")[0] for r in reasons if r.endswith(": not in these data")))
@@ -839,10 +892,16 @@ def marker_models(visits: pd.DataFrame, *, markers: Sequence[str], weeks: Sequen
     look = mixed_models(visits, outcomes=markers, weeks=weeks, groups=groups, transforms=scales, random=random,
                         confidence=confidence, adjust=True)
     test = look["test"]
-    n_cens = {m: int(visits[f"{m}_flag"].isin([_BELOW, _ABOVE]).sum()) if f"{m}_flag" in visits.columns else 0
-              for m in markers}
-    test.insert(test.columns.get_loc("n_obs") + 1, "n_censored", test["outcome"].map(n_cens).fillna(0).astype(int))
+    n_cens = {m: _n_censored(visits[f"{m}_flag"]) if f"{m}_flag" in visits.columns else 0 for m in markers}
+    test.insert(test.columns.get_loc("n_obs") + 1, "n_censored",
+                np.array([n_cens.get(o, 0) for o in test["outcome"]], dtype=np.int64))
     return Look({**look.tables, "test": test}, look.reason)
+
+
+def _n_censored(flag: pd.Series) -> int:
+    """How many values of a flag column are ``"<LLOQ"`` or ``">ULOQ"`` (missing flags are not)."""
+    tokens = flag.to_numpy(dtype=object, na_value=None)
+    return int(np.count_nonzero((tokens == _BELOW) | (tokens == _ABOVE)))
 
 
 def marker_section(derived, *, markers: Sequence[str], claim_markers: Sequence[str],
@@ -888,17 +947,20 @@ def marker_section(derived, *, markers: Sequence[str], claim_markers: Sequence[s
                          confidence=confidence)
     test = look["test"]
     facts: dict = {"weeks": derived.design.describe_weeks(), "n_markers": len(markers)}
+    outcome_of, scale_of, notes = (test[c].to_numpy(object) for c in ("outcome", "scale", "note"))
+    p_lr, p_holm = test["p_lr"].to_numpy(float), test["p_holm"].to_numpy(float)
     for scale in scales:
-        part = test.loc[test["scale"] == scale]
-        facts[f"n_sig_raw_{scale}"] = int((part["p_lr"] < alpha).sum())
-        facts[f"n_sig_holm_{scale}"] = int((part["p_holm"] < alpha).sum())
-        facts[f"n_fitted_{scale}"] = int(part["p_lr"].notna().sum())
+        part = scale_of == scale
+        with np.errstate(invalid="ignore"):
+            facts[f"n_sig_raw_{scale}"] = int(np.count_nonzero(p_lr[part] < alpha))
+            facts[f"n_sig_holm_{scale}"] = int(np.count_nonzero(p_holm[part] < alpha))
+        facts[f"n_fitted_{scale}"] = int(np.count_nonzero(~np.isnan(p_lr[part])))
     for m in claim_markers:
         for scale in scales:
-            row = test.loc[(test["outcome"] == m) & (test["scale"] == scale)]
-            facts[f"p_holm_{m}_{scale}"] = float(row["p_holm"].iloc[0]) if len(row) else np.nan
-            facts[f"p_{m}_{scale}"] = float(row["p_lr"].iloc[0]) if len(row) else np.nan
-            note = str(row["note"].iloc[0]) if len(row) and pd.notna(row["note"].iloc[0]) else ""
+            row = np.flatnonzero((outcome_of == m) & (scale_of == scale))[:1]
+            facts[f"p_holm_{m}_{scale}"] = float(p_holm[row[0]]) if len(row) else np.nan
+            facts[f"p_{m}_{scale}"] = float(p_lr[row[0]]) if len(row) else np.nan
+            note = str(notes[row[0]]) if len(row) and pd.notna(notes[row[0]]) else ""
             facts[f"note_{m}_{scale}"] = note.replace(f"{m}:", f"{LABELS.get(m, m)}:", 1)
     reason = look.reason
     if "group" in visits.columns and not visits["group"].eq("Responder").any():
