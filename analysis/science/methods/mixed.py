@@ -184,6 +184,14 @@ def _ri_fits(problems: Sequence[tuple[np.ndarray, np.ndarray, np.ndarray, bool]]
             sy = np.add.reduceat(y[order], starts)  # each patient's sum of y (as _patient_sums gives it)
             seen[key] = (sx, ni, ct, np.bincount(inv, weights=sy), np.bincount(inv, weights=sy ** 2), xtx, y)
         pats.append(seen[key][:6])
+    # which models share a design (and so, at one θ, X'V̄⁻¹X), and which are the same problem (REML and ML fits
+    # of one model: at one θ the same β and Q): the grid's likelihoods are computed once per design and problem
+    design_no, problem_no = {k: i for i, k in enumerate(designs)}, {k: i for i, k in enumerate(seen)}
+    d_rep, d_of = np.unique([design_no[(id(X), id(s))] for _, X, s, _ in problems], return_index=True,
+                            return_inverse=True)[1:]
+    u_rep, u_of = np.unique([problem_no[(id(y), id(X), id(s))] for y, X, s, _ in problems], return_index=True,
+                            return_inverse=True)[1:]
+    d_of, u_of = d_of.ravel(), u_of.ravel()
     M = max(pt[1].size for pt in pats)
     P = max(pr[1].shape[1] for pr in problems)
     SX, n_i, cnt, S1, S2 = np.zeros((F, M, P)), np.zeros((F, M)), np.zeros((F, M)), np.zeros((F, M)), np.zeros((F, M))
@@ -202,17 +210,31 @@ def _ri_fits(problems: Sequence[tuple[np.ndarray, np.ndarray, np.ndarray, bool]]
     SXT = SX.transpose(0, 2, 1)
     SXS1 = SX * S1[..., None]
 
-    def negll(theta: np.ndarray) -> np.ndarray:
-        """The negative (restricted) log-likelihood of each model (rows) at each θ of its row of ``theta``."""
-        nt = n_i[:, None, :] * theta[:, :, None]  # (F, K, patterns)
-        c = theta[:, :, None] / (1 + nt)
-        A = XtX[:, None] - (SXT[:, None] * (c * cnt[:, None, :])[:, :, None, :]) @ SX[:, None]
-        b = Xty[:, None] - c @ SXS1
-        beta = np.linalg.solve(A, b[..., None])[..., 0]
-        Q = np.maximum(yty[:, None] - (c * S2[:, None, :]).sum(-1) - (b * beta).sum(-1), 1e-300)
-        f = m[:, None] * np.log(Q) + (cnt[:, None, :] * np.log1p(nt)).sum(-1) + const[:, None]
-        if reml.any():
-            f = f + np.where(reml[:, None], np.linalg.slogdet(A)[1], 0.0)
+    def negll(theta: np.ndarray, common: bool = False) -> np.ndarray:
+        """The negative (restricted) log-likelihood of each model (rows) at each θ of its row of ``theta``;
+        ``common``: all rows of ``theta`` are equal (each design's and each problem's terms are computed once)."""
+        d, u = (d_rep, u_rep) if common else (slice(None), slice(None))
+        nt = n_i[d, None, :] * theta[d, :, None]  # (F, K, patterns)
+        c = theta[d, :, None] / (1 + nt)
+        A = XtX[d, None] - (SXT[d, None] * (c * cnt[d, None, :])[:, :, None, :]) @ SX[d, None]
+        logs = (cnt[d, None, :] * np.log1p(nt)).sum(-1)
+        A_u, c_u = (A[d_of[u_rep]], c[d_of[u_rep]]) if common else (A, c)
+        b = Xty[u, None] - c_u @ SXS1[u]
+        beta = np.linalg.solve(A_u, b[..., None])[..., 0]
+        Q = np.maximum(yty[u, None] - (c_u * S2[u, None, :]).sum(-1) - (b * beta).sum(-1), 1e-300)
+        if common:
+            Q, logs = Q[u_of], logs[d_of]
+        f = m[:, None] * np.log(Q) + logs + const[:, None]
+        if reml.any():  # log|X'V̄⁻¹X| of the REML fits (once per design when common)
+            ld = np.zeros(f.shape)
+            if common:
+                need = np.unique(d_of[reml])
+                per_design = np.zeros((len(d_rep), f.shape[1]))
+                per_design[need] = np.linalg.slogdet(A[need])[1]
+                ld[reml] = per_design[d_of[reml]]
+            else:
+                ld[reml] = np.linalg.slogdet(A[reml])[1]
+            f = f + ld
         return 0.5 * f
 
     def slope(t: np.ndarray, idx: np.ndarray) -> np.ndarray:
@@ -228,12 +250,16 @@ def _ri_fits(problems: Sequence[tuple[np.ndarray, np.ndarray, np.ndarray, bool]]
         r2 = S2[idx] - 2 * mu * S1[idx] + ct * mu ** 2  # Σ over the pattern's patients of (Sy_i − s'β)²
         Q = np.maximum(yty[idx] - (c * S2[idx]).sum(-1) - (b * beta).sum(-1), 1e-300)
         d = -m[idx] * (dc * r2).sum(-1) / Q + (ct * n_i[idx] / (1 + nt)).sum(-1)
-        if reml[idx].any():
-            d = d - np.where(reml[idx], (dc * ct * ((SX[idx] @ Ainv) * SX[idx]).sum(-1)).sum(-1), 0.0)
+        r = reml[idx]
+        if r.any():  # the REML fits' d log|A| (computed for those rows only)
+            sx = SX[idx[r]]
+            trace = np.zeros(idx.size)
+            trace[r] = (dc[r] * ct[r] * ((sx @ Ainv[r]) * sx).sum(-1)).sum(-1)
+            d = d - trace
         return 0.5 * d * theta
 
     grid = np.arange(-18.0, 10.01, 2.0)
-    j = np.argmin(negll(np.broadcast_to(np.exp(grid), (F, grid.size))), axis=1)
+    j = np.argmin(negll(np.broadcast_to(np.exp(grid), (F, grid.size)), common=True), axis=1)
     rows = np.arange(F)
     lo, hi = grid[np.maximum(j - 1, 0)], grid[np.minimum(j + 1, grid.size - 1)]
     g_lo, g_hi = slope(lo, rows), slope(hi, rows)
@@ -533,7 +559,7 @@ def _prepare(data: pd.DataFrame, *, dv: str, weeks: Sequence[int], groups: Seque
     shared = {} if shared is None else shared
     if "rows" not in shared:
         shared["rows"] = _model_rows(data, weeks=weeks, groups=groups, subject=subject, group=group, week=week)
-    rows_, g_all, w_all, s_all, g_code, w_code, s_code, w_float = shared["rows"]
+    rows_ = shared["rows"][0]
     if ("values", dv) not in shared:
         flag = data[f"{dv}_flag"] if f"{dv}_flag" in data.columns else None
         # the flags as objects, missing ones None: == gives flag.eq(...) with missing as False, without pandas'
@@ -546,7 +572,21 @@ def _prepare(data: pd.DataFrame, *, dv: str, weeks: Sequence[int], groups: Seque
     values, below, above = shared[("values", dv)]
     y_all = _transform_values(values[rows_], None if below is None else below[rows_],
                               None if above is None else above[rows_], transform)
-    keep = np.flatnonzero(~np.isnan(y_all))  # positions in rows_ of the rows with a value
+    missing = np.isnan(y_all)
+    key = ("kept", missing.tobytes())
+    if key not in shared:  # the models of a family with values on the same rows share their structure and arrays
+        shared[key] = _structure(np.flatnonzero(~missing), shared["rows"], weeks=weeks, groups=groups)
+    found = shared[key]
+    if isinstance(found, str):
+        return f"{dv}: {found}"
+    return dict(dv=dv, transform=transform, y=y_all[found["at"]], **found)
+
+
+def _structure(keep: np.ndarray, rows: tuple, *, weeks: Sequence[int], groups: Sequence[str]) -> dict | str:
+    """What a model takes from the rows with a value (``keep``, positions in the rows of :func:`_model_rows`):
+    the groups present, the weeks kept, the number of rows per cell, its rows in order (positions ``at``), their
+    group, week and patient, its designs; or why no model can be fitted on these rows."""
+    rows_, g_all, w_all, s_all, g_code, w_code, s_code, w_float = rows
     gk, wk_code, sk = g_code[keep], w_code[keep], s_code[keep]
     # keep weeks observed in every group present (a full factorial needs every cell)
     n_g, n_w = len(groups), len(weeks)
@@ -556,33 +596,27 @@ def _prepare(data: pd.DataFrame, *, dv: str, weeks: Sequence[int], groups: Seque
     g_first = gk[np.unique(sk, return_index=True)[1]]  # each patient's group at their first row
     per_group = {lev: int(np.count_nonzero(g_first == j)) for j, lev in enumerate(groups) if has[j]}
     if len(present) < 2 or min(per_group.values()) < 2:
-        return f"{dv}: fewer than two groups with at least two patients ({per_group})"
+        return f"fewer than two groups with at least two patients ({per_group})"
     cell_n = {(lev, ww): int(cells[j, i]) for j, lev in enumerate(groups) if has[j] for i, ww in enumerate(weeks)}
     wk_at = [i for i in range(n_w) if all(cells[j, i] > 0 for j in range(n_g) if has[j])]
     wk = [weeks[i] for i in wk_at]
     if len(wk) < 2:
-        return f"{dv}: fewer than two visits observed in every group"
+        return "fewer than two visits observed in every group"
     inside = np.isin(wk_code, wk_at)
     order = np.lexsort((w_float[keep][inside], sk[inside]))  # by patient, then visit
     at = keep[inside][order]
-    y = y_all[at]
-    key = ("design", tuple(present), tuple(wk), at.tobytes())
-    if key not in shared:  # the models of a family on the same rows share these arrays (and their fits' sums)
-        idx = rows_[at]
-        cell = _cells(present, wk)
-        g_pos, w_pos = np.full(n_g, -1), np.full(n_w, -1)
-        g_pos[np.flatnonzero(has)] = np.arange(len(present))
-        w_pos[wk_at] = np.arange(len(wk))
-        row_cell = g_pos[g_code[at]] * len(wk) + w_pos[w_code[at]]
-        # every row's design is its group × week cell's (the same 0/1 values _design gives row by row)
-        shared[key] = dict(g=g_all[idx], w=w_all[idx], subj=s_all[idx], X=cell["G"][row_cell],
-                           X0=cell["G0"][row_cell], names=cell["names"], n_subj=int(np.unique(s_code[at]).size),
-                           cell=cell)
-    design = shared[key]
+    idx = rows_[at]
+    cell = _cells(present, wk)
+    g_pos, w_pos = np.full(n_g, -1), np.full(n_w, -1)
+    g_pos[np.flatnonzero(has)] = np.arange(len(present))
+    w_pos[wk_at] = np.arange(len(wk))
+    row_cell = g_pos[g_code[at]] * len(wk) + w_pos[w_code[at]]
+    X = cell["G"][row_cell]  # every row's design is its group × week cell's (the 0/1 values _design gives)
     # every group × week cell holds data (checked above), so the full-factorial dummy coding has full rank
-    if len(y) <= design["X"].shape[1] + 2:
-        return f"{dv}: too few observations for {design['X'].shape[1]} fixed effects"
-    return dict(dv=dv, transform=transform, y=y, present=present, wk=wk, cell_n=cell_n, **design)
+    if len(at) <= X.shape[1] + 2:
+        return f"too few observations for {X.shape[1]} fixed effects"
+    return dict(at=at, present=present, wk=wk, cell_n=cell_n, g=g_all[idx], w=w_all[idx], subj=s_all[idx], X=X,
+                X0=cell["G0"][row_cell], names=cell["names"], n_subj=int(np.unique(s_code[at]).size), cell=cell)
 
 
 def _model_rows(data: pd.DataFrame, *, weeks: Sequence[int], groups: Sequence[str], subject: str, group: str,
