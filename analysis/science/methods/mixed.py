@@ -321,7 +321,7 @@ def _ri_fits(problems: Sequence[tuple[np.ndarray, np.ndarray, np.ndarray, bool]]
 
 
 def _lmm_fit(y: np.ndarray, X: np.ndarray, subject: np.ndarray, Z: np.ndarray, *, reml: bool,
-             start: np.ndarray | None = None) -> _Fit:
+             start: np.ndarray | None = None, _sums: dict | None = None) -> _Fit:
     """Linear mixed model with correlated random effects ``Z`` per patient, by its profiled likelihood.
 
     The parametrisation of lme4 (Bates et al. 2015, J Stat Softw 67(1), section 3): the random effects'
@@ -332,42 +332,25 @@ def _lmm_fit(y: np.ndarray, X: np.ndarray, subject: np.ndarray, Z: np.ndarray, *
     (tested), without its per-patient loops. The fixed-effects covariance is σ̂²(X'V̄⁻¹X)⁻¹.
 
     ``start`` is the starting value of Λ's entries (row-major lower triangle; default: the identity): the
-    fits of one outcome start each from the last one's optimum.
+    fits of one outcome start each from the last one's optimum. ``_sums`` (a dict) keeps the sums of
+    :func:`_lmm_sums` for several fits on the same arrays (the REML and ML fits of one model).
 
     Raises :class:`_NotFitted` when the optimiser does not converge or the random-effects covariance is
     singular (the slope model is then not kept, as before with MixedLM).
     """
     from scipy.optimize import minimize
 
-    N, p = X.shape
-    q = Z.shape[1]
-    if np.linalg.matrix_rank(Z.T @ Z) < q:
-        raise _NotFitted("the random effects are not identifiable (their design has rank below its columns)")
-    # per patient: Z'Z, and Z'X beside Z'y (sums over each patient's rows)
-    ZZ = (Z[:, :, None] * Z[:, None, :]).reshape(N, q * q)
-    ZXy = (Z[:, :, None] * np.column_stack([X, y])[:, None, :]).reshape(N, q * (p + 1))
-    sums, _, n_i = _patient_sums(np.column_stack([ZZ, ZXy]), y, subject)
-    m = n_i.size
-    ZtZ = sums[:, :q * q].reshape(m, q, q)
-    ZtXy = sums[:, q * q:].reshape(m, q, p + 1)
-    XtX, Xty, yty = X.T @ X, X.T @ y, float(y @ y)
-    rows, cols = np.tril_indices(q)
-    eye = np.eye(q)
+    key = (id(y), id(X), id(subject), id(Z))
+    if _sums is None or key not in _sums:
+        found = _lmm_sums(y, X, subject, Z)
+        if _sums is not None:
+            _sums[key] = (found, (y, X, subject, Z))
+    else:
+        found = _sums[key][0]
+    N, p, q, m, ZtZ, ZtXy, XtX, Xty, yty, rows, cols, eye, pattern = found
+    if q == 2:
+        cnt, z00, z01, z11, P00, P11, P01 = pattern
     denom = N - p if reml else N
-
-    if q == 2:  # intercept and slope: each patient's 2 × 2 algebra written out, products of [X y] precomputed
-        # patients with the same Z'Z (the same visits) share M = Λ'Z'ZΛ + I, so the weights below are computed
-        # per such pattern and the products of [X y] summed over its patients
-        pat = _patterns(ZtZ.reshape(m, q * q), np.zeros(m))
-        first = np.unique(pat, return_index=True)[1]
-        one_hot = (pat[None, :] == np.arange(first.size)[:, None]).astype(float)
-        cnt = one_hot.sum(axis=1)
-        z00, z01, z11 = ZtZ[first, 0, 0], ZtZ[first, 0, 1], ZtZ[first, 1, 1]
-        R0, R1 = ZtXy[:, 0, :], ZtXy[:, 1, :]
-        P00 = one_hot @ (R0[:, :, None] * R0[:, None, :]).reshape(m, -1)
-        P11 = one_hot @ (R1[:, :, None] * R1[:, None, :]).reshape(m, -1)
-        cross = (R0[:, :, None] * R1[:, None, :]).reshape(m, -1)
-        P01 = one_hot @ (cross + (R1[:, :, None] * R0[:, None, :]).reshape(m, -1))
 
     def parts(theta):
         """A, β, Q, log-determinant and Λ at each row of ``theta`` (k × entries), all at once; a row whose
@@ -403,7 +386,8 @@ def _lmm_fit(y: np.ndarray, X: np.ndarray, subject: np.ndarray, Z: np.ndarray, *
         ok = np.all(det > 0, axis=1)
         A = XtX[None] - S[:, :p, :p]
         b_ = Xty[None] - S[:, :p, p]
-        A[~ok] = np.eye(p)
+        if not ok.all():
+            A[~ok] = np.eye(p)
         try:
             beta = np.linalg.solve(A, b_[..., None])[..., 0]
         except np.linalg.LinAlgError:  # a singular A in the batch: solve row by row, that row not defined
@@ -415,7 +399,8 @@ def _lmm_fit(y: np.ndarray, X: np.ndarray, subject: np.ndarray, Z: np.ndarray, *
                     ok[j] = False
                     A[j] = np.eye(p)
         Q = np.maximum(yty - S[:, p, p] - (b_ * beta).sum(1), 1e-300)
-        Q[~ok] = np.nan
+        if not ok.all():
+            Q[~ok] = np.nan
         with np.errstate(divide="ignore", invalid="ignore"):
             logdet = (np.log(det) * cnt).sum(1) if q == 2 else np.log(det).sum(1)
         return A, beta, Q, logdet, lam
@@ -460,6 +445,42 @@ def _lmm_fit(y: np.ndarray, X: np.ndarray, subject: np.ndarray, Z: np.ndarray, *
     if q > 1 and eig.min() <= 1e-6 * max(eig.max(), 1e-12):
         raise _NotFitted("did not converge (singular random-effects covariance)")
     return _Fit(beta=beta, cov=sigma2 * np.linalg.inv(A), llf=-float(opt.fun), theta=opt.x)
+
+
+def _lmm_sums(y: np.ndarray, X: np.ndarray, subject: np.ndarray, Z: np.ndarray) -> tuple:
+    """What :func:`_lmm_fit`'s likelihood needs of the data: sizes, per-patient Z'Z and Z'[X y], X'X, X'y, y'y,
+    Λ's entries, and (one random slope) the per-pattern sums; raises :class:`_NotFitted` when Z has low rank."""
+    N, p = X.shape
+    q = Z.shape[1]
+    if np.linalg.matrix_rank(Z.T @ Z) < q:
+        raise _NotFitted("the random effects are not identifiable (their design has rank below its columns)")
+    # per patient: Z'Z, and Z'X beside Z'y (sums over each patient's rows)
+    ZZ = (Z[:, :, None] * Z[:, None, :]).reshape(N, q * q)
+    ZXy = (Z[:, :, None] * np.column_stack([X, y])[:, None, :]).reshape(N, q * (p + 1))
+    sums, _, n_i = _patient_sums(np.column_stack([ZZ, ZXy]), y, subject)
+    m = n_i.size
+    ZtZ = sums[:, :q * q].reshape(m, q, q)
+    ZtXy = sums[:, q * q:].reshape(m, q, p + 1)
+    XtX, Xty, yty = X.T @ X, X.T @ y, float(y @ y)
+    rows, cols = np.tril_indices(q)
+    eye = np.eye(q)
+    pattern = None
+
+    if q == 2:  # intercept and slope: each patient's 2 × 2 algebra written out, products of [X y] precomputed
+        # patients with the same Z'Z (the same visits) share M = Λ'Z'ZΛ + I, so the weights below are computed
+        # per such pattern and the products of [X y] summed over its patients
+        pat = _patterns(ZtZ.reshape(m, q * q), np.zeros(m))
+        first = np.unique(pat, return_index=True)[1]
+        one_hot = (pat[None, :] == np.arange(first.size)[:, None]).astype(float)
+        cnt = one_hot.sum(axis=1)
+        z00, z01, z11 = ZtZ[first, 0, 0], ZtZ[first, 0, 1], ZtZ[first, 1, 1]
+        R0, R1 = ZtXy[:, 0, :], ZtXy[:, 1, :]
+        P00 = one_hot @ (R0[:, :, None] * R0[:, None, :]).reshape(m, -1)
+        P11 = one_hot @ (R1[:, :, None] * R1[:, None, :]).reshape(m, -1)
+        cross = (R0[:, :, None] * R1[:, None, :]).reshape(m, -1)
+        P01 = one_hot @ (cross + (R1[:, :, None] * R0[:, None, :]).reshape(m, -1))
+        pattern = (cnt, z00, z01, z11, P00, P11, P01)
+    return N, p, q, m, ZtZ, ZtXy, XtX, Xty, yty, rows, cols, eye, pattern
 
 
 def _empty_model() -> dict[str, pd.DataFrame]:
@@ -673,8 +694,9 @@ def _finish(prep: dict, *, random: str, confidence: float, frames: bool, interce
         try:
             if name == "slope":
                 slope_Z = np.column_stack([np.ones(len(y)), (w.astype(float) / max(float(max(wk)), 1.0))])
-                first = _lmm_fit(y, X, subj, slope_Z, reml=True)
-                full = _lmm_fit(y, X, subj, slope_Z, reml=False, start=first.theta)
+                sums: dict = {}  # the REML and ML fits share the data's sums
+                first = _lmm_fit(y, X, subj, slope_Z, reml=True, _sums=sums)
+                full = _lmm_fit(y, X, subj, slope_Z, reml=False, start=first.theta, _sums=sums)
                 fits = (name, first, full, _lmm_fit(y, X0, subj, slope_Z, reml=False, start=full.theta))
             elif intercept_fits is not None:
                 fits = (name, *intercept_fits)
@@ -878,9 +900,12 @@ def beside_per_visit(contrasts: pd.DataFrame, pairwise: pd.DataFrame | None = No
                         ["outcome", "week", "contrast", "estimate", "ci_low", "ci_high", "p"]]
     out = out.rename(columns={"p": "p_model"}).reset_index(drop=True)
     if pairwise is not None and {"outcome", "week", "a", "b"} <= set(pairwise.columns) and len(pairwise):
-        pw = pairwise.copy()
         keep = {"p_unc": "p_per_visit", "p_bonf": "p_per_visit_bonf"}
-        keep = {k: v for k, v in keep.items() if k in pw.columns}
+        keep = {k: v for k, v in keep.items() if k in pairwise.columns}
+        found = _pairwise_rows(out.assign(week=pd.to_numeric(out["week"])), pairwise, list(keep))
+        if found is not None:  # what the merge below gives, by a lookup
+            return found.rename(columns=keep)
+        pw = pairwise.copy()
         pw["contrast"] = pw["a"].astype(str) + " − " + pw["b"].astype(str)
         flipped = pw.assign(contrast=pw["b"].astype(str) + " − " + pw["a"].astype(str))
         pw = pd.concat([pw, flipped], ignore_index=True).drop_duplicates(["outcome", "week", "contrast"])
@@ -888,6 +913,29 @@ def beside_per_visit(contrasts: pd.DataFrame, pairwise: pd.DataFrame | None = No
         pw["week"] = pd.to_numeric(pw["week"], errors="coerce")
         out = out.assign(week=pd.to_numeric(out["week"])).merge(pw, on=["outcome", "week", "contrast"], how="left")
     return out
+
+
+def _pairwise_rows(out: pd.DataFrame, pairwise: pd.DataFrame, cols: list[str]) -> pd.DataFrame | None:
+    """``out`` with ``cols`` of the per-visit test of each of its rows (the first row of ``pairwise`` with its
+    outcome, week and groups, either way round; NaN when none), or None when the weeks are not both whole
+    numbers without gaps or a column is not float (then :func:`beside_per_visit` merges the tables)."""
+    weeks = pd.to_numeric(pairwise["week"], errors="coerce")
+    if not len(out) or weeks.dtype != np.int64 or out["week"].dtype != np.int64 or \
+            any(pairwise[c].dtype != np.float64 for c in cols):
+        return None
+    outcome, week = pairwise["outcome"].to_numpy(object), weeks.tolist()
+    a, b = pairwise["a"].astype(str).to_numpy(object), pairwise["b"].astype(str).to_numpy(object)
+    first: dict = {}
+    for i in range(len(pairwise)):
+        first.setdefault((outcome[i], week[i], a[i] + " − " + b[i]), i)
+    for i in range(len(pairwise)):
+        first.setdefault((outcome[i], week[i], b[i] + " − " + a[i]), i)
+    at = np.array([first.get(key, -1) for key in zip(out["outcome"].tolist(), out["week"].tolist(),
+                                                      out["contrast"].tolist())], dtype=np.int64)
+    found = out.copy()
+    for c in cols:
+        found[c] = np.where(at >= 0, pairwise[c].to_numpy(float)[np.maximum(at, 0)], np.nan)
+    return found
 
 
 def marker_models(visits: pd.DataFrame, *, markers: Sequence[str], weeks: Sequence[int],
