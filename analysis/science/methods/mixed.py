@@ -182,8 +182,9 @@ def _ri_fits(problems: Sequence[tuple[np.ndarray, np.ndarray, np.ndarray, bool]]
             sx, ni, ct, inv, xtx, _ = designs[key[1:]]
             order, starts, _ = _grouping(s, groups)
             sy = np.add.reduceat(y[order], starts)  # each patient's sum of y (as _patient_sums gives it)
-            seen[key] = (sx, ni, ct, np.bincount(inv, weights=sy), np.bincount(inv, weights=sy ** 2), xtx, y)
-        pats.append(seen[key][:6])
+            seen[key] = (sx, ni, ct, np.bincount(inv, weights=sy), np.bincount(inv, weights=sy ** 2), xtx,
+                         X.T @ y, float(y @ y))
+        pats.append(seen[key])
     # which models share a design (and so, at one θ, X'V̄⁻¹X), and which are the same problem (REML and ML fits
     # of one model: at one θ the same β and Q): the grid's likelihoods are computed once per design and problem
     design_no, problem_no = {k: i for i, k in enumerate(designs)}, {k: i for i, k in enumerate(seen)}
@@ -199,10 +200,10 @@ def _ri_fits(problems: Sequence[tuple[np.ndarray, np.ndarray, np.ndarray, bool]]
     dims = np.zeros(F, dtype=int)
     N = np.zeros(F)
     reml = np.array([bool(pr[3]) for pr in problems])
-    for f, ((y, X, _, _), (sx, ni, ct, s1, s2, xtx)) in enumerate(zip(problems, pats)):
+    for f, ((y, _, _, _), (sx, ni, ct, s1, s2, xtx, xty, yy)) in enumerate(zip(problems, pats)):
         m_, p_ = sx.shape
         SX[f, :m_, :p_], n_i[f, :m_], cnt[f, :m_], S1[f, :m_], S2[f, :m_] = sx, ni, ct, s1, s2
-        XtX[f, :p_, :p_], Xty[f, :p_], yty[f] = xtx, X.T @ y, float(y @ y)
+        XtX[f, :p_, :p_], Xty[f, :p_], yty[f] = xtx, xty, yy
         XtX[f, p_:, p_:] = np.eye(P - p_)
         dims[f], N[f] = p_, len(y)
     m = np.where(reml, N - dims, N)
@@ -581,16 +582,7 @@ def _prepare(data: pd.DataFrame, *, dv: str, weeks: Sequence[int], groups: Seque
     if "rows" not in shared:
         shared["rows"] = _model_rows(data, weeks=weeks, groups=groups, subject=subject, group=group, week=week)
     rows_ = shared["rows"][0]
-    if ("values", dv) not in shared:
-        flag = data[f"{dv}_flag"] if f"{dv}_flag" in data.columns else None
-        # the flags as objects, missing ones None: == gives flag.eq(...) with missing as False, without pandas'
-        # string-array comparison
-        tokens = None if flag is None else flag.to_numpy(dtype=object, na_value=None)
-        shared[("values", dv)] = (
-            pd.to_numeric(data[dv], errors="coerce").to_numpy(dtype=float, na_value=np.nan),
-            None if flag is None else tokens == _BELOW,
-            None if flag is None else tokens == _ABOVE)
-    values, below, above = shared[("values", dv)]
+    values, below, above = _outcome_values(data, dv, shared)
     y_all = _transform_values(values[rows_], None if below is None else below[rows_],
                               None if above is None else above[rows_], transform)
     missing = np.isnan(y_all)
@@ -601,6 +593,21 @@ def _prepare(data: pd.DataFrame, *, dv: str, weeks: Sequence[int], groups: Seque
     if isinstance(found, str):
         return f"{dv}: {found}"
     return dict(dv=dv, transform=transform, y=y_all[found["at"]], **found)
+
+
+def _outcome_values(data: pd.DataFrame, dv: str, shared: dict, numeric: pd.Series | None = None) -> tuple:
+    """An outcome's values (float, NaN when missing) and where they are flagged below or above the limits (None
+    without flags), kept in ``shared``; ``numeric`` is ``pd.to_numeric(data[dv], errors="coerce")`` when known."""
+    if ("values", dv) not in shared:
+        flag = data[f"{dv}_flag"] if f"{dv}_flag" in data.columns else None
+        # the flags as objects, missing ones None: == gives flag.eq(...) with missing as False, without pandas'
+        # string-array comparison
+        tokens = None if flag is None else flag.to_numpy(dtype=object, na_value=None)
+        numeric = pd.to_numeric(data[dv], errors="coerce") if numeric is None else numeric
+        shared[("values", dv)] = (numeric.to_numpy(dtype=float, na_value=np.nan),
+                                  None if flag is None else tokens == _BELOW,
+                                  None if flag is None else tokens == _ABOVE)
+    return shared[("values", dv)]
 
 
 def _structure(keep: np.ndarray, rows: tuple, *, weeks: Sequence[int], groups: Sequence[str]) -> dict | str:
@@ -636,8 +643,10 @@ def _structure(keep: np.ndarray, rows: tuple, *, weeks: Sequence[int], groups: S
     # every group × week cell holds data (checked above), so the full-factorial dummy coding has full rank
     if len(at) <= X.shape[1] + 2:
         return f"too few observations for {X.shape[1]} fixed effects"
-    return dict(at=at, present=present, wk=wk, cell_n=cell_n, g=g_all[idx], w=w_all[idx], subj=s_all[idx], X=X,
-                X0=cell["G0"][row_cell], names=cell["names"], n_subj=int(np.unique(s_code[at]).size), cell=cell)
+    counts = [cell_n[(gg, ww)] for gg, ww in zip(cell["cell_g"], cell["cell_w"])]
+    return dict(at=at, present=present, wk=wk, cell_n=cell_n, cell_counts=counts, g=g_all[idx], w=w_all[idx],
+                subj=s_all[idx], X=X, X0=cell["G0"][row_cell], names=cell["names"],
+                n_subj=int(np.unique(s_code[at]).size), cell=cell)
 
 
 def _model_rows(data: pd.DataFrame, *, weeks: Sequence[int], groups: Sequence[str], subject: str, group: str,
@@ -666,7 +675,8 @@ def _model_rows(data: pd.DataFrame, *, weeks: Sequence[int], groups: Sequence[st
 
 def _cells(present: Sequence[str], wk: Sequence[int]) -> dict:
     """The group × week cells of a model (groups outer): their groups and weeks, design rows (``G`` with the
-    interaction, ``G0`` without) and the names of the columns; the contrasts' specifications and matrix ``L``."""
+    interaction, ``G0`` without), the names of the columns and the interaction's; the contrasts' kinds, weeks,
+    names and matrix ``L``."""
     cell_g = [gg for gg in present for ww in wk]
     cell_w = [ww for gg in present for ww in wk]
     G, names = _design(present, wk, np.array(cell_g, dtype=object), np.array(cell_w))
@@ -678,7 +688,9 @@ def _cells(present: Sequence[str], wk: Sequence[int]) -> dict:
     spec += [("versus first visit", ww, f"{gg}: week {ww} − week {wk[0]}", (gg, ww), (gg, wk[0]))
              for gg in present for ww in wk[1:]]
     L = G[[pos[a] for *_, a, _b in spec]] - G[[pos[b_] for *_, b_ in spec]]
-    return dict(cell_g=cell_g, cell_w=cell_w, G=G, G0=G0, names=names, spec=spec, L=L)
+    return dict(cell_g=cell_g, cell_w=cell_w, G=G, G0=G0, names=names, L=L, kind=[c[0] for c in spec],
+                week=[c[1] for c in spec], contrast=[c[2] for c in spec],
+                interaction=[i for i, n in enumerate(names) if ":" in n])
 
 
 def _finish(prep: dict, *, random: str, confidence: float, frames: bool, intercept_fits=None) -> Look:
@@ -718,7 +730,7 @@ def _finish(prep: dict, *, random: str, confidence: float, frames: bool, interce
     lr_df = k - X0.shape[1]
     p_lr = float(_special.chdtrc(lr_df, lr))
     # Wald F of the interaction (REML fit), between–within denominator df
-    idx = [i for i, n in enumerate(names) if ":" in n]
+    idx = prep["cell"]["interaction"]
     b = beta[idx]
     W = float(b @ np.linalg.solve(V[np.ix_(idx, idx)], b))
     df1 = float(len(idx))
@@ -732,19 +744,20 @@ def _finish(prep: dict, *, random: str, confidence: float, frames: bool, interce
     # model-based means per group × week
     z = z_quantile(confidence)
     cell = prep["cell"]
-    cell_g, cell_w, G, spec, L = (cell[k] for k in ("cell_g", "cell_w", "G", "spec", "L"))
+    cell_g, cell_w, G, L = (cell[k] for k in ("cell_g", "cell_w", "G", "L"))
     mean = G @ beta
     se = np.sqrt(np.einsum("ij,jk,ik->i", G, V, G))
     means = {"outcome": [dv] * len(cell_g), "scale": [transform] * len(cell_g), "group": cell_g, "week": cell_w,
-             "n": [cell_n[(gg, ww)] for gg, ww in zip(cell_g, cell_w)], "mean": mean, "se": se,
+             "n": prep["cell_counts"], "mean": mean, "se": se,
              "ci_low": mean - z * se, "ci_high": mean + z * se}
     # contrasts: between groups at each week; each week against the first within each group (all at once)
     est = L @ beta
     s_ = np.sqrt(np.einsum("ij,jk,ik->i", L, V, L))
     with np.errstate(divide="ignore", invalid="ignore"):
         p_c = 2 * _special.ndtr(-np.abs(est / s_))
-    contrasts = {"outcome": [dv] * len(spec), "scale": [transform] * len(spec), "kind": [c[0] for c in spec],
-                 "week": [c[1] for c in spec], "contrast": [c[2] for c in spec], "estimate": est,
+    n_c = len(cell["kind"])
+    contrasts = {"outcome": [dv] * n_c, "scale": [transform] * n_c, "kind": cell["kind"], "week": cell["week"],
+                 "contrast": cell["contrast"], "estimate": est,
                  "se": s_, "ci_low": est - z * s_, "ci_high": est + z * s_, "p": p_c}
     facts = {"random": test["random"], "p_lr": p_lr, "p_wald": p_wald}
     if frames:
@@ -803,8 +816,11 @@ def mixed_models(visits: pd.DataFrame, *, outcomes: Sequence[str], weeks: Sequen
     preps, shared, empty = [], {}, {}
     for scale in transforms:
         for dv in outcomes:
-            if dv not in empty:  # no value at all (checked once per outcome)
-                empty[dv] = dv not in visits.columns or pd.to_numeric(visits[dv], errors="coerce").notna().sum() == 0
+            if dv not in empty:  # no value at all (checked once per outcome; its values kept for the models)
+                numeric = pd.to_numeric(visits[dv], errors="coerce") if dv in visits.columns else None
+                empty[dv] = numeric is None or numeric.notna().sum() == 0
+                if not empty[dv]:
+                    _outcome_values(visits, dv, shared, numeric)
             if empty[dv]:
                 preps.append((dv, scale, None))
             else:
@@ -827,8 +843,8 @@ def mixed_models(visits: pd.DataFrame, *, outcomes: Sequence[str], weeks: Sequen
             tests.append(dict(outcome=dv, scale=scale, note=why))
             reasons.append(why)
             continue
-        look = Look({}, prep) if isinstance(prep, str) else _finish(prep, random=random, confidence=confidence, frames=False,
-                                                          intercept_fits=batched.get(id(prep)))
+        look = Look({}, prep) if isinstance(prep, str) else _finish(prep, random=random, confidence=confidence,
+                                                                    frames=False, intercept_fits=batched.get(id(prep)))
         if look.available:
             tests.append(look["test"])
             means.append(look["means"])
