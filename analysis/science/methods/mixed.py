@@ -852,11 +852,9 @@ def mixed_models(visits: pd.DataFrame, *, outcomes: Sequence[str], weeks: Sequen
         else:
             tests.append(dict(outcome=dv, scale=scale, note=look.reason))
             reasons.append(look.reason)
-    if any("p_lr" in t for t in tests):  # one table from the rows (as the one-row tables stacked would give)
-        test = pd.DataFrame(tests, columns=_TEST_COLS)
-    else:  # no model fitted: the notes only, other columns empty (object)
-        test = pd.concat([pd.DataFrame([t], columns=_TEST_COLS) for t in tests], ignore_index=True) if tests \
-            else pd.DataFrame(columns=_TEST_COLS)
+    # one table from the rows (as the one-row tables stacked would give; when no model was fitted, the notes and
+    # NaN elsewhere)
+    test = pd.DataFrame(tests, columns=_TEST_COLS) if tests else pd.DataFrame(columns=_TEST_COLS)
     floats = {c: float for c in ("lr_stat", "lr_df", "p_lr", "wald_F", "df1", "df2", "p_wald")
               if test[c].dtype != np.float64}
     if floats:
