@@ -615,16 +615,15 @@ def _prepare(data: pd.DataFrame, *, dv: str, weeks: Sequence[int], groups: Seque
     return dict(dv=dv, transform=transform, y=y_all[found["at"]], **found)
 
 
-def _outcome_values(data: pd.DataFrame, dv: str, shared: dict, numeric: pd.Series | None = None) -> tuple:
-    """An outcome's values (float, NaN when missing) and where they are flagged below or above the limits (None
-    without flags), kept in ``shared``; ``numeric`` is ``pd.to_numeric(data[dv], errors="coerce")`` when known."""
+def _outcome_values(data: pd.DataFrame, dv: str, shared: dict) -> tuple:
+    """An outcome's values (float, NaN when missing or not a number) and where they are flagged below or above
+    the limits (None without flags), kept in ``shared``."""
     if ("values", dv) not in shared:
         flag = data[f"{dv}_flag"] if f"{dv}_flag" in data.columns else None
         # the flags as objects, missing ones None: == gives flag.eq(...) with missing as False, without pandas'
         # string-array comparison
         tokens = None if flag is None else flag.to_numpy(dtype=object, na_value=None)
-        numeric = pd.to_numeric(data[dv], errors="coerce") if numeric is None else numeric
-        shared[("values", dv)] = (numeric.to_numpy(dtype=float, na_value=np.nan),
+        shared[("values", dv)] = (pd.to_numeric(data[dv], errors="coerce").to_numpy(dtype=float, na_value=np.nan),
                                   None if flag is None else tokens == _BELOW,
                                   None if flag is None else tokens == _ABOVE)
     return shared[("values", dv)]
@@ -792,8 +791,20 @@ def _stack(parts: list[dict], columns: list[str]) -> pd.DataFrame:
     out = {}
     for c in columns:
         values = [p[c] for p in parts]
-        out[c] = np.concatenate(values) if isinstance(values[0], np.ndarray) else [v for vs in values for v in vs]
+        out[c] = np.concatenate(values) if isinstance(values[0], np.ndarray) else \
+            _column([v for vs in values for v in vs])
     return pd.DataFrame(out, columns=columns)
+
+
+def _column(values: list):
+    """A list as pandas makes it into a column, made faster: Python ints as an int64 array, str as an object
+    array; any other list as it is."""
+    kinds = {type(v) for v in values}
+    if kinds == {str}:
+        return np.array(values, dtype=object)
+    if kinds == {int} and -2 ** 63 <= min(values) and max(values) < 2 ** 63:
+        return np.array(values, dtype=np.int64)
+    return values
 
 
 def mixed_models(visits: pd.DataFrame, *, outcomes: Sequence[str], weeks: Sequence[int],
@@ -836,10 +847,7 @@ def mixed_models(visits: pd.DataFrame, *, outcomes: Sequence[str], weeks: Sequen
     for scale in transforms:
         for dv in outcomes:
             if dv not in empty:  # no value at all (checked once per outcome; its values kept for the models)
-                numeric = pd.to_numeric(visits[dv], errors="coerce") if dv in visits.columns else None
-                empty[dv] = numeric is None or numeric.notna().sum() == 0
-                if not empty[dv]:
-                    _outcome_values(visits, dv, shared, numeric)
+                empty[dv] = dv not in visits.columns or bool(np.isnan(_outcome_values(visits, dv, shared)[0]).all())
             if empty[dv]:
                 preps.append((dv, scale, None))
             else:
@@ -888,7 +896,7 @@ def mixed_models(visits: pd.DataFrame, *, outcomes: Sequence[str], weeks: Sequen
         at = test.columns.get_loc("note")
         test.insert(at, "p_holm", holm)
         test.insert(at + 1, "p_bh", bh)
-    fitted = test["p_lr"].notna().any()
+    fitted = bool((~np.isnan(test["p_lr"].to_numpy(float))).any())
     # each reason once (one model per scale gives the same reason again); absent outcomes named together
     absent = list(dict.fromkeys(r.split(":")[0] for r in reasons if r.endswith(": not in these data")))
     others = list(dict.fromkeys(r for r in reasons if not r.endswith(": not in these data")))
