@@ -279,6 +279,32 @@ def test_rank_scale_ties_censored_values_at_the_lowest_rank():
     assert mixed._transform(d, "x", "rank").tolist() == [1.5, 1.5, 4.0, 3.0]
 
 
+def test_mid_ranks_are_scipys_rankdata_to_the_bit():
+    assert mixed._average_ranks(np.array([2.0, -np.inf, 2.0, 5.0, -np.inf])).tolist() == [3.5, 1.5, 3.5, 5.0, 1.5]
+    assert mixed._average_ranks(np.array([])).size == 0
+    rng = np.random.default_rng(3)
+    for n in (1, 2, 7, 300):
+        y = np.round(rng.normal(size=n), 1)
+        y[rng.random(n) < 0.2] = -np.inf
+        assert mixed._average_ranks(y).tobytes() == sps.rankdata(y, method="average").tobytes()
+
+
+def test_beside_per_visit_finds_the_test_of_either_order_of_the_groups():
+    c = pd.DataFrame({"outcome": "das28", "scale": "none", "kind": "between groups", "week": [0, 12, 24],
+                      "contrast": ["Responder − Control", "Control − Responder", "Responder − Control"],
+                      "estimate": [0.1, 2.0, -1.0], "se": 0.5, "ci_low": 0.0, "ci_high": 1.0, "p": [0.9, 1e-4, 0.05]})
+    pw = pd.DataFrame({"outcome": "das28", "week": [0, 12, 12], "a": ["Responder", "Responder", "Control"],
+                       "b": ["Control", "Control", "Responder"], "p_unc": [0.5, 0.001, 0.7],
+                       "p_bonf": [1.0, 0.003, 1.0]})
+    out = mixed.beside_per_visit(c, pw)
+    # week 12: the row named this way round (Control − Responder) before the other one flipped; week 24: none
+    assert out["p_per_visit"].tolist()[:2] == [0.5, 0.7] and np.isnan(out["p_per_visit"].iloc[2])
+    flipped = mixed.beside_per_visit(c, pw.iloc[:2])  # only Responder − Control at week 12: found flipped
+    assert flipped["p_per_visit_bonf"].tolist()[:2] == [1.0, 0.003]
+    merged = mixed.beside_per_visit(c, pw.assign(week=pw["week"].astype(float)))  # float weeks: merged instead
+    pd.testing.assert_frame_equal(out, merged)
+
+
 def test_marker_models_adjust_over_the_family_per_scale():
     d = _balanced(seed=2)
     d["z"] = np.exp(d["y"] / 3)
