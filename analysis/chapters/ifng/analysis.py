@@ -264,26 +264,31 @@ def share_above(profile: pd.DataFrame, *, confidence: float = 0.95) -> pd.DataFr
     periods = {"before (week 0)": ("ifng_baseline", "high_before"),
                "after (window)": ("ifng_peak_after", "high_after"),
                "before or after": ("ifng_peak_window", "high_window")}
-    rows = []
-    for period, (val, high) in periods.items():
-        d = profile.loc[profile[val].notna(), ["group", val, high]]
-        g = d.groupby("group")
-        agg = pd.DataFrame({"n": g.size(), "n_high": g[high].sum().astype(int),
-                            "mean_peak": g[val].mean(), "sem_peak": g[val].sem(),
-                            "median_peak": g[val].median()}).reindex(list(_GROUPS))
-        agg["n"] = agg["n"].fillna(0).astype(int)
-        agg["n_high"] = agg["n_high"].fillna(0).astype(int)
-        rows.append(agg.reset_index().rename(columns={"index": "group"}).assign(period=period))
-    out = pd.concat(rows, ignore_index=True)
+    # one groupby over every group × period at once: cell g * 3 + p holds group g's values of period p, each
+    # cell's rows in the profile's order (a cell's statistics are those of a groupby per period)
+    group = pd.Index(list(_GROUPS)).get_indexer(profile["group"])
+    cells, values, highs = [], [], []
+    for i, (val, high) in enumerate(periods.values()):
+        at = profile[val].notna().to_numpy(bool) & (group >= 0)
+        cells.append(group[at] * len(periods) + i)
+        values.append(profile.loc[at, val])
+        highs.append(profile.loc[at, high])
+    d = pd.DataFrame({"cell": np.concatenate(cells), "value": pd.concat(values, ignore_index=True),
+                      "high": pd.concat(highs, ignore_index=True)})
+    g = d.groupby("cell")
+    n_cells = len(_GROUPS) * len(periods)
+    out = pd.DataFrame({"n": g.size(), "n_high": g["high"].sum().astype(int), "mean_peak": g["value"].mean(),
+                        "sem_peak": g["value"].sem(), "median_peak": g["value"].median()}).reindex(range(n_cells))
+    out["n"] = out["n"].fillna(0).astype(int)
+    out["n_high"] = out["n_high"].fillna(0).astype(int)
+    out.insert(0, "group", np.repeat(list(_GROUPS), len(periods)))
+    out.insert(1, "period", list(periods) * len(_GROUPS))
+    out = out.reset_index(drop=True)
     props = stats.proportion_table(out["n_high"].to_numpy(), out["n"].to_numpy(), confidence)
     out = pd.concat([out, props[["proportion", "ci_low", "ci_high"]]], axis=1)
-    out["group"] = pd.Categorical(out["group"], list(_GROUPS))
-    out = out.sort_values(["group", "period"], key=lambda s: s.map(
-        {p: i for i, p in enumerate(periods)}) if s.name == "period" else s, kind="stable")
-    out["group"] = out["group"].astype(str)
     cols = ["group", "period", "n", "n_high", "proportion", "ci_low", "ci_high", "mean_peak",
             "sem_peak", "median_peak"]
-    return out[cols].reset_index(drop=True)
+    return out[cols]
 
 
 def high_ifng_sentence(share: pd.DataFrame, peaks: pd.DataFrame, *, threshold: float,
@@ -423,12 +428,18 @@ def subgroup_counts(profile: pd.DataFrame) -> pd.DataFrame:
     [['Before', 1, 0.0], ['After', 2, 2.0], ['Never high', 0, nan], ['Not measured', 0, nan]]
     """
     _check_frame(profile, "profile", ["group", "subgroup", "rise_week"])
-    r = profile[profile["group"] == "Responder"]
-    g = r.groupby("subgroup")
-    out = pd.DataFrame({"n": g.size(), "median_rise_week": g["rise_week"].median()}).reindex(list(SUBGROUPS))
-    out["n"] = out["n"].fillna(0).astype(int)
-    out["share"] = out["n"] / len(r) if len(r) else np.nan
-    return out.rename_axis("subgroup").reset_index()[["subgroup", "n", "share", "median_rise_week"]]
+    resp = (profile["group"] == "Responder").to_numpy(bool)
+    sub = profile["subgroup"].to_numpy(object)[resp]
+    rise = profile["rise_week"].to_numpy(float)[resp]
+    n, median = [], []
+    for sg in SUBGROUPS:
+        at = sub == sg
+        weeks = rise[at & ~np.isnan(rise)]
+        n.append(int(at.sum()))
+        median.append(float(np.median(weeks)) if weeks.size else np.nan)  # as groupby's median: NaN skipped
+    n = np.array(n, dtype=int)
+    return pd.DataFrame({"subgroup": list(SUBGROUPS), "n": n, "share": n / len(sub) if len(sub) else np.nan,
+                         "median_rise_week": np.array(median, dtype=float)})
 
 
 # --------------------------------------------------------------------------------------------- Fig. 5b–e
