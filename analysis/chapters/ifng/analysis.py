@@ -177,20 +177,21 @@ def ifng_profile(visits: pd.DataFrame, *, threshold: float = 2.0, window_weeks: 
     win = _check_window(window_weeks)
     _check_frame(visits, "visits", ["patient_id", "week", "group", value])
     flag_col = f"{value}_flag"
-    cols = ["patient_id", "week", "group", value] + [c for c in ("das28", flag_col) if c in visits.columns]
-    v = (visits.loc[visits["group"].isin(_GROUPS), cols]
-         .drop_duplicates(["patient_id", "week"], keep="first"))
-    y = pd.to_numeric(v[value], errors="coerce").astype(float)
-    known = y.notna()
-    if flag_col in v.columns:
-        known = known | v[flag_col].eq(_BELOW).fillna(False).astype(bool)
-    v = v.assign(_y=y, _known=known.to_numpy(bool))
-    ids = v.drop_duplicates("patient_id")[["patient_id", "group"]].reset_index(drop=True)
+    # the MSCT patients' rows, a patient's first row of each week (as drop_duplicates), as positions in ``visits``
+    at = np.flatnonzero(visits["group"].isin(_GROUPS).to_numpy(bool))
+    patient, _ = pd.factorize(visits["patient_id"].to_numpy()[at], use_na_sentinel=False)  # codes by first row
+    week, _ = pd.factorize(visits["week"].to_numpy()[at], use_na_sentinel=False)
+    at = at[np.sort(np.unique(patient * (int(week.max()) + 1 if week.size else 1) + week, return_index=True)[1])]
+    patient, _ = pd.factorize(visits["patient_id"].to_numpy()[at], use_na_sentinel=False)
+    _, first_row = np.unique(patient, return_index=True)  # each patient's first row (patients in order of it)
+    ids = visits.iloc[at[first_row]][["patient_id", "group"]].reset_index(drop=True)
+    yv = pd.to_numeric(visits[value], errors="coerce").to_numpy(float)[at]
+    known = ~np.isnan(yv)
+    if flag_col in visits.columns:
+        known |= visits[flag_col].eq(_BELOW).fillna(False).to_numpy(bool)[at]
     # each row's patient as a position in ``ids``; every summary is one numpy pass over the rows
-    row = pd.Index(ids["patient_id"]).get_indexer(v["patient_id"])
-    row[v["patient_id"].isna().to_numpy()] = -1
-    wk = v["week"].to_numpy(float)
-    yv = v["_y"].to_numpy(float)
+    row = np.where(pd.isna(visits["patient_id"].to_numpy()[at]), -1, patient)
+    wk = visits["week"].to_numpy(float)[at]
 
     def first(mask, values):  # each patient's first non-missing value among the rows of ``mask`` (NaN if none)
         out = np.full(len(ids), np.nan)
@@ -206,28 +207,26 @@ def ifng_profile(visits: pd.DataFrame, *, threshold: float = 2.0, window_weeks: 
         return out
 
     window = (wk >= 0) & (wk <= win)
-    out = ids.assign(
-        ifng_baseline=first(wk == 0, yv),
-        ifng_peak_after=extreme((wk >= 1) & (wk <= win), yv),
-        ifng_peak_window=extreme(window, yv),
-        ifng_response_week=first(wk == response_week, yv),
-        ifng_peak_12=extreme((wk >= 0) & (wk <= response_week), yv),
-    )
-    out["delta_ifng"] = out["ifng_peak_12"] - out["ifng_baseline"]
-    if "das28" in v.columns:
-        das = pd.to_numeric(v["das28"], errors="coerce").to_numpy(float)
-        out["das28_change_12"] = first(wk == response_week, das) - first(wk == 0, das)
+    baseline, peak_after, peak_12 = first(wk == 0, yv), extreme((wk >= 1) & (wk <= win), yv), \
+        extreme((wk >= 0) & (wk <= response_week), yv)
+    if "das28" in visits.columns:
+        das = pd.to_numeric(visits["das28"], errors="coerce").to_numpy(float)[at]
+        das28_change = first(wk == response_week, das) - first(wk == 0, das)
     else:
-        out["das28_change_12"] = np.nan
+        das28_change = np.full(len(ids), np.nan)
     with np.errstate(invalid="ignore"):
-        out["high_before"] = (out["ifng_baseline"] > thr).to_numpy(bool)
-        out["high_after"] = (out["ifng_peak_after"] > thr).to_numpy(bool)
-    out["high_window"] = out["high_before"] | out["high_after"]
+        high_before, high_after = baseline > thr, peak_after > thr
+        rise_week = extreme(window & (yv > thr), wk, np.fmin)
     measured = np.zeros(len(ids), bool)
-    measured[row[window & v["_known"].to_numpy(bool) & (row >= 0)]] = True
-    out["subgroup"] = classify_subgroup(out["ifng_baseline"], out["ifng_peak_after"], threshold=thr, measured=measured)
-    with np.errstate(invalid="ignore"):
-        out["rise_week"] = extreme(window & (yv > thr), wk, np.fmin)
+    measured[row[window & known & (row >= 0)]] = True
+    out = pd.DataFrame({
+        "patient_id": ids["patient_id"], "group": ids["group"], "ifng_baseline": baseline,
+        "ifng_peak_after": peak_after, "ifng_peak_window": extreme(window, yv),
+        "ifng_response_week": first(wk == response_week, yv), "ifng_peak_12": peak_12,
+        "delta_ifng": peak_12 - baseline, "das28_change_12": das28_change, "high_before": high_before,
+        "high_after": high_after, "high_window": high_before | high_after,
+        "subgroup": classify_subgroup(baseline, peak_after, threshold=thr, measured=measured),
+        "rise_week": rise_week})
     out.attrs["response_week"] = int(response_week)  # the columns *_12 hold the response week's values
     return out
 
@@ -554,7 +553,8 @@ def first_significant(tests: pd.DataFrame, profile: pd.DataFrame) -> pd.DataFram
     [[2.0, 3.0, 2.0]]
     """
     _check_frame(tests, "tests", ["subgroup", "marker", "reference", "after", "significant", "mean_diff"])
-    rise = subgroup_counts(profile).set_index("subgroup")["median_rise_week"]
+    counts = subgroup_counts(profile)
+    rise = dict(zip(counts["subgroup"], counts["median_rise_week"]))
     keys = ["subgroup", "marker", "reference"]
     # one pass over the tests (a few dozen rows): per key, the number of tests and the significant test with
     # the earliest visit (the first such row on ties; a missing visit counts as the latest)
@@ -571,18 +571,18 @@ def first_significant(tests: pd.DataFrame, profile: pd.DataFrame) -> pd.DataFram
         one_way = first_up if mean_diff[i] > 0 else first_down if mean_diff[i] < 0 else None
         if significant[i] and one_way is not None and (cell not in one_way or when < one_way[cell][0]):
             one_way[cell] = (when, i)
-    out = pd.DataFrame(list(n_tests), columns=keys, dtype=object)
+    out = {k: np.array([c[i] for c in n_tests], dtype=object) for i, k in enumerate(keys)}
     hit = [first[c][1] if c in first else -1 for c in n_tests]
-    out["first_sig_week"] = np.array([after[i] if i >= 0 else np.nan for i in hit], dtype=float)
+    first_week = np.array([after[i] if i >= 0 else np.nan for i in hit], dtype=float)
     diff = np.array([mean_diff[i] if i >= 0 else np.nan for i in hit], dtype=float)
-    out["direction"] = np.select([diff > 0, diff < 0], ["increase", "decrease"], "")
-    out["rise_week"] = out["subgroup"].map(rise).astype(float)
-    out["lag_weeks"] = out["first_sig_week"] - out["rise_week"]
+    rise_week = np.array([rise.get(c[0], np.nan) for c in n_tests], dtype=float)
+    out.update(rise_week=rise_week, first_sig_week=first_week,
+               direction=np.select([diff > 0, diff < 0], ["increase", "decrease"], "").astype(object),
+               lag_weeks=first_week - rise_week)
     for name, one_way in (("first_increase_week", first_up), ("first_decrease_week", first_down)):
         out[name] = np.array([after[one_way[c][1]] if c in one_way else np.nan for c in n_tests], dtype=float)
     out["n_tests"] = np.array(list(n_tests.values()), dtype=int)
-    return out[keys + ["rise_week", "first_sig_week", "direction", "lag_weeks", "first_increase_week",
-                       "first_decrease_week", "n_tests"]]
+    return pd.DataFrame(out)
 
 
 def change_after_rise(visits: pd.DataFrame, profile: pd.DataFrame, *, markers=tuple(MARKERS),
@@ -739,23 +739,27 @@ def roc_summary(profile: pd.DataFrame, *, scores=("ifng_peak_window", "ifng_base
     """
     _check_frame(profile, "profile", ["group"] + list(scores))
     paper_thr = _check_threshold(paper_threshold)
-    truth = _truth(profile)
+    truth = _truth(profile).to_numpy()
     curves, rows = [], []
     for sc in scores:
-        curve, auc = stats.roc_curve_auc(truth, profile[sc], n_boot=n_boot, seed=seed)
-        best = youden_row = stats.youden_threshold(curve).iloc[0]
+        score = pd.to_numeric(profile[sc], errors="coerce").to_numpy(float)
+        curve, auc = stats.roc_curve_auc(truth, score, n_boot=n_boot, seed=seed)
+        best = stats.youden_threshold(curve).to_dict("records")[0]
         # the metrics of diagnostic_summary(profile, score=sc, threshold=paper_threshold), without its 2 × 2 table
-        est = stats.diagnostic_metrics(truth, _predicted(profile, sc, paper_thr)).set_index("metric")["estimate"]
-        a = auc.iloc[0]
+        with np.errstate(invalid="ignore"):
+            predicted = np.where(np.isnan(score), np.nan, (score > paper_thr).astype(float))
+        met = stats.diagnostic_metrics(truth, predicted)
+        est = dict(zip(met["metric"], met["estimate"]))
+        a = auc.to_dict("records")[0]
         rows.append(dict(score=sc, n_pos=int(a["n_pos"]), n_neg=int(a["n_neg"]), auc=a["auc"],
                          ci_low=a["ci_low"], ci_high=a["ci_high"], n_boot=int(a["n_boot"]),
-                         youden_threshold=best["threshold"], youden_sensitivity=youden_row["tpr"],
-                         youden_specificity=youden_row["specificity"], youden_j=youden_row["youden"],
+                         youden_threshold=best["threshold"], youden_sensitivity=best["tpr"],
+                         youden_specificity=best["specificity"], youden_j=best["youden"],
                          paper_threshold=float(paper_threshold),
                          paper_j=est["sensitivity"] + est["specificity"] - 1, note=a["note"]))
-        curves.append(curve.assign(score=sc))
-    curves = pd.concat(curves, ignore_index=True)
-    return curves[["score"] + [c for c in curves.columns if c != "score"]], pd.DataFrame(rows)
+        curve.insert(0, "score", sc)
+        curves.append(curve)
+    return pd.concat(curves, ignore_index=True), pd.DataFrame(rows)
 
 
 def baseline_logistic(profile: pd.DataFrame, patients: pd.DataFrame, *,

@@ -515,20 +515,25 @@ def prediction_models(data: pd.DataFrame, *, covariates: Sequence[str] = ("das28
               "clinical only": covariates,
               "baseline IFN-γ only": ["log_baseline"],
               "peak in window (circular)": ["log_peak_window"]}
-    rows, calib, facts = [], [], {}
+    rows, names, calib, cal_names, facts = [], [], [], [], {}
     for name, preds in models.items():
         if not preds:
             continue
         s, p = cv_auc(data, outcome="responder", predictors=preds, k=k, repeats=repeats, seed=seed)
-        rows.append(s.assign(model=name, predictors=" + ".join(preds), circular=name.endswith("(circular)")))
+        rows.append(s)
+        names.append((name, " + ".join(preds), name.endswith("(circular)")))
         if name in ("baseline IFN-γ + clinical", "peak in window (circular)") and len(p):
-            calib.append(calibration_table(p, bins=bins).assign(model=name))
+            calib.append(calibration_table(p, bins=bins))
+            cal_names += [name] * len(calib[-1])
+    # the model's columns put in front once (not a copy of each model's row)
     table = pd.concat(rows, ignore_index=True)
-    table = table[["model", "predictors", "circular"] + [c for c in table.columns
-                                                          if c not in ("model", "predictors", "circular")]]
-    cal = (pd.concat(calib, ignore_index=True) if calib else
-           pd.DataFrame(columns=["bin", "n", "mean_predicted", "observed", "ci_low", "ci_high", "model"]))
-    cal = cal[["model"] + [c for c in cal.columns if c != "model"]]
+    for i, column in enumerate(("model", "predictors", "circular")):
+        table.insert(i, column, np.array([row[i] for row in names], dtype=bool if column == "circular" else object))
+    if calib:
+        cal = pd.concat(calib, ignore_index=True)
+        cal.insert(0, "model", np.array(cal_names, dtype=object))
+    else:
+        cal = pd.DataFrame(columns=["model", "bin", "n", "mean_predicted", "observed", "ci_low", "ci_high"])
     by = table.set_index("model")
     for key, name in (("full", "baseline IFN-γ + clinical"), ("clinical", "clinical only"),
                       ("ifng", "baseline IFN-γ only"), ("peak", "peak in window (circular)")):
