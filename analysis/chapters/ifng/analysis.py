@@ -664,10 +664,11 @@ def _truth(profile: pd.DataFrame) -> pd.Series:
     return profile["group"].eq("Responder").astype(int)
 
 
-def _predicted(profile: pd.DataFrame, score: str, threshold: float) -> pd.Series:
+def _predicted(profile: pd.DataFrame, score: str, threshold: float) -> np.ndarray:
     """1.0 where ``score`` is strictly above ``threshold``, 0.0 where not, NaN where the score is missing."""
-    s = pd.to_numeric(profile[score], errors="coerce")
-    return (s > threshold).astype(float).where(s.notna())
+    s = pd.to_numeric(profile[score], errors="coerce").to_numpy(float)
+    with np.errstate(invalid="ignore"):
+        return np.where(np.isnan(s), np.nan, (s > threshold).astype(float))
 
 
 def diagnostic_summary(profile: pd.DataFrame, *, score: str = "ifng_peak_window", threshold: float = 2.0,
@@ -703,12 +704,13 @@ def diagnostic_summary(profile: pd.DataFrame, *, score: str = "ifng_peak_window"
     thr = _check_threshold(threshold)
     _check_frame(profile, "profile", ["group", score])
     predicted = _predicted(profile, score, thr)
-    truth = _truth(profile)
-    front = {"score": score, "threshold": thr}
+    truth = _truth(profile).to_numpy()
     tab = stats.diagnostic_table(truth, predicted)
     met = stats.diagnostic_metrics(truth, predicted, confidence)
-    return tab.assign(**front)[["score", "threshold", "TP", "FP", "FN", "TN", "n"]], \
-        met.assign(**front)[["score", "threshold"] + list(met.columns)]
+    for t in (tab, met):
+        t.insert(0, "score", score)
+        t.insert(1, "threshold", thr)
+    return tab, met
 
 
 def roc_summary(profile: pd.DataFrame, *, scores=("ifng_peak_window", "ifng_baseline"), n_boot: int = 2000,
@@ -744,13 +746,11 @@ def roc_summary(profile: pd.DataFrame, *, scores=("ifng_peak_window", "ifng_base
     for sc in scores:
         score = pd.to_numeric(profile[sc], errors="coerce").to_numpy(float)
         curve, auc = stats.roc_curve_auc(truth, score, n_boot=n_boot, seed=seed)
-        best = stats.youden_threshold(curve).to_dict("records")[0]
+        best = _first_row(stats.youden_threshold(curve))
         # the metrics of diagnostic_summary(profile, score=sc, threshold=paper_threshold), without its 2 × 2 table
-        with np.errstate(invalid="ignore"):
-            predicted = np.where(np.isnan(score), np.nan, (score > paper_thr).astype(float))
-        met = stats.diagnostic_metrics(truth, predicted)
+        met = stats.diagnostic_metrics(truth, _predicted(profile, sc, paper_thr))
         est = dict(zip(met["metric"], met["estimate"]))
-        a = auc.to_dict("records")[0]
+        a = _first_row(auc)
         rows.append(dict(score=sc, n_pos=int(a["n_pos"]), n_neg=int(a["n_neg"]), auc=a["auc"],
                          ci_low=a["ci_low"], ci_high=a["ci_high"], n_boot=int(a["n_boot"]),
                          youden_threshold=best["threshold"], youden_sensitivity=best["tpr"],
@@ -897,6 +897,18 @@ def transient_summary(profile: pd.DataFrame, *, threshold: float = 2.0) -> pd.Da
 
 
 # --------------------------------------------------------------------------------------------- verdicts
+def _rows_by(table: pd.DataFrame, key) -> dict:
+    """``table``'s rows as ``{column: value}`` dicts by the value of column ``key`` (a tuple for a list of columns)."""
+    columns = {c: table[c].to_numpy() for c in table.columns}
+    keys = zip(*(columns[k] for k in key)) if isinstance(key, list) else columns[key]
+    return {k: {c: v[i] for c, v in columns.items()} for i, k in enumerate(keys)}
+
+
+def _first_row(table: pd.DataFrame) -> dict:
+    """``table``'s first row as ``{column: value}`` (without building a row Series)."""
+    return {c: table[c].to_numpy()[0] for c in table.columns}
+
+
 def _fmt(x, digits: int = 2) -> str:
     return "n/a" if x is None or pd.isna(x) else f"{x:.{digits}f}"
 
@@ -975,10 +987,10 @@ def qualitative_verdicts(*, share: pd.DataFrame, transient: pd.DataFrame, infect
     # High in responders (and more often than in non-responders) / low in non-responders.
     from scipy.stats import fisher_exact
 
-    either = share[share["period"] == "before or after"].set_index("group") if share is not None else None
+    either = _rows_by(share[share["period"] == "before or after"], "group") if share is not None else None
     fisher_p = np.nan
-    if either is not None and set(_GROUPS) <= set(either.index) and (either.loc[list(_GROUPS), "n"] > 0).all():
-        r, nr = either.loc["Responder"], either.loc["Non-responder"]
+    if either is not None and set(_GROUPS) <= set(either) and all(either[g]["n"] > 0 for g in _GROUPS):
+        r, nr = either["Responder"], either["Non-responder"]
         table = [[int(r["n_high"]), int(r["n"] - r["n_high"])], [int(nr["n_high"]), int(nr["n"] - nr["n_high"])]]
         fisher_p = float(fisher_exact(table, alternative="two-sided")[1])
     for cid, grp, want_high in (("ifng.high_in_responders", "Responder", True),
@@ -986,10 +998,10 @@ def qualitative_verdicts(*, share: pd.DataFrame, transient: pd.DataFrame, infect
         rule = (f"reproduced if {'more' if want_high else 'fewer'} than half of the {grp.lower()}s have IFN-γ "
                 "above the threshold at week 0 or in the window, and the share differs between responders and "
                 f"non-responders (Fisher exact p < {alpha:g})")
-        if either is None or grp not in either.index or either.loc[grp, "n"] == 0 or pd.isna(fisher_p):
+        if either is None or grp not in either or either[grp]["n"] == 0 or pd.isna(fisher_p):
             add(cid, False, False, "", rule + " (a group is empty)")
             continue
-        r = either.loc[grp]
+        r = either[grp]
         holds = (r["proportion"] > 0.5 if want_high else r["proportion"] < 0.5) and fisher_p < alpha
         add(cid, True, holds, f"{int(r['n_high'])}/{int(r['n'])} ({_fmt(r['proportion'])}) high; Fisher "
             f"{format_p(fisher_p)}", rule)
@@ -1016,13 +1028,13 @@ def qualitative_verdicts(*, share: pd.DataFrame, transient: pd.DataFrame, infect
     sizes = dict(subgroup_n or {})
     judged = [s for s in ("Before", "After") if sizes.get(s, min_n) >= min_n]
     if first_sig is not None:
-        fs = first_sig.set_index(["subgroup", "marker", "reference"])
+        fs = _rows_by(first_sig, ["subgroup", "marker", "reference"])
     # Rapid efficacy in Before: first significant ratio change vs baseline earlier than in After.
     rule = ("reproduced if the Treg/Th17 ratio first differs significantly from baseline (paired t) at an "
             "earlier week in the Before subgroup than in the After subgroup (or never in After)")
     try:
-        wb = fs.loc[("Before", "treg_th17_ratio", "baseline"), "first_sig_week"]
-        wa = fs.loc[("After", "treg_th17_ratio", "baseline"), "first_sig_week"]
+        wb = fs[("Before", "treg_th17_ratio", "baseline")]["first_sig_week"]
+        wa = fs[("After", "treg_th17_ratio", "baseline")]["first_sig_week"]
         ok = {"Before", "After"} <= set(judged)
         holds = pd.notna(wb) and (pd.isna(wa) or wb < wa)
         add("ifng.rapid_efficacy_before", ok, holds, f"first significant week: Before "
@@ -1040,7 +1052,7 @@ def qualitative_verdicts(*, share: pd.DataFrame, transient: pd.DataFrame, infect
         parts, holds = [], bool(judged)
         for sg in judged:
             for m, want in (("treg_th17_ratio", "increase"), ("il_10", "increase"), ("il_6", "decrease")):
-                r = fs.loc[(sg, m, "previous")]
+                r = fs[(sg, m, "previous")]
                 lag = r[f"first_{want}_week"] - r["rise_week"]
                 parts.append(f"{sg} {m}: {f'no significant {want}' if pd.isna(lag) else _fmt(lag, 1)}")
                 holds = holds and pd.notna(lag) and lo <= lag <= hi
@@ -1056,7 +1068,7 @@ def qualitative_verdicts(*, share: pd.DataFrame, transient: pd.DataFrame, infect
         parts, holds = [], bool(judged)
         for sg in judged:
             for m, want in (("das28", "decrease"), ("treg_th17_ratio", "increase"), ("il_10", "increase")):
-                r = fs.loc[(sg, m, "baseline")]
+                r = fs[(sg, m, "baseline")]
                 week = r[f"first_{want}_week"]
                 parts.append(f"{sg} {m}: no significant {want}" if pd.isna(week) else
                              f"{sg} {m}: {want} first at week {_fmt(week, 0)}")
@@ -1068,12 +1080,13 @@ def qualitative_verdicts(*, share: pd.DataFrame, transient: pd.DataFrame, infect
     # Predicts response.
     rule = ("reproduced if the AUC of peak IFN-γ (week 0..window) has a 95% CI above 0.5 and, at the paper's "
             "threshold, sensitivity and specificity both exceed 0.5")
-    if roc is None or diagnostics is None or "ifng_peak_window" not in set(roc["score"]) \
-            or pd.isna(roc.set_index("score").loc["ifng_peak_window", "auc"]):
+    roc_rows = _rows_by(roc, "score") if roc is not None else {}
+    if roc is None or diagnostics is None or "ifng_peak_window" not in roc_rows \
+            or pd.isna(roc_rows["ifng_peak_window"]["auc"]):
         add("ifng.predicts_response", False, False, "", rule + " (AUC not computable)")
     else:
-        r = roc.set_index("score").loc["ifng_peak_window"]
-        est = diagnostics.set_index("metric")["estimate"]
+        r = roc_rows["ifng_peak_window"]
+        est = dict(zip(diagnostics["metric"], diagnostics["estimate"]))
         holds = r["ci_low"] > 0.5 and est["sensitivity"] > 0.5 and est["specificity"] > 0.5
         add("ifng.predicts_response", True, holds,
             f"AUC {_fmt(r['auc'])} (95% CI {_fmt(r['ci_low'])}–{_fmt(r['ci_high'])}); sensitivity "

@@ -42,10 +42,21 @@ def _first_values(visits: pd.DataFrame, profile: pd.DataFrame, marker: str) -> d
     y = pd.to_numeric(visits[marker], errors="coerce").to_numpy(float)
     ids, wk = visits["patient_id"].to_numpy(object), visits["week"].to_numpy()
     known = visits["patient_id"].isin(profile["patient_id"]).to_numpy(bool) & ~np.isnan(y) & pd.notna(ids) & pd.notna(wk)
-    value: dict[tuple, float] = {}
-    for pid, week, y_ in zip(ids[known], wk[known], y[known]):
-        value.setdefault((pid, int(week)), float(y_))
-    return value
+    at = np.flatnonzero(known)
+    if not at.size:
+        return {}
+    ids, week, y = ids[at], wk[at].astype(float).astype(np.int64), y[at]  # int(week), as the key has it
+    # each (patient, week)'s first row: one key per pair, its first occurrence
+    patient, _ = pd.factorize(ids)
+    _, first = np.unique(patient * (int(week.max() - week.min()) + 1) + (week - week.min()), return_index=True)
+    return dict(zip(zip(ids[first].tolist(), week[first].tolist()), y[first].tolist()))
+
+
+def _with_rise(profile: pd.DataFrame, subgroup: str) -> list[tuple]:
+    """(patient_id, rise week) of the patients of ``subgroup`` with a rise week, in the profile's order."""
+    rise = profile["rise_week"].to_numpy()
+    keep = (profile["subgroup"].to_numpy(object) == subgroup) & pd.notna(rise)
+    return list(zip(profile["patient_id"].to_numpy(object)[keep], rise[keep]))
 
 
 def _steps_after_rise(visits: pd.DataFrame, profile: pd.DataFrame, marker: str, weeks, lags=(2, 3)):
@@ -57,10 +68,10 @@ def _steps_after_rise(visits: pd.DataFrame, profile: pd.DataFrame, marker: str, 
     measured_patients, measured_weeks = {pid for pid, _ in value}, {week for _, week in value}
     items = []
     for sg in ("Before", "After"):
-        sub = profile.loc[profile["subgroup"].eq(sg) & profile["rise_week"].notna()]
+        sub = _with_rise(profile, sg)
         for lag in lags:
             ch = []
-            for pid, rise in zip(sub["patient_id"], sub["rise_week"]):
+            for pid, rise in sub:
                 target = int(rise) + lag
                 if target not in weeks or weeks.index(target) == 0 or pid not in measured_patients:
                     continue
@@ -92,10 +103,10 @@ def _changes_from_pre_rise(visits: pd.DataFrame, profile: pd.DataFrame, marker: 
     value = _first_values(visits, profile, marker)
     items = []
     for sg in ("Before", "After"):
-        sub = profile.loc[profile["subgroup"].eq(sg) & profile["rise_week"].notna()]
+        sub = _with_rise(profile, sg)
         for lag in lags:
             ch = []
-            for pid, rise in zip(sub["patient_id"], sub["rise_week"]):
+            for pid, rise in sub:
                 rise = int(rise)
                 earlier = [w for w in weeks if w < rise]
                 pre = earlier[-1] if earlier else weeks[0]

@@ -164,11 +164,14 @@ def _newton_folds(Xs: np.ndarray, W: np.ndarray, y: np.ndarray, active: np.ndarr
         todo = np.flatnonzero(~done)
         if not todo.size:
             break
-        Xt, Wt, b = Xs[todo], W[todo], beta[todo]
+        if todo.size == F:  # every fold still iterating: the arrays themselves, not copies (the same values)
+            Xt, Wt, b, pen = Xs, W, beta, penalty
+        else:
+            Xt, Wt, b, pen = Xs[todo], W[todo], beta[todo], penalty[todo]
         prob = 1 / (1 + np.exp(-np.clip((Xt @ b[:, :, None])[:, :, 0], -50, 50)))
         XtT = Xt.transpose(0, 2, 1)
-        grad = (XtT @ (Wt * (y - prob))[:, :, None])[:, :, 0] - (penalty[todo] @ b[:, :, None])[:, :, 0]
-        hess = (XtT * (Wt * prob * (1 - prob))[:, None, :]) @ Xt + penalty[todo]
+        grad = (XtT @ (Wt * (y - prob))[:, :, None])[:, :, 0] - (pen @ b[:, :, None])[:, :, 0]
+        hess = (XtT * (Wt * prob * (1 - prob))[:, None, :]) @ Xt + pen
         try:
             step = np.linalg.solve(hess, grad[:, :, None])[:, :, 0]
         except np.linalg.LinAlgError:  # some fold's Hessian is singular: that fold stops, unconverged
