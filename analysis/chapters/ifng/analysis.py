@@ -19,6 +19,7 @@ its "A second look" is :mod:`analysis.chapters.ifng.second_look`.
 """
 from __future__ import annotations
 
+import math
 import warnings
 
 import numpy as np
@@ -263,31 +264,42 @@ def share_above(profile: pd.DataFrame, *, confidence: float = 0.95) -> pd.DataFr
     periods = {"before (week 0)": ("ifng_baseline", "high_before"),
                "after (window)": ("ifng_peak_after", "high_after"),
                "before or after": ("ifng_peak_window", "high_window")}
-    # one groupby over every group × period at once: cell g * 3 + p holds group g's values of period p, each
-    # cell's rows in the profile's order (a cell's statistics are those of a groupby per period)
-    group = pd.Index(list(_GROUPS)).get_indexer(profile["group"])
-    cells, values, highs = [], [], []
-    for i, (val, high) in enumerate(periods.values()):
-        at = profile[val].notna().to_numpy(bool) & (group >= 0)
-        cells.append(group[at] * len(periods) + i)
-        values.append(profile.loc[at, val])
-        highs.append(profile.loc[at, high])
-    d = pd.DataFrame({"cell": np.concatenate(cells), "value": pd.concat(values, ignore_index=True),
-                      "high": pd.concat(highs, ignore_index=True)})
-    g = d.groupby("cell")
-    n_cells = len(_GROUPS) * len(periods)
-    out = pd.DataFrame({"n": g.size(), "n_high": g["high"].sum().astype(int), "mean_peak": g["value"].mean(),
-                        "sem_peak": g["value"].sem(), "median_peak": g["value"].median()}).reindex(range(n_cells))
-    out["n"] = out["n"].fillna(0).astype(int)
-    out["n_high"] = out["n_high"].fillna(0).astype(int)
-    out.insert(0, "group", np.repeat(list(_GROUPS), len(periods)))
-    out.insert(1, "period", list(periods) * len(_GROUPS))
-    out = out.reset_index(drop=True)
+    group = profile["group"].to_numpy(object)
+    # per period: the peak values and whether high (a missing flag is not high)
+    arrays = {p: (profile[val].to_numpy(float), profile[high].to_numpy() == True)  # noqa: E712
+              for p, (val, high) in periods.items()}
+    rows = []
+    for g in _GROUPS:
+        for period, (values, is_high) in arrays.items():
+            at = (group == g) & ~np.isnan(values)
+            mean, sem = _mean_sem(values[at])
+            rows.append(dict(group=g, period=period, n=int(at.sum()), n_high=int(is_high[at].sum()),
+                             mean_peak=mean, sem_peak=sem,
+                             median_peak=float(np.median(values[at])) if at.any() else np.nan))
+    out = pd.DataFrame(rows)
     props = stats.proportion_table(out["n_high"].to_numpy(), out["n"].to_numpy(), confidence)
-    out = pd.concat([out, props[["proportion", "ci_low", "ci_high"]]], axis=1)
+    for c in ("proportion", "ci_low", "ci_high"):
+        out[c] = props[c].to_numpy()
     cols = ["group", "period", "n", "n_high", "proportion", "ci_low", "ci_high", "mean_peak",
             "sem_peak", "median_peak"]
     return out[cols]
+
+
+def _mean_sem(values: np.ndarray) -> tuple[float, float]:
+    """Mean and standard error of ``values`` (no NaN) with pandas' groupby bits: a Kahan-compensated sum, and
+    Welford's running variance (ddof 1); NaN when there are too few values."""
+    total = comp = mean = m2 = 0.0
+    for i, v in enumerate(values.tolist(), start=1):
+        y = v - comp
+        t = total + y
+        comp = (t - total) - y
+        comp = 0.0 if comp != comp else comp  # an infinite value: no compensation (as pandas)
+        total = t
+        old = mean
+        mean += (v - old) / i
+        m2 += (v - mean) * (v - old)
+    n = values.size
+    return (total / n if n else np.nan), (math.sqrt(m2 / (n - 1) / n) if n > 1 else np.nan)
 
 
 def high_ifng_sentence(share: pd.DataFrame, peaks: pd.DataFrame, *, threshold: float,

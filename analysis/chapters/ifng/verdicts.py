@@ -13,6 +13,7 @@ import pandas as pd
 
 from analysis.chapters.ifng.analysis import (
     MARKERS,
+    _rows_by,
     diagnostic_summary,
     first_significant,
     format_auc,
@@ -185,16 +186,20 @@ def judge_claims(log, derived, *, profile: pd.DataFrame, design=None, threshold:
         for cid in log.missing():
             log.missing_columns(cid, visits, ["ifn_g"])
         return log.table()
-    resp = profile.loc[profile["group"].eq("Responder")]
-    non = profile.loc[profile["group"].eq("Non-responder")]
-    r_ok, n_ok = resp["ifng_peak_window"].notna(), non["ifng_peak_window"].notna()
-    log.check_share("ifng.high_in_responders", int((resp.loc[r_ok, "ifng_peak_window"] > threshold).sum()), int(r_ok.sum()),
+    is_resp = profile["group"].eq("Responder").to_numpy(bool)
+    is_non = profile["group"].eq("Non-responder").to_numpy(bool)
+    resp, non = profile.loc[is_resp], profile.loc[is_non]
+    peak = profile["ifng_peak_window"].to_numpy(float)
+    with np.errstate(invalid="ignore"):
+        high = peak > threshold
+    # responders and non-responders with a peak, and of them above the threshold
+    n_resp, n_non = int(np.sum(is_resp & ~np.isnan(peak))), int(np.sum(is_non & ~np.isnan(peak)))
+    k_resp, k_non = int(np.sum(is_resp & high)), int(np.sum(is_non & high))
+    log.check_share("ifng.high_in_responders", k_resp, n_resp,
                     above=0.5, what=f"of responders with peak IFN-γ (weeks 0–{win}) > {threshold:g} pg/mL")
     # "remained low in the no-response group": compared with the responders, whose IFN-γ rose
     from analysis.claims.rules import newcombe_ci
 
-    k_non, n_non = int((non.loc[n_ok, "ifng_peak_window"] > threshold).sum()), int(n_ok.sum())
-    k_resp, n_resp = int((resp.loc[r_ok, "ifng_peak_window"] > threshold).sum()), int(r_ok.sum())
     d, lo, hi = newcombe_ci(k_non, n_non, k_resp, n_resp, 1 - log.alpha)
     log.check_ci("ifng.low_in_nonresponders", estimate=d, low=lo, high=hi, expected="decrease",
                  detail=f"share above {threshold:g} pg/mL at any visit of weeks 0–{win}: non-responders "
@@ -202,7 +207,7 @@ def judge_claims(log, derived, *, profile: pd.DataFrame, design=None, threshold:
                         f"{f'{k_resp}/{n_resp}' if n_resp else 'none'} (Newcombe interval)")
     log.check_difference("ifng.peak_higher_responders", resp["ifng_peak_window"], non["ifng_peak_window"],
                          detail=f"peak IFN-γ weeks 0–{win}, responders − non-responders (pg/mL)")
-    counts = profile.loc[profile["group"].eq("Responder"), "subgroup"].value_counts()
+    counts = resp["subgroup"].value_counts()
     log.check_count("ifng.before_subgroup_n", int(counts.get("Before", 0)))
     log.check_count("ifng.after_subgroup_n", int(counts.get("After", 0)))
     # Fig. 5b: the ratio "significantly" up versus the previous visit, as the paper tests it
@@ -239,7 +244,7 @@ def judge_claims(log, derived, *, profile: pd.DataFrame, design=None, threshold:
     else:
         # within the responders only: the paper gives the non-responders no IFN-γ rise to relate to
         def pair(g):
-            one = profile.loc[profile["group"].eq(g)]
+            one = resp if g == "Responder" else non
             return one["das28_change_12"], one["delta_ifng"]
 
         log.check_correlations("ifng.delta_das28_related", [("responders", *pair("Responder"))],
@@ -259,14 +264,14 @@ def judge_claims(log, derived, *, profile: pd.DataFrame, design=None, threshold:
     rule = ("reproduced if the 95% bootstrap CI of the AUC of baseline IFN-γ (measured before the response window) "
             "lies above 0.5; not reproduced if it lies below or at 0.5 entirely; inconclusive otherwise. The week "
             f"0–{win} peak lies inside the window that defines response: circular, shown but not counted")
-    r = roc.set_index("score") if roc is not None and len(roc) else None
-    if r is None or "ifng_baseline" not in r.index or pd.isna(r.loc["ifng_baseline", "auc"]):
+    r = _rows_by(roc, "score") if roc is not None and len(roc) else None
+    if r is None or "ifng_baseline" not in r or pd.isna(r["ifng_baseline"]["auc"]):
         log.not_testable("ifng.predicts_response", "the AUC of baseline IFN-γ could not be computed")
     else:
-        b = r.loc["ifng_baseline"]
+        b = r["ifng_baseline"]
         text = f"baseline: {format_auc(b)}"
-        if "ifng_peak_window" in r.index and pd.notna(r.loc["ifng_peak_window", "auc"]):
-            text += f"; circular, not counted: peak weeks 0–{win}: {format_auc(r.loc['ifng_peak_window'])}"
+        if "ifng_peak_window" in r and pd.notna(r["ifng_peak_window"]["auc"]):
+            text += f"; circular, not counted: peak weeks 0–{win}: {format_auc(r['ifng_peak_window'])}"
         lo, hi = b["ci_low"], b["ci_high"]
         holds = None if pd.isna(lo) else True if lo > 0.5 else False if hi <= 0.5 else None
         log.check_true("ifng.predicts_response", holds, text, rule=rule)
@@ -277,16 +282,16 @@ def judge_claims(log, derived, *, profile: pd.DataFrame, design=None, threshold:
         if why and log.has_claim(cid) and not log.judged(cid):
             log.not_testable(cid, why)
     # chapter's qualitative rules
-    handled = {cid for cid in (getattr(row, "claim_id", None) for row in
-                                (qualitative.itertuples() if qualitative is not None else [])) if log.judged(cid)}
-    if qualitative is not None:
-        for row in qualitative.itertuples():
-            if row.claim_id in handled or not log.has_claim(row.claim_id):
-                continue
-            if row.testable:
-                log.check_true(row.claim_id, row.holds, row.reproduced, rule=row.rule)
-            else:
-                log.not_testable(row.claim_id, row.rule)
+    q_rows = [] if qualitative is None else list(zip(*(qualitative[c].tolist() for c in (
+        "claim_id", "testable", "holds", "reproduced", "rule"))))
+    handled = {cid for cid, *_ in q_rows if log.judged(cid)}
+    for cid, testable, holds, reproduced, rule in q_rows:
+        if cid in handled or not log.has_claim(cid):
+            continue
+        if testable:
+            log.check_true(cid, holds, reproduced, rule=rule)
+        else:
+            log.not_testable(cid, rule)
     for cid in ("ifng.transient_increase", "ifng.unrelated_to_infection", "ifng.rapid_efficacy_before",
                 "ifng.lag_2_3_weeks", "ifng.precedes_improvement"):
         if not log.judged(cid):
