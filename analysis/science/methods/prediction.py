@@ -228,8 +228,13 @@ def _fit_predict_folds(X: np.ndarray, y: np.ndarray, train: np.ndarray) -> np.nd
 
 def _fold_aucs(y: np.ndarray, prob: np.ndarray, test: np.ndarray) -> np.ndarray:
     """:func:`auc` of each fold's test patients (rows of ``prob`` and ``test``), all folds at once."""
-    pos = test & (y == 1)[None, :]
-    neg = test & (y == 0)[None, :]
+    # each fold's test patients first (in order), padded to the largest test set: pairs within test sets only
+    size = test.sum(axis=1)
+    idx = np.argsort(~test, axis=1, kind="stable")[:, :int(size.max()) if size.size else 0]
+    valid = np.arange(idx.shape[1])[None, :] < size[:, None]
+    prob, y = np.take_along_axis(prob, idx, axis=1), y[idx]
+    pos = valid & (y == 1)
+    neg = valid & (y == 0)
     pairs = pos[:, :, None] & neg[:, None, :]
     greater = ((prob[:, :, None] > prob[:, None, :]) & pairs).sum(axis=(1, 2))
     ties = ((prob[:, :, None] == prob[:, None, :]) & pairs).sum(axis=(1, 2))
@@ -374,9 +379,11 @@ def _group_mean(codes: np.ndarray, values: np.ndarray, n_groups: int) -> np.ndar
     start = np.searchsorted(sorted_codes, np.arange(n_groups))
     rank = np.empty(codes.size, dtype=int)
     rank[order] = np.arange(codes.size) - start[sorted_codes]  # each value's position within its group
+    by_rank = np.argsort(rank, kind="stable")
+    bounds = np.searchsorted(rank[by_rank], np.arange(int(rank.max()) + 2 if codes.size else 1))
     total, comp, count = np.zeros(n_groups), np.zeros(n_groups), np.zeros(n_groups)
-    for r in range(int(rank.max()) + 1 if codes.size else 0):
-        at = np.flatnonzero(rank == r)
+    for r in range(bounds.size - 1):
+        at = by_rank[bounds[r]:bounds[r + 1]]  # every group's r-th value (one per group)
         at = at[~np.isnan(values[at])]
         g, v = codes[at], values[at]
         y = v - comp[g]
@@ -433,13 +440,13 @@ def prediction_data(visits: pd.DataFrame, patients: pd.DataFrame, *, early_weeks
     at = ok & week.isin(list(early_weeks)).to_numpy(bool)
     np.fmax.at(peak, codes[at], y[at])
     where = pd.Index(ids).get_indexer(pts["patient_id"])  # -1: no visit, NaN
-    out = pd.DataFrame({"patient_id": pts["patient_id"].to_numpy(),
-                        "responder": (pts["group"] == "Responder").astype(int).to_numpy()})
-    out["log_baseline"] = np.log(np.where(where >= 0, base[where], np.nan))
-    out["log_peak_window"] = np.log(np.where(where >= 0, peak[where], np.nan))
+    out = {"patient_id": pts["patient_id"].to_numpy(),
+           "responder": (pts["group"] == "Responder").astype(int).to_numpy(),
+           "log_baseline": np.log(np.where(where >= 0, base[where], np.nan)),
+           "log_peak_window": np.log(np.where(where >= 0, peak[where], np.nan))}
     for c in covariates:
         out[c] = pd.to_numeric(pts[c], errors="coerce").to_numpy(float)
-    return out
+    return pd.DataFrame(out)
 
 
 def _lr_added(data: pd.DataFrame, *, outcome: str, base: Sequence[str], added: str) -> tuple[float, str]:
