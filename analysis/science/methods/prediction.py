@@ -450,7 +450,7 @@ def prediction_data(visits: pd.DataFrame, patients: pd.DataFrame, *, early_weeks
 
 
 def _lr_added(data: pd.DataFrame, *, outcome: str, base: Sequence[str], added: str) -> tuple[float, str]:
-    """(p of the likelihood-ratio test of ``added`` on top of ``base`` (statsmodels Logit), why not fitted).
+    """(p of the likelihood-ratio test of ``added`` on top of ``base`` (statsmodels' Logit fit), why not fitted).
 
     p is NaN when the test could not be computed; the second item then says why, in words for the page.
 
@@ -460,8 +460,6 @@ def _lr_added(data: pd.DataFrame, *, outcome: str, base: Sequence[str], added: s
     >>> _lr_added(d, outcome="y", base=[], added="x")
     (nan, 'fewer than 10 patients have every predictor')
     """
-    import statsmodels.api as sm
-
     d = data[[outcome, *base, added]].dropna()
     y = d[outcome].to_numpy(float)
     if len(d) < 10:
@@ -469,17 +467,52 @@ def _lr_added(data: pd.DataFrame, *, outcome: str, base: Sequence[str], added: s
     if y.min() == y.max():
         return float("nan"), "every patient with the predictors is in one response group"
     failed = "the logistic model could not be fitted (the predictors may separate the groups perfectly)"
+    ones = np.ones((len(y), 1))
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            full = sm.Logit(y, sm.add_constant(d[[*base, added]].to_numpy(float), has_constant="add")).fit(disp=0)
-            red = sm.Logit(y, sm.add_constant(d[list(base)].to_numpy(float), has_constant="add")
-                           if base else np.ones((len(y), 1))).fit(disp=0)
-    except Exception:
+            llf_full, ok_full = _logit_llf(y, np.column_stack((ones, d[[*base, added]].to_numpy(float))))
+            llf_red, ok_red = _logit_llf(y, np.column_stack((ones, d[list(base)].to_numpy(float))) if base else ones)
+    except (np.linalg.LinAlgError, ValueError):
         return float("nan"), failed
-    if not (full.mle_retvals.get("converged", True) and red.mle_retvals.get("converged", True)):
+    if not (ok_full and ok_red):
         return float("nan"), failed
-    return float(sps.chi2.sf(max(0.0, 2 * (full.llf - red.llf)), 1)), ""
+    return float(sps.chi2.sf(max(0.0, 2 * (llf_full - llf_red)), 1)), ""
+
+
+def _logit_llf(y: np.ndarray, X: np.ndarray, *, maxiter: int = 35, tol: float = 1e-8,
+               ridge: float = 1e-10) -> tuple[float, bool]:
+    """Log-likelihood and convergence of ``statsmodels.Logit(y, X).fit(disp=0)``, computed as it does.
+
+    Its Newton–Raphson step by step (start at 0, Hessian and score divided by n, 1e-10 added to the Hessian's
+    diagonal, stop when no coefficient moves more than ``tol``, "not converged" after ``maxiter`` steps), so the
+    same bits without its model and results objects (tested against statsmodels). Raises ``LinAlgError`` where
+    statsmodels does (a singular Hessian) and ``ValueError`` for a value that is not finite.
+    """
+    if not np.isfinite(X).all():
+        raise ValueError("the predictors hold a value that is not finite")
+    n = y.shape[0]
+
+    def mean(params):
+        return 1 / (1 + np.exp(-(np.dot(X, params) + 0.0)))
+
+    def hess(params):  # of the negative log-likelihood per observation
+        p = mean(params)
+        return -(-np.dot(p * (1 - p) * X.T, X)) / n
+
+    def score(params):
+        return -np.dot(y - mean(params), X) / n
+
+    iterations, old, params = 0, np.inf, np.zeros(X.shape[1])
+    while iterations < maxiter and np.any(np.abs(params - old) > tol):
+        H = hess(params)
+        H[np.diag_indices(H.shape[0])] += ridge
+        old = params
+        params = old - np.linalg.solve(H, score(old))
+        iterations += 1
+    np.linalg.inv(hess(params))  # statsmodels inverts the final Hessian for the covariance: singular fails
+    q = 2 * y - 1
+    return float(np.sum(np.log(1 / (1 + np.exp(-(q * (np.dot(X, params) + 0.0))))))), iterations != maxiter
 
 
 def prediction_models(data: pd.DataFrame, *, covariates: Sequence[str] = ("das28_baseline",), k: int = 5,
