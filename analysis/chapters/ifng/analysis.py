@@ -898,14 +898,20 @@ def transient_summary(profile: pd.DataFrame, *, threshold: float = 2.0) -> pd.Da
     """
     thr = _check_threshold(threshold)
     _check_frame(profile, "profile", ["group", "high_window", "ifng_peak_window", "ifng_response_week"])
-    d = profile[(profile["group"] == "Responder") & profile["high_window"].astype(bool)
-                & profile["ifng_response_week"].notna()]
-    k = int((d["ifng_response_week"] > thr).sum())
-    prop = stats.proportion_table(k, len(d)).iloc[0]
-    return pd.DataFrame([dict(n_high=len(d), n_still_high=k, proportion=prop["proportion"],
-                              ci_low=prop["ci_low"], ci_high=prop["ci_high"],
-                              median_peak=d["ifng_peak_window"].median(),
-                              median_response_week=d["ifng_response_week"].median())])
+    later = profile["ifng_response_week"].to_numpy(float)
+    at = (profile["group"] == "Responder").to_numpy(bool) & profile["high_window"].astype(bool).to_numpy() \
+        & ~np.isnan(later)
+    peak, later = profile["ifng_peak_window"].to_numpy(float)[at], later[at]
+    k = int(np.sum(later > thr))
+    prop = _first_row(stats.proportion_table(k, int(at.sum())))
+
+    def median(x):  # as Series.median: NaN skipped, NaN when none is left
+        x = x[~np.isnan(x)]
+        return float(np.median(x)) if x.size else np.nan
+
+    return pd.DataFrame({k_: [v] for k_, v in dict(
+        n_high=int(at.sum()), n_still_high=k, proportion=prop["proportion"], ci_low=prop["ci_low"],
+        ci_high=prop["ci_high"], median_peak=median(peak), median_response_week=median(later)).items()})
 
 
 # --------------------------------------------------------------------------------------------- verdicts

@@ -379,7 +379,8 @@ def evaluate(cohort, params: dict | None = None) -> pd.DataFrame:
     response_week, window_weeks = design.response_week, design.early_window_weeks
     profile = ifng_profile(derived.visits, threshold=thr, window_weeks=window_weeks, response_week=response_week)
     share = share_above(profile)
-    sub_n = {k: int(v) for k, v in subgroup_counts(profile).set_index("subgroup")["n"].items()}
+    counts = subgroup_counts(profile)
+    sub_n = {k: int(v) for k, v in zip(counts["subgroup"], counts["n"])}
     fig_weeks = sorted(set(design.early_weeks) | {response_week})  # the paper's Fig. 5b-e: weeks 0-4 and 12
     markers = list(MARKERS) + ["das28"]
     tests_prev = subgroup_tests(derived.visits, profile, markers=markers, reference="previous", alpha=alpha,
