@@ -419,3 +419,13 @@ def test_changes_from_pre_rise_use_the_last_visit_before_the_rise():
     # rise at week 2: the level before is week 1 (2.0); week 4 (2 after) is 7.0; week 5 (3 after) is no visit
     assert got["After, 2 weeks after the rise"].tolist() == [5.0]
     assert got["After, 3 weeks after the rise"].tolist() == []
+
+
+def test_share_above_mean_and_sem_are_pandas_groupby_bits():
+    """share_above's per-cell mean and SEM are pandas' groupby mean (Kahan) and sem (Welford), bit for bit."""
+    rng = np.random.default_rng(4)
+    values = rng.lognormal(0, 2, 57)
+    g = pd.Series(values).groupby(np.zeros(57, int))
+    mean, sem = ifng._mean_sem(values)
+    assert (repr(mean), repr(sem)) == (repr(float(g.mean().iloc[0])), repr(float(g.sem().iloc[0])))
+    assert np.isnan(ifng._mean_sem(values[:1])[1]) and np.isnan(ifng._mean_sem(values[:0])[0])

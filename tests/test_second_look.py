@@ -616,6 +616,35 @@ def test_newton_logistic_equals_statsmodels_logit():
     np.testing.assert_allclose(beta, sm.Logit(y, X).fit(disp=0).params, atol=1e-7)
 
 
+@pytest.mark.parametrize("case", ["plain", "separated", "intercept only"])
+def test_logit_llf_is_statsmodels_logit_to_the_bit(case):
+    """The likelihood-ratio test's own Logit fit: statsmodels' log-likelihood and convergence, bit for bit."""
+    import statsmodels.api as sm
+
+    rng = np.random.default_rng(5)
+    X = np.column_stack([np.ones(70), rng.normal(size=(70, 2))])
+    y = (rng.random(70) < 1 / (1 + np.exp(-(X @ [0.2, 1.2, -0.5])))).astype(float)
+    if case == "separated":
+        y = (X[:, 1] > 0).astype(float)  # no maximum: statsmodels stops unconverged
+    if case == "intercept only":
+        X = X[:, :1]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fit = sm.Logit(y, X).fit(disp=0)
+        llf, converged = prediction._logit_llf(y, X)
+    assert repr(llf) == repr(float(fit.llf))
+    assert converged == fit.mle_retvals["converged"] == (case != "separated")
+
+
+def test_calibration_group_mean_is_pandas_groupby_mean_to_the_bit():
+    rng = np.random.default_rng(2)
+    codes = rng.integers(0, 7, 300)
+    values = rng.lognormal(0, 2, 300)
+    values[rng.random(300) < 0.1] = np.nan
+    expected = pd.Series(values).groupby(codes).mean().reindex(range(8)).to_numpy()
+    assert repr(prediction._group_mean(codes, values, 8).tolist()) == repr(expected.tolist())
+
+
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_batched_cross_validation_equals_the_fold_by_fold_fits(seed):
     rng = np.random.default_rng(seed)

@@ -1280,6 +1280,28 @@ def _binary(name: str, x) -> pd.Series:
     return s
 
 
+def _binary_values(name: str, x) -> np.ndarray:
+    """:func:`_binary` as floats (1.0, 0.0, NaN where missing); numbers are checked without a Series."""
+    a = np.asarray(x)
+    if a.ndim == 1 and a.dtype.kind in "biuf":
+        v = a.astype(float)
+        if np.all(np.isnan(v) | (v == 0) | (v == 1)):
+            return v
+    s = _binary(name, x)  # raises on a value that is not 0/1
+    return np.where(s.isna().to_numpy(bool), np.nan, s.fillna(False).astype(bool).to_numpy(float))
+
+
+def _table_counts(truth, predicted) -> dict[str, int]:
+    """TP, FP, FN, TN and n of :func:`diagnostic_table` (pairs with a missing value dropped)."""
+    t, p = _binary_values("truth", truth), _binary_values("predicted", predicted)
+    if len(t) != len(p):
+        raise ValueError(f"`truth` and `predicted` must have equal length; got {len(t)} and {len(p)}.")
+    keep = ~(np.isnan(t) | np.isnan(p))
+    t, p = t[keep] == 1, p[keep] == 1
+    return dict(TP=int(np.sum(t & p)), FP=int(np.sum(~t & p)), FN=int(np.sum(t & ~p)), TN=int(np.sum(~t & ~p)),
+                n=int(t.size))
+
+
 def diagnostic_table(truth, predicted) -> pd.DataFrame:
     """The 2 × 2 table of a binary prediction against the truth.
 
@@ -1299,13 +1321,7 @@ def diagnostic_table(truth, predicted) -> pd.DataFrame:
        TP  FP  FN  TN  n
     0   2   1   1   1  5
     """
-    t, p = _binary("truth", truth), _binary("predicted", predicted)
-    if len(t) != len(p):
-        raise ValueError(f"`truth` and `predicted` must have equal length; got {len(t)} and {len(p)}.")
-    keep = t.notna() & p.notna()
-    t, p = t[keep].astype(bool).to_numpy(), p[keep].astype(bool).to_numpy()
-    return pd.DataFrame([dict(TP=int(np.sum(t & p)), FP=int(np.sum(~t & p)),
-                              FN=int(np.sum(t & ~p)), TN=int(np.sum(~t & ~p)), n=int(t.size))])
+    return pd.DataFrame({k: [v] for k, v in _table_counts(truth, predicted).items()})
 
 
 def diagnostic_metrics(truth, predicted, confidence: float = 0.95) -> pd.DataFrame:
@@ -1338,11 +1354,11 @@ def diagnostic_metrics(truth, predicted, confidence: float = 0.95) -> pd.DataFra
     2          PPV     0.667
     3          NPV     0.500
     """
-    tab = diagnostic_table(truth, predicted).iloc[0]
+    tab = _table_counts(truth, predicted)
     spec = {"sensitivity": ("TP", "FN"), "specificity": ("TN", "FP"),
             "PPV": ("TP", "FP"), "NPV": ("TN", "FN")}
-    k = np.array([tab[a] for a, _ in spec.values()])
-    n = np.array([tab[a] + tab[b] for a, b in spec.values()])
+    k = np.array([tab[a] for a, _ in spec.values()], dtype=np.int64)
+    n = np.array([tab[a] + tab[b] for a, b in spec.values()], dtype=np.int64)
     props = proportion_table(k, n, confidence)
     return pd.DataFrame({
         "metric": list(spec), "successes": k, "total": n, "estimate": props["proportion"],
@@ -1401,15 +1417,19 @@ def roc_curve_auc(truth, score, *, n_boot: int = 2000, seed: int = 0,
     >>> curve[["tpr", "fpr"]].values.tolist()
     [[0.0, 0.0], [0.5, 0.0], [0.5, 0.5], [1.0, 0.5], [1.0, 1.0]]
     """
-    t = _binary("truth", truth)
-    s = pd.to_numeric(pd.Series(np.asarray(score, dtype=object)), errors="coerce")
+    t = _binary_values("truth", truth)
+    s = np.asarray(score)
+    if s.ndim == 1 and s.dtype.kind in "iuf":
+        s = s.astype(float)
+    else:
+        s = pd.to_numeric(pd.Series(np.asarray(score, dtype=object)), errors="coerce").to_numpy(float)
     if len(t) != len(s):
         raise ValueError(f"`truth` and `score` must have equal length; got {len(t)} and {len(s)}.")
     if not isinstance(n_boot, (int, np.integer)) or n_boot < 0:
         raise ValueError(f"`n_boot` must be a non-negative integer; got {n_boot!r}.")
-    keep = t.notna() & s.notna()
-    t = t[keep].astype(bool).to_numpy()
-    s = s[keep].to_numpy(float)
+    keep = ~(np.isnan(t) | np.isnan(s))
+    t = t[keep] == 1
+    s = s[keep]
     pos, neg = s[t], s[~t]
     # Curve: for each distinct threshold, positives predicted when score >= threshold.
     # (sorted arrays + searchsorted: O(n log n) time and O(n) memory, fine for 100,000 patients)
@@ -1419,15 +1439,14 @@ def roc_curve_auc(truth, score, *, n_boot: int = 2000, seed: int = 0,
     with np.errstate(divide="ignore", invalid="ignore"):
         tpr = tp / pos.size if pos.size else np.full(tp.shape, np.nan)
         fpr = fp / neg.size if neg.size else np.full(fp.shape, np.nan)
-    curve = pd.DataFrame({"threshold": thresholds, "tpr": tpr.astype(float),
-                          "fpr": fpr.astype(float)})
-    curve["specificity"] = 1 - curve["fpr"]
-    curve["youden"] = curve["tpr"] - curve["fpr"]
+    tpr, fpr = tpr.astype(float), fpr.astype(float)
+    curve = pd.DataFrame({"threshold": thresholds, "tpr": tpr, "fpr": fpr, "specificity": 1 - fpr,
+                          "youden": tpr - fpr})
     row = dict(n_pos=pos.size, n_neg=neg.size, auc=np.nan, ci_low=np.nan, ci_high=np.nan,
                n_boot=int(n_boot), note="")
     if pos.size == 0 or neg.size == 0:
         row["note"] = "both classes are needed for an AUC"
-        return curve, pd.DataFrame([row])
+        return curve, pd.DataFrame({k: [v] for k, v in row.items()})
     row["auc"] = float(_auc_rank(pos, neg))
     if n_boot > 0:
         rng = np.random.default_rng(seed)
@@ -1456,7 +1475,7 @@ def roc_curve_auc(truth, score, *, n_boot: int = 2000, seed: int = 0,
         row["ci_low"], row["ci_high"] = (float(v) for v in np.percentile(boots, [tail, 100 - tail]))
     if min(pos.size, neg.size) < 5:
         row["note"] = "fewer than 5 in a class: the bootstrap CI is unreliable"
-    return curve, pd.DataFrame([row])
+    return curve, pd.DataFrame({k: [v] for k, v in row.items()})
 
 
 def youden_threshold(curve_df: pd.DataFrame) -> pd.DataFrame:
@@ -1483,10 +1502,12 @@ def youden_threshold(curve_df: pd.DataFrame) -> pd.DataFrame:
     """
     _check_columns(curve_df, curve_df=["threshold", "tpr", "fpr"])
     cols = ["threshold", "tpr", "fpr", "specificity", "youden"]
-    c = curve_df[np.isfinite(curve_df["threshold"].astype(float))]
-    j = c["tpr"] - c["fpr"]
-    if c.empty or j.isna().all():
+    finite = np.flatnonzero(np.isfinite(curve_df["threshold"].to_numpy(float)))
+    thr, tpr, fpr = (curve_df[c].to_numpy()[finite] for c in ("threshold", "tpr", "fpr"))
+    j = (tpr - fpr).astype(float)
+    if not finite.size or np.isnan(j).all():
         return pd.DataFrame([{k: np.nan for k in cols}])
-    best = c.loc[[j.idxmax()]].assign(specificity=lambda d: 1 - d["fpr"],
-                                       youden=lambda d: d["tpr"] - d["fpr"])
-    return best[cols].reset_index(drop=True)
+    i = int(np.nanargmax(j))  # the first maximum (the highest threshold), as idxmax
+    at = slice(i, i + 1)
+    return pd.DataFrame({"threshold": thr[at], "tpr": tpr[at], "fpr": fpr[at], "specificity": 1 - fpr[at],
+                         "youden": tpr[at] - fpr[at]})

@@ -19,6 +19,7 @@ its "A second look" is :mod:`analysis.chapters.ifng.second_look`.
 """
 from __future__ import annotations
 
+import math
 import warnings
 
 import numpy as np
@@ -177,20 +178,21 @@ def ifng_profile(visits: pd.DataFrame, *, threshold: float = 2.0, window_weeks: 
     win = _check_window(window_weeks)
     _check_frame(visits, "visits", ["patient_id", "week", "group", value])
     flag_col = f"{value}_flag"
-    cols = ["patient_id", "week", "group", value] + [c for c in ("das28", flag_col) if c in visits.columns]
-    v = (visits.loc[visits["group"].isin(_GROUPS), cols]
-         .drop_duplicates(["patient_id", "week"], keep="first"))
-    y = pd.to_numeric(v[value], errors="coerce").astype(float)
-    known = y.notna()
-    if flag_col in v.columns:
-        known = known | v[flag_col].eq(_BELOW).fillna(False).astype(bool)
-    v = v.assign(_y=y, _known=known.to_numpy(bool))
-    ids = v.drop_duplicates("patient_id")[["patient_id", "group"]].reset_index(drop=True)
+    # the MSCT patients' rows, a patient's first row of each week (as drop_duplicates), as positions in ``visits``
+    at = np.flatnonzero(visits["group"].isin(_GROUPS).to_numpy(bool))
+    patient, _ = pd.factorize(visits["patient_id"].to_numpy()[at], use_na_sentinel=False)  # codes by first row
+    week, _ = pd.factorize(visits["week"].to_numpy()[at], use_na_sentinel=False)
+    at = at[np.sort(np.unique(patient * (int(week.max()) + 1 if week.size else 1) + week, return_index=True)[1])]
+    patient, _ = pd.factorize(visits["patient_id"].to_numpy()[at], use_na_sentinel=False)
+    _, first_row = np.unique(patient, return_index=True)  # each patient's first row (patients in order of it)
+    ids = visits.iloc[at[first_row]][["patient_id", "group"]].reset_index(drop=True)
+    yv = pd.to_numeric(visits[value], errors="coerce").to_numpy(float)[at]
+    known = ~np.isnan(yv)
+    if flag_col in visits.columns:
+        known |= visits[flag_col].eq(_BELOW).fillna(False).to_numpy(bool)[at]
     # each row's patient as a position in ``ids``; every summary is one numpy pass over the rows
-    row = pd.Index(ids["patient_id"]).get_indexer(v["patient_id"])
-    row[v["patient_id"].isna().to_numpy()] = -1
-    wk = v["week"].to_numpy(float)
-    yv = v["_y"].to_numpy(float)
+    row = np.where(pd.isna(visits["patient_id"].to_numpy()[at]), -1, patient)
+    wk = visits["week"].to_numpy(float)[at]
 
     def first(mask, values):  # each patient's first non-missing value among the rows of ``mask`` (NaN if none)
         out = np.full(len(ids), np.nan)
@@ -206,28 +208,26 @@ def ifng_profile(visits: pd.DataFrame, *, threshold: float = 2.0, window_weeks: 
         return out
 
     window = (wk >= 0) & (wk <= win)
-    out = ids.assign(
-        ifng_baseline=first(wk == 0, yv),
-        ifng_peak_after=extreme((wk >= 1) & (wk <= win), yv),
-        ifng_peak_window=extreme(window, yv),
-        ifng_response_week=first(wk == response_week, yv),
-        ifng_peak_12=extreme((wk >= 0) & (wk <= response_week), yv),
-    )
-    out["delta_ifng"] = out["ifng_peak_12"] - out["ifng_baseline"]
-    if "das28" in v.columns:
-        das = pd.to_numeric(v["das28"], errors="coerce").to_numpy(float)
-        out["das28_change_12"] = first(wk == response_week, das) - first(wk == 0, das)
+    baseline, peak_after, peak_12 = first(wk == 0, yv), extreme((wk >= 1) & (wk <= win), yv), \
+        extreme((wk >= 0) & (wk <= response_week), yv)
+    if "das28" in visits.columns:
+        das = pd.to_numeric(visits["das28"], errors="coerce").to_numpy(float)[at]
+        das28_change = first(wk == response_week, das) - first(wk == 0, das)
     else:
-        out["das28_change_12"] = np.nan
+        das28_change = np.full(len(ids), np.nan)
     with np.errstate(invalid="ignore"):
-        out["high_before"] = (out["ifng_baseline"] > thr).to_numpy(bool)
-        out["high_after"] = (out["ifng_peak_after"] > thr).to_numpy(bool)
-    out["high_window"] = out["high_before"] | out["high_after"]
+        high_before, high_after = baseline > thr, peak_after > thr
+        rise_week = extreme(window & (yv > thr), wk, np.fmin)
     measured = np.zeros(len(ids), bool)
-    measured[row[window & v["_known"].to_numpy(bool) & (row >= 0)]] = True
-    out["subgroup"] = classify_subgroup(out["ifng_baseline"], out["ifng_peak_after"], threshold=thr, measured=measured)
-    with np.errstate(invalid="ignore"):
-        out["rise_week"] = extreme(window & (yv > thr), wk, np.fmin)
+    measured[row[window & known & (row >= 0)]] = True
+    out = pd.DataFrame({
+        "patient_id": ids["patient_id"], "group": ids["group"], "ifng_baseline": baseline,
+        "ifng_peak_after": peak_after, "ifng_peak_window": extreme(window, yv),
+        "ifng_response_week": first(wk == response_week, yv), "ifng_peak_12": peak_12,
+        "delta_ifng": peak_12 - baseline, "das28_change_12": das28_change, "high_before": high_before,
+        "high_after": high_after, "high_window": high_before | high_after,
+        "subgroup": classify_subgroup(baseline, peak_after, threshold=thr, measured=measured),
+        "rise_week": rise_week})
     out.attrs["response_week"] = int(response_week)  # the columns *_12 hold the response week's values
     return out
 
@@ -264,26 +264,42 @@ def share_above(profile: pd.DataFrame, *, confidence: float = 0.95) -> pd.DataFr
     periods = {"before (week 0)": ("ifng_baseline", "high_before"),
                "after (window)": ("ifng_peak_after", "high_after"),
                "before or after": ("ifng_peak_window", "high_window")}
+    group = profile["group"].to_numpy(object)
+    # per period: the peak values and whether high (a missing flag is not high)
+    arrays = {p: (profile[val].to_numpy(float), profile[high].to_numpy() == True)  # noqa: E712
+              for p, (val, high) in periods.items()}
     rows = []
-    for period, (val, high) in periods.items():
-        d = profile.loc[profile[val].notna(), ["group", val, high]]
-        g = d.groupby("group")
-        agg = pd.DataFrame({"n": g.size(), "n_high": g[high].sum().astype(int),
-                            "mean_peak": g[val].mean(), "sem_peak": g[val].sem(),
-                            "median_peak": g[val].median()}).reindex(list(_GROUPS))
-        agg["n"] = agg["n"].fillna(0).astype(int)
-        agg["n_high"] = agg["n_high"].fillna(0).astype(int)
-        rows.append(agg.reset_index().rename(columns={"index": "group"}).assign(period=period))
-    out = pd.concat(rows, ignore_index=True)
+    for g in _GROUPS:
+        for period, (values, is_high) in arrays.items():
+            at = (group == g) & ~np.isnan(values)
+            mean, sem = _mean_sem(values[at])
+            rows.append(dict(group=g, period=period, n=int(at.sum()), n_high=int(is_high[at].sum()),
+                             mean_peak=mean, sem_peak=sem,
+                             median_peak=float(np.median(values[at])) if at.any() else np.nan))
+    out = pd.DataFrame(rows)
     props = stats.proportion_table(out["n_high"].to_numpy(), out["n"].to_numpy(), confidence)
-    out = pd.concat([out, props[["proportion", "ci_low", "ci_high"]]], axis=1)
-    out["group"] = pd.Categorical(out["group"], list(_GROUPS))
-    out = out.sort_values(["group", "period"], key=lambda s: s.map(
-        {p: i for i, p in enumerate(periods)}) if s.name == "period" else s, kind="stable")
-    out["group"] = out["group"].astype(str)
+    for c in ("proportion", "ci_low", "ci_high"):
+        out[c] = props[c].to_numpy()
     cols = ["group", "period", "n", "n_high", "proportion", "ci_low", "ci_high", "mean_peak",
             "sem_peak", "median_peak"]
-    return out[cols].reset_index(drop=True)
+    return out[cols]
+
+
+def _mean_sem(values: np.ndarray) -> tuple[float, float]:
+    """Mean and standard error of ``values`` (no NaN) with pandas' groupby bits: a Kahan-compensated sum, and
+    Welford's running variance (ddof 1); NaN when there are too few values."""
+    total = comp = mean = m2 = 0.0
+    for i, v in enumerate(values.tolist(), start=1):
+        y = v - comp
+        t = total + y
+        comp = (t - total) - y
+        comp = 0.0 if comp != comp else comp  # an infinite value: no compensation (as pandas)
+        total = t
+        old = mean
+        mean += (v - old) / i
+        m2 += (v - mean) * (v - old)
+    n = values.size
+    return (total / n if n else np.nan), (math.sqrt(m2 / (n - 1) / n) if n > 1 else np.nan)
 
 
 def high_ifng_sentence(share: pd.DataFrame, peaks: pd.DataFrame, *, threshold: float,
@@ -423,12 +439,18 @@ def subgroup_counts(profile: pd.DataFrame) -> pd.DataFrame:
     [['Before', 1, 0.0], ['After', 2, 2.0], ['Never high', 0, nan], ['Not measured', 0, nan]]
     """
     _check_frame(profile, "profile", ["group", "subgroup", "rise_week"])
-    r = profile[profile["group"] == "Responder"]
-    g = r.groupby("subgroup")
-    out = pd.DataFrame({"n": g.size(), "median_rise_week": g["rise_week"].median()}).reindex(list(SUBGROUPS))
-    out["n"] = out["n"].fillna(0).astype(int)
-    out["share"] = out["n"] / len(r) if len(r) else np.nan
-    return out.rename_axis("subgroup").reset_index()[["subgroup", "n", "share", "median_rise_week"]]
+    resp = (profile["group"] == "Responder").to_numpy(bool)
+    sub = profile["subgroup"].to_numpy(object)[resp]
+    rise = profile["rise_week"].to_numpy(float)[resp]
+    n, median = [], []
+    for sg in SUBGROUPS:
+        at = sub == sg
+        weeks = rise[at & ~np.isnan(rise)]
+        n.append(int(at.sum()))
+        median.append(float(np.median(weeks)) if weeks.size else np.nan)  # as groupby's median: NaN skipped
+    n = np.array(n, dtype=int)
+    return pd.DataFrame({"subgroup": list(SUBGROUPS), "n": n, "share": n / len(sub) if len(sub) else np.nan,
+                         "median_rise_week": np.array(median, dtype=float)})
 
 
 # --------------------------------------------------------------------------------------------- Fig. 5b–e
@@ -543,7 +565,8 @@ def first_significant(tests: pd.DataFrame, profile: pd.DataFrame) -> pd.DataFram
     [[2.0, 3.0, 2.0]]
     """
     _check_frame(tests, "tests", ["subgroup", "marker", "reference", "after", "significant", "mean_diff"])
-    rise = subgroup_counts(profile).set_index("subgroup")["median_rise_week"]
+    counts = subgroup_counts(profile)
+    rise = dict(zip(counts["subgroup"], counts["median_rise_week"]))
     keys = ["subgroup", "marker", "reference"]
     # one pass over the tests (a few dozen rows): per key, the number of tests and the significant test with
     # the earliest visit (the first such row on ties; a missing visit counts as the latest)
@@ -560,18 +583,18 @@ def first_significant(tests: pd.DataFrame, profile: pd.DataFrame) -> pd.DataFram
         one_way = first_up if mean_diff[i] > 0 else first_down if mean_diff[i] < 0 else None
         if significant[i] and one_way is not None and (cell not in one_way or when < one_way[cell][0]):
             one_way[cell] = (when, i)
-    out = pd.DataFrame(list(n_tests), columns=keys, dtype=object)
+    out = {k: np.array([c[i] for c in n_tests], dtype=object) for i, k in enumerate(keys)}
     hit = [first[c][1] if c in first else -1 for c in n_tests]
-    out["first_sig_week"] = np.array([after[i] if i >= 0 else np.nan for i in hit], dtype=float)
+    first_week = np.array([after[i] if i >= 0 else np.nan for i in hit], dtype=float)
     diff = np.array([mean_diff[i] if i >= 0 else np.nan for i in hit], dtype=float)
-    out["direction"] = np.select([diff > 0, diff < 0], ["increase", "decrease"], "")
-    out["rise_week"] = out["subgroup"].map(rise).astype(float)
-    out["lag_weeks"] = out["first_sig_week"] - out["rise_week"]
+    rise_week = np.array([rise.get(c[0], np.nan) for c in n_tests], dtype=float)
+    out.update(rise_week=rise_week, first_sig_week=first_week,
+               direction=np.select([diff > 0, diff < 0], ["increase", "decrease"], "").astype(object),
+               lag_weeks=first_week - rise_week)
     for name, one_way in (("first_increase_week", first_up), ("first_decrease_week", first_down)):
         out[name] = np.array([after[one_way[c][1]] if c in one_way else np.nan for c in n_tests], dtype=float)
     out["n_tests"] = np.array(list(n_tests.values()), dtype=int)
-    return out[keys + ["rise_week", "first_sig_week", "direction", "lag_weeks", "first_increase_week",
-                       "first_decrease_week", "n_tests"]]
+    return pd.DataFrame(out)
 
 
 def change_after_rise(visits: pd.DataFrame, profile: pd.DataFrame, *, markers=tuple(MARKERS),
@@ -653,10 +676,11 @@ def _truth(profile: pd.DataFrame) -> pd.Series:
     return profile["group"].eq("Responder").astype(int)
 
 
-def _predicted(profile: pd.DataFrame, score: str, threshold: float) -> pd.Series:
+def _predicted(profile: pd.DataFrame, score: str, threshold: float) -> np.ndarray:
     """1.0 where ``score`` is strictly above ``threshold``, 0.0 where not, NaN where the score is missing."""
-    s = pd.to_numeric(profile[score], errors="coerce")
-    return (s > threshold).astype(float).where(s.notna())
+    s = pd.to_numeric(profile[score], errors="coerce").to_numpy(float)
+    with np.errstate(invalid="ignore"):
+        return np.where(np.isnan(s), np.nan, (s > threshold).astype(float))
 
 
 def diagnostic_summary(profile: pd.DataFrame, *, score: str = "ifng_peak_window", threshold: float = 2.0,
@@ -692,12 +716,13 @@ def diagnostic_summary(profile: pd.DataFrame, *, score: str = "ifng_peak_window"
     thr = _check_threshold(threshold)
     _check_frame(profile, "profile", ["group", score])
     predicted = _predicted(profile, score, thr)
-    truth = _truth(profile)
-    front = {"score": score, "threshold": thr}
+    truth = _truth(profile).to_numpy()
     tab = stats.diagnostic_table(truth, predicted)
     met = stats.diagnostic_metrics(truth, predicted, confidence)
-    return tab.assign(**front)[["score", "threshold", "TP", "FP", "FN", "TN", "n"]], \
-        met.assign(**front)[["score", "threshold"] + list(met.columns)]
+    for t in (tab, met):
+        t.insert(0, "score", score)
+        t.insert(1, "threshold", thr)
+    return tab, met
 
 
 def roc_summary(profile: pd.DataFrame, *, scores=("ifng_peak_window", "ifng_baseline"), n_boot: int = 2000,
@@ -728,23 +753,25 @@ def roc_summary(profile: pd.DataFrame, *, scores=("ifng_peak_window", "ifng_base
     """
     _check_frame(profile, "profile", ["group"] + list(scores))
     paper_thr = _check_threshold(paper_threshold)
-    truth = _truth(profile)
+    truth = _truth(profile).to_numpy()
     curves, rows = [], []
     for sc in scores:
-        curve, auc = stats.roc_curve_auc(truth, profile[sc], n_boot=n_boot, seed=seed)
-        best = youden_row = stats.youden_threshold(curve).iloc[0]
+        score = pd.to_numeric(profile[sc], errors="coerce").to_numpy(float)
+        curve, auc = stats.roc_curve_auc(truth, score, n_boot=n_boot, seed=seed)
+        best = _first_row(stats.youden_threshold(curve))
         # the metrics of diagnostic_summary(profile, score=sc, threshold=paper_threshold), without its 2 × 2 table
-        est = stats.diagnostic_metrics(truth, _predicted(profile, sc, paper_thr)).set_index("metric")["estimate"]
-        a = auc.iloc[0]
+        met = stats.diagnostic_metrics(truth, _predicted(profile, sc, paper_thr))
+        est = dict(zip(met["metric"], met["estimate"]))
+        a = _first_row(auc)
         rows.append(dict(score=sc, n_pos=int(a["n_pos"]), n_neg=int(a["n_neg"]), auc=a["auc"],
                          ci_low=a["ci_low"], ci_high=a["ci_high"], n_boot=int(a["n_boot"]),
-                         youden_threshold=best["threshold"], youden_sensitivity=youden_row["tpr"],
-                         youden_specificity=youden_row["specificity"], youden_j=youden_row["youden"],
+                         youden_threshold=best["threshold"], youden_sensitivity=best["tpr"],
+                         youden_specificity=best["specificity"], youden_j=best["youden"],
                          paper_threshold=float(paper_threshold),
                          paper_j=est["sensitivity"] + est["specificity"] - 1, note=a["note"]))
-        curves.append(curve.assign(score=sc))
-    curves = pd.concat(curves, ignore_index=True)
-    return curves[["score"] + [c for c in curves.columns if c != "score"]], pd.DataFrame(rows)
+        curve.insert(0, "score", sc)
+        curves.append(curve)
+    return pd.concat(curves, ignore_index=True), pd.DataFrame(rows)
 
 
 def baseline_logistic(profile: pd.DataFrame, patients: pd.DataFrame, *,
@@ -871,17 +898,35 @@ def transient_summary(profile: pd.DataFrame, *, threshold: float = 2.0) -> pd.Da
     """
     thr = _check_threshold(threshold)
     _check_frame(profile, "profile", ["group", "high_window", "ifng_peak_window", "ifng_response_week"])
-    d = profile[(profile["group"] == "Responder") & profile["high_window"].astype(bool)
-                & profile["ifng_response_week"].notna()]
-    k = int((d["ifng_response_week"] > thr).sum())
-    prop = stats.proportion_table(k, len(d)).iloc[0]
-    return pd.DataFrame([dict(n_high=len(d), n_still_high=k, proportion=prop["proportion"],
-                              ci_low=prop["ci_low"], ci_high=prop["ci_high"],
-                              median_peak=d["ifng_peak_window"].median(),
-                              median_response_week=d["ifng_response_week"].median())])
+    later = profile["ifng_response_week"].to_numpy(float)
+    at = (profile["group"] == "Responder").to_numpy(bool) & profile["high_window"].astype(bool).to_numpy() \
+        & ~np.isnan(later)
+    peak, later = profile["ifng_peak_window"].to_numpy(float)[at], later[at]
+    k = int(np.sum(later > thr))
+    prop = _first_row(stats.proportion_table(k, int(at.sum())))
+
+    def median(x):  # as Series.median: NaN skipped, NaN when none is left
+        x = x[~np.isnan(x)]
+        return float(np.median(x)) if x.size else np.nan
+
+    return pd.DataFrame({k_: [v] for k_, v in dict(
+        n_high=int(at.sum()), n_still_high=k, proportion=prop["proportion"], ci_low=prop["ci_low"],
+        ci_high=prop["ci_high"], median_peak=median(peak), median_response_week=median(later)).items()})
 
 
 # --------------------------------------------------------------------------------------------- verdicts
+def _rows_by(table: pd.DataFrame, key) -> dict:
+    """``table``'s rows as ``{column: value}`` dicts by the value of column ``key`` (a tuple for a list of columns)."""
+    columns = {c: table[c].to_numpy() for c in table.columns}
+    keys = zip(*(columns[k] for k in key)) if isinstance(key, list) else columns[key]
+    return {k: {c: v[i] for c, v in columns.items()} for i, k in enumerate(keys)}
+
+
+def _first_row(table: pd.DataFrame) -> dict:
+    """``table``'s first row as ``{column: value}`` (without building a row Series)."""
+    return {c: table[c].to_numpy()[0] for c in table.columns}
+
+
 def _fmt(x, digits: int = 2) -> str:
     return "n/a" if x is None or pd.isna(x) else f"{x:.{digits}f}"
 
@@ -960,10 +1005,10 @@ def qualitative_verdicts(*, share: pd.DataFrame, transient: pd.DataFrame, infect
     # High in responders (and more often than in non-responders) / low in non-responders.
     from scipy.stats import fisher_exact
 
-    either = share[share["period"] == "before or after"].set_index("group") if share is not None else None
+    either = _rows_by(share[share["period"] == "before or after"], "group") if share is not None else None
     fisher_p = np.nan
-    if either is not None and set(_GROUPS) <= set(either.index) and (either.loc[list(_GROUPS), "n"] > 0).all():
-        r, nr = either.loc["Responder"], either.loc["Non-responder"]
+    if either is not None and set(_GROUPS) <= set(either) and all(either[g]["n"] > 0 for g in _GROUPS):
+        r, nr = either["Responder"], either["Non-responder"]
         table = [[int(r["n_high"]), int(r["n"] - r["n_high"])], [int(nr["n_high"]), int(nr["n"] - nr["n_high"])]]
         fisher_p = float(fisher_exact(table, alternative="two-sided")[1])
     for cid, grp, want_high in (("ifng.high_in_responders", "Responder", True),
@@ -971,10 +1016,10 @@ def qualitative_verdicts(*, share: pd.DataFrame, transient: pd.DataFrame, infect
         rule = (f"reproduced if {'more' if want_high else 'fewer'} than half of the {grp.lower()}s have IFN-γ "
                 "above the threshold at week 0 or in the window, and the share differs between responders and "
                 f"non-responders (Fisher exact p < {alpha:g})")
-        if either is None or grp not in either.index or either.loc[grp, "n"] == 0 or pd.isna(fisher_p):
+        if either is None or grp not in either or either[grp]["n"] == 0 or pd.isna(fisher_p):
             add(cid, False, False, "", rule + " (a group is empty)")
             continue
-        r = either.loc[grp]
+        r = either[grp]
         holds = (r["proportion"] > 0.5 if want_high else r["proportion"] < 0.5) and fisher_p < alpha
         add(cid, True, holds, f"{int(r['n_high'])}/{int(r['n'])} ({_fmt(r['proportion'])}) high; Fisher "
             f"{format_p(fisher_p)}", rule)
@@ -1001,13 +1046,13 @@ def qualitative_verdicts(*, share: pd.DataFrame, transient: pd.DataFrame, infect
     sizes = dict(subgroup_n or {})
     judged = [s for s in ("Before", "After") if sizes.get(s, min_n) >= min_n]
     if first_sig is not None:
-        fs = first_sig.set_index(["subgroup", "marker", "reference"])
+        fs = _rows_by(first_sig, ["subgroup", "marker", "reference"])
     # Rapid efficacy in Before: first significant ratio change vs baseline earlier than in After.
     rule = ("reproduced if the Treg/Th17 ratio first differs significantly from baseline (paired t) at an "
             "earlier week in the Before subgroup than in the After subgroup (or never in After)")
     try:
-        wb = fs.loc[("Before", "treg_th17_ratio", "baseline"), "first_sig_week"]
-        wa = fs.loc[("After", "treg_th17_ratio", "baseline"), "first_sig_week"]
+        wb = fs[("Before", "treg_th17_ratio", "baseline")]["first_sig_week"]
+        wa = fs[("After", "treg_th17_ratio", "baseline")]["first_sig_week"]
         ok = {"Before", "After"} <= set(judged)
         holds = pd.notna(wb) and (pd.isna(wa) or wb < wa)
         add("ifng.rapid_efficacy_before", ok, holds, f"first significant week: Before "
@@ -1025,7 +1070,7 @@ def qualitative_verdicts(*, share: pd.DataFrame, transient: pd.DataFrame, infect
         parts, holds = [], bool(judged)
         for sg in judged:
             for m, want in (("treg_th17_ratio", "increase"), ("il_10", "increase"), ("il_6", "decrease")):
-                r = fs.loc[(sg, m, "previous")]
+                r = fs[(sg, m, "previous")]
                 lag = r[f"first_{want}_week"] - r["rise_week"]
                 parts.append(f"{sg} {m}: {f'no significant {want}' if pd.isna(lag) else _fmt(lag, 1)}")
                 holds = holds and pd.notna(lag) and lo <= lag <= hi
@@ -1041,7 +1086,7 @@ def qualitative_verdicts(*, share: pd.DataFrame, transient: pd.DataFrame, infect
         parts, holds = [], bool(judged)
         for sg in judged:
             for m, want in (("das28", "decrease"), ("treg_th17_ratio", "increase"), ("il_10", "increase")):
-                r = fs.loc[(sg, m, "baseline")]
+                r = fs[(sg, m, "baseline")]
                 week = r[f"first_{want}_week"]
                 parts.append(f"{sg} {m}: no significant {want}" if pd.isna(week) else
                              f"{sg} {m}: {want} first at week {_fmt(week, 0)}")
@@ -1053,12 +1098,13 @@ def qualitative_verdicts(*, share: pd.DataFrame, transient: pd.DataFrame, infect
     # Predicts response.
     rule = ("reproduced if the AUC of peak IFN-γ (week 0..window) has a 95% CI above 0.5 and, at the paper's "
             "threshold, sensitivity and specificity both exceed 0.5")
-    if roc is None or diagnostics is None or "ifng_peak_window" not in set(roc["score"]) \
-            or pd.isna(roc.set_index("score").loc["ifng_peak_window", "auc"]):
+    roc_rows = _rows_by(roc, "score") if roc is not None else {}
+    if roc is None or diagnostics is None or "ifng_peak_window" not in roc_rows \
+            or pd.isna(roc_rows["ifng_peak_window"]["auc"]):
         add("ifng.predicts_response", False, False, "", rule + " (AUC not computable)")
     else:
-        r = roc.set_index("score").loc["ifng_peak_window"]
-        est = diagnostics.set_index("metric")["estimate"]
+        r = roc_rows["ifng_peak_window"]
+        est = dict(zip(diagnostics["metric"], diagnostics["estimate"]))
         holds = r["ci_low"] > 0.5 and est["sensitivity"] > 0.5 and est["specificity"] > 0.5
         add("ifng.predicts_response", True, holds,
             f"AUC {_fmt(r['auc'])} (95% CI {_fmt(r['ci_low'])}–{_fmt(r['ci_high'])}); sensitivity "

@@ -13,6 +13,7 @@ import pandas as pd
 
 from analysis.chapters.ifng.analysis import (
     MARKERS,
+    _rows_by,
     diagnostic_summary,
     first_significant,
     format_auc,
@@ -42,10 +43,21 @@ def _first_values(visits: pd.DataFrame, profile: pd.DataFrame, marker: str) -> d
     y = pd.to_numeric(visits[marker], errors="coerce").to_numpy(float)
     ids, wk = visits["patient_id"].to_numpy(object), visits["week"].to_numpy()
     known = visits["patient_id"].isin(profile["patient_id"]).to_numpy(bool) & ~np.isnan(y) & pd.notna(ids) & pd.notna(wk)
-    value: dict[tuple, float] = {}
-    for pid, week, y_ in zip(ids[known], wk[known], y[known]):
-        value.setdefault((pid, int(week)), float(y_))
-    return value
+    at = np.flatnonzero(known)
+    if not at.size:
+        return {}
+    ids, week, y = ids[at], wk[at].astype(float).astype(np.int64), y[at]  # int(week), as the key has it
+    # each (patient, week)'s first row: one key per pair, its first occurrence
+    patient, _ = pd.factorize(ids)
+    _, first = np.unique(patient * (int(week.max() - week.min()) + 1) + (week - week.min()), return_index=True)
+    return dict(zip(zip(ids[first].tolist(), week[first].tolist()), y[first].tolist()))
+
+
+def _with_rise(profile: pd.DataFrame, subgroup: str) -> list[tuple]:
+    """(patient_id, rise week) of the patients of ``subgroup`` with a rise week, in the profile's order."""
+    rise = profile["rise_week"].to_numpy()
+    keep = (profile["subgroup"].to_numpy(object) == subgroup) & pd.notna(rise)
+    return list(zip(profile["patient_id"].to_numpy(object)[keep], rise[keep]))
 
 
 def _steps_after_rise(visits: pd.DataFrame, profile: pd.DataFrame, marker: str, weeks, lags=(2, 3)):
@@ -57,10 +69,10 @@ def _steps_after_rise(visits: pd.DataFrame, profile: pd.DataFrame, marker: str, 
     measured_patients, measured_weeks = {pid for pid, _ in value}, {week for _, week in value}
     items = []
     for sg in ("Before", "After"):
-        sub = profile.loc[profile["subgroup"].eq(sg) & profile["rise_week"].notna()]
+        sub = _with_rise(profile, sg)
         for lag in lags:
             ch = []
-            for pid, rise in zip(sub["patient_id"], sub["rise_week"]):
+            for pid, rise in sub:
                 target = int(rise) + lag
                 if target not in weeks or weeks.index(target) == 0 or pid not in measured_patients:
                     continue
@@ -92,10 +104,10 @@ def _changes_from_pre_rise(visits: pd.DataFrame, profile: pd.DataFrame, marker: 
     value = _first_values(visits, profile, marker)
     items = []
     for sg in ("Before", "After"):
-        sub = profile.loc[profile["subgroup"].eq(sg) & profile["rise_week"].notna()]
+        sub = _with_rise(profile, sg)
         for lag in lags:
             ch = []
-            for pid, rise in zip(sub["patient_id"], sub["rise_week"]):
+            for pid, rise in sub:
                 rise = int(rise)
                 earlier = [w for w in weeks if w < rise]
                 pre = earlier[-1] if earlier else weeks[0]
@@ -174,16 +186,20 @@ def judge_claims(log, derived, *, profile: pd.DataFrame, design=None, threshold:
         for cid in log.missing():
             log.missing_columns(cid, visits, ["ifn_g"])
         return log.table()
-    resp = profile.loc[profile["group"].eq("Responder")]
-    non = profile.loc[profile["group"].eq("Non-responder")]
-    r_ok, n_ok = resp["ifng_peak_window"].notna(), non["ifng_peak_window"].notna()
-    log.check_share("ifng.high_in_responders", int((resp.loc[r_ok, "ifng_peak_window"] > threshold).sum()), int(r_ok.sum()),
+    is_resp = profile["group"].eq("Responder").to_numpy(bool)
+    is_non = profile["group"].eq("Non-responder").to_numpy(bool)
+    resp, non = profile.loc[is_resp], profile.loc[is_non]
+    peak = profile["ifng_peak_window"].to_numpy(float)
+    with np.errstate(invalid="ignore"):
+        high = peak > threshold
+    # responders and non-responders with a peak, and of them above the threshold
+    n_resp, n_non = int(np.sum(is_resp & ~np.isnan(peak))), int(np.sum(is_non & ~np.isnan(peak)))
+    k_resp, k_non = int(np.sum(is_resp & high)), int(np.sum(is_non & high))
+    log.check_share("ifng.high_in_responders", k_resp, n_resp,
                     above=0.5, what=f"of responders with peak IFN-γ (weeks 0–{win}) > {threshold:g} pg/mL")
     # "remained low in the no-response group": compared with the responders, whose IFN-γ rose
     from analysis.claims.rules import newcombe_ci
 
-    k_non, n_non = int((non.loc[n_ok, "ifng_peak_window"] > threshold).sum()), int(n_ok.sum())
-    k_resp, n_resp = int((resp.loc[r_ok, "ifng_peak_window"] > threshold).sum()), int(r_ok.sum())
     d, lo, hi = newcombe_ci(k_non, n_non, k_resp, n_resp, 1 - log.alpha)
     log.check_ci("ifng.low_in_nonresponders", estimate=d, low=lo, high=hi, expected="decrease",
                  detail=f"share above {threshold:g} pg/mL at any visit of weeks 0–{win}: non-responders "
@@ -191,7 +207,7 @@ def judge_claims(log, derived, *, profile: pd.DataFrame, design=None, threshold:
                         f"{f'{k_resp}/{n_resp}' if n_resp else 'none'} (Newcombe interval)")
     log.check_difference("ifng.peak_higher_responders", resp["ifng_peak_window"], non["ifng_peak_window"],
                          detail=f"peak IFN-γ weeks 0–{win}, responders − non-responders (pg/mL)")
-    counts = profile.loc[profile["group"].eq("Responder"), "subgroup"].value_counts()
+    counts = resp["subgroup"].value_counts()
     log.check_count("ifng.before_subgroup_n", int(counts.get("Before", 0)))
     log.check_count("ifng.after_subgroup_n", int(counts.get("After", 0)))
     # Fig. 5b: the ratio "significantly" up versus the previous visit, as the paper tests it
@@ -228,7 +244,7 @@ def judge_claims(log, derived, *, profile: pd.DataFrame, design=None, threshold:
     else:
         # within the responders only: the paper gives the non-responders no IFN-γ rise to relate to
         def pair(g):
-            one = profile.loc[profile["group"].eq(g)]
+            one = resp if g == "Responder" else non
             return one["das28_change_12"], one["delta_ifng"]
 
         log.check_correlations("ifng.delta_das28_related", [("responders", *pair("Responder"))],
@@ -248,14 +264,14 @@ def judge_claims(log, derived, *, profile: pd.DataFrame, design=None, threshold:
     rule = ("reproduced if the 95% bootstrap CI of the AUC of baseline IFN-γ (measured before the response window) "
             "lies above 0.5; not reproduced if it lies below or at 0.5 entirely; inconclusive otherwise. The week "
             f"0–{win} peak lies inside the window that defines response: circular, shown but not counted")
-    r = roc.set_index("score") if roc is not None and len(roc) else None
-    if r is None or "ifng_baseline" not in r.index or pd.isna(r.loc["ifng_baseline", "auc"]):
+    r = _rows_by(roc, "score") if roc is not None and len(roc) else None
+    if r is None or "ifng_baseline" not in r or pd.isna(r["ifng_baseline"]["auc"]):
         log.not_testable("ifng.predicts_response", "the AUC of baseline IFN-γ could not be computed")
     else:
-        b = r.loc["ifng_baseline"]
+        b = r["ifng_baseline"]
         text = f"baseline: {format_auc(b)}"
-        if "ifng_peak_window" in r.index and pd.notna(r.loc["ifng_peak_window", "auc"]):
-            text += f"; circular, not counted: peak weeks 0–{win}: {format_auc(r.loc['ifng_peak_window'])}"
+        if "ifng_peak_window" in r and pd.notna(r["ifng_peak_window"]["auc"]):
+            text += f"; circular, not counted: peak weeks 0–{win}: {format_auc(r['ifng_peak_window'])}"
         lo, hi = b["ci_low"], b["ci_high"]
         holds = None if pd.isna(lo) else True if lo > 0.5 else False if hi <= 0.5 else None
         log.check_true("ifng.predicts_response", holds, text, rule=rule)
@@ -266,16 +282,16 @@ def judge_claims(log, derived, *, profile: pd.DataFrame, design=None, threshold:
         if why and log.has_claim(cid) and not log.judged(cid):
             log.not_testable(cid, why)
     # chapter's qualitative rules
-    handled = {cid for cid in (getattr(row, "claim_id", None) for row in
-                                (qualitative.itertuples() if qualitative is not None else [])) if log.judged(cid)}
-    if qualitative is not None:
-        for row in qualitative.itertuples():
-            if row.claim_id in handled or not log.has_claim(row.claim_id):
-                continue
-            if row.testable:
-                log.check_true(row.claim_id, row.holds, row.reproduced, rule=row.rule)
-            else:
-                log.not_testable(row.claim_id, row.rule)
+    q_rows = [] if qualitative is None else list(zip(*(qualitative[c].tolist() for c in (
+        "claim_id", "testable", "holds", "reproduced", "rule"))))
+    handled = {cid for cid, *_ in q_rows if log.judged(cid)}
+    for cid, testable, holds, reproduced, rule in q_rows:
+        if cid in handled or not log.has_claim(cid):
+            continue
+        if testable:
+            log.check_true(cid, holds, reproduced, rule=rule)
+        else:
+            log.not_testable(cid, rule)
     for cid in ("ifng.transient_increase", "ifng.unrelated_to_infection", "ifng.rapid_efficacy_before",
                 "ifng.lag_2_3_weeks", "ifng.precedes_improvement"):
         if not log.judged(cid):
@@ -363,7 +379,8 @@ def evaluate(cohort, params: dict | None = None) -> pd.DataFrame:
     response_week, window_weeks = design.response_week, design.early_window_weeks
     profile = ifng_profile(derived.visits, threshold=thr, window_weeks=window_weeks, response_week=response_week)
     share = share_above(profile)
-    sub_n = {k: int(v) for k, v in subgroup_counts(profile).set_index("subgroup")["n"].items()}
+    counts = subgroup_counts(profile)
+    sub_n = {k: int(v) for k, v in zip(counts["subgroup"], counts["n"])}
     fig_weeks = sorted(set(design.early_weeks) | {response_week})  # the paper's Fig. 5b-e: weeks 0-4 and 12
     markers = list(MARKERS) + ["das28"]
     tests_prev = subgroup_tests(derived.visits, profile, markers=markers, reference="previous", alpha=alpha,

@@ -13,6 +13,7 @@ The logistic fits are Newton–Raphson, all folds at once (:func:`_fit_predict_f
 """
 from __future__ import annotations
 
+import functools
 import warnings
 from collections.abc import Sequence
 
@@ -86,6 +87,14 @@ def stratified_folds(y, *, k: int = 5, repeats: int = 20, seed: int = 0) -> np.n
     return folds
 
 
+@functools.lru_cache(maxsize=8)
+def _stratified_folds_cached(y: bytes, k: int, repeats: int, seed: int) -> np.ndarray:
+    """:func:`stratified_folds` of the outcome ``y`` (float64 bytes), kept for the next model on the same patients."""
+    folds = stratified_folds(np.frombuffer(y, dtype=float), k=k, repeats=repeats, seed=seed)
+    folds.flags.writeable = False
+    return folds
+
+
 def _logistic_newton(X: np.ndarray, y: np.ndarray, *, ridge: float = 0.0, maxiter: int = 100,
                      tol: float = 1e-10) -> tuple[np.ndarray, bool]:
     """Maximum-likelihood logistic regression by Newton–Raphson (IRLS); ``ridge`` adds an L2 penalty.
@@ -155,11 +164,14 @@ def _newton_folds(Xs: np.ndarray, W: np.ndarray, y: np.ndarray, active: np.ndarr
         todo = np.flatnonzero(~done)
         if not todo.size:
             break
-        Xt, Wt, b = Xs[todo], W[todo], beta[todo]
+        if todo.size == F:  # every fold still iterating: the arrays themselves, not copies (the same values)
+            Xt, Wt, b, pen = Xs, W, beta, penalty
+        else:
+            Xt, Wt, b, pen = Xs[todo], W[todo], beta[todo], penalty[todo]
         prob = 1 / (1 + np.exp(-np.clip((Xt @ b[:, :, None])[:, :, 0], -50, 50)))
         XtT = Xt.transpose(0, 2, 1)
-        grad = (XtT @ (Wt * (y - prob))[:, :, None])[:, :, 0] - (penalty[todo] @ b[:, :, None])[:, :, 0]
-        hess = (XtT * (Wt * prob * (1 - prob))[:, None, :]) @ Xt + penalty[todo]
+        grad = (XtT @ (Wt * (y - prob))[:, :, None])[:, :, 0] - (pen @ b[:, :, None])[:, :, 0]
+        hess = (XtT * (Wt * prob * (1 - prob))[:, None, :]) @ Xt + pen
         try:
             step = np.linalg.solve(hess, grad[:, :, None])[:, :, 0]
         except np.linalg.LinAlgError:  # some fold's Hessian is singular: that fold stops, unconverged
@@ -216,8 +228,13 @@ def _fit_predict_folds(X: np.ndarray, y: np.ndarray, train: np.ndarray) -> np.nd
 
 def _fold_aucs(y: np.ndarray, prob: np.ndarray, test: np.ndarray) -> np.ndarray:
     """:func:`auc` of each fold's test patients (rows of ``prob`` and ``test``), all folds at once."""
-    pos = test & (y == 1)[None, :]
-    neg = test & (y == 0)[None, :]
+    # each fold's test patients first (in order), padded to the largest test set: pairs within test sets only
+    size = test.sum(axis=1)
+    idx = np.argsort(~test, axis=1, kind="stable")[:, :int(size.max()) if size.size else 0]
+    valid = np.arange(idx.shape[1])[None, :] < size[:, None]
+    prob, y = np.take_along_axis(prob, idx, axis=1), y[idx]
+    pos = valid & (y == 1)
+    neg = valid & (y == 0)
     pairs = pos[:, :, None] & neg[:, None, :]
     greater = ((prob[:, :, None] > prob[:, None, :]) & pairs).sum(axis=(1, 2))
     ties = ((prob[:, :, None] == prob[:, None, :]) & pairs).sum(axis=(1, 2))
@@ -260,12 +277,13 @@ def cv_auc(data: pd.DataFrame, *, outcome: str, predictors: Sequence[str], k: in
     """
     _check_frame(data, "data", [outcome, *predictors])
     used = [outcome, *predictors]
-    d = data[used]
-    if len(set(used)) < len(used) or any(t.kind not in "fi" for t in d.dtypes):
-        d = d.apply(pd.to_numeric, errors="coerce")  # numbers already (floats, integers) are left as they are
-    d = d.dropna()
-    y = d[outcome].to_numpy(float)
-    X = d[list(predictors)].to_numpy(float) if predictors else np.empty((len(d), 0))
+    if len(set(used)) == len(used) and all(data[c].dtype.kind in "fi" for c in used):
+        values = np.column_stack([data[c].to_numpy(float) for c in used])  # numbers already: no frame
+    else:
+        values = data[used].apply(pd.to_numeric, errors="coerce").to_numpy(float)
+    values = values[~np.isnan(values).any(axis=1)]  # rows with a missing value dropped
+    y = values[:, 0].copy()
+    X = np.asfortranarray(values[:, 1:])  # column by column in memory, as DataFrame.to_numpy gives it (same sums)
     n_events, n = int(y.sum()), len(y)
     minority = int(min(n_events, n - n_events))
     cols = ["n", "n_events", "k", "repeats", "apparent_auc", "cv_auc", "cv_auc_low", "cv_auc_high", "note"]
@@ -277,7 +295,7 @@ def cv_auc(data: pd.DataFrame, *, outcome: str, predictors: Sequence[str], k: in
                                         "value; need at least 2 of each)")], columns=cols),
                 pd.DataFrame(columns=["repeat", "row", "y", "p"]))
     k_used = int(min(k, minority))
-    folds = stratified_folds(y, k=k_used, repeats=repeats, seed=seed)
+    folds = _stratified_folds_cached(y.tobytes(), k_used, repeats, seed)
     # every (repeat, fold) fit at once: row r * k + f holds fold f of repeat r
     test = (folds[:, None, :] == np.arange(k_used)[None, :, None]).reshape(repeats * k_used, n)
     prob = _fit_predict_folds(X, y, ~test)
@@ -285,15 +303,15 @@ def cv_auc(data: pd.DataFrame, *, outcome: str, predictors: Sequence[str], k: in
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # a repeat whose folds all have one class: NaN
         per_repeat = np.nanmean(_fold_aucs(y, prob, test).reshape(repeats, k_used), axis=1)
-    preds = [pd.DataFrame({"repeat": np.repeat(np.arange(repeats), n), "row": np.tile(np.arange(n), repeats),
-                           "y": np.tile(y.astype(int), repeats), "p": oof.ravel()})]
+    preds = pd.DataFrame({"repeat": np.repeat(np.arange(repeats), n), "row": np.tile(np.arange(n), repeats),
+                          "y": np.tile(y.astype(int), repeats), "p": oof.ravel()})
     per_repeat = np.asarray(per_repeat)
     apparent = auc(y, _fit_predict(X, y, X))
     note = "" if k_used == k else f"k lowered to {k_used} (smaller class)"
     summary = pd.DataFrame([dict(n=n, n_events=n_events, k=k_used, repeats=repeats, apparent_auc=apparent,
                                  cv_auc=float(per_repeat.mean()), cv_auc_low=float(np.percentile(per_repeat, 2.5)),
                                  cv_auc_high=float(np.percentile(per_repeat, 97.5)), note=note)], columns=cols)
-    return summary, pd.concat(preds, ignore_index=True)
+    return summary, preds
 
 
 def calibration_table(predictions: pd.DataFrame, *, bins: int = 5, confidence: float = 0.95) -> pd.DataFrame:
@@ -324,19 +342,58 @@ def calibration_table(predictions: pd.DataFrame, *, bins: int = 5, confidence: f
     cols = ["bin", "n", "mean_predicted", "observed", "ci_low", "ci_high"]
     if predictions.empty:
         return pd.DataFrame(columns=cols)
-    # the same groupby kernels as named aggregation, called directly (cheaper; the same values)
-    by_row = predictions.groupby("row")
-    per = pd.DataFrame({"y": by_row["y"].first(), "p": by_row["p"].mean()}).sort_values("p", kind="stable")
-    nb = int(max(1, min(bins, len(per))))
-    per["bin"] = np.arange(len(per)) * nb // len(per) + 1
-    by_bin = per.groupby("bin")
-    g = pd.DataFrame({"n": by_bin["y"].size(), "mean_predicted": by_bin["p"].mean(),
-                      "k": by_bin["y"].sum()}).reset_index()
-    ci = stats.proportion_table(g["k"].to_numpy(int), g["n"].to_numpy(int), confidence=confidence)
-    g["observed"] = g["k"] / g["n"]
-    g["ci_low"], g["ci_high"] = ci["ci_low"].to_numpy(), ci["ci_high"].to_numpy()
-    g["n"] = g["n"].astype(float)
-    return g[cols]
+    # numpy on the rows, with the values of the groupby it replaces: the first y of each patient (row), its mean
+    # p, then patients sorted by it and cut into bins
+    codes, _ = pd.factorize(predictions["row"], sort=True)  # a missing row is left out (-1), as groupby does
+    at = np.flatnonzero(codes >= 0)
+    codes = codes[at]
+    n_rows = int(codes.max()) + 1 if codes.size else 0
+    y_all = predictions["y"].to_numpy()[at]
+    known = np.flatnonzero(pd.notna(y_all))
+    seen, first = np.unique(codes[known], return_index=True)
+    y = y_all[known[first]]
+    if seen.size < n_rows:  # a patient without a y: NaN, as groupby's first
+        y = np.full(n_rows, np.nan)
+        y[seen] = y_all[known[first]]
+    p_row = _group_mean(codes, predictions["p"].to_numpy(float)[at], n_rows)
+    order = np.argsort(p_row, kind="stable")  # NaN last, as sort_values
+    nb = int(max(1, min(bins, n_rows)))
+    b = np.arange(n_rows) * nb // n_rows  # each sorted patient's bin - 1
+    n = np.bincount(b, minlength=nb)
+    k = np.bincount(b, weights=np.nan_to_num(y[order].astype(float)), minlength=nb)
+    k = k.astype(np.int64) if y.dtype.kind in "biu" else k
+    ci = stats.proportion_table(k.astype(int), n, confidence=confidence)
+    return pd.DataFrame({"bin": np.arange(1, nb + 1), "n": n.astype(float),
+                         "mean_predicted": _group_mean(b, p_row[order], nb), "observed": k / n,
+                         "ci_low": ci["ci_low"].to_numpy(), "ci_high": ci["ci_high"].to_numpy()})[cols]
+
+
+def _group_mean(codes: np.ndarray, values: np.ndarray, n_groups: int) -> np.ndarray:
+    """Mean of ``values`` per group ``codes`` (0 … n_groups − 1), NaN skipped (NaN for a group without values).
+
+    Summed in each group's order with Kahan compensation, as pandas' groupby mean does, so the bits are
+    pandas' (tested): one pass per position within the groups, all groups at once.
+    """
+    order = np.argsort(codes, kind="stable")
+    sorted_codes = codes[order]
+    start = np.searchsorted(sorted_codes, np.arange(n_groups))
+    rank = np.empty(codes.size, dtype=int)
+    rank[order] = np.arange(codes.size) - start[sorted_codes]  # each value's position within its group
+    by_rank = np.argsort(rank, kind="stable")
+    bounds = np.searchsorted(rank[by_rank], np.arange(int(rank.max()) + 2 if codes.size else 1))
+    total, comp, count = np.zeros(n_groups), np.zeros(n_groups), np.zeros(n_groups)
+    for r in range(bounds.size - 1):
+        at = by_rank[bounds[r]:bounds[r + 1]]  # every group's r-th value (one per group)
+        at = at[~np.isnan(values[at])]
+        g, v = codes[at], values[at]
+        y = v - comp[g]
+        t = total[g] + y
+        c = (t - total[g]) - y
+        comp[g] = np.where(np.isnan(c), 0.0, c)  # an infinite value: no compensation (as pandas)
+        total[g] = t
+        count[g] += 1
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(count > 0, total / np.maximum(count, 1), np.nan)
 
 
 def prediction_data(visits: pd.DataFrame, patients: pd.DataFrame, *, early_weeks: Sequence[int],
@@ -370,21 +427,30 @@ def prediction_data(visits: pd.DataFrame, patients: pd.DataFrame, *, early_weeks
     _check_frame(visits, "visits", ["patient_id", "week", marker])
     _check_frame(patients, "patients", ["patient_id", "group", *covariates])
     pts = patients.loc[patients["group"].isin(["Responder", "Non-responder"]), ["patient_id", "group", *covariates]]
-    v = visits[["patient_id", "week", marker]].assign(**{marker: pd.to_numeric(visits[marker], errors="coerce")})
-    v = v.loc[v[marker] > 0]
-    base = v.loc[v["week"] == 0].drop_duplicates("patient_id").set_index("patient_id")[marker]
-    peak = v.loc[v["week"].isin(list(early_weeks))].groupby("patient_id")[marker].max()
-    out = pd.DataFrame({"patient_id": pts["patient_id"].to_numpy(),
-                        "responder": (pts["group"] == "Responder").astype(int).to_numpy()})
-    out["log_baseline"] = np.log(out["patient_id"].map(base).astype(float))
-    out["log_peak_window"] = np.log(out["patient_id"].map(peak).astype(float))
+    # each visit's patient as a code; the week-0 value (a patient's first) and the window's peak per code
+    y = pd.to_numeric(visits[marker], errors="coerce").to_numpy(float)
+    codes, ids = pd.factorize(visits["patient_id"])
+    week = visits["week"]
+    with np.errstate(invalid="ignore"):
+        ok = (y > 0) & (codes >= 0)
+    base, peak = np.full(len(ids), np.nan), np.full(len(ids), np.nan)
+    at = np.flatnonzero(ok & (week == 0).to_numpy(bool))
+    first_code, first = np.unique(codes[at], return_index=True)
+    base[first_code] = y[at[first]]
+    at = ok & week.isin(list(early_weeks)).to_numpy(bool)
+    np.fmax.at(peak, codes[at], y[at])
+    where = pd.Index(ids).get_indexer(pts["patient_id"])  # -1: no visit, NaN
+    out = {"patient_id": pts["patient_id"].to_numpy(),
+           "responder": (pts["group"] == "Responder").astype(int).to_numpy(),
+           "log_baseline": np.log(np.where(where >= 0, base[where], np.nan)),
+           "log_peak_window": np.log(np.where(where >= 0, peak[where], np.nan))}
     for c in covariates:
         out[c] = pd.to_numeric(pts[c], errors="coerce").to_numpy(float)
-    return out
+    return pd.DataFrame(out)
 
 
 def _lr_added(data: pd.DataFrame, *, outcome: str, base: Sequence[str], added: str) -> tuple[float, str]:
-    """(p of the likelihood-ratio test of ``added`` on top of ``base`` (statsmodels Logit), why not fitted).
+    """(p of the likelihood-ratio test of ``added`` on top of ``base`` (statsmodels' Logit fit), why not fitted).
 
     p is NaN when the test could not be computed; the second item then says why, in words for the page.
 
@@ -394,8 +460,6 @@ def _lr_added(data: pd.DataFrame, *, outcome: str, base: Sequence[str], added: s
     >>> _lr_added(d, outcome="y", base=[], added="x")
     (nan, 'fewer than 10 patients have every predictor')
     """
-    import statsmodels.api as sm
-
     d = data[[outcome, *base, added]].dropna()
     y = d[outcome].to_numpy(float)
     if len(d) < 10:
@@ -403,17 +467,52 @@ def _lr_added(data: pd.DataFrame, *, outcome: str, base: Sequence[str], added: s
     if y.min() == y.max():
         return float("nan"), "every patient with the predictors is in one response group"
     failed = "the logistic model could not be fitted (the predictors may separate the groups perfectly)"
+    ones = np.ones((len(y), 1))
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            full = sm.Logit(y, sm.add_constant(d[[*base, added]].to_numpy(float), has_constant="add")).fit(disp=0)
-            red = sm.Logit(y, sm.add_constant(d[list(base)].to_numpy(float), has_constant="add")
-                           if base else np.ones((len(y), 1))).fit(disp=0)
-    except Exception:
+            llf_full, ok_full = _logit_llf(y, np.column_stack((ones, d[[*base, added]].to_numpy(float))))
+            llf_red, ok_red = _logit_llf(y, np.column_stack((ones, d[list(base)].to_numpy(float))) if base else ones)
+    except (np.linalg.LinAlgError, ValueError):
         return float("nan"), failed
-    if not (full.mle_retvals.get("converged", True) and red.mle_retvals.get("converged", True)):
+    if not (ok_full and ok_red):
         return float("nan"), failed
-    return float(sps.chi2.sf(max(0.0, 2 * (full.llf - red.llf)), 1)), ""
+    return float(sps.chi2.sf(max(0.0, 2 * (llf_full - llf_red)), 1)), ""
+
+
+def _logit_llf(y: np.ndarray, X: np.ndarray, *, maxiter: int = 35, tol: float = 1e-8,
+               ridge: float = 1e-10) -> tuple[float, bool]:
+    """Log-likelihood and convergence of ``statsmodels.Logit(y, X).fit(disp=0)``, computed as it does.
+
+    Its Newton–Raphson step by step (start at 0, Hessian and score divided by n, 1e-10 added to the Hessian's
+    diagonal, stop when no coefficient moves more than ``tol``, "not converged" after ``maxiter`` steps), so the
+    same bits without its model and results objects (tested against statsmodels). Raises ``LinAlgError`` where
+    statsmodels does (a singular Hessian) and ``ValueError`` for a value that is not finite.
+    """
+    if not np.isfinite(X).all():
+        raise ValueError("the predictors hold a value that is not finite")
+    n = y.shape[0]
+
+    def mean(params):
+        return 1 / (1 + np.exp(-(np.dot(X, params) + 0.0)))
+
+    def hess(params):  # of the negative log-likelihood per observation
+        p = mean(params)
+        return -(-np.dot(p * (1 - p) * X.T, X)) / n
+
+    def score(params):
+        return -np.dot(y - mean(params), X) / n
+
+    iterations, old, params = 0, np.inf, np.zeros(X.shape[1])
+    while iterations < maxiter and np.any(np.abs(params - old) > tol):
+        H = hess(params)
+        H[np.diag_indices(H.shape[0])] += ridge
+        old = params
+        params = old - np.linalg.solve(H, score(old))
+        iterations += 1
+    np.linalg.inv(hess(params))  # statsmodels inverts the final Hessian for the covariance: singular fails
+    q = 2 * y - 1
+    return float(np.sum(np.log(1 / (1 + np.exp(-(q * (np.dot(X, params) + 0.0))))))), iterations != maxiter
 
 
 def prediction_models(data: pd.DataFrame, *, covariates: Sequence[str] = ("das28_baseline",), k: int = 5,
@@ -459,20 +558,25 @@ def prediction_models(data: pd.DataFrame, *, covariates: Sequence[str] = ("das28
               "clinical only": covariates,
               "baseline IFN-γ only": ["log_baseline"],
               "peak in window (circular)": ["log_peak_window"]}
-    rows, calib, facts = [], [], {}
+    rows, names, calib, cal_names, facts = [], [], [], [], {}
     for name, preds in models.items():
         if not preds:
             continue
         s, p = cv_auc(data, outcome="responder", predictors=preds, k=k, repeats=repeats, seed=seed)
-        rows.append(s.assign(model=name, predictors=" + ".join(preds), circular=name.endswith("(circular)")))
+        rows.append(s)
+        names.append((name, " + ".join(preds), name.endswith("(circular)")))
         if name in ("baseline IFN-γ + clinical", "peak in window (circular)") and len(p):
-            calib.append(calibration_table(p, bins=bins).assign(model=name))
+            calib.append(calibration_table(p, bins=bins))
+            cal_names += [name] * len(calib[-1])
+    # the model's columns put in front once (not a copy of each model's row)
     table = pd.concat(rows, ignore_index=True)
-    table = table[["model", "predictors", "circular"] + [c for c in table.columns
-                                                          if c not in ("model", "predictors", "circular")]]
-    cal = (pd.concat(calib, ignore_index=True) if calib else
-           pd.DataFrame(columns=["bin", "n", "mean_predicted", "observed", "ci_low", "ci_high", "model"]))
-    cal = cal[["model"] + [c for c in cal.columns if c != "model"]]
+    for i, column in enumerate(("model", "predictors", "circular")):
+        table.insert(i, column, np.array([row[i] for row in names], dtype=bool if column == "circular" else object))
+    if calib:
+        cal = pd.concat(calib, ignore_index=True)
+        cal.insert(0, "model", np.array(cal_names, dtype=object))
+    else:
+        cal = pd.DataFrame(columns=["model", "bin", "n", "mean_predicted", "observed", "ci_low", "ci_high"])
     by = table.set_index("model")
     for key, name in (("full", "baseline IFN-γ + clinical"), ("clinical", "clinical only"),
                       ("ifng", "baseline IFN-γ only"), ("peak", "peak in window (circular)")):
