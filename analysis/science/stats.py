@@ -90,6 +90,7 @@ _PG_COLUMNS: dict[str, str] = {
 _TESTS_INDEPENDENT = ("t", "welch", "mannwhitney")
 _TESTS_PAIRED = ("t", "wilcoxon")
 _ADJUST_METHODS = ("holm", "bonf", "fdr_bh", "none")
+_add, _max, _min = np.add.reduce, np.maximum.reduce, np.minimum.reduce  # the reductions without np.sum's wrapper
 
 
 def _pg(table: pd.DataFrame) -> pd.DataFrame:
@@ -370,12 +371,12 @@ def _corrcoef(x: np.ndarray, y: np.ndarray) -> float:
     X = np.array([x, y], dtype=float)
     X -= X.mean(axis=1)[:, None]
     c = np.dot(X, X.T.conj())
-    c *= np.true_divide(1, X.shape[1] - 1)
-    sd = np.sqrt(np.diag(c).real)
-    c /= sd[:, None]
-    c /= sd[None, :]
-    np.clip(c.real, -1, 1, out=c.real)
-    return c[0, 1]
+    # np.corrcoef's scaling and clipping of the 2 x 2 matrix, on the three numbers r needs (the same operations
+    # element by element, so the same bits)
+    f = np.true_divide(1, X.shape[1] - 1)
+    sd0, sd1 = np.sqrt(c[0, 0] * f), np.sqrt(c[1, 1] * f)
+    r = c[0, 1] * f / sd0 / sd1
+    return np.float64(-1.0) if r < -1 else np.float64(1.0) if r > 1 else r
 
 
 def hedges_g_paired(before, after, confidence: float = 0.95) -> tuple[float, float, float]:
@@ -402,19 +403,48 @@ def hedges_g_paired(before, after, confidence: float = 0.95) -> tuple[float, flo
     """
     x = np.asarray(before, float)
     y = np.asarray(after, float)
-    keep = ~(np.isnan(x) | np.isnan(y))
-    x, y = x[keep], y[keep]
+    if x.ndim != 1 or x.shape != y.shape or np.isnan(_add(x) + _add(y)):  # missing values: keep complete pairs
+        keep = ~(np.isnan(x) | np.isnan(y))
+        x, y = x[keep], y[keep]
     n = x.size
     if n < 2:
         return (np.nan, np.nan, np.nan)
-    s_av = np.sqrt((x.var(ddof=1) + y.var(ddof=1)) / 2)
+    return _g_paired(x, y, _moments(x)[1], _moments(y)[1], _moments(y - x)[0], confidence)
+
+
+def _moments(a: np.ndarray) -> tuple:
+    """Mean and sum of squared deviations of a 1-D float array of one or more values.
+
+    numpy's own steps of ``a.mean()`` and ``a.var()`` (sum, divide, subtract, square, sum) without their
+    Python wrappers, so ``mean == a.mean()`` and ``ss / (a.size - ddof) == a.var(ddof=ddof)`` bit for bit
+    (tests/test_stats_fast.py).
+
+    Examples
+    --------
+    >>> m, ss = _moments(np.array([1.0, 2, 4]))
+    >>> bool(m == np.array([1.0, 2, 4]).mean()), bool(ss / 2 == np.array([1.0, 2, 4]).var(ddof=1))
+    (True, True)
+    """
+    m = _add(a) / a.size
+    dev = a - m
+    np.square(dev, out=dev)
+    return m, _add(dev)
+
+
+def _g_paired(x: np.ndarray, y: np.ndarray, ss_x, ss_y, mean_diff, confidence: float) -> tuple[float, float, float]:
+    """:func:`hedges_g_paired` of complete pairs ``x``, ``y`` (n >= 2) from their sums of squared deviations
+    and the mean of ``y - x`` (:func:`_moments`)."""
+    n = x.size
+    s_av = np.sqrt((ss_x / (n - 1) + ss_y / (n - 1)) / 2)
     if s_av == 0:
         return (np.nan, np.nan, np.nan)
-    d = (y - x).mean() / s_av
+    d = mean_diff / s_av
     j = 1 - 3 / (4 * (n - 1) - 1)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        r = _corrcoef(x, y) if x.std() > 0 and y.std() > 0 else np.nan
+    if ss_x / n > 0 and ss_y / n > 0:  # x.std() > 0 and y.std() > 0
+        with np.errstate(all="ignore"):
+            r = _corrcoef(x, y)
+    else:
+        r = np.nan
     se = j * np.sqrt((1 / n + d**2 / (2 * n)) * 2 * (1 - r))
     z = z_quantile(confidence)
     g = j * d
@@ -593,6 +623,10 @@ def paired_row(x: np.ndarray, y: np.ndarray, pair, *, test: str = "t", alpha: fl
     """
     n = x.size
     diff = y - x
+    if n >= 2 and test == "t":
+        mean_d, ss_d = _moments(diff)
+        if not np.isnan(mean_d):  # complete pairs (a missing value would make the mean NaN)
+            return _paired_t_row(x, y, diff, mean_d, ss_d, pair, alpha)
     row = dict(before=pair[0], after=pair[1], n=n,
                mean_before=x.mean() if n else np.nan, mean_after=y.mean() if n else np.nan,
                mean_diff=diff.mean() if n else np.nan, sd_diff=_sd(diff),
@@ -614,6 +648,28 @@ def paired_row(x: np.ndarray, y: np.ndarray, pair, *, test: str = "t", alpha: fl
                 row.update(statistic=float(t), p=float(p), dof=float(n - 1))
     row.update(hedges_g=g, g_ci_low=lo, g_ci_high=hi, test=test, alpha=alpha,
                significant=_significant(row["p"], alpha))
+    return row
+
+
+def _paired_t_row(x: np.ndarray, y: np.ndarray, diff: np.ndarray, mean_d, ss_d, pair, alpha: float) -> dict:
+    """:func:`paired_row` of the paired t test for n >= 2 complete pairs, from the differences' :func:`_moments`:
+    the same numbers as its general path (``_ttest``, ``hedges_g_paired``) with each mean and variance computed
+    once."""
+    n = x.size
+    mean_x, ss_x = _moments(x)
+    mean_y, ss_y = _moments(y)
+    var_d = ss_d / (n - 1)
+    row = dict(before=pair[0], after=pair[1], n=n, mean_before=mean_x, mean_after=mean_y, mean_diff=mean_d,
+               sd_diff=float(np.sqrt(var_d)), statistic=np.nan, dof=np.nan, p=np.nan, note="")
+    g, lo, hi = _g_paired(x, y, ss_x, ss_y, mean_d, 0.95)
+    if _max(diff) - _min(diff) == 0:
+        row["note"] = "all differences are equal: test undefined"
+    else:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            t = float(mean_d / np.sqrt(var_d / n))
+            p = float(2.0 * _special.stdtr(n - 1.0, -np.abs(t)))
+        row.update(statistic=t, p=p, dof=float(n - 1))
+    row.update(hedges_g=g, g_ci_low=lo, g_ci_high=hi, test="t", alpha=alpha, significant=_significant(row["p"], alpha))
     return row
 
 
