@@ -158,13 +158,20 @@ def ancova_labs(visits: pd.DataFrame, *, before: int, after: int, labs, by: str 
     def values(col: str) -> np.ndarray:
         return pd.to_numeric(both[col], errors="coerce").to_numpy(float, na_value=np.nan)[inside]
 
+    if info.index.is_unique:  # each lab's label and unit by position (the values .loc gives), not one .loc each
+        at = {lab: i for i, lab in enumerate(info.index)}
+        label_of, unit_of = info["label"].to_numpy(), info["unit"].to_numpy()
+        names_of = {lab: (label_of[at[lab]], unit_of[at[lab]]) if lab in at else (lab, "") for lab in labs}
+    else:
+        names_of = {lab: (info.loc[lab, "label"], info.loc[lab, "unit"]) if lab in info.index else (lab, "")
+                    for lab in labs}
     for lab in labs:
+        label, unit = names_of[lab]
         for row in _ancova_rows(values(f"after:{lab}"), values(lab), g[inside], levels, confidence):
-            parts.append({"lab": lab, "label": info.loc[lab, "label"] if lab in info.index else lab,
-                          "unit": info.loc[lab, "unit"] if lab in info.index else "", **row})
+            parts.append({"lab": lab, "label": label, "unit": unit, **row})
     cols = ["lab", "label", "unit", *_COLS]
     out = pd.DataFrame(parts, columns=cols)
-    first = out.drop_duplicates("lab")
+    first = out.loc[~out["lab"].duplicated().to_numpy()]
     holm = pd.Series(stats.adjust_pvalues(first["p_group"].to_numpy(float), "holm"), index=first["lab"].to_numpy())
     out["p_holm"] = out["lab"].map(holm).astype(float)
     return out
