@@ -411,8 +411,12 @@ def _lab_change(value: np.ndarray, at_before: np.ndarray, at_after: np.ndarray, 
         # the patients the test uses: complete before/after pairs (none when before == after: a visit is not
         # paired with itself)
         same_visit = bool((at_before & at_after).any())
-        both = (np.isin(patient, patient[at_before]) & np.isin(patient, patient[at_after]) & (patient >= 0)
-                & (not same_visit))
+        # np.isin(patient, patient[at_before]) & np.isin(patient, patient[at_after]) by a table of the codes
+        # (shifted by one: a missing id is -1)
+        seen = np.zeros((2, (patient.max() if patient.size else -1) + 2), dtype=bool)
+        seen[0, patient[at_before] + 1] = True
+        seen[1, patient[at_after] + 1] = True
+        both = seen[0, patient + 1] & seen[1, patient + 1] & (patient >= 0) & (not same_visit)
         at_before, at_after = at_before & both, at_after & both
     x, y = value[at_before], value[at_after]  # in row order, as the descriptives have always been computed
     desc = {}
@@ -615,21 +619,24 @@ def lab_changes(visits: pd.DataFrame, *, labs=None, groups=("Non-responder", "Re
     if isinstance(groups, str):
         groups = [groups]
     meta = meta.set_index("lab")
-    # each group's rows at the two visits, selected once for all labs (lab_change_row's work on arrays)
-    at_visits = visits["week"].isin([before, after])
-    columns = ["patient_id", "week", *dict.fromkeys(labs)]
+    # each group's rows at the two visits, selected once for all labs (lab_change_row's work on arrays): the
+    # rows' positions, which of them are at `before` / `after`, and each row's patient code (sorted order)
+    at_before = visits["week"].eq(before).to_numpy(dtype=bool, na_value=False)
+    at_after = visits["week"].eq(after).to_numpy(dtype=bool, na_value=False)
+    patient_ids = visits["patient_id"].to_numpy()
     by_group = {}
     for group in groups:
-        part = visits.loc[at_visits & (visits["group"] == group), columns]
-        by_group[group] = (part, _visit_rows(part, before, after))
+        rows = np.flatnonzero((at_before | at_after) & (visits["group"] == group).to_numpy(dtype=bool, na_value=False))
+        by_group[group] = (rows, (at_before[rows], at_after[rows], pd.factorize(patient_ids[rows], sort=True)[0]))
+    infos = meta.to_dict("index") if meta.index.is_unique else {lab: meta.loc[lab].to_dict() for lab in labs
+                                                               if lab in meta.index}
     rows = []
     for lab in labs:
-        info = (meta.loc[lab].to_dict() if lab in meta.index
-                else dict(label=lab, unit="", normal_low=np.nan, normal_high=np.nan))
+        info = infos[lab] if lab in infos else dict(label=lab, unit="", normal_low=np.nan, normal_high=np.nan)
+        values = pd.to_numeric(visits[lab], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
         for group in groups:
-            sub, at = by_group[group]
-            value = pd.to_numeric(sub[lab], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-            res = _lab_change(value, *at, test=test, alpha=alpha)
+            at_rows, at = by_group[group]
+            res = _lab_change(values[at_rows], *at, test=test, alpha=alpha)
             lo, hi = info["normal_low"], info["normal_high"]
             away = (_distance_to_range(res["mean_after"], lo, hi) > _distance_to_range(res["mean_before"], lo, hi))
             rows.append(dict(lab=lab, **info, group=group, **res, away_from_normal=bool(away)))

@@ -27,7 +27,7 @@ from analysis.core.notebooks import chapter_params
 from analysis.science import sections
 from analysis.science.derive import derive_cached
 from analysis.science.methods.look import Look, judge_if_testable
-from analysis.science.tables import baseline_values, paired_change, visit_wide
+from analysis.science.tables import baseline_values, paired_change_many, visit_wide
 
 __all__ = ["evaluate", "judge_claims", "judge_second_look"]
 
@@ -44,10 +44,10 @@ def _lab_inputs(visits: pd.DataFrame, *, after: int, groups=("Responder", "Non-r
     margins = load_margins()
     out = {}
     for g in groups:
-        wide = visit_wide(visits, labs, weeks=[0, after], group=g)
+        changes = paired_change_many(visit_wide(visits, labs, weeks=[0, after], group=g), labs, after=after)
         base = baseline_values(visits, labs, week=0, group=g)
-        out.update({(lab, g): (base[lab], paired_change(wide, lab, after=after),
-                               equivalence_margin(lab, base[lab], margins=margins)) for lab in labs})
+        out.update({(lab, g): (base[lab], changes[lab], equivalence_margin(lab, base[lab], margins=margins))
+                    for lab in labs})
     return out
 
 
