@@ -114,13 +114,16 @@ def apply_limits(visits: pd.DataFrame, *, lloq_rule: str = "half") -> pd.DataFra
                 out[flag_name] = flag
             values = pd.to_numeric(values.mask(is_token), errors="coerce")
         values = values.astype(float)
-        below = flag.eq(_BELOW).fillna(False).to_numpy(dtype=bool)
-        above = flag.eq(_ABOVE).fillna(False).to_numpy(dtype=bool)
-        if col.lloq is not None:
-            sub = {"half": col.lloq / 2.0, "lloq": col.lloq, "exclude": np.nan}[lloq_rule]
-            values = values.mask(below, sub)
-        if col.uloq is not None:
-            values = values.mask(above, float(col.uloq))
+        below = flag.eq(_BELOW).to_numpy(dtype=bool, na_value=False) if col.lloq is not None else None
+        above = flag.eq(_ABOVE).to_numpy(dtype=bool, na_value=False) if col.uloq is not None else None
+        if (below is not None and below.any()) or (above is not None and above.any()):
+            # the substitutions on the array (what Series.mask gives, without a Series per step)
+            substituted = values.to_numpy(dtype=float, copy=True)
+            if below is not None:
+                substituted[below] = {"half": col.lloq / 2.0, "lloq": col.lloq, "exclude": np.nan}[lloq_rule]
+            if above is not None:
+                substituted[above] = float(col.uloq)
+            values = pd.Series(substituted, index=values.index, name=values.name)
         out[col.name] = values
     return out
 

@@ -122,12 +122,20 @@ def trial_flow(patients: pd.DataFrame) -> pd.DataFrame:
 
 
 def _flow_n(flow: pd.DataFrame, stage: str, *, arm: str | None = None, group: str | None = None) -> int:
-    sel = flow["stage"].eq(stage)
-    if arm is not None:
-        sel &= flow["arm"].eq(arm)
-    if group is not None:
-        sel &= flow["group"].eq(group)
-    return int(flow.loc[sel, "n"].sum())
+    return _sum_where(flow, "n", stage=stage, arm=arm, group=group)
+
+
+def _sum_where(table: pd.DataFrame, what: str, **equal) -> int:
+    """``int(table.loc[sel, what].sum())`` where ``sel`` keeps the rows whose columns equal the values of
+    ``equal`` (a value None: that column is not used), by numpy masks instead of a row selection."""
+    sel = np.ones(len(table), dtype=bool)
+    for column, value in equal.items():
+        if value is not None:
+            sel &= table[column].eq(value).to_numpy(dtype=bool, na_value=False)
+    values = table[what].to_numpy()
+    if values.dtype.kind in "biu":  # counts: the same sum as pandas' (which skips missing values of other types)
+        return int(values[sel].sum())
+    return int(table.loc[sel, what].sum())
 
 
 def flow_counts(flow: pd.DataFrame) -> dict[str, int]:
@@ -930,9 +938,12 @@ def classify_events(adverse_events: pd.DataFrame) -> pd.DataFrame:
     """
     _check_frame(adverse_events, "adverse_events", ["patient_id", "week", "event", "serious"])
     term = adverse_events["event"].fillna("").astype(str).str.strip().str.lower()
-    category = pd.Series("other", index=adverse_events.index, dtype=object)
-    for name in reversed(list(EVENT_CATEGORIES)):  # reversed so the first pattern wins
-        category = category.mask(term.str.contains(EVENT_CATEGORIES[name], flags=re.IGNORECASE, regex=True), name)
+    # each distinct term's category (the first pattern that finds it, as str.contains would), then every row's
+    patterns = [(name, re.compile(pattern, flags=re.IGNORECASE)) for name, pattern in EVENT_CATEGORIES.items()]
+    codes, distinct = pd.factorize(term)
+    of_distinct = np.array([next((name for name, rx in patterns if rx.search(t) is not None), "other")
+                            for t in distinct] + ["other"], dtype=object)  # the last: a missing term (none)
+    category = pd.Series(of_distinct[codes], index=adverse_events.index, dtype=object)
     return adverse_events.assign(event=term, category=category)
 
 
@@ -1076,8 +1087,5 @@ def ae_count(summary: pd.DataFrame, measure: str, *, arm: str | None = None, wha
     _check_choice("what", what, ("n_patients", "n_events"))
     if measure not in set(summary["measure"]):
         raise ValueError(f"`measure` must be one of {sorted(set(summary['measure']))}; got {measure!r}.")
-    sel = summary["measure"].eq(measure)
-    if arm is not None:
-        sel &= summary["arm"].eq(arm)
-    return int(summary.loc[sel, what].sum())
+    return _sum_where(summary, what, measure=measure, arm=arm)
 
