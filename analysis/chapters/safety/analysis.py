@@ -130,8 +130,13 @@ def _sum_where(table: pd.DataFrame, what: str, **equal) -> int:
     ``equal`` (a value None: that column is not used), by numpy masks instead of a row selection."""
     sel = np.ones(len(table), dtype=bool)
     for column, value in equal.items():
-        if value is not None:
-            sel &= table[column].eq(value).to_numpy(dtype=bool, na_value=False)
+        if value is None:
+            continue
+        col = table[column]
+        if col.dtype == object and isinstance(value, str):  # text: numpy's element-wise == (what .eq gives)
+            sel &= np.fromiter((x == value if isinstance(x, str) else False for x in col.to_numpy()), bool, len(col))
+        else:
+            sel &= col.eq(value).to_numpy(dtype=bool, na_value=False)
     values = table[what].to_numpy()
     if values.dtype.kind in "biu":  # counts: the same sum as pandas' (which skips missing values of other types)
         return int(values[sel].sum())
@@ -464,20 +469,8 @@ def _paired_t(before: np.ndarray, after: np.ndarray):
     >>> round(t, 3), dof, round(p, 4), note
     (5.196, 3.0, 0.0138, '')
     """
-    n = before.size
-    d = after - before
-    t = dof = p = np.nan
-    note = ""
-    if n < 2:
-        note = f"fewer than 2 complete pairs (n={n}): no test"
-    elif np.ptp(d) == 0:
-        note = "all differences are equal: test undefined"
-    else:
-        with np.errstate(divide="ignore", invalid="ignore"):
-            t = float(d.mean() / np.sqrt(d.var(ddof=1) / n))
-        dof = float(n - 1)
-        p = float(2.0 * special.stdtr(n - 1.0, -np.abs(t)))
-    return t, dof, p, note, stats.hedges_g_paired(before, after)
+    row = stats.paired_row(before, after, (None, None))  # the same test, notes and g (one pass over the pairs)
+    return row["statistic"], row["dof"], row["p"], row["note"], (row["hedges_g"], row["g_ci_low"], row["g_ci_high"])
 
 
 def _student_t(a: np.ndarray, b: np.ndarray):
