@@ -225,9 +225,9 @@ def derive(
     visits = _add_ratio(visits)
 
     # Per-patient DAS28 at week 0 and at the response week (first row if duplicated).
-    first = visits.drop_duplicates(["patient_id", "week"], keep="first")
-    base = first.loc[first["week"] == 0].set_index("patient_id")["das28"]
-    resp = first.loc[first["week"] == response_week].set_index("patient_id")["das28"]
+    # (the first rows' DAS28 by masks, without copying the table as drop_duplicates would)
+    first = ~visits.duplicated(["patient_id", "week"], keep="first").to_numpy()
+    base, resp = (_das28_at(visits, first, week) for week in (0, response_week))
     visits["das28_change"] = visits["das28"] - visits["patient_id"].map(base)
 
     # Patients: EULAR, group, follow-up.
@@ -360,6 +360,14 @@ def _das28(visits: pd.DataFrame, variant: str) -> pd.Series:
         raise ValueError(f"`cohort.visits` lacks the DAS28-{variant.upper()} columns {missing}")
     fn = scores.das28_esr if variant == "esr" else scores.das28_crp
     return fn(visits["tjc28"], visits["sjc28"], visits[lab], visits["patient_global_mm"])
+
+
+def _das28_at(visits: pd.DataFrame, first: np.ndarray, week: int) -> pd.Series:
+    """``das28`` of the rows ``first`` at ``week``, indexed by ``patient_id``: what
+    ``visits.loc[first & (visits["week"] == week)].set_index("patient_id")["das28"]`` gives."""
+    at = first & (visits["week"] == week).to_numpy(dtype=bool, na_value=False)
+    return pd.Series(visits["das28"].to_numpy()[at], index=pd.Index(visits["patient_id"].to_numpy()[at], name="patient_id"),
+                     name="das28")
 
 
 def _add_ratio(visits: pd.DataFrame) -> pd.DataFrame:

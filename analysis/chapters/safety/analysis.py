@@ -943,7 +943,14 @@ def classify_events(adverse_events: pd.DataFrame) -> pd.DataFrame:
 def _with_arm(adverse_events: pd.DataFrame, patients: pd.DataFrame) -> pd.DataFrame:
     _check_frame(patients, "patients", ["patient_id", "arm"])
     ae = classify_events(adverse_events)
-    ae = ae.merge(patients[["patient_id", "arm"]], on="patient_id", how="left")
+    ids, arms = patients["patient_id"], patients["arm"]
+    if ids.notna().all() and ids.is_unique and arms.dtype == object and "arm" not in ae.columns:
+        # each event's arm by an index lookup: the table the left merge below gives (rows renumbered, arm last)
+        at = pd.Index(ids.to_numpy()).get_indexer(ae["patient_id"].to_numpy())
+        arm = np.where(at >= 0, arms.to_numpy()[at], np.nan) if len(ids) else np.full(len(ae), np.nan, dtype=object)
+        ae = ae.reset_index(drop=True).assign(arm=np.asarray(arm, dtype=object))
+    else:
+        ae = ae.merge(patients[["patient_id", "arm"]], on="patient_id", how="left")
     return ae.assign(serious=ae["serious"].astype("boolean").fillna(False).astype(bool))
 
 

@@ -136,15 +136,25 @@ def ae_rates(adverse_events: pd.DataFrame | None, patients: pd.DataFrame, *,
     follow = pd.to_numeric(patients["last_week"], errors="coerce").fillna(0).astype(float)
     follow = np.maximum(follow.to_numpy(), patients["patient_id"].map(last_ae).fillna(0).to_numpy(float))
     pts = patients[["patient_id", "arm"]].assign(years=follow / weeks_per_year)
-    ae = ae.merge(pts[["patient_id", "arm"]], on="patient_id", how="inner")
-    measures = {"any adverse event": np.ones(len(ae), bool), "serious adverse event": ae["serious"].to_numpy(bool),
-                **{c: ae["category"].eq(c).to_numpy(bool) for c in categories}}
+    ids = pts["patient_id"]
+    if ids.notna().all() and ids.is_unique and "arm" not in ae.columns:
+        # each event's patient by an index lookup: the events of the inner merge below (the counts need only the
+        # events' arms, not their order)
+        at = pd.Index(ids.to_numpy()).get_indexer(ae["patient_id"].to_numpy())
+        keep = at >= 0
+        event_arm = pts["arm"].to_numpy(object)[at[keep]]
+    else:
+        ae = ae.merge(pts[["patient_id", "arm"]], on="patient_id", how="inner")
+        keep = np.ones(len(ae), dtype=bool)
+        event_arm = ae["arm"].to_numpy(object)
+    measures = {"any adverse event": np.ones(int(keep.sum()), bool),
+                "serious adverse event": ae["serious"].to_numpy(bool)[keep],
+                **{c: ae["category"].eq(c).to_numpy(bool)[keep] for c in categories}}
     # each arm's patients and patient-years (the same for every measure), and each event's arm
     arms = {}
     for arm in ("MSCT", "control"):
         part = pts.loc[pts["arm"] == arm]
         arms[arm] = (int(len(part)), float(part["years"].sum()))
-    event_arm = ae["arm"].to_numpy(object)
     rows, ratios = [], []
     for measure, mask in measures.items():
         per_arm = {}
