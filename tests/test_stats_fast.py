@@ -1,6 +1,8 @@
 """The fast paths of analysis.science.stats equal SciPy / pingouin (the references) to 1e-12."""
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pingouin as pg
@@ -191,3 +193,15 @@ def test_paired_row_fast_path_is_the_same_bits_as_before():
         assert repr(stats.hedges_g_paired(x, y)) == repr((ref["hedges_g"], ref["g_ci_low"], ref["g_ci_high"]))
     x, y = np.array([1.0, np.nan, 3, 4]), np.array([2.0, 4, np.nan, 6])  # missing values: complete pairs only
     assert stats.hedges_g_paired(x, y) == stats.hedges_g_paired(x[[0, 3]], y[[0, 3]])
+
+
+def test_mean_var_is_numpys_bit_for_bit():
+    rng = np.random.default_rng(12)
+    for k in range(2000):
+        a = rng.normal(size=int(rng.integers(1, 50))) * rng.choice([1.0, 1e-4, 1e6])
+        if k % 3 == 0:
+            a = np.round(a, 1)
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # numpy's "Degrees of freedom <= 0" for one value
+            mean, var = stats._mean_var(a)
+            assert repr((mean, var)) == repr((a.mean(), a.var(ddof=1)))

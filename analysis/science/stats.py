@@ -112,22 +112,33 @@ def _ttest(x: np.ndarray, y: np.ndarray, *, paired: bool = False, welch: bool = 
     """
     nx, ny = x.size, y.size
     # the formulas of scipy.stats.ttest_rel / ttest_ind, without their per-call argument handling
-    # (robustness runs make thousands of these calls); tests/test_stats_fast.py checks them against scipy
+    # (robustness runs make thousands of these calls); tests/test_stats_fast.py checks them against scipy.
+    # Means and variances by _mean_var (numpy's steps of .mean() and .var(ddof=1), the same bits)
     with np.errstate(divide="ignore", invalid="ignore"):
         if paired:
-            d = x - y
+            mean_d, var_d = _mean_var(x - y)
             dof = nx - 1.0
-            t = d.mean() / np.sqrt(d.var(ddof=1) / nx)
-        elif welch:
-            vnx, vny = x.var(ddof=1) / nx, y.var(ddof=1) / ny
-            dof = (vnx + vny) ** 2 / (vnx**2 / (nx - 1) + vny**2 / (ny - 1))  # Welch–Satterthwaite, as pingouin
-            t = (x.mean() - y.mean()) / np.sqrt(vnx + vny)
+            t = mean_d / np.sqrt(var_d / nx)
         else:
-            dof = nx + ny - 2.0
-            svar = ((nx - 1) * x.var(ddof=1) + (ny - 1) * y.var(ddof=1)) / dof
-            t = (x.mean() - y.mean()) / np.sqrt(svar * (1.0 / nx + 1.0 / ny))
+            (mean_x, var_x), (mean_y, var_y) = _mean_var(x), _mean_var(y)
+            if welch:
+                vnx, vny = var_x / nx, var_y / ny
+                dof = (vnx + vny) ** 2 / (vnx**2 / (nx - 1) + vny**2 / (ny - 1))  # Welch–Satterthwaite, as pingouin
+                t = (mean_x - mean_y) / np.sqrt(vnx + vny)
+            else:
+                dof = nx + ny - 2.0
+                svar = ((nx - 1) * var_x + (ny - 1) * var_y) / dof
+                t = (mean_x - mean_y) / np.sqrt(svar * (1.0 / nx + 1.0 / ny))
         p = 2.0 * _special.stdtr(dof, -np.abs(t))
     return float(t), float(p), float(dof)
+
+
+def _mean_var(a) -> tuple:
+    """``(a.mean(), a.var(ddof=1))`` of a 1-D array by :func:`_moments` (the same bits; NaN for a variance of
+    fewer than 2 values, as numpy gives)."""
+    a = np.asarray(a, dtype=float)
+    mean, ss = _moments(a)
+    return mean, ss / max(a.size - 1, 0)
 
 
 def _two_labels(data: pd.DataFrame, column: str, given, name: str, shape: str) -> tuple:
@@ -989,9 +1000,9 @@ def anova_arrays(groups: dict) -> tuple[dict, list[dict]]:
         warnings.simplefilter("ignore")
         values = np.concatenate(list(groups.values()))
         grand = values.mean()
-        means = {k: v.mean() for k, v in groups.items()}
-        ss_between = sum(v.size * (means[k] - grand) ** 2 for k, v in groups.items())
-        ss_error = sum(((v - means[k]) ** 2).sum() for k, v in groups.items())
+        moments = {k: _moments(np.asarray(v, dtype=float)) for k, v in groups.items()}  # (mean, sum of squares)
+        ss_between = sum(v.size * (moments[k][0] - grand) ** 2 for k, v in groups.items())
+        ss_error = sum(moments[k][1] for k in groups)
         df1, df2 = len(groups) - 1, values.size - len(groups)
         f_val = (ss_between / df1) / (ss_error / df2)
         omni = dict(F=float(f_val), df1=int(df1), df2=int(df2), p=float(_special.fdtrc(df1, df2, f_val)),
@@ -1001,8 +1012,9 @@ def anova_arrays(groups: dict) -> tuple[dict, list[dict]]:
             x, y = groups[a], groups[b]
             t, p_unc, dof = _ttest(x, y)
             nx, ny = x.size, y.size
-            pooled = np.sqrt(((nx - 1) * x.var(ddof=1) + (ny - 1) * y.var(ddof=1)) / (nx + ny - 2))
-            g = (x.mean() - y.mean()) / pooled * (1 - (3 / (4 * (nx + ny) - 9)))
+            (mean_x, ss_x), (mean_y, ss_y) = moments[a], moments[b]
+            pooled = np.sqrt(((nx - 1) * (ss_x / max(nx - 1, 0)) + (ny - 1) * (ss_y / max(ny - 1, 0))) / (nx + ny - 2))
+            g = (mean_x - mean_y) / pooled * (1 - (3 / (4 * (nx + ny) - 9)))
             rows.append(dict(a=a, b=b, n_a=nx, n_b=ny, t=t, dof=dof, p_unc=p_unc, hedges_g=float(g)))
     for r in rows:
         r["p_bonf"] = float(np.minimum(r["p_unc"] * len(rows), 1.0)) if len(rows) > 1 else r["p_unc"]
