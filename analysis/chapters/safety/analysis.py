@@ -109,9 +109,16 @@ def trial_flow(patients: pd.DataFrame) -> pd.DataFrame:
     groups = list(GROUPS) + (["Unclassified"] if patients["group"].eq("Unclassified").any() else [])
     arm_of = {g: ("control" if g == "Control" else "MSCT") for g in groups}
     lost = patients["lost_to_follow_up"].astype(bool)
-    by_group = patients["group"].value_counts().reindex(groups, fill_value=0)
-    lost_by_group = patients.loc[lost, "group"].value_counts().reindex(groups, fill_value=0)
-    by_arm = patients["arm"].value_counts().reindex(["MSCT", "control"], fill_value=0)
+    if patients["group"].dtype == object and patients["arm"].dtype == object:
+        # text labels: the counts value_counts().reindex() gives, by numpy masks
+        group, arm, lost_rows = patients["group"].to_numpy(), patients["arm"].to_numpy(), lost.to_numpy(dtype=bool)
+        by_group = {g: int(_text_is(group, g).sum()) for g in groups}
+        lost_by_group = {g: int((_text_is(group, g) & lost_rows).sum()) for g in groups}
+        by_arm = pd.Series({a: int(_text_is(arm, a).sum()) for a in ("MSCT", "control")})
+    else:
+        by_group = patients["group"].value_counts().reindex(groups, fill_value=0)
+        lost_by_group = patients.loc[lost, "group"].value_counts().reindex(groups, fill_value=0)
+        by_arm = patients["arm"].value_counts().reindex(["MSCT", "control"], fill_value=0)
     rows = [("enrolled", "all", "all", len(patients))]
     rows += [("randomised", arm, "all", by_arm[arm]) for arm in by_arm.index]
     rows += [("classified at response week", arm_of[g], g, by_group[g]) for g in groups]
@@ -119,6 +126,12 @@ def trial_flow(patients: pd.DataFrame) -> pd.DataFrame:
     rows += [("analysed", arm_of[g], g, by_group[g] - lost_by_group[g]) for g in groups]
     out = pd.DataFrame(rows, columns=["stage", "arm", "group", "n"])
     return out.astype({"n": int})
+
+
+def _text_is(values: np.ndarray, text: str) -> np.ndarray:
+    """Which elements of an object array are the string ``text`` (what ``Series.eq(text)`` gives for text
+    columns)."""
+    return np.fromiter((x == text if isinstance(x, str) else False for x in values), dtype=bool, count=len(values))
 
 
 def _flow_n(flow: pd.DataFrame, stage: str, *, arm: str | None = None, group: str | None = None) -> int:
@@ -133,8 +146,8 @@ def _sum_where(table: pd.DataFrame, what: str, **equal) -> int:
         if value is None:
             continue
         col = table[column]
-        if col.dtype == object and isinstance(value, str):  # text: numpy's element-wise == (what .eq gives)
-            sel &= np.fromiter((x == value if isinstance(x, str) else False for x in col.to_numpy()), bool, len(col))
+        if col.dtype == object and isinstance(value, str):  # text: element-wise == (what .eq gives)
+            sel &= _text_is(col.to_numpy(), value)
         else:
             sel &= col.eq(value).to_numpy(dtype=bool, na_value=False)
     values = table[what].to_numpy()
