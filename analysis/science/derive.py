@@ -239,7 +239,7 @@ def derive(
     patients["group"] = _group(patients["arm"], patients["eular"])
     last = visits.groupby("patient_id", sort=False)["week"].max()
     patients["last_week"] = ids.map(last).astype("Int64")
-    at_final = set(visits.loc[visits["week"] == final_week, "patient_id"])
+    at_final = set(visits["patient_id"].to_numpy()[(visits["week"] == final_week).to_numpy(dtype=bool, na_value=False)])
     patients["lost_to_follow_up"] = ~ids.isin(at_final)
 
     front = [c for c in _PATIENT_BASE if c in patients.columns]
@@ -376,11 +376,11 @@ def _add_ratio(visits: pd.DataFrame) -> pd.DataFrame:
         visits["treg_th17_ratio"] = np.nan
         visits["ratio_undefined"] = False
         return visits
-    treg = pd.to_numeric(visits["treg_pct"], errors="coerce").astype(float)
-    th17 = pd.to_numeric(visits["th17_pct"], errors="coerce").astype(float)
-    zero = th17.eq(0) & treg.notna()
-    visits["treg_th17_ratio"] = (treg / th17.mask(th17.eq(0))).astype(float)
-    visits["ratio_undefined"] = zero.to_numpy(dtype=bool)
+    treg, th17 = (pd.to_numeric(visits[c], errors="coerce").astype(float).to_numpy() for c in ("treg_pct", "th17_pct"))
+    zero = th17 == 0
+    with np.errstate(all="ignore"):  # (as the Series division does)
+        visits["treg_th17_ratio"] = treg / np.where(zero, np.nan, th17)
+    visits["ratio_undefined"] = zero & ~np.isnan(treg)
     return visits
 
 
