@@ -647,7 +647,9 @@ def lab_changes(visits: pd.DataFrame, *, labs=None, groups=("Non-responder", "Re
     rows = []
     for lab in labs:
         info = infos[lab] if lab in infos else dict(label=lab, unit="", normal_low=np.nan, normal_high=np.nan)
-        values = pd.to_numeric(visits[lab], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        column = visits[lab]
+        values = (column.to_numpy() if column.dtype == np.float64
+                  else pd.to_numeric(column, errors="coerce").to_numpy(dtype=float, na_value=np.nan))
         for group in groups:
             at_rows, at = by_group[group]
             res = _lab_change(values[at_rows], *at, test=test, alpha=alpha)
