@@ -135,3 +135,14 @@ def test_adverse_event_summary_equals_per_cell_counts():
     assert got.loc[("fever/chills after infusion", "MSCT")].tolist() == [1, 2]
     assert got.loc[("serious infection", "MSCT")].tolist() == [1, 1]
     assert got.loc[("GVHD", "control")].tolist() == [1, 1]
+
+
+def test_poisson_exact_ci_is_scipys_chi2_ppf_bit_for_bit():
+    from analysis.science.methods import rates
+
+    for k in range(0, 80):
+        for confidence in (0.8, 0.9, 0.95, 0.99):
+            a = 1 - confidence
+            low, high = rates.poisson_exact_ci(k, 7.25, confidence)
+            assert high == float(sps.chi2.ppf(1 - a / 2, 2 * k + 2)) / (2 * 7.25)
+            assert low == (0.0 if k == 0 else float(sps.chi2.ppf(a / 2, 2 * k)) / (2 * 7.25))

@@ -1,6 +1,8 @@
 """The fast paths of analysis.science.stats equal SciPy / pingouin (the references) to 1e-12."""
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pingouin as pg
@@ -149,3 +151,57 @@ def test_corrcoef_is_numpys_bit_for_bit():
             assert _corrcoef(x, y) == np.corrcoef(x, y)[0, 1]
     two = np.array([1.0, 2.0]), np.array([3.0, 1.0])
     assert _corrcoef(*two) == np.corrcoef(*two)[0, 1] and abs(_corrcoef(*two) + 1) < 1e-15
+
+
+def _paired_row_before(x, y, pair):
+    """paired_row's t test as it was computed before its fast path: numpy's mean/var/std, np.corrcoef."""
+    n, d = x.size, y - x
+    row = dict(before=pair[0], after=pair[1], n=n, mean_before=x.mean(), mean_after=y.mean(), mean_diff=d.mean(),
+               sd_diff=float(np.std(d, ddof=1)), statistic=np.nan, dof=np.nan, p=np.nan, note="")
+    s_av = np.sqrt((x.var(ddof=1) + y.var(ddof=1)) / 2)
+    if s_av == 0:
+        g = lo = hi = np.nan
+    else:
+        dd = d.mean() / s_av
+        j = 1 - 3 / (4 * (n - 1) - 1)
+        r = np.corrcoef(x, y)[0, 1] if x.std() > 0 and y.std() > 0 else np.nan
+        se = j * np.sqrt((1 / n + dd**2 / (2 * n)) * 2 * (1 - r))
+        g, lo, hi = float(j * dd), float(j * dd - 1.959963984540054 * se), float(j * dd + 1.959963984540054 * se)
+    if np.ptp(d) == 0:
+        row["note"] = "all differences are equal: test undefined"
+    else:
+        t = d.mean() / np.sqrt(d.var(ddof=1) / n)
+        row.update(statistic=float(t), p=float(2.0 * stats._special.stdtr(n - 1.0, -np.abs(t))), dof=float(n - 1))
+    row.update(hedges_g=g, g_ci_low=lo, g_ci_high=hi, test="t", alpha=0.05, significant=bool(row["p"] < 0.05))
+    return row
+
+
+def test_paired_row_fast_path_is_the_same_bits_as_before():
+    rng = np.random.default_rng(11)
+    for k in range(3000):
+        n = int(rng.integers(2, 40))
+        x = rng.normal(size=n) * rng.choice([1.0, 1e-3, 1e4])
+        y = x * rng.normal(1, 0.3) + rng.normal(size=n)
+        if k % 5 == 0:  # ties, constant conditions and equal differences, as lab values have
+            x, y = np.round(x, 1), np.round(y, 1)
+        if k % 97 == 0:
+            y = x + 1.5
+        if k % 89 == 0:
+            x = np.full(n, 2.0)
+        got, ref = stats.paired_row(x, y, (0, 4)), _paired_row_before(x, y, (0, 4))
+        assert list(got) == list(ref) and repr(list(got.values())) == repr(list(ref.values())), (got, ref)
+        assert repr(stats.hedges_g_paired(x, y)) == repr((ref["hedges_g"], ref["g_ci_low"], ref["g_ci_high"]))
+    x, y = np.array([1.0, np.nan, 3, 4]), np.array([2.0, 4, np.nan, 6])  # missing values: complete pairs only
+    assert stats.hedges_g_paired(x, y) == stats.hedges_g_paired(x[[0, 3]], y[[0, 3]])
+
+
+def test_mean_var_is_numpys_bit_for_bit():
+    rng = np.random.default_rng(12)
+    for k in range(2000):
+        a = rng.normal(size=int(rng.integers(1, 50))) * rng.choice([1.0, 1e-4, 1e6])
+        if k % 3 == 0:
+            a = np.round(a, 1)
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # numpy's "Degrees of freedom <= 0" for one value
+            mean, var = stats._mean_var(a)
+            assert repr((mean, var)) == repr((a.mean(), a.var(ddof=1)))

@@ -114,13 +114,16 @@ def apply_limits(visits: pd.DataFrame, *, lloq_rule: str = "half") -> pd.DataFra
                 out[flag_name] = flag
             values = pd.to_numeric(values.mask(is_token), errors="coerce")
         values = values.astype(float)
-        below = flag.eq(_BELOW).fillna(False).to_numpy(dtype=bool)
-        above = flag.eq(_ABOVE).fillna(False).to_numpy(dtype=bool)
-        if col.lloq is not None:
-            sub = {"half": col.lloq / 2.0, "lloq": col.lloq, "exclude": np.nan}[lloq_rule]
-            values = values.mask(below, sub)
-        if col.uloq is not None:
-            values = values.mask(above, float(col.uloq))
+        below = flag.eq(_BELOW).to_numpy(dtype=bool, na_value=False) if col.lloq is not None else None
+        above = flag.eq(_ABOVE).to_numpy(dtype=bool, na_value=False) if col.uloq is not None else None
+        if (below is not None and below.any()) or (above is not None and above.any()):
+            # the substitutions on the array (what Series.mask gives, without a Series per step)
+            substituted = values.to_numpy(dtype=float, copy=True)
+            if below is not None:
+                substituted[below] = {"half": col.lloq / 2.0, "lloq": col.lloq, "exclude": np.nan}[lloq_rule]
+            if above is not None:
+                substituted[above] = float(col.uloq)
+            values = pd.Series(substituted, index=values.index, name=values.name)
         out[col.name] = values
     return out
 
@@ -222,9 +225,9 @@ def derive(
     visits = _add_ratio(visits)
 
     # Per-patient DAS28 at week 0 and at the response week (first row if duplicated).
-    first = visits.drop_duplicates(["patient_id", "week"], keep="first")
-    base = first.loc[first["week"] == 0].set_index("patient_id")["das28"]
-    resp = first.loc[first["week"] == response_week].set_index("patient_id")["das28"]
+    # (the first rows' DAS28 by masks, without copying the table as drop_duplicates would)
+    first = ~visits.duplicated(["patient_id", "week"], keep="first").to_numpy()
+    base, resp = (_das28_at(visits, first, week) for week in (0, response_week))
     visits["das28_change"] = visits["das28"] - visits["patient_id"].map(base)
 
     # Patients: EULAR, group, follow-up.
@@ -236,7 +239,7 @@ def derive(
     patients["group"] = _group(patients["arm"], patients["eular"])
     last = visits.groupby("patient_id", sort=False)["week"].max()
     patients["last_week"] = ids.map(last).astype("Int64")
-    at_final = set(visits.loc[visits["week"] == final_week, "patient_id"])
+    at_final = set(visits["patient_id"].to_numpy()[(visits["week"] == final_week).to_numpy(dtype=bool, na_value=False)])
     patients["lost_to_follow_up"] = ~ids.isin(at_final)
 
     front = [c for c in _PATIENT_BASE if c in patients.columns]
@@ -359,17 +362,25 @@ def _das28(visits: pd.DataFrame, variant: str) -> pd.Series:
     return fn(visits["tjc28"], visits["sjc28"], visits[lab], visits["patient_global_mm"])
 
 
+def _das28_at(visits: pd.DataFrame, first: np.ndarray, week: int) -> pd.Series:
+    """``das28`` of the rows ``first`` at ``week``, indexed by ``patient_id``: what
+    ``visits.loc[first & (visits["week"] == week)].set_index("patient_id")["das28"]`` gives."""
+    at = first & (visits["week"] == week).to_numpy(dtype=bool, na_value=False)
+    return pd.Series(visits["das28"].to_numpy()[at], index=pd.Index(visits["patient_id"].to_numpy()[at], name="patient_id"),
+                     name="das28")
+
+
 def _add_ratio(visits: pd.DataFrame) -> pd.DataFrame:
     """Treg/Th17 ratio with the th17 == 0 rule (NaN and ``ratio_undefined``)."""
     if "treg_pct" not in visits.columns or "th17_pct" not in visits.columns:
         visits["treg_th17_ratio"] = np.nan
         visits["ratio_undefined"] = False
         return visits
-    treg = pd.to_numeric(visits["treg_pct"], errors="coerce").astype(float)
-    th17 = pd.to_numeric(visits["th17_pct"], errors="coerce").astype(float)
-    zero = th17.eq(0) & treg.notna()
-    visits["treg_th17_ratio"] = (treg / th17.mask(th17.eq(0))).astype(float)
-    visits["ratio_undefined"] = zero.to_numpy(dtype=bool)
+    treg, th17 = (pd.to_numeric(visits[c], errors="coerce").astype(float).to_numpy() for c in ("treg_pct", "th17_pct"))
+    zero = th17 == 0
+    with np.errstate(all="ignore"):  # (as the Series division does)
+        visits["treg_th17_ratio"] = treg / np.where(zero, np.nan, th17)
+    visits["ratio_undefined"] = zero & ~np.isnan(treg)
     return visits
 
 

@@ -90,6 +90,7 @@ _PG_COLUMNS: dict[str, str] = {
 _TESTS_INDEPENDENT = ("t", "welch", "mannwhitney")
 _TESTS_PAIRED = ("t", "wilcoxon")
 _ADJUST_METHODS = ("holm", "bonf", "fdr_bh", "none")
+_add, _max, _min = np.add.reduce, np.maximum.reduce, np.minimum.reduce  # the reductions without np.sum's wrapper
 
 
 def _pg(table: pd.DataFrame) -> pd.DataFrame:
@@ -111,22 +112,33 @@ def _ttest(x: np.ndarray, y: np.ndarray, *, paired: bool = False, welch: bool = 
     """
     nx, ny = x.size, y.size
     # the formulas of scipy.stats.ttest_rel / ttest_ind, without their per-call argument handling
-    # (robustness runs make thousands of these calls); tests/test_stats_fast.py checks them against scipy
+    # (robustness runs make thousands of these calls); tests/test_stats_fast.py checks them against scipy.
+    # Means and variances by _mean_var (numpy's steps of .mean() and .var(ddof=1), the same bits)
     with np.errstate(divide="ignore", invalid="ignore"):
         if paired:
-            d = x - y
+            mean_d, var_d = _mean_var(x - y)
             dof = nx - 1.0
-            t = d.mean() / np.sqrt(d.var(ddof=1) / nx)
-        elif welch:
-            vnx, vny = x.var(ddof=1) / nx, y.var(ddof=1) / ny
-            dof = (vnx + vny) ** 2 / (vnx**2 / (nx - 1) + vny**2 / (ny - 1))  # Welch–Satterthwaite, as pingouin
-            t = (x.mean() - y.mean()) / np.sqrt(vnx + vny)
+            t = mean_d / np.sqrt(var_d / nx)
         else:
-            dof = nx + ny - 2.0
-            svar = ((nx - 1) * x.var(ddof=1) + (ny - 1) * y.var(ddof=1)) / dof
-            t = (x.mean() - y.mean()) / np.sqrt(svar * (1.0 / nx + 1.0 / ny))
+            (mean_x, var_x), (mean_y, var_y) = _mean_var(x), _mean_var(y)
+            if welch:
+                vnx, vny = var_x / nx, var_y / ny
+                dof = (vnx + vny) ** 2 / (vnx**2 / (nx - 1) + vny**2 / (ny - 1))  # Welch–Satterthwaite, as pingouin
+                t = (mean_x - mean_y) / np.sqrt(vnx + vny)
+            else:
+                dof = nx + ny - 2.0
+                svar = ((nx - 1) * var_x + (ny - 1) * var_y) / dof
+                t = (mean_x - mean_y) / np.sqrt(svar * (1.0 / nx + 1.0 / ny))
         p = 2.0 * _special.stdtr(dof, -np.abs(t))
     return float(t), float(p), float(dof)
+
+
+def _mean_var(a) -> tuple:
+    """``(a.mean(), a.var(ddof=1))`` of a 1-D array by :func:`_moments` (the same bits; NaN for a variance of
+    fewer than 2 values, as numpy gives)."""
+    a = np.asarray(a, dtype=float)
+    mean, ss = _moments(a)
+    return mean, ss / max(a.size - 1, 0)
 
 
 def _two_labels(data: pd.DataFrame, column: str, given, name: str, shape: str) -> tuple:
@@ -370,12 +382,12 @@ def _corrcoef(x: np.ndarray, y: np.ndarray) -> float:
     X = np.array([x, y], dtype=float)
     X -= X.mean(axis=1)[:, None]
     c = np.dot(X, X.T.conj())
-    c *= np.true_divide(1, X.shape[1] - 1)
-    sd = np.sqrt(np.diag(c).real)
-    c /= sd[:, None]
-    c /= sd[None, :]
-    np.clip(c.real, -1, 1, out=c.real)
-    return c[0, 1]
+    # np.corrcoef's scaling and clipping of the 2 x 2 matrix, on the three numbers r needs (the same operations
+    # element by element, so the same bits)
+    f = np.true_divide(1, X.shape[1] - 1)
+    sd0, sd1 = np.sqrt(c[0, 0] * f), np.sqrt(c[1, 1] * f)
+    r = c[0, 1] * f / sd0 / sd1
+    return np.float64(-1.0) if r < -1 else np.float64(1.0) if r > 1 else r
 
 
 def hedges_g_paired(before, after, confidence: float = 0.95) -> tuple[float, float, float]:
@@ -402,19 +414,48 @@ def hedges_g_paired(before, after, confidence: float = 0.95) -> tuple[float, flo
     """
     x = np.asarray(before, float)
     y = np.asarray(after, float)
-    keep = ~(np.isnan(x) | np.isnan(y))
-    x, y = x[keep], y[keep]
+    if x.ndim != 1 or x.shape != y.shape or np.isnan(_add(x) + _add(y)):  # missing values: keep complete pairs
+        keep = ~(np.isnan(x) | np.isnan(y))
+        x, y = x[keep], y[keep]
     n = x.size
     if n < 2:
         return (np.nan, np.nan, np.nan)
-    s_av = np.sqrt((x.var(ddof=1) + y.var(ddof=1)) / 2)
+    return _g_paired(x, y, _moments(x)[1], _moments(y)[1], _moments(y - x)[0], confidence)
+
+
+def _moments(a: np.ndarray) -> tuple:
+    """Mean and sum of squared deviations of a 1-D float array of one or more values.
+
+    numpy's own steps of ``a.mean()`` and ``a.var()`` (sum, divide, subtract, square, sum) without their
+    Python wrappers, so ``mean == a.mean()`` and ``ss / (a.size - ddof) == a.var(ddof=ddof)`` bit for bit
+    (tests/test_stats_fast.py).
+
+    Examples
+    --------
+    >>> m, ss = _moments(np.array([1.0, 2, 4]))
+    >>> bool(m == np.array([1.0, 2, 4]).mean()), bool(ss / 2 == np.array([1.0, 2, 4]).var(ddof=1))
+    (True, True)
+    """
+    m = _add(a) / a.size
+    dev = a - m
+    np.square(dev, out=dev)
+    return m, _add(dev)
+
+
+def _g_paired(x: np.ndarray, y: np.ndarray, ss_x, ss_y, mean_diff, confidence: float) -> tuple[float, float, float]:
+    """:func:`hedges_g_paired` of complete pairs ``x``, ``y`` (n >= 2) from their sums of squared deviations
+    and the mean of ``y - x`` (:func:`_moments`)."""
+    n = x.size
+    s_av = np.sqrt((ss_x / (n - 1) + ss_y / (n - 1)) / 2)
     if s_av == 0:
         return (np.nan, np.nan, np.nan)
-    d = (y - x).mean() / s_av
+    d = mean_diff / s_av
     j = 1 - 3 / (4 * (n - 1) - 1)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        r = _corrcoef(x, y) if x.std() > 0 and y.std() > 0 else np.nan
+    if ss_x / n > 0 and ss_y / n > 0:  # x.std() > 0 and y.std() > 0
+        with np.errstate(all="ignore"):
+            r = _corrcoef(x, y)
+    else:
+        r = np.nan
     se = j * np.sqrt((1 / n + d**2 / (2 * n)) * 2 * (1 - r))
     z = z_quantile(confidence)
     g = j * d
@@ -593,6 +634,10 @@ def paired_row(x: np.ndarray, y: np.ndarray, pair, *, test: str = "t", alpha: fl
     """
     n = x.size
     diff = y - x
+    if n >= 2 and test == "t":
+        mean_d, ss_d = _moments(diff)
+        if not np.isnan(mean_d):  # complete pairs (a missing value would make the mean NaN)
+            return _paired_t_row(x, y, diff, mean_d, ss_d, pair, alpha)
     row = dict(before=pair[0], after=pair[1], n=n,
                mean_before=x.mean() if n else np.nan, mean_after=y.mean() if n else np.nan,
                mean_diff=diff.mean() if n else np.nan, sd_diff=_sd(diff),
@@ -614,6 +659,28 @@ def paired_row(x: np.ndarray, y: np.ndarray, pair, *, test: str = "t", alpha: fl
                 row.update(statistic=float(t), p=float(p), dof=float(n - 1))
     row.update(hedges_g=g, g_ci_low=lo, g_ci_high=hi, test=test, alpha=alpha,
                significant=_significant(row["p"], alpha))
+    return row
+
+
+def _paired_t_row(x: np.ndarray, y: np.ndarray, diff: np.ndarray, mean_d, ss_d, pair, alpha: float) -> dict:
+    """:func:`paired_row` of the paired t test for n >= 2 complete pairs, from the differences' :func:`_moments`:
+    the same numbers as its general path (``_ttest``, ``hedges_g_paired``) with each mean and variance computed
+    once."""
+    n = x.size
+    mean_x, ss_x = _moments(x)
+    mean_y, ss_y = _moments(y)
+    var_d = ss_d / (n - 1)
+    row = dict(before=pair[0], after=pair[1], n=n, mean_before=mean_x, mean_after=mean_y, mean_diff=mean_d,
+               sd_diff=float(np.sqrt(var_d)), statistic=np.nan, dof=np.nan, p=np.nan, note="")
+    g, lo, hi = _g_paired(x, y, ss_x, ss_y, mean_d, 0.95)
+    if _max(diff) - _min(diff) == 0:
+        row["note"] = "all differences are equal: test undefined"
+    else:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            t = float(mean_d / np.sqrt(var_d / n))
+            p = float(2.0 * _special.stdtr(n - 1.0, -np.abs(t)))
+        row.update(statistic=t, p=p, dof=float(n - 1))
+    row.update(hedges_g=g, g_ci_low=lo, g_ci_high=hi, test="t", alpha=alpha, significant=_significant(row["p"], alpha))
     return row
 
 
@@ -933,9 +1000,9 @@ def anova_arrays(groups: dict) -> tuple[dict, list[dict]]:
         warnings.simplefilter("ignore")
         values = np.concatenate(list(groups.values()))
         grand = values.mean()
-        means = {k: v.mean() for k, v in groups.items()}
-        ss_between = sum(v.size * (means[k] - grand) ** 2 for k, v in groups.items())
-        ss_error = sum(((v - means[k]) ** 2).sum() for k, v in groups.items())
+        moments = {k: _moments(np.asarray(v, dtype=float)) for k, v in groups.items()}  # (mean, sum of squares)
+        ss_between = sum(v.size * (moments[k][0] - grand) ** 2 for k, v in groups.items())
+        ss_error = sum(moments[k][1] for k in groups)
         df1, df2 = len(groups) - 1, values.size - len(groups)
         f_val = (ss_between / df1) / (ss_error / df2)
         omni = dict(F=float(f_val), df1=int(df1), df2=int(df2), p=float(_special.fdtrc(df1, df2, f_val)),
@@ -945,8 +1012,9 @@ def anova_arrays(groups: dict) -> tuple[dict, list[dict]]:
             x, y = groups[a], groups[b]
             t, p_unc, dof = _ttest(x, y)
             nx, ny = x.size, y.size
-            pooled = np.sqrt(((nx - 1) * x.var(ddof=1) + (ny - 1) * y.var(ddof=1)) / (nx + ny - 2))
-            g = (x.mean() - y.mean()) / pooled * (1 - (3 / (4 * (nx + ny) - 9)))
+            (mean_x, ss_x), (mean_y, ss_y) = moments[a], moments[b]
+            pooled = np.sqrt(((nx - 1) * (ss_x / max(nx - 1, 0)) + (ny - 1) * (ss_y / max(ny - 1, 0))) / (nx + ny - 2))
+            g = (mean_x - mean_y) / pooled * (1 - (3 / (4 * (nx + ny) - 9)))
             rows.append(dict(a=a, b=b, n_a=nx, n_b=ny, t=t, dof=dof, p_unc=p_unc, hedges_g=float(g)))
     for r in rows:
         r["p_bonf"] = float(np.minimum(r["p_unc"] * len(rows), 1.0)) if len(rows) > 1 else r["p_unc"]

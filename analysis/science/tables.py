@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["baseline_values", "paired_change", "visit_wide"]
+__all__ = ["baseline_values", "paired_change", "paired_change_many", "visit_wide"]
 
 
 def visit_wide(visits: pd.DataFrame, columns, *, weeks=None, group: str | None = None) -> pd.DataFrame:
@@ -48,6 +48,20 @@ def visit_wide(visits: pd.DataFrame, columns, *, weeks=None, group: str | None =
     [[1.0, 3.0], [2.0, 2.5], [1.0, nan]]
     """
     columns = [columns] if isinstance(columns, str) else list(dict.fromkeys(columns))
+    pid, week = visits["patient_id"], visits["week"]
+    if all(visits[c].dtype == np.float64 for c in columns):
+        # float columns (as derive makes them): the rows by a numpy mask and the columns as arrays, without
+        # selecting a frame (the same values as the general path below)
+        keep = np.ones(len(visits), dtype=bool)
+        if weeks is not None:
+            keep &= week.isin(list(weeks)).to_numpy(dtype=bool)
+        if group is not None:
+            keep &= visits["group"].eq(group).to_numpy(dtype=bool, na_value=False)
+        at = np.flatnonzero(keep)
+        # arrays of the columns' own types (numpy, or pandas' for a nullable type), as the index's dtypes
+        pid_at, week_at = (c.to_numpy()[at] if isinstance(c.dtype, np.dtype) else c.array[at] for c in (pid, week))
+        if not (pd.isna(pid_at).any() or pd.isna(week_at).any()):
+            return _pivot_first(pid_at, week_at, {c: visits[c].to_numpy()[at] for c in columns}, columns)
     keep = pd.Series(True, index=visits.index)
     if weeks is not None:
         keep &= visits["week"].isin(list(weeks))
@@ -57,24 +71,45 @@ def visit_wide(visits: pd.DataFrame, columns, *, weeks=None, group: str | None =
     numeric = {c: pd.to_numeric(rows[c], errors="coerce") for c in columns}
     pid, week = rows["patient_id"], rows["week"]
     if all(v.dtype == np.float64 for v in numeric.values()) and pid.notna().all() and week.notna().all():
-        # the pivot by numpy: each (patient, week) cell takes the column's first non-missing value, as
-        # groupby(...).first().unstack() does (patients and weeks sorted; equal tables, tested)
-        p_codes, patients = pd.factorize(pid, sort=True)
-        w_codes, weeks_ = pd.factorize(week, sort=True)
-        cell = p_codes.astype(np.int64) * len(weeks_) + w_codes
-        blocks = []
-        for c in columns:
-            x = numeric[c].to_numpy()
-            ok = np.flatnonzero(~np.isnan(x))
-            cells, first = np.unique(cell[ok], return_index=True)
-            block = np.full(len(patients) * len(weeks_), np.nan)
-            block[cells] = x[ok[first]]
-            blocks.append(block.reshape(len(patients), len(weeks_)))
-        return pd.DataFrame(np.hstack(blocks) if blocks else np.empty((len(patients), 0)),
-                            index=pd.Index(patients, name="patient_id"),
-                            columns=pd.MultiIndex.from_product([columns, weeks_], names=[None, "week"]))
+        return _pivot_first(pid, week, {c: v.to_numpy() for c, v in numeric.items()}, columns)
     values = pd.DataFrame({"patient_id": pid, "week": week, **numeric})
     return values.groupby(["patient_id", "week"])[columns].first().unstack("week")
+
+
+def _pivot_first(pid, week, values: dict, columns: list) -> pd.DataFrame:
+    """The pivot of :func:`visit_wide` by numpy: each (patient, week) cell takes the column's first non-missing
+    value, as ``groupby(...).first().unstack()`` does (patients and weeks sorted; equal tables, tested)."""
+    p_codes, patients = pd.factorize(pid, sort=True)
+    w_codes, weeks_ = pd.factorize(week, sort=True)
+    cell = p_codes.astype(np.int64) * len(weeks_) + w_codes
+    blocks = []
+    for c in columns:
+        x = values[c]
+        ok = np.flatnonzero(~np.isnan(x))
+        cells, first = np.unique(cell[ok], return_index=True)
+        block = np.full(len(patients) * len(weeks_), np.nan)
+        block[cells] = x[ok[first]]
+        blocks.append(block.reshape(len(patients), len(weeks_)))
+    return pd.DataFrame(np.hstack(blocks) if blocks else np.empty((len(patients), 0)),
+                        index=pd.Index(patients, name="patient_id"),
+                        columns=_product_columns(columns, weeks_))
+
+
+#: the column indexes :func:`_product_columns` made, by columns and weeks (a few per process)
+_PRODUCTS: dict = {}
+
+
+def _product_columns(columns: list, weeks) -> pd.MultiIndex:
+    """``pd.MultiIndex.from_product([columns, weeks], names=[None, "week"])``, made once per columns and weeks
+    (it costs more than the pivot; the chapters ask for the same few dozen times per cohort): a copy of the
+    index made the first time, so a caller renaming its levels changes only its own."""
+    key = (tuple((type(c), c) for c in columns), tuple(weeks.tolist()), str(weeks.dtype))
+    found = _PRODUCTS.get(key)
+    if found is None:
+        if len(_PRODUCTS) >= 256:
+            _PRODUCTS.clear()
+        found = _PRODUCTS[key] = pd.MultiIndex.from_product([columns, weeks], names=[None, "week"])
+    return found.copy()
 
 
 def paired_change(wide: pd.DataFrame, column: str, *, after: int, before: int = 0) -> np.ndarray:
@@ -90,16 +125,36 @@ def paired_change(wide: pd.DataFrame, column: str, *, after: int, before: int = 
     >>> paired_change(visit_wide(v, "x"), "x", after=4).tolist()
     [2.0, 0.5]
     """
-    if (column, before) not in wide.columns or (column, after) not in wide.columns:
-        return np.array([], dtype=float)
-    i, j = wide.columns.get_loc((column, after)), wide.columns.get_loc((column, before))
-    if isinstance(i, int) and isinstance(j, int) and all(t == np.float64 for t in wide.dtypes):
-        # float columns (as visit_wide makes them): the two columns as arrays, not two Series aligned on the index
-        values = wide.to_numpy(float)
-        d = values[:, i] - values[:, j]
-    else:
-        d = (wide[(column, after)] - wide[(column, before)]).to_numpy(float)
-    return d[np.isfinite(d)]
+    return paired_change_many(wide, [column], after=after, before=before)[column]
+
+
+def paired_change_many(wide: pd.DataFrame, columns, *, after: int, before: int = 0) -> dict[str, np.ndarray]:
+    """:func:`paired_change` of each of ``columns``, reading the table's values once for all of them.
+
+    Examples
+    --------
+    >>> v = pd.DataFrame({"patient_id": ["a", "a", "b", "b"], "week": [0, 4, 0, 4],
+    ...                   "x": [1.0, 3.0, 2.0, 2.5], "y": [1.0, 1.0, 5.0, 4.0]})
+    >>> {k: d.tolist() for k, d in paired_change_many(visit_wide(v, ["x", "y"]), ["x", "y"], after=4).items()}
+    {'x': [2.0, 0.5], 'y': [0.0, -1.0]}
+    """
+    values = None  # the table as one float array, once, when every column is float (as visit_wide makes them)
+    out = {}
+    for column in columns:
+        try:
+            i, j = wide.columns.get_loc((column, after)), wide.columns.get_loc((column, before))
+        except (LookupError, TypeError, ValueError):  # what `(column, week) in wide.columns` says no to
+            out[column] = np.array([], dtype=float)
+            continue
+        if values is None and isinstance(i, int) and isinstance(j, int):
+            values = wide.to_numpy(float) if all(t == np.float64 for t in wide.dtypes) else False
+        if isinstance(i, int) and isinstance(j, int) and values is not False:
+            # float columns: the two columns as arrays, not two Series aligned on the index
+            d = values[:, i] - values[:, j]
+        else:
+            d = (wide[(column, after)] - wide[(column, before)]).to_numpy(float)
+        out[column] = d[np.isfinite(d)]
+    return out
 
 
 def baseline_values(visits: pd.DataFrame, columns, *, week: int = 0, group: str | None = None) -> dict[str, np.ndarray]:
@@ -117,9 +172,10 @@ def baseline_values(visits: pd.DataFrame, columns, *, week: int = 0, group: str 
     keep = visits["week"].eq(week)
     if group is not None:
         keep &= visits["group"].eq(group)
-    rows = visits.loc[keep, columns]  # the columns used only
+    at = np.flatnonzero(keep.to_numpy(dtype=bool))  # the rows (positions), the columns one by one
     out = {}
     for c in columns:
-        x = pd.to_numeric(rows[c], errors="coerce").to_numpy(float)
+        col = visits[c]
+        x = col.to_numpy()[at] if col.dtype == np.float64 else pd.to_numeric(col.iloc[at], errors="coerce").to_numpy(float)
         out[c] = x[np.isfinite(x)]
     return out

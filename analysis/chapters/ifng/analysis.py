@@ -509,23 +509,41 @@ def subgroup_tests(visits: pd.DataFrame, profile: pd.DataFrame, *, markers=tuple
     _check_frame(visits, "visits", ["patient_id", "week"] + markers)
     _check_frame(profile, "profile", ["patient_id", "group", "subgroup"])
     weeks = _early_weeks(visits) if weeks is None else weeks
-    present = [w for w in weeks if (visits["week"] == w).any()]
+    week = visits["week"]
+    if week.dtype.kind in "iuf":  # numeric weeks: the row masks by numpy, not one Series comparison per week
+        at = {w: week.to_numpy() == w for w in weeks}
+    else:
+        at = {w: week.eq(w).to_numpy(dtype=bool, na_value=False) for w in weeks}
+    present = [w for w in weeks if at[w].any()]
     pairs = [(present[i - 1] if reference == "previous" else present[0], w)
              for i, w in enumerate(present) if i > 0]
-    sub = profile.loc[profile["group"] == "Responder", ["patient_id", "subgroup"]]
-    v = visits.loc[visits["week"].isin(present), ["patient_id", "week"] + markers].merge(sub, on="patient_id")
-    v = v.drop_duplicates(["patient_id", "week"], keep="first")
+    # each responder's subgroup (its first profile row), and the visit rows of responders at the present weeks:
+    # what merging the visits with the responders' profile rows and keeping the first row per patient × week
+    # gives, by arrays (patients sorted, as compare_paired pairs them)
+    responder = (profile["group"] == "Responder").to_numpy(dtype=bool, na_value=False)
+    known = pd.Index(profile["patient_id"].to_numpy()[responder])
+    first = ~known.duplicated()
+    known, known_sg = known[first], profile["subgroup"].to_numpy()[responder][first]
+    col = {w: i for i, w in enumerate(present)}
+    week_idx = np.full(len(visits), -1)
+    for w, i in col.items():
+        week_idx[at[w]] = i
+    pid = visits["patient_id"]
+    which = known.get_indexer(pid.to_numpy())
+    rows = np.flatnonzero((week_idx >= 0) & (which >= 0) & pid.notna().to_numpy())
+    codes, patients = pd.factorize(pid.to_numpy()[rows], sort=True)
+    cell = codes.astype(np.int64) * len(present) + week_idx[rows]
+    once = np.sort(np.unique(cell, return_index=True)[1])  # the first row of each patient × week
+    rows, codes, row_sg = rows[once], codes[once], known_sg[which[rows[once]]]
+    values = {m: pd.to_numeric(visits[m], errors="coerce").to_numpy(float, na_value=np.nan)[rows] for m in markers}
     parts = []
     for sg in subgroups:
-        # one patient × week table per marker (patients sorted, as compare_paired pairs them), then each
-        # visit pair is two columns of it: no per-test frame
-        d = v[(v["subgroup"] == sg) & v["patient_id"].notna()]
-        codes, patients = pd.factorize(d["patient_id"], sort=True)
-        col = {w: i for i, w in enumerate(present)}
-        week_idx = d["week"].map(col).to_numpy(int)
+        # one patient × week table per marker, then each visit pair is two columns of it: no per-test frame
+        in_sg = row_sg == sg
+        c, wi = codes[in_sg], week_idx[rows[in_sg]]
         for m in markers:
             wide = np.full((len(patients), len(present)), np.nan)
-            wide[codes, week_idx] = pd.to_numeric(d[m], errors="coerce").to_numpy(float, na_value=np.nan)
+            wide[c, wi] = values[m][in_sg]
             for b, a in pairs:
                 x, y = wide[:, col[b]], wide[:, col[a]]
                 keep = ~(np.isnan(x) | np.isnan(y))
@@ -533,7 +551,8 @@ def subgroup_tests(visits: pd.DataFrame, profile: pd.DataFrame, *, markers=tuple
                                   **stats.paired_row(x[keep], y[keep], (b, a), test=test, alpha=alpha)))
     if not parts:
         return pd.DataFrame(columns=["subgroup", "marker", "reference", "before", "after", "n", "p"])
-    return pd.DataFrame(parts, columns=["subgroup", "marker", "reference"] + _PAIRED_COLUMNS)
+    columns = ["subgroup", "marker", "reference"] + _PAIRED_COLUMNS
+    return pd.DataFrame({c: [row[c] for row in parts] for c in columns}, columns=columns)
 
 
 def first_significant(tests: pd.DataFrame, profile: pd.DataFrame) -> pd.DataFrame:

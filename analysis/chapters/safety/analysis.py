@@ -109,9 +109,16 @@ def trial_flow(patients: pd.DataFrame) -> pd.DataFrame:
     groups = list(GROUPS) + (["Unclassified"] if patients["group"].eq("Unclassified").any() else [])
     arm_of = {g: ("control" if g == "Control" else "MSCT") for g in groups}
     lost = patients["lost_to_follow_up"].astype(bool)
-    by_group = patients["group"].value_counts().reindex(groups, fill_value=0)
-    lost_by_group = patients.loc[lost, "group"].value_counts().reindex(groups, fill_value=0)
-    by_arm = patients["arm"].value_counts().reindex(["MSCT", "control"], fill_value=0)
+    if patients["group"].dtype == object and patients["arm"].dtype == object:
+        # text labels: the counts value_counts().reindex() gives, by numpy masks
+        group, arm, lost_rows = patients["group"].to_numpy(), patients["arm"].to_numpy(), lost.to_numpy(dtype=bool)
+        by_group = {g: int(_text_is(group, g).sum()) for g in groups}
+        lost_by_group = {g: int((_text_is(group, g) & lost_rows).sum()) for g in groups}
+        by_arm = pd.Series({a: int(_text_is(arm, a).sum()) for a in ("MSCT", "control")})
+    else:
+        by_group = patients["group"].value_counts().reindex(groups, fill_value=0)
+        lost_by_group = patients.loc[lost, "group"].value_counts().reindex(groups, fill_value=0)
+        by_arm = patients["arm"].value_counts().reindex(["MSCT", "control"], fill_value=0)
     rows = [("enrolled", "all", "all", len(patients))]
     rows += [("randomised", arm, "all", by_arm[arm]) for arm in by_arm.index]
     rows += [("classified at response week", arm_of[g], g, by_group[g]) for g in groups]
@@ -121,13 +128,32 @@ def trial_flow(patients: pd.DataFrame) -> pd.DataFrame:
     return out.astype({"n": int})
 
 
+def _text_is(values: np.ndarray, text: str) -> np.ndarray:
+    """Which elements of an object array are the string ``text`` (what ``Series.eq(text)`` gives for text
+    columns)."""
+    return np.fromiter((x == text if isinstance(x, str) else False for x in values), dtype=bool, count=len(values))
+
+
 def _flow_n(flow: pd.DataFrame, stage: str, *, arm: str | None = None, group: str | None = None) -> int:
-    sel = flow["stage"].eq(stage)
-    if arm is not None:
-        sel &= flow["arm"].eq(arm)
-    if group is not None:
-        sel &= flow["group"].eq(group)
-    return int(flow.loc[sel, "n"].sum())
+    return _sum_where(flow, "n", stage=stage, arm=arm, group=group)
+
+
+def _sum_where(table: pd.DataFrame, what: str, **equal) -> int:
+    """``int(table.loc[sel, what].sum())`` where ``sel`` keeps the rows whose columns equal the values of
+    ``equal`` (a value None: that column is not used), by numpy masks instead of a row selection."""
+    sel = np.ones(len(table), dtype=bool)
+    for column, value in equal.items():
+        if value is None:
+            continue
+        col = table[column]
+        if col.dtype == object and isinstance(value, str):  # text: element-wise == (what .eq gives)
+            sel &= _text_is(col.to_numpy(), value)
+        else:
+            sel &= col.eq(value).to_numpy(dtype=bool, na_value=False)
+    values = table[what].to_numpy()
+    if values.dtype.kind in "biu":  # counts: the same sum as pandas' (which skips missing values of other types)
+        return int(values[sel].sum())
+    return int(table.loc[sel, what].sum())
 
 
 def flow_counts(flow: pd.DataFrame) -> dict[str, int]:
@@ -411,8 +437,12 @@ def _lab_change(value: np.ndarray, at_before: np.ndarray, at_after: np.ndarray, 
         # the patients the test uses: complete before/after pairs (none when before == after: a visit is not
         # paired with itself)
         same_visit = bool((at_before & at_after).any())
-        both = (np.isin(patient, patient[at_before]) & np.isin(patient, patient[at_after]) & (patient >= 0)
-                & (not same_visit))
+        # np.isin(patient, patient[at_before]) & np.isin(patient, patient[at_after]) by a table of the codes
+        # (shifted by one: a missing id is -1)
+        seen = np.zeros((2, (patient.max() if patient.size else -1) + 2), dtype=bool)
+        seen[0, patient[at_before] + 1] = True
+        seen[1, patient[at_after] + 1] = True
+        both = seen[0, patient + 1] & seen[1, patient + 1] & (patient >= 0) & (not same_visit)
         at_before, at_after = at_before & both, at_after & both
     x, y = value[at_before], value[at_after]  # in row order, as the descriptives have always been computed
     desc = {}
@@ -452,20 +482,8 @@ def _paired_t(before: np.ndarray, after: np.ndarray):
     >>> round(t, 3), dof, round(p, 4), note
     (5.196, 3.0, 0.0138, '')
     """
-    n = before.size
-    d = after - before
-    t = dof = p = np.nan
-    note = ""
-    if n < 2:
-        note = f"fewer than 2 complete pairs (n={n}): no test"
-    elif np.ptp(d) == 0:
-        note = "all differences are equal: test undefined"
-    else:
-        with np.errstate(divide="ignore", invalid="ignore"):
-            t = float(d.mean() / np.sqrt(d.var(ddof=1) / n))
-        dof = float(n - 1)
-        p = float(2.0 * special.stdtr(n - 1.0, -np.abs(t)))
-    return t, dof, p, note, stats.hedges_g_paired(before, after)
+    row = stats.paired_row(before, after, (None, None))  # the same test, notes and g (one pass over the pairs)
+    return row["statistic"], row["dof"], row["p"], row["note"], (row["hedges_g"], row["g_ci_low"], row["g_ci_high"])
 
 
 def _student_t(a: np.ndarray, b: np.ndarray):
@@ -615,21 +633,26 @@ def lab_changes(visits: pd.DataFrame, *, labs=None, groups=("Non-responder", "Re
     if isinstance(groups, str):
         groups = [groups]
     meta = meta.set_index("lab")
-    # each group's rows at the two visits, selected once for all labs (lab_change_row's work on arrays)
-    at_visits = visits["week"].isin([before, after])
-    columns = ["patient_id", "week", *dict.fromkeys(labs)]
+    # each group's rows at the two visits, selected once for all labs (lab_change_row's work on arrays): the
+    # rows' positions, which of them are at `before` / `after`, and each row's patient code (sorted order)
+    at_before = visits["week"].eq(before).to_numpy(dtype=bool, na_value=False)
+    at_after = visits["week"].eq(after).to_numpy(dtype=bool, na_value=False)
+    patient_ids = visits["patient_id"].to_numpy()
     by_group = {}
     for group in groups:
-        part = visits.loc[at_visits & (visits["group"] == group), columns]
-        by_group[group] = (part, _visit_rows(part, before, after))
+        rows = np.flatnonzero((at_before | at_after) & (visits["group"] == group).to_numpy(dtype=bool, na_value=False))
+        by_group[group] = (rows, (at_before[rows], at_after[rows], pd.factorize(patient_ids[rows], sort=True)[0]))
+    infos = meta.to_dict("index") if meta.index.is_unique else {lab: meta.loc[lab].to_dict() for lab in labs
+                                                               if lab in meta.index}
     rows = []
     for lab in labs:
-        info = (meta.loc[lab].to_dict() if lab in meta.index
-                else dict(label=lab, unit="", normal_low=np.nan, normal_high=np.nan))
+        info = infos[lab] if lab in infos else dict(label=lab, unit="", normal_low=np.nan, normal_high=np.nan)
+        column = visits[lab]
+        values = (column.to_numpy() if column.dtype == np.float64
+                  else pd.to_numeric(column, errors="coerce").to_numpy(dtype=float, na_value=np.nan))
         for group in groups:
-            sub, at = by_group[group]
-            value = pd.to_numeric(sub[lab], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-            res = _lab_change(value, *at, test=test, alpha=alpha)
+            at_rows, at = by_group[group]
+            res = _lab_change(values[at_rows], *at, test=test, alpha=alpha)
             lo, hi = info["normal_low"], info["normal_high"]
             away = (_distance_to_range(res["mean_after"], lo, hi) > _distance_to_range(res["mean_before"], lo, hi))
             rows.append(dict(lab=lab, **info, group=group, **res, away_from_normal=bool(away)))
@@ -923,16 +946,26 @@ def classify_events(adverse_events: pd.DataFrame) -> pd.DataFrame:
     """
     _check_frame(adverse_events, "adverse_events", ["patient_id", "week", "event", "serious"])
     term = adverse_events["event"].fillna("").astype(str).str.strip().str.lower()
-    category = pd.Series("other", index=adverse_events.index, dtype=object)
-    for name in reversed(list(EVENT_CATEGORIES)):  # reversed so the first pattern wins
-        category = category.mask(term.str.contains(EVENT_CATEGORIES[name], flags=re.IGNORECASE, regex=True), name)
+    # each distinct term's category (the first pattern that finds it, as str.contains would), then every row's
+    patterns = [(name, re.compile(pattern, flags=re.IGNORECASE)) for name, pattern in EVENT_CATEGORIES.items()]
+    codes, distinct = pd.factorize(term)
+    of_distinct = np.array([next((name for name, rx in patterns if rx.search(t) is not None), "other")
+                            for t in distinct] + ["other"], dtype=object)  # the last: a missing term (none)
+    category = pd.Series(of_distinct[codes], index=adverse_events.index, dtype=object)
     return adverse_events.assign(event=term, category=category)
 
 
 def _with_arm(adverse_events: pd.DataFrame, patients: pd.DataFrame) -> pd.DataFrame:
     _check_frame(patients, "patients", ["patient_id", "arm"])
     ae = classify_events(adverse_events)
-    ae = ae.merge(patients[["patient_id", "arm"]], on="patient_id", how="left")
+    ids, arms = patients["patient_id"], patients["arm"]
+    if ids.notna().all() and ids.is_unique and arms.dtype == object and "arm" not in ae.columns:
+        # each event's arm by an index lookup: the table the left merge below gives (rows renumbered, arm last)
+        at = pd.Index(ids.to_numpy()).get_indexer(ae["patient_id"].to_numpy())
+        arm = np.where(at >= 0, arms.to_numpy()[at], np.nan) if len(ids) else np.full(len(ae), np.nan, dtype=object)
+        ae = ae.reset_index(drop=True).assign(arm=np.asarray(arm, dtype=object))
+    else:
+        ae = ae.merge(patients[["patient_id", "arm"]], on="patient_id", how="left")
     return ae.assign(serious=ae["serious"].astype("boolean").fillna(False).astype(bool))
 
 
@@ -1069,8 +1102,5 @@ def ae_count(summary: pd.DataFrame, measure: str, *, arm: str | None = None, wha
     _check_choice("what", what, ("n_patients", "n_events"))
     if measure not in set(summary["measure"]):
         raise ValueError(f"`measure` must be one of {sorted(set(summary['measure']))}; got {measure!r}.")
-    sel = summary["measure"].eq(measure)
-    if arm is not None:
-        sel &= summary["arm"].eq(arm)
-    return int(summary.loc[sel, what].sum())
+    return _sum_where(summary, what, measure=measure, arm=arm)
 

@@ -140,16 +140,23 @@ def labs_noninferiority(ancova: pd.DataFrame, visits: pd.DataFrame, *, before: i
     from analysis.claims.rules import special
 
     cols = ["lab", "label", "harm", "margin", "harm_estimate", "harm_bound", "harm_low", "noninferior", "worse"]
-    normal = safety_labs().set_index("lab")
+    labs = safety_labs()
+    normal = {lab: (low, high) for lab, low, high in zip(labs["lab"], labs["normal_low"].to_numpy(),
+                                                         labs["normal_high"].to_numpy())}  # one row per lab
     fitted = ancova.loc[ancova["contrast"].eq("MSCT − control") & pd.to_numeric(ancova["se"], errors="coerce").notna()]
-    base = visits.loc[visits["week"] == before]
-    fitted = fitted.drop_duplicates("lab").loc[lambda d: d["lab"].isin(normal.index) & d["lab"].isin(base.columns)]
+    at_base = (visits["week"] == before).to_numpy(dtype=bool, na_value=False)  # the baseline rows, not a copy
+    fitted = fitted.drop_duplicates("lab").loc[lambda d: d["lab"].isin(list(normal)) & d["lab"].isin(visits.columns)]
     m = max(1, len(fitted))
     rows = []
     for r in fitted.itertuples():
-        x = pd.to_numeric(base[r.lab], errors="coerce").dropna()
-        middle = (normal.loc[r.lab, "normal_low"] + normal.loc[r.lab, "normal_high"]) / 2
-        harm = "lower" if x.mean() < middle else "higher"
+        column = visits[r.lab]
+        x = (column.to_numpy()[at_base] if column.dtype == np.float64
+             else pd.to_numeric(column[at_base], errors="coerce").to_numpy(dtype=float, na_value=np.nan))
+        x = x[~np.isnan(x)]
+        low_normal, high_normal = normal[r.lab]
+        middle = (low_normal + high_normal) / 2
+        # the mean as pandas takes it (sum / count) of the values present
+        harm = "lower" if (x.sum() / np.float64(x.size) if x.size else np.nan) < middle else "higher"
         sign = -1.0 if harm == "lower" else 1.0
         margin, _ = equivalence_margin(r.lab, x)
         est = sign * float(r.estimate)

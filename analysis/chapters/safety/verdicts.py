@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.chapters.safety.analysis import (
+    _flow_n,
     adverse_event_summary,
     ae_count,
     lab_changes,
@@ -27,7 +28,7 @@ from analysis.core.notebooks import chapter_params
 from analysis.science import sections
 from analysis.science.derive import derive_cached
 from analysis.science.methods.look import Look, judge_if_testable
-from analysis.science.tables import baseline_values, paired_change, visit_wide
+from analysis.science.tables import baseline_values, paired_change_many, visit_wide
 
 __all__ = ["evaluate", "judge_claims", "judge_second_look"]
 
@@ -44,10 +45,10 @@ def _lab_inputs(visits: pd.DataFrame, *, after: int, groups=("Responder", "Non-r
     margins = load_margins()
     out = {}
     for g in groups:
-        wide = visit_wide(visits, labs, weeks=[0, after], group=g)
+        changes = paired_change_many(visit_wide(visits, labs, weeks=[0, after], group=g), labs, after=after)
         base = baseline_values(visits, labs, week=0, group=g)
-        out.update({(lab, g): (base[lab], paired_change(wide, lab, after=after),
-                               equivalence_margin(lab, base[lab], margins=margins)) for lab in labs})
+        out.update({(lab, g): (base[lab], changes[lab], equivalence_margin(lab, base[lab], margins=margins))
+                    for lab in labs})
     return out
 
 
@@ -170,10 +171,8 @@ def judge_claims(log, derived, *, design=None, adverse_events: pd.DataFrame | No
         for cid in ("safety.no_serious_ae", "safety.fever_chills_n", "safety.no_gvhd"):
             log.not_testable(cid, "no MSCT patient or no adverse-event table in these data")
     if has_msct:
-        log.check_count("safety.table1_n_nonresponder",
-                        int(flow.query("stage == 'analysed' and group == 'Non-responder'")["n"].sum()))
-        log.check_count("safety.table1_n_responder",
-                        int(flow.query("stage == 'analysed' and group == 'Responder'")["n"].sum()))
+        log.check_count("safety.table1_n_nonresponder", _flow_n(flow, "analysed", group="Non-responder"))
+        log.check_count("safety.table1_n_responder", _flow_n(flow, "analysed", group="Responder"))
     else:
         for cid in ("safety.table1_n_nonresponder", "safety.table1_n_responder"):
             log.not_testable(cid, "no patient was randomised to MSCT in these data")

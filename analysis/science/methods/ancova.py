@@ -148,26 +148,59 @@ def ancova_labs(visits: pd.DataFrame, *, before: int, after: int, labs, by: str 
     parts = []
     # only the columns used (the same rows: duplicates are judged on patient_id alone)
     used = list(dict.fromkeys(["patient_id", by, *labs]))
-    pre = visits.loc[visits["week"] == before, used].drop_duplicates("patient_id").set_index("patient_id")
-    post = visits.loc[visits["week"] == after, used].drop_duplicates("patient_id").set_index("patient_id")
-    # each lab's patients with a value row at both visits (one join for all labs; a lab's missing values are
-    # dropped by the model), then one model per lab on arrays
-    both = pre[[by, *labs]].join(post[labs].add_prefix("after:"), how="inner")
-    g = both[by].to_numpy(object)
-    inside = both[by].isin(list(levels)).to_numpy()
-    def values(col: str) -> np.ndarray:
-        return pd.to_numeric(both[col], errors="coerce").to_numpy(float, na_value=np.nan)[inside]
+    if visits["patient_id"].notna().all() and all(visits[c].dtype == np.float64 for c in labs):
+        # float labs (as derive makes them): the rows of the join below by numpy, the values as arrays
+        pre_rows, post_rows = _rows_at_both(visits, before, after)
+        g = visits[by].to_numpy(object)[pre_rows]
+        inside = visits[by].isin(list(levels)).to_numpy()[pre_rows]
 
+        def values(col: str) -> np.ndarray:
+            rows = post_rows if col.startswith("after:") else pre_rows
+            return visits[col.removeprefix("after:")].to_numpy()[rows][inside]
+    else:
+        pre = visits.loc[visits["week"] == before, used].drop_duplicates("patient_id").set_index("patient_id")
+        post = visits.loc[visits["week"] == after, used].drop_duplicates("patient_id").set_index("patient_id")
+        # each lab's patients with a value row at both visits (one join for all labs; a lab's missing values are
+        # dropped by the model), then one model per lab on arrays
+        both = pre[[by, *labs]].join(post[labs].add_prefix("after:"), how="inner")
+        g = both[by].to_numpy(object)
+        inside = both[by].isin(list(levels)).to_numpy()
+
+        def values(col: str) -> np.ndarray:
+            return pd.to_numeric(both[col], errors="coerce").to_numpy(float, na_value=np.nan)[inside]
+
+    if info.index.is_unique:  # each lab's label and unit by position (the values .loc gives), not one .loc each
+        at = {lab: i for i, lab in enumerate(info.index)}
+        label_of, unit_of = info["label"].to_numpy(), info["unit"].to_numpy()
+        names_of = {lab: (label_of[at[lab]], unit_of[at[lab]]) if lab in at else (lab, "") for lab in labs}
+    else:
+        names_of = {lab: (info.loc[lab, "label"], info.loc[lab, "unit"]) if lab in info.index else (lab, "")
+                    for lab in labs}
     for lab in labs:
+        label, unit = names_of[lab]
         for row in _ancova_rows(values(f"after:{lab}"), values(lab), g[inside], levels, confidence):
-            parts.append({"lab": lab, "label": info.loc[lab, "label"] if lab in info.index else lab,
-                          "unit": info.loc[lab, "unit"] if lab in info.index else "", **row})
+            parts.append({"lab": lab, "label": label, "unit": unit, **row})
     cols = ["lab", "label", "unit", *_COLS]
     out = pd.DataFrame(parts, columns=cols)
-    first = out.drop_duplicates("lab")
+    first = out.loc[~out["lab"].duplicated().to_numpy()]
     holm = pd.Series(stats.adjust_pvalues(first["p_group"].to_numpy(float), "holm"), index=first["lab"].to_numpy())
     out["p_holm"] = out["lab"].map(holm).astype(float)
     return out
+
+
+def _rows_at_both(visits: pd.DataFrame, before: int, after: int) -> tuple[np.ndarray, np.ndarray]:
+    """The rows (positions) of each patient's first row at ``before`` and at ``after``, for the patients with
+    both, in the order of the ``before`` rows: the rows of joining the two visits' first rows per patient
+    (``drop_duplicates("patient_id")``, an inner join on the patient) for patient ids without missing values."""
+    ids = visits["patient_id"].to_numpy()
+
+    def first_rows(week) -> np.ndarray:
+        rows = np.flatnonzero((visits["week"] == week).to_numpy(dtype=bool, na_value=False))
+        return rows[~pd.Index(ids[rows]).duplicated()]
+
+    pre_rows, post_rows = first_rows(before), first_rows(after)
+    at_post = pd.Index(ids[post_rows]).get_indexer(ids[pre_rows])
+    return pre_rows[at_post >= 0], post_rows[at_post[at_post >= 0]]
 
 
 def beside_t_tests(ancova_table: pd.DataFrame, lab_tests: pd.DataFrame | None) -> pd.DataFrame:
@@ -200,6 +233,16 @@ def beside_t_tests(ancova_table: pd.DataFrame, lab_tests: pd.DataFrame | None) -
     out = ancova_table[keep].rename(columns={"p": "p_ancova"})
     if lab_tests is not None and {"lab", "group", "p"} <= set(lab_tests.columns) and len(lab_tests):
         order = list(dict.fromkeys(lab_tests["group"]))
+        if (lab_tests["p"].dtype == np.float64 and lab_tests["lab"].notna().all() and lab_tests["group"].notna().all()
+                and out["lab"].notna().all() and not any(f"p_t_{g}" in out.columns for g in order)):
+            # what the pivot and merge below give, by a dict: each (lab, group)'s first p, NaN where none
+            first_p: dict = {}
+            for key in zip(lab_tests["lab"], lab_tests["group"], lab_tests["p"].to_numpy()):
+                first_p.setdefault(key[:2], key[2])
+            out = out.reset_index(drop=True)
+            for g in order:
+                out[f"p_t_{g}"] = np.array([first_p.get((lab, g), np.nan) for lab in out["lab"]], dtype=float)
+            return out
         wide = lab_tests.drop_duplicates(["lab", "group"]).pivot(index="lab", columns="group", values="p")
         wide = wide.reindex(columns=order).add_prefix("p_t_").reset_index()
         wide.columns.name = None

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
+from scipy import special as _special
 from scipy import stats as sps
 
 from analysis.core.checks import check_frame as _check_frame
@@ -38,9 +39,15 @@ def poisson_exact_ci(events, exposure, confidence: float = 0.95) -> tuple[float,
     if t <= 0 or k < 0 or not 0 < confidence < 1:
         return float("nan"), float("nan")
     a = 1 - confidence
-    low = 0.0 if k == 0 else float(sps.chi2.ppf(a / 2, 2 * k)) / (2 * t)
-    high = float(sps.chi2.ppf(1 - a / 2, 2 * k + 2)) / (2 * t)
+    low = 0.0 if k == 0 else _chi2_ppf(a / 2, 2 * k) / (2 * t)
+    high = _chi2_ppf(1 - a / 2, 2 * k + 2) / (2 * t)
     return low, high
+
+
+def _chi2_ppf(q: float, df: float) -> float:
+    """``scipy.stats.chi2.ppf(q, df)`` for 0 < q < 1 and df > 0: its formula (``2 gammaincinv(df / 2, q)``)
+    without the distribution's argument handling, so the same number (tests/test_safety_fast.py)."""
+    return float(2 * _special.gammaincinv(np.asarray(df, float) / 2, q))
 
 
 def rate_ratio_exact(k1, t1, k2, t2, confidence: float = 0.95) -> tuple[float, float, float, float]:
@@ -129,19 +136,33 @@ def ae_rates(adverse_events: pd.DataFrame | None, patients: pd.DataFrame, *,
     follow = pd.to_numeric(patients["last_week"], errors="coerce").fillna(0).astype(float)
     follow = np.maximum(follow.to_numpy(), patients["patient_id"].map(last_ae).fillna(0).to_numpy(float))
     pts = patients[["patient_id", "arm"]].assign(years=follow / weeks_per_year)
-    ae = ae.merge(pts[["patient_id", "arm"]], on="patient_id", how="inner")
-    measures = {"any adverse event": np.ones(len(ae), bool), "serious adverse event": ae["serious"].to_numpy(bool),
-                **{c: ae["category"].eq(c).to_numpy(bool) for c in categories}}
+    ids = pts["patient_id"]
+    if ids.notna().all() and ids.is_unique and "arm" not in ae.columns:
+        # each event's patient by an index lookup: the events of the inner merge below (the counts need only the
+        # events' arms, not their order)
+        at = pd.Index(ids.to_numpy()).get_indexer(ae["patient_id"].to_numpy())
+        keep = at >= 0
+        event_arm = pts["arm"].to_numpy(object)[at[keep]]
+    else:
+        ae = ae.merge(pts[["patient_id", "arm"]], on="patient_id", how="inner")
+        keep = np.ones(len(ae), dtype=bool)
+        event_arm = ae["arm"].to_numpy(object)
+    measures = {"any adverse event": np.ones(int(keep.sum()), bool),
+                "serious adverse event": ae["serious"].to_numpy(bool)[keep],
+                **{c: ae["category"].eq(c).to_numpy(bool)[keep] for c in categories}}
+    # each arm's patients and patient-years (the same for every measure), and each event's arm
+    arms = {}
+    for arm in ("MSCT", "control"):
+        part = pts.loc[pts["arm"] == arm]
+        arms[arm] = (int(len(part)), float(part["years"].sum()))
     rows, ratios = [], []
     for measure, mask in measures.items():
-        counts = ae.loc[mask].groupby("arm").size()
         per_arm = {}
-        for arm in ("MSCT", "control"):
-            part = pts.loc[pts["arm"] == arm]
-            t, k = float(part["years"].sum()), int(counts.get(arm, 0))
+        for arm, (n_patients, t) in arms.items():
+            k = int(np.count_nonzero(mask & (event_arm == arm)))  # the measure's events in the arm
             lo, hi = poisson_exact_ci(k, t, confidence)
             per_arm[arm] = (k, t)
-            rows.append(dict(measure=measure, arm=arm, patients=int(len(part)), patient_years=t, events=k,
+            rows.append(dict(measure=measure, arm=arm, patients=n_patients, patient_years=t, events=k,
                              rate_per_py=k / t if t > 0 else np.nan, ci_low=lo, ci_high=hi))
         rr, lo, hi, p = rate_ratio_exact(*per_arm["MSCT"], *per_arm["control"], confidence=confidence)
         ratios.append(dict(measure=measure, events_msct=per_arm["MSCT"][0], events_control=per_arm["control"][0],

@@ -51,6 +51,22 @@ def relapse_times(checks: pd.DataFrame, *, reference_week: int) -> pd.DataFrame:
     cols = ["patient_id", "time", "event"]
     if ev.empty:
         return pd.DataFrame(columns=cols)
+    pid, week = ev["patient_id"], ev["week"]
+    if isinstance(week.dtype, np.dtype) and week.dtype.kind in "iu" and pid.notna().all():
+        # integer weeks and known patients: each patient's first relapse and last evaluable week by numpy (what the
+        # groupby min / max below give; patients sorted)
+        codes, patients = pd.factorize(pid, sort=True)
+        weeks = week.to_numpy()
+        last_week = np.full(len(patients), np.iinfo(weeks.dtype).min, dtype=weeks.dtype)
+        np.maximum.at(last_week, codes, weeks)
+        relapse = ev["relapse"].astype(bool).to_numpy()
+        first_week = np.full(len(patients), np.iinfo(weeks.dtype).max, dtype=weeks.dtype)
+        np.minimum.at(first_week, codes[relapse], weeks[relapse])
+        event = np.zeros(len(patients), dtype=bool)
+        event[codes[relapse]] = True
+        out = pd.DataFrame({"patient_id": patients, "time": (np.where(event, first_week, last_week)
+                                                              - int(reference_week)).astype(int), "event": event})
+        return out[cols].reset_index(drop=True)
     first = ev.loc[ev["relapse"].astype(bool)].groupby("patient_id")["week"].min()
     last = ev.groupby("patient_id")["week"].max()
     out = pd.DataFrame({"patient_id": last.index})
