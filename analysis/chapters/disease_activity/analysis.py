@@ -209,6 +209,28 @@ def trajectory_summary(visits: pd.DataFrame, *, outcomes=None, groups: Sequence[
 
 
 # --------------------------------------------------------------------------------------- test choice
+def _skew_unbiased(x: np.ndarray):
+    """``scipy.stats.skew(x, bias=False)`` of a 1-D float array of at least 3 values without NaN: scipy's
+    arithmetic (its moments about the mean, the same operations in the same order) without its per-call
+    argument handling.
+
+    Examples
+    --------
+    >>> x = np.array([1.0, 2.0, 4.0, 8.0])
+    >>> bool(_skew_unbiased(x) == sps.skew(x, bias=False))
+    True
+    """
+    n = x.shape[0]
+    mean = np.mean(x, keepdims=True)
+    d = x - mean
+    m2 = np.mean(d**2)
+    m3 = np.mean(d**2 * d)
+    with np.errstate(all="ignore"):
+        if m2 <= (np.finfo(m2.dtype).eps * mean[0]) ** 2:
+            return np.nan
+        return ((n - 1.0) * n) ** 0.5 / (n - 2.0) * m3 / m2**1.5
+
+
 def select_tests(visits: pd.DataFrame, *, outcomes=None, rule: str = "skew", baseline_week: int = 0,
                  groups: Sequence[str] = GROUPS, alpha: float = 0.05) -> pd.DataFrame:
     """Choose, per outcome, parametric (t, ANOVA) or rank tests (Mann–Whitney, Wilcoxon, Kruskal–Wallis).
@@ -260,7 +282,7 @@ def select_tests(visits: pd.DataFrame, *, outcomes=None, rule: str = "skew", bas
         for grp, at in rows_of.items():
             x = values[at]
             x = x[~np.isnan(x)]
-            skew = abs(float(sps.skew(x, bias=False))) if x.size >= 3 and np.ptp(x) > 0 else None
+            skew = abs(float(_skew_unbiased(x))) if x.size >= 3 and np.ptp(x) > 0 else None
             if skew is not None:
                 skews.append(skew)
             if rule == "skew":  # stats.choose_test's rule "skew", from the skewness just computed
@@ -857,38 +879,52 @@ def relapse_checks(visits: pd.DataFrame, *, group: str = "Responder", reference_
         raise ValueError(f"`das28_rise` must be a number >= 0; got {das28_rise!r}.")
     _check_frame(visits, "visits", ["patient_id", "week", "group", "das28", "esr_mm_h", "crp_mg_l"])
     extra = [c for c in ("tjc28", "sjc28") if c in visits.columns]
-    cols = ["das28", "esr_mm_h", "crp_mg_l"] + extra
-    # the columns used only (the same rows: duplicates are judged on patient and week)
-    v = visits.loc[visits["group"] == group, ["patient_id", "week"] + cols].drop_duplicates(["patient_id", "week"])
-    ref = v.loc[v["week"] == reference_week, ["patient_id"] + cols]
-    later = v.loc[v["week"] > reference_week, ["patient_id", "week"] + cols]
+    # numpy on the columns used: the rows of `group`, the first of each (patient, week), in table order
+    ids, weeks = visits["patient_id"].to_numpy(), visits["week"].to_numpy()
+    seen, rows = set(), []
+    for i in np.flatnonzero((visits["group"] == group).to_numpy(bool)):
+        key = (ids[i], weeks[i])
+        if key not in seen:
+            seen.add(key)
+            rows.append(i)
+    rows = np.asarray(rows, dtype=np.intp)
+    ref_rows, later_rows = rows[weeks[rows] == reference_week], rows[weeks[rows] > reference_week]
     # each later visit next to the patient's reference visit (patients without one are left out)
-    at_ref = pd.Index(ref["patient_id"]).get_indexer(later["patient_id"])
-    later, ref = later[at_ref >= 0], ref.iloc[at_ref[at_ref >= 0]]
+    ref_of = {pid: i for i, pid in zip(ref_rows, ids[ref_rows])}
+    at_ref = np.array([ref_of.get(pid, -1) for pid in ids[later_rows]], dtype=np.intp)
+    later_rows, ref_rows = later_rows[at_ref >= 0], at_ref[at_ref >= 0]
 
     def up(col: str) -> np.ndarray:
         """True/False where the later value is higher/not higher than the reference value, NaN if one is missing."""
-        now, then = later[col].to_numpy(), ref[col].to_numpy()
+        values = visits[col].to_numpy()
+        now, then = values[later_rows], values[ref_rows]
         known = pd.notna(now) & pd.notna(then)
         out = np.full(len(now), np.nan, dtype=object)
         out[known] = (now[known] > then[known]).tolist()
         return out
 
-    das28, das28_ref = later["das28"].to_numpy(float), ref["das28"].to_numpy(float)
-    out = pd.DataFrame({"patient_id": later["patient_id"].to_numpy(), "week": later["week"].to_numpy().astype(int),
-                        "das28_ref": das28_ref, "das28": das28, "das28_rise": das28 - das28_ref,
-                        "esr_up": up("esr_mm_h"), "crp_up": up("crp_mg_l"),
-                        "tjc_up": up("tjc28") if "tjc28" in extra else np.nan,
-                        "sjc_up": up("sjc28") if "sjc28" in extra else np.nan})
-    evaluable = out["das28_rise"].notna()
-    rose = np.round(out["das28_rise"].to_numpy(float), _DECIMALS) > das28_rise
+    das28_all = visits["das28"].to_numpy(float)
+    das28, das28_ref = das28_all[later_rows], das28_all[ref_rows]
+    rise = das28 - das28_ref
+    esr_up, crp_up = up("esr_mm_h"), up("crp_mg_l")
+    evaluable = ~np.isnan(rise)
+    rose = np.round(rise, _DECIMALS) > das28_rise
     if require_labs:
-        evaluable &= out["esr_up"].notna() & out["crp_up"].notna()
-        rose &= out["esr_up"].eq(True).to_numpy(bool) & out["crp_up"].eq(True).to_numpy(bool)
-    out["evaluable"] = evaluable.to_numpy(bool)
-    out["relapse"] = rose & out["evaluable"].to_numpy(bool)
-    first = out.loc[out["relapse"]].groupby("patient_id")["week"].min()
-    out["first_relapse_week"] = out["patient_id"].map(first).astype(float)
+        evaluable &= pd.notna(esr_up) & pd.notna(crp_up)
+        rose &= (esr_up == True) & (crp_up == True)  # noqa: E712 (elementwise, on object arrays)
+    relapse = rose & evaluable
+    # each patient's first relapse visit, on every row of the patient (NaN if none)
+    patient_ids, week = ids[later_rows], weeks[later_rows].astype(int)
+    first_of: dict = {}
+    for pid, w in zip(patient_ids[relapse], week[relapse]):
+        first_of[pid] = min(first_of.get(pid, w), w)
+    first = np.array([first_of.get(pid, np.nan) for pid in patient_ids], dtype=float)
+    out = pd.DataFrame({"patient_id": patient_ids, "week": week,
+                        "das28_ref": das28_ref, "das28": das28, "das28_rise": rise,
+                        "esr_up": esr_up, "crp_up": crp_up,
+                        "tjc_up": up("tjc28") if "tjc28" in extra else np.nan,
+                        "sjc_up": up("sjc28") if "sjc28" in extra else np.nan,
+                        "evaluable": evaluable, "relapse": relapse, "first_relapse_week": first})
     return out.sort_values(["patient_id", "week"], kind="stable").reset_index(drop=True)
 
 
