@@ -260,30 +260,83 @@ def method_problem(tables: dict[str, pd.DataFrame], method: str) -> str:
     return ""
 
 
-def _bootstrap(tables, rng):
+def _bootstrap_rows(tables, rng) -> tuple[np.ndarray, np.ndarray, dict]:
+    """A bootstrap draw: the patients' rows drawn within each arm, their new ids, and per other table the rows of
+    the drawn patients with their new ids (``None`` when none)."""
     pats = tables["patients"]
     arm = pats["arm"].to_numpy()
     picks = [rng.choice(np.flatnonzero(arm == a), size=int((arm == a).sum()), replace=True) for a in pd.unique(arm)]
     order = np.concatenate(picks) if picks else np.array([], dtype=int)
     old = pats["patient_id"].to_numpy()[order]
     new = np.array([f"{pid}~{j + 1}" for j, pid in enumerate(old)], dtype=object)
-    out = {"patients": pats.iloc[order].assign(patient_id=new).reset_index(drop=True)}
+    rows_of = {}
     for name in ("visits", "adverse_events"):
         df = tables[name]
         rows = df.groupby("patient_id", sort=False).indices if len(df) else {}
         parts = [(rows[pid], nid) for pid, nid in zip(old, new) if pid in rows]
-        if parts:
-            index = np.concatenate([r for r, _ in parts])
-            ids = np.concatenate([np.full(len(r), nid, dtype=object) for r, nid in parts])
-            out[name] = df.iloc[index].assign(patient_id=ids).reset_index(drop=True)
-        else:
-            out[name] = df.iloc[:0].copy()
+        rows_of[name] = ((np.concatenate([r for r, _ in parts]),
+                          np.concatenate([np.full(len(r), nid, dtype=object) for r, nid in parts]))
+                         if parts else None)
+    return order, new, rows_of
+
+
+def _bootstrap(tables, rng, typed=None):
+    """The bootstrap resample of ``tables``; with ``typed`` (the same tables typed, row for row), of those."""
+    order, new, rows_of = _bootstrap_rows(tables, rng)
+    source = tables if typed is None else typed
+    out = {"patients": source["patients"].iloc[order].assign(patient_id=new).reset_index(drop=True)}
+    for name, hit in rows_of.items():
+        df = source[name]
+        out[name] = df.iloc[:0].copy() if hit is None else df.iloc[hit[0]].assign(patient_id=hit[1]).reset_index(drop=True)
     return out
 
 
 def _permute_arm(tables, rng):
     pats = tables["patients"]
     return {**tables, "patients": pats.assign(arm=rng.permutation(pats["arm"].to_numpy()))}
+
+
+#: the methods :func:`_typed_resample` draws on typed tables: they only take, relabel or permute whole cells
+_TYPED_METHODS = ("bootstrap", "permute_arm")
+
+
+#: the last raw tables typed (:func:`_typed`): ``(tables, meta, cohort)``
+_TYPED_LAST: list = []
+
+
+def _typed(tables: dict, meta: dict | None):
+    """:func:`analysis.scorecard.evaluate.cohort_from_tables` ``(tables, meta)``, kept for the next call with the
+    same tables object and meta (the tasks of a run share them; the tables are never modified)."""
+    from analysis.scorecard.evaluate import cohort_from_tables
+
+    if _TYPED_LAST and _TYPED_LAST[0] is tables and _TYPED_LAST[1] == dict(meta or {}):
+        return _TYPED_LAST[2]
+    cohort = cohort_from_tables(tables, meta)
+    _TYPED_LAST[:] = [tables, dict(meta or {}), cohort]
+    return cohort
+
+
+def _typed_resample(tables: dict, typed, method: str, *, seed: int, index: int):
+    """Resample ``index`` of ``method`` drawn from the raw ``tables`` (the same draw as :func:`resample_tables`)
+    and applied to ``typed``, the cohort those tables type to: the cohort
+    :func:`analysis.scorecard.evaluate.cohort_from_tables` makes of the resampled tables, without typing them.
+
+    The typing is cell by cell (each cell's value depends on that cell's text only; each column's dtype on the
+    column only), so typing rows taken, relabelled (a new id is text typed as itself) or permuted equals taking,
+    relabelling or permuting typed rows. ``method`` is one of :data:`_TYPED_METHODS`.
+    """
+    from analysis.intake.io import Cohort
+
+    rng = generator(seed, method, index)
+    frames = {name: getattr(typed, name) for name in _TABLES}
+    if method == "bootstrap":
+        frames = _bootstrap(tables, rng, frames)
+    else:  # permute_arm: the same permutation of the typed labels ("" typed as None)
+        pats = frames["patients"]
+        frames = {**{n: f.copy() for n, f in frames.items()},
+                  "patients": pats.assign(arm=rng.permutation(pats["arm"].to_numpy()))}
+    return Cohort(patients=frames["patients"], visits=frames["visits"], adverse_events=frames["adverse_events"],
+                  source=typed.source, files={}, meta=dict(typed.meta))
 
 
 def _move_trajectories(tables, rng, columns):
@@ -459,7 +512,10 @@ def evaluate_resamples(tables: dict[str, pd.DataFrame], meta: dict | None, metho
     frames = []
     for k in indices:
         t0 = time.process_time()
-        cohort = cohort_from_tables(resample_tables(tables, method, seed=seed, index=int(k)), meta)
+        if method in _TYPED_METHODS:
+            cohort = _typed_resample(tables, _typed(tables, meta), method, seed=seed, index=int(k))
+        else:
+            cohort = cohort_from_tables(resample_tables(tables, method, seed=seed, index=int(k)), meta)
         claims = _judged(cohort, params, chapters)
         claims = claims.loc[claims["claim_id"].isin(wanted)]
         untested = claims["verdict"].isin(UNTESTED + ("evaluation failed",)).to_numpy()
