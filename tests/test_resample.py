@@ -442,7 +442,7 @@ def test_text_tables_typed_without_the_round_trip_give_the_same_cohort():
     assert _text_as_read(pd.DataFrame({"a": ["x\ny"], "b": ["x"]})) is None
 
 
-def test_bootstrap_and_arm_permutation_of_typed_tables_give_the_cohort_of_the_resampled_text():
+def test_every_method_drawn_on_typed_tables_gives_the_cohort_of_the_resampled_text():
     from analysis.intake.io import load
     from analysis.scorecard.evaluate import cohort_from_tables
 
@@ -453,7 +453,7 @@ def test_bootstrap_and_arm_permutation_of_typed_tables_give_the_cohort_of_the_re
     empty_ae = {**_tables(), "adverse_events": _tables()["adverse_events"].iloc[:0]}
     for tables, meta in ((raw, small.meta), (_tables(), {}), (empty_ae, {})):
         base = cohort_from_tables(tables, meta)
-        for method in rs._TYPED_METHODS:
+        for method in rs.METHODS:
             for k in range(3):
                 want = cohort_from_tables(rs.resample_tables(tables, method, seed=5, index=k), meta)
                 got = rs._typed_resample(tables, base, method, seed=5, index=k)
