@@ -82,7 +82,7 @@ _DECIMALS = 9  # boundaries compared after rounding, as in analysis.science.scor
 def _outcomes(visits: pd.DataFrame, outcomes) -> list[str]:
     """The requested outcome columns (default: those of OUTCOMES present with at least one value)."""
     if outcomes is None:
-        return [c for c in OUTCOMES if c in visits.columns and visits[c].notna().any()]
+        return [c for c in OUTCOMES if c in visits.columns and pd.notna(visits[c].to_numpy()).any()]
     outcomes = [outcomes] if isinstance(outcomes, str) else list(outcomes)
     _check_frame(visits, "visits", outcomes)
     return outcomes
@@ -146,12 +146,19 @@ def handle_missing(visits: pd.DataFrame, *, missing: str = "complete_case", outc
         return v.assign(imputed=False)
     if missing == "complete_case":
         # a (week, outcome) cell nobody measured is structural, not missing
-        measured = v.groupby("week")[cols].count().gt(0)
-        need = v[cols].notna() | ~measured.reindex(v["week"]).to_numpy()
-        row_ok = need.all(axis=1)
-        n_rows = row_ok.groupby(v["patient_id"]).agg(["all", "size"])
-        keep = n_rows.index[n_rows["all"] & (n_rows["size"] == len(weeks))]
-        return v.loc[v["patient_id"].isin(keep)].assign(imputed=False).reset_index(drop=True)
+        w_codes = pd.factorize(v["week"])[0]
+        p_codes = pd.factorize(v["patient_id"])[0]
+        row_ok = np.ones(len(v), dtype=bool)
+        for c in cols:
+            seen = pd.notna(v[c].to_numpy())
+            measured = np.bincount(w_codes[seen], minlength=w_codes.max() + 1 if len(v) else 0) > 0
+            row_ok &= seen | ~measured[w_codes]
+        # patients with every row complete and a row at every week
+        bad = np.bincount(p_codes[(p_codes >= 0) & ~row_ok], minlength=p_codes.max() + 1 if len(v) else 0)
+        size = np.bincount(p_codes[p_codes >= 0], minlength=p_codes.max() + 1 if len(v) else 0)
+        keep = (bad == 0) & (size == len(weeks))
+        rows = (p_codes >= 0) & keep[np.maximum(p_codes, 0)] if len(v) else np.zeros(0, dtype=bool)
+        return v.loc[rows].assign(imputed=False).reset_index(drop=True)
     # LOCF: full patient × week grid, then forward fill within patient
     static = [c for c in ("group", "arm") if c in v.columns]
     ids = v.drop_duplicates("patient_id")[["patient_id"] + static]
@@ -306,8 +313,8 @@ def _family(tests: pd.DataFrame | str | None, col: str) -> str:
     if isinstance(tests, str):
         _check_choice("tests", tests, ("parametric", "rank"))
         return tests
-    hit = tests.loc[tests["outcome"] == col, "family"]
-    return str(hit.iloc[0]) if len(hit) else "parametric"
+    hit = np.flatnonzero(tests["outcome"].to_numpy(object) == col)
+    return str(tests["family"].iloc[hit[0]]) if len(hit) else "parametric"
 
 
 # --------------------------------------------------------------------------------------- within groups
@@ -1117,6 +1124,13 @@ def prednisone_sentence(steps: pd.DataFrame, *, not_available: str | None = None
 
 
 # --------------------------------------------------------------------------------------- prednisone
+def _per_run(flags: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """How many of ``flags`` are True in each run of rows beginning at ``starts`` (int)."""
+    if not len(flags):
+        return np.zeros(0, dtype=int)
+    return np.add.reduceat(flags.astype(int), starts)
+
+
 def prednisone_steps(visits: pd.DataFrame, *, group: str = "Responder", dose: str = "prednisone_mg_day",
                      baseline_week: int = 0, final_week: int = PAPER.final_week, min_steps: int = 1) -> pd.DataFrame:
     """Per-patient prednisone course and whether it was "reduced stepwise".
@@ -1157,11 +1171,17 @@ def prednisone_steps(visits: pd.DataFrame, *, group: str = "Responder", dose: st
     v = v.sort_values(["patient_id", "week"], kind="stable")
     has_base = v.loc[v["week"] == baseline_week, "patient_id"]
     v = v.loc[v["patient_id"].isin(has_base)]
-    step = v.groupby("patient_id", sort=False)[dose].diff()
-    v = v.assign(down=np.round(step, _DECIMALS) < 0, upw=np.round(step, _DECIMALS) > 0)
-    g = v.groupby("patient_id", sort=True)
-    out = pd.DataFrame({"dose_baseline": g[dose].first(), "last_week": g["week"].last(), "dose_last": g[dose].last(),
-                        "n_decreases": g["down"].sum().astype(int), "n_increases": g["upw"].sum().astype(int)})
+    # numpy on the rows sorted by patient: each patient's rows are contiguous (the groupby's diff, first, last, sum)
+    pid, x = v["patient_id"].to_numpy(), v[dose].to_numpy(float)
+    starts = np.flatnonzero(np.r_[True, pid[1:] != pid[:-1]]) if len(v) else np.zeros(0, dtype=np.intp)
+    ends = np.r_[starts[1:], len(v)] - 1 if len(v) else starts
+    step = np.full(len(v), np.nan)
+    step[1:] = x[1:] - x[:-1]
+    step[starts] = np.nan  # no step into a patient's first visit
+    down, upw = np.round(step, _DECIMALS) < 0, np.round(step, _DECIMALS) > 0
+    out = pd.DataFrame({"dose_baseline": x[starts], "last_week": v["week"].array[ends], "dose_last": x[ends],
+                        "n_decreases": _per_run(down, starts), "n_increases": _per_run(upw, starts)},
+                       index=pd.Index(pid[starts], name="patient_id"))
     out["non_increasing"] = out["n_increases"].eq(0)
     out["reduced_stepwise"] = (out["non_increasing"] & out["n_decreases"].ge(min_steps)
                                & (np.round(out["dose_last"] - out["dose_baseline"], _DECIMALS) < 0))
