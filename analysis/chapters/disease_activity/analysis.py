@@ -449,8 +449,8 @@ def _average_ranks(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """
     order = np.argsort(values, kind="stable")
     ordered = values[order]
-    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])  # first position of each distinct value
-    counts = np.diff(np.r_[starts, values.size])
+    starts = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))  # first of each distinct value
+    counts = np.diff(np.append(starts, values.size))
     ranks = np.empty(values.size)
     ranks[order] = np.repeat(starts + 1 + (counts - 1) / 2, counts)
     return ranks, counts.astype(float)
@@ -520,6 +520,24 @@ def _rank_between(samples: dict) -> tuple[dict, list[dict]]:
     return omni, post
 
 
+def _cells(week_codes: np.ndarray, group_codes: np.ndarray, n_groups: int) -> dict[int, dict[int, np.ndarray]]:
+    """Week code → group code → the positions of that cell's rows, ascending; groups in code order.
+
+    Examples
+    --------
+    >>> {w: {g: r.tolist() for g, r in c.items()} for w, c in _cells(np.array([1, 0, 1, 1]), np.array([0, 1, 1, 0]), 2).items()}
+    {0: {1: [1]}, 1: {0: [0, 3], 1: [2]}}
+    """
+    cell = week_codes.astype(np.int64) * n_groups + group_codes
+    order = np.argsort(cell, kind="stable")
+    bounds = np.flatnonzero(np.diff(cell[order])) + 1
+    out: dict[int, dict[int, np.ndarray]] = {}
+    for rows in np.split(order, bounds) if len(order) else []:
+        w, g = divmod(int(cell[rows[0]]), n_groups)
+        out.setdefault(w, {})[g] = rows
+    return out
+
+
 def between_group_tests(visits: pd.DataFrame, *, outcomes=None, tests=None, groups: Sequence[str] = GROUPS,
                         alpha: float = 0.05) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Between groups at each visit: omnibus test, then Bonferroni-corrected pairwise tests.
@@ -569,17 +587,21 @@ def between_group_tests(visits: pd.DataFrame, *, outcomes=None, tests=None, grou
     omni_rows, pair_rows = [], []
     v = _in_groups(visits, groups)
     weeks = np.sort(v["week"].dropna().unique())
+    # the visit × group cells, weeks and groups sorted as groupby sorts them (NaN in neither); the cells' means
+    # by pandas' groupby for every outcome at once (each outcome's mean skips its missing values)
+    w_codes, _ = pd.factorize(v["week"], sort=True)
+    g_codes, group_names = pd.factorize(v["group"], sort=True)
+    means = v.groupby(["week", "group"], sort=True)[cols].mean() if cols else None
     for col in cols:
         family = _family(tests, col)
-        # one grouping per outcome: each visit × group's values (in row order), sizes and means
-        d_all = v.loc[v["group"].notna() & v[col].notna(), ["week", "group", col]]
-        values = pd.to_numeric(d_all[col], errors="coerce").to_numpy(float)
-        by_cell = d_all.groupby(["week", "group"], sort=True)
-        rows_of = by_cell.indices
-        cell_means = by_cell[col].mean().to_dict()
-        for week in weeks:
+        # each visit × group's values of this outcome, in row order
+        keep = (w_codes >= 0) & (g_codes >= 0) & pd.notna(v[col].to_numpy())
+        values = pd.to_numeric(v[col], errors="coerce").to_numpy(float)[keep]
+        rows_of = _cells(w_codes[keep], g_codes[keep], len(group_names))
+        cell_means = means[col].to_dict()
+        for i, week in enumerate(weeks):
             # groups with at least 2 values at this visit, sorted (as groupby sorts them)
-            samples = {g: values[rows] for (w, g), rows in sorted(rows_of.items()) if w == week and rows.size >= 2}
+            samples = {group_names[g]: values[rows] for g, rows in rows_of.get(i, {}).items() if rows.size >= 2}
             sizes = {g: np.int64(x.size) for g, x in samples.items()}
             n = sum(x.size for x in samples.values())
             base = dict(outcome=col, label=_label(col), week=int(week))
