@@ -64,6 +64,8 @@ def _numbers(x) -> np.ndarray:
     """``pd.to_numeric(pd.Series(list(x)), errors="coerce")`` as a float array (a float array as it is)."""
     if isinstance(x, np.ndarray) and x.dtype == np.float64 and x.ndim == 1:
         return x
+    if isinstance(x, pd.Series) and x.dtype == np.float64:  # its values, by position (as list(x) reads them)
+        return x.to_numpy()
     return pd.to_numeric(pd.Series(list(x)), errors="coerce").to_numpy(dtype=float, na_value=np.nan)
 
 

@@ -99,7 +99,7 @@ def judge_claims(log, derived, *, design=None, visits: pd.DataFrame | None = Non
     (0, 'not testable with these data')
     """
     from analysis.claims.registry import equivalence_margin, load_margins
-    from analysis.claims.rules import fmt_mean_ci, judge_inputs, mean_ci, values_at
+    from analysis.claims.rules import fmt_mean_ci, judge_inputs, mean_ci, paired_changes, values_at
 
 
     design, visits = judge_inputs(derived, design, visits)
@@ -170,10 +170,9 @@ def judge_claims(log, derived, *, design=None, visits: pd.DataFrame | None = Non
         log.not_in_design(cid, 12, design)
     elif not log.missing_columns(cid, visits, ["il_6", "tnf_a", "il_10"]):
         msct = visits.loc[visits["arm"].eq("MSCT")] if "arm" in visits.columns else visits
-        msct = visit_wide(msct, ["il_6", "tnf_a", "il_10"], weeks=[0, week])
         parts, on, off, sizes = [], 0, 0, []
         for col, side in (("il_6", -1), ("tnf_a", -1), ("il_10", 1)):
-            est, lo, hi, n = mean_ci(paired_change(msct, col, after=week), 1 - alpha / 3)
+            est, lo, hi, n = mean_ci(paired_changes(msct, col, after=week), 1 - alpha / 3)
             parts.append(f"{col}: {fmt_mean_ci(est, lo, hi, n)}")
             sizes.append(n)
             on += (lo > 0) if side > 0 else (hi < 0)
