@@ -369,9 +369,12 @@ def values_picker(visits: pd.DataFrame, column: str):
     weeks, values = visits["week"].to_numpy(), visits[column].to_numpy()
     groups = visits["group"].to_numpy(object) if "group" in visits.columns else None
     in_group: dict = {}  # group -> its rows (the comparison of the group column made once per group)
+    at_week: dict = {}  # week -> its rows (likewise)
 
     def pick(week, group=None) -> np.ndarray:
-        sel = weeks == week
+        if week not in at_week:
+            at_week[week] = weeks == week
+        sel = at_week[week].copy()
         if group is not None:
             if groups is None:
                 visits["group"]  # the KeyError values_at raises
