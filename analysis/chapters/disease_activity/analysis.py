@@ -940,7 +940,7 @@ def relapse_checks(visits: pd.DataFrame, *, group: str = "Responder", reference_
     rose = np.round(rise, _DECIMALS) > das28_rise
     if require_labs:
         evaluable &= pd.notna(esr_up) & pd.notna(crp_up)
-        rose &= (esr_up == True) & (crp_up == True)  # noqa: E712 (elementwise, on object arrays)
+        rose &= (esr_up == True) & (crp_up == True)  # elementwise, on object arrays (True, False or NaN)
     relapse = rose & evaluable
     # each patient's first relapse visit, on every row of the patient (NaN if none)
     patient_ids, week = ids[later_rows], weeks[later_rows].astype(int)
