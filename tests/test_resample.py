@@ -440,3 +440,23 @@ def test_text_tables_typed_without_the_round_trip_give_the_same_cohort():
     # not text (numbers, a line break): the round trip, as before
     assert _text_as_read(pd.DataFrame({"a": [1.0], "b": ["x"]})) is None
     assert _text_as_read(pd.DataFrame({"a": ["x\ny"], "b": ["x"]})) is None
+
+
+def test_every_method_drawn_on_typed_tables_gives_the_cohort_of_the_resampled_text():
+    from analysis.intake.io import load
+    from analysis.scorecard.evaluate import cohort_from_tables
+
+    small = load(SMALL)
+    raw = rs.raw_tables(small)
+    typed = rs._typed(raw, small.meta)
+    assert rs._typed(raw, small.meta) is typed  # typed once for the same tables
+    empty_ae = {**_tables(), "adverse_events": _tables()["adverse_events"].iloc[:0]}
+    for tables, meta in ((raw, small.meta), (_tables(), {}), (empty_ae, {})):
+        base = cohort_from_tables(tables, meta)
+        for method in rs.METHODS:
+            for k in range(3):
+                want = cohort_from_tables(rs.resample_tables(tables, method, seed=5, index=k), meta)
+                got = rs._typed_resample(tables, base, method, seed=5, index=k)
+                _assert_same_cohort(want, got)
+                for name in ("patients", "visits", "adverse_events"):  # None stays None, not NaN
+                    assert getattr(want, name).astype(str).equals(getattr(got, name).astype(str))

@@ -4,6 +4,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from analysis.claims.registry import (
@@ -58,6 +59,20 @@ def _bound(margin, *, above: bool) -> str:
     if margin is None or is_nan(margin):
         return "above minus the margin" if above else "below the margin"
     return f"above −{fmt_num(margin)}" if above else f"below {fmt_num(margin)}"
+
+def _numbers(x) -> np.ndarray:
+    """``pd.to_numeric(pd.Series(list(x)), errors="coerce")`` as a float array (a float array as it is)."""
+    if isinstance(x, np.ndarray) and x.dtype == np.float64 and x.ndim == 1:
+        return x
+    if isinstance(x, pd.Series) and x.dtype == np.float64:  # its values, by position (as list(x) reads them)
+        return x.to_numpy()
+    return pd.to_numeric(pd.Series(list(x)), errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+
+
+def _no_spread(v: np.ndarray) -> bool:
+    """``pd.Series(v).std() == 0`` for a float array without NaN, by pandas' own two-pass arithmetic."""
+    return bool(np.add.reduce((np.add.reduce(v) / len(v) - v) ** 2) == 0)
+
 
 
 class ClaimLog:
@@ -745,14 +760,19 @@ class ClaimLog:
                 f"not reproduced if some CI excludes that strength; inconclusive otherwise (Bonferroni over {m})")
         parts, good, bad, any_ok = [], True, False, False
         for lab, x, y in items:
-            d = pd.DataFrame({"x": pd.to_numeric(pd.Series(list(x)), errors="coerce"),
-                              "y": pd.to_numeric(pd.Series(list(y)), errors="coerce")}).dropna()
-            n = len(d)
-            if n < 4 or d["x"].std() == 0 or d["y"].std() == 0:
+            x, y = _numbers(x), _numbers(y)
+            if len(x) != len(y):  # as a frame of the two: the shorter padded with NaN
+                size = max(len(x), len(y))
+                x, y = (np.concatenate([v, np.full(size - len(v), np.nan)]) for v in (x, y))
+            both = ~(np.isnan(x) | np.isnan(y))
+            x, y = x[both], y[both]
+            n = len(x)
+            if n < 4 or _no_spread(x) or _no_spread(y):
                 parts.append(f"{lab}: no interval (n = {n}{', no spread' if n >= 4 else ''})")
                 good = False
                 continue
-            r = float(d["x"].corr(d["y"], method=method))
+            r = float(np.corrcoef(x, y)[0, 1] if method == "pearson"
+                      else pd.Series(x).corr(pd.Series(y), method=method))
             r = max(min(r, 0.999999), -0.999999)
             half = z / math.sqrt(n - 3)
             lo, hi = math.tanh(math.atanh(r) - half), math.tanh(math.atanh(r) + half)

@@ -47,13 +47,14 @@ section), so the registry has the columns :data:`COLUMNS`. :func:`published_clai
 """
 from __future__ import annotations
 
+import math
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from analysis.claims.rules import floats
+from analysis.claims.rules import _mean_var, floats
 from analysis.core.chapters import CLAIM_CHAPTERS, MODELS
 
 VERDICTS: tuple[str, ...] = (
@@ -477,7 +478,7 @@ def equivalence_margin(measure: str, baseline=None, margins: pd.DataFrame | None
     x = x[np.isfinite(x)]
     if len(x) < 2:
         return float("nan"), f"{value:g} × baseline SD, not defined: fewer than 2 baseline values ({source})"
-    sd = float(np.std(x, ddof=1))
+    sd = float(math.sqrt(_mean_var(x)[1]))  # np.std(x, ddof=1), by the same arithmetic
     return value * sd, f"{value:g} × baseline SD = {value * sd:.3g} ({source})"
 
 

@@ -24,7 +24,27 @@ def floats(x) -> np.ndarray:
     """``x`` as a float array, non-numbers as NaN (a float array is used as it is)."""
     if isinstance(x, np.ndarray) and x.dtype.kind == "f":
         return x.astype(float, copy=False)
+    if isinstance(x, pd.Series) and x.dtype == np.float64:  # what pd.to_numeric gives back: its values
+        return x.to_numpy()
     return np.asarray(pd.to_numeric(pd.Series(x), errors="coerce"), dtype=float)
+
+
+def _finite(x) -> np.ndarray:
+    """The finite values of :func:`floats` ``(x)``."""
+    v = floats(x)
+    return v[np.isfinite(v)]
+
+
+_sum = np.add.reduce
+
+
+def _mean_var(v: np.ndarray) -> tuple:
+    """``(v.mean(), v.var(ddof=1))`` of a 1-D float array of at least 2 values, by NumPy's own arithmetic
+    (the sums ``mean`` and ``var`` take, without their per-call dispatch: the same bits)."""
+    n = v.size
+    mean = _sum(v) / n
+    d = v - mean
+    return mean, _sum(d * d) / (n - 1)
 
 
 def mean_ci(x, confidence: float = 0.95) -> tuple[float, float, float, int]:
@@ -36,12 +56,12 @@ def mean_ci(x, confidence: float = 0.95) -> tuple[float, float, float, int]:
     >>> est, round(lo, 3), round(hi, 3), n
     (2.0, -0.484, 4.484, 3)
     """
-    v = floats(x)
-    v = v[np.isfinite(v)]
+    v = _finite(x)
     n = int(len(v))
     if n < 2:
         return (float(v.mean()) if n else float("nan"), float("nan"), float("nan"), n)
-    m, se = float(v.mean()), float(v.std(ddof=1) / math.sqrt(n))
+    m, var = _mean_var(v)
+    m, se = float(m), float(math.sqrt(var) / math.sqrt(n))
     half = float(special().stdtrit(n - 1, 0.5 + confidence / 2)) * se
     return (m, m - half, m + half, n)
 
@@ -58,14 +78,15 @@ def welch_ci(a, b, confidence: float = 0.95) -> tuple[float, float, float, int, 
     >>> d, round(lo, 3), round(hi, 3)
     (2.0, -0.267, 4.267)
     """
-    va, vb = floats(a), floats(b)
-    va, vb = va[np.isfinite(va)], vb[np.isfinite(vb)]
+    va, vb = _finite(a), _finite(b)
     na, nb = len(va), len(vb)
     if na < 2 or nb < 2:
         d = float(va.mean() - vb.mean()) if na and nb else float("nan")
         return (d, float("nan"), float("nan"), na, nb)
-    sa, sb = va.var(ddof=1) / na, vb.var(ddof=1) / nb
-    d = float(va.mean() - vb.mean())
+    ma, var_a = _mean_var(va)
+    mb, var_b = _mean_var(vb)
+    sa, sb = var_a / na, var_b / nb
+    d = float(ma - mb)
     se = math.sqrt(sa + sb)
     if se == 0:
         return (d, float("nan"), float("nan"), na, nb)
@@ -347,13 +368,19 @@ def values_picker(visits: pd.DataFrame, column: str):
         return lambda week, group=None: np.array([], dtype=float)
     weeks, values = visits["week"].to_numpy(), visits[column].to_numpy()
     groups = visits["group"].to_numpy(object) if "group" in visits.columns else None
+    in_group: dict = {}  # group -> its rows (the comparison of the group column made once per group)
+    at_week: dict = {}  # week -> its rows (likewise)
 
     def pick(week, group=None) -> np.ndarray:
-        sel = weeks == week
+        if week not in at_week:
+            at_week[week] = weeks == week
+        sel = at_week[week].copy()
         if group is not None:
             if groups is None:
                 visits["group"]  # the KeyError values_at raises
-            sel &= groups == group
+            if group not in in_group:
+                in_group[group] = groups == group
+            sel &= in_group[group]
         x = values[sel]
         x = x.astype(float) if x.dtype.kind == "f" else pd.to_numeric(x, errors="coerce").astype(float)
         return x[np.isfinite(x)]

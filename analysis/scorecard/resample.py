@@ -37,6 +37,7 @@ import json
 import re
 import time
 import zlib
+from functools import lru_cache
 from pathlib import Path
 from typing import Iterable
 
@@ -260,24 +261,34 @@ def method_problem(tables: dict[str, pd.DataFrame], method: str) -> str:
     return ""
 
 
-def _bootstrap(tables, rng):
+def _bootstrap_rows(tables, rng) -> tuple[np.ndarray, np.ndarray, dict]:
+    """A bootstrap draw: the patients' rows drawn within each arm, their new ids, and per other table the rows of
+    the drawn patients with their new ids (``None`` when none)."""
     pats = tables["patients"]
     arm = pats["arm"].to_numpy()
     picks = [rng.choice(np.flatnonzero(arm == a), size=int((arm == a).sum()), replace=True) for a in pd.unique(arm)]
     order = np.concatenate(picks) if picks else np.array([], dtype=int)
     old = pats["patient_id"].to_numpy()[order]
     new = np.array([f"{pid}~{j + 1}" for j, pid in enumerate(old)], dtype=object)
-    out = {"patients": pats.iloc[order].assign(patient_id=new).reset_index(drop=True)}
+    rows_of = {}
     for name in ("visits", "adverse_events"):
         df = tables[name]
         rows = df.groupby("patient_id", sort=False).indices if len(df) else {}
         parts = [(rows[pid], nid) for pid, nid in zip(old, new) if pid in rows]
-        if parts:
-            index = np.concatenate([r for r, _ in parts])
-            ids = np.concatenate([np.full(len(r), nid, dtype=object) for r, nid in parts])
-            out[name] = df.iloc[index].assign(patient_id=ids).reset_index(drop=True)
-        else:
-            out[name] = df.iloc[:0].copy()
+        rows_of[name] = ((np.concatenate([r for r, _ in parts]),
+                          np.concatenate([np.full(len(r), nid, dtype=object) for r, nid in parts]))
+                         if parts else None)
+    return order, new, rows_of
+
+
+def _bootstrap(tables, rng, typed=None):
+    """The bootstrap resample of ``tables``; with ``typed`` (the same tables typed, row for row), of those."""
+    order, new, rows_of = _bootstrap_rows(tables, rng)
+    source = tables if typed is None else typed
+    out = {"patients": source["patients"].iloc[order].assign(patient_id=new).reset_index(drop=True)}
+    for name, hit in rows_of.items():
+        df = source[name]
+        out[name] = df.iloc[:0].copy() if hit is None else df.iloc[hit[0]].assign(patient_id=hit[1]).reset_index(drop=True)
     return out
 
 
@@ -286,46 +297,131 @@ def _permute_arm(tables, rng):
     return {**tables, "patients": pats.assign(arm=rng.permutation(pats["arm"].to_numpy()))}
 
 
-def _move_trajectories(tables, rng, columns):
+#: the last raw tables typed (:func:`_typed`): ``(tables, meta, cohort)``
+_TYPED_LAST: list = []
+
+
+def _typed(tables: dict, meta: dict | None):
+    """:func:`analysis.scorecard.evaluate.cohort_from_tables` ``(tables, meta)``, kept for the next call with the
+    same tables object and meta (the tasks of a run share them; the tables are never modified)."""
+    from analysis.scorecard.evaluate import cohort_from_tables
+
+    if _TYPED_LAST and _TYPED_LAST[0] is tables and _TYPED_LAST[1] == dict(meta or {}):
+        return _TYPED_LAST[2]
+    cohort = cohort_from_tables(tables, meta)
+    _TYPED_LAST[:] = [tables, dict(meta or {}), cohort]
+    return cohort
+
+
+@lru_cache(maxsize=1)
+def _empty_visit() -> pd.DataFrame:
+    """A visit row whose every cell is empty, typed (:func:`analysis.intake.io.typed_table`); read only."""
+    from analysis.intake.io import typed_table
+
+    return typed_table("visits", pd.DataFrame({"patient_id": [""]}, dtype=object))
+
+
+def _typed_cells_moved(visits: pd.DataFrame, sources: dict[str, np.ndarray]) -> pd.DataFrame:
+    """:func:`_cells_moved` on typed visits: a text column's value and its censoring flag taken together from the
+    source rows; an empty cell (-1) gets the value the typing gives an empty cell."""
+    if not sources:
+        return visits
+    empty = _empty_visit()
+    out = visits.copy()
+    for c, source in sources.items():
+        rows = np.where(source >= 0, source, len(visits))  # the last row of the extended column: the empty cell
+        for col in (c, f"{c}_flag"):
+            if col in visits.columns:
+                extended = pd.concat([visits[col], empty[col]], ignore_index=True)
+                out[col] = extended.take(rows).set_axis(out.index)
+    return out
+
+
+def _typed_resample(tables: dict, typed, method: str, *, seed: int, index: int):
+    """Resample ``index`` of ``method`` drawn from the raw ``tables`` (the same draw as :func:`resample_tables`)
+    and applied to ``typed``, the cohort those tables type to: the cohort
+    :func:`analysis.scorecard.evaluate.cohort_from_tables` makes of the resampled tables, without typing them.
+
+    The typing is cell by cell (each cell's value depends on that cell's text only; each column's dtype on the
+    column only), so typing the resampled text equals taking, relabelling (a new id is text typed as itself),
+    permuting or moving the typed cells (a censored value with its flag; an empty cell typed as empty).
+    """
+    from analysis.intake.io import Cohort
+
+    if method not in METHODS:
+        raise ValueError(f"`method` is {method!r}; allowed: {', '.join(METHODS)}")
+    rng = generator(seed, method, index)
+    frames = {name: getattr(typed, name) for name in _TABLES}
+    if method == "bootstrap":
+        frames = _bootstrap(tables, rng, frames)
+    else:
+        frames = {n: f.copy() for n, f in frames.items()}
+        if method == "permute_arm":  # the same permutation of the typed labels ("" typed as None)
+            pats = frames["patients"]
+            frames["patients"] = pats.assign(arm=rng.permutation(pats["arm"].to_numpy()))
+        else:
+            if method == "shuffle_time":
+                sources = _shuffled_cells(tables, rng)
+            else:
+                columns = (_markers(tables["visits"]) if method == "permute_mechanism"
+                           else _measured(tables["visits"], ["ifn_g"]))
+                sources = _moved_cells(tables, rng, columns) if columns else {}
+            frames["visits"] = _typed_cells_moved(frames["visits"], sources)
+    return Cohort(patients=frames["patients"], visits=frames["visits"], adverse_events=frames["adverse_events"],
+                  source=typed.source, files={}, meta=dict(typed.meta))
+
+
+def _moved_cells(tables, rng, columns) -> dict[str, np.ndarray]:
     """Within the MSCT arm, each patient's values of ``columns`` at each week come from another patient's
-    same week (one permutation of the MSCT patients); a week the donor did not attend gives empty cells."""
+    same week (one permutation of the MSCT patients): per column, the visit row each row's cell comes from
+    (-1: the donor did not attend that week, an empty cell)."""
     pats, visits = tables["patients"], tables["visits"]
-    if not columns:
-        return tables
     ids = pats.loc[pats["arm"].eq("MSCT"), "patient_id"].to_numpy()
     donor = dict(zip(ids, ids[rng.permutation(len(ids))]))
     pid = visits["patient_id"].to_numpy()
     mine = np.array([p in donor for p in pid])
     key = pd.MultiIndex.from_arrays([visits["patient_id"], visits["week"]])
     wanted = pd.MultiIndex.from_arrays([[donor[p] for p in pid[mine]], visits["week"].to_numpy()[mine]])
-    source = key.get_indexer(wanted)
-    out = visits.copy()
-    rows = np.flatnonzero(mine)
-    for c in columns:
-        values = visits[c].to_numpy()
-        moved = np.where(source >= 0, values[np.maximum(source, 0)], "")
-        col = out[c].to_numpy().copy()
-        col[rows] = moved
-        out[c] = col
-    return {**tables, "visits": out}
+    source = np.arange(len(visits))
+    source[np.flatnonzero(mine)] = key.get_indexer(wanted)
+    return {c: source for c in columns}
 
 
-def _shuffle_time(tables, rng):
+def _shuffled_cells(tables, rng) -> dict[str, np.ndarray]:
+    """Each patient's values of each marker shuffled across that patient's visits with a value: per marker with
+    at least 2 values, the visit row each row's cell comes from."""
     visits = tables["visits"]
-    out = visits.copy()
     codes = pd.factorize(visits["patient_id"])[0]
+    out = {}
     for c in _markers(visits):
-        values = visits[c].to_numpy()
-        sub = np.flatnonzero(values != "")
+        sub = np.flatnonzero(visits[c].to_numpy() != "")
         if len(sub) < 2:
             continue
         keys = rng.random(len(sub))
         here = sub[np.lexsort((sub, codes[sub]))]  # each patient's measured visits, in table order
         there = sub[np.lexsort((keys, codes[sub]))]  # the same visits, in a random order within the patient
-        col = values.copy()
-        col[here] = values[there]
-        out[c] = col
-    return {**tables, "visits": out}
+        source = np.arange(len(visits))
+        source[here] = there
+        out[c] = source
+    return out
+
+
+def _cells_moved(visits: pd.DataFrame, sources: dict[str, np.ndarray]) -> pd.DataFrame:
+    """The text visits with each column of ``sources`` taken from its source rows (-1: an empty cell)."""
+    out = visits.copy()
+    for c, source in sources.items():
+        out[c] = np.where(source >= 0, visits[c].to_numpy()[np.maximum(source, 0)], "")
+    return out
+
+
+def _move_trajectories(tables, rng, columns):
+    if not columns:
+        return tables
+    return {**tables, "visits": _cells_moved(tables["visits"], _moved_cells(tables, rng, columns))}
+
+
+def _shuffle_time(tables, rng):
+    return {**tables, "visits": _cells_moved(tables["visits"], _shuffled_cells(tables, rng))}
 
 
 def resample_tables(tables: dict[str, pd.DataFrame], method: str, *, seed: int, index: int) -> dict[str, pd.DataFrame]:
@@ -432,8 +528,8 @@ def evaluate_resamples(tables: dict[str, pd.DataFrame], meta: dict | None, metho
                        seed: int, params: dict | None = None) -> pd.DataFrame:
     """Judge the claims ``method`` concerns on resamples ``indices`` of ``tables``: one Dask task.
 
-    Each resample is rebuilt into a cohort by :func:`analysis.scorecard.evaluate.cohort_from_tables` (with the
-    data folder's ``meta``: its design) and judged by :func:`analysis.scorecard.evaluate.evaluate_all` on the
+    Each resample is the cohort :func:`analysis.scorecard.evaluate.cohort_from_tables` makes of it (with the data
+    folder's ``meta``: its design), drawn from the tables typed once (:func:`_typed_resample`), and judged by :func:`analysis.scorecard.evaluate.evaluate_all` on the
     chapters of those claims.
 
     Returns
@@ -452,14 +548,12 @@ def evaluate_resamples(tables: dict[str, pd.DataFrame], meta: dict | None, metho
     >>> sorted(t["claim_id"].isin(claims_concerned("permute_ifng")).unique())
     [np.True_]
     """
-    from analysis.scorecard.evaluate import cohort_from_tables
-
     wanted = set(claims_concerned(method))
     chapters = _chapters_for(method)
     frames = []
     for k in indices:
         t0 = time.process_time()
-        cohort = cohort_from_tables(resample_tables(tables, method, seed=seed, index=int(k)), meta)
+        cohort = _typed_resample(tables, _typed(tables, meta), method, seed=seed, index=int(k))
         claims = _judged(cohort, params, chapters)
         claims = claims.loc[claims["claim_id"].isin(wanted)]
         untested = claims["verdict"].isin(UNTESTED + ("evaluation failed",)).to_numpy()

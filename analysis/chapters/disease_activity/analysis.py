@@ -82,7 +82,7 @@ _DECIMALS = 9  # boundaries compared after rounding, as in analysis.science.scor
 def _outcomes(visits: pd.DataFrame, outcomes) -> list[str]:
     """The requested outcome columns (default: those of OUTCOMES present with at least one value)."""
     if outcomes is None:
-        return [c for c in OUTCOMES if c in visits.columns and visits[c].notna().any()]
+        return [c for c in OUTCOMES if c in visits.columns and pd.notna(visits[c].to_numpy()).any()]
     outcomes = [outcomes] if isinstance(outcomes, str) else list(outcomes)
     _check_frame(visits, "visits", outcomes)
     return outcomes
@@ -146,12 +146,19 @@ def handle_missing(visits: pd.DataFrame, *, missing: str = "complete_case", outc
         return v.assign(imputed=False)
     if missing == "complete_case":
         # a (week, outcome) cell nobody measured is structural, not missing
-        measured = v.groupby("week")[cols].count().gt(0)
-        need = v[cols].notna() | ~measured.reindex(v["week"]).to_numpy()
-        row_ok = need.all(axis=1)
-        n_rows = row_ok.groupby(v["patient_id"]).agg(["all", "size"])
-        keep = n_rows.index[n_rows["all"] & (n_rows["size"] == len(weeks))]
-        return v.loc[v["patient_id"].isin(keep)].assign(imputed=False).reset_index(drop=True)
+        w_codes = pd.factorize(v["week"])[0]
+        p_codes = pd.factorize(v["patient_id"])[0]
+        row_ok = np.ones(len(v), dtype=bool)
+        for c in cols:
+            seen = pd.notna(v[c].to_numpy())
+            measured = np.bincount(w_codes[seen], minlength=w_codes.max() + 1 if len(v) else 0) > 0
+            row_ok &= seen | ~measured[w_codes]
+        # patients with every row complete and a row at every week
+        bad = np.bincount(p_codes[(p_codes >= 0) & ~row_ok], minlength=p_codes.max() + 1 if len(v) else 0)
+        size = np.bincount(p_codes[p_codes >= 0], minlength=p_codes.max() + 1 if len(v) else 0)
+        keep = (bad == 0) & (size == len(weeks))
+        rows = (p_codes >= 0) & keep[np.maximum(p_codes, 0)] if len(v) else np.zeros(0, dtype=bool)
+        return v.loc[rows].assign(imputed=False).reset_index(drop=True)
     # LOCF: full patient × week grid, then forward fill within patient
     static = [c for c in ("group", "arm") if c in v.columns]
     ids = v.drop_duplicates("patient_id")[["patient_id"] + static]
@@ -209,6 +216,28 @@ def trajectory_summary(visits: pd.DataFrame, *, outcomes=None, groups: Sequence[
 
 
 # --------------------------------------------------------------------------------------- test choice
+def _skew_unbiased(x: np.ndarray):
+    """``scipy.stats.skew(x, bias=False)`` of a 1-D float array of at least 3 values without NaN: scipy's
+    arithmetic (its moments about the mean, the same operations in the same order) without its per-call
+    argument handling.
+
+    Examples
+    --------
+    >>> x = np.array([1.0, 2.0, 4.0, 8.0])
+    >>> bool(_skew_unbiased(x) == sps.skew(x, bias=False))
+    True
+    """
+    n = x.shape[0]
+    mean = np.mean(x, keepdims=True)
+    d = x - mean
+    m2 = np.mean(d**2)
+    m3 = np.mean(d**2 * d)
+    with np.errstate(all="ignore"):
+        if m2 <= (np.finfo(m2.dtype).eps * mean[0]) ** 2:
+            return np.nan
+        return ((n - 1.0) * n) ** 0.5 / (n - 2.0) * m3 / m2**1.5
+
+
 def select_tests(visits: pd.DataFrame, *, outcomes=None, rule: str = "skew", baseline_week: int = 0,
                  groups: Sequence[str] = GROUPS, alpha: float = 0.05) -> pd.DataFrame:
     """Choose, per outcome, parametric (t, ANOVA) or rank tests (Mann–Whitney, Wilcoxon, Kruskal–Wallis).
@@ -260,7 +289,7 @@ def select_tests(visits: pd.DataFrame, *, outcomes=None, rule: str = "skew", bas
         for grp, at in rows_of.items():
             x = values[at]
             x = x[~np.isnan(x)]
-            skew = abs(float(sps.skew(x, bias=False))) if x.size >= 3 and np.ptp(x) > 0 else None
+            skew = abs(float(_skew_unbiased(x))) if x.size >= 3 and np.ptp(x) > 0 else None
             if skew is not None:
                 skews.append(skew)
             if rule == "skew":  # stats.choose_test's rule "skew", from the skewness just computed
@@ -284,8 +313,8 @@ def _family(tests: pd.DataFrame | str | None, col: str) -> str:
     if isinstance(tests, str):
         _check_choice("tests", tests, ("parametric", "rank"))
         return tests
-    hit = tests.loc[tests["outcome"] == col, "family"]
-    return str(hit.iloc[0]) if len(hit) else "parametric"
+    hit = np.flatnonzero(tests["outcome"].to_numpy(object) == col)
+    return str(tests["family"].iloc[hit[0]]) if len(hit) else "parametric"
 
 
 # --------------------------------------------------------------------------------------- within groups
@@ -420,8 +449,8 @@ def _average_ranks(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """
     order = np.argsort(values, kind="stable")
     ordered = values[order]
-    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])  # first position of each distinct value
-    counts = np.diff(np.r_[starts, values.size])
+    starts = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))  # first of each distinct value
+    counts = np.diff(np.append(starts, values.size))
     ranks = np.empty(values.size)
     ranks[order] = np.repeat(starts + 1 + (counts - 1) / 2, counts)
     return ranks, counts.astype(float)
@@ -491,6 +520,24 @@ def _rank_between(samples: dict) -> tuple[dict, list[dict]]:
     return omni, post
 
 
+def _cells(week_codes: np.ndarray, group_codes: np.ndarray, n_groups: int) -> dict[int, dict[int, np.ndarray]]:
+    """Week code → group code → the positions of that cell's rows, ascending; groups in code order.
+
+    Examples
+    --------
+    >>> {w: {g: r.tolist() for g, r in c.items()} for w, c in _cells(np.array([1, 0, 1, 1]), np.array([0, 1, 1, 0]), 2).items()}
+    {0: {1: [1]}, 1: {0: [0, 3], 1: [2]}}
+    """
+    cell = week_codes.astype(np.int64) * n_groups + group_codes
+    order = np.argsort(cell, kind="stable")
+    bounds = np.flatnonzero(np.diff(cell[order])) + 1
+    out: dict[int, dict[int, np.ndarray]] = {}
+    for rows in np.split(order, bounds) if len(order) else []:
+        w, g = divmod(int(cell[rows[0]]), n_groups)
+        out.setdefault(w, {})[g] = rows
+    return out
+
+
 def between_group_tests(visits: pd.DataFrame, *, outcomes=None, tests=None, groups: Sequence[str] = GROUPS,
                         alpha: float = 0.05) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Between groups at each visit: omnibus test, then Bonferroni-corrected pairwise tests.
@@ -540,17 +587,21 @@ def between_group_tests(visits: pd.DataFrame, *, outcomes=None, tests=None, grou
     omni_rows, pair_rows = [], []
     v = _in_groups(visits, groups)
     weeks = np.sort(v["week"].dropna().unique())
+    # the visit × group cells, weeks and groups sorted as groupby sorts them (NaN in neither); the cells' means
+    # by pandas' groupby for every outcome at once (each outcome's mean skips its missing values)
+    w_codes, _ = pd.factorize(v["week"], sort=True)
+    g_codes, group_names = pd.factorize(v["group"], sort=True)
+    means = v.groupby(["week", "group"], sort=True)[cols].mean() if cols else None
     for col in cols:
         family = _family(tests, col)
-        # one grouping per outcome: each visit × group's values (in row order), sizes and means
-        d_all = v.loc[v["group"].notna() & v[col].notna(), ["week", "group", col]]
-        values = pd.to_numeric(d_all[col], errors="coerce").to_numpy(float)
-        by_cell = d_all.groupby(["week", "group"], sort=True)
-        rows_of = by_cell.indices
-        cell_means = by_cell[col].mean().to_dict()
-        for week in weeks:
+        # each visit × group's values of this outcome, in row order
+        keep = (w_codes >= 0) & (g_codes >= 0) & pd.notna(v[col].to_numpy())
+        values = pd.to_numeric(v[col], errors="coerce").to_numpy(float)[keep]
+        rows_of = _cells(w_codes[keep], g_codes[keep], len(group_names))
+        cell_means = means[col].to_dict()
+        for i, week in enumerate(weeks):
             # groups with at least 2 values at this visit, sorted (as groupby sorts them)
-            samples = {g: values[rows] for (w, g), rows in sorted(rows_of.items()) if w == week and rows.size >= 2}
+            samples = {group_names[g]: values[rows] for g, rows in rows_of.get(i, {}).items() if rows.size >= 2}
             sizes = {g: np.int64(x.size) for g, x in samples.items()}
             n = sum(x.size for x in samples.values())
             base = dict(outcome=col, label=_label(col), week=int(week))
@@ -857,38 +908,52 @@ def relapse_checks(visits: pd.DataFrame, *, group: str = "Responder", reference_
         raise ValueError(f"`das28_rise` must be a number >= 0; got {das28_rise!r}.")
     _check_frame(visits, "visits", ["patient_id", "week", "group", "das28", "esr_mm_h", "crp_mg_l"])
     extra = [c for c in ("tjc28", "sjc28") if c in visits.columns]
-    cols = ["das28", "esr_mm_h", "crp_mg_l"] + extra
-    # the columns used only (the same rows: duplicates are judged on patient and week)
-    v = visits.loc[visits["group"] == group, ["patient_id", "week"] + cols].drop_duplicates(["patient_id", "week"])
-    ref = v.loc[v["week"] == reference_week, ["patient_id"] + cols]
-    later = v.loc[v["week"] > reference_week, ["patient_id", "week"] + cols]
+    # numpy on the columns used: the rows of `group`, the first of each (patient, week), in table order
+    ids, weeks = visits["patient_id"].to_numpy(), visits["week"].to_numpy()
+    seen, rows = set(), []
+    for i in np.flatnonzero((visits["group"] == group).to_numpy(bool)):
+        key = (ids[i], weeks[i])
+        if key not in seen:
+            seen.add(key)
+            rows.append(i)
+    rows = np.asarray(rows, dtype=np.intp)
+    ref_rows, later_rows = rows[weeks[rows] == reference_week], rows[weeks[rows] > reference_week]
     # each later visit next to the patient's reference visit (patients without one are left out)
-    at_ref = pd.Index(ref["patient_id"]).get_indexer(later["patient_id"])
-    later, ref = later[at_ref >= 0], ref.iloc[at_ref[at_ref >= 0]]
+    ref_of = {pid: i for i, pid in zip(ref_rows, ids[ref_rows])}
+    at_ref = np.array([ref_of.get(pid, -1) for pid in ids[later_rows]], dtype=np.intp)
+    later_rows, ref_rows = later_rows[at_ref >= 0], at_ref[at_ref >= 0]
 
     def up(col: str) -> np.ndarray:
         """True/False where the later value is higher/not higher than the reference value, NaN if one is missing."""
-        now, then = later[col].to_numpy(), ref[col].to_numpy()
+        values = visits[col].to_numpy()
+        now, then = values[later_rows], values[ref_rows]
         known = pd.notna(now) & pd.notna(then)
         out = np.full(len(now), np.nan, dtype=object)
         out[known] = (now[known] > then[known]).tolist()
         return out
 
-    das28, das28_ref = later["das28"].to_numpy(float), ref["das28"].to_numpy(float)
-    out = pd.DataFrame({"patient_id": later["patient_id"].to_numpy(), "week": later["week"].to_numpy().astype(int),
-                        "das28_ref": das28_ref, "das28": das28, "das28_rise": das28 - das28_ref,
-                        "esr_up": up("esr_mm_h"), "crp_up": up("crp_mg_l"),
-                        "tjc_up": up("tjc28") if "tjc28" in extra else np.nan,
-                        "sjc_up": up("sjc28") if "sjc28" in extra else np.nan})
-    evaluable = out["das28_rise"].notna()
-    rose = np.round(out["das28_rise"].to_numpy(float), _DECIMALS) > das28_rise
+    das28_all = visits["das28"].to_numpy(float)
+    das28, das28_ref = das28_all[later_rows], das28_all[ref_rows]
+    rise = das28 - das28_ref
+    esr_up, crp_up = up("esr_mm_h"), up("crp_mg_l")
+    evaluable = ~np.isnan(rise)
+    rose = np.round(rise, _DECIMALS) > das28_rise
     if require_labs:
-        evaluable &= out["esr_up"].notna() & out["crp_up"].notna()
-        rose &= out["esr_up"].eq(True).to_numpy(bool) & out["crp_up"].eq(True).to_numpy(bool)
-    out["evaluable"] = evaluable.to_numpy(bool)
-    out["relapse"] = rose & out["evaluable"].to_numpy(bool)
-    first = out.loc[out["relapse"]].groupby("patient_id")["week"].min()
-    out["first_relapse_week"] = out["patient_id"].map(first).astype(float)
+        evaluable &= pd.notna(esr_up) & pd.notna(crp_up)
+        rose &= (esr_up == True) & (crp_up == True)  # elementwise, on object arrays (True, False or NaN)
+    relapse = rose & evaluable
+    # each patient's first relapse visit, on every row of the patient (NaN if none)
+    patient_ids, week = ids[later_rows], weeks[later_rows].astype(int)
+    first_of: dict = {}
+    for pid, w in zip(patient_ids[relapse], week[relapse]):
+        first_of[pid] = min(first_of.get(pid, w), w)
+    first = np.array([first_of.get(pid, np.nan) for pid in patient_ids], dtype=float)
+    out = pd.DataFrame({"patient_id": patient_ids, "week": week,
+                        "das28_ref": das28_ref, "das28": das28, "das28_rise": rise,
+                        "esr_up": esr_up, "crp_up": crp_up,
+                        "tjc_up": up("tjc28") if "tjc28" in extra else np.nan,
+                        "sjc_up": up("sjc28") if "sjc28" in extra else np.nan,
+                        "evaluable": evaluable, "relapse": relapse, "first_relapse_week": first})
     return out.sort_values(["patient_id", "week"], kind="stable").reset_index(drop=True)
 
 
@@ -1081,6 +1146,13 @@ def prednisone_sentence(steps: pd.DataFrame, *, not_available: str | None = None
 
 
 # --------------------------------------------------------------------------------------- prednisone
+def _per_run(flags: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """How many of ``flags`` are True in each run of rows beginning at ``starts`` (int)."""
+    if not len(flags):
+        return np.zeros(0, dtype=int)
+    return np.add.reduceat(flags.astype(int), starts)
+
+
 def prednisone_steps(visits: pd.DataFrame, *, group: str = "Responder", dose: str = "prednisone_mg_day",
                      baseline_week: int = 0, final_week: int = PAPER.final_week, min_steps: int = 1) -> pd.DataFrame:
     """Per-patient prednisone course and whether it was "reduced stepwise".
@@ -1121,11 +1193,17 @@ def prednisone_steps(visits: pd.DataFrame, *, group: str = "Responder", dose: st
     v = v.sort_values(["patient_id", "week"], kind="stable")
     has_base = v.loc[v["week"] == baseline_week, "patient_id"]
     v = v.loc[v["patient_id"].isin(has_base)]
-    step = v.groupby("patient_id", sort=False)[dose].diff()
-    v = v.assign(down=np.round(step, _DECIMALS) < 0, upw=np.round(step, _DECIMALS) > 0)
-    g = v.groupby("patient_id", sort=True)
-    out = pd.DataFrame({"dose_baseline": g[dose].first(), "last_week": g["week"].last(), "dose_last": g[dose].last(),
-                        "n_decreases": g["down"].sum().astype(int), "n_increases": g["upw"].sum().astype(int)})
+    # numpy on the rows sorted by patient: each patient's rows are contiguous (the groupby's diff, first, last, sum)
+    pid, x = v["patient_id"].to_numpy(), v[dose].to_numpy(float)
+    starts = np.flatnonzero(np.r_[True, pid[1:] != pid[:-1]]) if len(v) else np.zeros(0, dtype=np.intp)
+    ends = np.r_[starts[1:], len(v)] - 1 if len(v) else starts
+    step = np.full(len(v), np.nan)
+    step[1:] = x[1:] - x[:-1]
+    step[starts] = np.nan  # no step into a patient's first visit
+    down, upw = np.round(step, _DECIMALS) < 0, np.round(step, _DECIMALS) > 0
+    out = pd.DataFrame({"dose_baseline": x[starts], "last_week": v["week"].array[ends], "dose_last": x[ends],
+                        "n_decreases": _per_run(down, starts), "n_increases": _per_run(upw, starts)},
+                       index=pd.Index(pid[starts], name="patient_id"))
     out["non_increasing"] = out["n_increases"].eq(0)
     out["reduced_stepwise"] = (out["non_increasing"] & out["n_decreases"].ge(min_steps)
                                & (np.round(out["dose_last"] - out["dose_baseline"], _DECIMALS) < 0))

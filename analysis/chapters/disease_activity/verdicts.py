@@ -82,13 +82,13 @@ def judge_claims(log, derived, *, design=None, visits: pd.DataFrame | None = Non
     ('holds by construction', 0)
     """
     from analysis.claims.registry import equivalence_margin
-    from analysis.claims.rules import judge_inputs, paired_changes, values_at
+    from analysis.claims.rules import floats, judge_inputs, paired_changes, values_picker
 
     design, visits = judge_inputs(derived, design, visits)
     wk = {w: design.paper_week(w) for w in (0, 4, 12, 24, 48)}  # the paper's landmark weeks in this design
     patients = derived.patients
     resp_w, final_w, relapse_w = wk[12], wk[48], wk[24]
-    arm, group = patients["arm"], patients["group"]
+    arm, group = patients["arm"].to_numpy(object), patients["group"].to_numpy(object)  # compared per label below
     n_resp, n_non = int((group == "Responder").sum()), int((group == "Non-responder").sum())
     log.check_count("activity.randomised_n", len(patients))
     log.check_count("activity.msct_n", int((arm == "MSCT").sum()))
@@ -101,7 +101,7 @@ def judge_claims(log, derived, *, design=None, visits: pd.DataFrame | None = Non
     else:
         for cid in ("activity.response_rate", "activity.nonresponse_rate"):
             log.not_testable(cid, "no MSCT patient could be classified by EULAR response")
-    lost = patients["lost_to_follow_up"].astype(bool)
+    lost = patients["lost_to_follow_up"].astype(bool).to_numpy()
     for cid, grp in (("activity.lost_nonresponders", "Non-responder"), ("activity.lost_controls", "Control"),
                      ("activity.lost_responders", "Responder")):
         log.check_count(cid, int((lost & (group == grp)).sum()))
@@ -127,16 +127,17 @@ def judge_claims(log, derived, *, design=None, visits: pd.DataFrame | None = Non
         if col not in base.columns:
             continue
         margin, _ = equivalence_margin(col, base[col])
+        pick = values_picker(base, col)  # values_at(base, col, week=0, group=...), the columns read once
         for a, b in pairs:
-            items.append((f"{col} {a} − {b}", values_at(base, col, week=0, group=a),
-                          values_at(base, col, week=0, group=b), margin))
+            items.append((f"{col} {a} − {b}", pick(0, a), pick(0, b), margin))
+    in_group = {g: group == g for g in groups_present}
     for col in ("age", "disease_duration_years"):
         if col not in patients.columns:
             continue
         margin, _ = equivalence_margin(col, patients[col])
+        values = floats(pd.to_numeric(patients[col], errors="coerce"))  # as welch_ci reads each group's values
         for a, b in pairs:
-            items.append((f"{col} {a} − {b}", pd.to_numeric(patients.loc[group == a, col], errors="coerce"),
-                          pd.to_numeric(patients.loc[group == b, col], errors="coerce"), margin))
+            items.append((f"{col} {a} − {b}", values[in_group[a]], values[in_group[b]], margin))
     if items:
         log.check_equivalence_all("activity.no_baseline_differences", items, margin=float("nan"),
                                   margin_source="per measure: DAS28 0.6 (EULAR), HAQ-DI 0.22 (MCID), others half the "

@@ -17,7 +17,6 @@ from analysis.core.notebooks import chapter_params
 from analysis.science import sections
 from analysis.science.derive import derive_cached
 from analysis.science.methods.look import Look, judge_test
-from analysis.science.tables import baseline_values, paired_change, visit_wide
 
 __all__ = ["evaluate", "judge_claims", "judge_second_look"]
 
@@ -70,15 +69,12 @@ def judge_claims(log, derived, *, design=None, visits: pd.DataFrame | None = Non
     (0, 'interpretation')
     """
     from analysis.claims.registry import INCONCLUSIVE, NOT_REPRODUCED, REPRODUCED, equivalence_margin, load_margins
-    from analysis.claims.rules import direction_word, fmt_ci, fmt_num, is_nan, judge_inputs, mean_ci, values_at
+    from analysis.claims.rules import (direction_word, fmt_ci, fmt_num, is_nan, judge_inputs, mean_ci, paired_changes,
+                                       values_at)
 
     design, visits = judge_inputs(derived, design, visits)
     after = design.paper_week(12) if after_week is None else int(after_week)
     where = f"responders, week 0 to {after}" + (f", {detail}" if detail else "")
-    # the responders' values at week 0 and the after visit, one pivot for the three paired changes below
-    used = [c for c in ("anti_ccp_u_ml", "rf_iu_ml", "treg_th17_ratio") if c in visits.columns]
-    responders = visit_wide(visits, used, weeks=[0, after], group="Responder") if after is not None else None
-    baseline = baseline_values(visits, used, week=0, group="Responder")
     margins = load_margins()
     verdicts = {}
     for col, dec, ns in (("anti_ccp_u_ml", "immune.anticcp_decrease_responders", "immune.anticcp_not_significant"),
@@ -91,7 +87,7 @@ def judge_claims(log, derived, *, design=None, visits: pd.DataFrame | None = Non
             log.missing_columns(ns, visits, [col])
             verdicts[dec] = None
             continue
-        ch = paired_change(responders, col, after=after)
+        ch = paired_changes(visits, col, after=after, group="Responder")
         # "decreased ... however, these changes were not statistically significant": no rule can judge such a
         # decrease (an interval below 0 contradicts the paper's own test, one containing 0 shows no decrease);
         # the change is shown, and the testable half of the sentence is the equivalence claim ``ns``
@@ -104,7 +100,7 @@ def judge_claims(log, derived, *, design=None, visits: pd.DataFrame | None = Non
             dec, "a decrease the paper itself calls not statistically significant: a confidence interval below 0 "
                  "would contradict the paper's test, and one containing 0 cannot show a decrease; the testable part "
                  f"is {ns} (no change beyond the margin)", shown)
-        margin, src = equivalence_margin(col, baseline[col], margins=margins)
+        margin, src = equivalence_margin(col, values_at(visits, col, week=0, group="Responder"), margins=margins)
         log.check_equivalence(ns, ch, margin=margin, margin_source=src, detail=where)
     both = [verdicts.get("immune.anticcp_decrease_responders"), verdicts.get("immune.rf_decrease_responders")]
     if all(v in (REPRODUCED, NOT_REPRODUCED, INCONCLUSIVE) for v in both):
@@ -136,7 +132,8 @@ def judge_claims(log, derived, *, design=None, visits: pd.DataFrame | None = Non
                                 f"{after} (the level reached; the paper gives no reference value)")
         else:
             log.not_testable(cid, f"no baseline ratios or no responder ratios at week {after}")
-        log.check_change("immune.ratio_reversed_responders", paired_change(responders, "treg_th17_ratio", after=after),
+        log.check_change("immune.ratio_reversed_responders",
+                         paired_changes(visits, "treg_th17_ratio", after=after, group="Responder"),
                          detail=where)
     else:
         log.missing_columns("immune.ratio_reversed_responders", visits, ["treg_th17_ratio"])

@@ -17,7 +17,7 @@ from analysis.core.notebooks import chapter_params
 from analysis.science import sections
 from analysis.science.derive import derive_cached
 from analysis.science.methods.look import Look, judge_test
-from analysis.science.tables import baseline_values, paired_change, visit_wide
+from analysis.science.tables import paired_change, visit_wide
 
 __all__ = ["evaluate", "judge_claims", "judge_second_look"]
 
@@ -36,6 +36,22 @@ def _per_patient_change(visits: pd.DataFrame, columns, *, after: int, group: str
         has_both = (col, 0) in wide.columns and (col, after) in wide.columns
         out[col] = (wide[(col, after)] - wide[(col, 0)]) if has_both else pd.Series(dtype=float)
     return pd.DataFrame(out)
+
+
+def _changes_of(wide: pd.DataFrame):
+    """:func:`analysis.science.tables.paired_change` ``(wide, column, after=, before=)`` for many columns and visits,
+    the table's values read once (its float columns as one array; any other table as that function reads it)."""
+    position = {key: i for i, key in enumerate(wide.columns)}
+    values = (wide.to_numpy(float) if wide.columns.is_unique and all(t == np.float64 for t in wide.dtypes)
+              else None)
+
+    def change(column: str, *, after: int, before: int = 0) -> np.ndarray:
+        if values is None or (column, after) not in position or (column, before) not in position:
+            return paired_change(wide, column, after=after, before=before)
+        d = values[:, position[(column, after)]] - values[:, position[(column, before)]]
+        return d[np.isfinite(d)]
+
+    return change
 
 
 def judge_claims(log, derived, *, design=None, visits: pd.DataFrame | None = None,
@@ -83,7 +99,7 @@ def judge_claims(log, derived, *, design=None, visits: pd.DataFrame | None = Non
     (0, 'not testable with these data')
     """
     from analysis.claims.registry import equivalence_margin, load_margins
-    from analysis.claims.rules import fmt_mean_ci, judge_inputs, mean_ci
+    from analysis.claims.rules import fmt_mean_ci, judge_inputs, mean_ci, paired_changes, values_at
 
 
     design, visits = judge_inputs(derived, design, visits)
@@ -95,12 +111,12 @@ def judge_claims(log, derived, *, design=None, visits: pd.DataFrame | None = Non
     used = [c for c in ("il_6", "tnf_a", "il_10", "il_1b", "il_2r", "il_8", "treg_th17_ratio", "esr_mm_h", "crp_mg_l")
             if c in visits.columns]
     responders = visit_wide(visits, used, group="Responder")
-    baseline = baseline_values(visits, used, week=0, group="Responder")
+    changes = _changes_of(responders)  # the responders' paired changes (analysis.claims.rules.paired_changes)
     margins = load_margins()
 
-    def changes(col, *, after, before=0):
-        """The responders' paired changes of ``col`` (:func:`analysis.claims.rules.paired_changes`)."""
-        return paired_change(responders, col, after=after, before=before)
+    def baseline(col):
+        """The responders' values of ``col`` at week 0 (:func:`analysis.science.tables.baseline_values`)."""
+        return values_at(visits, col, week=0, group="Responder")
     log.not_testable("inflammation.baseline_proinflammatory",
                      "the data hold no healthy reference group or cytokine reference ranges to call levels high or low")
     for cid, col in (("inflammation.il6_decrease_responders", "il_6"), ("inflammation.tnfa_decrease_responders", "tnf_a")):
@@ -120,7 +136,7 @@ def judge_claims(log, derived, *, design=None, visits: pd.DataFrame | None = Non
     elif not log.missing_columns(cid, visits, ["il_10"]):
         down = changes("il_10", before=w4, after=final)
         back = changes("il_10", after=final)
-        margin, src = equivalence_margin("il_10", baseline["il_10"], margins=margins)
+        margin, src = equivalence_margin("il_10", baseline("il_10"), margins=margins)
         _, dlo, dhi, n1 = mean_ci(down, 1 - alpha / 2)
         eb, lo, hi, n2 = mean_ci(back, 1 - 2 * alpha)
         _, wlo, whi, _ = mean_ci(back, 1 - alpha / 2)
@@ -139,7 +155,7 @@ def judge_claims(log, derived, *, design=None, visits: pd.DataFrame | None = Non
                      ("inflammation.il8_no_change", "il_8")):
         if log.missing_columns(cid, visits, [col]):
             continue
-        margin, src = equivalence_margin(col, baseline[col], margins=margins)
+        margin, src = equivalence_margin(col, baseline(col), margins=margins)
         log.check_equivalence_all(cid, [(f"week {w}", changes(col, after=w)) for w in design.post_weeks],
                                   margin=margin, margin_source=src)
     for cid, col, side in (("inflammation.il6_vs_others_fig4", "il_6", "decrease"),
@@ -154,10 +170,9 @@ def judge_claims(log, derived, *, design=None, visits: pd.DataFrame | None = Non
         log.not_in_design(cid, 12, design)
     elif not log.missing_columns(cid, visits, ["il_6", "tnf_a", "il_10"]):
         msct = visits.loc[visits["arm"].eq("MSCT")] if "arm" in visits.columns else visits
-        msct = visit_wide(msct, ["il_6", "tnf_a", "il_10"], weeks=[0, week])
         parts, on, off, sizes = [], 0, 0, []
         for col, side in (("il_6", -1), ("tnf_a", -1), ("il_10", 1)):
-            est, lo, hi, n = mean_ci(paired_change(msct, col, after=week), 1 - alpha / 3)
+            est, lo, hi, n = mean_ci(paired_changes(msct, col, after=week), 1 - alpha / 3)
             parts.append(f"{col}: {fmt_mean_ci(est, lo, hi, n)}")
             sizes.append(n)
             on += (lo > 0) if side > 0 else (hi < 0)
