@@ -297,22 +297,6 @@ def _permute_arm(tables, rng):
     return {**tables, "patients": pats.assign(arm=rng.permutation(pats["arm"].to_numpy()))}
 
 
-#: the last raw tables typed (:func:`_typed`): ``(tables, meta, cohort)``
-_TYPED_LAST: list = []
-
-
-def _typed(tables: dict, meta: dict | None):
-    """:func:`analysis.scorecard.evaluate.cohort_from_tables` ``(tables, meta)``, kept for the next call with the
-    same tables object and meta (the tasks of a run share them; the tables are never modified)."""
-    from analysis.scorecard.evaluate import cohort_from_tables
-
-    if _TYPED_LAST and _TYPED_LAST[0] is tables and _TYPED_LAST[1] == dict(meta or {}):
-        return _TYPED_LAST[2]
-    cohort = cohort_from_tables(tables, meta)
-    _TYPED_LAST[:] = [tables, dict(meta or {}), cohort]
-    return cohort
-
-
 @lru_cache(maxsize=1)
 def _empty_visit() -> pd.DataFrame:
     """A visit row whose every cell is empty, typed (:func:`analysis.intake.io.typed_table`); read only."""
@@ -525,11 +509,13 @@ def untested_reason(verdict: str, reproduced, rule) -> str:
 
 
 def evaluate_resamples(tables: dict[str, pd.DataFrame], meta: dict | None, method: str, indices: Iterable[int],
-                       seed: int, params: dict | None = None) -> pd.DataFrame:
+                       seed: int, params: dict | None = None, typed=None) -> pd.DataFrame:
     """Judge the claims ``method`` concerns on resamples ``indices`` of ``tables``: one Dask task.
 
     Each resample is the cohort :func:`analysis.scorecard.evaluate.cohort_from_tables` makes of it (with the data
-    folder's ``meta``: its design), drawn from the tables typed once (:func:`_typed_resample`), and judged by :func:`analysis.scorecard.evaluate.evaluate_all` on the
+    folder's ``meta``: its design), drawn from ``tables`` and applied to ``typed``, the same tables typed once
+    (:func:`_typed_resample`; :func:`run` types them once per run and shares them with every task; when not given,
+    they are typed here, once per task), and judged by :func:`analysis.scorecard.evaluate.evaluate_all` on the
     chapters of those claims.
 
     Returns
@@ -548,12 +534,15 @@ def evaluate_resamples(tables: dict[str, pd.DataFrame], meta: dict | None, metho
     >>> sorted(t["claim_id"].isin(claims_concerned("permute_ifng")).unique())
     [np.True_]
     """
+    from analysis.scorecard.evaluate import cohort_from_tables
+
     wanted = set(claims_concerned(method))
     chapters = _chapters_for(method)
+    typed = cohort_from_tables(tables, meta) if typed is None else typed
     frames = []
     for k in indices:
         t0 = time.process_time()
-        cohort = _typed_resample(tables, _typed(tables, meta), method, seed=seed, index=int(k))
+        cohort = _typed_resample(tables, typed, method, seed=seed, index=int(k))
         claims = _judged(cohort, params, chapters)
         claims = claims.loc[claims["claim_id"].isin(wanted)]
         untested = claims["verdict"].isin(UNTESTED + ("evaluation failed",)).to_numpy()
@@ -620,15 +609,19 @@ def run(cohort, *, methods: Iterable[str] = tuple(METHODS), resamples: int = 100
     for name, value in (("resamples", resamples), ("batch_size", batch_size)):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
             raise ValueError(f"`{name}` is {value!r}; a whole number >= 1 is required")
+    from analysis.scorecard.evaluate import cohort_from_tables
+
     tables = raw_tables(cohort)
     problems = {m: method_problem(tables, m) for m in methods}
     tasks = [(evaluate_resamples, "<shared:tables>", "<shared:meta>", m, list(range(i, min(resamples, i + batch_size))),
-              int(seed), params)
+              int(seed), params, "<shared:typed>")
              for m in methods if not problems[m] for i in range(0, int(resamples), int(batch_size))]
     columns = ["method", "resample", "chapter", "claim_id", "verdict", "reason", "seconds"]
     if tasks:
         out = pd.concat(run_tasks(tasks, client=client, workers=workers, scheduler=scheduler, progress=progress,
-                                  shared={"tables": tables, "meta": dict(cohort.meta)}), ignore_index=True)
+                                  shared={"tables": tables, "meta": dict(cohort.meta),
+                                          "typed": cohort_from_tables(tables, dict(cohort.meta))}),
+                        ignore_index=True)
     else:
         out = pd.DataFrame(columns=columns)
     from analysis.claims.registry import published
