@@ -54,7 +54,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from analysis.claims.rules import _mean_var, floats
+from analysis.claims.rules import floats
+from analysis.core.moments import mean_var
 from analysis.core.chapters import CLAIM_CHAPTERS, MODELS
 
 VERDICTS: tuple[str, ...] = (
@@ -478,7 +479,7 @@ def equivalence_margin(measure: str, baseline=None, margins: pd.DataFrame | None
     x = x[np.isfinite(x)]
     if len(x) < 2:
         return float("nan"), f"{value:g} × baseline SD, not defined: fewer than 2 baseline values ({source})"
-    sd = float(math.sqrt(_mean_var(x)[1]))  # np.std(x, ddof=1), by the same arithmetic
+    sd = float(math.sqrt(mean_var(x)[1]))  # np.std(x, ddof=1), by the same arithmetic
     return value * sd, f"{value:g} × baseline SD = {value * sd:.3g} ({source})"
 
 

@@ -8,6 +8,8 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
+from analysis.core.moments import mean_var
+
 #: floating-point slack so that a value exactly on a bound counts as inside
 EPS = 1e-9
 
@@ -35,18 +37,6 @@ def _finite(x) -> np.ndarray:
     return v[np.isfinite(v)]
 
 
-_sum = np.add.reduce
-
-
-def _mean_var(v: np.ndarray) -> tuple:
-    """``(v.mean(), v.var(ddof=1))`` of a 1-D float array of at least 2 values, by NumPy's own arithmetic
-    (the sums ``mean`` and ``var`` take, without their per-call dispatch: the same bits)."""
-    n = v.size
-    mean = _sum(v) / n
-    d = v - mean
-    return mean, _sum(d * d) / (n - 1)
-
-
 def mean_ci(x, confidence: float = 0.95) -> tuple[float, float, float, int]:
     """Mean of ``x`` with its t-based confidence interval: ``(mean, low, high, n)`` (NaN below 2 values).
 
@@ -60,7 +50,7 @@ def mean_ci(x, confidence: float = 0.95) -> tuple[float, float, float, int]:
     n = int(len(v))
     if n < 2:
         return (float(v.mean()) if n else float("nan"), float("nan"), float("nan"), n)
-    m, var = _mean_var(v)
+    m, var = mean_var(v)
     m, se = float(m), float(math.sqrt(var) / math.sqrt(n))
     half = float(special().stdtrit(n - 1, 0.5 + confidence / 2)) * se
     return (m, m - half, m + half, n)
@@ -83,8 +73,8 @@ def welch_ci(a, b, confidence: float = 0.95) -> tuple[float, float, float, int, 
     if na < 2 or nb < 2:
         d = float(va.mean() - vb.mean()) if na and nb else float("nan")
         return (d, float("nan"), float("nan"), na, nb)
-    ma, var_a = _mean_var(va)
-    mb, var_b = _mean_var(vb)
+    ma, var_a = mean_var(va)
+    mb, var_b = mean_var(vb)
     sa, sb = var_a / na, var_b / nb
     d = float(ma - mb)
     se = math.sqrt(sa + sb)

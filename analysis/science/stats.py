@@ -24,6 +24,7 @@ from scipy import stats as sps
 
 from analysis.claims.rules import wilson_interval, z_quantile
 from analysis.core.checks import check_choice as _check_choice, check_alpha as _check_alpha
+from analysis.core.moments import mean_ss
 
 __all__ = [
     "adjust_pvalues",
@@ -134,10 +135,10 @@ def _ttest(x: np.ndarray, y: np.ndarray, *, paired: bool = False, welch: bool = 
 
 
 def _mean_var(a) -> tuple:
-    """``(a.mean(), a.var(ddof=1))`` of a 1-D array by :func:`_moments` (the same bits; NaN for a variance of
-    fewer than 2 values, as numpy gives)."""
+    """``(a.mean(), a.var(ddof=1))`` of a 1-D array by :func:`analysis.core.moments.mean_ss` (the same bits; NaN
+    for a variance of fewer than 2 values, as numpy gives)."""
     a = np.asarray(a, dtype=float)
-    mean, ss = _moments(a)
+    mean, ss = mean_ss(a)
     return mean, ss / max(a.size - 1, 0)
 
 
@@ -420,31 +421,12 @@ def hedges_g_paired(before, after, confidence: float = 0.95) -> tuple[float, flo
     n = x.size
     if n < 2:
         return (np.nan, np.nan, np.nan)
-    return _g_paired(x, y, _moments(x)[1], _moments(y)[1], _moments(y - x)[0], confidence)
-
-
-def _moments(a: np.ndarray) -> tuple:
-    """Mean and sum of squared deviations of a 1-D float array of one or more values.
-
-    numpy's own steps of ``a.mean()`` and ``a.var()`` (sum, divide, subtract, square, sum) without their
-    Python wrappers, so ``mean == a.mean()`` and ``ss / (a.size - ddof) == a.var(ddof=ddof)`` bit for bit
-    (tests/test_stats_fast.py).
-
-    Examples
-    --------
-    >>> m, ss = _moments(np.array([1.0, 2, 4]))
-    >>> bool(m == np.array([1.0, 2, 4]).mean()), bool(ss / 2 == np.array([1.0, 2, 4]).var(ddof=1))
-    (True, True)
-    """
-    m = _add(a) / a.size
-    dev = a - m
-    np.square(dev, out=dev)
-    return m, _add(dev)
+    return _g_paired(x, y, mean_ss(x)[1], mean_ss(y)[1], mean_ss(y - x)[0], confidence)
 
 
 def _g_paired(x: np.ndarray, y: np.ndarray, ss_x, ss_y, mean_diff, confidence: float) -> tuple[float, float, float]:
     """:func:`hedges_g_paired` of complete pairs ``x``, ``y`` (n >= 2) from their sums of squared deviations
-    and the mean of ``y - x`` (:func:`_moments`)."""
+    and the mean of ``y - x`` (:func:`analysis.core.moments.mean_ss`)."""
     n = x.size
     s_av = np.sqrt((ss_x / (n - 1) + ss_y / (n - 1)) / 2)
     if s_av == 0:
@@ -635,7 +617,7 @@ def paired_row(x: np.ndarray, y: np.ndarray, pair, *, test: str = "t", alpha: fl
     n = x.size
     diff = y - x
     if n >= 2 and test == "t":
-        mean_d, ss_d = _moments(diff)
+        mean_d, ss_d = mean_ss(diff)
         if not np.isnan(mean_d):  # complete pairs (a missing value would make the mean NaN)
             return _paired_t_row(x, y, diff, mean_d, ss_d, pair, alpha)
     row = dict(before=pair[0], after=pair[1], n=n,
@@ -663,12 +645,13 @@ def paired_row(x: np.ndarray, y: np.ndarray, pair, *, test: str = "t", alpha: fl
 
 
 def _paired_t_row(x: np.ndarray, y: np.ndarray, diff: np.ndarray, mean_d, ss_d, pair, alpha: float) -> dict:
-    """:func:`paired_row` of the paired t test for n >= 2 complete pairs, from the differences' :func:`_moments`:
+    """:func:`paired_row` of the paired t test for n >= 2 complete pairs, from the differences'
+    :func:`analysis.core.moments.mean_ss`:
     the same numbers as its general path (``_ttest``, ``hedges_g_paired``) with each mean and variance computed
     once."""
     n = x.size
-    mean_x, ss_x = _moments(x)
-    mean_y, ss_y = _moments(y)
+    mean_x, ss_x = mean_ss(x)
+    mean_y, ss_y = mean_ss(y)
     var_d = ss_d / (n - 1)
     row = dict(before=pair[0], after=pair[1], n=n, mean_before=mean_x, mean_after=mean_y, mean_diff=mean_d,
                sd_diff=float(np.sqrt(var_d)), statistic=np.nan, dof=np.nan, p=np.nan, note="")
@@ -1000,7 +983,7 @@ def anova_arrays(groups: dict) -> tuple[dict, list[dict]]:
         warnings.simplefilter("ignore")
         values = np.concatenate(list(groups.values()))
         grand = values.mean()
-        moments = {k: _moments(np.asarray(v, dtype=float)) for k, v in groups.items()}  # (mean, sum of squares)
+        moments = {k: mean_ss(np.asarray(v, dtype=float)) for k, v in groups.items()}  # (mean, sum of squares)
         ss_between = sum(v.size * (moments[k][0] - grand) ** 2 for k, v in groups.items())
         ss_error = sum(moments[k][1] for k in groups)
         df1, df2 = len(groups) - 1, values.size - len(groups)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["baseline_values", "paired_change", "paired_change_many", "visit_wide"]
+__all__ = ["baseline_values", "paired_change", "paired_change_many", "rows_by", "visit_wide"]
 
 
 def visit_wide(visits: pd.DataFrame, columns, *, weeks=None, group: str | None = None) -> pd.DataFrame:
@@ -179,3 +179,33 @@ def baseline_values(visits: pd.DataFrame, columns, *, week: int = 0, group: str 
         x = col.to_numpy()[at] if col.dtype == np.float64 else pd.to_numeric(col.iloc[at], errors="coerce").to_numpy(float)
         out[c] = x[np.isfinite(x)]
     return out
+
+
+def rows_by(table: pd.DataFrame, key) -> dict:
+    """``table``'s rows as ``{column: value}`` dicts, by the value of column ``key``.
+
+    A page or a rule that reads a few cells of a small summary table looks them up here instead of through
+    ``set_index(...).loc[...]`` (which builds an index and a row Series per lookup).
+
+    Parameters
+    ----------
+    table : DataFrame
+    key : str or list of str
+        The column whose value names a row, or a list of columns (the key is then the tuple of their values).
+        When two rows share a key, the last one is kept.
+
+    Returns
+    -------
+    dict
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"score": ["a", "b"], "auc": [0.6, 0.8]})
+    >>> rows_by(t, "score")["b"]["auc"]
+    np.float64(0.8)
+    >>> list(rows_by(t, ["score", "auc"]))
+    [('a', np.float64(0.6)), ('b', np.float64(0.8))]
+    """
+    columns = {c: table[c].to_numpy() for c in table.columns}
+    keys = zip(*(columns[k] for k in key)) if isinstance(key, list) else columns[key]
+    return {k: {c: v[i] for c, v in columns.items()} for i, k in enumerate(keys)}

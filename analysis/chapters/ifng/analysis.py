@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.science import stats
+from analysis.science.tables import rows_by
 from analysis.core.checks import check_frame as _check_frame
 from analysis.claims.rules import format_p
 from analysis.core.design import PAPER
@@ -934,13 +935,6 @@ def transient_summary(profile: pd.DataFrame, *, threshold: float = 2.0) -> pd.Da
 
 
 # --------------------------------------------------------------------------------------------- verdicts
-def _rows_by(table: pd.DataFrame, key) -> dict:
-    """``table``'s rows as ``{column: value}`` dicts by the value of column ``key`` (a tuple for a list of columns)."""
-    columns = {c: table[c].to_numpy() for c in table.columns}
-    keys = zip(*(columns[k] for k in key)) if isinstance(key, list) else columns[key]
-    return {k: {c: v[i] for c, v in columns.items()} for i, k in enumerate(keys)}
-
-
 def _first_row(table: pd.DataFrame) -> dict:
     """``table``'s first row as ``{column: value}`` (without building a row Series)."""
     return {c: table[c].to_numpy()[0] for c in table.columns}
@@ -1024,7 +1018,7 @@ def qualitative_verdicts(*, share: pd.DataFrame, transient: pd.DataFrame, infect
     # High in responders (and more often than in non-responders) / low in non-responders.
     from scipy.stats import fisher_exact
 
-    either = _rows_by(share[share["period"] == "before or after"], "group") if share is not None else None
+    either = rows_by(share[share["period"] == "before or after"], "group") if share is not None else None
     fisher_p = np.nan
     if either is not None and set(_GROUPS) <= set(either) and all(either[g]["n"] > 0 for g in _GROUPS):
         r, nr = either["Responder"], either["Non-responder"]
@@ -1065,7 +1059,7 @@ def qualitative_verdicts(*, share: pd.DataFrame, transient: pd.DataFrame, infect
     sizes = dict(subgroup_n or {})
     judged = [s for s in ("Before", "After") if sizes.get(s, min_n) >= min_n]
     if first_sig is not None:
-        fs = _rows_by(first_sig, ["subgroup", "marker", "reference"])
+        fs = rows_by(first_sig, ["subgroup", "marker", "reference"])
     # Rapid efficacy in Before: first significant ratio change vs baseline earlier than in After.
     rule = ("reproduced if the Treg/Th17 ratio first differs significantly from baseline (paired t) at an "
             "earlier week in the Before subgroup than in the After subgroup (or never in After)")
@@ -1117,7 +1111,7 @@ def qualitative_verdicts(*, share: pd.DataFrame, transient: pd.DataFrame, infect
     # Predicts response.
     rule = ("reproduced if the AUC of peak IFN-γ (week 0..window) has a 95% CI above 0.5 and, at the paper's "
             "threshold, sensitivity and specificity both exceed 0.5")
-    roc_rows = _rows_by(roc, "score") if roc is not None else {}
+    roc_rows = rows_by(roc, "score") if roc is not None else {}
     if roc is None or diagnostics is None or "ifng_peak_window" not in roc_rows \
             or pd.isna(roc_rows["ifng_peak_window"]["auc"]):
         add("ifng.predicts_response", False, False, "", rule + " (AUC not computable)")

@@ -13,7 +13,6 @@ import pandas as pd
 
 from analysis.chapters.ifng.analysis import (
     MARKERS,
-    _rows_by,
     diagnostic_summary,
     first_significant,
     format_auc,
@@ -31,6 +30,7 @@ from analysis.claims.log import ClaimLog
 from analysis.core.notebooks import chapter_params
 from analysis.science import sections
 from analysis.science.derive import derive_cached
+from analysis.science.tables import rows_by
 from analysis.science.methods.look import Look, fmt, judge_if_testable, judge_test
 
 __all__ = ["evaluate", "judge_claims", "judge_second_look"]
@@ -264,7 +264,7 @@ def judge_claims(log, derived, *, profile: pd.DataFrame, design=None, threshold:
     rule = ("reproduced if the 95% bootstrap CI of the AUC of baseline IFN-γ (measured before the response window) "
             "lies above 0.5; not reproduced if it lies below or at 0.5 entirely; inconclusive otherwise. The week "
             f"0–{win} peak lies inside the window that defines response: circular, shown but not counted")
-    r = _rows_by(roc, "score") if roc is not None and len(roc) else None
+    r = rows_by(roc, "score") if roc is not None and len(roc) else None
     if r is None or "ifng_baseline" not in r or pd.isna(r["ifng_baseline"]["auc"]):
         log.not_testable("ifng.predicts_response", "the AUC of baseline IFN-γ could not be computed")
     else:

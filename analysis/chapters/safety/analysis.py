@@ -40,6 +40,7 @@ __all__ = [
     "classify_events",
     "compare_with_published",
     "flow_counts",
+    "flow_n",
     "flow_labels",
     "ae_count",
     "ae_counts_sentence",
@@ -134,7 +135,17 @@ def _text_is(values: np.ndarray, text: str) -> np.ndarray:
     return np.fromiter((x == text if isinstance(x, str) else False for x in values), dtype=bool, count=len(values))
 
 
-def _flow_n(flow: pd.DataFrame, stage: str, *, arm: str | None = None, group: str | None = None) -> int:
+def flow_n(flow: pd.DataFrame, stage: str, *, arm: str | None = None, group: str | None = None) -> int:
+    """The number of patients of the trial flow (:func:`trial_flow`) at ``stage``, in ``arm`` and ``group``
+    (None: every arm or group).
+
+    Examples
+    --------
+    >>> flow = pd.DataFrame({"stage": ["randomised", "randomised", "analysed"], "arm": ["MSCT", "control", "MSCT"],
+    ...                      "group": [None, None, "Responder"], "n": [52, 53, 28]})
+    >>> flow_n(flow, "randomised"), flow_n(flow, "randomised", arm="MSCT"), flow_n(flow, "analysed", group="Responder")
+    (105, 52, 28)
+    """
     return _sum_where(flow, "n", stage=stage, arm=arm, group=group)
 
 
@@ -175,15 +186,15 @@ def flow_counts(flow: pd.DataFrame) -> dict[str, int]:
     """
     _check_frame(flow, "flow", ["stage", "arm", "group", "n"])
     return {
-        "enrolled": _flow_n(flow, "enrolled"),
-        "msct": _flow_n(flow, "randomised", arm="MSCT"),
-        "control": _flow_n(flow, "randomised", arm="control"),
-        "responders": _flow_n(flow, "classified at response week", group="Responder"),
-        "non_responders": _flow_n(flow, "classified at response week", group="Non-responder"),
-        "lost_msct": _flow_n(flow, "lost to follow-up", arm="MSCT"),
-        "lost_control": _flow_n(flow, "lost to follow-up", arm="control"),
-        "analysed_msct": _flow_n(flow, "analysed", arm="MSCT"),
-        "analysed_control": _flow_n(flow, "analysed", arm="control"),
+        "enrolled": flow_n(flow, "enrolled"),
+        "msct": flow_n(flow, "randomised", arm="MSCT"),
+        "control": flow_n(flow, "randomised", arm="control"),
+        "responders": flow_n(flow, "classified at response week", group="Responder"),
+        "non_responders": flow_n(flow, "classified at response week", group="Non-responder"),
+        "lost_msct": flow_n(flow, "lost to follow-up", arm="MSCT"),
+        "lost_control": flow_n(flow, "lost to follow-up", arm="control"),
+        "analysed_msct": flow_n(flow, "analysed", arm="MSCT"),
+        "analysed_control": flow_n(flow, "analysed", arm="control"),
     }
 
 
@@ -200,9 +211,9 @@ def flow_labels(flow: pd.DataFrame, *, response_week: int = PAPER.response_week,
     _check_frame(flow, "flow", ["stage", "arm", "group", "n"])
 
     def split(stage: str) -> str:
-        parts = [f"responders {_flow_n(flow, stage, group='Responder')}",
-                 f"non-responders {_flow_n(flow, stage, group='Non-responder')}"]
-        unclassified = _flow_n(flow, stage, group="Unclassified")
+        parts = [f"responders {flow_n(flow, stage, group='Responder')}",
+                 f"non-responders {flow_n(flow, stage, group='Non-responder')}"]
+        unclassified = flow_n(flow, stage, group="Unclassified")
         if unclassified:
             parts.append(f"unclassified {unclassified}")
         return ", ".join(parts)

@@ -12,9 +12,9 @@ import numpy as np
 import pandas as pd
 
 from analysis.chapters.safety.analysis import (
-    _flow_n,
     adverse_event_summary,
     ae_count,
+    flow_n,
     lab_changes,
     safety_labs,
     short_lab,
@@ -171,8 +171,8 @@ def judge_claims(log, derived, *, design=None, adverse_events: pd.DataFrame | No
         for cid in ("safety.no_serious_ae", "safety.fever_chills_n", "safety.no_gvhd"):
             log.not_testable(cid, "no MSCT patient or no adverse-event table in these data")
     if has_msct:
-        log.check_count("safety.table1_n_nonresponder", _flow_n(flow, "analysed", group="Non-responder"))
-        log.check_count("safety.table1_n_responder", _flow_n(flow, "analysed", group="Responder"))
+        log.check_count("safety.table1_n_nonresponder", flow_n(flow, "analysed", group="Non-responder"))
+        log.check_count("safety.table1_n_responder", flow_n(flow, "analysed", group="Responder"))
     else:
         for cid in ("safety.table1_n_nonresponder", "safety.table1_n_responder"):
             log.not_testable(cid, "no patient was randomised to MSCT in these data")
