@@ -384,8 +384,12 @@ CASES: list[Case] = [
          [Expect(A, 3, "patient_id", "not in patients.csv")]),
     Case("no_baseline", _tables(_drop_rows("visits", lambda r: r["patient_id"] == "P02" and r["week"] == "0")),
          [Expect(P, 3, "patient_id", "no baseline visit (week 0)")]),
-    Case("whole_arm_missing", _tables(lambda t: [r.update(arm="MSCT") for r in t["patients"]["rows"]]),
-         [Expect(P, None, "arm", "no patients at all in arm 'control'")]),
+    # a single-arm trial is valid: one note says the comparisons between the arms are not available
+    Case("one_arm_only_is_valid_with_a_note", _tables(lambda t: [r.update(arm="MSCT") for r in t["patients"]["rows"]]),
+         [Expect(P, None, "arm", "one arm only ('MSCT'; no patient in 'control'): comparisons between the arms are "
+                                 "not available", "note")], no_errors=True),
+    Case("no_patient_in_any_arm", _tables(lambda t: [r.update(arm="placebo") for r in t["patients"]["rows"]]),
+         [Expect(P, None, "arm", "no patients in any arm (MSCT and control)")]),
     Case("das28_incomplete", _cell("visits", R(1, 1), "esr_mm_h", ""),
          [Expect(V, R(1, 1), "esr_mm_h", "DAS28 components incomplete: has tjc28, sjc28, patient_global_mm, "
                                          "missing esr_mm_h")]),

@@ -222,18 +222,11 @@ def _no_response(d: Path) -> None:
 
 
 def test_one_arm_data_say_why_a_permutation_cannot_run(tmp_path):
-    """The data contract refuses a folder with one arm (validation, exit 2), so the one-arm cohort is built in memory
-    from the small trial's MSCT patients."""
-    from analysis.core.errors import DataError
+    """A single-arm folder (the small trial's MSCT patients) is valid: it loads, and permuting the arm says why not."""
     from analysis.intake.io import load
-    from analysis.scorecard.evaluate import cohort_from_tables
 
-    with pytest.raises(DataError, match="both arms"):
-        load(_variant(tmp_path, "one_arm", _one_arm))
-    small = load(SMALL)
-    raw = rs.raw_tables(small)
-    keep = set(raw["patients"].loc[raw["patients"]["arm"] == "MSCT", "patient_id"])
-    one = cohort_from_tables({n: t.loc[t["patient_id"].isin(keep)] for n, t in raw.items()}, small.meta)
+    one = load(_variant(tmp_path, "one_arm", _one_arm))
+    assert set(one.patients["arm"].astype(str)) == {"MSCT"}
     full = rs.full_verdicts(one)
     verdicts, problems = rs.run(one, methods=["permute_arm", "permute_ifng"], resamples=2, workers=1)
     assert verdicts.empty
@@ -243,6 +236,32 @@ def test_one_arm_data_say_why_a_permutation_cannot_run(tmp_path):
     arm = p.loc[p["method"] == "permute_arm"]
     assert arm["resamples"].eq(0).all() and arm["p_reproduced"].isna().all() and arm["testable"].eq(0).all()
     assert arm["not_testable_reason"].str.contains("single arm").all()
+
+
+@pytest.mark.parametrize("arm, label", [("MSCT", "UC-MSC"), ("control", "placebo")])
+def test_robustness_command_on_a_single_arm_folder_says_why_per_claim(arm, label, tmp_path, capsys):
+    """`robustness --resample all` runs on a one-arm folder; data_probability.csv says why permute_arm cannot run."""
+    from analysis.cli import main
+
+    def keep_arm(d: Path) -> None:
+        p = pd.read_csv(d / "patients.csv", dtype=str)
+        keep = set(p.loc[p["arm"] == label, "subject"])
+        for name in ("patients.csv", "visits.csv", "adverse_events.csv"):
+            t = pd.read_csv(d / name, dtype=str, keep_default_na=False)
+            t.loc[t["subject"].isin(keep)].to_csv(d / name, index=False)
+
+    folder = _variant(tmp_path, f"{arm}_only", keep_arm)
+    assert main(["robustness", "--data", str(folder), "--resample", "all", "--resamples", "5", "--workers", "1",
+                 "--out", str(tmp_path / "out")]) == 0
+    out = capsys.readouterr().out
+    reason = f"the data have a single arm ({arm}): there are no arm labels to permute"
+    assert f"permute_arm: not run: {reason}" in out
+    p = pd.read_csv(tmp_path / "out" / "results" / "robustness" / "data_probability.csv")
+    assert set(p["method"]) == {"bootstrap", "permute_arm", "permute_mechanism", "permute_ifng", "shuffle_time"}
+    permuted = p.loc[p["method"] == "permute_arm"]
+    assert len(permuted) and permuted["resamples"].eq(0).all() and permuted["p_reproduced"].isna().all()
+    assert permuted["not_testable_reason"].eq(f"permute_arm cannot run on these data: {reason}").all()
+    assert p.loc[p["method"] == "bootstrap", "resamples"].eq(5).all()
 
 
 def test_no_responders_runs_and_says_per_claim_why(tmp_path):

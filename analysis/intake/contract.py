@@ -3,9 +3,9 @@
 The rules come from ``data_dictionary.yaml`` (through :mod:`analysis.intake.dictionary`): required columns, types,
 ranges, allowed values, grids, assay limits (``<LLOQ``/``>ULOQ``), keys, the DAS28's components and implausible
 units (:func:`check_table`), plus the rules between tables: every visit and adverse event belongs to a known
-patient, every patient has a baseline visit, both arms are present, the design's key visits exist
-(:func:`check_cross`). Each rule is one pandas operation per column, run once per distinct value of the column
-and reported on its rows through a :class:`~analysis.intake.problem.ProblemSink`.
+patient, every patient has a baseline visit, some patients are in an arm (a single-arm trial is valid, with a note
+that nothing can be compared between the arms), the design's key visits exist (:func:`check_cross`). Each rule is
+one pandas operation per column, run once per distinct value of the column and reported on its rows through a :class:`~analysis.intake.problem.ProblemSink`.
 
 The same parsing turns validated text into numbers and booleans when a cohort is loaded (:func:`parse_numeric`,
 :func:`parse_bool`, used by :mod:`analysis.intake.io`). The rules judge frames as
@@ -503,7 +503,11 @@ def _check_das28(df: pd.DataFrame, out: ProblemSink, components: tuple[str, ...]
 
 def check_cross(frames: dict[str, tuple[str, pd.DataFrame]], problems: list[Problem],
                  design: Design | None = None) -> None:
-    """Rules between tables: known patients, baseline visits, both arms present, the design's key visits.
+    """Rules between tables: known patients, baseline visits, the arms present, the design's key visits.
+
+    A folder with patients in one arm only (a single-arm pilot trial) is valid: a note says that the comparisons
+    between the arms are not available. A folder none of whose patients is in an arm the data dictionary allows
+    is refused.
 
     Parameters
     ----------
@@ -526,7 +530,7 @@ def check_cross(frames: dict[str, tuple[str, pd.DataFrame]], problems: list[Prob
     visits.csv, column 'week': no visit at all at week 12, the design's response week (response_week): ... (warning)
     visits.csv, column 'week': no visit at all at week 48, the design's final week (final_week): ... (warning)
     visits.csv, row 3, column 'patient_id', value 'P2': visit for patient 'P2', who is not in patients.csv
-    patients.csv, column 'arm': no patients at all in arm 'control': both arms (MSCT and control) are needed
+    patients.csv, column 'arm': one arm only ('MSCT'; no patient in 'control'): comparisons between the ... (note)
     """
     design = design or Design()
     if "visits" in frames:
@@ -566,9 +570,12 @@ def check_cross(frames: dict[str, tuple[str, pd.DataFrame]], problems: list[Prob
                                        f"this patient has no baseline visit (week 0) in {vname}")
     if "arm" in pat.columns:
         arm = next(c for c in columns("patients") if c.name == "arm")
-        present = set(pat["arm"].unique())
-        for a in arm.allowed or ():
-            if str(a) not in present:
-                listed = " and ".join(str(x) for x in arm.allowed)
-                problems.append(Problem(pname, None, "arm", None,
-                                        f"no patients at all in arm '{a}': both arms ({listed}) are needed"))
+        allowed = [str(x) for x in arm.allowed or ()]
+        present = [a for a in allowed if a in set(pat["arm"].unique())]
+        if len(present) == 1:  # a single-arm trial (a pilot): valid, but nothing can be compared between arms
+            missing = " and ".join(f"'{a}'" for a in allowed if a not in present)
+            problems.append(Problem(pname, None, "arm", None, f"one arm only ('{present[0]}'; no patient in "
+                                    f"{missing}): comparisons between the arms are not available", "note"))
+        elif not present:
+            listed = " and ".join(allowed)
+            problems.append(Problem(pname, None, "arm", None, f"no patients in any arm ({listed})"))

@@ -249,6 +249,9 @@ def format_summary(summary: FolderSummary, *, limit: int = 20) -> str:
     notes = sum(p.count for p in s.problems if p.severity != "warning")
     lines = [f"{s.folder}: valid. {s.n_patients} patients" + (f" ({arms})" if arms else "")
              + f", {s.n_visit_rows:,} visit rows, {s.n_adverse_events:,} adverse events."]
+    if len(s.arms) == 1:  # a single-arm trial: said at the top, not only among the notes
+        lines.append(f"one arm only ({next(iter(s.arms))}): the comparisons between the arms are not available; the "
+                     "book says so where they would be")
     d = s.design
     source = "dataset.yaml" if d.source == "dataset.yaml" else "the paper's, no design: in dataset.yaml"
     lines.append(f"design ({source}): visits at weeks {d.describe_weeks()}; response judged at week "

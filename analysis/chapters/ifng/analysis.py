@@ -874,7 +874,7 @@ def infections_in_window(adverse_events, profile: pd.DataFrame, *, window_weeks:
         One row: ``n_high`` (MSCT patients with high IFN-γ before or in the window),
         ``n_high_infected`` (of them, with an infection in weeks 0..window), ``n_infections_msct``
         (all MSCT-classified patients with an infection in weeks 0..window), ``available``
-        (False when there is no adverse-event table).
+        (False when there is no adverse-event table), ``n_msct`` (the MSCT patients of ``profile``).
 
     Examples
     --------
@@ -890,13 +890,14 @@ def infections_in_window(adverse_events, profile: pd.DataFrame, *, window_weeks:
     if adverse_events is None or not isinstance(adverse_events, pd.DataFrame) \
             or not {"patient_id", "week", "event"} <= set(adverse_events.columns):
         return pd.DataFrame([dict(n_high=len(high), n_high_infected=np.nan, n_infections_msct=np.nan,
-                                  available=False)])
+                                  available=False, n_msct=len(profile))])
     ae = adverse_events
     inf = ae[ae["event"].astype(str).str.contains("infect", case=False)
              & pd.to_numeric(ae["week"], errors="coerce").between(0, win)]
     infected = set(inf["patient_id"])
     return pd.DataFrame([dict(n_high=len(high), n_high_infected=len(high & infected),
-                              n_infections_msct=len(infected & set(profile["patient_id"])), available=True)])
+                              n_infections_msct=len(infected & set(profile["patient_id"])), available=True,
+                              n_msct=len(profile))])
 
 
 def transient_summary(profile: pd.DataFrame, *, threshold: float = 2.0) -> pd.DataFrame:
@@ -1051,6 +1052,8 @@ def qualitative_verdicts(*, share: pd.DataFrame, transient: pd.DataFrame, infect
     rule = "reproduced if no patient with high IFN-γ had an infection in weeks 0..window"
     if infections is None or not bool(infections.iloc[0]["available"]):
         add("ifng.unrelated_to_infection", False, False, "", rule + " (no adverse-event table)")
+    elif int(infections.iloc[0].get("n_msct", 1)) == 0:  # a control-only trial: no IFN-γ increase to look at
+        add("ifng.unrelated_to_infection", False, False, "", rule + " (no MSCT patient classified by response in these data)")
     else:
         i = infections.iloc[0]
         add("ifng.unrelated_to_infection", True, i["n_high_infected"] == 0,

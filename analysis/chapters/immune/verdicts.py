@@ -77,6 +77,7 @@ def judge_claims(log, derived, *, design=None, visits: pd.DataFrame | None = Non
     where = f"responders, week 0 to {after}" + (f", {detail}" if detail else "")
     margins = load_margins()
     verdicts = {}
+    msct = "arm" not in visits or bool((visits["arm"] == "MSCT").any())  # False: a control-only trial
     for col, dec, ns in (("anti_ccp_u_ml", "immune.anticcp_decrease_responders", "immune.anticcp_not_significant"),
                          ("rf_iu_ml", "immune.rf_decrease_responders", "immune.rf_not_significant")):
         if after is None or after not in design.visit_weeks:
@@ -94,8 +95,10 @@ def judge_claims(log, derived, *, design=None, visits: pd.DataFrame | None = Non
         est, lo, hi, n = mean_ci(ch, 1 - log.alpha)
         shown = (f"{direction_word(est)} ({fmt_num(est)}), {fmt_ci(lo, hi, 1 - log.alpha)}; mean change, n = {n}, "
                  f"{where} (shown, not judged)") if not is_nan(lo) else ""
-        verdicts[dec] = (INCONCLUSIVE if is_nan(lo) else REPRODUCED if hi < 0 else NOT_REPRODUCED if lo > 0
-                         else INCONCLUSIVE)  # the decrease by its interval, for the profile claim below
+        # the decrease by its interval, for the profile claim below; data without any MSCT patient (a control-only
+        # trial) leave that claim not testable
+        verdicts[dec] = (None if not msct else INCONCLUSIVE if is_nan(lo) else REPRODUCED if hi < 0
+                         else NOT_REPRODUCED if lo > 0 else INCONCLUSIVE)
         log.not_discriminating(
             dec, "a decrease the paper itself calls not statistically significant: a confidence interval below 0 "
                  "would contradict the paper's test, and one containing 0 cannot show a decrease; the testable part "
@@ -112,7 +115,9 @@ def judge_claims(log, derived, *, design=None, visits: pd.DataFrame | None = Non
                             "change of responders lie below 0; not reproduced if either lies above 0; inconclusive "
                             "otherwise")
     else:
-        log.not_testable("immune.autoantibody_profile_improved", "anti-CCP or RF cannot be judged with these data")
+        log.not_testable("immune.autoantibody_profile_improved",
+                         "anti-CCP or RF cannot be judged with these data" if msct else
+                         "no MSCT patient, so no responder, in these data")
     for col, cid, side in (("treg_pct", "immune.treg_higher_responders", "increase"),
                            ("th17_pct", "immune.th17_lower_responders", "decrease"),
                            ("treg_th17_ratio", "immune.ratio_vs_others_responders", "increase")):

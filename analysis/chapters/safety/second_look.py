@@ -15,12 +15,12 @@ import pandas as pd
 
 from analysis.chapters.safety.analysis import classify_events, safety_labs
 from analysis.science.methods.ancova import ancova_labs, beside_t_tests
-from analysis.science.methods.look import Look, fmt, placeholder, styled
+from analysis.science.methods.look import Look, fmt, placeholder, styled, unavailable
 from analysis.science.methods.rates import ae_rates
 
 __all__ = ["changes_sentence", "figure_ae_rates", "figure_ancova", "glue_values", "labs_noninferiority", "labs_sentence",
            "rate_ratio_text",
-           "safety_section"]
+           "safety_section", "single_arm"]
 
 
 def safety_section(derived, adverse_events: pd.DataFrame | None, *, lab_tests: pd.DataFrame | None = None,
@@ -88,8 +88,34 @@ def safety_section(derived, adverse_events: pd.DataFrame | None, *, lab_tests: p
         reasons.append(f"no lab has values at week 0 and week {design.final_week} in both arms")
     facts["ae_reason"] = reasons[0] if reasons and reasons[0].startswith("no follow-up") else ""
     facts["ancova_reason"] = reasons[-1] if reasons and reasons[-1].startswith("no lab") else ""
+    one = single_arm(patients)
+    if one:  # a single-arm trial: neither comparison exists, whatever else the data hold
+        why = f"the data have only the {one} arm, and no other arm to compare it with"
+        reasons = [why]
+        facts.update(single_arm=one, ae_reason=why, ancova_reason=why)
     return Look({"ae_rates": rates, "ae_ratios": ratios, "ancova": anc, "beside_t_tests": beside_t_tests(anc, lab_tests),
                  "labs_noninferiority": worse}, "; ".join(reasons), facts)
+
+
+def single_arm(patients: pd.DataFrame) -> str:
+    """The one arm of a single-arm trial (``"MSCT"`` or ``"control"``), or ``""`` when the patients are in both.
+
+    Parameters
+    ----------
+    patients : DataFrame
+        ``derived.patients`` (column ``arm``).
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> single_arm(pd.DataFrame({"arm": ["MSCT", "MSCT"]})), single_arm(pd.DataFrame({"arm": ["MSCT", "control"]}))
+    ('MSCT', '')
+    """
+    arms = set(patients["arm"].astype(str)) & {"MSCT", "control"}
+    return next(iter(arms)) if len(arms) == 1 else ""
 
 
 def labs_noninferiority(ancova: pd.DataFrame, visits: pd.DataFrame, *, before: int = 0,
@@ -215,6 +241,8 @@ def glue_values(look: Look, *, alpha: float = 0.05) -> dict:
                                 "neither supports nor weakens"))
     out["sl_changes_sentence"] = changes_sentence(look)
     out["sl_labs_sentence"] = labs_sentence(look)
+    if f.get("single_arm"):  # the rates of one arm against nothing: the page leaves that paragraph out and says why
+        out["sl_rr_text"] = unavailable(f.get("ae_reason", ""))
     return out
 
 

@@ -250,7 +250,7 @@ def judge_second_look(log, look: Look) -> pd.DataFrame:
     f = look.facts
     alpha = log.alpha
     lo = f.get("rr_any_low", np.nan)
-    ok = lo is not None and np.isfinite(lo)
+    ok = lo is not None and np.isfinite(lo) and not f.get("single_arm")  # one arm: nothing to compare
     hi = f.get("rr_any_high", np.nan)
     verdict_ae = None if not ok else (False if lo > 1 else (True if np.isfinite(hi) and hi < 2 else None))
     judge_if_testable(
@@ -275,7 +275,7 @@ def judge_second_look(log, look: Look) -> pd.DataFrame:
              "non-inferiority, intersection–union); not reproduced if some lab's harm lies wholly beyond its margin "
              f"(the {100 * (1 - alpha):.4g} % interval, Bonferroni over the labs); inconclusive otherwise. A difference "
              "towards the normal range is not an abnormality",
-        testable=n > 0, why=f.get("ancova_reason") or "no lab could be analysed")
+        testable=n > 0 and not f.get("single_arm"), why=f.get("ancova_reason") or "no lab could be analysed")
     return log.table(section="second_look")
 
 
