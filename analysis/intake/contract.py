@@ -5,7 +5,8 @@ ranges, allowed values, grids, assay limits (``<LLOQ``/``>ULOQ``), keys, the DAS
 units (:func:`check_table`), plus the rules between tables: every visit and adverse event belongs to a known
 patient, every patient has a baseline visit, some patients are in an arm (a single-arm trial is valid, with a note
 that nothing can be compared between the arms), the design's key visits exist (:func:`check_cross`). Each rule is
-one pandas operation per column, run once per distinct value of the column and reported on its rows through a :class:`~analysis.intake.problem.ProblemSink`.
+one pandas operation per column, run once per distinct value of the column and reported on its rows through a
+:class:`~analysis.intake.problem.ProblemSink`.
 
 The same parsing turns validated text into numbers and booleans when a cohort is loaded (:func:`parse_numeric`,
 :func:`parse_bool`, used by :mod:`analysis.intake.io`). The rules judge frames as

@@ -3,8 +3,9 @@
 The rules come from ``data_dictionary.yaml`` (through :mod:`analysis.intake.dictionary`) and are applied by
 :mod:`analysis.intake.contract`: required columns, types, ranges, allowed values, grids, assay limits, keys, plus
 cross-table rules (every visit and adverse event belongs to a known patient, every patient has a baseline visit,
-the patients are in an arm; a single-arm folder is valid, with a note). Each problem (:class:`~analysis.intake.problem.Problem`) names the file, the row as a
-spreadsheet shows it (header = row 1), the column, the offending value and the rule broken. Files are only ever
+the patients are in an arm; a single-arm folder is valid, with a note). Each problem
+(:class:`~analysis.intake.problem.Problem`) names the file, the row as a spreadsheet shows it (header = row 1), the
+column, the offending value and the rule broken. Files are only ever
 opened for reading.
 
 This module runs the steps in order (:func:`read_folder`; :func:`validate_and_read` and :func:`validate_folder`

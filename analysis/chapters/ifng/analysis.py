@@ -1053,7 +1053,8 @@ def qualitative_verdicts(*, share: pd.DataFrame, transient: pd.DataFrame, infect
     if infections is None or not bool(infections.iloc[0]["available"]):
         add("ifng.unrelated_to_infection", False, False, "", rule + " (no adverse-event table)")
     elif int(infections.iloc[0].get("n_msct", 1)) == 0:  # a control-only trial: no IFN-γ increase to look at
-        add("ifng.unrelated_to_infection", False, False, "", rule + " (no MSCT patient classified by response in these data)")
+        add("ifng.unrelated_to_infection", False, False, "",
+            rule + " (no MSCT patient classified by response in these data)")
     else:
         i = infections.iloc[0]
         add("ifng.unrelated_to_infection", True, i["n_high_infected"] == 0,
