@@ -76,7 +76,7 @@ def judge_claims(log, derived, *, design=None, visits: pd.DataFrame | None = Non
     after = design.paper_week(12) if after_week is None else int(after_week)
     where = f"responders, week 0 to {after}" + (f", {detail}" if detail else "")
     margins = load_margins()
-    verdicts = {}
+    verdicts, no_interval = {}, {}
     msct = "arm" not in visits or bool((visits["arm"] == "MSCT").any())  # False: a control-only trial
     for col, dec, ns in (("anti_ccp_u_ml", "immune.anticcp_decrease_responders", "immune.anticcp_not_significant"),
                          ("rf_iu_ml", "immune.rf_decrease_responders", "immune.rf_not_significant")):
@@ -99,6 +99,7 @@ def judge_claims(log, derived, *, design=None, visits: pd.DataFrame | None = Non
         # trial) leave that claim not testable
         verdicts[dec] = (None if not msct else INCONCLUSIVE if is_nan(lo) else REPRODUCED if hi < 0
                          else NOT_REPRODUCED if lo > 0 else INCONCLUSIVE)
+        no_interval[dec] = is_nan(lo)
         log.not_discriminating(
             dec, "a decrease the paper itself calls not statistically significant: a confidence interval below 0 "
                  "would contradict the paper's test, and one containing 0 cannot show a decrease; the testable part "
@@ -109,8 +110,10 @@ def judge_claims(log, derived, *, design=None, visits: pd.DataFrame | None = Non
     if all(v in (REPRODUCED, NOT_REPRODUCED, INCONCLUSIVE) for v in both):
         holds = True if all(v == REPRODUCED for v in both) else False if NOT_REPRODUCED in both else None
         word = {REPRODUCED: "decrease shown", NOT_REPRODUCED: "increase shown", INCONCLUSIVE: "interval contains 0"}
+        said = ["fewer than 2 responders with both visits, no interval" if no_interval.get(dec) else word[v]
+                for dec, v in zip(("immune.anticcp_decrease_responders", "immune.rf_decrease_responders"), both)]
         log.check_true("immune.autoantibody_profile_improved", holds,
-                       f"anti-CCP: {word[both[0]]}; RF: {word[both[1]]} ({100 * (1 - log.alpha):.4g} % CIs)",
+                       f"anti-CCP: {said[0]}; RF: {said[1]} ({100 * (1 - log.alpha):.4g} % CIs)",
                        rule=f"reproduced if the {100 * (1 - log.alpha):.4g} % CIs of both the anti-CCP and the RF "
                             "change of responders lie below 0; not reproduced if either lies above 0; inconclusive "
                             "otherwise")
