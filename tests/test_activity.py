@@ -9,6 +9,7 @@ import pytest
 from scipy import stats as sps
 
 from analysis.chapters.disease_activity import analysis as activity
+from analysis.science import stats
 
 
 # ------------------------------------------------------------------------------------ fixtures
@@ -425,7 +426,7 @@ def test_rank_tests_equal_scipy(case):
 
 def test_average_ranks_equal_scipy_rankdata():
     x = np.array([3.0, 1, 3, 2, 2, 2, -0.0, 0.0, 7])
-    ranks, counts = activity._average_ranks(x)
+    ranks, counts = stats.average_ranks(x)
     np.testing.assert_array_equal(ranks, sps.rankdata(x))
     assert counts.tolist() == [2.0, 1.0, 3.0, 2.0, 1.0]  # 0 (and -0), 1, 2, 3, 7
 

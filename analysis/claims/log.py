@@ -35,6 +35,7 @@ from analysis.claims.rules import (
     welch_ci,
     wilson_interval,
 )
+from analysis.core.moments import mean_ss
 
 #: the start of a page's note of what is not available (lower case), not repeated after "not testable: "
 _NOTE_PREFIX = "not available with these data:"
@@ -70,8 +71,9 @@ def _numbers(x) -> np.ndarray:
 
 
 def _no_spread(v: np.ndarray) -> bool:
-    """``pd.Series(v).std() == 0`` for a float array without NaN, by pandas' own two-pass arithmetic."""
-    return bool(np.add.reduce((np.add.reduce(v) / len(v) - v) ** 2) == 0)
+    """``pd.Series(v).std() == 0`` for a float array of 2 or more values without NaN (its sum of squared deviations
+    is 0: the same two passes)."""
+    return bool(mean_ss(v)[1] == 0)
 
 
 

@@ -29,6 +29,7 @@ from analysis.core.moments import mean_ss
 __all__ = [
     "adjust_pvalues",
     "anova_arrays",
+    "average_ranks",
     "anova_bonferroni",
     "by_visit",
     "choose_test",
@@ -948,6 +949,37 @@ def anova_bonferroni(data: pd.DataFrame, *, dv: str, between: str,
         post = post[post_cols]
     aov_row.update(alpha=alpha, significant=_significant(aov_row["p"], alpha), note=note)
     return pd.DataFrame([aov_row]), post.reset_index(drop=True)
+
+
+def average_ranks(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Ranks 1..n of ``values`` (ties get their average rank) and the size of each group of tied values.
+
+    What ``scipy.stats.rankdata(values, method="average")`` gives, bit for bit (the ranks are exact halves),
+    without its argument handling: the rank tests and the rank-scale mixed models call it per visit and outcome.
+
+    Parameters
+    ----------
+    values : numpy.ndarray
+        1-D float array without NaN (infinite values rank first or last).
+
+    Returns
+    -------
+    (numpy.ndarray, numpy.ndarray)
+        The ranks, and the tie group sizes as float (for the tie corrections), in sorted order of the values.
+
+    Examples
+    --------
+    >>> ranks, counts = average_ranks(np.array([3.0, 1.0, 3.0, 2.0]))
+    >>> ranks.tolist(), counts.tolist()
+    ([3.5, 1.0, 3.5, 2.0], [1.0, 1.0, 2.0])
+    """
+    order = np.argsort(values, kind="stable")
+    ordered = values[order]
+    starts = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))  # first of each distinct value
+    counts = np.diff(np.append(starts, values.size))
+    ranks = np.empty(values.size)
+    ranks[order] = np.repeat(starts + 1 + (counts - 1) / 2, counts)
+    return ranks, counts.astype(float)
 
 
 def anova_arrays(groups: dict) -> tuple[dict, list[dict]]:

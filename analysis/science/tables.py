@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["baseline_values", "paired_change", "paired_change_many", "rows_by", "visit_wide"]
+__all__ = ["baseline_values", "change_reader", "paired_change", "paired_change_many", "rows_by", "visit_wide"]
 
 
 def visit_wide(visits: pd.DataFrame, columns, *, weeks=None, group: str | None = None) -> pd.DataFrame:
@@ -138,26 +138,41 @@ def paired_change_many(wide: pd.DataFrame, columns, *, after: int, before: int =
     >>> {k: d.tolist() for k, d in paired_change_many(visit_wide(v, ["x", "y"]), ["x", "y"], after=4).items()}
     {'x': [2.0, 0.5], 'y': [0.0, -1.0]}
     """
-    values = None  # the table as one float array, once, when every column is float (as visit_wide makes them)
-    out = {}
-    for column in columns:
+    change = change_reader(wide)
+    return {column: change(column, after=after, before=before) for column in columns}
+
+
+def change_reader(wide: pd.DataFrame):
+    """A function ``change(column, *, after, before=0)`` giving :func:`paired_change` ``(wide, column, ...)``, for
+    a chapter that reads many columns and visit pairs of one :func:`visit_wide` table: the table's values are read
+    once (as one float array when every column is float, as :func:`visit_wide` makes them).
+
+    Examples
+    --------
+    >>> v = pd.DataFrame({"patient_id": ["a", "a", "a", "b", "b"], "week": [0, 4, 8, 0, 4],
+    ...                   "x": [1.0, 3.0, 2.0, 2.0, 2.5]})
+    >>> change = change_reader(visit_wide(v, "x"))
+    >>> change("x", after=4).tolist(), change("x", after=8, before=4).tolist(), change("y", after=4).tolist()
+    ([2.0, 0.5], [-1.0], [])
+    """
+    values = wide.to_numpy(float) if all(t == np.float64 for t in wide.dtypes) else None
+
+    def change(column: str, *, after: int, before: int = 0) -> np.ndarray:
         try:
             i, j = wide.columns.get_loc((column, after)), wide.columns.get_loc((column, before))
         except (LookupError, TypeError, ValueError):  # what `(column, week) in wide.columns` says no to
-            out[column] = np.array([], dtype=float)
-            continue
-        if values is None and isinstance(i, int) and isinstance(j, int):
-            values = wide.to_numpy(float) if all(t == np.float64 for t in wide.dtypes) else False
-        if isinstance(i, int) and isinstance(j, int) and values is not False:
-            # float columns: the two columns as arrays, not two Series aligned on the index
-            d = values[:, i] - values[:, j]
+            return np.array([], dtype=float)
+        if isinstance(i, int) and isinstance(j, int) and values is not None:
+            d = values[:, i] - values[:, j]  # float columns: the two columns as arrays, not two aligned Series
         else:
             d = (wide[(column, after)] - wide[(column, before)]).to_numpy(float)
-        out[column] = d[np.isfinite(d)]
-    return out
+        return d[np.isfinite(d)]
+
+    return change
 
 
-def baseline_values(visits: pd.DataFrame, columns, *, week: int = 0, group: str | None = None) -> dict[str, np.ndarray]:
+def baseline_values(visits: pd.DataFrame, columns, *, week: int = 0,
+                    group: str | None = None) -> dict[str, np.ndarray]:
     """Finite values of each of ``columns`` at ``week`` (optionally in one group), in row order.
 
     :func:`analysis.claims.rules.values_at` for several columns with one row selection.
@@ -176,7 +191,8 @@ def baseline_values(visits: pd.DataFrame, columns, *, week: int = 0, group: str 
     out = {}
     for c in columns:
         col = visits[c]
-        x = col.to_numpy()[at] if col.dtype == np.float64 else pd.to_numeric(col.iloc[at], errors="coerce").to_numpy(float)
+        x = (col.to_numpy()[at] if col.dtype == np.float64
+             else pd.to_numeric(col.iloc[at], errors="coerce").to_numpy(float))
         out[c] = x[np.isfinite(x)]
     return out
 

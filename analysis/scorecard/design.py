@@ -35,8 +35,8 @@ from analysis.core.design import Design
 
 __all__ = ["COMMAND", "DESIGN_FILES", "HEADLINE_CLAIMS", "TrialDesign", "class_shares", "describe_design_result",
            "design_characteristics", "evaluate_design_batch", "headline_table", "parse_sizes", "read_design_outputs",
-           "read_trial_design", "reads_words", "run_design", "size_figure", "size_reaching", "write_design_outputs", "KIND_GROUPS",
-           "kind_shares"]
+           "read_trial_design", "reads_words", "run_design", "size_figure", "size_reaching", "write_design_outputs",
+           "KIND_GROUPS", "kind_shares"]
 
 #: The paper's headline claims for the planning table (claim id -> the finding it belongs to), picked from
 #: ``data/published/claims/*.csv``: the IFN-γ prediction (the paper's proposal of IFN-γ as a biomarker of response,

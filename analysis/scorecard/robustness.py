@@ -849,11 +849,11 @@ def result_counts(robustness_dir) -> dict:
         counts = oc["class"].value_counts()
         out["classes"] = {c: int(counts.get(c, 0)) for c in CLASSES}
         from analysis.claims.registry import published
+        from analysis.scorecard.summary import paper_data_claims  # the headline's claims: one definition
 
-        reg = published().set_index("claim_id")
-        paper = reg.index[(reg["section"].fillna("") == "") & ~reg["chapter"].isin([c.name for c in CHAPTERS
-                                                                                    if not c.uses_data])]
-        out["paper_claims"] = int(oc["claim_id"].isin(paper).sum())
+        reg = published()
+        chapter = oc["claim_id"].map(dict(zip(reg["claim_id"], reg["chapter"])))
+        out["paper_claims"] = int(len(paper_data_claims(oc.assign(chapter=chapter), reg)))
     mv = found["multiverse"]
     if mv is not None:
         out["multiverse_claims"] = int(len(mv))

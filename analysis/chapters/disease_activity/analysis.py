@@ -437,25 +437,6 @@ def _anova_between(samples: dict) -> tuple[dict, list[dict]]:
     return omni, [dict(a=r["a"], b=r["b"], statistic=r["t"], p_unc=r["p_unc"], p_bonf=r["p_bonf"]) for r in pairs]
 
 
-def _average_ranks(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Ranks 1..n of ``values`` (ties get their average rank, as scipy.stats.rankdata) and the size of each
-    group of tied values (as float, for the tie corrections).
-
-    Examples
-    --------
-    >>> ranks, counts = _average_ranks(np.array([3.0, 1.0, 3.0, 2.0]))
-    >>> ranks.tolist(), counts.tolist()
-    ([3.5, 1.0, 3.5, 2.0], [1.0, 1.0, 2.0])
-    """
-    order = np.argsort(values, kind="stable")
-    ordered = values[order]
-    starts = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))  # first of each distinct value
-    counts = np.diff(np.append(starts, values.size))
-    ranks = np.empty(values.size)
-    ranks[order] = np.repeat(starts + 1 + (counts - 1) / 2, counts)
-    return ranks, counts.astype(float)
-
-
 def _kruskal(samples: list) -> tuple[float, float]:
     """Kruskal–Wallis H and p: scipy.stats.kruskal's formulas (average ranks, tie correction), without its
     per-call argument handling (a cohort has dozens of these tests; the result is the same, see the tests).
@@ -468,7 +449,7 @@ def _kruskal(samples: list) -> tuple[float, float]:
     """
     n = [x.size for x in samples]
     total = sum(n)
-    ranked, t = _average_ranks(np.concatenate(samples))
+    ranked, t = stats.average_ranks(np.concatenate(samples))
     ties = 1 - np.sum(t**3 - t) / (total**3 - total)
     bounds = np.cumsum([0] + n)
     ssbn = sum(np.sum(ranked[bounds[i]:bounds[i + 1]]) ** 2 / n[i] for i in range(len(samples)))
@@ -489,7 +470,7 @@ def _mann_whitney(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     (12.5, 0.0051)
     """
     n1, n2 = x.size, y.size
-    ranks, t = _average_ranks(np.concatenate([x, y]))
+    ranks, t = stats.average_ranks(np.concatenate([x, y]))
     if (n1 <= 8 or n2 <= 8) and not (t > 1).any():  # scipy's method="auto" takes the exact distribution
         res = sps.mannwhitneyu(x, y, alternative="two-sided")
         return float(res.statistic), float(res.pvalue)

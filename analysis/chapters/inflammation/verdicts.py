@@ -17,7 +17,7 @@ from analysis.core.notebooks import chapter_params
 from analysis.science import sections
 from analysis.science.derive import derive_cached
 from analysis.science.methods.look import Look, judge_test
-from analysis.science.tables import paired_change, visit_wide
+from analysis.science.tables import change_reader, visit_wide
 
 __all__ = ["evaluate", "judge_claims", "judge_second_look"]
 
@@ -36,22 +36,6 @@ def _per_patient_change(visits: pd.DataFrame, columns, *, after: int, group: str
         has_both = (col, 0) in wide.columns and (col, after) in wide.columns
         out[col] = (wide[(col, after)] - wide[(col, 0)]) if has_both else pd.Series(dtype=float)
     return pd.DataFrame(out)
-
-
-def _changes_of(wide: pd.DataFrame):
-    """:func:`analysis.science.tables.paired_change` ``(wide, column, after=, before=)`` for many columns and visits,
-    the table's values read once (its float columns as one array; any other table as that function reads it)."""
-    position = {key: i for i, key in enumerate(wide.columns)}
-    values = (wide.to_numpy(float) if wide.columns.is_unique and all(t == np.float64 for t in wide.dtypes)
-              else None)
-
-    def change(column: str, *, after: int, before: int = 0) -> np.ndarray:
-        if values is None or (column, after) not in position or (column, before) not in position:
-            return paired_change(wide, column, after=after, before=before)
-        d = values[:, position[(column, after)]] - values[:, position[(column, before)]]
-        return d[np.isfinite(d)]
-
-    return change
 
 
 def judge_claims(log, derived, *, design=None, visits: pd.DataFrame | None = None,
@@ -111,7 +95,7 @@ def judge_claims(log, derived, *, design=None, visits: pd.DataFrame | None = Non
     used = [c for c in ("il_6", "tnf_a", "il_10", "il_1b", "il_2r", "il_8", "treg_th17_ratio", "esr_mm_h", "crp_mg_l")
             if c in visits.columns]
     responders = visit_wide(visits, used, group="Responder")
-    changes = _changes_of(responders)  # the responders' paired changes (analysis.claims.rules.paired_changes)
+    changes = change_reader(responders)  # the responders' paired changes (analysis.claims.rules.paired_changes)
     margins = load_margins()
 
     def baseline(col):

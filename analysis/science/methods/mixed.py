@@ -71,30 +71,9 @@ def _transform_values(y: np.ndarray, below: np.ndarray | None, above: np.ndarray
             y = np.where(below, -np.inf, np.where(above, np.inf, y))
         ranked = np.full(y.shape, np.nan)
         known = ~np.isnan(y)
-        ranked[known] = _average_ranks(y[known])
+        ranked[known] = stats.average_ranks(y[known])[0]
         y = ranked
     return y
-
-
-def _average_ranks(y: np.ndarray) -> np.ndarray:
-    """Mid-ranks of ``y`` (1 for the smallest; tied values share the mean of their ranks): what
-    ``scipy.stats.rankdata(y, method="average")`` gives (the same numbers, exact halves), without its checks.
-
-    Examples
-    --------
-    >>> _average_ranks(np.array([3.0, -np.inf, 3.0, 1.0])).tolist()
-    [3.5, 1.0, 3.5, 2.0]
-    """
-    if not y.size:
-        return np.empty(0)
-    order = np.argsort(y, kind="stable")
-    ordered = y[order]
-    new = np.concatenate([[True], ordered[1:] != ordered[:-1]])  # where a run of equal values starts
-    run = np.cumsum(new)  # each sorted value's run, from 1
-    ends = np.concatenate([np.flatnonzero(new), [y.size]])  # run r holds sorted places ends[r - 1] .. ends[r] - 1
-    ranks = np.empty(y.size)
-    ranks[order] = 0.5 * (ends[run] + ends[run - 1] + 1)
-    return ranks
 
 
 def _design(groups: Sequence, weeks: Sequence, g: np.ndarray, w: np.ndarray, *, interaction: bool = True):
